@@ -1,0 +1,137 @@
+/**
+ * The provider-neutral description of one service stage, produced by src/service from a
+ * serverless.yml (variables resolved, defaults applied, validated). Everything downstream
+ * (packaging, control plane, runtimes, gateway) reads this, never the YAML.
+ */
+export interface ServiceDefinition {
+  service: string;
+  /** Stage name, default `dev`. */
+  stage: string;
+  /** Region = the name of the Nimbus platform endpoint the service is deployed to. */
+  region: string;
+  frameworkVersion?: string;
+  provider: ProviderSettings;
+  functions: Record<string, FunctionDefinition>;
+  package: PackageSettings;
+  /** Plugins named in the config, kept for the record (Nimbus covers the common ones itself). */
+  plugins: string[];
+  /** `custom:` block, kept verbatim for variables and later features. */
+  custom: Record<string, unknown>;
+  /** `resources:` block, kept verbatim (not interpreted yet). */
+  resources?: unknown;
+}
+
+export interface ProviderSettings {
+  name: string;
+  runtime: string;
+  memorySize: number;
+  timeout: number;
+  environment: Record<string, string>;
+  /** Raw provider.httpApi / apiGateway settings, kept for the gateway. */
+  httpApi?: Record<string, unknown>;
+  apiGateway?: Record<string, unknown>;
+  logRetentionInDays?: number;
+  tags?: Record<string, string>;
+}
+
+export type RuntimeFamily = 'nodejs' | 'python' | 'provided';
+
+export interface FunctionDefinition {
+  /** Logical name: the key under `functions:`. */
+  key: string;
+  /** Deployed name, default `<service>-<stage>-<key>`. */
+  name: string;
+  /** `path/file.export` (Node), `module.func` (Python), anything for provided. */
+  handler: string;
+  runtime: string;
+  runtimeFamily: RuntimeFamily;
+  memorySize: number;
+  timeout: number;
+  /** provider.environment merged under function.environment. */
+  environment: Record<string, string>;
+  description?: string;
+  events: EventDefinition[];
+  destinations?: { onSuccess?: string; onFailure?: string };
+  /** Async retry attempts, 0..8 (Nimbus allows up to 8; Lambda up to 2). */
+  maximumRetryAttempts?: number;
+  /** Seconds, 60..86400. */
+  maximumEventAge?: number;
+  reservedConcurrency?: number;
+  provisionedConcurrency?: number;
+  package?: FunctionPackageSettings;
+  /** Source file the handler resolves to, relative to the service directory. */
+  handlerFile: string;
+}
+
+export interface PackageSettings {
+  patterns: string[];
+  individually: boolean;
+  artifact?: string;
+  excludeDevDependencies: boolean;
+}
+
+export interface FunctionPackageSettings {
+  patterns: string[];
+  artifact?: string;
+  individually?: boolean;
+}
+
+export type EventKind =
+  | 'http'
+  | 'httpApi'
+  | 'schedule'
+  | 's3'
+  | 'sqs'
+  | 'stream'
+  | 'sns'
+  | 'eventBridge'
+  | 'cloudwatchLog'
+  | 'iot'
+  | 'websocket';
+
+export type EventDefinition =
+  | HttpEvent
+  | HttpApiEvent
+  | ScheduleEvent
+  | { kind: Exclude<EventKind, 'http' | 'httpApi' | 'schedule'>; config: Record<string, unknown> };
+
+export interface HttpEvent {
+  kind: 'http';
+  /** Upper-case method, or `ANY`. */
+  method: string;
+  /** Path without a leading slash, as in serverless.yml (`users/{id}`). */
+  path: string;
+  cors?: CorsSettings;
+  async?: boolean;
+  private?: boolean;
+  authorizer?: unknown;
+  integration?: string;
+}
+
+export interface HttpApiEvent {
+  kind: 'httpApi';
+  /** Upper-case method, or `*` for any. */
+  method: string;
+  /** Path with a leading slash, or `*` for the catch-all route. */
+  path: string;
+  authorizer?: unknown;
+}
+
+export interface ScheduleEvent {
+  kind: 'schedule';
+  /** One or more `rate(...)` / `cron(...)` expressions. */
+  rate: string[];
+  enabled: boolean;
+  name?: string;
+  description?: string;
+  input?: unknown;
+  timezone?: string;
+}
+
+export interface CorsSettings {
+  origins: string[];
+  headers: string[];
+  methods?: string[];
+  allowCredentials: boolean;
+  maxAge?: number;
+}
