@@ -1,0 +1,9 @@
+/** An error the CLI prints as one line (no stack) before exiting with `exitCode`. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}

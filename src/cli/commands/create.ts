@@ -1,0 +1,57 @@
+import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CliError } from '../cli-error.js';
+import type { CliContext } from '../context.js';
+import { Output } from '../output.js';
+
+/** Nimbus template names, and the Serverless Framework names that map onto them. */
+const templateAliases: Record<string, string> = {
+  nodejs: 'nodejs',
+  'aws-nodejs': 'nodejs',
+  'nodejs-typescript': 'nodejs-typescript',
+  'aws-nodejs-typescript': 'nodejs-typescript',
+  python: 'python',
+  'aws-python': 'python',
+  'aws-python3': 'python',
+};
+
+export const templateNames = Object.keys(templateAliases);
+
+const templatesRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'templates');
+
+export async function createCommand(ctx: CliContext, opts: { template?: string; path?: string; name?: string }) {
+  const out = new Output(ctx, {});
+  if (!opts.template) {
+    throw new CliError(`Missing --template: one of ${templateNames.join(', ')}`);
+  }
+  const template = templateAliases[opts.template];
+  if (!template) {
+    throw new CliError(`Template "${opts.template}" is not supported. Supported templates: ${templateNames.join(', ')}`);
+  }
+  const target = resolve(ctx.cwd, opts.path ?? opts.name ?? '.');
+  const name = opts.name ?? basename(target);
+  if (!/^[a-zA-Z][0-9a-zA-Z-]+$/.test(name)) {
+    throw new CliError(
+      `Service name "${name}" is invalid: start with a letter, then letters, digits or hyphens (set one with --name)`,
+    );
+  }
+  if (await isNonEmptyDir(target)) {
+    throw new CliError(`${relative(ctx.cwd, target) || '.'} already exists and is not empty`);
+  }
+  await cp(join(templatesRoot, template), target, { recursive: true });
+  const config = join(target, 'serverless.yml');
+  const text = await readFile(config, 'utf8');
+  await writeFile(config, text.replace(/^service: .*$/m, `service: ${name}`));
+  out.success(`Project successfully created in "${relative(ctx.cwd, target) || '.'}" from "${opts.template}" template`);
+}
+
+async function isNonEmptyDir(path: string): Promise<boolean> {
+  try {
+    if (!(await stat(path)).isDirectory()) return true;
+    return (await readdir(path)).length > 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}

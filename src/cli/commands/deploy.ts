@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { ControlClient, type DeployResponse } from '../../client/control-client.js';
+import { deploymentHash } from '../../model/canonical-hash.js';
+import type { CliContext, ServiceOptions } from '../context.js';
+import { resolveEndpoint } from '../endpoint.js';
+import { loadForCli } from '../load-for-cli.js';
+import { Output, seconds } from '../output.js';
+import { printFunctions } from './info.js';
+import { packageLoaded } from './package.js';
+
+export async function deployCommand(ctx: CliContext, opts: ServiceOptions & { force?: boolean }) {
+  const started = Date.now();
+  const out = new Output(ctx, opts);
+  const loaded = await loadForCli(ctx, opts, out);
+  const { definition } = loaded;
+  out.log(`Deploying ${definition.service} to stage ${definition.stage} (${definition.region})`);
+  const target = await resolveEndpoint(definition.region, ctx.env);
+  out.detail(`Platform: ${target.endpoint} (${target.source})`);
+  const client = new ControlClient(target);
+
+  const packaged = await packageLoaded(loaded, out);
+  const hash = deploymentHash(definition, packaged.functionArtifacts);
+  const current = await client.getStage(definition.service, definition.stage);
+  if (current?.current?.hash === hash && !opts.force) {
+    out.log('No changes to deploy. Deployment skipped.');
+    out.data({ skipped: true, hash, service: current });
+    return;
+  }
+  await out.step('Uploading artifacts', async () => {
+    for (const artifact of packaged.artifacts) {
+      if (await client.hasArtifact(artifact.sha256)) {
+        out.detail(`  ${artifact.file}: already on the platform`);
+        continue;
+      }
+      await client.uploadArtifact(artifact.sha256, await readFile(artifact.path));
+      out.detail(`  ${artifact.file}: uploaded`);
+    }
+  });
+  const res = await out.step('Deploying', () =>
+    client.deploy(definition, packaged.functionArtifacts, opts.force ?? false),
+  );
+  report(out, res, `${definition.service}-${definition.stage}`, seconds(started, Date.now()));
+}
+
+function report(out: Output, res: DeployResponse, stack: string, took: string): void {
+  if (res.skipped) {
+    out.log('No changes to deploy. Deployment skipped.');
+  } else {
+    for (const change of res.changes ?? []) {
+      const what = change.kind === 'publish' ? 'PUBLISHED' : 'UNCHANGED';
+      out.detail(`  ${what} - ${change.name} - version ${change.version}`);
+    }
+    for (const key of res.removed ?? []) out.detail(`  REMOVED - ${key}`);
+    out.success(`Service deployed to ${stack} (${took})`);
+  }
+  out.data(res);
+  printFunctions(out, res.service);
+}

@@ -1,0 +1,65 @@
+import { resolve } from 'node:path';
+import { defaultDataDir, defaultHost, defaultPort } from '../../platform/config.js';
+import { CliError } from '../cli-error.js';
+import type { CliContext } from '../context.js';
+import { Output } from '../output.js';
+
+export interface ServerOptions {
+  host?: string;
+  port?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  retainDeployments?: string;
+}
+
+/** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
+export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promise<void> {
+  const out = new Output(ctx, {});
+  const port = parseInteger('--port', opts.port, defaultPort, 0, 65535);
+  const retain = parseInteger('--retain-deployments', opts.retainDeployments, 5, 1, 1000);
+  const dataDir = resolve(ctx.cwd, opts.dataDir ?? defaultDataDir(ctx.env));
+  const databaseUrl = opts.databaseUrl ?? ctx.env.NIMBUS_DATABASE_URL;
+  // Imported here so that commands which never start a server stay quick to launch.
+  const { startPlatform } = await import('../../platform/server.js');
+  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  try {
+    platform = await startPlatform({
+      host: opts.host ?? defaultHost,
+      port,
+      dataDir,
+      ...(databaseUrl ? { databaseUrl } : {}),
+      ...(ctx.env.NIMBUS_ADMIN_TOKEN ? { adminToken: ctx.env.NIMBUS_ADMIN_TOKEN } : {}),
+      retainDeployments: retain,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`Port ${port} is already in use: pick another with --port`);
+    throw error;
+  }
+  out.log(`Nimbus platform listening on ${platform.url}`);
+  out.log(`Data dir: ${dataDir}`);
+  out.log(
+    ctx.env.NIMBUS_ADMIN_TOKEN
+      ? 'Admin token: from NIMBUS_ADMIN_TOKEN'
+      : `Admin token: in ${platform.adminTokenFile} (mode 0600)`,
+  );
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      out.log('Shutting down');
+      platform.close().then(done, done);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function parseInteger(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new CliError(`${flag} must be an integer from ${min} to ${max}, not "${raw}"`);
+  }
+  return n;
+}

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ApiError, NoPlatformError } from '../client/control-client.js';
+import { CliError } from './cli-error.js';
+import type { CliContext } from './context.js';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+// Each command module is imported only when that command runs, so `nimbus --version` or
+// `nimbus info` never pay for esbuild, the store drivers or the HTTP server.
+const lazy =
+  <O>(load: () => Promise<(ctx: CliContext, opts: O) => Promise<void>>, ctx: CliContext) =>
+  async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const run = await load();
+    await run(ctx, command.optsWithGlobals() as O);
+  };
+
+function serviceCommand(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'path to serverless.yml')
+    .option('-s, --stage <stage>', 'stage of the service')
+    .option('-r, --region <region>', 'region: the name of a Nimbus platform endpoint')
+    .option('--param <key=value>', 'parameter for ${param:key} (repeatable)', collect, [])
+    .option('--verbose', 'show more detail')
+    .option('--json', 'machine-readable output on stdout');
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('nimbus')
+    .description('Nimbus: a self-hosted serverless platform that speaks serverless.yml')
+    .version(version, '-v, --version')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    });
+
+  program
+    .command('server')
+    .description('start the Nimbus platform')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (default 8642)')
+    .option('--data-dir <dir>', 'where state and artifacts live')
+    .option('--database-url <url>', 'sqlite: (default), sqlite:<file> or postgres://...')
+    .option('--retain-deployments <n>', 'deployments kept per stage (default 5)')
+    .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
+
+  serviceCommand(program.command('package').description('package the service into artifacts'))
+    .option('-p, --package <dir>', 'output directory (default .serverless)')
+    .action(lazy(async () => (await import('./commands/package.js')).packageCommand, ctx));
+
+  const deploy = serviceCommand(program.command('deploy').description('deploy the service'))
+    .option('--force', 'deploy even when nothing changed')
+    .action(lazy(async () => (await import('./commands/deploy.js')).deployCommand, ctx));
+  const list = serviceCommand(deploy.command('list').description('list the retained deployments')).action(
+    lazy(async () => (await import('./commands/deploy-list.js')).deployListCommand, ctx),
+  );
+  serviceCommand(list.command('functions').description('list functions and their versions')).action(
+    lazy(async () => (await import('./commands/deploy-list.js')).deployListFunctionsCommand, ctx),
+  );
+
+  serviceCommand(program.command('info').description('show the deployed service')).action(
+    lazy(async () => (await import('./commands/info.js')).infoCommand, ctx),
+  );
+  serviceCommand(program.command('remove').description('remove the service stage and its functions')).action(
+    lazy(async () => (await import('./commands/remove.js')).removeCommand, ctx),
+  );
+  serviceCommand(program.command('print').description('print the resolved configuration'))
+    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json', 'text']))
+    .option('--path <path>', 'print only this property (a.b.c)')
+    .action(lazy(async () => (await import('./commands/print.js')).printCommand, ctx));
+
+  program
+    .command('create')
+    .description('create a new service from a template')
+    .option('-t, --template <name>', 'nodejs, nodejs-typescript, python (or aws-nodejs, ...)')
+    .option('-p, --path <dir>', 'directory to create')
+    .option('-n, --name <name>', 'service name (default: the directory name)')
+    .action(lazy(async () => (await import('./commands/create.js')).createCommand, ctx));
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can run it in-process. */
+export async function main(argv: string[], ctx?: Partial<CliContext>): Promise<number> {
+  const full: CliContext = {
+    cwd: ctx?.cwd ?? process.cwd(),
+    env: ctx?.env ?? process.env,
+    stdout: ctx?.stdout ?? process.stdout,
+    stderr: ctx?.stderr ?? process.stderr,
+  };
+  const program = buildProgram(full);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    return reportError(full, error);
+  }
+}
+
+function reportError(ctx: CliContext, error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (unknown option, with a suggestion, ...).
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : error.exitCode || 1;
+  }
+  if (error instanceof CliError || error instanceof NoPlatformError) {
+    ctx.stderr.write(`✖ ${error.message}\n`);
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+  if (error instanceof ApiError) {
+    ctx.stderr.write(`✖ ${error.message} (${error.code}, HTTP ${error.status})\n`);
+    return 1;
+  }
+  const verbose = ctx.env.NIMBUS_DEBUG || process.argv.includes('--verbose');
+  ctx.stderr.write(`✖ ${verbose ? ((error as Error)?.stack ?? error) : ((error as Error)?.message ?? error)}\n`);
+  return 1;
+}

@@ -1,0 +1,166 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BlobHashMismatchError, type BlobStore } from '../../blob/blob-store.js';
+import { sha256Hex } from '../../model/canonical-hash.js';
+import { ZipRejectedError, type ZipLimits, inspectZip } from '../../packaging/zip-safety.js';
+import type { Store } from '../../store/store.js';
+import { HttpError } from '../http/http-error.js';
+import { readBody, readJson } from '../http/read-body.js';
+import { sendJson } from '../http/send.js';
+import { bearerMatches } from './admin-token.js';
+import type { Deployer } from './deployer.js';
+import { parseDeployRequest } from './deploy-request.js';
+import { deploymentView, functionSummary, serviceStageView, versionView } from './views.js';
+
+export interface ControlApiDeps {
+  store: Store;
+  blobs: BlobStore;
+  deployer: Deployer;
+  adminToken: string;
+  zipLimits: ZipLimits;
+  /** Cap on JSON request bodies (deploy definitions). */
+  maxJsonBytes: number;
+}
+
+type Params = Record<string, string>;
+type Handler = (req: IncomingMessage, res: ServerResponse, params: Params) => Promise<void>;
+interface Route {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: Handler;
+}
+
+/** The control-plane API under /v1 (docs/http-api.md). Every route needs the admin token. */
+export function createControlApi(deps: ControlApiDeps) {
+  const routes: Route[] = [];
+  const add = (method: string, path: string, handler: Handler) => {
+    const names: string[] = [];
+    const source = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
+  };
+
+  add('HEAD', '/v1/artifacts/{sha}', async (_req, res, p) => {
+    const size = await deps.blobs.size(checkSha(p.sha!));
+    res.writeHead(size === undefined ? 404 : 200, size === undefined ? {} : { 'x-nimbus-size': size });
+    res.end();
+  });
+  add('PUT', '/v1/artifacts/{sha}', async (req, res, p) => {
+    const sha = checkSha(p.sha!);
+    if (await deps.blobs.has(sha)) {
+      req.resume();
+      return sendJson(res, 200, { sha256: sha, stored: false });
+    }
+    const zip = await readBody(req, deps.zipLimits.maxZippedBytes, 'artifact');
+    if (sha256Hex(zip) !== sha) {
+      throw new HttpError(400, 'NIMBUS_ARTIFACT_HASH_MISMATCH', `artifact bytes do not hash to ${sha}`);
+    }
+    const info = await inspectArtifact(zip, deps.zipLimits);
+    await deps.blobs.put(sha, zip);
+    sendJson(res, 201, { sha256: sha, stored: true, size: zip.length, ...info });
+  });
+  add('GET', '/v1/services', async (_req, res) => {
+    const stages = await deps.store.listStages();
+    const views = [];
+    for (const stage of stages) views.push(await serviceStageView(deps.store, stage));
+    sendJson(res, 200, { services: views });
+  });
+  add('GET', '/v1/services/{service}/stages/{stage}', async (_req, res, p) => {
+    sendJson(res, 200, await serviceStageView(deps.store, await findStage(deps.store, p)));
+  });
+  add('DELETE', '/v1/services/{service}/stages/{stage}', async (_req, res, p) => {
+    const stage = await findStage(deps.store, p);
+    const functions = await deps.store.listFunctions(stage.id);
+    await deps.store.transaction((tx) => tx.deleteStage(stage.id));
+    sendJson(res, 200, { removed: { service: stage.service, stage: stage.stage, functions: functions.map((f) => f.name) } });
+  });
+  add('GET', '/v1/services/{service}/stages/{stage}/deployments', async (_req, res, p) => {
+    const stage = await findStage(deps.store, p);
+    const rows = await deps.store.listDeployments(stage.id);
+    sendJson(res, 200, { deployments: rows.map((r) => deploymentView(stage, r)) });
+  });
+  add('POST', '/v1/services/{service}/stages/{stage}/deployments', async (req, res, p) => {
+    const input = parseDeployRequest(await readJson(req, deps.maxJsonBytes), p.service!, p.stage!);
+    const outcome = await deps.deployer.deploy(input);
+    const stage = await findStage(deps.store, p);
+    const view = await serviceStageView(deps.store, stage);
+    if (outcome.skipped) return sendJson(res, 200, { skipped: true, service: view });
+    sendJson(res, 201, {
+      skipped: false,
+      deployment: deploymentView(stage, outcome.deployment),
+      changes: outcome.changes,
+      removed: outcome.removed,
+      service: view,
+    });
+  });
+  add('GET', '/v1/functions/{name}', async (_req, res, p) => {
+    const fn = await deps.store.findFunctionByName(p.name!);
+    if (!fn) throw notFound(`function "${p.name}"`);
+    const stages = await deps.store.listStages();
+    const stage = stages.find((s) => s.id === fn.stageId)!;
+    const versions = (await deps.store.listVersions(fn.id)).map((v) => versionView(fn, v));
+    sendJson(res, 200, {
+      function: await functionSummary(deps.store, stage, fn),
+      service: stage.service,
+      stage: stage.stage,
+      aliases: await deps.store.listAliases(fn.id),
+      versions,
+    });
+  });
+
+  return async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (!bearerMatches(req.headers.authorization, deps.adminToken)) {
+      req.resume();
+      throw new HttpError(401, 'NIMBUS_AUTH_REQUIRED', 'missing or wrong admin token (Authorization: Bearer <token>)', {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    let allowed = false;
+    for (const route of routes) {
+      const match = route.pattern.exec(path);
+      if (!match) continue;
+      allowed = true;
+      if (route.method !== req.method) continue;
+      const params: Params = {};
+      route.names.forEach((name, i) => {
+        params[name] = decodeURIComponent(match[i + 1]!);
+      });
+      return route.handler(req, res, params);
+    }
+    req.resume();
+    if (allowed) throw new HttpError(405, 'NIMBUS_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`);
+    throw new HttpError(404, 'NIMBUS_HTTP_NOT_FOUND', `no control-plane route ${req.method} ${path}`);
+  };
+}
+
+function checkSha(sha: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha)) {
+    throw new HttpError(400, 'NIMBUS_ARTIFACT_BAD_HASH', 'artifact id must be a lowercase hex sha256');
+  }
+  return sha;
+}
+
+async function inspectArtifact(zip: Buffer, limits: ZipLimits) {
+  try {
+    return await inspectZip(zip, limits);
+  } catch (error) {
+    if (error instanceof ZipRejectedError) {
+      const status = error.code === 'NIMBUS_ARTIFACT_TOO_LARGE' ? 413 : 400;
+      throw new HttpError(status, error.code, error.message);
+    }
+    if (error instanceof BlobHashMismatchError) throw new HttpError(400, error.code, error.message);
+    throw error;
+  }
+}
+
+async function findStage(store: Store, p: Params) {
+  const stage = await store.findStage(p.service!, p.stage!);
+  if (!stage) throw notFound(`service "${p.service}" stage "${p.stage}"`);
+  return stage;
+}
+
+function notFound(what: string): HttpError {
+  return new HttpError(404, 'NIMBUS_NOT_FOUND', `${what} is not deployed`);
+}
