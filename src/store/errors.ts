@@ -1,0 +1,41 @@
+/**
+ * Store errors, coded NIMBUS_STORE_*. Constraint violations are translated from the driver's
+ * own codes so callers (the control plane answering 409, say) never learn which dialect runs.
+ */
+
+export class StoreUrlError extends Error {
+  readonly code = 'NIMBUS_STORE_BAD_URL';
+}
+
+export class StoreSchemaNameError extends Error {
+  readonly code = 'NIMBUS_STORE_BAD_SCHEMA';
+  constructor(schema: string) {
+    super(
+      `invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, ` +
+        'digits and underscores, starting with a letter or underscore, at most 63 characters',
+    );
+  }
+}
+
+/** A unique or primary key was already taken (duplicate function name, version, ...). */
+export class StoreConflictError extends Error {
+  readonly code = 'NIMBUS_STORE_CONFLICT';
+}
+
+/** A row names a parent that does not exist (function of a missing stage, alias to no version). */
+export class StoreMissingReferenceError extends Error {
+  readonly code = 'NIMBUS_STORE_MISSING_REFERENCE';
+}
+
+const uniqueCodes = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
+const referenceCodes = new Set(['23503', 'SQLITE_CONSTRAINT_FOREIGNKEY']);
+
+/** Maps a driver constraint error to a Store error; anything else is returned unchanged. */
+export function translateConstraintError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (uniqueCodes.has(code)) return new StoreConflictError(message, { cause: err });
+  if (referenceCodes.has(code)) return new StoreMissingReferenceError(message, { cause: err });
+  return err;
+}

@@ -1,0 +1,16 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { initialMigration } from './001-initial.js';
+import type { SqlFlavor } from './sql-flavor.js';
+
+export type { SqlFlavor } from './sql-flavor.js';
+
+/**
+ * Every migration, in code (no directory scan: the compiled layout must not matter). Names sort
+ * in the order they run; never rename or edit one that has shipped, add the next.
+ */
+export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '001-initial': initialMigration(flavor),
+  };
+  return { getMigrations: async () => migrations };
+}

@@ -1,0 +1,63 @@
+/**
+ * Kysely table types, shared by both dialects. Column names are snake_case; the query modules
+ * map rows to the camelCase rows of the Store port.
+ *
+ * JSON payloads are TEXT in both dialects (not jsonb): one representation, one code path, and
+ * nothing queries inside them. Timestamps are ISO-8601 TEXT, except deployments.timestamp,
+ * which is epoch milliseconds in a BIGINT (the PostgreSQL pool parses int8 as a Number).
+ */
+import type { Generated } from 'kysely';
+
+export interface Database {
+  stages: StagesTable;
+  functions: FunctionsTable;
+  function_versions: FunctionVersionsTable;
+  aliases: AliasesTable;
+  deployments: DeploymentsTable;
+}
+
+export interface StagesTable {
+  id: Generated<number>;
+  service: string;
+  stage: string;
+  region: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FunctionsTable {
+  id: Generated<number>;
+  stage_id: number;
+  key: string;
+  name: string;
+}
+
+export interface FunctionVersionsTable {
+  function_id: number;
+  version: number;
+  code_sha256: string;
+  code_size: number;
+  config_sha256: string;
+  /** JSON of a FunctionDefinition. */
+  config: string;
+  created_at: string;
+}
+
+export interface AliasesTable {
+  function_id: number;
+  name: string;
+  version: number;
+}
+
+export interface DeploymentsTable {
+  id: string;
+  stage_id: number;
+  timestamp: number;
+  hash: string;
+  /** JSON of a ServiceDefinition. */
+  definition: string;
+  /** JSON object: function key -> version. */
+  functions: string;
+  /** JSON object: function key -> artifact sha256. */
+  artifacts: string;
+}

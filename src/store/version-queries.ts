@@ -1,0 +1,77 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { FunctionDefinition } from '../model/service-definition.js';
+import type { Database, FunctionVersionsTable } from './schema.js';
+import type { AliasRow, VersionRow } from './store.js';
+
+type Db = Kysely<Database>;
+
+/** Oldest first. */
+export async function listVersions(db: Db, functionId: number): Promise<VersionRow[]> {
+  const rows = await db
+    .selectFrom('function_versions')
+    .selectAll()
+    .where('function_id', '=', functionId)
+    .orderBy('version')
+    .execute();
+  return rows.map(toVersionRow);
+}
+
+export async function getVersion(
+  db: Db,
+  functionId: number,
+  version: number,
+): Promise<VersionRow | undefined> {
+  const row = await db
+    .selectFrom('function_versions')
+    .selectAll()
+    .where('function_id', '=', functionId)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return row && toVersionRow(row);
+}
+
+export async function insertVersion(db: Db, row: VersionRow): Promise<void> {
+  await db
+    .insertInto('function_versions')
+    .values({
+      function_id: row.functionId,
+      version: row.version,
+      code_sha256: row.codeSha256,
+      code_size: row.codeSize,
+      config_sha256: row.configSha256,
+      config: JSON.stringify(row.config),
+      created_at: row.createdAt,
+    })
+    .execute();
+}
+
+/** Ordered by name. */
+export async function listAliases(db: Db, functionId: number): Promise<AliasRow[]> {
+  return db
+    .selectFrom('aliases')
+    .select(['function_id as functionId', 'name', 'version'])
+    .where('function_id', '=', functionId)
+    .orderBy('name')
+    .execute();
+}
+
+/** Creates the alias or moves it to another version. */
+export async function setAlias(db: Db, row: AliasRow): Promise<void> {
+  await db
+    .insertInto('aliases')
+    .values({ function_id: row.functionId, name: row.name, version: row.version })
+    .onConflict((oc) => oc.columns(['function_id', 'name']).doUpdateSet({ version: row.version }))
+    .execute();
+}
+
+function toVersionRow(row: Selectable<FunctionVersionsTable>): VersionRow {
+  return {
+    functionId: row.function_id,
+    version: row.version,
+    codeSha256: row.code_sha256,
+    codeSize: row.code_size,
+    configSha256: row.config_sha256,
+    config: JSON.parse(row.config) as FunctionDefinition,
+    createdAt: row.created_at,
+  };
+}
