@@ -70,7 +70,12 @@ export interface StoreReader {
 
 export interface StoreWriter extends StoreReader {
   /** Creates the stage or refreshes its region and updatedAt. */
-  upsertStage(input: { service: string; stage: string; region: string; now: string }): Promise<StageRow>;
+  upsertStage(input: {
+    service: string;
+    stage: string;
+    region: string;
+    now: string;
+  }): Promise<StageRow>;
   insertFunction(input: { stageId: number; key: string; name: string }): Promise<FunctionRow>;
   insertVersion(row: VersionRow): Promise<void>;
   setAlias(row: AliasRow): Promise<void>;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlobHashMismatchError, type BlobStore } from '../../blob/blob-store.js';
 import { sha256Hex } from '../../model/canonical-hash.js';
 import { ZipRejectedError, type ZipLimits, inspectZip } from '../../packaging/zip-safety.js';
+import { StoreConflictError } from '../../store/errors.js';
 import type { Store } from '../../store/store.js';
 import { HttpError } from '../http/http-error.js';
 import { readBody, readJson } from '../http/read-body.js';
@@ -83,7 +84,7 @@ export function createControlApi(deps: ControlApiDeps) {
   });
   add('POST', '/v1/services/{service}/stages/{stage}/deployments', async (req, res, p) => {
     const input = parseDeployRequest(await readJson(req, deps.maxJsonBytes), p.service!, p.stage!);
-    const outcome = await deps.deployer.deploy(input);
+    const outcome = await deps.deployer.deploy(input).catch(asConflict);
     const stage = await findStage(deps.store, p);
     const view = await serviceStageView(deps.store, stage);
     if (outcome.skipped) return sendJson(res, 200, { skipped: true, service: view });
@@ -133,6 +134,14 @@ export function createControlApi(deps: ControlApiDeps) {
     if (allowed) throw new HttpError(405, 'NIMBUS_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`);
     throw new HttpError(404, 'NIMBUS_HTTP_NOT_FOUND', `no control-plane route ${req.method} ${path}`);
   };
+}
+
+/** Two deploys of one stage racing for the same version number: the loser may simply retry. */
+function asConflict(error: unknown): never {
+  if (error instanceof StoreConflictError) {
+    throw new HttpError(409, 'NIMBUS_DEPLOY_CONFLICT', 'another deployment of this stage landed at the same time; deploy again');
+  }
+  throw error;
 }
 
 function checkSha(sha: string): string {
