@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import type { ServiceDefinition } from '../model/service-definition.js';
+import { ConfigError } from './config-error.js';
+import type { NormalizeContext } from './context.js';
+import { loadDotenv } from './dotenv.js';
+import { findConfigFile } from './find-config.js';
+import { normalizeService } from './normalize-service.js';
+import { type ParsedConfig, parseConfigText } from './parse-document.js';
+import { VariableResolver } from './variables/resolver.js';
+import { createSources, type SourceInputs } from './variables/sources.js';
+
+export interface LoadServiceOptions {
+  /** The service directory (absolute). */
+  cwd: string;
+  /** -c/--config, relative to cwd or absolute. */
+  configPath?: string;
+  /** CLI options, for ${opt:x}: stage, region, ... */
+  options: Record<string, string | boolean | undefined>;
+  /** --param k=v */
+  params?: Record<string, string>;
+  /** For ${env:X} (the CLI passes process.env). */
+  env: Record<string, string | undefined>;
+}
+
+export interface LoadedService {
+  definition: ServiceDefinition;
+  /** The whole config with variables resolved (for `nimbus print`). */
+  resolved: Record<string, unknown>;
+  /** Absolute. */
+  configPath: string;
+  /** Absolute. */
+  serviceDir: string;
+  /** Human-readable, each naming file:line:col and path where known. */
+  warnings: string[];
+}
+
+/** serverless.yml → ServiceDefinition: find, parse, resolve variables, validate. */
+export async function loadService(opts: LoadServiceOptions): Promise<LoadedService> {
+  const serviceDir = resolve(opts.cwd);
+  const configPath = await findConfigFile(serviceDir, opts.configPath);
+  const file = relative(serviceDir, configPath) || configPath;
+  const parsed = parseConfigText(await readConfig(configPath, file), file);
+  const inputs: SourceInputs = {
+    serviceDir,
+    options: opts.options,
+    params: opts.params ?? {},
+    env: opts.env,
+  };
+  if (parsed.data.useDotenv === true || parsed.data.useDotenv === 'true') {
+    inputs.env = await loadDotenv(serviceDir, await earlyStage(parsed, inputs), opts.env);
+  }
+  const config = structuredClone(parsed.data);
+  const resolver = new VariableResolver(config, createSources(inputs), parsed.locator);
+  const resolved = await resolver.resolveAll();
+  const ctx: NormalizeContext = {
+    locator: parsed.locator,
+    warnings: [...parsed.warnings],
+    serviceDir,
+  };
+  const definition = await normalizeService(structuredClone(resolved), opts.options, ctx);
+  return { definition, resolved, configPath, serviceDir, warnings: ctx.warnings };
+}
+
+async function readConfig(configPath: string, file: string): Promise<string> {
+  try {
+    return await readFile(configPath, 'utf8');
+  } catch (error) {
+    const detail = `cannot read the config file: ${(error as Error).message}`;
+    throw new ConfigError({ code: 'NIMBUS_CONFIG_READ', file, detail });
+  }
+}
+
+/**
+ * The stage that picks `.env.<stage>`, needed before `${env:}` can be resolved; a
+ * provider.stage that cannot be resolved yet (it may itself read the .env) counts as unset.
+ */
+async function earlyStage(parsed: ParsedConfig, inputs: SourceInputs): Promise<string> {
+  if (typeof inputs.options.stage === 'string') return inputs.options.stage;
+  const config = structuredClone(parsed.data);
+  const resolver = new VariableResolver(config, createSources(inputs), parsed.locator);
+  try {
+    await resolver.resolveProperty(['provider', 'stage']);
+  } catch {
+    return 'dev';
+  }
+  const stage = (config.provider as { stage?: unknown } | undefined)?.stage;
+  return typeof stage === 'string' && stage !== '' ? stage : 'dev';
+}

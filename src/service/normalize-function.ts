@@ -1,0 +1,133 @@
+import type {
+  FunctionDefinition,
+  FunctionPackageSettings,
+  ProviderSettings,
+  RuntimeFamily,
+} from '../model/service-definition.js';
+import type { NormalizeContext } from './context.js';
+import { normalizeEvents } from './events/normalize-events.js';
+import { findHandlerFile } from './handler-file.js';
+import { packagePatterns } from './normalize-package.js';
+import type { PropertyPath } from './property-path.js';
+import { checkRuntime, legacyRuntimeWarning } from './runtimes.js';
+import { FUNCTION_ACCEPTED, type FunctionInput, functionSchema } from './schema/function-schema.js';
+import { warnUnknownKeys } from './unknown-keys.js';
+
+const FUNCTION_KEYS = [...Object.keys(functionSchema.shape), ...FUNCTION_ACCEPTED];
+const DEPLOYED_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export interface FunctionDefaults {
+  service: string;
+  stage: string;
+  provider: ProviderSettings;
+  /** Set when the whole service ships a prebuilt artifact (no handler file check). */
+  serviceArtifact?: string;
+}
+
+export async function normalizeFunction(
+  key: string,
+  fn: FunctionInput,
+  defaults: FunctionDefaults,
+  ctx: NormalizeContext,
+): Promise<FunctionDefinition> {
+  const path = ['functions', key];
+  warnUnknownKeys(fn, FUNCTION_KEYS, path, ctx);
+  const { runtime, family } = functionRuntime(fn, path, defaults, ctx);
+  const name = fn.name ?? `${defaults.service}-${defaults.stage}-${key}`;
+  if (!DEPLOYED_NAME.test(name)) {
+    const detail = `deployed name "${name}" must be 1 to 64 letters, digits, hyphens or underscores`;
+    throw ctx.locator.error(
+      'NIMBUS_CONFIG_INVALID',
+      fn.name ? [...path, 'name'] : path,
+      detail,
+      !fn.name,
+    );
+  }
+  const pkg = functionPackage(fn, path, ctx);
+  const artifact = pkg?.artifact ?? defaults.serviceArtifact;
+  const def: FunctionDefinition = {
+    key,
+    name,
+    handler: fn.handler,
+    runtime,
+    runtimeFamily: family,
+    memorySize: fn.memorySize ?? defaults.provider.memorySize,
+    timeout: fn.timeout ?? defaults.provider.timeout,
+    environment: { ...defaults.provider.environment, ...(fn.environment ?? {}) },
+    events: normalizeEvents(fn.events, [...path, 'events'], ctx),
+    handlerFile: await handlerFile(fn.handler, family, artifact, [...path, 'handler'], ctx),
+  };
+  if (fn.description !== undefined) def.description = fn.description;
+  if (fn.destinations && (fn.destinations.onSuccess || fn.destinations.onFailure)) {
+    def.destinations = {};
+    if (fn.destinations.onSuccess) def.destinations.onSuccess = fn.destinations.onSuccess;
+    if (fn.destinations.onFailure) def.destinations.onFailure = fn.destinations.onFailure;
+  }
+  for (const k of [
+    'maximumRetryAttempts',
+    'maximumEventAge',
+    'reservedConcurrency',
+    'provisionedConcurrency',
+  ] as const) {
+    if (fn[k] !== undefined) def[k] = fn[k];
+  }
+  if (pkg) def.package = pkg;
+  return def;
+}
+
+function functionRuntime(
+  fn: FunctionInput,
+  path: PropertyPath,
+  defaults: FunctionDefaults,
+  ctx: NormalizeContext,
+): { runtime: string; family: RuntimeFamily } {
+  if (fn.runtime === undefined) {
+    // The provider runtime was checked (and warned about) once, at the service level.
+    const check = checkRuntime(defaults.provider.runtime);
+    return { runtime: defaults.provider.runtime, family: check.ok ? check.family : 'nodejs' };
+  }
+  const check = checkRuntime(fn.runtime);
+  if (!check.ok)
+    throw ctx.locator.error('NIMBUS_CONFIG_RUNTIME', [...path, 'runtime'], check.message);
+  if (check.legacy) {
+    ctx.warnings.push(
+      ctx.locator.warning([...path, 'runtime'], legacyRuntimeWarning(fn.runtime, check.family)),
+    );
+  }
+  return { runtime: fn.runtime, family: check.family };
+}
+
+function functionPackage(
+  fn: FunctionInput,
+  path: PropertyPath,
+  ctx: NormalizeContext,
+): FunctionPackageSettings | undefined {
+  if (!fn.package) return undefined;
+  const out: FunctionPackageSettings = {
+    patterns: packagePatterns(fn.package, [...path, 'package'], ctx),
+  };
+  if (fn.package.artifact !== undefined) out.artifact = fn.package.artifact;
+  if (fn.package.individually !== undefined) out.individually = fn.package.individually;
+  return out;
+}
+
+/** Checks the handler's shape and that its file exists, unless a prebuilt artifact ships it. */
+async function handlerFile(
+  handler: string,
+  family: RuntimeFamily,
+  artifact: string | undefined,
+  path: PropertyPath,
+  ctx: NormalizeContext,
+): Promise<string> {
+  if (family !== 'provided' && !/^[^.].*\.[^./\\]+$/.test(handler)) {
+    const example = family === 'nodejs' ? 'src/handler.hello' : 'handler.main';
+    const detail = `"${handler}" must name a file and an export, e.g. "${example}"`;
+    throw ctx.locator.error('NIMBUS_CONFIG_HANDLER', path, detail);
+  }
+  const base = handler.slice(0, handler.lastIndexOf('.'));
+  if (artifact)
+    return family === 'provided' ? 'bootstrap' : `${base}.${family === 'nodejs' ? 'js' : 'py'}`;
+  const found = await findHandlerFile(ctx.serviceDir, handler, family);
+  if (!found.ok) throw ctx.locator.error('NIMBUS_CONFIG_HANDLER', path, found.message);
+  return found.file;
+}

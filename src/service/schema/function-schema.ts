@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { isPlainObject } from '../property-path.js';
+import { intIn, stringMap, text } from './fields.js';
+import { packageSchema } from './package-schema.js';
+
+/** A destination is a name, an ARN, or `{type, arn}`; Nimbus keeps just the target string. */
+const destination = z.preprocess(
+  (v) => (isPlainObject(v) ? v.arn : v),
+  z.string({ error: 'must be a function name, an ARN or {type, arn}' }),
+);
+
+export const functionSchema = z.looseObject(
+  {
+    handler: z.string({ error: 'is required (e.g. `handler: src/handler.hello`)' }),
+    name: text.optional(),
+    description: text.optional(),
+    runtime: text.optional(),
+    memorySize: intIn(128, 10240).optional(),
+    timeout: intIn(1, 900).optional(),
+    environment: stringMap.nullish(),
+    events: z.array(z.unknown(), { error: 'must be a list of events' }).nullish(),
+    destinations: z
+      .looseObject({ onSuccess: destination.optional(), onFailure: destination.optional() })
+      .optional(),
+    maximumRetryAttempts: intIn(0, 8).optional(),
+    maximumEventAge: intIn(60, 86400).optional(),
+    reservedConcurrency: intIn(0).optional(),
+    provisionedConcurrency: intIn(0).optional(),
+    package: packageSchema.optional(),
+  },
+  { error: 'must be a map with at least a `handler`' },
+);
+
+export type FunctionInput = z.infer<typeof functionSchema>;
+
+/** Function keys Serverless knows that Nimbus accepts without using (yet). */
+export const FUNCTION_ACCEPTED = [
+  'architecture',
+  'condition',
+  'dependsOn',
+  'disableLogs',
+  'ephemeralStorage',
+  'fileSystemConfig',
+  'iamRoleStatements',
+  'image',
+  'kmsKeyArn',
+  'layers',
+  'logRetentionInDays',
+  'logs',
+  'onError',
+  'role',
+  'runtimeManagement',
+  'snapStart',
+  'tags',
+  'tracing',
+  'url',
+  'versionFunction',
+  'vpc',
+];

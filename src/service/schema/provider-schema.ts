@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { intIn, looseRecord, stringMap, text } from './fields.js';
+
+export const STAGE_PATTERN = /^[a-zA-Z0-9_-]+$/;
+
+export const providerSchema = z.looseObject(
+  {
+    name: text,
+    runtime: text.optional(),
+    stage: text.optional(),
+    region: text.optional(),
+    memorySize: intIn(128, 10240).optional(),
+    timeout: intIn(1, 900).optional(),
+    environment: stringMap.nullish(),
+    httpApi: looseRecord.optional(),
+    apiGateway: looseRecord.optional(),
+    logRetentionInDays: intIn(1).optional(),
+    tags: stringMap.optional(),
+  },
+  { error: 'is required and must be a map (at least `name: aws`)' },
+);
+
+/** Keys Serverless knows under `provider:` that Nimbus accepts without using (yet). */
+export const PROVIDER_ACCEPTED = [
+  'alb',
+  'apiName',
+  'apiKeys',
+  'architecture',
+  'cfnRole',
+  'cloudFront',
+  'credentials',
+  'deploymentBucket',
+  'deploymentMethod',
+  'deploymentPrefix',
+  'disableRollback',
+  'ecr',
+  'endpointType',
+  'eventBridge',
+  'iam',
+  'iamManagedPolicies',
+  'iamRoleStatements',
+  'kmsKeyArn',
+  'lambdaHashingVersion',
+  'layers',
+  'logDataProtectionPolicy',
+  'logs',
+  'notificationArns',
+  'profile',
+  'resourcePolicy',
+  'role',
+  'rolePermissionsBoundary',
+  'rollbackConfiguration',
+  'runtimeManagement',
+  's3',
+  'stackName',
+  'stackParameters',
+  'stackPolicy',
+  'stackTags',
+  'tracing',
+  'usagePlan',
+  'versionFunctions',
+  'vpc',
+  'websocket',
+  'websocketsApiName',
+  'websocketsApiRouteSelectionExpression',
+  'websocketsDescription',
+];

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { fileSource } from './file-source.js';
+import type { SourceCall, VariableSource } from './resolver.js';
+import { VariableSourceError } from './source-error.js';
+
+export interface SourceInputs {
+  serviceDir: string;
+  options: Record<string, string | boolean | undefined>;
+  params: Record<string, string>;
+  env: Record<string, string | undefined>;
+  /** Fixed for one load, so every `${sls:instanceId}` agrees. */
+  instanceId?: string;
+}
+
+/** Sources that need AWS; Nimbus has no AWS account to ask. */
+const UNSUPPORTED = ['cf', 's3', 'ssm', 'aws'];
+
+export function createSources(inputs: SourceInputs): Record<string, VariableSource> {
+  const instanceId = inputs.instanceId ?? randomUUID();
+  const stage = async (self: SourceCall['self']): Promise<string> =>
+    String(inputs.options.stage ?? (await self(['provider', 'stage'])) ?? 'dev');
+
+  const sources: Record<string, VariableSource> = {
+    self: ({ address, self }) => self(address ? address.split('.') : []),
+    opt: ({ address }) => (address ? inputs.options[address] : definedOnly(inputs.options)),
+    env: ({ address }) => {
+      if (!address) throw new VariableSourceError('the "env" source needs a variable name');
+      return inputs.env[address];
+    },
+    file: fileSource(inputs.serviceDir),
+    sls: async ({ address, self }) => {
+      if (address === 'stage') return stage(self);
+      if (address === 'instanceId') return instanceId;
+      throw new VariableSourceError(`unknown "sls" address "${address ?? ''}"`);
+    },
+    param: async ({ address, self }) => {
+      if (!address) throw new VariableSourceError('the "param" source needs a parameter name');
+      if (inputs.params[address] !== undefined) return inputs.params[address];
+      const fromStage = await self(['params', await stage(self), address]);
+      return fromStage ?? self(['params', 'default', address]);
+    },
+    strToBool: ({ params }) => strToBool(params[0]),
+  };
+  for (const type of UNSUPPORTED) {
+    sources[type] = () => {
+      throw new VariableSourceError(`the "${type}" variable source is not supported by Nimbus`);
+    };
+  }
+  return sources;
+}
+
+function strToBool(input: unknown): boolean {
+  if (typeof input === 'boolean') return input;
+  const text = String(input ?? '').trim();
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new VariableSourceError(`strToBool expects "true", "false", "1" or "0", got "${text}"`);
+}
+
+function definedOnly(options: SourceInputs['options']): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) out[k] = v;
+  return out;
+}
