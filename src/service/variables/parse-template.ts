@@ -45,14 +45,13 @@ export function parseTemplate(text: string): Template | null {
   return { parts };
 }
 
-/** Parses `true`, `false`, `null` and numbers; other words stay strings only if allowed. */
-function parseLiteral(word: string, fallbackToString: boolean): LiteralSource['value'] {
+/** Parses `true`, `false`, `null` and numbers; any other word stays a string. */
+function parseLiteral(word: string): LiteralSource['value'] {
   if (word === 'true') return true;
   if (word === 'false') return false;
   if (word === 'null') return null;
   if (word !== '' && !Number.isNaN(Number(word))) return Number(word);
-  if (fallbackToString) return word;
-  throw new VariableSyntaxError(`invalid literal fallback "${word}"`);
+  return word;
 }
 
 class VariableParser {
@@ -114,7 +113,11 @@ class VariableParser {
       return this.#typedSource(false)!;
     }
     if (!word) this.#fail(next === undefined ? 'missing closing "}"' : `unexpected "${next}"`);
-    return { kind: 'literal', value: parseLiteral(word, false) };
+    const value = parseLiteral(word);
+    if (typeof value === 'string') {
+      this.#fail(`"${word}" is neither a variable source nor a literal (quote text: '${word}')`);
+    }
+    return { kind: 'literal', value };
   }
 
   #params(): ParamNode[] {
@@ -161,7 +164,7 @@ class VariableParser {
     const raw = this.#text.slice(from, this.#i).trim();
     const template = parseTemplate(raw);
     if (template) return { template };
-    return { value: literal ? parseLiteral(raw, true) : raw };
+    return { value: literal ? parseLiteral(raw) : raw };
   }
 
   #quoted(): string {

@@ -56,7 +56,8 @@ export class VariableResolver {
   async resolveProperty(path: PropertyPath): Promise<void> {
     const key = pathKey(path);
     if (this.#done.has(key)) return;
-    if (this.#stack.includes(key)) throw new CycleError([...this.#stack, key]);
+    const loopStart = this.#stack.indexOf(key);
+    if (loopStart >= 0) throw new CycleError([...this.#stack.slice(loopStart), key]);
     this.#stack.push(key);
     try {
       const value = getAt(this.#config, path);
