@@ -106,12 +106,18 @@ export async function main(argv: string[], ctx?: Partial<CliContext>): Promise<n
   }
 }
 
+/** Errors from Nimbus modules carry a NIMBUS_* code and a message written for the user. */
+function isNimbusError(error: unknown): error is Error {
+  const code = (error as { code?: unknown })?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('NIMBUS_');
+}
+
 function reportError(ctx: CliContext, error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has already printed its message (unknown option, with a suggestion, ...).
     return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : error.exitCode || 1;
   }
-  if (error instanceof CliError || error instanceof NoPlatformError) {
+  if (error instanceof CliError || error instanceof NoPlatformError || isNimbusError(error)) {
     ctx.stderr.write(`✖ ${error.message}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
