@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Serverless variables are written ${...} in plain strings
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTemplate } from '../../src/service/variables/parse-template.js';

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Serverless variables are written ${...} in plain strings
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { assertConfigError, cleanupServiceDirs, load, yml } from './service-dir.js';
