@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { adminTokenFileName } from '../platform/control/admin-token.js';
 import { defaultDataDir, defaultEndpoint } from '../platform/config.js';
+import { adminTokenFileName } from '../platform/control/admin-token.js';
 import { CliError } from './cli-error.js';
 
 export interface ResolvedEndpoint {
@@ -28,7 +28,11 @@ export async function resolveEndpoint(
   const configFile = join(env.HOME ?? homedir(), '.nimbus', 'config.yml');
   const entry = await readRegionEntry(configFile, region);
   if (entry) {
-    return { endpoint: entry.endpoint, token: env.NIMBUS_TOKEN ?? entry.token, source: `${configFile} (region ${region})` };
+    return {
+      endpoint: entry.endpoint,
+      token: env.NIMBUS_TOKEN ?? entry.token,
+      source: `${configFile} (region ${region})`,
+    };
   }
   const token = env.NIMBUS_TOKEN ?? (await readLocalToken(env));
   return { endpoint: defaultEndpoint, token, source: 'default local endpoint' };
@@ -63,7 +67,9 @@ async function readRegionEntry(
   return { endpoint, ...(token ? { token } : {}) };
 }
 
-async function readLocalToken(env: Record<string, string | undefined>): Promise<string | undefined> {
+async function readLocalToken(
+  env: Record<string, string | undefined>,
+): Promise<string | undefined> {
   try {
     return (await readFile(join(defaultDataDir(env), adminTokenFileName), 'utf8')).trim();
   } catch {

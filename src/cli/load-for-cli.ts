@@ -5,7 +5,11 @@ import type { CliContext, ServiceOptions } from './context.js';
 import type { Output } from './output.js';
 
 /** Loads serverless.yml for a service command, printing warnings and turning config errors into one line. */
-export async function loadForCli(ctx: CliContext, opts: ServiceOptions, out: Output): Promise<LoadedService> {
+export async function loadForCli(
+  ctx: CliContext,
+  opts: ServiceOptions,
+  out: Output,
+): Promise<LoadedService> {
   const params: Record<string, string> = {};
   for (const pair of opts.param ?? []) {
     const eq = pair.indexOf('=');

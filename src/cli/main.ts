@@ -1,12 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NoPlatformError } from '../client/control-client.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
-
-const { version } = JSON.parse(
-  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-) as { version: string };
+import { packageVersion } from './package-root.js';
 
 // Each command module is imported only when that command runs, so `nimbus --version` or
 // `nimbus info` never pay for esbuild, the store drivers or the HTTP server.
@@ -35,7 +31,7 @@ function collect(value: string, previous: string[]): string[] {
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('nimbus')
     .description('Nimbus: a self-hosted serverless platform that speaks serverless.yml')
-    .version(version, '-v, --version')
+    .version(packageVersion, '-v, --version')
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -60,9 +56,9 @@ export function buildProgram(ctx: CliContext): Command {
   const deploy = serviceCommand(program.command('deploy').description('deploy the service'))
     .option('--force', 'deploy even when nothing changed')
     .action(lazy(async () => (await import('./commands/deploy.js')).deployCommand, ctx));
-  const list = serviceCommand(deploy.command('list').description('list the retained deployments')).action(
-    lazy(async () => (await import('./commands/deploy-list.js')).deployListCommand, ctx),
-  );
+  const list = serviceCommand(
+    deploy.command('list').description('list the retained deployments'),
+  ).action(lazy(async () => (await import('./commands/deploy-list.js')).deployListCommand, ctx));
   serviceCommand(list.command('functions').description('list functions and their versions')).action(
     lazy(async () => (await import('./commands/deploy-list.js')).deployListFunctionsCommand, ctx),
   );
@@ -70,9 +66,9 @@ export function buildProgram(ctx: CliContext): Command {
   serviceCommand(program.command('info').description('show the deployed service')).action(
     lazy(async () => (await import('./commands/info.js')).infoCommand, ctx),
   );
-  serviceCommand(program.command('remove').description('remove the service stage and its functions')).action(
-    lazy(async () => (await import('./commands/remove.js')).removeCommand, ctx),
-  );
+  serviceCommand(
+    program.command('remove').description('remove the service stage and its functions'),
+  ).action(lazy(async () => (await import('./commands/remove.js')).removeCommand, ctx));
   serviceCommand(program.command('print').description('print the resolved configuration'))
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json', 'text']))
     .option('--path <path>', 'print only this property (a.b.c)')
@@ -115,7 +111,9 @@ function isNimbusError(error: unknown): error is Error {
 function reportError(ctx: CliContext, error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has already printed its message (unknown option, with a suggestion, ...).
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : error.exitCode || 1;
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+      ? 0
+      : error.exitCode || 1;
   }
   if (error instanceof CliError || error instanceof NoPlatformError || isNimbusError(error)) {
     ctx.stderr.write(`✖ ${error.message}\n`);
@@ -126,6 +124,8 @@ function reportError(ctx: CliContext, error: unknown): number {
     return 1;
   }
   const verbose = ctx.env.NIMBUS_DEBUG || process.argv.includes('--verbose');
-  ctx.stderr.write(`✖ ${verbose ? ((error as Error)?.stack ?? error) : ((error as Error)?.message ?? error)}\n`);
+  ctx.stderr.write(
+    `✖ ${verbose ? ((error as Error)?.stack ?? error) : ((error as Error)?.message ?? error)}\n`,
+  );
   return 1;
 }

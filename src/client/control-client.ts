@@ -88,7 +88,9 @@ export class ControlClient {
   }
 
   async getFunction(name: string): Promise<FunctionDetails | undefined> {
-    return this.#maybe(() => this.#json<FunctionDetails>('GET', `/v1/functions/${encodeURIComponent(name)}`));
+    return this.#maybe(() =>
+      this.#json<FunctionDetails>('GET', `/v1/functions/${encodeURIComponent(name)}`),
+    );
   }
 
   async removeStage(service: string, stage: string): Promise<{ functions: string[] } | undefined> {
@@ -113,7 +115,9 @@ export class ControlClient {
     const res = await this.#request(
       method,
       path,
-      body === undefined ? undefined : { body: JSON.stringify(body), contentType: 'application/json' },
+      body === undefined
+        ? undefined
+        : { body: JSON.stringify(body), contentType: 'application/json' },
     );
     return (await res.json()) as T;
   }

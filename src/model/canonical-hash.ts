@@ -26,6 +26,9 @@ export function sha256Hex(data: string | Buffer): string {
 }
 
 /** The hash a deployment is compared by: definition plus the artifact each function runs. */
-export function deploymentHash(definition: unknown, functionArtifacts: Record<string, string>): string {
+export function deploymentHash(
+  definition: unknown,
+  functionArtifacts: Record<string, string>,
+): string {
   return sha256Hex(canonicalJson({ definition, functionArtifacts }));
 }

@@ -69,7 +69,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     throw new HttpError(404, 'NIMBUS_HTTP_NOT_FOUND', 'Not Found');
   };
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error) => sendError(res, error, (e) => logger.error({ err: e }, 'request failed')));
+    handle(req, res).catch((error) =>
+      sendError(res, error, (e) => logger.error({ err: e }, 'request failed')),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -78,7 +80,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info({ url, dataDir: options.dataDir, tokenSource: token.source }, 'nimbus platform ready');
+  logger.info(
+    { url, dataDir: options.dataDir, tokenSource: token.source },
+    'nimbus platform ready',
+  );
 
   return {
     url,

@@ -1,11 +1,22 @@
 import assert from 'node:assert/strict';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+
+/** A port nothing listens on: bound, then released. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 describe('CLI against a running platform', () => {
   let platform: RunningPlatform;
@@ -23,7 +34,11 @@ describe('CLI against a running platform', () => {
       dataDir: join(root, 'data'),
       logger: pino({ level: 'silent' }),
     });
-    env = { HOME: join(root, 'home'), NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken };
+    env = {
+      HOME: join(root, 'home'),
+      NIMBUS_ENDPOINT: platform.url,
+      NIMBUS_TOKEN: platform.adminToken,
+    };
     cleanup = async () => {
       await platform.close();
       await tmp.cleanup();
@@ -32,7 +47,10 @@ describe('CLI against a running platform', () => {
   after(() => cleanup());
 
   test('create, deploy, skip, change to version 2, info, deploy list, remove', async () => {
-    const created = await runCli(['create', '-t', 'aws-nodejs', '-p', 'my-svc'], { cwd: root, env });
+    const created = await runCli(['create', '-t', 'aws-nodejs', '-p', 'my-svc'], {
+      cwd: root,
+      env,
+    });
     assert.equal(created.code, 0, created.stderr);
     const cwd = join(root, 'my-svc');
 
@@ -71,7 +89,11 @@ describe('CLI against a running platform', () => {
 
     const prod = await runCli(['deploy', '--stage', 'prod'], { cwd, env });
     assert.equal(prod.code, 0, prod.stderr);
-    assert.match(prod.stdout, /hello: my-svc-prod-hello \(version 1\)/, 'stages are separate namespaces');
+    assert.match(
+      prod.stdout,
+      /hello: my-svc-prod-hello \(version 1\)/,
+      'stages are separate namespaces',
+    );
 
     const removed = await runCli(['remove'], { cwd, env });
     assert.equal(removed.code, 0, removed.stderr);
@@ -84,7 +106,10 @@ describe('CLI against a running platform', () => {
 
   for (const template of ['nodejs-typescript', 'python']) {
     test(`the ${template} template deploys as-is`, async () => {
-      const created = await runCli(['create', '-t', template, '-p', `t-${template}`], { cwd: root, env });
+      const created = await runCli(['create', '-t', template, '-p', `t-${template}`], {
+        cwd: root,
+        env,
+      });
       assert.equal(created.code, 0, created.stderr);
       const res = await runCli(['deploy'], { cwd: join(root, `t-${template}`), env });
       assert.equal(res.code, 0, res.stderr);
@@ -99,12 +124,18 @@ describe('CLI against a running platform', () => {
       join(cwd, 'serverless.yml'),
       "service: printed\nprovider:\n  name: aws\n  stage: ${opt:stage, 'dev'}\ncustom:\n  who: ${env:WHO}\n",
     );
-    const res = await runCli(['print', '--stage', 'qa', '--format', 'json'], { cwd, env: { ...env, WHO: 'me' } });
+    const res = await runCli(['print', '--stage', 'qa', '--format', 'json'], {
+      cwd,
+      env: { ...env, WHO: 'me' },
+    });
     assert.equal(res.code, 0, res.stderr);
     const printed = JSON.parse(res.stdout);
     assert.equal(printed.provider.stage, 'qa');
     assert.equal(printed.custom.who, 'me');
-    const path = await runCli(['print', '--path', 'custom.who', '--format', 'text'], { cwd, env: { ...env, WHO: 'x' } });
+    const path = await runCli(['print', '--path', 'custom.who', '--format', 'text'], {
+      cwd,
+      env: { ...env, WHO: 'x' },
+    });
     assert.equal(path.stdout, 'x\n');
   });
 
@@ -124,9 +155,18 @@ describe('CLI against a running platform', () => {
     const created = await runCli(['create', '-t', 'nodejs', '-p', 'ok-svc'], { cwd: root, env });
     assert.equal(created.code, 0);
     const ok = join(root, 'ok-svc');
-    const down = await runCli(['deploy'], { cwd: ok, env: { ...env, NIMBUS_ENDPOINT: 'http://127.0.0.1:9' } });
+    const closed = await closedPort();
+    const down = await runCli(['deploy'], {
+      cwd: ok,
+      env: { ...env, NIMBUS_ENDPOINT: `http://127.0.0.1:${closed}` },
+    });
     assert.equal(down.code, 1);
-    assert.match(down.stderr, /No Nimbus platform at http:\/\/127\.0\.0\.1:9: start one with 'nimbus server'/);
+    assert.ok(
+      down.stderr.includes(
+        `No Nimbus platform at http://127.0.0.1:${closed}: start one with 'nimbus server'`,
+      ),
+      down.stderr,
+    );
 
     const wrong = await runCli(['deploy'], { cwd: ok, env: { ...env, NIMBUS_TOKEN: 'wrong' } });
     assert.equal(wrong.code, 1);

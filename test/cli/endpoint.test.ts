@@ -15,11 +15,18 @@ test('endpoint: env, then ~/.nimbus/config.yml by region, then the local default
       join(home, '.nimbus', 'config.yml'),
       'regions:\n  eu-lab:\n    endpoint: http://lab.example:8642\n    token: lab-token\n',
     );
-    const fromEnv = await resolveEndpoint('eu-lab', { HOME: home, NIMBUS_ENDPOINT: 'http://x:1', NIMBUS_TOKEN: 't' });
+    const fromEnv = await resolveEndpoint('eu-lab', {
+      HOME: home,
+      NIMBUS_ENDPOINT: 'http://x:1',
+      NIMBUS_TOKEN: 't',
+    });
     assert.deepEqual([fromEnv.endpoint, fromEnv.token], ['http://x:1', 't']);
 
     const fromConfig = await resolveEndpoint('eu-lab', { HOME: home });
-    assert.deepEqual([fromConfig.endpoint, fromConfig.token], ['http://lab.example:8642', 'lab-token']);
+    assert.deepEqual(
+      [fromConfig.endpoint, fromConfig.token],
+      ['http://lab.example:8642', 'lab-token'],
+    );
 
     const dataDir = join(tmp.dir, 'data');
     await mkdir(dataDir);
@@ -27,8 +34,14 @@ test('endpoint: env, then ~/.nimbus/config.yml by region, then the local default
     const local = await resolveEndpoint('us-east-1', { HOME: home, NIMBUS_DATA_DIR: dataDir });
     assert.deepEqual([local.endpoint, local.token], [defaultEndpoint, 'local-token']);
 
-    await writeFile(join(home, '.nimbus', 'config.yml'), 'regions:\n  eu-lab:\n    endpoint: ftp://nope\n');
-    await assert.rejects(resolveEndpoint('eu-lab', { HOME: home }), /regions\.eu-lab\.endpoint must be an http\(s\) URL/);
+    await writeFile(
+      join(home, '.nimbus', 'config.yml'),
+      'regions:\n  eu-lab:\n    endpoint: ftp://nope\n',
+    );
+    await assert.rejects(
+      resolveEndpoint('eu-lab', { HOME: home }),
+      /regions\.eu-lab\.endpoint must be an http\(s\) URL/,
+    );
     await writeFile(join(home, '.nimbus', 'config.yml'), 'regions: [\n');
     await assert.rejects(resolveEndpoint('eu-lab', { HOME: home }), /config\.yml/);
   } finally {

@@ -1,7 +1,10 @@
 import type { FunctionDefinition, ServiceDefinition } from '../../src/model/service-definition.js';
 
 /** A minimal valid function definition; override what the test is about. */
-export function fnDef(key: string, overrides: Partial<FunctionDefinition> = {}): FunctionDefinition {
+export function fnDef(
+  key: string,
+  overrides: Partial<FunctionDefinition> = {},
+): FunctionDefinition {
   return {
     key,
     name: `svc-dev-${key}`,

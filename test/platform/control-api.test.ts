@@ -10,7 +10,11 @@ import { makeHostileZip, makeZip } from '../helpers/zip.js';
 describe('control-plane HTTP API', () => {
   let platform: RunningPlatform;
   let cleanup: () => Promise<void>;
-  const call = (method: string, path: string, init: { token?: string | null; body?: unknown; raw?: Buffer } = {}) => {
+  const call = (
+    method: string,
+    path: string,
+    init: { token?: string | null; body?: unknown; raw?: Buffer } = {},
+  ) => {
     const headers: Record<string, string> = {};
     const token = init.token === undefined ? platform.adminToken : init.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -22,7 +26,8 @@ describe('control-plane HTTP API', () => {
     }
     return fetch(`${platform.url}${path}`, { method, headers, body });
   };
-  const upload = async (zip: Buffer) => call('PUT', `/v1/artifacts/${sha256Hex(zip)}`, { raw: zip });
+  const upload = async (zip: Buffer) =>
+    call('PUT', `/v1/artifacts/${sha256Hex(zip)}`, { raw: zip });
 
   before(async () => {
     const tmp = await makeTempDir();
@@ -68,7 +73,10 @@ describe('control-plane HTTP API', () => {
     const other = await makeZip({ 'a.js': '1' });
     const mismatch = await call('PUT', `/v1/artifacts/${'0'.repeat(64)}`, { raw: other });
     assert.equal(mismatch.status, 400);
-    assert.equal(((await mismatch.json()) as { error: { code: string } }).error.code, 'NIMBUS_ARTIFACT_HASH_MISMATCH');
+    assert.equal(
+      ((await mismatch.json()) as { error: { code: string } }).error.code,
+      'NIMBUS_ARTIFACT_HASH_MISMATCH',
+    );
 
     const big = Buffer.alloc(5000, 1);
     assert.equal((await call('PUT', `/v1/artifacts/${sha256Hex(big)}`, { raw: big })).status, 413);
@@ -81,8 +89,15 @@ describe('control-plane HTTP API', () => {
       const evil = await makeHostileZip('safe/pathname', hostile.slice(0, 13).padEnd(13, 'x'));
       const res = await upload(evil);
       assert.equal(res.status, 400, hostile);
-      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'NIMBUS_ARTIFACT_UNSAFE_PATH');
-      assert.equal((await call('HEAD', `/v1/artifacts/${sha256Hex(evil)}`)).status, 404, 'nothing stored');
+      assert.equal(
+        ((await res.json()) as { error: { code: string } }).error.code,
+        'NIMBUS_ARTIFACT_UNSAFE_PATH',
+      );
+      assert.equal(
+        (await call('HEAD', `/v1/artifacts/${sha256Hex(evil)}`)).status,
+        404,
+        'nothing stored',
+      );
     }
 
     assert.equal((await call('PUT', '/v1/artifacts/..%2F..%2Fetc', { raw: zip })).status, 400);
@@ -98,7 +113,10 @@ describe('control-plane HTTP API', () => {
       body: { definition, functionArtifacts: { one: sha } },
     });
     assert.equal(res.status, 201);
-    const body = (await res.json()) as { deployment: { hash: string }; service: { functions: unknown[] } };
+    const body = (await res.json()) as {
+      deployment: { hash: string };
+      service: { functions: unknown[] };
+    };
     assert.equal(body.deployment.hash, deploymentHash(definition, { one: sha }));
     assert.equal(body.service.functions.length, 1);
 
@@ -111,8 +129,13 @@ describe('control-plane HTTP API', () => {
     const stage = (await (await call('GET', '/v1/services/svc/stages/dev')).json()) as {
       functions: { functionName: string; version: number }[];
     };
-    assert.deepEqual(stage.functions.map((f) => [f.functionName, f.version]), [['svc-dev-one', 1]]);
-    const fn = (await (await call('GET', '/v1/functions/svc-dev-one')).json()) as { versions: unknown[] };
+    assert.deepEqual(
+      stage.functions.map((f) => [f.functionName, f.version]),
+      [['svc-dev-one', 1]],
+    );
+    const fn = (await (await call('GET', '/v1/functions/svc-dev-one')).json()) as {
+      versions: unknown[];
+    };
     assert.equal(fn.versions.length, 1);
     const list = (await (await call('GET', '/v1/services/svc/stages/dev/deployments')).json()) as {
       deployments: unknown[];
@@ -130,11 +153,32 @@ describe('control-plane HTTP API', () => {
     await upload(zip);
     const sha = sha256Hex(zip);
     const cases: [unknown, string][] = [
-      [{ definition: serviceDef([fnDef('one')]), functionArtifacts: { one: 'f'.repeat(64) } }, 'not uploaded'],
+      [
+        { definition: serviceDef([fnDef('one')]), functionArtifacts: { one: 'f'.repeat(64) } },
+        'not uploaded',
+      ],
       [{ definition: serviceDef([fnDef('one')]), functionArtifacts: {} }, 'no artifact'],
-      [{ definition: serviceDef([fnDef('one', { timeout: 5000 })]), functionArtifacts: { one: sha } }, 'timeout'],
-      [{ definition: serviceDef([fnDef('one', { name: '../../x' })]), functionArtifacts: { one: sha } }, 'name'],
-      [{ definition: serviceDef([fnDef('one')], { stage: 'prod' }), functionArtifacts: { one: sha } }, 'not svc/dev'],
+      [
+        {
+          definition: serviceDef([fnDef('one', { timeout: 5000 })]),
+          functionArtifacts: { one: sha },
+        },
+        'timeout',
+      ],
+      [
+        {
+          definition: serviceDef([fnDef('one', { name: '../../x' })]),
+          functionArtifacts: { one: sha },
+        },
+        'name',
+      ],
+      [
+        {
+          definition: serviceDef([fnDef('one')], { stage: 'prod' }),
+          functionArtifacts: { one: sha },
+        },
+        'not svc/dev',
+      ],
       ['just a string', '(body)'],
     ];
     for (const [body, expected] of cases) {

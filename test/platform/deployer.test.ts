@@ -18,7 +18,12 @@ const blobs = {
 } as unknown as BlobStore;
 
 function input(definition: ServiceDefinition, artifacts: Record<string, string>, force = false) {
-  return { definition, functionArtifacts: artifacts, hash: deploymentHash(definition, artifacts), force };
+  return {
+    definition,
+    functionArtifacts: artifacts,
+    hash: deploymentHash(definition, artifacts),
+    force,
+  };
 }
 
 async function snapshot(store: Store) {
@@ -27,7 +32,10 @@ async function snapshot(store: Store) {
   const fns = await store.listFunctions(stage.id);
   const out: Record<string, unknown> = { deployments: await store.listDeployments(stage.id) };
   for (const fn of fns) {
-    out[fn.name] = { versions: await store.listVersions(fn.id), aliases: await store.listAliases(fn.id) };
+    out[fn.name] = {
+      versions: await store.listVersions(fn.id),
+      aliases: await store.listAliases(fn.id),
+    };
   }
   return out;
 }
@@ -57,7 +65,11 @@ for (const variant of storeVariants) {
       now += 1000;
       const forced = await deployer.deploy(input(v1, { one: codeA, two: codeA }, true));
       assert.equal(forced.skipped, false);
-      assert.deepEqual(forced.deployment.functions, { one: 1, two: 1 }, 'force publishes no new version');
+      assert.deepEqual(
+        forced.deployment.functions,
+        { one: 1, two: 1 },
+        'force publishes no new version',
+      );
 
       now += 1000;
       const v2 = serviceDef([fnDef('one'), fnDef('two', { timeout: 30 })]);
@@ -66,10 +78,18 @@ for (const variant of storeVariants) {
 
       const stage = (await store.findStage('svc', 'dev'))!;
       for (const fn of await store.listFunctions(stage.id)) {
-        assert.deepEqual((await store.listVersions(fn.id)).map((v) => v.version), [1, 2]);
-        assert.deepEqual(await store.listAliases(fn.id), [{ functionId: fn.id, name: 'dev', version: 2 }]);
+        assert.deepEqual(
+          (await store.listVersions(fn.id)).map((v) => v.version),
+          [1, 2],
+        );
+        assert.deepEqual(await store.listAliases(fn.id), [
+          { functionId: fn.id, name: 'dev', version: 2 },
+        ]);
       }
-      const version1 = await store.getVersion((await store.findFunctionByName('svc-dev-two'))!.id, 1);
+      const version1 = await store.getVersion(
+        (await store.findFunctionByName('svc-dev-two'))!.id,
+        1,
+      );
       assert.equal(version1?.config.timeout, 6, 'old versions are immutable');
     });
 
@@ -81,7 +101,10 @@ for (const variant of storeVariants) {
       assert.equal(res.skipped, false);
       if (!res.skipped) {
         assert.deepEqual(res.removed, ['two']);
-        assert.deepEqual(res.changes.map((c) => c.kind), ['unchanged']);
+        assert.deepEqual(
+          res.changes.map((c) => c.kind),
+          ['unchanged'],
+        );
       }
       assert.equal(await store.findFunctionByName('svc-dev-two'), undefined);
     });
@@ -90,7 +113,9 @@ for (const variant of storeVariants) {
       const deployer = new Deployer({ store, blobs, clock, retainDeployments: 2 });
       for (let i = 0; i < 3; i++) {
         now += 1000;
-        await deployer.deploy(input(serviceDef([fnDef('one', { memorySize: 256 + i })]), { one: codeA }));
+        await deployer.deploy(
+          input(serviceDef([fnDef('one', { memorySize: 256 + i })]), { one: codeA }),
+        );
       }
       const stage = (await store.findStage('svc', 'dev'))!;
       const rows = await store.listDeployments(stage.id);
@@ -116,14 +141,19 @@ for (const variant of storeVariants) {
       const deployer = new Deployer({ store: failing, blobs, clock, retainDeployments: 5 });
       now += 1000;
       const def = serviceDef([fnDef('one', { timeout: 99 }), fnDef('three')]);
-      await assert.rejects(deployer.deploy(input(def, { one: codeB, three: codeB })), /injected failure/);
+      await assert.rejects(
+        deployer.deploy(input(def, { one: codeB, three: codeB })),
+        /injected failure/,
+      );
       assert.deepEqual(await snapshot(store), before);
     });
 
     test('a name owned by another stage is refused', async () => {
       const deployer = new Deployer({ store, blobs, clock, retainDeployments: 5 });
       const other = serviceDef([fnDef('one')], { stage: 'prod' });
-      await assert.rejects(deployer.deploy(input(other, { one: codeA })), { code: 'NIMBUS_DEPLOY_NAME_TAKEN' });
+      await assert.rejects(deployer.deploy(input(other, { one: codeA })), {
+        code: 'NIMBUS_DEPLOY_NAME_TAKEN',
+      });
       assert.equal(await store.findStage('svc', 'prod'), undefined);
     });
   });

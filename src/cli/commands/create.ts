@@ -1,9 +1,9 @@
 import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, relative, resolve } from 'node:path';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { Output } from '../output.js';
+import { packageRoot } from '../package-root.js';
 
 /** Nimbus template names, and the Serverless Framework names that map onto them. */
 const templateAliases: Record<string, string> = {
@@ -18,16 +18,21 @@ const templateAliases: Record<string, string> = {
 
 export const templateNames = Object.keys(templateAliases);
 
-const templatesRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'templates');
+const templatesRoot = join(packageRoot, 'templates');
 
-export async function createCommand(ctx: CliContext, opts: { template?: string; path?: string; name?: string }) {
+export async function createCommand(
+  ctx: CliContext,
+  opts: { template?: string; path?: string; name?: string },
+) {
   const out = new Output(ctx, {});
   if (!opts.template) {
     throw new CliError(`Missing --template: one of ${templateNames.join(', ')}`);
   }
   const template = templateAliases[opts.template];
   if (!template) {
-    throw new CliError(`Template "${opts.template}" is not supported. Supported templates: ${templateNames.join(', ')}`);
+    throw new CliError(
+      `Template "${opts.template}" is not supported. Supported templates: ${templateNames.join(', ')}`,
+    );
   }
   const target = resolve(ctx.cwd, opts.path ?? opts.name ?? '.');
   const name = opts.name ?? basename(target);
@@ -43,7 +48,9 @@ export async function createCommand(ctx: CliContext, opts: { template?: string; 
   const config = join(target, 'serverless.yml');
   const text = await readFile(config, 'utf8');
   await writeFile(config, text.replace(/^service: .*$/m, `service: ${name}`));
-  out.success(`Project successfully created in "${relative(ctx.cwd, target) || '.'}" from "${opts.template}" template`);
+  out.success(
+    `Project successfully created in "${relative(ctx.cwd, target) || '.'}" from "${opts.template}" template`,
+  );
 }
 
 async function isNonEmptyDir(path: string): Promise<boolean> {

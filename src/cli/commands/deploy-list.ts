@@ -12,7 +12,9 @@ export async function deployListCommand(ctx: CliContext, opts: ServiceOptions) {
   const client = new ControlClient(await resolveEndpoint(definition.region, ctx.env));
   const deployments = await client.listDeployments(definition.service, definition.stage);
   if (!deployments || deployments.length === 0) {
-    throw new CliError(`No deployments found for service "${definition.service}" stage "${definition.stage}"`);
+    throw new CliError(
+      `No deployments found for service "${definition.service}" stage "${definition.stage}"`,
+    );
   }
   const oldestFirst = [...deployments].reverse();
   out.data({
@@ -37,9 +39,17 @@ export async function deployListFunctionsCommand(ctx: CliContext, opts: ServiceO
   const client = new ControlClient(await resolveEndpoint(definition.region, ctx.env));
   const stage = await client.getStage(definition.service, definition.stage);
   if (!stage) {
-    throw new CliError(`Service "${definition.service}" is not deployed to stage "${definition.stage}"`);
+    throw new CliError(
+      `Service "${definition.service}" is not deployed to stage "${definition.stage}"`,
+    );
   }
-  out.data({ functions: stage.functions.map((f) => ({ key: f.key, name: f.functionName, versions: f.versions })) });
+  out.data({
+    functions: stage.functions.map((f) => ({
+      key: f.key,
+      name: f.functionName,
+      versions: f.versions,
+    })),
+  });
   out.log('Listing functions and their last 5 versions:');
   for (const fn of stage.functions) {
     const label = fn.versions.length > 5 ? 'Last 5 versions' : 'All versions';

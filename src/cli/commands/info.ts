@@ -12,9 +12,17 @@ export async function infoCommand(ctx: CliContext, opts: ServiceOptions) {
   const client = new ControlClient(await resolveEndpoint(definition.region, ctx.env));
   const stage = await client.getStage(definition.service, definition.stage);
   if (!stage) {
-    throw new CliError(`Service "${definition.service}" is not deployed to stage "${definition.stage}"`);
+    throw new CliError(
+      `Service "${definition.service}" is not deployed to stage "${definition.stage}"`,
+    );
   }
-  out.data({ service: stage.service, stage: stage.stage, region: stage.region, endpoints: [], functions: stage.functions });
+  out.data({
+    service: stage.service,
+    stage: stage.stage,
+    region: stage.region,
+    endpoints: [],
+    functions: stage.functions,
+  });
   out.result(`service: ${stage.service}`);
   out.result(`stage: ${stage.stage}`);
   out.result(`region: ${stage.region}`);

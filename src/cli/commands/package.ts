@@ -6,7 +6,11 @@ import { loadForCli } from '../load-for-cli.js';
 import { Output } from '../output.js';
 
 /** Packages the loaded service into outDir (default `.serverless/` in the service dir). */
-export async function packageLoaded(loaded: LoadedService, out: Output, outDir?: string): Promise<PackageResult> {
+export async function packageLoaded(
+  loaded: LoadedService,
+  out: Output,
+  outDir?: string,
+): Promise<PackageResult> {
   const target = outDir ?? join(loaded.serviceDir, '.serverless');
   return out.step('Packaging', () =>
     packageService({
@@ -23,12 +27,17 @@ export async function packageCommand(ctx: CliContext, opts: ServiceOptions & { p
   const loaded = await loadForCli(ctx, opts, out);
   const { definition } = loaded;
   out.log(`Packaging ${definition.service} for stage ${definition.stage} (${definition.region})`);
-  const outDir = opts.package ? (isAbsolute(opts.package) ? opts.package : resolve(ctx.cwd, opts.package)) : undefined;
+  const outDir = opts.package
+    ? isAbsolute(opts.package)
+      ? opts.package
+      : resolve(ctx.cwd, opts.package)
+    : undefined;
   const result = await packageLoaded(loaded, out, outDir);
   out.success(`Service packaged (${relative(ctx.cwd, join(result.stateFile, '..')) || '.'})`);
   out.data(result);
   out.result('artifacts:');
-  for (const a of result.artifacts) out.result(`  ${a.file}: ${formatBytes(a.size)} sha256:${a.sha256}`);
+  for (const a of result.artifacts)
+    out.result(`  ${a.file}: ${formatBytes(a.size)} sha256:${a.sha256}`);
 }
 
 export function formatBytes(n: number): string {

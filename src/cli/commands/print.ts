@@ -5,7 +5,10 @@ import { loadForCli } from '../load-for-cli.js';
 import { Output } from '../output.js';
 
 /** `print`: the configuration with every variable resolved, as yaml (default), json or text. */
-export async function printCommand(ctx: CliContext, opts: ServiceOptions & { format?: string; path?: string }) {
+export async function printCommand(
+  ctx: CliContext,
+  opts: ServiceOptions & { format?: string; path?: string },
+) {
   const out = new Output(ctx, { ...opts, json: false });
   const loaded = await loadForCli(ctx, opts, out);
   let value: unknown = loaded.resolved;

@@ -13,8 +13,17 @@ export async function removeCommand(ctx: CliContext, opts: ServiceOptions) {
   out.log(`Removing ${definition.service} from stage ${definition.stage} (${definition.region})`);
   const removed = await client.removeStage(definition.service, definition.stage);
   if (!removed) {
-    throw new CliError(`Service "${definition.service}" is not deployed to stage "${definition.stage}"`);
+    throw new CliError(
+      `Service "${definition.service}" is not deployed to stage "${definition.stage}"`,
+    );
   }
-  out.data({ removed: true, service: definition.service, stage: definition.stage, functions: removed.functions });
-  out.success(`Service ${definition.service} has been successfully removed (${seconds(started, Date.now())})`);
+  out.data({
+    removed: true,
+    service: definition.service,
+    stage: definition.stage,
+    functions: removed.functions,
+  });
+  out.success(
+    `Service ${definition.service} has been successfully removed (${seconds(started, Date.now())})`,
+  );
 }

@@ -33,7 +33,8 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new CliError(`Port ${port} is already in use: pick another with --port`);
+    if (code === 'EADDRINUSE')
+      throw new CliError(`Port ${port} is already in use: pick another with --port`);
     throw error;
   }
   out.log(`Nimbus platform listening on ${platform.url}`);
@@ -55,7 +56,13 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   });
 }
 
-function parseInteger(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+function parseInteger(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {

@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlobHashMismatchError, type BlobStore } from '../../blob/blob-store.js';
 import { sha256Hex } from '../../model/canonical-hash.js';
-import { ZipRejectedError, type ZipLimits, inspectZip } from '../../packaging/zip-safety.js';
+import { inspectZip, type ZipLimits, ZipRejectedError } from '../../packaging/zip-safety.js';
 import { StoreConflictError } from '../../store/errors.js';
 import type { Store } from '../../store/store.js';
 import { HttpError } from '../http/http-error.js';
 import { readBody, readJson } from '../http/read-body.js';
 import { sendJson } from '../http/send.js';
 import { bearerMatches } from './admin-token.js';
-import type { Deployer } from './deployer.js';
 import { parseDeployRequest } from './deploy-request.js';
+import type { Deployer } from './deployer.js';
 import { deploymentView, functionSummary, serviceStageView, versionView } from './views.js';
 
 export interface ControlApiDeps {
@@ -45,7 +45,10 @@ export function createControlApi(deps: ControlApiDeps) {
 
   add('HEAD', '/v1/artifacts/{sha}', async (_req, res, p) => {
     const size = await deps.blobs.size(checkSha(p.sha!));
-    res.writeHead(size === undefined ? 404 : 200, size === undefined ? {} : { 'x-nimbus-size': size });
+    res.writeHead(
+      size === undefined ? 404 : 200,
+      size === undefined ? {} : { 'x-nimbus-size': size },
+    );
     res.end();
   });
   add('PUT', '/v1/artifacts/{sha}', async (req, res, p) => {
@@ -56,7 +59,11 @@ export function createControlApi(deps: ControlApiDeps) {
     }
     const zip = await readBody(req, deps.zipLimits.maxZippedBytes, 'artifact');
     if (sha256Hex(zip) !== sha) {
-      throw new HttpError(400, 'NIMBUS_ARTIFACT_HASH_MISMATCH', `artifact bytes do not hash to ${sha}`);
+      throw new HttpError(
+        400,
+        'NIMBUS_ARTIFACT_HASH_MISMATCH',
+        `artifact bytes do not hash to ${sha}`,
+      );
     }
     const info = await inspectArtifact(zip, deps.zipLimits);
     await deps.blobs.put(sha, zip);
@@ -75,7 +82,13 @@ export function createControlApi(deps: ControlApiDeps) {
     const stage = await findStage(deps.store, p);
     const functions = await deps.store.listFunctions(stage.id);
     await deps.store.transaction((tx) => tx.deleteStage(stage.id));
-    sendJson(res, 200, { removed: { service: stage.service, stage: stage.stage, functions: functions.map((f) => f.name) } });
+    sendJson(res, 200, {
+      removed: {
+        service: stage.service,
+        stage: stage.stage,
+        functions: functions.map((f) => f.name),
+      },
+    });
   });
   add('GET', '/v1/services/{service}/stages/{stage}/deployments', async (_req, res, p) => {
     const stage = await findStage(deps.store, p);
@@ -111,12 +124,21 @@ export function createControlApi(deps: ControlApiDeps) {
     });
   });
 
-  return async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  return async function handleControl(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): Promise<void> {
     if (!bearerMatches(req.headers.authorization, deps.adminToken)) {
       req.resume();
-      throw new HttpError(401, 'NIMBUS_AUTH_REQUIRED', 'missing or wrong admin token (Authorization: Bearer <token>)', {
-        'www-authenticate': 'Bearer',
-      });
+      throw new HttpError(
+        401,
+        'NIMBUS_AUTH_REQUIRED',
+        'missing or wrong admin token (Authorization: Bearer <token>)',
+        {
+          'www-authenticate': 'Bearer',
+        },
+      );
     }
     let allowed = false;
     for (const route of routes) {
@@ -131,22 +153,39 @@ export function createControlApi(deps: ControlApiDeps) {
       return route.handler(req, res, params);
     }
     req.resume();
-    if (allowed) throw new HttpError(405, 'NIMBUS_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`);
-    throw new HttpError(404, 'NIMBUS_HTTP_NOT_FOUND', `no control-plane route ${req.method} ${path}`);
+    if (allowed)
+      throw new HttpError(
+        405,
+        'NIMBUS_HTTP_METHOD_NOT_ALLOWED',
+        `${req.method} is not allowed on ${path}`,
+      );
+    throw new HttpError(
+      404,
+      'NIMBUS_HTTP_NOT_FOUND',
+      `no control-plane route ${req.method} ${path}`,
+    );
   };
 }
 
 /** Two deploys of one stage racing for the same version number: the loser may simply retry. */
 function asConflict(error: unknown): never {
   if (error instanceof StoreConflictError) {
-    throw new HttpError(409, 'NIMBUS_DEPLOY_CONFLICT', 'another deployment of this stage landed at the same time; deploy again');
+    throw new HttpError(
+      409,
+      'NIMBUS_DEPLOY_CONFLICT',
+      'another deployment of this stage landed at the same time; deploy again',
+    );
   }
   throw error;
 }
 
 function checkSha(sha: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha)) {
-    throw new HttpError(400, 'NIMBUS_ARTIFACT_BAD_HASH', 'artifact id must be a lowercase hex sha256');
+    throw new HttpError(
+      400,
+      'NIMBUS_ARTIFACT_BAD_HASH',
+      'artifact id must be a lowercase hex sha256',
+    );
   }
   return sha;
 }

@@ -44,7 +44,11 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const where = first?.path.join('.') || '(body)';
-    throw new HttpError(400, 'NIMBUS_DEPLOY_BAD_REQUEST', `${where}: ${first?.message ?? 'invalid'}`);
+    throw new HttpError(
+      400,
+      'NIMBUS_DEPLOY_BAD_REQUEST',
+      `${where}: ${first?.message ?? 'invalid'}`,
+    );
   }
   const definition = parsed.data.definition as unknown as ServiceDefinition;
   if (definition.service !== service || definition.stage !== stage) {
@@ -56,7 +60,11 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
   }
   for (const [key, fn] of Object.entries(definition.functions)) {
     if (fn.key !== key) {
-      throw new HttpError(400, 'NIMBUS_DEPLOY_BAD_REQUEST', `functions.${key}.key must be "${key}"`);
+      throw new HttpError(
+        400,
+        'NIMBUS_DEPLOY_BAD_REQUEST',
+        `functions.${key}.key must be "${key}"`,
+      );
     }
   }
   return {

@@ -78,7 +78,11 @@ export class Deployer {
     for (const key of Object.keys(input.definition.functions)) {
       const sha = input.functionArtifacts[key];
       if (!sha) {
-        throw new HttpError(400, 'NIMBUS_DEPLOY_ARTIFACT_MISSING', `function "${key}" has no artifact`);
+        throw new HttpError(
+          400,
+          'NIMBUS_DEPLOY_ARTIFACT_MISSING',
+          `function "${key}" has no artifact`,
+        );
       }
       if (!(await this.#deps.blobs.has(sha))) {
         throw new HttpError(

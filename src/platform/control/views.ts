@@ -1,5 +1,16 @@
-import type { Deployment, FunctionSummary, FunctionVersion, ServiceStage } from '../../model/deployment.js';
-import type { DeploymentRow, FunctionRow, StageRow, StoreReader, VersionRow } from '../../store/store.js';
+import type {
+  Deployment,
+  FunctionSummary,
+  FunctionVersion,
+  ServiceStage,
+} from '../../model/deployment.js';
+import type {
+  DeploymentRow,
+  FunctionRow,
+  StageRow,
+  StoreReader,
+  VersionRow,
+} from '../../store/store.js';
 
 /** Read-side shapes the control API returns; documented in docs/http-api.md. */
 export function deploymentView(stage: StageRow, row: DeploymentRow): Deployment {

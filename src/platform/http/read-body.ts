@@ -5,7 +5,11 @@ import { HttpError } from './http-error.js';
  * Reads a request body, refusing (413) as soon as it passes `limit` bytes, so an oversized
  * upload is never held in memory past the cap.
  */
-export async function readBody(req: IncomingMessage, limit: number, what = 'body'): Promise<Buffer> {
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  what = 'body',
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(what, limit);
   const chunks: Buffer[] = [];
@@ -26,7 +30,11 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new HttpError(400, 'NIMBUS_HTTP_BAD_JSON', `request body is not valid JSON: ${(error as Error).message}`);
+    throw new HttpError(
+      400,
+      'NIMBUS_HTTP_BAD_JSON',
+      `request body is not valid JSON: ${(error as Error).message}`,
+    );
   }
 }
 

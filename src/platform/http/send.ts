@@ -23,7 +23,12 @@ export function sendError(res: ServerResponse, error: unknown, log: (e: unknown)
     return;
   }
   if (error instanceof HttpError) {
-    sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
+    sendJson(
+      res,
+      error.status,
+      { error: { code: error.code, message: error.message } },
+      error.headers,
+    );
     return;
   }
   log(error);
