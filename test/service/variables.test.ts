@@ -213,6 +213,23 @@ describe('variables', () => {
     );
   });
 
+  it('${self:} is the whole config, which a property inside it cannot hold', async () => {
+    await assertConfigError(
+      load(yml(...head, 'custom:', '  all: ${self:}')),
+      'NIMBUS_CONFIG_VARIABLE',
+      'serverless.yml:5:8 custom.all: Cannot resolve variable "${self:}": ' +
+        'circular reference: (whole config) -> custom -> custom.all -> (whole config)',
+    );
+  });
+
+  it('stops re-resolving results that keep producing variables', async () => {
+    await assertConfigError(
+      load(yml(...head, 'custom:', '  a: ${env:A}'), {}, { env: { A: '${env:B}', B: '${env:A}' } }),
+      'NIMBUS_CONFIG_VARIABLE',
+      'serverless.yml:5:6 custom.a: Cannot resolve "${env:A}": variables nest deeper than 10 levels',
+    );
+  });
+
   it('errors on sources Nimbus does not support', async () => {
     for (const source of ['ssm:/a/b', 'cf:stack.Out', 's3:bucket/key', 'aws:accountId']) {
       const type = source.split(':')[0];
