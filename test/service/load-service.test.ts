@@ -1,7 +1,9 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Serverless variables are written ${...} in plain strings
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadService } from '../../src/service/load-service.js';
+import { fixturePath } from '../helpers/repo-root.js';
 import {
   assertConfigError,
   cleanupServiceDirs,
@@ -318,5 +320,36 @@ describe('handler files', () => {
     assert.equal(service.definition.package.artifact, 'build.zip');
     const perFunction = await load(`${fn('dist/x.main')}    package: {artifact: f.zip}\n`);
     assert.equal(perFunction.definition.functions.f?.package?.artifact, 'f.zip');
+  });
+});
+
+describe('a complete fixture service', () => {
+  it('loads end to end', async () => {
+    const cwd = fixturePath('service', 'full');
+    const { definition, warnings, resolved } = await loadService({ cwd, options: {}, env: {} });
+    assert.deepEqual(warnings, []);
+    assert.equal(definition.service, 'orders');
+    assert.equal(definition.region, 'eu-west-1');
+    assert.equal(definition.provider.memorySize, 256);
+    assert.deepEqual(definition.provider.environment, {
+      STAGE: 'dev',
+      TABLE: 'orders-dev-orders',
+      API_KEY: 'dev-key',
+      DEBUG: 'false',
+    });
+    assert.equal(definition.functions.create?.timeout, 10);
+    assert.equal(definition.functions.create?.handlerFile, 'src/handler.ts');
+    assert.deepEqual(
+      Object.values(definition.functions).map((f) => [f.name, f.events.map((e) => e.kind)]),
+      [
+        ['orders-dev-list', ['httpApi']],
+        ['orders-dev-create', ['http']],
+        ['orders-dev-nightly', ['schedule', 'sqs']],
+      ],
+    );
+    assert.deepEqual(definition.plugins, ['serverless-offline']);
+    const queue = (resolved.resources as { Resources: Record<string, { Properties: unknown }> })
+      .Resources.OrdersQueue;
+    assert.deepEqual(queue?.Properties, { QueueName: { 'Fn::Sub': '${AWS::StackName}-orders' } });
   });
 });
