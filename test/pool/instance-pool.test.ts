@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { FunctionTarget, InvokeRequest, InvokeResult } from '../../src/model/invocation.js';
+import { InstancePool, type PoolInstance } from '../../src/platform/pool/instance-pool.js';
+import { TooManyRequestsError } from '../../src/platform/pool/pool-errors.js';
+
+function target(version = '1', functionName = 'svc-dev-fn'): FunctionTarget {
+  return {
+    functionName,
+    version,
+    runtime: 'nodejs20.x',
+    runtimeFamily: 'nodejs',
+    handler: 'handler.fn',
+    memorySize: 128,
+    timeout: 3,
+    environment: {},
+    region: 'us-east-1',
+    codeDir: '/nonexistent',
+  };
+}
+
+/** A controllable stand-in for a process-backed instance. */
+class FakeInstance implements PoolInstance {
+  state: PoolInstance['state'] = 'idle';
+  stopped = false;
+  readonly pending: { resolve: (r: InvokeResult) => void }[] = [];
+  constructor(
+    readonly id: string,
+    readonly version: string,
+  ) {}
+  invoke(_req: InvokeRequest): Promise<InvokeResult> {
+    this.state = 'busy';
+    return new Promise((resolve) => this.pending.push({ resolve }));
+  }
+  finish(die = false): void {
+    this.state = die ? 'dead' : 'idle';
+    this.pending.shift()?.resolve({
+      outcome: { status: 'ok', payload: `"${this.id}"` },
+      executedVersion: this.version,
+      durationMs: 1,
+      maxMemoryUsedMb: 10,
+    });
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.state = 'dead';
+  }
+}
+
+function harness(opts: { maxInstances?: number; idleTimeoutMs?: number } = {}) {
+  let now = 0;
+  const made: FakeInstance[] = [];
+  const starts: ((i: FakeInstance) => void)[] = [];
+  let autoStart = true;
+  const pool = new InstancePool({
+    clock: { now: () => now },
+    idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+    maxInstances: opts.maxInstances ?? 100,
+    factory: async (t) => {
+      const inst = new FakeInstance(`i${made.length}`, t.version);
+      made.push(inst);
+      if (autoStart) return inst;
+      return new Promise((resolve) => starts.push(() => resolve(inst)));
+    },
+  });
+  const req = (id = 'r'): InvokeRequest => ({ requestId: id, payload: '{}', deadlineMs: 0 });
+  const tick = () => new Promise((r) => setImmediate(r));
+  return {
+    pool,
+    made,
+    req,
+    tick,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    holdStarts: () => {
+      autoStart = false;
+    },
+    releaseStarts: () => {
+      for (const s of starts.splice(0)) s(undefined as never);
+    },
+  };
+}
+
+describe('InstancePool', () => {
+  test('a warm instance is reused; one request per instance', async () => {
+    const h = harness();
+    const first = h.pool.invoke(target(), h.req());
+    await h.tick();
+    h.made[0]!.finish();
+    assert.equal((await first).executedVersion, '1');
+    const second = h.pool.invoke(target(), h.req());
+    await h.tick();
+    assert.equal(h.made.length, 1, 'no new instance for a sequential request');
+    const third = h.pool.invoke(target(), h.req());
+    await h.tick();
+    assert.equal(h.made.length, 2, 'a concurrent request gets its own instance');
+    h.made[0]!.finish();
+    h.made[1]!.finish();
+    await Promise.all([second, third]);
+  });
+
+  test('a burst of 50 against a cold function starts no more instances than requests in flight', async () => {
+    const h = harness();
+    h.holdStarts();
+    const calls = Array.from({ length: 50 }, (_, i) => h.pool.invoke(target(), h.req(`r${i}`)));
+    await h.tick();
+    assert.equal(h.made.length, 50);
+    assert.equal(h.pool.stats().starting, 50);
+    h.releaseStarts();
+    await h.tick();
+    for (const inst of h.made) inst.finish();
+    await Promise.all(calls);
+    assert.equal(h.pool.stats().idle, 50);
+    // A second burst of 50 reuses all of them.
+    const again = Array.from({ length: 50 }, (_, i) => h.pool.invoke(target(), h.req(`s${i}`)));
+    await h.tick();
+    assert.equal(h.made.length, 50);
+    for (const inst of h.made) inst.finish();
+    await Promise.all(again);
+  });
+
+  test('an instance freed during a start serves the waiter; the late start then idles', async () => {
+    const h = harness();
+    const a = h.pool.invoke(target(), h.req('a'));
+    await h.tick();
+    h.holdStarts();
+    const b = h.pool.invoke(target(), h.req('b'));
+    await h.tick();
+    assert.equal(h.made.length, 2);
+    h.made[0]!.finish(); // b takes instance 0
+    await a;
+    await h.tick();
+    h.made[0]!.finish();
+    assert.equal((await b).outcome.status, 'ok');
+    h.releaseStarts();
+    await h.tick();
+    assert.equal(h.pool.stats().idle, 2);
+  });
+
+  test('reserved concurrency and the platform cap answer 429', async () => {
+    const h = harness({ maxInstances: 2 });
+    const a = h.pool.invoke(target(), h.req(), { reservedConcurrency: 1 });
+    await h.tick();
+    await assert.rejects(
+      h.pool.invoke(target(), h.req(), { reservedConcurrency: 1 }),
+      (e: unknown) =>
+        e instanceof TooManyRequestsError &&
+        e.reason === 'ReservedFunctionConcurrentInvocationLimitExceeded',
+    );
+    const b = h.pool.invoke(target('1', 'other'), h.req());
+    await h.tick();
+    await assert.rejects(
+      h.pool.invoke(target('1', 'third'), h.req()),
+      (e: unknown) =>
+        e instanceof TooManyRequestsError && e.reason === 'ConcurrentInvocationLimitExceeded',
+    );
+    h.made[0]!.finish();
+    h.made[1]!.finish();
+    await Promise.all([a, b]);
+    // At the cap with idle instances: the least recently used idle one makes room.
+    const c = h.pool.invoke(target('1', 'third'), h.req());
+    await h.tick();
+    assert.equal(h.made[0]!.stopped, true);
+    h.made[2]!.finish();
+    await c;
+  });
+
+  test('idle instances are reaped after the idle timeout: scale to zero; provisioned ones stay', async () => {
+    const h = harness({ idleTimeoutMs: 1000 });
+    await h.pool.provision(target(), 1);
+    const a = h.pool.invoke(target(), h.req());
+    const b = h.pool.invoke(target(), h.req());
+    await h.tick();
+    for (const inst of h.made) inst.finish();
+    await Promise.all([a, b]);
+    assert.equal(h.pool.stats().idle, 2);
+    h.advance(500);
+    assert.equal(await h.pool.reap(), 0);
+    h.advance(600);
+    assert.equal(await h.pool.reap(), 1);
+    assert.equal(h.pool.stats().instances, 1, 'the provisioned instance remains');
+  });
+
+  test('a dead instance is not reused', async () => {
+    const h = harness();
+    const a = h.pool.invoke(target(), h.req());
+    await h.tick();
+    h.made[0]!.finish(true);
+    await a;
+    assert.equal(h.pool.stats().instances, 0);
+    const b = h.pool.invoke(target(), h.req());
+    await h.tick();
+    assert.equal(h.made.length, 2);
+    h.made[1]!.finish();
+    await b;
+  });
+
+  test('retiring an old version: idle instances stop now, busy ones after their request', async () => {
+    const h = harness();
+    const a = h.pool.invoke(target('1'), h.req());
+    const b = h.pool.invoke(target('1'), h.req());
+    await h.tick();
+    h.made[0]!.finish();
+    await a;
+    await h.pool.retire('svc-dev-fn', new Set(['2']));
+    assert.equal(h.made[0]!.stopped, true, 'idle old instance stopped');
+    assert.equal(h.made[1]!.stopped, false, 'busy old instance finishes first');
+    h.made[1]!.finish();
+    assert.equal((await b).executedVersion, '1');
+    assert.equal(h.made[1]!.stopped, true);
+    assert.equal(h.pool.countFor('svc-dev-fn', '1'), 0);
+  });
+});
