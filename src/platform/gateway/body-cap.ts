@@ -19,15 +19,15 @@ export type BodySource = Readable & { headers?: Record<string, string | string[]
  * bytes: a declared Content-Length over the cap is refused before a byte is read, and a
  * streamed body is refused on the chunk that crosses the cap, which is never kept.
  *
- * On refusal the rest of the body is drained and dropped (`resume()`) rather than the
- * stream destroyed: destroying an IncomingMessage closes the socket, and the client would
- * never see the 413. Send the 413 with `connection: close` so the upload stops.
+ * On refusal the stream is paused, neither drained (that would keep reading, up to any size,
+ * only to drop it) nor destroyed (destroying an IncomingMessage closes the socket, and the
+ * client would never see the 413). Send the 413 with `connection: close`: node then closes
+ * the socket once the answer is out, which ends the upload.
  */
 export function readCappedBody(req: BodySource, limit = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers?.['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
       reject(new RequestTooLargeError(limit));
       return;
     }
@@ -44,7 +44,7 @@ export function readCappedBody(req: BodySource, limit = MAX_REQUEST_BODY_BYTES):
         cleanup();
         chunks.length = 0;
         req.on('error', () => {}); // late errors of a body we gave up on are not ours to raise
-        req.resume();
+        req.pause();
         reject(new RequestTooLargeError(limit));
         return;
       }

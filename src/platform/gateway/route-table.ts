@@ -1,9 +1,4 @@
-import type {
-  CorsSettings,
-  HttpApiEvent,
-  HttpEvent,
-  ServiceDefinition,
-} from '../../model/service-definition.js';
+import type { CorsSettings, HttpApiEvent, HttpEvent } from '../../model/service-definition.js';
 import { type CorsPolicy, compileHttpApiCors, compileHttpCors } from './cors.js';
 import { parseRoutePath, type RouteSegment } from './route-path.js';
 import { createNode, find, insert, splitPath, type TrieNode } from './route-trie.js';
@@ -295,24 +290,4 @@ function lookupIn(base: StageBase<StageGroup>, method: string): RouteLookup | un
     path,
     stagePath: `/${route.stage}${path}`,
   };
-}
-
-/** Flattens a service definition into the inputs of compileRouteTable. */
-export function routesOfService(definition: ServiceDefinition): {
-  routes: RouteSource[];
-  settings: StageSettings;
-} {
-  const routes: RouteSource[] = [];
-  const { service, stage } = definition;
-  for (const fn of Object.values(definition.functions)) {
-    for (const event of fn.events) {
-      if (event.kind !== 'http' && event.kind !== 'httpApi') continue;
-      routes.push({ service, stage, functionKey: fn.key, functionName: fn.name, event });
-    }
-  }
-  const settings: StageSettings = { service, stage };
-  if (definition.provider.httpApi?.cors !== undefined) {
-    settings.httpApiCors = definition.provider.httpApi.cors;
-  }
-  return { routes, settings };
 }
