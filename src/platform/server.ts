@@ -9,7 +9,8 @@ import pino, { type Logger } from 'pino';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { type Clock, systemClock } from '../model/clock.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
-import { openStore } from '../store/open-store.js';
+import { KyselyStore } from '../store/kysely-store.js';
+import { openDatabase } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
@@ -44,7 +45,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const logger = options.logger ?? pino({ level: 'info' }, pino.destination(2));
   const clock = options.clock ?? systemClock;
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
-  const store = await openStore(options.databaseUrl ?? 'sqlite:', { dataDir: options.dataDir });
+  const db = await openDatabase(options.databaseUrl ?? 'sqlite:', { dataDir: options.dataDir });
+  const store = new KyselyStore(db);
   const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
   const deployer = new Deployer({
     store,

@@ -1,7 +1,10 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import type { Kysely } from 'kysely';
 import { StoreUrlError } from './errors.js';
-import { openPostgresStore } from './postgres.js';
-import { openSqliteStore } from './sqlite.js';
+import { KyselyStore } from './kysely-store.js';
+import { openPostgresDatabase } from './postgres.js';
+import type { Database } from './schema.js';
+import { openSqliteDatabase } from './sqlite.js';
 import type { Store } from './store.js';
 
 export type StoreLocation =
@@ -15,10 +18,21 @@ export type StoreLocation =
  * - `postgres://...` or `postgresql://...` — optional `?schema=<name>` (default `public`)
  */
 export async function openStore(url: string, opts: { dataDir: string }): Promise<Store> {
+  return new KyselyStore(await openDatabase(url, opts));
+}
+
+/**
+ * The migrated database handle a URL names. The composition root builds the Store and the other
+ * repositories (access keys, logs) on this one handle; the Store owns it and closes it.
+ */
+export async function openDatabase(
+  url: string,
+  opts: { dataDir: string },
+): Promise<Kysely<Database>> {
   const location = parseStoreUrl(url, opts);
   return location.kind === 'sqlite'
-    ? openSqliteStore({ file: location.file })
-    : openPostgresStore(location);
+    ? openSqliteDatabase({ file: location.file })
+    : openPostgresDatabase(location);
 }
 
 /** The pure half of openStore: which adapter, where. Throws StoreUrlError (NIMBUS_STORE_BAD_URL). */

@@ -12,6 +12,14 @@ import type { Store } from './store.js';
  * The schema is created if missing, then migrated.
  */
 export async function openPostgresStore(opts: { url: string; schema?: string }): Promise<Store> {
+  return new KyselyStore(await openPostgresDatabase(opts));
+}
+
+/** The migrated Kysely handle itself, for repositories beside the Store (keys, logs). */
+export async function openPostgresDatabase(opts: {
+  url: string;
+  schema?: string;
+}): Promise<Kysely<Database>> {
   const schema = opts.schema ?? 'public';
   // It is spliced into a startup option and DDL, never bound: only plain identifiers pass.
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new StoreSchemaNameError(schema);
@@ -34,7 +42,7 @@ export async function openPostgresStore(opts: { url: string; schema?: string }):
     await db.destroy();
     throw err;
   }
-  return new KyselyStore(db);
+  return db;
 }
 
 /**

@@ -12,6 +12,11 @@ const busyTimeoutMs = 5000;
 
 /** The embedded store: one SQLite file, created (with its directory) and migrated on open. */
 export async function openSqliteStore(opts: { file: string }): Promise<Store> {
+  return new KyselyStore(await openSqliteDatabase(opts));
+}
+
+/** The migrated Kysely handle itself, for repositories beside the Store (keys, logs). */
+export async function openSqliteDatabase(opts: { file: string }): Promise<Kysely<Database>> {
   await mkdir(dirname(opts.file), { recursive: true });
   const database = new BetterSqlite3(opts.file);
   try {
@@ -33,5 +38,5 @@ export async function openSqliteStore(opts: { file: string }): Promise<Store> {
     await db.destroy();
     throw err;
   }
-  return new KyselyStore(db);
+  return db;
 }
