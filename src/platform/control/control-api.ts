@@ -20,10 +20,18 @@ export interface ControlApiDeps {
   zipLimits: ZipLimits;
   /** Cap on JSON request bodies (deploy definitions). */
   maxJsonBytes: number;
+  /** Routes other areas add under /v1 (keys, logs, ...); same auth as the rest. */
+  extraRoutes?: ControlRoute[];
 }
 
-type Params = Record<string, string>;
-type Handler = (req: IncomingMessage, res: ServerResponse, params: Params) => Promise<void>;
+export type Params = Record<string, string>;
+export type Handler = (req: IncomingMessage, res: ServerResponse, params: Params) => Promise<void>;
+/** A control-plane route: `path` uses `{name}` placeholders for one segment each. */
+export interface ControlRoute {
+  method: string;
+  path: string;
+  handler: Handler;
+}
 interface Route {
   method: string;
   pattern: RegExp;
@@ -123,6 +131,8 @@ export function createControlApi(deps: ControlApiDeps) {
       versions,
     });
   });
+
+  for (const route of deps.extraRoutes ?? []) add(route.method, route.path, route.handler);
 
   return async function handleControl(
     req: IncomingMessage,
