@@ -1,5 +1,5 @@
+import type { InvokeResult } from '../../model/invocation.js';
 import type { FunctionDefinition } from '../../model/service-definition.js';
-import type { FunctionTarget, InvokeResult } from '../../model/invocation.js';
 
 export interface InvokeOptions {
   /** The event as JSON text. */
@@ -22,6 +22,8 @@ export interface InvocationResponse {
 export interface ResolvedFunction {
   service: string;
   stage: string;
+  /** The region (platform endpoint name) the stage was deployed to. */
+  region: string;
   functionName: string;
   version: string;
   config: FunctionDefinition;
@@ -37,7 +39,11 @@ export interface ResolvedFunction {
  * number, a stage alias, or `$LATEST` (the newest version); none means `$LATEST`.
  */
 export interface Invoker {
-  invoke(functionRef: string, qualifier: string | undefined, opts: InvokeOptions): Promise<InvocationResponse>;
+  invoke(
+    functionRef: string,
+    qualifier: string | undefined,
+    opts: InvokeOptions,
+  ): Promise<InvocationResponse>;
   /** Throws FunctionNotFoundError; used by DryRun and the control plane. */
   resolve(functionRef: string, qualifier: string | undefined): Promise<ResolvedFunction>;
 }
@@ -47,6 +53,3 @@ export class FunctionNotFoundError extends Error {
   readonly code = 'NIMBUS_INVOKE_NOT_FOUND';
   readonly type = 'ResourceNotFoundException';
 }
-
-/** The target an instance is started for; codeDir comes from the code cache. */
-export type TargetOf = (resolved: ResolvedFunction, region: string, codeDir: string) => FunctionTarget;

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../model/clock.js';
+import type { FunctionTarget } from '../../model/invocation.js';
+import type { InstancePool } from '../pool/instance-pool.js';
+import type { CodeCache } from './code-cache.js';
+import type { FunctionResolver } from './function-resolver.js';
+import type {
+  InvocationResponse,
+  InvokeOptions,
+  Invoker,
+  ResolvedFunction,
+} from './invoker-port.js';
+
+/**
+ * The synchronous invoke path: resolve the version, make sure its code is extracted, and run the
+ * request on an instance from the pool.
+ */
+export class ProcessInvoker implements Invoker {
+  readonly #deps: ProcessInvokerDeps;
+  readonly #targets = new Map<string, FunctionTarget>();
+
+  constructor(deps: ProcessInvokerDeps) {
+    this.#deps = deps;
+  }
+
+  resolve(functionRef: string, qualifier: string | undefined): Promise<ResolvedFunction> {
+    return this.#deps.resolver.resolve(functionRef, qualifier);
+  }
+
+  async invoke(
+    functionRef: string,
+    qualifier: string | undefined,
+    opts: InvokeOptions,
+  ): Promise<InvocationResponse> {
+    const resolved = await this.#deps.resolver.resolve(functionRef, qualifier);
+    const target = await this.#target(resolved);
+    const requestId = opts.requestId ?? randomUUID();
+    const result = await this.#deps.pool.invoke(
+      target,
+      {
+        requestId,
+        payload: opts.payload,
+        deadlineMs: this.#deps.clock.now() + target.timeout * 1000,
+        ...(opts.clientContext ? { clientContext: opts.clientContext } : {}),
+        ...(opts.tailLogs ? { tailLogs: true } : {}),
+      },
+      resolved.config.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrency: resolved.config.reservedConcurrency },
+    );
+    return { requestId, functionName: resolved.functionName, result };
+  }
+
+  /** Targets are immutable per version, so they are built once. */
+  async #target(resolved: ResolvedFunction): Promise<FunctionTarget> {
+    const key = `${resolved.functionName}\u0000${resolved.version}`;
+    const cached = this.#targets.get(key);
+    if (cached) return cached;
+    const codeDir = await this.#deps.codeCache.dir(resolved.codeSha256);
+    const target = targetOf(resolved, codeDir);
+    this.#targets.set(key, target);
+    return target;
+  }
+}
+
+export interface ProcessInvokerDeps {
+  resolver: FunctionResolver;
+  codeCache: CodeCache;
+  pool: InstancePool;
+  clock: Clock;
+}
+
+export function targetOf(resolved: ResolvedFunction, codeDir: string): FunctionTarget {
+  const c = resolved.config;
+  return {
+    functionName: resolved.functionName,
+    version: resolved.version,
+    runtime: c.runtime,
+    runtimeFamily: c.runtimeFamily,
+    handler: c.handler,
+    memorySize: c.memorySize,
+    timeout: c.timeout,
+    environment: c.environment,
+    region: resolved.region,
+    codeDir,
+  };
+}
