@@ -1,0 +1,361 @@
+/**
+ * The life of one instance, whatever its runtime family: init, then one invocation at a time,
+ * each bounded by its deadline and the memory size, each logged START / lines / END / REPORT.
+ * The runtime-specific part (how an invocation reaches the process and how its answer comes
+ * back) is a RuntimeChannel; it reports back through the on* methods here.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../../model/clock.js';
+import type {
+  FunctionErrorBody,
+  FunctionTarget,
+  InvokeOutcome,
+  InvokeRequest,
+  InvokeResult,
+  LogEvent,
+} from '../../model/invocation.js';
+import type { LogKind } from '../../runtimes/protocol.js';
+import {
+  exitError,
+  InstanceError,
+  initTimeoutError,
+  MAX_RESPONSE_BYTES,
+  outOfMemoryError,
+  responseTooLargeError,
+  timeoutError,
+} from './instance-errors.js';
+import { endLine, LineSplitter, LogTail, reportLine, startLine } from './instance-log.js';
+import type { ExitInfo, RuntimeProcess } from './runtime-process.js';
+
+export type InstanceState = 'starting' | 'idle' | 'busy' | 'dead';
+
+/** How an invocation reaches a runtime process. */
+export interface RuntimeChannel {
+  dispatch(req: InvokeRequest): void;
+  /** Release what the channel holds besides the process (a server, a socket). */
+  close(): void;
+}
+
+export interface CoreOptions {
+  id: string;
+  target: FunctionTarget;
+  proc: RuntimeProcess;
+  channel: RuntimeChannel;
+  clock: Clock;
+  onLog: (e: LogEvent) => void;
+  logStream: string;
+}
+
+/** While busy, RSS is checked this often against the memory size. */
+const MEMORY_POLL_MS = 50;
+
+interface Current {
+  req: InvokeRequest;
+  startedAt: number;
+  tail: LogTail | undefined;
+  timer: NodeJS.Timeout;
+  poll: NodeJS.Timeout;
+  resolve: (r: InvokeResult) => void;
+}
+
+export class ProcessInstance {
+  readonly id: string;
+  readonly target: FunctionTarget;
+  readonly logStream: string;
+  /** Resolves once the process is gone and everything it held is released. */
+  readonly closed: Promise<void>;
+  #state: InstanceState = 'starting';
+  #initError: FunctionErrorBody | undefined;
+  /** The init error has not yet been handed to an invocation. */
+  #initErrorPending = false;
+  /** Reported (REPORT line, initDurationMs) by the first invocation, then cleared. */
+  #initDurationMs: number | undefined;
+  #initDone: (() => void) | undefined;
+  #current: Current | undefined;
+  #idleWaiters: (() => void)[] = [];
+  readonly #proc: RuntimeProcess;
+  readonly #channel: RuntimeChannel;
+  readonly #clock: Clock;
+  readonly #onLog: (e: LogEvent) => void;
+  readonly #splitters: Record<'out' | 'err' | 'pipeOut' | 'pipeErr', LineSplitter> = {
+    out: new LineSplitter(),
+    err: new LineSplitter(),
+    pipeOut: new LineSplitter(),
+    pipeErr: new LineSplitter(),
+  };
+
+  constructor(o: CoreOptions) {
+    this.id = o.id;
+    this.target = o.target;
+    this.logStream = o.logStream;
+    this.#proc = o.proc;
+    this.#channel = o.channel;
+    this.#clock = o.clock;
+    this.#onLog = o.onLog;
+    o.proc.onOutput = (kind, text) => this.#raw(kind === 'out' ? 'pipeOut' : 'pipeErr', text);
+    o.proc.exited.then((info) => this.#onExit(info));
+    this.closed = o.proc.closed.then(() => this.#channel.close());
+  }
+
+  get state(): InstanceState {
+    return this.#state;
+  }
+
+  /** Why init failed, when it did (the instance is then dead). */
+  get initError(): FunctionErrorBody | undefined {
+    return this.#initError;
+  }
+
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
+  /** Resolves when init has succeeded or failed; `startedAt` is performance.now() at its start. */
+  waitForInit(startedAt: number, limitMs: number): Promise<void> {
+    if (this.#state !== 'starting') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#failInit(initTimeoutError(limitMs)), limitMs);
+      timer.unref();
+      this.#initDone = () => {
+        clearTimeout(timer);
+        this.#initDurationMs = performance.now() - startedAt;
+        this.#initDone = undefined;
+        resolve();
+      };
+    });
+  }
+
+  onInited(): void {
+    if (this.#state !== 'starting') return;
+    this.#proc.memory.read();
+    this.#state = 'idle';
+    this.#initDone?.();
+  }
+
+  onInitError(error: FunctionErrorBody): void {
+    this.#failInit(error);
+  }
+
+  onResult(requestId: string, payload: Buffer): void {
+    if (this.#current?.req.requestId !== requestId) return;
+    if (payload.length > MAX_RESPONSE_BYTES) {
+      this.#finish({ status: 'error', error: responseTooLargeError(payload.length) }, false);
+      return;
+    }
+    this.#finish({ status: 'ok', payload: payload.toString('utf8') }, false);
+  }
+
+  onError(requestId: string, error: FunctionErrorBody, fatal: boolean): void {
+    if (this.#current?.req.requestId !== requestId) return;
+    this.#finish({ status: 'error', error }, fatal);
+  }
+
+  /** A log frame: `line` is one formatted event; `out`/`err` raw text to cut into lines. */
+  onRuntimeLog(kind: LogKind, text: string, ts: number): void {
+    if (kind === 'line') this.#emit(text.endsWith('\n') ? text.slice(0, -1) : text, ts);
+    else this.#raw(kind, text);
+  }
+
+  invoke(req: InvokeRequest): Promise<InvokeResult> {
+    if (this.#state !== 'idle') {
+      if (this.#initErrorPending && this.#initError) {
+        this.#initErrorPending = false;
+        return Promise.resolve(this.#initFailureResult(req, this.#initError));
+      }
+      return Promise.reject(
+        new InstanceError(
+          'NIMBUS_INSTANCE_NOT_IDLE',
+          `instance ${this.id} of ${this.target.functionName} is ${this.#state}, not idle`,
+        ),
+      );
+    }
+    this.#state = 'busy';
+    return new Promise((resolve) => {
+      const cur: Current = {
+        req,
+        startedAt: performance.now(),
+        tail: req.tailLogs ? new LogTail() : undefined,
+        timer: setTimeout(() => this.#timedOut(), Math.max(0, req.deadlineMs - this.#clock.now())),
+        poll: setInterval(() => this.#checkMemory(), MEMORY_POLL_MS),
+        resolve,
+      };
+      cur.timer.unref();
+      cur.poll.unref();
+      this.#current = cur;
+      this.#emit(startLine(req.requestId, this.target.version));
+      this.#channel.dispatch(req);
+    });
+  }
+
+  /** Graceful: let the invocation in flight finish, then kill. */
+  async stop(): Promise<void> {
+    if (this.#state === 'busy') {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    this.kill();
+    await this.closed;
+  }
+
+  /** Now. An invocation in flight ends with Runtime.ExitError (signal: killed). */
+  kill(): void {
+    if (this.#state === 'starting') this.#failInit(exitError(null, 'SIGKILL'));
+    if (this.#state === 'idle') this.#state = 'dead';
+    this.#proc.kill();
+  }
+
+  #failInit(error: FunctionErrorBody): void {
+    if (this.#state !== 'starting') return;
+    this.#state = 'dead';
+    this.#initError = error;
+    this.#initErrorPending = true;
+    this.#proc.memory.read();
+    this.#proc.kill();
+    this.#initDone?.();
+  }
+
+  #timedOut(): void {
+    const cur = this.#current;
+    if (!cur) return;
+    const now = this.#clock.now();
+    const error = timeoutError(now, cur.req.requestId, this.target.timeout);
+    this.#proc.memory.read();
+    this.#proc.kill();
+    this.#emit(error.errorMessage, now);
+    this.#finish({ status: 'error', error }, true);
+  }
+
+  #checkMemory(): void {
+    if (!this.#current) return;
+    const { rssMb } = this.#proc.memory.read();
+    if (rssMb <= this.target.memorySize) return;
+    this.#proc.kill();
+    this.#failWith(outOfMemoryError(rssMb, this.target.memorySize));
+  }
+
+  #onExit(info: ExitInfo): void {
+    if (this.#state === 'starting') {
+      this.#failInit(this.#exitErrorFor(info));
+      return;
+    }
+    if (this.#current) this.#failWith(this.#exitErrorFor(info));
+    this.#state = 'dead';
+  }
+
+  /** V8 prints its heap-limit death on fd 2 before aborting: that is a memory failure too. */
+  #exitErrorFor(info: ExitInfo): FunctionErrorBody {
+    if (/JavaScript heap out of memory|Reached heap limit/.test(this.#proc.stderrTail)) {
+      const { peakMb } = this.#proc.memory.read();
+      return outOfMemoryError(peakMb, this.target.memorySize);
+    }
+    return exitError(info.code, info.signal);
+  }
+
+  /** A platform-detected failure: logged as Lambda logs it, then the instance is dead. */
+  #failWith(error: FunctionErrorBody): void {
+    const cur = this.#current;
+    if (!cur) return;
+    this.#emit(`RequestId: ${cur.req.requestId} Error: ${error.errorMessage}\n${error.errorType}`);
+    this.#finish({ status: 'error', error }, true);
+  }
+
+  #finish(outcome: InvokeOutcome, dead: boolean): void {
+    const cur = this.#current;
+    if (!cur) return;
+    clearTimeout(cur.timer);
+    clearInterval(cur.poll);
+    for (const splitter of Object.values(this.#splitters)) {
+      splitter.flush((line) => this.#emit(line));
+    }
+    const durationMs = performance.now() - cur.startedAt;
+    const { peakMb } = this.#proc.memory.read();
+    const initDurationMs = this.#initDurationMs;
+    this.#initDurationMs = undefined;
+    const id = cur.req.requestId;
+    this.#emit(endLine(id));
+    this.#emit(
+      reportLine({
+        requestId: id,
+        durationMs,
+        memorySizeMb: this.target.memorySize,
+        maxMemoryUsedMb: peakMb,
+        initDurationMs,
+      }),
+    );
+    this.#current = undefined;
+    if (dead || this.#state === 'dead') {
+      this.#state = 'dead';
+      this.#proc.kill();
+    } else {
+      this.#state = 'idle';
+    }
+    const result: InvokeResult = {
+      outcome,
+      executedVersion: this.target.version,
+      durationMs,
+      maxMemoryUsedMb: peakMb,
+    };
+    if (initDurationMs !== undefined) result.initDurationMs = initDurationMs;
+    if (cur.tail) result.logTail = cur.tail.text();
+    cur.resolve(result);
+    for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
+
+  /** The invocation that caused a failed init gets its error, with Lambda's lines around it. */
+  #initFailureResult(req: InvokeRequest, error: FunctionErrorBody): InvokeResult {
+    const tail = req.tailLogs ? new LogTail() : undefined;
+    const emit = (line: string) => {
+      tail?.add(line);
+      this.#send(line, req.requestId, this.#clock.now());
+    };
+    const initDurationMs = this.#initDurationMs;
+    this.#initDurationMs = undefined;
+    const { peakMb } = this.#proc.memory.read();
+    emit(startLine(req.requestId, this.target.version));
+    emit(`RequestId: ${req.requestId} Error: ${error.errorMessage}\n${error.errorType}`);
+    emit(endLine(req.requestId));
+    emit(
+      reportLine({
+        requestId: req.requestId,
+        durationMs: 0,
+        memorySizeMb: this.target.memorySize,
+        maxMemoryUsedMb: peakMb,
+        initDurationMs,
+      }),
+    );
+    const result: InvokeResult = {
+      outcome: { status: 'error', error },
+      executedVersion: this.target.version,
+      durationMs: 0,
+      maxMemoryUsedMb: peakMb,
+    };
+    if (initDurationMs !== undefined) result.initDurationMs = initDurationMs;
+    if (tail) result.logTail = tail.text();
+    return result;
+  }
+
+  #raw(kind: 'out' | 'err' | 'pipeOut' | 'pipeErr', text: string): void {
+    this.#splitters[kind].push(text, (line) => this.#emit(line));
+  }
+
+  /** One line of the current invocation (or of init / idle time, with no request id). */
+  #emit(message: string, ts: number = this.#clock.now()): void {
+    const cur = this.#current;
+    cur?.tail?.add(message);
+    this.#send(message, cur?.req.requestId, ts);
+  }
+
+  #send(message: string, requestId: string | undefined, timestamp: number): void {
+    try {
+      this.#onLog({
+        functionName: this.target.functionName,
+        version: this.target.version,
+        logStream: this.logStream,
+        requestId,
+        timestamp,
+        message,
+      });
+    } catch {
+      // A failing log sink must not take the invocation down with it.
+    }
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Nimbus's Node.js bootstrap: the first code of every Node function process. It boots with no
+ * user code, says `ready`, and waits on fd 3 for `init` (load the handler) and then `invoke`
+ * frames, one at a time. See src/runtimes/protocol.ts and docs/runtimes.md.
+ *
+ * Run as `node [--max-old-space-size=N] <this file>` with fd 3 a socketpair to the platform.
+ */
+import { Socket } from 'node:net';
+import type { FunctionErrorBody } from '../../model/invocation.js';
+import {
+  encodeFrame,
+  type FrameHeader,
+  FrameReader,
+  type FunctionInfo,
+  type ToRuntimeFrame,
+} from '../protocol.js';
+import { toErrorBody } from './error-body.js';
+import { type Callback, InitFailure, loadHandler, type UserHandler } from './handler-loader.js';
+import { makeContext } from './invoke-context.js';
+import { captureLogs, formatLine } from './log-capture.js';
+
+type InitFrame = Extract<ToRuntimeFrame, { t: 'init' }>;
+type InvokeFrame = Extract<ToRuntimeFrame, { t: 'invoke' }>;
+
+const control = new Socket({ fd: 3, readable: true, writable: true });
+let fn: FunctionInfo | undefined;
+let handler: UserHandler | undefined;
+/** The request id console lines carry; kept after a response, as Lambda does. */
+let requestId: string | undefined;
+/** The invocation without an answer yet; fatal errors are reported against it. */
+let activeId: string | undefined;
+/** Set while a non-async handler's answer waits for the event loop to run dry. */
+let onDrain: (() => void) | undefined;
+/** Set once a fatal error is on its way out: the channel is closing, writes would fail. */
+let exitCode: number | undefined;
+
+function send(header: object, body?: string | Buffer): void {
+  if (exitCode === undefined) control.write(encodeFrame(header, body));
+}
+
+function logError(label: string, body: FunctionErrorBody): void {
+  const ts = Date.now();
+  send(
+    { t: 'log', k: 'line', ts },
+    formatLine(ts, requestId, 'ERROR', `${label} \t${JSON.stringify(body)}`),
+  );
+}
+
+captureLogs(
+  (k, text, ts) => send({ t: 'log', k, ts }, text),
+  () => requestId,
+);
+
+const reader = new FrameReader((header, body) => onFrame(header, body));
+control.on('data', (chunk: Buffer) => reader.push(chunk));
+// The platform went away: nothing will ever ask this process for anything again.
+control.on('end', () => process.exit(0));
+control.on('error', () => process.exit(exitCode ?? 1));
+
+process.on('uncaughtException', (err) => fatal('Uncaught Exception', toErrorBody(err), 129));
+process.on('unhandledRejection', (reason) => {
+  const body = toErrorBody(reason);
+  fatal(
+    'Unhandled Promise Rejection',
+    {
+      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorMessage: `${body.errorType}: ${body.errorMessage}`,
+      stackTrace: body.stackTrace ?? [],
+    },
+    128,
+  );
+});
+
+// A callback-style handler answers once the event loop is empty (callbackWaitsForEmptyEventLoop):
+// the control socket is unref'd while it waits, so an empty loop shows up as beforeExit.
+process.on('beforeExit', () => {
+  const run = onDrain;
+  if (run) run();
+});
+
+function onFrame(header: FrameHeader, body: Buffer): void {
+  if (header.t === 'invoke') invoke(header as unknown as InvokeFrame, body);
+  else if (header.t === 'init') void init(header as unknown as InitFrame);
+}
+
+async function init(frame: InitFrame): Promise<void> {
+  for (const key of Object.keys(process.env)) {
+    if (!Object.hasOwn(frame.env, key)) delete process.env[key];
+  }
+  Object.assign(process.env, frame.env);
+  fn = frame.fn;
+  try {
+    process.chdir(frame.taskRoot);
+    handler = await loadHandler(frame.taskRoot, frame.handler);
+    send({ t: 'inited' });
+  } catch (err) {
+    const error = err instanceof InitFailure ? err.body : toErrorBody(err);
+    logError('Init Error', error);
+    send({ t: 'initError', error });
+  }
+}
+
+function invoke(frame: InvokeFrame, body: Buffer): void {
+  const id = frame.id;
+  requestId = id;
+  activeId = id;
+  let settled = false;
+  let returned = false;
+  let promised = false;
+  let pending: { err: unknown; result: unknown } | undefined;
+
+  const finish = (failed: boolean, value: unknown): void => {
+    if (settled) return;
+    settled = true;
+    activeId = undefined;
+    if (onDrain) {
+      onDrain = undefined;
+      control.ref();
+    }
+    if (failed) sendError(id, value);
+    else sendResult(id, value);
+  };
+  const finishPending = (): void => {
+    const p = pending ?? { err: null, result: null };
+    if (p.err !== undefined && p.err !== null) finish(true, p.err);
+    else finish(false, p.result);
+  };
+  const callback: Callback = (err, result) => {
+    if (settled || pending) return;
+    pending = { err, result };
+    if (returned && (promised || !context.callbackWaitsForEmptyEventLoop)) finishPending();
+  };
+
+  let event: unknown;
+  try {
+    event = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    finish(true, err);
+    return;
+  }
+  const context = makeContext(fn as FunctionInfo, id, frame.dl, frame.cc, callback);
+  let ret: unknown;
+  try {
+    ret = (handler as UserHandler)(event, context, callback);
+  } catch (err) {
+    finish(true, err);
+    return;
+  }
+  returned = true;
+  if (
+    ret !== null &&
+    typeof ret === 'object' &&
+    typeof (ret as Promise<unknown>).then === 'function'
+  ) {
+    promised = true;
+    (ret as Promise<unknown>).then(
+      (result) => finish(false, result),
+      (err) => finish(true, err),
+    );
+    if (pending) finishPending();
+    return;
+  }
+  if (pending && !context.callbackWaitsForEmptyEventLoop) {
+    finishPending();
+    return;
+  }
+  onDrain = finishPending;
+  control.unref();
+}
+
+function sendResult(id: string, result: unknown): void {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(result);
+  } catch (err) {
+    const body = toErrorBody(err);
+    sendError(id, {
+      name: 'Runtime.MarshalError',
+      message: `Unable to stringify response body: ${body.errorMessage}`,
+    });
+    return;
+  }
+  send({ t: 'result', id }, json ?? 'null');
+}
+
+function sendError(id: string, err: unknown): void {
+  const error = toErrorBody(err);
+  logError('Invoke Error', error);
+  send({ t: 'error', id, error });
+}
+
+function fatal(label: string, error: FunctionErrorBody, code: number): void {
+  logError(label, error);
+  if (exitCode !== undefined) return;
+  const last = activeId ? encodeFrame({ t: 'error', id: activeId, error, fatal: true }) : undefined;
+  exitCode = code;
+  // end() flushes what is queued before the callback, so the error reaches the platform first.
+  control.end(last ?? Buffer.alloc(0), () => process.exit(code));
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
+send({ t: 'ready' });

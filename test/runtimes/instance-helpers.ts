@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { chmod } from 'node:fs/promises';
+import type { FunctionTarget, InvokeRequest, LogEvent } from '../../src/model/invocation.js';
+import { fixturePath } from '../helpers/repo-root.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+/** The suite runs as root in CI: functions then run as nobody, as the platform would run them. */
+export const asRoot = process.getuid?.() === 0;
+export const nobody = { uid: 65534, gid: 65534 };
+
+export function fixture(...parts: string[]): string {
+  return fixturePath('runtimes', ...parts);
+}
+
+const RUNTIMES = { nodejs: 'nodejs20.x', python: 'python3.12', provided: 'provided.al2023' };
+
+export function makeTarget(
+  family: FunctionTarget['runtimeFamily'],
+  codeDir: string,
+  handler: string,
+  overrides: Partial<FunctionTarget> = {},
+): FunctionTarget {
+  return {
+    functionName: 'svc-dev-fn',
+    version: '3',
+    runtime: RUNTIMES[family],
+    runtimeFamily: family,
+    handler,
+    memorySize: 256,
+    timeout: 1,
+    environment: {},
+    region: 'eu-west-1',
+    codeDir,
+    ...overrides,
+  };
+}
+
+/** A temp root the function's user can pass through (mkdtemp makes 0700 directories). */
+export async function makeTmpRoot(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const tmp = await makeTempDir('nimbus-rt-');
+  await chmod(tmp.dir, 0o711);
+  return tmp;
+}
+
+export function request(event: unknown, overrides: Partial<InvokeRequest> = {}): InvokeRequest {
+  return {
+    requestId: randomUUID(),
+    payload: JSON.stringify(event),
+    deadlineMs: Date.now() + 1000,
+    ...overrides,
+  };
+}
+
+/** Collects log events and lets a test wait for one that arrives after an invocation. */
+export class LogCollector {
+  readonly events: LogEvent[] = [];
+  #waiters: { match: (e: LogEvent) => boolean; resolve: (e: LogEvent) => void }[] = [];
+
+  readonly onLog = (e: LogEvent): void => {
+    this.events.push(e);
+    for (const w of this.#waiters.filter((x) => x.match(e))) {
+      this.#waiters.splice(this.#waiters.indexOf(w), 1);
+      w.resolve(e);
+    }
+  };
+
+  forRequest(requestId: string): string[] {
+    return this.events.filter((e) => e.requestId === requestId).map((e) => e.message);
+  }
+
+  waitFor(match: (e: LogEvent) => boolean, ms = 1000): Promise<LogEvent> {
+    const seen = this.events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('log line did not arrive')), ms);
+      this.#waiters.push({
+        match,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      });
+    });
+  }
+}
