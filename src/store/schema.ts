@@ -14,6 +14,7 @@ export interface Database {
   function_versions: FunctionVersionsTable;
   aliases: AliasesTable;
   deployments: DeploymentsTable;
+  access_keys: AccessKeysTable;
 }
 
 export interface StagesTable {
@@ -60,4 +61,14 @@ export interface DeploymentsTable {
   functions: string;
   /** JSON object: function key -> artifact sha256. */
   artifacts: string;
+}
+
+export interface AccessKeysTable {
+  /** `NIMB` + 16 upper-case letters and digits. */
+  id: string;
+  /** The secret under AES-256-GCM with the platform master key (see src/platform/auth/). */
+  sealed_secret: string;
+  description: string | null;
+  created_at: string;
+  last_used_at: string | null;
 }

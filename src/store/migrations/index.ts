@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './001-initial.js';
+import { accessKeysMigration } from './002-access-keys.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -11,6 +12,7 @@ export type { SqlFlavor } from './sql-flavor.js';
 export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '001-initial': initialMigration(flavor),
+    '002-access-keys': accessKeysMigration(),
   };
   return { getMigrations: async () => migrations };
 }

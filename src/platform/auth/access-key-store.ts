@@ -1,0 +1,52 @@
+import { randomBytes, randomInt } from 'node:crypto';
+
+/** What may be shown about a key: never its secret. */
+export interface AccessKey {
+  /** `NIMB` + 16 upper-case letters and digits: the shape and length of an AWS access key id. */
+  id: string;
+  description?: string;
+  /** ISO-8601. */
+  createdAt: string;
+  /** ISO-8601; updated at most once a minute per key (see createRequestVerifier). */
+  lastUsedAt?: string;
+}
+
+/** The one time the secret is visible: the answer to create. */
+export interface CreatedAccessKey extends AccessKey {
+  secret: string;
+}
+
+/**
+ * Access keys for the Lambda Invoke API. SigV4 verification needs each secret in clear (it is an
+ * HMAC key), so adapters keep secrets encrypted at rest, never hashed, and hand them back only
+ * to `findSecret`.
+ */
+export interface AccessKeyStore {
+  create(opts?: { description?: string }): Promise<CreatedAccessKey>;
+  /** Oldest first. */
+  list(): Promise<AccessKey[]>;
+  /** False when there was no such key. */
+  delete(id: string): Promise<boolean>;
+  /** The secret for SigV4 verification; undefined for an unknown id. */
+  findSecret(id: string): Promise<string | undefined>;
+  markUsed(id: string, atMs: number): Promise<void>;
+}
+
+export const accessKeyIdPrefix = 'NIMB';
+const idAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** Uniform over the alphabet (randomInt rejects rather than taking a biased modulo). */
+export function newAccessKeyId(): string {
+  let id = accessKeyIdPrefix;
+  for (let i = 0; i < 16; i++) id += idAlphabet[randomInt(idAlphabet.length)];
+  return id;
+}
+
+/** 40 characters of base64 (30 random bytes, 240 bits): the shape of an AWS secret key. */
+export function newSecretAccessKey(): string {
+  return randomBytes(30).toString('base64');
+}
+
+export function isAccessKeyId(text: string): boolean {
+  return /^NIMB[A-Z0-9]{16}$/.test(text);
+}

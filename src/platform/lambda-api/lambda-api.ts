@@ -1,0 +1,245 @@
+/**
+ * The Lambda Invoke API (`POST /2015-03-31/functions/{FunctionName}/invocations`), so the AWS SDKs
+ * and the AWS CLI call Nimbus functions unchanged. Status codes, headers and error names follow
+ * Lambda's (docs/lambda-api.md).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InvokeResult } from '../../model/invocation.js';
+import type { RequestVerifier } from '../auth/request-verifier.js';
+import { HttpError } from '../http/http-error.js';
+import { readBody } from '../http/read-body.js';
+import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
+import { InstanceStartError, TooManyRequestsError } from '../pool/pool-errors.js';
+import { type FunctionAddress, functionArn, parseFunctionAddress } from './function-name.js';
+import {
+  invalidParameter,
+  LambdaApiError,
+  sendLambdaError,
+  validationError,
+} from './lambda-error.js';
+
+export interface LambdaApiDeps {
+  invoker: Invoker;
+  /** SigV4 or the admin token (createRequestVerifier); runs before anything is resolved. */
+  verify: RequestVerifier;
+  /** Lambda's synchronous limit, request and response alike: 6 MiB. */
+  maxSyncPayloadBytes: number;
+  /** The region in ARNs when the caller's credentials name none (the admin token). */
+  defaultRegion?: string;
+  /** Unexpected errors, answered as 500 ServiceException without their details. */
+  onError?: (error: unknown) => void;
+}
+
+export const lambdaApiPrefix = '/2015-03-31/';
+const invocationsPath = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+/** X-Amz-Log-Result carries the last 4 KB of the invocation's log. */
+const logTailBytes = 4096;
+/** Lambda's cap on X-Amz-Client-Context. */
+const maxClientContextBytes = 3583;
+
+export function createLambdaApi(deps: LambdaApiDeps) {
+  const defaultRegion = deps.defaultRegion ?? 'us-east-1';
+
+  return async function handleLambdaApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): Promise<void> {
+    const requestId = randomUUID();
+    try {
+      await serve(req, res, path, requestId);
+    } catch (error) {
+      const answer = asLambdaError(error);
+      if (answer.status >= 500) deps.onError?.(error);
+      sendLambdaError(res, answer, requestId);
+    }
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse, path: string, requestId: string) {
+    const body = await readPayload(req, deps.maxSyncPayloadBytes);
+    const auth = await deps.verify(req, body);
+    // Signature errors carry `message` alone, as AWS writes them.
+    if (!auth.ok) throw new LambdaApiError(403, auth.type, auth.message, {});
+
+    const route = invocationsPath.exec(path);
+    if (!route || req.method !== 'POST') {
+      throw new LambdaApiError(
+        404,
+        'UnknownOperationException',
+        `Unknown operation ${req.method} ${path}`,
+      );
+    }
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const address = parseFunctionAddress(route[1]!, query.get('Qualifier'));
+    const region = address.region ?? auth.region ?? defaultRegion;
+    const invocationType = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
+    const logType = header(req, 'x-amz-log-type') ?? 'None';
+    const clientContext = header(req, 'x-amz-client-context');
+    if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType)) {
+      throw validationError(
+        invocationType,
+        'invocationType',
+        'Member must satisfy enum value set: [Event, RequestResponse, DryRun]',
+      );
+    }
+    if (logType !== 'None' && logType !== 'Tail') {
+      throw validationError(logType, 'logType', 'Member must satisfy enum value set: [None, Tail]');
+    }
+    if (clientContext !== undefined) checkClientContext(clientContext);
+    // Lambda takes no payload as an empty object.
+    const payload = body.length === 0 ? '{}' : body.toString('utf8');
+    checkJson(payload);
+
+    if (invocationType === 'Event') {
+      throw invalidParameter('asynchronous invocation (Event) is not available yet');
+    }
+    if (invocationType === 'DryRun') {
+      await withNotFound(region, address, () =>
+        deps.invoker.resolve(address.name, address.qualifier),
+      );
+      res.writeHead(204, { 'x-amzn-requestid': requestId });
+      res.end();
+      return;
+    }
+
+    const response = await withNotFound(region, address, () =>
+      deps.invoker.invoke(address.name, address.qualifier, {
+        payload,
+        requestId,
+        tailLogs: logType === 'Tail',
+        ...(clientContext === undefined ? {} : { clientContext }),
+      }),
+    );
+    const { result } = response;
+    const { text, functionError } = responseBody(result, deps.maxSyncPayloadBytes);
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': response.requestId,
+      'x-amz-executed-version': result.executedVersion,
+    };
+    // Lambda names every function error Unhandled now (the reference, §2).
+    if (functionError) headers['x-amz-function-error'] = 'Unhandled';
+    if (logType === 'Tail') headers['x-amz-log-result'] = logResult(result.logTail ?? '');
+    res.writeHead(200, headers);
+    res.end(text);
+  }
+}
+
+async function readPayload(req: IncomingMessage, limit: number): Promise<Buffer> {
+  try {
+    return await readBody(req, limit, 'request payload');
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 413) {
+      throw new LambdaApiError(
+        413,
+        'RequestTooLargeException',
+        `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+      );
+    }
+    throw error;
+  }
+}
+
+async function withNotFound<T>(region: string, address: FunctionAddress, run: () => Promise<T>) {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof FunctionNotFoundError) {
+      throw new LambdaApiError(
+        404,
+        'ResourceNotFoundException',
+        `Function not found: ${functionArn(region, address)}`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** The function's answer, or (over the response cap) the error Lambda substitutes for it. */
+function responseBody(
+  result: InvokeResult,
+  maxBytes: number,
+): { text: string; functionError: boolean } {
+  const { outcome } = result;
+  if (outcome.status === 'error')
+    return { text: JSON.stringify(outcome.error), functionError: true };
+  const size = Buffer.byteLength(outcome.payload);
+  if (size <= maxBytes) return { text: outcome.payload, functionError: false };
+  return {
+    text: JSON.stringify({
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${maxBytes} bytes).`,
+    }),
+    functionError: true,
+  };
+}
+
+/** Base64 of the last 4 KB, cut at a character boundary so the text decodes cleanly. */
+export function logResult(logTail: string): string {
+  const bytes = Buffer.from(logTail, 'utf8');
+  let start = Math.max(0, bytes.length - logTailBytes);
+  // Skip UTF-8 continuation bytes (10xxxxxx): they belong to a character cut in half.
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  return bytes.subarray(start).toString('base64');
+}
+
+function checkClientContext(value: string): void {
+  const invalid = invalidParameter('Client context must be a valid Base64-encoded JSON object.');
+  if (Buffer.byteLength(value) > maxClientContextBytes) {
+    throw invalidParameter(
+      `Client context must be at most ${maxClientContextBytes} bytes of Base64-encoded JSON.`,
+    );
+  }
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw invalid;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid;
+  } catch {
+    throw invalid;
+  }
+}
+
+function checkJson(payload: string): void {
+  try {
+    JSON.parse(payload);
+  } catch (error) {
+    throw new LambdaApiError(
+      400,
+      'InvalidRequestContentException',
+      `Could not parse request body into json: ${(error as Error).message}`,
+    );
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function asLambdaError(error: unknown): LambdaApiError {
+  if (error instanceof LambdaApiError) return error;
+  if (error instanceof TooManyRequestsError) {
+    return new LambdaApiError(
+      429,
+      'TooManyRequestsException',
+      error.message,
+      { Type: 'User', Reason: error.reason },
+      { 'retry-after': String(error.retryAfterSeconds) },
+    );
+  }
+  if (error instanceof InstanceStartError) {
+    // A platform failure, not the function's: the caller may retry, as after Lambda's 5xx.
+    return new LambdaApiError(
+      502,
+      'ServiceException',
+      `The function could not be started: ${error.message}`,
+    );
+  }
+  return new LambdaApiError(
+    500,
+    'ServiceException',
+    'An internal error occurred; see the server log.',
+  );
+}
