@@ -198,13 +198,16 @@ describe('a Node instance (CommonJS), reused across tests', () => {
     assert.equal(ok(await call('neverCalls')), null);
   });
 
-  test('a response over 6 MB is Function.ResponseSizeTooLarge; the instance lives on', async () => {
+  test('a response over 6 MB, or one that cannot be serialized, fails; the instance lives on', async () => {
     const error = failed(await instance.invoke(request({ use: 'big', bytes: MAX_RESPONSE_BYTES })));
     assert.equal(error.errorType, 'Function.ResponseSizeTooLarge');
     assert.equal(
       error.errorMessage,
       `Response payload size (${MAX_RESPONSE_BYTES + 2} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
     );
+    const cycle = failed(await instance.invoke(request({ use: 'cycle' })));
+    assert.equal(cycle.errorType, 'Runtime.MarshalError');
+    assert.match(cycle.errorMessage, /^Unable to stringify response body: .*circular/);
     assert.equal(instance.state, 'idle');
   });
 

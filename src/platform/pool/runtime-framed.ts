@@ -75,6 +75,7 @@ export interface GenericRuntime {
    * returns the init error. Throws NIMBUS_INSTANCE_NOT_READY if already specialized or dead.
    */
   specialize(target: FunctionTarget, opts: SpecializeOptions): Promise<ProcessInstance>;
+  /** Kills a generic runtime; a no-op once specialized (the instance owns the process then). */
   kill(): void;
   /** Resolves once the process is gone and its temp dir removed. */
   readonly closed: Promise<void>;
@@ -239,8 +240,10 @@ export class FramedGenericRuntime implements GenericRuntime {
     return this.#proc.pid;
   }
 
+  /** Once specialized the process belongs to its instance: kill that instead. */
   kill(): void {
-    if (this.#state === 'ready') this.#state = 'dead';
+    if (this.#state === 'specialized') return;
+    this.#state = 'dead';
     this.#proc.kill();
   }
 
