@@ -69,6 +69,13 @@ export function buildProgram(ctx: CliContext): Command {
   serviceCommand(
     program.command('remove').description('remove the service stage and its functions'),
   ).action(lazy(async () => (await import('./commands/remove.js')).removeCommand, ctx));
+  serviceCommand(program.command('logs').description('show the log lines of a function'))
+    .requiredOption('-f, --function <key>', 'the function key in serverless.yml')
+    .option('-t, --tail', 'follow new lines until interrupted')
+    .option('--startTime <time>', '30m, 2h, 3d or a date (default: 10m ago; 10s ago with -t)')
+    .option('--filter <text>', 'only lines containing this text (case-sensitive)')
+    .option('-i, --interval <ms>', 'with -t: how often to retry a lost stream (default 1000)')
+    .action(lazy(async () => (await import('./commands/logs.js')).logsCommand, ctx));
   serviceCommand(program.command('print').description('print the resolved configuration'))
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json', 'text']))
     .option('--path <path>', 'print only this property (a.b.c)')

@@ -14,6 +14,7 @@ export interface Database {
   function_versions: FunctionVersionsTable;
   aliases: AliasesTable;
   deployments: DeploymentsTable;
+  log_events: LogEventsTable;
   access_keys: AccessKeysTable;
 }
 
@@ -61,6 +62,17 @@ export interface DeploymentsTable {
   functions: string;
   /** JSON object: function key -> artifact sha256. */
   artifacts: string;
+}
+
+/** One function log line (docs/logs.md); `timestamp` is epoch milliseconds. */
+export interface LogEventsTable {
+  id: Generated<number>;
+  function_name: string;
+  version: string;
+  log_stream: string;
+  request_id: string | null;
+  timestamp: number;
+  message: string;
 }
 
 export interface AccessKeysTable {

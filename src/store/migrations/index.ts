@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './001-initial.js';
 import { accessKeysMigration } from './002-access-keys.js';
+import { logEventsMigration } from './003-log-events.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -13,6 +14,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '001-initial': initialMigration(flavor),
     '002-access-keys': accessKeysMigration(),
+    '003-log-events': logEventsMigration(flavor),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,176 @@
+import { ApiError, NoPlatformError } from '../../client/control-client.js';
+import { type LogLine, LogsClient } from '../../client/logs-client.js';
+import { CliError } from '../cli-error.js';
+import type { CliContext, ServiceOptions } from '../context.js';
+import { resolveEndpoint } from '../endpoint.js';
+import { loadForCli } from '../load-for-cli.js';
+import { formatLogLine } from '../log-format.js';
+import { Output } from '../output.js';
+
+export interface LogsOptions extends ServiceOptions {
+  /** The function's key under `functions:`. */
+  function: string;
+  tail?: boolean;
+  startTime?: string;
+  filter?: string;
+  interval?: string;
+}
+
+/** Page size of the non-following read; pages are walked until the last. */
+const pageSize = 1000;
+
+/** `nimbus logs`; with -t it follows until SIGINT (Ctrl-C), then exits 0. */
+export async function logsCommand(ctx: CliContext, opts: LogsOptions): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.on('SIGINT', stop);
+  try {
+    await runLogs(ctx, opts, controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+  }
+}
+
+/** The command itself; `signal` ends a tail (SIGINT in the CLI, an AbortController in tests). */
+export async function runLogs(
+  ctx: CliContext,
+  opts: LogsOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const out = new Output(ctx, opts);
+  const interval = parseInterval(opts.interval);
+  const { definition } = await loadForCli(ctx, opts, out);
+  const fn = definition.functions[opts.function];
+  if (!fn) {
+    const keys = Object.keys(definition.functions);
+    throw new CliError(
+      `Function "${opts.function}" is not defined in this service; ` +
+        `its functions are: ${keys.length > 0 ? keys.join(', ') : '(none)'}`,
+    );
+  }
+  const endpoint = await resolveEndpoint(definition.region, ctx.env);
+  out.detail(`endpoint: ${endpoint.endpoint} (${endpoint.source})`);
+  const client = new LogsClient(endpoint);
+  const now = Date.now();
+  const startTime =
+    opts.startTime === undefined
+      ? now - (opts.tail ? 10_000 : 10 * 60_000)
+      : parseStartTime(opts.startTime, now);
+  const filter = opts.filter || undefined;
+  const color = Boolean(ctx.stdout.isTTY) && !ctx.env.NO_COLOR;
+  const print = (line: LogLine) => {
+    if (opts.json) return void ctx.stdout.write(`${JSON.stringify(line)}\n`);
+    const text = formatLogLine(line.message, { color });
+    if (text !== undefined) ctx.stdout.write(`${text}\n`);
+  };
+
+  try {
+    if (!opts.tail) {
+      let after: number | null = null;
+      do {
+        const page = await client.query(fn.name, {
+          startTime,
+          filter,
+          limit: pageSize,
+          ...(after === null ? {} : { after }),
+        });
+        for (const line of page.events) print(line);
+        after = page.next;
+      } while (after !== null);
+      return;
+    }
+    await follow(client, fn.name, { startTime, filter, interval }, signal, print, out);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404 && error.code === 'NIMBUS_NOT_FOUND') {
+      throw new CliError(
+        `Function "${opts.function}" (${fn.name}) is not deployed to stage ` +
+          `"${definition.stage}": deploy it first with 'nimbus deploy'`,
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Reads the tail stream; when the connection drops after having worked (a platform restart),
+ * reconnects every `interval` ms from the last line's time + 1 ms, as the Serverless Framework
+ * polls from `lastEvent.timestamp + 1`.
+ */
+async function follow(
+  client: LogsClient,
+  functionName: string,
+  params: { startTime: number; filter: string | undefined; interval: number },
+  signal: AbortSignal,
+  print: (line: LogLine) => void,
+  out: Output,
+): Promise<void> {
+  let startTime = params.startTime;
+  let connected = false;
+  let warned = false;
+  while (!signal.aborted) {
+    try {
+      for await (const line of client.tail(
+        functionName,
+        { startTime, filter: params.filter },
+        signal,
+      )) {
+        warned = false;
+        print(line);
+        startTime = Math.max(startTime, line.timestamp + 1);
+      }
+    } catch (error) {
+      // Refusals (404, 401, 400) will not change by retrying; nor will a platform that was
+      // never there. A stream cut mid-way, or a restart under way, will.
+      if (error instanceof ApiError) throw error;
+      if (error instanceof NoPlatformError && !connected) throw error;
+    }
+    connected = true;
+    if (signal.aborted) break;
+    if (!warned) {
+      out.warn(`lost the log stream from ${client.endpoint}; retrying every ${params.interval} ms`);
+      warned = true;
+    }
+    await sleep(params.interval, signal);
+  }
+}
+
+/** `30m`, `2h`, `3d` (before now), epoch milliseconds, or a date; a date without a zone is UTC. */
+export function parseStartTime(value: string, now: number): number {
+  const relative = /^(\d+)([mhd])$/.exec(value.trim());
+  if (relative) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
+    return now - Number(relative[1]) * unit;
+  }
+  const text = value.trim();
+  if (/^\d{10,}$/.test(text)) return Number(text);
+  // As dayjs.utc in the Serverless Framework: no zone means UTC, not the local zone.
+  const local = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$/.exec(text);
+  const ms = local ? Date.parse(`${local[1]}T${local[2] ?? '00:00:00'}Z`) : Date.parse(text);
+  if (Number.isNaN(ms)) {
+    throw new CliError(
+      `--startTime "${value}" is not a time: use 30m, 2h, 3d, an ISO date or epoch milliseconds`,
+    );
+  }
+  return ms;
+}
+
+function parseInterval(value: string | undefined): number {
+  if (value === undefined) return 1000;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) {
+    throw new CliError(`--interval "${value}" must be a positive number of milliseconds`);
+  }
+  return n;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

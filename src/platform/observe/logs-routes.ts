@@ -1,0 +1,141 @@
+/**
+ * The log endpoints under /v1 (docs/logs.md), added to the control API as extra routes so they
+ * share its admin-token check: a page of stored lines, and a live tail.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LogEvent } from '../../model/invocation.js';
+import type { StoreReader } from '../../store/store.js';
+import type { ControlRoute } from '../control/control-api.js';
+import { HttpError } from '../http/http-error.js';
+import { sendJson } from '../http/send.js';
+import { parseLogParams } from './log-params.js';
+import type { LogPipeline } from './log-pipeline.js';
+import type { LogStore, StoredLogEvent } from './log-store.js';
+
+export interface LogsRoutesDeps {
+  logs: Pick<LogStore, 'query'>;
+  pipeline: Pick<LogPipeline, 'flush' | 'follow'>;
+  /** Unknown names answer 404, as the rest of the control API. */
+  functions: Pick<StoreReader, 'findFunctionByName'>;
+  /** A blank line this often keeps proxies and client body timeouts from closing a quiet tail. */
+  keepAliveMs?: number;
+  /** A tail whose client reads slower than this many unsent bytes is cut off. */
+  maxUnsentBytes?: number;
+}
+
+const defaultLimit = 1000;
+/** Page size while a tail replays stored history. */
+const historyPage = 1000;
+
+export function logsRoutes(deps: LogsRoutesDeps): ControlRoute[] {
+  const keepAliveMs = deps.keepAliveMs ?? 15_000;
+  const maxUnsentBytes = deps.maxUnsentBytes ?? 1024 * 1024;
+
+  async function knownFunction(name: string): Promise<void> {
+    if (!(await deps.functions.findFunctionByName(name))) {
+      throw new HttpError(404, 'NIMBUS_NOT_FOUND', `function "${name}" is not deployed`);
+    }
+  }
+
+  return [
+    {
+      method: 'GET',
+      path: '/v1/functions/{name}/logs',
+      handler: async function queryLogs(req, res, p) {
+        const params = parseLogParams(searchOf(req), [
+          'startTime',
+          'endTime',
+          'filter',
+          'limit',
+          'after',
+        ]);
+        await knownFunction(p.name!);
+        // Read-your-writes: lines of an invocation that just answered are still in the buffer.
+        await deps.pipeline.flush();
+        const limit = params.limit ?? defaultLimit;
+        // One extra row tells whether another page follows without a second query.
+        const rows = await deps.logs.query({ ...params, functionName: p.name!, limit: limit + 1 });
+        const events = rows.slice(0, limit);
+        const next = rows.length > limit ? events.at(-1)!.id : null;
+        sendJson(res, 200, { events, next });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/functions/{name}/logs/tail',
+      handler: async function tailLogs(req, res, p) {
+        const params = parseLogParams(searchOf(req), ['startTime', 'filter', 'after']);
+        const name = p.name!;
+        await knownFunction(name);
+        await streamTail(req, res, name, params);
+      },
+    },
+  ];
+
+  async function streamTail(
+    req: IncomingMessage,
+    res: ServerResponse,
+    functionName: string,
+    params: { startTime?: number; filter?: string; after?: number },
+  ): Promise<void> {
+    const matches = (e: LogEvent) =>
+      (params.startTime === undefined || e.timestamp >= params.startTime) &&
+      (!params.filter || e.message.includes(params.filter));
+    let open = true;
+    const send = (e: LogEvent | StoredLogEvent) => {
+      if (!open) return;
+      res.write(`${JSON.stringify(e)}\n`);
+      if (res.writableLength > maxUnsentBytes) res.destroy();
+    };
+
+    // Follow first, so nothing written while history is read falls between the two.
+    let queued: LogEvent[] | undefined = [];
+    const follow = deps.pipeline.follow(functionName, (e) => {
+      if (!matches(e)) return;
+      if (queued) queued.push(e);
+      else send(e);
+    });
+    const keepAlive = setInterval(() => open && res.write('\n'), keepAliveMs);
+    const closed = new Promise<void>((resolve) => {
+      res.once('close', () => {
+        open = false;
+        follow.stop();
+        clearInterval(keepAlive);
+        resolve();
+      });
+    });
+    req.resume();
+    res.writeHead(200, {
+      'content-type': 'application/x-ndjson; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    res.flushHeaders();
+
+    let after = params.after;
+    while (open) {
+      const known = await follow.historyBefore();
+      const page = await deps.logs.query({
+        functionName,
+        startTime: params.startTime,
+        filter: params.filter,
+        after,
+        before: known,
+        limit: historyPage,
+      });
+      const before = await follow.historyBefore();
+      const fresh = before === undefined ? page : page.filter((e) => e.id < before);
+      for (const e of fresh) send(e);
+      if (fresh.length < page.length || page.length < historyPage) break;
+      after = page.at(-1)!.id;
+    }
+    for (const e of follow.pending) if (matches(e)) send(e);
+    for (const e of queued) send(e);
+    queued = undefined;
+    await closed;
+  }
+}
+
+function searchOf(req: IncomingMessage): URLSearchParams {
+  return new URL(req.url ?? '/', 'http://control').searchParams;
+}
