@@ -18,12 +18,19 @@ export class LambdaApiError extends Error {
   }
 }
 
+/**
+ * Lambda's API model spells the message `Message` on these exceptions and `message` on the rest;
+ * the SDK reads either into `err.message`, but only the model's spelling into `err.Message`.
+ */
+const capitalMessage = new Set(['ResourceNotFoundException', 'ServiceException']);
+
 export function sendLambdaError(res: ServerResponse, error: LambdaApiError, requestId: string) {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const text = JSON.stringify({ ...error.fields, message: error.message });
+  const key = capitalMessage.has(error.type) ? 'Message' : 'message';
+  const text = JSON.stringify({ ...error.fields, [key]: error.message });
   res.writeHead(error.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
