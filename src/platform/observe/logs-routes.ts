@@ -97,12 +97,15 @@ export function logsRoutes(deps: LogsRoutesDeps): ControlRoute[] {
     });
     const keepAlive = setInterval(() => open && res.write('\n'), keepAliveMs);
     const closed = new Promise<void>((resolve) => {
-      res.once('close', () => {
+      const end = () => {
         open = false;
         follow.stop();
         clearInterval(keepAlive);
         resolve();
-      });
+      };
+      res.once('close', end);
+      // A client gone while the function was looked up: 'close' has already fired.
+      if (res.destroyed || req.socket.destroyed) end();
     });
     req.resume();
     res.writeHead(200, {
