@@ -93,12 +93,19 @@ try {
     console.log(`${name} warm invoke round trip: ${stats(await warm(instance, n))}`);
     await instance.stop();
   }
-  console.log(
-    `node prewarmed specialize + first invoke: ${stats(await prewarmed('nodejs', node, tmp.dir))}`,
-  );
-  console.log(
-    `python prewarmed specialize + first invoke: ${stats(await prewarmed('python', python, tmp.dir))}`,
-  );
+  const trivialNode = makeTarget('nodejs', fixture('node-cjs'), 'sub/deep.handler', {
+    timeout: 10,
+  });
+  const trivialPython = makeTarget('python', fixture('python'), 'pkg/mod.handler', { timeout: 10 });
+  for (const [name, family, target] of [
+    ['node, one-line module', 'nodejs', trivialNode],
+    ['node, fixture module', 'nodejs', node],
+    ['python, one-line module', 'python', trivialPython],
+    ['python, fixture module (imports tempfile)', 'python', python],
+  ] as const) {
+    const samples = await prewarmed(family, target, tmp.dir);
+    console.log(`prewarmed specialize + first invoke, ${name}: ${stats(samples)}`);
+  }
   console.log(`node cold start + first invoke: ${stats(await cold(node, tmp.dir))}`);
   console.log(`python cold start + first invoke: ${stats(await cold(python, tmp.dir))}`);
 } finally {

@@ -38,6 +38,7 @@ export {
   type SpecializeOptions,
   startGenericRuntime,
 } from './runtime-framed.js';
+export type { RunAs } from './runtime-interpreters.js';
 
 export interface InstanceOptions {
   target: FunctionTarget;
