@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NoPlatformError } from '../client/control-client.js';
 import { CliError } from './cli-error.js';
+import { addKeysCommand } from './commands/keys.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './package-root.js';
 
@@ -88,6 +89,8 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-p, --path <dir>', 'directory to create')
     .option('-n, --name <name>', 'service name (default: the directory name)')
     .action(lazy(async () => (await import('./commands/create.js')).createCommand, ctx));
+
+  addKeysCommand(program, ctx);
 
   return program;
 }
