@@ -21,7 +21,12 @@ const qualifierPattern = /^[a-zA-Z0-9$_-]{1,128}$/;
  * `rawName` is the path segment as sent (percent-encoded); `qualifier` the Qualifier query
  * parameter. Throws LambdaApiError (400) for what Lambda refuses.
  */
-export function parseFunctionAddress(rawName: string, qualifier: string | null): FunctionAddress {
+export function parseFunctionAddress(
+  rawName: string,
+  qualifierParam: string | null,
+): FunctionAddress {
+  // Lambda's Qualifier pattern, (|[a-zA-Z0-9$_-]+), admits the empty string: no qualifier.
+  const qualifier = qualifierParam === '' ? null : qualifierParam;
   let decoded: string;
   try {
     decoded = decodeURIComponent(rawName);
