@@ -48,6 +48,10 @@ export interface ServiceStage {
   updatedAt: string;
   current?: Deployment;
   functions: FunctionSummary[];
+  /** `GET - http://127.0.0.1:8642/<service>-<stage>/path` lines for every http/httpApi route. */
+  endpoints: string[];
+  /** Host-based base URL of the stage (`http://<service>-<stage>.localhost:8642`). */
+  hostBase?: string;
 }
 
 export interface FunctionSummary {

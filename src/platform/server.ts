@@ -2,8 +2,10 @@
  * The composition root: the one place that builds adapters and wires the platform together.
  * Everything below receives its collaborators from here.
  */
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
@@ -14,10 +16,20 @@ import { openDatabase } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
-import { createControlApi } from './control/control-api.js';
+import { createControlApi, type StageChange } from './control/control-api.js';
 import { Deployer } from './control/deployer.js';
-import { HttpError } from './http/http-error.js';
+import { GatewayListener } from './gateway/gateway-listener.js';
+import { loadRouteTable } from './gateway/route-loader.js';
 import { sendError, sendJson } from './http/send.js';
+import { CodeCache } from './invoker/code-cache.js';
+import { FunctionResolver } from './invoker/function-resolver.js';
+import type { Invoker } from './invoker/invoker-port.js';
+import { ProcessInvoker } from './invoker/process-invoker.js';
+import { LogPipeline } from './observe/log-pipeline.js';
+import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
+import { logsRoutes } from './observe/logs-routes.js';
+import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
+import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
 
 export interface PlatformOptions {
   host: string;
@@ -29,8 +41,16 @@ export interface PlatformOptions {
   adminToken?: string;
   retainDeployments?: number;
   zipLimits?: ZipLimits;
+  /** Idle instances are stopped after this long (scale to zero). Default 5 minutes. */
+  idleTimeoutMs?: number;
+  /** How long function log lines are kept. Default 7 days. */
+  logRetentionMs?: number;
+  /** Platform-wide cap on function instances. Default 100. */
+  maxInstances?: number;
   clock?: Clock;
   logger?: Logger;
+  /** Replaces the process-backed instances (tests of the layers above). */
+  instanceFactory?: InstanceFactory;
 }
 
 export interface RunningPlatform {
@@ -38,50 +58,123 @@ export interface RunningPlatform {
   adminToken: string;
   adminTokenFile: string;
   store: Store;
+  invoker: Invoker;
+  pool: InstancePool;
   close(): Promise<void>;
 }
 
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const logger = options.logger ?? pino({ level: 'info' }, pino.destination(2));
   const clock = options.clock ?? systemClock;
+  const zipLimits = options.zipLimits ?? lambdaZipLimits;
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const db = await openDatabase(options.databaseUrl ?? 'sqlite:', { dataDir: options.dataDir });
   const store = new KyselyStore(db);
-  const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
-  const deployer = new Deployer({
-    store,
-    blobs,
+  const logStore = new KyselyLogStore(db);
+  const logs = new LogPipeline({
+    store: logStore,
     clock,
-    retainDeployments: options.retainDeployments ?? 5,
+    log: logger,
+    ...(options.logRetentionMs === undefined ? {} : { retentionMs: options.logRetentionMs }),
   });
+  const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
+  // Code and instance temp dirs live outside the data dir, which functions must never reach.
+  const runRoot = await mkdtemp(join(tmpdir(), 'nimbus-run-'));
+  // Traversable, not listable, by the unprivileged function user.
+  await chmod(runRoot, 0o711);
+  await mkdir(join(runRoot, 'tmp'), { mode: 0o711 });
+
+  const processes = processInstanceFactory({
+    tmpRoot: join(runRoot, 'tmp'),
+    logger,
+    clock,
+    onLog: (event) => logs.write(event),
+    runAsUser: process.getuid?.() === 0 ? nobody : undefined,
+  });
+  const pool = new InstancePool({
+    factory: options.instanceFactory ?? processes.create,
+    clock,
+    idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
+    maxInstances: options.maxInstances ?? 100,
+  });
+  const resolver = new FunctionResolver({ store, region: 'us-east-1' });
+  const codeCache = new CodeCache({ root: join(runRoot, 'code'), blobs, limits: zipLimits });
+  const invoker = new ProcessInvoker({ resolver, codeCache, pool, clock });
+  const gateway = new GatewayListener({
+    table: await loadRouteTable(store),
+    invoker,
+    clock,
+    logger,
+  });
+
+  /** A deployment landed or a stage went: drop caches, recompile routes, drain old versions. */
+  const onChange = async (change: StageChange): Promise<void> => {
+    resolver.invalidate();
+    gateway.setTable(await loadRouteTable(store));
+    for (const name of change.functionNames) {
+      if (change.kind === 'removed') {
+        await pool.removeFunction(name);
+        continue;
+      }
+      const fn = await store.findFunctionByName(name);
+      if (!fn) {
+        await pool.removeFunction(name);
+        continue;
+      }
+      const current = (await store.listAliases(fn.id)).map((a) => String(a.version));
+      await pool.retire(name, new Set(current));
+    }
+  };
+
+  let url = '';
   const control = createControlApi({
     store,
     blobs,
-    deployer,
+    deployer: new Deployer({
+      store,
+      blobs,
+      clock,
+      retainDeployments: options.retainDeployments ?? 5,
+    }),
     adminToken: token.token,
-    zipLimits: options.zipLimits ?? lambdaZipLimits,
+    zipLimits,
     maxJsonBytes: 10 * MiB,
+    publicUrl: () => url,
+    onChange,
+    extraRoutes: [...logsRoutes({ logs: logStore, pipeline: logs, functions: store })],
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const path = q < 0 ? raw : raw.slice(0, q);
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path.startsWith('/v1/')) return control(req, res, path);
-    req.resume();
-    throw new HttpError(404, 'NIMBUS_HTTP_NOT_FOUND', 'Not Found');
+    return gateway.handle(req, res, path, q < 0 ? '' : raw.slice(q + 1));
   };
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error) =>
       sendError(res, error, (e) => logger.error({ err: e }, 'request failed')),
     );
   });
+  // Keep-alive sockets from load generators would otherwise hold close() open.
+  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  url = `http://${host}:${address.port}`;
+
+  const reaper = setInterval(
+    () => {
+      pool.reap().catch((error) => logger.error({ err: error }, 'reaping idle instances failed'));
+    },
+    Math.min(10_000, Math.max(50, (options.idleTimeoutMs ?? 300_000) / 4)),
+  );
+  reaper.unref();
+  if (!options.instanceFactory) processes.warm();
   logger.info(
     { url, dataDir: options.dataDir, tokenSource: token.source },
     'nimbus platform ready',
@@ -92,12 +185,20 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     adminToken: token.token,
     adminTokenFile: token.file,
     store,
+    invoker,
+    pool,
     close: async () => {
+      clearInterval(reaper);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      processes.close();
+      await pool.close();
+      await logs.close();
+      // Last: it destroys the database handle the other repositories share.
       await store.close();
+      await rm(runRoot, { recursive: true, force: true });
     },
   };
 }

@@ -72,9 +72,20 @@ describe('CLI against a running platform', () => {
 
     const info = await runCli(['info'], { cwd, env });
     assert.equal(info.code, 0, info.stderr);
+    const port = new URL(platform.url).port;
     assert.equal(
       info.stdout,
-      'service: my-svc\nstage: dev\nregion: us-east-1\nendpoints: none\nfunctions:\n  hello: my-svc-dev-hello (version 2)\n',
+      [
+        'service: my-svc',
+        'stage: dev',
+        'region: us-east-1',
+        'endpoints:',
+        `  GET - http://127.0.0.1:${port}/my-svc-dev/`,
+        `  GET - http://my-svc-dev.localhost:${port}/`,
+        'functions:',
+        '  hello: my-svc-dev-hello (version 2)',
+        '',
+      ].join('\n'),
     );
     const infoJson = JSON.parse((await runCli(['info', '--json'], { cwd, env })).stdout);
     assert.equal(infoJson.functions[0].version, 2);

@@ -99,12 +99,14 @@ describe('openStore', () => {
       assert.deepEqual(
         tables.rows.map((r) => r.table_name),
         [
+          'access_keys',
           'aliases',
           'deployments',
           'function_versions',
           'functions',
           'kysely_migration',
           'kysely_migration_lock',
+          'log_events',
           'stages',
         ],
       );

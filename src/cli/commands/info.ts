@@ -20,7 +20,7 @@ export async function infoCommand(ctx: CliContext, opts: ServiceOptions) {
     service: stage.service,
     stage: stage.stage,
     region: stage.region,
-    endpoints: [],
+    endpoints: stage.endpoints,
     functions: stage.functions,
   });
   out.result(`service: ${stage.service}`);
@@ -31,8 +31,12 @@ export async function infoCommand(ctx: CliContext, opts: ServiceOptions) {
 
 /** The `endpoints:` and `functions:` sections shared by deploy and info. */
 export function printFunctions(out: Output, stage: ServiceStage): void {
-  // The gateway arrives with function execution; until then no function has an endpoint.
-  out.result('endpoints: none');
+  // As the Serverless Framework: `endpoint:` for one, `endpoints:` for several, nothing for none.
+  if (stage.endpoints.length === 1) out.result(`endpoint: ${stage.endpoints[0]}`);
+  else if (stage.endpoints.length > 1) {
+    out.result('endpoints:');
+    for (const line of stage.endpoints) out.result(`  ${line}`);
+  }
   out.result('functions:');
   for (const fn of stage.functions) {
     out.result(`  ${fn.key}: ${fn.functionName} (version ${fn.version})`);

@@ -20,8 +20,20 @@ export interface ControlApiDeps {
   zipLimits: ZipLimits;
   /** Cap on JSON request bodies (deploy definitions). */
   maxJsonBytes: number;
+  /** The platform's own base URL, for the endpoints a stage view lists. */
+  publicUrl: () => string;
+  /** Told after a deployment lands or a stage is removed, so caches and routes refresh. */
+  onChange: (change: StageChange) => Promise<void>;
   /** Routes other areas add under /v1 (keys, logs, ...); same auth as the rest. */
   extraRoutes?: ControlRoute[];
+}
+
+export interface StageChange {
+  kind: 'deployed' | 'removed';
+  service: string;
+  stage: string;
+  /** Deployed names of the functions concerned (for removed: all of the stage's). */
+  functionNames: string[];
 }
 
 export type Params = Record<string, string>;
@@ -80,16 +92,27 @@ export function createControlApi(deps: ControlApiDeps) {
   add('GET', '/v1/services', async (_req, res) => {
     const stages = await deps.store.listStages();
     const views = [];
-    for (const stage of stages) views.push(await serviceStageView(deps.store, stage));
+    for (const stage of stages)
+      views.push(await serviceStageView(deps.store, stage, deps.publicUrl()));
     sendJson(res, 200, { services: views });
   });
   add('GET', '/v1/services/{service}/stages/{stage}', async (_req, res, p) => {
-    sendJson(res, 200, await serviceStageView(deps.store, await findStage(deps.store, p)));
+    sendJson(
+      res,
+      200,
+      await serviceStageView(deps.store, await findStage(deps.store, p), deps.publicUrl()),
+    );
   });
   add('DELETE', '/v1/services/{service}/stages/{stage}', async (_req, res, p) => {
     const stage = await findStage(deps.store, p);
     const functions = await deps.store.listFunctions(stage.id);
     await deps.store.transaction((tx) => tx.deleteStage(stage.id));
+    await deps.onChange({
+      kind: 'removed',
+      service: stage.service,
+      stage: stage.stage,
+      functionNames: functions.map((f) => f.name),
+    });
     sendJson(res, 200, {
       removed: {
         service: stage.service,
@@ -107,7 +130,18 @@ export function createControlApi(deps: ControlApiDeps) {
     const input = parseDeployRequest(await readJson(req, deps.maxJsonBytes), p.service!, p.stage!);
     const outcome = await deps.deployer.deploy(input).catch(asConflict);
     const stage = await findStage(deps.store, p);
-    const view = await serviceStageView(deps.store, stage);
+    if (!outcome.skipped) {
+      await deps.onChange({
+        kind: 'deployed',
+        service: stage.service,
+        stage: stage.stage,
+        functionNames: [
+          ...Object.values(input.definition.functions).map((f) => f.name),
+          ...outcome.removedNames,
+        ],
+      });
+    }
+    const view = await serviceStageView(deps.store, stage, deps.publicUrl());
     if (outcome.skipped) return sendJson(res, 200, { skipped: true, service: view });
     sendJson(res, 201, {
       skipped: false,

@@ -16,7 +16,15 @@ export interface DeployInput {
 
 export type DeployOutcome =
   | { skipped: true; deployment: DeploymentRow }
-  | { skipped: false; deployment: DeploymentRow; changes: FunctionChange[]; removed: string[] };
+  | {
+      skipped: false;
+      deployment: DeploymentRow;
+      changes: FunctionChange[];
+      /** Keys of the functions the deployment dropped. */
+      removed: string[];
+      /** Their deployed names. */
+      removedNames: string[];
+    };
 
 export interface DeployerDeps {
   store: Store;
@@ -53,7 +61,7 @@ export class Deployer {
         region: definition.region,
         now: new Date(now).toISOString(),
       });
-      const removed = await this.#removeDropped(tx, stage.id, definition);
+      const dropped = await this.#removeDropped(tx, stage.id, definition);
       const changes: FunctionChange[] = [];
       for (const config of Object.values(definition.functions)) {
         changes.push(await this.#applyFunction(tx, stage.id, config, input, now));
@@ -70,7 +78,13 @@ export class Deployer {
       };
       await tx.insertDeployment(deployment);
       await this.#prune(tx, stage.id);
-      return { skipped: false, deployment, changes, removed };
+      return {
+        skipped: false,
+        deployment,
+        changes,
+        removed: dropped.map((f) => f.key),
+        removedNames: dropped.map((f) => f.name),
+      };
     });
   }
 
@@ -132,7 +146,7 @@ export class Deployer {
     const names = new Set(Object.values(definition.functions).map((f) => f.name));
     const dropped = removedFunctions(await tx.listFunctions(stageId), names);
     for (const fn of dropped) await tx.deleteFunction(fn.id);
-    return dropped.map((f) => f.key);
+    return dropped;
   }
 
   async #prune(tx: StoreWriter, stageId: number): Promise<void> {

@@ -11,6 +11,7 @@ import type {
   StoreReader,
   VersionRow,
 } from '../../store/store.js';
+import { endpointsOf, hostBaseOf } from '../gateway/route-loader.js';
 
 /** Read-side shapes the control API returns; documented in docs/http-api.md. */
 export function deploymentView(stage: StageRow, row: DeploymentRow): Deployment {
@@ -48,7 +49,11 @@ export async function functionSummary(
   };
 }
 
-export async function serviceStageView(store: StoreReader, stage: StageRow): Promise<ServiceStage> {
+export async function serviceStageView(
+  store: StoreReader,
+  stage: StageRow,
+  platformUrl?: string,
+): Promise<ServiceStage> {
   const [latest] = await store.listDeployments(stage.id);
   const functions: FunctionSummary[] = [];
   for (const fn of await store.listFunctions(stage.id)) {
@@ -64,6 +69,8 @@ export async function serviceStageView(store: StoreReader, stage: StageRow): Pro
     updatedAt: stage.updatedAt,
     ...(latest ? { current: deploymentView(stage, latest) } : {}),
     functions,
+    endpoints: latest && platformUrl ? endpointsOf(latest.definition, platformUrl) : [],
+    ...(latest && platformUrl ? { hostBase: hostBaseOf(latest.definition, platformUrl) } : {}),
   };
 }
 

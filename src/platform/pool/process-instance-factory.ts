@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../model/clock.js';
+import type { FunctionTarget, LogEvent } from '../../model/invocation.js';
+import { type GenericRuntime, type RunAs, startGenericRuntime, startInstance } from './instance.js';
+import type { InstanceFactory, PoolInstance } from './instance-pool.js';
+
+/** The unprivileged user functions run as when the platform runs as root (`nobody`). */
+export const nobody: RunAs = { uid: 65534, gid: 65534 };
+
+export interface ProcessFactoryOptions {
+  tmpRoot: string;
+  logger: Logger;
+  clock: Clock;
+  onLog: (event: LogEvent) => void;
+  /** Booted, code-less runtime processes kept ready per family (node, python). Default 1. */
+  prewarm?: number;
+  runAsUser?: RunAs;
+}
+
+export interface ProcessInstanceFactory {
+  create: InstanceFactory;
+  /** Boots the prewarm pools; optional (the first cold start boots them too). */
+  warm(): void;
+  close(): void;
+}
+
+/**
+ * Makes process-backed instances. Node and Python instances come from a small pool of generic
+ * runtimes that are already booted, so a cold start only loads the user's code; each one taken
+ * is replaced in the background. `provided` runtimes are the user's own bootstrap and start
+ * from scratch.
+ */
+export function processInstanceFactory(opts: ProcessFactoryOptions): ProcessInstanceFactory {
+  const size = opts.prewarm ?? 1;
+  const ready: Record<'nodejs' | 'python', GenericRuntime[]> = { nodejs: [], python: [] };
+  const booting: Record<'nodejs' | 'python', number> = { nodejs: 0, python: 0 };
+  let closed = false;
+
+  const refill = (family: 'nodejs' | 'python') => {
+    while (!closed && ready[family].length + booting[family] < size) {
+      booting[family]++;
+      startGenericRuntime(family, {
+        tmpRoot: opts.tmpRoot,
+        ...(opts.runAsUser ? { runAsUser: opts.runAsUser } : {}),
+      })
+        .then(
+          (runtime) => {
+            if (closed) runtime.kill();
+            else {
+              ready[family].push(runtime);
+              // A prewarmed process that dies while waiting is dropped, and replaced.
+              runtime.closed.then(() => {
+                const i = ready[family].indexOf(runtime);
+                if (i >= 0) {
+                  ready[family].splice(i, 1);
+                  refill(family);
+                }
+              });
+            }
+          },
+          (error) => opts.logger.warn({ err: error, family }, 'prewarming a runtime failed'),
+        )
+        .finally(() => {
+          booting[family]--;
+        });
+    }
+  };
+
+  const create: InstanceFactory = async (target: FunctionTarget, kind): Promise<PoolInstance> => {
+    const instanceId = randomUUID().replaceAll('-', '');
+    const common = {
+      instanceId,
+      clock: opts.clock,
+      onLog: opts.onLog,
+      initializationType:
+        kind === 'provisioned' ? ('provisioned-concurrency' as const) : ('on-demand' as const),
+    };
+    if (target.runtimeFamily !== 'provided') {
+      const family = target.runtimeFamily;
+      const runtime = ready[family].shift();
+      refill(family);
+      if (runtime && runtime.state === 'ready') return runtime.specialize(target, common);
+      runtime?.kill();
+    }
+    return startInstance({
+      ...common,
+      target,
+      tmpRoot: opts.tmpRoot,
+      ...(opts.runAsUser ? { runAsUser: opts.runAsUser } : {}),
+    });
+  };
+
+  return {
+    create,
+    warm: () => {
+      refill('nodejs');
+      refill('python');
+    },
+    close: () => {
+      closed = true;
+      for (const family of ['nodejs', 'python'] as const) {
+        for (const runtime of ready[family].splice(0)) runtime.kill();
+      }
+    },
+  };
+}
