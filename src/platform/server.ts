@@ -14,6 +14,10 @@ import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { KyselyStore } from '../store/kysely-store.js';
 import { openDatabase } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
+import { keysRoutes } from './auth/keys-routes.js';
+import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
+import { loadOrCreateMasterKey } from './auth/master-key.js';
+import { createRequestVerifier } from './auth/request-verifier.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi, type StageChange } from './control/control-api.js';
@@ -25,6 +29,7 @@ import { CodeCache } from './invoker/code-cache.js';
 import { FunctionResolver } from './invoker/function-resolver.js';
 import type { Invoker } from './invoker/invoker-port.js';
 import { ProcessInvoker } from './invoker/process-invoker.js';
+import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { LogPipeline } from './observe/log-pipeline.js';
 import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
@@ -43,6 +48,8 @@ export interface PlatformOptions {
   zipLimits?: ZipLimits;
   /** Idle instances are stopped after this long (scale to zero). Default 5 minutes. */
   idleTimeoutMs?: number;
+  /** NIMBUS_MASTER_KEY, when the operator sets one (encrypts access key secrets). */
+  masterKey?: string;
   /** How long function log lines are kept. Default 7 days. */
   logRetentionMs?: number;
   /** Platform-wide cap on function instances. Default 100. */
@@ -70,6 +77,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const db = await openDatabase(options.databaseUrl ?? 'sqlite:', { dataDir: options.dataDir });
   const store = new KyselyStore(db);
+  const masterKey = await loadOrCreateMasterKey(options.dataDir, options.masterKey);
+  const accessKeys = new KyselyAccessKeyStore(db, masterKey.key, clock);
   const logStore = new KyselyLogStore(db);
   const logs = new LogPipeline({
     store: logStore,
@@ -100,6 +109,17 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const resolver = new FunctionResolver({ store, region: 'us-east-1' });
   const codeCache = new CodeCache({ root: join(runRoot, 'code'), blobs, limits: zipLimits });
   const invoker = new ProcessInvoker({ resolver, codeCache, pool, clock });
+  const lambdaApi = createLambdaApi({
+    invoker,
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    maxSyncPayloadBytes: 6 * MiB,
+    onError: (e) => logger.error({ err: e }, 'invoke API request failed'),
+  });
   const gateway = new GatewayListener({
     table: await loadRouteTable(store),
     invoker,
@@ -123,6 +143,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       }
       const current = (await store.listAliases(fn.id)).map((a) => String(a.version));
       await pool.retire(name, new Set(current));
+      await invoker.provision(name, change.stage).catch((error) => {
+        logger.error({ err: error, function: name }, 'provisioning instances failed');
+      });
     }
   };
 
@@ -141,7 +164,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     maxJsonBytes: 10 * MiB,
     publicUrl: () => url,
     onChange,
-    extraRoutes: [...logsRoutes({ logs: logStore, pipeline: logs, functions: store })],
+    extraRoutes: [
+      ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
+      ...keysRoutes(accessKeys),
+    ],
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -150,6 +176,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const path = q < 0 ? raw : raw.slice(0, q);
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path.startsWith('/v1/')) return control(req, res, path);
+    if (path.startsWith(lambdaApiPrefix)) return lambdaApi(req, res, path);
     return gateway.handle(req, res, path, q < 0 ? '' : raw.slice(q + 1));
   };
   const server: Server = createServer((req, res) => {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { defaultDataDir, defaultHost, defaultPort } from '../../platform/config.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
+import { parseDuration } from '../duration.js';
 import { Output } from '../output.js';
 
 export interface ServerOptions {
@@ -10,6 +11,9 @@ export interface ServerOptions {
   dataDir?: string;
   databaseUrl?: string;
   retainDeployments?: string;
+  idleTimeout?: string;
+  maxInstances?: string;
+  logRetention?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -17,6 +21,9 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const out = new Output(ctx, {});
   const port = parseInteger('--port', opts.port, defaultPort, 0, 65535);
   const retain = parseInteger('--retain-deployments', opts.retainDeployments, 5, 1, 1000);
+  const idleTimeoutMs = durationOption('--idle-timeout', opts.idleTimeout, 5 * 60_000);
+  const logRetentionMs = durationOption('--log-retention', opts.logRetention, 7 * 86_400_000);
+  const maxInstances = parseInteger('--max-instances', opts.maxInstances, 100, 1, 10_000);
   const dataDir = resolve(ctx.cwd, opts.dataDir ?? defaultDataDir(ctx.env));
   const databaseUrl = opts.databaseUrl ?? ctx.env.NIMBUS_DATABASE_URL;
   // Imported here so that commands which never start a server stay quick to launch.
@@ -29,7 +36,11 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       dataDir,
       ...(databaseUrl ? { databaseUrl } : {}),
       ...(ctx.env.NIMBUS_ADMIN_TOKEN ? { adminToken: ctx.env.NIMBUS_ADMIN_TOKEN } : {}),
+      ...(ctx.env.NIMBUS_MASTER_KEY ? { masterKey: ctx.env.NIMBUS_MASTER_KEY } : {}),
       retainDeployments: retain,
+      idleTimeoutMs,
+      logRetentionMs,
+      maxInstances,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -54,6 +65,15 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+function durationOption(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms <= 0) {
+    throw new CliError(`${flag} must be a duration such as 30s, 5m or 1h, not "${raw}"`);
+  }
+  return ms;
 }
 
 function parseInteger(

@@ -51,6 +51,16 @@ export class ProcessInvoker implements Invoker {
     return { requestId, functionName: resolved.functionName, result };
   }
 
+  /**
+   * Keeps the function's provisionedConcurrency instances of the qualified version initialized
+   * (none when it has no such setting). Called when a deployment lands.
+   */
+  async provision(functionRef: string, qualifier: string | undefined): Promise<void> {
+    const resolved = await this.#deps.resolver.resolve(functionRef, qualifier);
+    const count = resolved.config.provisionedConcurrency ?? 0;
+    if (count > 0) await this.#deps.pool.provision(await this.#target(resolved), count);
+  }
+
   /** Targets are immutable per version, so they are built once. */
   async #target(resolved: ResolvedFunction): Promise<FunctionTarget> {
     const key = `${resolved.functionName}\u0000${resolved.version}`;

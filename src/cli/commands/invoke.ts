@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { invokeFunction } from '../../client/invoke-client.js';
+import { CliError } from '../cli-error.js';
+import type { CliContext, ServiceOptions } from '../context.js';
+import { resolveEndpoint } from '../endpoint.js';
+import { loadForCli } from '../load-for-cli.js';
+import { formatLogLine } from '../log-format.js';
+import { Output } from '../output.js';
+
+export interface InvokeOptions extends ServiceOptions {
+  function?: string;
+  data?: string;
+  path?: string;
+  type?: string;
+  qualifier?: string;
+  log?: boolean;
+  raw?: boolean;
+}
+
+const types = ['RequestResponse', 'DryRun', 'Event'] as const;
+
+/** `nimbus invoke`: one synchronous call through the platform, printed as the Serverless Framework does. */
+export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promise<void> {
+  const out = new Output(ctx, opts);
+  const { definition } = await loadForCli(ctx, opts, out);
+  const key = opts.function;
+  const fn = key ? definition.functions[key] : undefined;
+  if (!key || !fn) {
+    const known = Object.keys(definition.functions).join(', ') || '(none)';
+    throw new CliError(
+      `Function "${key ?? ''}" is not defined in this service. Functions: ${known}`,
+    );
+  }
+  const type = (opts.type ?? 'RequestResponse') as (typeof types)[number];
+  if (!types.includes(type))
+    throw new CliError(`--type must be one of ${types.join(', ')}, not "${opts.type}"`);
+  if (type === 'Event') {
+    throw new CliError('Asynchronous invocation (--type Event) is not available yet in Nimbus');
+  }
+  const payload = await eventPayload(ctx, opts);
+  const answer = await invokeFunction(await resolveEndpoint(definition.region, ctx.env), {
+    functionName: fn.name,
+    payload,
+    type,
+    ...(opts.qualifier ? { qualifier: opts.qualifier } : {}),
+    tail: Boolean(opts.log) && type === 'RequestResponse',
+  });
+  if (answer.errorType) {
+    throw new CliError(`${answer.errorType}: ${messageOf(answer.payload)} (HTTP ${answer.status})`);
+  }
+  out.data({
+    payload: parseOr(answer.payload),
+    executedVersion: answer.executedVersion,
+    functionError: answer.functionError,
+    log: answer.log,
+  });
+  if (type === 'DryRun') {
+    out.log(`Function ${fn.name} would run (version ${answer.executedVersion ?? '?'})`);
+  } else {
+    out.result(pretty(answer.payload));
+    if (answer.log) {
+      out.result('-'.repeat(68));
+      const color = Boolean(ctx.stdout.isTTY) && !out.json;
+      for (const line of answer.log.split('\n')) {
+        if (!line) continue;
+        const printed = formatLogLine(line, { color });
+        if (printed !== undefined) out.result(printed);
+      }
+    }
+  }
+  if (answer.functionError) throw new CliError('Invoked function failed');
+}
+
+/** The event: --data or --path, JSON-parsed unless --raw, re-serialized as the SDK would send it. */
+async function eventPayload(ctx: CliContext, opts: InvokeOptions): Promise<string> {
+  if (opts.data !== undefined && opts.path !== undefined)
+    throw new CliError('Use --data or --path, not both');
+  let text: string | undefined = opts.data;
+  if (opts.path !== undefined) {
+    try {
+      text = await readFile(resolve(ctx.cwd, opts.path), 'utf8');
+    } catch {
+      throw new CliError(`The file you provided does not exist: ${opts.path}`);
+    }
+  }
+  if (text === undefined) return '{}';
+  if (opts.raw) return JSON.stringify(text);
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    // As the Serverless Framework: data that is not JSON is sent as a string.
+    return JSON.stringify(text);
+  }
+}
+
+function pretty(payload: string): string {
+  try {
+    return JSON.stringify(JSON.parse(payload), null, 4);
+  } catch {
+    return payload;
+  }
+}
+
+function parseOr(payload: string): unknown {
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+}
+
+function messageOf(payload: string): string {
+  const parsed = parseOr(payload) as { message?: string; Message?: string } | string;
+  if (typeof parsed === 'string') return parsed;
+  return parsed?.message ?? parsed?.Message ?? payload;
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
+import { runCli } from '../helpers/run-cli.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Real processes: scale to zero, provisioned concurrency, a new version draining the old. */
+describe('instances on a real platform', () => {
+  let platform: RunningPlatform;
+  let cleanup: () => Promise<void>;
+  let cwd: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    const tmp = await makeTempDir();
+    cwd = join(tmp.dir, 'svc');
+    await mkdir(cwd);
+    await writeFile(
+      join(cwd, 'serverless.yml'),
+      [
+        'service: scale',
+        'provider:',
+        '  name: aws',
+        '  runtime: nodejs20.x',
+        'functions:',
+        '  idle:',
+        '    handler: handler.idle',
+        '  warm:',
+        '    handler: handler.warm',
+        '    provisionedConcurrency: 2',
+        '  boom:',
+        '    handler: handler.boom',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(cwd, 'handler.js'),
+      "exports.idle = async () => 'v1';\nexports.warm = async () => 'warm';\nexports.boom = async () => { throw new TypeError('no good'); };\n",
+    );
+    platform = await startPlatform({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: join(tmp.dir, 'data'),
+      logger: pino({ level: 'silent' }),
+      idleTimeoutMs: 300,
+    });
+    env = { HOME: tmp.dir, NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken };
+    const res = await runCli(['deploy'], { cwd, env });
+    assert.equal(res.code, 0, res.stderr);
+    cleanup = async () => {
+      await platform.close();
+      await tmp.cleanup();
+    };
+  });
+  after(() => cleanup());
+
+  test('provisioned instances start with the deployment and are never reaped', async () => {
+    await until(
+      () => platform.pool.countFor('scale-dev-warm', '1') === 2,
+      'two provisioned instances',
+    );
+  });
+
+  test('an idle function scales to zero after the idle timeout', async () => {
+    const res = await runCli(['invoke', '-f', 'idle'], { cwd, env });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, '"v1"\n');
+    assert.equal(platform.pool.countFor('scale-dev-idle', '1'), 1);
+    await until(() => platform.pool.countFor('scale-dev-idle', '1') === 0, 'scale to zero');
+    assert.equal(platform.pool.countFor('scale-dev-warm', '1'), 2, 'provisioned ones stay');
+  });
+
+  test('a function error: error JSON, non-zero exit', async () => {
+    const res = await runCli(['invoke', '-f', 'boom'], { cwd, env });
+    assert.equal(res.code, 1);
+    const body = JSON.parse(res.stdout);
+    assert.equal(body.errorType, 'TypeError');
+    assert.equal(body.errorMessage, 'no good');
+    assert.ok(Array.isArray(body.stackTrace));
+    assert.match(res.stderr, /Invoked function failed/);
+  });
+
+  test('invoke refuses Event for now and unknown keys with the list of functions', async () => {
+    const event = await runCli(['invoke', '-f', 'idle', '-t', 'Event'], { cwd, env });
+    assert.equal(event.code, 1);
+    assert.match(event.stderr, /not available yet/);
+    const unknown = await runCli(['invoke', '-f', 'nope'], { cwd, env });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /Functions: idle, warm, boom/);
+  });
+
+  test('a new version: the next request runs it, old instances drain', async () => {
+    await runCli(['invoke', '-f', 'idle'], { cwd, env });
+    await writeFile(
+      join(cwd, 'handler.js'),
+      "exports.idle = async () => 'v2';\nexports.warm = async () => 'warm';\nexports.boom = async () => { throw new TypeError('no good'); };\n",
+    );
+    const deployed = await runCli(['deploy'], { cwd, env });
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const res = await runCli(['invoke', '-f', 'idle'], { cwd, env });
+    assert.equal(res.stdout, '"v2"\n');
+    assert.equal(platform.pool.countFor('scale-dev-idle', '1'), 0, 'old version drained');
+    await until(
+      () => platform.pool.countFor('scale-dev-warm', '2') === 2,
+      'provisioned for version 2',
+    );
+    assert.equal(platform.pool.countFor('scale-dev-warm', '1'), 0);
+  });
+});
