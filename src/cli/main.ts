@@ -64,6 +64,30 @@ export function buildProgram(ctx: CliContext): Command {
     lazy(async () => (await import('./commands/deploy-list.js')).deployListFunctionsCommand, ctx),
   );
 
+  // `invoke local` hangs under `invoke` when that is registered above; until then a bare
+  // `invoke` that only lists its subcommands stands in for it.
+  const invoke =
+    program.commands.find((c) => c.name() === 'invoke') ??
+    program
+      .command('invoke')
+      .description('invoke a function')
+      .action((_opts: unknown, cmd: Command) => cmd.outputHelp());
+  serviceCommand(invoke.command('local').description('run a function once on this machine'))
+    // Not required here: when `invoke` declares -f too, Commander hands the value to it.
+    .option('-f, --function <key>', 'the function key in serverless.yml')
+    .option('-p, --path <file>', 'file holding the event (wins over --data)')
+    .option('-d, --data <data>', 'the event: JSON, else passed as a string')
+    .option('--raw', 'pass --data as a string even when it is JSON')
+    .option(
+      '-e, --env <key=value>',
+      'environment variable for the function (repeatable)',
+      collect,
+      [],
+    )
+    .option('--context <json>', 'client context (JSON) for the handler')
+    .option('-x, --contextPath <file>', 'file holding the client context')
+    .action(lazy(async () => (await import('./commands/invoke-local.js')).invokeLocalCommand, ctx));
+
   serviceCommand(program.command('info').description('show the deployed service')).action(
     lazy(async () => (await import('./commands/info.js')).infoCommand, ctx),
   );
