@@ -48,6 +48,12 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--data-dir <dir>', 'where state and artifacts live')
     .option('--database-url <url>', 'sqlite: (default), sqlite:<file> or postgres://...')
     .option('--retain-deployments <n>', 'deployments kept per stage (default 5)')
+    .option(
+      '--idle-timeout <duration>',
+      'stop instances idle this long: scale to zero (default 5m)',
+    )
+    .option('--max-instances <n>', 'platform-wide cap on function instances (default 100)')
+    .option('--log-retention <duration>', 'how long function logs are kept (default 7d)')
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))
@@ -64,14 +70,16 @@ export function buildProgram(ctx: CliContext): Command {
     lazy(async () => (await import('./commands/deploy-list.js')).deployListFunctionsCommand, ctx),
   );
 
-  // `invoke local` hangs under `invoke` when that is registered above; until then a bare
-  // `invoke` that only lists its subcommands stands in for it.
-  const invoke =
-    program.commands.find((c) => c.name() === 'invoke') ??
-    program
-      .command('invoke')
-      .description('invoke a function')
-      .action((_opts: unknown, cmd: Command) => cmd.outputHelp());
+  const invoke = serviceCommand(program.command('invoke').description('invoke a deployed function'))
+    .option('-f, --function <key>', 'function key in serverless.yml')
+    .option('-d, --data <data>', 'event data (JSON, or a string)')
+    .option('-p, --path <file>', 'file holding the event data')
+    .option('-t, --type <type>', 'RequestResponse (default), DryRun or Event')
+    .option('-q, --qualifier <qualifier>', 'version number or alias')
+    .option('-l, --log', 'print the tail of the invocation log')
+    .option('--raw', 'send --data as a string, without JSON parsing')
+    .action(lazy(async () => (await import('./commands/invoke.js')).invokeCommand, ctx));
+
   serviceCommand(invoke.command('local').description('run a function once on this machine'))
     // Not required here: when `invoke` declares -f too, Commander hands the value to it.
     .option('-f, --function <key>', 'the function key in serverless.yml')
