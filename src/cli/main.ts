@@ -96,6 +96,11 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-x, --contextPath <file>', 'file holding the client context')
     .action(lazy(async () => (await import('./commands/invoke-local.js')).invokeLocalCommand, ctx));
 
+  serviceCommand(program.command('dev').description('deploy, watch and redeploy on every change'))
+    .option('--port <port>', 'port of the embedded platform, when one is started (default 8642)')
+    .option('--data-dir <dir>', 'data dir of the embedded platform (default <service>/.nimbus)')
+    .action(lazy(async () => (await import('./commands/dev.js')).devCommand, ctx));
+
   serviceCommand(program.command('info').description('show the deployed service')).action(
     lazy(async () => (await import('./commands/info.js')).infoCommand, ctx),
   );

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { ControlClient, type DeployResponse } from '../../client/control-client.js';
 import { deploymentHash } from '../../model/canonical-hash.js';
+import type { ServiceStage } from '../../model/deployment.js';
+import type { LoadedService } from '../../service/load-service.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
@@ -18,13 +20,38 @@ export async function deployCommand(ctx: CliContext, opts: ServiceOptions & { fo
   out.detail(`Platform: ${target.endpoint} (${target.source})`);
   const client = new ControlClient(target);
 
-  const packaged = await packageLoaded(loaded, out);
+  const result = await deployLoaded(loaded, client, out, { force: opts.force ?? false });
+  if (result.skipped) {
+    out.log('No changes to deploy. Deployment skipped.');
+    out.data({ skipped: true, hash: result.hash, service: result.current });
+    return;
+  }
+  const res = result.response;
+  report(out, res, `${definition.service}-${definition.stage}`, seconds(started, Date.now()));
+}
+
+export type DeployOutcome =
+  /** The stage's current deployment already has this hash: nothing was uploaded. */
+  | { skipped: true; hash: string; current: ServiceStage }
+  | { skipped: false; hash: string; response: DeployResponse };
+
+/**
+ * The deploy steps after loading (shared by `deploy` and `dev`): package, stop when the stage
+ * already runs this exact hash, upload the artifacts the platform lacks, deploy. Prints only
+ * progress (spinners, --verbose details); the caller reports the outcome.
+ */
+export async function deployLoaded(
+  loaded: LoadedService,
+  client: ControlClient,
+  out: Output,
+  opts: { force: boolean; outDir?: string },
+): Promise<DeployOutcome> {
+  const { definition } = loaded;
+  const packaged = await packageLoaded(loaded, out, opts.outDir);
   const hash = deploymentHash(definition, packaged.functionArtifacts);
   const current = await client.getStage(definition.service, definition.stage);
   if (current?.current?.hash === hash && !opts.force) {
-    out.log('No changes to deploy. Deployment skipped.');
-    out.data({ skipped: true, hash, service: current });
-    return;
+    return { skipped: true, hash, current };
   }
   await out.step('Uploading artifacts', async () => {
     for (const artifact of packaged.artifacts) {
@@ -36,10 +63,10 @@ export async function deployCommand(ctx: CliContext, opts: ServiceOptions & { fo
       out.detail(`  ${artifact.file}: uploaded`);
     }
   });
-  const res = await out.step('Deploying', () =>
-    client.deploy(definition, packaged.functionArtifacts, opts.force ?? false),
+  const response = await out.step('Deploying', () =>
+    client.deploy(definition, packaged.functionArtifacts, opts.force),
   );
-  report(out, res, `${definition.service}-${definition.stage}`, seconds(started, Date.now()));
+  return { skipped: false, hash, response };
 }
 
 function report(out: Output, res: DeployResponse, stack: string, took: string): void {
