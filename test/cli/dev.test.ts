@@ -7,6 +7,7 @@ import pino from 'pino';
 import type { CliContext } from '../../src/cli/context.js';
 import { type DevDeployEvent, type DevSession, startDev } from '../../src/cli/dev/dev-session.js';
 import { ControlClient } from '../../src/client/control-client.js';
+import { startPlatform } from '../../src/platform/server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const config = (worldPath: string) => `service: dv
@@ -193,5 +194,46 @@ describe('nimbus dev', () => {
     await writeFile(join(cwd, 'hello.js'), handler('hello v3'));
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(events.length, seen, 'no redeploy after the session ended');
+  });
+});
+
+describe('nimbus dev against a running platform', () => {
+  test('deploys to it, leaves it running on exit', async () => {
+    const tmp = await makeTempDir();
+    const platform = await startPlatform({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: join(tmp.dir, 'data'),
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const cwd = join(tmp.dir, 'svc');
+      await mkdir(cwd);
+      await writeFile(join(cwd, 'serverless.yml'), config('/world'));
+      await writeFile(join(cwd, 'hello.js'), handler('hello v1'));
+      await writeFile(join(cwd, 'world.js'), handler('world v1'));
+      const stderr = collector();
+      const controller = new AbortController();
+      const session = await startDev(
+        {
+          cwd,
+          env: { HOME: tmp.dir, NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken },
+          stdout: collector().stream,
+          stderr: stderr.stream,
+        },
+        {},
+        { signal: controller.signal },
+      );
+      assert.equal(session.platform, undefined);
+      assert.match(stderr.text(), new RegExp(`Using the Nimbus platform at ${platform.url}\\n`));
+      const res = await fetch(`${platform.url}/dv-dev/hello`);
+      assert.equal(await res.text(), 'hello v1');
+      controller.abort();
+      await session.closed;
+      assert.equal((await fetch(`${platform.url}/health`)).status, 200, 'still running');
+    } finally {
+      await platform.close();
+      await tmp.cleanup();
+    }
   });
 });
