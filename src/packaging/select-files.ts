@@ -4,6 +4,8 @@ import picomatch from 'picomatch';
  * Files that never go into an artifact, whatever the patterns say. Serverless lists the same
  * names; here the per-file ones (.gitignore, .DS_Store, logs, .git) apply at any depth because
  * they are never runtime code, while .serverless and .serverless_plugins are the root folders.
+ * `.nimbus/` is where `nimbus dev` keeps its embedded platform's data (store, blobs, tokens):
+ * never code, and never to be shipped.
  */
 export const alwaysExcludedPatterns: readonly string[] = [
   '**/.git/**',
@@ -13,6 +15,7 @@ export const alwaysExcludedPatterns: readonly string[] = [
   '**/yarn-*.log',
   '.serverless/**',
   '.serverless_plugins/**',
+  '.nimbus/**',
 ];
 
 /** Directories the walk need not enter: everything in them is excluded above. */
@@ -20,6 +23,7 @@ export function isAlwaysPrunedDir(relDir: string): boolean {
   return (
     relDir === '.serverless' ||
     relDir === '.serverless_plugins' ||
+    relDir === '.nimbus' ||
     relDir === '.git' ||
     relDir.endsWith('/.git')
   );

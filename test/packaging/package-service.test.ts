@@ -85,6 +85,7 @@ test('standard excludes, the config file and outDir never ship', async () => {
     '.serverless/old.zip': 'x',
     '.serverless/stale.txt': 'x',
     '.serverless_plugins/p.js': 'x',
+    '.nimbus/nimbus.db': 'x',
     '.env': 'A=1',
     'dist/pkg/leftover.txt': 'x',
   });
