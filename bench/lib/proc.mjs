@@ -1,0 +1,180 @@
+// Child processes of the benchmark: each one leads its own process group, is tracked, and is
+// killed (with every descendant) when the run ends, however it ends.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const tracked = new Set();
+
+/** Starts `cmd args` in a new process group; stdout+stderr go to logFile unless stdio is 'pipe'. */
+export function start(cmd, args, { cwd, env, logFile, pipe = false }) {
+  let fd;
+  if (!pipe) fd = openSync(logFile, 'a');
+  const child = spawn(cmd, args, {
+    cwd,
+    env,
+    detached: true,
+    stdio: pipe ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
+  });
+  if (fd !== undefined) closeSync(fd);
+  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.on('error', () => {});
+  tracked.add(child);
+  child.exited.then(() => tracked.delete(child));
+  return child;
+}
+
+/** pid -> ppid for every process we can see. */
+function parentTable() {
+  const table = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.set(Number(name), Number(rest[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+/** Every descendant pid of pid (children, grandchildren, ...). */
+export function descendants(pid) {
+  const table = parentTable();
+  const out = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift();
+    for (const [child, parent] of table) {
+      if (parent === p) {
+        out.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return out;
+}
+
+/** Resident set size in KiB, or 0 when the process is gone. */
+export function rssKiB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+function killHard(child) {
+  const pids = descendants(child.pid);
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // group already gone
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** SIGTERM, then after graceMs SIGKILL to the group and to every descendant seen before. */
+export async function stop(child, graceMs = 3000) {
+  if (!tracked.has(child)) return;
+  const pids = descendants(child.pid);
+  try {
+    process.kill(child.pid, 'SIGTERM');
+  } catch {
+    // gone
+  }
+  const done = await Promise.race([child.exited.then(() => true), sleep(graceMs).then(() => false)]);
+  if (!done) killHard(child);
+  await sleep(50);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  }
+  tracked.delete(child);
+}
+
+/** Synchronous last resort, for process exit and signals. */
+export function killAllNow() {
+  for (const child of tracked) killHard(child);
+  tracked.clear();
+}
+
+export async function stopAll() {
+  await Promise.all([...tracked].map((c) => stop(c)));
+}
+
+let installed = false;
+export function installCleanup() {
+  if (installed) return;
+  installed = true;
+  process.on('exit', killAllNow);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      process.stderr.write(`\nbench: ${sig}, killing child processes\n`);
+      killAllNow();
+      process.exit(130);
+    });
+  }
+}
+
+/** Polls a log file until regex matches; rejects on timeout or when child exits first. */
+export async function waitForText(file, regex, timeoutMs, child, pollMs = 5) {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child?.exited.then(() => {
+    exited = true;
+  });
+  for (;;) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // not yet written
+    }
+    const m = regex.exec(text);
+    if (m) return m;
+    if (exited) throw new Error(`process exited before ${regex} appeared; see ${file}:\n${text.slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${regex}; see ${file}:\n${text.slice(-2000)}`);
+    await sleep(pollMs);
+  }
+}
+
+/** Runs a command to completion with pipes; returns {code, ms, stdout, stderr}. */
+export async function run(cmd, args, { cwd, env, timeoutMs = 60_000 }) {
+  const t0 = performance.now();
+  const child = start(cmd, args, { cwd, env, pipe: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const timer = setTimeout(() => killHard(child), timeoutMs);
+  const { code, signal } = await child.exited;
+  const ms = performance.now() - t0;
+  clearTimeout(timer);
+  tracked.delete(child);
+  return { code: code ?? (signal ? 128 : 1), ms, stdout, stderr };
+}

@@ -1,0 +1,204 @@
+// Ratios, target verdicts, and the latest.md / latest.json writers.
+import { writeFile } from 'node:fs/promises';
+import { round } from './stats.mjs';
+
+// For each Nimbus figure: the serverless-offline figure it is compared with (peer) and the
+// limit's figure. Ratios are Nimbus / other, for every unit.
+const COMPARE = {
+  'throughput @10c': { peer: ['serverless-offline', 'throughput @10c'], limit: ['bare node:http', 'throughput @10c'] },
+  'p50 @10c': { peer: ['serverless-offline', 'p50 @10c'], limit: ['bare node:http', 'p50 @10c'] },
+  'p99 @10c': { peer: ['serverless-offline', 'p99 @10c'], limit: ['bare node:http', 'p99 @10c'] },
+  'throughput @64c': { peer: ['serverless-offline', 'throughput @64c'], limit: ['bare node:http', 'throughput @64c'] },
+  'p50 @64c': { peer: ['serverless-offline', 'p50 @64c'], limit: ['bare node:http', 'p50 @64c'] },
+  'p99 @64c': { peer: ['serverless-offline', 'p99 @64c'], limit: ['bare node:http', 'p99 @64c'] },
+  'first request, new version': {
+    peer: ['serverless-offline', 'first request after start'],
+    limit: ['fresh node process', 'spawn + require + answer'],
+  },
+  'first request, scaled to zero': {
+    peer: ['serverless-offline', 'first request after start'],
+    limit: ['fresh node process', 'spawn + require + answer'],
+  },
+  'code change -> first new response': {
+    peer: ['serverless-offline', 'restart -> first response'],
+    limit: ['fresh node process', 'spawn + require + answer'],
+  },
+  'platform RSS, 200 idle functions': { peer: ['serverless-offline', 'process RSS, 200 idle functions'] },
+  'RSS per warm Node instance': {
+    peer: ['serverless-offline', 'RSS growth per warm function (worker threads)'],
+    limit: ['bare node:http', 'process RSS with the handler loaded'],
+  },
+};
+
+export function addRatios(rows) {
+  const find = ([system, figure], scenario) =>
+    rows.find((r) => r.system === system && r.figure === figure && r.scenario === scenario && r.summary);
+  for (const r of rows) {
+    if (r.system !== 'Nimbus' || !r.summary) continue;
+    const c = COMPARE[r.figure];
+    if (!c) continue;
+    const peer = c.peer && find(c.peer, r.scenario);
+    const limit = c.limit && find(c.limit, r.scenario);
+    if (peer) r.ratioToPeer = round(r.summary.median / peer.summary.median, 3);
+    if (limit) r.ratioToLimit = round(r.summary.median / limit.summary.median, 3);
+  }
+  return rows;
+}
+
+const get = (rows, figure, scenario = undefined) =>
+  rows.find((r) => r.system === 'Nimbus' && r.figure === figure && (!scenario || r.scenario === scenario));
+
+function verdict(name, target, measured, ok, gap) {
+  return { target: name, goal: target, measured, met: ok, gap: ok ? '' : gap };
+}
+
+export function targets(rows) {
+  const out = [];
+  const fmt = (v, d = 2) => (Number.isFinite(v) ? round(v, d) : 'n/a');
+  for (const c of [10, 64]) {
+    const t = get(rows, `throughput @${c}c`);
+    if (!t) continue;
+    if (t.ratioToPeer !== undefined) {
+      out.push(
+        verdict(
+          `Warm throughput @${c}c vs serverless-offline`,
+          '>= 8x',
+          `${fmt(t.ratioToPeer)}x`,
+          t.ratioToPeer >= 8,
+          `${fmt(8 / t.ratioToPeer, 1)}x short`,
+        ),
+      );
+    }
+    if (t.ratioToLimit !== undefined) {
+      out.push(
+        verdict(
+          `Warm throughput @${c}c vs bare in-process server`,
+          '>= 0.3x',
+          `${fmt(t.ratioToLimit, 3)}x`,
+          t.ratioToLimit >= 0.3,
+          `${fmt(0.3 / t.ratioToLimit, 1)}x short`,
+        ),
+      );
+    }
+  }
+  const p99 = get(rows, 'p99 @10c');
+  if (p99) {
+    const v = p99.summary.median;
+    out.push(verdict('Warm p99 @10c', '<= 3 ms', `${fmt(v)} ms`, v <= 3, `${fmt(v - 3)} ms over (${fmt(v / 3, 1)}x)`));
+  }
+  for (const f of ['first request, new version', 'first request, scaled to zero']) {
+    const r = get(rows, f);
+    if (!r) continue;
+    const v = r.summary.median;
+    out.push(verdict(`Cold start p50 (${f.replace('first request, ', '')})`, '<= 10 ms', `${fmt(v)} ms`, v <= 10, `${fmt(v - 10)} ms over (${fmt(v / 10, 1)}x)`));
+  }
+  const noop = get(rows, 'no-op deploy (hash skip, CLI run)');
+  if (noop) {
+    const v = noop.summary.median;
+    out.push(verdict('No-op deploy', '<= 300 ms', `${fmt(v, 0)} ms`, v <= 300, `${fmt(v - 300, 0)} ms over (${fmt(v / 300, 1)}x)`));
+  }
+  const cc = get(rows, 'code change -> first new response');
+  if (cc) {
+    const v = cc.summary.median;
+    out.push(verdict('Code change -> first new response', '<= 1 s', `${fmt(v, 0)} ms`, v <= 1000, `${fmt(v - 1000, 0)} ms over`));
+  }
+  out.push({
+    target: 'Async events completed on the embedded queue, zero lost',
+    goal: '>= 2,000 ev/s, 0 lost',
+    measured: 'not measured: async invocation not implemented yet',
+    met: null,
+    gap: 'not measured',
+  });
+  return out;
+}
+
+function fmtValue(r) {
+  if (r.status) return r.status;
+  const s = r.summary;
+  const d = r.unit === 'req/s' || r.unit === 'processes' ? 0 : r.unit === 'MiB' ? 1 : 2;
+  const v = (x) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  let text = `${v(s.median)} ${r.unit}`;
+  if (r.pcts) text = `p50 ${v(r.pcts.p50)} / p95 ${v(r.pcts.p95)} ${r.unit}`;
+  if (s.n > 1) text += ` (${v(s.min)}–${v(s.max)}, n=${s.n})`;
+  return text;
+}
+
+const ratio = (x) => (x === undefined ? '' : `${x >= 10 ? x.toFixed(1) : x.toFixed(x < 0.1 ? 3 : 2)}x`);
+
+export function table(rows, scenarios) {
+  const lines = [
+    '| scenario | system | figure | value (median; min–max over trials) | ratio to peer | ratio to limit |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    if (scenarios && !scenarios.includes(r.scenario)) continue;
+    const note = r.note ? ` — ${r.note}` : '';
+    lines.push(
+      `| ${r.scenario} | ${r.system} | ${r.figure} | ${fmtValue(r)}${note} | ${ratio(r.ratioToPeer)} | ${ratio(r.ratioToLimit)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function targetTable(verdicts) {
+  const lines = ['| target | goal | measured | verdict |', '|---|---|---|---|'];
+  for (const v of verdicts) {
+    const word = v.met === null ? 'not measured' : v.met ? 'met' : `missed: ${v.gap}`;
+    lines.push(`| ${v.target} | ${v.goal} | ${v.measured} | ${word} |`);
+  }
+  return lines.join('\n');
+}
+
+export function headline(rows) {
+  const pick = [
+    ['warm', 'throughput @10c'],
+    ['warm', 'p99 @10c'],
+    ['warm', 'throughput @64c'],
+    ['warm', 'p99 @64c'],
+    ['cold', 'first request, new version'],
+    ['cold', 'first request, scaled to zero'],
+    ['deploy', 'no-op deploy (hash skip, CLI run)'],
+    ['deploy', 'code change -> first new response'],
+    ['async', 'events/s completed'],
+    ['footprint', 'platform RSS, 200 idle functions'],
+    ['footprint', 'RSS per warm Node instance'],
+  ];
+  const chosen = pick
+    .map(([s, f]) => rows.find((r) => r.scenario === s && r.figure === f && r.system === 'Nimbus'))
+    .filter(Boolean);
+  return table(chosen);
+}
+
+export async function writeReports({ mdFile, jsonFile, meta, rows, verdicts, notes }) {
+  const md = [
+    '# Nimbus benchmark: latest run',
+    '',
+    `Measured ${meta.date} (${meta.mode} run, ${Math.round(meta.elapsedSec)} s) on ${meta.machine.cpus} × ${meta.machine.cpuModel}, ` +
+      `${meta.machine.memGiB} GiB RAM, ${meta.machine.os}, Node ${meta.machine.node}; load average ${meta.machine.loadAverageBefore[0]} before, ${meta.machine.loadAverageAfter[0]} after (other work shares this machine). ` +
+      `Peers: serverless ${meta.peers.serverless ?? 'n/a'}, serverless-offline ${meta.peers['serverless-offline'] ?? 'n/a'}. ` +
+      'Everything on 127.0.0.1; the load generator (autocannon) runs in the bench process, every system in a child process of its own.',
+    '',
+    'Ratios are Nimbus ÷ the other system, medians over trials: above 1 means more throughput, or more ' +
+      'milliseconds / MiB. The peer is serverless-offline 13 (Serverless Framework 3); the limit is a bare ' +
+      '`node:http` server calling the handler in-process (warm) or a fresh `node` process that requires the ' +
+      'handler and answers (cold, code change).',
+    '',
+    '## Targets',
+    '',
+    targetTable(verdicts),
+    '',
+    '## All figures',
+    '',
+    table(rows),
+    '',
+    '## Notes',
+    '',
+    ...notes.map((n) => `- ${n}`),
+    '',
+    `Command: \`${meta.command}\`. Raw trial values: \`latest.json\`.`,
+    '',
+  ].join('\n');
+  await writeFile(mdFile, md);
+  await writeFile(jsonFile, `${JSON.stringify({ meta, targets: verdicts, rows, notes }, null, 2)}\n`);
+  return md;
+}

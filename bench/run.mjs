@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
+// Options: --quick, --only warm,cold,async,deploy,footprint, --profile (CPU-profile the Nimbus
+// server during the warm scenario), --no-write (do not touch bench/results).
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { installCleanup, stopAll } from './lib/proc.mjs';
+import { summarizeProfiles } from './lib/profile.mjs';
+import { addRatios, headline, targets, writeReports } from './lib/report.mjs';
+import {
+  asyncScenario,
+  coldScenario,
+  deployScenario,
+  footprintScenario,
+  warmScenario,
+} from './lib/scenarios.mjs';
+import { BENCH, installPeers, NIMBUS_BIN, peersInstalled, peerVersions, ROOT } from './lib/systems.mjs';
+import { existsSync } from 'node:fs';
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+
+const FULL = {
+  connections: [10, 64],
+  warmupSec: 3,
+  warmSec: 5,
+  warmTrials: 5,
+  coldTrials: 20,
+  offlineColdTrials: 6,
+  idleWaitMs: 1800,
+  noopTrials: 20,
+  footprintFunctions: 200,
+  warmInstances: 5,
+  settleMs: 2000,
+};
+const QUICK = {
+  ...FULL,
+  warmupSec: 1,
+  warmSec: 2,
+  warmTrials: 3,
+  coldTrials: 10,
+  offlineColdTrials: 2,
+  noopTrials: 8,
+  warmInstances: 3,
+  settleMs: 1000,
+};
+
+async function main() {
+  installCleanup();
+  const t0 = performance.now();
+  const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
+  const cfg = opts.quick ? QUICK : FULL;
+  const only = opts.only ? opts.only.split(',').map((s) => s.trim()) : ['warm', 'cold', 'async', 'deploy', 'footprint'];
+  if (!existsSync(join(ROOT, 'dist', 'src', 'platform', 'server.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+  }
+  if (!existsSync(NIMBUS_BIN)) throw new Error(`${NIMBUS_BIN} is missing`);
+  if (!peersInstalled()) await installPeers();
+
+  await mkdir(join(BENCH, '.work'), { recursive: true });
+  const work = await mkdtemp(join(tmpdir(), 'nimbus-bench-'));
+  const profDir = join(BENCH, '.work', 'prof');
+  const stops = [];
+  const ctx = {
+    work,
+    cfg,
+    onStop: (s) => stops.push(s),
+    profileArgs: opts.profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : undefined,
+  };
+  process.stderr.write(`bench: ${opts.quick ? 'quick' : 'full'} run, work dir ${work}\n`);
+
+  const rows = [];
+  const notes = [];
+  const raw = {};
+  try {
+    if (only.includes('warm')) {
+      const r = await warmScenario(ctx);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.warm = r.raw;
+    }
+    if (only.includes('cold')) {
+      const r = await coldScenario(ctx);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.cold = r.raw;
+      ctx.deployRows = r.deployRows;
+    }
+    if (only.includes('async')) {
+      const r = await asyncScenario(ctx);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+    }
+    if (only.includes('deploy')) {
+      const r = await deployScenario(ctx);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.deploy = r.raw;
+    }
+    if (ctx.deployRows) {
+      rows.push(...ctx.deployRows);
+      notes.push('Code change -> first new response is measured in the cold-start trials: edit handler.js, run `nimbus deploy`, GET until the new code answers.');
+    }
+    if (only.includes('footprint')) {
+      const r = await footprintScenario(ctx);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.footprint = r.raw;
+    }
+  } finally {
+    for (const s of stops.reverse()) await s.stop().catch(() => {});
+    await stopAll();
+  }
+  if (opts.profile) {
+    const summaryFile = join(BENCH, 'results', 'profile-nimbus-warm.md');
+    await summarizeProfiles(profDir, summaryFile);
+    process.stderr.write(`bench: profile summary in ${summaryFile}\n`);
+  }
+
+  const order = ['warm', 'cold', 'async', 'deploy', 'footprint'];
+  rows.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
+  addRatios(rows);
+  const verdicts = targets(rows);
+  const meta = {
+    date: new Date().toISOString(),
+    mode: opts.quick ? 'quick' : 'full',
+    command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+    elapsedSec: (performance.now() - t0) / 1000,
+    config: cfg,
+    scenarios: only,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      os: `${platform()} ${release()}`,
+      node: process.version,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+    },
+    peers: await peerVersions(),
+  };
+  const resultsDir = opts['no-write'] ? join(BENCH, '.work', 'results') : join(BENCH, 'results');
+  await mkdir(resultsDir, { recursive: true });
+  await writeReports({
+    mdFile: join(resultsDir, 'latest.md'),
+    jsonFile: join(resultsDir, 'latest.json'),
+    meta,
+    rows,
+    verdicts,
+    notes: [...notes],
+  });
+  process.stdout.write(`\n${headline(rows)}\n\n`);
+  for (const v of verdicts) {
+    const word = v.met === null ? 'NOT MEASURED' : v.met ? 'met' : `MISSED (${v.gap})`;
+    process.stdout.write(`${v.target}: ${v.measured} [goal ${v.goal}] ${word}\n`);
+  }
+  process.stdout.write(`\nbench: results in ${join(resultsDir, 'latest.md')} (${Math.round(meta.elapsedSec)} s)\n`);
+  await rm(work, { recursive: true, force: true });
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: failed: ${error?.stack ?? error}\n`);
+  process.exitCode = 1;
+});
