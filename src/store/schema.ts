@@ -16,6 +16,8 @@ export interface Database {
   deployments: DeploymentsTable;
   log_events: LogEventsTable;
   access_keys: AccessKeysTable;
+  work_jobs: WorkJobsTable;
+  work_job_keys: WorkJobKeysTable;
 }
 
 export interface StagesTable {
@@ -83,4 +85,30 @@ export interface AccessKeysTable {
   description: string | null;
   created_at: string;
   last_used_at: string | null;
+}
+
+/** A WorkQueue job (docs/queue.md); times are epoch milliseconds, payload and dead_reason JSON. */
+export interface WorkJobsTable {
+  id: Generated<number>;
+  queue: string;
+  state: 'queued' | 'leased' | 'dead';
+  payload: string;
+  enqueued_at: number;
+  run_at: number;
+  expires_at: number | null;
+  attempts: Generated<number>;
+  failures: Generated<number>;
+  lease_token: string | null;
+  lease_until: number | null;
+  idempotency_key: string | null;
+  dead_at: number | null;
+  dead_reason: string | null;
+}
+
+/** An idempotency key's window: enqueues of (queue, key) before expires_at return job_id. */
+export interface WorkJobKeysTable {
+  queue: string;
+  idempotency_key: string;
+  job_id: number;
+  expires_at: number;
 }

@@ -108,6 +108,8 @@ describe('openStore', () => {
           'kysely_migration_lock',
           'log_events',
           'stages',
+          'work_job_keys',
+          'work_jobs',
         ],
       );
     } finally {

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './001-initial.js';
 import { accessKeysMigration } from './002-access-keys.js';
 import { logEventsMigration } from './003-log-events.js';
+import { workQueueMigration } from './004-work-queue.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -15,6 +16,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '001-initial': initialMigration(flavor),
     '002-access-keys': accessKeysMigration(),
     '003-log-events': logEventsMigration(flavor),
+    '004-work-queue': workQueueMigration(flavor),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { Clock } from '../model/clock.js';
+import type { SqlFlavor } from '../store/migrations/sql-flavor.js';
+import type { Database, WorkJobsTable } from '../store/schema.js';
+import {
+  ackJob,
+  cancelJob,
+  claimJobs,
+  deadLetterJob,
+  extendJobLease,
+  findKey,
+  insertJob,
+  jobStats,
+  listDeadJobs,
+  purgeKeys,
+  readyQueues,
+  redriveJobs,
+  retryJob,
+  takeKey,
+} from './sql-work-queue-statements.js';
+import {
+  type DeadJob,
+  type EnqueueInput,
+  type EnqueueResult,
+  type Job,
+  type LeaseOptions,
+  type LeaseRef,
+  type QueueStats,
+  type RetryOptions,
+  type WorkQueue,
+  WorkQueueInputError,
+} from './work-queue.js';
+
+export interface SqlWorkQueueOptions {
+  /** Which SQL the claim needs (PostgreSQL adds FOR UPDATE SKIP LOCKED). */
+  flavor: SqlFlavor;
+  clock: Clock;
+  /** How long an idempotency key holds for a job without expiresAt; default 6 hours. */
+  idempotencyWindowMs?: number;
+}
+
+/** Lambda's default maximum event age: a retried async event can still arrive that late. */
+const defaultIdempotencyWindowMs = 6 * 60 * 60 * 1000;
+
+/** Bind parameters per redrive statement: far below either dialect's cap. */
+const idChunk = 500;
+
+/**
+ * The WorkQueue on the store's Kysely handle, SQLite or PostgreSQL (docs/queue.md). It does not
+ * own the handle: whoever opened it closes it.
+ */
+export class SqlWorkQueue implements WorkQueue {
+  readonly #db: Kysely<Database>;
+  readonly #flavor: SqlFlavor;
+  readonly #clock: Clock;
+  readonly #windowMs: number;
+
+  constructor(db: Kysely<Database>, opts: SqlWorkQueueOptions) {
+    this.#db = db;
+    this.#flavor = opts.flavor;
+    this.#clock = opts.clock;
+    this.#windowMs = opts.idempotencyWindowMs ?? defaultIdempotencyWindowMs;
+  }
+
+  async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
+    checkQueue(input.queue);
+    const now = this.#now();
+    const row = {
+      queue: input.queue,
+      payload: toJson(input.payload, 'payload'),
+      enqueuedAt: now,
+      runAt: input.runAt === undefined ? now : checkTime(input.runAt, 'runAt'),
+      expiresAt: input.expiresAt === undefined ? null : checkTime(input.expiresAt, 'expiresAt'),
+      idempotencyKey: input.idempotencyKey ?? null,
+    };
+    const key = input.idempotencyKey;
+    if (key === undefined) {
+      const { id } = await insertJob(this.#db, row).executeTakeFirstOrThrow();
+      return { id: String(id), duplicate: false };
+    }
+    if (key === '') throw new WorkQueueInputError('idempotencyKey must not be empty');
+
+    // Insert first, then take the key: the common case (a new key) is two statements. When a
+    // live window holds the key, the rollback takes the new job away again.
+    let firstId: number | undefined;
+    try {
+      const id = await this.#db.transaction().execute(async (tx) => {
+        const { id } = await insertJob(tx, row).executeTakeFirstOrThrow();
+        const taken = await takeKey(tx, {
+          queue: input.queue,
+          key,
+          jobId: id,
+          expiresAt: row.expiresAt ?? now + this.#windowMs,
+          now,
+        }).executeTakeFirst();
+        if (taken === undefined) {
+          firstId = (await findKey(tx, input.queue, key).executeTakeFirstOrThrow()).job_id;
+          throw duplicateRollback;
+        }
+        return id;
+      });
+      return { id: String(id), duplicate: false };
+    } catch (err) {
+      if (err === duplicateRollback && firstId !== undefined) {
+        return { id: String(firstId), duplicate: true };
+      }
+      throw err;
+    }
+  }
+
+  async lease(queue: string, opts: LeaseOptions): Promise<Job[]> {
+    checkQueue(queue);
+    if (!Number.isInteger(opts.max) || opts.max < 1) {
+      throw new WorkQueueInputError(`max must be an integer >= 1, got ${opts.max}`);
+    }
+    const leaseMs = checkDuration(opts.leaseMs, 'leaseMs');
+    const now = this.#now();
+    const leaseToken = newLeaseToken();
+    const rows = await claimJobs(this.#db, this.#flavor, {
+      queue,
+      now,
+      max: opts.max,
+      leaseToken,
+      leaseUntil: now + leaseMs,
+    }).execute();
+    // RETURNING promises no order.
+    rows.sort((a, b) => a.run_at - b.run_at || a.id - b.id);
+    return rows.map((r) => toJob(r, now));
+  }
+
+  async queuesReady(): Promise<string[]> {
+    const { rows } = await readyQueues(this.#now()).execute(this.#db);
+    return rows.map((r) => r.queue);
+  }
+
+  async ack(ref: LeaseRef): Promise<boolean> {
+    const id = parseId(ref.id);
+    if (id === undefined) return false;
+    const result = await ackJob(this.#db, id, ref.leaseToken).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async retryAt(ref: LeaseRef, runAt: number, opts?: RetryOptions): Promise<boolean> {
+    const at = checkTime(runAt, 'runAt');
+    const id = parseId(ref.id);
+    if (id === undefined) return false;
+    const result = await retryJob(this.#db, {
+      id,
+      token: ref.leaseToken,
+      runAt: at,
+      countFailure: opts?.countFailure ?? true,
+    }).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async deadLetter(ref: LeaseRef, reason: unknown): Promise<boolean> {
+    const json = toJson(reason, 'reason');
+    const id = parseId(ref.id);
+    if (id === undefined) return false;
+    const result = await deadLetterJob(this.#db, {
+      id,
+      token: ref.leaseToken,
+      now: this.#now(),
+      reason: json,
+    }).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async extendLease(ref: LeaseRef, leaseMs: number): Promise<boolean> {
+    const ms = checkDuration(leaseMs, 'leaseMs');
+    const id = parseId(ref.id);
+    if (id === undefined) return false;
+    const result = await extendJobLease(this.#db, {
+      id,
+      token: ref.leaseToken,
+      leaseUntil: this.#now() + ms,
+    }).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async listDead(queue: string, opts: { limit: number }): Promise<DeadJob[]> {
+    checkQueue(queue);
+    if (!Number.isInteger(opts.limit) || opts.limit < 1) {
+      throw new WorkQueueInputError(`limit must be an integer >= 1, got ${opts.limit}`);
+    }
+    const rows = await listDeadJobs(this.#db, queue, opts.limit).execute();
+    return rows.map(toDeadJob);
+  }
+
+  async redrive(queue: string, ids?: string[]): Promise<number> {
+    checkQueue(queue);
+    const now = this.#now();
+    if (ids === undefined) {
+      const result = await redriveJobs(this.#db, { queue, now }).executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    }
+    const parsed = ids.map(parseId).filter((id) => id !== undefined);
+    let count = 0;
+    for (let i = 0; i < parsed.length; i += idChunk) {
+      const chunk = parsed.slice(i, i + idChunk);
+      const result = await redriveJobs(this.#db, { queue, now, ids: chunk }).executeTakeFirst();
+      count += Number(result.numUpdatedRows);
+    }
+    return count;
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const parsed = parseId(id);
+    if (parsed === undefined) return false;
+    const result = await cancelJob(this.#db, parsed, this.#now()).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async stats(queue?: string): Promise<QueueStats> {
+    if (queue !== undefined) checkQueue(queue);
+    const { rows } = await jobStats(this.#now(), queue).execute(this.#db);
+    const row = rows[0];
+    // SUM over no rows is NULL; PostgreSQL's SUM is numeric-typed text for some drivers.
+    return {
+      ready: Number(row?.ready ?? 0),
+      delayed: Number(row?.delayed ?? 0),
+      leased: Number(row?.leased ?? 0),
+      dead: Number(row?.dead ?? 0),
+    };
+  }
+
+  async purgeExpiredKeys(): Promise<number> {
+    const result = await purgeKeys(this.#db, this.#now()).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Whole milliseconds: the columns are BIGINT. */
+  #now(): number {
+    return Math.floor(this.#clock.now());
+  }
+}
+
+/** Thrown inside the enqueue transaction to undo the new job when the key was already taken. */
+const duplicateRollback = Symbol('duplicate idempotency key');
+
+function newLeaseToken(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function toJob(row: Selectable<WorkJobsTable>, now: number): Job {
+  const job: Job = {
+    id: String(row.id),
+    queue: row.queue,
+    payload: JSON.parse(row.payload),
+    attempts: row.attempts,
+    failures: row.failures,
+    enqueuedAt: row.enqueued_at,
+    runAt: row.run_at,
+    expired: row.expires_at !== null && row.expires_at <= now,
+    leaseToken: row.lease_token ?? '',
+    leaseUntil: row.lease_until ?? 0,
+  };
+  if (row.expires_at !== null) job.expiresAt = row.expires_at;
+  if (row.idempotency_key !== null) job.idempotencyKey = row.idempotency_key;
+  return job;
+}
+
+function toDeadJob(row: Selectable<WorkJobsTable>): DeadJob {
+  const job: DeadJob = {
+    id: String(row.id),
+    queue: row.queue,
+    payload: JSON.parse(row.payload),
+    attempts: row.attempts,
+    failures: row.failures,
+    enqueuedAt: row.enqueued_at,
+    runAt: row.run_at,
+    deadAt: row.dead_at ?? 0,
+    reason: row.dead_reason === null ? null : JSON.parse(row.dead_reason),
+  };
+  if (row.expires_at !== null) job.expiresAt = row.expires_at;
+  if (row.idempotency_key !== null) job.idempotencyKey = row.idempotency_key;
+  return job;
+}
+
+/** Ids this adapter hands out are decimal integers; anything else names no job. */
+function parseId(id: string): number | undefined {
+  if (!/^[1-9][0-9]{0,15}$/.test(id)) return undefined;
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function checkQueue(queue: string): void {
+  if (typeof queue !== 'string' || queue === '') {
+    throw new WorkQueueInputError('queue must be a non-empty string');
+  }
+}
+
+function checkTime(ms: number, what: string): number {
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new WorkQueueInputError(`${what} must be epoch milliseconds, got ${ms}`);
+  }
+  return Math.floor(ms);
+}
+
+function checkDuration(ms: number, what: string): number {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new WorkQueueInputError(`${what} must be a positive number of milliseconds, got ${ms}`);
+  }
+  return Math.ceil(ms);
+}
+
+function toJson(value: unknown, what: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value ?? null);
+  } catch (err) {
+    throw new WorkQueueInputError(`${what} is not JSON-serializable: ${String(err)}`, {
+      cause: err,
+    });
+  }
+  // A function or symbol at the top level stringifies to undefined.
+  if (json === undefined) throw new WorkQueueInputError(`${what} is not JSON-serializable`);
+  return json;
+}
