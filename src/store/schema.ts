@@ -18,6 +18,7 @@ export interface Database {
   access_keys: AccessKeysTable;
   work_jobs: WorkJobsTable;
   work_job_keys: WorkJobKeysTable;
+  schedule_state: ScheduleStateTable;
 }
 
 export interface StagesTable {
@@ -111,4 +112,13 @@ export interface WorkJobKeysTable {
   idempotency_key: string;
   job_id: number;
   expires_at: number;
+}
+
+/** The schedule fire ledger (docs/schedules.md); `last_slot` and `updated_at` are epoch ms. */
+export interface ScheduleStateTable {
+  schedule_id: string;
+  /** What the slot times derive from (expression, timezone, enabled), as JSON. */
+  spec: string;
+  last_slot: number;
+  updated_at: number;
 }

@@ -107,6 +107,7 @@ describe('openStore', () => {
           'kysely_migration',
           'kysely_migration_lock',
           'log_events',
+          'schedule_state',
           'stages',
           'work_job_keys',
           'work_jobs',

@@ -3,6 +3,7 @@ import { initialMigration } from './001-initial.js';
 import { accessKeysMigration } from './002-access-keys.js';
 import { logEventsMigration } from './003-log-events.js';
 import { workQueueMigration } from './004-work-queue.js';
+import { schedulesMigration } from './005-schedules.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -17,6 +18,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '002-access-keys': accessKeysMigration(),
     '003-log-events': logEventsMigration(flavor),
     '004-work-queue': workQueueMigration(flavor),
+    '005-schedules': schedulesMigration(),
   };
   return { getMigrations: async () => migrations };
 }
