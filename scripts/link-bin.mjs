@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Links this checkout's own `nimbus` command into node_modules/.bin, so that `npx nimbus` run
-// anywhere inside the checkout uses it instead of looking for a package of that name online.
+// Links this checkout's own `nimbus` command into node_modules/.bin (npm links only the bins of
+// dependencies), so npm scripts and a shell with node_modules/.bin on its PATH find it.
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
