@@ -11,9 +11,14 @@ import pino, { type Logger } from 'pino';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { type Clock, systemClock } from '../model/clock.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
+import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { KyselyStore } from '../store/kysely-store.js';
-import { openDatabase } from '../store/open-store.js';
+import { openDatabase, parseStoreUrl } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
+import { AsyncInvoker } from './async/async-invoker.js';
+import { AsyncWorker } from './async/async-worker.js';
+import { InvocationRecords } from './async/invocation-records.js';
+import { defaultRetrySettings } from './async/retry-policy.js';
 import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
@@ -35,6 +40,10 @@ import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
+import { KyselyScheduleLedger } from './triggers/schedule/kysely-schedule-ledger.js';
+import { schedulesOf } from './triggers/schedule/schedule.js';
+import { scheduledEvent } from './triggers/schedule/scheduled-event.js';
+import { ScheduleRunner } from './triggers/schedule/scheduler.js';
 
 export interface PlatformOptions {
   host: string;
@@ -56,12 +65,20 @@ export interface PlatformOptions {
   maxInstances?: number;
   clock?: Clock;
   logger?: Logger;
+  /** Base delay between retries of a failed async event (1 min, then 2 min, ...). Default 1 min. */
+  asyncRetryDelayMs?: number;
+  /** How long an async job's lease outlives a crashed worker. Default 30 s. */
+  asyncLeaseMs?: number;
   /** Replaces the process-backed instances (tests of the layers above). */
   instanceFactory?: InstanceFactory;
 }
 
 export interface RunningPlatform {
   url: string;
+  asyncInvoker: AsyncInvoker;
+  worker: AsyncWorker;
+  records: InvocationRecords;
+  queue: SqlWorkQueue;
   adminToken: string;
   adminTokenFile: string;
   store: Store;
@@ -75,7 +92,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const clock = options.clock ?? systemClock;
   const zipLimits = options.zipLimits ?? lambdaZipLimits;
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
-  const db = await openDatabase(options.databaseUrl ?? 'sqlite:', { dataDir: options.dataDir });
+  const databaseUrl = options.databaseUrl ?? 'sqlite:';
+  const db = await openDatabase(databaseUrl, { dataDir: options.dataDir });
+  const flavor = parseStoreUrl(databaseUrl, { dataDir: options.dataDir }).kind;
   const store = new KyselyStore(db);
   const masterKey = await loadOrCreateMasterKey(options.dataDir, options.masterKey);
   const accessKeys = new KyselyAccessKeyStore(db, masterKey.key, clock);
@@ -109,7 +128,61 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const resolver = new FunctionResolver({ store, region: 'us-east-1' });
   const codeCache = new CodeCache({ root: join(runRoot, 'code'), blobs, limits: zipLimits });
   const invoker = new ProcessInvoker({ resolver, codeCache, pool, clock });
+  const records = new InvocationRecords(db);
+  const queue = new SqlWorkQueue(db, { flavor, clock });
+  const maxInstances = options.maxInstances ?? 100;
+  const reserved = new Map<string, number>();
+  // Async events of a function take at most half its capacity, so a backlog never starves its
+  // synchronous callers, and always at least one instance, so sync traffic never starves them.
+  const concurrencyOf = (name: string) =>
+    Math.max(1, Math.floor((reserved.get(name) ?? maxInstances) / 2));
+  let asyncInvoker: AsyncInvoker;
+  const worker = new AsyncWorker({
+    queue,
+    records,
+    invoker,
+    asyncInvoker: () => asyncInvoker,
+    clock,
+    logger,
+    retry: {
+      ...defaultRetrySettings,
+      functionErrorBaseMs: options.asyncRetryDelayMs ?? defaultRetrySettings.functionErrorBaseMs,
+    },
+    concurrencyOf,
+    leaseMs: options.asyncLeaseMs ?? 30_000,
+    pollMs: 200,
+    region: 'us-east-1',
+  });
+  asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
+  const schedules = new ScheduleRunner({
+    ledger: new KyselyScheduleLedger(db),
+    clock,
+    fire: async (schedule, at) => {
+      const event = scheduledEvent(schedule, at, { region: 'us-east-1' });
+      await asyncInvoker.accept(schedule.functionName, schedule.qualifier, JSON.stringify(event));
+    },
+    onError: (error, schedule) =>
+      logger.error({ err: error, schedule: schedule?.id }, 'schedule failed'),
+  });
+  /** Per-stage inputs of the triggers and limits, refreshed when a stage changes. */
+  const refreshStage = async (service: string, stageName: string) => {
+    const stage = await store.findStage(service, stageName);
+    const [current] = stage ? await store.listDeployments(stage.id) : [];
+    const functions = current ? Object.values(current.definition.functions) : [];
+    for (const fn of functions) {
+      if (fn.reservedConcurrency === undefined) reserved.delete(fn.name);
+      else reserved.set(fn.name, fn.reservedConcurrency);
+    }
+    await schedules.setSchedules(
+      schedulesOf(functions, { qualifier: stageName }),
+      `${service}/${stageName}`,
+    );
+  };
+  for (const stage of await store.listStages()) await refreshStage(stage.service, stage.stage);
+
   const lambdaApi = createLambdaApi({
+    acceptAsync: (name, qualifier, payload, idempotencyKey) =>
+      asyncInvoker.accept(name, qualifier, payload, idempotencyKey ? { idempotencyKey } : {}),
     invoker,
     verify: createRequestVerifier({
       keys: accessKeys,
@@ -130,6 +203,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   /** A deployment landed or a stage went: drop caches, recompile routes, drain old versions. */
   const onChange = async (change: StageChange): Promise<void> => {
     resolver.invalidate();
+    await refreshStage(change.service, change.stage);
     gateway.setTable(await loadRouteTable(store));
     for (const name of change.functionNames) {
       if (change.kind === 'removed') {
@@ -201,6 +275,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     Math.min(10_000, Math.max(50, (options.idleTimeoutMs ?? 300_000) / 4)),
   );
   reaper.unref();
+  worker.start();
   if (!options.instanceFactory) processes.warm();
   logger.info(
     { url, dataDir: options.dataDir, tokenSource: token.source },
@@ -209,6 +284,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   return {
     url,
+    asyncInvoker,
+    worker,
+    records,
+    queue,
     adminToken: token.token,
     adminTokenFile: token.file,
     store,
@@ -220,6 +299,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await schedules.stop();
+      await worker.stop();
       processes.close();
       await pool.close();
       await logs.close();

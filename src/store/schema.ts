@@ -19,6 +19,7 @@ export interface Database {
   work_jobs: WorkJobsTable;
   work_job_keys: WorkJobKeysTable;
   schedule_state: ScheduleStateTable;
+  async_invocations: AsyncInvocationsTable;
 }
 
 export interface StagesTable {
@@ -121,4 +122,21 @@ export interface ScheduleStateTable {
   spec: string;
   last_slot: number;
   updated_at: number;
+}
+
+export interface AsyncInvocationsTable {
+  id: string;
+  function_name: string;
+  version: string;
+  status: string;
+  job_id: string | null;
+  attempts: number;
+  created_at: number;
+  updated_at: number;
+  /** JSON FunctionErrorBody or a system error. */
+  last_error: string | null;
+  /** The function's result text, up to 1 MB. */
+  result: string | null;
+  /** JSON: where the record went (destination or dead letter) and how that went. */
+  destination: string | null;
 }

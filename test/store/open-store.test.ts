@@ -101,6 +101,7 @@ describe('openStore', () => {
         [
           'access_keys',
           'aliases',
+          'async_invocations',
           'deployments',
           'function_versions',
           'functions',

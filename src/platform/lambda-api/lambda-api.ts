@@ -29,7 +29,20 @@ export interface LambdaApiDeps {
   defaultRegion?: string;
   /** Unexpected errors, answered as 500 ServiceException without their details. */
   onError?: (error: unknown) => void;
+  /**
+   * Durably queues an `Event` invocation (docs/async.md); resolves with its request id once
+   * stored. Absent: Event is refused.
+   */
+  acceptAsync?: (
+    name: string,
+    qualifier: string | undefined,
+    payload: string,
+    idempotencyKey: string | undefined,
+  ) => Promise<{ requestId: string }>;
 }
+
+/** Async payloads are capped at 1 MiB (larger: 413, nothing stored). */
+const maxAsyncPayloadBytes = 1024 * 1024;
 
 export const lambdaApiPrefix = '/2015-03-31/';
 const invocationsPath = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -92,7 +105,22 @@ export function createLambdaApi(deps: LambdaApiDeps) {
     checkJson(payload);
 
     if (invocationType === 'Event') {
-      throw invalidParameter('asynchronous invocation (Event) is not available yet');
+      if (!deps.acceptAsync) throw invalidParameter('asynchronous invocation (Event) is not enabled');
+      if (Buffer.byteLength(payload) > maxAsyncPayloadBytes) {
+        throw new LambdaApiError(
+          413,
+          'RequestTooLargeException',
+          `Request must be smaller than ${maxAsyncPayloadBytes} bytes for the Invoke operation`,
+          {},
+        );
+      }
+      const acceptAsync = deps.acceptAsync;
+      const accepted = await withNotFound(region, address, () =>
+        acceptAsync(address.name, address.qualifier, payload, header(req, 'x-nimbus-idempotency-key')),
+      );
+      res.writeHead(202, { 'x-amzn-requestid': accepted.requestId, 'content-length': 0 });
+      res.end();
+      return;
     }
     if (invocationType === 'DryRun') {
       await withNotFound(region, address, () =>

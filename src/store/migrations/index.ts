@@ -4,6 +4,7 @@ import { accessKeysMigration } from './002-access-keys.js';
 import { logEventsMigration } from './003-log-events.js';
 import { workQueueMigration } from './004-work-queue.js';
 import { schedulesMigration } from './005-schedules.js';
+import { asyncInvocationsMigration } from './006-async-invocations.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -19,6 +20,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '003-log-events': logEventsMigration(flavor),
     '004-work-queue': workQueueMigration(flavor),
     '005-schedules': schedulesMigration(),
+    '006-async-invocations': asyncInvocationsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

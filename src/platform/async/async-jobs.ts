@@ -1,0 +1,35 @@
+/** What the async layer keeps in a queue job (docs/async.md). */
+export interface InvokeJob {
+  kind: 'invoke';
+  requestId: string;
+  functionName: string;
+  /** Resolved when the event was accepted, so a later deploy does not change what runs. */
+  version: string;
+  /** The event, JSON text. */
+  event: string;
+  acceptedAt: number;
+  maxRetryAttempts: number;
+  maxEventAgeMs: number;
+  /** Where the outcome goes, as written in serverless.yml (resolved when it is needed). */
+  onSuccess?: string;
+  onFailure?: string;
+  /** Service and stage, to resolve a destination given as a function key. */
+  service: string;
+  stage: string;
+}
+
+/** An invocation record on its way to an HTTP(S) destination. */
+export interface DeliverJob {
+  kind: 'deliver';
+  recordId: string;
+  url: string;
+  body: string;
+}
+
+export type AsyncJob = InvokeJob | DeliverJob;
+
+/** The queue HTTP destinations are delivered from (function names never contain a dot). */
+export const deliveryQueue = 'nimbus.destinations';
+
+/** Async payloads up to 1 MB (Lambda's limit since 2025 is 1 MB for async invocation). */
+export const maxAsyncPayloadBytes = 1024 * 1024;

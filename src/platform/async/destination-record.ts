@@ -1,0 +1,68 @@
+import type { InvokeResult } from '../../model/invocation.js';
+import { functionArn } from '../invoker/function-ref.js';
+import type { InvokeJob } from './async-jobs.js';
+
+export type Condition = 'Success' | 'RetriesExhausted' | 'EventAgeExceeded';
+
+/** The Lambda invocation record that destinations receive (docs/async.md). */
+export function invocationRecord(
+  job: InvokeJob,
+  opts: {
+    region: string;
+    condition: Condition;
+    attempts: number;
+    nowMs: number;
+    result?: InvokeResult;
+  },
+): Record<string, unknown> {
+  const outcome = opts.result?.outcome;
+  const responsePayload =
+    outcome === undefined
+      ? undefined
+      : outcome.status === 'ok'
+        ? parse(outcome.payload)
+        : outcome.error;
+  return {
+    version: '1.0',
+    timestamp: new Date(opts.nowMs).toISOString(),
+    requestContext: {
+      requestId: job.requestId,
+      functionArn: functionArn(opts.region, job.functionName, job.version),
+      condition: opts.condition,
+      approximateInvokeCount: opts.attempts,
+    },
+    requestPayload: parse(job.event),
+    responseContext: {
+      statusCode: 200,
+      executedVersion: opts.result?.executedVersion ?? job.version,
+      ...(outcome?.status === 'error' ? { functionError: 'Unhandled' } : {}),
+    },
+    ...(responsePayload === undefined ? {} : { responsePayload }),
+  };
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A destination as written in serverless.yml: a URL, a function ARN, or a function key or name. */
+export function destinationTarget(
+  raw: string,
+  job: InvokeJob,
+): { type: 'url'; url: string } | { type: 'function'; name: string } {
+  if (/^https?:\/\//.test(raw)) return { type: 'url', url: raw };
+  const arn = /^arn:aws[a-zA-Z-]*:lambda:[^:]*:[^:]*:function:([^:]+)/.exec(raw);
+  if (arn) return { type: 'function', name: arn[1]! };
+  // A key of the same service, as the Serverless Framework lets you write it; else a full name.
+  return {
+    type: 'function',
+    name:
+      /^[a-zA-Z0-9_-]+$/.test(raw) && !raw.startsWith(`${job.service}-${job.stage}-`)
+        ? `${job.service}-${job.stage}-${raw}`
+        : raw,
+  };
+}
