@@ -1,8 +1,10 @@
 /**
  * Not a test: a quick measurement of the SQL WorkQueue end to end (enqueue, lease in batches,
  * ack), run by hand after a build (`node .build/queue/test/queue/measure-throughput.js [n]`).
- * Prints events/s on SQLite with the store's own settings and with synchronous=NORMAL, and on
- * PostgreSQL when NIMBUS_TEST_PG (or the default test URL) answers.
+ * Prints events/s on SQLite with the store's own settings (WAL; better-sqlite3 builds SQLite with
+ * synchronous=NORMAL for WAL) and with synchronous=FULL (an fsync per commit), and on PostgreSQL
+ * when NIMBUS_TEST_PG (or the default test URL) answers. A warm-up pass runs first: the first
+ * thousands of calls mostly measure the JIT.
  */
 
 import { join } from 'node:path';
@@ -97,10 +99,13 @@ try {
   const probe = await sqlite()();
   const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(probe);
   await probe.destroy();
+  const warm = await sqlite()();
+  await sequential(new SqlWorkQueue(warm, { flavor: 'sqlite', clock: systemClock }), true);
+  await warm.destroy();
   console.log(`SQLite (WAL, store default synchronous=${rows[0]?.synchronous}):`);
   await run('sqlite', 'sqlite', sqlite());
-  console.log('SQLite (WAL, synchronous=NORMAL):');
-  await run('sqlite NORMAL', 'sqlite', sqlite('NORMAL'));
+  console.log('SQLite (WAL, synchronous=FULL):');
+  await run('sqlite FULL', 'sqlite', sqlite('FULL'));
 } finally {
   await tmp.cleanup();
 }
