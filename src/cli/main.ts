@@ -54,6 +54,11 @@ export function buildProgram(ctx: CliContext): Command {
     )
     .option('--max-instances <n>', 'platform-wide cap on function instances (default 100)')
     .option('--log-retention <duration>', 'how long function logs are kept (default 7d)')
+    .option('--async-retry-delay <duration>', 'base delay between async retries (default 1m)')
+    .option(
+      '--async-lease <duration>',
+      'how long a crashed worker holds an async event (default 30s)',
+    )
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))

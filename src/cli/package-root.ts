@@ -10,7 +10,10 @@ export const packageRoot: string = (() => {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, 'package.json');
-    if (existsSync(candidate) && JSON.parse(readFileSync(candidate, 'utf8')).name === 'nimbus-platform')
+    if (
+      existsSync(candidate) &&
+      JSON.parse(readFileSync(candidate, 'utf8')).name === 'nimbus-platform'
+    )
       return dir;
     const up = dirname(dir);
     if (up === dir) throw new Error('the nimbus package.json was not found above the CLI');

@@ -16,6 +16,8 @@ export interface InvokeAnswer {
   executedVersion?: string;
   /** Decoded X-Amz-Log-Result. */
   log?: string;
+  /** x-amzn-RequestId: for an Event, the id of the queued invocation. */
+  requestId?: string;
   /** x-amzn-ErrorType for a request the API refused. */
   errorType?: string;
 }
@@ -50,6 +52,8 @@ export async function invokeFunction(
   const functionError = res.headers.get('x-amz-function-error');
   const executedVersion = res.headers.get('x-amz-executed-version');
   const errorType = res.headers.get('x-amzn-errortype');
+  const requestId = res.headers.get('x-amzn-requestid');
+  if (requestId) answer.requestId = requestId;
   if (functionError) answer.functionError = functionError;
   if (executedVersion) answer.executedVersion = executedVersion;
   if (logResult) answer.log = Buffer.from(logResult, 'base64').toString('utf8');

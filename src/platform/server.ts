@@ -275,6 +275,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     Math.min(10_000, Math.max(50, (options.idleTimeoutMs ?? 300_000) / 4)),
   );
   reaper.unref();
+  // Idempotency keys outlive their jobs for their window; past it they are only dead weight.
+  const keyPurge = setInterval(() => {
+    queue
+      .purgeExpiredKeys()
+      .catch((error) => logger.warn({ err: error }, 'purging idempotency keys failed'));
+  }, 10 * 60_000);
+  keyPurge.unref();
   worker.start();
   if (!options.instanceFactory) processes.warm();
   logger.info(
@@ -295,6 +302,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     pool,
     close: async () => {
       clearInterval(reaper);
+      clearInterval(keyPurge);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -91,10 +91,11 @@ describe('instances on a real platform', () => {
     assert.match(res.stderr, /Invoked function failed/);
   });
 
-  test('invoke refuses Event for now and unknown keys with the list of functions', async () => {
-    const event = await runCli(['invoke', '-f', 'idle', '-t', 'Event'], { cwd, env });
-    assert.equal(event.code, 1);
-    assert.match(event.stderr, /not available yet/);
+  test('invoke -t Event queues the event; unknown keys get the list of functions', async () => {
+    const event = await runCli(['invoke', '-f', 'idle', '-t', 'Event', '--json'], { cwd, env });
+    assert.equal(event.code, 0, event.stderr);
+    const { requestId } = JSON.parse(event.stdout) as { requestId: string };
+    assert.match(requestId, /^[0-9a-f-]{36}$/);
     const unknown = await runCli(['invoke', '-f', 'nope'], { cwd, env });
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /Functions: idle, warm, boom/);

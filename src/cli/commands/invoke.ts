@@ -35,9 +35,6 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
   const type = (opts.type ?? 'RequestResponse') as (typeof types)[number];
   if (!types.includes(type))
     throw new CliError(`--type must be one of ${types.join(', ')}, not "${opts.type}"`);
-  if (type === 'Event') {
-    throw new CliError('Asynchronous invocation (--type Event) is not available yet in Nimbus');
-  }
   const payload = await eventPayload(ctx, opts);
   const answer = await invokeFunction(await resolveEndpoint(definition.region, ctx.env), {
     functionName: fn.name,
@@ -55,6 +52,12 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
     functionError: answer.functionError,
     log: answer.log,
   });
+  if (type === 'Event') {
+    const requestId = answer.requestId ?? '?';
+    out.data({ requestId });
+    out.success(`Accepted: request id ${requestId} (nimbus invocations show ${requestId})`);
+    return;
+  }
   if (type === 'DryRun') {
     out.log(`Function ${fn.name} would run (version ${answer.executedVersion ?? '?'})`);
   } else {

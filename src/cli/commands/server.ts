@@ -14,6 +14,8 @@ export interface ServerOptions {
   idleTimeout?: string;
   maxInstances?: string;
   logRetention?: string;
+  asyncRetryDelay?: string;
+  asyncLease?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -23,6 +25,8 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const retain = parseInteger('--retain-deployments', opts.retainDeployments, 5, 1, 1000);
   const idleTimeoutMs = durationOption('--idle-timeout', opts.idleTimeout, 5 * 60_000);
   const logRetentionMs = durationOption('--log-retention', opts.logRetention, 7 * 86_400_000);
+  const asyncRetryDelayMs = durationOption('--async-retry-delay', opts.asyncRetryDelay, 60_000);
+  const asyncLeaseMs = durationOption('--async-lease', opts.asyncLease, 30_000);
   const maxInstances = parseInteger('--max-instances', opts.maxInstances, 100, 1, 10_000);
   const dataDir = resolve(ctx.cwd, opts.dataDir ?? defaultDataDir(ctx.env));
   const databaseUrl = opts.databaseUrl ?? ctx.env.NIMBUS_DATABASE_URL;
@@ -41,6 +45,8 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       idleTimeoutMs,
       logRetentionMs,
       maxInstances,
+      asyncRetryDelayMs,
+      asyncLeaseMs,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
