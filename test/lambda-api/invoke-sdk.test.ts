@@ -188,11 +188,11 @@ describe('Invoke API through the AWS SDK for JavaScript v3', () => {
     assert.equal(invoker.calls.length, before);
   });
 
-  test('Event is refused clearly until asynchronous invocation exists', async () => {
+  test('Event is refused clearly where the API has no async layer', async () => {
     const err = await failure(() => invoke({ FunctionName: 'echo', InvocationType: 'Event' }));
     assert.equal(err.name, 'InvalidParameterValueException');
     assert.equal(err.$metadata.httpStatusCode, 400);
-    assert.match(err.message, /asynchronous invocation \(Event\) is not available yet/);
+    assert.match(err.message, /asynchronous invocation \(Event\) is not enabled/);
   });
 
   test('a payload that is not JSON is InvalidRequestContentException', async () => {

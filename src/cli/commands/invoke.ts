@@ -46,18 +46,18 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
   if (answer.errorType) {
     throw new CliError(`${answer.errorType}: ${messageOf(answer.payload)} (HTTP ${answer.status})`);
   }
-  out.data({
-    payload: parseOr(answer.payload),
-    executedVersion: answer.executedVersion,
-    functionError: answer.functionError,
-    log: answer.log,
-  });
   if (type === 'Event') {
     const requestId = answer.requestId ?? '?';
     out.data({ requestId });
     out.success(`Accepted: request id ${requestId} (nimbus invocations show ${requestId})`);
     return;
   }
+  out.data({
+    payload: parseOr(answer.payload),
+    executedVersion: answer.executedVersion,
+    functionError: answer.functionError,
+    log: answer.log,
+  });
   if (type === 'DryRun') {
     out.log(`Function ${fn.name} would run (version ${answer.executedVersion ?? '?'})`);
   } else {
