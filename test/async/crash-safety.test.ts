@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { makeTestSchema } from '../helpers/postgres.js';
+import { repoRoot } from '../helpers/repo-root.js';
+import { runCli } from '../helpers/run-cli.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const bin = join(repoRoot, 'bin', 'nimbus.js');
+const events = 30;
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  token: string;
+}
+
+/** A real `nimbus server` process, in its own process group so its function processes can be found. */
+async function startServer(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  home: string,
+): Promise<Server> {
+  const args = [
+    bin,
+    'server',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--async-retry-delay',
+    '100ms',
+    '--async-lease',
+    '1s',
+  ];
+  if (databaseUrl) args.push('--database-url', databaseUrl);
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH, HOME: home },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+  });
+  const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  return { child, url, token };
+}
+
+function groupMembers(pgid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-g', String(pgid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function until(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  ms = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const variants: {
+  name: string;
+  database: () => Promise<{ url?: string; drop: () => Promise<void> }>;
+}[] = [
+  { name: 'sqlite', database: async () => ({ drop: async () => {} }) },
+  {
+    name: 'postgres',
+    database: async () => {
+      const s = await makeTestSchema();
+      return { url: `${s.url}?schema=${s.schema}`, drop: s.drop };
+    },
+  },
+];
+
+for (const variant of variants) {
+  describe(`kill -9 with events queued, running and retrying (${variant.name})`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    after(async () => {
+      for (const c of cleanups.reverse()) await c().catch(() => {});
+    });
+
+    test('after a restart every accepted event reaches one final state; none is lost', async () => {
+      const tmp = await makeTempDir();
+      const db = await variant.database();
+      cleanups.push(tmp.cleanup, db.drop);
+      const dataDir = join(tmp.dir, 'data');
+      const cwd = join(tmp.dir, 'svc');
+      await mkdir(cwd);
+      await writeFile(
+        join(cwd, 'serverless.yml'),
+        [
+          'service: crash',
+          'provider: { name: aws, runtime: nodejs20.x }',
+          'functions:',
+          '  work:',
+          '    handler: handler.work',
+          '    reservedConcurrency: 4',
+          '    maximumRetryAttempts: 8',
+          '',
+        ].join('\n'),
+      );
+      // Every other event fails the first time an instance sees it, so some are retrying when
+      // the platform dies; each run takes a while, so some are running and others queued.
+      await writeFile(
+        join(cwd, 'handler.js'),
+        [
+          'const seen = new Set();',
+          'exports.work = async (e) => {',
+          '  await new Promise((r) => setTimeout(r, 100));',
+          "  if (e.failFirst && !seen.has(e.n)) { seen.add(e.n); throw new Error('first try ' + e.n); }",
+          '  return { n: e.n };',
+          '};',
+          '',
+        ].join('\n'),
+      );
+      let server = await startServer(dataDir, db.url, tmp.dir);
+      cleanups.push(async () => {
+        server.child.kill('SIGKILL');
+      });
+      const env = { HOME: tmp.dir, NIMBUS_ENDPOINT: server.url, NIMBUS_TOKEN: server.token };
+      const deployed = await runCli(['deploy'], { cwd, env });
+      assert.equal(deployed.code, 0, deployed.stderr);
+
+      const ids: string[] = [];
+      for (let n = 0; n < events; n++) {
+        const res = await fetch(`${server.url}/2015-03-31/functions/crash-dev-work/invocations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${server.token}`, 'x-amz-invocation-type': 'Event' },
+          body: JSON.stringify({ n, failFirst: n % 2 === 0 }),
+        });
+        assert.equal(res.status, 202);
+        ids.push(res.headers.get('x-amzn-requestid')!);
+      }
+      const statuses = async (s: Server) => {
+        const counts: Record<string, number> = {};
+        for (const id of ids) {
+          const res = await fetch(`${s.url}/v1/invocations/${id}`, {
+            headers: { authorization: `Bearer ${s.token}` },
+          });
+          const status = res.ok
+            ? ((await res.json()) as { status: string }).status
+            : `HTTP ${res.status}`;
+          counts[status] = (counts[status] ?? 0) + 1;
+        }
+        return counts;
+      };
+      // Wait until the platform is mid-flight: something done, something still to do.
+      await until(async () => {
+        const c = await statuses(server);
+        return (c.Succeeded ?? 0) >= 2 && (c.Succeeded ?? 0) < events - 4;
+      }, 'work in flight');
+
+      const pgid = server.child.pid!;
+      server.child.kill('SIGKILL');
+      await new Promise((r) => server.child.once('exit', r));
+      // Function processes die with the platform (their pipe closes), so none can run on
+      // unseen while the restarted platform runs the same event again.
+      await until(
+        () => groupMembers(pgid).length === 0,
+        'orphaned function processes to exit',
+        5000,
+      );
+
+      server = await startServer(dataDir, db.url, tmp.dir);
+      await until(
+        async () => (await statuses(server)).Succeeded === events,
+        'every event to succeed',
+      );
+      assert.deepEqual(await statuses(server), { Succeeded: events });
+    });
+  });
+}
