@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NoPlatformError } from '../client/control-client.js';
 import { CliError } from './cli-error.js';
+import { addInvocationsCommand } from './commands/invocations.js';
 import { addKeysCommand } from './commands/keys.js';
 import type { CliContext } from './context.js';
 import { packageVersion } from './package-root.js';
@@ -133,6 +134,7 @@ export function buildProgram(ctx: CliContext): Command {
     .action(lazy(async () => (await import('./commands/create.js')).createCommand, ctx));
 
   addKeysCommand(program, ctx);
+  addInvocationsCommand(program, ctx, serviceCommand);
 
   return program;
 }

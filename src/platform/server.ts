@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import { AsyncInvoker } from './async/async-invoker.js';
 import { AsyncWorker } from './async/async-worker.js';
 import { InvocationRecords } from './async/invocation-records.js';
+import { invocationsRoutes } from './async/invocations-routes.js';
 import { defaultRetrySettings } from './async/retry-policy.js';
 import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
@@ -198,6 +199,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     invoker,
     clock,
     logger,
+    acceptAsync: (name, qualifier, event) => asyncInvoker.accept(name, qualifier, event),
   });
 
   /** A deployment landed or a stage went: drop caches, recompile routes, drain old versions. */
@@ -241,6 +243,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),
+      ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
     ],
   });
 
