@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
 // Options: --quick, --only warm,cold,async,deploy,footprint, --profile (CPU-profile the Nimbus
-// server during the warm scenario), --no-write (do not touch bench/results).
+// servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
+// --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ import {
   footprintScenario,
   warmScenario,
 } from './lib/scenarios.mjs';
-import { BENCH, installPeers, NIMBUS_BIN, peersInstalled, peerVersions, ROOT } from './lib/systems.mjs';
+import { BENCH, installPeers, NIMBUS_BIN, NIMBUS_ROOT, peersInstalled, peerVersions } from './lib/systems.mjs';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const { values: opts } = parseArgs({
@@ -59,7 +61,7 @@ async function main() {
   const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only ? opts.only.split(',').map((s) => s.trim()) : ['warm', 'cold', 'async', 'deploy', 'footprint'];
-  if (!existsSync(join(ROOT, 'dist', 'src', 'platform', 'server.js'))) {
+  if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
   if (!existsSync(NIMBUS_BIN)) throw new Error(`${NIMBUS_BIN} is missing`);
@@ -74,33 +76,44 @@ async function main() {
     cfg,
     onStop: (s) => stops.push(s),
     profileArgs: opts.profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : undefined,
+    profiled: new Map(),
   };
   process.stderr.write(`bench: ${opts.quick ? 'quick' : 'full'} run, work dir ${work}\n`);
 
   const rows = [];
   const notes = [];
   const raw = {};
+  // A scenario that fails is reported as failed; the others still run and are written.
+  const guard = async (name, fn) => {
+    try {
+      return await fn(ctx);
+    } catch (error) {
+      process.stderr.write(`bench: scenario ${name} failed: ${error?.stack ?? error}\n`);
+      notes.push(`Scenario ${name} FAILED: ${String(error?.message ?? error).split('\n')[0]}`);
+      return { rows: [], notes: [], raw: {} };
+    }
+  };
   try {
     if (only.includes('warm')) {
-      const r = await warmScenario(ctx);
+      const r = await guard('warm', warmScenario);
       rows.push(...r.rows);
       notes.push(...r.notes);
       raw.warm = r.raw;
     }
     if (only.includes('cold')) {
-      const r = await coldScenario(ctx);
+      const r = await guard('cold', coldScenario);
       rows.push(...r.rows);
       notes.push(...r.notes);
       raw.cold = r.raw;
       ctx.deployRows = r.deployRows;
     }
     if (only.includes('async')) {
-      const r = await asyncScenario(ctx);
+      const r = await guard('async', asyncScenario);
       rows.push(...r.rows);
       notes.push(...r.notes);
     }
     if (only.includes('deploy')) {
-      const r = await deployScenario(ctx);
+      const r = await guard('deploy', deployScenario);
       rows.push(...r.rows);
       notes.push(...r.notes);
       raw.deploy = r.raw;
@@ -110,7 +123,7 @@ async function main() {
       notes.push('Code change -> first new response is measured in the cold-start trials: edit handler.js, run `nimbus deploy`, GET until the new code answers.');
     }
     if (only.includes('footprint')) {
-      const r = await footprintScenario(ctx);
+      const r = await guard('footprint', footprintScenario);
       rows.push(...r.rows);
       notes.push(...r.notes);
       raw.footprint = r.raw;
@@ -120,8 +133,8 @@ async function main() {
     await stopAll();
   }
   if (opts.profile) {
-    const summaryFile = join(BENCH, 'results', 'profile-nimbus-warm.md');
-    await summarizeProfiles(profDir, summaryFile);
+    const summaryFile = join(BENCH, 'results', 'profile.md');
+    await summarizeProfiles(profDir, summaryFile, ctx.profiled);
     process.stderr.write(`bench: profile summary in ${summaryFile}\n`);
   }
 
@@ -146,6 +159,7 @@ async function main() {
       loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100),
     },
     peers: await peerVersions(),
+    nimbus: process.env.BENCH_NIMBUS_LABEL ?? nimbusLabel(),
   };
   const resultsDir = opts['no-write'] ? join(BENCH, '.work', 'results') : join(BENCH, 'results');
   await mkdir(resultsDir, { recursive: true });
@@ -164,6 +178,16 @@ async function main() {
   }
   process.stdout.write(`\nbench: results in ${join(resultsDir, 'latest.md')} (${Math.round(meta.elapsedSec)} s)\n`);
   await rm(work, { recursive: true, force: true });
+}
+
+function nimbusLabel() {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: NIMBUS_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin'], { cwd: NIMBUS_ROOT, encoding: 'utf8' }).trim();
+    return `${sha}${dirty ? ' + uncommitted changes in src/' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
 }
 
 main().catch((error) => {

@@ -176,5 +176,5 @@ export async function run(cmd, args, { cwd, env, timeoutMs = 60_000 }) {
   const ms = performance.now() - t0;
   clearTimeout(timer);
   tracked.delete(child);
-  return { code: code ?? (signal ? 128 : 1), ms, stdout, stderr };
+  return { code: code ?? (signal ? 128 : 1), ms, stdout, stderr, pid: child.pid };
 }

@@ -71,18 +71,20 @@ export async function summarizeProfile(file) {
 
 const top = (map, n) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
 
-export async function summarizeProfiles(dir, outFile) {
+export async function summarizeProfiles(dir, outFile, labels = new Map()) {
   let files = [];
   try {
     files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
   } catch {
     // none
   }
-  const lines = ['# CPU profile of the Nimbus server during the warm scenario', ''];
+  const lines = ['# CPU profiles (`npm run bench -- --profile`)', ''];
   for (const f of files) {
     const s = await summarizeProfile(join(dir, f));
     const pct = (us) => `${((100 * us) / s.busy).toFixed(1)}%`;
-    lines.push(`## ${f}`, '');
+    const pid = Number(/\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(f)?.[1]);
+    if (labels.size && !labels.has(pid)) continue;
+    lines.push(`## ${labels.get(pid) ?? f}`, '', `File: \`bench/.work/prof/${f}\``, '');
     lines.push(
       `Sampled ${(s.total / 1e6).toFixed(1)} s, of which busy (not idle) ${(s.busy / 1e6).toFixed(1)} s. Percentages are of busy time.`,
       '',

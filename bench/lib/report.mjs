@@ -175,7 +175,7 @@ export async function writeReports({ mdFile, jsonFile, meta, rows, verdicts, not
     '',
     `Measured ${meta.date} (${meta.mode} run, ${Math.round(meta.elapsedSec)} s) on ${meta.machine.cpus} × ${meta.machine.cpuModel}, ` +
       `${meta.machine.memGiB} GiB RAM, ${meta.machine.os}, Node ${meta.machine.node}; load average ${meta.machine.loadAverageBefore[0]} before, ${meta.machine.loadAverageAfter[0]} after (other work shares this machine). ` +
-      `Peers: serverless ${meta.peers.serverless ?? 'n/a'}, serverless-offline ${meta.peers['serverless-offline'] ?? 'n/a'}. ` +
+      `Nimbus ${meta.nimbus}. Peers: serverless ${meta.peers.serverless ?? 'n/a'}, serverless-offline ${meta.peers['serverless-offline'] ?? 'n/a'}. ` +
       'Everything on 127.0.0.1; the load generator (autocannon) runs in the bench process, every system in a child process of its own.',
     '',
     'Ratios are Nimbus ÷ the other system, medians over trials: above 1 means more throughput, or more ' +

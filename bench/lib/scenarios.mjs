@@ -8,6 +8,7 @@ import { summary } from './stats.mjs';
 import {
   BENCH,
   handlerPath,
+  NIMBUS_BIN,
   nimbusDeploy,
   setCode,
   startBare,
@@ -29,6 +30,7 @@ export async function warmScenario(ctx) {
   const nimbusSvc = await writeService(join(work, 'svc-nimbus'), {});
   const offlineSvc = await writeService(join(work, 'svc-offline'), { offline: true });
   const nimbus = await startNimbus(work, { name: 'nimbus-warm', nodeArgs: ctx.profileArgs ?? [] });
+  ctx.profiled?.set(nimbus.pid, 'Nimbus server, warm scenario');
   ctx.onStop(nimbus);
   await nimbusDeploy(nimbus, nimbusSvc);
   const offline = await startOffline(work, offlineSvc);
@@ -100,7 +102,8 @@ export async function coldScenario(ctx) {
   const svc = await writeService(join(work, 'svc-cold'), {});
   const offlineSvc = await writeService(join(work, 'svc-offline-cold'), { offline: true });
   // Scale to zero needs a short idle timeout: 1 s, reaped within a quarter of it.
-  const nimbus = await startNimbus(work, { name: 'nimbus-cold', idleTimeout: '1s' });
+  const nimbus = await startNimbus(work, { name: 'nimbus-cold', idleTimeout: '1s', nodeArgs: ctx.profileArgs ?? [] });
+  ctx.profiled?.set(nimbus.pid, 'Nimbus server, cold-start scenario (deploys, new versions, scale to zero)');
   ctx.onStop(nimbus);
   await nimbusDeploy(nimbus, svc);
   await timedGet(nimbus.route());
@@ -233,10 +236,18 @@ export async function deployScenario(ctx) {
     if (d.skipped) noop.push(d.ms);
     else notSkipped += 1;
   }
+  if (ctx.profileArgs) {
+    // One more no-op deploy, CPU-profiled: where the CLI's time goes.
+    const r = await run(process.execPath, [...ctx.profileArgs, NIMBUS_BIN, 'deploy'], {
+      cwd: svc,
+      env: { PATH: process.env.PATH, NIMBUS_ENDPOINT: nimbus.url, NIMBUS_TOKEN: nimbus.token },
+    });
+    ctx.profiled?.set(r.pid, 'CLI: one no-op `nimbus deploy`');
+  }
   // The same CLI process doing nothing at all: the floor of any CLI command.
   const version = [];
   for (let i = 0; i < Math.min(10, cfg.noopTrials); i++) {
-    const r = await run(process.execPath, [join(BENCH, '..', 'bin', 'nimbus.js'), '--version'], {
+    const r = await run(process.execPath, [NIMBUS_BIN, '--version'], {
       cwd: svc,
       env: { PATH: process.env.PATH },
     });

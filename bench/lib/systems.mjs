@@ -9,7 +9,9 @@ import { run, start, stop, waitForText } from './proc.mjs';
 
 export const BENCH = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT = resolve(BENCH, '..');
-export const NIMBUS_BIN = join(ROOT, 'bin', 'nimbus.js');
+// BENCH_NIMBUS_ROOT: benchmark another Nimbus build (a worktree, a snapshot) instead of this one.
+export const NIMBUS_ROOT = process.env.BENCH_NIMBUS_ROOT ? resolve(process.env.BENCH_NIMBUS_ROOT) : ROOT;
+export const NIMBUS_BIN = join(NIMBUS_ROOT, 'bin', 'nimbus.js');
 export const PEERS = join(BENCH, 'peers');
 export const SLS_BIN = join(PEERS, 'node_modules', 'serverless', 'bin', 'serverless.js');
 const HANDLER_FIXTURE = join(BENCH, 'fixtures', 'hello', 'handler.js');
@@ -85,7 +87,7 @@ export async function startNimbus(work, { name, idleTimeout, nodeArgs = [] }) {
   args.push('--data-dir', dataDir);
   if (idleTimeout) args.push('--idle-timeout', idleTimeout);
   const t0 = performance.now();
-  const child = start(process.execPath, args, { cwd: ROOT, env: baseEnv(), logFile });
+  const child = start(process.execPath, args, { cwd: NIMBUS_ROOT, env: baseEnv(), logFile });
   const m = await waitForText(logFile, /listening on (http:\/\/\S+)/, 30_000, child);
   const startMs = performance.now() - t0;
   const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
@@ -119,8 +121,11 @@ export async function nimbusDeploy(nimbus, serviceDir, extra = []) {
 
 // ---------------------------------------------------------------- bare node:http
 
+let bareRuns = 0;
 export async function startBare(work, serviceDir) {
-  const logFile = join(work, 'bare.log');
+  bareRuns += 1;
+  // A fresh log file per start: an old 'listening on' line must never be taken for this one's.
+  const logFile = join(work, `bare-${bareRuns}.log`);
   const child = start(
     process.execPath,
     [join(BENCH, 'fixtures', 'bare-server.mjs'), handlerPath(serviceDir)],
