@@ -62,6 +62,7 @@ describe('asynchronous invocation on a real platform', () => {
         'functions:',
         '  ok:',
         '    handler: handler.ok',
+        '    events: [{ http: { path: fire, method: post, async: true } }]',
         `    destinations: { onSuccess: '${hookUrl}' }`,
         '  flaky:',
         '    handler: handler.flaky',
@@ -126,6 +127,22 @@ describe('asynchronous invocation on a real platform', () => {
     assert.deepEqual(delivered.requestPayload, { n: 1 });
     assert.deepEqual(delivered.responsePayload, { echoed: { n: 1 } });
     assert.equal(delivered.responseContext.executedVersion, '1');
+  });
+
+  test('an http route with async: true answers at once and runs the event in the background', async () => {
+    const res = await fetch(`${platform.url}/later-dev/fire`, {
+      method: 'POST',
+      body: '{"via":"http"}',
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), {});
+    const record = await until(async () => {
+      const [r] = await platform.records
+        .list('later-dev-ok', { status: 'Succeeded', limit: 50 })
+        .then((all) => all.filter((x) => x.result?.includes('via')));
+      return r;
+    }, 'the background run');
+    assert.equal(JSON.parse(JSON.parse(record.result!).echoed.body).via, 'http');
   });
 
   test('function errors are retried maximumRetryAttempts times', async () => {

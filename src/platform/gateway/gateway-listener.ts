@@ -22,6 +22,8 @@ import type { RouteMatch, RouteTable } from './route-table.js';
 
 const TOO_MANY = Buffer.from('{"message":"Too Many Requests"}');
 
+export type AcceptAsync = (name: string, qualifier: string, event: string) => Promise<unknown>;
+
 /**
  * The HTTP front door for http/httpApi events. Its lifecycle, drawn in docs/gateway.md:
  * route → (preflight) → body cap → event → invoke → map response → CORS → write.
@@ -33,8 +35,18 @@ export class GatewayListener {
   readonly #clock: Clock;
   readonly #logger: Logger;
 
-  constructor(deps: { table: RouteTable; invoker: Invoker; clock: Clock; logger: Logger }) {
+  readonly #acceptAsync: AcceptAsync | undefined;
+
+  constructor(deps: {
+    table: RouteTable;
+    invoker: Invoker;
+    clock: Clock;
+    logger: Logger;
+    /** Queues the event of an `async: true` route (docs/async.md). */
+    acceptAsync?: AcceptAsync;
+  }) {
     this.#table = deps.table;
+    this.#acceptAsync = deps.acceptAsync;
     this.#invoker = deps.invoker;
     this.#clock = deps.clock;
     this.#logger = deps.logger;
@@ -96,6 +108,15 @@ export class GatewayListener {
     const v2 = match.route.kind === 'httpApi';
     const event = v2 ? buildEventV2(request) : buildEventV1(request);
     try {
+      if (match.route.async && this.#acceptAsync) {
+        // As API Gateway with X-Amz-Invocation-Type: Event: stored, then answered, not awaited.
+        await this.#acceptAsync(match.route.functionName, match.route.stage, JSON.stringify(event));
+        return {
+          statusCode: 200,
+          headers: [['content-type', 'application/json']],
+          body: Buffer.from('{}'),
+        };
+      }
       // The stage alias: a new deployment moves it, and the next request runs the new version.
       const { result } = await this.#invoker.invoke(match.route.functionName, match.route.stage, {
         payload: JSON.stringify(event),

@@ -36,6 +36,8 @@ export interface CompiledRoute {
   routeKey: string;
   /** A stable short id for requestContext.resourceId. */
   resourceId: string;
+  /** `http` with `async: true`: the gateway queues the event and answers at once. */
+  async?: boolean;
   /** Variable names in path order (a greedy one last). */
   paramNames: string[];
   /** http: the resource's CORS (its preflight); httpApi: the stage's (actual responses too). */
@@ -217,6 +219,7 @@ function compileGroup(
       resourceId: shortId(`${key} ${parsed.resource}`),
       paramNames: paramNamesOf(parsed.segments),
       cors: event.kind === 'httpApi' ? group.httpApiCors : undefined,
+      ...(event.kind === 'http' && event.async ? { async: true } : {}),
     };
     const taken = insert(group.root, parsed.segments, method, route);
     if (taken !== undefined) {
