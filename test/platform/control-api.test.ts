@@ -204,6 +204,17 @@ for (const variant of variants)
           },
           'not svc/dev',
         ],
+        [
+          {
+            definition: serviceDef([
+              fnDef('one', {
+                events: [{ kind: 'schedule', rate: ['cron(0 12 * * * *)'], enabled: true }],
+              }),
+            ]),
+            functionArtifacts: { one: sha },
+          },
+          'events\\[0\\]\\.schedule: .*day-of-week',
+        ],
         ['just a string', '(body)'],
       ];
       for (const [body, expected] of cases) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { deploymentHash } from '../../model/canonical-hash.js';
 import type { ServiceDefinition } from '../../model/service-definition.js';
 import { HttpError } from '../http/http-error.js';
+import { validateScheduleEvent } from '../triggers/schedule/schedule.js';
 import type { DeployInput } from './deployer.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
@@ -66,6 +67,19 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
         `functions.${key}.key must be "${key}"`,
       );
     }
+    // A bad cron or timezone fails the deploy, not silently at fire time.
+    fn.events.forEach((event, i) => {
+      if (event.kind !== 'schedule') return;
+      try {
+        validateScheduleEvent(event);
+      } catch (error) {
+        throw new HttpError(
+          400,
+          'NIMBUS_DEPLOY_BAD_REQUEST',
+          `functions.${key}.events[${i}].schedule: ${(error as Error).message}`,
+        );
+      }
+    });
   }
   return {
     definition,
