@@ -140,7 +140,9 @@ export class AsyncWorker {
       await this.#d.queue.ack(job);
       return;
     }
-    if (job.expired || now > p.acceptedAt + p.maxEventAgeMs) {
+    // The queue holds the deadline (expiresAt = accepted + maximumEventAge); a redrive clears it,
+    // so an operator can run a dead letter again however old it is.
+    if (job.expired) {
       return this.#fail(job, p, 'EventAgeExceeded', undefined, { errorType: 'EventAgeExceeded' });
     }
     await this.#d.records.update(p.requestId, {
