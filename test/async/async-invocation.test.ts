@@ -9,6 +9,13 @@ import { type RunningPlatform, startPlatform } from '../../src/platform/server.j
 import { runCli } from '../helpers/run-cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
+interface DeliveredRecord {
+  requestContext: { requestId: string; condition: string; approximateInvokeCount: number };
+  requestPayload: unknown;
+  responsePayload: unknown;
+  responseContext: { executedVersion: string };
+}
+
 async function until<T>(
   check: () => Promise<T | undefined>,
   what: string,
@@ -117,10 +124,7 @@ describe('asynchronous invocation on a real platform', () => {
       return r?.status === 'Succeeded' ? r : undefined;
     }, 'success');
     assert.deepEqual(JSON.parse(record.result!), { echoed: { n: 1 } });
-    const delivered = (await until(async () => received[0], 'the destination')) as Record<
-      string,
-      any
-    >;
+    const delivered = (await until(async () => received[0], 'the destination')) as DeliveredRecord;
     assert.equal(delivered.requestContext.requestId, id);
     assert.equal(delivered.requestContext.condition, 'Success');
     assert.equal(delivered.requestContext.approximateInvokeCount, 1);

@@ -105,7 +105,8 @@ export function createLambdaApi(deps: LambdaApiDeps) {
     checkJson(payload);
 
     if (invocationType === 'Event') {
-      if (!deps.acceptAsync) throw invalidParameter('asynchronous invocation (Event) is not enabled');
+      if (!deps.acceptAsync)
+        throw invalidParameter('asynchronous invocation (Event) is not enabled');
       if (Buffer.byteLength(payload) > maxAsyncPayloadBytes) {
         throw new LambdaApiError(
           413,
@@ -116,7 +117,12 @@ export function createLambdaApi(deps: LambdaApiDeps) {
       }
       const acceptAsync = deps.acceptAsync;
       const accepted = await withNotFound(region, address, () =>
-        acceptAsync(address.name, address.qualifier, payload, header(req, 'x-nimbus-idempotency-key')),
+        acceptAsync(
+          address.name,
+          address.qualifier,
+          payload,
+          header(req, 'x-nimbus-idempotency-key'),
+        ),
       );
       res.writeHead(202, { 'x-amzn-requestid': accepted.requestId, 'content-length': 0 });
       res.end();
