@@ -219,6 +219,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       }
       const current = (await store.listAliases(fn.id)).map((a) => String(a.version));
       await pool.retire(name, new Set(current));
+      await invoker.prepare(name, change.stage).catch((error) => {
+        logger.error({ err: error, function: name }, 'extracting code failed');
+      });
       await invoker.provision(name, change.stage).catch((error) => {
         logger.error({ err: error, function: name }, 'provisioning instances failed');
       });

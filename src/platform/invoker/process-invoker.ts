@@ -61,6 +61,11 @@ export class ProcessInvoker implements Invoker {
     if (count > 0) await this.#deps.pool.provision(await this.#target(resolved), count);
   }
 
+  /** Extracts the qualified version's code now (at deploy), so its first request does not wait for it. */
+  async prepare(functionRef: string, qualifier: string | undefined): Promise<void> {
+    await this.#target(await this.#deps.resolver.resolve(functionRef, qualifier));
+  }
+
   /** Targets are immutable per version, so they are built once. */
   async #target(resolved: ResolvedFunction): Promise<FunctionTarget> {
     const key = `${resolved.functionName}\u0000${resolved.version}`;

@@ -79,7 +79,9 @@ export function processInstanceFactory(opts: ProcessFactoryOptions): ProcessInst
     if (target.runtimeFamily !== 'provided') {
       const family = target.runtimeFamily;
       const runtime = ready[family].shift();
-      refill(family);
+      // Spawning forks this whole process and blocks the event loop for milliseconds: do it
+      // after the cold request has been served, not while it waits.
+      setTimeout(() => refill(family), 100).unref();
       if (runtime && runtime.state === 'ready') return runtime.specialize(target, common);
       runtime?.kill();
     }
@@ -93,10 +95,9 @@ export function processInstanceFactory(opts: ProcessFactoryOptions): ProcessInst
 
   return {
     create,
-    warm: () => {
-      refill('nodejs');
-      refill('python');
-    },
+    // Node only: a Python runtime is booted once the first Python function runs, so a platform
+    // without Python functions never pays for one.
+    warm: () => refill('nodejs'),
     close: () => {
       closed = true;
       for (const family of ['nodejs', 'python'] as const) {
