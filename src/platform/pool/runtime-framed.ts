@@ -14,7 +14,7 @@ import type {
   InvokeRequest,
   LogEvent,
 } from '../../model/invocation.js';
-import { nodeBootstrapPath, pythonBootstrapPath } from '../../runtimes/bootstrap-paths.js';
+import { bootstrapFiles } from '../../runtimes/bootstrap-paths.js';
 import {
   encodeFrame,
   type FrameHeader,
@@ -135,7 +135,7 @@ export async function bootGenericRuntime(
   const runAs = effectiveRunAs(opts.runAsUser);
   const interpreter =
     opts.interpreter ?? (family === 'nodejs' ? nodeInterpreter(runAs) : pythonInterpreter(runAs));
-  const bootstrap = family === 'nodejs' ? nodeBootstrapPath : pythonBootstrapPath();
+  const bootstrap = family === 'nodejs' ? bootstrapFiles().node : bootstrapFiles().python;
   const args =
     family === 'nodejs'
       ? [
