@@ -42,6 +42,11 @@ const FULL = {
   footprintFunctions: 200,
   warmInstances: 5,
   settleMs: 2000,
+  asyncEvents: 2000,
+  asyncTrials: 3,
+  asyncWarmup: 200,
+  asyncSenders: 8,
+  asyncTimeoutMs: 120_000,
 };
 const QUICK = {
   ...FULL,
@@ -53,6 +58,9 @@ const QUICK = {
   noopTrials: 8,
   warmInstances: 3,
   settleMs: 1000,
+  asyncEvents: 300,
+  asyncTrials: 2,
+  asyncWarmup: 100,
 };
 
 async function main() {
@@ -111,6 +119,7 @@ async function main() {
       const r = await guard('async', asyncScenario);
       rows.push(...r.rows);
       notes.push(...r.notes);
+      raw.async = r.raw;
     }
     if (only.includes('deploy')) {
       const r = await guard('deploy', deployScenario);
@@ -170,6 +179,7 @@ async function main() {
     rows,
     verdicts,
     notes: [...notes],
+    asyncTrials: raw.async?.trials,
   });
   process.stdout.write(`\n${headline(rows)}\n\n`);
   for (const v of verdicts) {

@@ -2,6 +2,7 @@
 // {scenario, system, figure, unit, better: 'higher'|'lower', summary, target?}.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fireEvents, openRecordCounter, verifyThroughApi } from './async.mjs';
 import { load, timedGet } from './load.mjs';
 import { cmdline, descendants, rssKiB, run } from './proc.mjs';
 import { summary } from './stats.mjs';
@@ -204,21 +205,131 @@ function quantileOf(values, q) {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
 }
 
-// ------------------------------------------------------------------ 3. async (slot)
+// ------------------------------------------------------------------ 3. async
 
-export async function asyncScenario() {
-  // Slot for: events/s accepted (InvocationType Event) and completed end to end through the
-  // durable queue, zero lost across a kill -9. Fill in when async invocation lands.
-  const reason = 'not measured: async invocation not implemented yet';
-  return {
-    rows: [
-      { scenario: 'async', system: 'Nimbus', figure: 'events/s accepted', unit: 'ev/s', better: 'higher', status: reason },
-      { scenario: 'async', system: 'Nimbus', figure: 'events/s completed', unit: 'ev/s', better: 'higher', status: reason },
-      { scenario: 'async', system: 'Nimbus', figure: 'events lost', unit: 'events', better: 'lower', status: reason },
-    ],
-    notes: [reason],
-    raw: {},
+// Event invocations of `hello` through the Invoke API (X-Amz-Invocation-Type: Event -> 202) on a
+// Nimbus server with the embedded SQLite store, defaults otherwise (so async events of the
+// function run at most 50 at once: half of --max-instances 100). Each trial fires N events from
+// a few keep-alive senders as fast as the API accepts them, and waits until every accepted
+// event's record is final. accepted ev/s = 202s / (first send -> last 202); completed ev/s =
+// accepted / (first send -> the last record's updatedAt). Lost = accepted - Succeeded, counted
+// through the control API record by record.
+export async function asyncScenario(ctx) {
+  const { work, cfg } = ctx;
+  const svc = await writeService(join(work, 'svc-async'), {});
+  const nimbus = await startNimbus(work, {
+    name: 'nimbus-async',
+    nodeArgs: ctx.profileArgs ?? [],
+    // Function errors would otherwise wait a minute before their retry (none are expected).
+    extraArgs: ['--async-retry-delay', '1s'],
+  });
+  ctx.profiled?.set(nimbus.pid, 'Nimbus server, async scenario (Event invocations, SQLite queue)');
+  ctx.onStop(nimbus);
+  await nimbusDeploy(nimbus, svc);
+  const fnName = 'bench-dev-hello';
+  const counter = openRecordCounter(nimbus);
+
+  const trial = async (count, tag) => {
+    const since = Date.now() - 1;
+    let firing = true;
+    let peakKids = 0;
+    let pollDoneAt;
+    let last = { total: 0, final: 0, succeeded: 0 };
+    const fired = fireEvents(nimbus, fnName, { count, senders: cfg.asyncSenders, tag }).finally(() => {
+      firing = false;
+    });
+    // Poll the store (read-only, in this process) until everything accepted is final.
+    const deadline = performance.now() + cfg.asyncTimeoutMs;
+    let polls = 0;
+    let f;
+    for (;;) {
+      await sleep(10);
+      polls += 1;
+      last = counter.counts(fnName, since);
+      if (polls % 50 === 0) peakKids = Math.max(peakKids, descendants(nimbus.pid).length);
+      if (!firing) {
+        f ??= await fired;
+        if (last.final >= f.ids.length) {
+          pollDoneAt = performance.now();
+          break;
+        }
+      }
+      if (performance.now() > deadline) break;
+    }
+    f ??= await fired;
+    const v = await verifyThroughApi(nimbus, fnName, f.ids);
+    const succeeded = v.statuses.Succeeded ?? 0;
+    const nonFinal = v.nonFinal.enqueued + v.nonFinal.running + v.nonFinal.retrying;
+    const endWall = v.maxUpdatedAt || last.lastUpdate;
+    return {
+      count,
+      accepted: f.ids.length,
+      refused: f.refused.length,
+      refusals: f.refused.slice(0, 3),
+      acceptedPerSec: f.ids.length / (f.acceptMs / 1000),
+      completedPerSec: f.ids.length / ((endWall - f.wallStart) / 1000),
+      completedPerSecPolled: pollDoneAt ? f.ids.length / ((pollDoneAt - f.t0) / 1000) : Number.NaN,
+      drainMs: endWall - f.wallStart - f.acceptMs,
+      lost: f.ids.length - succeeded,
+      nonFinal,
+      statuses: v.statuses,
+      lists: v.nonFinal,
+      timedOut: !pollDoneAt,
+      storeCounts: last.byStatus,
+      peakChildProcesses: peakKids,
+    };
   };
+
+  log(`async: warm-up, ${cfg.asyncWarmup} events`);
+  const warm = await trial(cfg.asyncWarmup, 'warm-up');
+  log(`async: warm-up done, ${Math.round(warm.completedPerSec)} ev/s completed, lost ${warm.lost}`);
+  if (warm.timedOut || warm.lost) {
+    throw new Error(`async warm-up did not complete: ${JSON.stringify(warm.statuses)}, store ${JSON.stringify(warm.storeCounts)}; see ${nimbus.logFile}`);
+  }
+  const trials = [];
+  for (let t = 0; t < cfg.asyncTrials; t++) {
+    const r = await trial(cfg.asyncEvents, `trial-${t + 1}`);
+    trials.push(r);
+    log(
+      `async: trial ${t + 1}/${cfg.asyncTrials}: ${r.accepted}/${r.count} accepted at ${Math.round(r.acceptedPerSec)} ev/s, ` +
+        `completed ${Math.round(r.completedPerSec)} ev/s (polled ${Math.round(r.completedPerSecPolled)}), ` +
+        `drain after last 202 ${Math.round(r.drainMs)} ms, lost ${r.lost}, non-final ${r.nonFinal}, ` +
+        `statuses ${JSON.stringify(r.statuses)}, peak children ${r.peakChildProcesses}` +
+        (r.refused ? `, refused ${r.refused}: ${r.refusals.join(' | ')}` : '') +
+        (r.timedOut ? ', TIMED OUT' : ''),
+    );
+  }
+  counter.close();
+  await nimbus.stop();
+
+  const lost = trials.reduce((a, r) => a + r.lost, 0);
+  const nonFinal = trials.reduce((a, r) => a + r.nonFinal, 0);
+  const refused = trials.reduce((a, r) => a + r.refused, 0);
+  const accepted = trials.reduce((a, r) => a + r.accepted, 0);
+  const offline = 'no async (not supported)';
+  const rows = [
+    row('async', 'Nimbus', 'events/s accepted', 'ev/s', 'higher', trials.map((r) => r.acceptedPerSec), {
+      note: `${cfg.asyncEvents} events per trial from ${cfg.asyncSenders} keep-alive senders`,
+    }),
+    row('async', 'Nimbus', 'events/s completed', 'ev/s', 'higher', trials.map((r) => r.completedPerSec), {
+      note: 'first send -> last record Succeeded',
+    }),
+    row('async', 'Nimbus', 'drain after the last 202', 'ms', 'lower', trials.map((r) => r.drainMs)),
+    row('async', 'Nimbus', 'events lost', 'events', 'lower', [lost], {
+      note: `of ${accepted} accepted over ${trials.length} trials; ${nonFinal} non-final; ${refused} refused`,
+    }),
+    { scenario: 'async', system: 'serverless-offline', figure: 'events/s completed', unit: 'ev/s', better: 'higher', status: offline },
+  ];
+  const peak = Math.max(...trials.map((r) => r.peakChildProcesses));
+  const notes = [
+    `Async: ${cfg.asyncTrials} trials of ${cfg.asyncEvents} Event invocations after a ${cfg.asyncWarmup}-event warm-up, ` +
+      `each from ${cfg.asyncSenders} concurrent keep-alive senders on 127.0.0.1; completion polled from the SQLite ` +
+      'store read-only, outcome checked through GET /v1/invocations/{id} for every accepted id and the ' +
+      'Enqueued/Running/Retrying lists. Peak child processes of the server during the trials: ' +
+      `${peak}. serverless-offline: ${offline}.`,
+  ];
+  if (refused) notes.push(`Async: ${refused} events were refused: ${trials.flatMap((r) => r.refusals).slice(0, 3).join(' | ')}`);
+  return { rows, notes, raw: { warm, trials } };
 }
 
 // ------------------------------------------------------------------ 4. deploy (no-op)

@@ -80,12 +80,13 @@ async function freePort() {
 
 // ---------------------------------------------------------------- Nimbus
 
-export async function startNimbus(work, { name, idleTimeout, nodeArgs = [] }) {
+export async function startNimbus(work, { name, idleTimeout, nodeArgs = [], extraArgs = [] }) {
   const dataDir = await mkdtemp(join(work, `${name}-data-`));
   const logFile = join(work, `${name}.log`);
   const args = [...nodeArgs, NIMBUS_BIN, 'server', '--host', '127.0.0.1', '--port', '0'];
   args.push('--data-dir', dataDir);
   if (idleTimeout) args.push('--idle-timeout', idleTimeout);
+  args.push(...extraArgs);
   const t0 = performance.now();
   const child = start(process.execPath, args, { cwd: NIMBUS_ROOT, env: baseEnv(), logFile });
   const m = await waitForText(logFile, /listening on (http:\/\/\S+)/, 30_000, child);
