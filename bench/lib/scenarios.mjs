@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fireEvents, openRecordCounter, verifyThroughApi } from './async.mjs';
 import { load, timedGet } from './load.mjs';
-import { cmdline, descendants, rssKiB, run } from './proc.mjs';
+import { cmdline, cpuMs, descendants, rssKiB, run } from './proc.mjs';
 import { summary } from './stats.mjs';
 import {
   BENCH,
@@ -231,6 +231,8 @@ export async function asyncScenario(ctx) {
 
   const trial = async (count, tag) => {
     const since = Date.now() - 1;
+    const kidsCpu = () => descendants(nimbus.pid).reduce((a, p) => a + cpuMs(p), 0);
+    const cpu0 = { server: cpuMs(nimbus.pid), kids: kidsCpu() };
     let firing = true;
     let peakKids = 0;
     let pollDoneAt;
@@ -257,6 +259,10 @@ export async function asyncScenario(ctx) {
       if (performance.now() > deadline) break;
     }
     f ??= await fired;
+    // CPU of the server and of its function processes (instances started during the trial count
+    // from 0) while the events were accepted and run, per event; before the API check below.
+    const serverCpuMs = cpuMs(nimbus.pid) - cpu0.server;
+    const kidsCpuMs = kidsCpu() - cpu0.kids;
     const v = await verifyThroughApi(nimbus, fnName, f.ids);
     const succeeded = v.statuses.Succeeded ?? 0;
     const nonFinal = v.nonFinal.enqueued + v.nonFinal.running + v.nonFinal.retrying;
@@ -277,6 +283,8 @@ export async function asyncScenario(ctx) {
       timedOut: !pollDoneAt,
       storeCounts: last.byStatus,
       peakChildProcesses: peakKids,
+      serverCpuMsPerEvent: serverCpuMs / Math.max(1, f.ids.length),
+      functionsCpuMsPerEvent: kidsCpuMs / Math.max(1, f.ids.length),
     };
   };
 
@@ -294,7 +302,8 @@ export async function asyncScenario(ctx) {
       `async: trial ${t + 1}/${cfg.asyncTrials}: ${r.accepted}/${r.count} accepted at ${Math.round(r.acceptedPerSec)} ev/s, ` +
         `completed ${Math.round(r.completedPerSec)} ev/s (polled ${Math.round(r.completedPerSecPolled)}), ` +
         `drain after last 202 ${Math.round(r.drainMs)} ms, lost ${r.lost}, non-final ${r.nonFinal}, ` +
-        `statuses ${JSON.stringify(r.statuses)}, peak children ${r.peakChildProcesses}` +
+        `statuses ${JSON.stringify(r.statuses)}, peak children ${r.peakChildProcesses}, ` +
+        `CPU per event: server ${r.serverCpuMsPerEvent.toFixed(2)} ms, function processes ${r.functionsCpuMsPerEvent.toFixed(2)} ms` +
         (r.refused ? `, refused ${r.refused}: ${r.refusals.join(' | ')}` : '') +
         (r.timedOut ? ', TIMED OUT' : ''),
     );
@@ -315,6 +324,10 @@ export async function asyncScenario(ctx) {
       note: 'first send -> last record Succeeded',
     }),
     row('async', 'Nimbus', 'drain after the last 202', 'ms', 'lower', trials.map((r) => r.drainMs)),
+    row('async', 'Nimbus', 'server CPU per event', 'ms', 'lower', trials.map((r) => r.serverCpuMsPerEvent), {
+      note: 'accept + queue + run + records, user+system time of the platform process',
+    }),
+    row('async', 'Nimbus', 'function processes CPU per event', 'ms', 'lower', trials.map((r) => r.functionsCpuMsPerEvent)),
     row('async', 'Nimbus', 'events lost', 'events', 'lower', [lost], {
       note: `of ${accepted} accepted over ${trials.length} trials; ${nonFinal} non-final; ${refused} refused`,
     }),
