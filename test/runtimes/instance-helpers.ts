@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FunctionTarget, InvokeRequest, LogEvent } from '../../src/model/invocation.js';
 import { fixturePath } from '../helpers/repo-root.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -8,8 +11,21 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 export const asRoot = process.getuid?.() === 0;
 export const nobody = { uid: 65534, gid: 65534 };
 
+let readableFixtures: string | undefined;
+
+/**
+ * A runtime fixture, from a copy of test/fixtures/runtimes that the function user can read: the
+ * checkout itself may sit under a directory only root can enter (CI clones into a 0700 dir).
+ */
 export function fixture(...parts: string[]): string {
-  return fixturePath('runtimes', ...parts);
+  if (!readableFixtures) {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-fixtures-'));
+    cpSync(fixturePath('runtimes'), dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    readableFixtures = dir;
+  }
+  return join(readableFixtures, ...parts);
 }
 
 const RUNTIMES = { nodejs: 'nodejs20.x', python: 'python3.12', provided: 'provided.al2023' };
