@@ -1,5 +1,5 @@
 /** Calls the Lambda Invoke API (docs/lambda-api.md) with the admin token, for `nimbus invoke`. */
-import { NoPlatformError } from './control-client.js';
+import { isConnectionFailure, NoPlatformError } from './platform-http.js';
 
 export interface InvokeCall {
   functionName: string;
@@ -41,10 +41,7 @@ export async function invokeFunction(
       { method: 'POST', headers, body: call.payload },
     );
   } catch (error) {
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
-      throw new NoPlatformError(endpoint);
-    }
+    if (isConnectionFailure(error)) throw new NoPlatformError(endpoint);
     throw error;
   }
   const logResult = res.headers.get('x-amz-log-result');

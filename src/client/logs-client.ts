@@ -1,5 +1,5 @@
 /** HTTP client for the log endpoints (docs/logs.md): pages of stored lines and the live tail. */
-import { ApiError, NoPlatformError } from './control-client.js';
+import { PlatformHttp } from './platform-http.js';
 
 /** One log line as the API sends it; `id` is absent on a line the tail sent before storing it. */
 export interface LogLine {
@@ -27,12 +27,14 @@ export interface LogQueryParams {
 }
 
 export class LogsClient {
-  readonly endpoint: string;
-  readonly #token: string | undefined;
+  readonly #http: PlatformHttp;
 
   constructor(opts: { endpoint: string; token?: string }) {
-    this.endpoint = opts.endpoint.replace(/\/+$/, '');
-    this.#token = opts.token;
+    this.#http = new PlatformHttp(opts);
+  }
+
+  get endpoint(): string {
+    return this.#http.endpoint;
   }
 
   /** One page of stored lines, oldest first. */
@@ -78,28 +80,8 @@ export class LogsClient {
     }
   }
 
-  async #get(path: string, signal?: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = {};
-    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    let res: Response;
-    try {
-      res = await fetch(`${this.endpoint}${path}`, { headers, ...(signal ? { signal } : {}) });
-    } catch (error) {
-      if (isConnectionFailure(error)) throw new NoPlatformError(this.endpoint);
-      throw error;
-    }
-    if (res.ok) return res;
-    const text = await res.text();
-    let code = 'NIMBUS_HTTP_ERROR';
-    let message = `GET ${path} answered ${res.status}`;
-    try {
-      const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-      code = parsed.error?.code ?? code;
-      message = parsed.error?.message ?? message;
-    } catch {
-      // Not JSON (a proxy's error page, say): keep the generic message.
-    }
-    throw new ApiError(res.status, code, message);
+  #get(path: string, signal?: AbortSignal): Promise<Response> {
+    return this.#http.request('GET', path, signal ? { signal } : {});
   }
 }
 
@@ -111,11 +93,4 @@ function logsPath(functionName: string, suffix: string, params: LogQueryParams):
   const text = search.toString();
   const query = text === '' ? '' : `?${text}`;
   return `/v1/functions/${encodeURIComponent(functionName)}/logs${suffix}${query}`;
-}
-
-function isConnectionFailure(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } })?.cause;
-  return ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN'].includes(
-    cause?.code ?? '',
-  );
 }
