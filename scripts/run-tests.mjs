@@ -25,7 +25,8 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--test', '--test-concurrency=2', ...files],
+  // A test that hangs (a child that never answers) fails after 3 minutes instead of holding CI.
+  ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
