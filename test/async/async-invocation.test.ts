@@ -8,26 +8,13 @@ import pino from 'pino';
 import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { waitForValue as until } from '../helpers/wait-for.js';
 
 interface DeliveredRecord {
   requestContext: { requestId: string; condition: string; approximateInvokeCount: number };
   requestPayload: unknown;
   responsePayload: unknown;
   responseContext: { executedVersion: string };
-}
-
-async function until<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('asynchronous invocation on a real platform', () => {

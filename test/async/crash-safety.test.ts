@@ -7,6 +7,7 @@ import { makeTestSchema } from '../helpers/postgres.js';
 import { repoRoot } from '../helpers/repo-root.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait-for.js';
 
 const bin = join(repoRoot, 'bin', 'nimbus.js');
 const events = 30;
@@ -65,17 +66,9 @@ function groupMembers(pgid: number): number[] {
   }
 }
 
-async function until(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  ms = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** A crashed platform's restart and catch-up take a while on a loaded machine. */
+const until = (check: () => Promise<boolean> | boolean, what: string, ms = 30_000) =>
+  waitUntil(check, what, ms);
 
 const variants: {
   name: string;

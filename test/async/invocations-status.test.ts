@@ -7,20 +7,7 @@ import type { InvocationRecord } from '../../src/platform/async/invocation-recor
 import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-
-async function until<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitForValue as until } from '../helpers/wait-for.js';
 
 /** Function-error retries wait this long: long enough to stop a task while it waits. */
 const retryDelayMs = 300;

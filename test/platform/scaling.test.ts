@@ -6,14 +6,7 @@ import pino from 'pino';
 import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { waitUntil as until } from '../helpers/wait-for.js';
 
 /** Real processes: scale to zero, provisioned concurrency, a new version draining the old. */
 describe('instances on a real platform', () => {
