@@ -1,11 +1,8 @@
 /**
  * The composition root: the one place that builds adapters and wires the platform together.
- * Everything below receives its collaborators from here.
+ * Every long-lived part is started as it is built (so what a later part needs is already up)
+ * and registered with the lifecycle, which stops them in reverse order.
  */
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
@@ -26,23 +23,36 @@ import { loadOrCreateMasterKey } from './auth/master-key.js';
 import { createRequestVerifier } from './auth/request-verifier.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
-import { createControlApi, type StageChange } from './control/control-api.js';
+import { createControlApi } from './control/control-api.js';
 import { Deployer } from './control/deployer.js';
+import { createFrontDoor, splitTarget } from './front-door/front-door.js';
+import { HttpListener } from './front-door/http-listener.js';
 import { GatewayListener } from './gateway/gateway-listener.js';
-import { loadRouteTable } from './gateway/route-loader.js';
+import { compileRouteTable } from './gateway/route-table.js';
 import { sendError, sendJson } from './http/send.js';
 import { CodeCache } from './invoker/code-cache.js';
 import { FunctionResolver } from './invoker/function-resolver.js';
 import type { Invoker } from './invoker/invoker-port.js';
 import { ProcessInvoker } from './invoker/process-invoker.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
+import { Lifecycle, part } from './lifecycle/lifecycle.js';
+import { PeriodicTask } from './lifecycle/periodic-task.js';
+import { RunRoot } from './lifecycle/run-root.js';
 import { LogPipeline } from './observe/log-pipeline.js';
 import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
+import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
+import {
+  instancesReaction,
+  limitsReaction,
+  resolverReaction,
+  routesReaction,
+  schedulesReaction,
+} from './reconcile/stage-reactions.js';
+import { StageReconciler } from './reconcile/stage-reconciler.js';
 import { KyselyScheduleLedger } from './triggers/schedule/kysely-schedule-ledger.js';
-import { schedulesOf } from './triggers/schedule/schedule.js';
 import { scheduledEvent } from './triggers/schedule/scheduled-event.js';
 import { ScheduleRunner } from './triggers/schedule/scheduler.js';
 
@@ -85,64 +95,118 @@ export interface RunningPlatform {
   store: Store;
   invoker: Invoker;
   pool: InstancePool;
-  close(): Promise<void>;
+  reconciler: StageReconciler;
+  /** The started parts, in start order. */
+  parts: string[];
+  /**
+   * Stops taking work, lets requests and async runs in flight finish for up to graceMs
+   * (default 0: cut them), stops every function process and releases what the node held.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
+const region = 'us-east-1';
+
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const lifecycle = new Lifecycle();
+  try {
+    return await wire(options, lifecycle);
+  } catch (error) {
+    // Whatever did start is stopped, so a failed start leaves no process, file or port behind.
+    await lifecycle.stop().catch((stopError: unknown) => {
+      (options.logger ?? pino()).error({ err: stopError }, 'stopping after a failed start failed');
+    });
+    throw error;
+  }
+}
+
+async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<RunningPlatform> {
   const logger = options.logger ?? pino({ level: 'info' }, pino.destination(2));
   const clock = options.clock ?? systemClock;
   const zipLimits = options.zipLimits ?? lambdaZipLimits;
+  const maxInstances = options.maxInstances ?? 100;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
-  const databaseUrl = options.databaseUrl ?? 'sqlite:';
-  const db = await openDatabase(databaseUrl, { dataDir: options.dataDir });
-  const flavor = parseStoreUrl(databaseUrl, { dataDir: options.dataDir }).kind;
-  const store = new KyselyStore(db);
   const masterKey = await loadOrCreateMasterKey(options.dataDir, options.masterKey);
+
+  // Storage: one database handle shared by the repositories; the Store owns and closes it.
+  const databaseUrl = options.databaseUrl ?? 'sqlite:';
+  const flavor = parseStoreUrl(databaseUrl, { dataDir: options.dataDir }).kind;
+  const db = await openDatabase(databaseUrl, { dataDir: options.dataDir });
+  const store = new KyselyStore(db);
+  // Stopped last of all: it destroys the handle every other repository uses.
+  await lifecycle.start(
+    'store',
+    part(() => store.close()),
+  );
+  const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
   const accessKeys = new KyselyAccessKeyStore(db, masterKey.key, clock);
   const logStore = new KyselyLogStore(db);
-  const logs = new LogPipeline({
-    store: logStore,
-    clock,
-    log: logger,
-    ...(options.logRetentionMs === undefined ? {} : { retentionMs: options.logRetentionMs }),
-  });
-  const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
-  // Code and instance temp dirs live outside the data dir, which functions must never reach.
-  const runRoot = await mkdtemp(join(tmpdir(), 'nimbus-run-'));
-  // Traversable, not listable, by the unprivileged function user.
-  await chmod(runRoot, 0o711);
-  await mkdir(join(runRoot, 'tmp'), { mode: 0o711 });
+  const records = new InvocationRecords(db);
+  const queue = new SqlWorkQueue(db, { flavor, clock });
+  const logs = await lifecycle.start(
+    'log pipeline',
+    new LogPipeline({
+      store: logStore,
+      clock,
+      log: logger,
+      ...(options.logRetentionMs === undefined ? {} : { retentionMs: options.logRetentionMs }),
+    }),
+  );
 
+  // Execution: run root, runtime processes, pool, invoker.
+  const runRoot = await lifecycle.start('run root', new RunRoot());
   const processes = processInstanceFactory({
-    tmpRoot: join(runRoot, 'tmp'),
+    tmpRoot: join(runRoot.dir, 'tmp'),
     logger,
     clock,
     onLog: (event) => logs.write(event),
     runAsUser: process.getuid?.() === 0 ? nobody : undefined,
   });
+  await lifecycle.start(
+    'prewarmed runtimes',
+    part(
+      () => processes.close(),
+      () => {
+        if (!options.instanceFactory) processes.warm();
+      },
+    ),
+  );
   const pool = new InstancePool({
     factory: options.instanceFactory ?? processes.create,
     clock,
-    idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
-    maxInstances: options.maxInstances ?? 100,
+    idleTimeoutMs,
+    maxInstances,
   });
-  const resolver = new FunctionResolver({ store, region: 'us-east-1' });
-  const codeCache = new CodeCache({ root: join(runRoot, 'code'), blobs, limits: zipLimits });
+  await lifecycle.start(
+    'instance pool',
+    part(() => pool.close()),
+  );
+  await lifecycle.start(
+    'idle reaper',
+    new PeriodicTask({
+      name: 'reaping idle instances',
+      everyMs: Math.min(10_000, Math.max(50, idleTimeoutMs / 4)),
+      run: () => pool.reap(),
+      logger,
+    }),
+  );
+  const resolver = new FunctionResolver({ store, region });
+  const codeCache = new CodeCache({ root: join(runRoot.dir, 'code'), blobs, limits: zipLimits });
   const invoker = new ProcessInvoker({ resolver, codeCache, pool, clock });
-  const records = new InvocationRecords(db);
-  const queue = new SqlWorkQueue(db, { flavor, clock });
-  const maxInstances = options.maxInstances ?? 100;
-  const reserved = new Map<string, number>();
+
+  // Async: queue worker and the invoker that feeds it.
+  const reserved = new ReservedConcurrency();
   // Async events of a function take at most half its capacity, so a backlog never starves its
   // synchronous callers, and always at least one instance, so sync traffic never starves them.
   const concurrencyOf = (name: string) =>
-    Math.max(1, Math.floor((reserved.get(name) ?? maxInstances) / 2));
-  let asyncInvoker: AsyncInvoker;
+    Math.max(1, Math.floor((reserved.of(name) ?? maxInstances) / 2));
+  let asyncInvoker: AsyncInvoker | undefined;
   const worker = new AsyncWorker({
     queue,
     records,
     invoker,
-    asyncInvoker: () => asyncInvoker,
+    asyncInvoker: () => asyncInvoker!,
     clock,
     logger,
     retry: {
@@ -152,38 +216,72 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     concurrencyOf,
     leaseMs: options.asyncLeaseMs ?? 30_000,
     pollMs: 200,
-    region: 'us-east-1',
+    region,
   });
   asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
+  const accept = asyncInvoker;
+  await lifecycle.start(
+    'async worker',
+    part(
+      () => worker.stop(),
+      () => worker.start(),
+    ),
+  );
+  await lifecycle.start(
+    'idempotency key purge',
+    // Idempotency keys outlive their jobs for their window; past it they are only dead weight.
+    new PeriodicTask({
+      name: 'purging idempotency keys',
+      everyMs: 10 * 60_000,
+      run: () => queue.purgeExpiredKeys(),
+      logger,
+    }),
+  );
   const schedules = new ScheduleRunner({
     ledger: new KyselyScheduleLedger(db),
     clock,
     fire: async (schedule, at) => {
-      const event = scheduledEvent(schedule, at, { region: 'us-east-1' });
-      await asyncInvoker.accept(schedule.functionName, schedule.qualifier, JSON.stringify(event));
+      const event = scheduledEvent(schedule, at, { region });
+      await accept.accept(schedule.functionName, schedule.qualifier, JSON.stringify(event));
     },
     onError: (error, schedule) =>
       logger.error({ err: error, schedule: schedule?.id }, 'schedule failed'),
   });
-  /** Per-stage inputs of the triggers and limits, refreshed when a stage changes. */
-  const refreshStage = async (service: string, stageName: string) => {
-    const stage = await store.findStage(service, stageName);
-    const [current] = stage ? await store.listDeployments(stage.id) : [];
-    const functions = current ? Object.values(current.definition.functions) : [];
-    for (const fn of functions) {
-      if (fn.reservedConcurrency === undefined) reserved.delete(fn.name);
-      else reserved.set(fn.name, fn.reservedConcurrency);
-    }
-    await schedules.setSchedules(
-      schedulesOf(functions, { qualifier: stageName }),
-      `${service}/${stageName}`,
-    );
-  };
-  for (const stage of await store.listStages()) await refreshStage(stage.service, stage.stage);
+  await lifecycle.start(
+    'schedules',
+    part(() => schedules.stop()),
+  );
 
+  // Edges: gateway, Invoke API, control API behind the one front door.
+  const gateway = new GatewayListener({
+    table: compileRouteTable([], []),
+    invoker,
+    clock,
+    logger,
+    acceptAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
+  });
+  const reconciler = await lifecycle.start(
+    'stage reconciler',
+    new StageReconciler({
+      store,
+      logger,
+      reactions: [
+        resolverReaction(resolver),
+        limitsReaction(reserved),
+        schedulesReaction(schedules),
+        routesReaction(gateway, store),
+        instancesReaction({
+          pool,
+          store,
+          prepare: (name, qualifier) => invoker.prepare(name, qualifier),
+          provision: (name, qualifier) => invoker.provision(name, qualifier),
+        }),
+      ],
+    }),
+  );
   const lambdaApi = createLambdaApi({
     acceptAsync: (name, qualifier, payload, idempotencyKey) =>
-      asyncInvoker.accept(name, qualifier, payload, idempotencyKey ? { idempotencyKey } : {}),
+      accept.accept(name, qualifier, payload, idempotencyKey ? { idempotencyKey } : {}),
     invoker,
     verify: createRequestVerifier({
       keys: accessKeys,
@@ -194,41 +292,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     maxSyncPayloadBytes: 6 * MiB,
     onError: (e) => logger.error({ err: e }, 'invoke API request failed'),
   });
-  const gateway = new GatewayListener({
-    table: await loadRouteTable(store),
-    invoker,
-    clock,
-    logger,
-    acceptAsync: (name, qualifier, event) => asyncInvoker.accept(name, qualifier, event),
-  });
-
-  /** A deployment landed or a stage went: drop caches, recompile routes, drain old versions. */
-  const onChange = async (change: StageChange): Promise<void> => {
-    resolver.invalidate();
-    await refreshStage(change.service, change.stage);
-    gateway.setTable(await loadRouteTable(store));
-    for (const name of change.functionNames) {
-      if (change.kind === 'removed') {
-        await pool.removeFunction(name);
-        continue;
-      }
-      const fn = await store.findFunctionByName(name);
-      if (!fn) {
-        await pool.removeFunction(name);
-        continue;
-      }
-      const current = (await store.listAliases(fn.id)).map((a) => String(a.version));
-      await pool.retire(name, new Set(current));
-      await invoker.prepare(name, change.stage).catch((error) => {
-        logger.error({ err: error, function: name }, 'extracting code failed');
-      });
-      await invoker.provision(name, change.stage).catch((error) => {
-        logger.error({ err: error, function: name }, 'provisioning instances failed');
-      });
-    }
-  };
-
-  let url = '';
+  // Assigned below, once the listener knows its port.
+  let listener: HttpListener | undefined;
   const control = createControlApi({
     store,
     blobs,
@@ -241,55 +306,34 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     adminToken: token.token,
     zipLimits,
     maxJsonBytes: 10 * MiB,
-    publicUrl: () => url,
-    onChange,
+    publicUrl: () => listener?.url ?? '',
+    onChange: (change) => reconciler.changed(change),
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
     ],
   });
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const raw = req.url ?? '/';
-    const q = raw.indexOf('?');
-    const path = q < 0 ? raw : raw.slice(0, q);
-    if (path === '/health') return sendJson(res, 200, { status: 'ok' });
-    if (path.startsWith('/v1/')) return control(req, res, path);
-    if (path.startsWith(lambdaApiPrefix)) return lambdaApi(req, res, path);
-    return gateway.handle(req, res, path, q < 0 ? '' : raw.slice(q + 1));
-  };
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error) =>
-      sendError(res, error, (e) => logger.error({ err: e }, 'request failed')),
-    );
+  const frontDoor = createFrontDoor({
+    health: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    control: (req, res, path) => control(req, res, path),
+    lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
+    gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
   });
-  // Keep-alive sockets from load generators would otherwise hold close() open.
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  url = `http://${host}:${address.port}`;
-
-  const reaper = setInterval(
-    () => {
-      pool.reap().catch((error) => logger.error({ err: error }, 'reaping idle instances failed'));
-    },
-    Math.min(10_000, Math.max(50, (options.idleTimeoutMs ?? 300_000) / 4)),
+  listener = await lifecycle.start(
+    'http listener',
+    new HttpListener({
+      host: options.host,
+      port: options.port,
+      handle: (req, res) => {
+        const { path, rawQuery } = splitTarget(req.url);
+        frontDoor(req, res, path, rawQuery).catch((error: unknown) =>
+          sendError(res, error, (e) => logger.error({ err: e }, 'request failed')),
+        );
+      },
+    }),
   );
-  reaper.unref();
-  // Idempotency keys outlive their jobs for their window; past it they are only dead weight.
-  const keyPurge = setInterval(() => {
-    queue
-      .purgeExpiredKeys()
-      .catch((error) => logger.warn({ err: error }, 'purging idempotency keys failed'));
-  }, 10 * 60_000);
-  keyPurge.unref();
-  worker.start();
-  if (!options.instanceFactory) processes.warm();
+  const url = listener.url;
   logger.info(
     { url, dataDir: options.dataDir, tokenSource: token.source },
     'nimbus platform ready',
@@ -306,21 +350,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     store,
     invoker,
     pool,
-    close: async () => {
-      clearInterval(reaper);
-      clearInterval(keyPurge);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await schedules.stop();
-      await worker.stop();
-      processes.close();
-      await pool.close();
-      await logs.close();
-      // Last: it destroys the database handle the other repositories share.
-      await store.close();
-      await rm(runRoot, { recursive: true, force: true });
-    },
+    reconciler,
+    parts: lifecycle.parts,
+    close: (opts = {}) => lifecycle.stop(opts),
   };
 }

@@ -184,13 +184,13 @@ describe('LogPipeline', () => {
     const short = setup({ retentionMs: 60_000 });
     await short.pipeline.prune();
     assert.deepEqual(short.store.cutoffs, [short.clock.ms - 60_000]);
-    await pipeline.close();
+    await pipeline.stop();
   });
 
   test('close() stores what is buffered, stops the timers and drops later lines', async () => {
     const { store, scheduler, pipeline } = setup();
     pipeline.write(logLine('last words'));
-    await pipeline.close();
+    await pipeline.stop();
     assert.deepEqual(
       store.events.map((e) => e.message),
       ['last words'],

@@ -90,7 +90,7 @@ export async function startLogsServer(
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await pipeline.close();
+      await pipeline.stop();
       await db.destroy();
       await tmp.cleanup();
     },

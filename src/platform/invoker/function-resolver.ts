@@ -62,9 +62,14 @@ export class FunctionResolver {
   #load(name: string): Promise<CachedFunction | undefined> {
     let entry = this.#cache.get(name);
     if (!entry) {
-      entry = this.#read(name);
-      this.#cache.set(name, entry);
-      entry.catch(() => this.#cache.delete(name));
+      const read = this.#read(name);
+      entry = read;
+      this.#cache.set(name, read);
+      // A miss is never kept: the function may be deployed by the next request (or another node).
+      const forget = () => {
+        if (this.#cache.get(name) === read) this.#cache.delete(name);
+      };
+      void read.then((fn) => fn ?? forget(), forget);
     }
     return entry;
   }

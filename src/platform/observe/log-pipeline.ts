@@ -184,7 +184,7 @@ export class LogPipeline {
   }
 
   /** Stops the timers and stores what is buffered; later writes are dropped. */
-  async close(): Promise<void> {
+  async stop(): Promise<void> {
     this.#closed = true;
     this.#cancelFlush?.();
     this.#cancelFlush = undefined;

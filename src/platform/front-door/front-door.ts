@@ -1,0 +1,42 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** One area of the platform port: it gets the request with the path already split off. */
+export type AreaHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  rawQuery: string,
+) => Promise<void>;
+
+export interface FrontDoorAreas {
+  health: AreaHandler;
+  /** The control API under /v1. */
+  control: AreaHandler;
+  /** The Lambda Invoke API, under its path prefix. */
+  lambda: { prefix: string; handle: AreaHandler };
+  /** Everything else: API Gateway-shaped routes of deployed services. */
+  gateway: AreaHandler;
+}
+
+/**
+ * The one dispatcher on the platform port: it decides which area answers a request. AWS
+ * protocol services recognised by their SigV4 scope or X-Amz-Target join here, never on a port
+ * of their own.
+ */
+export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
+  return (req, res, path, rawQuery) => {
+    if (path === '/health') return areas.health(req, res, path, rawQuery);
+    if (path.startsWith('/v1/')) return areas.control(req, res, path, rawQuery);
+    if (path.startsWith(areas.lambda.prefix)) return areas.lambda.handle(req, res, path, rawQuery);
+    return areas.gateway(req, res, path, rawQuery);
+  };
+}
+
+/** Splits `req.url` into path and raw query without URL parsing (the hot path). */
+export function splitTarget(raw: string | undefined): { path: string; rawQuery: string } {
+  const target = raw ?? '/';
+  const q = target.indexOf('?');
+  return q < 0
+    ? { path: target, rawQuery: '' }
+    : { path: target.slice(0, q), rawQuery: target.slice(q + 1) };
+}

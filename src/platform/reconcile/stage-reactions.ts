@@ -1,0 +1,102 @@
+/**
+ * The reactions the platform runs when a stage changes, each a thin adapter from StageState to
+ * the part that owns the concern. Order matters and is set by the composition root: caches
+ * first, then what serves requests, then instances.
+ */
+import type { Store } from '../../store/store.js';
+import type { GatewayListener } from '../gateway/gateway-listener.js';
+import { loadRouteTable } from '../gateway/route-loader.js';
+import type { FunctionResolver } from '../invoker/function-resolver.js';
+import type { InstancePool } from '../pool/instance-pool.js';
+import { schedulesOf } from '../triggers/schedule/schedule.js';
+import type { ScheduleRunner } from '../triggers/schedule/scheduler.js';
+import type { ReservedConcurrency } from './reserved-concurrency.js';
+import type { StageReaction } from './stage-reconciler.js';
+
+/** Forgets the resolver's cached versions of the stage's functions, old and new. */
+export function resolverReaction(resolver: Pick<FunctionResolver, 'invalidate'>): StageReaction {
+  return {
+    name: 'resolver',
+    react: async (state) => {
+      for (const fn of state.functions) resolver.invalidate(fn.name);
+      for (const name of state.removed) resolver.invalidate(name);
+    },
+  };
+}
+
+/** Keeps each function's reservedConcurrency where the async worker reads it. */
+export function limitsReaction(limits: ReservedConcurrency): StageReaction {
+  return {
+    name: 'limits',
+    react: async (state) => {
+      for (const name of state.removed) limits.forget(name);
+      for (const fn of state.functions) limits.set(fn.name, fn.reservedConcurrency);
+    },
+  };
+}
+
+/** Replaces the stage's schedule group with the schedule events of its current functions. */
+export function schedulesReaction(runner: Pick<ScheduleRunner<unknown>, 'setSchedules'>) {
+  return {
+    name: 'schedules',
+    react: async (state) => {
+      await runner.setSchedules(
+        schedulesOf(state.functions, { qualifier: state.stage }),
+        `${state.service}/${state.stage}`,
+      );
+    },
+  } satisfies StageReaction;
+}
+
+/** Recompiles the gateway's route table from every stage's current deployment. */
+export function routesReaction(
+  gateway: Pick<GatewayListener, 'setTable'>,
+  store: Parameters<typeof loadRouteTable>[0],
+): StageReaction {
+  return {
+    name: 'routes',
+    react: async () => gateway.setTable(await loadRouteTable(store)),
+  };
+}
+
+export interface InstanceTargets {
+  pool: Pick<InstancePool, 'retire' | 'removeFunction'>;
+  store: Pick<Store, 'findFunctionByName' | 'listAliases'>;
+  /** Extracts a version's code ahead of its first request. */
+  prepare(name: string, qualifier: string): Promise<void>;
+  /** Starts the provisioned concurrency of the version the stage alias serves. */
+  provision(name: string, qualifier: string): Promise<void>;
+}
+
+/**
+ * Stops instances of removed functions and of versions no alias serves any more, then readies
+ * the served version: code extracted, provisioned instances started.
+ */
+export function instancesReaction(targets: InstanceTargets): StageReaction {
+  return {
+    name: 'instances',
+    react: async (state) => {
+      for (const name of state.removed) await targets.pool.removeFunction(name);
+      const failures: unknown[] = [];
+      for (const fn of state.functions) {
+        try {
+          const row = await targets.store.findFunctionByName(fn.name);
+          if (!row) {
+            await targets.pool.removeFunction(fn.name);
+            continue;
+          }
+          const served = (await targets.store.listAliases(row.id)).map((a) => String(a.version));
+          await targets.pool.retire(fn.name, new Set(served));
+          await targets.prepare(fn.name, state.stage);
+          await targets.provision(fn.name, state.stage);
+        } catch (error) {
+          // One broken function must not keep the stage's other functions from being readied.
+          failures.push(error);
+        }
+      }
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1)
+        throw new AggregateError(failures, `${failures.length} functions could not be readied`);
+    },
+  };
+}
