@@ -60,6 +60,10 @@ export function buildProgram(ctx: CliContext): Command {
       '--async-lease <duration>',
       'how long a crashed worker holds an async event (default 30s)',
     )
+    .option(
+      '--shutdown-grace <duration>',
+      'on SIGTERM/SIGINT, how long work in flight may finish (default 10s)',
+    )
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))
@@ -105,6 +109,10 @@ export function buildProgram(ctx: CliContext): Command {
   serviceCommand(program.command('dev').description('deploy, watch and redeploy on every change'))
     .option('--port <port>', 'port of the embedded platform, when one is started (default 8642)')
     .option('--data-dir <dir>', 'data dir of the embedded platform (default <service>/.nimbus)')
+    .option(
+      '--shutdown-grace <duration>',
+      'on SIGTERM/SIGINT, how long the embedded platform lets work in flight finish (default 10s)',
+    )
     .action(lazy(async () => (await import('./commands/dev.js')).devCommand, ctx));
 
   serviceCommand(program.command('info').description('show the deployed service')).action(

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import pino from 'pino';
 import { defaultDataDir, defaultHost, defaultPort } from '../../platform/config.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { Output } from '../output.js';
+import { onShutdownSignal, parseShutdownGrace } from '../shutdown-signals.js';
 
 export interface ServerOptions {
   host?: string;
@@ -16,6 +18,7 @@ export interface ServerOptions {
   logRetention?: string;
   asyncRetryDelay?: string;
   asyncLease?: string;
+  shutdownGrace?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -28,6 +31,8 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const asyncRetryDelayMs = durationOption('--async-retry-delay', opts.asyncRetryDelay, 60_000);
   const asyncLeaseMs = durationOption('--async-lease', opts.asyncLease, 30_000);
   const maxInstances = parseInteger('--max-instances', opts.maxInstances, 100, 1, 10_000);
+  const graceMs = parseShutdownGrace(opts.shutdownGrace);
+  const logger = pino({ level: 'info' }, pino.destination(2));
   const dataDir = resolve(ctx.cwd, opts.dataDir ?? defaultDataDir(ctx.env));
   const databaseUrl = opts.databaseUrl ?? ctx.env.NIMBUS_DATABASE_URL;
   // Imported here so that commands which never start a server stay quick to launch.
@@ -38,6 +43,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       host: opts.host ?? defaultHost,
       port,
       dataDir,
+      logger,
       ...(databaseUrl ? { databaseUrl } : {}),
       ...(ctx.env.NIMBUS_ADMIN_TOKEN ? { adminToken: ctx.env.NIMBUS_ADMIN_TOKEN } : {}),
       ...(ctx.env.NIMBUS_MASTER_KEY ? { masterKey: ctx.env.NIMBUS_MASTER_KEY } : {}),
@@ -61,16 +67,23 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       ? 'Admin token: from NIMBUS_ADMIN_TOKEN'
       : `Admin token: in ${platform.adminTokenFile} (mode 0600)`,
   );
+  let stopping: Promise<void> | undefined;
   await new Promise<void>((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      out.log('Shutting down');
-      platform.close().then(done, done);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    const removeHandlers = onShutdownSignal(
+      () => {
+        out.log(`Shutting down (grace ${graceMs} ms)`);
+        stopping ??= platform
+          .close({ graceMs })
+          .catch((error: unknown) => logger.error({ err: error }, 'stopping the platform failed'))
+          .finally(() => {
+            removeHandlers();
+            done();
+          });
+      },
+      (reason) => logger.error({ err: reason }, 'unhandled promise rejection'),
+    );
   });
+  out.log('Stopped');
 }
 
 function durationOption(flag: string, raw: string | undefined, fallback: number): number {

@@ -18,6 +18,7 @@ import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
 import { formatLogLine } from '../log-format.js';
 import { Output } from '../output.js';
+import { parseShutdownGrace } from '../shutdown-signals.js';
 import { SerialDebouncer, systemTimers, type Timers } from './debounce.js';
 import { LogTails } from './log-tails.js';
 import { devIgnore, watchTree } from './watcher.js';
@@ -27,6 +28,8 @@ export interface DevOptions extends ServiceOptions {
   port?: string;
   /** Data dir of the embedded platform; default `<service dir>/.nimbus`. */
   dataDir?: string;
+  /** How long the embedded platform lets work in flight finish on stop (default 10s). */
+  shutdownGrace?: string;
 }
 
 export interface DevHooks {
@@ -80,6 +83,7 @@ export async function startDev(
   const out = new Output(ctx, opts);
   const now = hooks.now ?? Date.now;
   const sessionStart = now();
+  const graceMs = parseShutdownGrace(opts.shutdownGrace);
   const first = await loadForCli(ctx, opts, out);
   const serviceDir = first.serviceDir;
 
@@ -162,7 +166,7 @@ export async function startDev(
       watcher.close();
       await debouncer.stop();
       await tails.close();
-      await platform?.close();
+      await platform?.close({ graceMs });
     })();
     return closed;
   };

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { childrenOf, stillRunning } from '../helpers/processes.js';
+import { repoRoot } from '../helpers/repo-root.js';
+import { runCli } from '../helpers/run-cli.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait-for.js';
+
+const bin = join(repoRoot, 'bin', 'nimbus.js');
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  token: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: () => string;
+}
+
+/** A real `nimbus server`, in its own process group, with a temp dir of its own to inspect. */
+async function startServer(dataDir: string, home: string, runTmp: string): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    [bin, 'server', '--port', '0', '--data-dir', dataDir, '--shutdown-grace', '5s'],
+    {
+      env: { PATH: process.env.PATH, HOME: home, TMPDIR: runTmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then(({ code }) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+  });
+  const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  return { child, url, token, exited, stderr: () => stderr };
+}
+
+describe('SIGTERM on nimbus server', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  });
+
+  test('finishes requests in flight, stops every function process, leaves no temp dir, exits 0', async () => {
+    const tmp = await makeTempDir();
+    cleanups.push(tmp.cleanup);
+    const dataDir = join(tmp.dir, 'data');
+    // Outside tmp.dir (0700): function processes may run as an unprivileged user, and must reach
+    // the run root the server makes in here.
+    const run = await makeTempDir('nimbus-shutdown-run-');
+    cleanups.push(run.cleanup);
+    const runTmp = run.dir;
+    await chmod(runTmp, 0o755);
+    const cwd = join(tmp.dir, 'svc');
+    await mkdir(cwd);
+    await writeFile(
+      join(cwd, 'serverless.yml'),
+      [
+        'service: stopping',
+        'provider: { name: aws, runtime: nodejs20.x }',
+        'functions:',
+        '  slow:',
+        '    handler: handler.slow',
+        '    events: [{ httpApi: { method: GET, path: /slow } }]',
+        '  fast:',
+        '    handler: handler.fast',
+        '    events: [{ httpApi: { method: GET, path: /fast } }]',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(cwd, 'handler.js'),
+      [
+        'exports.slow = async () => {',
+        '  await new Promise((r) => setTimeout(r, 1500));',
+        "  return { statusCode: 200, body: 'slow done' };",
+        '};',
+        'exports.fast = async () => {',
+        '  await new Promise((r) => setTimeout(r, 100));',
+        "  return { statusCode: 200, body: 'fast' };",
+        '};',
+        '',
+      ].join('\n'),
+    );
+    const server = await startServer(dataDir, tmp.dir, runTmp);
+    cleanups.push(async () => {
+      server.child.kill('SIGKILL');
+    });
+    const env = { HOME: tmp.dir, NIMBUS_ENDPOINT: server.url, NIMBUS_TOKEN: server.token };
+    const deployed = await runCli(['deploy'], { cwd, env });
+    assert.equal(deployed.code, 0, deployed.stderr);
+
+    // Several warm instances, then a request that is still running when the signal comes.
+    const fast = await Promise.all(
+      [1, 2, 3].map(() => fetch(`${server.url}/stopping-dev/fast`).then((r) => r.text())),
+    );
+    assert.deepEqual(fast, ['fast', 'fast', 'fast']);
+    const pid = server.child.pid!;
+    const before = childrenOf(pid);
+    assert.ok(before.length >= 3, `3+ function processes, saw ${before.length}`);
+    const slow = fetch(`${server.url}/stopping-dev/slow`).then(async (r) => ({
+      status: r.status,
+      body: await r.text(),
+    }));
+    await waitUntil(() => childrenOf(pid).length > before.length, 'the slow instance', 10_000);
+    const functionProcesses = childrenOf(pid);
+    const signalled = Date.now();
+    server.child.kill('SIGTERM');
+
+    // New work is refused at once while the request in flight runs to its end.
+    await waitUntil(
+      async () => {
+        try {
+          await fetch(`${server.url}/stopping-dev/fast`);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      'new connections to be refused',
+      5_000,
+    );
+    assert.deepEqual(await slow, { status: 200, body: 'slow done' });
+    const exit = await server.exited;
+    assert.deepEqual(exit, { code: 0, signal: null }, server.stderr());
+    assert.ok(Date.now() - signalled < 15_000, 'stopped within the grace period and then some');
+    await waitUntil(
+      () => stillRunning(functionProcesses).length === 0,
+      'no function process left',
+      5_000,
+    );
+    assert.deepEqual(await readdir(runTmp), [], 'no temp dir left behind');
+    assert.match(server.stderr(), /Shutting down/);
+  });
+});
