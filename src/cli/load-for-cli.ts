@@ -31,7 +31,8 @@ export async function loadForCli(
     for (const warning of loaded.warnings) out.warn(warning);
     return loaded;
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
+    // Several refused keys are several errors: each gets its own `✖` line, as main prints one.
+    if (error instanceof ConfigError) throw new CliError(error.problems.join('\n✖ '));
     throw error;
   }
 }

@@ -7,7 +7,8 @@ export type ConfigErrorCode =
   | 'NIMBUS_CONFIG_INVALID'
   | 'NIMBUS_CONFIG_VARIABLE'
   | 'NIMBUS_CONFIG_RUNTIME'
-  | 'NIMBUS_CONFIG_HANDLER';
+  | 'NIMBUS_CONFIG_HANDLER'
+  | 'NIMBUS_CONFIG_UNSUPPORTED';
 
 export interface ConfigErrorInit {
   code: ConfigErrorCode;
@@ -26,21 +27,44 @@ export interface ConfigErrorInit {
  * `serverless.yml:14:16 functions.hello.timeout: must be an integer from 1 to 900`.
  */
 export class ConfigError extends Error {
-  readonly code: string;
+  readonly code: ConfigErrorCode;
   readonly file: string;
   readonly line?: number;
   readonly column?: number;
   readonly path?: string;
+  /**
+   * Every problem line when one load found several (all the refused keys at once); the
+   * position fields describe the first. `message` is these lines joined by newlines.
+   */
+  readonly problems: readonly string[];
 
-  constructor(init: ConfigErrorInit) {
-    super(formatConfigMessage(init));
+  readonly detail: string;
+
+  /** `also`: further errors found in the same load, reported after this one. */
+  constructor(init: ConfigErrorInit, also: readonly ConfigError[] = []) {
+    const problems = [formatConfigMessage(init), ...also.flatMap((e) => e.problems)];
+    super(problems.join('\n'));
+    this.problems = problems;
     this.name = 'ConfigError';
     this.code = init.code;
+    this.detail = init.detail;
     this.file = init.file;
     if (init.line !== undefined) this.line = init.line;
     if (init.column !== undefined) this.column = init.column;
     if (init.path) this.path = init.path;
   }
+}
+
+/** One error for all of `errors` (at least one), so the user can fix them in one go. */
+export function combineConfigErrors(errors: readonly ConfigError[]): ConfigError {
+  const [first, ...rest] = errors;
+  if (!first) throw new Error('combineConfigErrors needs at least one error');
+  if (rest.length === 0) return first;
+  const init: ConfigErrorInit = { code: first.code, file: first.file, detail: first.detail };
+  if (first.line !== undefined) init.line = first.line;
+  if (first.column !== undefined) init.column = first.column;
+  if (first.path !== undefined) init.path = first.path;
+  return new ConfigError(init, rest);
 }
 
 /** `file:line:col path: detail`, dropping the parts that are unknown. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { ServiceDefinition } from '../model/service-definition.js';
 import { ConfigError } from './config-error.js';
-import type { NormalizeContext } from './context.js';
+import type { NormalizeContext, ValidationMode } from './context.js';
 import { loadDotenv } from './dotenv.js';
 import { findConfigFile } from './find-config.js';
 import { normalizeService } from './normalize-service.js';
@@ -57,9 +57,15 @@ export async function loadService(opts: LoadServiceOptions): Promise<LoadedServi
     locator: parsed.locator,
     warnings: [...parsed.warnings],
     serviceDir,
+    validationMode: validationMode(resolved.configValidationMode),
   };
   const definition = await normalizeService(structuredClone(resolved), opts.options, ctx);
   return { definition, resolved, configPath, serviceDir, warnings: ctx.warnings };
+}
+
+/** An invalid value is reported by the schema later; until then it counts as the default. */
+function validationMode(value: unknown): ValidationMode {
+  return value === 'error' || value === 'off' ? value : 'warn';
 }
 
 async function readConfig(configPath: string, file: string): Promise<string> {

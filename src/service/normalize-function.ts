@@ -10,10 +10,8 @@ import { findHandlerFile } from './handler-file.js';
 import { packagePatterns } from './normalize-package.js';
 import type { PropertyPath } from './property-path.js';
 import { checkRuntime, legacyRuntimeWarning } from './runtimes.js';
-import { FUNCTION_ACCEPTED, type FunctionInput, functionSchema } from './schema/function-schema.js';
-import { warnUnknownKeys } from './unknown-keys.js';
+import type { FunctionInput } from './schema/function-schema.js';
 
-const FUNCTION_KEYS = [...Object.keys(functionSchema.shape), ...FUNCTION_ACCEPTED];
 const DEPLOYED_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 export interface FunctionDefaults {
@@ -31,7 +29,6 @@ export async function normalizeFunction(
   ctx: NormalizeContext,
 ): Promise<FunctionDefinition> {
   const path = ['functions', key];
-  warnUnknownKeys(fn, FUNCTION_KEYS, path, ctx);
   const { runtime, family } = functionRuntime(fn, path, defaults, ctx);
   const name = fn.name ?? `${defaults.service}-${defaults.stage}-${key}`;
   if (!DEPLOYED_NAME.test(name)) {

@@ -1,10 +1,6 @@
 import type { NormalizeContext } from './context.js';
 import type { PropertyPath } from './property-path.js';
 import type { PackageInput } from './schema/package-schema.js';
-import { packageSchema } from './schema/package-schema.js';
-import { warnUnknownKeys } from './unknown-keys.js';
-
-export const PACKAGE_KEYS = Object.keys(packageSchema.shape);
 
 /**
  * `patterns` plus the v2 `exclude`/`include` lists, which Serverless v3 still honours:
@@ -16,7 +12,6 @@ export function packagePatterns(
   ctx: NormalizeContext,
 ): string[] {
   if (!pkg) return [];
-  warnUnknownKeys(pkg, PACKAGE_KEYS, path, ctx);
   const legacy: string[] = [];
   for (const key of ['exclude', 'include'] as const) {
     const list = pkg[key];

@@ -4,15 +4,15 @@ import type {
   ProviderSettings,
   ServiceDefinition,
 } from '../model/service-definition.js';
+import { combineConfigErrors } from './config-error.js';
 import type { NormalizeContext } from './context.js';
 import { type FunctionDefaults, normalizeFunction } from './normalize-function.js';
 import { packagePatterns } from './normalize-package.js';
 import { checkPlugins } from './plugins.js';
-import { isPlainObject } from './property-path.js';
 import { checkRuntime, DEFAULT_RUNTIME, legacyRuntimeWarning } from './runtimes.js';
-import { PROVIDER_ACCEPTED, providerSchema, STAGE_PATTERN } from './schema/provider-schema.js';
-import { ROOT_ACCEPTED, type ServiceInput, serviceSchema } from './schema/service-schema.js';
-import { warnUnknownKeys } from './unknown-keys.js';
+import { STAGE_PATTERN } from './schema/provider-schema.js';
+import { type ServiceInput, serviceSchema } from './schema/service-schema.js';
+import { checkSupport } from './support-check.js';
 import { validate } from './validate.js';
 
 /** Nimbus's default platform endpoint name, matching Serverless's default AWS region. */
@@ -27,15 +27,9 @@ export async function normalizeService(
   options: CliOptions,
   ctx: NormalizeContext,
 ): Promise<ServiceDefinition> {
-  warnUnknownKeys(resolved, [...Object.keys(serviceSchema.shape), ...ROOT_ACCEPTED], [], ctx);
-  rejectImageFunctions(resolved.functions, ctx);
+  const refused = checkSupport(resolved, ctx);
+  if (refused.length > 0) throw combineConfigErrors(refused);
   const root = validate(serviceSchema, resolved, [], ctx.locator);
-  warnUnknownKeys(
-    root.provider,
-    [...Object.keys(providerSchema.shape), ...PROVIDER_ACCEPTED],
-    ['provider'],
-    ctx,
-  );
   const stage = pickStage(root, options, ctx);
   const provider = normalizeProvider(root, ctx);
   const pkg = normalizePackage(root, ctx);
@@ -57,17 +51,6 @@ export async function normalizeService(
   if (root.frameworkVersion !== undefined) def.frameworkVersion = root.frameworkVersion;
   if (resolved.resources !== undefined) def.resources = resolved.resources;
   return def;
-}
-
-/** Container-image functions have no handler file for Nimbus to run. */
-function rejectImageFunctions(functions: unknown, ctx: NormalizeContext): void {
-  if (!isPlainObject(functions)) return;
-  for (const [key, fn] of Object.entries(functions)) {
-    if (isPlainObject(fn) && fn.image !== undefined && fn.handler === undefined) {
-      const detail = 'container images are not supported by Nimbus; use `handler` instead';
-      throw ctx.locator.error('NIMBUS_CONFIG_INVALID', ['functions', key, 'image'], detail);
-    }
-  }
 }
 
 function pickStage(root: ServiceInput, options: CliOptions, ctx: NormalizeContext): string {

@@ -54,8 +54,7 @@ describe('http events', () => {
       '          cors: true',
       '          async: true',
       '          private: false',
-      '          authorizer: auth',
-      '          integration: lambda',
+      '          integration: lambda-proxy',
     );
     assert.deepEqual(event, {
       kind: 'http',
@@ -64,8 +63,7 @@ describe('http events', () => {
       cors: { origins: ['*'], headers: DEFAULT_CORS_HEADERS, allowCredentials: false },
       async: true,
       private: false,
-      authorizer: 'auth',
-      integration: 'lambda',
+      integration: 'lambda-proxy',
     });
     assert.deepEqual(DEFAULT_CORS_HEADERS, [
       'Content-Type',
@@ -131,13 +129,13 @@ describe('httpApi events', () => {
         '      - httpApi: patch /elo',
         '      - httpApi:',
         '          path: /users/{id}',
-        '      - httpApi: {method: get, path: /a, authorizer: {name: jwt}}',
+        '      - httpApi: {method: get, path: /a}',
       ),
       [
         { kind: 'httpApi', method: '*', path: '*' },
         { kind: 'httpApi', method: 'PATCH', path: '/elo' },
         { kind: 'httpApi', method: '*', path: '/users/{id}' },
-        { kind: 'httpApi', method: 'GET', path: '/a', authorizer: { name: 'jwt' } },
+        { kind: 'httpApi', method: 'GET', path: '/a' },
       ],
     );
   });

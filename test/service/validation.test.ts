@@ -213,8 +213,8 @@ describe('validation errors name file:line:col and the property path', () => {
   it('container-image functions are refused', async () => {
     await assertConfigError(
       load(yml(...head, 'functions:', '  hello:', '    image: repo/img:1')),
-      'NIMBUS_CONFIG_INVALID',
-      'serverless.yml:6:12 functions.hello.image: container images are not supported by Nimbus; ' +
+      'NIMBUS_CONFIG_UNSUPPORTED',
+      'serverless.yml:6:5 functions.hello.image: container images are not supported yet; ' +
         'use `handler` instead',
     );
   });

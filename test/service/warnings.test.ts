@@ -30,38 +30,33 @@ describe('warnings', () => {
       'serverless.yml:7:3 package: unknown property "patern" (ignored)',
       'serverless.yml:11:5 functions.hello: unknown property "timout" (ignored)',
       'serverless.yml:13:38 functions.hello.events[0].http: unknown property "corz" (ignored)',
-      'serverless.yml:14:9 functions.hello.events[1].alb: event type "alb" is not supported by Nimbus (ignored)',
+      'serverless.yml:14:9 functions.hello.events[1].alb: alb events are not supported yet; ' +
+        'this event will not fire for function "hello"',
     ]);
     assert.equal(definition.functions.hello?.timeout, 6);
     assert.equal(definition.functions.hello?.events.length, 1);
   });
 
-  it('accepts known-but-unused keys silently', async () => {
+  it('accepts keys that have no effect on Nimbus silently', async () => {
     const { warnings } = await load(
       yml(
         'service: svc',
         'app: a',
         'org: o',
-        'configValidationMode: error',
         'frameworkVersion: "3"',
-        'layers: {}',
-        'resources: {}',
-        'custom: {}',
+        'variablesResolutionMode: "20210326"',
         'provider:',
         '  name: aws',
-        '  iam: {role: {statements: []}}',
-        '  tracing: {lambda: true}',
-        '  vpc: {}',
-        '  stackTags: {}',
-        '  deploymentBucket: {name: b}',
+        '  stackName: s',
+        '  deploymentMethod: direct',
+        '  versionFunctions: false',
+        '  httpApi: {name: api, payload: "2.0"}',
         'functions:',
         '  hello:',
         '    handler: src/handler.hello',
-        '    url: true',
-        '    layers: []',
-        '    tags: {a: b}',
-        '    vpc: {}',
-        '    architecture: arm64',
+        '    dependsOn: [x]',
+        '    events:',
+        '      - http: {path: a, method: get, operationId: getA, private: false}',
       ),
     );
     assert.deepEqual(warnings, []);

@@ -6,7 +6,7 @@ import { validate } from '../validate.js';
 
 const METHODS = ['*', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'];
 
-const httpApiObject = z.looseObject({
+export const httpApiObject = z.looseObject({
   method: z
     .string({ error: 'must be a string' })
     .default('*')
@@ -17,8 +17,6 @@ const httpApiObject = z.looseObject({
     .refine((p) => p === '*' || p.startsWith('/'), { error: 'must start with "/" (or be "*")' }),
   authorizer: z.unknown().optional(),
 });
-
-export const HTTP_API_KEYS = Object.keys(httpApiObject.shape);
 
 /** `'*'`, `'GET /path'` or `{method, path, authorizer}` → HttpApiEvent. */
 export function normalizeHttpApi(

@@ -27,7 +27,7 @@ const corsObject = z.looseObject({
   maxAge: intIn(0).optional(),
 });
 
-const httpObject = z.looseObject({
+export const httpObject = z.looseObject({
   path: z.string({ error: 'is required (e.g. `path: users/{id}`)' }),
   method: z
     .string({ error: 'is required (e.g. `method: get`)' })
@@ -39,18 +39,6 @@ const httpObject = z.looseObject({
   authorizer: z.unknown().optional(),
   integration: text.optional(),
 });
-
-export const HTTP_KEYS = [
-  ...Object.keys(httpObject.shape),
-  'request',
-  'response',
-  'operationId',
-  'summary',
-  'description',
-  'caching',
-  'connectionType',
-  'connectionId',
-];
 
 /** `'GET users/create'` or `{path, method, cors, ...}` → HttpEvent. */
 export function normalizeHttp(

@@ -11,7 +11,7 @@ const expression = z
     error: 'must be a rate(...) or cron(...) expression, e.g. rate(5 minutes)',
   });
 
-const scheduleObject = z.looseObject({
+export const scheduleObject = z.looseObject({
   rate: z.preprocess(
     (v) => (typeof v === 'string' ? [v] : v),
     z
@@ -26,14 +26,6 @@ const scheduleObject = z.looseObject({
   input: z.unknown().optional(),
   timezone: text.optional(),
 });
-
-export const SCHEDULE_KEYS = [
-  ...Object.keys(scheduleObject.shape),
-  'inputPath',
-  'inputTransformer',
-  'method',
-  'roleArn',
-];
 
 /** `'rate(10 minutes)'` or `{rate, enabled, ...}` → ScheduleEvent. */
 export function normalizeSchedule(

@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import { isPlainObject } from '../property-path.js';
+import { isDeliverableDestination } from '../support-table.js';
 import { intIn, stringMap, text } from './fields.js';
 import { packageSchema } from './package-schema.js';
 
-/** A destination is a name, an ARN, or `{type, arn}`; Nimbus keeps just the target string. */
-const destination = z.preprocess(
-  (v) => (isPlainObject(v) ? v.arn : v),
-  z.string({ error: 'must be a function name, an ARN or {type, arn}' }),
-);
+/**
+ * A destination is a name, an ARN, or `{type, arn}`; Nimbus keeps just the target string, and
+ * drops the kinds it cannot deliver to yet (the support table warns about them) so that a
+ * failed event is dead-lettered instead of being sent nowhere.
+ */
+const destination = z.preprocess((v) => {
+  if (!isDeliverableDestination(v)) return undefined;
+  return isPlainObject(v) ? v.arn : v;
+}, z.string({ error: 'must be a function name, an ARN or {type, arn}' }).optional());
 
 export const functionSchema = z.looseObject(
   {
@@ -32,28 +37,3 @@ export const functionSchema = z.looseObject(
 );
 
 export type FunctionInput = z.infer<typeof functionSchema>;
-
-/** Function keys Serverless knows that Nimbus accepts without using (yet). */
-export const FUNCTION_ACCEPTED = [
-  'architecture',
-  'condition',
-  'dependsOn',
-  'disableLogs',
-  'ephemeralStorage',
-  'fileSystemConfig',
-  'iamRoleStatements',
-  'image',
-  'kmsKeyArn',
-  'layers',
-  'logRetentionInDays',
-  'logs',
-  'onError',
-  'role',
-  'runtimeManagement',
-  'snapStart',
-  'tags',
-  'tracing',
-  'url',
-  'versionFunction',
-  'vpc',
-];

@@ -34,19 +34,3 @@ export const serviceSchema = z.looseObject({
 });
 
 export type ServiceInput = z.infer<typeof serviceSchema>;
-
-/** Root keys Serverless knows that Nimbus accepts without using (yet). */
-export const ROOT_ACCEPTED = [
-  'app',
-  'console',
-  'dashboard',
-  'deprecationNotificationMode',
-  'disabledDeprecations',
-  'layers',
-  'org',
-  'outputs',
-  'resources',
-  'stages',
-  'unresolvedVariablesNotificationMode',
-  'variablesResolutionMode',
-];

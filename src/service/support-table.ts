@@ -1,0 +1,543 @@
+import { isPlainObject } from './property-path.js';
+
+/**
+ * How Nimbus treats a serverless.yml key it knows:
+ * - `supported`: implemented;
+ * - `accepted`: nothing to implement, because the key has no effect on how the service runs on
+ *   Nimbus (names, documentation, AWS deployment plumbing with no counterpart);
+ * - `warned`: changes behaviour on AWS, not implemented yet, and ignoring it is harmless;
+ * - `refused`: not implemented yet, and ignoring it would be unsafe (a route more public than
+ *   written) or would break the function, so the load fails.
+ */
+export type SupportStatus = 'supported' | 'accepted' | 'warned' | 'refused';
+
+export interface SupportRule {
+  /**
+   * Where the key lives: dotted keys, `*` for any map key (a function's key) and `[]` for any
+   * list item. An event is `functions.*.events[].<type>`.
+   */
+  path: string;
+  status: SupportStatus;
+  /** For warned and refused keys: the message after the path. `{fn}` is the function's key. */
+  reason?: string;
+  /** When set, only values it accepts are warned or refused (e.g. `private: true`). */
+  when?: (value: unknown) => boolean;
+}
+
+const isTrue = (value: unknown) => value === true || value === 'true';
+
+/** `lambda-proxy` is what the gateway does; any other integration would reach the handler wrong. */
+const notProxyIntegration = (value: unknown) =>
+  !['lambda-proxy', 'aws-proxy', 'aws_proxy'].includes(String(value).toLowerCase());
+
+/**
+ * A destination Nimbus can deliver to: a URL, a function key or name, a Lambda ARN, or
+ * `{type: function, arn}`. Queues, topics and buses are not there yet.
+ */
+export function isDeliverableDestination(value: unknown): boolean {
+  if (isPlainObject(value)) {
+    if (value.type !== undefined && value.type !== 'function') return false;
+    return isDeliverableDestination(value.arn);
+  }
+  if (typeof value !== 'string') return true;
+  if (!value.startsWith('arn:')) return true;
+  return /^arn:aws[a-zA-Z-]*:lambda:/.test(value);
+}
+
+const ROUTE_PUBLIC = 'the route would be public';
+const IAM = 'IAM is not enforced by Nimbus yet; the statements are ignored';
+const TAGS = 'tags are not applied by Nimbus yet (ignored)';
+const WEBSOCKET = 'websocket APIs are not supported yet (ignored)';
+const REST_API = 'is not supported by the Nimbus gateway yet (ignored)';
+
+function eventWarning(type: string): SupportRule {
+  return {
+    path: `functions.*.events[].${type}`,
+    status: 'warned',
+    reason: `${type} events are not supported yet; this event will not fire for function "{fn}"`,
+  };
+}
+
+function packageRules(base: string): SupportRule[] {
+  return [
+    { path: `${base}.patterns`, status: 'supported' },
+    { path: `${base}.individually`, status: 'supported' },
+    { path: `${base}.artifact`, status: 'supported' },
+    { path: `${base}.excludeDevDependencies`, status: 'supported' },
+    { path: `${base}.exclude`, status: 'supported' },
+    { path: `${base}.include`, status: 'supported' },
+  ];
+}
+
+/**
+ * Every serverless.yml key Nimbus knows, and what it does with it. Keys under a listed map that
+ * are not listed here are unknown (a warning, or an error with `configValidationMode: error`).
+ * When a feature lands, flip its rows to `supported`; docs/serverless-yml.md lists the same rows
+ * and a test keeps the two in step.
+ */
+export const SUPPORT_TABLE: readonly SupportRule[] = [
+  { path: 'service', status: 'supported' },
+  { path: 'frameworkVersion', status: 'accepted' },
+  { path: 'configValidationMode', status: 'supported' },
+  { path: 'useDotenv', status: 'supported' },
+  { path: 'params', status: 'supported' },
+  { path: 'custom', status: 'supported' },
+  { path: 'plugins', status: 'supported' },
+  { path: 'package', status: 'supported' },
+  ...packageRules('package'),
+  { path: 'functions', status: 'supported' },
+  { path: 'provider', status: 'supported' },
+  {
+    path: 'resources',
+    status: 'warned',
+    reason: 'CloudFormation resources are not created by Nimbus (ignored)',
+  },
+  {
+    path: 'layers',
+    status: 'warned',
+    reason: 'layers are not built or published by Nimbus yet (ignored)',
+  },
+  { path: 'app', status: 'accepted' },
+  { path: 'org', status: 'accepted' },
+  {
+    path: 'console',
+    status: 'warned',
+    reason: 'Serverless Console integration is not available (ignored)',
+  },
+  {
+    path: 'dashboard',
+    status: 'warned',
+    reason: 'Serverless Dashboard integration is not available (ignored)',
+  },
+  {
+    path: 'outputs',
+    status: 'warned',
+    reason: 'Serverless Dashboard outputs are not available (ignored)',
+  },
+  { path: 'stages', status: 'warned', reason: 'stage-scoped settings are not supported (ignored)' },
+  { path: 'variablesResolutionMode', status: 'accepted' },
+  { path: 'deprecationNotificationMode', status: 'accepted' },
+  { path: 'disabledDeprecations', status: 'accepted' },
+  { path: 'unresolvedVariablesNotificationMode', status: 'accepted' },
+
+  { path: 'provider.name', status: 'supported' },
+  { path: 'provider.runtime', status: 'supported' },
+  { path: 'provider.stage', status: 'supported' },
+  { path: 'provider.region', status: 'supported' },
+  { path: 'provider.memorySize', status: 'supported' },
+  { path: 'provider.timeout', status: 'supported' },
+  { path: 'provider.environment', status: 'supported' },
+  { path: 'provider.httpApi', status: 'supported' },
+  { path: 'provider.httpApi.cors', status: 'supported' },
+  {
+    path: 'provider.httpApi.payload',
+    status: 'refused',
+    reason: 'only payload "2.0" is supported yet; the handlers would receive 2.0 events',
+    // YAML reads an unquoted 2.0 as the number 2.
+    when: (value) => !['2.0', '2'].includes(String(value)),
+  },
+  {
+    path: 'provider.httpApi.authorizers',
+    status: 'refused',
+    reason: `authorizers are not supported yet; the routes would be public`,
+  },
+  { path: 'provider.httpApi.id', status: 'warned', reason: `an existing HTTP API ${REST_API}` },
+  { path: 'provider.httpApi.name', status: 'accepted' },
+  { path: 'provider.httpApi.shouldStartNameWithService', status: 'accepted' },
+  { path: 'provider.httpApi.useProviderTags', status: 'accepted' },
+  { path: 'provider.httpApi.metrics', status: 'warned', reason: `detailed metrics ${REST_API}` },
+  {
+    path: 'provider.httpApi.disableDefaultEndpoint',
+    status: 'warned',
+    reason: 'the default endpoint cannot be disabled yet; the routes stay reachable on it',
+  },
+  { path: 'provider.apiGateway', status: 'supported' },
+  {
+    path: 'provider.apiGateway.apiKeys',
+    status: 'refused',
+    reason: 'API keys are not supported yet; the routes would be public',
+  },
+  {
+    path: 'provider.apiGateway.usagePlan',
+    status: 'refused',
+    reason: 'usage plans are not supported yet; the routes would not be throttled or metered',
+  },
+  {
+    path: 'provider.apiGateway.resourcePolicy',
+    status: 'refused',
+    reason: `resource policies are not supported yet; ${ROUTE_PUBLIC}`,
+  },
+  {
+    path: 'provider.apiGateway.apiKeySourceType',
+    status: 'warned',
+    reason: `API keys ${REST_API}`,
+  },
+  {
+    path: 'provider.apiGateway.binaryMediaTypes',
+    status: 'warned',
+    reason: `binary media types ${REST_API}`,
+  },
+  { path: 'provider.apiGateway.description', status: 'accepted' },
+  {
+    path: 'provider.apiGateway.disableDefaultEndpoint',
+    status: 'warned',
+    reason: 'the default endpoint cannot be disabled yet; the routes stay reachable on it',
+  },
+  { path: 'provider.apiGateway.metrics', status: 'warned', reason: `detailed metrics ${REST_API}` },
+  {
+    path: 'provider.apiGateway.minimumCompressionSize',
+    status: 'warned',
+    reason: `response compression ${REST_API}`,
+  },
+  {
+    path: 'provider.apiGateway.request',
+    status: 'warned',
+    reason: `request validation ${REST_API}`,
+  },
+  {
+    path: 'provider.apiGateway.restApiId',
+    status: 'warned',
+    reason: `an existing REST API ${REST_API}`,
+  },
+  {
+    path: 'provider.apiGateway.restApiRootResourceId',
+    status: 'warned',
+    reason: `an existing REST API ${REST_API}`,
+  },
+  {
+    path: 'provider.apiGateway.restApiResources',
+    status: 'warned',
+    reason: `an existing REST API ${REST_API}`,
+  },
+  { path: 'provider.apiGateway.shouldStartNameWithService', status: 'accepted' },
+  { path: 'provider.apiGateway.websocketApiId', status: 'warned', reason: WEBSOCKET },
+  {
+    path: 'provider.apiKeys',
+    status: 'refused',
+    reason: 'API keys are not supported yet; the routes would be public',
+  },
+  {
+    path: 'provider.usagePlan',
+    status: 'refused',
+    reason: 'usage plans are not supported yet; the routes would not be throttled or metered',
+  },
+  {
+    path: 'provider.resourcePolicy',
+    status: 'refused',
+    reason: `resource policies are not supported yet; ${ROUTE_PUBLIC}`,
+  },
+  {
+    path: 'provider.endpointType',
+    status: 'refused',
+    reason: `private APIs are not supported yet; ${ROUTE_PUBLIC}`,
+    when: (value) => String(value).toUpperCase() === 'PRIVATE',
+  },
+  {
+    path: 'provider.vpcEndpointIds',
+    status: 'warned',
+    reason: 'private APIs are not supported yet (ignored)',
+  },
+  { path: 'provider.apiName', status: 'accepted' },
+  {
+    path: 'provider.layers',
+    status: 'refused',
+    reason: 'layers are not supported yet; the functions would run without their layer code',
+  },
+  {
+    path: 'provider.ecr',
+    status: 'refused',
+    reason: 'container images are not supported yet; use `handler` functions',
+  },
+  {
+    path: 'provider.logRetentionInDays',
+    status: 'warned',
+    reason: 'log retention is not applied by Nimbus yet (ignored)',
+  },
+  { path: 'provider.tags', status: 'warned', reason: TAGS },
+  { path: 'provider.stackTags', status: 'warned', reason: TAGS },
+  {
+    path: 'provider.tracing',
+    status: 'warned',
+    reason: 'X-Ray tracing is not supported yet (ignored)',
+  },
+  {
+    path: 'provider.vpc',
+    status: 'warned',
+    reason: 'VPC settings are not applied; functions use the network of the Nimbus host',
+  },
+  {
+    path: 'provider.logs',
+    status: 'warned',
+    reason: 'API access logs and log settings are not supported yet (ignored)',
+  },
+  {
+    path: 'provider.logDataProtectionPolicy',
+    status: 'warned',
+    reason: 'log data protection is not supported yet (ignored)',
+  },
+  { path: 'provider.iam', status: 'warned', reason: IAM },
+  { path: 'provider.iamRoleStatements', status: 'warned', reason: IAM },
+  { path: 'provider.iamManagedPolicies', status: 'warned', reason: IAM },
+  { path: 'provider.role', status: 'warned', reason: IAM },
+  { path: 'provider.rolePermissionsBoundary', status: 'warned', reason: IAM },
+  { path: 'provider.cfnRole', status: 'accepted' },
+  {
+    path: 'provider.kmsKeyArn',
+    status: 'warned',
+    reason: 'KMS encryption of environment variables is not supported yet (ignored)',
+  },
+  {
+    path: 'provider.deploymentBucket',
+    status: 'warned',
+    reason: 'artifacts are stored by the Nimbus platform; deployment bucket settings are ignored',
+  },
+  { path: 'provider.deploymentPrefix', status: 'accepted' },
+  { path: 'provider.deploymentMethod', status: 'accepted' },
+  { path: 'provider.stackName', status: 'accepted' },
+  { path: 'provider.stackParameters', status: 'accepted' },
+  { path: 'provider.stackPolicy', status: 'accepted' },
+  { path: 'provider.disableRollback', status: 'accepted' },
+  { path: 'provider.rollbackConfiguration', status: 'accepted' },
+  {
+    path: 'provider.notificationArns',
+    status: 'warned',
+    reason: 'deployment notifications are not sent by Nimbus (ignored)',
+  },
+  { path: 'provider.versionFunctions', status: 'accepted' },
+  { path: 'provider.lambdaHashingVersion', status: 'accepted' },
+  { path: 'provider.runtimeManagement', status: 'accepted' },
+  { path: 'provider.profile', status: 'accepted' },
+  { path: 'provider.credentials', status: 'accepted' },
+  {
+    path: 'provider.architecture',
+    status: 'warned',
+    reason: "functions run on the Nimbus host's architecture (ignored)",
+  },
+  { path: 'provider.eventBridge', status: 'accepted' },
+  {
+    path: 'provider.s3',
+    status: 'warned',
+    reason: 'S3 buckets are not created by Nimbus (ignored)',
+  },
+  { path: 'provider.alb', status: 'warned', reason: 'alb events are not supported yet (ignored)' },
+  {
+    path: 'provider.cloudFront',
+    status: 'warned',
+    reason: 'cloudFront events are not supported yet (ignored)',
+  },
+  { path: 'provider.websocket', status: 'warned', reason: WEBSOCKET },
+  { path: 'provider.websocketsApiName', status: 'warned', reason: WEBSOCKET },
+  { path: 'provider.websocketsApiRouteSelectionExpression', status: 'warned', reason: WEBSOCKET },
+  { path: 'provider.websocketsDescription', status: 'warned', reason: WEBSOCKET },
+
+  { path: 'functions.*', status: 'supported' },
+  { path: 'functions.*.handler', status: 'supported' },
+  { path: 'functions.*.name', status: 'supported' },
+  { path: 'functions.*.description', status: 'supported' },
+  { path: 'functions.*.runtime', status: 'supported' },
+  { path: 'functions.*.memorySize', status: 'supported' },
+  { path: 'functions.*.timeout', status: 'supported' },
+  { path: 'functions.*.environment', status: 'supported' },
+  { path: 'functions.*.events', status: 'supported' },
+  { path: 'functions.*.destinations', status: 'supported' },
+  {
+    path: 'functions.*.destinations.onSuccess',
+    status: 'warned',
+    reason: 'only function and URL destinations are supported yet; this one is ignored',
+    when: (value) => !isDeliverableDestination(value),
+  },
+  {
+    path: 'functions.*.destinations.onFailure',
+    status: 'warned',
+    reason:
+      'only function and URL destinations are supported yet; this one is ignored and failed events go to the dead letters',
+    when: (value) => !isDeliverableDestination(value),
+  },
+  { path: 'functions.*.maximumRetryAttempts', status: 'supported' },
+  { path: 'functions.*.maximumEventAge', status: 'supported' },
+  { path: 'functions.*.reservedConcurrency', status: 'supported' },
+  { path: 'functions.*.provisionedConcurrency', status: 'supported' },
+  { path: 'functions.*.package', status: 'supported' },
+  ...packageRules('functions.*.package'),
+  {
+    path: 'functions.*.image',
+    status: 'refused',
+    reason: 'container images are not supported yet; use `handler` instead',
+  },
+  {
+    path: 'functions.*.layers',
+    status: 'refused',
+    reason: 'layers are not supported yet; the function would run without its layer code',
+  },
+  {
+    path: 'functions.*.url',
+    status: 'refused',
+    reason: 'function URLs are not supported yet; use an http or httpApi event',
+  },
+  {
+    path: 'functions.*.fileSystemConfig',
+    status: 'refused',
+    reason: 'EFS mounts are not supported yet; the function would not find its files',
+  },
+  {
+    path: 'functions.*.vpc',
+    status: 'warned',
+    reason: 'VPC settings are not applied; the function uses the network of the Nimbus host',
+  },
+  { path: 'functions.*.tags', status: 'warned', reason: TAGS },
+  {
+    path: 'functions.*.tracing',
+    status: 'warned',
+    reason: 'X-Ray tracing is not supported yet (ignored)',
+  },
+  {
+    path: 'functions.*.onError',
+    status: 'warned',
+    reason:
+      'dead-letter targets are not supported yet; failed events go to the Nimbus dead letters',
+  },
+  {
+    path: 'functions.*.kmsKeyArn',
+    status: 'warned',
+    reason: 'KMS encryption of environment variables is not supported yet (ignored)',
+  },
+  { path: 'functions.*.role', status: 'warned', reason: IAM },
+  { path: 'functions.*.iamRoleStatements', status: 'warned', reason: IAM },
+  {
+    path: 'functions.*.logRetentionInDays',
+    status: 'warned',
+    reason: 'log retention is not applied by Nimbus yet (ignored)',
+  },
+  {
+    path: 'functions.*.logs',
+    status: 'warned',
+    reason: 'log settings are not supported yet (ignored)',
+  },
+  {
+    path: 'functions.*.disableLogs',
+    status: 'warned',
+    reason: 'logs cannot be disabled yet; they are still collected',
+  },
+  {
+    path: 'functions.*.architecture',
+    status: 'warned',
+    reason: "functions run on the Nimbus host's architecture (ignored)",
+  },
+  {
+    path: 'functions.*.ephemeralStorage',
+    status: 'warned',
+    reason: 'the size of /tmp is not limited yet (ignored)',
+  },
+  {
+    path: 'functions.*.snapStart',
+    status: 'warned',
+    reason: 'SnapStart is not supported yet (ignored)',
+  },
+  {
+    path: 'functions.*.condition',
+    status: 'warned',
+    reason: 'CloudFormation conditions are not evaluated; the function is always deployed',
+  },
+  { path: 'functions.*.dependsOn', status: 'accepted' },
+  { path: 'functions.*.versionFunction', status: 'accepted' },
+  { path: 'functions.*.runtimeManagement', status: 'accepted' },
+
+  { path: 'functions.*.events[].http', status: 'supported' },
+  { path: 'functions.*.events[].http.path', status: 'supported' },
+  { path: 'functions.*.events[].http.method', status: 'supported' },
+  { path: 'functions.*.events[].http.cors', status: 'supported' },
+  { path: 'functions.*.events[].http.async', status: 'supported' },
+  {
+    path: 'functions.*.events[].http.private',
+    status: 'refused',
+    reason: `API keys are not supported yet; ${ROUTE_PUBLIC}`,
+    when: isTrue,
+  },
+  {
+    path: 'functions.*.events[].http.authorizer',
+    status: 'refused',
+    reason: `authorizers are not supported yet; ${ROUTE_PUBLIC}`,
+  },
+  {
+    path: 'functions.*.events[].http.integration',
+    status: 'refused',
+    reason: 'only the lambda-proxy integration is supported yet',
+    when: notProxyIntegration,
+  },
+  {
+    path: 'functions.*.events[].http.request',
+    status: 'warned',
+    reason: 'request parameters, schemas and templates are not applied yet (ignored)',
+  },
+  {
+    path: 'functions.*.events[].http.response',
+    status: 'warned',
+    reason: 'response templates are not applied yet (ignored)',
+  },
+  {
+    path: 'functions.*.events[].http.caching',
+    status: 'warned',
+    reason: 'API Gateway caching is not supported yet (ignored)',
+  },
+  {
+    path: 'functions.*.events[].http.connectionType',
+    status: 'warned',
+    reason: 'VPC links are not supported yet (ignored)',
+  },
+  {
+    path: 'functions.*.events[].http.connectionId',
+    status: 'warned',
+    reason: 'VPC links are not supported yet (ignored)',
+  },
+  { path: 'functions.*.events[].http.operationId', status: 'accepted' },
+  { path: 'functions.*.events[].http.summary', status: 'accepted' },
+  { path: 'functions.*.events[].http.description', status: 'accepted' },
+  { path: 'functions.*.events[].httpApi', status: 'supported' },
+  { path: 'functions.*.events[].httpApi.method', status: 'supported' },
+  { path: 'functions.*.events[].httpApi.path', status: 'supported' },
+  {
+    path: 'functions.*.events[].httpApi.authorizer',
+    status: 'refused',
+    reason: `authorizers are not supported yet; ${ROUTE_PUBLIC}`,
+  },
+  { path: 'functions.*.events[].schedule', status: 'supported' },
+  { path: 'functions.*.events[].schedule.rate', status: 'supported' },
+  { path: 'functions.*.events[].schedule.enabled', status: 'supported' },
+  { path: 'functions.*.events[].schedule.name', status: 'supported' },
+  { path: 'functions.*.events[].schedule.description', status: 'supported' },
+  { path: 'functions.*.events[].schedule.input', status: 'supported' },
+  { path: 'functions.*.events[].schedule.timezone', status: 'supported' },
+  { path: 'functions.*.events[].schedule.method', status: 'accepted' },
+  {
+    path: 'functions.*.events[].schedule.inputPath',
+    status: 'warned',
+    reason: 'inputPath is not supported yet; the event is sent as is',
+  },
+  {
+    path: 'functions.*.events[].schedule.inputTransformer',
+    status: 'warned',
+    reason: 'inputTransformer is not supported yet; the event is sent as is',
+  },
+  { path: 'functions.*.events[].schedule.roleArn', status: 'warned', reason: IAM },
+  ...[
+    's3',
+    'sqs',
+    'stream',
+    'sns',
+    'eventBridge',
+    'cloudwatchEvent',
+    'cloudwatchLog',
+    'iot',
+    'iotFleetProvisioning',
+    'cognitoUserPool',
+    'alb',
+    'websocket',
+    'kafka',
+    'msk',
+    'activemq',
+    'rabbitmq',
+    'alexaSkill',
+    'alexaSmartHome',
+    'cloudFront',
+  ].map(eventWarning),
+];

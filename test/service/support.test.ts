@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { ConfigError } from '../../src/service/config-error.js';
+import { runCli } from '../helpers/run-cli.js';
+import { cleanupServiceDirs, load, writeServiceDir, yml } from './service-dir.js';
+
+after(cleanupServiceDirs);
+
+const head = ['service: svc', 'provider:', '  name: aws'];
+
+/** The lines of the ConfigError that loading `text` fails with. */
+async function refusal(text: string): Promise<readonly string[]> {
+  try {
+    await load(text);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.equal(error.message, error.problems.join('\n'));
+    return error.problems;
+  }
+  assert.fail('expected the load to fail');
+}
+
+describe('settings Nimbus does not implement yet', () => {
+  it('warns, with file:line:col, about settings that are harmless to ignore', async () => {
+    const { warnings, definition } = await load(
+      yml(
+        ...head,
+        '  tracing: {lambda: true}',
+        '  vpc: {securityGroupIds: [sg]}',
+        '  tags: {team: a}',
+        '  stackTags: {team: a}',
+        '  logs: {httpApi: true}',
+        '  iam: {role: {statements: []}}',
+        '  iamRoleStatements: []',
+        '  kmsKeyArn: arn:aws:kms:x',
+        '  deploymentBucket: {name: b}',
+        'functions:',
+        '  hello:',
+        '    handler: src/handler.hello',
+        '    vpc: {subnetIds: [s]}',
+        '    tags: {a: b}',
+        '    onError: arn:aws:sns:us-east-1:1:dlq',
+        '    destinations:',
+        '      onSuccess: other',
+        '      onFailure: {type: sqs, arn: "arn:aws:sqs:us-east-1:1:q"}',
+      ),
+    );
+    const iam = 'IAM is not enforced by Nimbus yet; the statements are ignored';
+    assert.deepEqual(warnings, [
+      'serverless.yml:4:3 provider.tracing: X-Ray tracing is not supported yet (ignored)',
+      'serverless.yml:5:3 provider.vpc: VPC settings are not applied; functions use the network of the Nimbus host',
+      'serverless.yml:6:3 provider.tags: tags are not applied by Nimbus yet (ignored)',
+      'serverless.yml:7:3 provider.stackTags: tags are not applied by Nimbus yet (ignored)',
+      'serverless.yml:8:3 provider.logs: API access logs and log settings are not supported yet (ignored)',
+      `serverless.yml:9:3 provider.iam: ${iam}`,
+      `serverless.yml:10:3 provider.iamRoleStatements: ${iam}`,
+      'serverless.yml:11:3 provider.kmsKeyArn: KMS encryption of environment variables is not supported yet (ignored)',
+      'serverless.yml:12:3 provider.deploymentBucket: artifacts are stored by the Nimbus platform; deployment bucket settings are ignored',
+      'serverless.yml:16:5 functions.hello.vpc: VPC settings are not applied; the function uses the network of the Nimbus host',
+      'serverless.yml:17:5 functions.hello.tags: tags are not applied by Nimbus yet (ignored)',
+      'serverless.yml:18:5 functions.hello.onError: dead-letter targets are not supported yet; failed events go to the Nimbus dead letters',
+      'serverless.yml:21:7 functions.hello.destinations.onFailure: only function and URL destinations are supported yet; this one is ignored and failed events go to the dead letters',
+    ]);
+    // Kept, a failing event would be "delivered" to a function that does not exist.
+    assert.deepEqual(definition.functions.hello?.destinations, { onSuccess: 'other' });
+  });
+
+  it('warns that events without a source will not fire, naming the function', async () => {
+    const { warnings, definition } = await load(
+      yml(
+        ...head,
+        'functions:',
+        '  worker:',
+        '    handler: src/handler.hello',
+        '    events:',
+        '      - sqs: arn:aws:sqs:us-east-1:1:jobs',
+        '      - s3: uploads',
+        '      - cloudwatchEvent: {event: {source: [a]}}',
+        '      - cognitoUserPool: {pool: p, trigger: PreSignUp}',
+        '      - schedule: rate(1 hour)',
+        '      - sqss: arn',
+      ),
+    );
+    const notFiring = (type: string) =>
+      `${type} events are not supported yet; this event will not fire for function "worker"`;
+    assert.deepEqual(warnings, [
+      `serverless.yml:8:9 functions.worker.events[0].sqs: ${notFiring('sqs')}`,
+      `serverless.yml:9:9 functions.worker.events[1].s3: ${notFiring('s3')}`,
+      `serverless.yml:10:9 functions.worker.events[2].cloudwatchEvent: ${notFiring('cloudwatchEvent')}`,
+      `serverless.yml:11:9 functions.worker.events[3].cognitoUserPool: ${notFiring('cognitoUserPool')}`,
+      'serverless.yml:13:9 functions.worker.events[5].sqss: event type "sqss" is unknown (ignored)',
+    ]);
+    assert.deepEqual(
+      definition.functions.worker?.events.map((e) => e.kind),
+      ['sqs', 's3', 'schedule'],
+    );
+  });
+
+  it('refuses every unsafe setting at once, one line each, in file order', async () => {
+    const problems = await refusal(
+      yml(
+        ...head,
+        '  httpApi:',
+        '    authorizers: {jwt: {issuerUrl: https://x}}',
+        '  apiGateway:',
+        '    apiKeys: [k]',
+        '    usagePlan: {quota: {limit: 10}}',
+        '  apiKeys: [k]',
+        '  usagePlan: {quota: {limit: 10}}',
+        '  layers: [arn:aws:lambda:x:1:layer:l:1]',
+        '  ecr: {images: {img: {path: ./}}}',
+        'functions:',
+        '  hello:',
+        '    handler: src/handler.hello',
+        '    url: true',
+        '    layers: [arn:aws:lambda:x:1:layer:l:1]',
+        '    events:',
+        '      - http:',
+        '          path: a',
+        '          method: get',
+        '          authorizer: auth',
+        '      - http: {path: b, method: get, private: true}',
+        '      - httpApi: {path: /c, method: get, authorizer: {name: jwt}}',
+        '  boxed:',
+        '    image: repo/img:1',
+      ),
+    );
+    const pub = 'the route would be public';
+    assert.deepEqual(problems, [
+      'serverless.yml:5:5 provider.httpApi.authorizers: authorizers are not supported yet; the routes would be public',
+      `serverless.yml:7:5 provider.apiGateway.apiKeys: API keys are not supported yet; the routes would be public`,
+      'serverless.yml:8:5 provider.apiGateway.usagePlan: usage plans are not supported yet; the routes would not be throttled or metered',
+      'serverless.yml:9:3 provider.apiKeys: API keys are not supported yet; the routes would be public',
+      'serverless.yml:10:3 provider.usagePlan: usage plans are not supported yet; the routes would not be throttled or metered',
+      'serverless.yml:11:3 provider.layers: layers are not supported yet; the functions would run without their layer code',
+      'serverless.yml:12:3 provider.ecr: container images are not supported yet; use `handler` functions',
+      'serverless.yml:16:5 functions.hello.url: function URLs are not supported yet; use an http or httpApi event',
+      'serverless.yml:17:5 functions.hello.layers: layers are not supported yet; the function would run without its layer code',
+      `serverless.yml:22:11 functions.hello.events[0].http.authorizer: authorizers are not supported yet; ${pub}`,
+      `serverless.yml:23:38 functions.hello.events[1].http.private: API keys are not supported yet; ${pub}`,
+      `serverless.yml:24:42 functions.hello.events[2].httpApi.authorizer: authorizers are not supported yet; ${pub}`,
+      'serverless.yml:26:5 functions.boxed.image: container images are not supported yet; use `handler` instead',
+    ]);
+  });
+
+  it('refuses only the values that would change behaviour', async () => {
+    const fn = ['functions:', '  hello:', '    handler: src/handler.hello', '    events:'];
+    assert.deepEqual(
+      await refusal(
+        yml(...head, ...fn, '      - http: {path: a, method: get, integration: lambda}'),
+      ),
+      [
+        'serverless.yml:8:38 functions.hello.events[0].http.integration: only the lambda-proxy integration is supported yet',
+      ],
+    );
+    assert.deepEqual(await refusal(yml(...head, '  httpApi: {payload: "1.0"}')), [
+      'serverless.yml:4:13 provider.httpApi.payload: only payload "2.0" is supported yet; the handlers would receive 2.0 events',
+    ]);
+    assert.deepEqual(await refusal(yml(...head, '  endpointType: private')), [
+      'serverless.yml:4:3 provider.endpointType: private APIs are not supported yet; the route would be public',
+    ]);
+    const fine = await load(
+      yml(
+        ...head,
+        '  endpointType: REGIONAL',
+        '  httpApi: {payload: "2.0"}',
+        ...fn,
+        '      - http: {path: a, method: get, private: false, integration: AWS_PROXY}',
+      ),
+    );
+    assert.deepEqual(fine.warnings, []);
+  });
+
+  it('the CLI prints each refused key on its own line and exits 1 without a stack', async () => {
+    const cwd = await writeServiceDir({
+      'serverless.yml': yml(
+        ...head,
+        'functions:',
+        '  hello:',
+        '    handler: src/handler.hello',
+        '    url: true',
+        '    events:',
+        '      - httpApi: {path: /c, method: get, authorizer: jwt}',
+      ),
+    });
+    const run = await runCli(['print'], { cwd, env: {} });
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.stderr,
+      '✖ serverless.yml:7:5 functions.hello.url: function URLs are not supported yet; use an http or httpApi event\n' +
+        '✖ serverless.yml:9:42 functions.hello.events[0].httpApi.authorizer: authorizers are not supported yet; the route would be public\n',
+    );
+  });
+});
+
+describe('configValidationMode', () => {
+  const typos = [
+    'provider:',
+    '  name: aws',
+    '  runtimee: nodejs20.x',
+    'functions:',
+    '  hello:',
+    '    handler: src/handler.hello',
+    '    timout: 3',
+    '    events:',
+    '      - htttp: GET /',
+  ];
+
+  it('error: every unknown key fails the load', async () => {
+    const problems = await refusal(yml('service: svc', 'configValidationMode: error', ...typos));
+    assert.deepEqual(problems, [
+      'serverless.yml:5:3 provider: unknown property "runtimee"',
+      'serverless.yml:9:5 functions.hello: unknown property "timout"',
+      'serverless.yml:11:9 functions.hello.events[0].htttp: event type "htttp" is unknown',
+    ]);
+  });
+
+  it('off: unknown keys are ignored silently; warn (the default) warns', async () => {
+    const off = await load(yml('service: svc', 'configValidationMode: off', ...typos));
+    assert.deepEqual(off.warnings, []);
+    const warn = await load(yml('service: svc', 'configValidationMode: warn', ...typos));
+    assert.equal(warn.warnings.length, 3);
+  });
+
+  it('error still only warns about known settings Nimbus ignores', async () => {
+    const { warnings } = await load(
+      yml('service: svc', 'configValidationMode: error', ...head.slice(1), '  tracing: {}'),
+    );
+    assert.deepEqual(warnings, [
+      'serverless.yml:5:3 provider.tracing: X-Ray tracing is not supported yet (ignored)',
+    ]);
+  });
+});
