@@ -215,6 +215,31 @@ for (const variant of variants)
           },
           'events\\[0\\]\\.schedule: .*day-of-week',
         ],
+        [
+          {
+            definition: serviceDef([
+              fnDef('one', {
+                events: [
+                  { kind: 'httpApi', method: 'GET', path: '/open' },
+                  { kind: 'httpApi', method: 'GET', path: '/x', authorizer: { name: 'jwt' } },
+                ],
+              }),
+            ]),
+            functionArtifacts: { one: sha },
+          },
+          'events\\[1\\]\\.httpApi\\.authorizer: not enforced yet, so the route would be public',
+        ],
+        [
+          {
+            definition: serviceDef([
+              fnDef('one', {
+                events: [{ kind: 'http', method: 'GET', path: 'x', private: true }],
+              }),
+            ]),
+            functionArtifacts: { one: sha },
+          },
+          'events\\[0\\]\\.http\\.private: not enforced yet',
+        ],
         ['just a string', '(body)'],
       ];
       for (const [body, expected] of cases) {

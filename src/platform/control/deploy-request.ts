@@ -67,8 +67,27 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
         `functions.${key}.key must be "${key}"`,
       );
     }
-    // A bad cron or timezone fails the deploy, not silently at fire time.
     fn.events.forEach((event, i) => {
+      // The CLI refuses these at load; a definition sent straight to the API must not get a
+      // public route because access control it asked for is not enforced yet.
+      if (event.kind === 'http' || event.kind === 'httpApi') {
+        const route = event as { authorizer?: unknown; private?: unknown };
+        const unsafe =
+          route.authorizer !== undefined && route.authorizer !== null
+            ? 'authorizer'
+            : route.private === true
+              ? 'private'
+              : undefined;
+        if (unsafe) {
+          throw new HttpError(
+            400,
+            'NIMBUS_DEPLOY_BAD_REQUEST',
+            `functions.${key}.events[${i}].${event.kind}.${unsafe}: not enforced yet, so the ` +
+              'route would be public; refused',
+          );
+        }
+      }
+      // A bad cron or timezone fails the deploy, not silently at fire time.
       if (event.kind !== 'schedule') return;
       try {
         validateScheduleEvent(event);
