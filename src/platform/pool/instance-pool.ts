@@ -1,11 +1,20 @@
 import type { Clock } from '../../model/clock.js';
-import type { FunctionTarget, InvokeRequest, InvokeResult } from '../../model/invocation.js';
+import type {
+  FunctionErrorBody,
+  FunctionTarget,
+  InvokeRequest,
+  InvokeResult,
+} from '../../model/invocation.js';
+import { functionErrorOf, InitHealth } from './init-backoff.js';
+import { timeoutError } from './instance-errors.js';
 import { InstanceStartError, TooManyRequestsError } from './pool-errors.js';
 
 /** What the pool needs of one instance; the process-backed Instance provides it. */
 export interface PoolInstance {
   readonly id: string;
   readonly state: 'starting' | 'idle' | 'busy' | 'dead';
+  /** Set when init failed: the instance is dead, and its first invoke() answers with this. */
+  readonly initError?: FunctionErrorBody | undefined;
   invoke(req: InvokeRequest): Promise<InvokeResult>;
   /** Graceful: lets an in-flight request finish, then ends the process. */
   stop(): Promise<void>;
@@ -29,10 +38,14 @@ interface Slot {
   instance: PoolInstance;
   provisioned: boolean;
   lastUsed: number;
+  /** A dead instance whose init error no request has been given yet. */
+  initErrorPending: boolean;
 }
 
+/** A request without an instance: it gets one, or an answer instead (init failure, timeout). */
 interface Waiter {
-  resolve(slot: Slot): void;
+  req: InvokeRequest;
+  resolve(got: Slot | InvokeResult): void;
   reject(error: unknown): void;
 }
 
@@ -51,12 +64,19 @@ interface VersionGroup {
  * warmest serve and the rest age out), starts new ones only for requests that are actually
  * waiting (a burst of N starts at most N), refuses past the concurrency limits, and reaps idle
  * ones so an unused function holds no process.
+ *
+ * Init failures (docs/runtimes.md): a version not yet proven by a successful init starts one
+ * instance at a time, so code that cannot load costs one process per attempt, not one per
+ * request; after a failure, starts of it back off (init-backoff.ts) and requests that would need
+ * one are answered with the last init error at once.
  */
 export class InstancePool {
   readonly #opts: PoolOptions;
   readonly #groups = new Map<string, VersionGroup>();
   /** In-flight requests per function name (all versions), for reserved concurrency. */
   readonly #inflight = new Map<string, number>();
+  /** Per version key; outlives the version's group, which goes when its last instance does. */
+  readonly #health = new Map<string, InitHealth>();
 
   constructor(opts: PoolOptions) {
     this.#opts = opts;
@@ -68,6 +88,11 @@ export class InstancePool {
     limits: { reservedConcurrency?: number } = {},
   ): Promise<InvokeResult> {
     const name = target.functionName;
+    const key = groupKey(name, target.version);
+    const failure = this.#health.get(key)?.holdingBack(this.#opts.clock.now());
+    if (failure && !this.#groups.get(key)?.idle.length) {
+      return failureResult(target, failure.error);
+    }
     const inflight = this.#inflight.get(name) ?? 0;
     if (limits.reservedConcurrency !== undefined && inflight >= limits.reservedConcurrency) {
       throw new TooManyRequestsError('ReservedFunctionConcurrentInvocationLimitExceeded');
@@ -78,7 +103,8 @@ export class InstancePool {
     }
     this.#inflight.set(name, inflight + 1);
     try {
-      const slot = await this.#acquire(group);
+      const slot = await this.#acquire(group, req);
+      if (!isSlot(slot)) return slot;
       try {
         return await slot.instance.invoke(req);
       } finally {
@@ -98,10 +124,17 @@ export class InstancePool {
     const starts: Promise<void>[] = [];
     for (let i = have; i < count; i++) {
       starts.push(
-        this.#start(group, 'provisioned').then((slot) => {
-          slot.provisioned = true;
-          this.#release(group, slot);
-        }),
+        this.#start(group, 'provisioned').then(
+          (slot) => {
+            group.starting--;
+            slot.provisioned = true;
+            this.#release(group, slot);
+          },
+          (error) => {
+            group.starting--;
+            throw error;
+          },
+        ),
       );
     }
     await Promise.all(starts);
@@ -119,6 +152,11 @@ export class InstancePool {
       group.retired = true;
       stops.push(...group.idle.splice(0).map((s) => s.instance.stop()));
       this.#dropIfEmpty(key, group);
+    }
+    // A version that comes back (rollback to it) gets a fresh chance.
+    for (const key of [...this.#health.keys()]) {
+      const [fn, version] = key.split('\u0000') as [string, string];
+      if (fn === functionName && !keepVersions.has(version)) this.#health.delete(key);
     }
     await Promise.all(stops);
   }
@@ -173,6 +211,7 @@ export class InstancePool {
         w.reject(new InstanceStartError('the platform is shutting down'));
     }
     this.#groups.clear();
+    this.#health.clear();
     await Promise.all(stops);
   }
 
@@ -186,40 +225,114 @@ export class InstancePool {
     return group;
   }
 
-  #acquire(group: VersionGroup): Promise<Slot> {
+  #acquire(group: VersionGroup, req: InvokeRequest): Promise<Slot | InvokeResult> {
     const slot = group.idle.pop();
     if (slot) {
       group.busy.add(slot);
       return Promise.resolve(slot);
     }
-    return new Promise<Slot>((resolve, reject) => {
-      group.waiters.push({ resolve, reject });
-      // One start per waiting request at most: a burst never spawns more than it needs, and an
-      // instance that frees up first serves whoever waits longest.
-      if (group.starting < group.waiters.length) {
-        this.#start(group, 'on-demand').then(
-          (started) => this.#release(group, started),
-          (error) => group.waiters.shift()?.reject(error),
-        );
-      }
+    return new Promise((resolve, reject) => {
+      // Bounded by the request's own deadline, whatever its instance's init does: an init that
+      // never ends (a bootstrap that never calls /next) must not hold the caller past it.
+      const timer = setTimeout(
+        () => {
+          const i = group.waiters.indexOf(waiter);
+          if (i < 0) return;
+          group.waiters.splice(i, 1);
+          const now = this.#opts.clock.now();
+          resolve(
+            failureResult(group.target, timeoutError(now, req.requestId, group.target.timeout)),
+          );
+          this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
+        },
+        Math.min(MAX_TIMER_MS, Math.max(0, req.deadlineMs - this.#opts.clock.now())),
+      );
+      timer.unref();
+      const waiter: Waiter = {
+        req,
+        resolve: (got) => {
+          clearTimeout(timer);
+          resolve(got);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      group.waiters.push(waiter);
+      this.#fill(group);
     });
   }
 
+  /**
+   * Starts what the waiting requests need: one each (an instance that frees up first serves
+   * whoever waits longest), but only one at a time for a version whose init is not proven, and
+   * none while its init failures are being backed off: those waiters get the failure instead.
+   */
+  #fill(group: VersionGroup): void {
+    const health = this.#healthOf(group);
+    const failure = health.holdingBack(this.#opts.clock.now());
+    if (failure) {
+      // A start still under way may yet serve them; otherwise nothing will.
+      if (group.starting === 0) {
+        for (const w of group.waiters.splice(0))
+          w.resolve(failureResult(group.target, failure.error));
+      }
+      return;
+    }
+    const wanted = health.proven ? group.waiters.length : Math.min(1, group.waiters.length);
+    while (group.starting < wanted) {
+      this.#start(group, 'on-demand').then(
+        (started) => {
+          group.starting--;
+          this.#release(group, started);
+        },
+        (error) => {
+          group.starting--;
+          const fnError = functionErrorOf(error);
+          if (fnError) {
+            group.waiters.shift()?.resolve(failureResult(group.target, fnError));
+          } else {
+            group.waiters.shift()?.reject(error);
+          }
+          this.#fill(group);
+          this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
+        },
+      );
+    }
+  }
+
+  /**
+   * The caller takes `starting` back down in the same callback that hands the instance on, so
+   * that #fill never sees a start that is over but not yet handed on as missing.
+   */
   async #start(group: VersionGroup, kind: 'on-demand' | 'provisioned'): Promise<Slot> {
     group.starting++;
+    const health = this.#healthOf(group);
+    const startedAt = this.#opts.clock.now();
     try {
       const instance = await this.#opts.factory(group.target, kind);
-      const slot: Slot = { instance, provisioned: false, lastUsed: this.#opts.clock.now() };
-      group.busy.add(slot);
+      const now = this.#opts.clock.now();
+      if (instance.initError) health.failed(instance.initError, startedAt, now);
+      else health.succeeded();
+      const slot: Slot = {
+        instance,
+        provisioned: false,
+        lastUsed: now,
+        initErrorPending: instance.initError !== undefined,
+      };
       return slot;
     } catch (error) {
+      const fnError = functionErrorOf(error);
+      if (fnError) {
+        health.failed(fnError, startedAt, this.#opts.clock.now());
+        throw error;
+      }
       throw error instanceof InstanceStartError
         ? error
         : new InstanceStartError(`could not start an instance of ${group.target.functionName}`, {
             cause: error,
           });
-    } finally {
-      group.starting--;
     }
   }
 
@@ -228,13 +341,14 @@ export class InstancePool {
     group.busy.delete(slot);
     slot.lastUsed = this.#opts.clock.now();
     if (slot.instance.state === 'dead') {
-      // Replace a dead instance only if somebody is waiting without a start under way.
-      if (group.waiters.length > group.starting) {
-        this.#start(group, 'on-demand').then(
-          (started) => this.#release(group, started),
-          (error) => group.waiters.shift()?.reject(error),
-        );
+      // Its first invoke() answers with the init error, with the log lines Lambda writes.
+      const waiter = slot.initErrorPending ? group.waiters.shift() : undefined;
+      slot.initErrorPending = false;
+      if (waiter) {
+        group.busy.add(slot);
+        waiter.resolve(slot);
       }
+      this.#fill(group);
       this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
       return;
     }
@@ -242,6 +356,8 @@ export class InstancePool {
     if (waiter) {
       group.busy.add(slot);
       waiter.resolve(slot);
+      // Proven just now, perhaps: the others waiting behind a first start get theirs.
+      this.#fill(group);
       return;
     }
     if (group.retired) {
@@ -250,6 +366,16 @@ export class InstancePool {
       return;
     }
     group.idle.push(slot);
+  }
+
+  #healthOf(group: VersionGroup): InitHealth {
+    const key = groupKey(group.target.functionName, group.target.version);
+    let health = this.#health.get(key);
+    if (!health) {
+      health = new InitHealth();
+      this.#health.set(key, health);
+    }
+    return health;
   }
 
   /** At the platform cap: stop the least recently used idle instance of any function, if one exists. */
@@ -285,4 +411,21 @@ export class InstancePool {
 
 function groupKey(functionName: string, version: string): string {
   return `${functionName}\u0000${version}`;
+}
+
+/** setTimeout's limit; a later deadline would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function isSlot(got: Slot | InvokeResult): got is Slot {
+  return 'instance' in got;
+}
+
+/** An answer given without running the function: the version's init failed, or the wait ran out. */
+function failureResult(target: FunctionTarget, error: FunctionErrorBody): InvokeResult {
+  return {
+    outcome: { status: 'error', error },
+    executedVersion: target.version,
+    durationMs: 0,
+    maxMemoryUsedMb: 0,
+  };
 }

@@ -16,6 +16,8 @@ export interface ProcessFactoryOptions {
   /** Booted, code-less runtime processes kept ready per family (node, python). Default 1. */
   prewarm?: number;
   runAsUser?: RunAs;
+  /** How long a function's init may take before it fails (Sandbox.Timedout). Default 10 s. */
+  initTimeoutMs?: number;
 }
 
 export interface ProcessInstanceFactory {
@@ -75,6 +77,7 @@ export function processInstanceFactory(opts: ProcessFactoryOptions): ProcessInst
       onLog: opts.onLog,
       initializationType:
         kind === 'provisioned' ? ('provisioned-concurrency' as const) : ('on-demand' as const),
+      ...(opts.initTimeoutMs === undefined ? {} : { initTimeoutMs: opts.initTimeoutMs }),
     };
     if (target.runtimeFamily !== 'provided') {
       const family = target.runtimeFamily;
