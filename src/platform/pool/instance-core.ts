@@ -93,7 +93,8 @@ export class ProcessInstance {
     this.#clock = o.clock;
     this.#onLog = o.onLog;
     o.proc.onOutput = (kind, text) => this.#raw(kind === 'out' ? 'pipeOut' : 'pipeErr', text);
-    o.proc.exited.then((info) => this.#onExit(info));
+    // exited never rejects (runtime-process.ts).
+    void o.proc.exited.then((info) => this.#onExit(info));
     this.closed = o.proc.closed.then(() => this.#channel.close());
   }
 

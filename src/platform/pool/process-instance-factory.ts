@@ -52,7 +52,7 @@ export function processInstanceFactory(opts: ProcessFactoryOptions): ProcessInst
             else {
               ready[family].push(runtime);
               // A prewarmed process that dies while waiting is dropped, and replaced.
-              runtime.closed.then(() => {
+              void runtime.closed.then(() => {
                 const i = ready[family].indexOf(runtime);
                 if (i >= 0) {
                   ready[family].splice(i, 1);

@@ -165,7 +165,7 @@ export class RuntimeApiServer implements RuntimeChannel {
     this.#current = undefined;
     this.#answered.push(id);
     if (this.#answered.length > REMEMBERED) this.#answered.shift();
-    readCapped(req, MAX_RESPONSE_BYTES).then(({ body, size }) => {
+    void readCapped(req, MAX_RESPONSE_BYTES).then(({ body, size }) => {
       if (kind === 'error') {
         reply(res, 202, { status: 'OK' });
         this.events?.onError(id, errorFromRuntime(body, req), false);
@@ -181,7 +181,7 @@ export class RuntimeApiServer implements RuntimeChannel {
       }
       reply(res, 202, { status: 'OK' });
       this.events?.onResult(id, body);
-    });
+    }, dropBrokenRequest(res));
   }
 
   #initError(req: IncomingMessage, res: ServerResponse): void {
@@ -194,11 +194,21 @@ export class RuntimeApiServer implements RuntimeChannel {
       return;
     }
     this.#initDone = true;
-    readCapped(req, MAX_RESPONSE_BYTES).then(({ body }) => {
+    void readCapped(req, MAX_RESPONSE_BYTES).then(({ body }) => {
       reply(res, 202, { status: 'OK' });
       this.events?.onInitError(errorFromRuntime(body, req));
-    });
+    }, dropBrokenRequest(res));
   }
+}
+
+/**
+ * A runtime whose request body broke off mid-way (it died while posting): nothing to answer, and
+ * the instance's exit is what reports the failure.
+ */
+function dropBrokenRequest(res: ServerResponse): () => void {
+  return () => {
+    res.destroy();
+  };
 }
 
 function reply(res: ServerResponse, status: number, body: object): void {

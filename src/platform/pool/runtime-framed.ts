@@ -202,7 +202,7 @@ function waitForReady(
       channel.listener = () => {};
       resolve();
     };
-    proc.exited.then((info) =>
+    void proc.exited.then((info) =>
       fail(`exited while booting (${exitDescription(info.code, info.signal)})`),
     );
   });
@@ -227,7 +227,7 @@ export class FramedGenericRuntime implements GenericRuntime {
     this.#channel = channel;
     this.#runtimeDir = runtimeDir;
     this.closed = proc.closed;
-    proc.exited.then(() => {
+    void proc.exited.then(() => {
       if (this.#state === 'ready') this.#state = 'dead';
     });
   }

@@ -121,12 +121,14 @@ export function spawnRuntimeProcess(opts: SpawnOptions): Promise<RuntimeProcess>
         ...(opts.runAs ? { uid: opts.runAs.uid, gid: opts.runAs.gid } : {}),
       });
     } catch (err) {
-      void rm(opts.tmpDir, { recursive: true, force: true });
+      // Best effort: whatever is left goes with the run root on stop.
+      rm(opts.tmpDir, { recursive: true, force: true }).catch(() => {});
       reject(spawnFailed(opts, err));
       return;
     }
     child.once('error', (err) => {
-      void rm(opts.tmpDir, { recursive: true, force: true });
+      // Best effort: whatever is left goes with the run root on stop.
+      rm(opts.tmpDir, { recursive: true, force: true }).catch(() => {});
       reject(spawnFailed(opts, err));
     });
     child.once('spawn', () => resolve(new RuntimeProcess(child, opts.tmpDir)));
