@@ -20,6 +20,7 @@ import { AsyncWorker } from './async/async-worker.js';
 import { InvocationRecords } from './async/invocation-records.js';
 import { invocationsRoutes } from './async/invocations-routes.js';
 import { defaultRetrySettings } from './async/retry-policy.js';
+import { scheduleFiring } from './async/schedule-firing.js';
 import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
@@ -43,7 +44,6 @@ import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
 import { KyselyScheduleLedger } from './triggers/schedule/kysely-schedule-ledger.js';
 import { schedulesOf } from './triggers/schedule/schedule.js';
-import { scheduledEvent } from './triggers/schedule/scheduled-event.js';
 import { ScheduleRunner } from './triggers/schedule/scheduler.js';
 
 export interface PlatformOptions {
@@ -156,12 +156,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   });
   asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
   const schedules = new ScheduleRunner({
-    ledger: new KyselyScheduleLedger(db),
+    ledger: new KyselyScheduleLedger(db, { mode: 'same-transaction' }),
     clock,
-    fire: async (schedule, at) => {
-      const event = scheduledEvent(schedule, at, { region: 'us-east-1' });
-      await asyncInvoker.accept(schedule.functionName, schedule.qualifier, JSON.stringify(event));
-    },
+    ...scheduleFiring(asyncInvoker, { region: 'us-east-1' }),
     onError: (error, schedule) =>
       logger.error({ err: error, schedule: schedule?.id }, 'schedule failed'),
   });

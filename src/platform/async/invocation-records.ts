@@ -40,12 +40,19 @@ export const finalStatuses: ReadonlySet<InvocationStatus> = new Set([
   'Stopped',
 ]);
 
-/** Records on the store's database (SQLite or PostgreSQL); it borrows the handle. */
+/**
+ * Records on the store's database (SQLite or PostgreSQL); it borrows the handle. `within(tx)`
+ * writes inside a caller's transaction, so a record commits with its queue job.
+ */
 export class InvocationRecords {
   readonly #db: Kysely<Database>;
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
+  }
+
+  within(tx: Kysely<Database>): InvocationRecords {
+    return new InvocationRecords(tx);
   }
 
   async create(record: InvocationRecord): Promise<void> {
@@ -62,6 +69,20 @@ export class InvocationRecords {
     if (patch.result !== undefined) row.result = patch.result;
     if (patch.destination !== undefined) row.destination = JSON.stringify(patch.destination);
     await this.#db.updateTable('async_invocations').set(row).where('id', '=', id).execute();
+  }
+
+  /**
+   * An attempt starts: Running with its attempt count, unless the record was stopped meanwhile.
+   * Resolves to false for a stopped (or missing) record: the job must not run.
+   */
+  async start(id: string, attempts: number, now: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('async_invocations')
+      .set({ status: 'Running', attempts, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '<>', 'Stopped')
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {

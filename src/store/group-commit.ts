@@ -1,0 +1,102 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** A transaction on the store's handle: every repository that takes one writes through it. */
+export type StoreTx = Kysely<Database>;
+
+/** Work that may share its transaction with others: it must write only through `tx`. */
+export type TxWork<T> = (tx: StoreTx) => Promise<T>;
+
+interface Pending {
+  work: TxWork<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export interface GroupCommitOptions {
+  /** Most units of work per transaction; a longer queue waits for the next one. */
+  maxBatch?: number;
+  /** Told the size of every batch that committed (tests, metrics). */
+  onCommit?: (size: number) => void;
+}
+
+/**
+ * Group commit: concurrent callers' small transactions are run back to back inside one database
+ * transaction, so many of them share one commit (one fsync on SQLite with synchronous=FULL, one
+ * WAL flush on PostgreSQL). Each caller is answered only after that commit, so "resolved" still
+ * means "durable".
+ *
+ * While one batch commits, the next one collects; an idle committer starts a batch on the next
+ * turn of the event loop, so callers arriving together (a burst of requests) land in one batch.
+ *
+ * If a batch fails, its units run again one transaction each, so one bad unit fails only its own
+ * caller. Units therefore may run twice: they must not have effects outside `tx`, and must not
+ * touch the database other than through `tx` (on SQLite that would wait for the transaction
+ * forever).
+ */
+export class GroupCommitter {
+  readonly #db: Kysely<Database>;
+  readonly #maxBatch: number;
+  readonly #onCommit: ((size: number) => void) | undefined;
+  #pending: Pending[] = [];
+  #running = false;
+
+  constructor(db: Kysely<Database>, opts: GroupCommitOptions = {}) {
+    this.#db = db;
+    this.#maxBatch = opts.maxBatch ?? 256;
+    this.#onCommit = opts.onCommit;
+  }
+
+  run<T>(work: TxWork<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#running) {
+        this.#running = true;
+        setImmediate(() => void this.#drain());
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#maxBatch);
+      await this.#commit(batch);
+    }
+    this.#running = false;
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    let results: unknown[];
+    try {
+      results = await this.#db.transaction().execute(async (tx) => {
+        const out: unknown[] = [];
+        for (const p of batch) out.push(await p.work(tx));
+        return out;
+      });
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      for (const p of batch) await this.#commit([p]);
+      return;
+    }
+    this.#onCommit?.(batch.length);
+    batch.forEach((p, i) => p.resolve(results[i]));
+  }
+}
+
+const committers = new WeakMap<Kysely<Database>, GroupCommitter>();
+
+/**
+ * The one committer of a database handle: every repository on that handle shares it, so an
+ * accept and a settle arriving together also commit together.
+ */
+export function groupCommitter(db: Kysely<Database>): GroupCommitter {
+  let c = committers.get(db);
+  if (c === undefined) {
+    c = new GroupCommitter(db);
+    committers.set(db, c);
+  }
+  return c;
+}
