@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { groupCommitter, type StoreTx } from '../store/group-commit.js';
 import type { Clock } from '../model/clock.js';
+import { groupCommitter, type StoreTx } from '../store/group-commit.js';
 import type { SqlFlavor } from '../store/migrations/sql-flavor.js';
 import type { Database, WorkJobsTable } from '../store/schema.js';
 import {

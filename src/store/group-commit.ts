@@ -40,6 +40,8 @@ export class GroupCommitter {
   readonly #onCommit: ((size: number) => void) | undefined;
   #pending: Pending[] = [];
   #running = false;
+  /** Transactions committed, and units of work they carried (tests, metrics). */
+  readonly stats = { commits: 0, units: 0 };
 
   constructor(db: Kysely<Database>, opts: GroupCommitOptions = {}) {
     this.#db = db;
@@ -81,8 +83,10 @@ export class GroupCommitter {
       for (const p of batch) await this.#commit([p]);
       return;
     }
+    this.stats.commits += 1;
+    this.stats.units += batch.length;
     this.#onCommit?.(batch.length);
-    batch.forEach((p, i) => p.resolve(results[i]));
+    for (const [i, p] of batch.entries()) p.resolve(results[i]);
   }
 }
 

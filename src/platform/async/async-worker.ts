@@ -373,7 +373,9 @@ export class AsyncWorker {
         ? { type: 'function', target: destination.target, error: destination.error }
         : undefined;
     await this.#settle(job, 'dead letter', async (q, records) => {
-      const reason = failed ? { condition, lastError, destination: failed } : { condition, lastError };
+      const reason = failed
+        ? { condition, lastError, destination: failed }
+        : { condition, lastError };
       if (!(await q.deadLetter(job, reason))) return false;
       await records.update(p.requestId, {
         status,
@@ -403,7 +405,12 @@ export class AsyncWorker {
     if (target.type === 'url') {
       return {
         type: 'url',
-        deliver: { kind: 'deliver', recordId: p.requestId, url: target.url, body: JSON.stringify(record) },
+        deliver: {
+          kind: 'deliver',
+          recordId: p.requestId,
+          url: target.url,
+          body: JSON.stringify(record),
+        },
       };
     }
     try {
