@@ -71,7 +71,7 @@ export class SqlWorkQueue implements TransactionalWorkQueue<StoreTx> {
   }
 
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return groupCommitter(this.#db).run(work);
+    return groupCommitter(this.#db, { parallel: this.#flavor === 'postgres' ? 4 : 1 }).run(work);
   }
 
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {

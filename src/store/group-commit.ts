@@ -16,6 +16,11 @@ interface Pending {
 export interface GroupCommitOptions {
   /** Most units of work per transaction; a longer queue waits for the next one. */
   maxBatch?: number;
+  /**
+   * Batches committing at once. 1 suits SQLite (one writer, one connection); a PostgreSQL pool
+   * can carry a few, since there a batch's time is mostly round trips, not the disk.
+   */
+  parallel?: number;
   /** Told the size of every batch that committed (tests, metrics). */
   onCommit?: (size: number) => void;
 }
@@ -38,22 +43,24 @@ export class GroupCommitter {
   readonly #db: Kysely<Database>;
   readonly #maxBatch: number;
   readonly #onCommit: ((size: number) => void) | undefined;
+  readonly #parallel: number;
   #pending: Pending[] = [];
-  #running = false;
+  #draining = 0;
   /** Transactions committed, and units of work they carried (tests, metrics). */
   readonly stats = { commits: 0, units: 0 };
 
   constructor(db: Kysely<Database>, opts: GroupCommitOptions = {}) {
     this.#db = db;
     this.#maxBatch = opts.maxBatch ?? 256;
+    this.#parallel = opts.parallel ?? 1;
     this.#onCommit = opts.onCommit;
   }
 
   run<T>(work: TxWork<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.#running) {
-        this.#running = true;
+      if (this.#draining < this.#parallel) {
+        this.#draining += 1;
         setImmediate(() => void this.#drain());
       }
     });
@@ -64,7 +71,7 @@ export class GroupCommitter {
       const batch = this.#pending.splice(0, this.#maxBatch);
       await this.#commit(batch);
     }
-    this.#running = false;
+    this.#draining -= 1;
   }
 
   async #commit(batch: Pending[]): Promise<void> {
@@ -94,12 +101,15 @@ const committers = new WeakMap<Kysely<Database>, GroupCommitter>();
 
 /**
  * The one committer of a database handle: every repository on that handle shares it, so an
- * accept and a settle arriving together also commit together.
+ * accept and a settle arriving together also commit together. The first caller's options hold.
  */
-export function groupCommitter(db: Kysely<Database>): GroupCommitter {
+export function groupCommitter(
+  db: Kysely<Database>,
+  opts: GroupCommitOptions = {},
+): GroupCommitter {
   let c = committers.get(db);
   if (c === undefined) {
-    c = new GroupCommitter(db);
+    c = new GroupCommitter(db, opts);
     committers.set(db, c);
   }
   return c;

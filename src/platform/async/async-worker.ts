@@ -26,7 +26,7 @@ export interface AsyncWorkerDeps {
   /** Async events of one function run at most this many at once (sync traffic keeps the rest). */
   concurrencyOf: (functionName: string) => number;
   /**
-   * Function runs in flight across all functions; default twice the CPUs the process may use
+   * Function runs in flight across all functions; default four per CPU the process may use
    * (os.availableParallelism()), so a burst does not start dozens of processes on two cores.
    */
   maxConcurrent?: number;
@@ -77,7 +77,7 @@ export class AsyncWorker {
 
   constructor(deps: AsyncWorkerDeps) {
     this.#d = deps;
-    this.#maxConcurrent = deps.maxConcurrent ?? Math.max(2, availableParallelism() * 2);
+    this.#maxConcurrent = deps.maxConcurrent ?? Math.max(4, availableParallelism() * 4);
   }
 
   start(): void {
@@ -149,18 +149,25 @@ export class AsyncWorker {
       const q = this.#d.queue.within(tx);
       const records = this.#d.records.within(tx);
       const now = this.#d.clock.now();
-      const out: Job[] = [];
-      for (const job of await q.lease(queue, { max, leaseMs: this.#d.leaseMs })) {
+      const jobs = await q.lease(queue, { max, leaseMs: this.#d.leaseMs });
+      const runs = jobs.flatMap((job) => {
         const p = job.payload as AsyncJob;
-        if (p.kind === 'invoke' && !job.expired) {
-          const started = await records.start(p.requestId, job.attempts, now);
-          if (!started && (await records.get(p.requestId))?.status === 'Stopped') {
-            await q.ack(job);
-            continue;
-          }
+        return p.kind === 'invoke' && !job.expired
+          ? [{ id: p.requestId, attempts: job.attempts, job }]
+          : [];
+      });
+      const notStarted = runs.length > 0 ? await records.start(runs, now) : new Set<string>();
+      const dropped = new Set<Job>();
+      for (const run of runs) {
+        if (!notStarted.has(run.id)) continue;
+        // No record at all (an event from before records were written with their job) still
+        // runs; a stopped one is dropped here.
+        if ((await records.get(run.id))?.status === 'Stopped') {
+          await q.ack(run.job);
+          dropped.add(run.job);
         }
-        out.push(job);
       }
+      const out = jobs.filter((job) => !dropped.has(job));
       return out;
     });
   }

@@ -72,17 +72,28 @@ export class InvocationRecords {
   }
 
   /**
-   * An attempt starts: Running with its attempt count, unless the record was stopped meanwhile.
-   * Resolves to false for a stopped (or missing) record: the job must not run.
+   * Attempts start: each record becomes Running with its attempt count, unless it was stopped
+   * meanwhile. One statement per distinct attempt count (usually one for a whole lease batch).
+   * Resolves to the ids that did not start (stopped, or no record).
    */
-  async start(id: string, attempts: number, now: number): Promise<boolean> {
-    const result = await this.#db
-      .updateTable('async_invocations')
-      .set({ status: 'Running', attempts, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '<>', 'Stopped')
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  async start(
+    attempts: readonly { id: string; attempts: number }[],
+    now: number,
+  ): Promise<Set<string>> {
+    const byCount = new Map<number, string[]>();
+    for (const a of attempts) byCount.set(a.attempts, [...(byCount.get(a.attempts) ?? []), a.id]);
+    const notStarted = new Set(attempts.map((a) => a.id));
+    for (const [count, ids] of byCount) {
+      const rows = await this.#db
+        .updateTable('async_invocations')
+        .set({ status: 'Running', attempts: count, updated_at: now })
+        .where('id', 'in', ids)
+        .where('status', '<>', 'Stopped')
+        .returning('id')
+        .execute();
+      for (const row of rows) notStarted.delete(row.id);
+    }
+    return notStarted;
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {
