@@ -37,11 +37,13 @@ export async function fireEvents(nimbus, fnName, { count, senders, tag }) {
   const wallStart = Date.now();
   const t0 = performance.now();
   let lastAccept = t0;
+  const latencies = [];
   const sender = async () => {
     for (;;) {
       const i = next++;
       if (i >= count) return;
       const body = JSON.stringify({ bench: tag, i });
+      const sent = performance.now();
       try {
         const r = await send(agent, url, {
           method: 'POST',
@@ -56,6 +58,7 @@ export async function fireEvents(nimbus, fnName, { count, senders, tag }) {
         if (r.status === 202 && r.headers['x-amzn-requestid']) {
           ids.push(r.headers['x-amzn-requestid']);
           lastAccept = performance.now();
+          latencies.push(lastAccept - sent);
         } else refused.push(`${r.status} ${r.body.slice(0, 200)}`);
       } catch (error) {
         refused.push(String(error?.message ?? error));
@@ -64,7 +67,9 @@ export async function fireEvents(nimbus, fnName, { count, senders, tag }) {
   };
   await Promise.all(Array.from({ length: senders }, sender));
   agent.destroy();
-  return { ids, refused, wallStart, acceptMs: lastAccept - t0, t0 };
+  latencies.sort((a, b) => a - b);
+  const acceptP99Ms = latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(0.99 * latencies.length) - 1)] : Number.NaN;
+  return { ids, refused, wallStart, acceptMs: lastAccept - t0, t0, acceptP99Ms };
 }
 
 /** Read-only view of the platform's SQLite store: record counts by status, cheap to poll. */

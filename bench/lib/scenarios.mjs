@@ -273,6 +273,7 @@ export async function asyncScenario(ctx) {
       refused: f.refused.length,
       refusals: f.refused.slice(0, 3),
       acceptedPerSec: f.ids.length / (f.acceptMs / 1000),
+      acceptP99Ms: f.acceptP99Ms,
       completedPerSec: f.ids.length / ((endWall - f.wallStart) / 1000),
       completedPerSecPolled: pollDoneAt ? f.ids.length / ((pollDoneAt - f.t0) / 1000) : Number.NaN,
       drainMs: endWall - f.wallStart - f.acceptMs,
@@ -299,7 +300,7 @@ export async function asyncScenario(ctx) {
     const r = await trial(cfg.asyncEvents, `trial-${t + 1}`);
     trials.push(r);
     log(
-      `async: trial ${t + 1}/${cfg.asyncTrials}: ${r.accepted}/${r.count} accepted at ${Math.round(r.acceptedPerSec)} ev/s, ` +
+      `async: trial ${t + 1}/${cfg.asyncTrials}: ${r.accepted}/${r.count} accepted at ${Math.round(r.acceptedPerSec)} ev/s (p99 ${r.acceptP99Ms.toFixed(1)} ms), ` +
         `completed ${Math.round(r.completedPerSec)} ev/s (polled ${Math.round(r.completedPerSecPolled)}), ` +
         `drain after last 202 ${Math.round(r.drainMs)} ms, lost ${r.lost}, non-final ${r.nonFinal}, ` +
         `statuses ${JSON.stringify(r.statuses)}, peak children ${r.peakChildProcesses}, ` +
@@ -322,6 +323,9 @@ export async function asyncScenario(ctx) {
     }),
     row('async', 'Nimbus', 'events/s completed', 'ev/s', 'higher', trials.map((r) => r.completedPerSec), {
       note: 'first send -> last record Succeeded',
+    }),
+    row('async', 'Nimbus', 'accept latency p99', 'ms', 'lower', trials.map((r) => r.acceptP99Ms), {
+      note: 'send -> 202, per request',
     }),
     row('async', 'Nimbus', 'drain after the last 202', 'ms', 'lower', trials.map((r) => r.drainMs)),
     row('async', 'Nimbus', 'server CPU per event', 'ms', 'lower', trials.map((r) => r.serverCpuMsPerEvent), {

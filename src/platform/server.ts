@@ -17,6 +17,7 @@ import { AsyncWorker } from './async/async-worker.js';
 import { InvocationRecords } from './async/invocation-records.js';
 import { invocationsRoutes } from './async/invocations-routes.js';
 import { defaultRetrySettings } from './async/retry-policy.js';
+import { scheduleFiring } from './async/schedule-firing.js';
 import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
@@ -53,7 +54,6 @@ import {
 } from './reconcile/stage-reactions.js';
 import { StageReconciler } from './reconcile/stage-reconciler.js';
 import { KyselyScheduleLedger } from './triggers/schedule/kysely-schedule-ledger.js';
-import { scheduledEvent } from './triggers/schedule/scheduled-event.js';
 import { ScheduleRunner } from './triggers/schedule/scheduler.js';
 
 export interface PlatformOptions {
@@ -238,12 +238,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
   );
   const schedules = new ScheduleRunner({
-    ledger: new KyselyScheduleLedger(db),
+    ledger: new KyselyScheduleLedger(db, { mode: 'same-transaction' }),
     clock,
-    fire: async (schedule, at) => {
-      const event = scheduledEvent(schedule, at, { region });
-      await accept.accept(schedule.functionName, schedule.qualifier, JSON.stringify(event));
-    },
+    ...scheduleFiring(accept, { region }),
     onError: (error, schedule) =>
       logger.error({ err: error, schedule: schedule?.id }, 'schedule failed'),
   });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../model/clock.js';
+import { groupCommitter, type StoreTx } from '../store/group-commit.js';
 import type { SqlFlavor } from '../store/migrations/sql-flavor.js';
 import type { Database, WorkJobsTable } from '../store/schema.js';
 import {
@@ -28,7 +29,7 @@ import {
   type LeaseRef,
   type QueueStats,
   type RetryOptions,
-  type WorkQueue,
+  type TransactionalWorkQueue,
   WorkQueueInputError,
 } from './work-queue.js';
 
@@ -50,17 +51,27 @@ const idChunk = 500;
  * The WorkQueue on the store's Kysely handle, SQLite or PostgreSQL (docs/queue.md). It does not
  * own the handle: whoever opened it closes it.
  */
-export class SqlWorkQueue implements WorkQueue {
+export class SqlWorkQueue implements TransactionalWorkQueue<StoreTx> {
   readonly #db: Kysely<Database>;
+  readonly #opts: SqlWorkQueueOptions;
   readonly #flavor: SqlFlavor;
   readonly #clock: Clock;
   readonly #windowMs: number;
 
   constructor(db: Kysely<Database>, opts: SqlWorkQueueOptions) {
     this.#db = db;
+    this.#opts = opts;
     this.#flavor = opts.flavor;
     this.#clock = opts.clock;
     this.#windowMs = opts.idempotencyWindowMs ?? defaultIdempotencyWindowMs;
+  }
+
+  within(tx: StoreTx): SqlWorkQueue {
+    return new SqlWorkQueue(tx, this.#opts);
+  }
+
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return groupCommitter(this.#db, { parallel: this.#flavor === 'postgres' ? 4 : 1 }).run(work);
   }
 
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
@@ -82,31 +93,23 @@ export class SqlWorkQueue implements WorkQueue {
     if (key === '') throw new WorkQueueInputError('idempotencyKey must not be empty');
 
     // Insert first, then take the key: the common case (a new key) is two statements. When a
-    // live window holds the key, the rollback takes the new job away again.
-    let firstId: number | undefined;
-    try {
-      const id = await this.#db.transaction().execute(async (tx) => {
-        const { id } = await insertJob(tx, row).executeTakeFirstOrThrow();
-        const taken = await takeKey(tx, {
-          queue: input.queue,
-          key,
-          jobId: id,
-          expiresAt: row.expiresAt ?? now + this.#windowMs,
-          now,
-        }).executeTakeFirst();
-        if (taken === undefined) {
-          firstId = (await findKey(tx, input.queue, key).executeTakeFirstOrThrow()).job_id;
-          throw duplicateRollback;
-        }
-        return id;
-      });
-      return { id: String(id), duplicate: false };
-    } catch (err) {
-      if (err === duplicateRollback && firstId !== undefined) {
-        return { id: String(firstId), duplicate: true };
-      }
-      throw err;
-    }
+    // live window holds the key, the new job is deleted again in the same transaction; no
+    // rollback, so this also works inside a caller's (shared) transaction.
+    const keyed = async (tx: Kysely<Database>): Promise<EnqueueResult> => {
+      const { id } = await insertJob(tx, row).executeTakeFirstOrThrow();
+      const taken = await takeKey(tx, {
+        queue: input.queue,
+        key,
+        jobId: id,
+        expiresAt: row.expiresAt ?? now + this.#windowMs,
+        now,
+      }).executeTakeFirst();
+      if (taken !== undefined) return { id: String(id), duplicate: false };
+      await tx.deleteFrom('work_jobs').where('id', '=', id).execute();
+      const first = await findKey(tx, input.queue, key).executeTakeFirstOrThrow();
+      return { id: String(first.job_id), duplicate: true };
+    };
+    return this.#db.isTransaction ? keyed(this.#db) : this.#db.transaction().execute(keyed);
   }
 
   async lease(queue: string, opts: LeaseOptions): Promise<Job[]> {
@@ -235,9 +238,6 @@ export class SqlWorkQueue implements WorkQueue {
     return Math.floor(this.#clock.now());
   }
 }
-
-/** Thrown inside the enqueue transaction to undo the new job when the key was already taken. */
-const duplicateRollback = Symbol('duplicate idempotency key');
 
 function newLeaseToken(): string {
   return randomBytes(16).toString('base64url');

@@ -142,6 +142,22 @@ export interface WorkQueue {
   purgeExpiredKeys(): Promise<number>;
 }
 
+/**
+ * A WorkQueue whose writes can join a caller's transaction, so a job commits or rolls back with
+ * the caller's own rows (the SQL adapter: `Tx` is a Kysely transaction on the store's handle).
+ * A queue outside the database (NATS) cannot offer this; its callers keep the ordered writes.
+ */
+export interface TransactionalWorkQueue<Tx> extends WorkQueue {
+  /** The same queue, every call made inside `tx` (commits and rolls back with it). */
+  within(tx: Tx): WorkQueue;
+  /**
+   * Runs `work` in one transaction, possibly shared with concurrent callers (group commit);
+   * resolves after the commit. `work` may run twice (see GroupCommitter): it must write only
+   * through `tx` and have no other effects.
+   */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
 /** An argument no adapter can honour (empty queue name, max < 1, a payload JSON cannot hold). */
 export class WorkQueueInputError extends Error {
   readonly code = 'NIMBUS_QUEUE_BAD_INPUT';

@@ -22,6 +22,9 @@ export async function openSqliteDatabase(opts: { file: string }): Promise<Kysely
   try {
     // WAL: readers (a CLI inspecting the file, a backup) never block the server's writes.
     database.pragma('journal_mode = WAL');
+    // An accepted async event (a 202) must survive a power loss, not only a crash of the
+    // process: fsync every commit. Group commit (group-commit.ts) keeps that affordable.
+    database.pragma('synchronous = FULL');
     // Off by default in SQLite, and the cascades of deleteStage/deleteFunction depend on it.
     database.pragma('foreign_keys = ON');
     database.pragma(`busy_timeout = ${busyTimeoutMs}`);

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../model/clock.js';
-import type { WorkQueue } from '../../queue/work-queue.js';
+import type { TransactionalWorkQueue } from '../../queue/work-queue.js';
+import type { StoreTx } from '../../store/group-commit.js';
 import type { Invoker } from '../invoker/invoker-port.js';
 import type { InvokeJob } from './async-jobs.js';
 import { maxAsyncPayloadBytes } from './async-jobs.js';
+import { failpoint } from './failpoint.js';
 import type { InvocationRecords } from './invocation-records.js';
 import { defaultMaximumEventAgeSeconds, defaultMaximumRetryAttempts } from './retry-policy.js';
 
@@ -19,7 +21,8 @@ export class AsyncPayloadTooLargeError extends Error {
 
 export interface AsyncInvokerDeps {
   invoker: Invoker;
-  queue: WorkQueue;
+  /** Its job and the task record are written in one transaction. */
+  queue: TransactionalWorkQueue<StoreTx>;
   records: InvocationRecords;
   clock: Clock;
   /** Tells the worker there is work, so it need not wait for its next poll. */
@@ -36,10 +39,19 @@ export interface Accepted {
   duplicate: boolean;
 }
 
+/** An event checked and resolved, ready to be written (prepare, then acceptWithin). */
+export interface PreparedEvent {
+  job: InvokeJob;
+  expiresAt: number;
+  /** Already scoped to the function. */
+  idempotencyKey?: string;
+}
+
 /**
  * The way in for asynchronous invocations (Invoke API `Event`, `invoke -t Event`, async HTTP
- * events, schedules, destinations). The event is durably queued before accept() resolves, which
- * is when the caller gets its 202.
+ * events, schedules, destinations). The event is durable before accept() resolves, which is when
+ * the caller gets its 202: its queue job and task record commit in one transaction, shared with
+ * the other accepts in flight (group commit), so a crash leaves both or neither.
  */
 export class AsyncInvoker {
   readonly #deps: AsyncInvokerDeps;
@@ -54,16 +66,31 @@ export class AsyncInvoker {
     event: string,
     opts: AcceptOptions = {},
   ): Promise<Accepted> {
+    const prepared = await this.prepare(functionRef, qualifier, event, opts);
+    const accepted = await this.#deps.queue.transaction((tx) => this.acceptWithin(tx, prepared));
+    if (!accepted.duplicate) this.#deps.wake();
+    return accepted;
+  }
+
+  /**
+   * Everything before the writes: the size check and resolving the function (reads that must
+   * not run inside a transaction on SQLite). Throws the errors accept() throws; stores nothing.
+   */
+  async prepare(
+    functionRef: string,
+    qualifier: string | undefined,
+    event: string,
+    opts: AcceptOptions = {},
+  ): Promise<PreparedEvent> {
     const bytes = Buffer.byteLength(event);
     if (bytes > maxAsyncPayloadBytes) throw new AsyncPayloadTooLargeError(bytes);
     const resolved = await this.#deps.invoker.resolve(functionRef, qualifier);
     const now = this.#deps.clock.now();
     const c = resolved.config;
     const maxEventAgeMs = (c.maximumEventAge ?? defaultMaximumEventAgeSeconds) * 1000;
-    const requestId = randomUUID();
     const job: InvokeJob = {
       kind: 'invoke',
-      requestId,
+      requestId: randomUUID(),
       functionName: resolved.functionName,
       version: resolved.version,
       event,
@@ -75,46 +102,48 @@ export class AsyncInvoker {
       ...(c.destinations?.onSuccess ? { onSuccess: c.destinations.onSuccess } : {}),
       ...(c.destinations?.onFailure ? { onFailure: c.destinations.onFailure } : {}),
     };
-    // The record first: if the process dies before the job is queued, a lone Enqueued record is
-    // harmless noise; the other order could run a job whose status nobody can read.
-    if (!opts.idempotencyKey) {
-      await this.#record(job, now);
-    }
-    const queued = await this.#deps.queue.enqueue({
-      queue: resolved.functionName,
-      payload: job,
+    return {
+      job,
       expiresAt: now + maxEventAgeMs,
       ...(opts.idempotencyKey
         ? { idempotencyKey: `${resolved.functionName}:${opts.idempotencyKey}` }
         : {}),
-    });
-    if (queued.duplicate) {
-      return {
-        requestId: await this.#requestIdOfJob(queued.id, resolved.functionName),
-        duplicate: true,
-      };
-    }
-    if (opts.idempotencyKey) await this.#record(job, now);
-    await this.#deps.records.update(requestId, { jobId: queued.id, updatedAt: now });
-    this.#deps.wake();
-    return { requestId, duplicate: false };
+    };
   }
 
-  async #record(job: InvokeJob, now: number): Promise<void> {
-    await this.#deps.records.create({
+  /**
+   * Writes a prepared event inside the caller's transaction (a schedule's claim, a settle
+   * handing on to a destination). The caller wakes the worker after its commit.
+   */
+  async acceptWithin(tx: StoreTx, prepared: PreparedEvent): Promise<Accepted> {
+    const { job } = prepared;
+    const records = this.#deps.records.within(tx);
+    const queued = await this.#deps.queue.within(tx).enqueue({
+      queue: job.functionName,
+      payload: job,
+      expiresAt: prepared.expiresAt,
+      ...(prepared.idempotencyKey ? { idempotencyKey: prepared.idempotencyKey } : {}),
+    });
+    if (queued.duplicate) {
+      const first = await records.findByJob(job.functionName, queued.id);
+      return { requestId: first?.id ?? queued.id, duplicate: true };
+    }
+    await records.create({
       id: job.requestId,
       functionName: job.functionName,
       version: job.version,
       status: 'Enqueued',
+      jobId: queued.id,
       attempts: 0,
-      createdAt: now,
-      updatedAt: now,
+      createdAt: job.acceptedAt,
+      updatedAt: job.acceptedAt,
     });
+    failpoint('accept');
+    return { requestId: job.requestId, duplicate: false };
   }
 
-  /** The request id of an earlier event with the same idempotency key, found by its job id. */
-  async #requestIdOfJob(jobId: string, functionName: string): Promise<string> {
-    const found = await this.#deps.records.findByJob(functionName, jobId);
-    return found?.id ?? jobId;
+  /** Tells the worker there is work (after a commit that queued some). */
+  wake(): void {
+    this.#deps.wake();
   }
 }

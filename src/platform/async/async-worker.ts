@@ -1,17 +1,21 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../../model/clock.js';
 import type { InvokeResult } from '../../model/invocation.js';
-import type { Job, WorkQueue } from '../../queue/work-queue.js';
+import type { Job, TransactionalWorkQueue, WorkQueue } from '../../queue/work-queue.js';
+import type { StoreTx } from '../../store/group-commit.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
 import { TooManyRequestsError } from '../pool/pool-errors.js';
-import type { AsyncInvoker } from './async-invoker.js';
+import type { AsyncInvoker, PreparedEvent } from './async-invoker.js';
 import { type AsyncJob, type DeliverJob, deliveryQueue, type InvokeJob } from './async-jobs.js';
 import { type Condition, destinationTarget, invocationRecord } from './destination-record.js';
+import { failpoint } from './failpoint.js';
 import type { InvocationRecords } from './invocation-records.js';
 import { functionErrorDelay, type RetrySettings, systemErrorDelay } from './retry-policy.js';
 
 export interface AsyncWorkerDeps {
-  queue: WorkQueue;
+  /** Every settle (queue outcome + task record) is one transaction on it. */
+  queue: TransactionalWorkQueue<StoreTx>;
   records: InvocationRecords;
   invoker: Invoker;
   /** Destinations that are functions are invoked asynchronously through it. */
@@ -21,6 +25,11 @@ export interface AsyncWorkerDeps {
   retry: RetrySettings;
   /** Async events of one function run at most this many at once (sync traffic keeps the rest). */
   concurrencyOf: (functionName: string) => number;
+  /**
+   * Function runs in flight across all functions; default four per CPU the process may use
+   * (os.availableParallelism()), so a burst does not start dozens of processes on two cores.
+   */
+  maxConcurrent?: number;
   /** A lease outlives a crash by this long before another worker may take the job. */
   leaseMs: number;
   /** How often the queue is polled when nothing woke the worker. */
@@ -31,8 +40,17 @@ export interface AsyncWorkerDeps {
   fetch?: typeof fetch;
 }
 
+/** HTTP deliveries in flight; they wait on the network, not the CPU, so they have their own cap. */
+const maxDeliveries = 8;
+
 /** The largest result kept in a task record (the async limit). */
 const maxResultBytes = 1024 * 1024;
+
+/** Where a settled event's record goes, resolved before the settle's transaction. */
+type Destination =
+  | { type: 'function'; target: string; prepared: PreparedEvent }
+  | { type: 'function'; target: string; error: string }
+  | { type: 'url'; deliver: DeliverJob };
 
 /**
  * Runs queued events: leases what each function has room for, invokes, and settles every job
@@ -40,10 +58,17 @@ const maxResultBytes = 1024 * 1024;
  * backoff that uses no attempt), or failure (destination or dead letter). Leases are extended
  * while a run lasts, so no event runs twice at once; a crash lets the lease lapse and the event
  * runs again (at least once).
+ *
+ * Every step is one transaction: the lease marks the records Running; a settle writes the
+ * queue's outcome, the record, and any hand-on (a destination event, an HTTP delivery job)
+ * together. Transactions are group-committed with the other steps in flight.
  */
 export class AsyncWorker {
   readonly #d: AsyncWorkerDeps;
+  readonly #maxConcurrent: number;
   readonly #running = new Map<string, number>();
+  /** Function runs in flight (deliveries not counted). */
+  #runs = 0;
   #timer: NodeJS.Timeout | undefined;
   #pumping = false;
   #again = false;
@@ -52,6 +77,7 @@ export class AsyncWorker {
 
   constructor(deps: AsyncWorkerDeps) {
     this.#d = deps;
+    this.#maxConcurrent = deps.maxConcurrent ?? Math.max(4, availableParallelism() * 4);
   }
 
   start(): void {
@@ -82,11 +108,14 @@ export class AsyncWorker {
         this.#again = false;
         for (const queue of await this.#d.queue.queuesReady()) {
           if (this.#stopped) return;
-          const limit = queue === deliveryQueue ? 8 : this.#d.concurrencyOf(queue);
-          const room = limit - (this.#running.get(queue) ?? 0);
+          const delivery = queue === deliveryQueue;
+          const limit = delivery ? maxDeliveries : this.#d.concurrencyOf(queue);
+          const room = Math.min(
+            limit - (this.#running.get(queue) ?? 0),
+            delivery ? Infinity : this.#maxConcurrent - this.#runs,
+          );
           if (room <= 0) continue;
-          const jobs = await this.#d.queue.lease(queue, { max: room, leaseMs: this.#d.leaseMs });
-          for (const job of jobs) this.#launch(queue, job);
+          for (const job of await this.#lease(queue, room)) this.#launch(queue, job);
         }
       } while (this.#again && !this.#stopped);
     } finally {
@@ -111,10 +140,57 @@ export class AsyncWorker {
     this.#timer.unref();
   }
 
+  /**
+   * Leases and marks the records Running in one transaction; a job whose record was stopped is
+   * acked there instead of handed out.
+   */
+  #lease(queue: string, max: number): Promise<Job[]> {
+    return this.#d.queue.transaction(async (tx) => {
+      const q = this.#d.queue.within(tx);
+      const records = this.#d.records.within(tx);
+      const now = this.#d.clock.now();
+      const jobs = await q.lease(queue, { max, leaseMs: this.#d.leaseMs });
+      const runs = jobs.flatMap((job) => {
+        const p = job.payload as AsyncJob;
+        return p.kind === 'invoke' && !job.expired
+          ? [{ id: p.requestId, attempts: job.attempts, job }]
+          : [];
+      });
+      const notStarted = runs.length > 0 ? await records.start(runs, now) : new Set<string>();
+      const dropped = new Set<Job>();
+      for (const run of runs) {
+        if (!notStarted.has(run.id)) continue;
+        // No record at all (an event from before records were written with their job) still
+        // runs; a stopped one is dropped here.
+        if ((await records.get(run.id))?.status === 'Stopped') {
+          await q.ack(run.job);
+          dropped.add(run.job);
+        }
+      }
+      const out = jobs.filter((job) => !dropped.has(job));
+      return out;
+    });
+  }
+
   #launch(queue: string, job: Job): void {
+    const delivery = queue === deliveryQueue;
     this.#running.set(queue, (this.#running.get(queue) ?? 0) + 1);
+    if (!delivery) this.#runs += 1;
     const heartbeat = setInterval(
-      () => void this.#d.queue.extendLease(job, this.#d.leaseMs).catch(() => {}),
+      () => {
+        this.#d.queue.extendLease(job, this.#d.leaseMs).then(
+          (held) => {
+            if (!held) {
+              this.#d.logger.warn(
+                { job: job.id, queue },
+                'async job lease lost while running: another worker may run it too',
+              );
+            }
+          },
+          (error) =>
+            this.#d.logger.warn({ err: error, job: job.id, queue }, 'async lease heartbeat failed'),
+        );
+      },
       Math.max(50, this.#d.leaseMs / 3),
     );
     heartbeat.unref();
@@ -126,6 +202,7 @@ export class AsyncWorker {
       .finally(() => {
         clearInterval(heartbeat);
         this.#running.set(queue, (this.#running.get(queue) ?? 1) - 1);
+        if (!delivery) this.#runs -= 1;
         this.#inflight.delete(run);
         // A slot freed up: there may be more waiting.
         if (!this.#stopped) this.#schedule(0);
@@ -133,23 +210,35 @@ export class AsyncWorker {
     this.#inflight.add(run);
   }
 
-  async #run(job: Job, p: InvokeJob): Promise<void> {
-    const now = this.#d.clock.now();
-    const current = await this.#d.records.get(p.requestId);
-    if (current?.status === 'Stopped') {
-      await this.#d.queue.ack(job);
-      return;
+  /**
+   * One transaction: `work` applies the queue's outcome first and returns whether the lease
+   * still held; only then does it write the record. A lost lease writes nothing and is logged:
+   * the job was leased again after this lease ran out, and its newer holder settles it.
+   */
+  async #settle(
+    job: Job,
+    outcome: string,
+    work: (q: WorkQueue, records: InvocationRecords, tx: StoreTx) => Promise<boolean>,
+  ): Promise<void> {
+    const held = await this.#d.queue.transaction(async (tx) => {
+      const ok = await work(this.#d.queue.within(tx), this.#d.records.within(tx), tx);
+      if (ok) failpoint('settle');
+      return ok;
+    });
+    if (!held) {
+      this.#d.logger.warn(
+        { job: job.id, queue: job.queue, outcome, attempts: job.attempts },
+        'async job not settled: its lease was lost (the job was leased again, or is gone)',
+      );
     }
+  }
+
+  async #run(job: Job, p: InvokeJob): Promise<void> {
     // The queue holds the deadline (expiresAt = accepted + maximumEventAge); a redrive clears it,
     // so an operator can run a dead letter again however old it is.
     if (job.expired) {
       return this.#fail(job, p, 'EventAgeExceeded', undefined, { errorType: 'EventAgeExceeded' });
     }
-    await this.#d.records.update(p.requestId, {
-      status: 'Running',
-      attempts: job.attempts,
-      updatedAt: now,
-    });
     let result: InvokeResult;
     try {
       ({ result } = await this.#d.invoker.invoke(p.functionName, p.version, {
@@ -162,14 +251,14 @@ export class AsyncWorker {
     if (result.outcome.status === 'ok') return this.#succeed(job, p, result);
     const failures = job.failures + 1;
     if (failures <= p.maxRetryAttempts) {
-      const at = this.#d.clock.now() + functionErrorDelay(failures, this.#d.retry);
-      await this.#d.records.update(p.requestId, {
-        status: 'Retrying',
-        lastError: result.outcome.error,
-        updatedAt: this.#d.clock.now(),
+      const now = this.#d.clock.now();
+      const at = now + functionErrorDelay(failures, this.#d.retry);
+      const lastError = result.outcome.error;
+      return this.#settle(job, 'retry', async (q, records) => {
+        if (!(await q.retryAt(job, at, { countFailure: true }))) return false;
+        await records.update(p.requestId, { status: 'Retrying', lastError, updatedAt: now });
+        return true;
       });
-      await this.#d.queue.retryAt(job, at, { countFailure: true });
-      return;
     }
     return this.#fail(job, p, 'RetriesExhausted', result, result.outcome.error);
   }
@@ -182,8 +271,17 @@ export class AsyncWorker {
         errorMessage: error.message,
       });
     }
+    if (error instanceof TooManyRequestsError && (await this.#reservedZero(p))) {
+      // As Lambda: a function turned off with reserved concurrency 0 fails its events at once
+      // rather than throttling them until they expire.
+      return this.#fail(job, p, 'RetriesExhausted', undefined, {
+        errorType: 'TooManyRequestsException',
+        errorMessage: `${p.functionName} has reserved concurrency 0: its events are not run`,
+      });
+    }
     const systemErrors = job.attempts - job.failures;
-    const at = this.#d.clock.now() + systemErrorDelay(systemErrors, this.#d.retry);
+    const now = this.#d.clock.now();
+    const at = now + systemErrorDelay(systemErrors, this.#d.retry);
     const detail =
       error instanceof TooManyRequestsError
         ? { errorType: 'TooManyRequestsException', errorMessage: error.message }
@@ -191,19 +289,28 @@ export class AsyncWorker {
             errorType: 'ServiceException',
             errorMessage: (error as Error)?.message ?? String(error),
           };
-    await this.#d.records.update(p.requestId, {
-      status: 'Retrying',
-      lastError: detail,
-      updatedAt: this.#d.clock.now(),
+    return this.#settle(job, 'retry', async (q, records) => {
+      if (!(await q.retryAt(job, at, { countFailure: false }))) return false;
+      await records.update(p.requestId, { status: 'Retrying', lastError: detail, updatedAt: now });
+      return true;
     });
-    await this.#d.queue.retryAt(job, at, { countFailure: false });
+  }
+
+  /** Asked only after a throttle, so a normal run pays nothing for it. */
+  async #reservedZero(p: InvokeJob): Promise<boolean> {
+    try {
+      const resolved = await this.#d.invoker.resolve(p.functionName, p.version);
+      return resolved.config.reservedConcurrency === 0;
+    } catch {
+      return false;
+    }
   }
 
   async #succeed(job: Job, p: InvokeJob, result: InvokeResult): Promise<void> {
     const payload = result.outcome.status === 'ok' ? result.outcome.payload : '';
     const now = this.#d.clock.now();
     const destination = p.onSuccess
-      ? await this.#sendToDestination(
+      ? await this.#prepareDestination(
           p.onSuccess,
           p,
           invocationRecord(p, {
@@ -215,15 +322,19 @@ export class AsyncWorker {
           }),
         )
       : undefined;
-    await this.#d.records.update(p.requestId, {
-      status: 'Succeeded',
-      attempts: job.attempts,
-      result:
-        Buffer.byteLength(payload) <= maxResultBytes ? payload : payload.slice(0, maxResultBytes),
-      ...(destination ? { destination } : {}),
-      updatedAt: now,
+    await this.#settle(job, 'success', async (q, records, tx) => {
+      if (!(await q.ack(job))) return false;
+      const sent = destination ? await this.#handOn(destination, q, tx) : undefined;
+      await records.update(p.requestId, {
+        status: 'Succeeded',
+        attempts: job.attempts,
+        result:
+          Buffer.byteLength(payload) <= maxResultBytes ? payload : payload.slice(0, maxResultBytes),
+        ...(sent ? { destination: sent } : {}),
+        updatedAt: now,
+      });
+      return true;
     });
-    await this.#d.queue.ack(job);
   }
 
   async #fail(
@@ -235,74 +346,115 @@ export class AsyncWorker {
   ): Promise<void> {
     const now = this.#d.clock.now();
     const status = condition === 'EventAgeExceeded' ? 'Expired' : 'Failed';
-    if (p.onFailure) {
-      const record = invocationRecord(p, {
-        region: this.#d.region,
-        condition,
-        attempts: job.attempts,
-        nowMs: now,
-        ...(result ? { result } : {}),
+    const destination = p.onFailure
+      ? await this.#prepareDestination(
+          p.onFailure,
+          p,
+          invocationRecord(p, {
+            region: this.#d.region,
+            condition,
+            attempts: job.attempts,
+            nowMs: now,
+            ...(result ? { result } : {}),
+          }),
+        )
+      : undefined;
+    if (destination && !('error' in destination)) {
+      await this.#settle(job, 'failure', async (q, records, tx) => {
+        if (!(await q.ack(job))) return false;
+        const sent = await this.#handOn(destination, q, tx);
+        await records.update(p.requestId, {
+          status,
+          attempts: job.attempts,
+          lastError,
+          destination: sent,
+          updatedAt: now,
+        });
+        return true;
       });
-      const destination = await this.#sendToDestination(p.onFailure, p, record);
-      await this.#d.records.update(p.requestId, {
+      return;
+    }
+    // No onFailure, or one that cannot take the event: the dead letters keep it, with why.
+    const failed =
+      destination && 'error' in destination
+        ? { type: 'function', target: destination.target, error: destination.error }
+        : undefined;
+    await this.#settle(job, 'dead letter', async (q, records) => {
+      const reason = failed
+        ? { condition, lastError, destination: failed }
+        : { condition, lastError };
+      if (!(await q.deadLetter(job, reason))) return false;
+      await records.update(p.requestId, {
         status,
         attempts: job.attempts,
         lastError,
-        destination,
+        destination: {
+          type: 'dead-letter',
+          status: 'Stored',
+          ...(failed ? { failedDestination: failed } : {}),
+        },
         updatedAt: now,
       });
-      await this.#d.queue.ack(job);
-      return;
-    }
-    await this.#d.records.update(p.requestId, {
-      status,
-      attempts: job.attempts,
-      lastError,
-      destination: { type: 'dead-letter', status: 'Stored' },
-      updatedAt: now,
+      return true;
     });
-    await this.#d.queue.deadLetter(job, { condition, lastError });
   }
 
-  /** Hands the record on durably (an async invoke, or a queued HTTP delivery) before the job is acked. */
-  async #sendToDestination(
+  /**
+   * The reads a destination needs (resolving a function), done before the settle's transaction:
+   * on SQLite nothing may read outside a transaction while it is open on the one connection.
+   */
+  async #prepareDestination(
     raw: string,
     p: InvokeJob,
     record: Record<string, unknown>,
-  ): Promise<unknown> {
+  ): Promise<Destination> {
     const target = destinationTarget(raw, p);
-    if (target.type === 'function') {
-      try {
-        const accepted = await this.#d
-          .asyncInvoker()
-          .accept(target.name, undefined, JSON.stringify(record));
-        return {
-          type: 'function',
-          target: target.name,
-          status: 'Delivered',
-          requestId: accepted.requestId,
-        };
-      } catch (error) {
-        this.#d.logger.warn(
-          { err: error, destination: target.name },
-          'destination function could not be invoked',
-        );
-        return {
-          type: 'function',
-          target: target.name,
-          status: 'Failed',
-          error: (error as Error).message,
-        };
-      }
+    if (target.type === 'url') {
+      return {
+        type: 'url',
+        deliver: {
+          kind: 'deliver',
+          recordId: p.requestId,
+          url: target.url,
+          body: JSON.stringify(record),
+        },
+      };
     }
-    const deliver: DeliverJob = {
-      kind: 'deliver',
-      recordId: p.requestId,
-      url: target.url,
-      body: JSON.stringify(record),
+    try {
+      const prepared = await this.#d
+        .asyncInvoker()
+        .prepare(target.name, undefined, JSON.stringify(record));
+      return { type: 'function', target: target.name, prepared };
+    } catch (error) {
+      this.#d.logger.warn(
+        { err: error, destination: target.name },
+        'destination function could not be invoked',
+      );
+      return { type: 'function', target: target.name, error: (error as Error).message };
+    }
+  }
+
+  /** Hands the record on inside the settle's transaction: it is queued iff the job is settled. */
+  async #handOn(destination: Destination, q: WorkQueue, tx: StoreTx): Promise<unknown> {
+    if (destination.type === 'url') {
+      await q.enqueue({ queue: deliveryQueue, payload: destination.deliver });
+      return { type: 'url', target: destination.deliver.url, status: 'Pending' };
+    }
+    if ('error' in destination) {
+      return {
+        type: 'function',
+        target: destination.target,
+        status: 'Failed',
+        error: destination.error,
+      };
+    }
+    const accepted = await this.#d.asyncInvoker().acceptWithin(tx, destination.prepared);
+    return {
+      type: 'function',
+      target: destination.target,
+      status: 'Delivered',
+      requestId: accepted.requestId,
     };
-    await this.#d.queue.enqueue({ queue: deliveryQueue, payload: deliver });
-    return { type: 'url', target: target.url, status: 'Pending' };
   }
 
   async #deliver(job: Job, p: DeliverJob): Promise<void> {
@@ -324,27 +476,33 @@ export class AsyncWorker {
     }
     const now = this.#d.clock.now();
     if (ok) {
-      await this.#d.records.update(p.recordId, {
-        destination: { type: 'url', target: p.url, status: 'Delivered' },
-        updatedAt: now,
+      return this.#settle(job, 'delivered', async (q, records) => {
+        if (!(await q.ack(job))) return false;
+        await records.update(p.recordId, {
+          destination: { type: 'url', target: p.url, status: 'Delivered' },
+          updatedAt: now,
+        });
+        return true;
       });
-      await this.#d.queue.ack(job);
-      return;
     }
     if (job.attempts < (this.#d.maxDeliveryAttempts ?? 8)) {
-      await this.#d.records.update(p.recordId, {
-        destination: { type: 'url', target: p.url, status: 'Retrying', lastError: detail },
+      const at = now + systemErrorDelay(job.attempts, this.#d.retry);
+      return this.#settle(job, 'retry delivery', async (q, records) => {
+        if (!(await q.retryAt(job, at, { countFailure: true }))) return false;
+        await records.update(p.recordId, {
+          destination: { type: 'url', target: p.url, status: 'Retrying', lastError: detail },
+          updatedAt: now,
+        });
+        return true;
+      });
+    }
+    return this.#settle(job, 'delivery dead letter', async (q, records) => {
+      if (!(await q.deadLetter(job, { destination: p.url, lastError: detail }))) return false;
+      await records.update(p.recordId, {
+        destination: { type: 'url', target: p.url, status: 'Failed', lastError: detail },
         updatedAt: now,
       });
-      await this.#d.queue.retryAt(job, now + systemErrorDelay(job.attempts, this.#d.retry), {
-        countFailure: true,
-      });
-      return;
-    }
-    await this.#d.records.update(p.recordId, {
-      destination: { type: 'url', target: p.url, status: 'Failed', lastError: detail },
-      updatedAt: now,
+      return true;
     });
-    await this.#d.queue.deadLetter(job, { destination: p.url, lastError: detail });
   }
 }

@@ -49,6 +49,21 @@ function parse(text: string): unknown {
   }
 }
 
+/**
+ * Refuses a destination Nimbus cannot deliver to: an ARN that names no Lambda function (SQS,
+ * SNS, EventBridge: not built yet) would otherwise pass as a function name and fail every event
+ * at run time. The message names the destination; the caller adds where it was written.
+ */
+export function validateDestination(raw: string): void {
+  if (/^https?:\/\//.test(raw)) return;
+  if (!raw.startsWith('arn:')) return;
+  if (/^arn:aws[a-zA-Z-]*:lambda:[^:]*:[^:]*:function:[^:]+/.test(raw)) return;
+  throw new Error(
+    `${raw} is not supported: a destination is a function (key, name or Lambda function ARN) ` +
+      'or an http(s) URL; SQS, SNS and EventBridge destinations are not available',
+  );
+}
+
 /** A destination as written in serverless.yml: a URL, a function ARN, or a function key or name. */
 export function destinationTarget(
   raw: string,

@@ -40,12 +40,19 @@ export const finalStatuses: ReadonlySet<InvocationStatus> = new Set([
   'Stopped',
 ]);
 
-/** Records on the store's database (SQLite or PostgreSQL); it borrows the handle. */
+/**
+ * Records on the store's database (SQLite or PostgreSQL); it borrows the handle. `within(tx)`
+ * writes inside a caller's transaction, so a record commits with its queue job.
+ */
 export class InvocationRecords {
   readonly #db: Kysely<Database>;
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
+  }
+
+  within(tx: Kysely<Database>): InvocationRecords {
+    return new InvocationRecords(tx);
   }
 
   async create(record: InvocationRecord): Promise<void> {
@@ -62,6 +69,31 @@ export class InvocationRecords {
     if (patch.result !== undefined) row.result = patch.result;
     if (patch.destination !== undefined) row.destination = JSON.stringify(patch.destination);
     await this.#db.updateTable('async_invocations').set(row).where('id', '=', id).execute();
+  }
+
+  /**
+   * Attempts start: each record becomes Running with its attempt count, unless it was stopped
+   * meanwhile. One statement per distinct attempt count (usually one for a whole lease batch).
+   * Resolves to the ids that did not start (stopped, or no record).
+   */
+  async start(
+    attempts: readonly { id: string; attempts: number }[],
+    now: number,
+  ): Promise<Set<string>> {
+    const byCount = new Map<number, string[]>();
+    for (const a of attempts) byCount.set(a.attempts, [...(byCount.get(a.attempts) ?? []), a.id]);
+    const notStarted = new Set(attempts.map((a) => a.id));
+    for (const [count, ids] of byCount) {
+      const rows = await this.#db
+        .updateTable('async_invocations')
+        .set({ status: 'Running', attempts: count, updated_at: now })
+        .where('id', 'in', ids)
+        .where('status', '<>', 'Stopped')
+        .returning('id')
+        .execute();
+      for (const row of rows) notStarted.delete(row.id);
+    }
+    return notStarted;
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {

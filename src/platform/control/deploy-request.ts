@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deploymentHash } from '../../model/canonical-hash.js';
 import type { ServiceDefinition } from '../../model/service-definition.js';
+import { validateDestination } from '../async/destination-record.js';
 import { HttpError } from '../http/http-error.js';
 import { validateScheduleEvent } from '../triggers/schedule/schedule.js';
 import type { DeployInput } from './deployer.js';
@@ -99,6 +100,17 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
         );
       }
     });
+    for (const [when, raw] of Object.entries(fn.destinations ?? {})) {
+      try {
+        if (raw !== undefined) validateDestination(raw);
+      } catch (error) {
+        throw new HttpError(
+          400,
+          'NIMBUS_DEPLOY_BAD_REQUEST',
+          `functions.${key}.destinations.${when}: ${(error as Error).message}`,
+        );
+      }
+    }
   }
   return {
     definition,

@@ -27,10 +27,17 @@ export interface ScheduleLease {
 export interface ScheduleFireOptions<Ctx> {
   ledger: ScheduleLedger<Ctx>;
   /**
+   * Work a fire needs before the claim (resolving the function, building the event): it may read
+   * anywhere, which `fire` inside a same-transaction claim may not. Its result goes to `fire`; a
+   * failure retries the slot after `retryDelayMs`, with nothing claimed.
+   */
+  prepare?(schedule: Schedule, scheduledTime: Date): Promise<unknown>;
+  /**
    * Hands a claimed slot on (enqueue an async invocation; do not run the function here, ticks
    * wait for it). `ctx` comes from the ledger: write through it to commit with the claim.
+   * `prepared` is what `prepare` returned (undefined without one).
    */
-  fire(schedule: Schedule, scheduledTime: Date, ctx: Ctx): Promise<void>;
+  fire(schedule: Schedule, scheduledTime: Date, ctx: Ctx, prepared?: unknown): Promise<void>;
   clock?: Clock;
   timer?: Timer;
   /** A schedule that was skipped (bad expression, clashing id) or a claim/hand-on that failed. */
@@ -61,6 +68,7 @@ interface Entry {
 export class ScheduleRunner<Ctx> {
   readonly #ledger: ScheduleLedger<Ctx>;
   readonly #fire: ScheduleFireOptions<Ctx>['fire'];
+  readonly #prepare: ScheduleFireOptions<Ctx>['prepare'];
   readonly #clock: Clock;
   readonly #timer: Timer;
   readonly #onError: (err: unknown, schedule?: Schedule) => void;
@@ -76,6 +84,7 @@ export class ScheduleRunner<Ctx> {
   constructor(options: ScheduleFireOptions<Ctx>) {
     this.#ledger = options.ledger;
     this.#fire = options.fire;
+    this.#prepare = options.prepare;
     this.#clock = options.clock ?? systemClock;
     this.#timer = options.timer ?? systemScheduler;
     this.#onError = options.onError ?? (() => {});
@@ -196,9 +205,10 @@ export class ScheduleRunner<Ctx> {
     const { schedule, expression, timezone } = entry.compiled;
     const slot = latestFireMs(expression, entry.lastSlot, now, timezone) ?? entry.next!;
     try {
+      const prepared = await this.#prepare?.(schedule, new Date(slot));
       // False means a peer, or this node before a restart, already has the slot: skip it.
       await this.#ledger.claim(schedule.id, slot, now, (ctx) =>
-        this.#fire(schedule, new Date(slot), ctx),
+        this.#fire(schedule, new Date(slot), ctx, prepared),
       );
     } catch (err) {
       // Claim not settled here: retry. A record-first claim that did commit refuses the retry,

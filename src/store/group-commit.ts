@@ -1,0 +1,116 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** A transaction on the store's handle: every repository that takes one writes through it. */
+export type StoreTx = Kysely<Database>;
+
+/** Work that may share its transaction with others: it must write only through `tx`. */
+export type TxWork<T> = (tx: StoreTx) => Promise<T>;
+
+interface Pending {
+  work: TxWork<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export interface GroupCommitOptions {
+  /** Most units of work per transaction; a longer queue waits for the next one. */
+  maxBatch?: number;
+  /**
+   * Batches committing at once. 1 suits SQLite (one writer, one connection); a PostgreSQL pool
+   * can carry a few, since there a batch's time is mostly round trips, not the disk.
+   */
+  parallel?: number;
+  /** Told the size of every batch that committed (tests, metrics). */
+  onCommit?: (size: number) => void;
+}
+
+/**
+ * Group commit: concurrent callers' small transactions are run back to back inside one database
+ * transaction, so many of them share one commit (one fsync on SQLite with synchronous=FULL, one
+ * WAL flush on PostgreSQL). Each caller is answered only after that commit, so "resolved" still
+ * means "durable".
+ *
+ * While one batch commits, the next one collects; an idle committer starts a batch on the next
+ * turn of the event loop, so callers arriving together (a burst of requests) land in one batch.
+ *
+ * If a batch fails, its units run again one transaction each, so one bad unit fails only its own
+ * caller. Units therefore may run twice: they must not have effects outside `tx`, and must not
+ * touch the database other than through `tx` (on SQLite that would wait for the transaction
+ * forever).
+ */
+export class GroupCommitter {
+  readonly #db: Kysely<Database>;
+  readonly #maxBatch: number;
+  readonly #onCommit: ((size: number) => void) | undefined;
+  readonly #parallel: number;
+  #pending: Pending[] = [];
+  #draining = 0;
+  /** Transactions committed, and units of work they carried (tests, metrics). */
+  readonly stats = { commits: 0, units: 0 };
+
+  constructor(db: Kysely<Database>, opts: GroupCommitOptions = {}) {
+    this.#db = db;
+    this.#maxBatch = opts.maxBatch ?? 256;
+    this.#parallel = opts.parallel ?? 1;
+    this.#onCommit = opts.onCommit;
+  }
+
+  run<T>(work: TxWork<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (this.#draining < this.#parallel) {
+        this.#draining += 1;
+        setImmediate(() => void this.#drain());
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#maxBatch);
+      await this.#commit(batch);
+    }
+    this.#draining -= 1;
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    let results: unknown[];
+    try {
+      results = await this.#db.transaction().execute(async (tx) => {
+        const out: unknown[] = [];
+        for (const p of batch) out.push(await p.work(tx));
+        return out;
+      });
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      for (const p of batch) await this.#commit([p]);
+      return;
+    }
+    this.stats.commits += 1;
+    this.stats.units += batch.length;
+    this.#onCommit?.(batch.length);
+    for (const [i, p] of batch.entries()) p.resolve(results[i]);
+  }
+}
+
+const committers = new WeakMap<Kysely<Database>, GroupCommitter>();
+
+/**
+ * The one committer of a database handle: every repository on that handle shares it, so an
+ * accept and a settle arriving together also commit together. The first caller's options hold.
+ */
+export function groupCommitter(
+  db: Kysely<Database>,
+  opts: GroupCommitOptions = {},
+): GroupCommitter {
+  let c = committers.get(db);
+  if (c === undefined) {
+    c = new GroupCommitter(db, opts);
+    committers.set(db, c);
+  }
+  return c;
+}

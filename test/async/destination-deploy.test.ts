@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { validateDestination } from '../../src/platform/async/destination-record.js';
+import { parseDeployRequest } from '../../src/platform/control/deploy-request.js';
+import { HttpError } from '../../src/platform/http/http-error.js';
+import { fnDef, serviceDef } from '../helpers/definitions.js';
+
+const sha = 'a'.repeat(64);
+
+test('destinations Nimbus cannot deliver to are refused at deploy, naming function and field', () => {
+  const body = (onFailure: string) => ({
+    definition: serviceDef([fnDef('one', { destinations: { onFailure } })]),
+    functionArtifacts: { one: sha },
+  });
+  for (const arn of [
+    'arn:aws:sqs:us-east-1:123456789012:failed',
+    'arn:aws:sns:us-east-1:123456789012:topic',
+    'arn:aws:events:us-east-1:123456789012:event-bus/default',
+  ]) {
+    assert.throws(
+      () => parseDeployRequest(body(arn), 'svc', 'dev'),
+      (error: unknown) =>
+        error instanceof HttpError &&
+        error.status === 400 &&
+        error.message.startsWith(`functions.one.destinations.onFailure: ${arn} is not supported`),
+    );
+  }
+  for (const ok of [
+    'https://hooks.example.com/x',
+    'http://127.0.0.1:9/x',
+    'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-sink',
+    'sink',
+    'other-service-dev-fn',
+  ]) {
+    assert.doesNotThrow(() => parseDeployRequest(body(ok), 'svc', 'dev'));
+    assert.doesNotThrow(() => validateDestination(ok));
+  }
+});
