@@ -223,7 +223,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   await lifecycle.start(
     'async worker',
     part(
-      () => worker.stop(),
+      (ctx) => worker.stop(ctx),
       () => worker.start(),
     ),
   );

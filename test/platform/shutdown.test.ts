@@ -20,10 +20,15 @@ interface Server {
 }
 
 /** A real `nimbus server`, in its own process group, with a temp dir of its own to inspect. */
-async function startServer(dataDir: string, home: string, runTmp: string): Promise<Server> {
+async function startServer(
+  dataDir: string,
+  home: string,
+  runTmp: string,
+  extra: string[] = ['--shutdown-grace', '5s'],
+): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [bin, 'server', '--port', '0', '--data-dir', dataDir, '--shutdown-grace', '5s'],
+    [bin, 'server', '--port', '0', '--data-dir', dataDir, ...extra],
     {
       env: { PATH: process.env.PATH, HOME: home, TMPDIR: runTmp },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -145,5 +150,70 @@ describe('SIGTERM on nimbus server', () => {
     );
     assert.deepEqual(await readdir(runTmp), [], 'no temp dir left behind');
     assert.match(server.stderr(), /Shutting down/);
+  });
+
+  test('async runs cut by the grace period are handed back and run at once after a restart', async () => {
+    const tmp = await makeTempDir();
+    cleanups.push(tmp.cleanup);
+    const run = await makeTempDir('nimbus-shutdown-run-');
+    cleanups.push(run.cleanup);
+    await chmod(run.dir, 0o755);
+    const dataDir = join(tmp.dir, 'data');
+    const cwd = join(tmp.dir, 'svc');
+    await mkdir(cwd);
+    await writeFile(
+      join(cwd, 'serverless.yml'),
+      [
+        'service: handback',
+        'provider: { name: aws, runtime: nodejs20.x }',
+        'functions:',
+        '  slow:',
+        '    handler: handler.slow',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(cwd, 'handler.js'),
+      [
+        'exports.slow = async () => {',
+        '  await new Promise((r) => setTimeout(r, 2000));',
+        "  return 'done';",
+        '};',
+        '',
+      ].join('\n'),
+    );
+    // A lease far longer than the test: only a handed-back lease lets the event run again soon.
+    const flags = ['--shutdown-grace', '200ms', '--async-lease', '10m'];
+    let server = await startServer(dataDir, tmp.dir, run.dir, flags);
+    cleanups.push(async () => {
+      server.child.kill('SIGKILL');
+    });
+    const env = { HOME: tmp.dir, NIMBUS_ENDPOINT: server.url, NIMBUS_TOKEN: server.token };
+    assert.equal((await runCli(['deploy'], { cwd, env })).code, 0);
+    const accepted = await fetch(
+      `${server.url}/2015-03-31/functions/handback-dev-slow/invocations`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.token}`, 'x-amz-invocation-type': 'Event' },
+        body: '{}',
+      },
+    );
+    assert.equal(accepted.status, 202);
+    const id = accepted.headers.get('x-amzn-requestid')!;
+    const status = async (s: Server) => {
+      const res = await fetch(`${s.url}/v1/invocations/${id}`, {
+        headers: { authorization: `Bearer ${s.token}` },
+      });
+      return ((await res.json()) as { status: string }).status;
+    };
+    await waitUntil(async () => (await status(server)) === 'Running', 'the run to start', 10_000);
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null }, server.stderr());
+    assert.match(server.stderr(), /leases released/);
+
+    server = await startServer(dataDir, tmp.dir, run.dir, flags);
+    await waitUntil(async () => (await status(server)) === 'Succeeded', 'the event to run', 20_000);
+    server.child.kill('SIGTERM');
+    await server.exited;
   });
 });

@@ -73,7 +73,10 @@ export class AsyncWorker {
   #pumping = false;
   #again = false;
   #stopped = false;
-  readonly #inflight = new Set<Promise<void>>();
+  /** Runs in flight, with the job each holds. */
+  readonly #inflight = new Map<Promise<void>, Job>();
+  /** Jobs whose lease stop() handed back: whatever their run ends with is not settled. */
+  readonly #released = new Set<string>();
 
   constructor(deps: AsyncWorkerDeps) {
     this.#d = deps;
@@ -89,11 +92,32 @@ export class AsyncWorker {
     if (!this.#stopped) this.#schedule(0);
   }
 
-  /** Stops leasing; waits for runs in flight (their results are settled). */
-  async stop(): Promise<void> {
+  /**
+   * Stops leasing and waits for runs in flight until `deadline` (their results are settled).
+   * Runs still going then have their leases handed back, due now, without using an attempt: the
+   * next start (or another node) runs them at once instead of after the lease runs out.
+   */
+  async stop(ctx: { deadline?: number } = {}): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await Promise.allSettled([...this.#inflight]);
+    const all = Promise.allSettled([...this.#inflight.keys()]);
+    if (ctx.deadline === undefined) {
+      await all;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const waitMs = Math.max(0, ctx.deadline - Date.now());
+    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    const left = [...this.#inflight.values()];
+    if (left.length === 0) return;
+    for (const job of left) this.#released.add(job.id);
+    const now = this.#d.clock.now();
+    await this.#d.queue.transaction(async (tx) => {
+      const q = this.#d.queue.within(tx);
+      for (const job of left) await q.retryAt(job, now, { countFailure: false });
+    });
+    this.#d.logger.info({ jobs: left.length }, 'async runs cut by stop: leases released');
   }
 
   /** One pass over the ready queues; exposed so tests drive the worker without timers. */
@@ -125,7 +149,7 @@ export class AsyncWorker {
 
   /** Resolves when every run started so far has settled (tests). */
   async idle(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight.keys()]);
   }
 
   #schedule(ms: number): void {
@@ -207,7 +231,7 @@ export class AsyncWorker {
         // A slot freed up: there may be more waiting.
         if (!this.#stopped) this.#schedule(0);
       });
-    this.#inflight.add(run);
+    this.#inflight.set(run, job);
   }
 
   /**
@@ -220,6 +244,8 @@ export class AsyncWorker {
     outcome: string,
     work: (q: WorkQueue, records: InvocationRecords, tx: StoreTx) => Promise<boolean>,
   ): Promise<void> {
+    // Its lease went back at stop; the run's end (often the kill of its process) is not news.
+    if (this.#released.has(job.id)) return;
     const held = await this.#d.queue.transaction(async (tx) => {
       const ok = await work(this.#d.queue.within(tx), this.#d.records.within(tx), tx);
       if (ok) failpoint('settle');
