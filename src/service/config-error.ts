@@ -1,3 +1,5 @@
+import { NimbusError } from '../errors/nimbus-error.js';
+
 /** Stable codes for everything that can be wrong with a service's configuration. */
 export type ConfigErrorCode =
   | 'NIMBUS_CONFIG_NOT_FOUND'
@@ -25,17 +27,15 @@ export interface ConfigErrorInit {
  * A configuration problem the user must fix. `message` is the complete line the CLI prints:
  * `serverless.yml:14:16 functions.hello.timeout: must be an integer from 1 to 900`.
  */
-export class ConfigError extends Error {
-  readonly code: string;
+export class ConfigError extends NimbusError {
+  declare readonly code: ConfigErrorCode;
   readonly file: string;
   readonly line?: number;
   readonly column?: number;
   readonly path?: string;
 
   constructor(init: ConfigErrorInit) {
-    super(formatConfigMessage(init));
-    this.name = 'ConfigError';
-    this.code = init.code;
+    super(init.code, formatConfigMessage(init));
     this.file = init.file;
     if (init.line !== undefined) this.line = init.line;
     if (init.column !== undefined) this.column = init.column;
