@@ -3,6 +3,7 @@
  * The filesystem adapter is the embedded default; S3 or PostgreSQL adapters come with cluster mode.
  */
 import type { Readable } from 'node:stream';
+import { NimbusError } from '../errors/nimbus-error.js';
 
 export interface BlobStore {
   has(sha256: string): Promise<boolean>;
@@ -18,16 +19,14 @@ export interface BlobStore {
   delete(sha256: string): Promise<void>;
 }
 
-export class BlobHashMismatchError extends Error {
-  readonly code = 'NIMBUS_BLOB_HASH_MISMATCH';
+export class BlobHashMismatchError extends NimbusError {
   constructor(expected: string, actual: string) {
-    super(`blob hash mismatch: expected ${expected}, got ${actual}`);
+    super('NIMBUS_BLOB_HASH_MISMATCH', `blob hash mismatch: expected ${expected}, got ${actual}`);
   }
 }
 
-export class BlobNotFoundError extends Error {
-  readonly code = 'NIMBUS_BLOB_NOT_FOUND';
+export class BlobNotFoundError extends NimbusError {
   constructor(sha256: string) {
-    super(`blob ${sha256} not found`);
+    super('NIMBUS_BLOB_NOT_FOUND', `blob ${sha256} not found`);
   }
 }

@@ -4,6 +4,8 @@
  * (Zip refusals have their own class, ZipRejectedError in zip-safety.ts, because the server
  * raises those too.)
  */
+import { NimbusError } from '../errors/nimbus-error.js';
+
 export type PackagingErrorCode =
   /** `package.artifact` names a file that does not exist. */
   | 'NIMBUS_PACKAGING_ARTIFACT_MISSING'
@@ -12,12 +14,10 @@ export type PackagingErrorCode =
   /** esbuild could not bundle a TypeScript handler (syntax error, missing import...). */
   | 'NIMBUS_PACKAGING_BUNDLE_FAILED';
 
-export class PackagingError extends Error {
-  readonly code: PackagingErrorCode;
+export class PackagingError extends NimbusError {
+  declare readonly code: PackagingErrorCode;
 
   constructor(code: PackagingErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PackagingError';
-    this.code = code;
+    super(code, message, options);
   }
 }

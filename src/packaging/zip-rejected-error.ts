@@ -2,6 +2,8 @@
  * Why a zip was refused. Lives apart from zip-safety.ts so the small rule helpers can raise it
  * without importing the reader; zip-safety.ts re-exports it as part of its public API.
  */
+import { NimbusError } from '../errors/nimbus-error.js';
+
 export type ZipRejectedCode =
   /** An entry name or symlink target would land outside the destination. */
   | 'NIMBUS_ARTIFACT_UNSAFE_PATH'
@@ -10,8 +12,8 @@ export type ZipRejectedCode =
   /** Not a zip we can read: corrupt, truncated, encrypted, unknown compression, lying sizes. */
   | 'NIMBUS_ARTIFACT_INVALID';
 
-export class ZipRejectedError extends Error {
-  readonly code: ZipRejectedCode;
+export class ZipRejectedError extends NimbusError {
+  declare readonly code: ZipRejectedCode;
   /** The offending entry name, when the refusal is about one entry. */
   readonly entry?: string;
 
@@ -21,9 +23,7 @@ export class ZipRejectedError extends Error {
     entry?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'ZipRejectedError';
-    this.code = code;
+    super(code, message, options);
     if (entry !== undefined) this.entry = entry;
   }
 }

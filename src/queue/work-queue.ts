@@ -4,6 +4,7 @@
  * leaves room for a NATS JetStream adapter (ack, redelivery, max deliveries, delay).
  * Semantics, the state machine and the NATS mapping: docs/queue.md.
  */
+import { NimbusError } from '../errors/nimbus-error.js';
 
 export interface EnqueueInput {
   /** Which queue (the async invoker uses the function name). */
@@ -159,6 +160,8 @@ export interface TransactionalWorkQueue<Tx> extends WorkQueue {
 }
 
 /** An argument no adapter can honour (empty queue name, max < 1, a payload JSON cannot hold). */
-export class WorkQueueInputError extends Error {
-  readonly code = 'NIMBUS_QUEUE_BAD_INPUT';
+export class WorkQueueInputError extends NimbusError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NIMBUS_QUEUE_BAD_INPUT', message, options);
+  }
 }

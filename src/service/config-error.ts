@@ -1,3 +1,5 @@
+import { NimbusError } from '../errors/nimbus-error.js';
+
 /** Stable codes for everything that can be wrong with a service's configuration. */
 export type ConfigErrorCode =
   | 'NIMBUS_CONFIG_NOT_FOUND'
@@ -26,8 +28,8 @@ export interface ConfigErrorInit {
  * A configuration problem the user must fix. `message` is the complete line the CLI prints:
  * `serverless.yml:14:16 functions.hello.timeout: must be an integer from 1 to 900`.
  */
-export class ConfigError extends Error {
-  readonly code: ConfigErrorCode;
+export class ConfigError extends NimbusError {
+  declare readonly code: ConfigErrorCode;
   readonly file: string;
   readonly line?: number;
   readonly column?: number;
@@ -43,10 +45,8 @@ export class ConfigError extends Error {
   /** `also`: further errors found in the same load, reported after this one. */
   constructor(init: ConfigErrorInit, also: readonly ConfigError[] = []) {
     const problems = [formatConfigMessage(init), ...also.flatMap((e) => e.problems)];
-    super(problems.join('\n'));
+    super(init.code, problems.join('\n'));
     this.problems = problems;
-    this.name = 'ConfigError';
-    this.code = init.code;
     this.detail = init.detail;
     this.file = init.file;
     if (init.line !== undefined) this.line = init.line;

@@ -2,15 +2,18 @@
  * Store errors, coded NIMBUS_STORE_*. Constraint violations are translated from the driver's
  * own codes so callers (the control plane answering 409, say) never learn which dialect runs.
  */
+import { NimbusError } from '../errors/nimbus-error.js';
 
-export class StoreUrlError extends Error {
-  readonly code = 'NIMBUS_STORE_BAD_URL';
+export class StoreUrlError extends NimbusError {
+  constructor(message: string) {
+    super('NIMBUS_STORE_BAD_URL', message);
+  }
 }
 
-export class StoreSchemaNameError extends Error {
-  readonly code = 'NIMBUS_STORE_BAD_SCHEMA';
+export class StoreSchemaNameError extends NimbusError {
   constructor(schema: string) {
     super(
+      'NIMBUS_STORE_BAD_SCHEMA',
       `invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, ` +
         'digits and underscores, starting with a letter or underscore, at most 63 characters',
     );
@@ -18,13 +21,17 @@ export class StoreSchemaNameError extends Error {
 }
 
 /** A unique or primary key was already taken (duplicate function name, version, ...). */
-export class StoreConflictError extends Error {
-  readonly code = 'NIMBUS_STORE_CONFLICT';
+export class StoreConflictError extends NimbusError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NIMBUS_STORE_CONFLICT', message, options);
+  }
 }
 
 /** A row names a parent that does not exist (function of a missing stage, alias to no version). */
-export class StoreMissingReferenceError extends Error {
-  readonly code = 'NIMBUS_STORE_MISSING_REFERENCE';
+export class StoreMissingReferenceError extends NimbusError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NIMBUS_STORE_MISSING_REFERENCE', message, options);
+  }
 }
 
 const uniqueCodes = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);

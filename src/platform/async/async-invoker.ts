@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { NimbusError } from '../../errors/nimbus-error.js';
 import type { Clock } from '../../model/clock.js';
 import type { TransactionalWorkQueue } from '../../queue/work-queue.js';
 import type { StoreTx } from '../../store/group-commit.js';
@@ -9,11 +10,11 @@ import { failpoint } from './failpoint.js';
 import type { InvocationRecords } from './invocation-records.js';
 import { defaultMaximumEventAgeSeconds, defaultMaximumRetryAttempts } from './retry-policy.js';
 
-export class AsyncPayloadTooLargeError extends Error {
-  readonly code = 'NIMBUS_ASYNC_TOO_LARGE';
-  readonly type = 'RequestTooLargeException';
+export class AsyncPayloadTooLargeError extends NimbusError {
+  override readonly type = 'RequestTooLargeException';
   constructor(bytes: number) {
     super(
+      'NIMBUS_ASYNC_TOO_LARGE',
       `Request must be smaller than ${maxAsyncPayloadBytes} bytes for the asynchronous invocation (got ${bytes})`,
     );
   }

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NimbusError } from '../../errors/nimbus-error.js';
 
 export const masterKeyFileName = 'master-key';
 const keyBytes = 32;
 
-export class MasterKeyError extends Error {
-  readonly code = 'NIMBUS_AUTH_BAD_MASTER_KEY';
+export class MasterKeyError extends NimbusError {
+  constructor(message: string) {
+    super('NIMBUS_AUTH_BAD_MASTER_KEY', message);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { NimbusError } from '../../errors/nimbus-error.js';
 
 /** AES-256-GCM: a 12-byte nonce per seal, a 16-byte tag. */
 const algorithm = 'aes-256-gcm';
@@ -7,8 +8,10 @@ const tagBytes = 16;
 /** Format marker, so a later scheme (key rotation, another cipher) can live beside this one. */
 const prefix = 'v1.';
 
-export class SealedSecretError extends Error {
-  readonly code = 'NIMBUS_AUTH_SECRET_UNREADABLE';
+export class SealedSecretError extends NimbusError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NIMBUS_AUTH_SECRET_UNREADABLE', message, options);
+  }
 }
 
 /**

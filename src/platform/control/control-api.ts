@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BlobHashMismatchError, type BlobStore } from '../../blob/blob-store.js';
+import type { BlobStore } from '../../blob/blob-store.js';
 import { sha256Hex } from '../../model/canonical-hash.js';
-import { inspectZip, type ZipLimits, ZipRejectedError } from '../../packaging/zip-safety.js';
+import { inspectZip, type ZipLimits } from '../../packaging/zip-safety.js';
 import { StoreConflictError } from '../../store/errors.js';
 import type { Store } from '../../store/store.js';
 import { HttpError } from '../http/http-error.js';
-import { readBody, readJson } from '../http/read-body.js';
+import { leaveBodyUnread, readBody, readJson } from '../http/read-body.js';
 import { sendJson } from '../http/send.js';
 import { bearerMatches } from './admin-token.js';
 import { parseDeployRequest } from './deploy-request.js';
@@ -74,7 +74,7 @@ export function createControlApi(deps: ControlApiDeps) {
   add('PUT', '/v1/artifacts/{sha}', async (req, res, p) => {
     const sha = checkSha(p.sha!);
     if (await deps.blobs.has(sha)) {
-      req.resume();
+      leaveBodyUnread(req, res);
       return sendJson(res, 200, { sha256: sha, stored: false });
     }
     const zip = await readBody(req, deps.zipLimits.maxZippedBytes, 'artifact');
@@ -85,7 +85,7 @@ export function createControlApi(deps: ControlApiDeps) {
         `artifact bytes do not hash to ${sha}`,
       );
     }
-    const info = await inspectArtifact(zip, deps.zipLimits);
+    const info = await inspectZip(zip, deps.zipLimits);
     await deps.blobs.put(sha, zip);
     sendJson(res, 201, { sha256: sha, stored: true, size: zip.length, ...info });
   });
@@ -174,7 +174,8 @@ export function createControlApi(deps: ControlApiDeps) {
     path: string,
   ): Promise<void> {
     if (!bearerMatches(req.headers.authorization, deps.adminToken)) {
-      req.resume();
+      // Not read at all: an unauthenticated upload must not cost us its size.
+      leaveBodyUnread(req, res);
       throw new HttpError(
         401,
         'NIMBUS_AUTH_REQUIRED',
@@ -196,7 +197,7 @@ export function createControlApi(deps: ControlApiDeps) {
       });
       return route.handler(req, res, params);
     }
-    req.resume();
+    leaveBodyUnread(req, res);
     if (allowed)
       throw new HttpError(
         405,
@@ -232,19 +233,6 @@ function checkSha(sha: string): string {
     );
   }
   return sha;
-}
-
-async function inspectArtifact(zip: Buffer, limits: ZipLimits) {
-  try {
-    return await inspectZip(zip, limits);
-  } catch (error) {
-    if (error instanceof ZipRejectedError) {
-      const status = error.code === 'NIMBUS_ARTIFACT_TOO_LARGE' ? 413 : 400;
-      throw new HttpError(status, error.code, error.message);
-    }
-    if (error instanceof BlobHashMismatchError) throw new HttpError(400, error.code, error.message);
-    throw error;
-  }
 }
 
 async function findStage(store: Store, p: Params) {

@@ -2,25 +2,23 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Clock } from '../../model/clock.js';
+import { leaveBodyUnread, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
-import { TooManyRequestsError } from '../pool/pool-errors.js';
-import { RequestTooLargeError, readCappedBody } from './body-cap.js';
 import { preflightResponse, withCors } from './cors.js';
 import { buildEventV1 } from './event-v1.js';
 import { buildEventV2 } from './event-v2.js';
 import type { GatewayRequest } from './gateway-request.js';
 import {
+  clientErrorResponse,
   type GatewayResponse,
   internalErrorV1,
   internalErrorV2,
+  MAX_REQUEST_BODY_BYTES,
   notFoundResponse,
-  tooLargeResponse,
 } from './gateway-response.js';
 import { mapResponseV1 } from './response-v1.js';
 import { mapResponseV2 } from './response-v2.js';
 import type { RouteMatch, RouteTable } from './route-table.js';
-
-const TOO_MANY = Buffer.from('{"message":"Too Many Requests"}');
 
 export type AcceptAsync = (name: string, qualifier: string, event: string) => Promise<unknown>;
 
@@ -34,7 +32,7 @@ export class GatewayListener {
   readonly #invoker: Invoker;
   readonly #clock: Clock;
   readonly #logger: Logger;
-
+  readonly #maxBodyBytes: number;
   readonly #acceptAsync: AcceptAsync | undefined;
 
   constructor(deps: {
@@ -44,7 +42,10 @@ export class GatewayListener {
     logger: Logger;
     /** Queues the event of an `async: true` route (docs/async.md). */
     acceptAsync?: AcceptAsync;
+    /** Request body cap; Lambda's 6 MB synchronous payload limit unless told. */
+    maxBodyBytes?: number;
   }) {
+    this.#maxBodyBytes = deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
     this.#table = deps.table;
     this.#acceptAsync = deps.acceptAsync;
     this.#invoker = deps.invoker;
@@ -68,18 +69,19 @@ export class GatewayListener {
     const host = req.headers.host;
     const found = this.#table.lookup(method, pathname, host);
     if (!found) {
-      req.resume();
+      leaveBodyUnread(req, res);
       return write(res, notFoundResponse());
     }
     if (found.type === 'preflight') {
-      req.resume();
+      leaveBodyUnread(req, res);
       return write(res, preflightResponse(found.cors, header(req, 'origin')));
     }
     let body: Buffer;
     try {
-      body = await readCappedBody(req);
+      body = await readBody(req, this.#maxBodyBytes);
     } catch (error) {
-      if (error instanceof RequestTooLargeError) return write(res, tooLargeResponse(), true);
+      const answer = clientErrorResponse(error);
+      if (answer) return write(res, answer);
       throw error;
     }
     const requestId = randomUUID();
@@ -131,16 +133,10 @@ export class GatewayListener {
       }
       return mapped.response;
     } catch (error) {
-      if (error instanceof TooManyRequestsError) {
-        return {
-          statusCode: 429,
-          headers: [
-            ['content-type', 'application/json'],
-            ['retry-after', String(error.retryAfterSeconds)],
-          ],
-          body: TOO_MANY,
-        };
-      }
+      // A route whose function is gone is the integration failing, not the client's 404.
+      const answer =
+        error instanceof FunctionNotFoundError ? undefined : clientErrorResponse(error);
+      if (answer) return answer;
       const level = error instanceof FunctionNotFoundError ? 'warn' : 'error';
       this.#logger[level](
         { err: error, function: match.route.functionName },
@@ -156,11 +152,10 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function write(res: ServerResponse, response: GatewayResponse, close = false): void {
+function write(res: ServerResponse, response: GatewayResponse): void {
   const headers: string[] = [];
   for (const [name, value] of response.headers) headers.push(name, value);
   headers.push('content-length', String(response.body.length));
-  if (close) headers.push('connection', 'close');
   res.writeHead(response.statusCode, headers);
   res.end(response.body);
 }

@@ -1,3 +1,6 @@
+import { STATUS_CODES } from 'node:http';
+import { NimbusError } from '../../errors/nimbus-error.js';
+
 /**
  * What the gateway sends back to the HTTP client, whatever produced it (a mapped function
  * result, a preflight, or one of API Gateway's own error answers). Headers are pairs so a
@@ -27,7 +30,6 @@ export const MAX_REQUEST_BODY_BYTES = 6 * 1024 * 1024;
 // The error bodies are the exact bytes API Gateway sends (v1 keeps its space after the colon);
 // they are encoded once so an error answer costs no serialization.
 const NOT_FOUND = Buffer.from('{"message":"Not Found"}');
-const TOO_LARGE = Buffer.from('{"message":"Request Entity Too Large"}');
 const INTERNAL_V1 = Buffer.from('{"message": "Internal server error"}');
 const INTERNAL_V2 = Buffer.from('{"message":"Internal Server Error"}');
 
@@ -41,9 +43,25 @@ export function notFoundResponse(): GatewayResponse {
   return jsonAnswer(404, NOT_FOUND);
 }
 
-/** 413 for a request body over MAX_REQUEST_BODY_BYTES. */
-export function tooLargeResponse(): GatewayResponse {
-  return jsonAnswer(413, TOO_LARGE);
+/** API Gateway's own wording where it differs from node's reason phrase. */
+const gatewayMessages: Record<number, string> = {
+  413: 'Request Entity Too Large',
+};
+
+/**
+ * API Gateway's envelope, `{"message":"<reason>"}`, for a NimbusError the client caused (a
+ * status under 500: body over the cap, throttled): the status, API Gateway's fixed wording (it
+ * never tells clients more) and the error's headers. Anything else gives undefined: the listener
+ * answers the route's internal error and logs the cause.
+ */
+export function clientErrorResponse(error: unknown): GatewayResponse | undefined {
+  if (!(error instanceof NimbusError) || error.status === undefined || error.status >= 500) {
+    return undefined;
+  }
+  const message = gatewayMessages[error.status] ?? STATUS_CODES[error.status] ?? 'Error';
+  const answer = jsonAnswer(error.status, Buffer.from(JSON.stringify({ message })));
+  for (const [name, value] of Object.entries(error.headers)) answer.headers.push([name, value]);
+  return answer;
 }
 
 /** REST API (v1): a function error or a malformed proxy response is a 502. */

@@ -1,14 +1,20 @@
+import type { ErrorCode } from '../../errors/codes.js';
+import { NimbusError } from '../../errors/nimbus-error.js';
+
 /**
- * An error that knows its HTTP status and a stable code (`NIMBUS_<AREA>_<WHAT>`); the listener
- * turns it into `{"error":{"code","message"}}`. Codes are listed in docs/http-api.md.
+ * A NimbusError thrown where the answer is decided on the spot (a route's own checks), so the
+ * call site names its status. The catalogue test holds that status to the code's in
+ * src/errors/codes.ts, so docs/errors.md stays true.
  */
-export class HttpError extends Error {
+export class HttpError extends NimbusError {
+  declare readonly status: number;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
+    status: number,
+    code: ErrorCode,
     message: string,
-    readonly headers: Record<string, string> = {},
+    headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(code, message, { status, headers });
   }
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { HttpError } from './http-error.js';
+import { NimbusError } from '../../errors/nimbus-error.js';
 
 export function sendJson(
   res: ServerResponse,
@@ -16,13 +16,17 @@ export function sendJson(
   res.end(text);
 }
 
-/** Maps any thrown value to a JSON error; unexpected ones become 500 without internals. */
+/**
+ * The Nimbus JSON envelope `{"error":{"code","message"}}` of the control API: any NimbusError
+ * with a status is answered as itself; anything else is a 500 without internals, logged.
+ */
 export function sendError(res: ServerResponse, error: unknown, log: (e: unknown) => void): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (error instanceof HttpError) {
+  if (error instanceof NimbusError && error.status !== undefined) {
+    if (error.status >= 500) log(error);
     sendJson(
       res,
       error.status,

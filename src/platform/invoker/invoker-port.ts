@@ -1,3 +1,4 @@
+import { NimbusError } from '../../errors/nimbus-error.js';
 import type { InvokeResult } from '../../model/invocation.js';
 import type { FunctionDefinition } from '../../model/service-definition.js';
 
@@ -49,7 +50,9 @@ export interface Invoker {
 }
 
 /** Lambda's 404 ResourceNotFoundException. */
-export class FunctionNotFoundError extends Error {
-  readonly code = 'NIMBUS_INVOKE_NOT_FOUND';
-  readonly type = 'ResourceNotFoundException';
+export class FunctionNotFoundError extends NimbusError {
+  override readonly type = 'ResourceNotFoundException';
+  constructor(message: string) {
+    super('NIMBUS_INVOKE_NOT_FOUND', message);
+  }
 }

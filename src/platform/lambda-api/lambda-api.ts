@@ -7,14 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InvokeResult } from '../../model/invocation.js';
 import type { RequestVerifier } from '../auth/request-verifier.js';
-import { HttpError } from '../http/http-error.js';
-import { readBody } from '../http/read-body.js';
+import { RequestTooLargeError, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
-import { InstanceStartError, TooManyRequestsError } from '../pool/pool-errors.js';
 import { type FunctionAddress, functionArn, parseFunctionAddress } from './function-name.js';
 import {
   invalidParameter,
   LambdaApiError,
+  lambdaErrorOf,
   sendLambdaError,
   validationError,
 } from './lambda-error.js';
@@ -63,7 +62,7 @@ export function createLambdaApi(deps: LambdaApiDeps) {
     try {
       await serve(req, res, path, requestId);
     } catch (error) {
-      const answer = asLambdaError(error);
+      const answer = lambdaErrorOf(error);
       if (answer.status >= 500) deps.onError?.(error);
       sendLambdaError(res, answer, requestId);
     }
@@ -165,11 +164,14 @@ async function readPayload(req: IncomingMessage, limit: number): Promise<Buffer>
   try {
     return await readBody(req, limit, 'request payload');
   } catch (error) {
-    if (error instanceof HttpError && error.status === 413) {
+    if (error instanceof RequestTooLargeError) {
+      // Lambda's wording; the headers keep `connection: close`, so the upload is not read on.
       throw new LambdaApiError(
         413,
         'RequestTooLargeException',
         `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+        undefined,
+        error.headers,
       );
     }
     throw error;
@@ -250,30 +252,4 @@ function checkJson(payload: string): void {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function asLambdaError(error: unknown): LambdaApiError {
-  if (error instanceof LambdaApiError) return error;
-  if (error instanceof TooManyRequestsError) {
-    return new LambdaApiError(
-      429,
-      'TooManyRequestsException',
-      error.message,
-      { Type: 'User', Reason: error.reason },
-      { 'retry-after': String(error.retryAfterSeconds) },
-    );
-  }
-  if (error instanceof InstanceStartError) {
-    // A platform failure, not the function's: the caller may retry, as after Lambda's 5xx.
-    return new LambdaApiError(
-      502,
-      'ServiceException',
-      `The function could not be started: ${error.message}`,
-    );
-  }
-  return new LambdaApiError(
-    500,
-    'ServiceException',
-    'An internal error occurred; see the server log.',
-  );
 }

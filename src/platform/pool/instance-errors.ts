@@ -3,6 +3,8 @@
  * (timeout, memory, exit, oversized response), worded as Lambda words them; and the one error
  * class the instance layer throws at its caller.
  */
+
+import { NimbusError } from '../../errors/nimbus-error.js';
 import type { FunctionErrorBody } from '../../model/invocation.js';
 
 /** Lambda's buffered response cap (RIE `interop/model.go`): 6 MiB plus 100 bytes. */
@@ -85,12 +87,10 @@ export type InstanceErrorCode =
   | 'NIMBUS_INSTANCE_CONFIG';
 
 /** A platform-side failure of the instance layer, never a function's own error. */
-export class InstanceError extends Error {
-  readonly code: InstanceErrorCode;
+export class InstanceError extends NimbusError {
+  declare readonly code: InstanceErrorCode;
 
   constructor(code: InstanceErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'InstanceError';
-    this.code = code;
+    super(code, message, options);
   }
 }

@@ -4,13 +4,11 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { RequestTooLargeError, readCappedBody } from '../../src/platform/gateway/body-cap.js';
-import {
-  MAX_REQUEST_BODY_BYTES,
-  tooLargeResponse,
-} from '../../src/platform/gateway/gateway-response.js';
+import { clientErrorResponse } from '../../src/platform/gateway/gateway-response.js';
+import { RequestTooLargeError, readBody } from '../../src/platform/http/read-body.js';
 
 const CHUNK = 64 * 1024;
+const CAP = 6 * 1024 * 1024;
 
 /** A body of `total` bytes made on demand, counting what has been pulled from it. */
 function source(total: number): Readable & { produced: number } {
@@ -31,25 +29,25 @@ function source(total: number): Readable & { produced: number } {
   return stream;
 }
 
-describe('request body cap', () => {
+describe('request body reader', () => {
   it('reads a body up to the cap', async () => {
-    const body = await readCappedBody(source(MAX_REQUEST_BODY_BYTES));
-    assert.equal(body.length, MAX_REQUEST_BODY_BYTES);
+    const body = await readBody(source(CAP), CAP);
+    assert.equal(body.length, CAP);
   });
 
   it('rejects the moment the cap is passed and stops reading', async () => {
     const stream = source(64 * 1024 * 1024);
     let producedAtRejection = -1;
     await assert.rejects(
-      readCappedBody(stream).catch((error) => {
+      readBody(stream, CAP).catch((error: unknown) => {
         producedAtRejection = stream.produced;
         throw error;
       }),
       (error: unknown) => error instanceof RequestTooLargeError && error.status === 413,
     );
-    assert.ok(producedAtRejection > MAX_REQUEST_BODY_BYTES);
+    assert.ok(producedAtRejection > CAP);
     assert.ok(
-      producedAtRejection <= MAX_REQUEST_BODY_BYTES + 2 * CHUNK,
+      producedAtRejection <= CAP + 2 * CHUNK,
       `pulled ${producedAtRejection} bytes before refusing`,
     );
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -59,18 +57,18 @@ describe('request body cap', () => {
 
   it('refuses a declared Content-Length over the cap before reading', async () => {
     const stream = Object.assign(source(10), { headers: { 'content-length': String(7e6) } });
-    await assert.rejects(readCappedBody(stream), RequestTooLargeError);
+    await assert.rejects(readBody(stream, CAP), RequestTooLargeError);
   });
 
   it('over HTTP: the client gets the 413, the server never holds the upload', async () => {
     const server = createServer(async (req, res) => {
       try {
-        await readCappedBody(req, 1024);
+        await readBody(req, 1024);
         res.end('read');
       } catch (error) {
         assert.ok(error instanceof RequestTooLargeError);
-        const answer = tooLargeResponse();
-        res.writeHead(answer.statusCode, [...answer.headers.flat(), 'connection', 'close']);
+        const answer = clientErrorResponse(error)!;
+        res.writeHead(answer.statusCode, answer.headers.flat());
         res.end(answer.body);
       }
     });

@@ -1,0 +1,80 @@
+/**
+ * Every error code Nimbus produces, mapped to the HTTP status an edge answers when the error
+ * reaches it on its own; `null` when the error is not meant to reach an edge (startup, the CLI,
+ * internal failures), where an edge that meets it anyway answers 500 and logs it.
+ *
+ * docs/errors.md describes each code; test/errors/catalogue.test.ts keeps the two in step and
+ * refuses a code literal anywhere in src that is not declared here.
+ */
+export const errorCodes = {
+  NIMBUS_INTERNAL: 500,
+
+  NIMBUS_HTTP_BAD_JSON: 400,
+  NIMBUS_HTTP_TOO_LARGE: 413,
+  NIMBUS_HTTP_NOT_FOUND: 404,
+  NIMBUS_HTTP_METHOD_NOT_ALLOWED: 405,
+  NIMBUS_NOT_FOUND: 404,
+
+  NIMBUS_AUTH_REQUIRED: 401,
+  NIMBUS_AUTH_BAD_DESCRIPTION: 400,
+  NIMBUS_AUTH_SECRET_UNREADABLE: 500,
+  NIMBUS_AUTH_BAD_MASTER_KEY: null,
+
+  NIMBUS_ARTIFACT_BAD_HASH: 400,
+  NIMBUS_ARTIFACT_HASH_MISMATCH: 400,
+  NIMBUS_ARTIFACT_UNSAFE_PATH: 400,
+  NIMBUS_ARTIFACT_INVALID: 400,
+  NIMBUS_ARTIFACT_TOO_LARGE: 413,
+
+  NIMBUS_DEPLOY_BAD_REQUEST: 400,
+  NIMBUS_DEPLOY_ARTIFACT_MISSING: 400,
+  NIMBUS_DEPLOY_NAME_TAKEN: 409,
+  NIMBUS_DEPLOY_CONFLICT: 409,
+
+  NIMBUS_LOGS_BAD_PARAM: 400,
+
+  NIMBUS_ASYNC_BAD_PARAM: 400,
+  NIMBUS_ASYNC_RUNNING: 409,
+  NIMBUS_ASYNC_FINISHED: 409,
+  NIMBUS_ASYNC_TOO_LARGE: 413,
+
+  NIMBUS_LAMBDA_ERROR: null,
+  NIMBUS_INVOKE_NOT_FOUND: 404,
+  NIMBUS_POOL_THROTTLED: 429,
+  NIMBUS_POOL_START_FAILED: 502,
+  NIMBUS_INSTANCE_NOT_IDLE: null,
+  NIMBUS_INSTANCE_SPAWN_FAILED: null,
+  NIMBUS_INSTANCE_NOT_READY: null,
+  NIMBUS_INSTANCE_CONFIG: null,
+
+  NIMBUS_SCHEDULE_BAD_EXPRESSION: 400,
+  NIMBUS_SCHEDULE_BAD_CONFIG: 400,
+
+  NIMBUS_BLOB_HASH_MISMATCH: 400,
+  NIMBUS_BLOB_NOT_FOUND: null,
+  NIMBUS_BLOB_BAD_KEY: null,
+  NIMBUS_QUEUE_BAD_INPUT: null,
+  NIMBUS_STORE_BAD_URL: null,
+  NIMBUS_STORE_BAD_SCHEMA: null,
+  NIMBUS_STORE_CONFLICT: null,
+  NIMBUS_STORE_MISSING_REFERENCE: null,
+
+  NIMBUS_CONFIG_NOT_FOUND: null,
+  NIMBUS_CONFIG_READ: null,
+  NIMBUS_CONFIG_YAML: null,
+  NIMBUS_CONFIG_DUPLICATE: null,
+  NIMBUS_CONFIG_INVALID: null,
+  NIMBUS_CONFIG_VARIABLE: null,
+  NIMBUS_CONFIG_RUNTIME: null,
+  NIMBUS_CONFIG_HANDLER: null,
+  NIMBUS_CONFIG_UNSUPPORTED: null,
+  NIMBUS_PACKAGING_ARTIFACT_MISSING: null,
+  NIMBUS_PACKAGING_ARTIFACT_CONFLICT: null,
+  NIMBUS_PACKAGING_BUNDLE_FAILED: null,
+
+  // Client side: made by the CLI's HTTP client, never sent by a server.
+  NIMBUS_CLI_NO_PLATFORM: null,
+  NIMBUS_HTTP_ERROR: null,
+} as const satisfies Record<string, number | null>;
+
+export type ErrorCode = keyof typeof errorCodes;
