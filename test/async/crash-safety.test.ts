@@ -1,70 +1,26 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { makeTestSchema } from '../helpers/postgres.js';
-import { repoRoot } from '../helpers/repo-root.js';
+import { childrenOf, stillRunning } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait-for.js';
 
-const bin = join(repoRoot, 'bin', 'nimbus.js');
 const events = 30;
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  token: string;
-}
-
-/** A real `nimbus server` process, in its own process group so its function processes can be found. */
-async function startServer(
+/** A server with short retries and leases, so a restart picks up quickly. */
+function startServer(
   dataDir: string,
   databaseUrl: string | undefined,
   home: string,
-  extraEnv: Record<string, string> = {},
-): Promise<Server> {
-  const args = [
-    bin,
-    'server',
-    '--port',
-    '0',
-    '--data-dir',
-    dataDir,
-    '--async-retry-delay',
-    '100ms',
-    '--async-lease',
-    '1s',
-  ];
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const args = ['--async-retry-delay', '100ms', '--async-lease', '1s'];
   if (databaseUrl) args.push('--database-url', databaseUrl);
-  const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH, HOME: home, ...extraEnv },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-  });
-  const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  return { child, url, token };
-}
-
-function groupMembers(pgid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-g', String(pgid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
+  return startServerProcess({ dataDir, home, args, env });
 }
 
 /** A crashed platform's restart and catch-up take a while on a loaded machine. */
@@ -144,7 +100,7 @@ for (const variant of variants) {
         assert.equal(res.status, 202);
         ids.push(res.headers.get('x-amzn-requestid')!);
       }
-      const statuses = async (s: Server) => {
+      const statuses = async (s: ServerProcess) => {
         const counts: Record<string, number> = {};
         for (const id of ids) {
           const res = await fetch(`${s.url}/v1/invocations/${id}`, {
@@ -163,13 +119,14 @@ for (const variant of variants) {
         return (c.Succeeded ?? 0) >= 2 && (c.Succeeded ?? 0) < events - 4;
       }, 'work in flight');
 
-      const pgid = server.child.pid!;
+      const functionProcesses = childrenOf(server.child.pid!);
+      assert.ok(functionProcesses.length > 0, 'function processes were running');
       server.child.kill('SIGKILL');
-      await new Promise((r) => server.child.once('exit', r));
+      await server.exited;
       // Function processes die with the platform (their pipe closes), so none can run on
       // unseen while the restarted platform runs the same event again.
       await until(
-        () => groupMembers(pgid).length === 0,
+        () => stillRunning(functionProcesses).length === 0,
         'orphaned function processes to exit',
         5000,
       );
@@ -230,7 +187,7 @@ for (const variant of variants)
         const deployed = await runCli(['deploy'], { cwd, env });
         assert.equal(deployed.code, 0, deployed.stderr);
 
-        const exited = new Promise((r) => server.child.once('exit', r));
+        const { exited } = server;
         const accepted: string[] = [];
         let refused = 0;
         let next = 0;

@@ -1,57 +1,21 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { childrenOf, stillRunning } from '../helpers/processes.js';
-import { repoRoot } from '../helpers/repo-root.js';
 import { runCli } from '../helpers/run-cli.js';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait-for.js';
 
-const bin = join(repoRoot, 'bin', 'nimbus.js');
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  token: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr: () => string;
-}
-
-/** A real `nimbus server`, in its own process group, with a temp dir of its own to inspect. */
-async function startServer(
+/** A server whose temp dir (TMPDIR) is `runTmp`, so what it leaves there can be checked. */
+function startServer(
   dataDir: string,
   home: string,
   runTmp: string,
-  extra: string[] = ['--shutdown-grace', '5s'],
-): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [bin, 'server', '--port', '0', '--data-dir', dataDir, ...extra],
-    {
-      env: { PATH: process.env.PATH, HOME: home, TMPDIR: runTmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    },
-  );
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    void exited.then(({ code }) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-  });
-  const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  return { child, url, token, exited, stderr: () => stderr };
+  args: string[] = ['--shutdown-grace', '5s'],
+): Promise<ServerProcess> {
+  return startServerProcess({ dataDir, home, args, env: { TMPDIR: runTmp } });
 }
 
 describe('SIGTERM on nimbus server', () => {
@@ -141,7 +105,7 @@ describe('SIGTERM on nimbus server', () => {
     );
     assert.deepEqual(await slow, { status: 200, body: 'slow done' });
     const exit = await server.exited;
-    assert.deepEqual(exit, { code: 0, signal: null }, server.stderr());
+    assert.deepEqual(exit, { code: 0, signal: null }, server.output());
     assert.ok(Date.now() - signalled < 15_000, 'stopped within the grace period and then some');
     await waitUntil(
       () => stillRunning(functionProcesses).length === 0,
@@ -149,7 +113,7 @@ describe('SIGTERM on nimbus server', () => {
       5_000,
     );
     assert.deepEqual(await readdir(runTmp), [], 'no temp dir left behind');
-    assert.match(server.stderr(), /Shutting down/);
+    assert.match(server.output(), /Shutting down/);
   });
 
   test('async runs cut by the grace period are handed back and run at once after a restart', async () => {
@@ -200,7 +164,7 @@ describe('SIGTERM on nimbus server', () => {
     );
     assert.equal(accepted.status, 202);
     const id = accepted.headers.get('x-amzn-requestid')!;
-    const status = async (s: Server) => {
+    const status = async (s: ServerProcess) => {
       const res = await fetch(`${s.url}/v1/invocations/${id}`, {
         headers: { authorization: `Bearer ${s.token}` },
       });
@@ -208,8 +172,8 @@ describe('SIGTERM on nimbus server', () => {
     };
     await waitUntil(async () => (await status(server)) === 'Running', 'the run to start', 10_000);
     server.child.kill('SIGTERM');
-    assert.deepEqual(await server.exited, { code: 0, signal: null }, server.stderr());
-    assert.match(server.stderr(), /leases released/);
+    assert.deepEqual(await server.exited, { code: 0, signal: null }, server.output());
+    assert.match(server.output(), /leases released/);
 
     server = await startServer(dataDir, tmp.dir, run.dir, flags);
     await waitUntil(async () => (await status(server)) === 'Succeeded', 'the event to run', 20_000);
