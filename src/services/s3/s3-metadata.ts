@@ -8,7 +8,8 @@ interface S3Tables {
   s3_buckets: { name: string; region: string; created_at: number };
   s3_objects: {
     bucket: string;
-    key: string;
+    /** UTF-8 bytes of the key (migration 007). */
+    key: Buffer;
     blob_id: string;
     size: number;
     etag: string;
@@ -21,7 +22,7 @@ interface S3Tables {
   s3_uploads: {
     id: string;
     bucket: string;
-    key: string;
+    key: Buffer;
     initiated_at: number;
     headers: string;
     user_metadata: string;
@@ -153,7 +154,7 @@ export class S3Metadata {
       .selectFrom('s3_objects')
       .selectAll()
       .where('bucket', '=', bucket)
-      .where('key', '=', key)
+      .where('key', '=', bytes(key))
       .executeTakeFirst();
     return row && toObject(row);
   }
@@ -169,7 +170,7 @@ export class S3Metadata {
         .selectFrom('s3_objects')
         .select('blob_id')
         .where('bucket', '=', row.bucket)
-        .where('key', '=', row.key)
+        .where('key', '=', bytes(row.key))
         .executeTakeFirst();
       const values = fromObject(row);
       await tx
@@ -197,7 +198,7 @@ export class S3Metadata {
       .updateTable('s3_objects')
       .set({ tags: tags === undefined ? null : JSON.stringify(tags) })
       .where('bucket', '=', bucket)
-      .where('key', '=', key)
+      .where('key', '=', bytes(key))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
@@ -207,7 +208,7 @@ export class S3Metadata {
     const row = await this.#db
       .deleteFrom('s3_objects')
       .where('bucket', '=', bucket)
-      .where('key', '=', key)
+      .where('key', '=', bytes(key))
       .returning('blob_id')
       .executeTakeFirst();
     return row?.blob_id;
@@ -219,8 +220,9 @@ export class S3Metadata {
     opts: { after?: string; from?: string; limit: number },
   ): Promise<ObjectRow[]> {
     let query = this.#db.selectFrom('s3_objects').selectAll().where('bucket', '=', bucket);
-    if (opts.after !== undefined) query = query.where('key', '>', opts.after);
-    if (opts.from !== undefined && opts.from !== '') query = query.where('key', '>=', opts.from);
+    if (opts.after !== undefined) query = query.where('key', '>', bytes(opts.after));
+    if (opts.from !== undefined && opts.from !== '')
+      query = query.where('key', '>=', bytes(opts.from));
     const rows = await query.orderBy('key').limit(opts.limit).execute();
     return rows.map(toObject);
   }
@@ -233,7 +235,7 @@ export class S3Metadata {
         .values({
           id: row.id,
           bucket: row.bucket,
-          key: row.key,
+          key: bytes(row.key),
           initiated_at: row.initiatedAt,
           headers: JSON.stringify(row.headers),
           user_metadata: JSON.stringify(row.userMetadata),
@@ -336,12 +338,12 @@ export class S3Metadata {
         .selectFrom('s3_objects')
         .select('blob_id')
         .where('bucket', '=', row.bucket)
-        .where('key', '=', row.key)
+        .where('key', '=', bytes(row.key))
         .executeTakeFirst();
       await tx
         .deleteFrom('s3_objects')
         .where('bucket', '=', row.bucket)
-        .where('key', '=', row.key)
+        .where('key', '=', bytes(row.key))
         .execute();
       await tx.insertInto('s3_objects').values(fromObject(row)).execute();
       return { stored: true, unreferenced: old ? [...parts, old.blob_id] : parts };
@@ -373,7 +375,7 @@ async function bucketExists(db: Db, name: string): Promise<boolean> {
 function toObject(row: S3Tables['s3_objects']): ObjectRow {
   return {
     bucket: row.bucket,
-    key: row.key,
+    key: row.key.toString('utf8'),
     blobId: row.blob_id,
     size: Number(row.size),
     etag: row.etag,
@@ -388,7 +390,7 @@ function toObject(row: S3Tables['s3_objects']): ObjectRow {
 function fromObject(row: ObjectRow): S3Tables['s3_objects'] {
   return {
     bucket: row.bucket,
-    key: row.key,
+    key: bytes(row.key),
     blob_id: row.blobId,
     size: row.size,
     etag: row.etag,
@@ -404,9 +406,13 @@ function toUpload(row: S3Tables['s3_uploads']): UploadRow {
   return {
     id: row.id,
     bucket: row.bucket,
-    key: row.key,
+    key: row.key.toString('utf8'),
     initiatedAt: Number(row.initiated_at),
     headers: JSON.parse(row.headers) as Record<string, string>,
     userMetadata: JSON.parse(row.user_metadata) as Record<string, string>,
   };
+}
+
+function bytes(key: string): Buffer {
+  return Buffer.from(key, 'utf8');
 }

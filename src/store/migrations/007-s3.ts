@@ -1,14 +1,14 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import type { SqlFlavor } from './sql-flavor.js';
 
 /**
  * S3 buckets, objects and multipart uploads (docs/s3.md). Object bytes live in files under the
- * data dir named by generated ids (`blob_id`), never by key. Keys compare byte-wise, as S3 lists
- * them: SQLite's default BINARY collation on UTF-8 does that; PostgreSQL needs COLLATE "C", or
- * the database locale would order listings. Times are epoch milliseconds.
+ * data dir named by generated ids (`blob_id`), never by key. Keys are stored as their UTF-8
+ * bytes (BLOB / BYTEA), not text: they compare byte-wise, as S3 lists them, whatever the
+ * database locale, and may hold NUL, which PostgreSQL text cannot. Times are epoch milliseconds.
  */
 export function s3Migration(flavor: SqlFlavor): Migration {
-  const byteOrder = flavor === 'postgres' ? sql`collate "C"` : sql``;
+  const binary = flavor === 'postgres' ? 'bytea' : 'blob';
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -22,7 +22,7 @@ export function s3Migration(flavor: SqlFlavor): Migration {
         .addColumn('bucket', 'text', (c) =>
           c.notNull().references('s3_buckets.name').onDelete('cascade'),
         )
-        .addColumn('key', 'text', (c) => c.notNull().modifyEnd(byteOrder))
+        .addColumn('key', binary, (c) => c.notNull())
         .addColumn('blob_id', 'text', (c) => c.notNull())
         .addColumn('size', 'bigint', (c) => c.notNull())
         .addColumn('etag', 'text', (c) => c.notNull())
@@ -43,7 +43,7 @@ export function s3Migration(flavor: SqlFlavor): Migration {
         .addColumn('bucket', 'text', (c) =>
           c.notNull().references('s3_buckets.name').onDelete('cascade'),
         )
-        .addColumn('key', 'text', (c) => c.notNull().modifyEnd(byteOrder))
+        .addColumn('key', binary, (c) => c.notNull())
         .addColumn('initiated_at', 'bigint', (c) => c.notNull())
         .addColumn('headers', 'text', (c) => c.notNull())
         .addColumn('user_metadata', 'text', (c) => c.notNull())
