@@ -102,6 +102,7 @@ describe('SigV4 verification against requests signed by the AWS SDK signer', () 
       ok: false,
       type: 'UnrecognizedClientException',
       message: 'The security token included in the request is invalid.',
+      reason: 'unknown-key',
     });
   });
 

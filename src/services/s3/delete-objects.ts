@@ -14,7 +14,7 @@ const maxKeysPerRequest = 1000;
 
 export async function deleteObjects(call: BucketCall): Promise<RestXmlResponse> {
   const doc = await readXmlBody(call);
-  if (!doc || doc.name !== 'Delete') throw s3Errors.malformedXml();
+  if (doc?.name !== 'Delete') throw s3Errors.malformedXml();
   const objects = childElements(doc, 'Object');
   if (objects.length === 0 || objects.length > maxKeysPerRequest) throw s3Errors.malformedXml();
   const quiet = childElement(doc, 'Quiet')?.text.trim() === 'true';

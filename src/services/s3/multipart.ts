@@ -101,7 +101,7 @@ export async function uploadPart(call: ObjectCall): Promise<RestXmlResponse> {
 
 export async function completeMultipartUpload(call: ObjectCall): Promise<RestXmlResponse> {
   const doc = await readXmlBody(call);
-  if (!doc || doc.name !== 'CompleteMultipartUpload') throw s3Errors.malformedXml();
+  if (doc?.name !== 'CompleteMultipartUpload') throw s3Errors.malformedXml();
   const requested = childElements(doc, 'Part').map((p) => ({
     partNumber: Number(childElement(p, 'PartNumber')?.text.trim()),
     etag: childElement(p, 'ETag')?.text.trim().replace(/^"|"$/g, '') ?? '',

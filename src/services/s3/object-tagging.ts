@@ -45,7 +45,7 @@ export async function putObjectTagging(call: ObjectCall): Promise<RestXmlRespons
   checkKey(call.key);
   const doc = await readXmlBody(call);
   const tagSet = doc && childElement(doc, 'TagSet');
-  if (!doc || doc.name !== 'Tagging' || !tagSet) throw s3Errors.malformedXml();
+  if (doc?.name !== 'Tagging' || !tagSet) throw s3Errors.malformedXml();
   const tags = validateTags(
     childElements(tagSet, 'Tag').map((t) => ({
       Key: childElement(t, 'Key')?.text ?? '',

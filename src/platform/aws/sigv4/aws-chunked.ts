@@ -133,7 +133,7 @@ function verifyTrailers(
   trailers: Map<string, string>,
   lines: string[],
 ): void {
-  if (!chain || !chain.payloadHash.endsWith('-TRAILER') || lines.length === 0) return;
+  if (!chain?.payloadHash.endsWith('-TRAILER') || lines.length === 0) return;
   const signature = trailers.get('x-amz-trailer-signature') ?? '';
   const stringToSign = [
     'AWS4-HMAC-SHA256-TRAILER',
