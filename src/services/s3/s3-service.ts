@@ -9,6 +9,7 @@ import {
   createRestXmlHandler,
   type RestXmlResponse,
 } from '../../platform/aws/protocols/rest-xml.js';
+import { splitTarget } from '../../platform/front-door/front-door.js';
 import {
   createBucket,
   deleteBucket,
@@ -78,7 +79,7 @@ export function createS3Service(opts: S3ServiceOptions) {
   const handler = createRestXmlHandler({
     onError: opts.onError,
     serve: async (req) => {
-      const { path, rawQuery } = split(req.url);
+      const { path, rawQuery } = splitTarget(req.url);
       const auth = await opts.verify(req);
       if (!auth.ok) throw s3AuthError(auth, !req.headers.authorization);
       const address = s3Address(req.headers.host, path, rawQuery);
@@ -150,12 +151,4 @@ function objectOperation(call: ObjectCall): Promise<RestXmlResponse> {
       break;
   }
   throw s3Errors.methodNotAllowed();
-}
-
-function split(url: string | undefined): { path: string; rawQuery: string } {
-  const target = url ?? '/';
-  const q = target.indexOf('?');
-  return q < 0
-    ? { path: target, rawQuery: '' }
-    : { path: target.slice(0, q), rawQuery: target.slice(q + 1) };
 }

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   CreateBucketCommand,
@@ -17,6 +19,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../../auth/aws-signer.js';
+import { waitUntil } from '../../helpers/wait-for.js';
 import { failure, type S3Platform, startS3Platform } from './s3-platform.js';
 
 interface RawResponse {
@@ -289,6 +292,40 @@ describe('S3 over HTTP: presigned URLs, virtual hosts, unsigned and lying reques
       );
       assert.equal(absent.$metadata.httpStatusCode, 404);
     }
+  });
+
+  test('an upload cut off mid-body leaves no object and no temp file', async () => {
+    const total = 4 * 1024 * 1024;
+    const signed = await signer().sign({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      path: '/web/cut-off',
+      query: {},
+      headers: {
+        host,
+        'content-length': String(total),
+        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      },
+    });
+    const { hostname, port } = new URL(s3.platform.url);
+    const req = httpRequest({
+      hostname,
+      port,
+      method: 'PUT',
+      path: '/web/cut-off',
+      headers: signed.headers,
+    });
+    req.on('error', () => {});
+    req.write(Buffer.alloc(256 * 1024, 1));
+    const temp = join(s3.dataDir, 's3', 'tmp');
+    await waitUntil(async () => (await readdir(temp)).length === 1, 'the upload to start');
+    req.destroy();
+    await waitUntil(async () => (await readdir(temp)).length === 0, 'the temp file to go');
+    const absent = await failure(() =>
+      client.send(new HeadObjectCommand({ Bucket: 'web', Key: 'cut-off' })),
+    );
+    assert.equal(absent.$metadata.httpStatusCode, 404);
   });
 
   test('a single PUT over 5 GiB is EntityTooLarge before a byte is stored', async () => {
