@@ -209,9 +209,7 @@ export async function listMultipartUploads(call: BucketCall): Promise<RestXmlRes
   await requireBucket(call);
   const maxUploads = Math.min(Number(call.query.get('max-uploads') ?? 1000) || 1000, 1000);
   const prefix = call.query.get('prefix') ?? '';
-  const uploads = (await call.deps.meta.listUploads(call.bucket, maxUploads + 1)).filter((u) =>
-    u.key.startsWith(prefix),
-  );
+  const uploads = await call.deps.meta.listUploads(call.bucket, prefix, maxUploads + 1);
   const page = uploads.slice(0, maxUploads);
   return {
     body: {

@@ -254,11 +254,17 @@ export class S3Metadata {
     return row && toUpload(row);
   }
 
-  async listUploads(bucket: string, limit: number): Promise<UploadRow[]> {
+  /** Uploads of keys starting with `prefix`, by key, then oldest first. */
+  async listUploads(bucket: string, prefix: string, limit: number): Promise<UploadRow[]> {
+    const from = bytes(prefix);
+    // No UTF-8 sequence contains the byte 0xFF, so prefix + 0xFF bounds every key with that prefix.
+    const to = Buffer.concat([from, Buffer.from([0xff])]);
     const rows = await this.#db
       .selectFrom('s3_uploads')
       .selectAll()
       .where('bucket', '=', bucket)
+      .where('key', '>=', from)
+      .where('key', '<', to)
       .orderBy('key')
       .orderBy('initiated_at')
       .limit(limit)

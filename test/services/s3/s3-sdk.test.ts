@@ -664,6 +664,14 @@ for (const variant of s3Variants)
         uploads.Uploads?.map((u) => [u.Key, u.UploadId]),
         [['assembled.bin', UploadId]],
       );
+      const prefixed = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: 'multi', Prefix: 'assem' }),
+      );
+      assert.equal(prefixed.Uploads?.length, 1);
+      const other = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: 'multi', Prefix: 'b' }),
+      );
+      assert.equal(other.Uploads, undefined);
 
       const done = await client.send(
         new CompleteMultipartUploadCommand({
