@@ -9,6 +9,9 @@ import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { type Clock, systemClock } from '../model/clock.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
+import { ObjectFiles } from '../services/s3/object-files.js';
+import { S3Metadata } from '../services/s3/s3-metadata.js';
+import { createS3Service } from '../services/s3/s3-service.js';
 import { KyselyStore } from '../store/kysely-store.js';
 import { openDatabase, parseStoreUrl } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -21,7 +24,7 @@ import { scheduleFiring } from './async/schedule-firing.js';
 import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
-import { createRequestVerifier } from './auth/request-verifier.js';
+import { createRequestVerifier, createStreamingRequestVerifier } from './auth/request-verifier.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi } from './control/control-api.js';
@@ -289,6 +292,24 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     maxSyncPayloadBytes: 6 * MiB,
     onError: (e) => logger.error({ err: e }, 'invoke API request failed'),
   });
+  const objectFiles = await lifecycle.start(
+    's3 object files',
+    new ObjectFiles(join(options.dataDir, 's3')),
+  );
+  const s3 = createS3Service({
+    meta: new S3Metadata(db),
+    files: objectFiles,
+    clock,
+    region,
+    maxObjectBytes: 5 * 1024 * MiB,
+    verify: createStreamingRequestVerifier({
+      keys: accessKeys,
+      clock,
+      service: 's3',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    onError: (e) => logger.error({ err: e }, 'S3 request failed'),
+  });
   // Assigned below, once the listener knows its port.
   let listener: HttpListener | undefined;
   const control = createControlApi({
@@ -316,6 +337,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
+    aws: { s3: (req, res) => s3(req, res) },
   });
   listener = await lifecycle.start(
     'http listener',

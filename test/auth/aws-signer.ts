@@ -9,7 +9,7 @@ import type { SourceData } from '@smithy/types';
 import type { SigV4Request } from '../../src/platform/auth/sigv4.js';
 
 /** The hash the signer asks for: SHA-256, or HMAC-SHA256 when given a key. */
-class NodeSha256 {
+export class NodeSha256 {
   readonly #hash;
   constructor(secret?: SourceData) {
     this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));

@@ -32,7 +32,8 @@ const invoke: ToSign = {
 describe('SigV4 verification against requests signed by the AWS SDK signer', () => {
   test('a good signature passes and names the key and the region', async () => {
     const result = await verify(await sign(invoke));
-    assert.deepEqual(result, { ok: true, accessKeyId: keyId, region: 'us-east-1' });
+    assert.ok(result.ok);
+    assert.deepEqual([result.accessKeyId, result.region], [keyId, 'us-east-1']);
   });
 
   test('paths the SDK encodes (name:alias, ARNs) and query strings verify as sent', async () => {
@@ -101,6 +102,7 @@ describe('SigV4 verification against requests signed by the AWS SDK signer', () 
       ok: false,
       type: 'UnrecognizedClientException',
       message: 'The security token included in the request is invalid.',
+      reason: 'unknown-key',
     });
   });
 
@@ -138,11 +140,9 @@ describe('SigV4 verification against requests signed by the AWS SDK signer', () 
       at,
       region: 'nimbus-home-1',
     });
-    assert.deepEqual(await verify(request), {
-      ok: true,
-      accessKeyId: keyId,
-      region: 'nimbus-home-1',
-    });
+    const result = await verify(request);
+    assert.ok(result.ok);
+    assert.deepEqual([result.accessKeyId, result.region], [keyId, 'nimbus-home-1']);
   });
 
   test('x-amz-content-sha256 must be the hash of the body when it is sent', async () => {

@@ -2,7 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Clock } from '../../model/clock.js';
 import { bearerMatches } from '../control/admin-token.js';
 import type { AccessKeyStore } from './access-key-store.js';
-import { type SigV4ErrorType, verifySigV4 } from './sigv4.js';
+import {
+  type SignatureChain,
+  type SigV4ErrorType,
+  type SigV4Failure,
+  verifySigV4,
+} from './sigv4.js';
 
 export type AuthOutcome =
   /** `principal` is the access key id, or `admin` for the admin token. */
@@ -31,13 +36,7 @@ const lastUsedEveryMs = 60_000;
  */
 export function createRequestVerifier(deps: RequestVerifierDeps): RequestVerifier {
   const service = deps.service ?? 'lambda';
-  const markedAt = new Map<string, number>();
-
-  const noteUse = (id: string, now: number) => {
-    if (now - (markedAt.get(id) ?? Number.NEGATIVE_INFINITY) < lastUsedEveryMs) return;
-    markedAt.set(id, now);
-    deps.keys.markUsed(id, now).catch((error) => deps.onError?.(error));
-  };
+  const noteUse = useMarker(deps);
 
   return async function verifyRequest(req, body) {
     const authorization = req.headers.authorization;
@@ -57,5 +56,44 @@ export function createRequestVerifier(deps: RequestVerifierDeps): RequestVerifie
     if (!result.ok) return result;
     noteUse(result.accessKeyId, now);
     return { ok: true, principal: result.accessKeyId, region: result.region };
+  };
+}
+
+/** Records last-used times, throttled per key. */
+function useMarker(deps: Pick<RequestVerifierDeps, 'keys' | 'onError'>) {
+  const markedAt = new Map<string, number>();
+  return (id: string, now: number) => {
+    if (now - (markedAt.get(id) ?? Number.NEGATIVE_INFINITY) < lastUsedEveryMs) return;
+    markedAt.set(id, now);
+    deps.keys.markUsed(id, now).catch((error) => deps.onError?.(error));
+  };
+}
+
+export type StreamingAuthOutcome =
+  | { ok: true; principal: string; region: string; chain: SignatureChain }
+  | SigV4Failure;
+
+/** Decides from the headers alone whether a request may go on; its body is checked as it streams. */
+export type StreamingRequestVerifier = (req: IncomingMessage) => Promise<StreamingAuthOutcome>;
+
+/**
+ * The same SigV4 verification for services whose bodies must stream (S3): the signature covers
+ * the declared `x-amz-content-sha256`, and `chain` lets the body be checked against it
+ * (src/platform/aws/sigv4/verified-payload.ts). Header and presigned-query forms; access keys
+ * only, as S3 clients know no bearer tokens.
+ */
+export function createStreamingRequestVerifier(
+  deps: Omit<RequestVerifierDeps, 'adminToken'> & { service: string },
+): StreamingRequestVerifier {
+  const noteUse = useMarker(deps);
+  return async function verifyStreamingRequest(req) {
+    const now = deps.clock.now();
+    const result = await verifySigV4(
+      { method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headersDistinct },
+      { service: deps.service, nowMs: now, secretOf: (id) => deps.keys.findSecret(id) },
+    );
+    if (!result.ok) return result;
+    noteUse(result.accessKeyId, now);
+    return { ok: true, principal: result.accessKeyId, region: result.region, chain: result.chain };
   };
 }

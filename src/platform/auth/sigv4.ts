@@ -1,10 +1,14 @@
 /**
- * AWS Signature Version 4 verification, header form (`Authorization: AWS4-HMAC-SHA256 ...`), for
- * a non-S3 service: the canonical URI is the normalized path encoded a second time, the payload
- * hash is SHA-256 of the body. The signature is recomputed from the request as received and
+ * AWS Signature Version 4 verification, header form (`Authorization: AWS4-HMAC-SHA256 ...`) and
+ * presigned query form (`X-Amz-Credential=...&X-Amz-Signature=...`). For services other than S3
+ * the canonical URI is the normalized path encoded a second time and the payload hash is SHA-256
+ * of the body; S3 encodes the path once, without normalizing, and signs the hash the client
+ * declares in `x-amz-content-sha256` (the body is checked against it while it streams, see
+ * src/platform/aws/sigv4/). The signature is recomputed from the request as received and
  * compared in constant time.
  *
  * Spec: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
+ * S3: https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -15,21 +19,52 @@ export type SigV4ErrorType =
   | 'InvalidSignatureException'
   | 'UnrecognizedClientException';
 
+/** Why a request failed, for protocols whose error codes split finer than SigV4ErrorType. */
+export type SigV4FailReason =
+  | 'missing'
+  | 'malformed'
+  | 'mismatch'
+  | 'expired'
+  | 'skew'
+  | 'unknown-key';
+
 export interface SigV4Request {
   method: string;
   /** The request target as received (`/path?query`), still percent-encoded. */
   target: string;
   /** Lower-case names; repeated headers as arrays (IncomingMessage.headersDistinct). */
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
+  /**
+   * The whole body, hashed into the signature. Absent for S3, which signs the declared
+   * `x-amz-content-sha256` instead, so a body can stream.
+   */
+  body?: Buffer;
 }
 
+/** What verifying the signatures of an aws-chunked body's chunks continues from. */
+export interface SignatureChain {
+  signingKey: Buffer;
+  /** The request's signature: the seed of the chunk signature chain. */
+  seedSignature: string;
+  amzDate: string;
+  scope: string;
+  /** The payload hash signed in the canonical request (hex, or UNSIGNED-PAYLOAD, STREAMING-...). */
+  payloadHash: string;
+}
+
+export type SigV4Failure = {
+  ok: false;
+  type: SigV4ErrorType;
+  message: string;
+  reason: SigV4FailReason;
+};
+
 export type SigV4Result =
-  | { ok: true; accessKeyId: string; region: string }
-  | { ok: false; type: SigV4ErrorType; message: string };
+  | { ok: true; accessKeyId: string; region: string; chain: SignatureChain }
+  | SigV4Failure;
 
 export interface SigV4Options {
-  /** The only service the credential scope may name (`lambda`). */
+  /** The only service the credential scope may name (`lambda`, `s3`). */
   service: string;
   nowMs: number;
   /** How far X-Amz-Date may be from now; AWS allows 15 minutes either way. */
@@ -39,6 +74,9 @@ export interface SigV4Options {
 
 const algorithm = 'AWS4-HMAC-SHA256';
 const fifteenMinutes = 15 * 60 * 1000;
+/** The longest a presigned URL may live: 7 days. */
+const maxPresignedSeconds = 7 * 24 * 60 * 60;
+export const unsignedPayload = 'UNSIGNED-PAYLOAD';
 const mismatch =
   'The request signature we calculated does not match the signature you provided. ' +
   'Check your AWS Secret Access Key and signing method. Consult the service documentation ' +
@@ -47,7 +85,9 @@ const mismatch =
 export async function verifySigV4(request: SigV4Request, opts: SigV4Options): Promise<SigV4Result> {
   const authorization = headerValue(request.headers, 'authorization');
   if (authorization === undefined || authorization.trim() === '') {
-    return fail('MissingAuthenticationTokenException', 'Missing Authentication Token');
+    const query = presignedParams(request.target);
+    if (query !== undefined) return verifyPresigned(request, query, opts);
+    return fail('MissingAuthenticationTokenException', 'Missing Authentication Token', 'missing');
   }
   const parsed = parseAuthorization(authorization);
   if (!parsed.ok) return parsed;
@@ -67,19 +107,8 @@ export async function verifySigV4(request: SigV4Request, opts: SigV4Options): Pr
       `X-Amz-Date must be in the ISO-8601 basic format YYYYMMDD'T'HHMMSS'Z', not '${amzDate}'.`,
     );
   }
-  if (credential.date !== amzDate.slice(0, 8)) {
-    return fail(
-      'InvalidSignatureException',
-      'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from ' +
-        `HTTP: '${credential.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
-    );
-  }
-  if (credential.service !== opts.service) {
-    return fail(
-      'InvalidSignatureException',
-      `Credential should be scoped to correct service: '${opts.service}'.`,
-    );
-  }
+  const scopeFailure = checkScope(credential, amzDate, opts.service);
+  if (scopeFailure) return scopeFailure;
   if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date')) {
     // Unsigned, the date could be moved to dodge the skew check, and the request replayed
     // against another host.
@@ -94,6 +123,7 @@ export async function verifySigV4(request: SigV4Request, opts: SigV4Options): Pr
       'InvalidSignatureException',
       `Signature expired: ${amzDate} is now earlier than ${basicDate(opts.nowMs - skew)} ` +
         `(${basicDate(opts.nowMs)} - ${skew / 60000} min.)`,
+      'skew',
     );
   }
   if (signedAt > opts.nowMs + skew) {
@@ -101,28 +131,67 @@ export async function verifySigV4(request: SigV4Request, opts: SigV4Options): Pr
       'InvalidSignatureException',
       `Signature not yet current: ${amzDate} is still later than ` +
         `${basicDate(opts.nowMs + skew)} (${basicDate(opts.nowMs)} + ${skew / 60000} min.)`,
+      'skew',
     );
   }
 
+  let payloadHash: string;
+  const claimedHash = headerValue(request.headers, 'x-amz-content-sha256');
+  if (request.body === undefined) {
+    if (claimedHash === undefined) {
+      return fail(
+        'IncompleteSignatureException',
+        'Missing required header for this request: x-amz-content-sha256',
+      );
+    }
+    payloadHash = claimedHash;
+  } else {
+    payloadHash = createHash('sha256').update(request.body).digest('hex');
+    // A signed hash that is not the body's would let the body be swapped under a valid signature.
+    if (claimedHash !== undefined && claimedHash !== payloadHash) {
+      return fail(
+        'InvalidSignatureException',
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        'mismatch',
+      );
+    }
+  }
+  const rawQuery = splitTarget(request.target).rawQuery;
+  return checkSignature(request, opts, {
+    credential,
+    signedHeaders,
+    signature,
+    amzDate,
+    rawQuery,
+    payloadHash,
+  });
+}
+
+interface Signed {
+  credential: Credential;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+  /** The query as it takes part in the canonical request. */
+  rawQuery: string;
+  payloadHash: string;
+}
+
+async function checkSignature(
+  request: SigV4Request,
+  opts: SigV4Options,
+  signed: Signed,
+): Promise<SigV4Result> {
+  const { credential, signature, amzDate, payloadHash } = signed;
   const secret = await opts.secretOf(credential.accessKeyId);
   if (secret === undefined) {
     return fail(
       'UnrecognizedClientException',
       'The security token included in the request is invalid.',
+      'unknown-key',
     );
   }
-
-  const payloadHash = createHash('sha256').update(request.body).digest('hex');
-  const claimedHash = headerValue(request.headers, 'x-amz-content-sha256');
-  // A signed hash that is not the body's would let the body be swapped under a valid signature.
-  if (claimedHash !== undefined && claimedHash !== payloadHash) {
-    return fail(
-      'InvalidSignatureException',
-      "The provided 'x-amz-content-sha256' header does not match what was computed.",
-    );
-  }
-
-  const canonical = canonicalRequest(request, signedHeaders, payloadHash);
+  const canonical = canonicalRequest(request, signed, credential.service === 's3');
   const scope = `${credential.date}/${credential.region}/${credential.service}/aws4_request`;
   const stringToSign = [
     algorithm,
@@ -134,9 +203,137 @@ export async function verifySigV4(request: SigV4Request, opts: SigV4Options): Pr
   const expected = createHmac('sha256', key).update(stringToSign).digest();
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return fail('InvalidSignatureException', mismatch);
+    return fail('InvalidSignatureException', mismatch, 'mismatch');
   }
-  return { ok: true, accessKeyId: credential.accessKeyId, region: credential.region };
+  return {
+    ok: true,
+    accessKeyId: credential.accessKeyId,
+    region: credential.region,
+    chain: { signingKey: key, seedSignature: signature, amzDate, scope, payloadHash },
+  };
+}
+
+function checkScope(
+  credential: Credential,
+  amzDate: string,
+  service: string,
+): SigV4Failure | undefined {
+  if (credential.date !== amzDate.slice(0, 8)) {
+    return fail(
+      'InvalidSignatureException',
+      'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from ' +
+        `HTTP: '${credential.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    );
+  }
+  if (credential.service !== service) {
+    return fail(
+      'InvalidSignatureException',
+      `Credential should be scoped to correct service: '${service}'.`,
+    );
+  }
+  return undefined;
+}
+
+type PresignedParams = Map<string, string>;
+
+/** The decoded query when it carries a presigned signature (X-Amz-Credential), else undefined. */
+function presignedParams(target: string): PresignedParams | undefined {
+  const { rawQuery } = splitTarget(target);
+  if (!rawQuery.includes('X-Amz-Credential=')) return undefined;
+  const params: PresignedParams = new Map();
+  for (const part of rawQuery.split('&')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) params.set(percentDecode(part.slice(0, eq)), percentDecode(part.slice(eq + 1)));
+  }
+  return params;
+}
+
+/**
+ * The query form: the signature covers every query parameter but X-Amz-Signature itself, and
+ * the request is good from X-Amz-Date for X-Amz-Expires seconds (at most 7 days).
+ */
+async function verifyPresigned(
+  request: SigV4Request,
+  params: PresignedParams,
+  opts: SigV4Options,
+): Promise<SigV4Result> {
+  const missing = [
+    'X-Amz-Algorithm',
+    'X-Amz-Credential',
+    'X-Amz-Signature',
+    'X-Amz-Date',
+    'X-Amz-SignedHeaders',
+    'X-Amz-Expires',
+  ].filter((name) => !params.get(name));
+  if (missing.length > 0) {
+    return fail(
+      'IncompleteSignatureException',
+      `Query-string authentication requires the ${missing.join(', ')} parameters`,
+      'malformed',
+    );
+  }
+  if (params.get('X-Amz-Algorithm') !== algorithm) {
+    return fail(
+      'IncompleteSignatureException',
+      `X-Amz-Algorithm only supports "${algorithm}"`,
+      'malformed',
+    );
+  }
+  const credential = parseCredential(params.get('X-Amz-Credential')!);
+  if (!credential.ok) return credential;
+  const amzDate = params.get('X-Amz-Date')!;
+  const signedAt = parseAmzDate(amzDate);
+  if (signedAt === undefined) {
+    return fail('IncompleteSignatureException', `X-Amz-Date must be in the ISO8601 Long Format`);
+  }
+  const scopeFailure = checkScope(credential.credential, amzDate, opts.service);
+  if (scopeFailure) return scopeFailure;
+  const expiresText = params.get('X-Amz-Expires')!;
+  const expires = /^\d{1,7}$/.test(expiresText) ? Number(expiresText) : Number.NaN;
+  if (!(expires >= 1 && expires <= maxPresignedSeconds)) {
+    return fail(
+      'IncompleteSignatureException',
+      `X-Amz-Expires must be between 1 and ${maxPresignedSeconds} seconds`,
+      'malformed',
+    );
+  }
+  if (opts.nowMs > signedAt + expires * 1000) {
+    return fail('InvalidSignatureException', 'Request has expired', 'expired');
+  }
+  const skew = opts.maxSkewMs ?? fifteenMinutes;
+  if (signedAt > opts.nowMs + skew) {
+    return fail('InvalidSignatureException', 'Request is not valid yet', 'skew');
+  }
+  const signedHeaders = params.get('X-Amz-SignedHeaders')!.split(';');
+  if (!signedHeaders.includes('host')) {
+    return fail(
+      'InvalidSignatureException',
+      "'Host' must be a SignedHeader in the AWS Authorization.",
+      'malformed',
+    );
+  }
+  const signature = params.get('X-Amz-Signature')!;
+  if (!/^[0-9a-f]{64}$/.test(signature)) {
+    return fail('InvalidSignatureException', mismatch, 'mismatch');
+  }
+  const rawQuery = splitTarget(request.target)
+    .rawQuery.split('&')
+    .filter((part) => !part.startsWith('X-Amz-Signature='))
+    .join('&');
+  // S3 presigned URLs leave the body unsigned: the URL is handed to whoever uploads.
+  const declared = headerValue(request.headers, 'x-amz-content-sha256');
+  const payloadHash =
+    request.body === undefined
+      ? (declared ?? unsignedPayload)
+      : createHash('sha256').update(request.body).digest('hex');
+  return checkSignature(request, opts, {
+    credential: credential.credential,
+    signedHeaders,
+    signature,
+    amzDate,
+    rawQuery,
+    payloadHash,
+  });
 }
 
 interface Credential {
@@ -148,7 +345,7 @@ interface Credential {
 
 type ParsedAuthorization =
   | { ok: true; credential: Credential; signedHeaders: string[]; signature: string }
-  | { ok: false; type: SigV4ErrorType; message: string };
+  | SigV4Failure;
 
 function parseAuthorization(header: string): ParsedAuthorization {
   const trimmed = header.trim();
@@ -172,7 +369,23 @@ function parseAuthorization(header: string): ParsedAuthorization {
       missing.map((k) => `Authorization header requires '${k}' parameter.`).join(' '),
     );
   }
-  const scope = params.get('Credential')!.split('/');
+  const credential = parseCredential(params.get('Credential')!);
+  if (!credential.ok) return credential;
+  const signature = params.get('Signature')!;
+  if (!/^[0-9a-f]{64}$/.test(signature)) {
+    return fail('InvalidSignatureException', mismatch, 'mismatch');
+  }
+  return {
+    ok: true,
+    credential: credential.credential,
+    signedHeaders: params.get('SignedHeaders')!.split(';'),
+    signature,
+  };
+}
+
+/** `<access key id>/<YYYYMMDD>/<region>/<service>/aws4_request`. */
+function parseCredential(text: string): { ok: true; credential: Credential } | SigV4Failure {
+  const scope = text.split('/');
   const [accessKeyId, date, region, service, terminator] = scope;
   if (scope.length !== 5 || !accessKeyId || !region || !service || !/^\d{8}$/.test(date!)) {
     return fail(
@@ -185,32 +398,25 @@ function parseAuthorization(header: string): ParsedAuthorization {
     return fail(
       'InvalidSignatureException',
       `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'.`,
+      'malformed',
     );
   }
-  const signature = params.get('Signature')!;
-  if (!/^[0-9a-f]{64}$/.test(signature)) return fail('InvalidSignatureException', mismatch);
-  return {
-    ok: true,
-    credential: { accessKeyId, date: date!, region, service },
-    signedHeaders: params.get('SignedHeaders')!.split(';'),
-    signature,
-  };
+  return { ok: true, credential: { accessKeyId, date: date!, region, service } };
 }
 
 /**
  * Method, canonical URI, canonical query, the signed headers (name:value lines), the list of
  * signed header names, and the payload hash, joined by newlines.
  */
-function canonicalRequest(request: SigV4Request, signedHeaders: string[], payloadHash: string) {
-  const q = request.target.indexOf('?');
-  const rawPath = q < 0 ? request.target : request.target.slice(0, q);
-  const rawQuery = q < 0 ? '' : request.target.slice(q + 1);
+function canonicalRequest(request: SigV4Request, signed: Signed, s3: boolean) {
+  const { signedHeaders, payloadHash, rawQuery } = signed;
+  const rawPath = splitTarget(request.target).path;
   const headerLines = signedHeaders.map(
     (name) => `${name}:${canonicalHeaderValue(request, name)}\n`,
   );
   return [
     request.method.toUpperCase(),
-    canonicalUri(rawPath),
+    s3 ? s3CanonicalUri(rawPath) : canonicalUri(rawPath),
     canonicalQuery(rawQuery),
     headerLines.join(''),
     signedHeaders.join(';'),
@@ -233,6 +439,18 @@ export function canonicalUri(rawPath: string): string {
   }
   const trailing = segments.length > 0 && rawPath.endsWith('/') ? '/' : '';
   return `/${segments.map(uriEncode).join('/')}${trailing}`;
+}
+
+/**
+ * S3 signs the path as is, encoded once and never normalized: `a//b/../c` names a key with
+ * those characters. Each segment is decoded and encoded the AWS way, so a client that escapes
+ * a few more or fewer characters than the SDK still verifies.
+ */
+export function s3CanonicalUri(rawPath: string): string {
+  return rawPath
+    .split('/')
+    .map((segment) => uriEncode(percentDecode(segment)))
+    .join('/');
 }
 
 /** Each name and value decoded, then encoded the AWS way; sorted by name, then by value. */
@@ -309,6 +527,14 @@ function compare(a: string, b: string): number {
 function fail(
   type: SigV4ErrorType,
   message: string,
-): { ok: false; type: SigV4ErrorType; message: string } {
-  return { ok: false, type, message };
+  reason: SigV4FailReason = 'malformed',
+): SigV4Failure {
+  return { ok: false, type, message, reason };
+}
+
+function splitTarget(target: string): { path: string; rawQuery: string } {
+  const q = target.indexOf('?');
+  return q < 0
+    ? { path: target, rawQuery: '' }
+    : { path: target.slice(0, q), rawQuery: target.slice(q + 1) };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { awsServiceOf } from './aws-service-of.js';
 
 /** One area of the platform port: it gets the request with the path already split off. */
 export type AreaHandler = (
@@ -16,6 +17,11 @@ export interface FrontDoorAreas {
   lambda: { prefix: string; handle: AreaHandler };
   /** Everything else: API Gateway-shaped routes of deployed services. */
   gateway: AreaHandler;
+  /**
+   * AWS-compatible services by SigV4 service name (`s3`); a request is theirs when its
+   * credential scope or host name says so (aws-service-of.ts), whatever its path.
+   */
+  aws?: Record<string, AreaHandler>;
 }
 
 /**
@@ -25,6 +31,9 @@ export interface FrontDoorAreas {
  */
 export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
   return (req, res, path, rawQuery) => {
+    const service = areas.aws && awsServiceOf(req, rawQuery);
+    const aws = service === undefined ? undefined : areas.aws?.[service];
+    if (aws) return aws(req, res, path, rawQuery);
     if (path === '/health') return areas.health(req, res, path, rawQuery);
     if (path.startsWith('/v1/')) return areas.control(req, res, path, rawQuery);
     if (path.startsWith(areas.lambda.prefix)) return areas.lambda.handle(req, res, path, rawQuery);

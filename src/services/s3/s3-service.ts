@@ -1,0 +1,154 @@
+/**
+ * The S3 service behind the front door: verifies the request (SigV4, header or presigned),
+ * works out bucket and key (virtual-host or path style), and routes to the operation by method
+ * and sub-resource. Operations answer through the REST-XML codec.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StreamingRequestVerifier } from '../../platform/auth/request-verifier.js';
+import {
+  createRestXmlHandler,
+  type RestXmlResponse,
+} from '../../platform/aws/protocols/rest-xml.js';
+import { splitTarget } from '../../platform/front-door/front-door.js';
+import {
+  createBucket,
+  deleteBucket,
+  getBucketLocation,
+  headBucket,
+  listBuckets,
+} from './bucket-operations.js';
+import { copyObject } from './copy-object.js';
+import { deleteObjects } from './delete-objects.js';
+import { listObjectsV1, listObjectsV2 } from './list-objects.js';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listMultipartUploads,
+  listParts,
+  uploadPart,
+} from './multipart.js';
+import { deleteObject, getObject, headObject, putObject } from './object-operations.js';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js';
+import { s3Address } from './s3-address.js';
+import { s3AuthError } from './s3-auth.js';
+import type { BucketCall, ObjectCall, S3Call, S3Deps } from './s3-call.js';
+import { s3Errors } from './s3-errors.js';
+
+export interface S3ServiceOptions extends S3Deps {
+  verify: StreamingRequestVerifier;
+  onError?: (error: unknown) => void;
+}
+
+/** Bucket sub-resources Nimbus does not serve yet: answered NotImplemented, never as a listing. */
+const unsupportedBucketResources = [
+  'acl',
+  'policy',
+  'cors',
+  'lifecycle',
+  'versioning',
+  'versions',
+  'website',
+  'notification',
+  'encryption',
+  'replication',
+  'tagging',
+  'logging',
+  'ownershipControls',
+  'publicAccessBlock',
+  'object-lock',
+  'accelerate',
+  'requestPayment',
+  'analytics',
+  'metrics',
+  'inventory',
+  'intelligent-tiering',
+  'policyStatus',
+];
+const unsupportedObjectResources = [
+  'acl',
+  'retention',
+  'legal-hold',
+  'restore',
+  'select',
+  'torrent',
+  'attributes',
+];
+
+export function createS3Service(opts: S3ServiceOptions) {
+  const handler = createRestXmlHandler({
+    onError: opts.onError,
+    serve: async (req) => {
+      const { path, rawQuery } = splitTarget(req.url);
+      const auth = await opts.verify(req);
+      if (!auth.ok) throw s3AuthError(auth, !req.headers.authorization);
+      const address = s3Address(req.headers.host, path, rawQuery);
+      const call: S3Call = { deps: opts, req, query: address.query, chain: auth.chain };
+      if (address.bucket === undefined) return serviceOperation(call);
+      if (address.key === undefined) return bucketOperation({ ...call, bucket: address.bucket });
+      return objectOperation({ ...call, bucket: address.bucket, key: address.key });
+    },
+  });
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> => handler(req, res);
+}
+
+function serviceOperation(call: S3Call): Promise<RestXmlResponse> {
+  if (call.req.method === 'GET') return listBuckets(call);
+  throw s3Errors.methodNotAllowed();
+}
+
+function bucketOperation(call: BucketCall): Promise<RestXmlResponse> {
+  const q = call.query;
+  const unsupported = unsupportedBucketResources.find((r) => q.has(r));
+  if (unsupported) throw s3Errors.notImplemented(`The bucket ${unsupported} sub-resource`);
+  switch (call.req.method) {
+    case 'PUT':
+      return createBucket(call);
+    case 'HEAD':
+      return headBucket(call);
+    case 'DELETE':
+      return deleteBucket(call);
+    case 'POST':
+      if (q.has('delete')) return deleteObjects(call);
+      break;
+    case 'GET':
+      if (q.has('location')) return getBucketLocation(call);
+      if (q.has('uploads')) return listMultipartUploads(call);
+      if (q.get('list-type') === '2') return listObjectsV2(call);
+      return listObjectsV1(call);
+  }
+  throw s3Errors.methodNotAllowed();
+}
+
+function objectOperation(call: ObjectCall): Promise<RestXmlResponse> {
+  const q = call.query;
+  const unsupported = unsupportedObjectResources.find((r) => q.has(r));
+  if (unsupported) throw s3Errors.notImplemented(`The object ${unsupported} sub-resource`);
+  switch (call.req.method) {
+    case 'PUT':
+      if (q.has('tagging')) return putObjectTagging(call);
+      if (q.has('uploadId')) {
+        if (call.req.headers['x-amz-copy-source'] !== undefined) {
+          throw s3Errors.notImplemented('UploadPartCopy');
+        }
+        return uploadPart(call);
+      }
+      if (call.req.headers['x-amz-copy-source'] !== undefined) return copyObject(call);
+      return putObject(call);
+    case 'GET':
+      if (q.has('tagging')) return getObjectTagging(call);
+      if (q.has('uploadId')) return listParts(call);
+      return getObject(call);
+    case 'HEAD':
+      return headObject(call);
+    case 'DELETE':
+      if (q.has('tagging')) return deleteObjectTagging(call);
+      if (q.has('uploadId')) return abortMultipartUpload(call);
+      return deleteObject(call);
+    case 'POST':
+      if (q.has('uploads')) return createMultipartUpload(call);
+      if (q.has('uploadId')) return completeMultipartUpload(call);
+      break;
+  }
+  throw s3Errors.methodNotAllowed();
+}
