@@ -93,7 +93,8 @@ function parseScope(raw: unknown): AccessKeyScope {
   for (const field of ['service', 'stage'] as const) {
     const v = input[field];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'string' || !namePattern.test(v)) bad(`${field} must be a service or stage name`);
+    if (typeof v !== 'string' || !namePattern.test(v))
+      bad(`${field} must be a service or stage name`);
     scope[field] = v as string;
   }
   if (input.functions !== undefined && input.functions !== null) {

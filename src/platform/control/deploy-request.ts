@@ -1,13 +1,9 @@
 import { z } from 'zod';
 import { deploymentHash } from '../../model/canonical-hash.js';
-import type {
-  HttpApiEvent,
-  HttpEvent,
-  ServiceDefinition,
-} from '../../model/service-definition.js';
+import type { HttpApiEvent, HttpEvent, ServiceDefinition } from '../../model/service-definition.js';
+import { validateDestination } from '../async/destination-record.js';
 import { AccessConfigError, compileRouteAccess } from '../gateway/access/route-access.js';
 import { compileStageUsage } from '../gateway/access/usage-plan-config.js';
-import { validateDestination } from '../async/destination-record.js';
 import { HttpError } from '../http/http-error.js';
 import { validateScheduleEvent } from '../triggers/schedule/schedule.js';
 import type { DeployInput } from './deployer.js';

@@ -125,7 +125,10 @@ export class GatewayListener {
   ): Promise<GatewayResponse> {
     const v2 = match.route.kind === 'httpApi';
     if (!this.#access) {
-      this.#logger.error({ function: match.route.functionName }, 'protected route without an access gate');
+      this.#logger.error(
+        { function: match.route.functionName },
+        'protected route without an access gate',
+      );
       return v2 ? internalErrorV2() : internalErrorV1();
     }
     let result: Awaited<ReturnType<AccessGate['check']>>;

@@ -78,7 +78,10 @@ export function accessReaction(deps: {
         await syncStageKeys(deps.store, deps.apiKeys, state.service, state.stage);
       } catch (error) {
         if (!(error instanceof AccessConfigError)) throw error;
-        deps.logger.warn({ service: state.service, stage: state.stage, reason: error.message }, 'API keys not synced');
+        deps.logger.warn(
+          { service: state.service, stage: state.stage, reason: error.message },
+          'API keys not synced',
+        );
       }
       deps.gate.setStageKeys(await loadStageKeys(deps.store, deps.apiKeys, deps.logger));
     },

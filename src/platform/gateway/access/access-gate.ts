@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Clock } from '../../../model/clock.js';
-import { scopeAllows, type AccessKeyScope } from '../../auth/access-key-store.js';
+import { type AccessKeyScope, scopeAllows } from '../../auth/access-key-store.js';
 import type { RequestVerifier } from '../../auth/request-verifier.js';
 import type { Invoker } from '../../invoker/invoker-port.js';
 import { ACCOUNT_ID, type GatewayRequest } from '../gateway-request.js';
@@ -29,7 +29,9 @@ export interface GrantedAccess {
   identity?: Record<string, string>;
 }
 
-export type AccessResult = { ok: true; granted: GrantedAccess } | { ok: false; response: GatewayResponse };
+export type AccessResult =
+  | { ok: true; granted: GrantedAccess }
+  | { ok: false; response: GatewayResponse };
 
 /** A stage's API keys as the gate looks them up: by value. */
 export interface StageKeys {
@@ -93,7 +95,11 @@ export class AccessGate {
     };
     const authorizer = access.authorizer;
     if (authorizer?.type === 'jwt') {
-      const outcome = await verifyJwt(authorizer, identityOf(authorizer.identitySource, req), this.#deps);
+      const outcome = await verifyJwt(
+        authorizer,
+        identityOf(authorizer.identitySource, req),
+        this.#deps,
+      );
       if (!outcome.ok) {
         return refuse(outcome.status === 401 ? unauthorized() : forbiddenV2(), outcome.reason);
       }
@@ -117,7 +123,11 @@ export class AccessGate {
       }
       usageKey = outcome.usageIdentifierKey;
       if (rest) {
-        granted.authorizer = { principalId: outcome.principalId, integrationLatency: 0, ...outcome.context };
+        granted.authorizer = {
+          principalId: outcome.principalId,
+          integrationLatency: 0,
+          ...outcome.context,
+        };
       } else {
         granted.authorizer = { lambda: outcome.context };
       }
@@ -141,7 +151,13 @@ export class AccessGate {
       }
       const id = outcome.accessKeyId;
       if (rest) {
-        granted.identity = { accessKey: id, accountId: ACCOUNT_ID, caller: id, user: id, userArn: userArn(id) };
+        granted.identity = {
+          accessKey: id,
+          accountId: ACCOUNT_ID,
+          caller: id,
+          user: id,
+          userArn: userArn(id),
+        };
       } else {
         granted.authorizer = {
           iam: {
@@ -158,13 +174,15 @@ export class AccessGate {
     }
     if (access.apiKeyRequired) {
       const stage = this.#stages.get(`${route.service}/${route.stage}`);
-      const value =
-        stage?.usage.keySource === 'AUTHORIZER' ? usageKey : header(req, 'x-api-key');
+      const value = stage?.usage.keySource === 'AUTHORIZER' ? usageKey : header(req, 'x-api-key');
       const key = value === undefined ? undefined : stage?.byValue.get(value);
-      if (!key) return refuse(forbiddenV1(), value === undefined ? 'no x-api-key' : 'unknown API key');
+      if (!key)
+        return refuse(forbiddenV1(), value === undefined ? 'no x-api-key' : 'unknown API key');
       const verdict = await this.#deps.limiter.admit(key.id, key.plan);
-      if (verdict === 'throttled') return refuse(tooMany('Too Many Requests'), `API key ${key.name} throttled`);
-      if (verdict === 'quota') return refuse(tooMany('Limit Exceeded'), `API key ${key.name} over its quota`);
+      if (verdict === 'throttled')
+        return refuse(tooMany('Too Many Requests'), `API key ${key.name} throttled`);
+      if (verdict === 'quota')
+        return refuse(tooMany('Limit Exceeded'), `API key ${key.name} over its quota`);
       granted.identity = { ...granted.identity, apiKey: value!, apiKeyId: key.id };
     }
     return { ok: true, granted };
@@ -206,7 +224,8 @@ const forbiddenV1 = () => answer(403, '{"message":"Forbidden"}', 'ForbiddenExcep
 const internalV2 = () => answer(500, '{"message":"Internal Server Error"}');
 const authorizerFailedV1 = () =>
   answer(500, '{"message": null}', 'AuthorizerConfigurationException');
-const tooMany = (message: string) => answer(429, JSON.stringify({ message }), 'TooManyRequestsException');
+const tooMany = (message: string) =>
+  answer(429, JSON.stringify({ message }), 'TooManyRequestsException');
 
 function restDenied(explicit: boolean): GatewayResponse {
   const message = explicit

@@ -31,14 +31,18 @@ export function authorizerEvent(
   }
   if (config.api === 'http' || config.payloadVersion === '1.0') {
     const stage = config.api === 'http' ? req.match.route.stage : '$default';
-    const { body: _body, isBase64Encoded: _encoded, ...event } = buildEventV1(
-      config.api === 'http' ? req : { ...req, stage },
-    );
+    const {
+      body: _body,
+      isBase64Encoded: _encoded,
+      ...event
+    } = buildEventV1(config.api === 'http' ? req : { ...req, stage });
     return {
       ...(config.api === 'httpApi' ? { version: '1.0' } : {}),
       type: 'REQUEST',
       methodArn: methodArnOf(req, region, stage),
-      ...(config.api === 'httpApi' ? { identitySource: identity.join(','), authorizationToken: identity[0] } : {}),
+      ...(config.api === 'httpApi'
+        ? { identitySource: identity.join(','), authorizationToken: identity[0] }
+        : {}),
       ...event,
     };
   }

@@ -17,7 +17,11 @@ export function parsePolicy(raw: unknown): PolicyStatement[] | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const doc = raw as Record<string, unknown>;
   const statements = doc.Statement ?? doc.statement;
-  const list = Array.isArray(statements) ? statements : statements === undefined ? [] : [statements];
+  const list = Array.isArray(statements)
+    ? statements
+    : statements === undefined
+      ? []
+      : [statements];
   if (list.length === 0) return undefined;
   const out: PolicyStatement[] = [];
   for (const item of list) {

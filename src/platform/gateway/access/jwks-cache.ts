@@ -54,7 +54,9 @@ export class JwksCache {
     if (entry.resolver && now - entry.fetchedAt < this.#maxAgeMs) return entry.resolver;
     if (entry.resolver && now - entry.triedAt < this.#cooldownMs) return entry.resolver;
     if (!entry.resolver && now - entry.triedAt < this.#cooldownMs && !entry.inFlight) {
-      throw new JwksUnavailableError(`JWKS of ${issuer} could not be fetched recently; not retried yet`);
+      throw new JwksUnavailableError(
+        `JWKS of ${issuer} could not be fetched recently; not retried yet`,
+      );
     }
     try {
       return await this.#fetch(issuer, entry);

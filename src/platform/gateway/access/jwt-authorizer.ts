@@ -43,7 +43,11 @@ export async function verifyJwt(
   try {
     keys = await deps.jwks.keysOf(config.issuer);
   } catch (error) {
-    return { ok: false, status: 401, reason: `issuer keys unavailable: ${(error as Error).message}` };
+    return {
+      ok: false,
+      status: 401,
+      reason: `issuer keys unavailable: ${(error as Error).message}`,
+    };
   }
   const options = {
     issuer: config.issuer,

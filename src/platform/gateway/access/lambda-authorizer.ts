@@ -6,8 +6,9 @@
  * failing (500), and is never cached.
  */
 import type { Clock } from '../../../model/clock.js';
-import type { GatewayRequest } from '../gateway-request.js';
+import type { InvokeOutcome } from '../../../model/invocation.js';
 import type { Invoker } from '../../invoker/invoker-port.js';
+import type { GatewayRequest } from '../gateway-request.js';
 import { authorizerEvent, methodArnOf } from './authorizer-events.js';
 import { decide, type PolicyStatement, parsePolicy } from './iam-policy.js';
 import type { LambdaAuthorizer } from './route-access.js';
@@ -66,7 +67,11 @@ export class LambdaAuthorizerRunner {
     }
     const values = identity as string[];
     if (config.validation && !config.validation.test(values[0]!)) {
-      return { ok: false, kind: 'unauthorized', reason: 'the token fails identityValidationExpression' };
+      return {
+        ok: false,
+        kind: 'unauthorized',
+        reason: 'the token fails identityValidationExpression',
+      };
     }
     const cacheKey =
       config.ttlMs > 0
@@ -98,7 +103,11 @@ export class LambdaAuthorizerRunner {
     const stage = config.api === 'http' ? req.match.route.stage : '$default';
     const decision = decide(verdict.statements, methodArnOf(req, this.#region, stage));
     if (decision === 'deny') {
-      return { ok: false, kind: config.api === 'http' ? 'deny' : 'forbidden', reason: 'the policy denies this method' };
+      return {
+        ok: false,
+        kind: config.api === 'http' ? 'deny' : 'forbidden',
+        reason: 'the policy denies this method',
+      };
     }
     if (decision === 'implicit-deny') {
       return {
@@ -111,7 +120,9 @@ export class LambdaAuthorizerRunner {
       ok: true,
       principalId: verdict.principalId,
       context: verdict.context,
-      ...(verdict.usageIdentifierKey === undefined ? {} : { usageIdentifierKey: verdict.usageIdentifierKey }),
+      ...(verdict.usageIdentifierKey === undefined
+        ? {}
+        : { usageIdentifierKey: verdict.usageIdentifierKey }),
     };
   }
 
@@ -124,7 +135,7 @@ export class LambdaAuthorizerRunner {
     const failWith = (kind: 'unauthorized' | 'error', reason: string) => ({
       fail: { ok: false as const, kind, reason },
     });
-    let outcome;
+    let outcome: InvokeOutcome;
     try {
       ({
         result: { outcome },
@@ -133,14 +144,20 @@ export class LambdaAuthorizerRunner {
         requestId: req.requestId,
       }));
     } catch (error) {
-      return failWith('error', `authorizer ${config.functionName} could not run: ${(error as Error).message}`);
+      return failWith(
+        'error',
+        `authorizer ${config.functionName} could not run: ${(error as Error).message}`,
+      );
     }
     if (outcome.status === 'error') {
       // `throw new Error('Unauthorized')` (callback('Unauthorized')) is the documented 401.
       if (outcome.error.errorMessage === 'Unauthorized') {
         return failWith('unauthorized', 'the authorizer answered Unauthorized');
       }
-      return failWith('error', `authorizer ${config.functionName} failed: ${outcome.error.errorType}`);
+      return failWith(
+        'error',
+        `authorizer ${config.functionName} failed: ${outcome.error.errorType}`,
+      );
     }
     let answer: unknown;
     try {
@@ -148,8 +165,12 @@ export class LambdaAuthorizerRunner {
     } catch {
       return failWith('error', 'the authorizer answer is not JSON');
     }
-    const verdict = config.simpleResponses ? readSimple(answer) : readPolicy(answer, config.api === 'http');
-    return typeof verdict === 'string' ? failWith('error', `authorizer answer refused: ${verdict}`) : { verdict };
+    const verdict = config.simpleResponses
+      ? readSimple(answer)
+      : readPolicy(answer, config.api === 'http');
+    return typeof verdict === 'string'
+      ? failWith('error', `authorizer answer refused: ${verdict}`)
+      : { verdict };
   }
 }
 

@@ -110,7 +110,10 @@ function restAuthorizer(definition: ServiceDefinition, raw: unknown): Authorizer
   if (!token && identitySources.length === 0) {
     fail('a request authorizer needs an identitySource (e.g. method.request.header.Auth)');
   }
-  const expression = optionalString(spec.identityValidationExpression, 'identityValidationExpression');
+  const expression = optionalString(
+    spec.identityValidationExpression,
+    'identityValidationExpression',
+  );
   return {
     type: 'lambda',
     name: name ?? target.functionName,
@@ -134,9 +137,9 @@ function httpApiAuthorizer(definition: ServiceDefinition, raw: unknown): Authori
   }
   const name = optionalString(ref.name, 'name') ?? fail('needs the name of an authorizer');
   const scopes = stringList(ref.scopes, 'scopes');
-  const declared = (definition.provider.httpApi?.authorizers as Record<string, unknown> | undefined)?.[
-    name
-  ];
+  const declared = (
+    definition.provider.httpApi?.authorizers as Record<string, unknown> | undefined
+  )?.[name];
   if (!isObject(declared)) fail(`"${name}" is not in provider.httpApi.authorizers`);
   const where = `provider.httpApi.authorizers.${name}`;
   return withPrefix(where, () => declaredHttpApiAuthorizer(definition, name, declared, scopes));
@@ -206,7 +209,7 @@ const lambdaArn =
   /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$/;
 
 function isLambdaArn(text: string | undefined): boolean {
-  return text !== undefined && text.startsWith('arn:');
+  return text?.startsWith('arn:') === true;
 }
 
 /** A function key of this service runs at the stage alias; an ARN names any deployed function. */
@@ -239,9 +242,11 @@ export function parseIdentitySources(raw: unknown, api: 'rest' | 'httpApi'): Ide
         ? raw
         : fail('identitySource must be a string or a list');
   return list.map((item) => {
-    const m = typeof item === 'string' ? (api === 'rest' ? restSource : httpApiSource).exec(item) : null;
+    const m =
+      typeof item === 'string' ? (api === 'rest' ? restSource : httpApiSource).exec(item) : null;
     if (!m) {
-      const example = api === 'rest' ? 'method.request.header.Authorization' : '$request.header.Authorization';
+      const example =
+        api === 'rest' ? 'method.request.header.Authorization' : '$request.header.Authorization';
       fail(
         `identitySource ${JSON.stringify(item)} is not supported: use a header or query string, e.g. ${example}`,
       );
@@ -257,7 +262,9 @@ function compileExpression(expression: string): RegExp {
     // Anchored as API Gateway matches the whole token.
     return new RegExp(`^(?:${expression})$`);
   } catch (error) {
-    fail(`identityValidationExpression is not a valid regular expression: ${(error as Error).message}`);
+    fail(
+      `identityValidationExpression is not a valid regular expression: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -293,7 +300,8 @@ function withPrefix<T>(where: string, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    if (error instanceof AccessConfigError) throw new AccessConfigError(`${where}: ${error.message}`);
+    if (error instanceof AccessConfigError)
+      throw new AccessConfigError(`${where}: ${error.message}`);
     throw error;
   }
 }

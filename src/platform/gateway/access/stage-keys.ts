@@ -46,7 +46,10 @@ export async function loadStageKeys(
     } catch (error) {
       if (!(error instanceof AccessConfigError)) throw error;
       // Its private routes then answer 403 to everyone: closed, not open.
-      logger.warn({ service: stage.service, stage: stage.stage, reason: error.message }, 'API keys not served');
+      logger.warn(
+        { service: stage.service, stage: stage.stage, reason: error.message },
+        'API keys not served',
+      );
       continue;
     }
     if (!usage) continue;

@@ -48,7 +48,8 @@ export function compileStageUsage(definition: ServiceDefinition): StageUsage | u
   if (Array.isArray(rawPlans)) {
     rawPlans.forEach((item, i) => {
       const entries = isObject(item) ? Object.entries(item) : [];
-      if (entries.length !== 1) fail(`usagePlan[${i}] must be a map of one plan name to its settings`);
+      if (entries.length !== 1)
+        fail(`usagePlan[${i}] must be a map of one plan name to its settings`);
       const [name, settings] = entries[0]!;
       plans.set(name, plan(name, settings, `usagePlan.${name}`));
     });
@@ -60,13 +61,15 @@ export function compileStageUsage(definition: ServiceDefinition): StageUsage | u
   }
   if (!Array.isArray(rawKeys)) fail('apiKeys must be a list');
   const keys: ApiKeySpec[] = [];
-  const single = plans.size === 0 ? defaultPlanName : plans.size === 1 ? [...plans.keys()][0]! : undefined;
+  const single =
+    plans.size === 0 ? defaultPlanName : plans.size === 1 ? [...plans.keys()][0]! : undefined;
   const add = (raw: unknown, planName: string | undefined, where: string) => {
     if (planName === undefined) {
       fail(`${where}: with several usage plans, each key must be listed under its plan's name`);
     }
     const key = keySpec(raw, planName, where);
-    if (keys.some((k) => k.name === key.name)) fail(`${where}: API key "${key.name}" is listed twice`);
+    if (keys.some((k) => k.name === key.name))
+      fail(`${where}: API key "${key.name}" is listed twice`);
     keys.push(key);
   };
   rawKeys.forEach((item, i) => {
@@ -75,7 +78,9 @@ export function compileStageUsage(definition: ServiceDefinition): StageUsage | u
       const [planName, list] = Object.entries(item)[0]!;
       if (!plans.has(planName)) fail(`${where}: usage plan "${planName}" is not in usagePlan`);
       if (!Array.isArray(list)) fail(`${where}.${planName} must be a list of keys`);
-      list.forEach((k, j) => add(k, planName, `${where}.${planName}[${j}]`));
+      list.forEach((k, j) => {
+        add(k, planName, `${where}.${planName}[${j}]`);
+      });
     } else {
       add(item, single, where);
     }
@@ -86,7 +91,8 @@ export function compileStageUsage(definition: ServiceDefinition): StageUsage | u
 
 function keySpec(raw: unknown, plan: string, where: string): ApiKeySpec {
   if (typeof raw === 'string' && raw !== '') return { name: checkName(raw, where), plan };
-  if (!isObject(raw) || typeof raw.name !== 'string') fail(`${where} must be a name or {name, value}`);
+  if (!isObject(raw) || typeof raw.name !== 'string')
+    fail(`${where} must be a name or {name, value}`);
   const spec: ApiKeySpec = { name: checkName(raw.name, where), plan };
   if (raw.value !== undefined) {
     // API Gateway's own minimum; a shorter key is guessable.
@@ -111,7 +117,8 @@ function plan(name: string, raw: unknown, where: string): UsagePlan {
     if (!isObject(raw.throttle)) fail(`${where}.throttle must be {rateLimit, burstLimit}`);
     const rateLimit = Number(raw.throttle.rateLimit);
     const burstLimit = Number(raw.throttle.burstLimit ?? Math.ceil(rateLimit));
-    if (!(rateLimit > 0) || !Number.isFinite(rateLimit)) fail(`${where}.throttle.rateLimit must be > 0`);
+    if (!(rateLimit > 0) || !Number.isFinite(rateLimit))
+      fail(`${where}.throttle.rateLimit must be > 0`);
     if (!Number.isInteger(burstLimit) || burstLimit < 1) {
       fail(`${where}.throttle.burstLimit must be an integer >= 1`);
     }
