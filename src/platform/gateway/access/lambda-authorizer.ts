@@ -5,6 +5,7 @@
  * other error, a timeout, or an answer that is not the documented shape is the authorizer
  * failing (500), and is never cached.
  */
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../../model/clock.js';
 import type { InvokeOutcome } from '../../../model/invocation.js';
 import type { Invoker } from '../../invoker/invoker-port.js';
@@ -141,7 +142,8 @@ export class LambdaAuthorizerRunner {
         result: { outcome },
       } = await this.#invoker.invoke(config.functionName, config.qualifier, {
         payload: JSON.stringify(event),
-        requestId: req.requestId,
+        // Its own invocation: the authorizer's log lines must not pass for the function's.
+        requestId: randomUUID(),
       }));
     } catch (error) {
       return failWith(
