@@ -5,11 +5,16 @@
  * stream of forged key ids cannot turn the gateway into a fetch loop against the issuer.
  */
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { NimbusError } from '../../../errors/nimbus-error.js';
 import type { Clock } from '../../../model/clock.js';
 
 export type KeyResolver = ReturnType<typeof createLocalJWKSet>;
 
-export class JwksUnavailableError extends Error {}
+export class JwksUnavailableError extends NimbusError {
+  constructor(message: string) {
+    super('NIMBUS_GATEWAY_JWKS_UNAVAILABLE', message);
+  }
+}
 
 interface Entry {
   resolver?: KeyResolver;

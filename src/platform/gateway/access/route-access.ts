@@ -3,6 +3,7 @@
  * definition when a deployment lands (and checked when it is sent, so a bad authorizer fails the
  * deploy instead of leaving the route public). The gateway reads only these shapes per request.
  */
+import { NimbusError } from '../../../errors/nimbus-error.js';
 import type {
   HttpApiEvent,
   HttpEvent,
@@ -60,7 +61,11 @@ export interface RouteAccess {
 }
 
 /** A configuration the gateway cannot enforce: the message names where and why. */
-export class AccessConfigError extends Error {}
+export class AccessConfigError extends NimbusError {
+  constructor(message: string) {
+    super('NIMBUS_GATEWAY_ACCESS_CONFIG', message);
+  }
+}
 
 /** API Gateway's default for REST authorizers; HTTP API Lambda authorizers too (SF default). */
 const defaultTtlSeconds = 300;
