@@ -40,6 +40,17 @@ export class ControlClient {
     return this.#http.maybeJson<ServiceStage>('GET', stagePath(service, stage));
   }
 
+  /** The stage's API keys with their values (`info`'s `api keys:`); [] when it has none. */
+  async getApiKeys(
+    service: string,
+    stage: string,
+  ): Promise<{ name: string; value: string; description?: string }[]> {
+    const found = await this.#http.maybeJson<{
+      apiKeys: { name: string; value: string; description?: string }[];
+    }>('GET', `${stagePath(service, stage)}/api-keys`);
+    return found?.apiKeys ?? [];
+  }
+
   async listServices(): Promise<ServiceStage[]> {
     return (await this.#http.json<{ services: ServiceStage[] }>('GET', '/v1/services')).services;
   }

@@ -1,8 +1,12 @@
 /** Typed HTTP client for the access-key routes of the control plane (`/v1/keys`). */
-import type { AccessKey, CreatedAccessKey } from '../platform/auth/access-key-store.js';
+import type {
+  AccessKey,
+  AccessKeyScope,
+  CreatedAccessKey,
+} from '../platform/auth/access-key-store.js';
 import { ApiError, PlatformHttp } from './platform-http.js';
 
-export type { AccessKey, CreatedAccessKey };
+export type { AccessKey, AccessKeyScope, CreatedAccessKey };
 
 export class KeysClient {
   readonly #http: PlatformHttp;
@@ -16,8 +20,11 @@ export class KeysClient {
   }
 
   /** The answer is the only time the secret is ever shown. */
-  async create(description?: string): Promise<CreatedAccessKey> {
-    const body = description === undefined ? {} : { description };
+  async create(description?: string, scope?: AccessKeyScope): Promise<CreatedAccessKey> {
+    const body = {
+      ...(description === undefined ? {} : { description }),
+      ...(scope === undefined ? {} : { scope }),
+    };
     return (await this.#http.json<{ key: CreatedAccessKey }>('POST', '/v1/keys', body)).key;
   }
 

@@ -31,6 +31,11 @@ import { createControlApi } from './control/control-api.js';
 import { Deployer } from './control/deployer.js';
 import { createFrontDoor, splitTarget } from './front-door/front-door.js';
 import { HttpListener } from './front-door/http-listener.js';
+import { AccessGate } from './gateway/access/access-gate.js';
+import { JwksCache } from './gateway/access/jwks-cache.js';
+import { KyselyApiKeyStore } from './gateway/access/kysely-api-key-store.js';
+import { apiKeysRoutes } from './gateway/access/stage-keys.js';
+import { UsageLimiter } from './gateway/access/usage-limiter.js';
 import { GatewayListener } from './gateway/gateway-listener.js';
 import { compileRouteTable } from './gateway/route-table.js';
 import { sendError, sendJson } from './http/send.js';
@@ -49,6 +54,7 @@ import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
 import {
+  accessReaction,
   instancesReaction,
   limitsReaction,
   resolverReaction,
@@ -253,7 +259,25 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   );
 
   // Edges: gateway, Invoke API, control API behind the one front door.
+  const apiKeys = new KyselyApiKeyStore(db, masterKey.key, clock);
+  const accessGate = new AccessGate({
+    invoker,
+    clock,
+    logger,
+    region,
+    jwks: new JwksCache({ clock }),
+    verifyIam: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'execute-api',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    scopeOf: (id) => accessKeys.scopeOf(id),
+    limiter: new UsageLimiter({ clock, counter: apiKeys }),
+  });
   const gateway = new GatewayListener({
+    access: accessGate,
     table: compileRouteTable([], []),
     invoker,
     clock,
@@ -269,6 +293,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         resolverReaction(resolver),
         limitsReaction(reserved),
         schedulesReaction(schedules),
+        accessReaction({ gate: accessGate, store, apiKeys, logger }),
         routesReaction(gateway, store),
         instancesReaction({
           pool,
@@ -283,6 +308,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     acceptAsync: (name, qualifier, payload, idempotencyKey) =>
       accept.accept(name, qualifier, payload, idempotencyKey ? { idempotencyKey } : {}),
     invoker,
+    scopeOf: (id) => accessKeys.scopeOf(id),
     verify: createRequestVerifier({
       keys: accessKeys,
       adminToken: token.token,
@@ -329,6 +355,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),
+      ...apiKeysRoutes({ store, apiKeys }),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
     ],
   });

@@ -84,6 +84,12 @@ function normalizeProvider(root: ServiceInput, ctx: NormalizeContext): ProviderS
   };
   if (p.httpApi) out.httpApi = p.httpApi;
   if (p.apiGateway) out.apiGateway = p.apiGateway;
+  // The old places still work, as in the Serverless Framework; apiGateway's own win.
+  for (const key of ['apiKeys', 'usagePlan'] as const) {
+    if (p[key] !== undefined && out.apiGateway?.[key] === undefined) {
+      out.apiGateway = { ...out.apiGateway, [key]: p[key] };
+    }
+  }
   if (p.logRetentionInDays !== undefined) out.logRetentionInDays = p.logRetentionInDays;
   if (p.tags) out.tags = p.tags;
   return out;

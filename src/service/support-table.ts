@@ -24,7 +24,15 @@ export interface SupportRule {
   when?: (value: unknown) => boolean;
 }
 
-const isTrue = (value: unknown) => value === true || value === 'true';
+/** Every other authorizer is enforced by the gateway (docs/authorizers.md). */
+const isCognitoAuthorizer = (value: unknown) => {
+  const spec = (typeof value === 'string' ? { arn: value } : value) as Record<string, unknown>;
+  if (typeof spec !== 'object' || spec === null) return false;
+  return (
+    String(spec.type ?? '').toLowerCase() === 'cognito_user_pools' ||
+    String(spec.arn ?? '').includes(':cognito-idp:')
+  );
+};
 
 /** `lambda-proxy` is what the gateway does; any other integration would reach the handler wrong. */
 const notProxyIntegration = (value: unknown) =>
@@ -136,11 +144,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     // YAML reads an unquoted 2.0 as the number 2.
     when: (value) => !['2.0', '2'].includes(String(value)),
   },
-  {
-    path: 'provider.httpApi.authorizers',
-    status: 'refused',
-    reason: `authorizers are not supported yet; the routes would be public`,
-  },
+  { path: 'provider.httpApi.authorizers', status: 'supported' },
   { path: 'provider.httpApi.id', status: 'warned', reason: `an existing HTTP API ${REST_API}` },
   { path: 'provider.httpApi.name', status: 'accepted' },
   { path: 'provider.httpApi.shouldStartNameWithService', status: 'accepted' },
@@ -152,26 +156,14 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     reason: 'the default endpoint cannot be disabled yet; the routes stay reachable on it',
   },
   { path: 'provider.apiGateway', status: 'supported' },
-  {
-    path: 'provider.apiGateway.apiKeys',
-    status: 'refused',
-    reason: 'API keys are not supported yet; the routes would be public',
-  },
-  {
-    path: 'provider.apiGateway.usagePlan',
-    status: 'refused',
-    reason: 'usage plans are not supported yet; the routes would not be throttled or metered',
-  },
+  { path: 'provider.apiGateway.apiKeys', status: 'supported' },
+  { path: 'provider.apiGateway.usagePlan', status: 'supported' },
   {
     path: 'provider.apiGateway.resourcePolicy',
     status: 'refused',
     reason: `resource policies are not supported yet; ${ROUTE_PUBLIC}`,
   },
-  {
-    path: 'provider.apiGateway.apiKeySourceType',
-    status: 'warned',
-    reason: `API keys ${REST_API}`,
-  },
+  { path: 'provider.apiGateway.apiKeySourceType', status: 'supported' },
   {
     path: 'provider.apiGateway.binaryMediaTypes',
     status: 'warned',
@@ -211,16 +203,8 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   },
   { path: 'provider.apiGateway.shouldStartNameWithService', status: 'accepted' },
   { path: 'provider.apiGateway.websocketApiId', status: 'warned', reason: WEBSOCKET },
-  {
-    path: 'provider.apiKeys',
-    status: 'refused',
-    reason: 'API keys are not supported yet; the routes would be public',
-  },
-  {
-    path: 'provider.usagePlan',
-    status: 'refused',
-    reason: 'usage plans are not supported yet; the routes would not be throttled or metered',
-  },
+  { path: 'provider.apiKeys', status: 'supported' },
+  { path: 'provider.usagePlan', status: 'supported' },
   {
     path: 'provider.resourcePolicy',
     status: 'refused',
@@ -447,16 +431,12 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   { path: 'functions.*.events[].http.method', status: 'supported' },
   { path: 'functions.*.events[].http.cors', status: 'supported' },
   { path: 'functions.*.events[].http.async', status: 'supported' },
-  {
-    path: 'functions.*.events[].http.private',
-    status: 'refused',
-    reason: `API keys are not supported yet; ${ROUTE_PUBLIC}`,
-    when: isTrue,
-  },
+  { path: 'functions.*.events[].http.private', status: 'supported' },
   {
     path: 'functions.*.events[].http.authorizer',
     status: 'refused',
-    reason: `authorizers are not supported yet; ${ROUTE_PUBLIC}`,
+    reason: `cognito_user_pools authorizers need Nimbus user pools, which are not supported yet; ${ROUTE_PUBLIC}`,
+    when: isCognitoAuthorizer,
   },
   {
     path: 'functions.*.events[].http.integration',
@@ -495,11 +475,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   { path: 'functions.*.events[].httpApi', status: 'supported' },
   { path: 'functions.*.events[].httpApi.method', status: 'supported' },
   { path: 'functions.*.events[].httpApi.path', status: 'supported' },
-  {
-    path: 'functions.*.events[].httpApi.authorizer',
-    status: 'refused',
-    reason: `authorizers are not supported yet; ${ROUTE_PUBLIC}`,
-  },
+  { path: 'functions.*.events[].httpApi.authorizer', status: 'supported' },
   { path: 'functions.*.events[].schedule', status: 'supported' },
   { path: 'functions.*.events[].schedule.rate', status: 'supported' },
   { path: 'functions.*.events[].schedule.enabled', status: 'supported' },

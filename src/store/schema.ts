@@ -16,6 +16,8 @@ export interface Database {
   deployments: DeploymentsTable;
   log_events: LogEventsTable;
   access_keys: AccessKeysTable;
+  api_keys: ApiKeysTable;
+  api_key_usage: ApiKeyUsageTable;
   work_jobs: WorkJobsTable;
   work_job_keys: WorkJobKeysTable;
   schedule_state: ScheduleStateTable;
@@ -87,6 +89,31 @@ export interface AccessKeysTable {
   description: string | null;
   created_at: string;
   last_used_at: string | null;
+  /** Scope (migration 007): null means any. */
+  scope_service: string | null;
+  scope_stage: string | null;
+  /** JSON list of function keys or deployed names. */
+  scope_functions: string | null;
+  /** 1: reads only (no Invoke). */
+  read_only: number;
+}
+
+/** A stage's API key (REST `private: true` routes); the value sealed under the master key. */
+export interface ApiKeysTable {
+  id: string;
+  service: string;
+  stage: string;
+  name: string;
+  sealed_value: string;
+  description: string | null;
+  created_at: string;
+}
+
+/** Requests counted against a usage-plan quota, per key and period (ISO start of the period). */
+export interface ApiKeyUsageTable {
+  key_id: string;
+  period_start: string;
+  used: number;
 }
 
 /** A WorkQueue job (docs/queue.md); times are epoch milliseconds, payload and dead_reason JSON. */

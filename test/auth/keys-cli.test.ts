@@ -96,8 +96,11 @@ describe('nimbus keys against the control plane', () => {
 
     // Used just now: list shows when.
     const human = await cli(['list']);
-    assert.match(human.stdout, /^ID\s+CREATED\s+LAST USED\s+DESCRIPTION$/m);
-    assert.match(human.stdout, new RegExp(`^${key.id}\\s+\\S+\\s+\\d{4}-\\S+\\s+laptop$`, 'm'));
+    assert.match(human.stdout, /^ID\s+CREATED\s+LAST USED\s+SCOPE\s+DESCRIPTION$/m);
+    assert.match(
+      human.stdout,
+      new RegExp(`^${key.id}\\s+\\S+\\s+\\d{4}-\\S+\\s+all\\s+laptop$`, 'm'),
+    );
 
     const deleted = await cli(['delete', key.id]);
     assert.equal(deleted.code, 0, deleted.stderr);

@@ -227,18 +227,18 @@ for (const variant of variants)
             ]),
             functionArtifacts: { one: sha },
           },
-          'events\\[1\\]\\.httpApi\\.authorizer: not enforced yet, so the route would be public',
+          'events\\[1\\]\\.httpApi\\.authorizer: "jwt" is not in provider.httpApi.authorizers',
         ],
         [
           {
             definition: serviceDef([
               fnDef('one', {
-                events: [{ kind: 'http', method: 'GET', path: 'x', private: true }],
+                events: [{ kind: 'http', method: 'GET', path: 'x', authorizer: 'nope' }],
               }),
             ]),
             functionArtifacts: { one: sha },
           },
-          'events\\[0\\]\\.http\\.private: not enforced yet',
+          'events\\[0\\]\\.http\\.authorizer: authorizer function "nope" is not defined',
         ],
         ['just a string', '(body)'],
       ];

@@ -100,13 +100,11 @@ describe('settings Nimbus does not implement yet', () => {
     const problems = await refusal(
       yml(
         ...head,
-        '  httpApi:',
-        '    authorizers: {jwt: {issuerUrl: https://x}}',
+        '  resourcePolicy: [{Effect: Allow}]',
         '  apiGateway:',
+        '    resourcePolicy: [{Effect: Allow}]',
         '    apiKeys: [k]',
-        '    usagePlan: {quota: {limit: 10}}',
-        '  apiKeys: [k]',
-        '  usagePlan: {quota: {limit: 10}}',
+        '    usagePlan: {quota: {limit: 10, period: DAY}}',
         '  layers: [arn:aws:lambda:x:1:layer:l:1]',
         '  ecr: {images: {img: {path: ./}}}',
         'functions:',
@@ -118,28 +116,25 @@ describe('settings Nimbus does not implement yet', () => {
         '      - http:',
         '          path: a',
         '          method: get',
-        '          authorizer: auth',
+        '          authorizer: {type: COGNITO_USER_POOLS, arn: x}',
         '      - http: {path: b, method: get, private: true}',
-        '      - httpApi: {path: /c, method: get, authorizer: {name: jwt}}',
+        '      - http: {path: c, method: get, authorizer: arn:aws:cognito-idp:us-east-1:1:userpool/p}',
         '  boxed:',
         '    image: repo/img:1',
       ),
     );
     const pub = 'the route would be public';
+    const cognito = `cognito_user_pools authorizers need Nimbus user pools, which are not supported yet; ${pub}`;
     assert.deepEqual(problems, [
-      'serverless.yml:5:5 provider.httpApi.authorizers: authorizers are not supported yet; the routes would be public',
-      `serverless.yml:7:5 provider.apiGateway.apiKeys: API keys are not supported yet; the routes would be public`,
-      'serverless.yml:8:5 provider.apiGateway.usagePlan: usage plans are not supported yet; the routes would not be throttled or metered',
-      'serverless.yml:9:3 provider.apiKeys: API keys are not supported yet; the routes would be public',
-      'serverless.yml:10:3 provider.usagePlan: usage plans are not supported yet; the routes would not be throttled or metered',
-      'serverless.yml:11:3 provider.layers: layers are not supported yet; the functions would run without their layer code',
-      'serverless.yml:12:3 provider.ecr: container images are not supported yet; use `handler` functions',
-      'serverless.yml:16:5 functions.hello.url: function URLs are not supported yet; use an http or httpApi event',
-      'serverless.yml:17:5 functions.hello.layers: layers are not supported yet; the function would run without its layer code',
-      `serverless.yml:22:11 functions.hello.events[0].http.authorizer: authorizers are not supported yet; ${pub}`,
-      `serverless.yml:23:38 functions.hello.events[1].http.private: API keys are not supported yet; ${pub}`,
-      `serverless.yml:24:42 functions.hello.events[2].httpApi.authorizer: authorizers are not supported yet; ${pub}`,
-      'serverless.yml:26:5 functions.boxed.image: container images are not supported yet; use `handler` instead',
+      `serverless.yml:4:3 provider.resourcePolicy: resource policies are not supported yet; ${pub}`,
+      `serverless.yml:6:5 provider.apiGateway.resourcePolicy: resource policies are not supported yet; ${pub}`,
+      'serverless.yml:9:3 provider.layers: layers are not supported yet; the functions would run without their layer code',
+      'serverless.yml:10:3 provider.ecr: container images are not supported yet; use `handler` functions',
+      'serverless.yml:14:5 functions.hello.url: function URLs are not supported yet; use an http or httpApi event',
+      'serverless.yml:15:5 functions.hello.layers: layers are not supported yet; the function would run without its layer code',
+      `serverless.yml:20:11 functions.hello.events[0].http.authorizer: ${cognito}`,
+      `serverless.yml:22:38 functions.hello.events[2].http.authorizer: ${cognito}`,
+      'serverless.yml:24:5 functions.boxed.image: container images are not supported yet; use `handler` instead',
     ]);
   });
 
@@ -180,7 +175,7 @@ describe('settings Nimbus does not implement yet', () => {
         '    handler: src/handler.hello',
         '    url: true',
         '    events:',
-        '      - httpApi: {path: /c, method: get, authorizer: jwt}',
+        '      - http: {path: c, method: get, authorizer: {type: cognito_user_pools, arn: x}}',
       ),
     });
     const run = await runCli(['print'], { cwd, env: {} });
@@ -188,7 +183,7 @@ describe('settings Nimbus does not implement yet', () => {
     assert.equal(
       run.stderr,
       '✖ serverless.yml:7:5 functions.hello.url: function URLs are not supported yet; use an http or httpApi event\n' +
-        '✖ serverless.yml:9:42 functions.hello.events[0].httpApi.authorizer: authorizers are not supported yet; the route would be public\n',
+        '✖ serverless.yml:9:38 functions.hello.events[0].http.authorizer: cognito_user_pools authorizers need Nimbus user pools, which are not supported yet; the route would be public\n',
     );
   });
 });

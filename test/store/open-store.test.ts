@@ -101,6 +101,8 @@ describe('openStore', () => {
         [
           'access_keys',
           'aliases',
+          'api_key_usage',
+          'api_keys',
           'async_invocations',
           'deployments',
           'function_versions',

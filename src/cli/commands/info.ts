@@ -16,16 +16,25 @@ export async function infoCommand(ctx: CliContext, opts: ServiceOptions) {
       `Service "${definition.service}" is not deployed to stage "${definition.stage}"`,
     );
   }
+  const apiKeys = await client.getApiKeys(definition.service, definition.stage);
   out.data({
     service: stage.service,
     stage: stage.stage,
     region: stage.region,
+    apiKeys,
     endpoints: stage.endpoints,
     functions: stage.functions,
   });
   out.result(`service: ${stage.service}`);
   out.result(`stage: ${stage.stage}`);
   out.result(`region: ${stage.region}`);
+  // As the Serverless Framework prints them: `name: value - description`.
+  if (apiKeys.length > 0) {
+    out.result('api keys:');
+    for (const key of apiKeys) {
+      out.result(`  ${key.name}: ${key.value}${key.description ? ` - ${key.description}` : ''}`);
+    }
+  }
   printFunctions(out, stage);
 }
 

@@ -6,6 +6,10 @@ interface KeysOptions {
   json?: boolean;
   verbose?: boolean;
   description?: string;
+  service?: string;
+  stage?: string;
+  functions?: string;
+  readOnly?: boolean;
 }
 
 /**
@@ -27,6 +31,10 @@ export function addKeysCommand(program: Command, ctx: CliContext): void {
 
   common(keys.command('create').description('create an access key; its secret is shown once'))
     .option('-d, --description <text>', 'a label to recognize the key by')
+    .option('--service <name>', 'scope: only functions of this service')
+    .option('--stage <name>', 'scope: only functions of this stage')
+    .option('--functions <a,b>', 'scope: only these functions (keys or deployed names)')
+    .option('--read-only', 'scope: reads only (no Invoke)')
     .action((_opts: unknown, cmd: Command) => keysCreate(ctx, cmd.optsWithGlobals()));
   common(keys.command('list').description('list access keys (never their secrets)')).action(
     (_opts: unknown, cmd: Command) => keysList(ctx, cmd.optsWithGlobals()),
@@ -40,12 +48,26 @@ export function addKeysCommand(program: Command, ctx: CliContext): void {
 
 async function keysCreate(ctx: CliContext, opts: KeysOptions): Promise<void> {
   const { client, out } = await connect(ctx, opts);
-  const key = await client.create(opts.description);
+  const scope: NonNullable<Parameters<typeof client.create>[1]> = {};
+  if (opts.service) scope.service = opts.service;
+  if (opts.stage) scope.stage = opts.stage;
+  if (opts.functions) {
+    scope.functions = opts.functions
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
+  }
+  if (opts.readOnly) scope.readOnly = true;
+  const key = await client.create(
+    opts.description,
+    Object.keys(scope).length > 0 ? scope : undefined,
+  );
   out.data({ key });
   out.success('Access key created. The secret is shown this once: store it now.');
   out.result(`accessKeyId: ${key.id}`);
   out.result(`secretAccessKey: ${key.secret}`);
   if (key.description) out.result(`description: ${key.description}`);
+  if (key.scope) out.result(`scope: ${describeScope(key.scope)}`);
   out.log(`Use it with an AWS SDK or the AWS CLI, endpoint ${client.endpoint}:`);
   out.log(`  export AWS_ACCESS_KEY_ID=${key.id} AWS_SECRET_ACCESS_KEY=<the secret above>`);
 }
@@ -58,13 +80,19 @@ async function keysList(ctx: CliContext, opts: KeysOptions): Promise<void> {
     out.log("No access keys; create one with 'nimbus keys create'.");
     return;
   }
-  const rows = keys.map((k) => [k.id, k.createdAt, k.lastUsedAt ?? 'never', k.description ?? '']);
-  const all = [['ID', 'CREATED', 'LAST USED', 'DESCRIPTION'], ...rows];
-  const widths = [0, 1, 2].map((i) => Math.max(...all.map((r) => r[i]!.length)));
+  const rows = keys.map((k) => [
+    k.id,
+    k.createdAt,
+    k.lastUsedAt ?? 'never',
+    k.scope ? describeScope(k.scope) : 'all',
+    k.description ?? '',
+  ]);
+  const all = [['ID', 'CREATED', 'LAST USED', 'SCOPE', 'DESCRIPTION'], ...rows];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((r) => r[i]!.length)));
   for (const row of all) {
     out.result(
       row
-        .map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell))
+        .map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell))
         .join('  ')
         .trimEnd(),
     );
@@ -90,4 +118,19 @@ async function connect(ctx: CliContext, opts: KeysOptions) {
   const resolved = await resolveEndpoint(opts.region ?? 'us-east-1', ctx.env);
   out.detail(`endpoint: ${resolved.endpoint} (${resolved.source})`);
   return { client: new KeysClient(resolved), out };
+}
+
+/** `service=svc stage=dev functions=a,b read-only`, as `keys create` and `keys list` show it. */
+function describeScope(scope: {
+  service?: string;
+  stage?: string;
+  functions?: string[];
+  readOnly?: boolean;
+}): string {
+  const parts: string[] = [];
+  if (scope.service) parts.push(`service=${scope.service}`);
+  if (scope.stage) parts.push(`stage=${scope.stage}`);
+  if (scope.functions) parts.push(`functions=${scope.functions.join(',')}`);
+  if (scope.readOnly) parts.push('read-only');
+  return parts.join(' ');
 }

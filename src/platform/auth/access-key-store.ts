@@ -9,6 +9,57 @@ export interface AccessKey {
   createdAt: string;
   /** ISO-8601; updated at most once a minute per key (see createRequestVerifier). */
   lastUsedAt?: string;
+  /** Absent: the key may call anything an access key can. */
+  scope?: AccessKeyScope;
+}
+
+/**
+ * What a key may reach (`nimbus keys create --service --stage --functions --read-only`). Every
+ * field narrows; a call outside is answered AccessDeniedException (docs/authorizers.md).
+ */
+export interface AccessKeyScope {
+  service?: string;
+  stage?: string;
+  /** Function keys (`hello`) or deployed names (`svc-dev-hello`). */
+  functions?: string[];
+  /** Reads only: no Invoke, no aws_iam route other than GET, HEAD and OPTIONS. */
+  readOnly?: boolean;
+}
+
+/** The function a call reaches, as a scope judges it. */
+export interface ScopeTarget {
+  service: string;
+  stage: string;
+  functionKey: string;
+  functionName: string;
+  /** The call changes or runs something (Invoke, a POST to a route). */
+  write: boolean;
+}
+
+/** True when `scope` (undefined: unrestricted) lets the key reach `target`. */
+export function scopeAllows(scope: AccessKeyScope | undefined, target: ScopeTarget): boolean {
+  if (scope === undefined) return true;
+  if (scope.service !== undefined && scope.service !== target.service) return false;
+  if (scope.stage !== undefined && scope.stage !== target.stage) return false;
+  if (
+    scope.functions !== undefined &&
+    !scope.functions.includes(target.functionKey) &&
+    !scope.functions.includes(target.functionName)
+  ) {
+    return false;
+  }
+  return !(scope.readOnly && target.write);
+}
+
+/** True when the scope narrows anything at all. */
+export function isRestricted(scope: AccessKeyScope | undefined): scope is AccessKeyScope {
+  return (
+    scope !== undefined &&
+    (scope.service !== undefined ||
+      scope.stage !== undefined ||
+      scope.functions !== undefined ||
+      scope.readOnly === true)
+  );
 }
 
 /** The one time the secret is visible: the answer to create. */
@@ -22,7 +73,7 @@ export interface CreatedAccessKey extends AccessKey {
  * to `findSecret`.
  */
 export interface AccessKeyStore {
-  create(opts?: { description?: string }): Promise<CreatedAccessKey>;
+  create(opts?: { description?: string; scope?: AccessKeyScope }): Promise<CreatedAccessKey>;
   /** Oldest first. */
   list(): Promise<AccessKey[]>;
   /** False when there was no such key. */
@@ -30,6 +81,8 @@ export interface AccessKeyStore {
   /** The secret for SigV4 verification; undefined for an unknown id. */
   findSecret(id: string): Promise<string | undefined>;
   markUsed(id: string, atMs: number): Promise<void>;
+  /** The key's scope; undefined for an unknown id or an unrestricted key. */
+  scopeOf(id: string): Promise<AccessKeyScope | undefined>;
 }
 
 export const accessKeyIdPrefix = 'NIMB';

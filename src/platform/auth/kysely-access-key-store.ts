@@ -3,6 +3,7 @@ import type { Clock } from '../../model/clock.js';
 import type { Database } from '../../store/schema.js';
 import {
   type AccessKey,
+  type AccessKeyScope,
   type AccessKeyStore,
   type CreatedAccessKey,
   isAccessKeyId,
@@ -27,7 +28,9 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
     this.#clock = clock;
   }
 
-  async create(opts: { description?: string } = {}): Promise<CreatedAccessKey> {
+  async create(
+    opts: { description?: string; scope?: AccessKeyScope } = {},
+  ): Promise<CreatedAccessKey> {
     const id = newAccessKeyId();
     const secret = newSecretAccessKey();
     const createdAt = new Date(this.#clock.now()).toISOString();
@@ -39,29 +42,48 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
         description: opts.description ?? null,
         created_at: createdAt,
         last_used_at: null,
+        scope_service: opts.scope?.service ?? null,
+        scope_stage: opts.scope?.stage ?? null,
+        scope_functions: opts.scope?.functions ? JSON.stringify(opts.scope.functions) : null,
+        read_only: opts.scope?.readOnly ? 1 : 0,
       })
       .execute();
+    const scope = opts.scope && scopeOfRow(toScopeRow(opts.scope));
     return {
       id,
       secret,
       createdAt,
       ...(opts.description ? { description: opts.description } : {}),
+      ...(scope ? { scope } : {}),
     };
   }
 
   async list(): Promise<AccessKey[]> {
     const rows = await this.#db
       .selectFrom('access_keys')
-      .select(['id', 'description', 'created_at', 'last_used_at'])
+      .select([
+        'id',
+        'description',
+        'created_at',
+        'last_used_at',
+        'scope_service',
+        'scope_stage',
+        'scope_functions',
+        'read_only',
+      ])
       .orderBy('created_at')
       .orderBy('id')
       .execute();
-    return rows.map((row) => ({
-      id: row.id,
-      createdAt: row.created_at,
-      ...(row.description === null ? {} : { description: row.description }),
-      ...(row.last_used_at === null ? {} : { lastUsedAt: row.last_used_at }),
-    }));
+    return rows.map((row) => {
+      const scope = scopeOfRow(row);
+      return {
+        id: row.id,
+        createdAt: row.created_at,
+        ...(row.description === null ? {} : { description: row.description }),
+        ...(row.last_used_at === null ? {} : { lastUsedAt: row.last_used_at }),
+        ...(scope ? { scope } : {}),
+      };
+    });
   }
 
   async delete(id: string): Promise<boolean> {
@@ -80,6 +102,16 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
     return row && openSecret(this.#masterKey, row.sealed_secret, id);
   }
 
+  async scopeOf(id: string): Promise<AccessKeyScope | undefined> {
+    if (!isAccessKeyId(id)) return undefined;
+    const row = await this.#db
+      .selectFrom('access_keys')
+      .select(['scope_service', 'scope_stage', 'scope_functions', 'read_only'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && scopeOfRow(row);
+  }
+
   async markUsed(id: string, atMs: number): Promise<void> {
     await this.#db
       .updateTable('access_keys')
@@ -87,4 +119,30 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
       .where('id', '=', id)
       .execute();
   }
+}
+
+interface ScopeRow {
+  scope_service: string | null;
+  scope_stage: string | null;
+  scope_functions: string | null;
+  read_only: number;
+}
+
+function toScopeRow(scope: AccessKeyScope): ScopeRow {
+  return {
+    scope_service: scope.service ?? null,
+    scope_stage: scope.stage ?? null,
+    scope_functions: scope.functions ? JSON.stringify(scope.functions) : null,
+    read_only: scope.readOnly ? 1 : 0,
+  };
+}
+
+/** Undefined for an unrestricted key, so callers can skip the scope check at once. */
+function scopeOfRow(row: ScopeRow): AccessKeyScope | undefined {
+  const scope: AccessKeyScope = {};
+  if (row.scope_service !== null) scope.service = row.scope_service;
+  if (row.scope_stage !== null) scope.stage = row.scope_stage;
+  if (row.scope_functions !== null) scope.functions = JSON.parse(row.scope_functions) as string[];
+  if (Number(row.read_only) === 1) scope.readOnly = true;
+  return Object.keys(scope).length === 0 ? undefined : scope;
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { deploymentHash } from '../../model/canonical-hash.js';
-import type { ServiceDefinition } from '../../model/service-definition.js';
+import type { HttpApiEvent, HttpEvent, ServiceDefinition } from '../../model/service-definition.js';
 import { validateDestination } from '../async/destination-record.js';
+import { AccessConfigError, compileRouteAccess } from '../gateway/access/route-access.js';
+import { compileStageUsage } from '../gateway/access/usage-plan-config.js';
 import { HttpError } from '../http/http-error.js';
 import { validateScheduleEvent } from '../triggers/schedule/schedule.js';
 import type { DeployInput } from './deployer.js';
@@ -69,22 +71,17 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
       );
     }
     fn.events.forEach((event, i) => {
-      // The CLI refuses these at load; a definition sent straight to the API must not get a
-      // public route because access control it asked for is not enforced yet.
+      // An authorizer the gateway could not enforce fails the deploy: the route must never
+      // come up public because its protection was misconfigured.
       if (event.kind === 'http' || event.kind === 'httpApi') {
-        const route = event as { authorizer?: unknown; private?: unknown };
-        const unsafe =
-          route.authorizer !== undefined && route.authorizer !== null
-            ? 'authorizer'
-            : route.private === true
-              ? 'private'
-              : undefined;
-        if (unsafe) {
+        try {
+          compileRouteAccess(definition, event as HttpEvent | HttpApiEvent);
+        } catch (error) {
+          if (!(error instanceof AccessConfigError)) throw error;
           throw new HttpError(
             400,
             'NIMBUS_DEPLOY_BAD_REQUEST',
-            `functions.${key}.events[${i}].${event.kind}.${unsafe}: not enforced yet, so the ` +
-              'route would be public; refused',
+            `functions.${key}.events[${i}].${event.kind}.authorizer: ${error.message}`,
           );
         }
       }
@@ -111,6 +108,12 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
         );
       }
     }
+  }
+  try {
+    compileStageUsage(definition);
+  } catch (error) {
+    if (!(error instanceof AccessConfigError)) throw error;
+    throw new HttpError(400, 'NIMBUS_DEPLOY_BAD_REQUEST', `provider.apiGateway.${error.message}`);
   }
   return {
     definition,

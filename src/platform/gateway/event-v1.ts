@@ -31,12 +31,15 @@ export interface ApiGatewayProxyEventV1 {
     requestId: string;
     identity: V1Identity;
     domainName: string;
+    authorizer?: Record<string, unknown>;
   };
   body: string | null;
   isBase64Encoded: boolean;
 }
 
 export interface V1Identity {
+  apiKey?: string;
+  apiKeyId?: string;
   cognitoIdentityPoolId: null;
   accountId: null;
   cognitoIdentityId: null;
@@ -78,7 +81,7 @@ export function buildEventV1(req: GatewayRequest): ApiGatewayProxyEventV1 {
   }
   const encoded = encodeRequestBody(req.body, contentType);
   const { route } = match;
-  return {
+  const event: ApiGatewayProxyEventV1 = {
     resource: match.resource,
     path: match.path,
     httpMethod: req.method,
@@ -121,4 +124,7 @@ export function buildEventV1(req: GatewayRequest): ApiGatewayProxyEventV1 {
     body: encoded.body ?? null,
     isBase64Encoded: encoded.isBase64Encoded,
   };
+  if (req.identity) Object.assign(event.requestContext.identity, req.identity);
+  if (req.authorizer) event.requestContext.authorizer = req.authorizer;
+  return event;
 }

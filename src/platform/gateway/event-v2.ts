@@ -25,6 +25,7 @@ export interface ApiGatewayProxyEventV2 {
     stage: string;
     time: string;
     timeEpoch: number;
+    authorizer?: Record<string, unknown>;
   };
   body?: string;
   isBase64Encoded: boolean;
@@ -72,6 +73,7 @@ export function buildEventV2(req: GatewayRequest): ApiGatewayProxyEventV2 {
     },
     isBase64Encoded: encoded.isBase64Encoded,
   };
+  if (req.authorizer) event.requestContext.authorizer = req.authorizer;
   if (cookies !== undefined) event.cookies = cookies;
   if (query !== undefined) event.queryStringParameters = query;
   if (match.pathParameters !== undefined) event.pathParameters = match.pathParameters;

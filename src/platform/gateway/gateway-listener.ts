@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../model/clock.js';
 import { leaveBodyUnread, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
+import type { AccessGate } from './access/access-gate.js';
 import { preflightResponse, withCors } from './cors.js';
 import { buildEventV1 } from './event-v1.js';
 import { buildEventV2 } from './event-v2.js';
@@ -34,6 +35,7 @@ export class GatewayListener {
   readonly #logger: Logger;
   readonly #maxBodyBytes: number;
   readonly #acceptAsync: AcceptAsync | undefined;
+  readonly #access: Pick<AccessGate, 'check'> | undefined;
 
   constructor(deps: {
     table: RouteTable;
@@ -42,12 +44,15 @@ export class GatewayListener {
     logger: Logger;
     /** Queues the event of an `async: true` route (docs/async.md). */
     acceptAsync?: AcceptAsync;
+    /** Checks routes that carry authorizers or API keys; without it such routes answer 500. */
+    access?: Pick<AccessGate, 'check'>;
     /** Request body cap; Lambda's 6 MB synchronous payload limit unless told. */
     maxBodyBytes?: number;
   }) {
     this.#maxBodyBytes = deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
     this.#table = deps.table;
     this.#acceptAsync = deps.acceptAsync;
+    this.#access = deps.access;
     this.#invoker = deps.invoker;
     this.#clock = deps.clock;
     this.#logger = deps.logger;
@@ -85,7 +90,7 @@ export class GatewayListener {
       throw error;
     }
     const requestId = randomUUID();
-    const response = await this.#invoke(found, {
+    const request: GatewayRequest = {
       method,
       rawPath: found.path,
       rawQuery,
@@ -97,13 +102,46 @@ export class GatewayListener {
       domainName: host ?? 'localhost',
       protocol: `HTTP/${req.httpVersion}`,
       match: found,
-    });
+    };
+    // Public routes (no `access`) skip this entirely: protection costs only the routes that ask.
+    const access = found.route.access;
+    const response =
+      access === undefined
+        ? await this.#invoke(found, request)
+        : await this.#checkThenInvoke(access, found, request, req);
     response.headers.push(
       found.route.kind === 'httpApi'
         ? ['apigw-requestid', requestId]
         : ['x-amzn-requestid', requestId],
     );
     write(res, withCors(found.route.cors, header(req, 'origin'), response));
+  }
+
+  async #checkThenInvoke(
+    access: NonNullable<RouteMatch['route']['access']>,
+    match: RouteMatch,
+    request: GatewayRequest,
+    req: IncomingMessage,
+  ): Promise<GatewayResponse> {
+    const v2 = match.route.kind === 'httpApi';
+    if (!this.#access) {
+      this.#logger.error(
+        { function: match.route.functionName },
+        'protected route without an access gate',
+      );
+      return v2 ? internalErrorV2() : internalErrorV1();
+    }
+    let result: Awaited<ReturnType<AccessGate['check']>>;
+    try {
+      result = await this.#access.check(access, request, req);
+    } catch (error) {
+      this.#logger.error({ err: error, function: match.route.functionName }, 'access check failed');
+      return v2 ? internalErrorV2() : internalErrorV1();
+    }
+    if (!result.ok) return result.response;
+    if (result.granted.authorizer) request.authorizer = result.granted.authorizer;
+    if (result.granted.identity) request.identity = result.granted.identity;
+    return this.#invoke(match, request);
   }
 
   async #invoke(match: RouteMatch, request: GatewayRequest): Promise<GatewayResponse> {

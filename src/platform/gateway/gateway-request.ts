@@ -29,6 +29,10 @@ export interface GatewayRequest {
   /** Defaults to ACCOUNT_ID. */
   accountId?: string;
   match: RouteMatch;
+  /** requestContext.authorizer, once the route's access check granted the request. */
+  authorizer?: Record<string, unknown>;
+  /** v1 requestContext.identity fields the access check filled in (apiKey, accessKey, ...). */
+  identity?: Record<string, string>;
 }
 
 /** The account id events report when the platform has none to give (12 digits, as AWS). */

@@ -1,4 +1,5 @@
 import type { CorsSettings, HttpApiEvent, HttpEvent } from '../../model/service-definition.js';
+import type { RouteAccess } from './access/route-access.js';
 import { type CorsPolicy, compileHttpApiCors, compileHttpCors } from './cors.js';
 import { parseRoutePath, type RouteSegment } from './route-path.js';
 import { createNode, find, insert, splitPath, type TrieNode } from './route-trie.js';
@@ -11,6 +12,10 @@ export interface RouteSource {
   functionKey: string;
   functionName: string;
   event: HttpEvent | HttpApiEvent;
+  /** Authorizer and API key rules (access/route-access.ts); absent: a public route. */
+  access?: RouteAccess;
+  /** Why the route's access rules cannot be enforced: the route is then not served at all. */
+  accessError?: string;
 }
 
 /** Per service stage settings that are not per event. */
@@ -42,6 +47,8 @@ export interface CompiledRoute {
   paramNames: string[];
   /** http: the resource's CORS (its preflight); httpApi: the stage's (actual responses too). */
   cors: CorsPolicy | undefined;
+  /** Checked by the gateway before the event is built; undefined for a public route. */
+  access?: RouteAccess;
 }
 
 export interface RouteMatch {
@@ -179,6 +186,11 @@ function compileGroup(
   for (const source of sources) {
     const { event } = source;
     const where = `${source.service}/${source.stage} ${source.functionKey} ${event.method} ${event.path}`;
+    // A route whose protection cannot be enforced is not served, rather than served open.
+    if (source.accessError !== undefined) {
+      warnings.push(`${where}: ${source.accessError}`);
+      continue;
+    }
     if (event.kind === 'httpApi' && event.path === '*') {
       if (group.defaultRoute !== undefined) {
         warnings.push(
@@ -195,6 +207,7 @@ function compileGroup(
         resourceId: shortId(`${key} $default`),
         paramNames: [],
         cors: group.httpApiCors,
+        ...(source.access ? { access: source.access } : {}),
       };
       size++;
       continue;
@@ -220,6 +233,7 @@ function compileGroup(
       paramNames: paramNamesOf(parsed.segments),
       cors: event.kind === 'httpApi' ? group.httpApiCors : undefined,
       ...(event.kind === 'http' && event.async ? { async: true } : {}),
+      ...(source.access ? { access: source.access } : {}),
     };
     const taken = insert(group.root, parsed.segments, method, route);
     if (taken !== undefined) {

@@ -1,4 +1,5 @@
 import type { ServiceDefinition } from '../../model/service-definition.js';
+import { AccessConfigError, compileRouteAccess } from './access/route-access.js';
 import type { RouteSource, StageSettings } from './route-table.js';
 
 /** Flattens a service definition into the inputs of compileRouteTable. */
@@ -11,7 +12,21 @@ export function routesOfService(definition: ServiceDefinition): {
   for (const fn of Object.values(definition.functions)) {
     for (const event of fn.events) {
       if (event.kind !== 'http' && event.kind !== 'httpApi') continue;
-      routes.push({ service, stage, functionKey: fn.key, functionName: fn.name, event });
+      const source: RouteSource = {
+        service,
+        stage,
+        functionKey: fn.key,
+        functionName: fn.name,
+        event,
+      };
+      try {
+        const access = compileRouteAccess(definition, event);
+        if (access) source.access = access;
+      } catch (error) {
+        if (!(error instanceof AccessConfigError)) throw error;
+        source.accessError = `authorizer: ${error.message}`;
+      }
+      routes.push(source);
     }
   }
   const settings: StageSettings = { service, stage };

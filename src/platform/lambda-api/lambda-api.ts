@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InvokeResult } from '../../model/invocation.js';
+import { type AccessKeyScope, isRestricted, scopeAllows } from '../auth/access-key-store.js';
 import type { RequestVerifier } from '../auth/request-verifier.js';
 import { RequestTooLargeError, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
@@ -22,6 +23,11 @@ export interface LambdaApiDeps {
   invoker: Invoker;
   /** SigV4 or the admin token (createRequestVerifier); runs before anything is resolved. */
   verify: RequestVerifier;
+  /**
+   * The scope of an access key (`nimbus keys create --service ...`); absent or undefined: the
+   * key may invoke anything. The admin token is never scoped.
+   */
+  scopeOf?: (accessKeyId: string) => Promise<AccessKeyScope | undefined>;
   /** Lambda's synchronous limit, request and response alike: 6 MiB. */
   maxSyncPayloadBytes: number;
   /** The region in ARNs when the caller's credentials name none (the admin token). */
@@ -68,6 +74,40 @@ export function createLambdaApi(deps: LambdaApiDeps) {
     }
   };
 
+  /** Every invocation type runs (or would run) code: a write, as lambda:InvokeFunction is. */
+  async function checkScope(
+    keyId: string,
+    scope: AccessKeyScope | undefined,
+    address: FunctionAddress,
+    region: string,
+  ): Promise<void> {
+    if (!isRestricted(scope)) return;
+    let allowed = false;
+    try {
+      const target = await deps.invoker.resolve(address.name, address.qualifier);
+      allowed = scopeAllows(scope, {
+        service: target.service,
+        stage: target.stage,
+        functionKey: target.config.key,
+        functionName: target.functionName,
+        write: true,
+      });
+    } catch (error) {
+      // A scoped key learns nothing about functions outside its scope, not even that they exist.
+      if (!(error instanceof FunctionNotFoundError)) throw error;
+    }
+    if (!allowed) {
+      throw new LambdaApiError(
+        403,
+        'AccessDeniedException',
+        `User: arn:aws:iam::000000000000:user/${keyId} is not authorized to perform: ` +
+          `lambda:InvokeFunction on resource: ${functionArn(region, address)} because the ` +
+          'access key is scoped away from it',
+        {},
+      );
+    }
+  }
+
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, requestId: string) {
     const body = await readPayload(req, deps.maxSyncPayloadBytes);
     const auth = await deps.verify(req, body);
@@ -85,6 +125,9 @@ export function createLambdaApi(deps: LambdaApiDeps) {
     const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
     const address = parseFunctionAddress(route[1]!, query.get('Qualifier'));
     const region = address.region ?? auth.region ?? defaultRegion;
+    if (auth.principal !== 'admin' && deps.scopeOf) {
+      await checkScope(auth.principal, await deps.scopeOf(auth.principal), address, region);
+    }
     const invocationType = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
     const logType = header(req, 'x-amz-log-type') ?? 'None';
     const clientContext = header(req, 'x-amz-client-context');

@@ -3,7 +3,12 @@
  * the part that owns the concern. Order matters and is set by the composition root: caches
  * first, then what serves requests, then instances.
  */
+import type { Logger } from 'pino';
 import type { Store } from '../../store/store.js';
+import type { AccessGate } from '../gateway/access/access-gate.js';
+import type { KyselyApiKeyStore } from '../gateway/access/kysely-api-key-store.js';
+import { AccessConfigError } from '../gateway/access/route-access.js';
+import { loadStageKeys, syncStageKeys } from '../gateway/access/stage-keys.js';
 import type { GatewayListener } from '../gateway/gateway-listener.js';
 import { loadRouteTable } from '../gateway/route-loader.js';
 import type { FunctionResolver } from '../invoker/function-resolver.js';
@@ -56,6 +61,30 @@ export function routesReaction(
   return {
     name: 'routes',
     react: async () => gateway.setTable(await loadRouteTable(store)),
+  };
+}
+
+/** Syncs the stage's API keys with its deployment, then gives the gate every stage's keys. */
+export function accessReaction(deps: {
+  gate: Pick<AccessGate, 'setStageKeys'>;
+  store: Parameters<typeof loadStageKeys>[0];
+  apiKeys: KyselyApiKeyStore;
+  logger: Logger;
+}): StageReaction {
+  return {
+    name: 'access',
+    react: async (state) => {
+      try {
+        await syncStageKeys(deps.store, deps.apiKeys, state.service, state.stage);
+      } catch (error) {
+        if (!(error instanceof AccessConfigError)) throw error;
+        deps.logger.warn(
+          { service: state.service, stage: state.stage, reason: error.message },
+          'API keys not synced',
+        );
+      }
+      deps.gate.setStageKeys(await loadStageKeys(deps.store, deps.apiKeys, deps.logger));
+    },
   };
 }
 

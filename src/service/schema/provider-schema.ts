@@ -14,6 +14,9 @@ export const providerSchema = z.looseObject(
     environment: stringMap.nullish(),
     httpApi: looseRecord.optional(),
     apiGateway: looseRecord.optional(),
+    // The Serverless Framework v1/v2 places; normalize moves them under apiGateway.
+    apiKeys: z.unknown().optional(),
+    usagePlan: z.unknown().optional(),
     logRetentionInDays: intIn(1).optional(),
     tags: stringMap.optional(),
   },

@@ -6,6 +6,7 @@ import { workQueueMigration } from './004-work-queue.js';
 import { schedulesMigration } from './005-schedules.js';
 import { asyncInvocationsMigration } from './006-async-invocations.js';
 import { s3Migration } from './007-s3.js';
+import { routeAccessMigration } from './008-route-access.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -23,6 +24,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '005-schedules': schedulesMigration(),
     '006-async-invocations': asyncInvocationsMigration(),
     '007-s3': s3Migration(flavor),
+    '008-route-access': routeAccessMigration(),
   };
   return { getMigrations: async () => migrations };
 }
