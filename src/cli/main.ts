@@ -72,7 +72,15 @@ export function buildProgram(ctx: CliContext): Command {
 
   const deploy = serviceCommand(program.command('deploy').description('deploy the service'))
     .option('--force', 'deploy even when nothing changed')
+    .option('-p, --package <dir>', 'deploy what `nimbus package` wrote to dir, without packaging')
     .action(lazy(async () => (await import('./commands/deploy.js')).deployCommand, ctx));
+  serviceCommand(deploy.command('function').description('deploy the code of one function'))
+    .requiredOption('-f, --function <key>', 'the function key in serverless.yml')
+    .option('-u, --update-config', 'update its configuration only, not its code')
+    .option('--force', 'deploy even when the code did not change')
+    .action(
+      lazy(async () => (await import('./commands/deploy-function.js')).deployFunctionCommand, ctx),
+    );
   const list = serviceCommand(
     deploy.command('list').description('list the retained deployments'),
   ).action(lazy(async () => (await import('./commands/deploy-list.js')).deployListCommand, ctx));
@@ -114,6 +122,18 @@ export function buildProgram(ctx: CliContext): Command {
       'on SIGTERM/SIGINT, how long the embedded platform lets work in flight finish (default 10s)',
     )
     .action(lazy(async () => (await import('./commands/dev.js')).devCommand, ctx));
+
+  const rollback = serviceCommand(
+    program.command('rollback').description('restore a retained deployment (list them without -t)'),
+  )
+    .option('-t, --timestamp <timestamp>', 'the deployment to restore (from deploy list)')
+    .action(lazy(async () => (await import('./commands/rollback.js')).rollbackCommand, ctx));
+  serviceCommand(rollback.command('function').description('point a function back at a version'))
+    .requiredOption('-f, --function <key>', 'the function key in serverless.yml')
+    .requiredOption('--function-version <n>', 'the version to serve again')
+    .action(
+      lazy(async () => (await import('./commands/rollback.js')).rollbackFunctionCommand, ctx),
+    );
 
   serviceCommand(program.command('info').description('show the deployed service')).action(
     lazy(async () => (await import('./commands/info.js')).infoCommand, ctx),

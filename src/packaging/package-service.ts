@@ -95,6 +95,7 @@ export async function packageService(opts: PackageOptions): Promise<PackageResul
     individually: definition.package.individually,
     artifacts,
     functions: functionFiles,
+    definition,
   });
   return { artifacts, functionArtifacts, stateFile };
 }
