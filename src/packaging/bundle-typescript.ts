@@ -35,7 +35,7 @@ const requireBanner =
 export async function bundleTypeScript(
   serviceDir: string,
   handlerFile: string,
-  functionKey: string,
+  functionKeys: readonly string[],
 ): Promise<Buffer> {
   const outPath = bundleOutputPath(handlerFile);
   try {
@@ -65,7 +65,7 @@ export async function bundleTypeScript(
           : String(err);
     throw new PackagingError(
       'NIMBUS_PACKAGING_BUNDLE_FAILED',
-      `cannot bundle ${handlerFile} for function "${functionKey}":\n${detail}`,
+      `cannot bundle ${handlerFile} for ${functionKeys.length > 1 ? 'functions' : 'function'} ${functionKeys.map((k) => `"${k}"`).join(', ')}:\n${detail}`,
       { cause: err },
     );
   }

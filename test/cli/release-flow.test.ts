@@ -309,4 +309,43 @@ describe('release management: deploy function, deploy --package, rollback', () =
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /No package in .*nowhere: cannot read serverless-state\.json/);
   });
+
+  test('two TypeScript functions in one handler file deploy and each runs its export', async () => {
+    const cwd = join(root, 'ts-shared');
+    await mkdir(join(cwd, 'src'), { recursive: true });
+    await writeFile(
+      join(cwd, 'serverless.yml'),
+      [
+        'service: tsshared',
+        'provider:',
+        '  name: aws',
+        '  runtime: nodejs20.x',
+        'functions:',
+        '  one:',
+        '    handler: src/api.one',
+        '    events:',
+        '      - httpApi: GET /one',
+        '  two:',
+        '    handler: src/api.two',
+        '    events:',
+        '      - httpApi: GET /two',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(cwd, 'src/api.ts'),
+      [
+        'const reply = (n: number) => ({ statusCode: 200, body: String(n) });',
+        'export const one = async () => reply(1);',
+        'export const two = async () => reply(2);',
+        '',
+      ].join('\n'),
+    );
+    const deployed = await runCli(['deploy'], { cwd, env });
+    assert.equal(deployed.code, 0, deployed.stderr);
+    for (const n of [1, 2]) {
+      const res = await fetch(`${platform.url}/tsshared-dev/${n === 1 ? 'one' : 'two'}`);
+      assert.equal(await res.text(), String(n));
+    }
+  });
 });
