@@ -231,15 +231,42 @@ describe('variables', () => {
   });
 
   it('errors on sources Nimbus does not support', async () => {
-    for (const source of ['ssm:/a/b', 'cf:stack.Out', 's3:bucket/key', 'aws:accountId']) {
-      const type = source.split(':')[0];
+    const why = {
+      ssm: 'Nimbus has no SSM Parameter Store to read from',
+      cf: 'Nimbus service stages have no CloudFormation stack outputs to read',
+      s3: 'Nimbus has no S3 to read from',
+    };
+    for (const source of ['ssm:/a/b', 'cf:stack.Out', 's3:bucket/key']) {
+      const type = source.split(':')[0] as keyof typeof why;
       await assertConfigError(
         load(yml(...head, 'custom:', `  a: \${${source}}`)),
         'NIMBUS_CONFIG_VARIABLE',
         `serverless.yml:5:6 custom.a: Cannot resolve variable "\${${source}}": ` +
-          `the "${type}" variable source is not supported by Nimbus`,
+          `the "${type}" variable source is not supported by Nimbus: ${why[type]}`,
       );
     }
+    await assertConfigError(
+      load(yml(...head, 'custom:', '  a: ${aws:partition}')),
+      'NIMBUS_CONFIG_VARIABLE',
+      'serverless.yml:5:6 custom.a: Cannot resolve variable "${aws:partition}": ' +
+        'unknown "aws" address "partition" (Nimbus knows aws:accountId and aws:region)',
+    );
+  });
+
+  it('resolves aws:accountId to the account id of Nimbus ARNs, and aws:region', async () => {
+    const arn = ['  arn: arn:aws:lambda:${aws:region}:${aws:accountId}:function:x'];
+    assert.deepEqual(await custom(arn), {
+      arn: 'arn:aws:lambda:us-east-1:000000000000:function:x',
+    });
+    const regional = await load(
+      yml('service: svc', 'provider:', '  name: aws', '  region: eu-west-1', 'custom:', ...arn),
+    );
+    assert.equal(
+      (regional.resolved.custom as { arn: string }).arn,
+      'arn:aws:lambda:eu-west-1:000000000000:function:x',
+    );
+    const flag = await custom(['  r: ${aws:region}'], {}, { options: { region: 'edge' } });
+    assert.deepEqual(flag, { r: 'edge' });
   });
 
   it('errors on an unknown source', async () => {
