@@ -96,6 +96,8 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-q, --qualifier <qualifier>', 'version number or alias')
     .option('-l, --log', 'print the tail of the invocation log')
     .option('--raw', 'send --data as a string, without JSON parsing')
+    .option('--context <json>', 'client context (JSON) for the handler')
+    .option('-x, --contextPath <file>', 'file holding the client context')
     .action(lazy(async () => (await import('./commands/invoke.js')).invokeCommand, ctx));
 
   serviceCommand(invoke.command('local').description('run a function once on this machine'))
@@ -114,7 +116,13 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-x, --contextPath <file>', 'file holding the client context')
     .action(lazy(async () => (await import('./commands/invoke-local.js')).invokeLocalCommand, ctx));
 
-  serviceCommand(program.command('dev').description('deploy, watch and redeploy on every change'))
+  serviceCommand(
+    program
+      .command('dev')
+      // For serverless-offline users: the same local loop, on a real platform.
+      .alias('offline')
+      .description('deploy, watch and redeploy on every change'),
+  )
     .option('--port <port>', 'port of the embedded platform, when one is started (default 8642)')
     .option('--data-dir <dir>', 'data dir of the embedded platform (default <service>/.nimbus)')
     .option(

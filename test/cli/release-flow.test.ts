@@ -348,4 +348,53 @@ describe('release management: deploy function, deploy --package, rollback', () =
       assert.equal(await res.text(), String(n));
     }
   });
+
+  test('invoke --context / --contextPath and -l with the raw START, END and REPORT lines', async () => {
+    const cwd = join(root, 'ctx');
+    await mkdir(cwd);
+    await writeFile(
+      join(cwd, 'serverless.yml'),
+      'service: ctx\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  echo:\n    handler: handler.echo\n',
+    );
+    await writeFile(
+      join(cwd, 'handler.js'),
+      "exports.echo = async (event, context) => { console.log('hi'); return context.clientContext ?? null; };\n",
+    );
+    assert.equal((await runCli(['deploy'], { cwd, env })).code, 0);
+    const inline = await runCli(
+      ['invoke', '-f', 'echo', '--context', '{"custom":{"k":"v"}}', '-l'],
+      { cwd, env },
+    );
+    assert.equal(inline.code, 0, inline.stderr);
+    const [payload, log] = inline.stdout.split(`${'-'.repeat(68)}\n`);
+    assert.deepEqual(JSON.parse(payload!), { custom: { k: 'v' } });
+    const lines = log!.trimEnd().split('\n');
+    assert.match(lines[0]!, /^START RequestId: [\w-]+ Version: 1$/);
+    assert.match(lines[1]!, /\tINFO\thi$/);
+    assert.match(lines[2]!, /^END RequestId: [\w-]+$/);
+    assert.match(
+      lines[3]!,
+      /^REPORT RequestId: [\w-]+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 1024 MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms$/,
+    );
+    await writeFile(join(cwd, 'context.json'), '{"custom":{"from":"file"}}');
+    const fromFile = await runCli(['invoke', '-f', 'echo', '-x', 'context.json'], { cwd, env });
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.deepEqual(JSON.parse(fromFile.stdout), { custom: { from: 'file' } });
+    const local = await runCli(['invoke', 'local', '-f', 'echo', '--context', '{"a":1}'], {
+      cwd,
+      env,
+    });
+    assert.equal(local.code, 0, local.stderr);
+    assert.deepEqual(JSON.parse(local.stdout), { a: 1 }, 'invoke local still gets its context');
+    const bad = await runCli(['invoke', '-f', 'echo', '--context', 'nope'], { cwd, env });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--context must be JSON/);
+  });
+
+  test('nimbus offline is nimbus dev', async () => {
+    const help = await runCli(['offline', '--help'], { cwd: root, env });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: nimbus dev\|offline \[options\]/);
+    assert.match(help.stdout, /deploy, watch and redeploy on every change/);
+  });
 });
