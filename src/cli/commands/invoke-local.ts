@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { LogEvent } from '../../model/invocation.js';
 import { CliError } from '../cli-error.js';
 import { readClientContext } from '../client-context.js';
