@@ -321,6 +321,39 @@ describe('variables', () => {
     assert.deepEqual(prod.resolved.custom, { a: 'prod', b: 'cli' });
   });
 
+  it('useDotenv follows dotenv + dotenv-expand: ${VAR}, defaults, multi-line, escapes', async () => {
+    const config = yml(
+      'useDotenv: true',
+      ...head,
+      'custom:',
+      '  url: ${env:URL}',
+      '  key: ${env:KEY}',
+      '  fallback: ${env:FALLBACK}',
+      '  price: ${env:PRICE}',
+      '  kept: ${env:KEPT}',
+    );
+    const env = [
+      'HOST=db.local',
+      'PORT=5432',
+      'URL=postgres://${HOST}:$PORT/app',
+      'KEY="-----BEGIN-----',
+      'abc',
+      '-----END-----"',
+      'FALLBACK=${MISSING:-none}',
+      'PRICE=\\$5 # a comment',
+      'KEPT=${HOST}',
+      '',
+    ].join('\n');
+    const loaded = await load(config, { '.env': env }, { env: { KEPT: '${not-expanded}' } });
+    assert.deepEqual(loaded.resolved.custom, {
+      url: 'postgres://db.local:5432/app',
+      key: '-----BEGIN-----\nabc\n-----END-----',
+      fallback: 'none',
+      price: '$5',
+      kept: '${not-expanded}',
+    });
+  });
+
   it('ignores .env files without useDotenv', async () => {
     await assertConfigError(
       load(yml(...head, 'custom:', '  a: ${env:A}'), { '.env': 'A=x\n' }),
