@@ -165,9 +165,17 @@ export function buildProgram(ctx: CliContext): Command {
     .command('create')
     .description('create a new service from a template')
     .option('-t, --template <name>', 'nodejs, nodejs-typescript, python (or aws-nodejs, ...)')
+    .option('--template-path <dir>', 'a local service folder or .zip / .tar.gz to start from')
+    .option('--template-url <url>', 'a .zip / .tar.gz URL, or a git URL (needs git)')
     .option('-p, --path <dir>', 'directory to create')
     .option('-n, --name <name>', 'service name (default: the directory name)')
     .action(lazy(async () => (await import('./commands/create.js')).createCommand, ctx));
+  program
+    .command('install')
+    .description('install a service from a folder, an archive or a git repository')
+    .requiredOption('-u, --url <source>', 'folder, .zip / .tar.gz (path or URL), or git URL')
+    .option('-n, --name <name>', 'directory and service name (default: from the source)')
+    .action(lazy(async () => (await import('./commands/install.js')).installCommand, ctx));
 
   addKeysCommand(program, ctx);
   addInvocationsCommand(program, ctx, serviceCommand);
