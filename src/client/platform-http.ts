@@ -11,7 +11,16 @@ export class NoPlatformError extends Error {
   }
 }
 
+const apiErrorBrand = Symbol.for('nimbus.ApiError');
+
 export class ApiError extends Error {
+  readonly [apiErrorBrand] = true;
+
+  /** Recognised across copies of this module (the bundled CLI and dist/src). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (value as { [apiErrorBrand]?: unknown } | null)?.[apiErrorBrand] === true;
+  }
+
   constructor(
     readonly status: number,
     readonly code: string,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { build, type Message } from 'esbuild';
+import type { Message } from 'esbuild';
 import { PackagingError } from './errors.js';
 
 const typeScriptExtension = /\.(c|m)?ts$/;
@@ -38,6 +38,9 @@ export async function bundleTypeScript(
   functionKeys: readonly string[],
 ): Promise<Buffer> {
   const outPath = bundleOutputPath(handlerFile);
+  // Loaded here, not at the top: a JavaScript-only service (and every no-op deploy) never pays
+  // for loading esbuild.
+  const { build } = await import('esbuild');
   try {
     const result = await build({
       absWorkingDir: serviceDir,
