@@ -6,6 +6,12 @@
 export interface LogFormatOptions {
   /** ANSI dim for START/END, red for a crashed process; only for a TTY. */
   color: boolean;
+  /**
+   * `summary` (default, `nimbus logs`): `START` and one `END Duration ...` line, as the
+   * Framework's `logs`. `raw` (`invoke -l`): START, END and REPORT as Lambda wrote them, with
+   * request id, billed duration, memory size and init duration.
+   */
+  platformLines?: 'summary' | 'raw';
 }
 
 /** `2024-01-02T03:04:05.678Z`, as both runtimes print it. */
@@ -17,6 +23,10 @@ const pythonLine = new RegExp(`^\\[(\\w+)\\]\\t${iso}\\t([^\\t]+)\\t(.*)$`, 's')
 
 /** The printed form of one line, or undefined for a line that is not printed. */
 export function formatLogLine(line: string, opts: LogFormatOptions): string | undefined {
+  if (line.includes('SERVERLESS_ENTERPRISE')) return undefined;
+  if (opts.platformLines === 'raw' && /^(START|END|REPORT) RequestId: /.test(line)) {
+    return dim(line.trimEnd(), opts);
+  }
   if (line.startsWith('END') || line.includes('SERVERLESS_ENTERPRISE')) return undefined;
   if (line.startsWith('START')) return dim('START', opts);
   if (line.startsWith('REPORT')) return dim(reportSummary(line), opts);

@@ -72,7 +72,15 @@ export function buildProgram(ctx: CliContext): Command {
 
   const deploy = serviceCommand(program.command('deploy').description('deploy the service'))
     .option('--force', 'deploy even when nothing changed')
+    .option('-p, --package <dir>', 'deploy what `nimbus package` wrote to dir, without packaging')
     .action(lazy(async () => (await import('./commands/deploy.js')).deployCommand, ctx));
+  serviceCommand(deploy.command('function').description('deploy the code of one function'))
+    .requiredOption('-f, --function <key>', 'the function key in serverless.yml')
+    .option('-u, --update-config', 'update its configuration only, not its code')
+    .option('--force', 'deploy even when the code did not change')
+    .action(
+      lazy(async () => (await import('./commands/deploy-function.js')).deployFunctionCommand, ctx),
+    );
   const list = serviceCommand(
     deploy.command('list').description('list the retained deployments'),
   ).action(lazy(async () => (await import('./commands/deploy-list.js')).deployListCommand, ctx));
@@ -88,6 +96,8 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-q, --qualifier <qualifier>', 'version number or alias')
     .option('-l, --log', 'print the tail of the invocation log')
     .option('--raw', 'send --data as a string, without JSON parsing')
+    .option('--context <json>', 'client context (JSON) for the handler')
+    .option('-x, --contextPath <file>', 'file holding the client context')
     .action(lazy(async () => (await import('./commands/invoke.js')).invokeCommand, ctx));
 
   serviceCommand(invoke.command('local').description('run a function once on this machine'))
@@ -106,7 +116,13 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-x, --contextPath <file>', 'file holding the client context')
     .action(lazy(async () => (await import('./commands/invoke-local.js')).invokeLocalCommand, ctx));
 
-  serviceCommand(program.command('dev').description('deploy, watch and redeploy on every change'))
+  serviceCommand(
+    program
+      .command('dev')
+      // For serverless-offline users: the same local loop, on a real platform.
+      .alias('offline')
+      .description('deploy, watch and redeploy on every change'),
+  )
     .option('--port <port>', 'port of the embedded platform, when one is started (default 8642)')
     .option('--data-dir <dir>', 'data dir of the embedded platform (default <service>/.nimbus)')
     .option(
@@ -114,6 +130,18 @@ export function buildProgram(ctx: CliContext): Command {
       'on SIGTERM/SIGINT, how long the embedded platform lets work in flight finish (default 10s)',
     )
     .action(lazy(async () => (await import('./commands/dev.js')).devCommand, ctx));
+
+  const rollback = serviceCommand(
+    program.command('rollback').description('restore a retained deployment (list them without -t)'),
+  )
+    .option('-t, --timestamp <timestamp>', 'the deployment to restore (from deploy list)')
+    .action(lazy(async () => (await import('./commands/rollback.js')).rollbackCommand, ctx));
+  serviceCommand(rollback.command('function').description('point a function back at a version'))
+    .requiredOption('-f, --function <key>', 'the function key in serverless.yml')
+    .requiredOption('--function-version <n>', 'the version to serve again')
+    .action(
+      lazy(async () => (await import('./commands/rollback.js')).rollbackFunctionCommand, ctx),
+    );
 
   serviceCommand(program.command('info').description('show the deployed service')).action(
     lazy(async () => (await import('./commands/info.js')).infoCommand, ctx),
@@ -137,9 +165,17 @@ export function buildProgram(ctx: CliContext): Command {
     .command('create')
     .description('create a new service from a template')
     .option('-t, --template <name>', 'nodejs, nodejs-typescript, python (or aws-nodejs, ...)')
+    .option('--template-path <dir>', 'a local service folder or .zip / .tar.gz to start from')
+    .option('--template-url <url>', 'a .zip / .tar.gz URL, or a git URL (needs git)')
     .option('-p, --path <dir>', 'directory to create')
     .option('-n, --name <name>', 'service name (default: the directory name)')
     .action(lazy(async () => (await import('./commands/create.js')).createCommand, ctx));
+  program
+    .command('install')
+    .description('install a service from a folder, an archive or a git repository')
+    .requiredOption('-u, --url <source>', 'folder, .zip / .tar.gz (path or URL), or git URL')
+    .option('-n, --name <name>', 'directory and service name (default: from the source)')
+    .action(lazy(async () => (await import('./commands/install.js')).installCommand, ctx));
 
   addKeysCommand(program, ctx);
   addInvocationsCommand(program, ctx, serviceCommand);

@@ -1,6 +1,6 @@
 /** Typed HTTP client for the control-plane API (docs/http-api.md); the CLI's only way in. */
 import type { Deployment, FunctionVersion, ServiceStage } from '../model/deployment.js';
-import type { ServiceDefinition } from '../model/service-definition.js';
+import type { FunctionDefinition, ServiceDefinition } from '../model/service-definition.js';
 import { PlatformHttp } from './platform-http.js';
 
 export { ApiError, NoPlatformError } from './platform-http.js';
@@ -8,7 +8,12 @@ export { ApiError, NoPlatformError } from './platform-http.js';
 export interface DeployResponse {
   skipped: boolean;
   deployment?: Deployment;
-  changes?: { kind: 'unchanged' | 'publish'; key: string; name: string; version: number }[];
+  changes?: {
+    kind: 'unchanged' | 'publish' | 'restore';
+    key: string;
+    name: string;
+    version: number;
+  }[];
   removed?: string[];
   service: ServiceStage;
 }
@@ -76,6 +81,40 @@ export class ControlClient {
       'POST',
       `${stagePath(definition.service, definition.stage)}/deployments`,
       { definition, functionArtifacts, force },
+    );
+  }
+
+  /** New code (`artifact`) or new configuration (`config`) for one deployed function. */
+  async deployFunction(
+    service: string,
+    stage: string,
+    key: string,
+    change: { artifact: string } | { config: FunctionDefinition },
+    force: boolean,
+  ): Promise<DeployResponse> {
+    return this.#http.json<DeployResponse>(
+      'POST',
+      `${stagePath(service, stage)}/functions/${encodeURIComponent(key)}/deployments`,
+      { ...change, force },
+    );
+  }
+
+  async rollback(service: string, stage: string, timestamp: number): Promise<DeployResponse> {
+    return this.#http.json<DeployResponse>('POST', `${stagePath(service, stage)}/rollback`, {
+      timestamp,
+    });
+  }
+
+  async rollbackFunction(
+    service: string,
+    stage: string,
+    key: string,
+    version: number,
+  ): Promise<DeployResponse> {
+    return this.#http.json<DeployResponse>(
+      'POST',
+      `${stagePath(service, stage)}/functions/${encodeURIComponent(key)}/rollback`,
+      { version },
     );
   }
 

@@ -7,6 +7,8 @@ export interface InvokeCall {
   type: 'RequestResponse' | 'DryRun' | 'Event';
   qualifier?: string;
   tail?: boolean;
+  /** Base64 JSON, sent as X-Amz-Client-Context. */
+  clientContext?: string;
 }
 
 export interface InvokeAnswer {
@@ -34,6 +36,7 @@ export async function invokeFunction(
   };
   if (target.token) headers.authorization = `Bearer ${target.token}`;
   if (call.tail) headers['x-amz-log-type'] = 'Tail';
+  if (call.clientContext) headers['x-amz-client-context'] = call.clientContext;
   let res: Response;
   try {
     res = await fetch(

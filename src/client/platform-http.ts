@@ -4,6 +4,8 @@
  * answers turned into ApiError. Every control-plane client is a thin layer over it.
  */
 
+import { type BufferedAnswer, bufferedRequest } from './buffered-request.js';
+
 export class NoPlatformError extends Error {
   readonly code = 'NIMBUS_CLI_NO_PLATFORM';
   constructor(readonly endpoint: string) {
@@ -11,7 +13,16 @@ export class NoPlatformError extends Error {
   }
 }
 
+const apiErrorBrand = Symbol.for('nimbus.ApiError');
+
 export class ApiError extends Error {
+  readonly [apiErrorBrand] = true;
+
+  /** Recognised across copies of this module (the bundled CLI and dist/src). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (value as { [apiErrorBrand]?: unknown } | null)?.[apiErrorBrand] === true;
+  }
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -67,12 +78,25 @@ export class PlatformHttp {
   }
 
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.request(
-      method,
-      path,
-      body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' },
-    );
-    return (await res.json()) as T;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: BufferedAnswer;
+    try {
+      res = await bufferedRequest(`${this.endpoint}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      if (isConnectionFailure({ cause: error })) throw new NoPlatformError(this.endpoint);
+      throw error;
+    }
+    const text = res.body.toString('utf8');
+    if (res.status < 200 || res.status > 299) {
+      throw apiErrorFrom(res.status, text, `${method} ${path}`);
+    }
+    return JSON.parse(text) as T;
   }
 
   /** As json(), but a 404 NIMBUS_NOT_FOUND is undefined instead of an error. */
@@ -89,9 +113,12 @@ export class PlatformHttp {
 }
 
 async function apiErrorOf(res: Response, what: string): Promise<ApiError> {
-  const text = await res.text();
+  return apiErrorFrom(res.status, await res.text(), what);
+}
+
+function apiErrorFrom(status: number, text: string, what: string): ApiError {
   let code = 'NIMBUS_HTTP_ERROR';
-  let message = `${what} answered ${res.status}`;
+  let message = `${what} answered ${status}`;
   try {
     const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
     code = parsed.error?.code ?? code;
@@ -99,5 +126,5 @@ async function apiErrorOf(res: Response, what: string): Promise<ApiError> {
   } catch {
     // Not JSON (a proxy's error page, say): keep the generic message.
   }
-  return new ApiError(res.status, code, message);
+  return new ApiError(status, code, message);
 }

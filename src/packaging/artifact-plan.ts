@@ -1,11 +1,15 @@
 import { basename, resolve } from 'node:path';
 import type { FunctionDefinition, ServiceDefinition } from '../model/service-definition.js';
-import { isTypeScriptHandler, typeScriptSourcePatterns } from './bundle-typescript.js';
+import {
+  bundleOutputPath,
+  isTypeScriptHandler,
+  typeScriptSourcePatterns,
+} from './bundle-typescript.js';
 import { PackagingError } from './errors.js';
 
-/** A TypeScript handler to bundle into a zip. */
+/** A TypeScript handler file to bundle into a zip, once for every function it serves. */
 export interface PlannedBundle {
-  functionKey: string;
+  functionKeys: string[];
   handlerFile: string;
 }
 
@@ -88,10 +92,32 @@ export function planArtifacts(definition: ServiceDefinition, serviceDir: string)
   return plans.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
+/**
+ * One bundle per handler file: functions whose handlers are exports of the same file share the
+ * module, as they would share the .js file (the bundle keeps every export of its entry).
+ */
 function bundlesFor(functions: FunctionDefinition[]): PlannedBundle[] {
-  return functions
-    .filter((fn) => fn.runtimeFamily === 'nodejs' && isTypeScriptHandler(fn.handlerFile))
-    .map((fn) => ({ functionKey: fn.key, handlerFile: fn.handlerFile }));
+  const byFile = new Map<string, PlannedBundle>();
+  const byOutput = new Map<string, string>();
+  for (const fn of functions) {
+    if (fn.runtimeFamily !== 'nodejs' || !isTypeScriptHandler(fn.handlerFile)) continue;
+    const planned = byFile.get(fn.handlerFile);
+    if (planned) {
+      planned.functionKeys.push(fn.key);
+      continue;
+    }
+    const output = bundleOutputPath(fn.handlerFile);
+    const other = byOutput.get(output);
+    if (other !== undefined) {
+      throw new PackagingError(
+        'NIMBUS_PACKAGING_ARTIFACT_CONFLICT',
+        `${other} and ${fn.handlerFile} (function "${fn.key}") would both be bundled as ${output}; rename one`,
+      );
+    }
+    byOutput.set(output, fn.handlerFile);
+    byFile.set(fn.handlerFile, { functionKeys: [fn.key], handlerFile: fn.handlerFile });
+  }
+  return [...byFile.values()];
 }
 
 /** Bundled sources need not ship; the exclusion goes first so user patterns can re-include. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { build, type Message } from 'esbuild';
+import type { Message } from 'esbuild';
 import { PackagingError } from './errors.js';
 
 const typeScriptExtension = /\.(c|m)?ts$/;
@@ -35,9 +35,12 @@ const requireBanner =
 export async function bundleTypeScript(
   serviceDir: string,
   handlerFile: string,
-  functionKey: string,
+  functionKeys: readonly string[],
 ): Promise<Buffer> {
   const outPath = bundleOutputPath(handlerFile);
+  // Loaded here, not at the top: a JavaScript-only service (and every no-op deploy) never pays
+  // for loading esbuild.
+  const { build } = await import('esbuild');
   try {
     const result = await build({
       absWorkingDir: serviceDir,
@@ -65,7 +68,7 @@ export async function bundleTypeScript(
           : String(err);
     throw new PackagingError(
       'NIMBUS_PACKAGING_BUNDLE_FAILED',
-      `cannot bundle ${handlerFile} for function "${functionKey}":\n${detail}`,
+      `cannot bundle ${handlerFile} for ${functionKeys.length > 1 ? 'functions' : 'function'} ${functionKeys.map((k) => `"${k}"`).join(', ')}:\n${detail}`,
       { cause: err },
     );
   }

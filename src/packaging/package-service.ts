@@ -95,6 +95,7 @@ export async function packageService(opts: PackageOptions): Promise<PackageResul
     individually: definition.package.individually,
     artifacts,
     functions: functionFiles,
+    definition,
   });
   return { artifacts, functionArtifacts, stateFile };
 }
@@ -106,7 +107,7 @@ async function zipEntries(
 ): Promise<ZipSource[]> {
   const bundles: ZipSource[] = [];
   for (const bundle of plan.bundles) {
-    const content = await bundleTypeScript(serviceDir, bundle.handlerFile, bundle.functionKey);
+    const content = await bundleTypeScript(serviceDir, bundle.handlerFile, bundle.functionKeys);
     bundles.push({ path: bundleOutputPath(bundle.handlerFile), content, executable: false });
   }
   // A bundle replaces a same-named file (say an old compiled src/handler.mjs).

@@ -1,5 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { canonicalJson } from '../model/canonical-hash.js';
+import type { ServiceDefinition } from '../model/service-definition.js';
 
 export interface StateArtifact {
   file: string;
@@ -15,6 +17,8 @@ export interface ServiceState {
   artifacts: readonly StateArtifact[];
   /** Function key -> artifact file name. */
   functions: Readonly<Record<string, string>>;
+  /** The resolved definition, so `deploy --package` needs neither the sources nor variables. */
+  definition: ServiceDefinition;
 }
 
 export const stateFileName = 'serverless-state.json';
@@ -41,6 +45,7 @@ export async function writeStateFile(outDir: string, state: ServiceState): Promi
         .sort(byKey)
         .map(([key, file]) => [key, { artifact: file }]),
     ),
+    definition: JSON.parse(canonicalJson(state.definition)),
   };
   const path = join(outDir, stateFileName);
   await writeFile(path, `${JSON.stringify(document, null, 2)}\n`);

@@ -1,9 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import dotenv from 'dotenv';
+import { expand } from 'dotenv-expand';
 
 /**
- * `useDotenv: true`: `.env.<stage>` if present, else `.env`. Variables already set in the
- * CLI's environment win over the file, as with dotenv.
+ * `useDotenv: true`, as the Serverless Framework does it: `.env.<stage>` if present, else
+ * `.env`, parsed by dotenv (quotes, multi-line values, `#` comments, `export`) and expanded by
+ * dotenv-expand (`${VAR}`, `$VAR`, `${VAR:-default}`, `\$` escapes). Variables already set in
+ * the CLI's environment win over the file and are never expanded again.
  */
 export async function loadDotenv(
   serviceDir: string,
@@ -14,29 +18,18 @@ export async function loadDotenv(
     (await readIfExists(join(serviceDir, `.env.${stage}`))) ??
     (await readIfExists(join(serviceDir, '.env')));
   if (text === undefined) return env;
-  return { ...parseDotenv(text), ...definedOnly(env) };
+  return parseDotenv(text, env);
 }
 
-/** KEY=VALUE lines; `#` comments, `export ` prefixes and surrounding quotes are dropped. */
-export function parseDotenv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim().replace(/^export\s+/, '');
-    if (!line || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim();
-    let value = line.slice(eq + 1).trim();
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) {
-      value = value.slice(1, -1);
-      if (quote === '"') value = value.replaceAll('\\n', '\n');
-    } else {
-      value = value.replace(/\s+#.*$/, '');
-    }
-    out[key] = value;
-  }
-  return out;
+/** The environment after loading `text` over `env` (a copy: `env` itself is left alone). */
+export function parseDotenv(
+  text: string,
+  env: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const processEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) processEnv[k] = v;
+  expand({ parsed: dotenv.parse(text), processEnv });
+  return processEnv;
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -45,10 +38,4 @@ async function readIfExists(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
 }

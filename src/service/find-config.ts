@@ -2,8 +2,16 @@ import { access } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 
-/** Looked up in this order, as Serverless does for its YAML and JSON forms. */
-export const CONFIG_FILE_NAMES = ['serverless.yml', 'serverless.yaml', 'serverless.json'] as const;
+/** Looked up in this order, as the Serverless Framework does. */
+export const CONFIG_FILE_NAMES = [
+  'serverless.yml',
+  'serverless.yaml',
+  'serverless.json',
+  'serverless.js',
+  'serverless.cjs',
+  'serverless.mjs',
+  'serverless.ts',
+] as const;
 
 /** Absolute path of the service's config file, or a ConfigError naming what was searched. */
 export async function findConfigFile(cwd: string, configPath?: string): Promise<string> {

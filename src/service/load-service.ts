@@ -7,6 +7,7 @@ import { loadDotenv } from './dotenv.js';
 import { findConfigFile } from './find-config.js';
 import { normalizeService } from './normalize-service.js';
 import { type ParsedConfig, parseConfigText } from './parse-document.js';
+import { isScriptConfig, loadScriptConfig } from './script-config.js';
 import { VariableResolver } from './variables/resolver.js';
 import { createSources, type SourceInputs } from './variables/sources.js';
 
@@ -40,7 +41,9 @@ export async function loadService(opts: LoadServiceOptions): Promise<LoadedServi
   const serviceDir = resolve(opts.cwd);
   const configPath = await findConfigFile(serviceDir, opts.configPath);
   const file = relative(serviceDir, configPath) || configPath;
-  const parsed = parseConfigText(await readConfig(configPath, file), file);
+  const parsed = isScriptConfig(configPath)
+    ? await loadScriptConfig(configPath, file)
+    : parseConfigText(await readConfig(configPath, file), file);
   const inputs: SourceInputs = {
     serviceDir,
     options: opts.options,

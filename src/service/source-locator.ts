@@ -8,6 +8,9 @@ export interface Position {
   column: number;
 }
 
+/** Unknown for configs that are not YAML/JSON text (serverless.js, .ts): no line to point to. */
+export type MaybePosition = Position | { line?: undefined; column?: undefined };
+
 interface Found {
   node: Node;
   pair?: Pair;
@@ -20,30 +23,37 @@ interface Found {
  */
 export class SourceLocator {
   readonly file: string;
-  readonly #doc: Document;
-  readonly #lines: LineCounter;
+  readonly #doc: Document | undefined;
+  readonly #lines: LineCounter | undefined;
 
-  constructor(file: string, doc: Document, lines: LineCounter) {
+  constructor(file: string, doc?: Document, lines?: LineCounter) {
     this.file = file;
     this.#doc = doc;
     this.#lines = lines;
   }
 
+  /** For a config built by code: messages name the file and the property path only. */
+  static withoutPositions(file: string): SourceLocator {
+    return new SourceLocator(file);
+  }
+
   /** Position of the value at `path` (or of its nearest existing ancestor). */
-  position(path: PropertyPath): Position {
+  position(path: PropertyPath): MaybePosition {
+    if (!this.#doc) return {};
     const found = this.#find(path);
     return this.#pos(found?.node);
   }
 
   /** Position of the key that names `path`, for messages about the key itself. */
-  keyPosition(path: PropertyPath): Position {
+  keyPosition(path: PropertyPath): MaybePosition {
+    if (!this.#doc) return {};
     const found = this.#find(path);
     const key = found?.pair?.key as Node | undefined;
     return this.#pos(key?.range ? key : found?.node);
   }
 
   offsetPosition(offset: number): Position {
-    const { line, col } = this.#lines.linePos(offset);
+    const { line, col } = this.#lines!.linePos(offset);
     return { line, column: col };
   }
 
@@ -69,7 +79,7 @@ export class SourceLocator {
   }
 
   #find(path: PropertyPath): Found | undefined {
-    const root = this.#doc.contents as Node | null;
+    const root = this.#doc?.contents as Node | null | undefined;
     if (!root) return undefined;
     let found: Found = { node: root };
     for (const key of path) {
@@ -89,7 +99,7 @@ export class SourceLocator {
     if (!isMap(node)) return undefined;
     const merges: Node[] = [];
     for (const pair of node.items) {
-      const name = keyToString(pair.key, this.#doc);
+      const name = keyToString(pair.key, this.#doc!);
       if (name === '<<') merges.push(pair.value as Node);
       else if (name === String(key) && pair.value) return { node: pair.value as Node, pair };
     }
@@ -105,6 +115,6 @@ export class SourceLocator {
   }
 
   #deref(node: Node): Node {
-    return isAlias(node) ? ((node.resolve(this.#doc) as Node | undefined) ?? node) : node;
+    return isAlias(node) ? ((node.resolve(this.#doc!) as Node | undefined) ?? node) : node;
   }
 }

@@ -82,9 +82,14 @@ describe('examples/hello-service on a real platform', () => {
     assert.equal(res.code, 0, res.stderr);
     const [payload, log] = res.stdout.split(`${'-'.repeat(68)}\n`);
     assert.equal(JSON.parse(payload!).statusCode, 200);
-    assert.match(log!, /^START\n/);
+    // Raw platform lines, as Lambda's LogResult holds them (docs/cli.md).
+    assert.match(log!, /^START RequestId: [\w-]+ Version: \d+\n/);
     assert.match(log!, /\[INFO\]\tpython handler called/);
-    assert.match(log!, /END Duration: [\d.]+ ms/);
+    assert.match(log!, /\nEND RequestId: [\w-]+\n/);
+    assert.match(
+      log!,
+      /\nREPORT RequestId: [\w-]+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: \d+ MB\tMax Memory Used: \d+ MB/,
+    );
   });
 
   test('the official AWS SDK invokes a function with an access key from nimbus keys create', async () => {

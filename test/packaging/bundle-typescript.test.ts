@@ -190,3 +190,63 @@ test('a missing import is reported the same way', async () => {
     /h\.ts:1:\d+: Could not resolve "\.\/nope\.js"/,
   );
 });
+
+test('two functions with handlers in one TypeScript file share one bundle of it', async () => {
+  const dir = await tempDir();
+  await writeTree(dir, {
+    'serverless.yml': '',
+    'src/api.ts':
+      'export const one = async (): Promise<number> => 1;\nexport const two = async (): Promise<number> => 2;\n',
+    'src/api.mts': 'export const three = 3;\n',
+  });
+  const shared = [
+    fn('one', 'src/api.ts', { handler: 'src/api.one' }),
+    fn('two', 'src/api.ts', { handler: 'src/api.two' }),
+  ];
+  const run = (def: ReturnType<typeof definition>) =>
+    packageService({
+      serviceDir: dir,
+      configPath: join(dir, 'serverless.yml'),
+      definition: def,
+      outDir: join(dir, '.serverless'),
+    });
+  const together = await run(definition(shared));
+  assert.equal(together.functionArtifacts.one, together.functionArtifacts.two);
+  const entries = await readZip(join(dir, '.serverless/svc.zip'));
+  assert.deepEqual(
+    entries.map((e) => e.name),
+    ['src/api.mjs'],
+  );
+  const extracted = join(await tempDir(), 'code');
+  await extractZip(await readFile(join(dir, '.serverless/svc.zip')), extracted, lambdaZipLimits);
+  const mod = (await import(pathToFileURL(join(extracted, 'src/api.mjs')).href)) as {
+    one: () => Promise<number>;
+    two: () => Promise<number>;
+  };
+  assert.equal(await mod.one(), 1);
+  assert.equal(await mod.two(), 2);
+
+  // Individually, each function's zip holds its own bundle of the file.
+  const apart = await run(definition(shared, { individually: true }));
+  assert.deepEqual(
+    apart.artifacts.map((a) => a.file),
+    ['one.zip', 'two.zip'],
+  );
+  for (const file of ['one.zip', 'two.zip']) {
+    assert.deepEqual(await zipNames(join(dir, '.serverless', file)), ['src/api.mjs']);
+  }
+
+  // Two different files that would bundle to one name are refused with both named.
+  await assert.rejects(
+    run(definition([...shared, fn('three', 'src/api.mts', { handler: 'src/api.three' })])),
+    (err) => {
+      assert.ok(err instanceof PackagingError);
+      assert.equal(err.code, 'NIMBUS_PACKAGING_ARTIFACT_CONFLICT');
+      assert.match(
+        err.message,
+        /src\/api\.ts and src\/api\.mts \(function "three"\) would both be bundled as src\/api\.mjs/,
+      );
+      return true;
+    },
+  );
+});

@@ -164,6 +164,7 @@ test('individually: one zip per function, service then function patterns', async
       artifacts: result.artifacts.map(({ file, sha256, size }) => ({ file, sha256, size })),
     },
     functions: { alpha: { artifact: 'alpha.zip' }, beta: { artifact: 'beta.zip' } },
+    definition: JSON.parse(JSON.stringify(def)),
   });
 });
 

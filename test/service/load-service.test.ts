@@ -72,7 +72,7 @@ describe('finding the config file', () => {
     await assertConfigError(
       loadService({ cwd: dir, options: {}, env: {} }),
       'NIMBUS_CONFIG_NOT_FOUND',
-      `${dir} no serverless.yml, serverless.yaml, serverless.json found in this directory`,
+      `${dir} no serverless.yml, serverless.yaml, serverless.json, serverless.js, serverless.cjs, serverless.mjs, serverless.ts found in this directory`,
     );
     await assertConfigError(
       loadService({ cwd: dir, configPath: 'nope.yml', options: {}, env: {} }),

@@ -231,15 +231,42 @@ describe('variables', () => {
   });
 
   it('errors on sources Nimbus does not support', async () => {
-    for (const source of ['ssm:/a/b', 'cf:stack.Out', 's3:bucket/key', 'aws:accountId']) {
-      const type = source.split(':')[0];
+    const why = {
+      ssm: 'Nimbus has no SSM Parameter Store to read from',
+      cf: 'Nimbus service stages have no CloudFormation stack outputs to read',
+      s3: 'Nimbus has no S3 to read from',
+    };
+    for (const source of ['ssm:/a/b', 'cf:stack.Out', 's3:bucket/key']) {
+      const type = source.split(':')[0] as keyof typeof why;
       await assertConfigError(
         load(yml(...head, 'custom:', `  a: \${${source}}`)),
         'NIMBUS_CONFIG_VARIABLE',
         `serverless.yml:5:6 custom.a: Cannot resolve variable "\${${source}}": ` +
-          `the "${type}" variable source is not supported by Nimbus`,
+          `the "${type}" variable source is not supported by Nimbus: ${why[type]}`,
       );
     }
+    await assertConfigError(
+      load(yml(...head, 'custom:', '  a: ${aws:partition}')),
+      'NIMBUS_CONFIG_VARIABLE',
+      'serverless.yml:5:6 custom.a: Cannot resolve variable "${aws:partition}": ' +
+        'unknown "aws" address "partition" (Nimbus knows aws:accountId and aws:region)',
+    );
+  });
+
+  it('resolves aws:accountId to the account id of Nimbus ARNs, and aws:region', async () => {
+    const arn = ['  arn: arn:aws:lambda:${aws:region}:${aws:accountId}:function:x'];
+    assert.deepEqual(await custom(arn), {
+      arn: 'arn:aws:lambda:us-east-1:000000000000:function:x',
+    });
+    const regional = await load(
+      yml('service: svc', 'provider:', '  name: aws', '  region: eu-west-1', 'custom:', ...arn),
+    );
+    assert.equal(
+      (regional.resolved.custom as { arn: string }).arn,
+      'arn:aws:lambda:eu-west-1:000000000000:function:x',
+    );
+    const flag = await custom(['  r: ${aws:region}'], {}, { options: { region: 'edge' } });
+    assert.deepEqual(flag, { r: 'edge' });
   });
 
   it('errors on an unknown source', async () => {
@@ -292,6 +319,39 @@ describe('variables', () => {
     assert.deepEqual(dev.resolved.custom, { a: 'plain', b: 'quoted' });
     const prod = await load(config, files, { options: { stage: 'prod' }, env: { B: 'cli' } });
     assert.deepEqual(prod.resolved.custom, { a: 'prod', b: 'cli' });
+  });
+
+  it('useDotenv follows dotenv + dotenv-expand: ${VAR}, defaults, multi-line, escapes', async () => {
+    const config = yml(
+      'useDotenv: true',
+      ...head,
+      'custom:',
+      '  url: ${env:URL}',
+      '  key: ${env:KEY}',
+      '  fallback: ${env:FALLBACK}',
+      '  price: ${env:PRICE}',
+      '  kept: ${env:KEPT}',
+    );
+    const env = [
+      'HOST=db.local',
+      'PORT=5432',
+      'URL=postgres://${HOST}:$PORT/app',
+      'KEY="-----BEGIN-----',
+      'abc',
+      '-----END-----"',
+      'FALLBACK=${MISSING:-none}',
+      'PRICE=\\$5 # a comment',
+      'KEPT=${HOST}',
+      '',
+    ].join('\n');
+    const loaded = await load(config, { '.env': env }, { env: { KEPT: '${not-expanded}' } });
+    assert.deepEqual(loaded.resolved.custom, {
+      url: 'postgres://db.local:5432/app',
+      key: '-----BEGIN-----\nabc\n-----END-----',
+      fallback: 'none',
+      price: '$5',
+      kept: '${not-expanded}',
+    });
   });
 
   it('ignores .env files without useDotenv', async () => {

@@ -1,9 +1,11 @@
-import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { Output } from '../output.js';
 import { packageRoot } from '../package-root.js';
+import { sourceBaseName } from '../service-source.js';
+import { placeService } from './install.js';
 
 /** Nimbus template names, and the Serverless Framework names that map onto them. */
 const templateAliases: Record<string, string> = {
@@ -22,11 +24,24 @@ const templatesRoot = join(packageRoot, 'templates');
 
 export async function createCommand(
   ctx: CliContext,
-  opts: { template?: string; path?: string; name?: string },
+  opts: {
+    template?: string;
+    templatePath?: string;
+    templateUrl?: string;
+    path?: string;
+    name?: string;
+  },
 ) {
   const out = new Output(ctx, {});
+  const custom = opts.templatePath ?? opts.templateUrl;
+  if ([opts.template, opts.templatePath, opts.templateUrl].filter(Boolean).length > 1) {
+    throw new CliError('Use one of --template, --template-path or --template-url');
+  }
+  if (custom !== undefined) return createFromSource(ctx, out, custom, opts);
   if (!opts.template) {
-    throw new CliError(`Missing --template: one of ${templateNames.join(', ')}`);
+    throw new CliError(
+      `Missing --template (one of ${templateNames.join(', ')}), --template-path or --template-url`,
+    );
   }
   const template = templateAliases[opts.template];
   if (!template) {
@@ -50,6 +65,25 @@ export async function createCommand(
   await writeFile(config, text.replace(/^service: .*$/m, `service: ${name}`));
   out.success(
     `Project successfully created in "${relative(ctx.cwd, target) || '.'}" from "${opts.template}" template`,
+  );
+}
+
+/** `--template-path dir` / `--template-url url`: any service folder or archive as a template. */
+async function createFromSource(
+  ctx: CliContext,
+  out: Output,
+  source: string,
+  opts: { path?: string; name?: string },
+): Promise<void> {
+  const target = resolve(ctx.cwd, opts.path ?? opts.name ?? sourceBaseName(source));
+  if (await isNonEmptyDir(target)) {
+    throw new CliError(`${relative(ctx.cwd, target) || '.'} already exists and is not empty`);
+  }
+  // An empty target dir is fine, as for built-in templates: copy into a fresh one beside it.
+  await rmdir(target).catch(() => undefined);
+  await placeService(ctx, source, target, opts.name ?? basename(target));
+  out.success(
+    `Project successfully created in "${relative(ctx.cwd, target) || '.'}" from ${source}`,
   );
 }
 

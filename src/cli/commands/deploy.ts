@@ -1,26 +1,47 @@
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { ControlClient, type DeployResponse } from '../../client/control-client.js';
 import { deploymentHash } from '../../model/canonical-hash.js';
 import type { ServiceStage } from '../../model/deployment.js';
+import type { ServiceDefinition } from '../../model/service-definition.js';
 import type { LoadedService } from '../../service/load-service.js';
+import { CliError } from '../cli-error.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
 import { Output, seconds } from '../output.js';
+import { type PackagedService, readPackage } from '../read-package.js';
 import { printFunctions } from './info.js';
 import { packageLoaded } from './package.js';
 
-export async function deployCommand(ctx: CliContext, opts: ServiceOptions & { force?: boolean }) {
+export async function deployCommand(
+  ctx: CliContext,
+  opts: ServiceOptions & { force?: boolean; package?: string },
+) {
   const started = Date.now();
   const out = new Output(ctx, opts);
-  const loaded = await loadForCli(ctx, opts, out);
-  const { definition } = loaded;
+  let definition: ServiceDefinition;
+  let packaged: PackagedService | undefined;
+  let loaded: LoadedService | undefined;
+  if (opts.package) {
+    packaged = await readPackage(
+      isAbsolute(opts.package) ? opts.package : resolve(ctx.cwd, opts.package),
+    );
+    definition = packaged.definition;
+    await checkPackageTarget(ctx, opts, out, definition);
+  } else {
+    loaded = await loadForCli(ctx, opts, out);
+    definition = loaded.definition;
+  }
   out.log(`Deploying ${definition.service} to stage ${definition.stage} (${definition.region})`);
   const target = await resolveEndpoint(definition.region, ctx.env);
   out.detail(`Platform: ${target.endpoint} (${target.source})`);
   const client = new ControlClient(target);
 
-  const result = await deployLoaded(loaded, client, out, { force: opts.force ?? false });
+  const force = opts.force ?? false;
+  const result = packaged
+    ? await deployPackaged(definition, packaged, client, out, { force })
+    : await deployLoaded(loaded!, client, out, { force });
   if (result.skipped) {
     out.log('No changes to deploy. Deployment skipped.');
     out.data({ skipped: true, hash: result.hash, service: result.current });
@@ -28,6 +49,33 @@ export async function deployCommand(ctx: CliContext, opts: ServiceOptions & { fo
   }
   const res = result.response;
   report(out, res, `${definition.service}-${definition.stage}`, seconds(started, Date.now()));
+}
+
+/**
+ * A package is deployed only where it was made for: the service of the serverless.yml beside
+ * it (when there is one) and the stage asked for (`--stage`, else that config's stage).
+ */
+async function checkPackageTarget(
+  ctx: CliContext,
+  opts: ServiceOptions,
+  out: Output,
+  packaged: ServiceDefinition,
+): Promise<void> {
+  const { findConfigFile } = await import('../../service/find-config.js');
+  const hasConfig = await findConfigFile(ctx.cwd, opts.config).then(
+    () => true,
+    () => false,
+  );
+  const expected = hasConfig
+    ? (await loadForCli(ctx, opts, out)).definition
+    : { service: packaged.service, stage: opts.stage ?? packaged.stage };
+  if (expected.service !== packaged.service || expected.stage !== packaged.stage) {
+    throw new CliError(
+      `The package was made for service "${packaged.service}" stage "${packaged.stage}", ` +
+        `not service "${expected.service}" stage "${expected.stage}": package it for that stage, ` +
+        `or pass --stage ${packaged.stage}`,
+    );
+  }
 }
 
 export type DeployOutcome =
@@ -46,8 +94,18 @@ export async function deployLoaded(
   out: Output,
   opts: { force: boolean; outDir?: string },
 ): Promise<DeployOutcome> {
-  const { definition } = loaded;
   const packaged = await packageLoaded(loaded, out, opts.outDir);
+  return deployPackaged(loaded.definition, packaged, client, out, opts);
+}
+
+/** Skip check, uploads and deploy for artifacts already on disk. */
+export async function deployPackaged(
+  definition: ServiceDefinition,
+  packaged: Pick<PackagedService, 'artifacts' | 'functionArtifacts'>,
+  client: ControlClient,
+  out: Output,
+  opts: { force: boolean },
+): Promise<DeployOutcome> {
   const hash = deploymentHash(definition, packaged.functionArtifacts);
   const current = await client.getStage(definition.service, definition.stage);
   if (current?.current?.hash === hash && !opts.force) {
@@ -55,12 +113,7 @@ export async function deployLoaded(
   }
   await out.step('Uploading artifacts', async () => {
     for (const artifact of packaged.artifacts) {
-      if (await client.hasArtifact(artifact.sha256)) {
-        out.detail(`  ${artifact.file}: already on the platform`);
-        continue;
-      }
-      await client.uploadArtifact(artifact.sha256, await readFile(artifact.path));
-      out.detail(`  ${artifact.file}: uploaded`);
+      await uploadIfMissing(client, out, artifact);
     }
   });
   const response = await out.step('Deploying', () =>
@@ -69,15 +122,32 @@ export async function deployLoaded(
   return { skipped: false, hash, response };
 }
 
+export async function uploadIfMissing(
+  client: ControlClient,
+  out: Output,
+  artifact: { file: string; path: string; sha256: string },
+): Promise<void> {
+  if (await client.hasArtifact(artifact.sha256)) {
+    out.detail(`  ${artifact.file}: already on the platform`);
+    return;
+  }
+  await client.uploadArtifact(artifact.sha256, await readFile(artifact.path));
+  out.detail(`  ${artifact.file}: uploaded`);
+}
+
+export function reportChanges(out: Output, res: DeployResponse): void {
+  const labels = { publish: 'PUBLISHED', unchanged: 'UNCHANGED', restore: 'RESTORED' };
+  for (const change of res.changes ?? []) {
+    out.detail(`  ${labels[change.kind]} - ${change.name} - version ${change.version}`);
+  }
+  for (const key of res.removed ?? []) out.detail(`  REMOVED - ${key}`);
+}
+
 function report(out: Output, res: DeployResponse, stack: string, took: string): void {
   if (res.skipped) {
     out.log('No changes to deploy. Deployment skipped.');
   } else {
-    for (const change of res.changes ?? []) {
-      const what = change.kind === 'publish' ? 'PUBLISHED' : 'UNCHANGED';
-      out.detail(`  ${what} - ${change.name} - version ${change.version}`);
-    }
-    for (const key of res.removed ?? []) out.detail(`  REMOVED - ${key}`);
+    reportChanges(out, res);
     out.success(`Service deployed to ${stack} (${took})`);
   }
   out.data(res);

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { LogEvent } from '../../model/invocation.js';
 import { CliError } from '../cli-error.js';
+import { readClientContext } from '../client-context.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { type LocalFunction, startLocalFunction } from '../dev/local-function.js';
 import { loadForCli } from '../load-for-cli.js';
 import { formatLogLine } from '../log-format.js';
 import { Output } from '../output.js';
+import { readInput } from '../read-input.js';
 
 export interface InvokeLocalOptions extends ServiceOptions {
   /** The function's key under `functions:`. */
@@ -99,36 +99,6 @@ async function readEvent(serviceDir: string, opts: InvokeLocalOptions): Promise<
     return JSON.stringify(JSON.parse(text));
   } catch {
     return JSON.stringify(text);
-  }
-}
-
-/** --context / -x as Lambda's client context: JSON, base64, shown to the handler as clientContext. */
-async function readClientContext(
-  serviceDir: string,
-  opts: InvokeLocalOptions,
-): Promise<string | undefined> {
-  let text = opts.context;
-  if (opts.contextPath !== undefined) {
-    text = await readInput(serviceDir, opts.contextPath, '--contextPath');
-  }
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new CliError('--context must be JSON, e.g. --context \'{"custom":{"k":"v"}}\'');
-  }
-  return Buffer.from(JSON.stringify(value)).toString('base64');
-}
-
-async function readInput(serviceDir: string, file: string, flag: string): Promise<string> {
-  const path = resolve(serviceDir, file);
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliError(
-      `${flag} ${file}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
   }
 }
 

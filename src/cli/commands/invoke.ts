@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { invokeFunction } from '../../client/invoke-client.js';
 import { CliError } from '../cli-error.js';
+import { readClientContext } from '../client-context.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
@@ -16,6 +17,8 @@ export interface InvokeOptions extends ServiceOptions {
   qualifier?: string;
   log?: boolean;
   raw?: boolean;
+  context?: string;
+  contextPath?: string;
 }
 
 const types = ['RequestResponse', 'DryRun', 'Event'] as const;
@@ -23,7 +26,8 @@ const types = ['RequestResponse', 'DryRun', 'Event'] as const;
 /** `nimbus invoke`: one synchronous call through the platform, printed as the Serverless Framework does. */
 export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promise<void> {
   const out = new Output(ctx, opts);
-  const { definition } = await loadForCli(ctx, opts, out);
+  const loaded = await loadForCli(ctx, opts, out);
+  const { definition } = loaded;
   const key = opts.function;
   const fn = key ? definition.functions[key] : undefined;
   if (!key || !fn) {
@@ -36,12 +40,14 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
   if (!types.includes(type))
     throw new CliError(`--type must be one of ${types.join(', ')}, not "${opts.type}"`);
   const payload = await eventPayload(ctx, opts);
+  const clientContext = await readClientContext(loaded.serviceDir, opts);
   const answer = await invokeFunction(await resolveEndpoint(definition.region, ctx.env), {
     functionName: fn.name,
     payload,
     type,
     ...(opts.qualifier ? { qualifier: opts.qualifier } : {}),
     tail: Boolean(opts.log) && type === 'RequestResponse',
+    ...(clientContext ? { clientContext } : {}),
   });
   if (answer.errorType) {
     throw new CliError(`${answer.errorType}: ${messageOf(answer.payload)} (HTTP ${answer.status})`);
@@ -67,7 +73,7 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
       const color = Boolean(ctx.stdout.isTTY) && !out.json;
       for (const line of answer.log.split('\n')) {
         if (!line) continue;
-        const printed = formatLogLine(line, { color });
+        const printed = formatLogLine(line, { color, platformLines: 'raw' });
         if (printed !== undefined) out.result(printed);
       }
     }

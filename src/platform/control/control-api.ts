@@ -8,8 +8,13 @@ import { HttpError } from '../http/http-error.js';
 import { leaveBodyUnread, readBody, readJson } from '../http/read-body.js';
 import { sendJson } from '../http/send.js';
 import { bearerMatches } from './admin-token.js';
-import { parseDeployRequest } from './deploy-request.js';
-import type { Deployer } from './deployer.js';
+import {
+  parseDeployFunctionRequest,
+  parseDeployRequest,
+  parseRollbackFunctionRequest,
+  parseRollbackRequest,
+} from './deploy-request.js';
+import type { Deployer, DeployOutcome } from './deployer.js';
 import { deploymentView, functionSummary, serviceStageView, versionView } from './views.js';
 
 export interface ControlApiDeps {
@@ -126,9 +131,8 @@ export function createControlApi(deps: ControlApiDeps) {
     const rows = await deps.store.listDeployments(stage.id);
     sendJson(res, 200, { deployments: rows.map((r) => deploymentView(stage, r)) });
   });
-  add('POST', '/v1/services/{service}/stages/{stage}/deployments', async (req, res, p) => {
-    const input = parseDeployRequest(await readJson(req, deps.maxJsonBytes), p.service!, p.stage!);
-    const outcome = await deps.deployer.deploy(input).catch(asConflict);
+  /** Tells the reconciler the stage changed (unless skipped) and answers as a deploy does. */
+  const answerDeployed = async (res: ServerResponse, p: Params, outcome: DeployOutcome) => {
     const stage = await findStage(deps.store, p);
     if (!outcome.skipped) {
       await deps.onChange({
@@ -136,7 +140,7 @@ export function createControlApi(deps: ControlApiDeps) {
         service: stage.service,
         stage: stage.stage,
         functionNames: [
-          ...Object.values(input.definition.functions).map((f) => f.name),
+          ...Object.values(outcome.deployment.definition.functions).map((f) => f.name),
           ...outcome.removedNames,
         ],
       });
@@ -150,7 +154,39 @@ export function createControlApi(deps: ControlApiDeps) {
       removed: outcome.removed,
       service: view,
     });
+  };
+  add('POST', '/v1/services/{service}/stages/{stage}/deployments', async (req, res, p) => {
+    const input = parseDeployRequest(await readJson(req, deps.maxJsonBytes), p.service!, p.stage!);
+    await answerDeployed(res, p, await deps.deployer.deploy(input).catch(asConflict));
   });
+  add(
+    'POST',
+    '/v1/services/{service}/stages/{stage}/functions/{key}/deployments',
+    async (req, res, p) => {
+      const input = parseDeployFunctionRequest(await readJson(req, deps.maxJsonBytes), {
+        service: p.service!,
+        stage: p.stage!,
+        key: p.key!,
+      });
+      await answerDeployed(res, p, await deps.deployer.deployFunction(input).catch(asConflict));
+    },
+  );
+  add('POST', '/v1/services/{service}/stages/{stage}/rollback', async (req, res, p) => {
+    const { timestamp } = parseRollbackRequest(await readJson(req, deps.maxJsonBytes));
+    const outcome = await deps.deployer.rollback(p.service!, p.stage!, timestamp).catch(asConflict);
+    await answerDeployed(res, p, outcome);
+  });
+  add(
+    'POST',
+    '/v1/services/{service}/stages/{stage}/functions/{key}/rollback',
+    async (req, res, p) => {
+      const { version } = parseRollbackFunctionRequest(await readJson(req, deps.maxJsonBytes));
+      const outcome = await deps.deployer
+        .rollbackFunction(p.service!, p.stage!, p.key!, version)
+        .catch(asConflict);
+      await answerDeployed(res, p, outcome);
+    },
+  );
   add('GET', '/v1/functions/{name}', async (_req, res, p) => {
     const fn = await deps.store.findFunctionByName(p.name!);
     if (!fn) throw notFound(`function "${p.name}"`);

@@ -5,6 +5,8 @@ import type { FunctionRow, VersionRow } from '../../store/store.js';
 /** What a deployment does to one function: keep its version, or publish the next one. */
 export type FunctionChange =
   | { kind: 'unchanged'; key: string; name: string; version: number }
+  /** Rollback: the stage alias points back at an existing version. */
+  | { kind: 'restore'; key: string; name: string; version: number }
   | { kind: 'publish'; key: string; name: string; version: number; configSha256: string };
 
 /**

@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { deploymentHash } from '../../model/canonical-hash.js';
-import type { HttpApiEvent, HttpEvent, ServiceDefinition } from '../../model/service-definition.js';
+import type {
+  FunctionDefinition,
+  HttpApiEvent,
+  HttpEvent,
+  ServiceDefinition,
+} from '../../model/service-definition.js';
 import { validateDestination } from '../async/destination-record.js';
 import { AccessConfigError, compileRouteAccess } from '../gateway/access/route-access.js';
 import { compileStageUsage } from '../gateway/access/usage-plan-config.js';
 import { HttpError } from '../http/http-error.js';
 import { validateScheduleEvent } from '../triggers/schedule/schedule.js';
-import type { DeployInput } from './deployer.js';
+import type { DeployFunctionInput, DeployInput } from './deployer.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
 const serviceName = z.string().regex(/^[a-zA-Z][0-9a-zA-Z-]{0,127}$/);
@@ -41,6 +46,52 @@ const deployRequestSchema = z.object({
   functionArtifacts: z.record(functionKey, sha256),
   force: z.boolean().optional(),
 });
+
+const deployFunctionSchema = z
+  .object({
+    artifact: sha256.optional(),
+    config: functionSchema.optional(),
+    force: z.boolean().optional(),
+  })
+  .refine((b) => (b.artifact === undefined) !== (b.config === undefined), {
+    message: 'give exactly one of artifact (new code) or config (new configuration)',
+  });
+
+/** `POST .../functions/{key}/deployments`: new code or new configuration for one function. */
+export function parseDeployFunctionRequest(
+  body: unknown,
+  where: { service: string; stage: string; key: string },
+): DeployFunctionInput {
+  const data = parseOrThrow(deployFunctionSchema, body);
+  if (data.config && data.config.key !== where.key) {
+    throw new HttpError(400, 'NIMBUS_DEPLOY_BAD_REQUEST', `config.key must be "${where.key}"`);
+  }
+  return {
+    ...where,
+    ...(data.artifact ? { artifact: data.artifact } : {}),
+    ...(data.config ? { config: data.config as unknown as FunctionDefinition } : {}),
+    force: data.force ?? false,
+  };
+}
+
+const rollbackSchema = z.object({ timestamp: z.number().int().positive() });
+const rollbackFunctionSchema = z.object({ version: z.number().int().positive() });
+
+export function parseRollbackRequest(body: unknown): { timestamp: number } {
+  return parseOrThrow(rollbackSchema, body);
+}
+
+export function parseRollbackFunctionRequest(body: unknown): { version: number } {
+  return parseOrThrow(rollbackFunctionSchema, body);
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  const where = first?.path.join('.') || '(body)';
+  throw new HttpError(400, 'NIMBUS_DEPLOY_BAD_REQUEST', `${where}: ${first?.message ?? 'invalid'}`);
+}
 
 /** Parses a deploy request body; the URL's service and stage must match the definition's. */
 export function parseDeployRequest(body: unknown, service: string, stage: string): DeployInput {

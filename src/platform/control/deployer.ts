@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { BlobStore } from '../../blob/blob-store.js';
+import { deploymentHash } from '../../model/canonical-hash.js';
 import type { Clock } from '../../model/clock.js';
-import type { ServiceDefinition } from '../../model/service-definition.js';
-import type { DeploymentRow, Store, StoreWriter } from '../../store/store.js';
+import type { FunctionDefinition, ServiceDefinition } from '../../model/service-definition.js';
+import type { DeploymentRow, StageRow, Store, StoreWriter } from '../../store/store.js';
 import { HttpError } from '../http/http-error.js';
-import { type FunctionChange, planFunction, removedFunctions } from './deploy-plan.js';
+import {
+  configSha256,
+  type FunctionChange,
+  planFunction,
+  removedFunctions,
+} from './deploy-plan.js';
 
 export interface DeployInput {
   definition: ServiceDefinition;
@@ -13,6 +19,24 @@ export interface DeployInput {
   hash: string;
   force: boolean;
 }
+
+/** `deploy function`: new code, or new configuration, for one function of a deployed stage. */
+export interface DeployFunctionInput {
+  service: string;
+  stage: string;
+  key: string;
+  /** New code (sha256 of an uploaded artifact); the deployed configuration is kept. */
+  artifact?: string;
+  /** New configuration (events excepted: they stay as deployed); the deployed code is kept. */
+  config?: FunctionDefinition;
+  force: boolean;
+}
+
+/**
+ * Existing versions a deployment points back at (function key -> version), used when that
+ * version still holds exactly the code and configuration asked for; otherwise it publishes.
+ */
+type Reuse = Record<string, number>;
 
 export type DeployOutcome =
   | { skipped: true; deployment: DeploymentRow }
@@ -46,46 +70,153 @@ export class Deployer {
   }
 
   async deploy(input: DeployInput): Promise<DeployOutcome> {
-    const { definition } = input;
     await this.#checkArtifacts(input);
+    return this.#deps.store.transaction((tx) => this.#record(tx, input, {}));
+  }
+
+  /**
+   * A new deployment that is the current one with one function's code or configuration
+   * replaced, read and written in one transaction so a concurrent full deploy is never undone.
+   */
+  async deployFunction(input: DeployFunctionInput): Promise<DeployOutcome> {
+    if (input.artifact !== undefined && !(await this.#deps.blobs.has(input.artifact))) {
+      throw new HttpError(
+        400,
+        'NIMBUS_DEPLOY_ARTIFACT_MISSING',
+        `artifact ${input.artifact} for function "${input.key}" was not uploaded`,
+      );
+    }
     return this.#deps.store.transaction(async (tx) => {
-      const now = this.#deps.clock.now();
-      const existing = await tx.findStage(definition.service, definition.stage);
-      const previous = existing ? (await tx.listDeployments(existing.id))[0] : undefined;
-      if (previous && previous.hash === input.hash && !input.force) {
-        return { skipped: true, deployment: previous };
+      const { current } = await currentDeployment(tx, input.service, input.stage);
+      const deployed = deployedFunction(current, input);
+      let next = deployed;
+      if (input.config) {
+        if (input.config.name !== deployed.name) {
+          throw new HttpError(
+            400,
+            'NIMBUS_DEPLOY_BAD_REQUEST',
+            `function "${input.key}" is deployed as "${deployed.name}", not "${input.config.name}": a renamed function needs a full deploy`,
+          );
+        }
+        // Events are not function configuration (the Framework's --update-config keeps them).
+        next = { ...input.config, events: deployed.events };
       }
-      const stage = await tx.upsertStage({
-        service: definition.service,
-        stage: definition.stage,
-        region: definition.region,
-        now: new Date(now).toISOString(),
-      });
-      const dropped = await this.#removeDropped(tx, stage.id, definition);
-      const changes: FunctionChange[] = [];
-      for (const config of Object.values(definition.functions)) {
-        changes.push(await this.#applyFunction(tx, stage.id, config, input, now));
-      }
-      const deployment: DeploymentRow = {
-        id: randomUUID(),
-        stageId: stage.id,
-        // Strictly increasing per stage, even if two deploys land within one millisecond.
-        timestamp: Math.max(now, (previous?.timestamp ?? 0) + 1),
-        hash: input.hash,
-        definition,
-        functions: Object.fromEntries(changes.map((c) => [c.key, c.version])),
-        artifacts: input.functionArtifacts,
+      const definition = withFunction(current.definition, next);
+      const functionArtifacts = {
+        ...current.artifacts,
+        [input.key]: input.artifact ?? current.artifacts[input.key]!,
       };
-      await tx.insertDeployment(deployment);
-      await this.#prune(tx, stage.id);
-      return {
-        skipped: false,
-        deployment,
-        changes,
-        removed: dropped.map((f) => f.key),
-        removedNames: dropped.map((f) => f.name),
-      };
+      return this.#record(
+        tx,
+        {
+          definition,
+          functionArtifacts,
+          hash: deploymentHash(definition, functionArtifacts),
+          force: input.force,
+        },
+        {},
+      );
     });
+  }
+
+  /**
+   * Restores a retained deployment as a new one: its definition and artifacts, with each stage
+   * alias pointed back at the version it served (a version deleted since is published again).
+   */
+  async rollback(service: string, stageName: string, timestamp: number): Promise<DeployOutcome> {
+    return this.#deps.store.transaction(async (tx) => {
+      const { stage } = await currentDeployment(tx, service, stageName);
+      const target = (await tx.listDeployments(stage.id)).find((d) => d.timestamp === timestamp);
+      if (!target) {
+        throw new HttpError(
+          404,
+          'NIMBUS_NOT_FOUND',
+          `service "${service}" stage "${stageName}" has no retained deployment with timestamp ${timestamp}`,
+        );
+      }
+      const input: DeployInput = {
+        definition: target.definition,
+        functionArtifacts: target.artifacts,
+        hash: target.hash,
+        force: false,
+      };
+      await this.#checkArtifacts(input);
+      return this.#record(tx, input, target.functions);
+    });
+  }
+
+  /** Points one function's stage alias back at an existing version, as a new deployment. */
+  async rollbackFunction(
+    service: string,
+    stageName: string,
+    key: string,
+    version: number,
+  ): Promise<DeployOutcome> {
+    return this.#deps.store.transaction(async (tx) => {
+      const { current } = await currentDeployment(tx, service, stageName);
+      const deployed = deployedFunction(current, { service, stage: stageName, key });
+      const fn = await tx.findFunctionByName(deployed.name);
+      const row = fn ? await tx.getVersion(fn.id, version) : undefined;
+      if (!row) {
+        throw new HttpError(
+          404,
+          'NIMBUS_NOT_FOUND',
+          `function "${key}" (${deployed.name}) has no version ${version}`,
+        );
+      }
+      const definition = withFunction(current.definition, row.config);
+      const functionArtifacts = { ...current.artifacts, [key]: row.codeSha256 };
+      return this.#record(
+        tx,
+        {
+          definition,
+          functionArtifacts,
+          hash: deploymentHash(definition, functionArtifacts),
+          force: false,
+        },
+        { [key]: version },
+      );
+    });
+  }
+
+  async #record(tx: StoreWriter, input: DeployInput, reuse: Reuse): Promise<DeployOutcome> {
+    const { definition } = input;
+    const now = this.#deps.clock.now();
+    const existing = await tx.findStage(definition.service, definition.stage);
+    const previous = existing ? (await tx.listDeployments(existing.id))[0] : undefined;
+    if (previous && previous.hash === input.hash && !input.force) {
+      return { skipped: true, deployment: previous };
+    }
+    const stage = await tx.upsertStage({
+      service: definition.service,
+      stage: definition.stage,
+      region: definition.region,
+      now: new Date(now).toISOString(),
+    });
+    const dropped = await this.#removeDropped(tx, stage.id, definition);
+    const changes: FunctionChange[] = [];
+    for (const config of Object.values(definition.functions)) {
+      changes.push(await this.#applyFunction(tx, stage.id, config, input, now, reuse));
+    }
+    const deployment: DeploymentRow = {
+      id: randomUUID(),
+      stageId: stage.id,
+      // Strictly increasing per stage, even if two deploys land within one millisecond.
+      timestamp: Math.max(now, (previous?.timestamp ?? 0) + 1),
+      hash: input.hash,
+      definition,
+      functions: Object.fromEntries(changes.map((c) => [c.key, c.version])),
+      artifacts: input.functionArtifacts,
+    };
+    await tx.insertDeployment(deployment);
+    await this.#prune(tx, stage.id);
+    return {
+      skipped: false,
+      deployment,
+      changes,
+      removed: dropped.map((f) => f.key),
+      removedNames: dropped.map((f) => f.name),
+    };
   }
 
   async #checkArtifacts(input: DeployInput): Promise<void> {
@@ -114,6 +245,7 @@ export class Deployer {
     config: ServiceDefinition['functions'][string],
     input: DeployInput,
     now: number,
+    reuse: Reuse,
   ): Promise<FunctionChange> {
     const codeSha256 = input.functionArtifacts[config.key]!;
     let fn = await tx.findFunctionByName(config.name);
@@ -125,6 +257,11 @@ export class Deployer {
       );
     }
     fn ??= await tx.insertFunction({ stageId, key: config.key, name: config.name });
+    const restored = await this.#reusable(tx, fn.id, config, codeSha256, reuse[config.key]);
+    if (restored) {
+      await tx.setAlias({ functionId: fn.id, name: input.definition.stage, version: restored });
+      return { kind: 'restore', key: config.key, name: config.name, version: restored };
+    }
     const versions = await tx.listVersions(fn.id);
     const change = planFunction(config, codeSha256, versions.at(-1));
     if (change.kind === 'publish') {
@@ -142,6 +279,20 @@ export class Deployer {
     return change;
   }
 
+  /** The version number to point back at, when it still runs exactly this code and config. */
+  async #reusable(
+    tx: StoreWriter,
+    functionId: number,
+    config: FunctionDefinition,
+    codeSha256: string,
+    version: number | undefined,
+  ): Promise<number | undefined> {
+    if (version === undefined) return undefined;
+    const row = await tx.getVersion(functionId, version);
+    const same = row?.codeSha256 === codeSha256 && row.configSha256 === configSha256(config);
+    return same ? version : undefined;
+  }
+
   async #removeDropped(tx: StoreWriter, stageId: number, definition: ServiceDefinition) {
     const names = new Set(Object.values(definition.functions).map((f) => f.name));
     const dropped = removedFunctions(await tx.listFunctions(stageId), names);
@@ -154,4 +305,40 @@ export class Deployer {
     const stale = all.slice(this.#deps.retainDeployments).map((d) => d.id);
     if (stale.length > 0) await tx.deleteDeployments(stale);
   }
+}
+
+async function currentDeployment(
+  tx: StoreWriter,
+  service: string,
+  stageName: string,
+): Promise<{ stage: StageRow; current: DeploymentRow }> {
+  const stage = await tx.findStage(service, stageName);
+  const current = stage ? (await tx.listDeployments(stage.id))[0] : undefined;
+  if (!stage || !current) {
+    throw new HttpError(
+      404,
+      'NIMBUS_NOT_FOUND',
+      `service "${service}" stage "${stageName}" is not deployed`,
+    );
+  }
+  return { stage, current };
+}
+
+function deployedFunction(
+  current: DeploymentRow,
+  where: { service: string; stage: string; key: string },
+): FunctionDefinition {
+  const fn = current.definition.functions[where.key];
+  if (!fn) {
+    throw new HttpError(
+      404,
+      'NIMBUS_NOT_FOUND',
+      `function "${where.key}" is not deployed in service "${where.service}" stage "${where.stage}"`,
+    );
+  }
+  return fn;
+}
+
+function withFunction(definition: ServiceDefinition, fn: FunctionDefinition): ServiceDefinition {
+  return { ...definition, functions: { ...definition.functions, [fn.key]: fn } };
 }

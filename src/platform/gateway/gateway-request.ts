@@ -1,3 +1,4 @@
+import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
 import type { RouteMatch } from './route-table.js';
 
 /**
@@ -36,7 +37,7 @@ export interface GatewayRequest {
 }
 
 /** The account id events report when the platform has none to give (12 digits, as AWS). */
-export const ACCOUNT_ID = '000000000000';
+export const ACCOUNT_ID = NIMBUS_ACCOUNT_ID;
 
 /** `my-svc-dev.localhost:3000` → `my-svc-dev`; the first label, as API Gateway's domainPrefix. */
 export function domainPrefixOf(domainName: string): string {

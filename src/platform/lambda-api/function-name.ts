@@ -1,3 +1,4 @@
+import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
 import { invalidParameter, validationError } from './lambda-error.js';
 
 /** A FunctionName and Qualifier as the Invoke API takes them, reduced to name and qualifier. */
@@ -73,7 +74,7 @@ export function parseFunctionAddress(
 /** As Lambda prints it; Nimbus has no accounts, so the account is twelve zeros. */
 export function functionArn(region: string, address: FunctionAddress): string {
   const qualifier = address.qualifier === undefined ? '' : `:${address.qualifier}`;
-  return `arn:aws:lambda:${region}:000000000000:function:${address.name}${qualifier}`;
+  return `arn:aws:lambda:${region}:${NIMBUS_ACCOUNT_ID}:function:${address.name}${qualifier}`;
 }
 
 function matchFunctionName(

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
+import { DEFAULT_REGION } from '../normalize-service.js';
 import { fileSource } from './file-source.js';
 import type { SourceCall, VariableSource } from './resolver.js';
 import { VariableSourceError } from './source-error.js';
@@ -13,7 +15,11 @@ export interface SourceInputs {
 }
 
 /** Sources that need AWS; Nimbus has no AWS account to ask. */
-const UNSUPPORTED = ['cf', 's3', 'ssm', 'aws'];
+const UNSUPPORTED: Record<string, string> = {
+  cf: 'Nimbus service stages have no CloudFormation stack outputs to read',
+  s3: 'Nimbus has no S3 to read from',
+  ssm: 'Nimbus has no SSM Parameter Store to read from',
+};
 
 export function createSources(inputs: SourceInputs): Record<string, VariableSource> {
   const instanceId = inputs.instanceId ?? randomUUID();
@@ -40,10 +46,24 @@ export function createSources(inputs: SourceInputs): Record<string, VariableSour
       return fromStage ?? self(['params', 'default', address]);
     },
     strToBool: ({ params }) => strToBool(params[0]),
+    // The region is the name of the Nimbus endpoint the stage deploys to, as deploy uses it.
+    aws: async ({ address, self }) => {
+      if (address === 'accountId') return NIMBUS_ACCOUNT_ID;
+      if (address === 'region') {
+        return String(
+          inputs.options.region ?? (await self(['provider', 'region'])) ?? DEFAULT_REGION,
+        );
+      }
+      throw new VariableSourceError(
+        `unknown "aws" address "${address ?? ''}" (Nimbus knows aws:accountId and aws:region)`,
+      );
+    },
   };
-  for (const type of UNSUPPORTED) {
+  for (const [type, why] of Object.entries(UNSUPPORTED)) {
     sources[type] = () => {
-      throw new VariableSourceError(`the "${type}" variable source is not supported by Nimbus`);
+      throw new VariableSourceError(
+        `the "${type}" variable source is not supported by Nimbus: ${why}`,
+      );
     };
   }
   return sources;
