@@ -7,7 +7,10 @@
 export class NoPlatformError extends Error {
   readonly code = 'NIMBUS_CLI_NO_PLATFORM';
   constructor(readonly endpoint: string) {
-    super(`No Nimbus platform at ${endpoint}: start one with 'nimbus server'`);
+    super(
+      `No Nimbus platform at ${endpoint}: start one with 'nimbus server', or point the CLI at ` +
+        `a running one with 'nimbus login --endpoint <url>' (or NIMBUS_ENDPOINT)`,
+    );
   }
 }
 
@@ -16,6 +19,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The platform that answered, for hints such as where its admin token is. */
+    readonly endpoint?: string,
   ) {
     super(message);
   }
@@ -63,7 +68,7 @@ export class PlatformHttp {
       throw error;
     }
     if (res.ok || opts.accept?.includes(res.status)) return res;
-    throw await apiErrorOf(res, `${method} ${path}`);
+    throw await apiErrorOf(res, `${method} ${path}`, this.endpoint);
   }
 
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -88,7 +93,7 @@ export class PlatformHttp {
   }
 }
 
-async function apiErrorOf(res: Response, what: string): Promise<ApiError> {
+async function apiErrorOf(res: Response, what: string, endpoint: string): Promise<ApiError> {
   const text = await res.text();
   let code = 'NIMBUS_HTTP_ERROR';
   let message = `${what} answered ${res.status}`;
@@ -99,5 +104,5 @@ async function apiErrorOf(res: Response, what: string): Promise<ApiError> {
   } catch {
     // Not JSON (a proxy's error page, say): keep the generic message.
   }
-  return new ApiError(res.status, code, message);
+  return new ApiError(res.status, code, message, endpoint);
 }

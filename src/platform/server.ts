@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { type Clock, systemClock } from '../model/clock.js';
+import { packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { KyselyStore } from '../store/kysely-store.js';
@@ -312,7 +313,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     ],
   });
   const frontDoor = createFrontDoor({
-    health: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    health: async (_req, res) => sendJson(res, 200, { status: 'ok', version: packageVersion }),
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),

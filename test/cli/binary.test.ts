@@ -3,16 +3,29 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { closedPort } from '../helpers/closed-port.js';
 import { repoRoot } from '../helpers/repo-root.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const bin = join(repoRoot, 'bin', 'nimbus.js');
 
-test('bin/nimbus.js --version prints the package version', () => {
-  const res = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
-  assert.equal(res.status, 0);
-  const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
-  assert.equal(res.stdout.trim(), version);
+test('bin/nimbus.js --version prints the CLI version, and says when no platform answers', async () => {
+  const tmp = await makeTempDir();
+  try {
+    const port = await closedPort();
+    const res = spawnSync(process.execPath, [bin, '--version'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: tmp.dir, NIMBUS_ENDPOINT: `127.0.0.1:${port}` },
+    });
+    assert.equal(res.status, 0, res.stderr);
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    assert.equal(
+      res.stdout,
+      `Nimbus CLI ${version}\nNimbus platform: not reachable at http://127.0.0.1:${port}\n`,
+    );
+  } finally {
+    await tmp.cleanup();
+  }
 });
 
 test('nimbus server: health, a 0600 admin token in the data dir, clean stop on SIGTERM', async () => {

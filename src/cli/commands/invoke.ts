@@ -7,6 +7,7 @@ import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
 import { formatLogLine } from '../log-format.js';
 import { Output } from '../output.js';
+import { notDeployedError, pickFunction } from '../pick-function.js';
 
 export interface InvokeOptions extends ServiceOptions {
   function?: string;
@@ -24,14 +25,7 @@ const types = ['RequestResponse', 'DryRun', 'Event'] as const;
 export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promise<void> {
   const out = new Output(ctx, opts);
   const { definition } = await loadForCli(ctx, opts, out);
-  const key = opts.function;
-  const fn = key ? definition.functions[key] : undefined;
-  if (!key || !fn) {
-    const known = Object.keys(definition.functions).join(', ') || '(none)';
-    throw new CliError(
-      `Function "${key ?? ''}" is not defined in this service. Functions: ${known}`,
-    );
-  }
+  const { fn } = pickFunction(definition, opts.function);
   const type = (opts.type ?? 'RequestResponse') as (typeof types)[number];
   if (!types.includes(type))
     throw new CliError(`--type must be one of ${types.join(', ')}, not "${opts.type}"`);
@@ -43,6 +37,9 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
     ...(opts.qualifier ? { qualifier: opts.qualifier } : {}),
     tail: Boolean(opts.log) && type === 'RequestResponse',
   });
+  if (answer.errorType === 'ResourceNotFoundException' && !opts.qualifier) {
+    throw notDeployedError(definition, opts.function!);
+  }
   if (answer.errorType) {
     throw new CliError(`${answer.errorType}: ${messageOf(answer.payload)} (HTTP ${answer.status})`);
   }
@@ -59,7 +56,8 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
     log: answer.log,
   });
   if (type === 'DryRun') {
-    out.log(`Function ${fn.name} would run (version ${answer.executedVersion ?? '?'})`);
+    const version = answer.executedVersion ? ` (version ${answer.executedVersion})` : '';
+    out.success(`Function ${fn.name} can be invoked${version}`);
   } else {
     out.result(pretty(answer.payload));
     if (answer.log) {

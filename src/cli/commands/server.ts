@@ -4,6 +4,7 @@ import { defaultDataDir, defaultHost, defaultPort } from '../../platform/config.
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
+import { endpointFileName, recordLocalEndpoint } from '../local-endpoint.js';
 import { Output } from '../output.js';
 import { onShutdownSignal, parseShutdownGrace } from '../shutdown-signals.js';
 
@@ -60,8 +61,15 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       throw new CliError(`Port ${port} is already in use: pick another with --port`);
     throw error;
   }
+  const recorded = await recordLocalEndpoint(dataDir, platform.url);
   out.log(`Nimbus platform listening on ${platform.url}`);
   out.log(`Data dir: ${dataDir}`);
+  out.log(
+    dataDir === resolve(defaultDataDir(ctx.env))
+      ? `CLI: commands of this user find it as is (endpoint recorded in ${dataDir}/${endpointFileName})`
+      : `CLI: run 'nimbus login --endpoint ${recorded} --data-dir ${dataDir}' once, ` +
+          `or set NIMBUS_DATA_DIR=${dataDir}`,
+  );
   out.log(
     ctx.env.NIMBUS_ADMIN_TOKEN
       ? 'Admin token: from NIMBUS_ADMIN_TOKEN'

@@ -16,6 +16,7 @@ import { printFunctions } from '../commands/info.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
+import { recordLocalEndpoint } from '../local-endpoint.js';
 import { formatLogLine } from '../log-format.js';
 import { Output } from '../output.js';
 import { parseShutdownGrace } from '../shutdown-signals.js';
@@ -100,6 +101,8 @@ export async function startDev(
     platform = await startEmbedded(ctx, opts, dataDir, hooks.platformLogger);
     target = { endpoint: platform.url, token: platform.adminToken };
     out.log(`Started a Nimbus platform on ${platform.url} (data dir ${dataDir})`);
+    await recordLocalEndpoint(dataDir, platform.url);
+    out.log(`Other terminals reach it with: export NIMBUS_DATA_DIR=${dataDir}`);
   }
   const client = new ControlClient(target);
   // Whatever lives in the service dir but is the platform's state must never be packaged.
