@@ -152,6 +152,20 @@ export function buildProgram(ctx: CliContext): Command {
     .action(lazy(async () => (await import('./commands/login.js')).loginCommand, ctx));
 
   program
+    .command('backup')
+    .description('write a consistent backup of the platform to a file')
+    .option('--output <file>', 'the backup file to write (must not exist)')
+    .option('--data-dir <dir>', 'back up this data dir directly instead of asking the platform')
+    .option('-r, --region <region>', 'region: the name of a Nimbus platform endpoint')
+    .action(lazy(async () => (await import('./commands/backup.js')).backupCommand, ctx));
+  program
+    .command('restore')
+    .description('restore a backup into a new data dir')
+    .option('--input <file>', 'the backup file')
+    .option('--data-dir <dir>', 'the new data dir (must not exist or be empty)')
+    .action(lazy(async () => (await import('./commands/restore.js')).restoreCommand, ctx));
+
+  program
     .command('version')
     .description('print the CLI version and the platform version')
     .option('-r, --region <region>', 'region: the name of a Nimbus platform endpoint')

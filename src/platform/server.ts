@@ -4,6 +4,7 @@
  * and registered with the lifecycle, which stops them in reverse order.
  */
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { type Clock, systemClock } from '../model/clock.js';
@@ -23,6 +24,7 @@ import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
 import { createRequestVerifier } from './auth/request-verifier.js';
+import { backupRoutes } from './backup-routes.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi } from './control/control-api.js';
@@ -310,6 +312,15 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
+      ...backupRoutes({
+        dataDir: options.dataDir,
+        version: packageVersion,
+        snapshotDatabase:
+          flavor === 'sqlite'
+            ? async (file) => void (await sql`VACUUM INTO ${file}`.execute(db))
+            : undefined,
+        logger,
+      }),
     ],
   });
   const frontDoor = createFrontDoor({
