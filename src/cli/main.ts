@@ -65,6 +65,7 @@ export function buildProgram(ctx: CliContext): Command {
       '--shutdown-grace <duration>',
       'on SIGTERM/SIGINT, how long work in flight may finish (default 10s)',
     )
+    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, else json)')
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))
@@ -113,6 +114,10 @@ export function buildProgram(ctx: CliContext): Command {
     .option(
       '--shutdown-grace <duration>',
       'on SIGTERM/SIGINT, how long the embedded platform lets work in flight finish (default 10s)',
+    )
+    .option(
+      '--log-format <format>',
+      'platform logs: pretty or json (default: pretty on a terminal)',
     )
     .action(lazy(async () => (await import('./commands/dev.js')).devCommand, ctx));
 
@@ -211,6 +216,8 @@ function reportError(ctx: CliContext, error: unknown): number {
       ? 0
       : error.exitCode || 1;
   }
+  // One line always; --verbose (or NIMBUS_DEBUG) adds the stack of an unexpected error.
+  const verbose = ctx.env.NIMBUS_DEBUG || process.argv.includes('--verbose');
   if (error instanceof ApiError) {
     ctx.stderr.write(`✖ ${apiErrorLine(error, ctx.env)}\n`);
     return 1;
@@ -219,9 +226,8 @@ function reportError(ctx: CliContext, error: unknown): number {
     ctx.stderr.write(`✖ ${error.message}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
-  const verbose = ctx.env.NIMBUS_DEBUG || process.argv.includes('--verbose');
   ctx.stderr.write(
-    `✖ ${verbose ? ((error as Error)?.stack ?? error) : ((error as Error)?.message ?? error)}\n`,
+    `✖ ${verbose ? ((error as Error)?.stack ?? error) : `${(error as Error)?.message ?? error} (--verbose shows where)`}\n`,
   );
   return 1;
 }

@@ -13,6 +13,7 @@ import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { KyselyStore } from '../store/kysely-store.js';
 import { openDatabase, parseStoreUrl } from '../store/open-store.js';
+import { describePostgresUrl } from '../store/postgres-target.js';
 import type { Store } from '../store/store.js';
 import { AsyncInvoker } from './async/async-invoker.js';
 import { AsyncWorker } from './async/async-worker.js';
@@ -95,6 +96,8 @@ export interface RunningPlatform {
   queue: SqlWorkQueue;
   adminToken: string;
   adminTokenFile: string;
+  /** Where state lives, in words for the banner: `SQLite /x/nimbus.db`, `postgres://u@h:5432/db`. */
+  storage: { store: string; queue: string; blobs: string };
   store: Store;
   invoker: Invoker;
   pool: InstancePool;
@@ -134,7 +137,16 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
 
   // Storage: one database handle shared by the repositories; the Store owns and closes it.
   const databaseUrl = options.databaseUrl ?? 'sqlite:';
-  const flavor = parseStoreUrl(databaseUrl, { dataDir: options.dataDir }).kind;
+  const location = parseStoreUrl(databaseUrl, { dataDir: options.dataDir });
+  const flavor = location.kind;
+  const storage = {
+    store:
+      location.kind === 'sqlite'
+        ? `SQLite ${location.file}`
+        : `PostgreSQL ${describePostgresUrl(location.url, location.schema)}`,
+    queue: `${location.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (tables in the store)`,
+    blobs: `local disk ${join(options.dataDir, 'blobs')}`,
+  };
   const db = await openDatabase(databaseUrl, { dataDir: options.dataDir });
   const store = new KyselyStore(db);
   // Stopped last of all: it destroys the handle every other repository uses.
@@ -356,6 +368,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     queue,
     adminToken: token.token,
     adminTokenFile: token.file,
+    storage,
     store,
     invoker,
     pool,

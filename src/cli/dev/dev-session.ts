@@ -19,6 +19,7 @@ import { loadForCli } from '../load-for-cli.js';
 import { recordLocalEndpoint } from '../local-endpoint.js';
 import { formatLogLine } from '../log-format.js';
 import { Output } from '../output.js';
+import { pickLogFormat, prettyDestination } from '../pretty-log.js';
 import { parseShutdownGrace } from '../shutdown-signals.js';
 import { SerialDebouncer, systemTimers, type Timers } from './debounce.js';
 import { LogTails } from './log-tails.js';
@@ -31,6 +32,8 @@ export interface DevOptions extends ServiceOptions {
   dataDir?: string;
   /** How long the embedded platform lets work in flight finish on stop (default 10s). */
   shutdownGrace?: string;
+  /** The embedded platform's own log lines: pretty on a terminal, else JSON. */
+  logFormat?: string;
 }
 
 export interface DevHooks {
@@ -220,9 +223,7 @@ async function startEmbedded(
       host: defaultHost,
       port,
       dataDir,
-      logger:
-        logger ??
-        pino({ level: opts.verbose ? 'info' : 'warn' }, ctx.stderr as NodeJS.WritableStream),
+      logger: logger ?? embeddedLogger(ctx, opts),
       ...(ctx.env.NIMBUS_ADMIN_TOKEN ? { adminToken: ctx.env.NIMBUS_ADMIN_TOKEN } : {}),
     });
   } catch (error) {
@@ -231,6 +232,13 @@ async function startEmbedded(
     }
     throw error;
   }
+}
+
+function embeddedLogger(ctx: CliContext, opts: DevOptions): Logger {
+  const level = opts.verbose ? 'info' : 'warn';
+  return pickLogFormat(opts.logFormat, ctx.stderr) === 'pretty'
+    ? pino({ level }, prettyDestination(ctx.stderr, { color: !ctx.env.NO_COLOR }))
+    : pino({ level }, ctx.stderr as NodeJS.WritableStream);
 }
 
 function parsePort(raw: string | undefined): number {
