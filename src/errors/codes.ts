@@ -74,6 +74,7 @@ export const errorCodes = {
   NIMBUS_PACKAGING_ARTIFACT_MISSING: null,
   NIMBUS_PACKAGING_ARTIFACT_CONFLICT: null,
   NIMBUS_PACKAGING_BUNDLE_FAILED: null,
+  NIMBUS_PACKAGING_TYPE_ERRORS: null,
 
   // Client side: made by the CLI's HTTP client, never sent by a server.
   NIMBUS_CLI_NO_PLATFORM: null,

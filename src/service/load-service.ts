@@ -33,6 +33,8 @@ export interface LoadedService {
   serviceDir: string;
   /** Human-readable, each naming file:line:col and path where known. */
   warnings: string[];
+  /** false: packaging skips `tsc --noEmit` (nimbus dev, where a save must redeploy at once). */
+  typeCheck?: boolean;
 }
 
 /** serverless.yml → ServiceDefinition: find, parse, resolve variables, validate. */

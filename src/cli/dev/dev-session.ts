@@ -265,7 +265,7 @@ export function forDev(loaded: LoadedService, stateDirs: string[]): LoadedServic
       fn.package.patterns = [...fn.package.patterns, ...excludes];
     }
   }
-  return { ...loaded, definition };
+  return { ...loaded, definition, typeCheck: false };
 }
 
 /** `dir` relative to `root` (`/`-separated) when it lies inside it. */
