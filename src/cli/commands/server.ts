@@ -69,12 +69,6 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const recorded = await recordLocalEndpoint(dataDir, platform.url);
   out.log(`Nimbus platform listening on ${platform.url}`);
   out.log(`Data dir: ${dataDir}`);
-  out.log(
-    dataDir === resolve(defaultDataDir(ctx.env))
-      ? `CLI: commands of this user find it as is (endpoint recorded in ${dataDir}/${endpointFileName})`
-      : `CLI: run 'nimbus login --endpoint ${recorded} --data-dir ${dataDir}' once, ` +
-          `or set NIMBUS_DATA_DIR=${dataDir}`,
-  );
   out.log(`Store: ${platform.storage.store}`);
   out.log(`Queue: ${platform.storage.queue}`);
   out.log(`Blobs: ${platform.storage.blobs}`);
@@ -82,6 +76,12 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
     ctx.env.NIMBUS_ADMIN_TOKEN
       ? 'Admin token: from NIMBUS_ADMIN_TOKEN'
       : `Admin token: in ${platform.adminTokenFile} (mode 0600)`,
+  );
+  out.log(
+    dataDir === resolve(defaultDataDir(ctx.env))
+      ? `CLI: commands of this user find it as is (endpoint recorded in ${dataDir}/${endpointFileName})`
+      : `CLI: run 'nimbus login --endpoint ${recorded} --data-dir ${dataDir}' once, ` +
+          `or set NIMBUS_DATA_DIR=${dataDir}`,
   );
   let stopping: Promise<void> | undefined;
   await new Promise<void>((done) => {
