@@ -92,6 +92,13 @@ describe('first hour: a platform on another port, no environment variables', () 
         `deploy it first with 'nimbus deploy --stage prod'\n`,
     );
 
+    const noVersion = await runCli(['invoke', '-f', 'hello', '-q', '7'], { cwd, env });
+    assert.equal(noVersion.code, 1);
+    assert.equal(
+      noVersion.stderr,
+      '✖ Function "hello" (svc-dev-hello) has no version or alias "7": its versions are 1; its aliases dev\n',
+    );
+
     const missing = await runCli(['invoke'], { cwd, env });
     assert.equal(
       missing.stderr,

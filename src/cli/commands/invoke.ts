@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { ControlClient } from '../../client/control-client.js';
 import { invokeFunction } from '../../client/invoke-client.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext, ServiceOptions } from '../context.js';
@@ -30,15 +31,26 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
   if (!types.includes(type))
     throw new CliError(`--type must be one of ${types.join(', ')}, not "${opts.type}"`);
   const payload = await eventPayload(ctx, opts);
-  const answer = await invokeFunction(await resolveEndpoint(definition.region, ctx.env), {
+  const endpoint = await resolveEndpoint(definition.region, ctx.env);
+  const answer = await invokeFunction(endpoint, {
     functionName: fn.name,
     payload,
     type,
     ...(opts.qualifier ? { qualifier: opts.qualifier } : {}),
     tail: Boolean(opts.log) && type === 'RequestResponse',
   });
-  if (answer.errorType === 'ResourceNotFoundException' && !opts.qualifier) {
-    throw notDeployedError(definition, opts.function!);
+  if (answer.errorType === 'ResourceNotFoundException') {
+    // The Invoke API answers an ARN; say instead what is missing, in serverless.yml's terms.
+    const details = opts.qualifier
+      ? await new ControlClient(endpoint).getFunction(fn.name).catch(() => undefined)
+      : undefined;
+    if (!details) throw notDeployedError(definition, opts.function!);
+    const versions = details.versions.map((v) => v.version).join(', ') || '(none)';
+    const aliases = details.aliases.map((a) => a.name).join(', ') || '(none)';
+    throw new CliError(
+      `Function "${opts.function}" (${fn.name}) has no version or alias "${opts.qualifier}": ` +
+        `its versions are ${versions}; its aliases ${aliases}`,
+    );
   }
   if (answer.errorType) {
     throw new CliError(`${answer.errorType}: ${messageOf(answer.payload)} (HTTP ${answer.status})`);
