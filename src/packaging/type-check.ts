@@ -31,7 +31,19 @@ export async function typeCheckService(serviceDir: string): Promise<TypeCheckRes
   const output = await new Promise<string | undefined>((resolve, reject) => {
     execFile(
       process.execPath,
-      [tsc, '--noEmit', '-p', tsconfig, '--pretty', 'false'],
+      [
+        tsc,
+        '--noEmit',
+        '-p',
+        tsconfig,
+        '--pretty',
+        'false',
+        // Incremental: an unchanged service re-checks in about half the time (a no-op deploy).
+        // The state file sits with the other build output, which packaging never ships.
+        '--incremental',
+        '--tsBuildInfoFile',
+        join(serviceDir, '.serverless', 'tsconfig.tsbuildinfo'),
+      ],
       { cwd: serviceDir, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (!error) return resolve(undefined);
