@@ -69,3 +69,30 @@ test('nimbus server refuses a bad --port with a clear message', () => {
   assert.equal(res.status, 1);
   assert.match(res.stderr, /--port must be an integer from 0 to 65535, not "abc"/);
 });
+
+test('nimbus server with an unreachable PostgreSQL: one line naming where, no password, exit 1', async () => {
+  const tmp = await makeTempDir();
+  try {
+    const port = await closedPort();
+    const res = spawnSync(
+      process.execPath,
+      [bin, 'server', '--port', '0', '--data-dir', join(tmp.dir, 'data')],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          HOME: tmp.dir,
+          NIMBUS_DATABASE_URL: `postgres://nimbus:s3cret@127.0.0.1:${port}/nimbus`,
+        },
+      },
+    );
+    assert.equal(res.status, 1);
+    assert.equal(
+      res.stderr,
+      `✖ cannot open the PostgreSQL store at postgres://nimbus@127.0.0.1:${port}/nimbus (schema public): ` +
+        `connect ECONNREFUSED 127.0.0.1:${port}; is PostgreSQL running and listening on that host and port?\n`,
+    );
+  } finally {
+    await tmp.cleanup();
+  }
+});
