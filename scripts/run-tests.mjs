@@ -23,10 +23,29 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// NIMBUS_TEST_REPORTER=tap (or spec, dot, ...) picks one of Node's own reporters instead of the
+// concise one, e.g. for a tool that reads TAP.
+const reporter =
+  process.env.NIMBUS_TEST_REPORTER ?? new URL('./concise-reporter.mjs', import.meta.url).href;
 const result = spawnSync(
   process.execPath,
-  // A test that hangs (a child that never answers) fails after 3 minutes instead of holding CI.
-  ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
-  { stdio: 'inherit' },
+  [
+    '--enable-source-maps',
+    '--test',
+    `--test-reporter=${reporter}`,
+    '--test-reporter-destination=stdout',
+    '--test-concurrency=2',
+    // A test that hangs (a child that never answers) fails after 3 minutes instead of holding CI.
+    '--test-timeout=180000',
+    ...files,
+  ],
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      // The AWS SDK clients in tests warn that future releases need Node 22; Nimbus supports 20.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  },
 );
 process.exit(result.status ?? 1);

@@ -1,10 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NoPlatformError } from '../client/control-client.js';
+import { packageVersion } from '../package-root.js';
+import { apiErrorLine } from './api-error-line.js';
 import { CliError } from './cli-error.js';
 import { addInvocationsCommand } from './commands/invocations.js';
 import { addKeysCommand } from './commands/keys.js';
 import type { CliContext } from './context.js';
-import { packageVersion } from './package-root.js';
 
 // Each command module is imported only when that command runs, so `nimbus --version` or
 // `nimbus info` never pay for esbuild, the store drivers or the HTTP server.
@@ -64,6 +65,7 @@ export function buildProgram(ctx: CliContext): Command {
       '--shutdown-grace <duration>',
       'on SIGTERM/SIGINT, how long work in flight may finish (default 10s)',
     )
+    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, else json)')
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))
@@ -129,6 +131,10 @@ export function buildProgram(ctx: CliContext): Command {
       '--shutdown-grace <duration>',
       'on SIGTERM/SIGINT, how long the embedded platform lets work in flight finish (default 10s)',
     )
+    .option(
+      '--log-format <format>',
+      'platform logs: pretty or json (default: pretty on a terminal)',
+    )
     .action(lazy(async () => (await import('./commands/dev.js')).devCommand, ctx));
 
   const rollback = serviceCommand(
@@ -150,7 +156,7 @@ export function buildProgram(ctx: CliContext): Command {
     program.command('remove').description('remove the service stage and its functions'),
   ).action(lazy(async () => (await import('./commands/remove.js')).removeCommand, ctx));
   serviceCommand(program.command('logs').description('show the log lines of a function'))
-    .requiredOption('-f, --function <key>', 'the function key in serverless.yml')
+    .option('-f, --function <key>', 'the function key in serverless.yml')
     .option('-t, --tail', 'follow new lines until interrupted')
     .option('--startTime <time>', '30m, 2h, 3d or a date (default: 10m ago; 10s ago with -t)')
     .option('--filter <text>', 'only lines containing this text (case-sensitive)')
@@ -177,6 +183,36 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-n, --name <name>', 'directory and service name (default: from the source)')
     .action(lazy(async () => (await import('./commands/install.js')).installCommand, ctx));
 
+  program
+    .command('login')
+    .description('save a platform endpoint and its token in ~/.nimbus/config.yml')
+    .option('--endpoint <url>', 'the platform, e.g. http://127.0.0.1:9000')
+    .option('--token <token>', 'its admin token (default: read from --data-dir)')
+    .option('--data-dir <dir>', 'data dir of a local platform, to read its admin token from')
+    .option('-r, --region <region>', 'region name to save it as (default us-east-1)')
+    .action(lazy(async () => (await import('./commands/login.js')).loginCommand, ctx));
+
+  program
+    .command('backup')
+    .description('write a consistent backup of the platform to a file')
+    .option('--output <file>', 'the backup file to write (must not exist)')
+    .option('--data-dir <dir>', 'back up this data dir directly instead of asking the platform')
+    .option('-r, --region <region>', 'region: the name of a Nimbus platform endpoint')
+    .action(lazy(async () => (await import('./commands/backup.js')).backupCommand, ctx));
+  program
+    .command('restore')
+    .description('restore a backup into a new data dir')
+    .option('--input <file>', 'the backup file')
+    .option('--data-dir <dir>', 'the new data dir (must not exist or be empty)')
+    .action(lazy(async () => (await import('./commands/restore.js')).restoreCommand, ctx));
+
+  program
+    .command('version')
+    .description('print the CLI version and the platform version')
+    .option('-r, --region <region>', 'region: the name of a Nimbus platform endpoint')
+    .option('--json', 'machine-readable output on stdout')
+    .action(lazy(async () => (await import('./commands/version.js')).versionCommand, ctx));
+
   addKeysCommand(program, ctx);
   addInvocationsCommand(program, ctx, serviceCommand);
 
@@ -192,8 +228,11 @@ export async function main(argv: string[], ctx?: Partial<CliContext>): Promise<n
     stderr: ctx?.stderr ?? process.stderr,
   };
   const program = buildProgram(full);
+  // `--version` alone asks the platform too, as `nimbus version` does.
+  const args = argv.slice(2);
+  const asVersion = args.length === 1 && (args[0] === '--version' || args[0] === '-v');
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(asVersion ? [...argv.slice(0, 2), 'version'] : argv);
     return 0;
   } catch (error) {
     return reportError(full, error);
@@ -213,17 +252,18 @@ function reportError(ctx: CliContext, error: unknown): number {
       ? 0
       : error.exitCode || 1;
   }
+  // One line always; --verbose (or NIMBUS_DEBUG) adds the stack of an unexpected error.
+  const verbose = ctx.env.NIMBUS_DEBUG || process.argv.includes('--verbose');
+  if (error instanceof ApiError) {
+    ctx.stderr.write(`✖ ${apiErrorLine(error, ctx.env)}\n`);
+    return 1;
+  }
   if (error instanceof CliError || error instanceof NoPlatformError || isNimbusError(error)) {
     ctx.stderr.write(`✖ ${error.message}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
-  if (error instanceof ApiError) {
-    ctx.stderr.write(`✖ ${error.message} (${error.code}, HTTP ${error.status})\n`);
-    return 1;
-  }
-  const verbose = ctx.env.NIMBUS_DEBUG || process.argv.includes('--verbose');
   ctx.stderr.write(
-    `✖ ${verbose ? ((error as Error)?.stack ?? error) : ((error as Error)?.message ?? error)}\n`,
+    `✖ ${verbose ? ((error as Error)?.stack ?? error) : `${(error as Error)?.message ?? error} (--verbose shows where)`}\n`,
   );
   return 1;
 }

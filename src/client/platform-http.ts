@@ -9,7 +9,10 @@ import { type BufferedAnswer, bufferedRequest } from './buffered-request.js';
 export class NoPlatformError extends Error {
   readonly code = 'NIMBUS_CLI_NO_PLATFORM';
   constructor(readonly endpoint: string) {
-    super(`No Nimbus platform at ${endpoint}: start one with 'nimbus server'`);
+    super(
+      `No Nimbus platform at ${endpoint}: start one with 'nimbus server', or point the CLI at ` +
+        `a running one with 'nimbus login --endpoint <url>' (or NIMBUS_ENDPOINT)`,
+    );
   }
 }
 
@@ -27,6 +30,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The platform that answered, for hints such as where its admin token is. */
+    readonly endpoint?: string,
   ) {
     super(message);
   }
@@ -74,7 +79,7 @@ export class PlatformHttp {
       throw error;
     }
     if (res.ok || opts.accept?.includes(res.status)) return res;
-    throw await apiErrorOf(res, `${method} ${path}`);
+    throw await apiErrorOf(res, `${method} ${path}`, this.endpoint);
   }
 
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -94,7 +99,7 @@ export class PlatformHttp {
     }
     const text = res.body.toString('utf8');
     if (res.status < 200 || res.status > 299) {
-      throw apiErrorFrom(res.status, text, `${method} ${path}`);
+      throw apiErrorFrom(res.status, text, `${method} ${path}`, this.endpoint);
     }
     return JSON.parse(text) as T;
   }
@@ -112,11 +117,11 @@ export class PlatformHttp {
   }
 }
 
-async function apiErrorOf(res: Response, what: string): Promise<ApiError> {
-  return apiErrorFrom(res.status, await res.text(), what);
+async function apiErrorOf(res: Response, what: string, endpoint: string): Promise<ApiError> {
+  return apiErrorFrom(res.status, await res.text(), what, endpoint);
 }
 
-function apiErrorFrom(status: number, text: string, what: string): ApiError {
+function apiErrorFrom(status: number, text: string, what: string, endpoint: string): ApiError {
   let code = 'NIMBUS_HTTP_ERROR';
   let message = `${what} answered ${status}`;
   try {
@@ -126,5 +131,5 @@ function apiErrorFrom(status: number, text: string, what: string): ApiError {
   } catch {
     // Not JSON (a proxy's error page, say): keep the generic message.
   }
-  return new ApiError(status, code, message);
+  return new ApiError(status, code, message, endpoint);
 }

@@ -12,7 +12,9 @@ export type PackagingErrorCode =
   /** Two different sources would be written under the same file name in outDir. */
   | 'NIMBUS_PACKAGING_ARTIFACT_CONFLICT'
   /** esbuild could not bundle a TypeScript handler (syntax error, missing import...). */
-  | 'NIMBUS_PACKAGING_BUNDLE_FAILED';
+  | 'NIMBUS_PACKAGING_BUNDLE_FAILED'
+  /** `tsc --noEmit` found type errors in a service with a tsconfig.json. */
+  | 'NIMBUS_PACKAGING_TYPE_ERRORS';
 
 export class PackagingError extends NimbusError {
   declare readonly code: PackagingErrorCode;

@@ -4,9 +4,11 @@
  * and registered with the lifecycle, which stops them in reverse order.
  */
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { type Clock, systemClock } from '../model/clock.js';
+import { packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
@@ -14,6 +16,7 @@ import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
 import { KyselyStore } from '../store/kysely-store.js';
 import { openDatabase, parseStoreUrl } from '../store/open-store.js';
+import { describePostgresUrl } from '../store/postgres-target.js';
 import type { Store } from '../store/store.js';
 import { AsyncInvoker } from './async/async-invoker.js';
 import { AsyncWorker } from './async/async-worker.js';
@@ -25,6 +28,7 @@ import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
 import { createRequestVerifier, createStreamingRequestVerifier } from './auth/request-verifier.js';
+import { backupRoutes } from './backup-routes.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi } from './control/control-api.js';
@@ -101,6 +105,8 @@ export interface RunningPlatform {
   queue: SqlWorkQueue;
   adminToken: string;
   adminTokenFile: string;
+  /** Where state lives, in words for the banner: `SQLite /x/nimbus.db`, `postgres://u@h:5432/db`. */
+  storage: { store: string; queue: string; blobs: string };
   store: Store;
   invoker: Invoker;
   pool: InstancePool;
@@ -140,7 +146,16 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
 
   // Storage: one database handle shared by the repositories; the Store owns and closes it.
   const databaseUrl = options.databaseUrl ?? 'sqlite:';
-  const flavor = parseStoreUrl(databaseUrl, { dataDir: options.dataDir }).kind;
+  const location = parseStoreUrl(databaseUrl, { dataDir: options.dataDir });
+  const flavor = location.kind;
+  const storage = {
+    store:
+      location.kind === 'sqlite'
+        ? `SQLite ${location.file}`
+        : `PostgreSQL ${describePostgresUrl(location.url, location.schema)}`,
+    queue: `${location.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (tables in the store)`,
+    blobs: `local disk ${join(options.dataDir, 'blobs')}`,
+  };
   const db = await openDatabase(databaseUrl, { dataDir: options.dataDir });
   const store = new KyselyStore(db);
   // Stopped last of all: it destroys the handle every other repository uses.
@@ -357,10 +372,19 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       ...keysRoutes(accessKeys),
       ...apiKeysRoutes({ store, apiKeys }),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
+      ...backupRoutes({
+        dataDir: options.dataDir,
+        version: packageVersion,
+        snapshotDatabase:
+          flavor === 'sqlite'
+            ? async (file) => void (await sql`VACUUM INTO ${file}`.execute(db))
+            : undefined,
+        logger,
+      }),
     ],
   });
   const frontDoor = createFrontDoor({
-    health: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    health: async (_req, res) => sendJson(res, 200, { status: 'ok', version: packageVersion }),
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
@@ -393,6 +417,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     queue,
     adminToken: token.token,
     adminTokenFile: token.file,
+    storage,
     store,
     invoker,
     pool,

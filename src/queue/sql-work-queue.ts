@@ -48,7 +48,7 @@ const defaultIdempotencyWindowMs = 6 * 60 * 60 * 1000;
 const idChunk = 500;
 
 /**
- * The WorkQueue on the store's Kysely handle, SQLite or PostgreSQL (docs/queue.md). It does not
+ * The WorkQueue on the store's Kysely handle, SQLite or PostgreSQL (docs/internals/queue.md). It does not
  * own the handle: whoever opened it closes it.
  */
 export class SqlWorkQueue implements TransactionalWorkQueue<StoreTx> {

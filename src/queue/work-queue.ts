@@ -2,7 +2,7 @@
  * The WorkQueue port: durable jobs per named queue, handed out under time-limited leases
  * (at-least-once). The SQL adapter (sql-work-queue.ts) serves SQLite and PostgreSQL; the shape
  * leaves room for a NATS JetStream adapter (ack, redelivery, max deliveries, delay).
- * Semantics, the state machine and the NATS mapping: docs/queue.md.
+ * Semantics, the state machine and the NATS mapping: docs/internals/queue.md.
  */
 import { NimbusError } from '../errors/nimbus-error.js';
 

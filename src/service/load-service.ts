@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import type { ServiceDefinition } from '../model/service-definition.js';
 import { ConfigError } from './config-error.js';
 import type { NormalizeContext, ValidationMode } from './context.js';
@@ -12,9 +12,9 @@ import { VariableResolver } from './variables/resolver.js';
 import { createSources, type SourceInputs } from './variables/sources.js';
 
 export interface LoadServiceOptions {
-  /** The service directory (absolute). */
+  /** The working directory (absolute): the service directory unless configPath says otherwise. */
   cwd: string;
-  /** -c/--config, relative to cwd or absolute. */
+  /** -c/--config, relative to cwd or absolute; its directory is the service directory. */
   configPath?: string;
   /** CLI options, for ${opt:x}: stage, region, ... */
   options: Record<string, string | boolean | undefined>;
@@ -34,13 +34,17 @@ export interface LoadedService {
   serviceDir: string;
   /** Human-readable, each naming file:line:col and path where known. */
   warnings: string[];
+  /** false: packaging skips `tsc --noEmit` (nimbus dev, where a save must redeploy at once). */
+  typeCheck?: boolean;
 }
 
 /** serverless.yml → ServiceDefinition: find, parse, resolve variables, validate. */
 export async function loadService(opts: LoadServiceOptions): Promise<LoadedService> {
-  const serviceDir = resolve(opts.cwd);
-  const configPath = await findConfigFile(serviceDir, opts.configPath);
-  const file = relative(serviceDir, configPath) || configPath;
+  const configPath = await findConfigFile(resolve(opts.cwd), opts.configPath);
+  // As the Serverless Framework: handlers, package patterns and .env files are relative to the
+  // directory of the config file, wherever the command was run from.
+  const serviceDir = dirname(configPath);
+  const file = relative(resolve(opts.cwd), configPath) || configPath;
   const parsed = isScriptConfig(configPath)
     ? await loadScriptConfig(configPath, file)
     : parseConfigText(await readConfig(configPath, file), file);

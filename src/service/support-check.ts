@@ -1,6 +1,7 @@
 import { ConfigError } from './config-error.js';
 import type { NormalizeContext } from './context.js';
 import { OTHER_KINDS } from './events/other.js';
+import { nearestName } from './nearest-name.js';
 import { formatPath, isPlainObject, type PropertyPath } from './property-path.js';
 import { SUPPORT_TABLE, type SupportRule } from './support-table.js';
 
@@ -75,7 +76,7 @@ function walk(
   for (const [key, child] of Object.entries(value)) {
     const known = anyKey ?? node.children.get(key);
     if (known) visit(known, child, [...path, key], ctx, refused);
-    else reportUnknown(key, path, ctx, refused);
+    else reportUnknown(key, node, path, ctx, refused);
   }
 }
 
@@ -104,16 +105,25 @@ function functionKey(path: PropertyPath): string {
 
 function reportUnknown(
   key: string,
-  parent: PropertyPath,
+  parent: TableNode,
+  parentPath: PropertyPath,
   ctx: NormalizeContext,
   refused: ConfigError[],
 ): void {
   if (ctx.validationMode === 'off') return;
-  const isEventType = parent.length === 4 && parent[0] === 'functions' && parent[2] === 'events';
-  const what = isEventType ? `event type "${key}" is unknown` : `unknown property "${key}"`;
-  const shownPath = isEventType ? [...parent, key] : parent;
-  if (ctx.validationMode === 'error') {
-    const { line, column } = ctx.locator.keyPosition([...parent, key]);
+  const isEventType =
+    parentPath.length === 4 && parentPath[0] === 'functions' && parentPath[2] === 'events';
+  const known = [...parent.children.keys()].filter((name) => name !== '*' && name !== '[]');
+  const nearest = nearestName(key, known);
+  const hint = nearest ? `; did you mean "${nearest}"?` : '';
+  const what = isEventType
+    ? `event type "${key}" is unknown${hint}`
+    : `unknown property "${key}"${hint}`;
+  const shownPath = isEventType ? [...parentPath, key] : parentPath;
+  // An event type nobody knows would silently drop the route or trigger the user wrote, so it
+  // fails the load in the default mode too; an unknown property is only ignored.
+  if (ctx.validationMode === 'error' || isEventType) {
+    const { line, column } = ctx.locator.keyPosition([...parentPath, key]);
     const where = { file: ctx.locator.file, line, column, detail: what };
     const path = formatPath(shownPath);
     refused.push(
@@ -121,6 +131,6 @@ function reportUnknown(
     );
     return;
   }
-  const detail = `${what} (ignored)`;
-  ctx.warnings.push(ctx.locator.warning([...parent, key], detail, { atKey: true, shownPath }));
+  const detail = `unknown property "${key}" (ignored)${hint}`;
+  ctx.warnings.push(ctx.locator.warning([...parentPath, key], detail, { atKey: true, shownPath }));
 }

@@ -46,3 +46,13 @@ export function translateConstraintError(err: unknown): unknown {
   if (referenceCodes.has(code)) return new StoreMissingReferenceError(message, { cause: err });
   return err;
 }
+
+/**
+ * The PostgreSQL store could not be opened (startup): says which server, database and user
+ * were tried (never the password) and the likely fix.
+ */
+export class StoreUnavailableError extends NimbusError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NIMBUS_STORE_UNAVAILABLE', message, options);
+  }
+}

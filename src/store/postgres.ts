@@ -3,6 +3,7 @@ import pg from 'pg';
 import { StoreSchemaNameError } from './errors.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
+import { storeUnavailable } from './postgres-target.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
@@ -37,6 +38,11 @@ export async function openPostgresDatabase(opts: {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await ensureSchema(db, schema);
+  } catch (err) {
+    await db.destroy();
+    throw storeUnavailable(connectionString, schema, err);
+  }
+  try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'postgres', schema });
   } catch (err) {
     await db.destroy();

@@ -116,7 +116,7 @@ export interface ApiKeyUsageTable {
   used: number;
 }
 
-/** A WorkQueue job (docs/queue.md); times are epoch milliseconds, payload and dead_reason JSON. */
+/** A WorkQueue job (docs/internals/queue.md); times are epoch milliseconds, payload and dead_reason JSON. */
 export interface WorkJobsTable {
   id: Generated<number>;
   queue: string;

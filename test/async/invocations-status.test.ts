@@ -277,7 +277,10 @@ describe('task status of asynchronous invocations (API and CLI)', () => {
     assert.match(key.stderr, /Function "nope" is not defined.*ok, bad, retried, once, twice/);
     const missing = await cli('invocations', 'dead');
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /-f <key>/);
+    assert.match(
+      missing.stderr,
+      /Missing -f <function>; the functions of service "tasks" are: ok, bad/,
+    );
   });
 
   test('missing token: 401', async () => {

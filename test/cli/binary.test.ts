@@ -3,16 +3,29 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { closedPort } from '../helpers/closed-port.js';
 import { repoRoot } from '../helpers/repo-root.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const bin = join(repoRoot, 'bin', 'nimbus.js');
 
-test('bin/nimbus.js --version prints the package version', () => {
-  const res = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
-  assert.equal(res.status, 0);
-  const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
-  assert.equal(res.stdout.trim(), version);
+test('bin/nimbus.js --version prints the CLI version, and says when no platform answers', async () => {
+  const tmp = await makeTempDir();
+  try {
+    const port = await closedPort();
+    const res = spawnSync(process.execPath, [bin, '--version'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: tmp.dir, NIMBUS_ENDPOINT: `127.0.0.1:${port}` },
+    });
+    assert.equal(res.status, 0, res.stderr);
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    assert.equal(
+      res.stdout,
+      `Nimbus CLI ${version}\nNimbus platform: not reachable at http://127.0.0.1:${port}\n`,
+    );
+  } finally {
+    await tmp.cleanup();
+  }
 });
 
 test('nimbus server: health, a 0600 admin token in the data dir, clean stop on SIGTERM', async () => {
@@ -55,4 +68,31 @@ test('nimbus server refuses a bad --port with a clear message', () => {
   const res = spawnSync(process.execPath, [bin, 'server', '--port', 'abc'], { encoding: 'utf8' });
   assert.equal(res.status, 1);
   assert.match(res.stderr, /--port must be an integer from 0 to 65535, not "abc"/);
+});
+
+test('nimbus server with an unreachable PostgreSQL: one line naming where, no password, exit 1', async () => {
+  const tmp = await makeTempDir();
+  try {
+    const port = await closedPort();
+    const res = spawnSync(
+      process.execPath,
+      [bin, 'server', '--port', '0', '--data-dir', join(tmp.dir, 'data')],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          HOME: tmp.dir,
+          NIMBUS_DATABASE_URL: `postgres://nimbus:s3cret@127.0.0.1:${port}/nimbus`,
+        },
+      },
+    );
+    assert.equal(res.status, 1);
+    assert.equal(
+      res.stderr,
+      `✖ cannot open the PostgreSQL store at postgres://nimbus@127.0.0.1:${port}/nimbus (schema public): ` +
+        `connect ECONNREFUSED 127.0.0.1:${port}; is PostgreSQL running and listening on that host and port?\n`,
+    );
+  } finally {
+    await tmp.cleanup();
+  }
 });

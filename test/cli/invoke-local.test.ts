@@ -158,11 +158,11 @@ describe('nimbus invoke local', () => {
     assert.equal(run.stdout, '');
     assert.match(
       run.stderr,
-      /✖ Function "nope" is not defined in this service; its functions are: cjs, esm, ts, py, fails/,
+      /✖ Function "nope" is not defined in this service; the functions of service "\S+" are: cjs, esm, ts, py, fails/,
     );
     const missing = await invoke();
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /Missing --function/);
+    assert.match(missing.stderr, /Missing -f <function>/);
   });
 
   test('leaves no temp dir behind', async () => {

@@ -100,16 +100,31 @@ describe('nimbus logs', () => {
   test('unknown key: the error lists the keys; an undeployed function says so', async () => {
     const unknown = await runCli(['logs', '-f', 'nope'], { cwd, env });
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /Function "nope" is not defined.*functions are: hello, bye/);
+    assert.match(unknown.stderr, /Function "nope" is not defined.*service "svc" are: hello, bye/);
 
     await writeFile(join(cwd, 'serverless.yml'), yml.replace('  bye:', '  gone:'));
     try {
       const gone = await runCli(['logs', '-f', 'gone'], { cwd, env });
       assert.equal(gone.code, 1);
-      assert.match(gone.stderr, /"gone" \(svc-dev-gone\) is not deployed to stage "dev"/);
+      assert.match(
+        gone.stderr,
+        /"gone" \(svc-dev-gone\) of service "svc" is not deployed to stage "dev"/,
+      );
     } finally {
       await writeFile(join(cwd, 'serverless.yml'), yml);
     }
+
+    const missing = await runCli(['logs'], { cwd, env });
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.stderr,
+      '✖ Missing -f <function>; the functions of service "svc" are: hello, bye\n',
+    );
+    const typo = await runCli(['logs', '-f', 'helo'], { cwd, env });
+    assert.match(
+      typo.stderr,
+      /Function "helo" is not defined in this service \(did you mean "hello"\?\)/,
+    );
 
     const bad = await runCli(['logs', '-f', 'hello', '--startTime', 'yesterday-ish'], { cwd, env });
     assert.equal(bad.code, 1);

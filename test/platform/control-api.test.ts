@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { deploymentHash, sha256Hex } from '../../src/model/canonical-hash.js';
+import { packageVersion } from '../../src/package-root.js';
 import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
 import { fnDef, serviceDef } from '../helpers/definitions.js';
 import { makeTestSchema } from '../helpers/postgres.js';
@@ -69,7 +70,7 @@ for (const variant of variants)
     test('health needs no token', async () => {
       const res = await call('GET', '/health', { token: null });
       assert.equal(res.status, 200);
-      assert.deepEqual(await res.json(), { status: 'ok' });
+      assert.deepEqual(await res.json(), { status: 'ok', version: packageVersion });
     });
 
     test('missing or wrong token: 401 with a JSON error, nothing stored', async () => {

@@ -91,7 +91,7 @@ describe('instances on a real platform', () => {
     assert.match(requestId, /^[0-9a-f-]{36}$/);
     const unknown = await runCli(['invoke', '-f', 'nope'], { cwd, env });
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /Functions: idle, warm, boom/);
+    assert.match(unknown.stderr, /the functions of service "scale" are: idle, warm, boom/);
   });
 
   test('a new version: the next request runs it, old instances drain', async () => {

@@ -67,6 +67,28 @@ describe('finding the config file', () => {
     assert.equal(loaded.configPath, abs);
   });
 
+  it("takes -c's directory as the service directory: handlers resolve there", async () => {
+    const root = await writeServiceDir({
+      'api/serverless.yml': yml(
+        'service: api',
+        'provider:',
+        '  name: aws',
+        'functions:',
+        '  hello:',
+        '    handler: lib/handler.hello',
+      ),
+      'api/lib/handler.js': 'exports.hello = async () => 1;\n',
+    });
+    const loaded = await loadService({
+      cwd: root,
+      configPath: 'api/serverless.yml',
+      options: {},
+      env: {},
+    });
+    assert.equal(loaded.serviceDir, join(root, 'api'));
+    assert.equal(loaded.definition.functions.hello?.handler, 'lib/handler.hello');
+  });
+
   it('names the directory when no config exists', async () => {
     const dir = await writeServiceDir({});
     await assertConfigError(

@@ -78,7 +78,6 @@ describe('settings Nimbus does not implement yet', () => {
         '      - cloudwatchEvent: {event: {source: [a]}}',
         '      - cognitoUserPool: {pool: p, trigger: PreSignUp}',
         '      - schedule: rate(1 hour)',
-        '      - sqss: arn',
       ),
     );
     const notFiring = (type: string) =>
@@ -88,7 +87,6 @@ describe('settings Nimbus does not implement yet', () => {
       `serverless.yml:9:9 functions.worker.events[1].s3: ${notFiring('s3')}`,
       `serverless.yml:10:9 functions.worker.events[2].cloudwatchEvent: ${notFiring('cloudwatchEvent')}`,
       `serverless.yml:11:9 functions.worker.events[3].cognitoUserPool: ${notFiring('cognitoUserPool')}`,
-      'serverless.yml:13:9 functions.worker.events[5].sqss: event type "sqss" is unknown (ignored)',
     ]);
     assert.deepEqual(
       definition.functions.worker?.events.map((e) => e.kind),
@@ -204,17 +202,58 @@ describe('configValidationMode', () => {
   it('error: every unknown key fails the load', async () => {
     const problems = await refusal(yml('service: svc', 'configValidationMode: error', ...typos));
     assert.deepEqual(problems, [
-      'serverless.yml:5:3 provider: unknown property "runtimee"',
-      'serverless.yml:9:5 functions.hello: unknown property "timout"',
-      'serverless.yml:11:9 functions.hello.events[0].htttp: event type "htttp" is unknown',
+      'serverless.yml:5:3 provider: unknown property "runtimee"; did you mean "runtime"?',
+      'serverless.yml:9:5 functions.hello: unknown property "timout"; did you mean "timeout"?',
+      'serverless.yml:11:9 functions.hello.events[0].htttp: event type "htttp" is unknown; did you mean "http"?',
     ]);
   });
 
   it('off: unknown keys are ignored silently; warn (the default) warns', async () => {
+    const keyTypos = typos.slice(0, -2);
     const off = await load(yml('service: svc', 'configValidationMode: off', ...typos));
     assert.deepEqual(off.warnings, []);
-    const warn = await load(yml('service: svc', 'configValidationMode: warn', ...typos));
-    assert.equal(warn.warnings.length, 3);
+    const warn = await load(yml('service: svc', 'configValidationMode: warn', ...keyTypos));
+    assert.deepEqual(warn.warnings, [
+      'serverless.yml:5:3 provider: unknown property "runtimee" (ignored); did you mean "runtime"?',
+      'serverless.yml:9:5 functions.hello: unknown property "timout" (ignored); did you mean "timeout"?',
+    ]);
+  });
+
+  it('an unknown event type fails the load in every mode but off, with the nearest type', async () => {
+    for (const mode of ['warn', 'error']) {
+      const problems = await refusal(
+        yml(`configValidationMode: ${mode}`, ...typos.slice(3, 6), ...typos.slice(7)),
+      );
+      assert.deepEqual(problems, [
+        'serverless.yml:6:9 functions.hello.events[0].htttp: event type "htttp" is unknown; did you mean "http"?',
+      ]);
+    }
+    const unrelated = await refusal(
+      yml(
+        ...head,
+        'functions:',
+        '  f:',
+        '    handler: src/handler.hello',
+        '    events:',
+        '      - webhook: /x',
+      ),
+    );
+    assert.deepEqual(unrelated, [
+      'serverless.yml:8:9 functions.f.events[0].webhook: event type "webhook" is unknown',
+    ]);
+    const caseOnly = await refusal(
+      yml(
+        ...head,
+        'functions:',
+        '  f:',
+        '    handler: src/handler.hello',
+        '    events:',
+        '      - httpapi: GET /',
+      ),
+    );
+    assert.deepEqual(caseOnly, [
+      'serverless.yml:8:9 functions.f.events[0].httpapi: event type "httpapi" is unknown; did you mean "httpApi"?',
+    ]);
   });
 
   it('error still only warns about known settings Nimbus ignores', async () => {

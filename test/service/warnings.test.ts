@@ -26,10 +26,10 @@ describe('warnings', () => {
     );
     assert.deepEqual(warnings, [
       'serverless.yml:2:1 unknown property "foo" (ignored)',
-      'serverless.yml:5:3 provider: unknown property "runtimee" (ignored)',
-      'serverless.yml:7:3 package: unknown property "patern" (ignored)',
-      'serverless.yml:11:5 functions.hello: unknown property "timout" (ignored)',
-      'serverless.yml:13:38 functions.hello.events[0].http: unknown property "corz" (ignored)',
+      'serverless.yml:5:3 provider: unknown property "runtimee" (ignored); did you mean "runtime"?',
+      'serverless.yml:7:3 package: unknown property "patern" (ignored); did you mean "patterns"?',
+      'serverless.yml:11:5 functions.hello: unknown property "timout" (ignored); did you mean "timeout"?',
+      'serverless.yml:13:38 functions.hello.events[0].http: unknown property "corz" (ignored); did you mean "cors"?',
       'serverless.yml:14:9 functions.hello.events[1].alb: alb events are not supported yet; ' +
         'this event will not fire for function "hello"',
     ]);

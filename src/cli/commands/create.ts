@@ -1,9 +1,9 @@
 import { cp, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
+import { packageRoot } from '../../package-root.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { Output } from '../output.js';
-import { packageRoot } from '../package-root.js';
 import { sourceBaseName } from '../service-source.js';
 import { placeService } from './install.js';
 

@@ -3,6 +3,7 @@ import { ApiError } from '../../client/control-client.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { Output } from '../output.js';
+import { notDeployedError, pickFunction } from '../pick-function.js';
 
 interface InvocationsOptions extends ServiceOptions {
   /** The function's key under `functions:`. */
@@ -186,15 +187,7 @@ async function forFunction(ctx: CliContext, opts: InvocationsOptions) {
   const { loadForCli } = await import('../load-for-cli.js');
   const out = new Output(ctx, opts);
   const { definition } = await loadForCli(ctx, opts, out);
-  const key = opts.function;
-  const def = key ? definition.functions[key] : undefined;
-  if (!key || !def) {
-    const keys = Object.keys(definition.functions);
-    throw new CliError(
-      `${key ? `Function "${key}" is not defined in this service` : 'Name a function with -f <key>'}; ` +
-        `its functions are: ${keys.length > 0 ? keys.join(', ') : '(none)'}`,
-    );
-  }
+  const { key, fn: def } = pickFunction(definition, opts.function);
   const { client } = await clientFor(ctx, definition.region, out);
   const fn = {
     key,
@@ -208,10 +201,7 @@ async function forFunction(ctx: CliContext, opts: InvocationsOptions) {
           error.status === 404 &&
           error.code === 'NIMBUS_NOT_FOUND'
         ) {
-          throw new CliError(
-            `Function "${key}" (${def.name}) is not deployed to stage "${definition.stage}": ` +
-              `deploy it first with 'nimbus deploy'`,
-          );
+          throw notDeployedError(definition, key);
         }
         throw error;
       }

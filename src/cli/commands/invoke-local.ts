@@ -7,6 +7,7 @@ import { type LocalFunction, startLocalFunction } from '../dev/local-function.js
 import { loadForCli } from '../load-for-cli.js';
 import { formatLogLine } from '../log-format.js';
 import { Output } from '../output.js';
+import { pickFunction } from '../pick-function.js';
 import { readInput } from '../read-input.js';
 
 export interface InvokeLocalOptions extends ServiceOptions {
@@ -33,15 +34,7 @@ export interface InvokeLocalOptions extends ServiceOptions {
 export async function invokeLocalCommand(ctx: CliContext, opts: InvokeLocalOptions) {
   const out = new Output(ctx, opts);
   const loaded = await loadForCli(ctx, opts, out);
-  if (!opts.function) throw new CliError('Missing --function (-f): the function key to invoke');
-  const fn = loaded.definition.functions[opts.function];
-  if (!fn) {
-    const keys = Object.keys(loaded.definition.functions);
-    throw new CliError(
-      `Function "${opts.function}" is not defined in this service; ` +
-        `its functions are: ${keys.length > 0 ? keys.join(', ') : '(none)'}`,
-    );
-  }
+  const { fn } = pickFunction(loaded.definition, opts.function);
   const payload = await readEvent(loaded.serviceDir, opts);
   const clientContext = await readClientContext(loaded.serviceDir, opts);
   const env = { IS_LOCAL: 'true', ...parseEnv(opts.env ?? []) };

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { ControlClient } from '../../client/control-client.js';
 import { invokeFunction } from '../../client/invoke-client.js';
 import { CliError } from '../cli-error.js';
 import { readClientContext } from '../client-context.js';
@@ -8,6 +9,7 @@ import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
 import { formatLogLine } from '../log-format.js';
 import { Output } from '../output.js';
+import { notDeployedError, pickFunction } from '../pick-function.js';
 
 export interface InvokeOptions extends ServiceOptions {
   function?: string;
@@ -28,20 +30,14 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
   const out = new Output(ctx, opts);
   const loaded = await loadForCli(ctx, opts, out);
   const { definition } = loaded;
-  const key = opts.function;
-  const fn = key ? definition.functions[key] : undefined;
-  if (!key || !fn) {
-    const known = Object.keys(definition.functions).join(', ') || '(none)';
-    throw new CliError(
-      `Function "${key ?? ''}" is not defined in this service. Functions: ${known}`,
-    );
-  }
+  const { fn } = pickFunction(definition, opts.function);
   const type = (opts.type ?? 'RequestResponse') as (typeof types)[number];
   if (!types.includes(type))
     throw new CliError(`--type must be one of ${types.join(', ')}, not "${opts.type}"`);
   const payload = await eventPayload(ctx, opts);
   const clientContext = await readClientContext(loaded.serviceDir, opts);
-  const answer = await invokeFunction(await resolveEndpoint(definition.region, ctx.env), {
+  const endpoint = await resolveEndpoint(definition.region, ctx.env);
+  const answer = await invokeFunction(endpoint, {
     functionName: fn.name,
     payload,
     type,
@@ -49,6 +45,19 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
     tail: Boolean(opts.log) && type === 'RequestResponse',
     ...(clientContext ? { clientContext } : {}),
   });
+  if (answer.errorType === 'ResourceNotFoundException') {
+    // The Invoke API answers an ARN; say instead what is missing, in serverless.yml's terms.
+    const details = opts.qualifier
+      ? await new ControlClient(endpoint).getFunction(fn.name).catch(() => undefined)
+      : undefined;
+    if (!details) throw notDeployedError(definition, opts.function!);
+    const versions = details.versions.map((v) => v.version).join(', ') || '(none)';
+    const aliases = details.aliases.map((a) => a.name).join(', ') || '(none)';
+    throw new CliError(
+      `Function "${opts.function}" (${fn.name}) has no version or alias "${opts.qualifier}": ` +
+        `its versions are ${versions}; its aliases ${aliases}`,
+    );
+  }
   if (answer.errorType) {
     throw new CliError(`${answer.errorType}: ${messageOf(answer.payload)} (HTTP ${answer.status})`);
   }
@@ -65,7 +74,8 @@ export async function invokeCommand(ctx: CliContext, opts: InvokeOptions): Promi
     log: answer.log,
   });
   if (type === 'DryRun') {
-    out.log(`Function ${fn.name} would run (version ${answer.executedVersion ?? '?'})`);
+    const version = answer.executedVersion ? ` (version ${answer.executedVersion})` : '';
+    out.success(`Function ${fn.name} can be invoked${version}`);
   } else {
     out.result(pretty(answer.payload));
     if (answer.log) {

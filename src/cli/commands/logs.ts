@@ -4,12 +4,13 @@ import { CliError } from '../cli-error.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
-import { formatLogLine } from '../log-format.js';
+import { formatLogLine, localTime } from '../log-format.js';
 import { Output } from '../output.js';
+import { notDeployedError, pickFunction } from '../pick-function.js';
 
 export interface LogsOptions extends ServiceOptions {
   /** The function's key under `functions:`. */
-  function: string;
+  function?: string;
   tail?: boolean;
   startTime?: string;
   filter?: string;
@@ -40,14 +41,7 @@ export async function runLogs(
   const out = new Output(ctx, opts);
   const interval = parseInterval(opts.interval);
   const { definition } = await loadForCli(ctx, opts, out);
-  const fn = definition.functions[opts.function];
-  if (!fn) {
-    const keys = Object.keys(definition.functions);
-    throw new CliError(
-      `Function "${opts.function}" is not defined in this service; ` +
-        `its functions are: ${keys.length > 0 ? keys.join(', ') : '(none)'}`,
-    );
-  }
+  const { key, fn } = pickFunction(definition, opts.function);
   const endpoint = await resolveEndpoint(definition.region, ctx.env);
   out.detail(`endpoint: ${endpoint.endpoint} (${endpoint.source})`);
   const client = new LogsClient(endpoint);
@@ -58,7 +52,9 @@ export async function runLogs(
       : parseStartTime(opts.startTime, now);
   const filter = opts.filter || undefined;
   const color = Boolean(ctx.stdout.isTTY) && !ctx.env.NO_COLOR;
+  let printed = 0;
   const print = (line: LogLine) => {
+    printed++;
     if (opts.json) return void ctx.stdout.write(`${JSON.stringify(line)}\n`);
     const text = formatLogLine(line.message, { color });
     if (text !== undefined) ctx.stdout.write(`${text}\n`);
@@ -77,15 +73,20 @@ export async function runLogs(
         for (const line of page.events) print(line);
         after = page.next;
       } while (after !== null);
+      // An empty stdout with exit 0 reads as "broken"; say why nothing is there (on stderr).
+      if (printed === 0) {
+        out.log(
+          `No log lines for function "${key}" (${fn.name}) since ${localTime(startTime)}` +
+            `${filter ? ` matching "${filter}"` : ': it has not run since then'}. ` +
+            `Try --startTime 1d, or 'nimbus invoke -f ${key}'`,
+        );
+      }
       return;
     }
     await follow(client, fn.name, { startTime, filter, interval }, signal, print, out);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404 && error.code === 'NIMBUS_NOT_FOUND') {
-      throw new CliError(
-        `Function "${opts.function}" (${fn.name}) is not deployed to stage ` +
-          `"${definition.stage}": deploy it first with 'nimbus deploy'`,
-      );
+      throw notDeployedError(definition, key);
     }
     throw error;
   }

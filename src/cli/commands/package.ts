@@ -1,5 +1,6 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { type PackageResult, packageService } from '../../packaging/package-service.js';
+import { typeCheckService } from '../../packaging/type-check.js';
 import type { LoadedService } from '../../service/load-service.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { loadForCli } from '../load-for-cli.js';
@@ -12,6 +13,12 @@ export async function packageLoaded(
   outDir?: string,
 ): Promise<PackageResult> {
   const target = outDir ?? join(loaded.serviceDir, '.serverless');
+  if (loaded.typeCheck !== false) {
+    const checked = await out.step('Type-checking', () => typeCheckService(loaded.serviceDir));
+    if (!checked.checked && checked.reason === 'no typescript') {
+      out.warn('tsconfig.json found but no TypeScript to check it with: npm install -D typescript');
+    }
+  }
   return out.step('Packaging', () =>
     packageService({
       serviceDir: loaded.serviceDir,

@@ -4,7 +4,9 @@ import { defaultDataDir, defaultHost, defaultPort } from '../../platform/config.
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
+import { endpointFileName, recordLocalEndpoint } from '../local-endpoint.js';
 import { Output } from '../output.js';
+import { pickLogFormat, prettyDestination } from '../pretty-log.js';
 import { onShutdownSignal, parseShutdownGrace } from '../shutdown-signals.js';
 
 export interface ServerOptions {
@@ -19,6 +21,7 @@ export interface ServerOptions {
   asyncRetryDelay?: string;
   asyncLease?: string;
   shutdownGrace?: string;
+  logFormat?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -32,7 +35,10 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const asyncLeaseMs = durationOption('--async-lease', opts.asyncLease, 30_000);
   const maxInstances = parseInteger('--max-instances', opts.maxInstances, 100, 1, 10_000);
   const graceMs = parseShutdownGrace(opts.shutdownGrace);
-  const logger = pino({ level: 'info' }, pino.destination(2));
+  const logger =
+    pickLogFormat(opts.logFormat, ctx.stderr) === 'pretty'
+      ? pino({ level: 'info' }, prettyDestination(ctx.stderr, { color: !ctx.env.NO_COLOR }))
+      : pino({ level: 'info' }, pino.destination(2));
   const dataDir = resolve(ctx.cwd, opts.dataDir ?? defaultDataDir(ctx.env));
   const databaseUrl = opts.databaseUrl ?? ctx.env.NIMBUS_DATABASE_URL;
   // Imported here so that commands which never start a server stay quick to launch.
@@ -60,12 +66,22 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       throw new CliError(`Port ${port} is already in use: pick another with --port`);
     throw error;
   }
+  const recorded = await recordLocalEndpoint(dataDir, platform.url);
   out.log(`Nimbus platform listening on ${platform.url}`);
   out.log(`Data dir: ${dataDir}`);
+  out.log(`Store: ${platform.storage.store}`);
+  out.log(`Queue: ${platform.storage.queue}`);
+  out.log(`Blobs: ${platform.storage.blobs}`);
   out.log(
     ctx.env.NIMBUS_ADMIN_TOKEN
       ? 'Admin token: from NIMBUS_ADMIN_TOKEN'
       : `Admin token: in ${platform.adminTokenFile} (mode 0600)`,
+  );
+  out.log(
+    dataDir === resolve(defaultDataDir(ctx.env))
+      ? `CLI: commands of this user find it as is (endpoint recorded in ${dataDir}/${endpointFileName})`
+      : `CLI: run 'nimbus login --endpoint ${recorded} --data-dir ${dataDir}' once, ` +
+          `or set NIMBUS_DATA_DIR=${dataDir}`,
   );
   let stopping: Promise<void> | undefined;
   await new Promise<void>((done) => {

@@ -16,8 +16,10 @@ import { printFunctions } from '../commands/info.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
+import { recordLocalEndpoint } from '../local-endpoint.js';
 import { formatLogLine } from '../log-format.js';
 import { Output } from '../output.js';
+import { pickLogFormat, prettyDestination } from '../pretty-log.js';
 import { parseShutdownGrace } from '../shutdown-signals.js';
 import { SerialDebouncer, systemTimers, type Timers } from './debounce.js';
 import { LogTails } from './log-tails.js';
@@ -30,6 +32,8 @@ export interface DevOptions extends ServiceOptions {
   dataDir?: string;
   /** How long the embedded platform lets work in flight finish on stop (default 10s). */
   shutdownGrace?: string;
+  /** The embedded platform's own log lines: pretty on a terminal, else JSON. */
+  logFormat?: string;
 }
 
 export interface DevHooks {
@@ -100,6 +104,8 @@ export async function startDev(
     platform = await startEmbedded(ctx, opts, dataDir, hooks.platformLogger);
     target = { endpoint: platform.url, token: platform.adminToken };
     out.log(`Started a Nimbus platform on ${platform.url} (data dir ${dataDir})`);
+    await recordLocalEndpoint(dataDir, platform.url);
+    out.log(`Other terminals reach it with: export NIMBUS_DATA_DIR=${dataDir}`);
   }
   const client = new ControlClient(target);
   // Whatever lives in the service dir but is the platform's state must never be packaged.
@@ -217,9 +223,7 @@ async function startEmbedded(
       host: defaultHost,
       port,
       dataDir,
-      logger:
-        logger ??
-        pino({ level: opts.verbose ? 'info' : 'warn' }, ctx.stderr as NodeJS.WritableStream),
+      logger: logger ?? embeddedLogger(ctx, opts),
       ...(ctx.env.NIMBUS_ADMIN_TOKEN ? { adminToken: ctx.env.NIMBUS_ADMIN_TOKEN } : {}),
     });
   } catch (error) {
@@ -228,6 +232,13 @@ async function startEmbedded(
     }
     throw error;
   }
+}
+
+function embeddedLogger(ctx: CliContext, opts: DevOptions): Logger {
+  const level = opts.verbose ? 'info' : 'warn';
+  return pickLogFormat(opts.logFormat, ctx.stderr) === 'pretty'
+    ? pino({ level }, prettyDestination(ctx.stderr, { color: !ctx.env.NO_COLOR }))
+    : pino({ level }, ctx.stderr as NodeJS.WritableStream);
 }
 
 function parsePort(raw: string | undefined): number {
@@ -254,7 +265,7 @@ export function forDev(loaded: LoadedService, stateDirs: string[]): LoadedServic
       fn.package.patterns = [...fn.package.patterns, ...excludes];
     }
   }
-  return { ...loaded, definition };
+  return { ...loaded, definition, typeCheck: false };
 }
 
 /** `dir` relative to `root` (`/`-separated) when it lies inside it. */

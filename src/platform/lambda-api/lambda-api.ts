@@ -171,10 +171,15 @@ export function createLambdaApi(deps: LambdaApiDeps) {
       return;
     }
     if (invocationType === 'DryRun') {
-      await withNotFound(region, address, () =>
+      const resolved = await withNotFound(region, address, () =>
         deps.invoker.resolve(address.name, address.qualifier),
       );
-      res.writeHead(204, { 'x-amzn-requestid': requestId });
+      // Not sent by AWS for a dry run; harmless to SDKs, and it lets `nimbus invoke -t DryRun`
+      // say which version a real call would run.
+      res.writeHead(204, {
+        'x-amzn-requestid': requestId,
+        'x-amz-executed-version': resolved.version,
+      });
       res.end();
       return;
     }

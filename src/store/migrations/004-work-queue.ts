@@ -2,7 +2,7 @@ import { type Kysely, type Migration, sql } from 'kysely';
 import { generatedId, type SqlFlavor } from './sql-flavor.js';
 
 /**
- * The SQL WorkQueue (docs/queue.md): one row per job, its state machine in `state`, and the
+ * The SQL WorkQueue (docs/internals/queue.md): one row per job, its state machine in `state`, and the
  * idempotency keys beside it (a key outlives its job: a duplicate after ack is still a duplicate).
  */
 export function workQueueMigration(flavor: SqlFlavor): Migration {

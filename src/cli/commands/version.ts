@@ -1,0 +1,41 @@
+import { packageVersion } from '../../package-root.js';
+import type { CliContext } from '../context.js';
+import { defaultRegion, resolveEndpoint } from '../endpoint.js';
+import { Output } from '../output.js';
+
+export interface VersionOptions {
+  region?: string;
+  json?: boolean;
+}
+
+/** How long `nimbus version` waits for the platform: an answer is local or it is not there. */
+const healthTimeoutMs = 2000;
+
+/** `nimbus version` (and `--version`): the CLI's version, and the platform's when it answers. */
+export async function versionCommand(ctx: CliContext, opts: VersionOptions): Promise<void> {
+  const out = new Output(ctx, opts);
+  const target = await resolveEndpoint(opts.region ?? defaultRegion, ctx.env);
+  const platform = await platformVersion(target.endpoint);
+  out.data({ cli: packageVersion, platform: { endpoint: target.endpoint, ...platform } });
+  out.result(`Nimbus CLI ${packageVersion}`);
+  out.result(
+    platform.version
+      ? `Nimbus platform ${platform.version} at ${target.endpoint}`
+      : `Nimbus platform: ${platform.problem} at ${target.endpoint}`,
+  );
+}
+
+async function platformVersion(endpoint: string): Promise<{ version?: string; problem?: string }> {
+  try {
+    const res = await fetch(`${endpoint}/health`, {
+      signal: AbortSignal.timeout(healthTimeoutMs),
+    });
+    const body = (await res.json().catch(() => ({}))) as { version?: unknown };
+    if (!res.ok) return { problem: `answered HTTP ${res.status}` };
+    return typeof body.version === 'string'
+      ? { version: body.version }
+      : { problem: 'version unknown (older than 0.1.0)' };
+  } catch {
+    return { problem: 'not reachable' };
+  }
+}
