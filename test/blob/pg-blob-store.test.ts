@@ -8,8 +8,8 @@ import type { Kysely } from 'kysely';
 import { CachedBlobStore } from '../../src/blob/cached-blob-store.js';
 import { FsBlobStore } from '../../src/blob/fs-blob-store.js';
 import { PgBlobStore } from '../../src/blob/pg-blob-store.js';
-import type { Database } from '../../src/store/schema.js';
 import { openPostgresDatabase } from '../../src/store/postgres.js';
+import type { Database } from '../../src/store/schema.js';
 import { makeTestSchema } from '../helpers/postgres.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -41,7 +41,11 @@ describe('PgBlobStore and the local cache in front of it', () => {
     await blobs.put(key, data);
     await blobs.put(key, data); // again: already there
     assert.equal(await blobs.size(key), data.length);
-    const rows = await db.selectFrom('blob_chunks').select('seq').where('sha256', '=', key).execute();
+    const rows = await db
+      .selectFrom('blob_chunks')
+      .select('seq')
+      .where('sha256', '=', key)
+      .execute();
     assert.equal(rows.length, 5);
     assert.deepEqual(await blobs.get(key), data);
     assert.deepEqual(await buffer(blobs.stream(key)), data);

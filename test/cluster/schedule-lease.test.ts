@@ -5,8 +5,8 @@ import { ClusterLease } from '../../src/platform/cluster/cluster-lease.js';
 import { ScheduleLeaseKeeper } from '../../src/platform/cluster/schedule-lease-keeper.js';
 import { KyselyScheduleLedger } from '../../src/platform/triggers/schedule/kysely-schedule-ledger.js';
 import { ScheduleRunner } from '../../src/platform/triggers/schedule/scheduler.js';
-import type { Database } from '../../src/store/schema.js';
 import { openPostgresDatabase } from '../../src/store/postgres.js';
+import type { Database } from '../../src/store/schema.js';
 import { makeTestSchema } from '../helpers/postgres.js';
 import { FakeClock, FakeTimer } from '../triggers/fakes.js';
 
@@ -88,7 +88,10 @@ describe('the schedule lease across nodes (PostgreSQL)', () => {
     assert.equal(fired.length, 3, JSON.stringify(fired));
     assert.equal(new Set(fired.map((f) => f.slot)).size, 3, 'each slot once');
     const holder = fired[0]!.node;
-    assert.ok(fired.every((f) => f.node === holder), 'only the lease holder fired');
+    assert.ok(
+      fired.every((f) => f.node === holder),
+      'only the lease holder fired',
+    );
 
     // The holder dies (kill -9: no release). Within the lease's TTL nobody fires; after it,
     // one of the others takes over and the next slot fires once.
