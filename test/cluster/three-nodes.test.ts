@@ -76,7 +76,7 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
       [
         `exports.hello = async () => ({ statusCode: 200, body: '${version}' });`,
         'exports.work = async (e) => {',
-        '  await new Promise((r) => setTimeout(r, 200));',
+        '  await new Promise((r) => setTimeout(r, 500));',
         '  return { n: e.n };',
         '};',
         '',
@@ -140,8 +140,8 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
       assert.equal(res.status, 202);
       ids.push(res.headers.get('x-amzn-requestid')!);
     };
-    for (let n = 0; n < events; n += 20) {
-      const batch = Array.from({ length: Math.min(20, events - n) }, (_, i) => n + i);
+    for (let n = 0; n < events; n += 50) {
+      const batch = Array.from({ length: Math.min(50, events - n) }, (_, i) => n + i);
       await Promise.all(batch.map((i) => send(i % 2 === 0 ? n2 : n3, i)));
     }
 
