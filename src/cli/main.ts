@@ -3,6 +3,7 @@ import { ApiError, NoPlatformError } from '../client/control-client.js';
 import { packageVersion } from '../package-root.js';
 import { apiErrorLine } from './api-error-line.js';
 import { CliError } from './cli-error.js';
+import { addClusterCommand } from './commands/cluster.js';
 import { addInvocationsCommand } from './commands/invocations.js';
 import { addKeysCommand } from './commands/keys.js';
 import type { CliContext } from './context.js';
@@ -49,6 +50,8 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--port <port>', 'port to listen on (default 8642)')
     .option('--data-dir <dir>', 'where state and artifacts live')
     .option('--database-url <url>', 'sqlite: (default), sqlite:<file> or postgres://...')
+    .option('--node-name <name>', 'this node in a cluster (default <hostname>:<port>)')
+    .option('--blobs <where>', 'artifact storage: local or postgres (default: postgres with one)')
     .option('--retain-deployments <n>', 'deployments kept per stage (default 5)')
     .option(
       '--idle-timeout <duration>',
@@ -214,6 +217,7 @@ export function buildProgram(ctx: CliContext): Command {
     .action(lazy(async () => (await import('./commands/version.js')).versionCommand, ctx));
 
   addKeysCommand(program, ctx);
+  addClusterCommand(program, ctx);
   addInvocationsCommand(program, ctx, serviceCommand);
 
   return program;

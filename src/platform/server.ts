@@ -3,10 +3,15 @@
  * Every long-lived part is started as it is built (so what a later part needs is already up)
  * and registered with the lifecycle, which stops them in reverse order.
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
+import type { BlobStore } from '../blob/blob-store.js';
+import { CachedBlobStore } from '../blob/cached-blob-store.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
+import { PgBlobStore } from '../blob/pg-blob-store.js';
+import { packageVersion } from '../cli/package-root.js';
 import { type Clock, systemClock } from '../model/clock.js';
 import { packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
@@ -29,6 +34,11 @@ import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
 import { createRequestVerifier, createStreamingRequestVerifier } from './auth/request-verifier.js';
 import { backupRoutes } from './backup-routes.js';
+import { ClusterLease } from './cluster/cluster-lease.js';
+import { clusterRoutes } from './cluster/cluster-routes.js';
+import { NodeRegistry } from './cluster/node-registry.js';
+import { ScheduleLeaseKeeper } from './cluster/schedule-lease-keeper.js';
+import { StageChangeFeed } from './cluster/stage-change-feed.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi } from './control/control-api.js';
@@ -95,6 +105,12 @@ export interface PlatformOptions {
   asyncLeaseMs?: number;
   /** Replaces the process-backed instances (tests of the layers above). */
   instanceFactory?: InstanceFactory;
+  /** This node in `cluster_nodes` and lease rows; default `<hostname>:<port>` (docs/cluster.md). */
+  nodeName?: string;
+  /** Where artifacts live: `local` (dataDir) or `postgres` (shared); default postgres with one. */
+  blobs?: 'local' | 'postgres';
+  /** Cluster safety net: how often every stage's deployment is compared. Default 30 s. */
+  stageCheckMs?: number;
 }
 
 export interface RunningPlatform {
@@ -148,13 +164,19 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const databaseUrl = options.databaseUrl ?? 'sqlite:';
   const location = parseStoreUrl(databaseUrl, { dataDir: options.dataDir });
   const flavor = location.kind;
+  const nodeName =
+    options.nodeName ?? `${hostname()}:${options.port === 0 ? `pid${process.pid}` : options.port}`;
+  const blobMode = options.blobs ?? (flavor === 'postgres' ? 'postgres' : 'local');
   const storage = {
     store:
       location.kind === 'sqlite'
         ? `SQLite ${location.file}`
         : `PostgreSQL ${describePostgresUrl(location.url, location.schema)}`,
     queue: `${location.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (tables in the store)`,
-    blobs: `local disk ${join(options.dataDir, 'blobs')}`,
+    blobs:
+      blobMode === 'postgres'
+        ? `PostgreSQL (tables in the store), cached on local disk ${join(options.dataDir, 'blobs')}`
+        : `local disk ${join(options.dataDir, 'blobs')}`,
   };
   const db = await openDatabase(databaseUrl, { dataDir: options.dataDir });
   const store = new KyselyStore(db);
@@ -163,7 +185,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     'store',
     part(() => store.close()),
   );
-  const blobs = new FsBlobStore(join(options.dataDir, 'blobs'));
+  const localBlobs = new FsBlobStore(join(options.dataDir, 'blobs'));
+  // Shared by every node in cluster mode, with the local directory as a cache by content hash.
+  const blobs: BlobStore =
+    blobMode === 'postgres'
+      ? new CachedBlobStore(new PgBlobStore(db, { clock }), localBlobs)
+      : localBlobs;
   const accessKeys = new KyselyAccessKeyStore(db, masterKey.key, clock);
   const logStore = new KyselyLogStore(db);
   const records = new InvocationRecords(db);
@@ -261,17 +288,34 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       logger,
     }),
   );
+  // In a cluster one node at a time ticks the schedules (the ledger's claims would keep slots
+  // single anyway; the lease spares the others the work and the contention).
+  let scheduleLease: ScheduleLeaseKeeper | undefined;
   const schedules = new ScheduleRunner({
     ledger: new KyselyScheduleLedger(db, { mode: 'same-transaction' }),
     clock,
     ...scheduleFiring(accept, { region }),
     onError: (error, schedule) =>
       logger.error({ err: error, schedule: schedule?.id }, 'schedule failed'),
+    ...(flavor === 'postgres'
+      ? { lease: { hold: (now: number) => scheduleLease!.hold(now) }, retryDelayMs: 3_000 }
+      : {}),
   });
   await lifecycle.start(
     'schedules',
     part(() => schedules.stop()),
   );
+  if (flavor === 'postgres') {
+    scheduleLease = await lifecycle.start(
+      'schedule lease',
+      new ScheduleLeaseKeeper({
+        lease: new ClusterLease({ db, name: 'schedules', holder: nodeName, ttlMs: 10_000, clock }),
+        tick: () => schedules.tick(),
+        renewEveryMs: 3_000,
+        logger,
+      }),
+    );
+  }
 
   // Edges: gateway, Invoke API, control API behind the one front door.
   const apiKeys = new KyselyApiKeyStore(db, masterKey.key, clock);
@@ -299,26 +343,41 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
     acceptAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
   });
-  const reconciler = await lifecycle.start(
-    'stage reconciler',
-    new StageReconciler({
-      store,
-      logger,
-      reactions: [
-        resolverReaction(resolver),
-        limitsReaction(reserved),
-        schedulesReaction(schedules),
-        accessReaction({ gate: accessGate, store, apiKeys, logger }),
-        routesReaction(gateway, store),
-        instancesReaction({
-          pool,
-          store,
-          prepare: (name, qualifier) => invoker.prepare(name, qualifier),
-          provision: (name, qualifier) => invoker.provision(name, qualifier),
-        }),
-      ],
-    }),
-  );
+  const reconciler = new StageReconciler({
+    store,
+    logger,
+    reactions: [
+      resolverReaction(resolver),
+      limitsReaction(reserved),
+      schedulesReaction(schedules),
+      accessReaction({ gate: accessGate, store, apiKeys, logger }),
+      routesReaction(gateway, store),
+      instancesReaction({
+        pool,
+        store,
+        prepare: (name, qualifier) => invoker.prepare(name, qualifier),
+        provision: (name, qualifier) => invoker.provision(name, qualifier),
+      }),
+    ],
+  });
+  // Cluster mode: deploys through any node reach every node's reconciler (docs/cluster.md).
+  // Listening starts before the reconciler's first pass, so no change falls between the two.
+  const feed =
+    location.kind === 'postgres'
+      ? await lifecycle.start(
+          'stage change feed',
+          new StageChangeFeed({
+            db,
+            url: location.url,
+            schema: location.schema ?? 'public',
+            nodeName,
+            changed: (key) => reconciler.changed(key),
+            logger,
+            ...(options.stageCheckMs === undefined ? {} : { checkEveryMs: options.stageCheckMs }),
+          }),
+        )
+      : undefined;
+  await lifecycle.start('stage reconciler', reconciler);
   const lambdaApi = createLambdaApi({
     acceptAsync: (name, qualifier, payload, idempotencyKey) =>
       accept.accept(name, qualifier, payload, idempotencyKey ? { idempotencyKey } : {}),
@@ -353,6 +412,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   });
   // Assigned below, once the listener knows its port.
   let listener: HttpListener | undefined;
+  let registry: NodeRegistry | undefined;
   const control = createControlApi({
     store,
     blobs,
@@ -366,7 +426,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     zipLimits,
     maxJsonBytes: 10 * MiB,
     publicUrl: () => listener?.url ?? '',
-    onChange: (change) => reconciler.changed(change),
+    onChange: async (change) => {
+      const local = reconciler.changed(change);
+      await feed?.publish(change);
+      await local;
+    },
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),
@@ -380,6 +444,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
             ? async (file) => void (await sql`VACUUM INTO ${file}`.execute(db))
             : undefined,
         logger,
+      }),
+      ...clusterRoutes({
+        registry: { list: async () => (await registry?.list()) ?? [] },
+        nodeName,
+        mode: flavor === 'postgres' ? 'cluster' : 'single',
       }),
     ],
   });
@@ -404,6 +473,21 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
   );
   const url = listener.url;
+  registry = await lifecycle.start(
+    'node registry',
+    new NodeRegistry({
+      db,
+      clock,
+      name: nodeName,
+      version: packageVersion,
+      url: () => url,
+      load: () => {
+        const { instances, busy } = pool.stats();
+        return { instances, busy, asyncRuns: worker.inFlight };
+      },
+      logger,
+    }),
+  );
   logger.info(
     { url, dataDir: options.dataDir, tokenSource: token.source },
     'nimbus platform ready',

@@ -22,6 +22,10 @@ export interface Database {
   work_job_keys: WorkJobKeysTable;
   schedule_state: ScheduleStateTable;
   async_invocations: AsyncInvocationsTable;
+  cluster_nodes: ClusterNodesTable;
+  cluster_leases: ClusterLeasesTable;
+  blob_chunks: BlobChunksTable;
+  blobs: BlobsTable;
 }
 
 export interface StagesTable {
@@ -166,4 +170,38 @@ export interface AsyncInvocationsTable {
   result: string | null;
   /** JSON: where the record went (destination or dead letter) and how that went. */
   destination: string | null;
+}
+
+/** A node of the cluster as of its last heartbeat (docs/cluster.md); times are epoch ms. */
+export interface ClusterNodesTable {
+  name: string;
+  url: string;
+  version: string;
+  started_at: number;
+  heartbeat_at: number;
+  /** JSON: instances, busy, asyncRuns. */
+  load: string;
+  stopped_at: number | null;
+}
+
+/** A named lease one node holds until expires_at (epoch ms), e.g. the schedule runner. */
+export interface ClusterLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+/** One piece of a shared blob, in order of seq. */
+export interface BlobChunksTable {
+  sha256: string;
+  seq: number;
+  data: Buffer;
+}
+
+/** A whole shared blob: present only once all its chunks are. */
+export interface BlobsTable {
+  sha256: string;
+  size: number;
+  chunks: number;
+  created_at: number;
 }

@@ -47,6 +47,9 @@ export async function startServerProcess(opts: {
     child.stderr!.on('data', onData);
     exited.then(({ code }) => reject(new Error(`server exited with ${code}: ${output}`)), reject);
   });
-  const token = (await readFile(join(opts.dataDir, 'admin-token'), 'utf8')).trim();
+  // A token from the environment is never written to the data dir.
+  const token =
+    opts.env?.NIMBUS_ADMIN_TOKEN ??
+    (await readFile(join(opts.dataDir, 'admin-token'), 'utf8')).trim();
   return { child, url, token, exited, output: () => output };
 }

@@ -14,6 +14,8 @@ export interface ServerOptions {
   port?: string;
   dataDir?: string;
   databaseUrl?: string;
+  nodeName?: string;
+  blobs?: string;
   retainDeployments?: string;
   idleTimeout?: string;
   maxInstances?: string;
@@ -41,6 +43,19 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       : pino({ level: 'info' }, pino.destination(2));
   const dataDir = resolve(ctx.cwd, opts.dataDir ?? defaultDataDir(ctx.env));
   const databaseUrl = opts.databaseUrl ?? ctx.env.NIMBUS_DATABASE_URL;
+  const nodeName = opts.nodeName ?? ctx.env.NIMBUS_NODE_NAME;
+  const blobs = opts.blobs ?? ctx.env.NIMBUS_BLOBS;
+  if (blobs !== undefined && blobs !== 'local' && blobs !== 'postgres') {
+    throw new CliError(`--blobs must be local or postgres, not "${blobs}"`);
+  }
+  if (blobs === 'postgres' && !/^postgres(ql)?:\/\//.test(databaseUrl ?? '')) {
+    throw new CliError('--blobs postgres needs a postgres:// --database-url');
+  }
+  if (nodeName !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(nodeName)) {
+    throw new CliError(
+      `--node-name must be 1 to 100 letters, digits, '.', '_', ':' or '-', not "${nodeName.slice(0, 100)}"`,
+    );
+  }
   // Imported here so that commands which never start a server stay quick to launch.
   const { startPlatform } = await import('../../platform/server.js');
   let platform: Awaited<ReturnType<typeof startPlatform>>;
@@ -51,6 +66,8 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       dataDir,
       logger,
       ...(databaseUrl ? { databaseUrl } : {}),
+      ...(nodeName ? { nodeName } : {}),
+      ...(blobs ? { blobs } : {}),
       ...(ctx.env.NIMBUS_ADMIN_TOKEN ? { adminToken: ctx.env.NIMBUS_ADMIN_TOKEN } : {}),
       ...(ctx.env.NIMBUS_MASTER_KEY ? { masterKey: ctx.env.NIMBUS_MASTER_KEY } : {}),
       retainDeployments: retain,

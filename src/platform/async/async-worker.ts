@@ -78,6 +78,11 @@ export class AsyncWorker {
   /** Jobs whose lease stop() handed back: whatever their run ends with is not settled. */
   readonly #released = new Set<string>();
 
+  /** Function runs and deliveries in flight (cluster status). */
+  get inFlight(): number {
+    return this.#inflight.size;
+  }
+
   constructor(deps: AsyncWorkerDeps) {
     this.#d = deps;
     this.#maxConcurrent = deps.maxConcurrent ?? Math.max(4, availableParallelism() * 4);

@@ -7,6 +7,7 @@ import { schedulesMigration } from './005-schedules.js';
 import { asyncInvocationsMigration } from './006-async-invocations.js';
 import { s3Migration } from './007-s3.js';
 import { routeAccessMigration } from './008-route-access.js';
+import { clusterMigration } from './009-cluster.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -25,6 +26,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '006-async-invocations': asyncInvocationsMigration(),
     '007-s3': s3Migration(flavor),
     '008-route-access': routeAccessMigration(),
+    '009-cluster': clusterMigration(flavor),
   };
   return { getMigrations: async () => migrations };
 }

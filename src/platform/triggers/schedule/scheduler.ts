@@ -17,7 +17,8 @@ import type { ScheduleLedger } from './schedule-ledger.js';
 /**
  * Hook for cluster mode: a tick only fires while this node holds the lease (a lease row or an
  * advisory lock). Correctness never depends on it — claims are conditional upserts — it only
- * spares the other nodes the work. Not implemented yet; see docs/schedules.md.
+ * spares the other nodes the work. On PostgreSQL the platform wires it to a lease row
+ * (src/platform/cluster/schedule-lease-keeper.ts; docs/cluster.md).
  */
 export interface ScheduleLease {
   /** Acquires or renews; false when another node holds it. */
