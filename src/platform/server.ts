@@ -35,6 +35,11 @@ import { CodeCache } from './invoker/code-cache.js';
 import { FunctionResolver } from './invoker/function-resolver.js';
 import type { Invoker } from './invoker/invoker-port.js';
 import { ProcessInvoker } from './invoker/process-invoker.js';
+import { secureDataDir } from './isolation/data-dir-permissions.js';
+import { FunctionUids } from './isolation/function-uids.js';
+import { checkIsolation, type IsolationMode } from './isolation/isolation-mode.js';
+import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
+import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
@@ -82,6 +87,14 @@ export interface PlatformOptions {
   asyncLeaseMs?: number;
   /** Replaces the process-backed instances (tests of the layers above). */
   instanceFactory?: InstanceFactory;
+  /**
+   * `uids` (default): as root, each service stage runs as its own uid from functionUids; not as
+   * root the start is refused. `none`: no separation between functions, nor (not as root) from
+   * the platform: for a developer's own machine (docs/security.md).
+   */
+  isolation?: IsolationMode;
+  /** The uids service stages are given. Default 200000-265535. */
+  functionUids?: UidRange;
 }
 
 export interface RunningPlatform {
@@ -126,6 +139,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const zipLimits = options.zipLimits ?? lambdaZipLimits;
   const maxInstances = options.maxInstances ?? 100;
   const idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
+  const isolation = checkIsolation(options.isolation ?? 'uids', logger);
+  await secureDataDir(options.dataDir);
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const masterKey = await loadOrCreateMasterKey(options.dataDir, options.masterKey);
 
@@ -134,6 +149,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const flavor = parseStoreUrl(databaseUrl, { dataDir: options.dataDir }).kind;
   const db = await openDatabase(databaseUrl, { dataDir: options.dataDir });
   const store = new KyselyStore(db);
+  if (flavor === 'postgres') await warnAboutPostgresExposure(db, databaseUrl, logger);
   // Stopped last of all: it destroys the handle every other repository uses.
   await lifecycle.start(
     'store',
@@ -161,7 +177,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
     clock,
     onLog: (event) => logs.write(event),
-    runAsUser: process.getuid?.() === 0 ? nobody : undefined,
+    runAsUser: isolation.asRoot ? nobody : undefined,
   });
   await lifecycle.start(
     'prewarmed runtimes',
@@ -193,7 +209,17 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   );
   const resolver = new FunctionResolver({ store, region });
   const codeCache = new CodeCache({ root: join(runRoot.dir, 'code'), blobs, limits: zipLimits });
-  const invoker = new ProcessInvoker({ resolver, codeCache, pool, clock });
+  const uids =
+    isolation.perStageUids && !options.instanceFactory
+      ? new FunctionUids({ db, range: options.functionUids ?? defaultFunctionUids, clock })
+      : undefined;
+  const invoker = new ProcessInvoker({
+    resolver,
+    codeCache,
+    pool,
+    clock,
+    ...(uids ? { runAsOf: (service: string, stage: string) => uids.of(service, stage) } : {}),
+  });
 
   // Async: queue worker and the invoker that feeds it.
   const reserved = new ReservedConcurrency();

@@ -20,6 +20,7 @@ export interface Database {
   work_job_keys: WorkJobKeysTable;
   schedule_state: ScheduleStateTable;
   async_invocations: AsyncInvocationsTable;
+  function_uids: FunctionUidsTable;
 }
 
 export interface StagesTable {
@@ -139,4 +140,12 @@ export interface AsyncInvocationsTable {
   result: string | null;
   /** JSON: where the record went (destination or dead letter) and how that went. */
   destination: string | null;
+}
+
+/** The uid a service stage's functions run as (docs/security.md). */
+export interface FunctionUidsTable {
+  service: string;
+  stage: string;
+  uid: number;
+  created_at: string;
 }

@@ -19,6 +19,8 @@ export interface ServerOptions {
   asyncRetryDelay?: string;
   asyncLease?: string;
   shutdownGrace?: string;
+  isolation?: string;
+  functionUids?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -32,6 +34,12 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const asyncLeaseMs = durationOption('--async-lease', opts.asyncLease, 30_000);
   const maxInstances = parseInteger('--max-instances', opts.maxInstances, 100, 1, 10_000);
   const graceMs = parseShutdownGrace(opts.shutdownGrace);
+  if (opts.isolation !== undefined && opts.isolation !== 'uids' && opts.isolation !== 'none') {
+    throw new CliError(`--isolation must be uids or none, not "${opts.isolation}"`);
+  }
+  const { parseUidRange } = await import('../../platform/isolation/uid-range.js');
+  const functionUids =
+    opts.functionUids === undefined ? undefined : parseUidRange(opts.functionUids);
   const logger = pino({ level: 'info' }, pino.destination(2));
   const dataDir = resolve(ctx.cwd, opts.dataDir ?? defaultDataDir(ctx.env));
   const databaseUrl = opts.databaseUrl ?? ctx.env.NIMBUS_DATABASE_URL;
@@ -53,6 +61,8 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       maxInstances,
       asyncRetryDelayMs,
       asyncLeaseMs,
+      ...(opts.isolation ? { isolation: opts.isolation } : {}),
+      ...(functionUids ? { functionUids } : {}),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

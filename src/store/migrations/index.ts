@@ -5,6 +5,7 @@ import { logEventsMigration } from './003-log-events.js';
 import { workQueueMigration } from './004-work-queue.js';
 import { schedulesMigration } from './005-schedules.js';
 import { asyncInvocationsMigration } from './006-async-invocations.js';
+import { functionUidsMigration } from './007-function-uids.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -21,6 +22,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '004-work-queue': workQueueMigration(flavor),
     '005-schedules': schedulesMigration(),
     '006-async-invocations': asyncInvocationsMigration(),
+    '007-function-uids': functionUidsMigration(),
   };
   return { getMigrations: async () => migrations };
 }
