@@ -329,6 +329,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     adminToken: token.token,
     zipLimits,
     maxJsonBytes: 10 * MiB,
+    maxInstances,
     publicUrl: () => listener?.url ?? '',
     onChange: (change) => reconciler.changed(change),
     extraRoutes: [

@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import type { ServiceDefinition } from '../model/service-definition.js';
 import { ConfigError } from './config-error.js';
 import type { NormalizeContext, ValidationMode } from './context.js';
+import { definitionProblem, maxPlatformInstances } from './definition-rules.js';
 import { loadDotenv } from './dotenv.js';
 import { findConfigFile } from './find-config.js';
 import { normalizeService } from './normalize-service.js';
@@ -60,6 +61,8 @@ export async function loadService(opts: LoadServiceOptions): Promise<LoadedServi
     validationMode: validationMode(resolved.configValidationMode),
   };
   const definition = await normalizeService(structuredClone(resolved), opts.options, ctx);
+  const problem = definitionProblem(definition, { maxConcurrency: maxPlatformInstances });
+  if (problem) throw parsed.locator.error('NIMBUS_CONFIG_INVALID', problem.path, problem.message);
   return { definition, resolved, configPath, serviceDir, warnings: ctx.warnings };
 }
 

@@ -20,6 +20,8 @@ export interface ControlApiDeps {
   zipLimits: ZipLimits;
   /** Cap on JSON request bodies (deploy definitions). */
   maxJsonBytes: number;
+  /** The platform's instance cap: no function may provision or reserve more. */
+  maxInstances?: number;
   /** The platform's own base URL, for the endpoints a stage view lists. */
   publicUrl: () => string;
   /** Told after a deployment lands or a stage is removed, so caches and routes refresh. */
@@ -127,7 +129,12 @@ export function createControlApi(deps: ControlApiDeps) {
     sendJson(res, 200, { deployments: rows.map((r) => deploymentView(stage, r)) });
   });
   add('POST', '/v1/services/{service}/stages/{stage}/deployments', async (req, res, p) => {
-    const input = parseDeployRequest(await readJson(req, deps.maxJsonBytes), p.service!, p.stage!);
+    const input = parseDeployRequest(
+      await readJson(req, deps.maxJsonBytes),
+      p.service!,
+      p.stage!,
+      deps.maxInstances === undefined ? undefined : { maxConcurrency: deps.maxInstances },
+    );
     const outcome = await deps.deployer.deploy(input).catch(asConflict);
     const stage = await findStage(deps.store, p);
     if (!outcome.skipped) {

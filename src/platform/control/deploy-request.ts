@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { deploymentHash } from '../../model/canonical-hash.js';
 import type { ServiceDefinition } from '../../model/service-definition.js';
+import {
+  type DefinitionLimits,
+  definitionProblem,
+  maxPlatformInstances,
+} from '../../service/definition-rules.js';
 import { validateDestination } from '../async/destination-record.js';
 import { HttpError } from '../http/http-error.js';
 import { validateScheduleEvent } from '../triggers/schedule/schedule.js';
@@ -40,8 +45,17 @@ const deployRequestSchema = z.object({
   force: z.boolean().optional(),
 });
 
-/** Parses a deploy request body; the URL's service and stage must match the definition's. */
-export function parseDeployRequest(body: unknown, service: string, stage: string): DeployInput {
+/**
+ * Parses a deploy request body; the URL's service and stage must match the definition's, and
+ * the definition must meet the rules the CLI checks (src/service/definition-rules.ts), with
+ * concurrency bounded by this platform's instance cap.
+ */
+export function parseDeployRequest(
+  body: unknown,
+  service: string,
+  stage: string,
+  limits: DefinitionLimits = { maxConcurrency: maxPlatformInstances },
+): DeployInput {
   const parsed = deployRequestSchema.safeParse(body);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -50,6 +64,14 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
       400,
       'NIMBUS_DEPLOY_BAD_REQUEST',
       `${where}: ${first?.message ?? 'invalid'}`,
+    );
+  }
+  const problem = definitionProblem(parsed.data.definition, limits);
+  if (problem) {
+    throw new HttpError(
+      400,
+      'NIMBUS_DEPLOY_BAD_REQUEST',
+      `definition.${problem.path.join('.')}: ${problem.message}`,
     );
   }
   const definition = parsed.data.definition as unknown as ServiceDefinition;
