@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlobStore } from '../../blob/blob-store.js';
 import { sha256Hex } from '../../model/canonical-hash.js';
-import { inspectZip, type ZipLimits } from '../../packaging/zip-safety.js';
+import { assertExtractable, type ZipLimits } from '../../packaging/zip-safety.js';
 import { StoreConflictError } from '../../store/errors.js';
 import type { Store } from '../../store/store.js';
 import { HttpError } from '../http/http-error.js';
@@ -87,7 +87,8 @@ export function createControlApi(deps: ControlApiDeps) {
         `artifact bytes do not hash to ${sha}`,
       );
     }
-    const info = await inspectZip(zip, deps.zipLimits);
+    // A zip that cannot be extracted is refused here, not stored to fail every request later.
+    const info = await assertExtractable(zip, deps.zipLimits);
     await deps.blobs.put(sha, zip);
     sendJson(res, 201, { sha256: sha, stored: true, size: zip.length, ...info });
   });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../../blob/blob-store.js';
-import { extractZip, type ZipLimits } from '../../packaging/zip-safety.js';
+import { extractZip, type ZipLimits, ZipRejectedError } from '../../packaging/zip-safety.js';
 import type { RunAs } from '../pool/runtime-interpreters.js';
 
 /**
@@ -41,7 +41,11 @@ export class CodeCache {
     if (!pending) {
       pending = this.#ensure(sha256, name, owner);
       this.#pending.set(name, pending);
-      pending.catch(() => this.#pending.delete(name));
+      // A zip that cannot be extracted stays refused (it will not change); an I/O failure is
+      // tried again by the next request.
+      pending.catch((error: unknown) => {
+        if (!(error instanceof ZipRejectedError)) this.#pending.delete(name);
+      });
     }
     return pending;
   }
