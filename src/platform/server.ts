@@ -313,7 +313,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     }),
     maxSyncPayloadBytes: 6 * MiB,
-    onError: (e) => logger.error({ err: e }, 'invoke API request failed'),
+    onError: (e) =>
+      (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'
+        ? logger.debug('invoke API client closed the connection')
+        : logger.error({ err: e }, 'invoke API request failed'),
   });
   // Assigned below, once the listener knows its port.
   let listener: HttpListener | undefined;
@@ -352,7 +355,14 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       handle: (req, res) => {
         const { path, rawQuery } = splitTarget(req.url);
         frontDoor(req, res, path, rawQuery).catch((error: unknown) =>
-          sendError(res, error, (e) => logger.error({ err: e }, 'request failed')),
+          sendError(res, error, (e) =>
+            // A client that went away is routine, not a fault of ours: no stack in the log.
+            clientWentAway(e, req)
+              ? logger.debug({ url: path, method: req.method }, 'client closed the connection')
+              : (e as { code?: unknown }).code === 'NIMBUS_HTTP_BUSY'
+                ? logger.warn({ url: path }, (e as Error).message)
+                : logger.error({ err: e }, 'request failed'),
+          ),
         );
       },
     }),
@@ -378,4 +388,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),
   };
+}
+
+function clientWentAway(error: unknown, req: { destroyed: boolean }): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'NIMBUS_HTTP_ABORTED' || code === 'ECONNRESET' || req.destroyed;
 }

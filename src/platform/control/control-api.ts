@@ -201,7 +201,7 @@ export function createControlApi(deps: ControlApiDeps) {
       if (route.method !== req.method) continue;
       const params: Params = {};
       route.names.forEach((name, i) => {
-        params[name] = decodeURIComponent(match[i + 1]!);
+        params[name] = decodePathParam(match[i + 1]!);
       });
       return route.handler(req, res, params);
     }
@@ -251,4 +251,17 @@ async function findStage(store: Store, p: Params) {
 
 function notFound(what: string): HttpError {
   return new HttpError(404, 'NIMBUS_NOT_FOUND', `${what} is not deployed`);
+}
+
+/** A path segment as sent; a malformed escape (`%ZZ`) is the client's error, not ours. */
+function decodePathParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(
+      400,
+      'NIMBUS_HTTP_BAD_PATH',
+      `malformed percent escape in path segment ${JSON.stringify(raw.slice(0, 200))}`,
+    );
+  }
 }
