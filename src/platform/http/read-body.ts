@@ -86,9 +86,13 @@ export function readBody(req: BodySource, limit: number, what?: string): Promise
     };
     const onData = (chunk: Buffer): void => {
       total += chunk.length;
-      if (total > limit) return giveUp(new RequestTooLargeError(limit, what));
+      if (total > limit) {
+        giveUp(new RequestTooLargeError(limit, what));
+        return;
+      }
       if (bodyBudget.usedBytes + chunk.length > bodyBudget.limitBytes) {
-        return giveUp(new BodyBudgetExceededError(bodyBudget.limitBytes));
+        giveUp(new BodyBudgetExceededError(bodyBudget.limitBytes));
+        return;
       }
       bodyBudget.usedBytes += chunk.length;
       held += chunk.length;
