@@ -105,17 +105,6 @@ function functionRules(limits: DefinitionLimits) {
           message: `takes ${envBytes} bytes; Lambda's limit is ${maxEnvironmentBytes} for all names and values together`,
         });
       }
-      if (
-        fn.reservedConcurrency !== undefined &&
-        fn.provisionedConcurrency !== undefined &&
-        fn.provisionedConcurrency > fn.reservedConcurrency
-      ) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['provisionedConcurrency'],
-          message: `${fn.provisionedConcurrency} is more than the function's reservedConcurrency (${fn.reservedConcurrency})`,
-        });
-      }
       fn.events.forEach((event, i) => {
         if (event.kind !== 'http' && event.kind !== 'httpApi') return;
         const path = (event as { path?: unknown }).path;

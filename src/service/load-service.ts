@@ -34,6 +34,11 @@ export interface LoadedService {
   serviceDir: string;
   /** Human-readable, each naming file:line:col and path where known. */
   warnings: string[];
+  /**
+   * A definition property path as a positioned config error: for refusals only the platform can
+   * make (a concurrency over its own cap), reported where the user wrote the value.
+   */
+  locate?: (path: (string | number)[], detail: string) => ConfigError;
 }
 
 /** serverless.yml → ServiceDefinition: find, parse, resolve variables, validate. */
@@ -63,7 +68,14 @@ export async function loadService(opts: LoadServiceOptions): Promise<LoadedServi
   const definition = await normalizeService(structuredClone(resolved), opts.options, ctx);
   const problem = definitionProblem(definition, { maxConcurrency: maxPlatformInstances });
   if (problem) throw parsed.locator.error('NIMBUS_CONFIG_INVALID', problem.path, problem.message);
-  return { definition, resolved, configPath, serviceDir, warnings: ctx.warnings };
+  return {
+    definition,
+    resolved,
+    configPath,
+    serviceDir,
+    warnings: ctx.warnings,
+    locate: (path, detail) => parsed.locator.error('NIMBUS_CONFIG_INVALID', path, detail),
+  };
 }
 
 /** An invalid value is reported by the schema later; until then it counts as the default. */

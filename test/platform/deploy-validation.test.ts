@@ -71,11 +71,6 @@ describe('deploy API validation', () => {
       { reservedConcurrency: 21 },
       /functions\.fn\.reservedConcurrency: must be at most 20/,
     ],
-    [
-      'provisioned over reserved',
-      { reservedConcurrency: 2, provisionedConcurrency: 3 },
-      /provisionedConcurrency:/,
-    ],
     ['1000 retries', { maximumRetryAttempts: 1000 }, /functions\.fn\.maximumRetryAttempts:/],
     ['negative event age', { maximumEventAge: -5 }, /functions\.fn\.maximumEventAge:/],
     [
@@ -104,6 +99,33 @@ describe('deploy API validation', () => {
       assert.equal(await platform.store.findStage('svc', 'dev'), undefined);
     });
   }
+
+  test("a deploy past this platform's cap is reported at serverless.yml:line", async () => {
+    const tmp = await makeTempDir();
+    try {
+      const cwd = join(tmp.dir, 'svc');
+      await mkdir(cwd);
+      await writeFile(
+        join(cwd, 'serverless.yml'),
+        'service: wide\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  hello:\n    handler: handler.hello\n    provisionedConcurrency: 50\n',
+      );
+      await writeFile(join(cwd, 'handler.js'), 'exports.hello = async () => 1;\n');
+      const env = {
+        HOME: tmp.dir,
+        NIMBUS_ENDPOINT: platform.url,
+        NIMBUS_TOKEN: platform.adminToken,
+      };
+      const res = await runCli(['deploy'], { cwd, env });
+      assert.equal(res.code, 1);
+      assert.match(
+        res.stderr,
+        /serverless\.yml:8:\d+ .*provisionedConcurrency.*must be at most 20/,
+      );
+      assert.equal(await platform.store.findStage('wide', 'dev'), undefined);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
 
   test('the CLI refuses provisionedConcurrency past any platform cap at file:line', async () => {
     const tmp = await makeTempDir();

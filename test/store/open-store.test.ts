@@ -103,6 +103,7 @@ describe('openStore', () => {
           'aliases',
           'async_invocations',
           'deployments',
+          'function_uids',
           'function_versions',
           'functions',
           'kysely_migration',

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { ControlClient, type DeployResponse } from '../../client/control-client.js';
+import { ApiError } from '../../client/platform-http.js';
 import { deploymentHash } from '../../model/canonical-hash.js';
 import type { ServiceStage } from '../../model/deployment.js';
 import type { LoadedService } from '../../service/load-service.js';
+import { CliError } from '../cli-error.js';
 import type { CliContext, ServiceOptions } from '../context.js';
 import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
@@ -64,7 +66,9 @@ export async function deployLoaded(
     }
   });
   const response = await out.step('Deploying', () =>
-    client.deploy(definition, packaged.functionArtifacts, opts.force),
+    client.deploy(definition, packaged.functionArtifacts, opts.force).catch((error: unknown) => {
+      throw atSource(loaded, error);
+    }),
   );
   return { skipped: false, hash, response };
 }
@@ -82,4 +86,17 @@ function report(out: Output, res: DeployResponse, stack: string, took: string): 
   }
   out.data(res);
   printFunctions(out, res.service);
+}
+
+/**
+ * The platform refuses a definition field (its own limits: a concurrency over its instance cap):
+ * say so at the serverless.yml line the value came from, as a load-time error would.
+ */
+function atSource(loaded: LoadedService, error: unknown): unknown {
+  if (!(error instanceof ApiError) || error.code !== 'NIMBUS_DEPLOY_BAD_REQUEST' || !loaded.locate)
+    return error;
+  const match = /^definition\.(\S+): (.*)$/s.exec(error.message);
+  if (!match) return error;
+  const path = match[1]!.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  return new CliError(loaded.locate(path, `${match[2]!} (refused by the platform)`).message);
 }
