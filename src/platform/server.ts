@@ -40,6 +40,7 @@ import { FunctionUids } from './isolation/function-uids.js';
 import { checkIsolation, type IsolationMode } from './isolation/isolation-mode.js';
 import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
 import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
+import { sweepUid } from './isolation/uid-sweep.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
@@ -213,6 +214,14 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     isolation.perStageUids && !options.instanceFactory
       ? new FunctionUids({ db, range: options.functionUids ?? defaultFunctionUids, clock })
       : undefined;
+  if (uids) {
+    // A platform killed with -9 cannot stop what its functions detached: at start nothing runs
+    // as this platform's function uids yet, so whatever does is such a leftover.
+    let swept = 0;
+    for (const uid of await uids.allocated()) swept += sweepUid(uid);
+    if (swept > 0)
+      logger.warn({ processes: swept }, 'killed function processes left by an earlier run');
+  }
   const invoker = new ProcessInvoker({
     resolver,
     codeCache,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -150,10 +151,20 @@ describe('a uid per service stage', { skip: !asRoot && 'needs root' }, () => {
     await waitUntil(() => !isAlive(pid), `detached pid ${pid} gone`);
   });
 
-  test('the uid of a stage is kept across restarts', async () => {
+  test('the uid of a stage is kept across restarts; its leftovers are killed at start', async () => {
     const before = (await invoke('victim-dev-info')).uid;
     await platform.close();
+    // What a platform killed with -9 leaves: a detached process of a function uid.
+    const orphan = spawn('sleep', ['300'], {
+      uid: before,
+      gid: before,
+      detached: true,
+      stdio: 'ignore',
+    });
+    orphan.unref();
+    await waitUntil(() => isAlive(orphan.pid!), 'the orphan runs');
     platform = await start();
+    await waitUntil(() => !isAlive(orphan.pid!), 'the orphan killed at start');
     assert.equal((await invoke('victim-dev-info')).uid, before);
   });
 });

@@ -40,6 +40,12 @@ export class FunctionUids {
     return known;
   }
 
+  /** Every uid this platform has given a stage. */
+  async allocated(): Promise<number[]> {
+    const rows = await this.#db.selectFrom('function_uids').select('uid').execute();
+    return rows.map((r) => Number(r.uid));
+  }
+
   async #lookupOrAllocate(service: string, stage: string): Promise<RunAs> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const row = await this.#db
