@@ -69,6 +69,11 @@ export function buildProgram(ctx: CliContext): Command {
       'on SIGTERM/SIGINT, how long work in flight may finish (default 10s)',
     )
     .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, else json)')
+    .option(
+      '--isolation <mode>',
+      'uids (default: a uid per service stage, needs root) or none (docs/security.md)',
+    )
+    .option('--function-uids <first-last>', 'uids given to service stages (default 200000-265535)')
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))

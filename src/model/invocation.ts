@@ -20,6 +20,8 @@ export interface FunctionTarget {
   region: string;
   /** Directory holding the extracted code (LAMBDA_TASK_ROOT). */
   codeDir: string;
+  /** The service stage's own user and group, when the platform runs as root (docs/security.md). */
+  runAs?: { uid: number; gid: number };
 }
 
 export interface InvokeRequest {

@@ -1,4 +1,5 @@
-import { lstat, mkdir, open, readlink, realpath, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, readlink, realpath, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
@@ -26,10 +27,15 @@ export interface ZipLimits {
 
 const MiB = 1024 * 1024;
 
-/** The AWS Lambda limits for a directly uploaded deployment package. */
+/**
+ * The AWS Lambda limits for a directly uploaded deployment package. Lambda states no entry
+ * count; 50,000 passes a large node_modules and stops a zip of empty entries from costing
+ * millions of file creations.
+ */
 export const lambdaZipLimits: ZipLimits = {
   maxZippedBytes: 50 * MiB,
   maxUnzippedBytes: 250 * MiB,
+  maxEntries: 50_000,
 };
 
 /**
@@ -42,8 +48,10 @@ export async function inspectZip(
 ): Promise<{ entries: number; unzippedBytes: number }> {
   let entries = 0;
   let unzippedBytes = 0;
+  const layout = new EntryLayout();
   await forEachEntry(zip, limits, false, async (entry, zipfile) => {
     entries += 1;
+    layout.add(entry.fileName, isDirectoryEntry(entry), isSymlinkEntry(entry));
     unzippedBytes += entry.uncompressedSize;
     if (unzippedBytes > limits.maxUnzippedBytes) {
       throw tooLarge(
@@ -55,6 +63,54 @@ export async function inspectZip(
       assertSymlinkInside(entry.fileName, await readTarget(zipfile, entry));
   });
   return { entries, unzippedBytes };
+}
+
+/**
+ * The paths a zip's entries would take, so that a zip that cannot be extracted is refused
+ * before a byte is written: the same file twice, a file and a directory of one name, an entry
+ * under a file or symlink (which extraction would have to write through).
+ */
+class EntryLayout {
+  readonly #leaves = new Set<string>();
+  readonly #dirs = new Set<string>();
+  readonly #links = new Set<string>();
+
+  add(fileName: string, isDirectory: boolean, isSymlink: boolean): void {
+    const name = fileName.replace(/\/+$/, '');
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/');
+      if (this.#links.has(parent)) {
+        throw new ZipRejectedError(
+          'NIMBUS_ARTIFACT_UNSAFE_PATH',
+          `zip entry ${JSON.stringify(fileName)} would be written through a symlink`,
+          fileName,
+        );
+      }
+      if (this.#leaves.has(parent)) {
+        throw invalid(
+          `zip entry ${JSON.stringify(fileName)} lies under ${JSON.stringify(parent)}, which is a file`,
+          fileName,
+        );
+      }
+      this.#dirs.add(parent);
+    }
+    if (isDirectory) {
+      if (this.#leaves.has(name)) throw conflict(fileName);
+      this.#dirs.add(name);
+      return;
+    }
+    if (this.#leaves.has(name)) {
+      throw invalid(`zip entry ${JSON.stringify(fileName)} appears twice`, fileName);
+    }
+    if (this.#dirs.has(name)) throw conflict(fileName);
+    this.#leaves.add(name);
+    if (isSymlink) this.#links.add(name);
+  }
+}
+
+function conflict(fileName: string): ZipRejectedError {
+  return invalid(`zip entry ${JSON.stringify(fileName)} is both a file and a directory`, fileName);
 }
 
 /**
@@ -77,6 +133,25 @@ export async function extractZip(zip: Buffer, destDir: string, limits: ZipLimits
     }
     throw err;
   }
+}
+
+/**
+ * Extracts the zip into a private scratch dir and removes it again: what only the file system
+ * can tell (symlink chains, entries larger than declared) is found at upload, not at the first
+ * request. Resolves with what inspectZip reports.
+ */
+export async function assertExtractable(
+  zip: Buffer,
+  limits: ZipLimits,
+): Promise<{ entries: number; unzippedBytes: number }> {
+  const info = await inspectZip(zip, limits);
+  const scratch = await mkdtemp(join(tmpdir(), 'nimbus-zip-check-'));
+  try {
+    await extractZip(zip, join(scratch, 'x'), limits);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return info;
 }
 
 async function writeEntries(

@@ -11,7 +11,6 @@ import type { BlobStore } from '../blob/blob-store.js';
 import { CachedBlobStore } from '../blob/cached-blob-store.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { PgBlobStore } from '../blob/pg-blob-store.js';
-import { packageVersion } from '../cli/package-root.js';
 import { type Clock, systemClock } from '../model/clock.js';
 import { packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
@@ -42,6 +41,7 @@ import { StageChangeFeed } from './cluster/stage-change-feed.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi } from './control/control-api.js';
+import { checkDefinition } from './control/deploy-request.js';
 import { Deployer } from './control/deployer.js';
 import { createFrontDoor, splitTarget } from './front-door/front-door.js';
 import { HttpListener } from './front-door/http-listener.js';
@@ -57,6 +57,12 @@ import { CodeCache } from './invoker/code-cache.js';
 import { FunctionResolver } from './invoker/function-resolver.js';
 import type { Invoker } from './invoker/invoker-port.js';
 import { ProcessInvoker } from './invoker/process-invoker.js';
+import { secureDataDir } from './isolation/data-dir-permissions.js';
+import { FunctionUids } from './isolation/function-uids.js';
+import { checkIsolation, type IsolationMode } from './isolation/isolation-mode.js';
+import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
+import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
+import { sweepUid } from './isolation/uid-sweep.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
@@ -111,6 +117,14 @@ export interface PlatformOptions {
   blobs?: 'local' | 'postgres';
   /** Cluster safety net: how often every stage's deployment is compared. Default 30 s. */
   stageCheckMs?: number;
+  /**
+   * `uids` (default): as root, each service stage runs as its own uid from functionUids; not as
+   * root the start is refused. `none`: no separation between functions, nor (not as root) from
+   * the platform: for a developer's own machine (docs/security.md).
+   */
+  isolation?: IsolationMode;
+  /** The uids service stages are given. Default 200000-265535. */
+  functionUids?: UidRange;
 }
 
 export interface RunningPlatform {
@@ -157,6 +171,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const zipLimits = options.zipLimits ?? lambdaZipLimits;
   const maxInstances = options.maxInstances ?? 100;
   const idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
+  const isolation = checkIsolation(options.isolation ?? 'uids', logger);
+  await secureDataDir(options.dataDir);
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const masterKey = await loadOrCreateMasterKey(options.dataDir, options.masterKey);
 
@@ -180,6 +196,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   };
   const db = await openDatabase(databaseUrl, { dataDir: options.dataDir });
   const store = new KyselyStore(db);
+  if (flavor === 'postgres') await warnAboutPostgresExposure(db, databaseUrl, logger);
   // Stopped last of all: it destroys the handle every other repository uses.
   await lifecycle.start(
     'store',
@@ -212,7 +229,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
     clock,
     onLog: (event) => logs.write(event),
-    runAsUser: process.getuid?.() === 0 ? nobody : undefined,
+    runAsUser: isolation.asRoot ? nobody : undefined,
   });
   await lifecycle.start(
     'prewarmed runtimes',
@@ -244,7 +261,25 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   );
   const resolver = new FunctionResolver({ store, region });
   const codeCache = new CodeCache({ root: join(runRoot.dir, 'code'), blobs, limits: zipLimits });
-  const invoker = new ProcessInvoker({ resolver, codeCache, pool, clock });
+  const uids =
+    isolation.perStageUids && !options.instanceFactory
+      ? new FunctionUids({ db, range: options.functionUids ?? defaultFunctionUids, clock })
+      : undefined;
+  if (uids) {
+    // A platform killed with -9 cannot stop what its functions detached: at start nothing runs
+    // as this platform's function uids yet, so whatever does is such a leftover.
+    let swept = 0;
+    for (const uid of await uids.allocated()) swept += sweepUid(uid);
+    if (swept > 0)
+      logger.warn({ processes: swept }, 'killed function processes left by an earlier run');
+  }
+  const invoker = new ProcessInvoker({
+    resolver,
+    codeCache,
+    pool,
+    clock,
+    ...(uids ? { runAsOf: (service: string, stage: string) => uids.of(service, stage) } : {}),
+  });
 
   // Async: queue worker and the invoker that feeds it.
   const reserved = new ReservedConcurrency();
@@ -390,7 +425,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     }),
     maxSyncPayloadBytes: 6 * MiB,
-    onError: (e) => logger.error({ err: e }, 'invoke API request failed'),
+    onError: (e) =>
+      (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'
+        ? logger.debug('invoke API client closed the connection')
+        : logger.error({ err: e }, 'invoke API request failed'),
   });
   const objectFiles = await lifecycle.start(
     's3 object files',
@@ -421,10 +459,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       blobs,
       clock,
       retainDeployments: options.retainDeployments ?? 5,
+      check: (definition) => checkDefinition(definition, { maxConcurrency: maxInstances }),
     }),
     adminToken: token.token,
     zipLimits,
     maxJsonBytes: 10 * MiB,
+    maxInstances,
     publicUrl: () => listener?.url ?? '',
     onChange: async (change) => {
       const local = reconciler.changed(change);
@@ -467,7 +507,14 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       handle: (req, res) => {
         const { path, rawQuery } = splitTarget(req.url);
         frontDoor(req, res, path, rawQuery).catch((error: unknown) =>
-          sendError(res, error, (e) => logger.error({ err: e }, 'request failed')),
+          sendError(res, error, (e) =>
+            // A client that went away is routine, not a fault of ours: no stack in the log.
+            clientWentAway(e, req)
+              ? logger.debug({ url: path, method: req.method }, 'client closed the connection')
+              : (e as { code?: unknown }).code === 'NIMBUS_HTTP_BUSY'
+                ? logger.warn({ url: path }, (e as Error).message)
+                : logger.error({ err: e }, 'request failed'),
+          ),
         );
       },
     }),
@@ -509,4 +556,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),
   };
+}
+
+function clientWentAway(error: unknown, req: { destroyed: boolean }): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'NIMBUS_HTTP_ABORTED' || code === 'ECONNRESET' || req.destroyed;
 }

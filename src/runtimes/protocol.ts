@@ -21,8 +21,18 @@ export interface FunctionInfo {
 
 /** Platform → runtime. */
 export type ToRuntimeFrame =
-  /** Load the user's code. The bootstrap replaces its whole environment with `env`. */
-  | { t: 'init'; handler: string; taskRoot: string; env: Record<string, string>; fn: FunctionInfo }
+  /**
+   * Load the user's code. The bootstrap replaces its whole environment with `env`. With `runAs`
+   * (a runtime prewarmed as root) it first becomes that user for good, and exits if it cannot.
+   */
+  | {
+      t: 'init';
+      handler: string;
+      taskRoot: string;
+      env: Record<string, string>;
+      fn: FunctionInfo;
+      runAs?: { uid: number; gid: number };
+    }
   /** Body: the event's JSON text. `dl` is the deadline (epoch ms), `cc` the decoded client context. */
   | { t: 'invoke'; id: string; dl: number; cc?: string };
 

@@ -3,6 +3,7 @@ import { dirname, relative, resolve } from 'node:path';
 import type { ServiceDefinition } from '../model/service-definition.js';
 import { ConfigError } from './config-error.js';
 import type { NormalizeContext, ValidationMode } from './context.js';
+import { definitionProblem, maxPlatformInstances } from './definition-rules.js';
 import { loadDotenv } from './dotenv.js';
 import { findConfigFile } from './find-config.js';
 import { normalizeService } from './normalize-service.js';
@@ -36,6 +37,11 @@ export interface LoadedService {
   warnings: string[];
   /** false: packaging skips `tsc --noEmit` (nimbus dev, where a save must redeploy at once). */
   typeCheck?: boolean;
+  /**
+   * A definition property path as a positioned config error: for refusals only the platform can
+   * make (a concurrency over its own cap), reported where the user wrote the value.
+   */
+  locate?: (path: (string | number)[], detail: string) => ConfigError;
 }
 
 /** serverless.yml → ServiceDefinition: find, parse, resolve variables, validate. */
@@ -67,7 +73,16 @@ export async function loadService(opts: LoadServiceOptions): Promise<LoadedServi
     validationMode: validationMode(resolved.configValidationMode),
   };
   const definition = await normalizeService(structuredClone(resolved), opts.options, ctx);
-  return { definition, resolved, configPath, serviceDir, warnings: ctx.warnings };
+  const problem = definitionProblem(definition, { maxConcurrency: maxPlatformInstances });
+  if (problem) throw parsed.locator.error('NIMBUS_CONFIG_INVALID', problem.path, problem.message);
+  return {
+    definition,
+    resolved,
+    configPath,
+    serviceDir,
+    warnings: ctx.warnings,
+    locate: (path, detail) => parsed.locator.error('NIMBUS_CONFIG_INVALID', path, detail),
+  };
 }
 
 /** An invalid value is reported by the schema later; until then it counts as the default. */

@@ -26,6 +26,7 @@ export interface Database {
   cluster_leases: ClusterLeasesTable;
   blob_chunks: BlobChunksTable;
   blobs: BlobsTable;
+  function_uids: FunctionUidsTable;
 }
 
 export interface StagesTable {
@@ -204,4 +205,12 @@ export interface BlobsTable {
   size: number;
   chunks: number;
   created_at: number;
+}
+
+/** The uid a service stage's functions run as (docs/security.md). */
+export interface FunctionUidsTable {
+  service: string;
+  stage: string;
+  uid: number;
+  created_at: string;
 }

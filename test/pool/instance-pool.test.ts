@@ -56,6 +56,8 @@ function harness(opts: { maxInstances?: number; idleTimeoutMs?: number } = {}) {
     clock: { now: () => now },
     idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
     maxInstances: opts.maxInstances ?? 100,
+    // The start gate has tests of its own (pool-bounds.test.ts); here starts are instant fakes.
+    maxConcurrentStarts: 1000,
     factory: async (t) => {
       const inst = new FakeInstance(`i${made.length}`, t.version);
       made.push(inst);

@@ -109,6 +109,7 @@ describe('openStore', () => {
           'cluster_leases',
           'cluster_nodes',
           'deployments',
+          'function_uids',
           'function_versions',
           'functions',
           'kysely_migration',

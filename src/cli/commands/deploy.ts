@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { ControlClient, type DeployResponse } from '../../client/control-client.js';
+import { ApiError } from '../../client/platform-http.js';
 import { deploymentHash } from '../../model/canonical-hash.js';
 import type { ServiceStage } from '../../model/deployment.js';
 import type { ServiceDefinition } from '../../model/service-definition.js';
@@ -95,7 +96,10 @@ export async function deployLoaded(
   opts: { force: boolean; outDir?: string },
 ): Promise<DeployOutcome> {
   const packaged = await packageLoaded(loaded, out, opts.outDir);
-  return deployPackaged(loaded.definition, packaged, client, out, opts);
+  return deployPackaged(loaded.definition, packaged, client, out, {
+    ...opts,
+    ...(loaded.locate ? { locate: loaded.locate } : {}),
+  });
 }
 
 /** Skip check, uploads and deploy for artifacts already on disk. */
@@ -104,7 +108,8 @@ export async function deployPackaged(
   packaged: Pick<PackagedService, 'artifacts' | 'functionArtifacts'>,
   client: ControlClient,
   out: Output,
-  opts: { force: boolean },
+  /** `locate`: turns a field the platform refused into a serverless.yml position. */
+  opts: { force: boolean; locate?: LoadedService['locate'] },
 ): Promise<DeployOutcome> {
   const hash = deploymentHash(definition, packaged.functionArtifacts);
   const current = await client.getStage(definition.service, definition.stage);
@@ -117,7 +122,9 @@ export async function deployPackaged(
     }
   });
   const response = await out.step('Deploying', () =>
-    client.deploy(definition, packaged.functionArtifacts, opts.force),
+    client.deploy(definition, packaged.functionArtifacts, opts.force).catch((error: unknown) => {
+      throw atSource(opts.locate, error);
+    }),
   );
   return { skipped: false, hash, response };
 }
@@ -152,4 +159,17 @@ function report(out: Output, res: DeployResponse, stack: string, took: string): 
   }
   out.data(res);
   printFunctions(out, res.service);
+}
+
+/**
+ * The platform refuses a definition field (its own limits: a concurrency over its instance cap):
+ * say so at the serverless.yml line the value came from, as a load-time error would.
+ */
+function atSource(locate: LoadedService['locate'], error: unknown): unknown {
+  if (!(error instanceof ApiError) || error.code !== 'NIMBUS_DEPLOY_BAD_REQUEST' || !locate)
+    return error;
+  const match = /^definition\.(\S+): (.*)$/s.exec(error.message);
+  if (!match) return error;
+  const path = match[1]!.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  return new CliError(locate(path, `${match[2]!} (refused by the platform)`).message);
 }

@@ -24,6 +24,8 @@ export interface ServerOptions {
   asyncLease?: string;
   shutdownGrace?: string;
   logFormat?: string;
+  isolation?: string;
+  functionUids?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -37,6 +39,12 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const asyncLeaseMs = durationOption('--async-lease', opts.asyncLease, 30_000);
   const maxInstances = parseInteger('--max-instances', opts.maxInstances, 100, 1, 10_000);
   const graceMs = parseShutdownGrace(opts.shutdownGrace);
+  if (opts.isolation !== undefined && opts.isolation !== 'uids' && opts.isolation !== 'none') {
+    throw new CliError(`--isolation must be uids or none, not "${opts.isolation}"`);
+  }
+  const { parseUidRange } = await import('../../platform/isolation/uid-range.js');
+  const functionUids =
+    opts.functionUids === undefined ? undefined : parseUidRange(opts.functionUids);
   const logger =
     pickLogFormat(opts.logFormat, ctx.stderr) === 'pretty'
       ? pino({ level: 'info' }, prettyDestination(ctx.stderr, { color: !ctx.env.NO_COLOR }))
@@ -76,6 +84,8 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       maxInstances,
       asyncRetryDelayMs,
       asyncLeaseMs,
+      ...(opts.isolation ? { isolation: opts.isolation } : {}),
+      ...(functionUids ? { functionUids } : {}),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

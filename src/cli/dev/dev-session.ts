@@ -218,8 +218,17 @@ async function startEmbedded(
   const port = parsePort(opts.port);
   // Imported here: dev against a running platform never loads the server and its drivers.
   const { startPlatform } = await import('../../platform/server.js');
+  const asRoot = process.getuid?.() === 0;
+  if (!asRoot) {
+    // The developer's own machine: functions run as the developer, as `serverless offline` does.
+    ctx.stderr.write(
+      'Notice: not running as root, so functions run as your own user and are not isolated ' +
+        'from each other or from the embedded platform (docs/security.md).\n',
+    );
+  }
   try {
     return await startPlatform({
+      ...(asRoot ? {} : { isolation: 'none' as const }),
       host: defaultHost,
       port,
       dataDir,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlobStore } from '../../blob/blob-store.js';
 import { sha256Hex } from '../../model/canonical-hash.js';
-import { inspectZip, type ZipLimits } from '../../packaging/zip-safety.js';
+import { assertExtractable, type ZipLimits } from '../../packaging/zip-safety.js';
 import { StoreConflictError } from '../../store/errors.js';
 import type { Store } from '../../store/store.js';
 import { HttpError } from '../http/http-error.js';
@@ -25,6 +25,8 @@ export interface ControlApiDeps {
   zipLimits: ZipLimits;
   /** Cap on JSON request bodies (deploy definitions). */
   maxJsonBytes: number;
+  /** The platform's instance cap: no function may provision or reserve more. */
+  maxInstances?: number;
   /** The platform's own base URL, for the endpoints a stage view lists. */
   publicUrl: () => string;
   /** Told after a deployment lands or a stage is removed, so caches and routes refresh. */
@@ -90,7 +92,8 @@ export function createControlApi(deps: ControlApiDeps) {
         `artifact bytes do not hash to ${sha}`,
       );
     }
-    const info = await inspectZip(zip, deps.zipLimits);
+    // A zip that cannot be extracted is refused here, not stored to fail every request later.
+    const info = await assertExtractable(zip, deps.zipLimits);
     await deps.blobs.put(sha, zip);
     sendJson(res, 201, { sha256: sha, stored: true, size: zip.length, ...info });
   });
@@ -156,7 +159,12 @@ export function createControlApi(deps: ControlApiDeps) {
     });
   };
   add('POST', '/v1/services/{service}/stages/{stage}/deployments', async (req, res, p) => {
-    const input = parseDeployRequest(await readJson(req, deps.maxJsonBytes), p.service!, p.stage!);
+    const input = parseDeployRequest(
+      await readJson(req, deps.maxJsonBytes),
+      p.service!,
+      p.stage!,
+      deps.maxInstances === undefined ? undefined : { maxConcurrency: deps.maxInstances },
+    );
     await answerDeployed(res, p, await deps.deployer.deploy(input).catch(asConflict));
   });
   add(
@@ -229,7 +237,7 @@ export function createControlApi(deps: ControlApiDeps) {
       if (route.method !== req.method) continue;
       const params: Params = {};
       route.names.forEach((name, i) => {
-        params[name] = decodeURIComponent(match[i + 1]!);
+        params[name] = decodePathParam(match[i + 1]!);
       });
       return route.handler(req, res, params);
     }
@@ -279,4 +287,17 @@ async function findStage(store: Store, p: Params) {
 
 function notFound(what: string): HttpError {
   return new HttpError(404, 'NIMBUS_NOT_FOUND', `${what} is not deployed`);
+}
+
+/** A path segment as sent; a malformed escape (`%ZZ`) is the client's error, not ours. */
+function decodePathParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(
+      400,
+      'NIMBUS_HTTP_BAD_PATH',
+      `malformed percent escape in path segment ${JSON.stringify(raw.slice(0, 200))}`,
+    );
+  }
 }

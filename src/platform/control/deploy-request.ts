@@ -6,6 +6,11 @@ import type {
   HttpEvent,
   ServiceDefinition,
 } from '../../model/service-definition.js';
+import {
+  type DefinitionLimits,
+  definitionProblem,
+  maxPlatformInstances,
+} from '../../service/definition-rules.js';
 import { validateDestination } from '../async/destination-record.js';
 import { AccessConfigError, compileRouteAccess } from '../gateway/access/route-access.js';
 import { compileStageUsage } from '../gateway/access/usage-plan-config.js';
@@ -93,8 +98,17 @@ function parseOrThrow<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new HttpError(400, 'NIMBUS_DEPLOY_BAD_REQUEST', `${where}: ${first?.message ?? 'invalid'}`);
 }
 
-/** Parses a deploy request body; the URL's service and stage must match the definition's. */
-export function parseDeployRequest(body: unknown, service: string, stage: string): DeployInput {
+/**
+ * Parses a deploy request body; the URL's service and stage must match the definition's, and
+ * the definition must meet the rules the CLI checks (src/service/definition-rules.ts), with
+ * concurrency bounded by this platform's instance cap.
+ */
+export function parseDeployRequest(
+  body: unknown,
+  service: string,
+  stage: string,
+  limits: DefinitionLimits = { maxConcurrency: maxPlatformInstances },
+): DeployInput {
   const parsed = deployRequestSchema.safeParse(body);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -111,6 +125,33 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
       400,
       'NIMBUS_DEPLOY_BAD_REQUEST',
       `definition is for ${definition.service}/${definition.stage}, not ${service}/${stage}`,
+    );
+  }
+  checkDefinition(definition, limits);
+  return {
+    definition,
+    functionArtifacts: parsed.data.functionArtifacts,
+    // Computed here, never taken from the client, so the skip check cannot be fooled.
+    hash: deploymentHash(definition, parsed.data.functionArtifacts),
+    force: parsed.data.force ?? false,
+  };
+}
+
+/**
+ * The rules every definition the platform records must meet, whoever assembled it: a deploy
+ * request, or the platform itself (`deploy function` on top of the current deployment).
+ * Throws a 400 naming the field.
+ */
+export function checkDefinition(
+  definition: ServiceDefinition,
+  limits: DefinitionLimits = { maxConcurrency: maxPlatformInstances },
+): void {
+  const problem = definitionProblem(definition, limits);
+  if (problem) {
+    throw new HttpError(
+      400,
+      'NIMBUS_DEPLOY_BAD_REQUEST',
+      `definition.${problem.path.join('.')}: ${problem.message}`,
     );
   }
   for (const [key, fn] of Object.entries(definition.functions)) {
@@ -166,11 +207,4 @@ export function parseDeployRequest(body: unknown, service: string, stage: string
     if (!(error instanceof AccessConfigError)) throw error;
     throw new HttpError(400, 'NIMBUS_DEPLOY_BAD_REQUEST', `provider.apiGateway.${error.message}`);
   }
-  return {
-    definition,
-    functionArtifacts: parsed.data.functionArtifacts,
-    // Computed here, never taken from the client, so the skip check cannot be fooled.
-    hash: deploymentHash(definition, parsed.data.functionArtifacts),
-    force: parsed.data.force ?? false,
-  };
 }

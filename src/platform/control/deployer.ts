@@ -56,6 +56,11 @@ export interface DeployerDeps {
   clock: Clock;
   /** How many deployments per stage are kept (deploy list); older ones are pruned. */
   retainDeployments: number;
+  /**
+   * Checks a definition the platform assembled itself (deploy function) by the rules a deploy
+   * request meets; throws to refuse it. Requests are checked before they reach the Deployer.
+   */
+  check?: (definition: ServiceDefinition) => void;
 }
 
 /**
@@ -102,6 +107,7 @@ export class Deployer {
         next = { ...input.config, events: deployed.events };
       }
       const definition = withFunction(current.definition, next);
+      this.#deps.check?.(definition);
       const functionArtifacts = {
         ...current.artifacts,
         [input.key]: input.artifact ?? current.artifacts[input.key]!,

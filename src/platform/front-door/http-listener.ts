@@ -16,10 +16,27 @@ export class HttpListener {
   #drained: (() => void) | undefined;
   #url = '';
 
-  constructor(opts: { host: string; port: number; handle: RequestHandler }) {
+  constructor(opts: {
+    host: string;
+    port: number;
+    handle: RequestHandler;
+    /** A client gets this long to send its request headers. Default 20 s. */
+    headersTimeoutMs?: number;
+    /** ...and this long for the whole request, body included. Default 120 s. */
+    requestTimeoutMs?: number;
+  }) {
     this.#host = opts.host;
     this.#port = opts.port;
-    this.#server = createServer((req, res) => {
+    const requestTimeout = opts.requestTimeoutMs ?? 120_000;
+    const headersTimeout = Math.min(opts.headersTimeoutMs ?? 20_000, requestTimeout);
+    // A stalled upload holds a socket and whatever of its body was read: these bound both (the
+    // body reader also drops what it held when the socket goes).
+    const limits = {
+      headersTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)),
+    };
+    this.#server = createServer(limits, (req, res) => {
       this.#inflight += 1;
       res.once('close', () => {
         this.#inflight -= 1;

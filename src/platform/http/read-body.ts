@@ -19,6 +19,31 @@ export class RequestTooLargeError extends NimbusError {
   }
 }
 
+/** The client went away before its body was read to the end; nobody is left to answer. */
+export class ClientAbortedError extends NimbusError {
+  constructor() {
+    super('NIMBUS_HTTP_ABORTED', 'the client closed the connection before sending its whole body');
+  }
+}
+
+/** Every body being read at once would pass the platform's budget: try again shortly. */
+export class BodyBudgetExceededError extends NimbusError {
+  constructor(limit: number) {
+    super(
+      'NIMBUS_HTTP_BUSY',
+      `request bodies in flight would pass the platform's budget of ${limit} bytes; try again`,
+      { headers: { connection: 'close', 'retry-after': '1' } },
+    );
+  }
+}
+
+/**
+ * Bytes of request bodies held in memory across every request of this process. Each body has
+ * its own cap, but many slow uploads at once would add up to any amount: past this budget a
+ * body is refused (503) instead. Process-wide because memory is.
+ */
+export const bodyBudget = { limitBytes: 512 * 1024 * 1024, usedBytes: 0 };
+
 /** What readBody reads: an IncomingMessage, or any readable with the same headers. */
 export type BodySource = Readable & { headers?: Record<string, string | string[] | undefined> };
 
@@ -40,21 +65,37 @@ export function readBody(req: BodySource, limit: number, what?: string): Promise
     }
     const chunks: Buffer[] = [];
     let total = 0;
+    let held = 0;
+    const release = (): void => {
+      bodyBudget.usedBytes -= held;
+      held = 0;
+    };
     const cleanup = (): void => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
+      release();
+    };
+    const giveUp = (error: Error): void => {
+      cleanup();
+      chunks.length = 0;
+      req.on('error', () => {}); // late errors of a body we gave up on are not ours to raise
+      req.pause();
+      reject(error);
     };
     const onData = (chunk: Buffer): void => {
       total += chunk.length;
       if (total > limit) {
-        cleanup();
-        chunks.length = 0;
-        req.on('error', () => {}); // late errors of a body we gave up on are not ours to raise
-        req.pause();
-        reject(new RequestTooLargeError(limit, what));
+        giveUp(new RequestTooLargeError(limit, what));
         return;
       }
+      if (bodyBudget.usedBytes + chunk.length > bodyBudget.limitBytes) {
+        giveUp(new BodyBudgetExceededError(bodyBudget.limitBytes));
+        return;
+      }
+      bodyBudget.usedBytes += chunk.length;
+      held += chunk.length;
       chunks.push(chunk);
     };
     const onEnd = (): void => {
@@ -63,11 +104,21 @@ export function readBody(req: BodySource, limit: number, what?: string): Promise
     };
     const onError = (error: Error): void => {
       cleanup();
+      chunks.length = 0;
       reject(error);
+    };
+    // Closed without an end: the client went away (or a timeout cut it). What was buffered is
+    // dropped now; before, a stalled upload that was then cut kept its chunks for good.
+    const onClose = (): void => {
+      if (req.readableEnded) return;
+      cleanup();
+      chunks.length = 0;
+      reject(new ClientAbortedError());
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
   });
 }
 

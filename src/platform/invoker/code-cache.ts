@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../../blob/blob-store.js';
-import { extractZip, type ZipLimits } from '../../packaging/zip-safety.js';
+import { extractZip, type ZipLimits, ZipRejectedError } from '../../packaging/zip-safety.js';
+import type { RunAs } from '../pool/runtime-interpreters.js';
 
 /**
  * Extracted code per artifact sha256, shared read-only by every instance that runs it, so a cold
@@ -11,6 +12,10 @@ import { extractZip, type ZipLimits } from '../../packaging/zip-safety.js';
  *
  * The root sits outside the data dir: functions run as an unprivileged user that must be able to
  * read their code but never the data dir (store, tokens, keys).
+ *
+ * With a uid per service stage (docs/security.md) each stage gets its own copy, owned by root
+ * and readable by the stage's group alone: another stage's functions cannot read it, and its own
+ * cannot change it (Lambda's /var/task is read-only too).
  */
 export class CodeCache {
   readonly #root: string;
@@ -24,21 +29,29 @@ export class CodeCache {
     this.#limits = opts.limits;
   }
 
-  /** The directory holding the artifact's files, extracting it on first use. */
-  dir(sha256: string): Promise<string> {
+  /**
+   * The directory holding the artifact's files, extracting it on first use; with `owner`, the
+   * copy only that user's group can read.
+   */
+  dir(sha256: string, owner?: RunAs): Promise<string> {
     if (!/^[0-9a-f]{64}$/.test(sha256))
       return Promise.reject(new Error(`bad artifact id ${sha256}`));
-    let pending = this.#pending.get(sha256);
+    const name = owner ? `${sha256}-g${owner.gid}` : sha256;
+    let pending = this.#pending.get(name);
     if (!pending) {
-      pending = this.#ensure(sha256);
-      this.#pending.set(sha256, pending);
-      pending.catch(() => this.#pending.delete(sha256));
+      pending = this.#ensure(sha256, name, owner);
+      this.#pending.set(name, pending);
+      // A zip that cannot be extracted stays refused (it will not change); an I/O failure is
+      // tried again by the next request.
+      pending.catch((error: unknown) => {
+        if (!(error instanceof ZipRejectedError)) this.#pending.delete(name);
+      });
     }
     return pending;
   }
 
-  async #ensure(sha256: string): Promise<string> {
-    const final = join(this.#root, sha256);
+  async #ensure(sha256: string, name: string, owner: RunAs | undefined): Promise<string> {
+    const final = join(this.#root, name);
     if (await isDir(final)) return final;
     // 0711: the unprivileged function user may pass through to a directory it is told about,
     // but cannot list which artifacts exist.
@@ -47,7 +60,8 @@ export class CodeCache {
     const temp = join(this.#root, `.tmp-${sha256.slice(0, 8)}-${randomBytes(6).toString('hex')}`);
     try {
       await extractZip(await this.#blobs.get(sha256), temp, this.#limits);
-      await makeReadable(temp);
+      if (owner) await makeGroupReadable(temp, owner.gid);
+      else await makeReadable(temp);
       await rename(temp, final).catch(async (error: NodeJS.ErrnoException) => {
         // Another process finished the same artifact first: theirs is as good as ours.
         if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
@@ -78,5 +92,21 @@ async function makeReadable(dir: string): Promise<void> {
     if (info.isSymbolicLink()) continue;
     if (info.isDirectory()) await makeReadable(path);
     else await chmod(path, info.mode & 0o100 ? 0o755 : 0o644);
+  }
+}
+
+/** root:gid, readable (and for executables runnable) by that group, nothing for others. */
+async function makeGroupReadable(dir: string, gid: number): Promise<void> {
+  await chown(dir, 0, gid);
+  await chmod(dir, 0o750);
+  for (const name of await readdir(dir)) {
+    const path = join(dir, name);
+    const info = await lstat(path);
+    if (info.isSymbolicLink()) continue;
+    if (info.isDirectory()) await makeGroupReadable(path, gid);
+    else {
+      await chown(path, 0, gid);
+      await chmod(path, info.mode & 0o100 ? 0o750 : 0o640);
+    }
   }
 }

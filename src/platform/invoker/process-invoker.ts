@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../model/clock.js';
 import type { FunctionTarget } from '../../model/invocation.js';
 import type { InstancePool } from '../pool/instance-pool.js';
+import type { RunAs } from '../pool/runtime-interpreters.js';
 import type { CodeCache } from './code-cache.js';
 import type { FunctionResolver } from './function-resolver.js';
 import type {
@@ -71,8 +72,10 @@ export class ProcessInvoker implements Invoker {
     const key = `${resolved.functionName}\u0000${resolved.version}`;
     const cached = this.#targets.get(key);
     if (cached) return cached;
-    const codeDir = await this.#deps.codeCache.dir(resolved.codeSha256);
+    const runAs = await this.#deps.runAsOf?.(resolved.service, resolved.stage);
+    const codeDir = await this.#deps.codeCache.dir(resolved.codeSha256, runAs);
     const target = targetOf(resolved, codeDir);
+    if (runAs) target.runAs = runAs;
     this.#targets.set(key, target);
     return target;
   }
@@ -83,6 +86,8 @@ export interface ProcessInvokerDeps {
   codeCache: CodeCache;
   pool: InstancePool;
   clock: Clock;
+  /** The service stage's own user (docs/security.md); absent when the platform is not root. */
+  runAsOf?: (service: string, stage: string) => Promise<RunAs>;
 }
 
 export function targetOf(resolved: ResolvedFunction, codeDir: string): FunctionTarget {

@@ -111,6 +111,11 @@ export class ProcessInstance {
     return this.#proc.pid;
   }
 
+  /** False from the moment its process is known to have exited, even while output drains. */
+  get alive(): boolean {
+    return this.#state !== 'dead' && !this.#proc.exitSeen;
+  }
+
   /** Resolves when init has succeeded or failed; `startedAt` is performance.now() at its start. */
   waitForInit(startedAt: number, limitMs: number): Promise<void> {
     if (this.#state !== 'starting') return Promise.resolve();

@@ -8,11 +8,14 @@ import type {
 import { functionErrorOf, InitHealth } from './init-backoff.js';
 import { timeoutError } from './instance-errors.js';
 import { InstanceStartError, TooManyRequestsError } from './pool-errors.js';
+import { StartGate } from './start-gate.js';
 
 /** What the pool needs of one instance; the process-backed Instance provides it. */
 export interface PoolInstance {
   readonly id: string;
   readonly state: 'starting' | 'idle' | 'busy' | 'dead';
+  /** False once its process is gone, which may be known before `state` says dead. */
+  readonly alive?: boolean;
   /** Set when init failed: the instance is dead, and its first invoke() answers with this. */
   readonly initError?: FunctionErrorBody | undefined;
   invoke(req: InvokeRequest): Promise<InvokeResult>;
@@ -32,6 +35,8 @@ export interface PoolOptions {
   idleTimeoutMs: number;
   /** Platform-wide cap on instances (busy, idle and starting together). */
   maxInstances: number;
+  /** Instance starts under way at once, platform-wide. Default 4. */
+  maxConcurrentStarts?: number;
 }
 
 interface Slot {
@@ -77,9 +82,16 @@ export class InstancePool {
   readonly #inflight = new Map<string, number>();
   /** Per version key; outlives the version's group, which goes when its last instance does. */
   readonly #health = new Map<string, InitHealth>();
+  readonly #gate: StartGate;
 
   constructor(opts: PoolOptions) {
     this.#opts = opts;
+    this.#gate = new StartGate(opts.maxConcurrentStarts ?? 4);
+  }
+
+  /** The most instance starts that ran at once so far. */
+  get peakConcurrentStarts(): number {
+    return this.#gate.peak;
   }
 
   async invoke(
@@ -117,12 +129,18 @@ export class InstancePool {
     }
   }
 
-  /** Keeps `count` initialized instances of this version that reap() never stops. */
+  /**
+   * Keeps `count` initialized instances of this version that reap() never stops, within the
+   * platform cap: provisioned instances count against it like any other, and past it fewer are
+   * kept (deploy refuses a count over the cap; this holds whatever asks).
+   */
   async provision(target: FunctionTarget, count: number): Promise<void> {
     const group = this.#group(target);
     const have = [...group.idle, ...group.busy].filter((s) => s.provisioned).length;
+    const room = Math.max(0, this.#opts.maxInstances - this.#total());
+    const wanted = Math.min(count, have + room);
     const starts: Promise<void>[] = [];
-    for (let i = have; i < count; i++) {
+    for (let i = have; i < wanted; i++) {
       starts.push(
         this.#start(group, 'provisioned').then(
           (slot) => {
@@ -226,7 +244,13 @@ export class InstancePool {
   }
 
   #acquire(group: VersionGroup, req: InvokeRequest): Promise<Slot | InvokeResult> {
-    const slot = group.idle.pop();
+    let slot = group.idle.pop();
+    // A handler may end its process after answering (process.exit, a crash in a timer): an idle
+    // instance whose process is gone is dropped, never handed a request.
+    while (slot && (slot.instance.state === 'dead' || slot.instance.alive === false)) {
+      slot.instance.stop().catch(() => {});
+      slot = group.idle.pop();
+    }
     if (slot) {
       group.busy.add(slot);
       return Promise.resolve(slot);
@@ -311,7 +335,7 @@ export class InstancePool {
     const health = this.#healthOf(group);
     const startedAt = this.#opts.clock.now();
     try {
-      const instance = await this.#opts.factory(group.target, kind);
+      const instance = await this.#gate.run(() => this.#opts.factory(group.target, kind));
       const now = this.#opts.clock.now();
       if (instance.initError) health.failed(instance.initError, startedAt, now);
       else health.succeeded();

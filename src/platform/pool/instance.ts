@@ -95,7 +95,7 @@ export async function startInstance(opts: InstanceOptions): Promise<Instance> {
   if (family === 'provided') return startProvided(opts, startedAt);
   const generic = await bootGenericRuntime(family, {
     tmpRoot: opts.tmpRoot,
-    runAsUser: opts.runAsUser,
+    runAsUser: opts.target.runAs ?? opts.runAsUser,
     memorySize: opts.target.memorySize,
     interpreter: opts.interpreter,
   });
@@ -123,7 +123,7 @@ async function startProvided(opts: InstanceOptions, startedAt: number): Promise<
   } catch (err) {
     throw new InvalidEntrypointError(bootstrap, err);
   }
-  const runAs = effectiveRunAs(opts.runAsUser);
+  const runAs = effectiveRunAs(target.runAs ?? opts.runAsUser);
   const clock = opts.clock ?? systemClock;
   const logStream = logStreamName(clock.now(), target.version, opts.instanceId);
   const server = new RuntimeApiServer(functionArn(target));

@@ -4,6 +4,7 @@
  * pool can keep booted processes ready and a cold start only loads the user's module.
  */
 import { randomBytes } from 'node:crypto';
+import { chown } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +23,7 @@ import {
   type LogKind,
   type ToRuntimeFrame,
 } from '../../runtimes/protocol.js';
+import { readStatus } from '../isolation/function-uids.js';
 import { ProcessInstance, type RuntimeChannel } from './instance-core.js';
 import { baseEnvironment, functionArn, functionEnvironment, logGroupName } from './instance-env.js';
 import { exitDescription, InstanceError } from './instance-errors.js';
@@ -42,6 +44,11 @@ export interface GenericRuntimeOptions {
   /** Used only when the platform runs as root. */
   runAsUser?: RunAs;
   /**
+   * Booting as root to become a function's user at specialize (a prewarmed runtime): the
+   * interpreter must be one that user can run, and this is who to check for.
+   */
+  interpreterUser?: RunAs;
+  /**
    * Node only: caps the V8 heap (`--max-old-space-size`, 90% of it), which must be fixed at
    * boot. Instances are held to their target's memorySize by RSS polling whatever this is.
    */
@@ -60,6 +67,11 @@ export interface SpecializeOptions {
   initializationType?: 'on-demand' | 'provisioned-concurrency';
   /** Lambda's init limit; default 10 s. Init that overruns it fails with Sandbox.Timedout. */
   initTimeoutMs?: number;
+  /**
+   * The user the instance must run as. A runtime booted as root becomes it before loading user
+   * code; one booted as a user must already be it.
+   */
+  runAs?: RunAs;
 }
 
 export type GenericRuntimeState = 'ready' | 'specialized' | 'dead';
@@ -133,8 +145,10 @@ export async function bootGenericRuntime(
     throw new InstanceError('NIMBUS_INSTANCE_CONFIG', `no generic runtime for family ${family}`);
   }
   const runAs = effectiveRunAs(opts.runAsUser);
+  const checkFor = runAs ?? effectiveRunAs(opts.interpreterUser);
   const interpreter =
-    opts.interpreter ?? (family === 'nodejs' ? nodeInterpreter(runAs) : pythonInterpreter(runAs));
+    opts.interpreter ??
+    (family === 'nodejs' ? nodeInterpreter(checkFor) : pythonInterpreter(checkFor));
   const bootstrap = family === 'nodejs' ? bootstrapFiles().node : bootstrapFiles().python;
   const args =
     family === 'nodejs'
@@ -164,7 +178,7 @@ export async function bootGenericRuntime(
   });
   const channel = new FramedChannel(proc.control as Socket, () => proc.kill());
   await waitForReady(proc, channel, opts.bootTimeoutMs ?? 10_000, interpreter);
-  return new FramedGenericRuntime(family, proc, channel, dirname(bootstrap));
+  return new FramedGenericRuntime(family, proc, channel, dirname(bootstrap), runAs);
 }
 
 /** Room for code, stacks and native buffers outside the V8 old space. */
@@ -215,17 +229,21 @@ export class FramedGenericRuntime implements GenericRuntime {
   readonly #proc: RuntimeProcess;
   readonly #channel: FramedChannel;
   readonly #runtimeDir: string;
+  /** The user the process was spawned as; undefined when it runs as the platform's own. */
+  readonly #bootedAs: RunAs | undefined;
 
   constructor(
     family: GenericFamily,
     proc: RuntimeProcess,
     channel: FramedChannel,
     runtimeDir: string,
+    bootedAs?: RunAs,
   ) {
     this.family = family;
     this.#proc = proc;
     this.#channel = channel;
     this.#runtimeDir = runtimeDir;
+    this.#bootedAs = bootedAs;
     this.closed = proc.closed;
     void proc.exited.then(() => {
       if (this.#state === 'ready') this.#state = 'dead';
@@ -269,7 +287,20 @@ export class FramedGenericRuntime implements GenericRuntime {
         `a ${this.family} runtime cannot run ${target.functionName} (${target.runtime})`,
       );
     }
+    const become = this.#userToBecome(opts.runAs);
     this.#state = 'specialized';
+    if (become) {
+      try {
+        await chown(this.#proc.tmpDir, become.uid, become.gid);
+      } catch (error) {
+        this.#proc.kill();
+        throw new InstanceError(
+          'NIMBUS_INSTANCE_CONFIG',
+          `cannot give the temp dir to uid ${become.uid}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
     const clock = opts.clock ?? systemClock;
     const logStream = logStreamName(clock.now(), target.version, opts.instanceId);
     const instance = new ProcessInstance({
@@ -303,9 +334,40 @@ export class FramedGenericRuntime implements GenericRuntime {
         logGroup: logGroupName(target.functionName),
         logStream,
       },
+      ...(become ? { runAs: become } : {}),
     });
     await init;
+    if (become) this.#assertRunsAs(become);
     return instance;
+  }
+
+  /** Who the process must turn into at init: only a root-booted runtime changes user. */
+  #userToBecome(wanted: RunAs | undefined): RunAs | undefined {
+    const runAs = effectiveRunAs(wanted);
+    if (!runAs) return undefined;
+    if (this.#bootedAs) {
+      if (this.#bootedAs.uid === runAs.uid && this.#bootedAs.gid === runAs.gid) return undefined;
+      throw new InstanceError(
+        'NIMBUS_INSTANCE_CONFIG',
+        `a runtime booted as uid ${this.#bootedAs.uid} cannot run as uid ${runAs.uid}`,
+      );
+    }
+    return runAs;
+  }
+
+  /**
+   * The kernel's word, not the bootstrap's: a process still holding any root id after init is
+   * killed, so a bootstrap bug can never run user code as root.
+   */
+  #assertRunsAs(runAs: RunAs): void {
+    if (!this.#proc.alive) return;
+    const status = readStatus(this.#proc.pid);
+    if (status?.uids.every((id) => id === runAs.uid)) return;
+    this.#proc.kill();
+    throw new InstanceError(
+      'NIMBUS_INSTANCE_SPAWN_FAILED',
+      `runtime ${this.#proc.pid} did not become uid ${runAs.uid} (ids ${status?.uids.join(' ') ?? 'unknown'})`,
+    );
   }
 }
 

@@ -46,6 +46,8 @@ export class RuntimeProcess {
   /** Resolves once the process is gone and its temp dir removed. */
   readonly closed: Promise<void>;
   exitInfo: ExitInfo | undefined;
+  /** Set the moment the exit is known, before its output has drained (exitInfo waits for that). */
+  exitSeen = false;
   /** Raw text the process wrote to fd 1 / fd 2 (not through its bootstrap). */
   onOutput: (kind: 'out' | 'err', text: string) => void = () => {};
   #stderrTail = '';
@@ -70,6 +72,7 @@ export class RuntimeProcess {
         resolve(info);
       };
       child.once('exit', (code, signal) => {
+        this.exitSeen = true;
         info = { code, signal };
         setTimeout(done, DRAIN_MS).unref();
       });

@@ -87,6 +87,7 @@ function onFrame(header: FrameHeader, body: Buffer): void {
 }
 
 async function init(frame: InitFrame): Promise<void> {
+  if (frame.runAs) becomeUser(frame.runAs);
   for (const key of Object.keys(process.env)) {
     if (!Object.hasOwn(frame.env, key)) delete process.env[key];
   }
@@ -101,6 +102,22 @@ async function init(frame: InitFrame): Promise<void> {
     logError('Init Error', error);
     send({ t: 'initError', error });
   }
+}
+
+/**
+ * Drops root for good before any user code loads: no supplementary groups, then the group, then
+ * the user (real, effective and saved alike). Anything short of that ends the process: running a
+ * function as root is never the fallback.
+ */
+function becomeUser(runAs: { uid: number; gid: number }): void {
+  try {
+    process.setgroups?.([]);
+    process.setgid?.(runAs.gid);
+    process.setuid?.(runAs.uid);
+  } catch (err) {
+    process.stderr.write(`nimbus bootstrap: cannot run as uid ${runAs.uid}: ${String(err)}\n`);
+  }
+  if (process.getuid?.() !== runAs.uid || process.geteuid?.() !== runAs.uid) process.exit(70);
 }
 
 function invoke(frame: InvokeFrame, body: Buffer): void {

@@ -179,8 +179,23 @@ def log_exception(channel, body):
     channel.log("line", "\n".join(lines))
 
 
+def become_user(run_as):
+    # Drops root for good before any user code loads: no supplementary groups, the group, then
+    # the user (real, effective and saved). Anything short of that ends the process.
+    try:
+        os.setgroups([])
+        os.setgid(run_as["gid"])
+        os.setuid(run_as["uid"])
+    except OSError as exc:
+        sys.stderr.write("nimbus bootstrap: cannot run as uid %s: %s\n" % (run_as["uid"], exc))
+    if os.getresuid() != (run_as["uid"],) * 3:
+        os._exit(70)
+
+
 def init(channel, frame):
     global _fn, _handler
+    if frame.get("runAs"):
+        become_user(frame["runAs"])
     os.environ.clear()
     os.environ.update(frame["env"])
     if hasattr(time, "tzset"):

@@ -8,6 +8,7 @@ import { asyncInvocationsMigration } from './006-async-invocations.js';
 import { s3Migration } from './007-s3.js';
 import { routeAccessMigration } from './008-route-access.js';
 import { clusterMigration } from './009-cluster.js';
+import { functionUidsMigration } from './010-function-uids.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -27,6 +28,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '007-s3': s3Migration(flavor),
     '008-route-access': routeAccessMigration(),
     '009-cluster': clusterMigration(flavor),
+    '010-function-uids': functionUidsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,155 @@
+/**
+ * The rules a normalized ServiceDefinition must meet, checked in two places with this one
+ * schema: by the CLI after it has read serverless.yml (reported at file:line) and by the deploy
+ * API (400 naming the field), which anyone holding the token can call with a hand-made
+ * definition. Besides what the serverless.yml schemas already say, it bounds what later layers
+ * turn into paths, processes and recursion: handler paths, concurrency, environment size, routes.
+ */
+import { z } from 'zod';
+import { checkRuntime } from './runtimes.js';
+
+/** The highest --max-instances a platform takes; the CLI checks concurrency against it. */
+export const maxPlatformInstances = 10_000;
+/** Lambda: all of a function's environment variables, names and values, in 4 KB. */
+export const maxEnvironmentBytes = 4096;
+/** Well past any real API, well short of what would overflow a recursive route match. */
+export const maxRouteSegments = 64;
+export const maxRoutePathLength = 2048;
+const maxEventsPerFunction = 200;
+const maxFunctions = 1000;
+
+export interface DefinitionLimits {
+  /** The platform's cap on instances: provisioned and reserved concurrency cannot pass it. */
+  maxConcurrency: number;
+}
+
+export interface DefinitionProblem {
+  /** Property path in the definition (`functions.hello.timeout` as an array). */
+  path: (string | number)[];
+  message: string;
+}
+
+const envName = /^[a-zA-Z]\w*$/;
+/** A relative path of plain segments: no leading slash, no `.`/`..` segment, no backslash. */
+const relativePath = /^(?!\/)(?!.*(?:^|\/)\.{1,2}(?:\/|$))[^\\\0]+$/;
+/** `path/to/module.export`: no `..` segment, no absolute path. */
+const handlerRef = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w@$./-]+\.[A-Za-z_$][\w$]*$/;
+
+/** Numbers as the normalized definition holds them: no string coercion here. */
+function int(min: number, max: number, words: { tooHigh?: string } = {}) {
+  const msg = `must be an integer from ${min} to ${max}`;
+  return z
+    .number({ error: msg })
+    .int({ error: msg })
+    .min(min, { error: msg })
+    .max(max, { error: words.tooHigh ?? msg });
+}
+
+function functionRules(limits: DefinitionLimits) {
+  const concurrency = int(0, limits.maxConcurrency, {
+    tooHigh: `must be at most ${limits.maxConcurrency}, the platform's instance cap (--max-instances)`,
+  }).optional();
+  return z
+    .looseObject({
+      handler: z.string().min(1).max(512),
+      handlerFile: z.string().max(1024),
+      runtime: z.string(),
+      runtimeFamily: z.enum(['nodejs', 'python', 'provided']),
+      memorySize: int(128, 10240),
+      timeout: int(1, 900),
+      environment: z.record(
+        z.string().regex(envName, {
+          error: 'environment variable names are letters, digits and _, starting with a letter',
+        }),
+        z.string(),
+      ),
+      events: z.array(z.looseObject({ kind: z.string() })).max(maxEventsPerFunction),
+      maximumRetryAttempts: int(0, 8).optional(),
+      maximumEventAge: int(60, 86400).optional(),
+      reservedConcurrency: concurrency,
+      provisionedConcurrency: concurrency,
+    })
+    .superRefine((fn, ctx) => {
+      const runtime = checkRuntime(fn.runtime);
+      if (!runtime.ok || runtime.family !== fn.runtimeFamily) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['runtime'],
+          message: runtime.ok
+            ? `runtime ${fn.runtime} is not of the ${fn.runtimeFamily} family`
+            : runtime.message,
+        });
+      }
+      if (fn.runtimeFamily !== 'provided' && !handlerRef.test(fn.handler)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['handler'],
+          message: 'must be a relative path.export (no absolute path, no .. segment)',
+        });
+      }
+      if (fn.handlerFile !== '' && !relativePath.test(fn.handlerFile)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['handlerFile'],
+          message: 'must be a relative path inside the service (no absolute path, no .. segment)',
+        });
+      }
+      const envBytes = Object.entries(fn.environment).reduce(
+        (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v),
+        0,
+      );
+      if (envBytes > maxEnvironmentBytes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environment'],
+          message: `takes ${envBytes} bytes; Lambda's limit is ${maxEnvironmentBytes} for all names and values together`,
+        });
+      }
+      fn.events.forEach((event, i) => {
+        if (event.kind !== 'http' && event.kind !== 'httpApi') return;
+        const path = (event as { path?: unknown }).path;
+        const problem = routePathProblem(path);
+        if (problem) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['events', i, event.kind, 'path'],
+            message: problem,
+          });
+        }
+      });
+    });
+}
+
+function routePathProblem(path: unknown): string | undefined {
+  if (typeof path !== 'string') return 'must be a string';
+  if (path.length > maxRoutePathLength) {
+    return `is ${path.length} characters long; at most ${maxRoutePathLength}`;
+  }
+  const segments = path.split('/').filter(Boolean).length;
+  if (segments > maxRouteSegments) return `has ${segments} segments; at most ${maxRouteSegments}`;
+  return undefined;
+}
+
+export function definitionRules(limits: DefinitionLimits) {
+  return z.looseObject({
+    functions: z
+      .record(z.string(), functionRules(limits))
+      .refine((fns) => Object.keys(fns).length <= maxFunctions, {
+        error: `at most ${maxFunctions} functions per service`,
+      }),
+  });
+}
+
+/** The first rule the definition breaks, or undefined. */
+export function definitionProblem(
+  definition: unknown,
+  limits: DefinitionLimits,
+): DefinitionProblem | undefined {
+  const result = definitionRules(limits).safeParse(definition);
+  if (result.success) return undefined;
+  const issue = result.error.issues[0]!;
+  return {
+    path: issue.path.map((k) => (typeof k === 'number' ? k : String(k))),
+    message: issue.message,
+  };
+}
