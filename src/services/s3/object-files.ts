@@ -1,3 +1,4 @@
+import { NimbusError } from '../../errors/nimbus-error.js';
 /**
  * Object bytes as files under `<root>/objects/<2 hex>/<blob id>`, where a blob id is a generated
  * 32-hex-digit name: object keys never reach the file system, so `..`, absolute paths or NUL in
@@ -18,9 +19,10 @@ export interface WrittenBlob {
   md5Hex: string;
 }
 
-export class BlobTooLargeError extends Error {
+/** The S3 operation answers it as EntityTooLarge. */
+export class BlobTooLargeError extends NimbusError {
   constructor(readonly limit: number) {
-    super(`body exceeds ${limit} bytes`);
+    super('NIMBUS_S3_TOO_LARGE', `body exceeds ${limit} bytes`);
   }
 }
 

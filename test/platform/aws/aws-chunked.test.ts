@@ -76,17 +76,17 @@ describe('aws-chunked with chunk signatures (the S3 API reference example)', () 
   test('a wrong chunk signature, a changed byte or a cut body fail', async () => {
     const wrong = [...signatures];
     wrong[1] = wrong[1]!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-    await assert.rejects(decode(body(wrong)), (e: AwsError) => e.code === 'SignatureDoesNotMatch');
+    await assert.rejects(decode(body(wrong)), (e: AwsError) => e.awsCode === 'SignatureDoesNotMatch');
     const changed = body();
     changed[200] = 'b'.charCodeAt(0);
-    await assert.rejects(decode(changed), (e: AwsError) => e.code === 'SignatureDoesNotMatch');
+    await assert.rejects(decode(changed), (e: AwsError) => e.awsCode === 'SignatureDoesNotMatch');
     await assert.rejects(
       decode(body().subarray(0, 70000 - 5000)),
-      (e: AwsError) => e.code === 'IncompleteBody',
+      (e: AwsError) => e.awsCode === 'IncompleteBody',
     );
     // The final zero-length chunk carries a signature too: dropping it is not a valid body.
     const truncated = body().subarray(0, body().length - 86);
-    await assert.rejects(decode(truncated), (e: AwsError) => e.code === 'IncompleteBody');
+    await assert.rejects(decode(truncated), (e: AwsError) => e.awsCode === 'IncompleteBody');
   });
 
   test('unsigned chunks with a trailer: data and trailers come out', async () => {

@@ -109,7 +109,7 @@ export function sendRestXmlError(
     xmlDocument({
       name: 'Error',
       children: [
-        textNode('Code', error.code),
+        textNode('Code', error.awsCode),
         textNode('Message', error.message),
         ...Object.entries(error.fields).map(([name, value]) => textNode(name, value)),
         textNode('Resource', resource),

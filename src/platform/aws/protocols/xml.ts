@@ -1,3 +1,4 @@
+import { NimbusError } from '../../../errors/nimbus-error.js';
 /**
  * The little XML the REST-XML protocol needs: writing response documents, and reading the small
  * request documents (DeleteObjects, CompleteMultipartUpload, tagging). The reader knows no DTDs
@@ -61,7 +62,12 @@ export interface XmlElement {
   text: string;
 }
 
-export class XmlSyntaxError extends Error {}
+/** The codec answers it with the service's own MalformedXML error. */
+export class XmlSyntaxError extends NimbusError {
+  constructor(message: string) {
+    super('NIMBUS_AWS_BAD_XML', message);
+  }
+}
 
 const token =
   /<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!\[CDATA\[([\s\S]*?)\]\]>|<!([^>]*)>|<\/([^\s>]+)\s*>|<([^\s>/]+)((?:\s+[^\s=>/]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|([^<]+)|</g;
