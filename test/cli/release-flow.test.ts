@@ -253,6 +253,20 @@ describe('release management: deploy function, deploy --package, rollback', () =
       ((await renamed.json()) as { error: { message: string } }).error.message,
       /renamed function needs a full deploy/,
     );
+    // A configuration the platform assembles is held to a deploy request's rules: no handler
+    // outside the code, no concurrency past the platform's cap.
+    for (const [bad, field] of [
+      [{ handler: '../../etc/passwd.handler', handlerFile: '../../etc/passwd.js' }, 'handler'],
+      [{ reservedConcurrency: 1_000_000 }, 'reservedConcurrency'],
+    ] as const) {
+      const res = await control('/functions/hello/deployments', {
+        config: { ...stage.current.definition.functions.hello!, ...bad },
+      });
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, 'NIMBUS_DEPLOY_BAD_REQUEST');
+      assert.match(error.message, new RegExp(`functions\\.hello\\.${field}`));
+    }
     assert.equal((await list()).deployments.length, count, 'nothing recorded');
   });
 

@@ -76,7 +76,10 @@ describe('aws-chunked with chunk signatures (the S3 API reference example)', () 
   test('a wrong chunk signature, a changed byte or a cut body fail', async () => {
     const wrong = [...signatures];
     wrong[1] = wrong[1]!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-    await assert.rejects(decode(body(wrong)), (e: AwsError) => e.awsCode === 'SignatureDoesNotMatch');
+    await assert.rejects(
+      decode(body(wrong)),
+      (e: AwsError) => e.awsCode === 'SignatureDoesNotMatch',
+    );
     const changed = body();
     changed[200] = 'b'.charCodeAt(0);
     await assert.rejects(decode(changed), (e: AwsError) => e.awsCode === 'SignatureDoesNotMatch');
