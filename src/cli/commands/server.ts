@@ -110,12 +110,12 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       : `CLI: run 'nimbus login --endpoint ${recorded} --data-dir ${dataDir}' once, ` +
           `or set NIMBUS_DATA_DIR=${dataDir}`,
   );
-  let stopping: Promise<void> | undefined;
   await new Promise<void>((done) => {
     const removeHandlers = onShutdownSignal(
       () => {
+        // Runs once: a second signal exits at once (onShutdownSignal).
         out.log(`Shutting down (grace ${graceMs} ms)`);
-        stopping ??= platform
+        platform
           .close({ graceMs })
           .catch((error: unknown) => logger.error({ err: error }, 'stopping the platform failed'))
           .finally(() => {
