@@ -11,10 +11,13 @@ import type { BlobStore } from '../blob/blob-store.js';
 import { CachedBlobStore } from '../blob/cached-blob-store.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { PgBlobStore } from '../blob/pg-blob-store.js';
+import { NIMBUS_ACCOUNT_ID } from '../model/account.js';
 import { type Clock, systemClock } from '../model/clock.js';
 import { packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
+import { createDynamoService } from '../services/dynamodb/dynamodb-service.js';
+import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
@@ -448,6 +451,20 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'S3 request failed'),
   });
+  const dynamodb = createDynamoService({
+    store: new DynamoStore(db, flavor),
+    clock,
+    region,
+    accountId: NIMBUS_ACCOUNT_ID,
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'dynamodb',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
+  });
   // Assigned below, once the listener knows its port.
   let listener: HttpListener | undefined;
   let registry: NodeRegistry | undefined;
@@ -497,7 +514,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
-    aws: { s3: (req, res) => s3(req, res) },
+    aws: { s3: (req, res) => s3(req, res), dynamodb: (req, res) => dynamodb(req, res) },
   });
   listener = await lifecycle.start(
     'http listener',

@@ -109,6 +109,8 @@ describe('openStore', () => {
           'cluster_leases',
           'cluster_nodes',
           'deployments',
+          'dynamodb_items',
+          'dynamodb_tables',
           'function_uids',
           'function_versions',
           'functions',

@@ -1,0 +1,51 @@
+/**
+ * The DynamoDB service behind the front door (credential scope `dynamodb`): AWS JSON 1.0 with
+ * `X-Amz-Target: DynamoDB_20120810.<Operation>`, verified with SigV4 over the whole body.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
+import {
+  type AwsJsonOperation,
+  createAwsJsonHandler,
+} from '../../platform/aws/protocols/aws-json.js';
+import type { DynamoDeps, Input } from './dynamodb-call.js';
+import { deleteItem, getItem, putItem, updateItem } from './item-operations.js';
+import { query, scan } from './query-scan.js';
+import { createTable, deleteTable, describeTable, listTables } from './table-operations.js';
+
+export interface DynamoServiceOptions extends DynamoDeps {
+  verify: RequestVerifier;
+  onError?: (error: unknown) => void;
+}
+
+/** DynamoDB refuses request bodies past 16 MB. */
+const maxBodyBytes = 16 * 1024 * 1024;
+
+export function createDynamoService(opts: DynamoServiceOptions) {
+  const op =
+    (run: (deps: DynamoDeps, input: Input) => Promise<object>): AwsJsonOperation =>
+    (input) =>
+      run(opts, input);
+  const handler = createAwsJsonHandler({
+    version: '1.0',
+    targetPrefix: 'DynamoDB_20120810',
+    errorNamespace: 'com.amazonaws.dynamodb.v20120810',
+    crc32: true,
+    maxBodyBytes,
+    verify: opts.verify,
+    onError: opts.onError,
+    operations: {
+      CreateTable: op(createTable),
+      DescribeTable: op(describeTable),
+      ListTables: op(listTables),
+      DeleteTable: op(deleteTable),
+      PutItem: op(putItem),
+      GetItem: op(getItem),
+      UpdateItem: op(updateItem),
+      DeleteItem: op(deleteItem),
+      Query: op(query),
+      Scan: op(scan),
+    },
+  });
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> => handler(req, res);
+}

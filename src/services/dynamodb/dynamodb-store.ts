@@ -1,0 +1,204 @@
+/**
+ * DynamoDB tables and items in the Store's database (migration 011), on SQLite and PostgreSQL
+ * alike. Every write runs in a transaction that first locks the keys it touches (PostgreSQL:
+ * transaction-scoped advisory locks, taken in key order so two transactions never deadlock;
+ * SQLite: its one writer), so a condition read and the write it guards are atomic.
+ */
+import { createHash } from 'node:crypto';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
+import type { Item } from './attribute-value.js';
+import type { StoredKey, TableDescriptionStored } from './table-schema.js';
+
+interface DynamoTables {
+  dynamodb_tables: { name: string; description: string; created_at: number };
+  dynamodb_items: { table_name: string; pk: Buffer; sk: Buffer; item: string };
+}
+
+export interface StoredItem extends StoredKey {
+  item: Item;
+}
+
+/** The sort-key range of a Query, in encoded bytes. */
+export interface SortRange {
+  lower?: { value: Buffer; inclusive: boolean };
+  upper?: { value: Buffer; inclusive: boolean };
+}
+
+export interface ItemWriter {
+  get(table: string, key: StoredKey): Promise<Item | undefined>;
+  put(table: string, key: StoredKey, item: Item): Promise<void>;
+  delete(table: string, key: StoredKey): Promise<void>;
+}
+
+export class DynamoStore {
+  readonly #db: Kysely<DynamoTables>;
+  constructor(
+    db: unknown,
+    readonly flavor: SqlFlavor,
+  ) {
+    this.#db = db as unknown as Kysely<DynamoTables>;
+  }
+
+  /** False when the name is taken. */
+  async createTable(description: TableDescriptionStored, now: number): Promise<boolean> {
+    const inserted = await this.#db
+      .insertInto('dynamodb_tables')
+      .values({
+        name: description.TableName,
+        description: JSON.stringify(description),
+        created_at: now,
+      })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async findTable(name: string): Promise<TableDescriptionStored | undefined> {
+    const row = await this.#db
+      .selectFrom('dynamodb_tables')
+      .select('description')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.description) as TableDescriptionStored) : undefined;
+  }
+
+  async listTables(after: string | undefined, limit: number): Promise<string[]> {
+    let q = this.#db.selectFrom('dynamodb_tables').select('name').orderBy('name').limit(limit);
+    if (after !== undefined) q = q.where('name', '>', after);
+    return (await q.execute()).map((r) => r.name);
+  }
+
+  async deleteTable(name: string): Promise<boolean> {
+    return this.#db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('dynamodb_items').where('table_name', '=', name).execute();
+      const r = await tx.deleteFrom('dynamodb_tables').where('name', '=', name).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    });
+  }
+
+  async countItems(table: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom('dynamodb_items')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('table_name', '=', table)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async getItem(table: string, key: StoredKey): Promise<Item | undefined> {
+    return readItem(this.#db, table, key);
+  }
+
+  /**
+   * Runs `work` in one transaction holding the locks of `keys` (table + key), so what it reads
+   * cannot change before what it writes commits.
+   */
+  async write<T>(
+    keys: { table: string; key: StoredKey }[],
+    work: (writer: ItemWriter) => Promise<T>,
+  ): Promise<T> {
+    return this.#db.transaction().execute(async (tx) => {
+      if (this.flavor === 'postgres') {
+        const locks = [...new Set(keys.map((k) => lockId(k.table, k.key)))].sort();
+        for (const id of locks) await sql`select pg_advisory_xact_lock(${id}::bigint)`.execute(tx);
+      }
+      return work(writerIn(tx));
+    });
+  }
+
+  async query(
+    table: string,
+    pk: Buffer,
+    range: SortRange,
+    forward: boolean,
+    startAfter: Buffer | undefined,
+    limit: number,
+  ): Promise<StoredItem[]> {
+    let q = this.#db
+      .selectFrom('dynamodb_items')
+      .select(['pk', 'sk', 'item'])
+      .where('table_name', '=', table)
+      .where('pk', '=', pk);
+    if (range.lower) q = q.where('sk', range.lower.inclusive ? '>=' : '>', range.lower.value);
+    if (range.upper) q = q.where('sk', range.upper.inclusive ? '<=' : '<', range.upper.value);
+    if (startAfter) q = q.where('sk', forward ? '>' : '<', startAfter);
+    const rows = await q
+      .orderBy('sk', forward ? 'asc' : 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toStored);
+  }
+
+  async scan(
+    table: string,
+    startAfter: StoredKey | undefined,
+    limit: number,
+  ): Promise<StoredItem[]> {
+    let q = this.#db
+      .selectFrom('dynamodb_items')
+      .select(['pk', 'sk', 'item'])
+      .where('table_name', '=', table);
+    if (startAfter) {
+      const { pk, sk } = startAfter;
+      q = q.where((eb) =>
+        eb.or([eb('pk', '>', pk), eb.and([eb('pk', '=', pk), eb('sk', '>', sk)])]),
+      );
+    }
+    const rows = await q.orderBy('pk').orderBy('sk').limit(limit).execute();
+    return rows.map(toStored);
+  }
+}
+
+function toStored(r: { pk: Buffer; sk: Buffer; item: string }): StoredItem {
+  return { pk: Buffer.from(r.pk), sk: Buffer.from(r.sk), item: JSON.parse(r.item) as Item };
+}
+
+async function readItem(
+  db: Kysely<DynamoTables> | Transaction<DynamoTables>,
+  table: string,
+  key: StoredKey,
+) {
+  const row = await db
+    .selectFrom('dynamodb_items')
+    .select('item')
+    .where('table_name', '=', table)
+    .where('pk', '=', key.pk)
+    .where('sk', '=', key.sk)
+    .executeTakeFirst();
+  return row ? (JSON.parse(row.item) as Item) : undefined;
+}
+
+function writerIn(tx: Transaction<DynamoTables>): ItemWriter {
+  return {
+    get: (table, key) => readItem(tx, table, key),
+    put: async (table, key, item) => {
+      const text = JSON.stringify(item);
+      await tx
+        .insertInto('dynamodb_items')
+        .values({ table_name: table, pk: key.pk, sk: key.sk, item: text })
+        .onConflict((oc) => oc.columns(['table_name', 'pk', 'sk']).doUpdateSet({ item: text }))
+        .execute();
+    },
+    delete: async (table, key) => {
+      await tx
+        .deleteFrom('dynamodb_items')
+        .where('table_name', '=', table)
+        .where('pk', '=', key.pk)
+        .where('sk', '=', key.sk)
+        .execute();
+    },
+  };
+}
+
+/** A signed 64-bit lock id for one item, as pg_advisory_xact_lock takes. */
+function lockId(table: string, key: StoredKey): string {
+  const h = createHash('sha256')
+    .update(table)
+    .update('\0')
+    .update(key.pk)
+    .update('\0')
+    .update(key.sk)
+    .digest();
+  return h.readBigInt64BE(0).toString();
+}

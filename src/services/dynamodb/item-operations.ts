@@ -1,0 +1,95 @@
+/** PutItem, GetItem, UpdateItem, DeleteItem. */
+import type { Item } from './attribute-value.js';
+import {
+  type DynamoDeps,
+  enumOf,
+  type Input,
+  refuseLegacy,
+  requiredItem,
+  requireTable,
+  tableNameOf,
+} from './dynamodb-call.js';
+import { project } from './expression-eval.js';
+import { ExpressionScope, parseProjection } from './expression-parser.js';
+import { keyOfKeyParam } from './table-schema.js';
+import { checkPlanCondition, planWrite, type WriteKind } from './write-plans.js';
+
+const returnValuesOf: Record<string, readonly string[]> = {
+  Put: ['NONE', 'ALL_OLD'],
+  Delete: ['NONE', 'ALL_OLD'],
+  Update: ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'],
+};
+
+async function writeItem(
+  deps: DynamoDeps,
+  kind: Exclude<WriteKind, 'ConditionCheck'>,
+  input: Input,
+) {
+  const schema = await requireTable(deps, tableNameOf(input));
+  const returnValues = enumOf(input, 'ReturnValues', returnValuesOf[kind]!, 'NONE');
+  const plan = planWrite(kind, schema, input);
+  const { before, after } = await deps.store.write(
+    [{ table: plan.table, key: plan.key }],
+    async (w) => {
+      const existing = await w.get(plan.table, plan.key);
+      checkPlanCondition(plan, existing);
+      const next = plan.next(existing);
+      if (next === undefined) await w.delete(plan.table, plan.key);
+      else if (next !== 'keep') await w.put(plan.table, plan.key, next);
+      return { before: existing, after: next === 'keep' ? existing : next };
+    },
+  );
+  const attributes = returned(returnValues, before, after);
+  return attributes ? { Attributes: attributes } : {};
+}
+
+function returned(
+  mode: string,
+  before: Item | undefined,
+  after: Item | undefined,
+): Item | undefined {
+  switch (mode) {
+    case 'ALL_OLD':
+      return before;
+    case 'ALL_NEW':
+      return after;
+    case 'UPDATED_OLD':
+    case 'UPDATED_NEW': {
+      const from = mode === 'UPDATED_OLD' ? before : after;
+      const other = mode === 'UPDATED_OLD' ? after : before;
+      if (!from) return undefined;
+      const out: Item = {};
+      for (const [k, v] of Object.entries(from)) {
+        if (JSON.stringify(other?.[k]) !== JSON.stringify(v)) out[k] = v;
+      }
+      return Object.keys(out).length > 0 ? out : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export const putItem = (deps: DynamoDeps, input: Input) => writeItem(deps, 'Put', input);
+export const updateItem = (deps: DynamoDeps, input: Input) => writeItem(deps, 'Update', input);
+export const deleteItem = (deps: DynamoDeps, input: Input) => writeItem(deps, 'Delete', input);
+
+export async function getItem(deps: DynamoDeps, input: Input) {
+  const schema = await requireTable(deps, tableNameOf(input));
+  refuseLegacy(input, ['AttributesToGet']);
+  const key = keyOfKeyParam(schema, requiredItem(input, 'Key'));
+  const projection = projectionOf(input);
+  const item = await deps.store.getItem(schema.name, key);
+  if (!item) return {};
+  return { Item: projection ? project(item, projection) : item };
+}
+
+/** ProjectionExpression with its names, checked for unused names. */
+export function projectionOf(input: Input, scope?: ExpressionScope) {
+  const own = scope ?? new ExpressionScope(input.ExpressionAttributeNames, undefined);
+  const paths =
+    input.ProjectionExpression === undefined
+      ? undefined
+      : parseProjection(input.ProjectionExpression, own);
+  if (!scope) own.checkAllUsed();
+  return paths;
+}

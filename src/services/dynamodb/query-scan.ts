@@ -1,0 +1,235 @@
+/** Query and Scan: pages of at most Limit items read and 1 MB, then filtered and projected. */
+import { checkItem, type Item, itemSize } from './attribute-value.js';
+import {
+  type DynamoDeps,
+  enumOf,
+  type Input,
+  limitOf,
+  refuseLegacy,
+  requireTable,
+  tableNameOf,
+} from './dynamodb-call.js';
+import { invalidParameter, notSupported, validation } from './dynamodb-errors.js';
+import type { SortRange, StoredItem } from './dynamodb-store.js';
+import { evaluateCondition, project } from './expression-eval.js';
+import {
+  type Condition,
+  ExpressionScope,
+  type Operand,
+  parseCondition,
+} from './expression-parser.js';
+import { projectionOf } from './item-operations.js';
+import {
+  encodeKeyValue,
+  keyAttributesOf,
+  keyOfKeyParam,
+  type TableSchema,
+} from './table-schema.js';
+
+const pageBytes = 1024 * 1024;
+/** Rows read from the database per round while a page fills. */
+const batchRows = 256;
+
+export async function query(deps: DynamoDeps, input: Input) {
+  const schema = await requireTable(deps, tableNameOf(input));
+  refuseLegacy(input, ['KeyConditions', 'QueryFilter', 'AttributesToGet', 'ConditionalOperator']);
+  if (input.IndexName !== undefined) throw notSupported('IndexName');
+  const scope = new ExpressionScope(
+    input.ExpressionAttributeNames,
+    input.ExpressionAttributeValues,
+  );
+  if (input.KeyConditionExpression === undefined) {
+    throw validation(
+      'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
+    );
+  }
+  const keyCondition = parseCondition(
+    input.KeyConditionExpression,
+    'KeyConditionExpression',
+    scope,
+  );
+  const { pk, range } = keyRange(schema, keyCondition);
+  const read = readerOf(input, schema, scope);
+  const forward = input.ScanIndexForward !== false;
+  let after: Buffer | undefined;
+  if (input.ExclusiveStartKey !== undefined) {
+    after = keyOfKeyParam(schema, checkItem(input.ExclusiveStartKey)).sk;
+  }
+  return read(
+    (limit) => deps.store.query(schema.name, pk, range, forward, after, limit),
+    (last) => {
+      after = last.sk;
+    },
+  );
+}
+
+export async function scan(deps: DynamoDeps, input: Input) {
+  const schema = await requireTable(deps, tableNameOf(input));
+  refuseLegacy(input, ['ScanFilter', 'AttributesToGet', 'ConditionalOperator']);
+  if (input.IndexName !== undefined) throw notSupported('IndexName');
+  if (input.Segment !== undefined || input.TotalSegments !== undefined)
+    throw notSupported('Parallel Scan (Segment, TotalSegments)');
+  const scope = new ExpressionScope(
+    input.ExpressionAttributeNames,
+    input.ExpressionAttributeValues,
+  );
+  const read = readerOf(input, schema, scope);
+  let after =
+    input.ExclusiveStartKey === undefined
+      ? undefined
+      : keyOfKeyParam(schema, checkItem(input.ExclusiveStartKey));
+  return read(
+    (limit) => deps.store.scan(schema.name, after, limit),
+    (last) => {
+      after = last;
+    },
+  );
+}
+
+/** The page loop shared by Query and Scan. */
+function readerOf(input: Input, schema: TableSchema, scope: ExpressionScope) {
+  const filter: Condition | undefined =
+    input.FilterExpression === undefined
+      ? undefined
+      : parseCondition(input.FilterExpression, 'FilterExpression', scope);
+  const projection = projectionOf(input, scope);
+  scope.checkAllUsed();
+  const select = enumOf(
+    input,
+    'Select',
+    ['ALL_ATTRIBUTES', 'COUNT', 'SPECIFIC_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES'] as const,
+    projection ? 'SPECIFIC_ATTRIBUTES' : 'ALL_ATTRIBUTES',
+  );
+  const limit = limitOf(input);
+  return async (
+    fetch: (n: number) => Promise<StoredItem[]>,
+    advance: (last: StoredItem) => void,
+  ) => {
+    const items: Item[] = [];
+    let scanned = 0;
+    let bytes = 0;
+    let last: StoredItem | undefined;
+    let more = false;
+    for (;;) {
+      const want = limit === undefined ? batchRows : Math.min(batchRows, limit - scanned);
+      const rows = await fetch(want + 1);
+      const taken = rows.slice(0, want);
+      for (const row of taken) {
+        scanned++;
+        bytes += itemSize(row.item);
+        last = row;
+        if (!filter || evaluateCondition(row.item, filter)) {
+          items.push(projection ? project(row.item, projection) : row.item);
+        }
+        if (bytes >= pageBytes) break;
+      }
+      const stoppedEarly = last !== taken.at(-1) || bytes >= pageBytes;
+      if (stoppedEarly) {
+        more = true;
+        break;
+      }
+      if (rows.length <= want) break;
+      if (limit !== undefined && scanned >= limit) {
+        more = true;
+        break;
+      }
+      advance(last!);
+    }
+    return {
+      ...(select === 'COUNT' ? {} : { Items: items }),
+      Count: items.length,
+      ScannedCount: scanned,
+      ...(more && last ? { LastEvaluatedKey: keyAttributesOf(schema, last.item) } : {}),
+    };
+  };
+}
+
+/** The partition key value and sort-key range of a KeyConditionExpression. */
+function keyRange(schema: TableSchema, c: Condition): { pk: Buffer; range: SortRange } {
+  const parts = c.kind === 'and' ? [c.a, c.b] : [c];
+  let pk: Buffer | undefined;
+  let range: SortRange | undefined;
+  const nameOf = (o: Operand) =>
+    o.kind === 'path' && o.elements.length === 1 ? (o.elements[0] as string) : undefined;
+  const keyValueOf = (o: Operand, type: string) => {
+    if (o.kind !== 'value' || Object.keys(o.value)[0] !== type) {
+      throw invalidParameter('Condition parameter type does not match schema type');
+    }
+    return encodeKeyValue(o.value);
+  };
+  for (const part of parts) {
+    if (part.kind === 'cmp' && nameOf(part.a) === schema.hash.name && part.op === '=') {
+      if (pk)
+        throw invalidParameter(
+          'Invalid KeyConditionExpression: The primary key attribute may only appear once',
+        );
+      pk = keyValueOf(part.b, schema.hash.type);
+      continue;
+    }
+    const sort = schema.range;
+    const name =
+      part.kind === 'cmp' || part.kind === 'between'
+        ? nameOf(part.a)
+        : part.kind === 'fn'
+          ? nameOf(part.args[0]!)
+          : undefined;
+    if (!sort || name !== sort.name || range) {
+      throw invalidParameter(
+        name === undefined || (sort && name === sort.name)
+          ? 'Invalid KeyConditionExpression: Only simple key conditions are supported (=, <, <=, >, >=, BETWEEN, begins_with)'
+          : `Query condition missed key schema element: ${sort?.name ?? schema.hash.name}`,
+      );
+    }
+    if (part.kind === 'cmp') {
+      const v = keyValueOf(part.b, sort.type);
+      if (part.op === '<>')
+        throw invalidParameter(
+          'Invalid KeyConditionExpression: Unsupported operator on KeyConditionExpression: operator: <>',
+        );
+      range =
+        part.op === '='
+          ? { lower: { value: v, inclusive: true }, upper: { value: v, inclusive: true } }
+          : part.op === '<' || part.op === '<='
+            ? { upper: { value: v, inclusive: part.op === '<=' } }
+            : { lower: { value: v, inclusive: part.op === '>=' } };
+    } else if (part.kind === 'between') {
+      const low = keyValueOf(part.low, sort.type);
+      const high = keyValueOf(part.high, sort.type);
+      if (Buffer.compare(low, high) > 0) {
+        throw validation(
+          'Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound',
+        );
+      }
+      range = { lower: { value: low, inclusive: true }, upper: { value: high, inclusive: true } };
+    } else if (part.kind === 'fn' && part.name === 'begins_with') {
+      if (sort.type === 'N')
+        throw invalidParameter(
+          'Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N',
+        );
+      const prefix = keyValueOf(part.args[1]!, sort.type);
+      const end = prefixEnd(prefix);
+      range = {
+        lower: { value: prefix, inclusive: true },
+        ...(end ? { upper: { value: end, inclusive: false } } : {}),
+      };
+    } else {
+      throw invalidParameter(
+        'Invalid KeyConditionExpression: Only simple key conditions are supported (=, <, <=, >, >=, BETWEEN, begins_with)',
+      );
+    }
+  }
+  if (!pk) throw invalidParameter(`Query condition missed key schema element: ${schema.hash.name}`);
+  return { pk, range: range ?? {} };
+}
+
+/** The smallest byte string greater than every string starting with `prefix` (none if all 0xff). */
+function prefixEnd(prefix: Buffer): Buffer | undefined {
+  const out = Buffer.from(prefix);
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i]! < 0xff) {
+      out[i]! += 1;
+      return out.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}

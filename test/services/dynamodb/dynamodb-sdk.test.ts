@@ -1,0 +1,297 @@
+/**
+ * DynamoDB operations through the official @aws-sdk/client-dynamodb and lib-dynamodb, against a
+ * platform started in-process, on SQLite and on PostgreSQL.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { failure, type S3Platform, s3Variants, startS3Platform } from '../s3/s3-platform.js';
+
+for (const variant of s3Variants)
+  describe(`DynamoDB through @aws-sdk/client-dynamodb on ${variant.name}`, () => {
+    let p: S3Platform;
+    let client: DynamoDBClient;
+    let doc: DynamoDBDocumentClient;
+
+    before(async () => {
+      p = await startS3Platform(variant);
+      client = new DynamoDBClient({
+        endpoint: p.platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: p.key.id, secretAccessKey: p.key.secret },
+        maxAttempts: 1,
+      });
+      doc = DynamoDBDocumentClient.from(client);
+      await client.send(
+        new CreateTableCommand({
+          TableName: 'todos',
+          KeySchema: [
+            { AttributeName: 'user', KeyType: 'HASH' },
+            { AttributeName: 'n', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'user', AttributeType: 'S' },
+            { AttributeName: 'n', AttributeType: 'N' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    });
+    after(async () => {
+      client?.destroy();
+      await p?.close();
+    });
+
+    test('tables: describe, list, duplicate, unknown', async () => {
+      const d = await client.send(new DescribeTableCommand({ TableName: 'todos' }));
+      assert.equal(d.Table?.TableStatus, 'ACTIVE');
+      assert.equal(d.Table?.KeySchema?.[0]?.AttributeName, 'user');
+      const l = await client.send(new ListTablesCommand({}));
+      assert.deepEqual(l.TableNames, ['todos']);
+      const dup = await failure(() =>
+        client.send(
+          new CreateTableCommand({
+            TableName: 'todos',
+            KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+            AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+        ),
+      );
+      assert.equal(dup.name, 'ResourceInUseException');
+      const missing = await failure(() =>
+        client.send(new GetItemCommand({ TableName: 'nope', Key: { id: { S: 'x' } } })),
+      );
+      assert.equal(missing.name, 'ResourceNotFoundException');
+      assert.equal(missing.$metadata.httpStatusCode, 400);
+    });
+
+    test('put, get, update with expressions, conditional failures, delete', async () => {
+      await doc.send(
+        new PutCommand({
+          TableName: 'todos',
+          Item: { user: 'ann', n: 1, title: 'a', tags: new Set(['x']) },
+        }),
+      );
+      const got = await doc.send(
+        new GetCommand({ TableName: 'todos', Key: { user: 'ann', n: 1 } }),
+      );
+      assert.deepEqual(got.Item, { user: 'ann', n: 1, title: 'a', tags: new Set(['x']) });
+      const updated = await doc.send(
+        new UpdateCommand({
+          TableName: 'todos',
+          Key: { user: 'ann', n: 1 },
+          UpdateExpression:
+            'SET #t = :t, done = if_not_exists(done, :f), items = list_append(if_not_exists(items, :empty), :one), count = if_not_exists(count, :zero) + :inc REMOVE title ADD tags :more',
+          ExpressionAttributeNames: { '#t': 'text' },
+          ExpressionAttributeValues: {
+            ':t': 'hello',
+            ':f': false,
+            ':empty': [],
+            ':one': [1],
+            ':zero': 0,
+            ':inc': 2,
+            ':more': new Set(['y']),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      assert.deepEqual(updated.Attributes, {
+        user: 'ann',
+        n: 1,
+        text: 'hello',
+        done: false,
+        items: [1],
+        count: 2,
+        tags: new Set(['x', 'y']),
+      });
+      const failed = await failure(() =>
+        doc.send(
+          new PutCommand({
+            TableName: 'todos',
+            Item: { user: 'ann', n: 1 },
+            ConditionExpression: 'attribute_not_exists(#u)',
+            ExpressionAttributeNames: { '#u': 'user' },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      assert.equal(failed.name, 'ConditionalCheckFailedException');
+      assert.equal((failed.Item as Record<string, unknown>)?.text !== undefined, true);
+      const after1 = await doc.send(
+        new GetCommand({ TableName: 'todos', Key: { user: 'ann', n: 1 } }),
+      );
+      assert.equal(after1.Item?.text, 'hello');
+      const old = await doc.send(
+        new DeleteCommand({
+          TableName: 'todos',
+          Key: { user: 'ann', n: 1 },
+          ConditionExpression: 'count > :c',
+          ExpressionAttributeValues: { ':c': 1 },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      assert.equal(old.Attributes?.count, 2);
+      const gone = await doc.send(
+        new GetCommand({ TableName: 'todos', Key: { user: 'ann', n: 1 } }),
+      );
+      assert.equal(gone.Item, undefined);
+    });
+
+    test('query orders numbers numerically, pages, filters, projects; scan', async () => {
+      for (const n of [10, -5, 2, 1.5, 100, -0.25, 3]) {
+        await doc.send(
+          new PutCommand({ TableName: 'todos', Item: { user: 'bob', n, even: n % 2 === 0 } }),
+        );
+      }
+      const all = await doc.send(
+        new QueryCommand({
+          TableName: 'todos',
+          KeyConditionExpression: '#u = :u',
+          ExpressionAttributeNames: { '#u': 'user' },
+          ExpressionAttributeValues: { ':u': 'bob' },
+        }),
+      );
+      assert.deepEqual(
+        all.Items?.map((i) => i.n),
+        [-5, -0.25, 1.5, 2, 3, 10, 100],
+      );
+      const back = await doc.send(
+        new QueryCommand({
+          TableName: 'todos',
+          KeyConditionExpression: '#u = :u AND n BETWEEN :a AND :b',
+          ExpressionAttributeNames: { '#u': 'user' },
+          ExpressionAttributeValues: { ':u': 'bob', ':a': 0, ':b': 10 },
+          ScanIndexForward: false,
+        }),
+      );
+      assert.deepEqual(
+        back.Items?.map((i) => i.n),
+        [10, 3, 2, 1.5],
+      );
+      const page1 = await doc.send(
+        new QueryCommand({
+          TableName: 'todos',
+          KeyConditionExpression: '#u = :u',
+          ExpressionAttributeNames: { '#u': 'user' },
+          ExpressionAttributeValues: { ':u': 'bob' },
+          Limit: 3,
+        }),
+      );
+      assert.deepEqual(
+        page1.Items?.map((i) => i.n),
+        [-5, -0.25, 1.5],
+      );
+      assert.deepEqual(page1.LastEvaluatedKey, { user: 'bob', n: 1.5 });
+      const page2 = await doc.send(
+        new QueryCommand({
+          TableName: 'todos',
+          KeyConditionExpression: '#u = :u AND n > :z',
+          ExpressionAttributeNames: { '#u': 'user' },
+          ExpressionAttributeValues: { ':u': 'bob', ':z': -100, ':t': true },
+          ExclusiveStartKey: page1.LastEvaluatedKey,
+          FilterExpression: 'even = :t',
+          ProjectionExpression: 'n',
+        }),
+      );
+      assert.deepEqual(page2.Items, [{ n: 2 }, { n: 10 }, { n: 100 }]);
+      assert.equal(page2.ScannedCount, 4);
+      const scanned = await doc.send(
+        new ScanCommand({
+          TableName: 'todos',
+          FilterExpression: 'n >= :x',
+          ExpressionAttributeValues: { ':x': 10 },
+        }),
+      );
+      assert.equal(scanned.Count, 2);
+    });
+
+    test('bad input: oversized item, bad expressions, unused values, wrong key, wrong signature', async () => {
+      const big = await failure(() =>
+        client.send(
+          new PutItemCommand({
+            TableName: 'todos',
+            Item: { user: { S: 'c' }, n: { N: '1' }, blob: { S: 'x'.repeat(410 * 1024) } },
+          }),
+        ),
+      );
+      assert.equal(big.name, 'ValidationException');
+      assert.match(big.message, /Item size has exceeded/);
+      const syntax = await failure(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: 'todos',
+            Key: { user: 'c', n: 1 },
+            UpdateExpression: 'SET = :v',
+            ExpressionAttributeValues: { ':v': 1 },
+          }),
+        ),
+      );
+      assert.equal(syntax.name, 'ValidationException');
+      assert.match(syntax.message, /Syntax error/);
+      const unused = await failure(() =>
+        doc.send(
+          new GetCommand({
+            TableName: 'todos',
+            Key: { user: 'c', n: 1 },
+            ExpressionAttributeNames: { '#x': 'x' },
+          }),
+        ),
+      );
+      assert.match(unused.message, /unused in expressions/);
+      const wrongKey = await failure(() =>
+        doc.send(new GetCommand({ TableName: 'todos', Key: { user: 'c' } })),
+      );
+      assert.match(wrongKey.message, /does not match the schema/);
+      const keyUpdate = await failure(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: 'todos',
+            Key: { user: 'c', n: 1 },
+            UpdateExpression: 'SET #u = :v',
+            ExpressionAttributeNames: { '#u': 'user' },
+            ExpressionAttributeValues: { ':v': 'd' },
+          }),
+        ),
+      );
+      assert.match(keyUpdate.message, /part of the key/);
+      const wrongSecret = new DynamoDBClient({
+        endpoint: p.platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: p.key.id, secretAccessKey: 'wrong' },
+        maxAttempts: 1,
+      });
+      const sig = await failure(() => wrongSecret.send(new ListTablesCommand({})));
+      assert.equal(sig.name, 'InvalidSignatureException');
+      wrongSecret.destroy();
+      const nothing = await doc.send(
+        new GetCommand({ TableName: 'todos', Key: { user: 'c', n: 1 } }),
+      );
+      assert.equal(nothing.Item, undefined);
+    });
+
+    test('delete table', async () => {
+      await client.send(new DeleteTableCommand({ TableName: 'todos' }));
+      const missing = await failure(() =>
+        client.send(new DescribeTableCommand({ TableName: 'todos' })),
+      );
+      assert.equal(missing.name, 'ResourceNotFoundException');
+    });
+  });
