@@ -327,7 +327,8 @@ export class InstancePool {
       this.#start(group, 'on-demand').then(
         (started) => {
           group.starting--;
-          this.#offer(group, started);
+          if (started) this.#offer(group, started);
+          else this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
         },
         (error) => {
           group.starting--;
@@ -348,12 +349,24 @@ export class InstancePool {
    * The caller takes `starting` back down in the same callback that hands the instance on, so
    * that #fill never sees a start that is over but not yet handed on as missing.
    */
-  async #start(group: VersionGroup, kind: 'on-demand' | 'provisioned'): Promise<Slot> {
+  async #start(group: VersionGroup, kind: 'on-demand'): Promise<Slot | undefined>;
+  async #start(group: VersionGroup, kind: 'provisioned'): Promise<Slot>;
+  /**
+   * An on-demand start queued behind the start gate is dropped when its turn comes and nobody
+   * waits any more (an instance that freed up served them): under a steady load, the starts a
+   * burst asked for must not arrive later as processes nobody needs.
+   */
+  async #start(group: VersionGroup, kind: 'on-demand' | 'provisioned'): Promise<Slot | undefined> {
     group.starting++;
     const health = this.#healthOf(group);
     const startedAt = this.#opts.clock.now();
     try {
-      const instance = await this.#gate.run(() => this.#opts.factory(group.target, kind));
+      const instance = await this.#gate.run(() =>
+        kind === 'on-demand' && group.waiters.length === 0
+          ? Promise.resolve(undefined)
+          : this.#opts.factory(group.target, kind),
+      );
+      if (!instance) return undefined;
       const now = this.#opts.clock.now();
       if (instance.initError) health.failed(instance.initError, startedAt, now);
       else health.succeeded();
