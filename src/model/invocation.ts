@@ -22,6 +22,8 @@ export interface FunctionTarget {
   codeDir: string;
   /** The service stage's own user and group, when the platform runs as root (docs/security.md). */
   runAs?: { uid: number; gid: number };
+  /** Requests one instance serves at once; absent means 1 (Lambda's contract). Node only. */
+  concurrency?: number;
 }
 
 export interface InvokeRequest {

@@ -32,6 +32,8 @@ export interface ProviderSettings {
   apiGateway?: Record<string, unknown>;
   logRetentionInDays?: number;
   tags?: Record<string, string>;
+  /** provider.nimbus.concurrency: the default of each Node function's `concurrency`. */
+  concurrency?: number;
 }
 
 export type RuntimeFamily = 'nodejs' | 'python' | 'provided';
@@ -58,6 +60,11 @@ export interface FunctionDefinition {
   maximumEventAge?: number;
   reservedConcurrency?: number;
   provisionedConcurrency?: number;
+  /**
+   * Requests one instance serves at once (Nimbus's own key, docs/runtimes.md). Absent means 1,
+   * Lambda's contract; only Node functions may set more.
+   */
+  concurrency?: number;
   package?: FunctionPackageSettings;
   /** Source file the handler resolves to, relative to the service directory. */
   handlerFile: string;

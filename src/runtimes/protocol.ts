@@ -32,6 +32,11 @@ export type ToRuntimeFrame =
       env: Record<string, string>;
       fn: FunctionInfo;
       runAs?: { uid: number; gid: number };
+      /**
+       * Invocations the platform may send before earlier ones are answered (the function's
+       * `concurrency`); absent means one at a time, Lambda's contract.
+       */
+      conc?: number;
     }
   /** Body: the event's JSON text. `dl` is the deadline (epoch ms), `cc` the decoded client context. */
   | { t: 'invoke'; id: string; dl: number; cc?: string };
@@ -49,8 +54,12 @@ export type FromRuntimeFrame =
   | { t: 'result'; id: string }
   /** `fatal`: the process is about to exit (uncaught exception), do not reuse it. */
   | { t: 'error'; id: string; error: FunctionErrorBody; fatal?: boolean }
-  /** Body: the text. `line` is one complete, formatted log event; `out`/`err` are raw writes. */
-  | { t: 'log'; k: LogKind; ts: number };
+  /**
+   * Body: the text. `line` is one complete, formatted log event; `out`/`err` are raw writes.
+   * `id`: on a concurrent instance, the invocation whose code wrote it (none: init or a timer
+   * outside any invocation).
+   */
+  | { t: 'log'; k: LogKind; ts: number; id?: string };
 
 export type FrameHeader = { t: string; n?: number } & Record<string, unknown>;
 

@@ -68,6 +68,7 @@ function functionRules(limits: DefinitionLimits) {
       maximumEventAge: int(60, 86400).optional(),
       reservedConcurrency: concurrency,
       provisionedConcurrency: concurrency,
+      concurrency: int(1, 1000).optional(),
     })
     .superRefine((fn, ctx) => {
       const runtime = checkRuntime(fn.runtime);
@@ -85,6 +86,13 @@ function functionRules(limits: DefinitionLimits) {
           code: 'custom',
           path: ['handler'],
           message: 'must be a relative path.export (no absolute path, no .. segment)',
+        });
+      }
+      if (fn.concurrency !== undefined && fn.concurrency > 1 && fn.runtimeFamily !== 'nodejs') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['concurrency'],
+          message: `a ${fn.runtimeFamily} instance serves one request at a time; only Node.js functions may set more than 1`,
         });
       }
       if (fn.handlerFile !== '' && !relativePath.test(fn.handlerFile)) {

@@ -68,6 +68,8 @@ export async function normalizeFunction(
   ] as const) {
     if (fn[k] !== undefined) def[k] = fn[k];
   }
+  const concurrency = instanceConcurrency(fn, family, path, defaults, ctx);
+  if (concurrency !== undefined) def.concurrency = concurrency;
   if (pkg) def.package = pkg;
   return def;
 }
@@ -127,4 +129,29 @@ async function handlerFile(
   const found = await findHandlerFile(ctx.serviceDir, handler, family);
   if (!found.ok) throw ctx.locator.error('NIMBUS_CONFIG_HANDLER', path, found.message);
   return found.file;
+}
+
+/**
+ * `concurrency` (or provider.nimbus.concurrency): requests one instance serves at once. Only the
+ * Node bootstrap multiplexes them; a Python or provided function asking for more than one is
+ * refused where it says so. The provider's default applies to Node functions only, so a mixed
+ * service can set it once.
+ */
+function instanceConcurrency(
+  fn: FunctionInput,
+  family: RuntimeFamily,
+  path: PropertyPath,
+  defaults: FunctionDefaults,
+  ctx: NormalizeContext,
+): number | undefined {
+  if (fn.concurrency !== undefined && fn.concurrency > 1 && family !== 'nodejs') {
+    throw ctx.locator.error(
+      'NIMBUS_CONFIG_INVALID',
+      [...path, 'concurrency'],
+      `a ${family} instance serves one request at a time; only Node.js functions may set more than 1`,
+    );
+  }
+  const wanted =
+    fn.concurrency ?? (family === 'nodejs' ? defaults.provider.concurrency : undefined);
+  return wanted !== undefined && wanted > 1 ? wanted : undefined;
 }

@@ -92,6 +92,7 @@ function normalizeProvider(root: ServiceInput, ctx: NormalizeContext): ProviderS
   }
   if (p.logRetentionInDays !== undefined) out.logRetentionInDays = p.logRetentionInDays;
   if (p.tags) out.tags = p.tags;
+  if (p.nimbus?.concurrency !== undefined) out.concurrency = p.nimbus.concurrency;
   return out;
 }
 

@@ -238,6 +238,8 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     reason: 'log retention is not applied by Nimbus yet (ignored)',
   },
   { path: 'provider.tags', status: 'warned', reason: TAGS },
+  { path: 'provider.nimbus', status: 'supported' },
+  { path: 'provider.nimbus.concurrency', status: 'supported' },
   { path: 'provider.stackTags', status: 'warned', reason: TAGS },
   {
     path: 'provider.tracing',
@@ -341,6 +343,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   { path: 'functions.*.maximumEventAge', status: 'supported' },
   { path: 'functions.*.reservedConcurrency', status: 'supported' },
   { path: 'functions.*.provisionedConcurrency', status: 'supported' },
+  { path: 'functions.*.concurrency', status: 'supported' },
   { path: 'functions.*.package', status: 'supported' },
   ...packageRules('functions.*.package'),
   {

@@ -103,5 +103,9 @@ export function targetOf(resolved: ResolvedFunction, codeDir: string): FunctionT
     environment: c.environment,
     region: resolved.region,
     codeDir,
+    // Only the Node bootstrap multiplexes; a stored config from elsewhere cannot make more.
+    ...(c.concurrency !== undefined && c.concurrency > 1 && c.runtimeFamily === 'nodejs'
+      ? { concurrency: c.concurrency }
+      : {}),
   };
 }

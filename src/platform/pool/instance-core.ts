@@ -1,6 +1,8 @@
 /**
- * The life of one instance, whatever its runtime family: init, then one invocation at a time,
- * each bounded by its deadline and the memory size, each logged START / lines / END / REPORT.
+ * The life of one instance, whatever its runtime family: init, then one invocation at a time
+ * (Lambda's contract) or, for a Node target with `concurrency` N, up to N at once, multiplexed by
+ * request id; each bounded by its deadline and the memory size, each logged START / lines / END /
+ * REPORT. A timeout, a crash or a memory kill ends the process and so every invocation in it.
  * The runtime-specific part (how an invocation reaches the process and how its answer comes
  * back) is a RuntimeChannel; it reports back through the on* methods here.
  */
@@ -54,7 +56,6 @@ interface Current {
   startedAt: number;
   tail: LogTail | undefined;
   timer: NodeJS.Timeout;
-  poll: NodeJS.Timeout;
   resolve: (r: InvokeResult) => void;
 }
 
@@ -71,7 +72,12 @@ export class ProcessInstance {
   /** Reported (REPORT line, initDurationMs) by the first invocation, then cleared. */
   #initDurationMs: number | undefined;
   #initDone: (() => void) | undefined;
-  #current: Current | undefined;
+  /** Invocations in flight, by request id: at most `capacity`. */
+  readonly #inflight = new Map<string, Current>();
+  /** Set while any invocation is in flight. */
+  #poll: NodeJS.Timeout | undefined;
+  /** Requests this instance serves at once: the target's concurrency, 1 by default. */
+  readonly capacity: number;
   #idleWaiters: (() => void)[] = [];
   readonly #proc: RuntimeProcess;
   readonly #channel: RuntimeChannel;
@@ -92,6 +98,7 @@ export class ProcessInstance {
     this.#channel = o.channel;
     this.#clock = o.clock;
     this.#onLog = o.onLog;
+    this.capacity = Math.max(1, o.target.concurrency ?? 1);
     o.proc.onOutput = (kind, text) => this.#raw(kind === 'out' ? 'pipeOut' : 'pipeErr', text);
     // exited never rejects (runtime-process.ts).
     void o.proc.exited.then((info) => this.#onExit(info));
@@ -105,6 +112,11 @@ export class ProcessInstance {
   /** Why init failed, when it did (the instance is then dead). */
   get initError(): FunctionErrorBody | undefined {
     return this.#initError;
+  }
+
+  /** Invocations in flight now. */
+  get inflight(): number {
+    return this.#inflight.size;
   }
 
   get pid(): number {
@@ -143,27 +155,35 @@ export class ProcessInstance {
   }
 
   onResult(requestId: string, payload: Buffer): void {
-    if (this.#current?.req.requestId !== requestId) return;
+    const cur = this.#inflight.get(requestId);
+    if (!cur) return;
     if (payload.length > MAX_RESPONSE_BYTES) {
-      this.#finish({ status: 'error', error: responseTooLargeError(payload.length) }, false);
+      this.#finish(cur, { status: 'error', error: responseTooLargeError(payload.length) }, false);
       return;
     }
-    this.#finish({ status: 'ok', payload: payload.toString('utf8') }, false);
+    this.#finish(cur, { status: 'ok', payload: payload.toString('utf8') }, false);
   }
 
   onError(requestId: string, error: FunctionErrorBody, fatal: boolean): void {
-    if (this.#current?.req.requestId !== requestId) return;
-    this.#finish({ status: 'error', error }, fatal);
+    const cur = this.#inflight.get(requestId);
+    if (!cur) return;
+    this.#finish(cur, { status: 'error', error }, fatal);
   }
 
-  /** A log frame: `line` is one formatted event; `out`/`err` raw text to cut into lines. */
-  onRuntimeLog(kind: LogKind, text: string, ts: number): void {
-    if (kind === 'line') this.#emit(text.endsWith('\n') ? text.slice(0, -1) : text, ts);
-    else this.#raw(kind, text);
+  /**
+   * A log frame: `line` is one formatted event; `out`/`err` raw text to cut into lines.
+   * `requestId` is the invocation the bootstrap says wrote it (a concurrent instance); without
+   * it the line belongs to the one invocation in flight, if any.
+   */
+  onRuntimeLog(kind: LogKind, text: string, ts: number, requestId?: string): void {
+    const cur = requestId === undefined ? this.#sole() : this.#inflight.get(requestId);
+    if (kind === 'line') this.#emit(text.endsWith('\n') ? text.slice(0, -1) : text, ts, cur);
+    else this.#raw(kind, text, cur);
   }
 
   invoke(req: InvokeRequest): Promise<InvokeResult> {
-    if (this.#state !== 'idle') {
+    const hasRoom = this.#state === 'busy' && this.#inflight.size < this.capacity;
+    if (this.#state !== 'idle' && !hasRoom) {
       if (this.#initErrorPending && this.#initError) {
         this.#initErrorPending = false;
         return Promise.resolve(this.#initFailureResult(req, this.#initError));
@@ -171,7 +191,7 @@ export class ProcessInstance {
       return Promise.reject(
         new InstanceError(
           'NIMBUS_INSTANCE_NOT_IDLE',
-          `instance ${this.id} of ${this.target.functionName} is ${this.#state}, not idle`,
+          `instance ${this.id} of ${this.target.functionName} is ${this.#state}, not idle${this.#state === 'busy' ? ` (${this.#inflight.size} of ${this.capacity} in flight)` : ''}`,
         ),
       );
     }
@@ -181,21 +201,26 @@ export class ProcessInstance {
         req,
         startedAt: performance.now(),
         tail: req.tailLogs ? new LogTail() : undefined,
-        timer: setTimeout(() => this.#timedOut(), Math.max(0, req.deadlineMs - this.#clock.now())),
-        poll: setInterval(() => this.#checkMemory(), MEMORY_POLL_MS),
+        timer: setTimeout(
+          () => this.#timedOut(req.requestId),
+          Math.max(0, req.deadlineMs - this.#clock.now()),
+        ),
         resolve,
       };
       cur.timer.unref();
-      cur.poll.unref();
-      this.#current = cur;
-      this.#emit(startLine(req.requestId, this.target.version));
+      if (!this.#poll) {
+        this.#poll = setInterval(() => this.#checkMemory(), MEMORY_POLL_MS);
+        this.#poll.unref();
+      }
+      this.#inflight.set(req.requestId, cur);
+      this.#emit(startLine(req.requestId, this.target.version), this.#clock.now(), cur);
       this.#channel.dispatch(req);
     });
   }
 
-  /** Graceful: let the invocation in flight finish, then kill. */
+  /** Graceful: let the invocations in flight finish, then kill. */
   async stop(): Promise<void> {
-    if (this.#state === 'busy') {
+    while (this.#state === 'busy') {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
     this.kill();
@@ -219,23 +244,27 @@ export class ProcessInstance {
     this.#initDone?.();
   }
 
-  #timedOut(): void {
-    const cur = this.#current;
+  /**
+   * As Lambda, and as Cloud Run does for a concurrent container: a timed-out invocation ends its
+   * process, so the others in flight on it end with Runtime.ExitError (docs/runtimes.md).
+   */
+  #timedOut(requestId: string): void {
+    const cur = this.#inflight.get(requestId);
     if (!cur) return;
     const now = this.#clock.now();
-    const error = timeoutError(now, cur.req.requestId, this.target.timeout);
+    const error = timeoutError(now, requestId, this.target.timeout);
     this.#proc.memory.read();
     this.#proc.kill();
-    this.#emit(error.errorMessage, now);
-    this.#finish({ status: 'error', error }, true);
+    this.#emit(error.errorMessage, now, cur);
+    this.#finish(cur, { status: 'error', error }, true);
   }
 
   #checkMemory(): void {
-    if (!this.#current) return;
+    if (this.#inflight.size === 0) return;
     const { rssMb } = this.#proc.memory.read();
     if (rssMb <= this.target.memorySize) return;
     this.#proc.kill();
-    this.#failWith(outOfMemoryError(rssMb, this.target.memorySize));
+    this.#failAll(outOfMemoryError(rssMb, this.target.memorySize));
   }
 
   #onExit(info: ExitInfo): void {
@@ -243,7 +272,7 @@ export class ProcessInstance {
       this.#failInit(this.#exitErrorFor(info));
       return;
     }
-    if (this.#current) this.#failWith(this.#exitErrorFor(info));
+    if (this.#inflight.size > 0) this.#failAll(this.#exitErrorFor(info));
     this.#state = 'dead';
   }
 
@@ -256,28 +285,36 @@ export class ProcessInstance {
     return exitError(info.code, info.signal);
   }
 
-  /** A platform-detected failure: logged as Lambda logs it, then the instance is dead. */
-  #failWith(error: FunctionErrorBody): void {
-    const cur = this.#current;
-    if (!cur) return;
-    this.#emit(`RequestId: ${cur.req.requestId} Error: ${error.errorMessage}\n${error.errorType}`);
-    this.#finish({ status: 'error', error }, true);
+  /** A platform-detected failure: logged as Lambda logs it for each invocation it ends. */
+  #failAll(error: FunctionErrorBody): void {
+    for (const cur of [...this.#inflight.values()]) {
+      const line = `RequestId: ${cur.req.requestId} Error: ${error.errorMessage}\n${error.errorType}`;
+      this.#emit(line, this.#clock.now(), cur);
+      this.#finish(cur, { status: 'error', error }, true);
+    }
   }
 
-  #finish(outcome: InvokeOutcome, dead: boolean): void {
-    const cur = this.#current;
-    if (!cur) return;
+  #finish(cur: Current, outcome: InvokeOutcome, dead: boolean): void {
+    if (this.#inflight.get(cur.req.requestId) !== cur) return;
     clearTimeout(cur.timer);
-    clearInterval(cur.poll);
-    for (const splitter of Object.values(this.#splitters)) {
-      splitter.flush((line) => this.#emit(line));
+    this.#inflight.delete(cur.req.requestId);
+    if (this.#inflight.size === 0 && this.#poll) {
+      clearInterval(this.#poll);
+      this.#poll = undefined;
+    }
+    // With others still in flight the partial lines may be theirs: they flush when those end.
+    if (this.#inflight.size === 0) {
+      for (const splitter of Object.values(this.#splitters)) {
+        splitter.flush((line) => this.#emit(line, this.#clock.now(), cur));
+      }
     }
     const durationMs = performance.now() - cur.startedAt;
     const { peakMb } = this.#proc.memory.read();
     const initDurationMs = this.#initDurationMs;
     this.#initDurationMs = undefined;
     const id = cur.req.requestId;
-    this.#emit(endLine(id));
+    const now = this.#clock.now();
+    this.#emit(endLine(id), now, cur);
     this.#emit(
       reportLine({
         requestId: id,
@@ -286,12 +323,13 @@ export class ProcessInstance {
         maxMemoryUsedMb: peakMb,
         initDurationMs,
       }),
+      now,
+      cur,
     );
-    this.#current = undefined;
     if (dead || this.#state === 'dead') {
       this.#state = 'dead';
       this.#proc.kill();
-    } else {
+    } else if (this.#inflight.size === 0) {
       this.#state = 'idle';
     }
     const result: InvokeResult = {
@@ -303,7 +341,7 @@ export class ProcessInstance {
     if (initDurationMs !== undefined) result.initDurationMs = initDurationMs;
     if (cur.tail) result.logTail = cur.tail.text();
     cur.resolve(result);
-    for (const wake of this.#idleWaiters.splice(0)) wake();
+    if (this.#state !== 'busy') for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   /** The invocation that caused a failed init gets its error, with Lambda's lines around it. */
@@ -339,13 +377,18 @@ export class ProcessInstance {
     return result;
   }
 
-  #raw(kind: 'out' | 'err' | 'pipeOut' | 'pipeErr', text: string): void {
-    this.#splitters[kind].push(text, (line) => this.#emit(line));
+  #raw(kind: 'out' | 'err' | 'pipeOut' | 'pipeErr', text: string, cur = this.#sole()): void {
+    this.#splitters[kind].push(text, (line) => this.#emit(line, this.#clock.now(), cur));
   }
 
-  /** One line of the current invocation (or of init / idle time, with no request id). */
-  #emit(message: string, ts: number = this.#clock.now()): void {
-    const cur = this.#current;
+  /** The one invocation in flight; none when idle or when several share the process. */
+  #sole(): Current | undefined {
+    if (this.#inflight.size !== 1) return undefined;
+    return this.#inflight.values().next().value;
+  }
+
+  /** One line of invocation `cur` (or of init / idle time, with no request id). */
+  #emit(message: string, ts: number = this.#clock.now(), cur?: Current): void {
     cur?.tail?.add(message);
     this.#send(message, cur?.req.requestId, ts);
   }

@@ -18,6 +18,8 @@ export interface PoolInstance {
   readonly alive?: boolean;
   /** Set when init failed: the instance is dead, and its first invoke() answers with this. */
   readonly initError?: FunctionErrorBody | undefined;
+  /** Requests it serves at once (the target's `concurrency`); 1 when absent, Lambda's contract. */
+  readonly capacity?: number;
   invoke(req: InvokeRequest): Promise<InvokeResult>;
   /** Graceful: lets an in-flight request finish, then ends the process. */
   stop(): Promise<void>;
@@ -45,6 +47,9 @@ interface Slot {
   lastUsed: number;
   /** A dead instance whose init error no request has been given yet. */
   initErrorPending: boolean;
+  /** Requests handed to it and not yet released; in `busy` while above zero. */
+  active: number;
+  capacity: number;
 }
 
 /** A request without an instance: it gets one, or an answer instead (init failure, timeout). */
@@ -58,6 +63,7 @@ interface Waiter {
 interface VersionGroup {
   target: FunctionTarget;
   idle: Slot[];
+  /** Instances serving at least one request (with room for more when capacity > 1). */
   busy: Set<Slot>;
   starting: number;
   waiters: Waiter[];
@@ -74,6 +80,9 @@ interface VersionGroup {
  * instance at a time, so code that cannot load costs one process per attempt, not one per
  * request; after a failure, starts of it back off (init-backoff.ts) and requests that would need
  * one are answered with the last init error at once.
+ *
+ * A target with `concurrency` N (docs/runtimes.md) has each instance take up to N requests; a
+ * busy instance with room is filled before an idle one is woken or a new one started.
  */
 export class InstancePool {
   readonly #opts: PoolOptions;
@@ -146,7 +155,7 @@ export class InstancePool {
           (slot) => {
             group.starting--;
             slot.provisioned = true;
-            this.#release(group, slot);
+            this.#offer(group, slot);
           },
           (error) => {
             group.starting--;
@@ -244,6 +253,11 @@ export class InstancePool {
   }
 
   #acquire(group: VersionGroup, req: InvokeRequest): Promise<Slot | InvokeResult> {
+    const withRoom = this.#busyWithRoom(group);
+    if (withRoom) {
+      withRoom.active++;
+      return Promise.resolve(withRoom);
+    }
     let slot = group.idle.pop();
     // A handler may end its process after answering (process.exit, a crash in a timer): an idle
     // instance whose process is gone is dropped, never handed a request.
@@ -252,6 +266,7 @@ export class InstancePool {
       slot = group.idle.pop();
     }
     if (slot) {
+      slot.active = 1;
       group.busy.add(slot);
       return Promise.resolve(slot);
     }
@@ -304,12 +319,16 @@ export class InstancePool {
       }
       return;
     }
-    const wanted = health.proven ? group.waiters.length : Math.min(1, group.waiters.length);
+    // A new instance takes up to `capacity` of the waiting requests.
+    const capacity = Math.max(1, group.target.concurrency ?? 1);
+    const needed = Math.ceil(group.waiters.length / capacity);
+    const wanted = health.proven ? needed : Math.min(1, needed);
     while (group.starting < wanted) {
       this.#start(group, 'on-demand').then(
         (started) => {
           group.starting--;
-          this.#release(group, started);
+          if (started) this.#offer(group, started);
+          else this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
         },
         (error) => {
           group.starting--;
@@ -330,12 +349,24 @@ export class InstancePool {
    * The caller takes `starting` back down in the same callback that hands the instance on, so
    * that #fill never sees a start that is over but not yet handed on as missing.
    */
-  async #start(group: VersionGroup, kind: 'on-demand' | 'provisioned'): Promise<Slot> {
+  async #start(group: VersionGroup, kind: 'on-demand'): Promise<Slot | undefined>;
+  async #start(group: VersionGroup, kind: 'provisioned'): Promise<Slot>;
+  /**
+   * An on-demand start queued behind the start gate is dropped when its turn comes and nobody
+   * waits any more (an instance that freed up served them): under a steady load, the starts a
+   * burst asked for must not arrive later as processes nobody needs.
+   */
+  async #start(group: VersionGroup, kind: 'on-demand' | 'provisioned'): Promise<Slot | undefined> {
     group.starting++;
     const health = this.#healthOf(group);
     const startedAt = this.#opts.clock.now();
     try {
-      const instance = await this.#gate.run(() => this.#opts.factory(group.target, kind));
+      const instance = await this.#gate.run(() =>
+        kind === 'on-demand' && group.waiters.length === 0
+          ? Promise.resolve(undefined)
+          : this.#opts.factory(group.target, kind),
+      );
+      if (!instance) return undefined;
       const now = this.#opts.clock.now();
       if (instance.initError) health.failed(instance.initError, startedAt, now);
       else health.succeeded();
@@ -344,6 +375,8 @@ export class InstancePool {
         provisioned: false,
         lastUsed: now,
         initErrorPending: instance.initError !== undefined,
+        active: 0,
+        capacity: Math.max(1, instance.capacity ?? 1),
       };
       return slot;
     } catch (error) {
@@ -360,15 +393,22 @@ export class InstancePool {
     }
   }
 
-  /** An instance is free: hand it to the next waiter, park it, or let it go. */
+  /** A request is done with its instance. */
   #release(group: VersionGroup, slot: Slot): void {
-    group.busy.delete(slot);
+    slot.active = Math.max(0, slot.active - 1);
+    this.#offer(group, slot);
+  }
+
+  /** An instance has room (new, or a request done): hand it to waiters, park it, or let it go. */
+  #offer(group: VersionGroup, slot: Slot): void {
     slot.lastUsed = this.#opts.clock.now();
     if (slot.instance.state === 'dead') {
+      group.busy.delete(slot);
       // Its first invoke() answers with the init error, with the log lines Lambda writes.
       const waiter = slot.initErrorPending ? group.waiters.shift() : undefined;
       slot.initErrorPending = false;
       if (waiter) {
+        slot.active++;
         group.busy.add(slot);
         waiter.resolve(slot);
       }
@@ -376,20 +416,37 @@ export class InstancePool {
       this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
       return;
     }
-    const waiter = group.waiters.shift();
-    if (waiter) {
+    if (group.waiters.length > 0 && slot.active < slot.capacity) {
       group.busy.add(slot);
-      waiter.resolve(slot);
+      while (slot.active < slot.capacity) {
+        const waiter = group.waiters.shift();
+        if (!waiter) break;
+        slot.active++;
+        waiter.resolve(slot);
+      }
       // Proven just now, perhaps: the others waiting behind a first start get theirs.
       this.#fill(group);
       return;
     }
+    if (slot.active > 0) return;
+    group.busy.delete(slot);
     if (group.retired) {
       void slot.instance.stop();
       this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
       return;
     }
     group.idle.push(slot);
+  }
+
+  /** The busy instance with the most requests that still has room: fills instances one by one. */
+  #busyWithRoom(group: VersionGroup): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of group.busy) {
+      if (slot.active >= slot.capacity || slot.instance.alive === false) continue;
+      if (slot.instance.state === 'dead') continue;
+      if (!best || slot.active > best.active) best = slot;
+    }
+    return best;
   }
 
   #healthOf(group: VersionGroup): InitHealth {

@@ -67,6 +67,8 @@ export interface Instance {
   readonly initError: FunctionErrorBody | undefined;
   readonly logStream: string;
   readonly pid: number;
+  /** Requests it serves at once: the target's `concurrency`, 1 by default (Lambda's contract). */
+  readonly capacity: number;
   /**
    * One invocation; the instance must be idle (or dead from a failed init not yet reported).
    * Every function failure, timeout, memory kill or crash resolves as an InvokeResult with an

@@ -335,6 +335,7 @@ export class FramedGenericRuntime implements GenericRuntime {
         logStream,
       },
       ...(become ? { runAs: become } : {}),
+      ...(instance.capacity > 1 ? { conc: instance.capacity } : {}),
     });
     await init;
     if (become) this.#assertRunsAs(become);
@@ -374,7 +375,12 @@ export class FramedGenericRuntime implements GenericRuntime {
 function route(instance: ProcessInstance, header: FrameHeader, body: Buffer): void {
   switch (header.t) {
     case 'log':
-      instance.onRuntimeLog(header.k as LogKind, body.toString('utf8'), header.ts as number);
+      instance.onRuntimeLog(
+        header.k as LogKind,
+        body.toString('utf8'),
+        header.ts as number,
+        typeof header.id === 'string' ? header.id : undefined,
+      );
       return;
     case 'result':
       instance.onResult(header.id as string, body);

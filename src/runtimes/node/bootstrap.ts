@@ -1,10 +1,12 @@
 /**
  * Nimbus's Node.js bootstrap: the first code of every Node function process. It boots with no
  * user code, says `ready`, and waits on fd 3 for `init` (load the handler) and then `invoke`
- * frames, one at a time. See src/runtimes/protocol.ts and docs/runtimes.md.
+ * frames: one at a time, or with `conc` in init (the function's `concurrency`) several at once,
+ * each answered by its id. See src/runtimes/protocol.ts and docs/runtimes.md.
  *
  * Run as `node [--max-old-space-size=N] <this file>` with fd 3 a socketpair to the platform.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
@@ -30,8 +32,14 @@ let fn: FunctionInfo | undefined;
 let handler: UserHandler | undefined;
 /** The request id console lines carry; kept after a response, as Lambda does. */
 let requestId: string | undefined;
-/** The invocation without an answer yet; fatal errors are reported against it. */
-let activeId: string | undefined;
+/** Invocations without an answer yet; a fatal error is reported against each. */
+const active = new Set<string>();
+/**
+ * Several invocations at once (init's `conc`): a log line's request id is then the one whose
+ * code is running, followed through awaits and timers by AsyncLocalStorage.
+ */
+let concurrent = false;
+const invocationOf = new AsyncLocalStorage<string>();
 /** Set while a non-async handler's answer waits for the event loop to run dry. */
 let onDrain: (() => void) | undefined;
 /** Set once a fatal error is on its way out: the channel is closing, writes would fail. */
@@ -41,18 +49,23 @@ function send(header: object, body?: string | Buffer): void {
   if (exitCode === undefined) control.write(encodeFrame(header, body));
 }
 
-function logError(label: string, body: FunctionErrorBody): void {
+function logError(label: string, body: FunctionErrorBody, id = currentRequestId()): void {
   const ts = Date.now();
   send(
-    { t: 'log', k: 'line', ts },
-    formatLine(ts, requestId, 'ERROR', `${label} \t${JSON.stringify(body)}`),
+    logHeader('line', ts, id),
+    formatLine(ts, id, 'ERROR', `${label} \t${JSON.stringify(body)}`),
   );
 }
 
-captureLogs(
-  (k, text, ts) => send({ t: 'log', k, ts }, text),
-  () => requestId,
-);
+function currentRequestId(): string | undefined {
+  return concurrent ? invocationOf.getStore() : requestId;
+}
+
+function logHeader(k: string, ts: number, id: string | undefined): object {
+  return concurrent && id !== undefined ? { t: 'log', k, ts, id } : { t: 'log', k, ts };
+}
+
+captureLogs((k, text, ts) => send(logHeader(k, ts, currentRequestId()), text), currentRequestId);
 
 const reader = new FrameReader((header, body) => onFrame(header, body));
 control.on('data', (chunk: Buffer) => reader.push(chunk));
@@ -93,6 +106,7 @@ async function init(frame: InitFrame): Promise<void> {
   }
   Object.assign(process.env, frame.env);
   fn = frame.fn;
+  concurrent = (frame.conc ?? 1) > 1;
   try {
     process.chdir(frame.taskRoot);
     handler = await loadHandler(frame.taskRoot, frame.handler);
@@ -121,9 +135,14 @@ function becomeUser(runAs: { uid: number; gid: number }): void {
 }
 
 function invoke(frame: InvokeFrame, body: Buffer): void {
+  if (concurrent) invocationOf.run(frame.id, () => runInvocation(frame, body));
+  else runInvocation(frame, body);
+}
+
+function runInvocation(frame: InvokeFrame, body: Buffer): void {
   const id = frame.id;
   requestId = id;
-  activeId = id;
+  active.add(id);
   let settled = false;
   let returned = false;
   let promised = false;
@@ -132,7 +151,7 @@ function invoke(frame: InvokeFrame, body: Buffer): void {
   const finish = (failed: boolean, value: unknown): void => {
     if (settled) return;
     settled = true;
-    activeId = undefined;
+    active.delete(id);
     if (onDrain) {
       onDrain = undefined;
       control.ref();
@@ -148,7 +167,9 @@ function invoke(frame: InvokeFrame, body: Buffer): void {
   const callback: Callback = (err, result) => {
     if (settled || pending) return;
     pending = { err, result };
-    if (returned && (promised || !context.callbackWaitsForEmptyEventLoop)) finishPending();
+    if (returned && (promised || concurrent || !context.callbackWaitsForEmptyEventLoop)) {
+      finishPending();
+    }
   };
 
   let event: unknown;
@@ -180,10 +201,12 @@ function invoke(frame: InvokeFrame, body: Buffer): void {
     if (pending) finishPending();
     return;
   }
-  if (pending && !context.callbackWaitsForEmptyEventLoop) {
+  if (pending && (concurrent || !context.callbackWaitsForEmptyEventLoop)) {
     finishPending();
     return;
   }
+  // Other invocations keep the event loop busy: a concurrent instance answers on the callback.
+  if (concurrent) return;
   onDrain = finishPending;
   control.unref();
 }
@@ -205,17 +228,17 @@ function sendResult(id: string, result: unknown): void {
 
 function sendError(id: string, err: unknown): void {
   const error = toErrorBody(err);
-  logError('Invoke Error', error);
+  logError('Invoke Error', error, id);
   send({ t: 'error', id, error });
 }
 
 function fatal(label: string, error: FunctionErrorBody, code: number): void {
   logError(label, error);
   if (exitCode !== undefined) return;
-  const last = activeId ? encodeFrame({ t: 'error', id: activeId, error, fatal: true }) : undefined;
+  const last = [...active].map((id) => encodeFrame({ t: 'error', id, error, fatal: true }));
   exitCode = code;
-  // end() flushes what is queued before the callback, so the error reaches the platform first.
-  control.end(last ?? Buffer.alloc(0), () => process.exit(code));
+  // end() flushes what is queued before the callback, so the errors reach the platform first.
+  control.end(Buffer.concat(last), () => process.exit(code));
   setTimeout(() => process.exit(code), 1000).unref();
 }
 

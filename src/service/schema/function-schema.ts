@@ -31,6 +31,7 @@ export const functionSchema = z.looseObject(
     maximumEventAge: intIn(60, 86400).optional(),
     reservedConcurrency: intIn(0).optional(),
     provisionedConcurrency: intIn(0).optional(),
+    concurrency: intIn(1, 1000).optional(),
     package: packageSchema.optional(),
   },
   { error: 'must be a map with at least a `handler`' },

@@ -19,6 +19,8 @@ export const providerSchema = z.looseObject(
     usagePlan: z.unknown().optional(),
     logRetentionInDays: intIn(1).optional(),
     tags: stringMap.optional(),
+    /** Nimbus's own settings (docs/runtimes.md): keys AWS has no place for. */
+    nimbus: z.looseObject({ concurrency: intIn(1, 1000).optional() }).optional(),
   },
   { error: 'is required and must be a map (at least `name: aws`)' },
 );
