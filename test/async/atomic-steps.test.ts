@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import pino from 'pino';
 import type { InvokeResult } from '../../src/model/invocation.js';
@@ -34,6 +34,12 @@ for (const variant of databaseVariants)
       ({ db, cleanup } = await variant.open());
     });
     after(() => cleanup());
+    // Each test's worker is stopped after it: a pass its timer started must not settle (and
+    // queue a destination event) into the next test's tables.
+    const workers: AsyncWorker[] = [];
+    afterEach(async () => {
+      for (const w of workers.splice(0)) await w.stop();
+    });
     beforeEach(async () => {
       for (const table of ['work_jobs', 'work_job_keys', 'async_invocations', 'schedule_state']) {
         await sql`delete from ${sql.table(table)}`.execute(db);
@@ -106,6 +112,7 @@ for (const variant of databaseVariants)
         region: 'us-east-1',
       });
       const accepter = new AsyncInvoker({ invoker, queue, records, clock, wake: () => {} });
+      workers.push(worker);
       const step = async (ms = 0) => {
         now += ms;
         await worker.pump();
