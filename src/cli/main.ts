@@ -74,6 +74,10 @@ export function buildProgram(ctx: CliContext): Command {
       'uids (default: a uid per service stage, needs root) or none (docs/security.md)',
     )
     .option('--function-uids <first-last>', 'uids given to service stages (default 200000-265535)')
+    .option(
+      '--metrics-token <token>',
+      'a token that opens GET /metrics only (or NIMBUS_METRICS_TOKEN)',
+    )
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))

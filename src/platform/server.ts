@@ -70,6 +70,9 @@ import { RunRoot } from './lifecycle/run-root.js';
 import { LogPipeline } from './observe/log-pipeline.js';
 import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
+import { asyncQueueGauges } from './observe/metrics/async-queue-gauges.js';
+import { metricsRoute } from './observe/metrics/metrics-route.js';
+import { PromMetrics } from './observe/metrics/prom-metrics.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
@@ -125,6 +128,8 @@ export interface PlatformOptions {
   isolation?: IsolationMode;
   /** The uids service stages are given. Default 200000-265535. */
   functionUids?: UidRange;
+  /** A token that opens GET /metrics only, for a scraper (the admin token opens it too). */
+  metricsToken?: string;
 }
 
 export interface RunningPlatform {
@@ -141,6 +146,7 @@ export interface RunningPlatform {
   invoker: Invoker;
   pool: InstancePool;
   reconciler: StageReconciler;
+  metrics: PromMetrics;
   /** The started parts, in start order. */
   parts: string[];
   /**
@@ -240,6 +246,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       },
     ),
   );
+  const metrics = new PromMetrics({
+    instances: () => pool.statsByVersion(),
+    asyncQueues: () => asyncQueueGauges(db, clock.now()),
+  });
   const pool = new InstancePool({
     factory: options.instanceFactory ?? processes.create,
     clock,
@@ -278,6 +288,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     codeCache,
     pool,
     clock,
+    metrics,
     ...(uids ? { runAsOf: (service: string, stage: string) => uids.of(service, stage) } : {}),
   });
 
@@ -303,6 +314,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     leaseMs: options.asyncLeaseMs ?? 30_000,
     pollMs: 200,
     region,
+    metrics,
   });
   asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
   const accept = asyncInvoker;
@@ -494,6 +506,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   });
   const frontDoor = createFrontDoor({
     health: async (_req, res) => sendJson(res, 200, { status: 'ok', version: packageVersion }),
+    metrics: metricsRoute({
+      render: () => metrics.render(),
+      contentType: metrics.contentType,
+      tokens: [token.token, ...(options.metricsToken ? [options.metricsToken] : [])],
+    }),
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
@@ -553,6 +570,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     invoker,
     pool,
     reconciler,
+    metrics,
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),
   };
