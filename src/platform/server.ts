@@ -71,8 +71,11 @@ import { LogPipeline } from './observe/log-pipeline.js';
 import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
 import { asyncQueueGauges } from './observe/metrics/async-queue-gauges.js';
+import { teeMetrics } from './observe/metrics/metrics-port.js';
 import { metricsRoute } from './observe/metrics/metrics-route.js';
 import { PromMetrics } from './observe/metrics/prom-metrics.js';
+import { RollupRecorder } from './observe/metrics/rollup-recorder.js';
+import { usageRoutes } from './observe/metrics/usage-routes.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
@@ -130,6 +133,8 @@ export interface PlatformOptions {
   functionUids?: UidRange;
   /** A token that opens GET /metrics only, for a scraper (the admin token opens it too). */
   metricsToken?: string;
+  /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
+  metricsRetentionMs?: number;
 }
 
 export interface RunningPlatform {
@@ -250,6 +255,25 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     instances: () => pool.statsByVersion(),
     asyncQueues: () => asyncQueueGauges(db, clock.now()),
   });
+  const rollups = new RollupRecorder({ db, clock });
+  await lifecycle.start(
+    'usage rollups',
+    new PeriodicTask({
+      name: 'writing usage rollups',
+      everyMs: 10_000,
+      run: async () => {
+        await rollups.flush();
+        await rollups.prune(options.metricsRetentionMs ?? 15 * 86_400_000);
+      },
+      logger,
+    }),
+  );
+  // Stopped after the pool: what the last invocations counted is written before the store closes.
+  await lifecycle.start(
+    'usage rollups flush',
+    part(() => rollups.flush()),
+  );
+  const counted = teeMetrics(metrics, rollups);
   const pool = new InstancePool({
     factory: options.instanceFactory ?? processes.create,
     clock,
@@ -288,7 +312,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     codeCache,
     pool,
     clock,
-    metrics,
+    metrics: counted,
     ...(uids ? { runAsOf: (service: string, stage: string) => uids.of(service, stage) } : {}),
   });
 
@@ -314,7 +338,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     leaseMs: options.asyncLeaseMs ?? 30_000,
     pollMs: 200,
     region,
-    metrics,
+    metrics: counted,
   });
   asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
   const accept = asyncInvoker;
@@ -486,6 +510,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),
+      ...usageRoutes({ usage: rollups, now: () => clock.now() }),
       ...apiKeysRoutes({ store, apiKeys }),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
       ...backupRoutes({

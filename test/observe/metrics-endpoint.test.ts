@@ -16,10 +16,12 @@ const metricsToken = 'scrape-only-token-0123456789';
 describe('GET /metrics', () => {
   let platform: RunningPlatform;
   let cleanup: () => Promise<void>;
+  let cwd: string;
+  let env: Record<string, string>;
 
   before(async () => {
     const tmp = await makeTempDir();
-    const cwd = join(tmp.dir, 'svc');
+    cwd = join(tmp.dir, 'svc');
     await mkdir(cwd);
     await writeFile(
       join(cwd, 'serverless.yml'),
@@ -51,7 +53,7 @@ describe('GET /metrics', () => {
       logger: pino({ level: 'silent' }),
       metricsToken,
     });
-    const env = { HOME: tmp.dir, NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken };
+    env = { HOME: tmp.dir, NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken };
     const res = await runCli(['deploy'], { cwd, env });
     assert.equal(res.code, 0, res.stderr);
     cleanup = async () => {
@@ -141,6 +143,68 @@ describe('GET /metrics', () => {
     });
     assert.equal(post.status, 405);
     await post.text();
+  });
+
+  test('nimbus metrics matches the REPORT lines of the same run', async () => {
+    for (const key of ['ok', 'boom']) {
+      const logs = await runCli(['logs', '-f', key, '--startTime', '1h', '--json'], { cwd, env });
+      assert.equal(logs.code, 0, logs.stderr);
+      const reports = logs.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => (JSON.parse(l) as { message: string }).message)
+        .filter((m) => m.startsWith('REPORT RequestId'));
+      const field = (line: string, name: string) => {
+        const m = new RegExp(`${name}: ([\\d.]+)`).exec(line);
+        return m ? Number(m[1]) : undefined;
+      };
+      const durations = reports.map((l) => field(l, 'Duration')!).sort((a, b) => a - b);
+      const mbMs = reports.reduce(
+        (sum, l) => sum + field(l, 'Memory Size')! * field(l, 'Billed Duration')!,
+        0,
+      );
+      const coldStarts = reports.filter((l) => l.includes('Init Duration')).length;
+
+      const res = await runCli(['metrics', '-f', key, '--startTime', '1h', '--json'], { cwd, env });
+      assert.equal(res.code, 0, res.stderr);
+      const [usage] = (JSON.parse(res.stdout) as { functions: Record<string, number>[] }).functions;
+      assert.equal(usage!.invocations, reports.length, key);
+      assert.equal(usage!.coldStarts, coldStarts, key);
+      assert.equal(usage!.errors, key === 'boom' ? reports.length : 0);
+      assert.ok(Math.abs(usage!.gbSeconds! - mbMs / 1024 / 1000) < 1e-9, key);
+      // Percentiles come from ~5% wide buckets: the bucket's upper bound, within 5% above.
+      for (const [q, got] of [
+        [0.5, usage!.p50Ms!],
+        [0.99, usage!.p99Ms!],
+      ] as const) {
+        const exact = durations[Math.max(1, Math.ceil(q * durations.length)) - 1]!;
+        assert.ok(
+          got >= exact - 0.01 && got <= exact * 1.051 + 0.01,
+          `${key} p${q}: ${got} vs ${exact}`,
+        );
+      }
+    }
+    const text = await runCli(['metrics', '--startTime', '1h'], { cwd, env });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Invocations: 9\n/);
+    assert.match(text.stdout, /Throttles: 1\n/);
+    assert.match(text.stdout, /GB-seconds: /);
+  });
+
+  test('GET /v1/metrics refuses malformed parameters with a 400 in the control API shape', async () => {
+    for (const query of [
+      '',
+      'function=a/b',
+      'function=x&startTime=yesterday',
+      'function=x&startTime=20&endTime=10',
+    ]) {
+      const res = await fetch(`${platform.url}/v1/metrics?${query}`, {
+        headers: { authorization: `Bearer ${platform.adminToken}` },
+      });
+      assert.equal(res.status, 400, query);
+      const body = (await res.json()) as { error: { code: string } };
+      assert.equal(body.error.code, 'NIMBUS_METRICS_BAD_PARAM');
+    }
   });
 
   test('the metrics token opens nothing else', async () => {

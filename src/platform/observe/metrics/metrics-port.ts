@@ -17,6 +17,8 @@ export interface Metrics {
 export interface FunctionLabels {
   functionName: string;
   version: string;
+  /** MB, for GB-seconds. */
+  memorySize: number;
 }
 
 export interface InvocationFacts {
@@ -34,3 +36,21 @@ export const noMetrics: Metrics = {
   asyncRetried() {},
   deadLettered() {},
 };
+
+/** Reports to each of `all` in turn (the scrape registry and the per-minute rollups). */
+export function teeMetrics(...all: Metrics[]): Metrics {
+  return {
+    invoked: (fn, result) => {
+      for (const m of all) m.invoked(fn, result);
+    },
+    throttled: (fn, reason) => {
+      for (const m of all) m.throttled(fn, reason);
+    },
+    asyncRetried: (fn) => {
+      for (const m of all) m.asyncRetried(fn);
+    },
+    deadLettered: (fn) => {
+      for (const m of all) m.deadLettered(fn);
+    },
+  };
+}
