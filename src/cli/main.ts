@@ -74,6 +74,10 @@ export function buildProgram(ctx: CliContext): Command {
       'uids (default: a uid per service stage, needs root) or none (docs/security.md)',
     )
     .option('--function-uids <first-last>', 'uids given to service stages (default 200000-265535)')
+    .option(
+      '--metrics-token <token>',
+      'a token that opens GET /metrics only (or NIMBUS_METRICS_TOKEN)',
+    )
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))
@@ -170,6 +174,11 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--filter <text>', 'only lines containing this text (case-sensitive)')
     .option('-i, --interval <ms>', 'with -t: how often to retry a lost stream (default 1000)')
     .action(lazy(async () => (await import('./commands/logs.js')).logsCommand, ctx));
+  serviceCommand(program.command('metrics').description('usage of the service or a function'))
+    .option('-f, --function <key>', 'the function key in serverless.yml')
+    .option('--startTime <time>', '30m, 2h, 3d or a date (default: 24h before the end)')
+    .option('--endTime <time>', 'as --startTime (default: now)')
+    .action(lazy(async () => (await import('./commands/metrics.js')).metricsCommand, ctx));
   serviceCommand(program.command('print').description('print the resolved configuration'))
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json', 'text']))
     .option('--path <path>', 'print only this property (a.b.c)')

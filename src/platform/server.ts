@@ -73,6 +73,12 @@ import { RunRoot } from './lifecycle/run-root.js';
 import { LogPipeline } from './observe/log-pipeline.js';
 import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
+import { asyncQueueGauges } from './observe/metrics/async-queue-gauges.js';
+import { teeMetrics } from './observe/metrics/metrics-port.js';
+import { metricsRoute } from './observe/metrics/metrics-route.js';
+import { PromMetrics } from './observe/metrics/prom-metrics.js';
+import { RollupRecorder } from './observe/metrics/rollup-recorder.js';
+import { usageRoutes } from './observe/metrics/usage-routes.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
@@ -128,6 +134,10 @@ export interface PlatformOptions {
   isolation?: IsolationMode;
   /** The uids service stages are given. Default 200000-265535. */
   functionUids?: UidRange;
+  /** A token that opens GET /metrics only, for a scraper (the admin token opens it too). */
+  metricsToken?: string;
+  /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
+  metricsRetentionMs?: number;
 }
 
 export interface RunningPlatform {
@@ -144,6 +154,7 @@ export interface RunningPlatform {
   invoker: Invoker;
   pool: InstancePool;
   reconciler: StageReconciler;
+  metrics: PromMetrics;
   /** The started parts, in start order. */
   parts: string[];
   /**
@@ -243,6 +254,29 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       },
     ),
   );
+  const metrics = new PromMetrics({
+    instances: () => pool.statsByVersion(),
+    asyncQueues: () => asyncQueueGauges(db, clock.now()),
+  });
+  const rollups = new RollupRecorder({ db, clock });
+  await lifecycle.start(
+    'usage rollups',
+    new PeriodicTask({
+      name: 'writing usage rollups',
+      everyMs: 10_000,
+      run: async () => {
+        await rollups.flush();
+        await rollups.prune(options.metricsRetentionMs ?? 15 * 86_400_000);
+      },
+      logger,
+    }),
+  );
+  // Stopped after the pool: what the last invocations counted is written before the store closes.
+  await lifecycle.start(
+    'usage rollups flush',
+    part(() => rollups.flush()),
+  );
+  const counted = teeMetrics(metrics, rollups);
   const pool = new InstancePool({
     factory: options.instanceFactory ?? processes.create,
     clock,
@@ -281,6 +315,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     codeCache,
     pool,
     clock,
+    metrics: counted,
     ...(uids ? { runAsOf: (service: string, stage: string) => uids.of(service, stage) } : {}),
   });
 
@@ -306,6 +341,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     leaseMs: options.asyncLeaseMs ?? 30_000,
     pollMs: 200,
     region,
+    metrics: counted,
   });
   asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
   const accept = asyncInvoker;
@@ -491,6 +527,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),
+      ...usageRoutes({ usage: rollups, now: () => clock.now() }),
       ...apiKeysRoutes({ store, apiKeys }),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
       ...backupRoutes({
@@ -511,6 +548,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   });
   const frontDoor = createFrontDoor({
     health: async (_req, res) => sendJson(res, 200, { status: 'ok', version: packageVersion }),
+    metrics: metricsRoute({
+      render: () => metrics.render(),
+      contentType: metrics.contentType,
+      tokens: [token.token, ...(options.metricsToken ? [options.metricsToken] : [])],
+    }),
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
@@ -570,6 +612,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     invoker,
     pool,
     reconciler,
+    metrics,
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),
   };

@@ -27,6 +27,8 @@ export interface Database {
   blob_chunks: BlobChunksTable;
   blobs: BlobsTable;
   function_uids: FunctionUidsTable;
+  metric_rollups: MetricRollupsTable;
+  metric_rollup_durations: MetricRollupDurationsTable;
 }
 
 export interface StagesTable {
@@ -213,4 +215,21 @@ export interface FunctionUidsTable {
   stage: string;
   uid: number;
   created_at: string;
+}
+
+export interface MetricRollupsTable {
+  function_name: string;
+  minute: number;
+  invocations: number;
+  errors: number;
+  throttles: number;
+  cold_starts: number;
+  mb_ms: number;
+}
+
+export interface MetricRollupDurationsTable {
+  function_name: string;
+  minute: number;
+  bucket: number;
+  count: number;
 }

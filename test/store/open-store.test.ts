@@ -117,6 +117,8 @@ describe('openStore', () => {
           'kysely_migration',
           'kysely_migration_lock',
           'log_events',
+          'metric_rollup_durations',
+          'metric_rollups',
           's3_buckets',
           's3_objects',
           's3_parts',

@@ -26,6 +26,7 @@ export interface ServerOptions {
   logFormat?: string;
   isolation?: string;
   functionUids?: string;
+  metricsToken?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -64,6 +65,10 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       `--node-name must be 1 to 100 letters, digits, '.', '_', ':' or '-', not "${nodeName.slice(0, 100)}"`,
     );
   }
+  const metricsToken = opts.metricsToken ?? ctx.env.NIMBUS_METRICS_TOKEN;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) {
+    throw new CliError('--metrics-token must be 16 to 200 printable characters without spaces');
+  }
   // Imported here so that commands which never start a server stay quick to launch.
   const { startPlatform } = await import('../../platform/server.js');
   let platform: Awaited<ReturnType<typeof startPlatform>>;
@@ -86,6 +91,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       asyncLeaseMs,
       ...(opts.isolation ? { isolation: opts.isolation } : {}),
       ...(functionUids ? { functionUids } : {}),
+      ...(metricsToken ? { metricsToken } : {}),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -5,6 +5,7 @@ import type { InvokeResult } from '../../model/invocation.js';
 import type { Job, TransactionalWorkQueue, WorkQueue } from '../../queue/work-queue.js';
 import type { StoreTx } from '../../store/group-commit.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
+import type { Metrics } from '../observe/metrics/metrics-port.js';
 import { TooManyRequestsError } from '../pool/pool-errors.js';
 import type { AsyncInvoker, PreparedEvent } from './async-invoker.js';
 import { type AsyncJob, type DeliverJob, deliveryQueue, type InvokeJob } from './async-jobs.js';
@@ -38,6 +39,8 @@ export interface AsyncWorkerDeps {
   /** HTTP destinations: give up after this many failed deliveries. */
   maxDeliveryAttempts?: number;
   fetch?: typeof fetch;
+  /** Where retries and dead letters are counted; none by default. */
+  metrics?: Metrics;
 }
 
 /** HTTP deliveries in flight; they wait on the network, not the CPU, so they have their own cap. */
@@ -248,9 +251,9 @@ export class AsyncWorker {
     job: Job,
     outcome: string,
     work: (q: WorkQueue, records: InvocationRecords, tx: StoreTx) => Promise<boolean>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     // Its lease went back at stop; the run's end (often the kill of its process) is not news.
-    if (this.#released.has(job.id)) return;
+    if (this.#released.has(job.id)) return false;
     const held = await this.#d.queue.transaction(async (tx) => {
       const ok = await work(this.#d.queue.within(tx), this.#d.records.within(tx), tx);
       if (ok) failpoint('settle');
@@ -262,6 +265,7 @@ export class AsyncWorker {
         'async job not settled: its lease was lost (the job was leased again, or is gone)',
       );
     }
+    return held;
   }
 
   async #run(job: Job, p: InvokeJob): Promise<void> {
@@ -285,11 +289,13 @@ export class AsyncWorker {
       const now = this.#d.clock.now();
       const at = now + functionErrorDelay(failures, this.#d.retry);
       const lastError = result.outcome.error;
-      return this.#settle(job, 'retry', async (q, records) => {
+      const held = await this.#settle(job, 'retry', async (q, records) => {
         if (!(await q.retryAt(job, at, { countFailure: true }))) return false;
         await records.update(p.requestId, { status: 'Retrying', lastError, updatedAt: now });
         return true;
       });
+      if (held) this.#d.metrics?.asyncRetried(p.functionName);
+      return;
     }
     return this.#fail(job, p, 'RetriesExhausted', result, result.outcome.error);
   }
@@ -320,11 +326,12 @@ export class AsyncWorker {
             errorType: 'ServiceException',
             errorMessage: (error as Error)?.message ?? String(error),
           };
-    return this.#settle(job, 'retry', async (q, records) => {
+    const held = await this.#settle(job, 'retry', async (q, records) => {
       if (!(await q.retryAt(job, at, { countFailure: false }))) return false;
       await records.update(p.requestId, { status: 'Retrying', lastError: detail, updatedAt: now });
       return true;
     });
+    if (held) this.#d.metrics?.asyncRetried(p.functionName);
   }
 
   /** Asked only after a throttle, so a normal run pays nothing for it. */
@@ -410,7 +417,7 @@ export class AsyncWorker {
       destination && 'error' in destination
         ? { type: 'function', target: destination.target, error: destination.error }
         : undefined;
-    await this.#settle(job, 'dead letter', async (q, records) => {
+    const held = await this.#settle(job, 'dead letter', async (q, records) => {
       const reason = failed
         ? { condition, lastError, destination: failed }
         : { condition, lastError };
@@ -428,6 +435,7 @@ export class AsyncWorker {
       });
       return true;
     });
+    if (held) this.#d.metrics?.deadLettered(p.functionName);
   }
 
   /**
@@ -507,33 +515,35 @@ export class AsyncWorker {
     }
     const now = this.#d.clock.now();
     if (ok) {
-      return this.#settle(job, 'delivered', async (q, records) => {
+      void (await this.#settle(job, 'delivered', async (q, records) => {
         if (!(await q.ack(job))) return false;
         await records.update(p.recordId, {
           destination: { type: 'url', target: p.url, status: 'Delivered' },
           updatedAt: now,
         });
         return true;
-      });
+      }));
+      return;
     }
     if (job.attempts < (this.#d.maxDeliveryAttempts ?? 8)) {
       const at = now + systemErrorDelay(job.attempts, this.#d.retry);
-      return this.#settle(job, 'retry delivery', async (q, records) => {
+      void (await this.#settle(job, 'retry delivery', async (q, records) => {
         if (!(await q.retryAt(job, at, { countFailure: true }))) return false;
         await records.update(p.recordId, {
           destination: { type: 'url', target: p.url, status: 'Retrying', lastError: detail },
           updatedAt: now,
         });
         return true;
-      });
+      }));
+      return;
     }
-    return this.#settle(job, 'delivery dead letter', async (q, records) => {
+    void (await this.#settle(job, 'delivery dead letter', async (q, records) => {
       if (!(await q.deadLetter(job, { destination: p.url, lastError: detail }))) return false;
       await records.update(p.recordId, {
         destination: { type: 'url', target: p.url, status: 'Failed', lastError: detail },
         updatedAt: now,
       });
       return true;
-    });
+    }));
   }
 }

@@ -11,6 +11,8 @@ export type AreaHandler = (
 
 export interface FrontDoorAreas {
   health: AreaHandler;
+  /** GET /metrics, the Prometheus scrape (docs/metrics.md). */
+  metrics?: AreaHandler;
   /** The control API under /v1. */
   control: AreaHandler;
   /** The Lambda Invoke API, under its path prefix. */
@@ -35,6 +37,7 @@ export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
     const aws = service === undefined ? undefined : areas.aws?.[service];
     if (aws) return aws(req, res, path, rawQuery);
     if (path === '/health') return areas.health(req, res, path, rawQuery);
+    if (path === '/metrics' && areas.metrics) return areas.metrics(req, res, path, rawQuery);
     if (path.startsWith('/v1/')) return areas.control(req, res, path, rawQuery);
     if (path.startsWith(areas.lambda.prefix)) return areas.lambda.handle(req, res, path, rawQuery);
     return areas.gateway(req, res, path, rawQuery);

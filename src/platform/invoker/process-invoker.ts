@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../model/clock.js';
-import type { FunctionTarget } from '../../model/invocation.js';
+import type { FunctionTarget, InvokeResult } from '../../model/invocation.js';
+import { type Metrics, noMetrics } from '../observe/metrics/metrics-port.js';
 import type { InstancePool } from '../pool/instance-pool.js';
+import { TooManyRequestsError } from '../pool/pool-errors.js';
 import type { RunAs } from '../pool/runtime-interpreters.js';
 import type { CodeCache } from './code-cache.js';
 import type { FunctionResolver } from './function-resolver.js';
@@ -19,9 +21,11 @@ import type {
 export class ProcessInvoker implements Invoker {
   readonly #deps: ProcessInvokerDeps;
   readonly #targets = new Map<string, FunctionTarget>();
+  readonly #metrics: Metrics;
 
   constructor(deps: ProcessInvokerDeps) {
     this.#deps = deps;
+    this.#metrics = deps.metrics ?? noMetrics;
   }
 
   resolve(functionRef: string, qualifier: string | undefined): Promise<ResolvedFunction> {
@@ -36,7 +40,41 @@ export class ProcessInvoker implements Invoker {
     const resolved = await this.#deps.resolver.resolve(functionRef, qualifier);
     const target = await this.#target(resolved);
     const requestId = opts.requestId ?? randomUUID();
-    const result = await this.#deps.pool.invoke(
+    const result = await this.#run(resolved, target, opts, requestId);
+    return { requestId, functionName: resolved.functionName, result };
+  }
+
+  /** The pool's run, counted: every caller (gateway, Invoke API, async) passes through here. */
+  async #run(
+    resolved: ResolvedFunction,
+    target: FunctionTarget,
+    opts: InvokeOptions,
+    requestId: string,
+  ): Promise<InvokeResult> {
+    let result: InvokeResult;
+    try {
+      result = await this.#invokePool(resolved, target, opts, requestId);
+    } catch (error) {
+      if (error instanceof TooManyRequestsError) {
+        this.#metrics.throttled(resolved.functionName, error.reason);
+      }
+      throw error;
+    }
+    this.#metrics.invoked(target, {
+      durationMs: result.durationMs,
+      initDurationMs: result.initDurationMs,
+      errorType: result.outcome.status === 'error' ? result.outcome.error.errorType : undefined,
+    });
+    return result;
+  }
+
+  #invokePool(
+    resolved: ResolvedFunction,
+    target: FunctionTarget,
+    opts: InvokeOptions,
+    requestId: string,
+  ): Promise<InvokeResult> {
+    return this.#deps.pool.invoke(
       target,
       {
         requestId,
@@ -49,7 +87,6 @@ export class ProcessInvoker implements Invoker {
         ? {}
         : { reservedConcurrency: resolved.config.reservedConcurrency },
     );
-    return { requestId, functionName: resolved.functionName, result };
   }
 
   /**
@@ -88,6 +125,8 @@ export interface ProcessInvokerDeps {
   clock: Clock;
   /** The service stage's own user (docs/security.md); absent when the platform is not root. */
   runAsOf?: (service: string, stage: string) => Promise<RunAs>;
+  /** Where invocations and throttles are counted; none by default. */
+  metrics?: Metrics;
 }
 
 export function targetOf(resolved: ResolvedFunction, codeDir: string): FunctionTarget {

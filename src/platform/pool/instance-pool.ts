@@ -222,6 +222,27 @@ export class InstancePool {
     return { instances: busy + idle + starting, busy, idle, starting };
   }
 
+  /** Instances per function version and state, for the metrics scrape. */
+  statsByVersion(): {
+    functionName: string;
+    version: string;
+    idle: number;
+    busy: number;
+    starting: number;
+    provisioned: number;
+  }[] {
+    return [...this.#groups.values()].map((g) => ({
+      functionName: g.target.functionName,
+      version: g.target.version,
+      idle: g.idle.length,
+      busy: g.busy.size,
+      starting: g.starting,
+      provisioned:
+        g.idle.filter((s) => s.provisioned).length +
+        [...g.busy].filter((s) => s.provisioned).length,
+    }));
+  }
+
   /** Instances of one function version, for tests and the console. */
   countFor(functionName: string, version: string): number {
     const g = this.#groups.get(groupKey(functionName, version));

@@ -10,6 +10,7 @@ import { routeAccessMigration } from './008-route-access.js';
 import { clusterMigration } from './009-cluster.js';
 import { functionUidsMigration } from './010-function-uids.js';
 import { dynamodbMigration } from './011-dynamodb.js';
+import { metricRollupsMigration } from './012-metric-rollups.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -31,6 +32,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '009-cluster': clusterMigration(flavor),
     '010-function-uids': functionUidsMigration(),
     '011-dynamodb': dynamodbMigration(flavor),
+    '012-metric-rollups': metricRollupsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,21 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../../store/schema.js';
+import type { AsyncQueueGauge } from './prom-metrics.js';
+
+/**
+ * Depth and oldest age of every async queue (one per function) in one grouped read of the work
+ * queue's table, at scrape time. Dead letters are not waiting: they are counted elsewhere.
+ */
+export async function asyncQueueGauges(
+  db: Kysely<Database>,
+  now: number,
+): Promise<AsyncQueueGauge[]> {
+  const { rows } = await sql<{ queue: string; depth: unknown; oldest: unknown }>`
+    select queue, count(*) as depth, min(enqueued_at) as oldest
+    from work_jobs where state <> 'dead' group by queue`.execute(db);
+  return rows.map((r) => ({
+    functionName: r.queue,
+    depth: Number(r.depth),
+    oldestAgeSeconds: Math.max(0, (now - Number(r.oldest)) / 1000),
+  }));
+}
