@@ -18,6 +18,9 @@ import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
+import { QueueWaiters } from '../services/sqs/queue-waiters.js';
+import { createSqsService } from '../services/sqs/sqs-service.js';
+import { SqsStore } from '../services/sqs/sqs-store.js';
 import { KyselyStore } from '../store/kysely-store.js';
 import { openDatabase, parseStoreUrl } from '../store/open-store.js';
 import { describePostgresUrl } from '../store/postgres-target.js';
@@ -448,6 +451,20 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'S3 request failed'),
   });
+  const sqs = createSqsService({
+    store: new SqsStore(db),
+    clock,
+    region,
+    waiters: new QueueWaiters(),
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'sqs',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    onError: (e) => logger.error({ err: e }, 'SQS request failed'),
+  });
   // Assigned below, once the listener knows its port.
   let listener: HttpListener | undefined;
   let registry: NodeRegistry | undefined;
@@ -497,7 +514,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
-    aws: { s3: (req, res) => s3(req, res) },
+    aws: { s3: (req, res) => s3(req, res), sqs: (req, res) => sqs(req, res) },
   });
   listener = await lifecycle.start(
     'http listener',

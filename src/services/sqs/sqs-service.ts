@@ -1,0 +1,36 @@
+/**
+ * The SQS service behind the front door: AWS JSON 1.0 calls (SDK v3, `X-Amz-Target:
+ * AmazonSQS.<Op>`) through the shared AWS JSON codec. Each call is SigV4-verified against its
+ * whole body, then run by operation name.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
+import { createAwsJsonHandler } from '../../platform/aws/protocols/aws-json.js';
+import type { SqsDeps } from './sqs-call.js';
+import { sqsAuthError, sqsQueryError } from './sqs-errors.js';
+import { runSqsOperation } from './sqs-operations.js';
+
+export interface SqsServiceOptions extends SqsDeps {
+  verify: RequestVerifier;
+  onError?: (error: unknown) => void;
+}
+
+/** A batch of ten 256 KiB messages with JSON escaping fits well under this. */
+const maxBodyBytes = 8 * 1024 * 1024;
+
+export function createSqsService(opts: SqsServiceOptions) {
+  const json = createAwsJsonHandler({
+    version: '1.0',
+    targetPrefix: 'AmazonSQS',
+    errorNamespace: 'com.amazonaws.sqs',
+    maxBodyBytes,
+    queryError: sqsQueryError,
+    onError: opts.onError,
+    serve: async ({ operation, input, body, req }) => {
+      const auth = await opts.verify(req, body);
+      if (!auth.ok) throw sqsAuthError(auth);
+      return runSqsOperation(operation, { deps: opts, req, input });
+    },
+  });
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> => json(req, res);
+}
