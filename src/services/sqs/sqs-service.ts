@@ -1,14 +1,17 @@
 /**
  * The SQS service behind the front door: AWS JSON 1.0 calls (SDK v3, `X-Amz-Target:
- * AmazonSQS.<Op>`) through the shared AWS JSON codec. Each call is SigV4-verified against its
+ * AmazonSQS.<Op>`) through the shared AWS JSON codec, and query calls (SDK v2, older boto3:
+ * `Action=<Op>` forms, XML answers) through the shared query codec. Each call is SigV4-verified against its
  * whole body, then run by operation name.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
-import { createAwsJsonHandler } from '../../platform/aws/protocols/aws-json.js';
+import { createAwsJsonHandler, isAwsJsonRequest } from '../../platform/aws/protocols/aws-json.js';
+import { createAwsQueryHandler, unflattenQuery } from '../../platform/aws/protocols/aws-query.js';
 import type { SqsDeps } from './sqs-call.js';
 import { sqsAuthError, sqsQueryError } from './sqs-errors.js';
 import { runSqsOperation } from './sqs-operations.js';
+import { sqsInputOfQuery, sqsQueryResult } from './sqs-query.js';
 
 export interface SqsServiceOptions extends SqsDeps {
   verify: RequestVerifier;
@@ -32,5 +35,19 @@ export function createSqsService(opts: SqsServiceOptions) {
       return runSqsOperation(operation, { deps: opts, req, input });
     },
   });
-  return (req: IncomingMessage, res: ServerResponse): Promise<void> => json(req, res);
+  const query = createAwsQueryHandler({
+    namespace: 'http://queue.amazonaws.com/doc/2012-11-05/',
+    maxBodyBytes,
+    queryError: sqsQueryError,
+    onError: opts.onError,
+    serve: async ({ action, params, body, req }) => {
+      const auth = await opts.verify(req, body);
+      if (!auth.ok) throw sqsAuthError(auth);
+      const input = sqsInputOfQuery(unflattenQuery(params));
+      const output = await runSqsOperation(action, { deps: opts, req, input });
+      return sqsQueryResult(action, output as Record<string, unknown>);
+    },
+  });
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> =>
+    isAwsJsonRequest(req) ? json(req, res) : query(req, res);
 }
