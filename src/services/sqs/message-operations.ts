@@ -124,25 +124,36 @@ export async function receiveMessage(call: QueueCall): Promise<object> {
     ? parseRedrivePolicy(queue.attributes.RedrivePolicy)
     : undefined;
   const deadline = performance.now() + waitSeconds * 1000;
+  // A client that goes away ends its wait (the socket, as the request itself has ended).
   const closed = new AbortController();
-  call.req.once('close', () => closed.abort());
-  for (;;) {
-    const claimed = await deps.store.claim(call.queue, {
-      now: deps.clock.now(),
-      max,
-      visibilityMs: visibility * 1000,
-      retentionMs: Number(queue.attributes.MessageRetentionPeriod) * 1000,
-      fifo: queue.attributes.FifoQueue === 'true',
-      ...(redrive && (await deps.store.findQueue(redrive.deadLetterQueue)) ? { redrive } : {}),
-    });
-    const left = deadline - performance.now();
-    if (claimed.length > 0 || left <= 0 || closed.signal.aborted) {
-      // SQS leaves the list out when it is empty.
-      return claimed.length === 0
-        ? {}
-        : { Messages: claimed.map((m) => messageOutput(m, systemNames, attributeNames)) };
+  const socket = call.req.socket;
+  const onClose = () => closed.abort();
+  socket?.once('close', onClose);
+  try {
+    return await pollUntilDeadline();
+  } finally {
+    socket?.off('close', onClose);
+  }
+
+  async function pollUntilDeadline(): Promise<object> {
+    for (;;) {
+      const claimed = await deps.store.claim(call.queue, {
+        now: deps.clock.now(),
+        max,
+        visibilityMs: visibility * 1000,
+        retentionMs: Number(queue.attributes.MessageRetentionPeriod) * 1000,
+        fifo: queue.attributes.FifoQueue === 'true',
+        ...(redrive && (await deps.store.findQueue(redrive.deadLetterQueue)) ? { redrive } : {}),
+      });
+      const left = deadline - performance.now();
+      if (claimed.length > 0 || left <= 0 || closed.signal.aborted) {
+        // SQS leaves the list out when it is empty.
+        return claimed.length === 0
+          ? {}
+          : { Messages: claimed.map((m) => messageOutput(m, systemNames, attributeNames)) };
+      }
+      await deps.waiters.wait(call.queue, left, closed.signal);
     }
-    await deps.waiters.wait(call.queue, left, closed.signal);
   }
 }
 
