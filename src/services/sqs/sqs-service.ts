@@ -22,6 +22,10 @@ export interface SqsServiceOptions extends SqsDeps {
 const maxBodyBytes = 8 * 1024 * 1024;
 
 export function createSqsService(opts: SqsServiceOptions) {
+  const authenticate = async (req: IncomingMessage, body: Buffer): Promise<void> => {
+    const auth = await opts.verify(req, body);
+    if (!auth.ok) throw sqsAuthError(auth);
+  };
   const json = createAwsJsonHandler({
     version: '1.0',
     targetPrefix: 'AmazonSQS',
@@ -29,9 +33,8 @@ export function createSqsService(opts: SqsServiceOptions) {
     maxBodyBytes,
     queryError: sqsQueryError,
     onError: opts.onError,
-    serve: async ({ operation, input, body, req }) => {
-      const auth = await opts.verify(req, body);
-      if (!auth.ok) throw sqsAuthError(auth);
+    authenticate,
+    serve: async ({ operation, input, req }) => {
       return runSqsOperation(operation, { deps: opts, req, input });
     },
   });
@@ -40,9 +43,8 @@ export function createSqsService(opts: SqsServiceOptions) {
     maxBodyBytes,
     queryError: sqsQueryError,
     onError: opts.onError,
-    serve: async ({ action, params, body, req }) => {
-      const auth = await opts.verify(req, body);
-      if (!auth.ok) throw sqsAuthError(auth);
+    authenticate,
+    serve: async ({ action, params, req }) => {
       const input = sqsInputOfQuery(unflattenQuery(params));
       const output = await runSqsOperation(action, { deps: opts, req, input });
       return sqsQueryResult(action, output as Record<string, unknown>);

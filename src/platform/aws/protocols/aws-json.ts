@@ -29,6 +29,8 @@ export interface AwsJsonHandlerOptions {
   /** The `__type` namespace of errors, `com.amazonaws.sqs`. */
   errorNamespace: string;
   maxBodyBytes: number;
+  /** Checks the caller (SigV4 over the whole body) before anything else is read; throws. */
+  authenticate: (req: IncomingMessage, body: Buffer) => Promise<void>;
   serve: (call: AwsJsonCall) => Promise<object>;
   /** awsQueryCompatible: the query-protocol code and fault of an error, for the header. */
   queryError?: (error: AwsError) => { code: string; fault: 'Sender' | 'Receiver' } | undefined;
@@ -46,6 +48,7 @@ export function createAwsJsonHandler(opts: AwsJsonHandlerOptions) {
     let output: object;
     try {
       const body = await readJsonBody(req, opts.maxBodyBytes);
+      await opts.authenticate(req, body);
       const operation = operationOf(req, opts.targetPrefix);
       output = await opts.serve({ operation, input: parseInput(body), body, req, requestId });
     } catch (error) {

@@ -26,6 +26,8 @@ export interface AwsQueryHandlerOptions {
   /** The XML namespace of responses, `http://queue.amazonaws.com/doc/2012-11-05/`. */
   namespace: string;
   maxBodyBytes: number;
+  /** Checks the caller (SigV4 over the whole body) before anything else is read; throws. */
+  authenticate: (req: IncomingMessage, body: Buffer) => Promise<void>;
   /** The children of `<ActionResult>` (none for actions that answer nothing). */
   serve: (call: AwsQueryCall) => Promise<(XmlNode | undefined)[]>;
   /** The query code and fault of an error, where they differ from its awsCode. */
@@ -40,6 +42,7 @@ export function createAwsQueryHandler(opts: AwsQueryHandlerOptions) {
     let children: (XmlNode | undefined)[];
     try {
       const body = await readQueryBody(req, opts.maxBodyBytes);
+      await opts.authenticate(req, body);
       const params = queryParams(req, body);
       action = params.get('Action') ?? '';
       if (!/^[A-Za-z]{1,64}$/.test(action)) {
@@ -109,15 +112,6 @@ export function sendAwsQueryError(
     ...error.headers,
   });
   res.end(bytes);
-}
-
-/** A query request: a form POST, or a GET with `Action` in its query string. */
-export function isAwsQueryRequest(req: IncomingMessage): boolean {
-  const type = req.headers['content-type'] ?? '';
-  return (
-    (req.method === 'POST' && type.startsWith('application/x-www-form-urlencoded')) ||
-    (req.method === 'GET' && /[?&]Action=/.test(req.url ?? ''))
-  );
 }
 
 export type QueryTree = { [name: string]: string | QueryTree | QueryTree[] | string[] };
