@@ -1,4 +1,3 @@
-import { NimbusError } from '../../errors/nimbus-error.js';
 /**
  * Object bytes as files under `<root>/objects/<2 hex>/<blob id>`, where a blob id is a generated
  * 32-hex-digit name: object keys never reach the file system, so `..`, absolute paths or NUL in
@@ -12,6 +11,7 @@ import { copyFile, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { NimbusError } from '../../errors/nimbus-error.js';
 
 export interface WrittenBlob {
   blobId: string;
