@@ -144,23 +144,36 @@ export class SqsStore {
    */
   async send(queue: string, message: NewMessage, now: number): Promise<{ id: string }> {
     return this.#db.transaction().execute(async (tx) => {
+      const id = randomUUID();
       if (message.dedupId !== undefined) {
-        const seen = await tx
-          .selectFrom('sqs_dedup')
-          .select(['message_id', 'expires_at'])
+        await tx
+          .deleteFrom('sqs_dedup')
           .where('queue', '=', queue)
           .where('dedup_id', '=', message.dedupId)
+          .where('expires_at', '<=', now)
+          .execute();
+        // Claimed first, with ON CONFLICT: a concurrent send of the same id (another node)
+        // waits for this one to commit, then finds its row instead of failing on the key.
+        const claimed = await tx
+          .insertInto('sqs_dedup')
+          .values({
+            queue,
+            dedup_id: message.dedupId,
+            message_id: id,
+            expires_at: now + dedupWindowMs,
+          })
+          .onConflict((oc) => oc.columns(['queue', 'dedup_id']).doNothing())
           .executeTakeFirst();
-        if (seen && Number(seen.expires_at) > now) return { id: seen.message_id };
-        if (seen) {
-          await tx
-            .deleteFrom('sqs_dedup')
+        if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) {
+          const seen = await tx
+            .selectFrom('sqs_dedup')
+            .select('message_id')
             .where('queue', '=', queue)
             .where('dedup_id', '=', message.dedupId)
-            .execute();
+            .executeTakeFirstOrThrow();
+          return { id: seen.message_id };
         }
       }
-      const id = randomUUID();
       await tx
         .insertInto('sqs_messages')
         .values({
@@ -180,17 +193,6 @@ export class SqsStore {
           dedup_id: message.dedupId ?? null,
         })
         .execute();
-      if (message.dedupId !== undefined) {
-        await tx
-          .insertInto('sqs_dedup')
-          .values({
-            queue,
-            dedup_id: message.dedupId,
-            message_id: id,
-            expires_at: now + dedupWindowMs,
-          })
-          .execute();
-      }
       return { id };
     });
   }

@@ -162,6 +162,27 @@ for (const variant of sqsVariants)
       assert.equal(third.Attributes?.ApproximateReceiveCount, '3');
     });
 
+    test('delays and retention follow the clock', async () => {
+      const url = await create('timed', { MessageRetentionPeriod: '60' });
+      await client.send(
+        new SendMessageCommand({ QueueUrl: url, MessageBody: 'later', DelaySeconds: 10 }),
+      );
+      assert.equal((await receive(url)).Messages, undefined);
+      sqs.clock.advance(10_000);
+      const got = (await receive(url, { VisibilityTimeout: 0 })).Messages ?? [];
+      assert.deepEqual(
+        got.map((m) => m.Body),
+        ['later'],
+      );
+      sqs.clock.advance(50_000);
+      assert.equal((await receive(url)).Messages, undefined);
+      const attrs = await client.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
+      );
+      assert.equal(attrs.Attributes?.ApproximateNumberOfMessages, '0');
+      assert.equal(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible, '0');
+    });
+
     test('batches: send, change visibility and delete ten at a time', async () => {
       const url = await create('batches');
       const entries = Array.from({ length: 10 }, (_, i) => ({ Id: `m${i}`, MessageBody: `b${i}` }));
