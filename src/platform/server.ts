@@ -451,11 +451,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'S3 request failed'),
   });
+  const sqsLongPolls = new QueueWaiters();
   const sqs = createSqsService({
     store: new SqsStore(db),
     clock,
     region,
-    waiters: new QueueWaiters(),
+    waiters: sqsLongPolls,
     verify: createRequestVerifier({
       keys: accessKeys,
       adminToken: token.token,
@@ -536,6 +537,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       },
     }),
   );
+  // Started after the listener so it stops first: waiting long polls answer at once, and the
+  // listener's graceful stop is not held for up to 20 s.
+  await lifecycle.start('sqs long polls', sqsLongPolls);
   const url = listener.url;
   registry = await lifecycle.start(
     'node registry',

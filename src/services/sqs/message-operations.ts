@@ -146,7 +146,7 @@ export async function receiveMessage(call: QueueCall): Promise<object> {
         ...(redrive && (await deps.store.findQueue(redrive.deadLetterQueue)) ? { redrive } : {}),
       });
       const left = deadline - performance.now();
-      if (claimed.length > 0 || left <= 0 || closed.signal.aborted) {
+      if (claimed.length > 0 || left <= 0 || closed.signal.aborted || deps.waiters.stopped) {
         // SQS leaves the list out when it is empty.
         return claimed.length === 0
           ? {}

@@ -5,11 +5,23 @@
  */
 export class QueueWaiters {
   readonly #waiting = new Map<string, Set<() => void>>();
+  #stopped = false;
 
   constructor(private readonly recheckMs = 1000) {}
 
+  /** True once the platform is stopping: receives answer with what they have. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const queue of [...this.#waiting.keys()]) this.wake(queue);
+  }
+
   /** Resolves when the queue is woken, or after `ms` (capped at the re-check period). */
   wait(queue: string, ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const set = this.#waiting.get(queue) ?? new Set();
       this.#waiting.set(queue, set);
