@@ -21,6 +21,9 @@ import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
+import { QueueWaiters } from '../services/sqs/queue-waiters.js';
+import { createSqsService } from '../services/sqs/sqs-service.js';
+import { SqsStore } from '../services/sqs/sqs-store.js';
 import { KyselyStore } from '../store/kysely-store.js';
 import { openDatabase, parseStoreUrl } from '../store/open-store.js';
 import { describePostgresUrl } from '../store/postgres-target.js';
@@ -501,6 +504,21 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
   });
+  const sqsLongPolls = new QueueWaiters();
+  const sqs = createSqsService({
+    store: new SqsStore(db),
+    clock,
+    region,
+    waiters: sqsLongPolls,
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'sqs',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    onError: (e) => logger.error({ err: e }, 'SQS request failed'),
+  });
   // Assigned below, once the listener knows its port.
   let listener: HttpListener | undefined;
   let registry: NodeRegistry | undefined;
@@ -556,7 +574,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
-    aws: { s3: (req, res) => s3(req, res), dynamodb: (req, res) => dynamodb(req, res) },
+    aws: {
+      s3: (req, res) => s3(req, res),
+      dynamodb: (req, res) => dynamodb(req, res),
+      sqs: (req, res) => sqs(req, res),
+    },
   });
   listener = await lifecycle.start(
     'http listener',
@@ -578,6 +600,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       },
     }),
   );
+  // Started after the listener so it stops first: waiting long polls answer at once, and the
+  // listener's graceful stop is not held for up to 20 s.
+  await lifecycle.start('sqs long polls', sqsLongPolls);
   const url = listener.url;
   registry = await lifecycle.start(
     'node registry',

@@ -31,6 +31,7 @@ export function createDynamoService(opts: DynamoServiceOptions) {
     targetPrefix: 'DynamoDB_20120810',
     errorNamespace: 'com.amazonaws.dynamodb.v20120810',
     crc32: true,
+    coralNamespaces: true,
     maxBodyBytes,
     verify: opts.verify,
     onError: opts.onError,

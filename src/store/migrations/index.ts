@@ -11,6 +11,7 @@ import { clusterMigration } from './009-cluster.js';
 import { functionUidsMigration } from './010-function-uids.js';
 import { dynamodbMigration } from './011-dynamodb.js';
 import { metricRollupsMigration } from './012-metric-rollups.js';
+import { sqsMigration } from './013-sqs.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -33,6 +34,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '010-function-uids': functionUidsMigration(),
     '011-dynamodb': dynamodbMigration(flavor),
     '012-metric-rollups': metricRollupsMigration(),
+    '013-sqs': sqsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

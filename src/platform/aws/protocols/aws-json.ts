@@ -1,14 +1,17 @@
 /**
- * The AWS JSON 1.0 / 1.1 protocols (DynamoDB, and the next services that speak them): every call
- * is `POST /` with `X-Amz-Target: <prefix>.<Operation>` and a JSON document. This codec reads
- * and verifies the body, dispatches on the target, writes the JSON answer with its request id
- * (and CRC32, where the service sends one), and shapes errors into the JSON envelope
- * `{"__type": "<namespace>#<Code>", "message": ...}`.
+ * The AWS JSON 1.0 / 1.1 protocols (DynamoDB, SQS, and the next services that speak them): every
+ * call is `POST /` with `X-Amz-Target: <prefix>.<Operation>` and a JSON document. This one codec
+ * reads and verifies the body (before parsing anything), dispatches on the target, writes the
+ * JSON answer with its request id (and CRC32, where the service sends one), and shapes errors
+ * into the JSON envelope `{"__type": "<namespace>#<Code>", "message": ...}`, with the
+ * `x-amzn-query-error: <Code>;<Sender|Receiver>` header for services that moved from the query
+ * protocol (awsQueryCompatible: SQS), whose SDKs read the old error code from it.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 import type { AuthOutcome } from '../../auth/request-verifier.js';
+import type { SigV4ErrorType } from '../../auth/sigv4.js';
 import { RequestTooLargeError, readBody } from '../../http/read-body.js';
 import { AwsError } from '../aws-error.js';
 
@@ -27,6 +30,9 @@ export class AwsJsonError extends AwsError {
 export interface AwsJsonContext {
   requestId: string;
   principal: string;
+  /** The operation named by the target, and the request (its URL and headers). */
+  operation: string;
+  req: IncomingMessage;
 }
 
 export type AwsJsonOperation = (
@@ -38,15 +44,38 @@ export interface AwsJsonHandlerOptions {
   version: '1.0' | '1.1';
   /** `DynamoDB_20120810`: the part of X-Amz-Target before the dot. */
   targetPrefix: string;
-  operations: Record<string, AwsJsonOperation>;
+  /**
+   * The service's operations by name; an unknown one is UnknownOperationException. A service
+   * with its own answer to unknown or unsupported names gives `dispatch` instead.
+   */
+  operations?: Record<string, AwsJsonOperation>;
+  dispatch?: (
+    operation: string,
+    input: Record<string, unknown>,
+    ctx: AwsJsonContext,
+  ) => Promise<object>;
   /** The namespace of the service's own error codes (`com.amazonaws.dynamodb.v20120810`). */
   errorNamespace: string;
   verify: (req: IncomingMessage, body: Buffer) => Promise<AuthOutcome>;
   maxBodyBytes: number;
   /** DynamoDB sends `x-amz-crc32` of every response body. */
   crc32?: boolean;
+  /**
+   * Front-end refusals (bad JSON, unknown operation, signature) carry the coral namespaces, as
+   * DynamoDB answers them; otherwise every code is in errorNamespace.
+   */
+  coralNamespaces?: boolean;
+  /** The service's own answer to a refused signature (default: the coral front end's). */
+  authError?: (failure: { type: SigV4ErrorType; message: string }) => AwsError;
+  /** awsQueryCompatible: the query-protocol code and fault of an error, for the header. */
+  queryError?: (error: AwsError) => { code: string; fault: 'Sender' | 'Receiver' } | undefined;
   /** Unexpected errors, answered as 500 InternalServerError without their details. */
   onError?: (error: unknown) => void;
+}
+
+/** True when the request is an AWS JSON call (what a service with two protocols tells apart). */
+export function isAwsJsonRequest(req: IncomingMessage): boolean {
+  return typeof req.headers['x-amz-target'] === 'string';
 }
 
 /** Codes AWS's front end (coral) answers before any service sees the call. */
@@ -65,12 +94,19 @@ const coralCodes: Record<string, string> = {
 
 export function createAwsJsonHandler(opts: AwsJsonHandlerOptions) {
   const contentType = `application/x-amz-json-${opts.version}`;
-  const send = (res: ServerResponse, status: number, requestId: string, doc: object) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    requestId: string,
+    doc: object,
+    extraHeaders: Record<string, string> = {},
+  ) => {
     const body = Buffer.from(JSON.stringify(doc), 'utf8');
     const headers: Record<string, string | number> = {
       'content-type': contentType,
       'content-length': body.length,
       'x-amzn-requestid': requestId,
+      ...extraHeaders,
     };
     if (opts.crc32) headers['x-amz-crc32'] = crc32(body);
     res.writeHead(status, headers);
@@ -78,14 +114,30 @@ export function createAwsJsonHandler(opts: AwsJsonHandlerOptions) {
   };
   const sendError = (res: ServerResponse, requestId: string, error: unknown) => {
     const aws = asJsonAwsError(error, opts.onError);
-    const namespace = coralCodes[aws.awsCode] ?? opts.errorNamespace;
+    const namespace = (opts.coralNamespaces && coralCodes[aws.awsCode]) || opts.errorNamespace;
     const extra = aws instanceof AwsJsonError ? aws.jsonFields : {};
-    send(res, aws.status, requestId, {
-      __type: `${namespace}#${aws.awsCode}`,
-      message: aws.message,
-      ...extra,
-    });
+    const query = opts.queryError?.(aws);
+    send(
+      res,
+      aws.status,
+      requestId,
+      { __type: `${namespace}#${aws.awsCode}`, message: aws.message, ...aws.fields, ...extra },
+      {
+        ...(query ? { 'x-amzn-query-error': `${query.code};${query.fault}` } : {}),
+        ...aws.headers,
+      },
+    );
   };
+  const dispatch =
+    opts.dispatch ??
+    ((operation: string, input: Record<string, unknown>, ctx: AwsJsonContext) => {
+      const run =
+        opts.operations && Object.hasOwn(opts.operations, operation)
+          ? opts.operations[operation]
+          : undefined;
+      if (!run) throw new AwsError(400, 'UnknownOperationException', 'Unknown operation');
+      return run(input, ctx);
+    });
 
   return async function handleAwsJson(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
@@ -95,18 +147,25 @@ export function createAwsJsonHandler(opts: AwsJsonHandlerOptions) {
       }
       const body = await readBody(req, opts.maxBodyBytes, 'request body');
       const auth = await opts.verify(req, body);
-      if (!auth.ok) throw authError(auth.type, auth.message);
+      if (!auth.ok) {
+        throw (opts.authError ?? ((f) => authError(f.type, f.message)))({
+          type: auth.type,
+          message: auth.message,
+        });
+      }
       const target = String(req.headers['x-amz-target'] ?? '');
       const dot = target.indexOf('.');
-      const operation =
-        dot > 0 && target.slice(0, dot) === opts.targetPrefix
-          ? opts.operations[target.slice(dot + 1)]
-          : undefined;
-      if (!operation || !Object.hasOwn(opts.operations, target.slice(dot + 1))) {
+      if (dot <= 0 || target.slice(0, dot) !== opts.targetPrefix) {
         throw new AwsError(400, 'UnknownOperationException', 'Unknown operation');
       }
+      const operation = target.slice(dot + 1);
       const input = parseInput(body);
-      const output = await operation(input, { requestId, principal: auth.principal });
+      const output = await dispatch(operation, input, {
+        requestId,
+        principal: auth.principal,
+        operation,
+        req,
+      });
       send(res, 200, requestId, output);
     } catch (error) {
       if (!req.readableEnded) req.resume();

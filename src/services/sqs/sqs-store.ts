@@ -1,0 +1,367 @@
+/**
+ * Queues and messages in the Store's database (migration 011), on SQLite and PostgreSQL alike.
+ * A receive claims each message with a conditional update (its previous receipt), so two
+ * receivers — in this process or on other nodes — never get the same message at once.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+
+interface SqsTables {
+  sqs_queues: { name: string; attributes: string; created_at: number; modified_at: number };
+  sqs_messages: {
+    id: string;
+    queue: string;
+    seq: number;
+    body: string;
+    message_attributes: string;
+    md5_body: string;
+    md5_attributes: string | null;
+    sent_at: number;
+    visible_at: number;
+    receive_count: number;
+    first_received_at: number | null;
+    receipt: string | null;
+    group_id: string | null;
+    dedup_id: string | null;
+  };
+  sqs_dedup: { queue: string; dedup_id: string; message_id: string; expires_at: number };
+}
+
+export interface QueueRow {
+  name: string;
+  attributes: Record<string, string>;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+export interface MessageAttributeValue {
+  DataType: string;
+  StringValue?: string;
+  /** Base64, as the JSON protocol carries it. */
+  BinaryValue?: string;
+}
+
+export interface MessageRow {
+  id: string;
+  queue: string;
+  seq: number;
+  body: string;
+  messageAttributes: Record<string, MessageAttributeValue>;
+  md5Body: string;
+  md5Attributes?: string;
+  sentAt: number;
+  visibleAt: number;
+  receiveCount: number;
+  firstReceivedAt?: number;
+  receipt?: string;
+  groupId?: string;
+  dedupId?: string;
+}
+
+export interface NewMessage {
+  body: string;
+  messageAttributes: Record<string, MessageAttributeValue>;
+  md5Body: string;
+  md5Attributes?: string;
+  delayMs: number;
+  groupId?: string;
+  dedupId?: string;
+}
+
+export interface ClaimRules {
+  now: number;
+  max: number;
+  visibilityMs: number;
+  retentionMs: number;
+  fifo: boolean;
+  /** Messages received this many times already go to `deadLetterQueue` instead. */
+  redrive?: { maxReceiveCount: number; deadLetterQueue: string };
+}
+
+/** How long a FIFO deduplication id is remembered, as on SQS. */
+export const dedupWindowMs = 5 * 60 * 1000;
+
+export class SqsStore {
+  readonly #db: Kysely<SqsTables>;
+  #lastSeq = 0;
+
+  constructor(db: unknown) {
+    this.#db = db as unknown as Kysely<SqsTables>;
+  }
+
+  /** False when a queue of that name exists already. */
+  async createQueue(row: QueueRow): Promise<boolean> {
+    const result = await this.#db
+      .insertInto('sqs_queues')
+      .values({
+        name: row.name,
+        attributes: JSON.stringify(row.attributes),
+        created_at: row.createdAt,
+        modified_at: row.modifiedAt,
+      })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async findQueue(name: string): Promise<QueueRow | undefined> {
+    const row = await this.#db
+      .selectFrom('sqs_queues')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && queueRow(row);
+  }
+
+  async listQueues(prefix: string): Promise<QueueRow[]> {
+    const rows = await this.#db.selectFrom('sqs_queues').selectAll().orderBy('name').execute();
+    return rows.filter((r) => r.name.startsWith(prefix)).map(queueRow);
+  }
+
+  async setAttributes(name: string, attributes: Record<string, string>, now: number) {
+    await this.#db
+      .updateTable('sqs_queues')
+      .set({ attributes: JSON.stringify(attributes), modified_at: now })
+      .where('name', '=', name)
+      .execute();
+  }
+
+  async deleteQueue(name: string): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('sqs_dedup').where('queue', '=', name).execute();
+      await tx.deleteFrom('sqs_messages').where('queue', '=', name).execute();
+      await tx.deleteFrom('sqs_queues').where('name', '=', name).execute();
+    });
+  }
+
+  async purge(name: string): Promise<void> {
+    await this.#db.deleteFrom('sqs_messages').where('queue', '=', name).execute();
+  }
+
+  /**
+   * Adds a message; on a FIFO queue a deduplication id seen within the window answers the
+   * first message's id instead, and nothing is added.
+   */
+  async send(queue: string, message: NewMessage, now: number): Promise<{ id: string }> {
+    return this.#db.transaction().execute(async (tx) => {
+      const id = randomUUID();
+      if (message.dedupId !== undefined) {
+        await tx
+          .deleteFrom('sqs_dedup')
+          .where('queue', '=', queue)
+          .where('dedup_id', '=', message.dedupId)
+          .where('expires_at', '<=', now)
+          .execute();
+        // Claimed first, with ON CONFLICT: a concurrent send of the same id (another node)
+        // waits for this one to commit, then finds its row instead of failing on the key.
+        const claimed = await tx
+          .insertInto('sqs_dedup')
+          .values({
+            queue,
+            dedup_id: message.dedupId,
+            message_id: id,
+            expires_at: now + dedupWindowMs,
+          })
+          .onConflict((oc) => oc.columns(['queue', 'dedup_id']).doNothing())
+          .executeTakeFirst();
+        if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) {
+          const seen = await tx
+            .selectFrom('sqs_dedup')
+            .select('message_id')
+            .where('queue', '=', queue)
+            .where('dedup_id', '=', message.dedupId)
+            .executeTakeFirstOrThrow();
+          return { id: seen.message_id };
+        }
+      }
+      await tx
+        .insertInto('sqs_messages')
+        .values({
+          id,
+          queue,
+          seq: this.#nextSeq(now),
+          body: message.body,
+          message_attributes: JSON.stringify(message.messageAttributes),
+          md5_body: message.md5Body,
+          md5_attributes: message.md5Attributes ?? null,
+          sent_at: now,
+          visible_at: now + message.delayMs,
+          receive_count: 0,
+          first_received_at: null,
+          receipt: null,
+          group_id: message.groupId ?? null,
+          dedup_id: message.dedupId ?? null,
+        })
+        .execute();
+      return { id };
+    });
+  }
+
+  /** Claims up to `max` visible messages, moving over-received ones to the dead-letter queue. */
+  async claim(queue: string, rules: ClaimRules): Promise<MessageRow[]> {
+    const { now } = rules;
+    await this.#db
+      .deleteFrom('sqs_messages')
+      .where('queue', '=', queue)
+      .where('sent_at', '<=', now - rules.retentionMs)
+      .execute();
+    const candidates = await this.#db
+      .selectFrom('sqs_messages')
+      .selectAll()
+      .where('queue', '=', queue)
+      .where('visible_at', '<=', now)
+      .orderBy('seq')
+      .limit(rules.fifo ? 1000 : rules.max * 4)
+      .execute();
+    const blockedGroups = new Set<string>();
+    if (rules.fifo) {
+      const inFlight = await this.#db
+        .selectFrom('sqs_messages')
+        .select('group_id')
+        .distinct()
+        .where('queue', '=', queue)
+        .where('visible_at', '>', now)
+        .where('receipt', 'is not', null)
+        .execute();
+      for (const r of inFlight) if (r.group_id !== null) blockedGroups.add(r.group_id);
+    }
+    const claimed: MessageRow[] = [];
+    for (const raw of candidates) {
+      if (claimed.length >= rules.max) break;
+      const row = messageRow(raw);
+      if (row.groupId !== undefined && blockedGroups.has(row.groupId)) continue;
+      if (rules.redrive && row.receiveCount >= rules.redrive.maxReceiveCount) {
+        await this.#moveToDeadLetters(row, rules.redrive.deadLetterQueue, now);
+        // A later message of the same group must wait its turn behind the one moved.
+        if (row.groupId !== undefined) blockedGroups.add(row.groupId);
+        continue;
+      }
+      const receipt = newReceipt(row.id);
+      const updated = await this.#db
+        .updateTable('sqs_messages')
+        .set({
+          receipt,
+          visible_at: now + rules.visibilityMs,
+          receive_count: row.receiveCount + 1,
+          first_received_at: row.firstReceivedAt ?? now,
+        })
+        .where('id', '=', row.id)
+        .where('receive_count', '=', row.receiveCount)
+        .where('visible_at', '<=', now)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) {
+        if (row.groupId !== undefined) blockedGroups.add(row.groupId);
+        continue;
+      }
+      claimed.push({
+        ...row,
+        receipt,
+        visibleAt: now + rules.visibilityMs,
+        receiveCount: row.receiveCount + 1,
+        firstReceivedAt: row.firstReceivedAt ?? now,
+      });
+    }
+    return claimed;
+  }
+
+  async #moveToDeadLetters(row: MessageRow, deadLetterQueue: string, now: number) {
+    await this.#db
+      .updateTable('sqs_messages')
+      .set({ queue: deadLetterQueue, visible_at: now, receipt: null, seq: this.#nextSeq(now) })
+      .where('id', '=', row.id)
+      .where('receive_count', '=', row.receiveCount)
+      .execute();
+  }
+
+  /** The message a receipt names, if it is still in the queue. */
+  async findByReceipt(queue: string, receipt: string): Promise<MessageRow | undefined> {
+    const id = messageIdOf(receipt);
+    if (id === undefined) return undefined;
+    const row = await this.#db
+      .selectFrom('sqs_messages')
+      .selectAll()
+      .where('id', '=', id)
+      .where('queue', '=', queue)
+      .executeTakeFirst();
+    return row && messageRow(row);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#db.deleteFrom('sqs_messages').where('id', '=', id).execute();
+  }
+
+  /** False when the receipt is no longer the message's latest (it was received again). */
+  async changeVisibility(id: string, receipt: string, visibleAt: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('sqs_messages')
+      .set({ visible_at: visibleAt })
+      .where('id', '=', id)
+      .where('receipt', '=', receipt)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async counts(queue: string, now: number) {
+    const rows = await this.#db
+      .selectFrom('sqs_messages')
+      .select(['visible_at', 'receipt'])
+      .where('queue', '=', queue)
+      .execute();
+    let visible = 0;
+    let inFlight = 0;
+    let delayed = 0;
+    for (const r of rows) {
+      if (Number(r.visible_at) <= now) visible += 1;
+      else if (r.receipt !== null) inFlight += 1;
+      else delayed += 1;
+    }
+    return { visible, inFlight, delayed };
+  }
+
+  /** Strictly increasing within this process, and near the clock so nodes roughly agree. */
+  #nextSeq(now: number): number {
+    this.#lastSeq = Math.max(this.#lastSeq + 1, now * 1000);
+    return this.#lastSeq;
+  }
+}
+
+/** A receipt handle: the message id and a fresh nonce, so each receive's handle differs. */
+function newReceipt(messageId: string): string {
+  return Buffer.from(`${messageId} ${randomBytes(16).toString('hex')}`).toString('base64url');
+}
+
+/** The message id a receipt handle carries; undefined when it is not one of ours. */
+export function messageIdOf(receipt: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(receipt)) return undefined;
+  const [id, nonce, extra] = Buffer.from(receipt, 'base64url').toString('utf8').split(' ');
+  if (extra !== undefined || !nonce || !/^[0-9a-f-]{36}$/.test(id ?? '')) return undefined;
+  return id;
+}
+
+function queueRow(row: SqsTables['sqs_queues']): QueueRow {
+  return {
+    name: row.name,
+    attributes: JSON.parse(row.attributes) as Record<string, string>,
+    createdAt: Number(row.created_at),
+    modifiedAt: Number(row.modified_at),
+  };
+}
+
+function messageRow(row: SqsTables['sqs_messages']): MessageRow {
+  return {
+    id: row.id,
+    queue: row.queue,
+    seq: Number(row.seq),
+    body: row.body,
+    messageAttributes: JSON.parse(row.message_attributes) as Record<string, MessageAttributeValue>,
+    md5Body: row.md5_body,
+    ...(row.md5_attributes === null ? {} : { md5Attributes: row.md5_attributes }),
+    sentAt: Number(row.sent_at),
+    visibleAt: Number(row.visible_at),
+    receiveCount: Number(row.receive_count),
+    ...(row.first_received_at === null ? {} : { firstReceivedAt: Number(row.first_received_at) }),
+    ...(row.receipt === null ? {} : { receipt: row.receipt }),
+    ...(row.group_id === null ? {} : { groupId: row.group_id }),
+    ...(row.dedup_id === null ? {} : { dedupId: row.dedup_id }),
+  };
+}
