@@ -63,6 +63,7 @@ import { checkIsolation, type IsolationMode } from './isolation/isolation-mode.j
 import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
 import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
 import { sweepUid } from './isolation/uid-sweep.js';
+import { createFunctionOperations } from './lambda-api/function-operations.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
@@ -425,6 +426,17 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     }),
     maxSyncPayloadBytes: 6 * MiB,
+    operations: createFunctionOperations({
+      store,
+      maxInstances,
+      // An alias is no deployment: the stage's reactions re-read it (resolver, instances).
+      onAliasChange: async ({ service, stage, functionName }) => {
+        const change = { kind: 'deployed' as const, service, stage, functionNames: [functionName] };
+        const local = reconciler.changed(change);
+        await feed?.publish(change);
+        await local;
+      },
+    }),
     onError: (e) =>
       (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'
         ? logger.debug('invoke API client closed the connection')
@@ -497,7 +509,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
-    aws: { s3: (req, res) => s3(req, res) },
+    aws: { s3: (req, res) => s3(req, res), lambda: (req, res, path) => lambdaApi(req, res, path) },
   });
   listener = await lifecycle.start(
     'http listener',

@@ -9,6 +9,7 @@ import { s3Migration } from './007-s3.js';
 import { routeAccessMigration } from './008-route-access.js';
 import { clusterMigration } from './009-cluster.js';
 import { functionUidsMigration } from './010-function-uids.js';
+import { aliasRoutingMigration } from './011-alias-routing.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -29,6 +30,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '008-route-access': routeAccessMigration(),
     '009-cluster': clusterMigration(flavor),
     '010-function-uids': functionUidsMigration(),
+    '011-alias-routing': aliasRoutingMigration(),
   };
   return { getMigrations: async () => migrations };
 }
