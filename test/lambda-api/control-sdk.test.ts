@@ -392,4 +392,38 @@ describe('Lambda control API through the AWS SDK v3', () => {
     assert.equal(alias.FunctionVersion, '3');
     assert.equal(alias.RoutingConfig, undefined);
   });
+
+  test('nimbus alias set --weight, clear, promote, and a named alias', async () => {
+    const cli = async (args: string[]) => {
+      const res = await runCli(['alias', ...args, '-f', 'hello'], { cwd: dir, env });
+      assert.equal(res.code, 0, res.stderr);
+      return res.stdout + res.stderr;
+    };
+    const dev = () => lambda.send(new GetAliasCommand({ FunctionName: name, Name: 'dev' }));
+    assert.match(await cli(['set', '--version', '2', '--weight', '10']), /10% to version 2/);
+    assert.deepEqual((await dev()).RoutingConfig?.AdditionalVersionWeights, { '2': 0.1 });
+    await cli(['clear']);
+    assert.equal((await dev()).RoutingConfig, undefined);
+    await cli(['set', '--version', '2', '--weight', '25']);
+    await cli(['promote']);
+    const promoted = await dev();
+    assert.deepEqual([promoted.FunctionVersion, promoted.RoutingConfig], ['2', undefined]);
+    await cli(['set', '-n', 'blue', '--version', '1']);
+    const blue = await lambda.send(new InvokeCommand({ FunctionName: name, Qualifier: 'blue' }));
+    assert.equal(blue.ExecutedVersion, '1');
+
+    const refused = await runCli(
+      ['alias', 'set', '-f', 'hello', '--version', '2', '--weight', '150'],
+      {
+        cwd: dir,
+        env,
+      },
+    );
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /--weight must be a percentage/);
+    const noCanary = await runCli(['alias', 'promote', '-f', 'hello'], { cwd: dir, env });
+    assert.notEqual(noCanary.code, 0);
+    assert.match(noCanary.stderr, /has no canary version/);
+    assert.equal((await dev()).FunctionVersion, '2');
+  });
 });
