@@ -40,7 +40,7 @@ import { ScheduleLeaseKeeper } from './cluster/schedule-lease-keeper.js';
 import { StageChangeFeed } from './cluster/stage-change-feed.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
-import { createControlApi } from './control/control-api.js';
+import { createControlApi, type StageChange } from './control/control-api.js';
 import { checkDefinition } from './control/deploy-request.js';
 import { Deployer } from './control/deployer.js';
 import { createFrontDoor, splitTarget } from './front-door/front-door.js';
@@ -414,6 +414,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         )
       : undefined;
   await lifecycle.start('stage reconciler', reconciler);
+  const stageChanged = async (change: StageChange) => {
+    const local = reconciler.changed(change);
+    await feed?.publish(change);
+    await local;
+  };
+  const deployer = new Deployer({
+    store,
+    blobs,
+    clock,
+    retainDeployments: options.retainDeployments ?? 5,
+    check: (definition) => checkDefinition(definition, { maxConcurrency: maxInstances }),
+  });
   const lambdaApi = createLambdaApi({
     acceptAsync: (name, qualifier, payload, idempotencyKey) =>
       accept.accept(name, qualifier, payload, idempotencyKey ? { idempotencyKey } : {}),
@@ -430,12 +442,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       store,
       maxInstances,
       // An alias is no deployment: the stage's reactions re-read it (resolver, instances).
-      onAliasChange: async ({ service, stage, functionName }) => {
-        const change = { kind: 'deployed' as const, service, stage, functionNames: [functionName] };
-        const local = reconciler.changed(change);
-        await feed?.publish(change);
-        await local;
-      },
+      onAliasChange: ({ service, stage, functionName }) =>
+        stageChanged({ kind: 'deployed', service, stage, functionNames: [functionName] }),
+      deployer,
+      onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
     }),
     onError: (e) =>
       (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'
@@ -466,23 +476,13 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const control = createControlApi({
     store,
     blobs,
-    deployer: new Deployer({
-      store,
-      blobs,
-      clock,
-      retainDeployments: options.retainDeployments ?? 5,
-      check: (definition) => checkDefinition(definition, { maxConcurrency: maxInstances }),
-    }),
+    deployer,
     adminToken: token.token,
     zipLimits,
     maxJsonBytes: 10 * MiB,
     maxInstances,
     publicUrl: () => listener?.url ?? '',
-    onChange: async (change) => {
-      const local = reconciler.changed(change);
-      await feed?.publish(change);
-      await local;
-    },
+    onChange: stageChanged,
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),

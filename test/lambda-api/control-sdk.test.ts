@@ -10,16 +10,21 @@ import { after, before, describe, test } from 'node:test';
 import {
   CreateAliasCommand,
   DeleteAliasCommand,
+  DeleteFunctionConcurrencyCommand,
   GetAccountSettingsCommand,
   GetAliasCommand,
   GetFunctionCommand,
+  GetFunctionConcurrencyCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
   LambdaClient,
   ListAliasesCommand,
   ListFunctionsCommand,
   ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  PutFunctionConcurrencyCommand,
   UpdateAliasCommand,
+  UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import pino from 'pino';
 import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
@@ -425,5 +430,93 @@ describe('Lambda control API through the AWS SDK v3', () => {
     assert.notEqual(noCanary.code, 0);
     assert.match(noCanary.stderr, /has no canary version/);
     assert.equal((await dev()).FunctionVersion, '2');
+  });
+
+  test('configuration writes publish a version through the Deployer; PublishVersion answers the newest', async () => {
+    const before = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }));
+    const newest = before.Versions!.at(-1)!;
+    const published = await lambda.send(new PublishVersionCommand({ FunctionName: name }));
+    assert.equal(published.Version, newest.Version);
+    assert.equal(published.$metadata.httpStatusCode, 201);
+
+    const updated = await lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: name,
+        Timeout: 12,
+        Environment: { Variables: { MODE: 'blue' } },
+      }),
+    );
+    assert.equal(updated.Timeout, 12);
+    assert.equal(updated.Version, String(Number(newest.Version) + 1));
+    assert.deepEqual(updated.Environment?.Variables, { MODE: 'blue' });
+    const dev = await lambda.send(new GetAliasCommand({ FunctionName: name, Name: 'dev' }));
+    assert.equal(dev.FunctionVersion, updated.Version);
+
+    await lambda.send(
+      new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: 3 }),
+    );
+    const reserved = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name }));
+    assert.equal(reserved.ReservedConcurrentExecutions, 3);
+    // A configuration change keeps the function's concurrency.
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, Timeout: 13 }));
+    const kept = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    assert.equal(kept.Concurrency?.ReservedConcurrentExecutions, 3);
+    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: name }));
+    const none = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name }));
+    assert.equal(none.ReservedConcurrentExecutions, undefined);
+    const out = await lambda.send(new InvokeCommand({ FunctionName: name }));
+    assert.equal(out.StatusCode, 200);
+
+    const versionsBefore = (
+      await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))
+    ).Versions!.length;
+    const refusals: [() => Promise<unknown>, string][] = [
+      [
+        () =>
+          lambda.send(
+            new UpdateFunctionConfigurationCommand({ FunctionName: name, MemorySize: 5 }),
+          ),
+        'InvalidParameterValueException',
+      ],
+      [
+        () =>
+          lambda.send(
+            new UpdateFunctionConfigurationCommand({ FunctionName: name, Handler: 'x.y' }),
+          ),
+        'InvalidParameterValueException',
+      ],
+      [
+        () =>
+          lambda.send(
+            new PutFunctionConcurrencyCommand({
+              FunctionName: name,
+              ReservedConcurrentExecutions: 100000,
+            }),
+          ),
+        'InvalidParameterValueException',
+      ],
+      [
+        () => lambda.send(new PublishVersionCommand({ FunctionName: name, CodeSha256: 'AAAA' })),
+        'InvalidParameterValueException',
+      ],
+      [
+        () =>
+          lambda.send(
+            new PutFunctionConcurrencyCommand({
+              FunctionName: 'ghost',
+              ReservedConcurrentExecutions: 1,
+            }),
+          ),
+        'ResourceNotFoundException',
+      ],
+    ];
+    for (const [run, type] of refusals) {
+      const error = await failure(run);
+      assert.equal(error.name, type, `${error.name}: ${error.message}`);
+    }
+    const versionsAfter = (
+      await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))
+    ).Versions!.length;
+    assert.equal(versionsAfter, versionsBefore);
   });
 });

@@ -3,7 +3,9 @@
  * `/2016-08-19/account-settings/`), answered from the Store. The Invoke API's dispatcher
  * (lambda-api.ts) authenticates and hands everything but `/invocations` here.
  */
+import type { FunctionDefinition } from '../../model/service-definition.js';
 import type { Store, VersionRow } from '../../store/store.js';
+import type { Deployer, DeployOutcome } from '../control/deployer.js';
 import { parseFunctionAddress } from './function-name.js';
 import {
   aliasConfiguration,
@@ -23,6 +25,17 @@ export interface FunctionOperationsDeps {
   }) => Promise<void>;
   /** The platform's cap on concurrent instances: the account's ConcurrentExecutions. */
   maxInstances: number;
+  /**
+   * Configuration changes (UpdateFunctionConfiguration, Put/DeleteFunctionConcurrency) are
+   * `deploy function -u` deployments, so versions and deployments stay one mechanism.
+   */
+  deployer?: Pick<Deployer, 'deployFunction'>;
+  /** Tells the StageReconciler a deployment landed (as the control API's deploy does). */
+  onDeployed?: (change: {
+    service: string;
+    stage: string;
+    functionNames: string[];
+  }) => Promise<void>;
 }
 
 export interface OperationRequest {
@@ -37,6 +50,8 @@ export type OperationAnswer = { status: number; body?: unknown };
 
 const functionsPath = /^\/2015-03-31\/functions\/?$/;
 const functionPath = /^\/2015-03-31\/functions\/([^/]+)(\/[a-z]+)?(?:\/([^/]+))?\/?$/;
+// Lambda added these operations under later API dates.
+const concurrencyPath = /^\/(?:2017-10-31|2019-09-30)\/functions\/([^/]+)\/concurrency\/?$/;
 const accountSettingsPath = /^\/2016-08-19\/account-settings\/?$/;
 const aliasNamePattern = /^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$/;
 /** Lambda routes to one additional version only. */
@@ -49,6 +64,8 @@ export function createFunctionOperations(deps: FunctionOperationsDeps) {
   return async function operate(r: OperationRequest): Promise<OperationAnswer | undefined> {
     if (accountSettingsPath.test(r.path) && r.method === 'GET') return accountSettings();
     if (functionsPath.test(r.path) && r.method === 'GET') return listFunctions(r);
+    const concurrency = concurrencyPath.exec(r.path);
+    if (concurrency) return concurrencyOperation(r, concurrency[1]!);
     const m = functionPath.exec(r.path);
     if (!m) return undefined;
     const [, rawName, sub = '', rawAlias] = m;
@@ -60,6 +77,10 @@ export function createFunctionOperations(deps: FunctionOperationsDeps) {
         return { status: 200, body: await configurationOf(r, rawName!) };
       case 'GET /versions':
         return listVersions(r, rawName!);
+      case 'POST /versions':
+        return publishVersion(r, rawName!);
+      case 'PUT /configuration':
+        return updateConfiguration(r, rawName!);
       case 'GET /aliases':
         return listAliases(r, rawName!);
       case 'POST /aliases':
@@ -126,8 +147,8 @@ export function createFunctionOperations(deps: FunctionOperationsDeps) {
   }
 
   async function getFunction(r: OperationRequest, rawName: string): Promise<OperationAnswer> {
-    const { configuration } = await resolveConfiguration(r, rawName);
-    const reserved = configuration.config.reservedConcurrency;
+    const { ctx, configuration } = await resolveConfiguration(r, rawName);
+    const reserved = await reservedOf(ctx);
     return {
       status: 200,
       body: {
@@ -273,6 +294,131 @@ export function createFunctionOperations(deps: FunctionOperationsDeps) {
     const deleted = await store.transaction((tx) => tx.deleteAlias(ctx.fn.id, name));
     if (deleted) await changed(ctx);
     return { status: 204 };
+  }
+
+  /**
+   * Every Nimbus deploy publishes, so $LATEST is always the newest version: PublishVersion
+   * answers that version, as Lambda does when nothing changed since the last publish.
+   */
+  async function publishVersion(r: OperationRequest, rawName: string): Promise<OperationAnswer> {
+    const ctx = await findFunction(r, rawName);
+    const input = jsonBody(r.body);
+    const newest = (await store.listVersions(ctx.fn.id)).at(-1);
+    if (!newest) throw notFound(`Function not found: ${arnOf(ctx)}`);
+    const view = versionConfiguration(ctx, newest);
+    const sha = stringField(input, 'CodeSha256', false);
+    if (sha !== undefined && sha !== view.CodeSha256) {
+      throw invalidParameter(
+        `CodeSHA256 (${sha}) is different from current CodeSHA256 in $LATEST (${view.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`,
+      );
+    }
+    return { status: 201, body: view };
+  }
+
+  /** Timeout, MemorySize, Description and Environment; a new version through the Deployer. */
+  async function updateConfiguration(r: OperationRequest, rawName: string) {
+    const input = jsonBody(r.body);
+    const supported = new Set([
+      'FunctionName',
+      'Timeout',
+      'MemorySize',
+      'Description',
+      'Environment',
+      'RevisionId',
+    ]);
+    const other = Object.keys(input).filter((k) => !supported.has(k));
+    if (other.length > 0) {
+      throw invalidParameter(
+        `Nimbus changes ${other.join(', ')} through serverless.yml and nimbus deploy, not UpdateFunctionConfiguration.`,
+      );
+    }
+    const next = await reconfigure(r, rawName, (config) => {
+      const timeout = numberField(input, 'Timeout');
+      const memory = numberField(input, 'MemorySize');
+      const description = descriptionField(input);
+      const environment = environmentField(input);
+      return {
+        ...config,
+        ...(timeout === undefined ? {} : { timeout }),
+        ...(memory === undefined ? {} : { memorySize: memory }),
+        ...(description === undefined ? {} : { description }),
+        ...(environment === undefined ? {} : { environment }),
+      };
+    });
+    return { status: 200, body: next.view };
+  }
+
+  async function concurrencyOperation(r: OperationRequest, rawName: string) {
+    if (r.method === 'GET') {
+      const reserved = await reservedOf(await findFunction(r, rawName));
+      return {
+        status: 200,
+        body: reserved === undefined ? {} : { ReservedConcurrentExecutions: reserved },
+      };
+    }
+    if (r.method === 'PUT') {
+      const reserved = numberField(jsonBody(r.body), 'ReservedConcurrentExecutions');
+      if (reserved === undefined) {
+        throw validationError('null', 'reservedConcurrentExecutions', 'Member must not be null');
+      }
+      await reconfigure(r, rawName, (config) => ({ ...config, reservedConcurrency: reserved }));
+      return { status: 200, body: { ReservedConcurrentExecutions: reserved } };
+    }
+    if (r.method === 'DELETE') {
+      await reconfigure(r, rawName, ({ reservedConcurrency: _, ...config }) => config);
+      return { status: 204 };
+    }
+    return undefined;
+  }
+
+  /**
+   * Concurrency is the function's, not a version's (as in Lambda; Nimbus leaves it out of the
+   * version hash): the current deployment holds it.
+   */
+  async function reservedOf(ctx: FunctionContext): Promise<number | undefined> {
+    const [current] = await store.listDeployments(ctx.fn.stageId);
+    return current?.definition.functions[ctx.fn.key]?.reservedConcurrency;
+  }
+
+  /** The version the stage alias serves: what a deploy function starts from. */
+  async function stageVersion(ctx: FunctionContext): Promise<VersionRow> {
+    const stage = (await store.listStages()).find((s) => s.id === ctx.fn.stageId);
+    const alias = (await store.listAliases(ctx.fn.id)).find((a) => a.name === stage?.stage);
+    const versions = await store.listVersions(ctx.fn.id);
+    const row = versions.find((v) => v.version === alias?.version) ?? versions.at(-1);
+    if (!row) throw notFound(`Function not found: ${arnOf(ctx)}`);
+    return row;
+  }
+
+  async function reconfigure(
+    r: OperationRequest,
+    rawName: string,
+    change: (config: FunctionDefinition) => FunctionDefinition,
+  ) {
+    const { deployer, onDeployed } = deps;
+    if (!deployer || !onDeployed) return unknownOperation(r);
+    const ctx = await findFunction(r, rawName);
+    const stage = (await store.listStages()).find((s) => s.id === ctx.fn.stageId)!;
+    // The deployment's definition, not the version's: it carries concurrency too.
+    const [deployment] = await store.listDeployments(ctx.fn.stageId);
+    const current = deployment?.definition.functions[ctx.fn.key];
+    if (!current) throw notFound(`Function not found: ${arnOf(ctx)}`);
+    const outcome: DeployOutcome = await deployer.deployFunction({
+      service: stage.service,
+      stage: stage.stage,
+      key: ctx.fn.key,
+      config: change(current),
+      force: false,
+    });
+    if (!outcome.skipped) {
+      await onDeployed({
+        service: stage.service,
+        stage: stage.stage,
+        functionNames: [ctx.fn.name],
+      });
+    }
+    const row = await stageVersion(ctx);
+    return { view: versionConfiguration(ctx, row) };
   }
 
   async function findFunction(r: OperationRequest, name: string): Promise<FunctionContext> {
@@ -464,6 +610,37 @@ function descriptionField(input: Record<string, unknown>): string | undefined {
     );
   }
   return description;
+}
+
+function numberField(input: Record<string, unknown>, name: string): number | undefined {
+  const value = input[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw invalidParameter(`${name} must be a whole number.`);
+  }
+  return value;
+}
+
+function environmentField(input: Record<string, unknown>): Record<string, string> | undefined {
+  const env = input.Environment;
+  if (env === undefined || env === null) return undefined;
+  const variables = (env as { Variables?: unknown }).Variables ?? {};
+  if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
+    throw invalidParameter('Environment.Variables must be an object of strings.');
+  }
+  for (const value of Object.values(variables)) {
+    if (typeof value !== 'string')
+      throw invalidParameter('Environment.Variables must be an object of strings.');
+  }
+  return variables as Record<string, string>;
+}
+
+function unknownOperation(r: OperationRequest): never {
+  throw new LambdaApiError(
+    404,
+    'UnknownOperationException',
+    `Unknown operation ${r.method} ${r.path}`,
+  );
 }
 
 function notFound(message: string): LambdaApiError {
