@@ -519,4 +519,34 @@ describe('Lambda control API through the AWS SDK v3', () => {
     ).Versions!.length;
     assert.equal(versionsAfter, versionsBefore);
   });
+
+  test('malformed alias bodies over plain HTTP: Lambda-shaped 400s, nothing changed', async () => {
+    const url = `${platform.url}/2015-03-31/functions/${name}/aliases`;
+    const headers = { authorization: `Bearer ${platform.adminToken}` };
+    const before = await (await fetch(url, { headers })).text();
+    const bodies = [
+      'nope',
+      '[1]',
+      '{"Name":"x","FunctionVersion":7}',
+      '{"Name":"x","FunctionVersion":"1","RoutingConfig":[]}',
+      '{"Name":"x","FunctionVersion":"1","RoutingConfig":{"AdditionalVersionWeights":{"2":"half"}}}',
+    ];
+    for (const body of bodies) {
+      const res = await fetch(url, { method: 'POST', headers, body });
+      assert.equal(res.status, 400, body);
+      assert.match(
+        res.headers.get('x-amzn-errortype') ?? '',
+        /^(InvalidParameterValueException|ValidationException)$/,
+      );
+      const answer = (await res.json()) as { Type: string; message: string };
+      assert.equal(answer.Type, 'User');
+      assert.ok(answer.message);
+    }
+    const unsigned = await fetch(url, {
+      method: 'POST',
+      body: '{"Name":"x","FunctionVersion":"1"}',
+    });
+    assert.equal(unsigned.status, 403);
+    assert.equal(await (await fetch(url, { headers })).text(), before);
+  });
 });
