@@ -36,6 +36,9 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('nimbus')
     .description('Nimbus: a self-hosted serverless platform that speaks serverless.yml')
     .version(packageVersion, '-v, --version')
+    // `-v/--version` is the program's only before the command name, so `alias set --version 7`
+    // means the function version, as in the Serverless Framework's own commands.
+    .enablePositionalOptions()
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -160,6 +163,24 @@ export function buildProgram(ctx: CliContext): Command {
     .action(
       lazy(async () => (await import('./commands/rollback.js')).rollbackFunctionCommand, ctx),
     );
+
+  const alias = program
+    .command('alias')
+    .description('point a stage alias (or a named one) at a version, or route a canary weight');
+  const aliasOptions = (cmd: Command) =>
+    serviceCommand(cmd)
+      .requiredOption('-f, --function <key>', 'the function key in serverless.yml')
+      .option('-n, --name <alias>', 'a named alias (default: the stage alias)');
+  aliasOptions(alias.command('set').description('serve a version, or with --weight a canary'))
+    .requiredOption('--version <n>', 'the version to serve (or, with --weight, the canary)')
+    .option('--weight <percent>', 'share of invocations the version gets, 0..100 exclusive')
+    .action(lazy(async () => (await import('./commands/alias.js')).aliasSetCommand, ctx));
+  aliasOptions(alias.command('promote').description('the canary version takes all traffic')).action(
+    lazy(async () => (await import('./commands/alias.js')).aliasPromoteCommand, ctx),
+  );
+  aliasOptions(
+    alias.command('clear').description('end the canary: the alias version serves all'),
+  ).action(lazy(async () => (await import('./commands/alias.js')).aliasClearCommand, ctx));
 
   serviceCommand(program.command('info').description('show the deployed service')).action(
     lazy(async () => (await import('./commands/info.js')).infoCommand, ctx),

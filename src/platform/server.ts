@@ -46,7 +46,7 @@ import { ScheduleLeaseKeeper } from './cluster/schedule-lease-keeper.js';
 import { StageChangeFeed } from './cluster/stage-change-feed.js';
 import { MiB } from './config.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
-import { createControlApi } from './control/control-api.js';
+import { createControlApi, type StageChange } from './control/control-api.js';
 import { checkDefinition } from './control/deploy-request.js';
 import { Deployer } from './control/deployer.js';
 import { createFrontDoor, splitTarget } from './front-door/front-door.js';
@@ -69,6 +69,7 @@ import { checkIsolation, type IsolationMode } from './isolation/isolation-mode.j
 import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
 import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
 import { sweepUid } from './isolation/uid-sweep.js';
+import { createFunctionOperations } from './lambda-api/function-operations.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
@@ -455,6 +456,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         )
       : undefined;
   await lifecycle.start('stage reconciler', reconciler);
+  const stageChanged = async (change: StageChange) => {
+    const local = reconciler.changed(change);
+    await feed?.publish(change);
+    await local;
+  };
+  const deployer = new Deployer({
+    store,
+    blobs,
+    clock,
+    retainDeployments: options.retainDeployments ?? 5,
+    check: (definition) => checkDefinition(definition, { maxConcurrency: maxInstances }),
+  });
   const lambdaApi = createLambdaApi({
     acceptAsync: (name, qualifier, payload, idempotencyKey) =>
       accept.accept(name, qualifier, payload, idempotencyKey ? { idempotencyKey } : {}),
@@ -467,6 +480,15 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     }),
     maxSyncPayloadBytes: 6 * MiB,
+    operations: createFunctionOperations({
+      store,
+      maxInstances,
+      // An alias is no deployment: the stage's reactions re-read it (resolver, instances).
+      onAliasChange: ({ service, stage, functionName }) =>
+        stageChanged({ kind: 'deployed', service, stage, functionNames: [functionName] }),
+      deployer,
+      onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
+    }),
     onError: (e) =>
       (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'
         ? logger.debug('invoke API client closed the connection')
@@ -525,23 +547,13 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const control = createControlApi({
     store,
     blobs,
-    deployer: new Deployer({
-      store,
-      blobs,
-      clock,
-      retainDeployments: options.retainDeployments ?? 5,
-      check: (definition) => checkDefinition(definition, { maxConcurrency: maxInstances }),
-    }),
+    deployer,
     adminToken: token.token,
     zipLimits,
     maxJsonBytes: 10 * MiB,
     maxInstances,
     publicUrl: () => listener?.url ?? '',
-    onChange: async (change) => {
-      const local = reconciler.changed(change);
-      await feed?.publish(change);
-      await local;
-    },
+    onChange: stageChanged,
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),
@@ -578,6 +590,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       s3: (req, res) => s3(req, res),
       dynamodb: (req, res) => dynamodb(req, res),
       sqs: (req, res) => sqs(req, res),
+      lambda: (req, res, path) => lambdaApi(req, res, path),
     },
   });
   listener = await lifecycle.start(

@@ -59,6 +59,7 @@ function bindQueries(db: Kysely<Database>): StoreWriter {
     insertFunction: (input) => translated(functions.insertFunction(db, input)),
     insertVersion: (row) => translated(versions.insertVersion(db, row)),
     setAlias: (row) => translated(versions.setAlias(db, row)),
+    deleteAlias: (functionId, name) => versions.deleteAlias(db, functionId, name),
     insertDeployment: (row) => translated(deployments.insertDeployment(db, row)),
     deleteDeployments: (ids) => deployments.deleteDeployments(db, ids),
     deleteFunction: (functionId) => functions.deleteFunction(db, functionId),

@@ -62,6 +62,9 @@ export interface AliasesTable {
   function_id: number;
   name: string;
   version: number;
+  /** JSON of AdditionalVersionWeights ({"7": 0.1}); null: no routing. */
+  routing: string | null;
+  description: string | null;
 }
 
 export interface DeploymentsTable {

@@ -40,6 +40,12 @@ export interface AliasRow {
   functionId: number;
   name: string;
   version: number;
+  /**
+   * Lambda's RoutingConfig.AdditionalVersionWeights: version -> share of invocations (0..1,
+   * summing below 1) sent there instead of `version`. Absent: all go to `version`.
+   */
+  routing?: Record<string, number>;
+  description?: string;
 }
 
 export interface DeploymentRow {
@@ -78,7 +84,10 @@ export interface StoreWriter extends StoreReader {
   }): Promise<StageRow>;
   insertFunction(input: { stageId: number; key: string; name: string }): Promise<FunctionRow>;
   insertVersion(row: VersionRow): Promise<void>;
+  /** Creates or replaces the alias (routing and description included: absent clears them). */
   setAlias(row: AliasRow): Promise<void>;
+  /** False when there was no such alias. */
+  deleteAlias(functionId: number, name: string): Promise<boolean>;
   insertDeployment(row: DeploymentRow): Promise<void>;
   deleteDeployments(ids: string[]): Promise<void>;
   /** Deletes a function with its versions and aliases. */

@@ -47,21 +47,40 @@ export async function insertVersion(db: Db, row: VersionRow): Promise<void> {
 
 /** Ordered by name. */
 export async function listAliases(db: Db, functionId: number): Promise<AliasRow[]> {
-  return db
+  const rows = await db
     .selectFrom('aliases')
-    .select(['function_id as functionId', 'name', 'version'])
+    .selectAll()
     .where('function_id', '=', functionId)
     .orderBy('name')
     .execute();
+  return rows.map((r) => ({
+    functionId: r.function_id,
+    name: r.name,
+    version: r.version,
+    ...(r.routing === null ? {} : { routing: JSON.parse(r.routing) as Record<string, number> }),
+    ...(r.description === null ? {} : { description: r.description }),
+  }));
 }
 
-/** Creates the alias or moves it to another version. */
+/** Creates the alias or replaces it (version, routing and description). */
 export async function setAlias(db: Db, row: AliasRow): Promise<void> {
+  const routing =
+    row.routing && Object.keys(row.routing).length > 0 ? JSON.stringify(row.routing) : null;
+  const values = { version: row.version, routing, description: row.description ?? null };
   await db
     .insertInto('aliases')
-    .values({ function_id: row.functionId, name: row.name, version: row.version })
-    .onConflict((oc) => oc.columns(['function_id', 'name']).doUpdateSet({ version: row.version }))
+    .values({ function_id: row.functionId, name: row.name, ...values })
+    .onConflict((oc) => oc.columns(['function_id', 'name']).doUpdateSet(values))
     .execute();
+}
+
+export async function deleteAlias(db: Db, functionId: number, name: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('aliases')
+    .where('function_id', '=', functionId)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }
 
 function toVersionRow(row: Selectable<FunctionVersionsTable>): VersionRow {

@@ -265,7 +265,7 @@ export class Deployer {
     fn ??= await tx.insertFunction({ stageId, key: config.key, name: config.name });
     const restored = await this.#reusable(tx, fn.id, config, codeSha256, reuse[config.key]);
     if (restored) {
-      await tx.setAlias({ functionId: fn.id, name: input.definition.stage, version: restored });
+      await pointStageAlias(tx, fn.id, input.definition.stage, restored);
       return { kind: 'restore', key: config.key, name: config.name, version: restored };
     }
     const versions = await tx.listVersions(fn.id);
@@ -281,7 +281,7 @@ export class Deployer {
         createdAt: new Date(now).toISOString(),
       });
     }
-    await tx.setAlias({ functionId: fn.id, name: input.definition.stage, version: change.version });
+    await pointStageAlias(tx, fn.id, input.definition.stage, change.version);
     return change;
   }
 
@@ -347,4 +347,25 @@ function deployedFunction(
 
 function withFunction(definition: ServiceDefinition, fn: FunctionDefinition): ServiceDefinition {
   return { ...definition, functions: { ...definition.functions, [fn.key]: fn } };
+}
+
+/**
+ * Points the stage alias at `version`. A canary (RoutingConfig) survives a deployment that leaves
+ * this function's version as it was; one that moves the alias ends it: the deployed version
+ * takes all traffic (docs/lambda-api.md).
+ */
+async function pointStageAlias(
+  tx: StoreWriter,
+  functionId: number,
+  stage: string,
+  version: number,
+): Promise<void> {
+  const current = (await tx.listAliases(functionId)).find((a) => a.name === stage);
+  if (current?.version === version) return;
+  await tx.setAlias({
+    functionId,
+    name: stage,
+    version,
+    ...(current?.description === undefined ? {} : { description: current.description }),
+  });
 }

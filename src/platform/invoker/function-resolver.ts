@@ -9,7 +9,13 @@ interface CachedFunction {
   name: string;
   versions: Map<number, VersionRow>;
   newest: number;
-  aliases: Map<string, number>;
+  aliases: Map<string, CachedAlias>;
+}
+
+interface CachedAlias {
+  version: number;
+  /** [version, weight]: AdditionalVersionWeights, tried in order before `version`. */
+  weights: [number, number][];
 }
 
 /**
@@ -19,11 +25,14 @@ interface CachedFunction {
 export class FunctionResolver {
   readonly #store: StoreReader;
   readonly #region: string;
+  readonly #random: () => number;
   readonly #cache = new Map<string, Promise<CachedFunction | undefined>>();
 
-  constructor(opts: { store: StoreReader; region: string }) {
+  /** `random` (0 <= r < 1) draws the version of a weighted alias; Math.random by default. */
+  constructor(opts: { store: StoreReader; region: string; random?: () => number }) {
     this.#store = opts.store;
     this.#region = opts.region;
+    this.#random = opts.random ?? Math.random;
   }
 
   /** Forget what is cached (all functions, or one): call after every deploy or remove. */
@@ -56,7 +65,17 @@ export class FunctionResolver {
     // $LATEST is Lambda's unpublished head; in Nimbus every deploy publishes, so it is the newest.
     if (qualifier === undefined || qualifier === '$LATEST') return fn.newest;
     if (/^\d+$/.test(qualifier)) return Number(qualifier);
-    return fn.aliases.get(qualifier);
+    const alias = fn.aliases.get(qualifier);
+    if (!alias) return undefined;
+    // One draw per invocation, as Lambda does: each request goes to a version independently.
+    if (alias.weights.length === 0) return alias.version;
+    const draw = this.#random();
+    let bound = 0;
+    for (const [version, weight] of alias.weights) {
+      bound += weight;
+      if (draw < bound) return version;
+    }
+    return alias.version;
   }
 
   #load(name: string): Promise<CachedFunction | undefined> {
@@ -88,7 +107,18 @@ export class FunctionResolver {
       name: fn.name,
       versions: new Map(rows.map((r) => [r.version, r])),
       newest: rows.at(-1)?.version ?? 0,
-      aliases: new Map(aliases.map((a) => [a.name, a.version])),
+      aliases: new Map(
+        aliases.map((a) => [
+          a.name,
+          {
+            version: a.version,
+            weights: Object.entries(a.routing ?? {}).map(([v, w]): [number, number] => [
+              Number(v),
+              w,
+            ]),
+          },
+        ]),
+      ),
     };
   }
 

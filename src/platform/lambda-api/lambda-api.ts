@@ -11,6 +11,7 @@ import type { RequestVerifier } from '../auth/request-verifier.js';
 import { RequestTooLargeError, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
 import { type FunctionAddress, functionArn, parseFunctionAddress } from './function-name.js';
+import type { OperationAnswer, OperationRequest } from './function-operations.js';
 import {
   invalidParameter,
   LambdaApiError,
@@ -44,6 +45,11 @@ export interface LambdaApiDeps {
     payload: string,
     idempotencyKey: string | undefined,
   ) => Promise<{ requestId: string }>;
+  /**
+   * Lambda's control operations (createFunctionOperations); absent: only Invoke is answered.
+   * Undefined from it: no such operation.
+   */
+  operations?: (request: OperationRequest) => Promise<OperationAnswer | undefined>;
 }
 
 /** Async payloads are capped at 1 MiB (larger: 413, nothing stored). */
@@ -115,14 +121,31 @@ export function createLambdaApi(deps: LambdaApiDeps) {
     if (!auth.ok) throw new LambdaApiError(403, auth.type, auth.message, {});
 
     const route = invocationsPath.exec(path);
-    if (!route || req.method !== 'POST') {
-      throw new LambdaApiError(
-        404,
-        'UnknownOperationException',
-        `Unknown operation ${req.method} ${path}`,
-      );
-    }
     const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    if (!route || req.method !== 'POST') {
+      const answer =
+        route || !deps.operations
+          ? undefined
+          : await operate(
+              deps.operations,
+              req,
+              path,
+              query,
+              body,
+              auth,
+              deps.scopeOf,
+              defaultRegion,
+            );
+      if (!answer) {
+        throw new LambdaApiError(
+          404,
+          'UnknownOperationException',
+          `Unknown operation ${req.method} ${path}`,
+        );
+      }
+      sendOperationAnswer(res, answer, requestId);
+      return;
+    }
     const address = parseFunctionAddress(route[1]!, query.get('Qualifier'));
     const region = address.region ?? auth.region ?? defaultRegion;
     if (auth.principal !== 'admin' && deps.scopeOf) {
@@ -206,6 +229,53 @@ export function createLambdaApi(deps: LambdaApiDeps) {
     res.writeHead(200, headers);
     res.end(text);
   }
+}
+
+/**
+ * A control operation: the admin token or an unscoped access key only, since a scoped key
+ * (`nimbus keys create --service ...`) is for invoking its own functions.
+ */
+async function operate(
+  operations: NonNullable<LambdaApiDeps['operations']>,
+  req: IncomingMessage,
+  path: string,
+  query: URLSearchParams,
+  body: Buffer,
+  auth: { principal: string; region?: string | undefined },
+  scopeOf: LambdaApiDeps['scopeOf'],
+  defaultRegion: string,
+): Promise<OperationAnswer | undefined> {
+  if (auth.principal !== 'admin' && scopeOf && isRestricted(await scopeOf(auth.principal))) {
+    throw new LambdaApiError(
+      403,
+      'AccessDeniedException',
+      `User: arn:aws:iam::000000000000:user/${auth.principal} is not authorized to perform ` +
+        `${req.method} ${path}: the access key is scoped to invoking functions`,
+      {},
+    );
+  }
+  return operations({
+    method: req.method ?? 'GET',
+    path,
+    query,
+    body,
+    region: auth.region ?? defaultRegion,
+  });
+}
+
+function sendOperationAnswer(res: ServerResponse, answer: OperationAnswer, requestId: string) {
+  if (answer.body === undefined) {
+    res.writeHead(answer.status, { 'x-amzn-requestid': requestId, 'content-length': 0 });
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': requestId,
+  });
+  res.end(text);
 }
 
 async function readPayload(req: IncomingMessage, limit: number): Promise<Buffer> {

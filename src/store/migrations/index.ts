@@ -12,6 +12,7 @@ import { functionUidsMigration } from './010-function-uids.js';
 import { dynamodbMigration } from './011-dynamodb.js';
 import { metricRollupsMigration } from './012-metric-rollups.js';
 import { sqsMigration } from './013-sqs.js';
+import { aliasRoutingMigration } from './014-alias-routing.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -35,6 +36,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '011-dynamodb': dynamodbMigration(flavor),
     '012-metric-rollups': metricRollupsMigration(),
     '013-sqs': sqsMigration(),
+    '014-alias-routing': aliasRoutingMigration(),
   };
   return { getMigrations: async () => migrations };
 }
