@@ -22,16 +22,21 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { failure, type S3Platform, s3Variants, startS3Platform } from '../s3/s3-platform.js';
+import {
+  type AwsPlatform,
+  awsPlatformVariants,
+  startAwsPlatform,
+} from '../../helpers/aws-platform.js';
+import { failure } from '../s3/s3-platform.js';
 
-for (const variant of s3Variants)
+for (const variant of awsPlatformVariants)
   describe(`DynamoDB through @aws-sdk/client-dynamodb on ${variant.name}`, () => {
-    let p: S3Platform;
+    let p: AwsPlatform;
     let client: DynamoDBClient;
     let doc: DynamoDBDocumentClient;
 
     before(async () => {
-      p = await startS3Platform(variant);
+      p = await startAwsPlatform(variant, { label: 'dynamodb' });
       client = new DynamoDBClient({
         endpoint: p.platform.url,
         region: 'us-east-1',
