@@ -3,10 +3,9 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { startCliPlatform } from '../helpers/cli-platform.js';
 import { runCli } from '../helpers/run-cli.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
 
 /** A port nothing listens on: bound, then released. */
 function closedPort(): Promise<number> {
@@ -25,24 +24,9 @@ describe('CLI against a running platform', () => {
   let env: Record<string, string>;
 
   before(async () => {
-    const tmp = await makeTempDir();
-    root = tmp.dir;
-    await mkdir(join(root, 'home'));
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(root, 'data'),
-      logger: pino({ level: 'silent' }),
-    });
-    env = {
-      HOME: join(root, 'home'),
-      NIMBUS_ENDPOINT: platform.url,
-      NIMBUS_TOKEN: platform.adminToken,
-    };
-    cleanup = async () => {
-      await platform.close();
-      await tmp.cleanup();
-    };
+    const started = await startCliPlatform();
+    ({ platform, root, env } = started);
+    cleanup = started.close;
   });
   after(() => cleanup());
 

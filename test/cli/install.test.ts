@@ -7,12 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import pino from 'pino';
 import { pack } from 'tar-stream';
 import { writeDeterministicZip } from '../../src/packaging/deterministic-zip.js';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
+import { startCliPlatform } from '../helpers/cli-platform.js';
 import { runCli } from '../helpers/run-cli.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
 
 const yml =
   'service: upstream\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  hello:\n    handler: handler.hello\n';
@@ -37,7 +35,6 @@ const exists = (path: string) =>
   );
 
 describe('install -u and create --template-path', () => {
-  let platform: RunningPlatform;
   let root: string;
   let env: Record<string, string>;
   let files: Server;
@@ -45,20 +42,8 @@ describe('install -u and create --template-path', () => {
   let cleanup: () => Promise<void>;
 
   before(async () => {
-    const tmp = await makeTempDir();
-    root = tmp.dir;
-    await mkdir(join(root, 'home'));
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(root, 'data'),
-      logger: pino({ level: 'silent' }),
-    });
-    env = {
-      HOME: join(root, 'home'),
-      NIMBUS_ENDPOINT: platform.url,
-      NIMBUS_TOKEN: platform.adminToken,
-    };
+    const started = await startCliPlatform();
+    ({ root, env } = started);
     // A local web server standing in for an archive URL (the network here reaches registries only).
     files = createServer(async (req, res) => {
       try {
@@ -81,8 +66,7 @@ describe('install -u and create --template-path', () => {
     await writeFile(join(repo, '.git', 'HEAD'), 'ref: refs/heads/main\n');
     cleanup = async () => {
       files.close();
-      await platform.close();
-      await tmp.cleanup();
+      await started.close();
     };
   });
   after(() => cleanup());

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { startCliPlatform } from '../helpers/cli-platform.js';
 import { runCli } from '../helpers/run-cli.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
 
 /** Two functions whose handlers share one JavaScript file; `extra` adds a second route. */
 function serverlessYml(opts: { extraRoute?: boolean; memory?: number; greeting?: string } = {}) {
@@ -47,24 +46,9 @@ describe('release management: deploy function, deploy --package, rollback', () =
   let env: Record<string, string>;
 
   before(async () => {
-    const tmp = await makeTempDir();
-    root = tmp.dir;
-    await mkdir(join(root, 'home'));
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(root, 'data'),
-      logger: pino({ level: 'silent' }),
-    });
-    env = {
-      HOME: join(root, 'home'),
-      NIMBUS_ENDPOINT: platform.url,
-      NIMBUS_TOKEN: platform.adminToken,
-    };
-    cleanup = async () => {
-      await platform.close();
-      await tmp.cleanup();
-    };
+    const started = await startCliPlatform();
+    ({ platform, root, env } = started);
+    cleanup = started.close;
   });
   after(() => cleanup());
 
