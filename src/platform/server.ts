@@ -467,6 +467,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     retainDeployments: options.retainDeployments ?? 5,
     check: (definition) => checkDefinition(definition, { maxConcurrency: maxInstances }),
+    prepareCode: async (sha, service, stage) => {
+      await codeCache.dir(sha, uids ? await uids.of(service, stage) : undefined);
+    },
   });
   const lambdaApi = createLambdaApi({
     acceptAsync: (name, qualifier, payload, idempotencyKey) =>

@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BlobStore } from '../../src/blob/blob-store.js';
+import { FsBlobStore } from '../../src/blob/fs-blob-store.js';
 import { deploymentHash } from '../../src/model/canonical-hash.js';
 import type { ServiceDefinition } from '../../src/model/service-definition.js';
+import { lambdaZipLimits, ZipRejectedError } from '../../src/packaging/zip-safety.js';
 import { Deployer } from '../../src/platform/control/deployer.js';
+import { CodeCache } from '../../src/platform/invoker/code-cache.js';
 import type { Store, StoreWriter } from '../../src/store/store.js';
 import { fnDef, serviceDef } from '../helpers/definitions.js';
 import { storeVariants } from '../helpers/store-variants.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { makeZip } from '../helpers/zip.js';
 
 const codeA = 'a'.repeat(64);
 const codeB = 'b'.repeat(64);
@@ -146,6 +154,80 @@ for (const variant of storeVariants) {
         /injected failure/,
       );
       assert.deepEqual(await snapshot(store), before);
+    });
+
+    test('code that cannot be extracted refuses the deploy before anything is recorded', async () => {
+      const before = await snapshot(store);
+      const broken = new Deployer({
+        store,
+        blobs,
+        clock,
+        retainDeployments: 5,
+        prepareCode: async () => {
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        },
+      });
+      now += 1000;
+      const def = serviceDef([fnDef('one', { timeout: 77 })]);
+      await assert.rejects(broken.deploy(input(def, { one: codeB })), {
+        code: 'NIMBUS_DEPLOY_CODE_UNAVAILABLE',
+        status: 503,
+      });
+      await assert.rejects(
+        broken.deployFunction({
+          service: 'svc',
+          stage: 'dev',
+          key: 'one',
+          artifact: codeA,
+          force: false,
+        }),
+        { code: 'NIMBUS_DEPLOY_CODE_UNAVAILABLE' },
+      );
+      assert.deepEqual(await snapshot(store), before);
+
+      const refused = new ZipRejectedError('NIMBUS_ARTIFACT_INVALID', 'duplicate entry a.js');
+      const rejecting = new Deployer({
+        store,
+        blobs,
+        clock,
+        retainDeployments: 5,
+        prepareCode: async () => {
+          throw refused;
+        },
+      });
+      await assert.rejects(rejecting.deploy(input(def, { one: codeB })), refused);
+      assert.deepEqual(await snapshot(store), before);
+    });
+
+    test('a real code cache on a broken disk refuses the deploy with 503', async () => {
+      const tmp = await makeTempDir();
+      try {
+        const fsBlobs = new FsBlobStore(join(tmp.dir, 'blobs'));
+        const zip = await makeZip({ 'handler.js': 'exports.hello = async () => 1;' });
+        const sha = createHash('sha256').update(zip).digest('hex');
+        await fsBlobs.put(sha, zip);
+        // The cache's root is a plain file: every mkdir under it fails, even for root.
+        const root = join(tmp.dir, 'code');
+        await writeFile(root, 'not a directory');
+        const cache = new CodeCache({ root, blobs: fsBlobs, limits: lambdaZipLimits });
+        const deployer = new Deployer({
+          store,
+          blobs: fsBlobs,
+          clock,
+          retainDeployments: 5,
+          prepareCode: async (artifact) => {
+            await cache.dir(artifact);
+          },
+        });
+        const before = await snapshot(store);
+        now += 1000;
+        await assert.rejects(deployer.deploy(input(serviceDef([fnDef('one')]), { one: sha })), {
+          code: 'NIMBUS_DEPLOY_CODE_UNAVAILABLE',
+        });
+        assert.deepEqual(await snapshot(store), before);
+      } finally {
+        await tmp.cleanup();
+      }
     });
 
     test('a name owned by another stage is refused', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BlobStore } from '../../blob/blob-store.js';
+import { NimbusError } from '../../errors/nimbus-error.js';
 import { deploymentHash } from '../../model/canonical-hash.js';
 import type { Clock } from '../../model/clock.js';
 import type { FunctionDefinition, ServiceDefinition } from '../../model/service-definition.js';
@@ -61,6 +62,12 @@ export interface DeployerDeps {
    * request meets; throws to refuse it. Requests are checked before they reach the Deployer.
    */
   check?: (definition: ServiceDefinition) => void;
+  /**
+   * Extracts an artifact for the stage that will run it (the code cache); a rejection refuses
+   * the deployment before anything is recorded, so a deploy is never reported as success with
+   * code that cannot run. Already-extracted artifacts cost a stat.
+   */
+  prepareCode?: (sha256: string, service: string, stage: string) => Promise<void>;
 }
 
 /**
@@ -76,6 +83,11 @@ export class Deployer {
 
   async deploy(input: DeployInput): Promise<DeployOutcome> {
     await this.#checkArtifacts(input);
+    await this.#prepare(
+      Object.values(input.functionArtifacts),
+      input.definition.service,
+      input.definition.stage,
+    );
     return this.#deps.store.transaction((tx) => this.#record(tx, input, {}));
   }
 
@@ -90,6 +102,9 @@ export class Deployer {
         'NIMBUS_DEPLOY_ARTIFACT_MISSING',
         `artifact ${input.artifact} for function "${input.key}" was not uploaded`,
       );
+    }
+    if (input.artifact !== undefined) {
+      await this.#prepare([input.artifact], input.service, input.stage);
     }
     return this.#deps.store.transaction(async (tx) => {
       const { current } = await currentDeployment(tx, input.service, input.stage);
@@ -223,6 +238,25 @@ export class Deployer {
       removed: dropped.map((f) => f.key),
       removedNames: dropped.map((f) => f.name),
     };
+  }
+
+  async #prepare(artifacts: string[], service: string, stage: string): Promise<void> {
+    const prepare = this.#deps.prepareCode;
+    if (!prepare) return;
+    for (const sha of new Set(artifacts)) {
+      try {
+        await prepare(sha, service, stage);
+      } catch (error) {
+        // A zip the extractor refuses keeps its own code and 400; anything else (disk full,
+        // permissions) is the platform's trouble, answered 503 so the client may retry.
+        if (error instanceof NimbusError) throw error;
+        throw new HttpError(
+          503,
+          'NIMBUS_DEPLOY_CODE_UNAVAILABLE',
+          `artifact ${sha} could not be extracted (${(error as Error).message}); nothing was deployed`,
+        );
+      }
+    }
   }
 
   async #checkArtifacts(input: DeployInput): Promise<void> {
