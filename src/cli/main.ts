@@ -78,6 +78,14 @@ export function buildProgram(ctx: CliContext): Command {
     )
     .option('--function-uids <first-last>', 'uids given to service stages (default 200000-265535)')
     .option(
+      '--network-guard',
+      'refuse, with nftables, connections from function uids to the store (needs root and nft)',
+    )
+    .option(
+      '--network-guard-deny <host:port,...>',
+      'more endpoints functions must not reach (with --network-guard)',
+    )
+    .option(
       '--metrics-token <token>',
       'a token that opens GET /metrics only (or NIMBUS_METRICS_TOKEN)',
     )

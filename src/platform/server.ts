@@ -65,7 +65,9 @@ import type { Invoker } from './invoker/invoker-port.js';
 import { ProcessInvoker } from './invoker/process-invoker.js';
 import { secureDataDir } from './isolation/data-dir-permissions.js';
 import { FunctionUids } from './isolation/function-uids.js';
+import { IsolationError } from './isolation/isolation-error.js';
 import { checkIsolation, type IsolationMode } from './isolation/isolation-mode.js';
+import { type GuardedEndpoint, NetworkGuard, storeEndpoint } from './isolation/network-guard.js';
 import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
 import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
 import { sweepUid } from './isolation/uid-sweep.js';
@@ -138,6 +140,11 @@ export interface PlatformOptions {
   isolation?: IsolationMode;
   /** The uids service stages are given. Default 200000-265535. */
   functionUids?: UidRange;
+  /**
+   * Refuse, in the kernel, connections from function uids to the store and to `deny`
+   * (docs/security.md). Needs per-stage uids (root) and the nft command.
+   */
+  networkGuard?: { deny: GuardedEndpoint[] };
   /** A token that opens GET /metrics only, for a scraper (the admin token opens it too). */
   metricsToken?: string;
   /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
@@ -306,6 +313,22 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     isolation.perStageUids && !options.instanceFactory
       ? new FunctionUids({ db, range: options.functionUids ?? defaultFunctionUids, clock })
       : undefined;
+  if (options.networkGuard) {
+    if (!uids) {
+      throw new IsolationError(
+        '--network-guard tells functions apart from the platform by uid: it needs the platform to run as root with --isolation uids',
+      );
+    }
+    const store = storeEndpoint(databaseUrl);
+    await lifecycle.start(
+      'network guard',
+      new NetworkGuard({
+        uids: options.functionUids ?? defaultFunctionUids,
+        endpoints: [...(store ? [store] : []), ...options.networkGuard.deny],
+        logger,
+      }),
+    );
+  }
   if (uids) {
     // A platform killed with -9 cannot stop what its functions detached: at start nothing runs
     // as this platform's function uids yet, so whatever does is such a leftover.

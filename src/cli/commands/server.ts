@@ -27,6 +27,8 @@ export interface ServerOptions {
   isolation?: string;
   functionUids?: string;
   metricsToken?: string;
+  networkGuard?: boolean;
+  networkGuardDeny?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -46,6 +48,13 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const { parseUidRange } = await import('../../platform/isolation/uid-range.js');
   const functionUids =
     opts.functionUids === undefined ? undefined : parseUidRange(opts.functionUids);
+  const { parseGuardedEndpoints } = await import('../../platform/isolation/network-guard.js');
+  if (opts.networkGuardDeny !== undefined && !opts.networkGuard) {
+    throw new CliError('--network-guard-deny needs --network-guard');
+  }
+  const networkGuard = opts.networkGuard
+    ? { deny: parseGuardedEndpoints(opts.networkGuardDeny ?? '') }
+    : undefined;
   const logger =
     pickLogFormat(opts.logFormat, ctx.stderr) === 'pretty'
       ? pino({ level: 'info' }, prettyDestination(ctx.stderr, { color: !ctx.env.NO_COLOR }))
@@ -92,6 +101,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       ...(opts.isolation ? { isolation: opts.isolation } : {}),
       ...(functionUids ? { functionUids } : {}),
       ...(metricsToken ? { metricsToken } : {}),
+      ...(networkGuard ? { networkGuard } : {}),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
