@@ -78,6 +78,10 @@ export function buildProgram(ctx: CliContext): Command {
     )
     .option('--function-uids <first-last>', 'uids given to service stages (default 200000-265535)')
     .option(
+      '--trusted-proxies <cidr,...>',
+      'proxies whose X-Forwarded-For rate limits believe (or NIMBUS_TRUSTED_PROXIES)',
+    )
+    .option(
       '--network-guard',
       'refuse, with nftables, connections from function uids to the store (needs root and nft)',
     )

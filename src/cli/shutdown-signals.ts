@@ -1,5 +1,5 @@
+import { parseDuration } from '../model/duration.js';
 import { CliError } from './cli-error.js';
-import { parseDuration } from './duration.js';
 
 /** `--shutdown-grace` default: how long requests and async runs in flight may take to finish. */
 export const defaultShutdownGraceMs = 10_000;

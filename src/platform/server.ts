@@ -87,11 +87,15 @@ import { RollupRecorder } from './observe/metrics/rollup-recorder.js';
 import { usageRoutes } from './observe/metrics/usage-routes.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
+import { trustedProxies } from './protection/callers.js';
+import { memoryCounters, postgresCounters } from './protection/counters.js';
+import { Protection } from './protection/protection.js';
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
 import {
   accessReaction,
   instancesReaction,
   limitsReaction,
+  protectionReaction,
   resolverReaction,
   routesReaction,
   schedulesReaction,
@@ -145,6 +149,11 @@ export interface PlatformOptions {
    * (docs/security.md). Needs per-stage uids (root) and the nft command.
    */
   networkGuard?: { deny: GuardedEndpoint[] };
+  /**
+   * Proxies whose `X-Forwarded-For` rate limits believe (`10.0.0.0/8,127.0.0.1`); none by
+   * default, so the client address is the connection's peer (docs/protection.md).
+   */
+  trustedProxies?: string;
   /** A token that opens GET /metrics only, for a scraper (the admin token opens it too). */
   metricsToken?: string;
   /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
@@ -265,9 +274,33 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       },
     ),
   );
+  // Rate limits, breakers and fallbacks (docs/protection.md): counters in memory on one node,
+  // in the PostgreSQL store when nodes share it, so a limit holds cluster-wide.
+  const counters = flavor === 'postgres' ? await postgresCounters(db) : memoryCounters;
+  if (flavor === 'postgres') {
+    await lifecycle.start(
+      'rate limit sweep',
+      new PeriodicTask({
+        name: 'sweeping rate limit counters',
+        everyMs: 10 * 60_000,
+        run: () => counters.sweep(),
+        logger,
+      }),
+    );
+  }
+  const protection = new Protection({
+    counters,
+    proxies: trustedProxies(options.trustedProxies),
+    logger,
+    events: {
+      limited: (fn) => counted.throttled(fn, 'RateLimitExceeded'),
+      breaker: () => {},
+    },
+  });
   const metrics = new PromMetrics({
     instances: () => pool.statsByVersion(),
     asyncQueues: () => asyncQueueGauges(db, clock.now()),
+    breakers: () => protection.breakerStates(),
   });
   const rollups = new RollupRecorder({ db, clock });
   await lifecycle.start(
@@ -443,6 +476,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     logger,
     acceptAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
+    protection,
   });
   const reconciler = new StageReconciler({
     store,
@@ -452,6 +486,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       limitsReaction(reserved),
       schedulesReaction(schedules),
       accessReaction({ gate: accessGate, store, apiKeys, logger }),
+      protectionReaction(protection, store),
       routesReaction(gateway, store),
       instancesReaction({
         pool,
@@ -495,6 +530,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     },
   });
   const lambdaApi = createLambdaApi({
+    admit: (name, caller) => protection.admitInvoke(name, caller),
     acceptAsync: (name, qualifier, payload, idempotencyKey) =>
       accept.accept(name, qualifier, payload, idempotencyKey ? { idempotencyKey } : {}),
     invoker,

@@ -6,6 +6,7 @@
  * turn into paths, processes and recursion: handler paths, concurrency, environment size, routes.
  */
 import { z } from 'zod';
+import { protectionProblems, protectionRules } from './protection-rules.js';
 import { checkRuntime } from './runtimes.js';
 
 /** The highest --max-instances a platform takes; the CLI checks concurrency against it. */
@@ -139,13 +140,29 @@ function routePathProblem(path: unknown): string | undefined {
 }
 
 export function definitionRules(limits: DefinitionLimits) {
-  return z.looseObject({
-    functions: z
-      .record(z.string(), functionRules(limits))
-      .refine((fns) => Object.keys(fns).length <= maxFunctions, {
-        error: `at most ${maxFunctions} functions per service`,
-      }),
-  });
+  return z
+    .looseObject({
+      functions: z
+        .record(z.string(), functionRules(limits))
+        .refine((fns) => Object.keys(fns).length <= maxFunctions, {
+          error: `at most ${maxFunctions} functions per service`,
+        }),
+      custom: z.looseObject({ nimbus: protectionRules.optional() }).optional(),
+    })
+    .superRefine((definition, ctx) => {
+      const nimbus = definition.custom?.nimbus;
+      if (!nimbus) return;
+      for (const problem of protectionProblems(
+        nimbus,
+        new Set(Object.keys(definition.functions)),
+      )) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['custom', 'nimbus', ...problem.path],
+          message: problem.message,
+        });
+      }
+    });
 }
 
 /** The first rule the definition breaks, or undefined. */

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import pino from 'pino';
+import { parseDuration } from '../../model/duration.js';
 import { defaultDataDir, defaultHost, defaultPort } from '../../platform/config.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
-import { parseDuration } from '../duration.js';
 import { endpointFileName, recordLocalEndpoint } from '../local-endpoint.js';
 import { Output } from '../output.js';
 import { pickLogFormat, prettyDestination } from '../pretty-log.js';
@@ -28,6 +28,7 @@ export interface ServerOptions {
   functionUids?: string;
   metricsToken?: string;
   networkGuard?: boolean;
+  trustedProxies?: string;
   networkGuardDeny?: string;
 }
 
@@ -51,6 +52,11 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const { parseGuardedEndpoints } = await import('../../platform/isolation/network-guard.js');
   if (opts.networkGuardDeny !== undefined && !opts.networkGuard) {
     throw new CliError('--network-guard-deny needs --network-guard');
+  }
+  const trusted = opts.trustedProxies ?? ctx.env.NIMBUS_TRUSTED_PROXIES;
+  if (trusted !== undefined) {
+    const { trustedProxies } = await import('../../platform/protection/callers.js');
+    trustedProxies(trusted);
   }
   const networkGuard = opts.networkGuard
     ? { deny: parseGuardedEndpoints(opts.networkGuardDeny ?? '') }
@@ -102,6 +108,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       ...(functionUids ? { functionUids } : {}),
       ...(metricsToken ? { metricsToken } : {}),
       ...(networkGuard ? { networkGuard } : {}),
+      ...(trusted ? { trustedProxies: trusted } : {}),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -4,6 +4,10 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../model/clock.js';
 import { leaveBodyUnread, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
+import { TooManyRequestsError } from '../pool/pool-errors.js';
+import type { CallerFacts } from '../protection/callers.js';
+import type { Protection } from '../protection/protection.js';
+import { BreakerOpenError } from '../protection/protection-errors.js';
 import type { AccessGate } from './access/access-gate.js';
 import { preflightResponse, withCors } from './cors.js';
 import { buildEventV1 } from './event-v1.js';
@@ -17,6 +21,7 @@ import {
   MAX_REQUEST_BODY_BYTES,
   notFoundResponse,
 } from './gateway-response.js';
+import { rawHeader } from './headers.js';
 import { mapResponseV1 } from './response-v1.js';
 import { mapResponseV2 } from './response-v2.js';
 import type { RouteMatch, RouteTable } from './route-table.js';
@@ -36,6 +41,7 @@ export class GatewayListener {
   readonly #maxBodyBytes: number;
   readonly #acceptAsync: AcceptAsync | undefined;
   readonly #access: Pick<AccessGate, 'check'> | undefined;
+  readonly #protection: Pick<Protection, 'protects' | 'run'> | undefined;
 
   constructor(deps: {
     table: RouteTable;
@@ -48,7 +54,10 @@ export class GatewayListener {
     access?: Pick<AccessGate, 'check'>;
     /** Request body cap; Lambda's 6 MB synchronous payload limit unless told. */
     maxBodyBytes?: number;
+    /** Rate limits, breakers and fallbacks of `custom.nimbus` (docs/protection.md). */
+    protection?: Pick<Protection, 'protects' | 'run'>;
   }) {
+    this.#protection = deps.protection;
     this.#maxBodyBytes = deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
     this.#table = deps.table;
     this.#acceptAsync = deps.acceptAsync;
@@ -145,12 +154,47 @@ export class GatewayListener {
   }
 
   async #invoke(match: RouteMatch, request: GatewayRequest): Promise<GatewayResponse> {
+    const route = match.route;
+    // Stages without custom.nimbus protection pay this one lookup and nothing else.
+    if (!this.#protection?.protects(route.functionName)) {
+      return this.#run(match, request, route.functionName, false);
+    }
+    try {
+      return await this.#protection.run(route, callerFactsOf(request), {
+        invoke: (name) => this.#run(match, request, name, true),
+        staticAnswer: (f) => ({
+          statusCode: f.statusCode,
+          headers: Object.entries(f.headers ?? {}),
+          body: Buffer.from(f.body ?? ''),
+        }),
+        failed: (response) => response.statusCode >= 500,
+        throttled: (error) => error instanceof TooManyRequestsError,
+      });
+    } catch (error) {
+      if (error instanceof BreakerOpenError) return serviceUnavailable(error);
+      const answer = clientErrorResponse(error);
+      if (answer) return answer;
+      this.#logger.error({ err: error, function: route.functionName }, 'gateway invoke failed');
+      return route.kind === 'httpApi' ? internalErrorV2() : internalErrorV1();
+    }
+  }
+
+  /**
+   * Runs `functionName` (the route's, or its fallback) with the route's event. With
+   * `rethrowThrottle` a concurrency throttle is thrown, so a fallback can answer it.
+   */
+  async #run(
+    match: RouteMatch,
+    request: GatewayRequest,
+    functionName: string,
+    rethrowThrottle: boolean,
+  ): Promise<GatewayResponse> {
     const v2 = match.route.kind === 'httpApi';
     const event = v2 ? buildEventV2(request) : buildEventV1(request);
     try {
       if (match.route.async && this.#acceptAsync) {
         // As API Gateway with X-Amz-Invocation-Type: Event: stored, then answered, not awaited.
-        await this.#acceptAsync(match.route.functionName, match.route.stage, JSON.stringify(event));
+        await this.#acceptAsync(functionName, match.route.stage, JSON.stringify(event));
         return {
           statusCode: 200,
           headers: [['content-type', 'application/json']],
@@ -158,31 +202,60 @@ export class GatewayListener {
         };
       }
       // The stage alias: a new deployment moves it, and the next request runs the new version.
-      const { result } = await this.#invoker.invoke(match.route.functionName, match.route.stage, {
+      const { result } = await this.#invoker.invoke(functionName, match.route.stage, {
         payload: JSON.stringify(event),
         requestId: request.requestId,
       });
       const mapped = v2 ? mapResponseV2(result.outcome) : mapResponseV1(result.outcome);
       if (mapped.problem) {
         this.#logger.warn(
-          { function: match.route.functionName, requestId: request.requestId, ...mapped.problem },
+          { function: functionName, requestId: request.requestId, ...mapped.problem },
           'function response could not be mapped',
         );
       }
       return mapped.response;
     } catch (error) {
+      if (rethrowThrottle && error instanceof TooManyRequestsError) throw error;
       // A route whose function is gone is the integration failing, not the client's 404.
       const answer =
         error instanceof FunctionNotFoundError ? undefined : clientErrorResponse(error);
       if (answer) return answer;
       const level = error instanceof FunctionNotFoundError ? 'warn' : 'error';
-      this.#logger[level](
-        { err: error, function: match.route.functionName },
-        'gateway invoke failed',
-      );
+      this.#logger[level]({ err: error, function: functionName }, 'gateway invoke failed');
       return v2 ? internalErrorV2() : internalErrorV1();
     }
   }
+}
+
+/** What a rate limit may count a request by, once its access check ran. */
+function callerFactsOf(request: GatewayRequest): CallerFacts {
+  const authorizer = request.authorizer as
+    | {
+        jwt?: { claims?: { sub?: unknown } };
+        claims?: { sub?: unknown };
+        iam?: { accessKey?: unknown };
+        principalId?: unknown;
+      }
+    | undefined;
+  const sub = authorizer?.jwt?.claims?.sub ?? authorizer?.claims?.sub;
+  const accessKey = request.identity?.accessKey ?? authorizer?.iam?.accessKey;
+  return {
+    peer: request.sourceIp,
+    forwardedFor: rawHeader(request.headers, 'x-forwarded-for'),
+    apiKey: request.identity?.apiKey,
+    jwtSubject: typeof sub === 'string' ? sub : undefined,
+    accessKey: typeof accessKey === 'string' ? accessKey : undefined,
+    principal: typeof authorizer?.principalId === 'string' ? authorizer.principalId : undefined,
+  };
+}
+
+/** API Gateway's 503 while a breaker is open and no fallback is configured. */
+function serviceUnavailable(error: BreakerOpenError): GatewayResponse {
+  return {
+    statusCode: 503,
+    headers: [['content-type', 'application/json'], ...Object.entries(error.headers)],
+    body: Buffer.from('{"message":"Service Unavailable"}'),
+  };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

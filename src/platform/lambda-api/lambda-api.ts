@@ -10,6 +10,7 @@ import { type AccessKeyScope, isRestricted, scopeAllows } from '../auth/access-k
 import type { RequestVerifier } from '../auth/request-verifier.js';
 import { RequestTooLargeError, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
+import type { CallerFacts } from '../protection/callers.js';
 import { type FunctionAddress, functionArn, parseFunctionAddress } from './function-name.js';
 import type { OperationAnswer, OperationRequest } from './function-operations.js';
 import {
@@ -50,6 +51,11 @@ export interface LambdaApiDeps {
    * Undefined from it: no such operation.
    */
   operations?: (request: OperationRequest) => Promise<OperationAnswer | undefined>;
+  /**
+   * The function's rate limits (docs/protection.md); rejects with a 429 NimbusError, which
+   * answers TooManyRequestsException. Absent: no limits.
+   */
+  admit?: (functionName: string, caller: CallerFacts) => Promise<void>;
 }
 
 /** Async payloads are capped at 1 MiB (larger: 413, nothing stored). */
@@ -165,6 +171,13 @@ export function createLambdaApi(deps: LambdaApiDeps) {
       throw validationError(logType, 'logType', 'Member must satisfy enum value set: [None, Tail]');
     }
     if (clientContext !== undefined) checkClientContext(clientContext);
+    if (deps.admit && invocationType !== 'DryRun') {
+      await deps.admit(address.name, {
+        peer: req.socket.remoteAddress ?? '127.0.0.1',
+        forwardedFor: header(req, 'x-forwarded-for'),
+        accessKey: auth.principal === 'admin' ? undefined : auth.principal,
+      });
+    }
     // Lambda takes no payload as an empty object.
     const payload = body.length === 0 ? '{}' : body.toString('utf8');
     checkJson(payload);

@@ -13,6 +13,7 @@ import type { GatewayListener } from '../gateway/gateway-listener.js';
 import { loadRouteTable } from '../gateway/route-loader.js';
 import type { FunctionResolver } from '../invoker/function-resolver.js';
 import type { InstancePool } from '../pool/instance-pool.js';
+import type { Protection } from '../protection/protection.js';
 import { schedulesOf } from '../triggers/schedule/schedule.js';
 import type { ScheduleRunner } from '../triggers/schedule/scheduler.js';
 import type { ReservedConcurrency } from './reserved-concurrency.js';
@@ -84,6 +85,21 @@ export function accessReaction(deps: {
         );
       }
       deps.gate.setStageKeys(await loadStageKeys(deps.store, deps.apiKeys, deps.logger));
+    },
+  };
+}
+
+/** Recompiles the stage's rate limits, breakers and fallbacks (custom.nimbus). */
+export function protectionReaction(
+  protection: Pick<Protection, 'setStage'>,
+  store: Pick<Store, 'findStage' | 'listDeployments'>,
+): StageReaction {
+  return {
+    name: 'protection',
+    react: async (state) => {
+      const stage = await store.findStage(state.service, state.stage);
+      const [current] = stage ? await store.listDeployments(stage.id) : [];
+      protection.setStage(state.service, state.stage, current?.definition);
     },
   };
 }

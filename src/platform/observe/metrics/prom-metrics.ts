@@ -31,6 +31,8 @@ export interface PromMetricsDeps {
   /** Read at scrape time, so the request path pays nothing for the gauges. */
   instances: () => VersionInstances[];
   asyncQueues: () => Promise<AsyncQueueGauge[]>;
+  /** Circuit breakers of `custom.nimbus` (docs/protection.md); none when absent. */
+  breakers?: () => { functionName: string; state: 'closed' | 'open' | 'half-open' }[];
 }
 
 /** Seconds; from a 1 ms cold path to Lambda's 15 minute ceiling. */
@@ -143,6 +145,22 @@ export class PromMetrics implements Metrics {
       });
       return pending;
     };
+    const breakers = deps.breakers;
+    if (breakers) {
+      new Gauge({
+        name: 'nimbus_breaker_open',
+        help: 'Circuit breaker state per function: 0 closed, 1 open, 0.5 half-open.',
+        labelNames: ['function'],
+        registers,
+        collect() {
+          this.reset();
+          for (const b of breakers()) {
+            const value = b.state === 'open' ? 1 : b.state === 'half-open' ? 0.5 : 0;
+            this.set({ function: b.functionName }, value);
+          }
+        },
+      });
+    }
     new Gauge({
       name: 'nimbus_async_queue_depth',
       help: 'Async events waiting or running, per function.',
