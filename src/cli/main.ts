@@ -78,6 +78,10 @@ export function buildProgram(ctx: CliContext): Command {
     )
     .option('--function-uids <first-last>', 'uids given to service stages (default 200000-265535)')
     .option(
+      '--otlp-endpoint <url>',
+      'export spans over OTLP/HTTP to this collector (or OTEL_EXPORTER_OTLP_ENDPOINT)',
+    )
+    .option(
       '--trusted-proxies <cidr,...>',
       'proxies whose X-Forwarded-For rate limits believe (or NIMBUS_TRUSTED_PROXIES)',
     )

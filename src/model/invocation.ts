@@ -36,6 +36,8 @@ export interface InvokeRequest {
   clientContext?: string;
   /** Capture this invocation's log lines for X-Amz-Log-Type: Tail. */
   tailLogs?: boolean;
+  /** `_X_AMZN_TRACE_ID` for this invocation (docs/tracing.md). */
+  traceHeader?: string;
 }
 
 /** The error JSON Lambda returns: `{errorType, errorMessage, stackTrace}`. */

@@ -85,6 +85,7 @@ import { metricsRoute } from './observe/metrics/metrics-route.js';
 import { PromMetrics } from './observe/metrics/prom-metrics.js';
 import { RollupRecorder } from './observe/metrics/rollup-recorder.js';
 import { usageRoutes } from './observe/metrics/usage-routes.js';
+import { idOnlyTracing, type Tracing } from './observe/tracing/tracing.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
 import { trustedProxies } from './protection/callers.js';
@@ -154,6 +155,8 @@ export interface PlatformOptions {
    * default, so the client address is the connection's peer (docs/protection.md).
    */
   trustedProxies?: string;
+  /** OTLP/HTTP collector base URL (`http://127.0.0.1:4318`): spans are exported there. */
+  otlpEndpoint?: string;
   /** A token that opens GET /metrics only, for a scraper (the admin token opens it too). */
   metricsToken?: string;
   /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
@@ -297,6 +300,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       breaker: () => {},
     },
   });
+  // Spans over OTLP only when asked: without an endpoint the SDK is never loaded.
+  const tracing: Tracing = options.otlpEndpoint
+    ? (await import('./observe/tracing/otlp-tracing.js')).otlpTracing({
+        endpoint: options.otlpEndpoint,
+        nodeName,
+        version: packageVersion,
+      })
+    : idOnlyTracing(() => clock.now());
+  await lifecycle.start(
+    'tracing',
+    part(() => tracing.stop()),
+  );
   const metrics = new PromMetrics({
     instances: () => pool.statsByVersion(),
     asyncQueues: () => asyncQueueGauges(db, clock.now()),
@@ -376,6 +391,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     pool,
     clock,
     metrics: counted,
+    tracing,
     ...(uids ? { runAsOf: (service: string, stage: string) => uids.of(service, stage) } : {}),
   });
 
@@ -390,6 +406,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     queue,
     records,
     invoker,
+    tracing,
     asyncInvoker: () => asyncInvoker!,
     clock,
     logger,
@@ -475,8 +492,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     invoker,
     clock,
     logger,
-    acceptAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
+    acceptAsync: (name, qualifier, event, trace) =>
+      accept.accept(name, qualifier, event, trace ? { trace } : {}),
     protection,
+    tracing,
   });
   const reconciler = new StageReconciler({
     store,
@@ -531,8 +550,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   });
   const lambdaApi = createLambdaApi({
     admit: (name, caller) => protection.admitInvoke(name, caller),
-    acceptAsync: (name, qualifier, payload, idempotencyKey) =>
-      accept.accept(name, qualifier, payload, idempotencyKey ? { idempotencyKey } : {}),
+    acceptAsync: (name, qualifier, payload, idempotencyKey, trace) =>
+      accept.accept(name, qualifier, payload, {
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        ...(trace ? { trace } : {}),
+      }),
     invoker,
     scopeOf: (id) => accessKeys.scopeOf(id),
     verify: createRequestVerifier({

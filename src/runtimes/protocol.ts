@@ -38,8 +38,11 @@ export type ToRuntimeFrame =
        */
       conc?: number;
     }
-  /** Body: the event's JSON text. `dl` is the deadline (epoch ms), `cc` the decoded client context. */
-  | { t: 'invoke'; id: string; dl: number; cc?: string };
+  /**
+   * Body: the event's JSON text. `dl` is the deadline (epoch ms), `cc` the decoded client
+   * context, `tr` the invocation's `_X_AMZN_TRACE_ID`.
+   */
+  | { t: 'invoke'; id: string; dl: number; cc?: string; tr?: string };
 
 /** Where a log frame's text came from: a formatted log call, or raw writes to stdout/stderr. */
 export type LogKind = 'line' | 'out' | 'err';

@@ -29,6 +29,7 @@ export interface ServerOptions {
   metricsToken?: string;
   networkGuard?: boolean;
   trustedProxies?: string;
+  otlpEndpoint?: string;
   networkGuardDeny?: string;
 }
 
@@ -57,6 +58,10 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   if (trusted !== undefined) {
     const { trustedProxies } = await import('../../platform/protection/callers.js');
     trustedProxies(trusted);
+  }
+  const otlpEndpoint = opts.otlpEndpoint ?? ctx.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otlpEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(otlpEndpoint)) {
+    throw new CliError(`--otlp-endpoint must be an http(s) URL, not "${otlpEndpoint}"`);
   }
   const networkGuard = opts.networkGuard
     ? { deny: parseGuardedEndpoints(opts.networkGuardDeny ?? '') }
@@ -109,6 +114,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       ...(metricsToken ? { metricsToken } : {}),
       ...(networkGuard ? { networkGuard } : {}),
       ...(trusted ? { trustedProxies: trusted } : {}),
+      ...(otlpEndpoint ? { otlpEndpoint } : {}),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -4,6 +4,7 @@ import type { Clock } from '../../model/clock.js';
 import type { TransactionalWorkQueue } from '../../queue/work-queue.js';
 import type { StoreTx } from '../../store/group-commit.js';
 import type { Invoker } from '../invoker/invoker-port.js';
+import { type TraceContext, toTraceparent } from '../observe/tracing/trace-context.js';
 import type { InvokeJob } from './async-jobs.js';
 import { maxAsyncPayloadBytes } from './async-jobs.js';
 import { failpoint } from './failpoint.js';
@@ -32,6 +33,8 @@ export interface AsyncInvokerDeps {
 
 export interface AcceptOptions {
   idempotencyKey?: string;
+  /** The trace of the call that queues the event (docs/tracing.md). */
+  trace?: TraceContext;
 }
 
 export interface Accepted {
@@ -102,6 +105,7 @@ export class AsyncInvoker {
       stage: resolved.stage,
       ...(c.destinations?.onSuccess ? { onSuccess: c.destinations.onSuccess } : {}),
       ...(c.destinations?.onFailure ? { onFailure: c.destinations.onFailure } : {}),
+      ...(opts.trace ? { trace: toTraceparent(opts.trace) } : {}),
     };
     return {
       job,

@@ -16,6 +16,8 @@ export interface InvokeJob {
   /** Service and stage, to resolve a destination given as a function key. */
   service: string;
   stage: string;
+  /** W3C traceparent of the call that queued it, so the run joins that trace. */
+  trace?: string;
 }
 
 /** An invocation record on its way to an HTTP(S) destination. */

@@ -6,6 +6,8 @@ import type { Job, TransactionalWorkQueue, WorkQueue } from '../../queue/work-qu
 import type { StoreTx } from '../../store/group-commit.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
 import type { Metrics } from '../observe/metrics/metrics-port.js';
+import { parseTraceparent } from '../observe/tracing/trace-context.js';
+import type { Tracing } from '../observe/tracing/tracing.js';
 import { TooManyRequestsError } from '../pool/pool-errors.js';
 import type { AsyncInvoker, PreparedEvent } from './async-invoker.js';
 import { type AsyncJob, type DeliverJob, deliveryQueue, type InvokeJob } from './async-jobs.js';
@@ -19,6 +21,8 @@ export interface AsyncWorkerDeps {
   queue: TransactionalWorkQueue<StoreTx>;
   records: InvocationRecords;
   invoker: Invoker;
+  /** Spans of the queue wait; none by default. */
+  tracing?: Tracing;
   /** Destinations that are functions are invoked asynchronously through it. */
   asyncInvoker: () => AsyncInvoker;
   clock: Clock;
@@ -276,9 +280,15 @@ export class AsyncWorker {
     }
     let result: InvokeResult;
     try {
+      const trace = parseTraceparent(p.trace);
+      // The wait in the queue, from accept to this run, in the trace of the call that queued it.
+      this.#d.tracing
+        ?.start('queue wait', trace, { kind: 'consumer', startMs: p.acceptedAt })
+        .end({ 'faas.invocation_id': p.requestId, 'nimbus.attempt': job.attempts });
       ({ result } = await this.#d.invoker.invoke(p.functionName, p.version, {
         payload: p.event,
         requestId: p.requestId,
+        ...(trace ? { trace } : {}),
       }));
     } catch (error) {
       return this.#systemError(job, p, error);

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../model/clock.js';
 import { leaveBodyUnread, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
+import { incomingTrace, type TraceContext, toXRay } from '../observe/tracing/trace-context.js';
+import { idOnlyTracing, type Tracing } from '../observe/tracing/tracing.js';
 import { TooManyRequestsError } from '../pool/pool-errors.js';
 import type { CallerFacts } from '../protection/callers.js';
 import type { Protection } from '../protection/protection.js';
@@ -26,7 +28,12 @@ import { mapResponseV1 } from './response-v1.js';
 import { mapResponseV2 } from './response-v2.js';
 import type { RouteMatch, RouteTable } from './route-table.js';
 
-export type AcceptAsync = (name: string, qualifier: string, event: string) => Promise<unknown>;
+export type AcceptAsync = (
+  name: string,
+  qualifier: string,
+  event: string,
+  trace?: TraceContext,
+) => Promise<unknown>;
 
 /**
  * The HTTP front door for http/httpApi events. Its lifecycle, drawn in docs/gateway.md:
@@ -42,6 +49,7 @@ export class GatewayListener {
   readonly #acceptAsync: AcceptAsync | undefined;
   readonly #access: Pick<AccessGate, 'check'> | undefined;
   readonly #protection: Pick<Protection, 'protects' | 'run'> | undefined;
+  readonly #tracing: Tracing;
 
   constructor(deps: {
     table: RouteTable;
@@ -56,8 +64,11 @@ export class GatewayListener {
     maxBodyBytes?: number;
     /** Rate limits, breakers and fallbacks of `custom.nimbus` (docs/protection.md). */
     protection?: Pick<Protection, 'protects' | 'run'>;
+    /** Spans of gateway requests; ids only by default. */
+    tracing?: Tracing;
   }) {
     this.#protection = deps.protection;
+    this.#tracing = deps.tracing ?? idOnlyTracing();
     this.#maxBodyBytes = deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
     this.#table = deps.table;
     this.#acceptAsync = deps.acceptAsync;
@@ -112,6 +123,19 @@ export class GatewayListener {
       protocol: `HTTP/${req.httpVersion}`,
       match: found,
     };
+    const span = this.#tracing.start(
+      found.routeKey,
+      incomingTrace(header(req, 'traceparent'), header(req, 'x-amzn-trace-id')),
+      {
+        kind: 'server',
+        attributes: { 'http.request.method': method, 'http.route': found.routeKey },
+      },
+    );
+    request.trace = span.context;
+    // As API Gateway, the function sees the request's X-Ray header.
+    if (req.headers['x-amzn-trace-id'] === undefined) {
+      request.headers.push('X-Amzn-Trace-Id', toXRay(span.context));
+    }
     // Public routes (no `access`) skip this entirely: protection costs only the routes that ask.
     const access = found.route.access;
     const response =
@@ -124,6 +148,7 @@ export class GatewayListener {
         : ['x-amzn-requestid', requestId],
     );
     write(res, withCors(found.route.cors, header(req, 'origin'), response));
+    span.end({ 'http.response.status_code': response.statusCode });
   }
 
   async #checkThenInvoke(
@@ -194,7 +219,12 @@ export class GatewayListener {
     try {
       if (match.route.async && this.#acceptAsync) {
         // As API Gateway with X-Amz-Invocation-Type: Event: stored, then answered, not awaited.
-        await this.#acceptAsync(functionName, match.route.stage, JSON.stringify(event));
+        await this.#acceptAsync(
+          functionName,
+          match.route.stage,
+          JSON.stringify(event),
+          request.trace,
+        );
         return {
           statusCode: 200,
           headers: [['content-type', 'application/json']],
@@ -205,6 +235,7 @@ export class GatewayListener {
       const { result } = await this.#invoker.invoke(functionName, match.route.stage, {
         payload: JSON.stringify(event),
         requestId: request.requestId,
+        ...(request.trace ? { trace: request.trace } : {}),
       });
       const mapped = v2 ? mapResponseV2(result.outcome) : mapResponseV1(result.outcome);
       if (mapped.problem) {

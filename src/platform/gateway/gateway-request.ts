@@ -1,4 +1,5 @@
 import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
+import type { TraceContext } from '../observe/tracing/trace-context.js';
 import type { RouteMatch } from './route-table.js';
 
 /**
@@ -34,6 +35,8 @@ export interface GatewayRequest {
   authorizer?: Record<string, unknown>;
   /** v1 requestContext.identity fields the access check filled in (apiKey, accessKey, ...). */
   identity?: Record<string, string>;
+  /** The gateway span's context: the function run is its child (docs/tracing.md). */
+  trace?: TraceContext;
 }
 
 /** The account id events report when the platform has none to give (12 digits, as AWS). */

@@ -1,6 +1,7 @@
 import { NimbusError } from '../../errors/nimbus-error.js';
 import type { InvokeResult } from '../../model/invocation.js';
 import type { FunctionDefinition } from '../../model/service-definition.js';
+import type { TraceContext } from '../observe/tracing/trace-context.js';
 
 export interface InvokeOptions {
   /** The event as JSON text. */
@@ -11,6 +12,8 @@ export interface InvokeOptions {
   tailLogs?: boolean;
   /** Set by callers that already made one (the gateway uses its own request id). */
   requestId?: string;
+  /** The trace the call belongs to (its span is the function run's parent); none: a new trace. */
+  trace?: TraceContext;
 }
 
 export interface InvocationResponse {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../model/clock.js';
 import type { FunctionTarget, InvokeResult } from '../../model/invocation.js';
 import { type Metrics, noMetrics } from '../observe/metrics/metrics-port.js';
+import { toXRay } from '../observe/tracing/trace-context.js';
+import { idOnlyTracing, type Tracing } from '../observe/tracing/tracing.js';
 import type { InstancePool } from '../pool/instance-pool.js';
 import { TooManyRequestsError } from '../pool/pool-errors.js';
 import type { RunAs } from '../pool/runtime-interpreters.js';
@@ -23,9 +25,12 @@ export class ProcessInvoker implements Invoker {
   readonly #targets = new Map<string, FunctionTarget>();
   readonly #metrics: Metrics;
 
+  readonly #tracing: Tracing;
+
   constructor(deps: ProcessInvokerDeps) {
     this.#deps = deps;
     this.#metrics = deps.metrics ?? noMetrics;
+    this.#tracing = deps.tracing ?? idOnlyTracing();
   }
 
   resolve(functionRef: string, qualifier: string | undefined): Promise<ResolvedFunction> {
@@ -52,14 +57,33 @@ export class ProcessInvoker implements Invoker {
     requestId: string,
   ): Promise<InvokeResult> {
     let result: InvokeResult;
+    const span = this.#tracing.start(`invoke ${resolved.functionName}`, opts.trace, {
+      attributes: { 'faas.name': resolved.functionName, 'faas.version': resolved.version },
+    });
     try {
-      result = await this.#invokePool(resolved, target, opts, requestId);
+      result = await this.#invokePool(resolved, target, opts, requestId, toXRay(span.context));
     } catch (error) {
       if (error instanceof TooManyRequestsError) {
         this.#metrics.throttled(resolved.functionName, error.reason);
       }
+      span.end({ 'faas.invocation_id': requestId }, (error as Error).name);
       throw error;
     }
+    if (result.initDurationMs !== undefined) {
+      // The cold start, as a child of the run: it began when the run did.
+      const started = this.#deps.clock.now() - result.durationMs - result.initDurationMs;
+      this.#tracing
+        .start('cold start', span.context, { startMs: started })
+        .end(undefined, undefined, started + result.initDurationMs);
+    }
+    span.end(
+      {
+        'faas.invocation_id': requestId,
+        'faas.coldstart': result.initDurationMs !== undefined,
+        ...(result.initDurationMs !== undefined ? { 'nimbus.init_ms': result.initDurationMs } : {}),
+      },
+      result.outcome.status === 'error' ? result.outcome.error.errorType : undefined,
+    );
     this.#metrics.invoked(target, {
       durationMs: result.durationMs,
       initDurationMs: result.initDurationMs,
@@ -73,6 +97,7 @@ export class ProcessInvoker implements Invoker {
     target: FunctionTarget,
     opts: InvokeOptions,
     requestId: string,
+    traceHeader: string,
   ): Promise<InvokeResult> {
     return this.#deps.pool.invoke(
       target,
@@ -82,6 +107,7 @@ export class ProcessInvoker implements Invoker {
         deadlineMs: this.#deps.clock.now() + target.timeout * 1000,
         ...(opts.clientContext ? { clientContext: opts.clientContext } : {}),
         ...(opts.tailLogs ? { tailLogs: true } : {}),
+        traceHeader,
       },
       resolved.config.reservedConcurrency === undefined
         ? {}
@@ -127,6 +153,8 @@ export interface ProcessInvokerDeps {
   runAsOf?: (service: string, stage: string) => Promise<RunAs>;
   /** Where invocations and throttles are counted; none by default. */
   metrics?: Metrics;
+  /** Spans of function runs; ids only by default. */
+  tracing?: Tracing;
 }
 
 export function targetOf(resolved: ResolvedFunction, codeDir: string): FunctionTarget {

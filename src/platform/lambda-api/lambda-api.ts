@@ -10,6 +10,7 @@ import { type AccessKeyScope, isRestricted, scopeAllows } from '../auth/access-k
 import type { RequestVerifier } from '../auth/request-verifier.js';
 import { RequestTooLargeError, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
+import { incomingTrace, type TraceContext } from '../observe/tracing/trace-context.js';
 import type { CallerFacts } from '../protection/callers.js';
 import { type FunctionAddress, functionArn, parseFunctionAddress } from './function-name.js';
 import type { OperationAnswer, OperationRequest } from './function-operations.js';
@@ -45,6 +46,7 @@ export interface LambdaApiDeps {
     qualifier: string | undefined,
     payload: string,
     idempotencyKey: string | undefined,
+    trace?: TraceContext,
   ) => Promise<{ requestId: string }>;
   /**
    * Lambda's control operations (createFunctionOperations); absent: only Invoke is answered.
@@ -178,6 +180,7 @@ export function createLambdaApi(deps: LambdaApiDeps) {
         accessKey: auth.principal === 'admin' ? undefined : auth.principal,
       });
     }
+    const trace = incomingTrace(header(req, 'traceparent'), header(req, 'x-amzn-trace-id'));
     // Lambda takes no payload as an empty object.
     const payload = body.length === 0 ? '{}' : body.toString('utf8');
     checkJson(payload);
@@ -200,6 +203,7 @@ export function createLambdaApi(deps: LambdaApiDeps) {
           address.qualifier,
           payload,
           header(req, 'x-nimbus-idempotency-key'),
+          trace,
         ),
       );
       res.writeHead(202, { 'x-amzn-requestid': accepted.requestId, 'content-length': 0 });
@@ -225,6 +229,7 @@ export function createLambdaApi(deps: LambdaApiDeps) {
         payload,
         requestId,
         tailLogs: logType === 'Tail',
+        ...(trace ? { trace } : {}),
         ...(clientContext === undefined ? {} : { clientContext }),
       }),
     );

@@ -135,7 +135,7 @@ export class RuntimeApiServer implements RuntimeChannel {
       'Lambda-Runtime-Aws-Request-Id': req.requestId,
       'Lambda-Runtime-Deadline-Ms': String(req.deadlineMs),
       'Lambda-Runtime-Invoked-Function-Arn': this.#arn,
-      'Lambda-Runtime-Trace-Id': traceId(),
+      'Lambda-Runtime-Trace-Id': req.traceHeader ?? traceId(),
     };
     if (req.clientContext) {
       headers['Lambda-Runtime-Client-Context'] = Buffer.from(req.clientContext, 'base64').toString(

@@ -121,6 +121,7 @@ class FramedChannel implements RuntimeChannel {
   dispatch(req: InvokeRequest): void {
     const frame: ToRuntimeFrame = { t: 'invoke', id: req.requestId, dl: req.deadlineMs };
     if (req.clientContext) frame.cc = Buffer.from(req.clientContext, 'base64').toString('utf8');
+    if (req.traceHeader) frame.tr = req.traceHeader;
     this.send(frame, req.payload);
   }
 

@@ -142,6 +142,9 @@ function invoke(frame: InvokeFrame, body: Buffer): void {
 function runInvocation(frame: InvokeFrame, body: Buffer): void {
   const id = frame.id;
   requestId = id;
+  // As Lambda: the X-Ray header of the current invocation, read by tracing SDKs.
+  if (frame.tr) process.env._X_AMZN_TRACE_ID = frame.tr;
+  else delete process.env._X_AMZN_TRACE_ID;
   active.add(id);
   let settled = false;
   let returned = false;

@@ -227,6 +227,11 @@ def invoke(channel, frame, body):
     global _request_id
     request_id = frame["id"]
     _request_id = request_id
+    # As Lambda: the X-Ray header of the current invocation, read by tracing SDKs.
+    if frame.get("tr"):
+        os.environ["_X_AMZN_TRACE_ID"] = frame["tr"]
+    else:
+        os.environ.pop("_X_AMZN_TRACE_ID", None)
     client_context = None
     if frame.get("cc"):
         try:
