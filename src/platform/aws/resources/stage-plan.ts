@@ -307,15 +307,17 @@ function resolveDefinition(
   ctx: EvaluationContext,
   bucketName: (bucket: string) => string,
 ): ServiceDefinition {
-  const functions: Record<string, FunctionDefinition> = {};
-  for (const [key, fn] of Object.entries(definition.functions)) {
-    functions[key] = resolveFunction(fn, ctx, bucketName);
-  }
   const { unresolvedEnvironment, ...provider } = definition.provider;
   const environment = {
     ...provider.environment,
     ...resolveEnvironment(unresolvedEnvironment, 'provider.environment', ctx),
   };
+  // After the provider's own values, so a bad one is reported where it was written (each
+  // function carries a copy).
+  const functions: Record<string, FunctionDefinition> = {};
+  for (const [key, fn] of Object.entries(definition.functions)) {
+    functions[key] = resolveFunction(fn, ctx, bucketName);
+  }
   return { ...definition, provider: { ...provider, environment }, functions };
 }
 
