@@ -18,6 +18,8 @@ export const providerSchema = z.looseObject(
     apiKeys: z.unknown().optional(),
     usagePlan: z.unknown().optional(),
     logRetentionInDays: intIn(1).optional(),
+    /** Bucket definitions (`<key>: {name, ...}`), created at deploy (docs/resources.md). */
+    s3: looseRecord.nullish(),
     tags: stringMap.optional(),
     /** Nimbus's own settings (docs/runtimes.md): keys AWS has no place for. */
     nimbus: z.looseObject({ concurrency: intIn(1, 1000).optional() }).optional(),

@@ -4,6 +4,7 @@
  * leaves the previous one in place), remove what the new definition dropped after it landed,
  * and remove everything on `nimbus remove`.
  */
+import { NimbusError } from '../../../errors/nimbus-error.js';
 import type { Clock } from '../../../model/clock.js';
 import type { ServiceDefinition } from '../../../model/service-definition.js';
 import type { ProvisionedResource, ResourceScope } from './provisioner.js';
@@ -28,14 +29,17 @@ export interface RemovalReport {
 }
 
 /** A provisioner failed: the deployment is refused; what was created before it is recorded. */
-export class ResourceApplyError extends Error {
+export class ResourceApplyError extends NimbusError {
   constructor(
     readonly logicalId: string,
-    readonly type: string,
+    readonly resourceType: string,
     cause: unknown,
   ) {
-    super(`${logicalId} (${type}) could not be created or updated: ${messageOf(cause)}`, { cause });
-    this.name = 'ResourceApplyError';
+    super(
+      'NIMBUS_DEPLOY_RESOURCE_FAILED',
+      `${logicalId} (${resourceType}) could not be created or updated: ${messageOf(cause)}`,
+      { cause },
+    );
   }
 }
 
