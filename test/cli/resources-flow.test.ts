@@ -170,6 +170,16 @@ describe('serverless.yml resources, deployed by the CLI', () => {
     const table = await clients.ddb.send(new DescribeTableCommand({ TableName: 'shop-orders' }));
     assert.equal(table.Table?.KeySchema?.[0]?.AttributeName, 'id');
 
+    // deploy function --update-config: its intrinsics resolve against the deployed resources.
+    const updated = await runCli(['deploy', 'function', '-f', 'env', '--update-config'], {
+      cwd,
+      env,
+    });
+    assert.equal(updated.code, 0, updated.stderr);
+    const reread = JSON.parse((await runCli(['invoke', '-f', 'env'], { cwd, env })).stdout);
+    assert.equal(reread.TABLE_ARN, seen.TABLE_ARN);
+    assert.equal(reread.QUEUE_URL, seen.QUEUE_URL);
+
     // The same definition again: nothing to do, nothing refused.
     const again = await runCli(['deploy', '--force'], { cwd, env });
     assert.equal(again.code, 0, again.stderr);
