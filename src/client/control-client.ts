@@ -16,6 +16,28 @@ export interface DeployResponse {
   }[];
   removed?: string[];
   service: ServiceStage;
+  /** What happened to the stage's `resources` (docs/resources.md). */
+  resources?: ResourcesSummary;
+}
+
+export interface ResourceChange {
+  logicalId: string;
+  type: string;
+  physicalId: string;
+}
+
+export interface ResourcesSummary {
+  applied?: ResourceChange[];
+  removed: ResourceChange[];
+  /** Resources that stayed, and why (a bucket that is not empty). */
+  kept: (ResourceChange & { reason: string })[];
+  outputs?: Record<string, string>;
+}
+
+export interface RemovedStage {
+  functions: string[];
+  resources?: ResourceChange[];
+  kept?: ResourcesSummary['kept'];
 }
 
 export interface FunctionDetails {
@@ -133,8 +155,8 @@ export class ControlClient {
     );
   }
 
-  async removeStage(service: string, stage: string): Promise<{ functions: string[] } | undefined> {
-    const res = await this.#http.maybeJson<{ removed: { functions: string[] } }>(
+  async removeStage(service: string, stage: string): Promise<RemovedStage | undefined> {
+    const res = await this.#http.maybeJson<{ removed: RemovedStage }>(
       'DELETE',
       stagePath(service, stage),
     );

@@ -17,7 +17,10 @@ export interface ServiceDefinition {
   plugins: string[];
   /** `custom:` block, kept verbatim for variables and later features. */
   custom: Record<string, unknown>;
-  /** `resources:` block, kept verbatim (not interpreted yet). */
+  /**
+   * `resources:` block (a list of blocks merged into one), kept verbatim: the platform
+   * evaluates it at deploy (src/platform/aws/resources, docs/resources.md).
+   */
   resources?: unknown;
 }
 
@@ -27,6 +30,13 @@ export interface ProviderSettings {
   memorySize: number;
   timeout: number;
   environment: Record<string, string>;
+  /**
+   * provider.environment values that are CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, ...):
+   * the platform resolves them at deploy into `environment`; stored deployments never have it.
+   */
+  unresolvedEnvironment?: Record<string, unknown>;
+  /** provider.s3 bucket definitions (`<key>: {name, ...}`), created at deploy. */
+  s3?: Record<string, unknown>;
   /** Raw provider.httpApi / apiGateway settings, kept for the gateway. */
   httpApi?: Record<string, unknown>;
   apiGateway?: Record<string, unknown>;
@@ -51,6 +61,11 @@ export interface FunctionDefinition {
   timeout: number;
   /** provider.environment merged under function.environment. */
   environment: Record<string, string>;
+  /**
+   * The merged environment's values that are CloudFormation intrinsics, resolved by the
+   * platform at deploy into `environment` (no name is in both); stored deployments never have it.
+   */
+  unresolvedEnvironment?: Record<string, unknown>;
   description?: string;
   events: EventDefinition[];
   destinations?: { onSuccess?: string; onFailure?: string };

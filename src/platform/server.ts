@@ -18,9 +18,12 @@ import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { createDynamoService } from '../services/dynamodb/dynamodb-service.js';
 import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
+import { TableProvisioner } from '../services/dynamodb/table-provisioner.js';
+import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
+import { QueueProvisioner } from '../services/sqs/queue-provisioner.js';
 import { QueueWaiters } from '../services/sqs/queue-waiters.js';
 import { createSqsService } from '../services/sqs/sqs-service.js';
 import { SqsStore } from '../services/sqs/sqs-store.js';
@@ -38,6 +41,9 @@ import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
 import { createRequestVerifier, createStreamingRequestVerifier } from './auth/request-verifier.js';
+import { ProvisionerRegistry } from './aws/resources/provisioner-registry.js';
+import { ResourceRecords } from './aws/resources/resource-records.js';
+import { deployResources, StageResources } from './aws/resources/stage-resources.js';
 import { backupRoutes } from './backup-routes.js';
 import { ClusterLease } from './cluster/cluster-lease.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
@@ -582,8 +588,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     's3 object files',
     new ObjectFiles(join(options.dataDir, 's3')),
   );
+  const s3Meta = new S3Metadata(db);
   const s3 = createS3Service({
-    meta: new S3Metadata(db),
+    meta: s3Meta,
     files: objectFiles,
     clock,
     region,
@@ -596,8 +603,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'S3 request failed'),
   });
+  const dynamoStore = new DynamoStore(db, flavor);
   const dynamodb = createDynamoService({
-    store: new DynamoStore(db, flavor),
+    store: dynamoStore,
     clock,
     region,
     accountId: NIMBUS_ACCOUNT_ID,
@@ -611,8 +619,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
   });
   const sqsLongPolls = new QueueWaiters();
+  const sqsStore = new SqsStore(db);
   const sqs = createSqsService({
-    store: new SqsStore(db),
+    store: sqsStore,
     clock,
     region,
     waiters: sqsLongPolls,
@@ -624,6 +633,22 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     }),
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
+  });
+  // serverless.yml `resources` (docs/resources.md): one provisioner per type, over the same
+  // stores the services answer from.
+  const resourceTypes = new ProvisionerRegistry([
+    new BucketProvisioner({ meta: s3Meta, files: objectFiles, clock }),
+    new QueueProvisioner({ store: sqsStore, clock }),
+    new TableProvisioner({ store: dynamoStore, clock, region, accountId: NIMBUS_ACCOUNT_ID }),
+  ]);
+  const resources = deployResources({
+    registry: resourceTypes,
+    stageResources: new StageResources({
+      registry: resourceTypes,
+      records: new ResourceRecords(db),
+      clock,
+    }),
+    accountId: NIMBUS_ACCOUNT_ID,
   });
   // Assigned below, once the listener knows its port.
   let listener: HttpListener | undefined;
@@ -638,6 +663,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     maxInstances,
     publicUrl: () => listener?.url ?? '',
     onChange: stageChanged,
+    resources,
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),

@@ -1,3 +1,4 @@
+import { splitEnvironment } from '../model/intrinsic.js';
 import type {
   FunctionDefinition,
   FunctionPackageSettings,
@@ -42,6 +43,12 @@ export async function normalizeFunction(
   }
   const pkg = functionPackage(fn, path, ctx);
   const artifact = pkg?.artifact ?? defaults.serviceArtifact;
+  // Provider values first, the function's own win; intrinsics are resolved at deploy.
+  const env = splitEnvironment({
+    ...defaults.provider.environment,
+    ...defaults.provider.unresolvedEnvironment,
+    ...(fn.environment ?? {}),
+  });
   const def: FunctionDefinition = {
     key,
     name,
@@ -50,10 +57,11 @@ export async function normalizeFunction(
     runtimeFamily: family,
     memorySize: fn.memorySize ?? defaults.provider.memorySize,
     timeout: fn.timeout ?? defaults.provider.timeout,
-    environment: { ...defaults.provider.environment, ...(fn.environment ?? {}) },
+    environment: env.environment,
     events: normalizeEvents(fn.events, [...path, 'events'], ctx),
     handlerFile: await handlerFile(fn.handler, family, artifact, [...path, 'handler'], ctx),
   };
+  if (Object.keys(env.unresolved).length > 0) def.unresolvedEnvironment = env.unresolved;
   if (fn.description !== undefined) def.description = fn.description;
   if (fn.destinations && (fn.destinations.onSuccess || fn.destinations.onFailure)) {
     def.destinations = {};

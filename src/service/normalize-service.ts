@@ -1,3 +1,4 @@
+import { splitEnvironment } from '../model/intrinsic.js';
 import type {
   FunctionDefinition,
   PackageSettings,
@@ -9,6 +10,7 @@ import type { NormalizeContext } from './context.js';
 import { type FunctionDefaults, normalizeFunction } from './normalize-function.js';
 import { packagePatterns } from './normalize-package.js';
 import { checkPlugins } from './plugins.js';
+import { mergeResourceBlocks } from './resource-types.js';
 import { checkRuntime, DEFAULT_RUNTIME, legacyRuntimeWarning } from './runtimes.js';
 import { STAGE_PATTERN } from './schema/provider-schema.js';
 import { type ServiceInput, serviceSchema } from './schema/service-schema.js';
@@ -27,6 +29,9 @@ export async function normalizeService(
   options: CliOptions,
   ctx: NormalizeContext,
 ): Promise<ServiceDefinition> {
+  if (Array.isArray(resolved.resources)) {
+    resolved = { ...resolved, resources: mergeResourceBlocks(resolved.resources) };
+  }
   const refused = checkSupport(resolved, ctx);
   if (refused.length > 0) throw combineConfigErrors(refused);
   const root = validate(serviceSchema, resolved, [], ctx.locator);
@@ -75,13 +80,16 @@ function normalizeProvider(root: ServiceInput, ctx: NormalizeContext): ProviderS
       ctx.locator.warning(['provider', 'runtime'], legacyRuntimeWarning(runtime, check.family)),
     );
   }
+  const env = splitEnvironment(p.environment ?? {});
   const out: ProviderSettings = {
     name: p.name,
     runtime,
     memorySize: p.memorySize ?? 1024,
     timeout: p.timeout ?? 6,
-    environment: p.environment ?? {},
+    environment: env.environment,
   };
+  if (Object.keys(env.unresolved).length > 0) out.unresolvedEnvironment = env.unresolved;
+  if (p.s3 !== undefined && p.s3 !== null) out.s3 = p.s3 as Record<string, unknown>;
   if (p.httpApi) out.httpApi = p.httpApi;
   if (p.apiGateway) out.apiGateway = p.apiGateway;
   // The old places still work, as in the Serverless Framework; apiGateway's own win.

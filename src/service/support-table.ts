@@ -1,4 +1,5 @@
 import { isPlainObject } from './property-path.js';
+import { PROVISIONED_RESOURCE_TYPES } from './resource-types.js';
 
 /**
  * How Nimbus treats a serverless.yml key it knows:
@@ -95,10 +96,76 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   ...packageRules('package'),
   { path: 'functions', status: 'supported' },
   { path: 'provider', status: 'supported' },
+  { path: 'resources', status: 'supported' },
+  { path: 'resources.Resources', status: 'supported' },
+  { path: 'resources.Resources.*', status: 'supported' },
   {
-    path: 'resources',
+    path: 'resources.Resources.*.Type',
     status: 'warned',
-    reason: 'CloudFormation resources are not created by Nimbus (ignored)',
+    reason:
+      'this resource type is not provisioned by Nimbus (left alone; Ref or Fn::GetAtt of it fails the deploy)',
+    when: (value) => typeof value === 'string' && !PROVISIONED_RESOURCE_TYPES.includes(value),
+  },
+  { path: 'resources.Resources.*.Properties', status: 'supported' },
+  { path: 'resources.Resources.*.DependsOn', status: 'supported' },
+  { path: 'resources.Resources.*.DeletionPolicy', status: 'supported' },
+  { path: 'resources.Resources.*.UpdateReplacePolicy', status: 'accepted' },
+  { path: 'resources.Resources.*.Metadata', status: 'accepted' },
+  {
+    path: 'resources.Resources.*.Condition',
+    status: 'warned',
+    reason: 'conditions are not evaluated by Nimbus; the resource is created unconditionally',
+  },
+  {
+    path: 'resources.Resources.*.UpdatePolicy',
+    status: 'warned',
+    reason: 'update policies do not apply on Nimbus (ignored)',
+  },
+  {
+    path: 'resources.Resources.*.CreationPolicy',
+    status: 'warned',
+    reason: 'creation policies do not apply on Nimbus (ignored)',
+  },
+  { path: 'resources.Outputs', status: 'supported' },
+  { path: 'resources.Outputs.*', status: 'supported' },
+  { path: 'resources.Outputs.*.Value', status: 'supported' },
+  { path: 'resources.Outputs.*.Description', status: 'accepted' },
+  {
+    path: 'resources.Outputs.*.Export',
+    status: 'warned',
+    reason: 'exports are not shared between stages on Nimbus (ignored)',
+  },
+  {
+    path: 'resources.Outputs.*.Condition',
+    status: 'warned',
+    reason: 'conditions are not evaluated by Nimbus; the output is always shown',
+  },
+  { path: 'resources.Description', status: 'accepted' },
+  { path: 'resources.AWSTemplateFormatVersion', status: 'accepted' },
+  {
+    path: 'resources.Conditions',
+    status: 'warned',
+    reason: 'conditions are not evaluated by Nimbus (ignored)',
+  },
+  {
+    path: 'resources.Parameters',
+    status: 'warned',
+    reason: 'template parameters are not supported by Nimbus (ignored)',
+  },
+  {
+    path: 'resources.Mappings',
+    status: 'warned',
+    reason: 'mappings are not supported by Nimbus (Fn::FindInMap fails the deploy)',
+  },
+  {
+    path: 'resources.Transform',
+    status: 'warned',
+    reason: 'template transforms are not supported by Nimbus (ignored)',
+  },
+  {
+    path: 'resources.extensions',
+    status: 'warned',
+    reason: 'extensions of generated resources are not supported by Nimbus (ignored)',
   },
   {
     path: 'layers',
@@ -300,11 +367,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     reason: "functions run on the Nimbus host's architecture (ignored)",
   },
   { path: 'provider.eventBridge', status: 'accepted' },
-  {
-    path: 'provider.s3',
-    status: 'warned',
-    reason: 'S3 buckets are not created by Nimbus (ignored)',
-  },
+  { path: 'provider.s3', status: 'supported' },
   { path: 'provider.alb', status: 'warned', reason: 'alb events are not supported yet (ignored)' },
   {
     path: 'provider.cloudFront',

@@ -352,7 +352,6 @@ describe('a complete fixture service', () => {
     assert.deepEqual(warnings, [
       'serverless.yml:47:9 functions.nightly.events[1].sqs: sqs events are not supported yet; ' +
         'this event will not fire for function "nightly"',
-      'serverless.yml:49:1 resources: CloudFormation resources are not created by Nimbus (ignored)',
     ]);
     assert.equal(definition.service, 'orders');
     assert.equal(definition.region, 'eu-west-1');

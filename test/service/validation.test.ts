@@ -181,7 +181,7 @@ describe('validation errors name file:line:col and the property path', () => {
     await assertConfigError(
       load(yml(...head, '  environment:', '    A: [1]')),
       'NIMBUS_CONFIG_INVALID',
-      'serverless.yml:5:8 provider.environment.A: must be a string, number or boolean',
+      'serverless.yml:5:8 provider.environment.A: must be a string, number, boolean or a CloudFormation intrinsic (Ref, Fn::GetAtt, Fn::Sub, ...)',
     );
   });
 

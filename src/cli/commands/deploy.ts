@@ -148,6 +148,12 @@ export function reportChanges(out: Output, res: DeployResponse): void {
     out.detail(`  ${labels[change.kind]} - ${change.name} - version ${change.version}`);
   }
   for (const key of res.removed ?? []) out.detail(`  REMOVED - ${key}`);
+  for (const r of res.resources?.removed ?? []) {
+    out.detail(`  REMOVED - ${r.logicalId} (${r.type} ${r.physicalId})`);
+  }
+  for (const r of res.resources?.kept ?? []) {
+    out.warn(`${r.logicalId} (${r.type} ${r.physicalId}) was not removed: ${r.reason}`);
+  }
 }
 
 function report(out: Output, res: DeployResponse, stack: string, took: string): void {
@@ -159,6 +165,11 @@ function report(out: Output, res: DeployResponse, stack: string, took: string): 
   }
   out.data(res);
   printFunctions(out, res.service);
+  const outputs = Object.entries(res.resources?.outputs ?? {});
+  if (outputs.length > 0) {
+    out.result('outputs:');
+    for (const [name, value] of outputs) out.result(`  ${name}: ${value}`);
+  }
 }
 
 /**

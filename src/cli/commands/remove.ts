@@ -22,7 +22,15 @@ export async function removeCommand(ctx: CliContext, opts: ServiceOptions) {
     service: definition.service,
     stage: definition.stage,
     functions: removed.functions,
+    resources: removed.resources ?? [],
+    kept: removed.kept ?? [],
   });
+  for (const r of removed.resources ?? [])
+    out.detail(`  REMOVED - ${r.logicalId} (${r.type} ${r.physicalId})`);
+  // Buckets with objects in them stay, as on AWS: say which, and why.
+  for (const r of removed.kept ?? []) {
+    out.warn(`${r.logicalId} (${r.type} ${r.physicalId}) was not removed: ${r.reason}`);
+  }
   out.success(
     `Service ${definition.service} has been successfully removed (${seconds(started, Date.now())})`,
   );

@@ -1,9 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlobStore } from '../../blob/blob-store.js';
+import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
 import { sha256Hex } from '../../model/canonical-hash.js';
+import type { FunctionDefinition } from '../../model/service-definition.js';
 import { assertExtractable, type ZipLimits } from '../../packaging/zip-safety.js';
 import { StoreConflictError } from '../../store/errors.js';
 import type { Store } from '../../store/store.js';
+import { ProvisionerRegistry } from '../aws/resources/provisioner-registry.js';
+import type { ResourcePlan } from '../aws/resources/stage-plan.js';
+import {
+  type DeployResources,
+  deployResources,
+  type KeptResource,
+  ResourceApplyError,
+  type ResourceChange,
+} from '../aws/resources/stage-resources.js';
 import { HttpError } from '../http/http-error.js';
 import { leaveBodyUnread, readBody, readJson } from '../http/read-body.js';
 import { sendJson } from '../http/send.js';
@@ -13,6 +24,7 @@ import {
   parseDeployRequest,
   parseRollbackFunctionRequest,
   parseRollbackRequest,
+  resolveOrRefuse,
 } from './deploy-request.js';
 import type { Deployer, DeployOutcome } from './deployer.js';
 import { deploymentView, functionSummary, serviceStageView, versionView } from './views.js';
@@ -33,6 +45,19 @@ export interface ControlApiDeps {
   onChange: (change: StageChange) => Promise<void>;
   /** Routes other areas add under /v1 (keys, logs, ...); same auth as the rest. */
   extraRoutes?: ControlRoute[];
+  /**
+   * `resources` and intrinsics (docs/resources.md). Absent: intrinsics still resolve, but no
+   * resource type is provisioned.
+   */
+  resources?: DeployResources;
+}
+
+/** What a deploy or remove did to the stage's resources (docs/resources.md). */
+interface ResourcesSummary {
+  applied?: ResourceChange[];
+  removed: ResourceChange[];
+  kept: KeptResource[];
+  outputs?: Record<string, string>;
 }
 
 export interface StageChange {
@@ -60,6 +85,9 @@ interface Route {
 
 /** The control-plane API under /v1 (docs/http-api.md). Every route needs the admin token. */
 export function createControlApi(deps: ControlApiDeps) {
+  const resources =
+    deps.resources ??
+    deployResources({ registry: new ProvisionerRegistry(), accountId: NIMBUS_ACCOUNT_ID });
   const routes: Route[] = [];
   const add = (method: string, path: string, handler: Handler) => {
     const names: string[] = [];
@@ -121,11 +149,15 @@ export function createControlApi(deps: ControlApiDeps) {
       stage: stage.stage,
       functionNames: functions.map((f) => f.name),
     });
+    // After the functions are gone: nothing of the stage uses its resources any more.
+    const dropped = await resources.removeStage(stage, deps.publicUrl());
     sendJson(res, 200, {
       removed: {
         service: stage.service,
         stage: stage.stage,
         functions: functions.map((f) => f.name),
+        resources: dropped.removed,
+        kept: dropped.kept,
       },
     });
   });
@@ -135,7 +167,12 @@ export function createControlApi(deps: ControlApiDeps) {
     sendJson(res, 200, { deployments: rows.map((r) => deploymentView(stage, r)) });
   });
   /** Tells the reconciler the stage changed (unless skipped) and answers as a deploy does. */
-  const answerDeployed = async (res: ServerResponse, p: Params, outcome: DeployOutcome) => {
+  const answerDeployed = async (
+    res: ServerResponse,
+    p: Params,
+    outcome: DeployOutcome,
+    summary?: ResourcesSummary,
+  ) => {
     const stage = await findStage(deps.store, p);
     if (!outcome.skipped) {
       await deps.onChange({
@@ -149,23 +186,37 @@ export function createControlApi(deps: ControlApiDeps) {
       });
     }
     const view = await serviceStageView(deps.store, stage, deps.publicUrl());
-    if (outcome.skipped) return sendJson(res, 200, { skipped: true, service: view });
+    const extra = summary ? { resources: summary } : {};
+    if (outcome.skipped) return sendJson(res, 200, { skipped: true, service: view, ...extra });
     sendJson(res, 201, {
       skipped: false,
       deployment: deploymentView(stage, outcome.deployment),
       changes: outcome.changes,
       removed: outcome.removed,
       service: view,
+      ...extra,
     });
   };
   add('POST', '/v1/services/{service}/stages/{stage}/deployments', async (req, res, p) => {
+    let plan: ResourcePlan | undefined;
     const input = parseDeployRequest(
       await readJson(req, deps.maxJsonBytes),
       p.service!,
       p.stage!,
       deps.maxInstances === undefined ? undefined : { maxConcurrency: deps.maxInstances },
+      (definition) => {
+        plan = resources.plan(definition, deps.publicUrl());
+        return plan.definition;
+      },
     );
-    await answerDeployed(res, p, await deps.deployer.deploy(input).catch(asConflict));
+    // Resources first: a deployment whose resources fail is not recorded, the previous one stays.
+    const applied = await resources.apply(plan!).catch((error: unknown) => {
+      if (!(error instanceof ResourceApplyError)) throw error;
+      throw new HttpError(409, 'NIMBUS_DEPLOY_RESOURCE_FAILED', error.message);
+    });
+    const outcome = await deps.deployer.deploy(input).catch(asConflict);
+    const dropped = await resources.removeDropped(plan!);
+    await answerDeployed(res, p, outcome, { applied, ...dropped, outputs: plan!.outputs });
   });
   add(
     'POST',
@@ -176,9 +227,30 @@ export function createControlApi(deps: ControlApiDeps) {
         stage: p.stage!,
         key: p.key!,
       });
+      if (input.config) input.config = await resolveFunctionConfig(input.config, p);
       await answerDeployed(res, p, await deps.deployer.deployFunction(input).catch(asConflict));
     },
   );
+  /**
+   * A configuration from `deploy function` resolved against the stage's deployed resources
+   * (its intrinsics name them); its events stay as deployed, so only the environment counts.
+   */
+  const resolveFunctionConfig = async (
+    config: FunctionDefinition,
+    p: Params,
+  ): Promise<FunctionDefinition> => {
+    if (config.unresolvedEnvironment === undefined) return config;
+    const stage = await findStage(deps.store, p);
+    const current = (await deps.store.listDeployments(stage.id))[0];
+    if (!current) throw notFound(`service "${stage.service}" stage "${stage.stage}"`);
+    const definition = {
+      ...current.definition,
+      functions: { ...current.definition.functions, [config.key]: { ...config, events: [] } },
+    };
+    const plan = resolveOrRefuse((d) => resources.plan(d, deps.publicUrl()), definition);
+    const resolved = plan.definition.functions[config.key]!;
+    return { ...resolved, events: config.events };
+  };
   add('POST', '/v1/services/{service}/stages/{stage}/rollback', async (req, res, p) => {
     const { timestamp } = parseRollbackRequest(await readJson(req, deps.maxJsonBytes));
     const outcome = await deps.deployer.rollback(p.service!, p.stage!, timestamp).catch(asConflict);

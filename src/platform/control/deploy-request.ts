@@ -12,6 +12,7 @@ import {
   maxPlatformInstances,
 } from '../../service/definition-rules.js';
 import { validateDestination } from '../async/destination-record.js';
+import { TemplateError } from '../aws/resources/template-error.js';
 import { AccessConfigError, compileRouteAccess } from '../gateway/access/route-access.js';
 import { compileStageUsage } from '../gateway/access/usage-plan-config.js';
 import { HttpError } from '../http/http-error.js';
@@ -108,6 +109,11 @@ export function parseDeployRequest(
   service: string,
   stage: string,
   limits: DefinitionLimits = { maxConcurrency: maxPlatformInstances },
+  /**
+   * Evaluates `resources` and every intrinsic in the definition (src/platform/aws/resources);
+   * what it returns is what gets recorded. Throws TemplateError to refuse.
+   */
+  resolve: (definition: ServiceDefinition) => ServiceDefinition = (d) => d,
 ): DeployInput {
   const parsed = deployRequestSchema.safeParse(body);
   if (!parsed.success) {
@@ -119,14 +125,15 @@ export function parseDeployRequest(
       `${where}: ${first?.message ?? 'invalid'}`,
     );
   }
-  const definition = parsed.data.definition as unknown as ServiceDefinition;
-  if (definition.service !== service || definition.stage !== stage) {
+  const asked = parsed.data.definition as unknown as ServiceDefinition;
+  if (asked.service !== service || asked.stage !== stage) {
     throw new HttpError(
       400,
       'NIMBUS_DEPLOY_BAD_REQUEST',
-      `definition is for ${definition.service}/${definition.stage}, not ${service}/${stage}`,
+      `definition is for ${asked.service}/${asked.stage}, not ${service}/${stage}`,
     );
   }
+  const definition = resolveOrRefuse(resolve, asked);
   checkDefinition(definition, limits);
   return {
     definition,
@@ -135,6 +142,23 @@ export function parseDeployRequest(
     hash: deploymentHash(definition, parsed.data.functionArtifacts),
     force: parsed.data.force ?? false,
   };
+}
+
+/** Runs `resolve`, turning a TemplateError into a 400 naming the field (the CLI locates it). */
+export function resolveOrRefuse<T>(
+  resolve: (definition: ServiceDefinition) => T,
+  definition: ServiceDefinition,
+): T {
+  try {
+    return resolve(definition);
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    throw new HttpError(
+      400,
+      'NIMBUS_DEPLOY_BAD_REQUEST',
+      `definition.${error.path}: ${error.detail}`,
+    );
+  }
 }
 
 /**

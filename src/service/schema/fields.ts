@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIntrinsic } from '../../model/intrinsic.js';
 
 /**
  * Field schemas shared by the service, provider, function and event schemas. Like
@@ -48,3 +49,21 @@ export const stringMap = z
   .transform((map) => Object.fromEntries(Object.entries(map).map(([k, v]) => [k, String(v)])));
 
 export const looseRecord = z.record(z.string(), z.unknown(), { error: 'must be a map' });
+
+const intrinsicOrScalar = z.custom<string | number | boolean | Record<string, unknown>>(
+  (v) => ['string', 'number', 'boolean'].includes(typeof v) || isIntrinsic(v),
+  {
+    error:
+      'must be a string, number, boolean or a CloudFormation intrinsic (Ref, Fn::GetAtt, Fn::Sub, ...)',
+  },
+);
+
+/**
+ * Environment variables: scalars (stored as strings) or intrinsics such as `!Ref Queue`,
+ * kept as written for the platform to resolve at deploy (docs/resources.md).
+ */
+export const environmentMap = z
+  .record(z.string(), intrinsicOrScalar, { error: 'must be a map of names to values' })
+  .transform((map) =>
+    Object.fromEntries(Object.entries(map).map(([k, v]) => [k, isIntrinsic(v) ? v : String(v)])),
+  );

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isPlainObject } from '../property-path.js';
 import { isDeliverableDestination } from '../support-table.js';
-import { intIn, stringMap, text } from './fields.js';
+import { environmentMap, intIn, text } from './fields.js';
 import { packageSchema } from './package-schema.js';
 
 /**
@@ -22,7 +22,7 @@ export const functionSchema = z.looseObject(
     runtime: text.optional(),
     memorySize: intIn(128, 10240).optional(),
     timeout: intIn(1, 900).optional(),
-    environment: stringMap.nullish(),
+    environment: environmentMap.nullish(),
     events: z.array(z.unknown(), { error: 'must be a list of events' }).nullish(),
     destinations: z
       .looseObject({ onSuccess: destination.optional(), onFailure: destination.optional() })

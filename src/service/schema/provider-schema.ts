@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { intIn, looseRecord, stringMap, text } from './fields.js';
+import { environmentMap, intIn, looseRecord, stringMap, text } from './fields.js';
 
 export const STAGE_PATTERN = /^[a-zA-Z0-9_-]+$/;
 
@@ -11,13 +11,15 @@ export const providerSchema = z.looseObject(
     region: text.optional(),
     memorySize: intIn(128, 10240).optional(),
     timeout: intIn(1, 900).optional(),
-    environment: stringMap.nullish(),
+    environment: environmentMap.nullish(),
     httpApi: looseRecord.optional(),
     apiGateway: looseRecord.optional(),
     // The Serverless Framework v1/v2 places; normalize moves them under apiGateway.
     apiKeys: z.unknown().optional(),
     usagePlan: z.unknown().optional(),
     logRetentionInDays: intIn(1).optional(),
+    /** Bucket definitions (`<key>: {name, ...}`), created at deploy (docs/resources.md). */
+    s3: looseRecord.nullish(),
     tags: stringMap.optional(),
     /** Nimbus's own settings (docs/runtimes.md): keys AWS has no place for. */
     nimbus: z.looseObject({ concurrency: intIn(1, 1000).optional() }).optional(),

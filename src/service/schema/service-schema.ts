@@ -31,6 +31,10 @@ export const serviceSchema = z.looseObject({
   plugins: pluginList.optional(),
   custom: looseRecord.nullish(),
   params: looseRecord.optional(),
+  // Evaluated by the platform at deploy (docs/resources.md); a list of blocks is merged first.
+  resources: z
+    .union([looseRecord, z.array(z.unknown())], { error: 'must be a map (or a list of maps)' })
+    .nullish(),
 });
 
 export type ServiceInput = z.infer<typeof serviceSchema>;

@@ -10,6 +10,8 @@
  * resolve before anything is created and a deployment's definition hashes the same every time.
  */
 
+import { NimbusError } from '../../../errors/nimbus-error.js';
+
 /** Where a resource lives: the service stage that declared it. */
 export interface ResourceScope {
   service: string;
@@ -45,15 +47,17 @@ export interface ProvisionedResource extends ResourceAttributes {
   properties: Record<string, unknown>;
 }
 
-/** A property error, reported with the path under the resource (e.g. `Properties.KeySchema`). */
-export class ResourcePropertyError extends Error {
+/**
+ * A property error, reported with the path under the resource (e.g. `Properties.KeySchema`).
+ * A NimbusError (deploy refused, 400) like every server-side error; the constructor is as fixed.
+ */
+export class ResourcePropertyError extends NimbusError {
   constructor(
     readonly logicalId: string,
     readonly property: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'ResourcePropertyError';
+    super('NIMBUS_DEPLOY_BAD_REQUEST', message);
   }
 }
 

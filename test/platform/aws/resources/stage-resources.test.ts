@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type AwsPlatform,
+  awsPlatformVariants,
+  startAwsPlatform,
+} from '../../../helpers/aws-platform.js';
+
+/** A definition with no functions: only resources, deployed through the control API. */
+function definition(service: string, resources: Record<string, unknown>) {
+  return {
+    service,
+    stage: 'dev',
+    region: 'us-east-1',
+    provider: { name: 'aws', runtime: 'nodejs20.x', memorySize: 128, timeout: 6, environment: {} },
+    package: { patterns: [], individually: false, excludeDevDependencies: true },
+    functions: {},
+    plugins: [],
+    custom: {},
+    resources: { Resources: resources },
+  };
+}
+
+interface Change {
+  logicalId: string;
+  type: string;
+  physicalId: string;
+}
+/** The control API's answers these tests read. */
+interface Answer {
+  resources: { applied: Change[]; removed: Change[]; kept: Change[] };
+  removed: { resources: Change[]; kept: Change[] };
+  deployments: unknown[];
+  error?: { code: string };
+  code?: string;
+}
+
+for (const variant of awsPlatformVariants) {
+  describe(`stage resources on ${variant.name}`, () => {
+    let aws: AwsPlatform;
+    let s3: S3Client;
+    let sqs: SQSClient;
+    let ddb: DynamoDBClient;
+
+    before(async () => {
+      aws = await startAwsPlatform(variant, { label: 'resources' });
+      const config = {
+        endpoint: aws.platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: aws.key.id, secretAccessKey: aws.key.secret },
+      };
+      s3 = new S3Client({ ...config, forcePathStyle: true });
+      sqs = new SQSClient(config);
+      ddb = new DynamoDBClient(config);
+    });
+    after(async () => {
+      for (const c of [s3, sqs, ddb]) c?.destroy();
+      await aws?.close();
+    });
+
+    const control = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${aws.platform.url}/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${aws.platform.adminToken}`,
+          'content-type': 'application/json',
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Answer };
+    };
+    const deploy = (service: string, resources: Record<string, unknown>) =>
+      control('POST', `/services/${service}/stages/dev/deployments`, {
+        definition: definition(service, resources),
+        functionArtifacts: {},
+      });
+
+    const queue = (name: string, extra = {}) => ({
+      Type: 'AWS::SQS::Queue',
+      Properties: { QueueName: name, ...extra },
+    });
+    const table = {
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: 'inv-items',
+        BillingMode: 'PROVISIONED',
+        ProvisionedThroughput: { ReadCapacityUnits: '5', WriteCapacityUnits: 5 },
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'N' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      },
+    };
+
+    test('create, update an attribute, drop one, remove the stage; generated names are stable', async () => {
+      const first = await deploy('inv', {
+        Items: table,
+        Work: queue('inv-work', { DelaySeconds: 5 }),
+        Box: { Type: 'AWS::S3::Bucket' },
+      });
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      const applied = first.body.resources.applied as { logicalId: string; physicalId: string }[];
+      const box = applied.find((r) => r.logicalId === 'Box')!.physicalId;
+      assert.match(box, /^inv-dev-box-[0-9a-f]{12}$/);
+      await s3.send(new HeadBucketCommand({ Bucket: box }));
+      const described = await ddb.send(new DescribeTableCommand({ TableName: 'inv-items' }));
+      assert.equal(described.Table?.ProvisionedThroughput?.ReadCapacityUnits, 5);
+
+      const second = await deploy('inv', {
+        Items: table,
+        Work: queue('inv-work', { DelaySeconds: 7 }),
+        Box: { Type: 'AWS::S3::Bucket' },
+      });
+      assert.equal(second.status, 201, JSON.stringify(second.body));
+      const url = `${aws.platform.url}/000000000000/inv-work`;
+      const attrs = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['DelaySeconds'] }),
+      );
+      assert.equal(attrs.Attributes?.DelaySeconds, '7');
+      assert.equal(
+        second.body.resources.applied.find((r) => r.logicalId === 'Box')!.physicalId,
+        box,
+      );
+
+      const third = await deploy('inv', {
+        Work: queue('inv-work'),
+        Box: { Type: 'AWS::S3::Bucket' },
+      });
+      assert.equal(third.status, 201, JSON.stringify(third.body));
+      assert.deepEqual(third.body.resources.removed, [
+        { logicalId: 'Items', type: 'AWS::DynamoDB::Table', physicalId: 'inv-items' },
+      ]);
+      await assert.rejects(
+        ddb.send(new DescribeTableCommand({ TableName: 'inv-items' })),
+        ResourceNotFoundException,
+      );
+      const reset = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['DelaySeconds'] }),
+      );
+      assert.equal(reset.Attributes?.DelaySeconds, '0', 'an attribute no longer declared is reset');
+
+      const removed = await control('DELETE', '/services/inv/stages/dev');
+      assert.equal(removed.status, 200);
+      assert.deepEqual(
+        (removed.body.removed.resources as { logicalId: string }[]).map((r) => r.logicalId).sort(),
+        ['Box', 'Work'],
+      );
+      assert.deepEqual(removed.body.removed.kept, []);
+      assert.deepEqual((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? [], []);
+      const buckets = await s3.send(new ListBucketsCommand({}));
+      assert.ok(!(buckets.Buckets ?? []).some((b) => b.Name === box));
+    });
+
+    test('a resource that cannot be created fails the deploy; the previous deployment stays', async () => {
+      const ok = await deploy('clash', { Work: queue('clash-work') });
+      assert.equal(ok.status, 201, JSON.stringify(ok.body));
+      await s3.send(new CreateBucketCommand({ Bucket: 'someone-elses' }));
+      const failed = await deploy('clash', {
+        Work: queue('clash-work'),
+        Extra: queue('clash-extra'),
+        Theirs: {
+          Type: 'AWS::S3::Bucket',
+          DependsOn: 'Extra',
+          Properties: { BucketName: 'someone-elses' },
+        },
+      });
+      assert.equal(failed.status, 409);
+      assert.equal(failed.body.error?.code ?? failed.body.code, 'NIMBUS_DEPLOY_RESOURCE_FAILED');
+      assert.match(JSON.stringify(failed.body), /bucket someone-elses already exists/);
+      const deployments = await control('GET', '/services/clash/stages/dev/deployments');
+      assert.equal(deployments.body.deployments.length, 1, 'no deployment recorded');
+      // What was created before the failure is the stage's: remove takes it, not their bucket.
+      const removed = await control('DELETE', '/services/clash/stages/dev');
+      assert.deepEqual(
+        (removed.body.removed.resources as { logicalId: string }[]).map((r) => r.logicalId),
+        ['Extra', 'Work'],
+      );
+      await s3.send(new HeadBucketCommand({ Bucket: 'someone-elses' }));
+    });
+  });
+}
