@@ -38,6 +38,7 @@ import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
 import { createRequestVerifier, createStreamingRequestVerifier } from './auth/request-verifier.js';
+import { credentialLookup, SessionCredentialStore } from './auth/session-credentials.js';
 import { backupRoutes } from './backup-routes.js';
 import { ClusterLease } from './cluster/cluster-lease.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
@@ -60,6 +61,10 @@ import { GatewayListener } from './gateway/gateway-listener.js';
 import { compileRouteTable } from './gateway/route-table.js';
 import { sendError, sendJson } from './http/send.js';
 import { CodeCache } from './invoker/code-cache.js';
+import {
+  functionEndpoint,
+  withFunctionAwsEnvironment,
+} from './invoker/function-aws-environment.js';
 import { FunctionResolver } from './invoker/function-resolver.js';
 import type { Invoker } from './invoker/invoker-port.js';
 import { ProcessInvoker } from './invoker/process-invoker.js';
@@ -226,7 +231,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     blobMode === 'postgres'
       ? new CachedBlobStore(new PgBlobStore(db, { clock }), localBlobs)
       : localBlobs;
-  const accessKeys = new KyselyAccessKeyStore(db, masterKey.key, clock);
+  const sessions = new SessionCredentialStore({ db, masterKey: masterKey.key, clock });
+  // Access keys and functions' session credentials, for every SigV4 check and scope check.
+  const accessKeys = credentialLookup(new KyselyAccessKeyStore(db, masterKey.key, clock), sessions);
+  const keyStore = new KyselyAccessKeyStore(db, masterKey.key, clock);
   const logStore = new KyselyLogStore(db);
   const records = new InvocationRecords(db);
   const queue = new SqlWorkQueue(db, { flavor, clock });
@@ -281,8 +289,23 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     part(() => rollups.flush()),
   );
   const counted = teeMetrics(metrics, rollups);
+  // Assigned below, once the listener knows its port (functions' AWS endpoint, the control API).
+  let listener: HttpListener | undefined;
+  await lifecycle.start(
+    'session credential purge',
+    new PeriodicTask({
+      name: 'purging expired session credentials',
+      everyMs: 10 * 60_000,
+      run: async () => void (await sessions.purgeExpired()),
+      logger,
+    }),
+  );
   const pool = new InstancePool({
-    factory: options.instanceFactory ?? processes.create,
+    // Each instance starts with the platform's URL as its AWS endpoint and fresh credentials.
+    factory: withFunctionAwsEnvironment(options.instanceFactory ?? processes.create, {
+      endpoint: () => (listener ? functionEndpoint(listener.url) : ''),
+      credentials: (scope) => sessions.forInstance(scope),
+    }),
     clock,
     idleTimeoutMs,
     maxInstances,
@@ -541,8 +564,6 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
   });
-  // Assigned below, once the listener knows its port.
-  let listener: HttpListener | undefined;
   let registry: NodeRegistry | undefined;
   const control = createControlApi({
     store,
@@ -556,7 +577,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     onChange: stageChanged,
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
-      ...keysRoutes(accessKeys),
+      ...keysRoutes(keyStore),
       ...usageRoutes({ usage: rollups, now: () => clock.now() }),
       ...apiKeysRoutes({ store, apiKeys }),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
