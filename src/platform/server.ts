@@ -100,6 +100,7 @@ import {
   schedulesReaction,
 } from './reconcile/stage-reactions.js';
 import { StageReconciler } from './reconcile/stage-reconciler.js';
+import { S3Notifier, s3NotificationsReaction } from './triggers/s3/s3-notifications.js';
 import { KyselyScheduleLedger } from './triggers/schedule/kysely-schedule-ledger.js';
 import { ScheduleRunner } from './triggers/schedule/scheduler.js';
 
@@ -444,6 +445,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
     acceptAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
   });
+  const s3Notifier = new S3Notifier({
+    region,
+    accept: (name, qualifier, event) => accept.accept(name, qualifier, event),
+    logger,
+  });
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -451,6 +457,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       resolverReaction(resolver),
       limitsReaction(reserved),
       schedulesReaction(schedules),
+      s3NotificationsReaction(s3Notifier),
       accessReaction({ gate: accessGate, store, apiKeys, logger }),
       routesReaction(gateway, store),
       instancesReaction({
@@ -527,6 +534,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     region,
     maxObjectBytes: 5 * 1024 * MiB,
+    onChange: (change) => s3Notifier.notify(change),
     verify: createStreamingRequestVerifier({
       keys: accessKeys,
       clock,

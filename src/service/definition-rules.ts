@@ -6,6 +6,7 @@
  * turn into paths, processes and recursion: handler paths, concurrency, environment size, routes.
  */
 import { z } from 'zod';
+import { parseS3EventConfig, S3EventConfigError } from './events/s3-event-config.js';
 import { checkRuntime } from './runtimes.js';
 
 /** The highest --max-instances a platform takes; the CLI checks concurrency against it. */
@@ -114,6 +115,12 @@ function functionRules(limits: DefinitionLimits) {
         });
       }
       fn.events.forEach((event, i) => {
+        if (event.kind === 's3') {
+          const problem = s3EventProblem((event as { config?: unknown }).config);
+          if (problem)
+            ctx.addIssue({ code: 'custom', path: ['events', i, 's3'], message: problem });
+          return;
+        }
         if (event.kind !== 'http' && event.kind !== 'httpApi') return;
         const path = (event as { path?: unknown }).path;
         const problem = routePathProblem(path);
@@ -126,6 +133,17 @@ function functionRules(limits: DefinitionLimits) {
         }
       });
     });
+}
+
+function s3EventProblem(config: unknown): string | undefined {
+  if (config === null || typeof config !== 'object') return 'must be a map with a bucket';
+  try {
+    parseS3EventConfig(config as Record<string, unknown>);
+    return undefined;
+  } catch (error) {
+    if (error instanceof S3EventConfigError) return error.message;
+    throw error;
+  }
 }
 
 function routePathProblem(path: unknown): string | undefined {
