@@ -20,6 +20,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { nobody } from '../../../src/platform/pool/process-instance-factory.js';
+import { pythonInterpreter } from '../../../src/platform/pool/runtime-interpreters.js';
 import {
   type AwsPlatform,
   awsPlatformVariants,
@@ -71,8 +73,13 @@ def handler(event, context):
         s3.put_object(Bucket=bucket, Key='py-thumbnails/' + key[len('py/'):], Body=body[:4])
 `;
 
+// The interpreter Python functions get, run as the user they run as (nobody under root).
+const functionUser = process.getuid?.() === 0 ? nobody : undefined;
 const hasBoto3 =
-  spawnSync('python3', ['-s', '-c', 'import boto3'], { stdio: 'ignore' }).status === 0;
+  spawnSync(pythonInterpreter(functionUser), ['-s', '-c', 'import boto3'], {
+    stdio: 'ignore',
+    ...(functionUser ?? {}),
+  }).status === 0;
 
 for (const variant of awsPlatformVariants) {
   describe(`s3 events (${variant.name})`, () => {
