@@ -24,7 +24,13 @@ const variants: {
     open: async () => {
       const tmp = await makeTempDir();
       const db = await openSqliteDatabase({ file: join(tmp.dir, 'nimbus.db') });
-      return { db, close: async () => (await db.destroy(), await tmp.cleanup()) };
+      return {
+        db,
+        close: async () => {
+          await db.destroy();
+          await tmp.cleanup();
+        },
+      };
     },
   },
   {
@@ -32,7 +38,13 @@ const variants: {
     open: async () => {
       const schema = await makeTestSchema();
       const db = await openPostgresDatabase({ url: schema.url, schema: schema.schema });
-      return { db, close: async () => (await db.destroy(), await schema.drop()) };
+      return {
+        db,
+        close: async () => {
+          await db.destroy();
+          await schema.drop();
+        },
+      };
     },
   },
 ];
