@@ -63,6 +63,7 @@ import { sendError, sendJson } from './http/send.js';
 import { CodeCache } from './invoker/code-cache.js';
 import {
   functionEndpoint,
+  plannedFunctionEndpoint,
   withFunctionAwsEnvironment,
 } from './invoker/function-aws-environment.js';
 import { FunctionResolver } from './invoker/function-resolver.js';
@@ -304,7 +305,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const pool = new InstancePool({
     // Each instance starts with the platform's URL as its AWS endpoint and fresh credentials.
     factory: withFunctionAwsEnvironment(options.instanceFactory ?? processes.create, {
-      endpoint: () => (listener ? functionEndpoint(listener.url) : ''),
+      endpoint: () =>
+        listener?.url
+          ? functionEndpoint(listener.url)
+          : (plannedFunctionEndpoint(options.host, options.port) ?? ''),
       credentials: (scope) => sessions.forInstance(scope),
     }),
     clock,

@@ -8,6 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  functionEndpoint,
+  plannedFunctionEndpoint,
+} from '../../src/platform/invoker/function-aws-environment.js';
+import {
   type AwsPlatform,
   awsPlatformVariants,
   deployService,
@@ -40,6 +44,16 @@ const own = `
 const { SNSClient } = require('@aws-sdk/client-sns');
 exports.own = async () => ({ own: new SNSClient({}).own === true });
 `;
+
+test('the endpoint functions get is an IP address the platform listens on', () => {
+  assert.equal(functionEndpoint('http://0.0.0.0:8642'), 'http://127.0.0.1:8642');
+  assert.equal(functionEndpoint('http://[::]:8642'), 'http://[::1]:8642');
+  assert.equal(functionEndpoint('http://10.1.2.3:8642'), 'http://10.1.2.3:8642');
+  assert.equal(plannedFunctionEndpoint('0.0.0.0', 8642), 'http://127.0.0.1:8642');
+  assert.equal(plannedFunctionEndpoint('localhost', 8642), 'http://127.0.0.1:8642');
+  assert.equal(plannedFunctionEndpoint('::1', 8642), 'http://[::1]:8642');
+  assert.equal(plannedFunctionEndpoint('127.0.0.1', 0), undefined);
+});
 
 for (const variant of awsPlatformVariants) {
   describe(`function AWS environment (${variant.name})`, () => {

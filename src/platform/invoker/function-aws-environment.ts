@@ -34,6 +34,18 @@ export function functionEndpoint(listenerUrl: string): string {
   return url.origin;
 }
 
+/**
+ * The endpoint before the listener has started (provisioned instances are started by the
+ * reconciler's first pass, ahead of the listener): known when a fixed port was asked for.
+ * Undefined for port 0, whose real port only the listener learns.
+ */
+export function plannedFunctionEndpoint(host: string, port: number): string | undefined {
+  if (port === 0) return undefined;
+  const loopback = host === '' || host === 'localhost' || host === '0.0.0.0' || host === '::';
+  const name = loopback ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return functionEndpoint(`http://${name}:${port}`);
+}
+
 export function functionAwsEnvironment(
   endpoint: string,
   credentials: SessionCredentials,
