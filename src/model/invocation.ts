@@ -24,6 +24,13 @@ export interface FunctionTarget {
   runAs?: { uid: number; gid: number };
   /** Requests one instance serves at once; absent means 1 (Lambda's contract). Node only. */
   concurrency?: number;
+  /** The service stage the function belongs to (what its session credentials are scoped to). */
+  owner?: { service: string; stage: string };
+  /**
+   * Variables the platform adds per instance (AWS endpoints and session credentials,
+   * src/platform/invoker/function-aws-environment.ts); the function's own environment wins.
+   */
+  platformEnvironment?: Record<string, string>;
 }
 
 export interface InvokeRequest {

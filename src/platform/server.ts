@@ -41,6 +41,7 @@ import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
 import { createRequestVerifier, createStreamingRequestVerifier } from './auth/request-verifier.js';
+import { credentialLookup, SessionCredentialStore } from './auth/session-credentials.js';
 import { ProvisionerRegistry } from './aws/resources/provisioner-registry.js';
 import { ResourceRecords } from './aws/resources/resource-records.js';
 import { deployResources, StageResources } from './aws/resources/stage-resources.js';
@@ -66,6 +67,11 @@ import { GatewayListener } from './gateway/gateway-listener.js';
 import { compileRouteTable } from './gateway/route-table.js';
 import { sendError, sendJson } from './http/send.js';
 import { CodeCache } from './invoker/code-cache.js';
+import {
+  functionEndpoint,
+  plannedFunctionEndpoint,
+  withFunctionAwsEnvironment,
+} from './invoker/function-aws-environment.js';
 import { FunctionResolver } from './invoker/function-resolver.js';
 import type { Invoker } from './invoker/invoker-port.js';
 import { ProcessInvoker } from './invoker/process-invoker.js';
@@ -108,6 +114,7 @@ import {
   schedulesReaction,
 } from './reconcile/stage-reactions.js';
 import { StageReconciler } from './reconcile/stage-reconciler.js';
+import { S3Notifier, s3NotificationsReaction } from './triggers/s3/s3-notifications.js';
 import { KyselyScheduleLedger } from './triggers/schedule/kysely-schedule-ledger.js';
 import { ScheduleRunner } from './triggers/schedule/scheduler.js';
 
@@ -251,7 +258,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     blobMode === 'postgres'
       ? new CachedBlobStore(new PgBlobStore(db, { clock }), localBlobs)
       : localBlobs;
-  const accessKeys = new KyselyAccessKeyStore(db, masterKey.key, clock);
+  const sessions = new SessionCredentialStore({ db, masterKey: masterKey.key, clock });
+  // Access keys and functions' session credentials, for every SigV4 check and scope check.
+  const accessKeys = credentialLookup(new KyselyAccessKeyStore(db, masterKey.key, clock), sessions);
+  const keyStore = new KyselyAccessKeyStore(db, masterKey.key, clock);
   const logStore = new KyselyLogStore(db);
   const records = new InvocationRecords(db);
   const queue = new SqlWorkQueue(db, { flavor, clock });
@@ -342,8 +352,26 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     part(() => rollups.flush()),
   );
   const counted = teeMetrics(metrics, rollups);
+  // Assigned below, once the listener knows its port (functions' AWS endpoint, the control API).
+  let listener: HttpListener | undefined;
+  await lifecycle.start(
+    'session credential purge',
+    new PeriodicTask({
+      name: 'purging expired session credentials',
+      everyMs: 10 * 60_000,
+      run: async () => void (await sessions.purgeExpired()),
+      logger,
+    }),
+  );
   const pool = new InstancePool({
-    factory: options.instanceFactory ?? processes.create,
+    // Each instance starts with the platform's URL as its AWS endpoint and fresh credentials.
+    factory: withFunctionAwsEnvironment(options.instanceFactory ?? processes.create, {
+      endpoint: () =>
+        listener?.url
+          ? functionEndpoint(listener.url)
+          : (plannedFunctionEndpoint(options.host, options.port) ?? ''),
+      credentials: (scope) => sessions.forInstance(scope),
+    }),
     clock,
     idleTimeoutMs,
     maxInstances,
@@ -503,6 +531,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     protection,
     tracing,
   });
+  const s3Notifier = new S3Notifier({
+    region,
+    accept: (name, qualifier, event) => accept.accept(name, qualifier, event),
+    logger,
+  });
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -510,6 +543,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       resolverReaction(resolver),
       limitsReaction(reserved),
       schedulesReaction(schedules),
+      s3NotificationsReaction(s3Notifier),
       accessReaction({ gate: accessGate, store, apiKeys, logger }),
       protectionReaction(protection, store),
       routesReaction(gateway, store),
@@ -595,6 +629,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     region,
     maxObjectBytes: 5 * 1024 * MiB,
+    onChange: (change) => s3Notifier.notify(change),
     verify: createStreamingRequestVerifier({
       keys: accessKeys,
       clock,
@@ -650,8 +685,6 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     accountId: NIMBUS_ACCOUNT_ID,
   });
-  // Assigned below, once the listener knows its port.
-  let listener: HttpListener | undefined;
   let registry: NodeRegistry | undefined;
   const control = createControlApi({
     store,
@@ -666,7 +699,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     resources,
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
-      ...keysRoutes(accessKeys),
+      ...keysRoutes(keyStore),
       ...usageRoutes({ usage: rollups, now: () => clock.now() }),
       ...apiKeysRoutes({ store, apiKeys }),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),

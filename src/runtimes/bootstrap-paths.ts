@@ -22,6 +22,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,4 +79,20 @@ function pythonBootstrapSource(): string {
     `python bootstrap not found: looked beside ${here} and for src/runtimes/python/bootstrap.py ` +
       'under each ancestor holding package.json',
   );
+}
+
+/**
+ * The node_modules directory holding the platform's `@aws-sdk/*` v3 clients, which Node functions
+ * may import without bundling them (src/runtimes/node/aws-sdk-fallback.ts); undefined when the
+ * install has none. Function processes read it in place: as root they run as an unprivileged
+ * user, so the install must be readable by everyone (docs/runtimes.md).
+ */
+export function awsSdkModulesDir(): string | undefined {
+  try {
+    const manifest = createRequire(import.meta.url).resolve('@aws-sdk/client-s3/package.json');
+    // .../node_modules/@aws-sdk/client-s3/package.json -> .../node_modules
+    return dirname(dirname(dirname(manifest)));
+  } catch {
+    return undefined;
+  }
 }

@@ -6,6 +6,8 @@
  * turn into paths, processes and recursion: handler paths, concurrency, environment size, routes.
  */
 import { z } from 'zod';
+import { isIntrinsic } from '../model/intrinsic.js';
+import { parseS3EventConfig, S3EventConfigError } from './events/s3-event-config.js';
 import { protectionProblems, protectionRules } from './protection-rules.js';
 import { checkRuntime } from './runtimes.js';
 
@@ -115,6 +117,12 @@ function functionRules(limits: DefinitionLimits) {
         });
       }
       fn.events.forEach((event, i) => {
+        if (event.kind === 's3') {
+          const problem = s3EventProblem((event as { config?: unknown }).config);
+          if (problem)
+            ctx.addIssue({ code: 'custom', path: ['events', i, 's3'], message: problem });
+          return;
+        }
         if (event.kind !== 'http' && event.kind !== 'httpApi') return;
         const path = (event as { path?: unknown }).path;
         const problem = routePathProblem(path);
@@ -127,6 +135,19 @@ function functionRules(limits: DefinitionLimits) {
         }
       });
     });
+}
+
+function s3EventProblem(config: unknown): string | undefined {
+  if (config === null || typeof config !== 'object') return 'must be a map with a bucket';
+  // `bucket: {Ref: ...}` is resolved by the platform at deploy, then checked again there.
+  if (isIntrinsic((config as { bucket?: unknown }).bucket)) return undefined;
+  try {
+    parseS3EventConfig(config as Record<string, unknown>);
+    return undefined;
+  } catch (error) {
+    if (error instanceof S3EventConfigError) return error.message;
+    throw error;
+  }
 }
 
 function routePathProblem(path: unknown): string | undefined {

@@ -16,6 +16,7 @@ export interface Database {
   deployments: DeploymentsTable;
   log_events: LogEventsTable;
   access_keys: AccessKeysTable;
+  session_credentials: SessionCredentialsTable;
   api_keys: ApiKeysTable;
   api_key_usage: ApiKeyUsageTable;
   work_jobs: WorkJobsTable;
@@ -235,4 +236,17 @@ export interface MetricRollupDurationsTable {
   minute: number;
   bucket: number;
   count: number;
+}
+
+/** Function processes' short-lived credentials (migration 016, src/platform/auth/session-credentials.ts). */
+export interface SessionCredentialsTable {
+  /** `NIMS` + 16 upper-case letters and digits. */
+  id: string;
+  sealed_secret: string;
+  /** Hex SHA-256 of the session token. */
+  token_sha256: string;
+  scope_service: string;
+  scope_stage: string;
+  /** Epoch ms; PostgreSQL hands bigint back as a string. */
+  expires_at: number | string;
 }

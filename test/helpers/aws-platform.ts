@@ -3,9 +3,12 @@
  * API: what every AWS-compatible service's SDK tests start from (each adds its own clients).
  */
 import pino from 'pino';
+import { sha256Hex } from '../../src/model/canonical-hash.js';
+import type { ServiceDefinition } from '../../src/model/service-definition.js';
 import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
 import { makeTestSchema } from './postgres.js';
 import { makeTempDir } from './temp-dir.js';
+import { makeZip } from './zip.js';
 
 export interface AwsPlatform {
   platform: RunningPlatform;
@@ -33,7 +36,8 @@ export const awsPlatformVariants: AwsPlatformVariant[] = [
 
 export async function startAwsPlatform(
   variant: AwsPlatformVariant = awsPlatformVariants[0]!,
-  opts: { clock?: { now(): number }; label?: string } = {},
+  /** `runFunctions`: real function processes (deployed with `deployService`), not none. */
+  opts: { clock?: { now(): number }; label?: string; runFunctions?: boolean } = {},
 ): Promise<AwsPlatform> {
   const tmp = await makeTempDir();
   const db = await variant.databaseUrl();
@@ -44,9 +48,13 @@ export async function startAwsPlatform(
     port: 0,
     dataDir: tmp.dir,
     logger: pino({ level: process.env.AWS_TEST_LOG ?? 'silent' }),
-    instanceFactory: async () => {
-      throw new Error('these tests run no functions');
-    },
+    ...(opts.runFunctions
+      ? {}
+      : {
+          instanceFactory: async () => {
+            throw new Error('these tests run no functions');
+          },
+        }),
   });
   const res = await fetch(`${platform.url}/v1/keys`, {
     method: 'POST',
@@ -64,4 +72,35 @@ export async function startAwsPlatform(
       await tmp.cleanup();
     },
   };
+}
+
+/** Uploads `files` as the artifact of every function of `definition`, then deploys it. */
+export async function deployService(
+  platform: RunningPlatform,
+  definition: ServiceDefinition,
+  files: Record<string, string>,
+): Promise<void> {
+  const zip = await makeZip(files);
+  const sha = sha256Hex(zip);
+  const auth = { authorization: `Bearer ${platform.adminToken}` };
+  const put = await fetch(`${platform.url}/v1/artifacts/${sha}`, {
+    method: 'PUT',
+    headers: auth,
+    body: zip,
+  });
+  if (!put.ok) throw new Error(`artifact upload: ${put.status} ${await put.text()}`);
+  const res = await fetch(
+    `${platform.url}/v1/services/${definition.service}/stages/${definition.stage}/deployments`,
+    {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        definition,
+        functionArtifacts: Object.fromEntries(
+          Object.keys(definition.functions).map((k) => [k, sha]),
+        ),
+      }),
+    },
+  );
+  if (!res.ok) throw new Error(`deploy: ${res.status} ${await res.text()}`);
 }

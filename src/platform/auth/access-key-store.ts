@@ -78,8 +78,11 @@ export interface AccessKeyStore {
   list(): Promise<AccessKey[]>;
   /** False when there was no such key. */
   delete(id: string): Promise<boolean>;
-  /** The secret for SigV4 verification; undefined for an unknown id. */
-  findSecret(id: string): Promise<string | undefined>;
+  /**
+   * The secret for SigV4 verification; undefined for an unknown id. `sessionToken` is the
+   * request's X-Amz-Security-Token, which only session credentials need (session-credentials.ts).
+   */
+  findSecret(id: string, sessionToken?: string): Promise<string | undefined>;
   markUsed(id: string, atMs: number): Promise<void>;
   /** The key's scope; undefined for an unknown id or an unrestricted key. */
   scopeOf(id: string): Promise<AccessKeyScope | undefined>;

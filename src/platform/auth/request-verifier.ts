@@ -51,7 +51,7 @@ export function createRequestVerifier(deps: RequestVerifierDeps): RequestVerifie
     const now = deps.clock.now();
     const result = await verifySigV4(
       { method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headersDistinct, body },
-      { service, nowMs: now, secretOf: (id) => deps.keys.findSecret(id) },
+      { service, nowMs: now, secretOf: (id, token) => deps.keys.findSecret(id, token) },
     );
     if (!result.ok) return result;
     noteUse(result.accessKeyId, now);
@@ -90,7 +90,11 @@ export function createStreamingRequestVerifier(
     const now = deps.clock.now();
     const result = await verifySigV4(
       { method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headersDistinct },
-      { service: deps.service, nowMs: now, secretOf: (id) => deps.keys.findSecret(id) },
+      {
+        service: deps.service,
+        nowMs: now,
+        secretOf: (id, token) => deps.keys.findSecret(id, token),
+      },
     );
     if (!result.ok) return result;
     noteUse(result.accessKeyId, now);

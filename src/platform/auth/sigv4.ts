@@ -69,7 +69,8 @@ export interface SigV4Options {
   nowMs: number;
   /** How far X-Amz-Date may be from now; AWS allows 15 minutes either way. */
   maxSkewMs?: number;
-  secretOf(accessKeyId: string): Promise<string | undefined>;
+  /** `sessionToken`: the request's X-Amz-Security-Token (header, or presigned query). */
+  secretOf(accessKeyId: string, sessionToken?: string): Promise<string | undefined>;
 }
 
 const algorithm = 'AWS4-HMAC-SHA256';
@@ -183,7 +184,7 @@ async function checkSignature(
   signed: Signed,
 ): Promise<SigV4Result> {
   const { credential, signature, amzDate, payloadHash } = signed;
-  const secret = await opts.secretOf(credential.accessKeyId);
+  const secret = await opts.secretOf(credential.accessKeyId, sessionTokenOf(request));
   if (secret === undefined) {
     return fail(
       'UnrecognizedClientException',
@@ -537,4 +538,13 @@ function splitTarget(target: string): { path: string; rawQuery: string } {
   return q < 0
     ? { path: target, rawQuery: '' }
     : { path: target.slice(0, q), rawQuery: target.slice(q + 1) };
+}
+
+/** The session token temporary credentials sign with: a header, or a presigned URL's query. */
+function sessionTokenOf(request: SigV4Request): string | undefined {
+  const header = headerValue(request.headers, 'x-amz-security-token');
+  if (header !== undefined) return header;
+  const rawQuery = splitTarget(request.target).rawQuery;
+  if (!rawQuery.includes('X-Amz-Security-Token=')) return undefined;
+  return new URLSearchParams(rawQuery).get('X-Amz-Security-Token') ?? undefined;
 }

@@ -138,6 +138,7 @@ export class ProcessInvoker implements Invoker {
     const runAs = await this.#deps.runAsOf?.(resolved.service, resolved.stage);
     const codeDir = await this.#deps.codeCache.dir(resolved.codeSha256, runAs);
     const target = targetOf(resolved, codeDir);
+    target.owner = { service: resolved.service, stage: resolved.stage };
     if (runAs) target.runAs = runAs;
     this.#targets.set(key, target);
     return target;

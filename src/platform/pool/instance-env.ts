@@ -41,7 +41,8 @@ export function baseEnvironment(b: BaseEnvironment): Record<string, string> {
 
 /**
  * Lambda's reserved variables win over the function's own; the unreserved ones (TZ, LANG, PATH,
- * HOME, TMPDIR) are defaults the function may override.
+ * HOME, TMPDIR) and the platform's AWS endpoints and credentials are defaults the function may
+ * override (as Lambda lets functions set AWS_ENDPOINT_URL).
  */
 export function functionEnvironment(f: FunctionEnvironment): Record<string, string> {
   const t = f.target;
@@ -61,7 +62,7 @@ export function functionEnvironment(f: FunctionEnvironment): Record<string, stri
   // Lambda sets no AWS_EXECUTION_ENV for custom runtimes.
   if (t.runtimeFamily !== 'provided') reserved.AWS_EXECUTION_ENV = `AWS_Lambda_${t.runtime}`;
   if (f.runtimeApi !== undefined) reserved.AWS_LAMBDA_RUNTIME_API = f.runtimeApi;
-  return { ...baseEnvironment(f), ...t.environment, ...reserved };
+  return { ...baseEnvironment(f), ...t.platformEnvironment, ...t.environment, ...reserved };
 }
 
 export function logGroupName(functionName: string): string {

@@ -15,7 +15,7 @@ import type {
   InvokeRequest,
   LogEvent,
 } from '../../model/invocation.js';
-import { bootstrapFiles } from '../../runtimes/bootstrap-paths.js';
+import { awsSdkModulesDir, bootstrapFiles } from '../../runtimes/bootstrap-paths.js';
 import {
   encodeFrame,
   type FrameHeader,
@@ -168,6 +168,9 @@ export async function bootGenericRuntime(
     runtimeDir: dirname(bootstrap),
     pathPrefix: [dirname(interpreter)],
   });
+  const sdkDir = family === 'nodejs' ? awsSdkModulesDir() : undefined;
+  // Read once at boot, before init replaces the environment with the function's own.
+  if (sdkDir) env.NIMBUS_AWS_SDK_DIR = sdkDir;
   const proc = await spawnRuntimeProcess({
     command: interpreter,
     args,

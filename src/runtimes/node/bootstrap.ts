@@ -19,6 +19,7 @@ import {
   type FunctionInfo,
   type ToRuntimeFrame,
 } from '../protocol.js';
+import { installAwsSdkFallback } from './aws-sdk-fallback.js';
 import { toErrorBody } from './error-body.js';
 import { type Callback, InitFailure, loadHandler, type UserHandler } from './handler-loader.js';
 import { makeContext } from './invoke-context.js';
@@ -269,4 +270,6 @@ async function warmUp(): Promise<void> {
 }
 
 await warmUp();
+// Before any user code: `@aws-sdk/*` the function does not bundle comes from the platform.
+installAwsSdkFallback(process.env.NIMBUS_AWS_SDK_DIR);
 send({ t: 'ready' });

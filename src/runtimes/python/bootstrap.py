@@ -192,6 +192,57 @@ def become_user(run_as):
         os._exit(70)
 
 
+class BotocoreEndpoints:
+    """Points boto3/botocore that predate endpoint variables at the platform.
+
+    botocore reads AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> itself from 1.31 on; older
+    ones (Debian's python3-boto3) would send the function's requests to AWS. When such a botocore
+    is loaded, its Session.create_client gets the endpoint from those variables unless the code
+    passes its own endpoint_url. Nothing is imported until the function imports botocore.
+    """
+
+    def find_spec(self, name, path, target=None):
+        if name != "botocore.session":
+            return None
+        sys.meta_path.remove(self)
+        import importlib.util
+
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        real_exec = spec.loader.exec_module
+
+        def exec_module(module):
+            real_exec(module)
+            patch_old_botocore(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def patch_old_botocore(session_module):
+    import botocore
+
+    try:
+        version = tuple(int(part) for part in botocore.__version__.split(".")[:2])
+    except ValueError:
+        return
+    if version >= (1, 31):
+        return
+    original = session_module.Session.create_client
+
+    def create_client(self, service_name, *args, **kwargs):
+        # endpoint_url is create_client's sixth parameter (after service_name).
+        if len(args) < 5 and kwargs.get("endpoint_url") is None:
+            variable = "AWS_ENDPOINT_URL_" + service_name.upper().replace("-", "_")
+            endpoint = os.environ.get(variable) or os.environ.get("AWS_ENDPOINT_URL")
+            if endpoint:
+                kwargs["endpoint_url"] = endpoint
+        return original(self, service_name, *args, **kwargs)
+
+    session_module.Session.create_client = create_client
+
+
 def init(channel, frame):
     global _fn, _handler
     if frame.get("runAs"):
@@ -201,6 +252,8 @@ def init(channel, frame):
     if hasattr(time, "tzset"):
         time.tzset()
     _fn = frame["fn"]
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        sys.meta_path.insert(0, BotocoreEndpoints())
     task_root = frame["taskRoot"]
     # sys.path[0] is this bootstrap's directory: the function's code takes its place.
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]

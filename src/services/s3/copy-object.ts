@@ -5,7 +5,14 @@ import { storedHeaders, userMetadata } from './object-headers.js';
 import { findObject, storeObject } from './object-operations.js';
 import { tagsFromHeader } from './object-tagging.js';
 import { checkPreconditions } from './preconditions.js';
-import { checkKey, drain, type ObjectCall, requireBucket, s3Namespace } from './s3-call.js';
+import {
+  checkKey,
+  drain,
+  type ObjectCall,
+  objectChanged,
+  requireBucket,
+  s3Namespace,
+} from './s3-call.js';
 import { s3Errors } from './s3-errors.js';
 import type { ObjectRow } from './s3-metadata.js';
 
@@ -43,6 +50,14 @@ export async function copyObject(call: ObjectCall): Promise<RestXmlResponse> {
     ...(tags ? { tags } : {}),
   };
   await storeObject(call, row);
+  await objectChanged(call, {
+    bucket: row.bucket,
+    key: row.key,
+    eventName: 'ObjectCreated:Copy',
+    size: row.size,
+    etag: row.etag,
+    at: row.lastModified,
+  });
   return {
     body: {
       name: 'CopyObjectResult',

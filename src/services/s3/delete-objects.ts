@@ -4,6 +4,7 @@ import { childElement, childElements, textNode } from '../../platform/aws/protoc
 import {
   type BucketCall,
   maxKeyBytes,
+  objectChanged,
   readXmlBody,
   requireBucket,
   s3Namespace,
@@ -36,7 +37,15 @@ export async function deleteObjects(call: BucketCall): Promise<RestXmlResponse> 
       continue;
     }
     const blobId = await call.deps.meta.deleteObject(call.bucket, key);
-    if (blobId) await call.deps.files.remove(blobId);
+    if (blobId) {
+      await call.deps.files.remove(blobId);
+      await objectChanged(call, {
+        bucket: call.bucket,
+        key,
+        eventName: 'ObjectRemoved:Delete',
+        at: call.deps.clock.now(),
+      });
+    }
     if (!quiet) results.push({ name: 'Deleted', children: [textNode('Key', key)] });
   }
   return { body: { name: 'DeleteResult', attrs: { xmlns: s3Namespace }, children: results } };

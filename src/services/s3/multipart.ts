@@ -13,6 +13,7 @@ import {
   checkKey,
   drain,
   type ObjectCall,
+  objectChanged,
   owner,
   readXmlBody,
   requireBucket,
@@ -129,13 +130,14 @@ export async function completeMultipartUpload(call: ObjectCall): Promise<RestXml
   const written = await files.write(concatenated(), maxObjectBytes);
   const md5s = Buffer.concat(parts.map((p) => Buffer.from(p.etag.replace(/"/g, ''), 'hex')));
   const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
+  const completedAt = call.deps.clock.now();
   const outcome = await call.deps.meta.completeUpload(upload.id, {
     bucket: call.bucket,
     key: call.key,
     blobId: written.blobId,
     size: written.size,
     etag,
-    lastModified: call.deps.clock.now(),
+    lastModified: completedAt,
     headers: upload.headers,
     userMetadata: upload.userMetadata,
   });
@@ -144,6 +146,14 @@ export async function completeMultipartUpload(call: ObjectCall): Promise<RestXml
     throw s3Errors.noSuchUpload(upload.id);
   }
   await Promise.all(outcome.unreferenced.map((id) => files.remove(id)));
+  await objectChanged(call, {
+    bucket: call.bucket,
+    key: call.key,
+    eventName: 'ObjectCreated:CompleteMultipartUpload',
+    size: written.size,
+    etag,
+    at: completedAt,
+  });
   return {
     body: {
       name: 'CompleteMultipartUploadResult',

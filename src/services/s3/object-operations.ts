@@ -11,6 +11,7 @@ import {
   declaredSize,
   drain,
   type ObjectCall,
+  objectChanged,
   requireBucket,
   type S3Call,
 } from './s3-call.js';
@@ -37,6 +38,14 @@ export async function putObject(call: ObjectCall): Promise<RestXmlResponse> {
     ...(tags ? { tags } : {}),
   };
   await storeObject(call, row);
+  await objectChanged(call, {
+    bucket: row.bucket,
+    key: row.key,
+    eventName: 'ObjectCreated:Put',
+    size: row.size,
+    etag: row.etag,
+    at: row.lastModified,
+  });
   return {
     headers: {
       etag: row.etag,
@@ -147,6 +156,15 @@ export async function deleteObject(call: ObjectCall): Promise<RestXmlResponse> {
   checkKey(call.key);
   await requireBucket(call);
   const blobId = await call.deps.meta.deleteObject(call.bucket, call.key);
-  if (blobId) await call.deps.files.remove(blobId);
+  if (blobId) {
+    await call.deps.files.remove(blobId);
+    // Only a removal that removed something is an event.
+    await objectChanged(call, {
+      bucket: call.bucket,
+      key: call.key,
+      eventName: 'ObjectRemoved:Delete',
+      at: call.deps.clock.now(),
+    });
+  }
   return { status: 204 };
 }

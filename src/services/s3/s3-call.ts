@@ -4,6 +4,7 @@ import type { Clock } from '../../model/clock.js';
 import type { SignatureChain } from '../../platform/auth/sigv4.js';
 import { parseXml, type XmlElement, XmlSyntaxError } from '../../platform/aws/protocols/xml.js';
 import { verifiedPayload } from '../../platform/aws/sigv4/verified-payload.js';
+import type { ObjectChange } from '../../platform/triggers/s3/s3-notifications.js';
 import type { ObjectFiles } from './object-files.js';
 import { s3Errors } from './s3-errors.js';
 import type { BucketRow, S3Metadata } from './s3-metadata.js';
@@ -16,6 +17,12 @@ export interface S3Deps {
   region: string;
   /** The largest single PUT (object or part): 5 GiB, as on S3. */
   maxObjectBytes: number;
+  /**
+   * Told of every object created or removed, after it committed (S3 event notifications,
+   * src/platform/triggers/s3/). Awaited, so an answered write's events are already durable;
+   * it never throws.
+   */
+  onChange?: (change: ObjectChange) => Promise<void>;
 }
 
 export interface S3Call {
@@ -23,6 +30,9 @@ export interface S3Call {
   req: IncomingMessage;
   query: URLSearchParams;
   chain: SignatureChain;
+  /** The access key id that signed the request. */
+  principal: string;
+  requestId: string;
 }
 
 export interface BucketCall extends S3Call {
@@ -87,3 +97,16 @@ export function declaredSize(req: IncomingMessage): number | undefined {
 
 export const s3Namespace = 'http://s3.amazonaws.com/doc/2006-03-01/';
 export const owner = { id: 'nimbus', displayName: 'nimbus' };
+
+/** Reports a committed change to whoever listens for object events. */
+export async function objectChanged(
+  call: S3Call,
+  change: Pick<ObjectChange, 'bucket' | 'key' | 'eventName' | 'size' | 'etag' | 'at'>,
+): Promise<void> {
+  await call.deps.onChange?.({
+    ...change,
+    principal: call.principal,
+    sourceIp: call.req.socket.remoteAddress ?? '127.0.0.1',
+    requestId: call.requestId,
+  });
+}

@@ -78,12 +78,19 @@ const unsupportedObjectResources = [
 export function createS3Service(opts: S3ServiceOptions) {
   const handler = createRestXmlHandler({
     onError: opts.onError,
-    serve: async (req) => {
+    serve: async (req, ctx) => {
       const { path, rawQuery } = splitTarget(req.url);
       const auth = await opts.verify(req);
       if (!auth.ok) throw s3AuthError(auth, !req.headers.authorization);
       const address = s3Address(req.headers.host, path, rawQuery);
-      const call: S3Call = { deps: opts, req, query: address.query, chain: auth.chain };
+      const call: S3Call = {
+        deps: opts,
+        req,
+        query: address.query,
+        chain: auth.chain,
+        principal: auth.principal,
+        requestId: ctx.requestId,
+      };
       if (address.bucket === undefined) return serviceOperation(call);
       if (address.key === undefined) return bucketOperation({ ...call, bucket: address.bucket });
       return objectOperation({ ...call, bucket: address.bucket, key: address.key });

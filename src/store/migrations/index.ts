@@ -14,6 +14,7 @@ import { metricRollupsMigration } from './012-metric-rollups.js';
 import { sqsMigration } from './013-sqs.js';
 import { aliasRoutingMigration } from './014-alias-routing.js';
 import { stageResourcesMigration } from './015-stage-resources.js';
+import { sessionCredentialsMigration } from './016-session-credentials.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -39,6 +40,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '013-sqs': sqsMigration(),
     '014-alias-routing': aliasRoutingMigration(),
     '015-stage-resources': stageResourcesMigration(),
+    '016-session-credentials': sessionCredentialsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

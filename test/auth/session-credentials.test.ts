@@ -1,0 +1,111 @@
+/** Functions' session credentials: scoped, token-bound, rotated for new instances, expiring. */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Kysely } from 'kysely';
+import { KyselyAccessKeyStore } from '../../src/platform/auth/kysely-access-key-store.js';
+import {
+  credentialLookup,
+  SessionCredentialStore,
+} from '../../src/platform/auth/session-credentials.js';
+import { openPostgresDatabase } from '../../src/store/postgres.js';
+import type { Database } from '../../src/store/schema.js';
+import { openSqliteDatabase } from '../../src/store/sqlite.js';
+import { makeTestSchema } from '../helpers/postgres.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const variants: {
+  name: string;
+  open: () => Promise<{ db: Kysely<Database>; close(): Promise<void> }>;
+}[] = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      const tmp = await makeTempDir();
+      const db = await openSqliteDatabase({ file: join(tmp.dir, 'nimbus.db') });
+      return {
+        db,
+        close: async () => {
+          await db.destroy();
+          await tmp.cleanup();
+        },
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    open: async () => {
+      const schema = await makeTestSchema();
+      const db = await openPostgresDatabase({ url: schema.url, schema: schema.schema });
+      return {
+        db,
+        close: async () => {
+          await db.destroy();
+          await schema.drop();
+        },
+      };
+    },
+  },
+];
+
+for (const variant of variants) {
+  describe(`session credentials on ${variant.name}`, () => {
+    let opened: Awaited<ReturnType<(typeof variants)[0]['open']>>;
+    let now = Date.UTC(2026, 1, 1);
+    const clock = { now: () => now };
+    const masterKey = randomBytes(32);
+    let sessions: SessionCredentialStore;
+
+    before(async () => {
+      opened = await variant.open();
+      sessions = new SessionCredentialStore({
+        db: opened.db,
+        masterKey,
+        clock,
+        lifetimeMs: 10_000,
+        refreshAfterMs: 2_000,
+      });
+    });
+    after(() => opened.close());
+
+    test('verify only with their own token, until they expire; scoped to their stage', async () => {
+      const c = await sessions.issue({ service: 'svc', stage: 'dev' });
+      assert.match(c.accessKeyId, /^NIMS[A-Z0-9]{16}$/);
+      assert.equal(await sessions.findSecret(c.accessKeyId, c.sessionToken), c.secretAccessKey);
+      assert.equal(await sessions.findSecret(c.accessKeyId, undefined), undefined);
+      assert.equal(await sessions.findSecret(c.accessKeyId, `${c.sessionToken}x`), undefined);
+      assert.deepEqual(await sessions.scopeOf(c.accessKeyId), { service: 'svc', stage: 'dev' });
+      const lookup = credentialLookup(
+        new KyselyAccessKeyStore(opened.db, masterKey, clock),
+        sessions,
+      );
+      assert.equal(await lookup.findSecret(c.accessKeyId, c.sessionToken), c.secretAccessKey);
+      assert.deepEqual(await lookup.scopeOf(c.accessKeyId), { service: 'svc', stage: 'dev' });
+      now += 10_000;
+      assert.equal(await sessions.findSecret(c.accessKeyId, c.sessionToken), undefined);
+      assert.ok((await sessions.purgeExpired()) >= 1);
+      assert.equal(await sessions.scopeOf(c.accessKeyId), undefined);
+    });
+
+    test('new instances share a set while it is fresh, then get a new one; stages never share', async () => {
+      const a = await sessions.forInstance({ service: 'svc', stage: 'dev' });
+      const [b, c] = await Promise.all([
+        sessions.forInstance({ service: 'svc', stage: 'dev' }),
+        sessions.forInstance({ service: 'svc', stage: 'dev' }),
+      ]);
+      assert.equal(b.accessKeyId, a.accessKeyId);
+      assert.equal(c.accessKeyId, a.accessKeyId);
+      const other = await sessions.forInstance({ service: 'svc', stage: 'prod' });
+      assert.notEqual(other.accessKeyId, a.accessKeyId);
+      now += 2_000;
+      const fresh = await sessions.forInstance({ service: 'svc', stage: 'dev' });
+      assert.notEqual(fresh.accessKeyId, a.accessKeyId);
+      // The old set still works for the instances that hold it, until it expires.
+      assert.ok(await sessions.findSecret(a.accessKeyId, a.sessionToken));
+      now += 8_000;
+      assert.equal(await sessions.findSecret(a.accessKeyId, a.sessionToken), undefined);
+      assert.ok(await sessions.findSecret(fresh.accessKeyId, fresh.sessionToken));
+    });
+  });
+}
