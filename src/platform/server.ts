@@ -22,6 +22,7 @@ import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
 import { QueueWaiters } from '../services/sqs/queue-waiters.js';
+import { sqsEventSource } from '../services/sqs/sqs-event-source.js';
 import { createSqsService } from '../services/sqs/sqs-service.js';
 import { SqsStore } from '../services/sqs/sqs-store.js';
 import { KyselyStore } from '../store/kysely-store.js';
@@ -49,6 +50,11 @@ import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi, type StageChange } from './control/control-api.js';
 import { checkDefinition } from './control/deploy-request.js';
 import { Deployer } from './control/deployer.js';
+import { EventSourceEngine } from './event-sources/event-source-engine.js';
+import { eventSourcesReaction } from './event-sources/event-sources-reaction.js';
+import { invokeThrough } from './event-sources/invoke-batch.js';
+import { parseSqsArn } from './event-sources/mapping.js';
+import { MappingStore } from './event-sources/mapping-store.js';
 import { createFrontDoor, splitTarget } from './front-door/front-door.js';
 import { HttpListener } from './front-door/http-listener.js';
 import { AccessGate } from './gateway/access/access-gate.js';
@@ -83,6 +89,7 @@ import { metricsRoute } from './observe/metrics/metrics-route.js';
 import { PromMetrics } from './observe/metrics/prom-metrics.js';
 import { RollupRecorder } from './observe/metrics/rollup-recorder.js';
 import { usageRoutes } from './observe/metrics/usage-routes.js';
+import { systemScheduler } from './observe/scheduler.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
@@ -142,6 +149,8 @@ export interface PlatformOptions {
   metricsToken?: string;
   /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
   metricsRetentionMs?: number;
+  /** Cluster safety net: how often every node re-reads the event source mappings. Default 10 s. */
+  mappingCheckMs?: number;
 }
 
 export interface RunningPlatform {
@@ -158,6 +167,8 @@ export interface RunningPlatform {
   invoker: Invoker;
   pool: InstancePool;
   reconciler: StageReconciler;
+  /** Polls the event source mappings (docs/sqs.md#events). */
+  eventSources: EventSourceEngine;
   metrics: PromMetrics;
   /** The started parts, in start order. */
   parts: string[];
@@ -421,6 +432,44 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
     acceptAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
   });
+  // Event source mappings: polled queues (and later streams) invoking functions synchronously.
+  const sqsStore = new SqsStore(db);
+  const sqsLongPolls = new QueueWaiters();
+  const mappings = new MappingStore(db);
+  const eventSources = await lifecycle.start(
+    'event source mappings',
+    new EventSourceEngine({
+      list: () => mappings.list(),
+      sourceOf: (m) => {
+        const queue = parseSqsArn(m.sourceArn);
+        return queue
+          ? sqsEventSource(
+              { store: sqsStore, waiters: sqsLongPolls, clock },
+              queue.queue,
+              m.sourceArn,
+              queue.region,
+            )
+          : undefined;
+      },
+      invoke: invokeThrough(invoker),
+      clock,
+      timer: systemScheduler,
+      logger,
+      maxBatchBytes: 6 * MiB,
+    }),
+  );
+  if (flavor === 'postgres') {
+    // Mappings changed through another node's Lambda API reach this node within this period.
+    await lifecycle.start(
+      'event source mapping check',
+      new PeriodicTask({
+        name: 'reading event source mappings',
+        everyMs: options.mappingCheckMs ?? 10_000,
+        run: () => eventSources.refresh(),
+        logger,
+      }),
+    );
+  }
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -430,6 +479,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       schedulesReaction(schedules),
       accessReaction({ gate: accessGate, store, apiKeys, logger }),
       routesReaction(gateway, store),
+      eventSourcesReaction({ mappings, engine: eventSources, clock, logger }),
       instancesReaction({
         pool,
         store,
@@ -526,9 +576,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
   });
-  const sqsLongPolls = new QueueWaiters();
   const sqs = createSqsService({
-    store: new SqsStore(db),
+    store: sqsStore,
     clock,
     region,
     waiters: sqsLongPolls,
@@ -650,6 +699,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     invoker,
     pool,
     reconciler,
+    eventSources,
     metrics,
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),

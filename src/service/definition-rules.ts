@@ -6,6 +6,7 @@
  * turn into paths, processes and recursion: handler paths, concurrency, environment size, routes.
  */
 import { z } from 'zod';
+import { sqsEventSettings } from '../platform/event-sources/sqs-event.js';
 import { checkRuntime } from './runtimes.js';
 
 /** The highest --max-instances a platform takes; the CLI checks concurrency against it. */
@@ -114,6 +115,22 @@ function functionRules(limits: DefinitionLimits) {
         });
       }
       fn.events.forEach((event, i) => {
+        if (event.kind === 'sqs') {
+          const result = sqsEventSettings(
+            (event as { config?: Record<string, unknown> }).config ?? {},
+            { unresolvedArn: 'allow' },
+          );
+          if (!result.ok) {
+            for (const p of result.problems) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['events', i, 'sqs', p.field],
+                message: p.message,
+              });
+            }
+          }
+          return;
+        }
         if (event.kind !== 'http' && event.kind !== 'httpApi') return;
         const path = (event as { path?: unknown }).path;
         const problem = routePathProblem(path);

@@ -50,10 +50,13 @@ export function sqsEventSource(
           ...(redrive && (await deps.store.findQueue(redrive.deadLetterQueue)) ? { redrive } : {}),
         });
         const left = deadline - performance.now();
-        if (claimed.length > 0 || left <= 0 || signal.aborted || deps.waiters.stopped) {
+        if (claimed.length > 0 || left <= 0 || signal.aborted) {
           return claimed.map((m) => sqsRecord(m, arn, region));
         }
-        await deps.waiters.wait(queue, left, signal);
+        // Once the waiters have stopped they answer at once; the engine is stopping too, so
+        // its signal is waited for instead of asking again and again.
+        if (deps.waiters.stopped) await abortedOrAfter(signal, left);
+        else await deps.waiters.wait(queue, left, signal);
       }
     },
     async remove(records) {
@@ -109,4 +112,15 @@ export function sqsRecord(m: MessageRow, arn: string, region: string): SourceRec
     filterView: { ...record, body: parsedOrRaw(m.body) },
     arrivedAt: m.sentAt,
   };
+}
+
+function abortedOrAfter(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
