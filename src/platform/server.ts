@@ -75,7 +75,12 @@ import { checkIsolation, type IsolationMode } from './isolation/isolation-mode.j
 import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
 import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
 import { sweepUid } from './isolation/uid-sweep.js';
-import { createFunctionOperations } from './lambda-api/function-operations.js';
+import { createMappingOperations } from './lambda-api/event-source-mapping-operations.js';
+import {
+  createFunctionOperations,
+  type OperationAnswer,
+  type OperationRequest,
+} from './lambda-api/function-operations.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
@@ -530,15 +535,24 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     }),
     maxSyncPayloadBytes: 6 * MiB,
-    operations: createFunctionOperations({
-      store,
-      maxInstances,
-      // An alias is no deployment: the stage's reactions re-read it (resolver, instances).
-      onAliasChange: ({ service, stage, functionName }) =>
-        stageChanged({ kind: 'deployed', service, stage, functionNames: [functionName] }),
-      deployer,
-      onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
-    }),
+    operations: lambdaOperations(
+      createMappingOperations({
+        mappings,
+        invoker,
+        queueExists: async (name) => (await sqsStore.findQueue(name)) !== undefined,
+        clock,
+        onChange: () => eventSources.refresh(),
+      }),
+      createFunctionOperations({
+        store,
+        maxInstances,
+        // An alias is no deployment: the stage's reactions re-read it (resolver, instances).
+        onAliasChange: ({ service, stage, functionName }) =>
+          stageChanged({ kind: 'deployed', service, stage, functionNames: [functionName] }),
+        deployer,
+        onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
+      }),
+    ),
     onError: (e) =>
       (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'
         ? logger.debug('invoke API client closed the connection')
@@ -703,6 +717,19 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     metrics,
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),
+  };
+}
+
+/** The Lambda API's operation groups: the first that knows the request answers it. */
+function lambdaOperations(
+  ...groups: ((r: OperationRequest) => Promise<OperationAnswer | undefined>)[]
+): (r: OperationRequest) => Promise<OperationAnswer | undefined> {
+  return async (r) => {
+    for (const group of groups) {
+      const answer = await group(r);
+      if (answer) return answer;
+    }
+    return undefined;
   };
 }
 
