@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -273,6 +274,43 @@ for (const variant of awsPlatformVariants)
       const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url('idle') }));
       assert.equal(got.Messages?.[0]?.Body, 'waiting');
       assert.equal(got.Messages?.[0]?.ReceiptHandle !== undefined, true);
+    });
+
+    test('a mapping created through the Lambda API delivers too', async () => {
+      await sqs.send(new CreateQueueCommand({ QueueName: 'api-made' }));
+      const lambda = new LambdaClient({
+        endpoint: platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+        maxAttempts: 1,
+      });
+      try {
+        await lambda.send(
+          new CreateEventSourceMappingCommand({
+            EventSourceArn: arnOf('api-made'),
+            FunctionName: 'esm-dev-idle',
+            FilterCriteria: { Filters: [{ Pattern: '{"body":{"keep":[true]}}' }] },
+          }),
+        );
+      } finally {
+        lambda.destroy();
+      }
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url('api-made'),
+          Entries: [
+            { Id: 'a', MessageBody: '{"keep":false,"n":1}' },
+            { Id: 'b', MessageBody: '{"keep":true,"n":2}' },
+          ],
+        }),
+      );
+      await waitUntil(
+        async () => (await seenBodies('idle')).includes('{"keep":true,"n":2}'),
+        'the API-made mapping to deliver the matching message',
+        20_000,
+      );
+      await waitUntil(async () => (await counts('api-made')) === 0, 'both to be deleted');
+      assert.deepEqual(await seenBodies('idle'), ['{"keep":true,"n":2}'], 'filtered out unseen');
     });
 
     test('a platform restart loses nothing', async () => {
