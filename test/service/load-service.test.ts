@@ -350,8 +350,6 @@ describe('a complete fixture service', () => {
     const cwd = fixturePath('service', 'full');
     const { definition, warnings, resolved } = await loadService({ cwd, options: {}, env: {} });
     assert.deepEqual(warnings, [
-      'serverless.yml:47:9 functions.nightly.events[1].sqs: sqs events are not supported yet; ' +
-        'this event will not fire for function "nightly"',
       'serverless.yml:49:1 resources: CloudFormation resources are not created by Nimbus (ignored)',
     ]);
     assert.equal(definition.service, 'orders');
