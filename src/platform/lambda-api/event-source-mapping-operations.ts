@@ -274,7 +274,6 @@ function view(m: Mapping, region: string, state?: string) {
     }),
     // Epoch seconds: the SDKs read JSON timestamps so.
     LastModified: m.lastModified / 1000,
-    LastProcessingResult: 'No records processed',
     State: state ?? (m.enabled ? 'Enabled' : 'Disabled'),
     StateTransitionReason: 'USER_INITIATED',
     FunctionResponseTypes: m.functionResponseTypes,
