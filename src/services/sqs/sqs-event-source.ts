@@ -60,13 +60,10 @@ export function sqsEventSource(
       }
     },
     async remove(records) {
-      for (const r of records) {
-        const receipt = r.record.receiptHandle as string;
-        const message = await deps.store.findByReceipt(queue, receipt);
-        // Deleted only while this lease is the latest: a message received again elsewhere
-        // after its visibility timeout belongs to that receive now.
-        if (message && message.receipt === receipt) await deps.store.delete(message.id);
-      }
+      await deps.store.deleteLeased(
+        queue,
+        records.map((r) => r.record.receiptHandle as string),
+      );
     },
   };
 }
