@@ -25,6 +25,7 @@ import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
 import { QueueProvisioner } from '../services/sqs/queue-provisioner.js';
 import { QueueWaiters } from '../services/sqs/queue-waiters.js';
+import { sqsEventSource } from '../services/sqs/sqs-event-source.js';
 import { createSqsService } from '../services/sqs/sqs-service.js';
 import { SqsStore } from '../services/sqs/sqs-store.js';
 import { KyselyStore } from '../store/kysely-store.js';
@@ -56,6 +57,11 @@ import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi, type StageChange } from './control/control-api.js';
 import { checkDefinition } from './control/deploy-request.js';
 import { Deployer } from './control/deployer.js';
+import { EventSourceEngine } from './event-sources/event-source-engine.js';
+import { eventSourcesReaction } from './event-sources/event-sources-reaction.js';
+import { invokeThrough } from './event-sources/invoke-batch.js';
+import { parseSqsArn } from './event-sources/mapping.js';
+import { MappingStore } from './event-sources/mapping-store.js';
 import { createFrontDoor, splitTarget } from './front-door/front-door.js';
 import { HttpListener } from './front-door/http-listener.js';
 import { AccessGate } from './gateway/access/access-gate.js';
@@ -83,7 +89,12 @@ import { type GuardedEndpoint, NetworkGuard, storeEndpoint } from './isolation/n
 import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
 import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
 import { sweepUid } from './isolation/uid-sweep.js';
-import { createFunctionOperations } from './lambda-api/function-operations.js';
+import { createMappingOperations } from './lambda-api/event-source-mapping-operations.js';
+import {
+  createFunctionOperations,
+  type OperationAnswer,
+  type OperationRequest,
+} from './lambda-api/function-operations.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
@@ -97,6 +108,7 @@ import { metricsRoute } from './observe/metrics/metrics-route.js';
 import { PromMetrics } from './observe/metrics/prom-metrics.js';
 import { RollupRecorder } from './observe/metrics/rollup-recorder.js';
 import { usageRoutes } from './observe/metrics/usage-routes.js';
+import { systemScheduler } from './observe/scheduler.js';
 import { idOnlyTracing, type Tracing } from './observe/tracing/tracing.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
@@ -174,6 +186,8 @@ export interface PlatformOptions {
   metricsToken?: string;
   /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
   metricsRetentionMs?: number;
+  /** Cluster safety net: how often every node re-reads the event source mappings. Default 10 s. */
+  mappingCheckMs?: number;
 }
 
 export interface RunningPlatform {
@@ -190,6 +204,8 @@ export interface RunningPlatform {
   invoker: Invoker;
   pool: InstancePool;
   reconciler: StageReconciler;
+  /** Polls the event source mappings (docs/sqs.md#events). */
+  eventSources: EventSourceEngine;
   metrics: PromMetrics;
   /** The started parts, in start order. */
   parts: string[];
@@ -536,6 +552,44 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     accept: (name, qualifier, event) => accept.accept(name, qualifier, event),
     logger,
   });
+  // Event source mappings: polled queues (and later streams) invoking functions synchronously.
+  const sqsStore = new SqsStore(db);
+  const sqsLongPolls = new QueueWaiters();
+  const mappings = new MappingStore(db);
+  const eventSources = await lifecycle.start(
+    'event source mappings',
+    new EventSourceEngine({
+      list: () => mappings.list(),
+      sourceOf: (m) => {
+        const queue = parseSqsArn(m.sourceArn);
+        return queue
+          ? sqsEventSource(
+              { store: sqsStore, waiters: sqsLongPolls, clock },
+              queue.queue,
+              m.sourceArn,
+              queue.region,
+            )
+          : undefined;
+      },
+      invoke: invokeThrough(invoker),
+      clock,
+      timer: systemScheduler,
+      logger,
+      maxBatchBytes: 6 * MiB,
+    }),
+  );
+  if (flavor === 'postgres') {
+    // Mappings changed through another node's Lambda API reach this node within this period.
+    await lifecycle.start(
+      'event source mapping check',
+      new PeriodicTask({
+        name: 'reading event source mappings',
+        everyMs: options.mappingCheckMs ?? 10_000,
+        run: () => eventSources.refresh(),
+        logger,
+      }),
+    );
+  }
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -547,6 +601,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       accessReaction({ gate: accessGate, store, apiKeys, logger }),
       protectionReaction(protection, store),
       routesReaction(gateway, store),
+      eventSourcesReaction({ mappings, engine: eventSources, clock, logger }),
       instancesReaction({
         pool,
         store,
@@ -604,15 +659,24 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     }),
     maxSyncPayloadBytes: 6 * MiB,
-    operations: createFunctionOperations({
-      store,
-      maxInstances,
-      // An alias is no deployment: the stage's reactions re-read it (resolver, instances).
-      onAliasChange: ({ service, stage, functionName }) =>
-        stageChanged({ kind: 'deployed', service, stage, functionNames: [functionName] }),
-      deployer,
-      onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
-    }),
+    operations: lambdaOperations(
+      createMappingOperations({
+        mappings,
+        invoker,
+        queueExists: async (name) => (await sqsStore.findQueue(name)) !== undefined,
+        clock,
+        onChange: () => eventSources.refresh(),
+      }),
+      createFunctionOperations({
+        store,
+        maxInstances,
+        // An alias is no deployment: the stage's reactions re-read it (resolver, instances).
+        onAliasChange: ({ service, stage, functionName }) =>
+          stageChanged({ kind: 'deployed', service, stage, functionNames: [functionName] }),
+        deployer,
+        onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
+      }),
+    ),
     onError: (e) =>
       (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'
         ? logger.debug('invoke API client closed the connection')
@@ -653,8 +717,6 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
   });
-  const sqsLongPolls = new QueueWaiters();
-  const sqsStore = new SqsStore(db);
   const sqs = createSqsService({
     store: sqsStore,
     clock,
@@ -793,9 +855,23 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     invoker,
     pool,
     reconciler,
+    eventSources,
     metrics,
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),
+  };
+}
+
+/** The Lambda API's operation groups: the first that knows the request answers it. */
+function lambdaOperations(
+  ...groups: ((r: OperationRequest) => Promise<OperationAnswer | undefined>)[]
+): (r: OperationRequest) => Promise<OperationAnswer | undefined> {
+  return async (r) => {
+    for (const group of groups) {
+      const answer = await group(r);
+      if (answer) return answer;
+    }
+    return undefined;
   };
 }
 

@@ -567,8 +567,17 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   { path: 'functions.*.events[].s3.rules', status: 'supported' },
   { path: 'functions.*.events[].s3.existing', status: 'supported' },
   { path: 'functions.*.events[].s3.forceDeploy', status: 'accepted' },
+  { path: 'functions.*.events[].sqs', status: 'supported' },
   ...[
-    'sqs',
+    'arn',
+    'batchSize',
+    'maximumBatchingWindow',
+    'functionResponseType',
+    'maximumConcurrency',
+    'filterPatterns',
+    'enabled',
+  ].map((key): SupportRule => ({ path: `functions.*.events[].sqs.${key}`, status: 'supported' })),
+  ...[
     'stream',
     'sns',
     'eventBridge',

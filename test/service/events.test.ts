@@ -193,7 +193,7 @@ describe('other events', () => {
       await events(
         '      - s3: photos',
         '      - s3: {bucket: docs, event: "s3:ObjectRemoved:*", rules: [{prefix: a/}]}',
-        '      - sqs: arn:aws:sqs:us-east-1:1:q',
+        '      - sqs: arn:aws:sqs:us-east-1:000000000000:q',
         '      - stream: arn:aws:dynamodb:us-east-1:1:table/t/stream/x',
         '      - sns: alerts',
         '      - sns: arn:aws:sns:us-east-1:1:t',
@@ -208,7 +208,7 @@ describe('other events', () => {
           kind: 's3',
           config: { bucket: 'docs', event: 's3:ObjectRemoved:*', rules: [{ prefix: 'a/' }] },
         },
-        { kind: 'sqs', config: { arn: 'arn:aws:sqs:us-east-1:1:q' } },
+        { kind: 'sqs', config: { arn: 'arn:aws:sqs:us-east-1:000000000000:q' } },
         { kind: 'stream', config: { arn: 'arn:aws:dynamodb:us-east-1:1:table/t/stream/x' } },
         { kind: 'sns', config: { topicName: 'alerts' } },
         { kind: 'sns', config: { arn: 'arn:aws:sns:us-east-1:1:t' } },
@@ -240,5 +240,48 @@ describe('other events', () => {
       'serverless.yml:8:9 functions.hello.events[0]: each event must be a map with exactly one ' +
         'event type, e.g. `- http: GET /`',
     );
+  });
+});
+
+describe('sqs events', () => {
+  const arn = 'arn:aws:sqs:us-east-1:000000000000:jobs';
+  it('keeps every Lambda setting; an intrinsic arn is left for the platform', async () => {
+    const [e] = await events(
+      '      - sqs:',
+      `          arn: ${arn}`,
+      '          batchSize: 100',
+      '          maximumBatchingWindow: 5',
+      '          functionResponseType: ReportBatchItemFailures',
+      '          maximumConcurrency: 3',
+      '          filterPatterns: [{body: {kind: [order]}}]',
+      '          enabled: false',
+    );
+    assert.equal(e?.kind, 'sqs');
+    const [g] = await events('      - sqs: {arn: {Fn::GetAtt: [Jobs, Arn]}}');
+    assert.deepEqual((g as { config: unknown }).config, { arn: { 'Fn::GetAtt': ['Jobs', 'Arn'] } });
+  });
+
+  it('refuses what Lambda refuses, at file:line', async () => {
+    const cases: [string, string][] = [
+      ['{arn: nope}', 'arn: nope is not an SQS queue ARN'],
+      [`{arn: ${arn}, batchSize: 0}`, 'batchSize: batchSize must be an integer from 1 to 10000'],
+      [
+        `{arn: ${arn}, batchSize: 11}`,
+        'maximumBatchingWindow: Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10',
+      ],
+      [`{arn: ${arn}, maximumConcurrency: 1}`, 'maximumConcurrency: maximumConcurrency must be'],
+      [
+        `{arn: ${arn}, functionResponseType: Other}`,
+        'functionResponseType: must be ReportBatchItemFailures',
+      ],
+      [`{arn: ${arn}, filterPatterns: [{body: x}]}`, 'filterPatterns: filter pattern body must be'],
+    ];
+    for (const [value, message] of cases) {
+      await assert.rejects(load(eventsConfig(`      - sqs: ${value}`)), (error: Error) => {
+        assert.match(error.message, /^serverless\.yml:8:\d+ functions\.hello\.events\[0\]\.sqs\./);
+        assert.ok(error.message.includes(message), `${error.message} should say ${message}`);
+        return true;
+      });
+    }
   });
 });

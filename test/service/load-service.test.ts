@@ -349,10 +349,7 @@ describe('a complete fixture service', () => {
   it('loads end to end', async () => {
     const cwd = fixturePath('service', 'full');
     const { definition, warnings, resolved } = await loadService({ cwd, options: {}, env: {} });
-    assert.deepEqual(warnings, [
-      'serverless.yml:47:9 functions.nightly.events[1].sqs: sqs events are not supported yet; ' +
-        'this event will not fire for function "nightly"',
-    ]);
+    assert.deepEqual(warnings, []);
     assert.equal(definition.service, 'orders');
     assert.equal(definition.region, 'eu-west-1');
     assert.equal(definition.provider.memorySize, 256);

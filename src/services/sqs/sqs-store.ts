@@ -290,6 +290,19 @@ export class SqsStore {
     await this.#db.deleteFrom('sqs_messages').where('id', '=', id).execute();
   }
 
+  /**
+   * Deletes the messages whose latest receipt is one of `receipts`, in one statement: a message
+   * received again since (its lease ran out) belongs to that receive and stays.
+   */
+  async deleteLeased(queue: string, receipts: readonly string[]): Promise<void> {
+    if (receipts.length === 0) return;
+    await this.#db
+      .deleteFrom('sqs_messages')
+      .where('queue', '=', queue)
+      .where('receipt', 'in', [...receipts])
+      .execute();
+  }
+
   /** False when the receipt is no longer the message's latest (it was received again). */
   async changeVisibility(id: string, receipt: string, visibleAt: number): Promise<boolean> {
     const result = await this.#db

@@ -15,6 +15,7 @@ import { sqsMigration } from './013-sqs.js';
 import { aliasRoutingMigration } from './014-alias-routing.js';
 import { stageResourcesMigration } from './015-stage-resources.js';
 import { sessionCredentialsMigration } from './016-session-credentials.js';
+import { eventSourceMappingsMigration } from './017-event-source-mappings.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -41,6 +42,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '014-alias-routing': aliasRoutingMigration(),
     '015-stage-resources': stageResourcesMigration(),
     '016-session-credentials': sessionCredentialsMigration(),
+    '017-event-source-mappings': eventSourceMappingsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

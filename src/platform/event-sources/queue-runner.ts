@@ -1,0 +1,109 @@
+/**
+ * Runs one mapping on a queue source: batches are gathered one at a time and handed to up to
+ * `maximumConcurrency` invocations in flight. A batch's records are removed from the queue
+ * when the function is done with them (all, or all but the reported failures) and when they
+ * are filtered out; failed records stay leased, reappear after the queue's visibility timeout
+ * and go to its dead-letter queue after maxReceiveCount: retries belong to the queue.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../model/clock.js';
+import type { Scheduler } from '../observe/scheduler.js';
+import { batchOutcome } from './batch-outcome.js';
+import { collectBatch } from './collect-batch.js';
+import { passesFilters } from './filter-pattern.js';
+import { type InvokeBatch, recordsPayload } from './invoke-batch.js';
+import { defaultQueueConcurrency, type Mapping, patternsOf } from './mapping.js';
+import type { QueueSource, SourceRecord } from './source-port.js';
+import { pause, Slots } from './wait.js';
+
+export interface RunnerDeps {
+  invoke: InvokeBatch;
+  clock: Clock;
+  timer: Scheduler;
+  logger: Pick<Logger, 'warn' | 'error'>;
+  /** Lambda's 6 MB synchronous payload. */
+  maxBatchBytes: number;
+}
+
+export interface Runner {
+  /** Resolves once no batch is in flight. */
+  stop(): Promise<void>;
+}
+
+/** After a source error (queue deleted, store down) polling waits this long, doubling. */
+const errorBackoffMs = { first: 1_000, max: 30_000 };
+
+export function runQueueMapping(mapping: Mapping, source: QueueSource, deps: RunnerDeps): Runner {
+  const aborted = new AbortController();
+  const slots = new Slots(mapping.maximumConcurrency ?? defaultQueueConcurrency);
+  const inFlight = new Set<Promise<void>>();
+  const patterns = patternsOf(mapping);
+  const reportItemFailures = mapping.functionResponseTypes.includes('ReportBatchItemFailures');
+
+  async function handle(batch: SourceRecord[]): Promise<void> {
+    const passed = batch.filter((r) => passesFilters(patterns, r.filterView));
+    // Lambda deletes the messages its filters drop.
+    if (passed.length < batch.length) {
+      await source.remove(batch.filter((r) => !passed.includes(r)));
+    }
+    if (passed.length === 0) return;
+    const result = await deps.invoke(mapping, recordsPayload(passed));
+    const outcome = batchOutcome(result, passed, reportItemFailures);
+    if (outcome.kind === 'failure') {
+      deps.logger.warn(
+        { mapping: mapping.uuid, records: passed.length, reason: outcome.reason },
+        'event source batch failed; its messages reappear after the visibility timeout',
+      );
+      return;
+    }
+    const done =
+      outcome.kind === 'success' ? passed : passed.filter((r) => !outcome.failed.has(r.id));
+    await source.remove(done);
+  }
+
+  async function loop(): Promise<void> {
+    let backoff = errorBackoffMs.first;
+    while (!aborted.signal.aborted) {
+      await slots.acquire();
+      let batch: SourceRecord[];
+      try {
+        batch = await collectBatch((max, wait, signal) => source.receive(max, wait, signal), {
+          batchSize: mapping.batchSize,
+          windowMs: mapping.maximumBatchingWindowInSeconds * 1000,
+          clock: deps.clock,
+          signal: aborted.signal,
+          maxBytes: deps.maxBatchBytes,
+        });
+        backoff = errorBackoffMs.first;
+      } catch (error) {
+        slots.release();
+        deps.logger.error({ err: error, mapping: mapping.uuid }, 'polling an event source failed');
+        await pause(deps.timer, backoff, aborted.signal);
+        backoff = Math.min(backoff * 2, errorBackoffMs.max);
+        continue;
+      }
+      if (batch.length === 0) {
+        slots.release();
+        continue;
+      }
+      const run = handle(batch)
+        .catch((error: unknown) =>
+          deps.logger.error({ err: error, mapping: mapping.uuid }, 'handling a batch failed'),
+        )
+        .finally(() => {
+          slots.release();
+          inFlight.delete(run);
+        });
+      inFlight.add(run);
+    }
+  }
+
+  const looping = loop();
+  return {
+    async stop() {
+      aborted.abort();
+      await looping;
+      await Promise.all([...inFlight]);
+    },
+  };
+}
