@@ -111,6 +111,7 @@ describe('openStore', () => {
           'deployments',
           'dynamodb_items',
           'dynamodb_tables',
+          'dynamodb_transaction_tokens',
           'function_uids',
           'function_versions',
           'functions',

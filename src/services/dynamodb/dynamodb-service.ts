@@ -8,10 +8,12 @@ import {
   type AwsJsonOperation,
   createAwsJsonHandler,
 } from '../../platform/aws/protocols/aws-json.js';
+import { batchGetItem, batchWriteItem } from './batch-operations.js';
 import type { DynamoDeps, Input } from './dynamodb-call.js';
 import { deleteItem, getItem, putItem, updateItem } from './item-operations.js';
 import { query, scan } from './query-scan.js';
 import { createTable, deleteTable, describeTable, listTables } from './table-operations.js';
+import { transactGetItems, transactWriteItems } from './transactions.js';
 
 export interface DynamoServiceOptions extends DynamoDeps {
   verify: RequestVerifier;
@@ -46,6 +48,10 @@ export function createDynamoService(opts: DynamoServiceOptions) {
       DeleteItem: op(deleteItem),
       Query: op(query),
       Scan: op(scan),
+      BatchGetItem: op(batchGetItem),
+      BatchWriteItem: op(batchWriteItem),
+      TransactWriteItems: op(transactWriteItems),
+      TransactGetItems: op(transactGetItems),
     },
   });
   return (req: IncomingMessage, res: ServerResponse): Promise<void> => handler(req, res);

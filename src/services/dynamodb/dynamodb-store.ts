@@ -13,6 +13,7 @@ import type { StoredKey, TableDescriptionStored } from './table-schema.js';
 interface DynamoTables {
   dynamodb_tables: { name: string; description: string; created_at: number };
   dynamodb_items: { table_name: string; pk: Buffer; sk: Buffer; item: string };
+  dynamodb_transaction_tokens: { token: string; request_hash: string; created_at: number };
 }
 
 export interface StoredItem extends StoredKey {
@@ -29,7 +30,14 @@ export interface ItemWriter {
   get(table: string, key: StoredKey): Promise<Item | undefined>;
   put(table: string, key: StoredKey, item: Item): Promise<void>;
   delete(table: string, key: StoredKey): Promise<void>;
+  /** The request digest a client token was last used with at or after `since`, if any. */
+  tokenHash(token: string, since: number): Promise<string | undefined>;
+  /** Records a token's use, and forgets the tokens last used before `forgetBefore`. */
+  recordToken(token: string, requestHash: string, now: number, forgetBefore: number): Promise<void>;
 }
+
+/** The pseudo-table whose keys lock client request tokens, so one token is used once at a time. */
+export const tokenLockTable = '\0token';
 
 export class DynamoStore {
   readonly #db: Kysely<DynamoTables>;
@@ -186,6 +194,28 @@ function writerIn(tx: Transaction<DynamoTables>): ItemWriter {
         .where('table_name', '=', table)
         .where('pk', '=', key.pk)
         .where('sk', '=', key.sk)
+        .execute();
+    },
+    tokenHash: async (token, since) => {
+      const row = await tx
+        .selectFrom('dynamodb_transaction_tokens')
+        .select('request_hash')
+        .where('token', '=', token)
+        .where('created_at', '>=', since)
+        .executeTakeFirst();
+      return row?.request_hash;
+    },
+    recordToken: async (token, requestHash, now, forgetBefore) => {
+      await tx
+        .deleteFrom('dynamodb_transaction_tokens')
+        .where('created_at', '<', forgetBefore)
+        .execute();
+      await tx
+        .insertInto('dynamodb_transaction_tokens')
+        .values({ token, request_hash: requestHash, created_at: now })
+        .onConflict((oc) =>
+          oc.column('token').doUpdateSet({ request_hash: requestHash, created_at: now }),
+        )
         .execute();
     },
   };
