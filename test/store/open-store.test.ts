@@ -109,6 +109,7 @@ describe('openStore', () => {
           'cluster_leases',
           'cluster_nodes',
           'deployments',
+          'dynamodb_index_items',
           'dynamodb_items',
           'dynamodb_tables',
           'dynamodb_transaction_tokens',

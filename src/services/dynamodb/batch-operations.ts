@@ -103,8 +103,8 @@ export async function batchWriteItem(deps: DynamoDeps, input: Input) {
     async (w) => {
       for (const plan of plans) {
         const next = plan.next(undefined);
-        if (next === undefined) await w.delete(plan.table, plan.key);
-        else if (next !== 'keep') await w.put(plan.table, plan.key, next);
+        if (next === undefined) await w.delete(plan.schema, plan.key);
+        else if (next !== 'keep') await w.put(plan.schema, plan.key, next);
       }
     },
   );

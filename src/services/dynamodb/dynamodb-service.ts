@@ -12,7 +12,13 @@ import { batchGetItem, batchWriteItem } from './batch-operations.js';
 import type { DynamoDeps, Input } from './dynamodb-call.js';
 import { deleteItem, getItem, putItem, updateItem } from './item-operations.js';
 import { query, scan } from './query-scan.js';
-import { createTable, deleteTable, describeTable, listTables } from './table-operations.js';
+import {
+  createTable,
+  deleteTable,
+  describeTable,
+  listTables,
+  updateTable,
+} from './table-operations.js';
 import { transactGetItems, transactWriteItems } from './transactions.js';
 
 export interface DynamoServiceOptions extends DynamoDeps {
@@ -41,6 +47,7 @@ export function createDynamoService(opts: DynamoServiceOptions) {
       CreateTable: op(createTable),
       DescribeTable: op(describeTable),
       ListTables: op(listTables),
+      UpdateTable: op(updateTable),
       DeleteTable: op(deleteTable),
       PutItem: op(putItem),
       GetItem: op(getItem),

@@ -8,16 +8,35 @@ import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
 import type { Item } from './attribute-value.js';
-import type { StoredKey, TableDescriptionStored } from './table-schema.js';
+import { type IndexSchema, indexEntryOf } from './secondary-indexes.js';
+import type { StoredKey, TableDescriptionStored, TableSchema } from './table-schema.js';
 
 interface DynamoTables {
   dynamodb_tables: { name: string; description: string; created_at: number };
   dynamodb_items: { table_name: string; pk: Buffer; sk: Buffer; item: string };
+  dynamodb_index_items: {
+    table_name: string;
+    index_name: string;
+    ipk: Buffer;
+    isk: Buffer;
+    pk: Buffer;
+    sk: Buffer;
+    item: string;
+  };
   dynamodb_transaction_tokens: { token: string; request_hash: string; created_at: number };
 }
 
 export interface StoredItem extends StoredKey {
   item: Item;
+  /** The index key, for rows read from a secondary index. */
+  ipk?: Buffer;
+  isk?: Buffer;
+}
+
+/** Where a page of an index starts after: the index key, then the table key. */
+export interface IndexPosition extends StoredKey {
+  ipk: Buffer;
+  isk: Buffer;
 }
 
 /** The sort-key range of a Query, in encoded bytes. */
@@ -28,8 +47,9 @@ export interface SortRange {
 
 export interface ItemWriter {
   get(table: string, key: StoredKey): Promise<Item | undefined>;
-  put(table: string, key: StoredKey, item: Item): Promise<void>;
-  delete(table: string, key: StoredKey): Promise<void>;
+  /** Writes the item and its secondary index entries. */
+  put(table: TableSchema, key: StoredKey, item: Item): Promise<void>;
+  delete(table: TableSchema, key: StoredKey): Promise<void>;
   /** The request digest a client token was last used with at or after `since`, if any. */
   tokenHash(token: string, since: number): Promise<string | undefined>;
   /** Records a token's use, and forgets the tokens last used before `forgetBefore`. */
@@ -79,6 +99,7 @@ export class DynamoStore {
 
   async deleteTable(name: string): Promise<boolean> {
     return this.#db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('dynamodb_index_items').where('table_name', '=', name).execute();
       await tx.deleteFrom('dynamodb_items').where('table_name', '=', name).execute();
       const r = await tx.deleteFrom('dynamodb_tables').where('name', '=', name).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
@@ -92,6 +113,130 @@ export class DynamoStore {
       .where('table_name', '=', table)
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  async countIndexItems(table: string, index: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom('dynamodb_index_items')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('table_name', '=', table)
+      .where('index_name', '=', index)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** A table's new description (billing, throughput, streams, TTL): no item changes. */
+  async updateDescription(description: TableDescriptionStored): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('dynamodb_tables')
+      .set({ description: JSON.stringify(description) })
+      .where('name', '=', description.TableName)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /**
+   * A new global secondary index: the description that declares it and its entries for every
+   * item, in one transaction.
+   */
+  async addIndex(table: TableSchema, index: IndexSchema, description: TableDescriptionStored) {
+    await this.#db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('dynamodb_tables')
+        .set({ description: JSON.stringify(description) })
+        .where('name', '=', table.name)
+        .execute();
+      let after: StoredKey | undefined;
+      for (;;) {
+        let q = tx
+          .selectFrom('dynamodb_items')
+          .select(['pk', 'sk', 'item'])
+          .where('table_name', '=', table.name);
+        if (after) q = q.where((eb) => tupleAfter(eb, ['pk', 'sk'], [after!.pk, after!.sk], '>'));
+        const rows = await q.orderBy('pk').orderBy('sk').limit(500).execute();
+        if (rows.length === 0) break;
+        for (const row of rows.map(toStored)) {
+          const entry = indexEntryOf(table, index, row.item);
+          if (entry) await insertIndexRow(tx, table.name, index.name, entry, row);
+        }
+        after = toStored(rows.at(-1)!);
+      }
+    });
+  }
+
+  async dropIndex(description: TableDescriptionStored, index: string) {
+    await this.#db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('dynamodb_tables')
+        .set({ description: JSON.stringify(description) })
+        .where('name', '=', description.TableName)
+        .execute();
+      await tx
+        .deleteFrom('dynamodb_index_items')
+        .where('table_name', '=', description.TableName)
+        .where('index_name', '=', index)
+        .execute();
+    });
+  }
+
+  async queryIndex(
+    table: string,
+    index: string,
+    ipk: Buffer,
+    range: SortRange,
+    forward: boolean,
+    startAfter: IndexPosition | undefined,
+    limit: number,
+  ): Promise<StoredItem[]> {
+    let q = this.#db
+      .selectFrom('dynamodb_index_items')
+      .select(['ipk', 'isk', 'pk', 'sk', 'item'])
+      .where('table_name', '=', table)
+      .where('index_name', '=', index)
+      .where('ipk', '=', ipk);
+    if (range.lower) q = q.where('isk', range.lower.inclusive ? '>=' : '>', range.lower.value);
+    if (range.upper) q = q.where('isk', range.upper.inclusive ? '<=' : '<', range.upper.value);
+    if (startAfter) {
+      const s = startAfter;
+      q = q.where((eb) =>
+        tupleAfter(eb, ['isk', 'pk', 'sk'], [s.isk, s.pk, s.sk], forward ? '>' : '<'),
+      );
+    }
+    const dir = forward ? 'asc' : 'desc';
+    const rows = await q
+      .orderBy('isk', dir)
+      .orderBy('pk', dir)
+      .orderBy('sk', dir)
+      .limit(limit)
+      .execute();
+    return rows.map(toStoredIndexRow);
+  }
+
+  async scanIndex(
+    table: string,
+    index: string,
+    startAfter: IndexPosition | undefined,
+    limit: number,
+  ): Promise<StoredItem[]> {
+    let q = this.#db
+      .selectFrom('dynamodb_index_items')
+      .select(['ipk', 'isk', 'pk', 'sk', 'item'])
+      .where('table_name', '=', table)
+      .where('index_name', '=', index);
+    if (startAfter) {
+      const s = startAfter;
+      q = q.where((eb) =>
+        tupleAfter(eb, ['ipk', 'isk', 'pk', 'sk'], [s.ipk, s.isk, s.pk, s.sk], '>'),
+      );
+    }
+    const rows = await q
+      .orderBy('ipk')
+      .orderBy('isk')
+      .orderBy('pk')
+      .orderBy('sk')
+      .limit(limit)
+      .execute();
+    return rows.map(toStoredIndexRow);
   }
 
   async getItem(table: string, key: StoredKey): Promise<Item | undefined> {
@@ -162,6 +307,78 @@ function toStored(r: { pk: Buffer; sk: Buffer; item: string }): StoredItem {
   return { pk: Buffer.from(r.pk), sk: Buffer.from(r.sk), item: JSON.parse(r.item) as Item };
 }
 
+function toStoredIndexRow(r: {
+  ipk: Buffer;
+  isk: Buffer;
+  pk: Buffer;
+  sk: Buffer;
+  item: string;
+}): StoredItem {
+  return { ...toStored(r), ipk: Buffer.from(r.ipk), isk: Buffer.from(r.isk) };
+}
+
+type Column = 'pk' | 'sk' | 'ipk' | 'isk';
+
+/** Rows whose (columns...) tuple sorts after (or before) `values`, portable to both databases. */
+function tupleAfter(
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's expression builder over either table
+  eb: any,
+  columns: Column[],
+  values: Buffer[],
+  op: '>' | '<',
+) {
+  return eb.or(
+    columns.map((column, i) =>
+      eb.and([
+        ...columns.slice(0, i).map((c, j) => eb(c, '=', values[j])),
+        eb(column, op, values[i]),
+      ]),
+    ),
+  );
+}
+
+async function insertIndexRow(
+  tx: Transaction<DynamoTables>,
+  table: string,
+  index: string,
+  entry: { key: StoredKey; item: Item },
+  key: StoredKey,
+) {
+  await tx
+    .insertInto('dynamodb_index_items')
+    .values({
+      table_name: table,
+      index_name: index,
+      ipk: entry.key.pk,
+      isk: entry.key.sk,
+      pk: key.pk,
+      sk: key.sk,
+      item: JSON.stringify(entry.item),
+    })
+    .execute();
+}
+
+/** Secondary index rows follow the item: the old ones go, the item's current ones come. */
+async function rewriteIndexRows(
+  tx: Transaction<DynamoTables>,
+  table: TableSchema,
+  key: StoredKey,
+  item: Item | undefined,
+) {
+  if (table.indexes.length === 0) return;
+  await tx
+    .deleteFrom('dynamodb_index_items')
+    .where('table_name', '=', table.name)
+    .where('pk', '=', key.pk)
+    .where('sk', '=', key.sk)
+    .execute();
+  if (!item) return;
+  for (const index of table.indexes) {
+    const entry = indexEntryOf(table, index, item);
+    if (entry) await insertIndexRow(tx, table.name, index.name, entry, key);
+  }
+}
+
 async function readItem(
   db: Kysely<DynamoTables> | Transaction<DynamoTables>,
   table: string,
@@ -181,17 +398,20 @@ function writerIn(tx: Transaction<DynamoTables>): ItemWriter {
   return {
     get: (table, key) => readItem(tx, table, key),
     put: async (table, key, item) => {
+      // Index entries first: an item with a bad index key is refused before anything is written.
+      await rewriteIndexRows(tx, table, key, item);
       const text = JSON.stringify(item);
       await tx
         .insertInto('dynamodb_items')
-        .values({ table_name: table, pk: key.pk, sk: key.sk, item: text })
+        .values({ table_name: table.name, pk: key.pk, sk: key.sk, item: text })
         .onConflict((oc) => oc.columns(['table_name', 'pk', 'sk']).doUpdateSet({ item: text }))
         .execute();
     },
     delete: async (table, key) => {
+      await rewriteIndexRows(tx, table, key, undefined);
       await tx
         .deleteFrom('dynamodb_items')
-        .where('table_name', '=', table)
+        .where('table_name', '=', table.name)
         .where('pk', '=', key.pk)
         .where('sk', '=', key.sk)
         .execute();

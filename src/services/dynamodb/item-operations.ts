@@ -34,8 +34,8 @@ async function writeItem(
       const existing = await w.get(plan.table, plan.key);
       checkPlanCondition(plan, existing);
       const next = plan.next(existing);
-      if (next === undefined) await w.delete(plan.table, plan.key);
-      else if (next !== 'keep') await w.put(plan.table, plan.key, next);
+      if (next === undefined) await w.delete(plan.schema, plan.key);
+      else if (next !== 'keep') await w.put(plan.schema, plan.key, next);
       return { before: existing, after: next === 'keep' ? existing : next };
     },
   );

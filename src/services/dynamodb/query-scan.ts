@@ -10,7 +10,7 @@ import {
   tableNameOf,
 } from './dynamodb-call.js';
 import { invalidParameter, notSupported, validation } from './dynamodb-errors.js';
-import type { SortRange, StoredItem } from './dynamodb-store.js';
+import type { IndexPosition, SortRange, StoredItem } from './dynamodb-store.js';
 import { evaluateCondition, project } from './expression-eval.js';
 import {
   type Condition,
@@ -19,8 +19,10 @@ import {
   parseCondition,
 } from './expression-parser.js';
 import { projectionOf } from './item-operations.js';
+import { findIndex, type IndexSchema } from './secondary-indexes.js';
 import {
   encodeKeyValue,
+  type KeyAttribute,
   keyAttributesOf,
   keyOfKeyParam,
   type TableSchema,
@@ -33,7 +35,7 @@ const batchRows = 256;
 export async function query(deps: DynamoDeps, input: Input) {
   const schema = await requireTable(deps, tableNameOf(input));
   refuseLegacy(input, ['KeyConditions', 'QueryFilter', 'AttributesToGet', 'ConditionalOperator']);
-  if (input.IndexName !== undefined) throw notSupported('IndexName');
+  const index = indexOfRequest(schema, input);
   const scope = new ExpressionScope(
     input.ExpressionAttributeNames,
     input.ExpressionAttributeValues,
@@ -48,9 +50,18 @@ export async function query(deps: DynamoDeps, input: Input) {
     'KeyConditionExpression',
     scope,
   );
-  const { pk, range } = keyRange(schema, keyCondition);
-  const read = readerOf(input, schema, scope);
+  const { pk, range } = keyRange(index ?? schema, keyCondition);
+  const read = readerOf(input, schema, index, scope);
   const forward = input.ScanIndexForward !== false;
+  if (index) {
+    let after = startPositionOf(schema, index, input);
+    return read(
+      (limit) => deps.store.queryIndex(schema.name, index.name, pk, range, forward, after, limit),
+      (last) => {
+        after = positionOf(last);
+      },
+    );
+  }
   let after: Buffer | undefined;
   if (input.ExclusiveStartKey !== undefined) {
     after = keyOfKeyParam(schema, checkItem(input.ExclusiveStartKey)).sk;
@@ -66,14 +77,23 @@ export async function query(deps: DynamoDeps, input: Input) {
 export async function scan(deps: DynamoDeps, input: Input) {
   const schema = await requireTable(deps, tableNameOf(input));
   refuseLegacy(input, ['ScanFilter', 'AttributesToGet', 'ConditionalOperator']);
-  if (input.IndexName !== undefined) throw notSupported('IndexName');
+  const index = indexOfRequest(schema, input);
   if (input.Segment !== undefined || input.TotalSegments !== undefined)
     throw notSupported('Parallel Scan (Segment, TotalSegments)');
   const scope = new ExpressionScope(
     input.ExpressionAttributeNames,
     input.ExpressionAttributeValues,
   );
-  const read = readerOf(input, schema, scope);
+  const read = readerOf(input, schema, index, scope);
+  if (index) {
+    let after = startPositionOf(schema, index, input);
+    return read(
+      (limit) => deps.store.scanIndex(schema.name, index.name, after, limit),
+      (last) => {
+        after = positionOf(last);
+      },
+    );
+  }
   let after =
     input.ExclusiveStartKey === undefined
       ? undefined
@@ -86,8 +106,54 @@ export async function scan(deps: DynamoDeps, input: Input) {
   );
 }
 
+function indexOfRequest(schema: TableSchema, input: Input): IndexSchema | undefined {
+  if (input.IndexName === undefined) return undefined;
+  const index = findIndex(schema, input.IndexName);
+  if (!index.local && input.ConsistentRead === true) {
+    throw validation('Consistent reads are not supported on global secondary indexes');
+  }
+  return index;
+}
+
+function positionOf(row: StoredItem): IndexPosition {
+  return { ipk: row.ipk!, isk: row.isk!, pk: row.pk, sk: row.sk };
+}
+
+/** An index's ExclusiveStartKey: the table key and the index key, nothing else. */
+function startPositionOf(
+  schema: TableSchema,
+  index: IndexSchema,
+  input: Input,
+): IndexPosition | undefined {
+  if (input.ExclusiveStartKey === undefined) return undefined;
+  const raw = checkItem(input.ExclusiveStartKey);
+  const tableNames = [schema.hash.name, schema.range?.name].filter((n) => n !== undefined);
+  const indexAttrs = [index.hash, index.range].filter((a) => a !== undefined);
+  const all = new Set([...tableNames, ...indexAttrs.map((a) => a.name)]);
+  const invalid = () =>
+    validation(
+      'The provided starting key is invalid: The provided key element does not match the schema',
+    );
+  if (Object.keys(raw).length !== all.size || [...all].some((n) => raw[n] === undefined))
+    throw invalid();
+  const tableKey: Item = {};
+  for (const n of tableNames) tableKey[n] = raw[n]!;
+  const key = keyOfKeyParam(schema, tableKey);
+  const part = (a: KeyAttribute | undefined) => {
+    if (!a) return Buffer.alloc(0);
+    if (Object.keys(raw[a.name]!)[0] !== a.type) throw invalid();
+    return encodeKeyValue(raw[a.name]!);
+  };
+  return { ipk: part(index.hash), isk: part(index.range), ...key };
+}
+
 /** The page loop shared by Query and Scan. */
-function readerOf(input: Input, schema: TableSchema, scope: ExpressionScope) {
+function readerOf(
+  input: Input,
+  schema: TableSchema,
+  index: IndexSchema | undefined,
+  scope: ExpressionScope,
+) {
   const filter: Condition | undefined =
     input.FilterExpression === undefined
       ? undefined
@@ -98,8 +164,26 @@ function readerOf(input: Input, schema: TableSchema, scope: ExpressionScope) {
     input,
     'Select',
     ['ALL_ATTRIBUTES', 'COUNT', 'SPECIFIC_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES'] as const,
-    projection ? 'SPECIFIC_ATTRIBUTES' : 'ALL_ATTRIBUTES',
+    projection ? 'SPECIFIC_ATTRIBUTES' : index ? 'ALL_PROJECTED_ATTRIBUTES' : 'ALL_ATTRIBUTES',
   );
+  if (select === 'ALL_ATTRIBUTES' && index && index.projection.ProjectionType !== 'ALL') {
+    throw invalidParameter(
+      `Select type ALL_ATTRIBUTES is not supported for ${index.local ? 'local' : 'global'} secondary index ${index.name} because its projection type is not ALL`,
+    );
+  }
+  if (select === 'ALL_PROJECTED_ATTRIBUTES' && !index) {
+    throw invalidParameter(
+      'ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName',
+    );
+  }
+  const lastKeyOf = (item: Item): Item => {
+    const key = keyAttributesOf(schema, item);
+    if (index) {
+      key[index.hash.name] = item[index.hash.name]!;
+      if (index.range) key[index.range.name] = item[index.range.name]!;
+    }
+    return key;
+  };
   const limit = limitOf(input);
   return async (
     fetch: (n: number) => Promise<StoredItem[]>,
@@ -139,13 +223,16 @@ function readerOf(input: Input, schema: TableSchema, scope: ExpressionScope) {
       ...(select === 'COUNT' ? {} : { Items: items }),
       Count: items.length,
       ScannedCount: scanned,
-      ...(more && last ? { LastEvaluatedKey: keyAttributesOf(schema, last.item) } : {}),
+      ...(more && last ? { LastEvaluatedKey: lastKeyOf(last.item) } : {}),
     };
   };
 }
 
-/** The partition key value and sort-key range of a KeyConditionExpression. */
-function keyRange(schema: TableSchema, c: Condition): { pk: Buffer; range: SortRange } {
+/** The partition key value and sort-key range of a KeyConditionExpression (table or index). */
+function keyRange(
+  schema: { hash: KeyAttribute; range?: KeyAttribute },
+  c: Condition,
+): { pk: Buffer; range: SortRange } {
   const parts = c.kind === 'and' ? [c.a, c.b] : [c];
   let pk: Buffer | undefined;
   let range: SortRange | undefined;

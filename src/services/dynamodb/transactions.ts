@@ -96,8 +96,8 @@ export async function transactWriteItems(deps: DynamoDeps, input: Input) {
     for (let i = 0; i < plans.length; i++) {
       const plan = plans[i]!;
       const next = nexts[i];
-      if (next === undefined) await w.delete(plan.table, plan.key);
-      else if (next !== 'keep') await w.put(plan.table, plan.key, next);
+      if (next === undefined) await w.delete(plan.schema, plan.key);
+      else if (next !== 'keep') await w.put(plan.schema, plan.key, next);
     }
     if (token) await w.recordToken(token, requestHash, now, now - clientTokenMillis);
   });

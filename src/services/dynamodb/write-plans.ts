@@ -26,6 +26,7 @@ export type WriteKind = 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
 
 export interface WritePlan {
   table: string;
+  schema: TableSchema;
   key: StoredKey;
   /** The condition, if any, to check on the item as found. */
   condition?: Condition;
@@ -45,7 +46,7 @@ export function planWrite(kind: WriteKind, schema: TableSchema, input: Input): W
       ? undefined
       : parseCondition(input.ConditionExpression, 'ConditionExpression', scope);
   const returnOnFailure = input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
-  const base = { table: schema.name, condition, returnOnFailure };
+  const base = { table: schema.name, schema, condition, returnOnFailure };
   switch (kind) {
     case 'Put': {
       const item = requiredItem(input, 'Item');

@@ -13,7 +13,7 @@ import { dynamodbMigration } from './011-dynamodb.js';
 import { metricRollupsMigration } from './012-metric-rollups.js';
 import { sqsMigration } from './013-sqs.js';
 import { aliasRoutingMigration } from './014-alias-routing.js';
-import { dynamodbTransactionsMigration } from './018-dynamodb-transactions.js';
+import { dynamodbExtensionsMigration } from './018-dynamodb-extensions.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -38,7 +38,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '012-metric-rollups': metricRollupsMigration(),
     '013-sqs': sqsMigration(),
     '014-alias-routing': aliasRoutingMigration(),
-    '018-dynamodb-transactions': dynamodbTransactionsMigration(),
+    '018-dynamodb-extensions': dynamodbExtensionsMigration(flavor),
   };
   return { getMigrations: async () => migrations };
 }
