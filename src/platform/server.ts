@@ -18,6 +18,8 @@ import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { createDynamoService } from '../services/dynamodb/dynamodb-service.js';
 import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
+import { DynamoStreamReader } from '../services/dynamodb/stream-reader.js';
+import { sweepExpired } from '../services/dynamodb/time-to-live.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
@@ -142,6 +144,8 @@ export interface PlatformOptions {
   metricsToken?: string;
   /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
   metricsRetentionMs?: number;
+  /** How often DynamoDB's TTL sweep and 24-hour stream trim run. Default 30 s. */
+  dynamodbMaintenanceMs?: number;
 }
 
 export interface RunningPlatform {
@@ -159,6 +163,8 @@ export interface RunningPlatform {
   pool: InstancePool;
   reconciler: StageReconciler;
   metrics: PromMetrics;
+  /** DynamoDB table streams' read side (the event-source engine and the Streams API read it). */
+  dynamodbStreams: DynamoStreamReader;
   /** The started parts, in start order. */
   parts: string[];
   /**
@@ -512,8 +518,22 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'S3 request failed'),
   });
+  const dynamoStore = new DynamoStore(db, flavor, { region, clock });
+  const dynamodbStreams = new DynamoStreamReader(db, clock);
+  await lifecycle.start(
+    'dynamodb maintenance',
+    new PeriodicTask({
+      name: 'sweeping DynamoDB TTL and trimming streams',
+      everyMs: options.dynamodbMaintenanceMs ?? 30_000,
+      run: async () => {
+        await sweepExpired(dynamoStore, clock);
+        await dynamodbStreams.trim();
+      },
+      logger,
+    }),
+  );
   const dynamodb = createDynamoService({
-    store: new DynamoStore(db, flavor),
+    store: dynamoStore,
     clock,
     region,
     accountId: NIMBUS_ACCOUNT_ID,
@@ -651,6 +671,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     pool,
     reconciler,
     metrics,
+    dynamodbStreams,
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),
   };

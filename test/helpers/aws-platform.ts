@@ -3,7 +3,11 @@
  * API: what every AWS-compatible service's SDK tests start from (each adds its own clients).
  */
 import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
+import {
+  type PlatformOptions,
+  type RunningPlatform,
+  startPlatform,
+} from '../../src/platform/server.js';
 import { makeTestSchema } from './postgres.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -33,7 +37,7 @@ export const awsPlatformVariants: AwsPlatformVariant[] = [
 
 export async function startAwsPlatform(
   variant: AwsPlatformVariant = awsPlatformVariants[0]!,
-  opts: { clock?: { now(): number }; label?: string } = {},
+  opts: { clock?: { now(): number }; label?: string; options?: Partial<PlatformOptions> } = {},
 ): Promise<AwsPlatform> {
   const tmp = await makeTempDir();
   const db = await variant.databaseUrl();
@@ -47,6 +51,7 @@ export async function startAwsPlatform(
     instanceFactory: async () => {
       throw new Error('these tests run no functions');
     },
+    ...opts.options,
   });
   const res = await fetch(`${platform.url}/v1/keys`, {
     method: 'POST',

@@ -111,6 +111,8 @@ describe('openStore', () => {
           'deployments',
           'dynamodb_index_items',
           'dynamodb_items',
+          'dynamodb_stream_counters',
+          'dynamodb_stream_records',
           'dynamodb_tables',
           'dynamodb_transaction_tokens',
           'function_uids',

@@ -19,6 +19,7 @@ import {
   listTables,
   updateTable,
 } from './table-operations.js';
+import { describeTimeToLive, updateTimeToLive } from './time-to-live.js';
 import { transactGetItems, transactWriteItems } from './transactions.js';
 
 export interface DynamoServiceOptions extends DynamoDeps {
@@ -49,6 +50,8 @@ export function createDynamoService(opts: DynamoServiceOptions) {
       ListTables: op(listTables),
       UpdateTable: op(updateTable),
       DeleteTable: op(deleteTable),
+      UpdateTimeToLive: op(updateTimeToLive),
+      DescribeTimeToLive: op(describeTimeToLive),
       PutItem: op(putItem),
       GetItem: op(getItem),
       UpdateItem: op(updateItem),

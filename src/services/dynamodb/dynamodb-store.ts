@@ -6,9 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Clock, systemClock } from '../../model/clock.js';
 import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
 import type { Item } from './attribute-value.js';
 import { type IndexSchema, indexEntryOf } from './secondary-indexes.js';
+import { activeStreamOf, type ChangeOrigin, changeRecord, formatSequence } from './streams.js';
 import type { StoredKey, TableDescriptionStored, TableSchema } from './table-schema.js';
 
 interface DynamoTables {
@@ -22,6 +24,14 @@ interface DynamoTables {
     pk: Buffer;
     sk: Buffer;
     item: string;
+  };
+  dynamodb_stream_counters: { table_name: string; last_seq: number | string };
+  dynamodb_stream_records: {
+    stream_arn: string;
+    seq: number | string;
+    table_name: string;
+    created_at: number | string;
+    record: string;
   };
   dynamodb_transaction_tokens: { token: string; request_hash: string; created_at: number };
 }
@@ -49,7 +59,8 @@ export interface ItemWriter {
   get(table: string, key: StoredKey): Promise<Item | undefined>;
   /** Writes the item and its secondary index entries. */
   put(table: TableSchema, key: StoredKey, item: Item): Promise<void>;
-  delete(table: TableSchema, key: StoredKey): Promise<void>;
+  /** Deletes the item (a no-op if absent); `origin.bySystem` marks the TTL sweeper's deletes. */
+  delete(table: TableSchema, key: StoredKey, origin?: ChangeOrigin): Promise<void>;
   /** The request digest a client token was last used with at or after `since`, if any. */
   tokenHash(token: string, since: number): Promise<string | undefined>;
   /** Records a token's use, and forgets the tokens last used before `forgetBefore`. */
@@ -59,13 +70,22 @@ export interface ItemWriter {
 /** The pseudo-table whose keys lock client request tokens, so one token is used once at a time. */
 export const tokenLockTable = '\0token';
 
+/** What stream records are stamped with. */
+export interface StreamStamp {
+  region: string;
+  clock: Clock;
+}
+
 export class DynamoStore {
   readonly #db: Kysely<DynamoTables>;
+  readonly #stamp: StreamStamp;
   constructor(
     db: unknown,
     readonly flavor: SqlFlavor,
+    stamp: StreamStamp = { region: 'us-east-1', clock: systemClock },
   ) {
     this.#db = db as unknown as Kysely<DynamoTables>;
+    this.#stamp = stamp;
   }
 
   /** False when the name is taken. */
@@ -89,6 +109,11 @@ export class DynamoStore {
       .where('name', '=', name)
       .executeTakeFirst();
     return row ? (JSON.parse(row.description) as TableDescriptionStored) : undefined;
+  }
+
+  async allTables(): Promise<TableDescriptionStored[]> {
+    const rows = await this.#db.selectFrom('dynamodb_tables').select('description').execute();
+    return rows.map((r) => JSON.parse(r.description) as TableDescriptionStored);
   }
 
   async listTables(after: string | undefined, limit: number): Promise<string[]> {
@@ -256,7 +281,7 @@ export class DynamoStore {
         const locks = [...new Set(keys.map((k) => lockId(k.table, k.key)))].sort();
         for (const id of locks) await sql`select pg_advisory_xact_lock(${id}::bigint)`.execute(tx);
       }
-      return work(writerIn(tx));
+      return work(writerIn(tx, this.#stamp));
     });
   }
 
@@ -394,10 +419,48 @@ async function readItem(
   return row ? (JSON.parse(row.item) as Item) : undefined;
 }
 
-function writerIn(tx: Transaction<DynamoTables>): ItemWriter {
+function writerIn(tx: Transaction<DynamoTables>, stamp: StreamStamp): ItemWriter {
+  /** The stream record of a change, written in the change's transaction. */
+  const record = async (
+    table: TableSchema,
+    before: Item | undefined,
+    after: Item | undefined,
+    origin?: ChangeOrigin,
+  ) => {
+    const stream = activeStreamOf(table);
+    if (!stream) return;
+    const now = stamp.clock.now();
+    const pending = changeRecord(
+      table,
+      stream.view,
+      before,
+      after,
+      () => nextSequence(tx, table.name),
+      {
+        now,
+        region: stamp.region,
+        origin,
+      },
+    );
+    if (!pending) return;
+    const r = await pending;
+    await tx
+      .insertInto('dynamodb_stream_records')
+      .values({
+        stream_arn: stream.arn,
+        seq: Number(r.dynamodb.SequenceNumber),
+        table_name: table.name,
+        created_at: now,
+        record: JSON.stringify(r),
+      })
+      .execute();
+  };
+  const before = (table: TableSchema, key: StoredKey) =>
+    activeStreamOf(table) ? readItem(tx, table.name, key) : Promise.resolve(undefined);
   return {
     get: (table, key) => readItem(tx, table, key),
     put: async (table, key, item) => {
+      const old = await before(table, key);
       // Index entries first: an item with a bad index key is refused before anything is written.
       await rewriteIndexRows(tx, table, key, item);
       const text = JSON.stringify(item);
@@ -406,8 +469,10 @@ function writerIn(tx: Transaction<DynamoTables>): ItemWriter {
         .values({ table_name: table.name, pk: key.pk, sk: key.sk, item: text })
         .onConflict((oc) => oc.columns(['table_name', 'pk', 'sk']).doUpdateSet({ item: text }))
         .execute();
+      await record(table, old, item);
     },
-    delete: async (table, key) => {
+    delete: async (table, key, origin) => {
+      const old = await before(table, key);
       await rewriteIndexRows(tx, table, key, undefined);
       await tx
         .deleteFrom('dynamodb_items')
@@ -415,6 +480,7 @@ function writerIn(tx: Transaction<DynamoTables>): ItemWriter {
         .where('pk', '=', key.pk)
         .where('sk', '=', key.sk)
         .execute();
+      await record(table, old, undefined, origin);
     },
     tokenHash: async (token, since) => {
       const row = await tx
@@ -439,6 +505,22 @@ function writerIn(tx: Transaction<DynamoTables>): ItemWriter {
         .execute();
     },
   };
+}
+
+/**
+ * The table's next stream sequence number. The counter row stays locked until the transaction
+ * commits, so numbers are handed out in commit order.
+ */
+async function nextSequence(tx: Transaction<DynamoTables>, table: string): Promise<string> {
+  const row = await tx
+    .insertInto('dynamodb_stream_counters')
+    .values({ table_name: table, last_seq: 1 })
+    .onConflict((oc) =>
+      oc.column('table_name').doUpdateSet({ last_seq: sql`dynamodb_stream_counters.last_seq + 1` }),
+    )
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  return formatSequence(row.last_seq);
 }
 
 /** A signed 64-bit lock id for one item, as pg_advisory_xact_lock takes. */

@@ -2,19 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../platform/aws/aws-error.js';
 import { type DynamoDeps, enumOf, type Input, requireTable, tableNameOf } from './dynamodb-call.js';
-import {
-  invalidParameter,
-  notSupported,
-  tableInUse,
-  tableNotFound,
-  validation,
-} from './dynamodb-errors.js';
+import { invalidParameter, tableInUse, tableNotFound, validation } from './dynamodb-errors.js';
 import {
   checkIndexDefinition,
   type IndexDescriptionStored,
   maxGlobalIndexes,
   maxLocalIndexes,
 } from './secondary-indexes.js';
+import { checkStreamSpecification, enableStream } from './streams.js';
 import { type KeyType, schemaOf, type TableDescriptionStored } from './table-schema.js';
 
 export async function createTable(deps: DynamoDeps, input: Input) {
@@ -65,7 +60,10 @@ export async function createTable(deps: DynamoDeps, input: Input) {
       'One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions',
     );
   }
-  if (input.StreamSpecification !== undefined) throw notSupported('StreamSpecification');
+  const stream =
+    input.StreamSpecification === undefined
+      ? undefined
+      : checkStreamSpecification(input.StreamSpecification);
   const now = deps.clock.now();
   const description: TableDescriptionStored = {
     TableName: name,
@@ -84,6 +82,7 @@ export async function createTable(deps: DynamoDeps, input: Input) {
     ...(globals.length > 0 ? { GlobalSecondaryIndexes: globals } : {}),
     ...(locals.length > 0 ? { LocalSecondaryIndexes: locals } : {}),
   };
+  if (stream?.StreamEnabled) enableStream(description, stream, now);
   if (!(await deps.store.createTable(description, now))) throw tableInUse(name);
   return { TableDescription: await describe(deps, description) };
 }
@@ -242,7 +241,18 @@ export async function updateTable(deps: DynamoDeps, input: Input) {
       'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required',
     );
   }
-  if (input.StreamSpecification !== undefined) throw notSupported('StreamSpecification');
+  if (input.StreamSpecification !== undefined) {
+    const spec = checkStreamSpecification(input.StreamSpecification);
+    const enabled = d.StreamSpecification?.StreamEnabled === true;
+    if (spec.StreamEnabled && enabled) {
+      throw validation(`Table already has an enabled stream: TableName: ${d.TableName}`);
+    }
+    if (!spec.StreamEnabled && !enabled) {
+      throw validation(`Table does not have an enabled stream: TableName: ${d.TableName}`);
+    }
+    if (spec.StreamEnabled) enableStream(d, spec, deps.clock.now());
+    else d.StreamSpecification = { StreamEnabled: false };
+  }
   if (input.BillingMode !== undefined) {
     d.BillingMode = enumOf(
       input,

@@ -11,6 +11,7 @@ import {
   type IndexSchema,
   indexSchemaOf,
 } from './secondary-indexes.js';
+import type { StreamSpecification } from './streams.js';
 
 export type KeyType = 'S' | 'N' | 'B';
 
@@ -31,6 +32,10 @@ export interface TableDescriptionStored {
   CreationDateTime: number;
   GlobalSecondaryIndexes?: IndexDescriptionStored[];
   LocalSecondaryIndexes?: IndexDescriptionStored[];
+  StreamSpecification?: StreamSpecification;
+  LatestStreamArn?: string;
+  LatestStreamLabel?: string;
+  TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
 }
 
 export interface TableSchema {

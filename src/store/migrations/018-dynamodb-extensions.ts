@@ -8,6 +8,11 @@ import type { SqlFlavor } from './sql-flavor.js';
  * key (`ipk`, `isk`, encoded as the table's keys are) and then the table key, holding the
  * projected item; written in the same transaction as the item.
  *
+ * `dynamodb_stream_records`: every committed change of a table with a stream, in the stream's
+ * order (`seq`, from `dynamodb_stream_counters`, whose row a writer holds until it commits, so
+ * sequence order is commit order and a reader never sees a gap filled later). Kept 24 hours;
+ * not tied to the table row, as a deleted table's stream stays readable that long.
+ *
  * `dynamodb_transaction_tokens`: TransactWriteItems' `ClientRequestToken`s: a token seen in the
  * last ten minutes answers the same request again without applying it twice, and refuses a different one.
  * `request_hash` is a digest of the request's parameters; rows older than ten minutes are dead and
@@ -44,6 +49,26 @@ export function dynamodbExtensionsMigration(flavor: SqlFlavor): Migration {
         .columns(['table_name', 'pk', 'sk'])
         .execute();
       await db.schema
+        .createTable('dynamodb_stream_counters')
+        .addColumn('table_name', 'text', (c) => c.primaryKey())
+        .addColumn('last_seq', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('dynamodb_stream_records')
+        .addColumn('stream_arn', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('table_name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        // JSON: the record in the DynamoDB Streams API shape.
+        .addColumn('record', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('dynamodb_stream_records_pk', ['stream_arn', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('dynamodb_stream_records_by_age')
+        .on('dynamodb_stream_records')
+        .column('created_at')
+        .execute();
+      await db.schema
         .createTable('dynamodb_transaction_tokens')
         .addColumn('token', 'text', (c) => c.primaryKey())
         .addColumn('request_hash', 'text', (c) => c.notNull())
@@ -52,6 +77,8 @@ export function dynamodbExtensionsMigration(flavor: SqlFlavor): Migration {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.dropTable('dynamodb_transaction_tokens').execute();
+      await db.schema.dropTable('dynamodb_stream_records').execute();
+      await db.schema.dropTable('dynamodb_stream_counters').execute();
       await db.schema.dropTable('dynamodb_index_items').execute();
     },
   };
