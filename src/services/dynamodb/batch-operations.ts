@@ -9,6 +9,7 @@ import { validation } from './dynamodb-errors.js';
 import { project } from './expression-eval.js';
 import type { Path } from './expression-parser.js';
 import { projectionOf } from './item-operations.js';
+import { attributesToGetPaths } from './legacy-parameters.js';
 import { keyOfKeyParam, type StoredKey, type TableSchema } from './table-schema.js';
 import { planWrite, type WritePlan } from './write-plans.js';
 
@@ -136,21 +137,6 @@ export function batchProjectionOf(request: Record<string, unknown>): Path[] | un
     );
   }
   return attributesToGetPaths(legacy);
-}
-
-/** The legacy `AttributesToGet`: top-level names, as projection paths. */
-export function attributesToGetPaths(raw: unknown): Path[] {
-  if (!Array.isArray(raw) || raw.length === 0 || raw.some((n) => typeof n !== 'string')) {
-    throw validation(
-      "1 validation error detected: Value at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1",
-    );
-  }
-  if (new Set(raw).size !== raw.length) {
-    throw validation(
-      `One or more parameter values were invalid: Duplicate value in attribute name: ${raw.find((n, i) => raw.indexOf(n) !== i)}`,
-    );
-  }
-  return (raw as string[]).map((name) => ({ kind: 'path', elements: [name] }));
 }
 
 function refuseDuplicates(keys: StoredKey[]): void {

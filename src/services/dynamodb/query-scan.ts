@@ -5,7 +5,6 @@ import {
   enumOf,
   type Input,
   limitOf,
-  refuseLegacy,
   requireTable,
   tableNameOf,
 } from './dynamodb-call.js';
@@ -19,6 +18,12 @@ import {
   parseCondition,
 } from './expression-parser.js';
 import { projectionOf } from './item-operations.js';
+import {
+  attributesToGetPaths,
+  legacyConditions,
+  legacyKeyConditions,
+  refuseMixed,
+} from './legacy-parameters.js';
 import { findIndex, type IndexSchema } from './secondary-indexes.js';
 import {
   encodeKeyValue,
@@ -34,22 +39,16 @@ const batchRows = 256;
 
 export async function query(deps: DynamoDeps, input: Input) {
   const schema = await requireTable(deps, tableNameOf(input));
-  refuseLegacy(input, ['KeyConditions', 'QueryFilter', 'AttributesToGet', 'ConditionalOperator']);
+  refuseMixed(input);
   const index = indexOfRequest(schema, input);
   const scope = new ExpressionScope(
     input.ExpressionAttributeNames,
     input.ExpressionAttributeValues,
   );
-  if (input.KeyConditionExpression === undefined) {
-    throw validation(
-      'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
-    );
-  }
-  const keyCondition = parseCondition(
-    input.KeyConditionExpression,
-    'KeyConditionExpression',
-    scope,
-  );
+  const keyCondition =
+    input.KeyConditionExpression === undefined
+      ? legacyKeyConditions(input.KeyConditions)
+      : parseCondition(input.KeyConditionExpression, 'KeyConditionExpression', scope);
   const { pk, range } = keyRange(index ?? schema, keyCondition);
   const read = readerOf(input, schema, index, scope);
   const forward = input.ScanIndexForward !== false;
@@ -76,7 +75,7 @@ export async function query(deps: DynamoDeps, input: Input) {
 
 export async function scan(deps: DynamoDeps, input: Input) {
   const schema = await requireTable(deps, tableNameOf(input));
-  refuseLegacy(input, ['ScanFilter', 'AttributesToGet', 'ConditionalOperator']);
+  refuseMixed(input);
   const index = indexOfRequest(schema, input);
   if (input.Segment !== undefined || input.TotalSegments !== undefined)
     throw notSupported('Parallel Scan (Segment, TotalSegments)');
@@ -156,9 +155,16 @@ function readerOf(
 ) {
   const filter: Condition | undefined =
     input.FilterExpression === undefined
-      ? undefined
+      ? legacyConditions(
+          input.QueryFilter ?? input.ScanFilter,
+          input.ConditionalOperator,
+          input.QueryFilter !== undefined ? 'QueryFilter' : 'ScanFilter',
+        )
       : parseCondition(input.FilterExpression, 'FilterExpression', scope);
-  const projection = projectionOf(input, scope);
+  const projection =
+    input.AttributesToGet === undefined
+      ? projectionOf(input, scope)
+      : attributesToGetPaths(input.AttributesToGet);
   scope.checkAllUsed();
   const select = enumOf(
     input,
