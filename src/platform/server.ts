@@ -534,6 +534,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   );
   const dynamodb = createDynamoService({
     store: dynamoStore,
+    streams: dynamodbStreams,
     clock,
     region,
     accountId: NIMBUS_ACCOUNT_ID,

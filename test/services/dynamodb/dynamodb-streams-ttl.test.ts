@@ -14,6 +14,13 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListStreamsCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import {
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -246,6 +253,97 @@ for (const variant of awsPlatformVariants)
         ),
       );
       assert.match(wrongName.message, /different AttributeName/);
+    });
+
+    test('the DynamoDB Streams API through @aws-sdk/client-dynamodb-streams', async () => {
+      const streamsAt = (offset: number) =>
+        new DynamoDBStreamsClient({
+          endpoint: p.platform.url,
+          region: 'us-east-1',
+          credentials: { accessKeyId: p.key.id, secretAccessKey: p.key.secret },
+          maxAttempts: 1,
+          systemClockOffset: offset,
+        });
+      const streams = streamsAt(0);
+      const listed = await streams.send(new ListStreamsCommand({ TableName: 'events' }));
+      assert.equal(listed.Streams?.length, 2);
+      assert.ok(listed.Streams?.some((s) => s.StreamArn === arn && s.TableName === 'events'));
+      const described = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
+      const d = described.StreamDescription!;
+      assert.equal(d.StreamStatus, 'ENABLED');
+      assert.equal(d.StreamViewType, 'KEYS_ONLY');
+      assert.deepEqual(d.KeySchema, [{ AttributeName: 'id', KeyType: 'HASH' }]);
+      const shardId = d.Shards?.[0]?.ShardId;
+      const iterator = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: arn,
+          ShardId: shardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      );
+      const first = await streams.send(
+        new GetRecordsCommand({ ShardIterator: iterator.ShardIterator, Limit: 1 }),
+      );
+      assert.equal(first.Records?.length, 1);
+      assert.equal(first.Records?.[0]?.eventName, 'INSERT');
+      assert.deepEqual(first.Records?.[0]?.dynamodb?.Keys, { id: { S: 'loud' } });
+      assert.ok(first.Records?.[0]?.dynamodb?.ApproximateCreationDateTime instanceof Date);
+      const rest = await streams.send(
+        new GetRecordsCommand({ ShardIterator: first.NextShardIterator }),
+      );
+      const latest = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: arn,
+          ShardId: shardId,
+          ShardIteratorType: 'LATEST',
+        }),
+      );
+      await doc.send(new PutCommand({ TableName: 'events', Item: { id: 'via-api' } }));
+      const fresh = await streams.send(
+        new GetRecordsCommand({ ShardIterator: latest.ShardIterator }),
+      );
+      assert.deepEqual(
+        fresh.Records?.map((r) => r.dynamodb?.Keys?.id?.S),
+        ['via-api'],
+      );
+      const tail = await streams.send(
+        new GetRecordsCommand({ ShardIterator: rest.NextShardIterator }),
+      );
+      assert.equal(tail.Records?.at(-1)?.dynamodb?.Keys?.id?.S, 'via-api');
+      const after1 = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: arn,
+          ShardId: shardId,
+          ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+          SequenceNumber: first.Records?.[0]?.dynamodb?.SequenceNumber,
+        }),
+      );
+      const fromAfter = await streams.send(
+        new GetRecordsCommand({ ShardIterator: after1.ShardIterator }),
+      );
+      assert.equal(
+        fromAfter.Records?.[0]?.dynamodb?.SequenceNumber,
+        rest.Records?.[0]?.dynamodb?.SequenceNumber ?? tail.Records?.[0]?.dynamodb?.SequenceNumber,
+      );
+      const badShard = await failure(() =>
+        streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: arn,
+            ShardId: 'shardId-nope-00000000000000000',
+            ShardIteratorType: 'LATEST',
+          }),
+        ),
+      );
+      assert.equal(badShard.name, 'ResourceNotFoundException');
+      now += 16 * 60 * 1000;
+      const later = streamsAt(16 * 60 * 1000);
+      const expired = await failure(() =>
+        later.send(new GetRecordsCommand({ ShardIterator: latest.ShardIterator })),
+      );
+      assert.equal(expired.name, 'ExpiredIteratorException');
+      now -= 16 * 60 * 1000;
+      later.destroy();
+      streams.destroy();
     });
 
     test('stream records are trimmed after 24 hours', async () => {
