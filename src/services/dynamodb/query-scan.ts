@@ -1,4 +1,5 @@
 /** Query and Scan: pages of at most Limit items read and 1 MB, then filtered and projected. */
+import { createHash } from 'node:crypto';
 import { checkItem, type Item, itemSize } from './attribute-value.js';
 import {
   type DynamoDeps,
@@ -8,7 +9,7 @@ import {
   requireTable,
   tableNameOf,
 } from './dynamodb-call.js';
-import { invalidParameter, notSupported, validation } from './dynamodb-errors.js';
+import { invalidParameter, validation } from './dynamodb-errors.js';
 import type { IndexPosition, SortRange, StoredItem } from './dynamodb-store.js';
 import { evaluateCondition, project } from './expression-eval.js';
 import {
@@ -30,6 +31,7 @@ import {
   type KeyAttribute,
   keyAttributesOf,
   keyOfKeyParam,
+  type StoredKey,
   type TableSchema,
 } from './table-schema.js';
 
@@ -77,8 +79,7 @@ export async function scan(deps: DynamoDeps, input: Input) {
   const schema = await requireTable(deps, tableNameOf(input));
   refuseMixed(input);
   const index = indexOfRequest(schema, input);
-  if (input.Segment !== undefined || input.TotalSegments !== undefined)
-    throw notSupported('Parallel Scan (Segment, TotalSegments)');
+  const segment = segmentOf(input);
   const scope = new ExpressionScope(
     input.ExpressionAttributeNames,
     input.ExpressionAttributeValues,
@@ -87,7 +88,14 @@ export async function scan(deps: DynamoDeps, input: Input) {
   if (index) {
     let after = startPositionOf(schema, index, input);
     return read(
-      (limit) => deps.store.scanIndex(schema.name, index.name, after, limit),
+      (limit) =>
+        inSegment(
+          segment,
+          limit,
+          after,
+          (from, n) => deps.store.scanIndex(schema.name, index.name, from, n),
+          positionOf,
+        ),
       (last) => {
         after = positionOf(last);
       },
@@ -98,11 +106,86 @@ export async function scan(deps: DynamoDeps, input: Input) {
       ? undefined
       : keyOfKeyParam(schema, checkItem(input.ExclusiveStartKey));
   return read(
-    (limit) => deps.store.scan(schema.name, after, limit),
+    (limit) =>
+      inSegment(
+        segment,
+        limit,
+        after,
+        (from: StoredKey | undefined, n) => deps.store.scan(schema.name, from, n),
+        (row) => row,
+      ),
     (last) => {
       after = last;
     },
   );
+}
+
+interface Segment {
+  segment: number;
+  total: number;
+}
+
+/** Parallel Scan's `Segment` / `TotalSegments`, both or neither, checked as DynamoDB does. */
+function segmentOf(input: Input): Segment | undefined {
+  const { Segment: segment, TotalSegments: total } = input;
+  if (segment === undefined && total === undefined) return undefined;
+  if (total === undefined) {
+    throw validation(
+      'The TotalSegments parameter is required but was not present in the request when Segment parameter is present',
+    );
+  }
+  if (segment === undefined) {
+    throw validation(
+      'The Segment parameter is required but was not present in the request when parameter TotalSegments is present',
+    );
+  }
+  if (typeof total !== 'number' || !Number.isInteger(total) || total < 1 || total > 1_000_000) {
+    throw validation(
+      `1 validation error detected: Value '${String(total)}' at 'totalSegments' failed to satisfy constraint: Member must have value less than or equal to 1000000`,
+    );
+  }
+  if (typeof segment !== 'number' || !Number.isInteger(segment) || segment < 0) {
+    throw validation(
+      `1 validation error detected: Value '${String(segment)}' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0`,
+    );
+  }
+  if (segment >= total) {
+    throw validation(
+      `The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${segment} is not less than TotalSegments: ${total}`,
+    );
+  }
+  return { segment, total };
+}
+
+/** The segment a partition belongs to: every item of one partition key is in the same one. */
+function segmentOfKey(pk: Buffer, total: number): number {
+  return createHash('sha256').update(pk).digest().readUInt32BE(0) % total;
+}
+
+/**
+ * Up to `limit` rows of one segment after `from`, reading on past other segments' rows; fewer
+ * only when the table (or index) has no more, as the page loop expects of every fetch.
+ */
+async function inSegment<C>(
+  segment: Segment | undefined,
+  limit: number,
+  from: C | undefined,
+  fetch: (from: C | undefined, n: number) => Promise<StoredItem[]>,
+  cursorOf: (row: StoredItem) => C,
+): Promise<StoredItem[]> {
+  if (!segment) return fetch(from, limit);
+  const out: StoredItem[] = [];
+  let cursor = from;
+  for (;;) {
+    const rows = await fetch(cursor, 500);
+    for (const row of rows) {
+      if (segmentOfKey(row.pk, segment.total) !== segment.segment) continue;
+      out.push(row);
+      if (out.length === limit) return out;
+    }
+    if (rows.length < 500) return out;
+    cursor = cursorOf(rows.at(-1)!);
+  }
 }
 
 function indexOfRequest(schema: TableSchema, input: Input): IndexSchema | undefined {

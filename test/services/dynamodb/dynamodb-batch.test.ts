@@ -19,6 +19,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  ScanCommand,
   TransactGetCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -369,6 +370,40 @@ for (const variant of awsPlatformVariants)
       await later.send(bump('token-1'));
       later.destroy();
       assert.equal(await hits(), 2);
+    });
+
+    test('parallel scan: segments partition the table, each paged on its own', async () => {
+      const all = await doc.send(
+        new ScanCommand({ TableName: 'orders', ProjectionExpression: 'id, n' }),
+      );
+      const seen: string[] = [];
+      for (let segment = 0; segment < 3; segment++) {
+        let start: Record<string, unknown> | undefined;
+        do {
+          const page = await doc.send(
+            new ScanCommand({
+              TableName: 'orders',
+              Segment: segment,
+              TotalSegments: 3,
+              Limit: 7,
+              ProjectionExpression: 'id, n',
+              ExclusiveStartKey: start,
+            }),
+          );
+          seen.push(...(page.Items ?? []).map((i) => `${i.id}/${i.n}`));
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }
+      assert.equal(seen.length, all.Items?.length);
+      assert.deepEqual([...seen].sort(), (all.Items ?? []).map((i) => `${i.id}/${i.n}`).sort());
+      const noTotal = await failure(() =>
+        doc.send(new ScanCommand({ TableName: 'orders', Segment: 0 })),
+      );
+      assert.match(noTotal.message, /TotalSegments parameter is required/);
+      const past = await failure(() =>
+        doc.send(new ScanCommand({ TableName: 'orders', Segment: 3, TotalSegments: 3 })),
+      );
+      assert.match(past.message, /Segment: 3 is not less than TotalSegments: 3/);
     });
 
     test('transact get: a snapshot in request order, missing items empty', async () => {
