@@ -18,7 +18,9 @@ import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { createDynamoService } from '../services/dynamodb/dynamodb-service.js';
 import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
+import { DynamoStreamReader } from '../services/dynamodb/stream-reader.js';
 import { TableProvisioner } from '../services/dynamodb/table-provisioner.js';
+import { sweepExpired } from '../services/dynamodb/time-to-live.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
@@ -188,6 +190,8 @@ export interface PlatformOptions {
   metricsRetentionMs?: number;
   /** Cluster safety net: how often every node re-reads the event source mappings. Default 10 s. */
   mappingCheckMs?: number;
+  /** How often DynamoDB's TTL sweep and 24-hour stream trim run. Default 30 s. */
+  dynamodbMaintenanceMs?: number;
 }
 
 export interface RunningPlatform {
@@ -207,6 +211,8 @@ export interface RunningPlatform {
   /** Polls the event source mappings (docs/sqs.md#events). */
   eventSources: EventSourceEngine;
   metrics: PromMetrics;
+  /** DynamoDB table streams' read side (the event-source engine and the Streams API read it). */
+  dynamodbStreams: DynamoStreamReader;
   /** The started parts, in start order. */
   parts: string[];
   /**
@@ -702,9 +708,23 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'S3 request failed'),
   });
-  const dynamoStore = new DynamoStore(db, flavor);
+  const dynamoStore = new DynamoStore(db, flavor, { region, clock });
+  const dynamodbStreams = new DynamoStreamReader(db, clock);
+  await lifecycle.start(
+    'dynamodb maintenance',
+    new PeriodicTask({
+      name: 'sweeping DynamoDB TTL and trimming streams',
+      everyMs: options.dynamodbMaintenanceMs ?? 30_000,
+      run: async () => {
+        await sweepExpired(dynamoStore, clock);
+        await dynamodbStreams.trim();
+      },
+      logger,
+    }),
+  );
   const dynamodb = createDynamoService({
     store: dynamoStore,
+    streams: dynamodbStreams,
     clock,
     region,
     accountId: NIMBUS_ACCOUNT_ID,
@@ -857,6 +877,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     reconciler,
     eventSources,
     metrics,
+    dynamodbStreams,
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),
   };

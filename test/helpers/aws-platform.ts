@@ -5,7 +5,11 @@
 import pino from 'pino';
 import { sha256Hex } from '../../src/model/canonical-hash.js';
 import type { ServiceDefinition } from '../../src/model/service-definition.js';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
+import {
+  type PlatformOptions,
+  type RunningPlatform,
+  startPlatform,
+} from '../../src/platform/server.js';
 import { makeTestSchema } from './postgres.js';
 import { makeTempDir } from './temp-dir.js';
 import { makeZip } from './zip.js';
@@ -37,7 +41,12 @@ export const awsPlatformVariants: AwsPlatformVariant[] = [
 export async function startAwsPlatform(
   variant: AwsPlatformVariant = awsPlatformVariants[0]!,
   /** `runFunctions`: real function processes (deployed with `deployService`), not none. */
-  opts: { clock?: { now(): number }; label?: string; runFunctions?: boolean } = {},
+  opts: {
+    clock?: { now(): number };
+    label?: string;
+    runFunctions?: boolean;
+    options?: Partial<PlatformOptions>;
+  } = {},
 ): Promise<AwsPlatform> {
   const tmp = await makeTempDir();
   const db = await variant.databaseUrl();
@@ -55,6 +64,7 @@ export async function startAwsPlatform(
             throw new Error('these tests run no functions');
           },
         }),
+    ...opts.options,
   });
   const res = await fetch(`${platform.url}/v1/keys`, {
     method: 'POST',

@@ -1,7 +1,7 @@
 /** What every DynamoDB operation gets, and the checks they share. */
 import type { Clock } from '../../model/clock.js';
 import { checkItem, type Item, itemSize, maxItemBytes } from './attribute-value.js';
-import { invalidParameter, tableNotFound, validation } from './dynamodb-errors.js';
+import { tableNotFound, validation } from './dynamodb-errors.js';
 import type { DynamoStore } from './dynamodb-store.js';
 import { schemaOf, type TableSchema } from './table-schema.js';
 
@@ -76,13 +76,4 @@ export function limitOf(input: Input): number | undefined {
     );
   }
   return v;
-}
-
-export function refuseLegacy(input: Input, fields: string[]): void {
-  for (const f of fields) {
-    if (input[f] !== undefined)
-      throw invalidParameter(
-        `${f} (a legacy parameter) is not supported by Nimbus yet; use the expression parameters`,
-      );
-  }
 }

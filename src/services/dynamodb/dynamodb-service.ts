@@ -8,13 +8,32 @@ import {
   type AwsJsonOperation,
   createAwsJsonHandler,
 } from '../../platform/aws/protocols/aws-json.js';
+import { batchGetItem, batchWriteItem } from './batch-operations.js';
 import type { DynamoDeps, Input } from './dynamodb-call.js';
 import { deleteItem, getItem, putItem, updateItem } from './item-operations.js';
 import { query, scan } from './query-scan.js';
-import { createTable, deleteTable, describeTable, listTables } from './table-operations.js';
+import type { DynamoStreamReader } from './stream-reader.js';
+import {
+  describeStream,
+  getRecords,
+  getShardIterator,
+  listStreams,
+  type StreamsApiDeps,
+} from './streams-api.js';
+import {
+  createTable,
+  deleteTable,
+  describeTable,
+  listTables,
+  updateTable,
+} from './table-operations.js';
+import { describeTimeToLive, updateTimeToLive } from './time-to-live.js';
+import { transactGetItems, transactWriteItems } from './transactions.js';
 
 export interface DynamoServiceOptions extends DynamoDeps {
   verify: RequestVerifier;
+  /** The stream read port, for the DynamoDB Streams API on the same path. */
+  streams: DynamoStreamReader;
   onError?: (error: unknown) => void;
 }
 
@@ -39,14 +58,50 @@ export function createDynamoService(opts: DynamoServiceOptions) {
       CreateTable: op(createTable),
       DescribeTable: op(describeTable),
       ListTables: op(listTables),
+      UpdateTable: op(updateTable),
       DeleteTable: op(deleteTable),
+      UpdateTimeToLive: op(updateTimeToLive),
+      DescribeTimeToLive: op(describeTimeToLive),
       PutItem: op(putItem),
       GetItem: op(getItem),
       UpdateItem: op(updateItem),
       DeleteItem: op(deleteItem),
       Query: op(query),
       Scan: op(scan),
+      BatchGetItem: op(batchGetItem),
+      BatchWriteItem: op(batchWriteItem),
+      TransactWriteItems: op(transactWriteItems),
+      TransactGetItems: op(transactGetItems),
     },
   });
-  return (req: IncomingMessage, res: ServerResponse): Promise<void> => handler(req, res);
+  const streamsDeps: StreamsApiDeps = {
+    reader: opts.streams,
+    clock: opts.clock,
+    findTable: (name) => opts.store.findTable(name),
+  };
+  const streamsOp =
+    (run: (deps: StreamsApiDeps, input: Input) => Promise<object>): AwsJsonOperation =>
+    (input) =>
+      run(streamsDeps, input);
+  // DynamoDB Streams signs for `dynamodb` too: the target's prefix tells the two APIs apart.
+  const streamsHandler = createAwsJsonHandler({
+    version: '1.0',
+    targetPrefix: 'DynamoDBStreams_20120810',
+    errorNamespace: 'com.amazonaws.dynamodb.v20120810',
+    crc32: false,
+    coralNamespaces: true,
+    maxBodyBytes,
+    verify: opts.verify,
+    onError: opts.onError,
+    operations: {
+      ListStreams: streamsOp(listStreams),
+      DescribeStream: streamsOp(describeStream),
+      GetShardIterator: streamsOp(getShardIterator),
+      GetRecords: streamsOp(getRecords),
+    },
+  });
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> =>
+    String(req.headers['x-amz-target'] ?? '').startsWith('DynamoDBStreams_20120810.')
+      ? streamsHandler(req, res)
+      : handler(req, res);
 }

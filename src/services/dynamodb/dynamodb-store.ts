@@ -6,17 +6,47 @@
  */
 import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Clock, systemClock } from '../../model/clock.js';
 import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
 import type { Item } from './attribute-value.js';
-import type { StoredKey, TableDescriptionStored } from './table-schema.js';
+import { type IndexSchema, indexEntryOf } from './secondary-indexes.js';
+import { activeStreamOf, type ChangeOrigin, changeRecord, formatSequence } from './streams.js';
+import type { StoredKey, TableDescriptionStored, TableSchema } from './table-schema.js';
 
 interface DynamoTables {
   dynamodb_tables: { name: string; description: string; created_at: number };
   dynamodb_items: { table_name: string; pk: Buffer; sk: Buffer; item: string };
+  dynamodb_index_items: {
+    table_name: string;
+    index_name: string;
+    ipk: Buffer;
+    isk: Buffer;
+    pk: Buffer;
+    sk: Buffer;
+    item: string;
+  };
+  dynamodb_stream_counters: { table_name: string; last_seq: number | string };
+  dynamodb_stream_records: {
+    stream_arn: string;
+    seq: number | string;
+    table_name: string;
+    created_at: number | string;
+    record: string;
+  };
+  dynamodb_transaction_tokens: { token: string; request_hash: string; created_at: number };
 }
 
 export interface StoredItem extends StoredKey {
   item: Item;
+  /** The index key, for rows read from a secondary index. */
+  ipk?: Buffer;
+  isk?: Buffer;
+}
+
+/** Where a page of an index starts after: the index key, then the table key. */
+export interface IndexPosition extends StoredKey {
+  ipk: Buffer;
+  isk: Buffer;
 }
 
 /** The sort-key range of a Query, in encoded bytes. */
@@ -27,17 +57,35 @@ export interface SortRange {
 
 export interface ItemWriter {
   get(table: string, key: StoredKey): Promise<Item | undefined>;
-  put(table: string, key: StoredKey, item: Item): Promise<void>;
-  delete(table: string, key: StoredKey): Promise<void>;
+  /** Writes the item and its secondary index entries. */
+  put(table: TableSchema, key: StoredKey, item: Item): Promise<void>;
+  /** Deletes the item (a no-op if absent); `origin.bySystem` marks the TTL sweeper's deletes. */
+  delete(table: TableSchema, key: StoredKey, origin?: ChangeOrigin): Promise<void>;
+  /** The request digest a client token was last used with at or after `since`, if any. */
+  tokenHash(token: string, since: number): Promise<string | undefined>;
+  /** Records a token's use, and forgets the tokens last used before `forgetBefore`. */
+  recordToken(token: string, requestHash: string, now: number, forgetBefore: number): Promise<void>;
+}
+
+/** The pseudo-table whose keys lock client request tokens, so one token is used once at a time. */
+export const tokenLockTable = '\0token';
+
+/** What stream records are stamped with. */
+export interface StreamStamp {
+  region: string;
+  clock: Clock;
 }
 
 export class DynamoStore {
   readonly #db: Kysely<DynamoTables>;
+  readonly #stamp: StreamStamp;
   constructor(
     db: unknown,
     readonly flavor: SqlFlavor,
+    stamp: StreamStamp = { region: 'us-east-1', clock: systemClock },
   ) {
     this.#db = db as unknown as Kysely<DynamoTables>;
+    this.#stamp = stamp;
   }
 
   /** False when the name is taken. */
@@ -63,6 +111,11 @@ export class DynamoStore {
     return row ? (JSON.parse(row.description) as TableDescriptionStored) : undefined;
   }
 
+  async allTables(): Promise<TableDescriptionStored[]> {
+    const rows = await this.#db.selectFrom('dynamodb_tables').select('description').execute();
+    return rows.map((r) => JSON.parse(r.description) as TableDescriptionStored);
+  }
+
   async listTables(after: string | undefined, limit: number): Promise<string[]> {
     let q = this.#db.selectFrom('dynamodb_tables').select('name').orderBy('name').limit(limit);
     if (after !== undefined) q = q.where('name', '>', after);
@@ -71,6 +124,7 @@ export class DynamoStore {
 
   async deleteTable(name: string): Promise<boolean> {
     return this.#db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('dynamodb_index_items').where('table_name', '=', name).execute();
       await tx.deleteFrom('dynamodb_items').where('table_name', '=', name).execute();
       const r = await tx.deleteFrom('dynamodb_tables').where('name', '=', name).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
@@ -84,6 +138,130 @@ export class DynamoStore {
       .where('table_name', '=', table)
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  async countIndexItems(table: string, index: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom('dynamodb_index_items')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('table_name', '=', table)
+      .where('index_name', '=', index)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** A table's new description (billing, throughput, streams, TTL): no item changes. */
+  async updateDescription(description: TableDescriptionStored): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('dynamodb_tables')
+      .set({ description: JSON.stringify(description) })
+      .where('name', '=', description.TableName)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /**
+   * A new global secondary index: the description that declares it and its entries for every
+   * item, in one transaction.
+   */
+  async addIndex(table: TableSchema, index: IndexSchema, description: TableDescriptionStored) {
+    await this.#db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('dynamodb_tables')
+        .set({ description: JSON.stringify(description) })
+        .where('name', '=', table.name)
+        .execute();
+      let after: StoredKey | undefined;
+      for (;;) {
+        let q = tx
+          .selectFrom('dynamodb_items')
+          .select(['pk', 'sk', 'item'])
+          .where('table_name', '=', table.name);
+        if (after) q = q.where((eb) => tupleAfter(eb, ['pk', 'sk'], [after!.pk, after!.sk], '>'));
+        const rows = await q.orderBy('pk').orderBy('sk').limit(500).execute();
+        if (rows.length === 0) break;
+        for (const row of rows.map(toStored)) {
+          const entry = indexEntryOf(table, index, row.item);
+          if (entry) await insertIndexRow(tx, table.name, index.name, entry, row);
+        }
+        after = toStored(rows.at(-1)!);
+      }
+    });
+  }
+
+  async dropIndex(description: TableDescriptionStored, index: string) {
+    await this.#db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('dynamodb_tables')
+        .set({ description: JSON.stringify(description) })
+        .where('name', '=', description.TableName)
+        .execute();
+      await tx
+        .deleteFrom('dynamodb_index_items')
+        .where('table_name', '=', description.TableName)
+        .where('index_name', '=', index)
+        .execute();
+    });
+  }
+
+  async queryIndex(
+    table: string,
+    index: string,
+    ipk: Buffer,
+    range: SortRange,
+    forward: boolean,
+    startAfter: IndexPosition | undefined,
+    limit: number,
+  ): Promise<StoredItem[]> {
+    let q = this.#db
+      .selectFrom('dynamodb_index_items')
+      .select(['ipk', 'isk', 'pk', 'sk', 'item'])
+      .where('table_name', '=', table)
+      .where('index_name', '=', index)
+      .where('ipk', '=', ipk);
+    if (range.lower) q = q.where('isk', range.lower.inclusive ? '>=' : '>', range.lower.value);
+    if (range.upper) q = q.where('isk', range.upper.inclusive ? '<=' : '<', range.upper.value);
+    if (startAfter) {
+      const s = startAfter;
+      q = q.where((eb) =>
+        tupleAfter(eb, ['isk', 'pk', 'sk'], [s.isk, s.pk, s.sk], forward ? '>' : '<'),
+      );
+    }
+    const dir = forward ? 'asc' : 'desc';
+    const rows = await q
+      .orderBy('isk', dir)
+      .orderBy('pk', dir)
+      .orderBy('sk', dir)
+      .limit(limit)
+      .execute();
+    return rows.map(toStoredIndexRow);
+  }
+
+  async scanIndex(
+    table: string,
+    index: string,
+    startAfter: IndexPosition | undefined,
+    limit: number,
+  ): Promise<StoredItem[]> {
+    let q = this.#db
+      .selectFrom('dynamodb_index_items')
+      .select(['ipk', 'isk', 'pk', 'sk', 'item'])
+      .where('table_name', '=', table)
+      .where('index_name', '=', index);
+    if (startAfter) {
+      const s = startAfter;
+      q = q.where((eb) =>
+        tupleAfter(eb, ['ipk', 'isk', 'pk', 'sk'], [s.ipk, s.isk, s.pk, s.sk], '>'),
+      );
+    }
+    const rows = await q
+      .orderBy('ipk')
+      .orderBy('isk')
+      .orderBy('pk')
+      .orderBy('sk')
+      .limit(limit)
+      .execute();
+    return rows.map(toStoredIndexRow);
   }
 
   async getItem(table: string, key: StoredKey): Promise<Item | undefined> {
@@ -103,7 +281,7 @@ export class DynamoStore {
         const locks = [...new Set(keys.map((k) => lockId(k.table, k.key)))].sort();
         for (const id of locks) await sql`select pg_advisory_xact_lock(${id}::bigint)`.execute(tx);
       }
-      return work(writerIn(tx));
+      return work(writerIn(tx, this.#stamp));
     });
   }
 
@@ -154,6 +332,78 @@ function toStored(r: { pk: Buffer; sk: Buffer; item: string }): StoredItem {
   return { pk: Buffer.from(r.pk), sk: Buffer.from(r.sk), item: JSON.parse(r.item) as Item };
 }
 
+function toStoredIndexRow(r: {
+  ipk: Buffer;
+  isk: Buffer;
+  pk: Buffer;
+  sk: Buffer;
+  item: string;
+}): StoredItem {
+  return { ...toStored(r), ipk: Buffer.from(r.ipk), isk: Buffer.from(r.isk) };
+}
+
+type Column = 'pk' | 'sk' | 'ipk' | 'isk';
+
+/** Rows whose (columns...) tuple sorts after (or before) `values`, portable to both databases. */
+function tupleAfter(
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's expression builder over either table
+  eb: any,
+  columns: Column[],
+  values: Buffer[],
+  op: '>' | '<',
+) {
+  return eb.or(
+    columns.map((column, i) =>
+      eb.and([
+        ...columns.slice(0, i).map((c, j) => eb(c, '=', values[j])),
+        eb(column, op, values[i]),
+      ]),
+    ),
+  );
+}
+
+async function insertIndexRow(
+  tx: Transaction<DynamoTables>,
+  table: string,
+  index: string,
+  entry: { key: StoredKey; item: Item },
+  key: StoredKey,
+) {
+  await tx
+    .insertInto('dynamodb_index_items')
+    .values({
+      table_name: table,
+      index_name: index,
+      ipk: entry.key.pk,
+      isk: entry.key.sk,
+      pk: key.pk,
+      sk: key.sk,
+      item: JSON.stringify(entry.item),
+    })
+    .execute();
+}
+
+/** Secondary index rows follow the item: the old ones go, the item's current ones come. */
+async function rewriteIndexRows(
+  tx: Transaction<DynamoTables>,
+  table: TableSchema,
+  key: StoredKey,
+  item: Item | undefined,
+) {
+  if (table.indexes.length === 0) return;
+  await tx
+    .deleteFrom('dynamodb_index_items')
+    .where('table_name', '=', table.name)
+    .where('pk', '=', key.pk)
+    .where('sk', '=', key.sk)
+    .execute();
+  if (!item) return;
+  for (const index of table.indexes) {
+    const entry = indexEntryOf(table, index, item);
+    if (entry) await insertIndexRow(tx, table.name, index.name, entry, key);
+  }
+}
+
 async function readItem(
   db: Kysely<DynamoTables> | Transaction<DynamoTables>,
   table: string,
@@ -169,26 +419,108 @@ async function readItem(
   return row ? (JSON.parse(row.item) as Item) : undefined;
 }
 
-function writerIn(tx: Transaction<DynamoTables>): ItemWriter {
+function writerIn(tx: Transaction<DynamoTables>, stamp: StreamStamp): ItemWriter {
+  /** The stream record of a change, written in the change's transaction. */
+  const record = async (
+    table: TableSchema,
+    before: Item | undefined,
+    after: Item | undefined,
+    origin?: ChangeOrigin,
+  ) => {
+    const stream = activeStreamOf(table);
+    if (!stream) return;
+    const now = stamp.clock.now();
+    const pending = changeRecord(
+      table,
+      stream.view,
+      before,
+      after,
+      () => nextSequence(tx, table.name),
+      {
+        now,
+        region: stamp.region,
+        origin,
+      },
+    );
+    if (!pending) return;
+    const r = await pending;
+    await tx
+      .insertInto('dynamodb_stream_records')
+      .values({
+        stream_arn: stream.arn,
+        seq: Number(r.dynamodb.SequenceNumber),
+        table_name: table.name,
+        created_at: now,
+        record: JSON.stringify(r),
+      })
+      .execute();
+  };
+  const before = (table: TableSchema, key: StoredKey) =>
+    activeStreamOf(table) ? readItem(tx, table.name, key) : Promise.resolve(undefined);
   return {
     get: (table, key) => readItem(tx, table, key),
     put: async (table, key, item) => {
+      const old = await before(table, key);
+      // Index entries first: an item with a bad index key is refused before anything is written.
+      await rewriteIndexRows(tx, table, key, item);
       const text = JSON.stringify(item);
       await tx
         .insertInto('dynamodb_items')
-        .values({ table_name: table, pk: key.pk, sk: key.sk, item: text })
+        .values({ table_name: table.name, pk: key.pk, sk: key.sk, item: text })
         .onConflict((oc) => oc.columns(['table_name', 'pk', 'sk']).doUpdateSet({ item: text }))
         .execute();
+      await record(table, old, item);
     },
-    delete: async (table, key) => {
+    delete: async (table, key, origin) => {
+      const old = await before(table, key);
+      await rewriteIndexRows(tx, table, key, undefined);
       await tx
         .deleteFrom('dynamodb_items')
-        .where('table_name', '=', table)
+        .where('table_name', '=', table.name)
         .where('pk', '=', key.pk)
         .where('sk', '=', key.sk)
         .execute();
+      await record(table, old, undefined, origin);
+    },
+    tokenHash: async (token, since) => {
+      const row = await tx
+        .selectFrom('dynamodb_transaction_tokens')
+        .select('request_hash')
+        .where('token', '=', token)
+        .where('created_at', '>=', since)
+        .executeTakeFirst();
+      return row?.request_hash;
+    },
+    recordToken: async (token, requestHash, now, forgetBefore) => {
+      await tx
+        .deleteFrom('dynamodb_transaction_tokens')
+        .where('created_at', '<', forgetBefore)
+        .execute();
+      await tx
+        .insertInto('dynamodb_transaction_tokens')
+        .values({ token, request_hash: requestHash, created_at: now })
+        .onConflict((oc) =>
+          oc.column('token').doUpdateSet({ request_hash: requestHash, created_at: now }),
+        )
+        .execute();
     },
   };
+}
+
+/**
+ * The table's next stream sequence number. The counter row stays locked until the transaction
+ * commits, so numbers are handed out in commit order.
+ */
+async function nextSequence(tx: Transaction<DynamoTables>, table: string): Promise<string> {
+  const row = await tx
+    .insertInto('dynamodb_stream_counters')
+    .values({ table_name: table, last_seq: 1 })
+    .onConflict((oc) =>
+      oc.column('table_name').doUpdateSet({ last_seq: sql`dynamodb_stream_counters.last_seq + 1` }),
+    )
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  return formatSequence(row.last_seq);
 }
 
 /** A signed 64-bit lock id for one item, as pg_advisory_xact_lock takes. */

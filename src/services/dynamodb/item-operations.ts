@@ -4,13 +4,13 @@ import {
   type DynamoDeps,
   enumOf,
   type Input,
-  refuseLegacy,
   requiredItem,
   requireTable,
   tableNameOf,
 } from './dynamodb-call.js';
 import { project } from './expression-eval.js';
 import { ExpressionScope, parseProjection } from './expression-parser.js';
+import { attributesToGetPaths, refuseMixed } from './legacy-parameters.js';
 import { keyOfKeyParam } from './table-schema.js';
 import { checkPlanCondition, planWrite, type WriteKind } from './write-plans.js';
 
@@ -34,8 +34,8 @@ async function writeItem(
       const existing = await w.get(plan.table, plan.key);
       checkPlanCondition(plan, existing);
       const next = plan.next(existing);
-      if (next === undefined) await w.delete(plan.table, plan.key);
-      else if (next !== 'keep') await w.put(plan.table, plan.key, next);
+      if (next === undefined) await w.delete(plan.schema, plan.key);
+      else if (next !== 'keep') await w.put(plan.schema, plan.key, next);
       return { before: existing, after: next === 'keep' ? existing : next };
     },
   );
@@ -75,9 +75,12 @@ export const deleteItem = (deps: DynamoDeps, input: Input) => writeItem(deps, 'D
 
 export async function getItem(deps: DynamoDeps, input: Input) {
   const schema = await requireTable(deps, tableNameOf(input));
-  refuseLegacy(input, ['AttributesToGet']);
+  refuseMixed(input);
   const key = keyOfKeyParam(schema, requiredItem(input, 'Key'));
-  const projection = projectionOf(input);
+  const projection =
+    input.AttributesToGet === undefined
+      ? projectionOf(input)
+      : attributesToGetPaths(input.AttributesToGet);
   const item = await deps.store.getItem(schema.name, key);
   if (!item) return {};
   return { Item: projection ? project(item, projection) : item };

@@ -1,16 +1,16 @@
 /** Query and Scan: pages of at most Limit items read and 1 MB, then filtered and projected. */
+import { createHash } from 'node:crypto';
 import { checkItem, type Item, itemSize } from './attribute-value.js';
 import {
   type DynamoDeps,
   enumOf,
   type Input,
   limitOf,
-  refuseLegacy,
   requireTable,
   tableNameOf,
 } from './dynamodb-call.js';
-import { invalidParameter, notSupported, validation } from './dynamodb-errors.js';
-import type { SortRange, StoredItem } from './dynamodb-store.js';
+import { invalidParameter, validation } from './dynamodb-errors.js';
+import type { IndexPosition, SortRange, StoredItem } from './dynamodb-store.js';
 import { evaluateCondition, project } from './expression-eval.js';
 import {
   type Condition,
@@ -20,9 +20,18 @@ import {
 } from './expression-parser.js';
 import { projectionOf } from './item-operations.js';
 import {
+  attributesToGetPaths,
+  legacyConditions,
+  legacyKeyConditions,
+  refuseMixed,
+} from './legacy-parameters.js';
+import { findIndex, type IndexSchema } from './secondary-indexes.js';
+import {
   encodeKeyValue,
+  type KeyAttribute,
   keyAttributesOf,
   keyOfKeyParam,
+  type StoredKey,
   type TableSchema,
 } from './table-schema.js';
 
@@ -32,25 +41,28 @@ const batchRows = 256;
 
 export async function query(deps: DynamoDeps, input: Input) {
   const schema = await requireTable(deps, tableNameOf(input));
-  refuseLegacy(input, ['KeyConditions', 'QueryFilter', 'AttributesToGet', 'ConditionalOperator']);
-  if (input.IndexName !== undefined) throw notSupported('IndexName');
+  refuseMixed(input);
+  const index = indexOfRequest(schema, input);
   const scope = new ExpressionScope(
     input.ExpressionAttributeNames,
     input.ExpressionAttributeValues,
   );
-  if (input.KeyConditionExpression === undefined) {
-    throw validation(
-      'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
+  const keyCondition =
+    input.KeyConditionExpression === undefined
+      ? legacyKeyConditions(input.KeyConditions)
+      : parseCondition(input.KeyConditionExpression, 'KeyConditionExpression', scope);
+  const { pk, range } = keyRange(index ?? schema, keyCondition);
+  const read = readerOf(input, schema, index, scope);
+  const forward = input.ScanIndexForward !== false;
+  if (index) {
+    let after = startPositionOf(schema, index, input);
+    return read(
+      (limit) => deps.store.queryIndex(schema.name, index.name, pk, range, forward, after, limit),
+      (last) => {
+        after = positionOf(last);
+      },
     );
   }
-  const keyCondition = parseCondition(
-    input.KeyConditionExpression,
-    'KeyConditionExpression',
-    scope,
-  );
-  const { pk, range } = keyRange(schema, keyCondition);
-  const read = readerOf(input, schema, scope);
-  const forward = input.ScanIndexForward !== false;
   let after: Buffer | undefined;
   if (input.ExclusiveStartKey !== undefined) {
     after = keyOfKeyParam(schema, checkItem(input.ExclusiveStartKey)).sk;
@@ -65,41 +77,202 @@ export async function query(deps: DynamoDeps, input: Input) {
 
 export async function scan(deps: DynamoDeps, input: Input) {
   const schema = await requireTable(deps, tableNameOf(input));
-  refuseLegacy(input, ['ScanFilter', 'AttributesToGet', 'ConditionalOperator']);
-  if (input.IndexName !== undefined) throw notSupported('IndexName');
-  if (input.Segment !== undefined || input.TotalSegments !== undefined)
-    throw notSupported('Parallel Scan (Segment, TotalSegments)');
+  refuseMixed(input);
+  const index = indexOfRequest(schema, input);
+  const segment = segmentOf(input);
   const scope = new ExpressionScope(
     input.ExpressionAttributeNames,
     input.ExpressionAttributeValues,
   );
-  const read = readerOf(input, schema, scope);
+  const read = readerOf(input, schema, index, scope);
+  if (index) {
+    let after = startPositionOf(schema, index, input);
+    return read(
+      (limit) =>
+        inSegment(
+          segment,
+          limit,
+          after,
+          (from, n) => deps.store.scanIndex(schema.name, index.name, from, n),
+          positionOf,
+        ),
+      (last) => {
+        after = positionOf(last);
+      },
+    );
+  }
   let after =
     input.ExclusiveStartKey === undefined
       ? undefined
       : keyOfKeyParam(schema, checkItem(input.ExclusiveStartKey));
   return read(
-    (limit) => deps.store.scan(schema.name, after, limit),
+    (limit) =>
+      inSegment(
+        segment,
+        limit,
+        after,
+        (from: StoredKey | undefined, n) => deps.store.scan(schema.name, from, n),
+        (row) => row,
+      ),
     (last) => {
       after = last;
     },
   );
 }
 
+interface Segment {
+  segment: number;
+  total: number;
+}
+
+/** Parallel Scan's `Segment` / `TotalSegments`, both or neither, checked as DynamoDB does. */
+function segmentOf(input: Input): Segment | undefined {
+  const { Segment: segment, TotalSegments: total } = input;
+  if (segment === undefined && total === undefined) return undefined;
+  if (total === undefined) {
+    throw validation(
+      'The TotalSegments parameter is required but was not present in the request when Segment parameter is present',
+    );
+  }
+  if (segment === undefined) {
+    throw validation(
+      'The Segment parameter is required but was not present in the request when parameter TotalSegments is present',
+    );
+  }
+  if (typeof total !== 'number' || !Number.isInteger(total) || total < 1 || total > 1_000_000) {
+    throw validation(
+      `1 validation error detected: Value '${String(total)}' at 'totalSegments' failed to satisfy constraint: Member must have value less than or equal to 1000000`,
+    );
+  }
+  if (typeof segment !== 'number' || !Number.isInteger(segment) || segment < 0) {
+    throw validation(
+      `1 validation error detected: Value '${String(segment)}' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0`,
+    );
+  }
+  if (segment >= total) {
+    throw validation(
+      `The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${segment} is not less than TotalSegments: ${total}`,
+    );
+  }
+  return { segment, total };
+}
+
+/** The segment a partition belongs to: every item of one partition key is in the same one. */
+function segmentOfKey(pk: Buffer, total: number): number {
+  return createHash('sha256').update(pk).digest().readUInt32BE(0) % total;
+}
+
+/**
+ * Up to `limit` rows of one segment after `from`, reading on past other segments' rows; fewer
+ * only when the table (or index) has no more, as the page loop expects of every fetch.
+ */
+async function inSegment<C>(
+  segment: Segment | undefined,
+  limit: number,
+  from: C | undefined,
+  fetch: (from: C | undefined, n: number) => Promise<StoredItem[]>,
+  cursorOf: (row: StoredItem) => C,
+): Promise<StoredItem[]> {
+  if (!segment) return fetch(from, limit);
+  const out: StoredItem[] = [];
+  let cursor = from;
+  for (;;) {
+    const rows = await fetch(cursor, 500);
+    for (const row of rows) {
+      if (segmentOfKey(row.pk, segment.total) !== segment.segment) continue;
+      out.push(row);
+      if (out.length === limit) return out;
+    }
+    if (rows.length < 500) return out;
+    cursor = cursorOf(rows.at(-1)!);
+  }
+}
+
+function indexOfRequest(schema: TableSchema, input: Input): IndexSchema | undefined {
+  if (input.IndexName === undefined) return undefined;
+  const index = findIndex(schema, input.IndexName);
+  if (!index.local && input.ConsistentRead === true) {
+    throw validation('Consistent reads are not supported on global secondary indexes');
+  }
+  return index;
+}
+
+function positionOf(row: StoredItem): IndexPosition {
+  return { ipk: row.ipk!, isk: row.isk!, pk: row.pk, sk: row.sk };
+}
+
+/** An index's ExclusiveStartKey: the table key and the index key, nothing else. */
+function startPositionOf(
+  schema: TableSchema,
+  index: IndexSchema,
+  input: Input,
+): IndexPosition | undefined {
+  if (input.ExclusiveStartKey === undefined) return undefined;
+  const raw = checkItem(input.ExclusiveStartKey);
+  const tableNames = [schema.hash.name, schema.range?.name].filter((n) => n !== undefined);
+  const indexAttrs = [index.hash, index.range].filter((a) => a !== undefined);
+  const all = new Set([...tableNames, ...indexAttrs.map((a) => a.name)]);
+  const invalid = () =>
+    validation(
+      'The provided starting key is invalid: The provided key element does not match the schema',
+    );
+  if (Object.keys(raw).length !== all.size || [...all].some((n) => raw[n] === undefined))
+    throw invalid();
+  const tableKey: Item = {};
+  for (const n of tableNames) tableKey[n] = raw[n]!;
+  const key = keyOfKeyParam(schema, tableKey);
+  const part = (a: KeyAttribute | undefined) => {
+    if (!a) return Buffer.alloc(0);
+    if (Object.keys(raw[a.name]!)[0] !== a.type) throw invalid();
+    return encodeKeyValue(raw[a.name]!);
+  };
+  return { ipk: part(index.hash), isk: part(index.range), ...key };
+}
+
 /** The page loop shared by Query and Scan. */
-function readerOf(input: Input, schema: TableSchema, scope: ExpressionScope) {
+function readerOf(
+  input: Input,
+  schema: TableSchema,
+  index: IndexSchema | undefined,
+  scope: ExpressionScope,
+) {
   const filter: Condition | undefined =
     input.FilterExpression === undefined
-      ? undefined
+      ? legacyConditions(
+          input.QueryFilter ?? input.ScanFilter,
+          input.ConditionalOperator,
+          input.QueryFilter !== undefined ? 'QueryFilter' : 'ScanFilter',
+        )
       : parseCondition(input.FilterExpression, 'FilterExpression', scope);
-  const projection = projectionOf(input, scope);
+  const projection =
+    input.AttributesToGet === undefined
+      ? projectionOf(input, scope)
+      : attributesToGetPaths(input.AttributesToGet);
   scope.checkAllUsed();
   const select = enumOf(
     input,
     'Select',
     ['ALL_ATTRIBUTES', 'COUNT', 'SPECIFIC_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES'] as const,
-    projection ? 'SPECIFIC_ATTRIBUTES' : 'ALL_ATTRIBUTES',
+    projection ? 'SPECIFIC_ATTRIBUTES' : index ? 'ALL_PROJECTED_ATTRIBUTES' : 'ALL_ATTRIBUTES',
   );
+  if (select === 'ALL_ATTRIBUTES' && index && index.projection.ProjectionType !== 'ALL') {
+    throw invalidParameter(
+      `Select type ALL_ATTRIBUTES is not supported for ${index.local ? 'local' : 'global'} secondary index ${index.name} because its projection type is not ALL`,
+    );
+  }
+  if (select === 'ALL_PROJECTED_ATTRIBUTES' && !index) {
+    throw invalidParameter(
+      'ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName',
+    );
+  }
+  const lastKeyOf = (item: Item): Item => {
+    const key = keyAttributesOf(schema, item);
+    if (index) {
+      key[index.hash.name] = item[index.hash.name]!;
+      if (index.range) key[index.range.name] = item[index.range.name]!;
+    }
+    return key;
+  };
   const limit = limitOf(input);
   return async (
     fetch: (n: number) => Promise<StoredItem[]>,
@@ -139,13 +312,16 @@ function readerOf(input: Input, schema: TableSchema, scope: ExpressionScope) {
       ...(select === 'COUNT' ? {} : { Items: items }),
       Count: items.length,
       ScannedCount: scanned,
-      ...(more && last ? { LastEvaluatedKey: keyAttributesOf(schema, last.item) } : {}),
+      ...(more && last ? { LastEvaluatedKey: lastKeyOf(last.item) } : {}),
     };
   };
 }
 
-/** The partition key value and sort-key range of a KeyConditionExpression. */
-function keyRange(schema: TableSchema, c: Condition): { pk: Buffer; range: SortRange } {
+/** The partition key value and sort-key range of a KeyConditionExpression (table or index). */
+function keyRange(
+  schema: { hash: KeyAttribute; range?: KeyAttribute },
+  c: Condition,
+): { pk: Buffer; range: SortRange } {
   const parts = c.kind === 'and' ? [c.a, c.b] : [c];
   let pk: Buffer | undefined;
   let range: SortRange | undefined;

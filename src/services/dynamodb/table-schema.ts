@@ -6,6 +6,12 @@
 import type { AttributeValue, Item } from './attribute-value.js';
 import { parseDecimal, sortableDecimal } from './decimal.js';
 import { invalidParameter, validation } from './dynamodb-errors.js';
+import {
+  type IndexDescriptionStored,
+  type IndexSchema,
+  indexSchemaOf,
+} from './secondary-indexes.js';
+import type { StreamSpecification } from './streams.js';
 
 export type KeyType = 'S' | 'N' | 'B';
 
@@ -24,12 +30,20 @@ export interface TableDescriptionStored {
   TableId: string;
   /** Epoch seconds, as the JSON protocol sends timestamps. */
   CreationDateTime: number;
+  GlobalSecondaryIndexes?: IndexDescriptionStored[];
+  LocalSecondaryIndexes?: IndexDescriptionStored[];
+  StreamSpecification?: StreamSpecification;
+  LatestStreamArn?: string;
+  LatestStreamLabel?: string;
+  TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
 }
 
 export interface TableSchema {
   name: string;
   hash: KeyAttribute;
   range?: KeyAttribute;
+  /** Local, then global secondary indexes. */
+  indexes: IndexSchema[];
   description: TableDescriptionStored;
 }
 
@@ -47,6 +61,10 @@ export function schemaOf(description: TableDescriptionStored): TableSchema {
     name: description.TableName,
     hash: { name: hashName, type: typeOf(hashName) },
     range: rangeName === undefined ? undefined : { name: rangeName, type: typeOf(rangeName) },
+    indexes: [
+      ...(description.LocalSecondaryIndexes ?? []).map((d) => indexSchemaOf(d, true, typeOf)),
+      ...(description.GlobalSecondaryIndexes ?? []).map((d) => indexSchemaOf(d, false, typeOf)),
+    ],
     description,
   };
 }

@@ -4,7 +4,7 @@
  * run the same plans, so a condition or an update means the same thing everywhere.
  */
 import type { Item } from './attribute-value.js';
-import { checkItemSize, type Input, refuseLegacy, requiredItem } from './dynamodb-call.js';
+import { checkItemSize, type Input, requiredItem } from './dynamodb-call.js';
 import { conditionFailed, validation } from './dynamodb-errors.js';
 import { applyUpdate, evaluateCondition } from './expression-eval.js';
 import {
@@ -14,6 +14,7 @@ import {
   parseUpdate,
   type UpdateAction,
 } from './expression-parser.js';
+import { legacyConditions, legacyUpdates, refuseMixed } from './legacy-parameters.js';
 import {
   keyAttributesOf,
   keyOfItem,
@@ -26,6 +27,7 @@ export type WriteKind = 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
 
 export interface WritePlan {
   table: string;
+  schema: TableSchema;
   key: StoredKey;
   /** The condition, if any, to check on the item as found. */
   condition?: Condition;
@@ -35,17 +37,17 @@ export interface WritePlan {
 }
 
 export function planWrite(kind: WriteKind, schema: TableSchema, input: Input): WritePlan {
-  refuseLegacy(input, ['Expected', 'AttributeUpdates', 'ConditionalOperator']);
+  refuseMixed(input);
   const scope = new ExpressionScope(
     input.ExpressionAttributeNames,
     input.ExpressionAttributeValues,
   );
   const condition =
     input.ConditionExpression === undefined
-      ? undefined
+      ? legacyConditions(input.Expected, input.ConditionalOperator, 'Expected')
       : parseCondition(input.ConditionExpression, 'ConditionExpression', scope);
   const returnOnFailure = input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
-  const base = { table: schema.name, condition, returnOnFailure };
+  const base = { table: schema.name, schema, condition, returnOnFailure };
   switch (kind) {
     case 'Put': {
       const item = requiredItem(input, 'Item');
@@ -68,7 +70,11 @@ export function planWrite(kind: WriteKind, schema: TableSchema, input: Input): W
       const keyItem = requiredItem(input, 'Key');
       const key = keyOfKeyParam(schema, keyItem);
       const actions: UpdateAction[] =
-        input.UpdateExpression === undefined ? [] : parseUpdate(input.UpdateExpression, scope);
+        input.UpdateExpression !== undefined
+          ? parseUpdate(input.UpdateExpression, scope)
+          : input.AttributeUpdates !== undefined
+            ? legacyUpdates(input.AttributeUpdates)
+            : [];
       const keyNames = [schema.hash.name, schema.range?.name];
       for (const a of actions) {
         const top = a.path.elements[0];

@@ -16,6 +16,7 @@ import { aliasRoutingMigration } from './014-alias-routing.js';
 import { stageResourcesMigration } from './015-stage-resources.js';
 import { sessionCredentialsMigration } from './016-session-credentials.js';
 import { eventSourceMappingsMigration } from './017-event-source-mappings.js';
+import { dynamodbExtensionsMigration } from './018-dynamodb-extensions.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -43,6 +44,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '015-stage-resources': stageResourcesMigration(),
     '016-session-credentials': sessionCredentialsMigration(),
     '017-event-source-mappings': eventSourceMappingsMigration(),
+    '018-dynamodb-extensions': dynamodbExtensionsMigration(flavor),
   };
   return { getMigrations: async () => migrations };
 }
