@@ -56,6 +56,7 @@ import { JwksCache } from './gateway/access/jwks-cache.js';
 import { KyselyApiKeyStore } from './gateway/access/kysely-api-key-store.js';
 import { apiKeysRoutes } from './gateway/access/stage-keys.js';
 import { UsageLimiter } from './gateway/access/usage-limiter.js';
+import { FunctionUrlListener } from './gateway/function-url/function-url-listener.js';
 import { GatewayListener } from './gateway/gateway-listener.js';
 import { compileRouteTable } from './gateway/route-table.js';
 import { sendError, sendJson } from './http/send.js';
@@ -88,6 +89,7 @@ import { nobody, processInstanceFactory } from './pool/process-instance-factory.
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
 import {
   accessReaction,
+  functionUrlsReaction,
   instancesReaction,
   limitsReaction,
   resolverReaction,
@@ -421,6 +423,19 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
     acceptAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
   });
+  const functionUrls = new FunctionUrlListener({
+    invoker,
+    clock,
+    logger,
+    verifyIam: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'lambda',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    scopeOf: (id) => accessKeys.scopeOf(id),
+  });
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -430,6 +445,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       schedulesReaction(schedules),
       accessReaction({ gate: accessGate, store, apiKeys, logger }),
       routesReaction(gateway, store),
+      functionUrlsReaction(functionUrls, store),
       instancesReaction({
         pool,
         store,
@@ -585,6 +601,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
+    functionUrls: (req, res, target, rawQuery) => functionUrls.handle(req, res, target, rawQuery),
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
     aws: {
       s3: (req, res) => s3(req, res),

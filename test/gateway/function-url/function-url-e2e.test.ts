@@ -1,0 +1,255 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { functionUrlIdOf } from '../../../src/platform/gateway/function-url/function-url-id.js';
+import { signRequest } from '../../auth/aws-signer.js';
+import { type CliPlatform, startCliPlatform } from '../../helpers/cli-platform.js';
+import { runCli } from '../../helpers/run-cli.js';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  text: string;
+}
+
+/** node:http to the platform's address with any Host header (no *.localhost resolution). */
+function send(
+  address: string,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<Answer> {
+  const url = new URL(path, address);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: opts.method ?? 'GET', headers: opts.headers, setHost: !opts.headers?.host },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({ status: res.statusCode!, headers: res.headers, body, text: body.toString() });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+const handler = [
+  'exports.echo = async (event) => {',
+  "  if (event.rawPath === '/string') return 'Hello';",
+  "  if (event.rawPath === '/object') return { hello: 'world' };",
+  "  if (event.rawPath === '/cookies') return { statusCode: 201, headers: { 'x-a': 'b' }, cookies: ['a=1', 'b=2; Path=/'], body: 'made' };",
+  "  if (event.rawPath === '/binary') return { statusCode: 200, headers: { 'content-type': 'image/png' }, body: Buffer.from([0, 1, 2, 255]).toString('base64'), isBase64Encoded: true };",
+  "  if (event.rawPath === '/throw') throw new Error('boom');",
+  "  if (event.rawPath === '/malformed') return { statusCode: 'nope' };",
+  '  return { statusCode: 200, body: JSON.stringify(event) };',
+  '};',
+  '',
+].join('\n');
+
+const yml = [
+  'service: urls',
+  'provider:',
+  '  name: aws',
+  '  runtime: nodejs20.x',
+  'functions:',
+  '  open:',
+  '    handler: handler.echo',
+  '    url:',
+  '      cors:',
+  '        allowedOrigins: [https://app.example]',
+  '        allowedHeaders: [content-type, x-custom]',
+  '        allowCredentials: true',
+  '        exposedResponseHeaders: [x-a]',
+  '        maxAge: 300',
+  '  locked:',
+  '    handler: handler.echo',
+  '    url:',
+  '      authorizer: aws_iam',
+  '  plain:',
+  '    handler: handler.echo',
+  '',
+].join('\n');
+
+describe('function URLs on a real platform', () => {
+  let cli: CliPlatform;
+  let cwd: string;
+  let deployOut: string;
+  const openId = functionUrlIdOf('urls-dev-open');
+  const lockedId = functionUrlIdOf('urls-dev-locked');
+  const hostOf = (id: string) => `${id}.lambda-url.localhost:${new URL(cli.platform.url).port}`;
+
+  before(async () => {
+    cli = await startCliPlatform();
+    cwd = join(cli.root, 'svc');
+    await mkdir(cwd);
+    await writeFile(join(cwd, 'serverless.yml'), yml);
+    await writeFile(join(cwd, 'handler.js'), handler);
+    const deployed = await runCli(['deploy'], { cwd, env: cli.env });
+    assert.equal(deployed.code, 0, deployed.stderr);
+    deployOut = deployed.stdout;
+  });
+  after(() => cli.close());
+
+  test('deploy and info print each URL in host and path form; functions without url get none', async () => {
+    const port = new URL(cli.platform.url).port;
+    for (const out of [deployOut, (await runCli(['info'], { cwd, env: cli.env })).stdout]) {
+      assert.match(out, new RegExp(`open: http://${openId}\\.lambda-url\\.localhost:${port}/`));
+      assert.ok(out.includes(`open: ${cli.platform.url}/_lambda-url/${openId}/`), out);
+      assert.match(out, new RegExp(`locked: http://${lockedId}\\.lambda-url`));
+      assert.doesNotMatch(out, /plain: http/);
+    }
+  });
+
+  test('the event is payload 2.0 with routeKey and stage $default, by host and by path', async () => {
+    const byHost = await send(cli.platform.url, '/some/path%20x?a=1&a=2&b=', {
+      method: 'POST',
+      headers: {
+        host: hostOf(openId),
+        cookie: 'c1=v1; c2=v2',
+        'content-type': 'application/json',
+        'user-agent': 'test-agent',
+      },
+      body: '{"x":1}',
+    });
+    assert.equal(byHost.status, 200, byHost.text);
+    assert.ok(byHost.headers['x-amzn-requestid']);
+    const event = JSON.parse(byHost.text);
+    assert.equal(event.version, '2.0');
+    assert.equal(event.routeKey, '$default');
+    assert.equal(event.rawPath, '/some/path%20x');
+    assert.equal(event.rawQueryString, 'a=1&a=2&b=');
+    assert.deepEqual(event.queryStringParameters, { a: '1,2', b: '' });
+    assert.deepEqual(event.cookies, ['c1=v1', 'c2=v2']);
+    assert.equal(event.headers['user-agent'], 'test-agent');
+    assert.equal(event.body, '{"x":1}');
+    assert.equal(event.isBase64Encoded, false);
+    assert.equal(event.pathParameters, null);
+    assert.equal(event.stageVariables, null);
+    const ctx = event.requestContext;
+    assert.equal(ctx.routeKey, '$default');
+    assert.equal(ctx.stage, '$default');
+    assert.equal(ctx.apiId, openId);
+    assert.equal(ctx.domainPrefix, openId);
+    assert.equal(ctx.domainName, hostOf(openId));
+    assert.equal(ctx.accountId, 'anonymous');
+    assert.equal(ctx.http.method, 'POST');
+    assert.equal(ctx.http.path, '/some/path%20x');
+    assert.equal(ctx.http.sourceIp, '127.0.0.1');
+    assert.equal(typeof ctx.timeEpoch, 'number');
+    assert.equal(ctx.authorizer, undefined);
+
+    const byPath = await send(cli.platform.url, `/_lambda-url/${openId}/p?q=1`);
+    assert.equal(byPath.status, 200, byPath.text);
+    assert.equal(JSON.parse(byPath.text).rawPath, '/p');
+    const root = await send(cli.platform.url, `/_lambda-url/${openId}`);
+    assert.equal(JSON.parse(root.text).rawPath, '/');
+  });
+
+  test('response rules: a JSON string keeps its quotes, objects are inferred JSON, cookies, base64', async () => {
+    const host = { host: hostOf(openId) };
+    const text = await send(cli.platform.url, '/string', { headers: host });
+    assert.equal(text.status, 200);
+    assert.equal(text.text, '"Hello"');
+    assert.equal(text.headers['content-type'], 'application/json');
+    const object = await send(cli.platform.url, '/object', { headers: host });
+    assert.deepEqual(JSON.parse(object.text), { hello: 'world' });
+    assert.equal(object.headers['content-type'], 'application/json');
+    const cookies = await send(cli.platform.url, '/cookies', { headers: host });
+    assert.equal(cookies.status, 201);
+    assert.equal(cookies.text, 'made');
+    assert.equal(cookies.headers['x-a'], 'b');
+    assert.deepEqual(cookies.headers['set-cookie'], ['a=1', 'b=2; Path=/']);
+    const binary = await send(cli.platform.url, '/binary', { headers: host });
+    assert.deepEqual([...binary.body], [0, 1, 2, 255]);
+    for (const path of ['/throw', '/malformed']) {
+      const failed = await send(cli.platform.url, path, { headers: host });
+      assert.equal(failed.status, 502, path);
+      assert.equal(failed.text, 'Internal Server Error');
+    }
+    const unknown = await send(cli.platform.url, '/x', {
+      headers: { host: hostOf('0'.repeat(32)) },
+    });
+    assert.equal(unknown.status, 404);
+  });
+
+  test('CORS from the url config: preflight answered by the platform, headers on responses', async () => {
+    const preflight = await send(cli.platform.url, '/anything', {
+      method: 'OPTIONS',
+      headers: {
+        host: hostOf(openId),
+        origin: 'https://app.example',
+        'access-control-request-method': 'PUT',
+      },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example');
+    assert.equal(preflight.headers['access-control-allow-headers'], 'content-type,x-custom');
+    assert.equal(preflight.headers['access-control-max-age'], '300');
+    const actual = await send(cli.platform.url, '/cookies', {
+      headers: { host: hostOf(openId), origin: 'https://app.example' },
+    });
+    assert.equal(actual.headers['access-control-allow-origin'], 'https://app.example');
+    assert.equal(actual.headers['access-control-allow-credentials'], 'true');
+    assert.equal(actual.headers['access-control-expose-headers'], 'x-a');
+    const stranger = await send(cli.platform.url, '/cookies', {
+      headers: { host: hostOf(openId), origin: 'https://evil.example' },
+    });
+    assert.equal(stranger.headers['access-control-allow-origin'], undefined);
+  });
+
+  test('aws_iam: SigV4 for service lambda with a Nimbus key reaching the function; all else 403', async () => {
+    const create = async (args: string[]) => {
+      const run = await runCli(['keys', 'create', '--json', ...args], { cwd, env: cli.env });
+      assert.equal(run.code, 0, run.stderr);
+      return (JSON.parse(run.stdout) as { key: { id: string; secret: string } }).key;
+    };
+    const key = await create([]);
+    const elsewhere = await create(['--service', 'other']);
+    const signed = async (
+      k: { id: string; secret: string },
+      opts: { service?: string; form?: 'host' | 'path'; body?: string } = {},
+    ) => {
+      const host = opts.form === 'path' ? new URL(cli.platform.url).host : hostOf(lockedId);
+      const path = opts.form === 'path' ? `/_lambda-url/${lockedId}/who` : '/who';
+      const body = opts.body ?? '';
+      const s = await signRequest(
+        { method: 'POST', path, host, body },
+        { accessKeyId: k.id, secret: k.secret, at: Date.now(), service: opts.service ?? 'lambda' },
+      );
+      return send(cli.platform.url, path, {
+        method: 'POST',
+        headers: { ...(s.headers as Record<string, string>), host },
+        body,
+      });
+    };
+    const ok = await signed(key, { body: '{"a":1}' });
+    assert.equal(ok.status, 200, ok.text);
+    const event = JSON.parse(ok.text);
+    assert.equal(event.requestContext.authorizer.iam.accessKey, key.id);
+    assert.equal(
+      event.requestContext.authorizer.iam.userArn,
+      `arn:aws:iam::000000000000:user/${key.id}`,
+    );
+    assert.equal(event.requestContext.accountId, '000000000000');
+    assert.equal(event.body, '{"a":1}');
+    assert.equal((await signed(key, { form: 'path' })).status, 200);
+
+    const unsigned = await send(cli.platform.url, '/who', { headers: { host: hostOf(lockedId) } });
+    assert.equal(unsigned.status, 403);
+    assert.equal(unsigned.text, '{"Message":"Forbidden"}');
+    assert.equal((await signed({ id: key.id, secret: 'x'.repeat(40) })).status, 403);
+    assert.equal((await signed(key, { service: 'execute-api' })).status, 403);
+    assert.equal((await signed(elsewhere)).status, 403);
+    const admin = await send(cli.platform.url, '/who', {
+      headers: { host: hostOf(lockedId), authorization: `Bearer ${cli.platform.adminToken}` },
+    });
+    assert.equal(admin.status, 403);
+  });
+});
