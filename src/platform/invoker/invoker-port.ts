@@ -1,5 +1,5 @@
 import { NimbusError } from '../../errors/nimbus-error.js';
-import type { InvokeResult } from '../../model/invocation.js';
+import type { InvokeResult, ResponseSink } from '../../model/invocation.js';
 import type { FunctionDefinition } from '../../model/service-definition.js';
 
 export interface InvokeOptions {
@@ -11,6 +11,8 @@ export interface InvokeOptions {
   tailLogs?: boolean;
   /** Set by callers that already made one (the gateway uses its own request id). */
   requestId?: string;
+  /** Receives a streaming handler's bytes as written (InvokeRequest.stream). */
+  stream?: ResponseSink;
 }
 
 export interface InvocationResponse {

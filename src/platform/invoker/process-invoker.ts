@@ -82,6 +82,7 @@ export class ProcessInvoker implements Invoker {
         deadlineMs: this.#deps.clock.now() + target.timeout * 1000,
         ...(opts.clientContext ? { clientContext: opts.clientContext } : {}),
         ...(opts.tailLogs ? { tailLogs: true } : {}),
+        ...(opts.stream ? { stream: opts.stream } : {}),
       },
       resolved.config.reservedConcurrency === undefined
         ? {}

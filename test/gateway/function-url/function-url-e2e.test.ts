@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { functionUrlIdOf } from '../../../src/platform/gateway/function-url/function-url-id.js';
@@ -33,6 +34,10 @@ function send(
           const body = Buffer.concat(chunks);
           resolve({ status: res.statusCode!, headers: res.headers, body, text: body.toString() });
         });
+        // A response cut short (a stream that failed after its first byte) never ends.
+        res.on('close', () => {
+          if (!res.complete) reject(new Error('response cut short'));
+        });
       },
     );
     req.on('error', reject);
@@ -50,6 +55,28 @@ const handler = [
   "  if (event.rawPath === '/malformed') return { statusCode: 'nope' };",
   '  return { statusCode: 200, body: JSON.stringify(event) };',
   '};',
+  'exports.stream = awslambda.streamifyResponse(async (event, responseStream) => {',
+  "  if (event.rawPath === '/plain') {",
+  "    responseStream.setContentType('text/plain');",
+  "    responseStream.write('a');",
+  "    responseStream.write('b');",
+  '    responseStream.end();',
+  '    return;',
+  '  }',
+  "  if (event.rawPath === '/fail') {",
+  "    responseStream.write('partial');",
+  '    await new Promise((r) => setTimeout(r, 50));',
+  "    throw new Error('mid-stream');",
+  '  }',
+  '  const out = awslambda.HttpResponseStream.from(responseStream, {',
+  "    statusCode: 201, headers: { 'content-type': 'text/event-stream', 'x-s': '1' }, cookies: ['s=1'] });",
+  "  out.write('first\\n');",
+  // Waits on the test: its signal server answers only once the client holds the first chunk.
+  '  await fetch(event.queryStringParameters.signal);',
+  "  out.write('second\\n');",
+  '  out.end();',
+  '});',
+  "exports.whole = async () => ({ statusCode: 202, headers: { 'x-w': '1' }, body: 'whole' });",
   '',
 ].join('\n');
 
@@ -72,6 +99,12 @@ const yml = [
   '    handler: handler.echo',
   '    url:',
   '      authorizer: aws_iam',
+  '  streamer:',
+  '    handler: handler.stream',
+  '    url: { invokeMode: RESPONSE_STREAM }',
+  '  wholeInStreamMode:',
+  '    handler: handler.whole',
+  '    url: { invokeMode: RESPONSE_STREAM }',
   '  plain:',
   '    handler: handler.echo',
   '',
@@ -251,5 +284,72 @@ describe('function URLs on a real platform', () => {
       headers: { host: hostOf(lockedId), authorization: `Bearer ${cli.platform.adminToken}` },
     });
     assert.equal(admin.status, 403);
+  });
+
+  test('RESPONSE_STREAM: the first chunk reaches the client before the handler writes its last', async () => {
+    let signalled = false;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const signalServer = createServer((_req, res) => {
+      void released.then(() => res.writeHead(200, { connection: 'close' }).end('go'));
+    });
+    await new Promise<void>((resolve) => signalServer.listen(0, '127.0.0.1', resolve));
+    const signal = `http://127.0.0.1:${(signalServer.address() as AddressInfo).port}/`;
+    const host = hostOf(functionUrlIdOf('urls-dev-streamer'));
+    const seen = await new Promise<{
+      status: number;
+      headers: Record<string, string | string[] | undefined>;
+      chunks: string[];
+      signalledAfterFirst: boolean;
+    }>((resolve, reject) => {
+      const path = `/events?signal=${encodeURIComponent(signal)}`;
+      const req = request(new URL(path, cli.platform.url), { headers: { host } }, (res) => {
+        const chunks: string[] = [];
+        let signalledAfterFirst = false;
+        res.on('data', (c: Buffer) => {
+          chunks.push(c.toString());
+          if (chunks.length === 1) {
+            // The handler is still waiting on the signal: the first byte came first.
+            signalledAfterFirst = !signalled;
+            signalled = true;
+            release();
+          }
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, chunks, signalledAfterFirst }),
+        );
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(seen.status, 201);
+    assert.equal(seen.headers['content-type'], 'text/event-stream');
+    assert.equal(seen.headers['x-s'], '1');
+    assert.deepEqual(seen.headers['set-cookie'], ['s=1']);
+    assert.equal(seen.headers['transfer-encoding'], 'chunked');
+    assert.ok(seen.headers['x-amzn-requestid']);
+    assert.equal(seen.chunks[0], 'first\n');
+    assert.ok(seen.signalledAfterFirst, 'the first chunk arrived only after the handler finished');
+    assert.equal(seen.chunks.join(''), 'first\nsecond\n');
+    signalServer.closeAllConnections();
+    signalServer.close();
+
+    const plain = await send(cli.platform.url, '/plain', { headers: { host } });
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers['content-type'], 'text/plain');
+    assert.equal(plain.text, 'ab');
+
+    const whole = await send(cli.platform.url, '/', {
+      headers: { host: hostOf(functionUrlIdOf('urls-dev-wholeInStreamMode')) },
+    });
+    assert.equal(whole.status, 202);
+    assert.equal(whole.headers['x-w'], '1');
+    assert.equal(whole.text, 'whole');
+
+    // A failure after the first byte can only cut the response short.
+    await assert.rejects(send(cli.platform.url, '/fail', { headers: { host } }), /cut short/);
   });
 });

@@ -17,6 +17,7 @@ import {
 import { buildFunctionUrlEvent, type FunctionUrlRequest } from './function-url-event.js';
 import type { FunctionUrlTarget } from './function-url-id.js';
 import { functionUrlInternalError, mapFunctionUrlResponse } from './function-url-response.js';
+import { StreamedUrlResponse } from './function-url-stream.js';
 import type { FunctionUrlEntry, FunctionUrlTable } from './function-url-table.js';
 
 const FORBIDDEN = Buffer.from('{"Message":"Forbidden"}');
@@ -98,9 +99,49 @@ export class FunctionUrlListener {
       const refusal = await this.#checkIam(entry, request, req);
       if (refusal) return write(res, refusal);
     }
-    const response = await this.#invoke(entry, request);
-    response.headers.push(['x-amzn-requestid', request.requestId]);
-    write(res, withCors(entry.cors, origin, response));
+    const finishHead = (response: GatewayResponse): GatewayResponse => {
+      response.headers.push(['x-amzn-requestid', request.requestId]);
+      return withCors(entry.cors, origin, response);
+    };
+    if (entry.invokeMode === 'RESPONSE_STREAM') {
+      return this.#stream(entry, request, new StreamedUrlResponse(res, finishHead));
+    }
+    write(res, finishHead(await this.#invoke(entry, request)));
+  }
+
+  /** RESPONSE_STREAM: the function's bytes go to the client as it writes them. */
+  async #stream(
+    entry: FunctionUrlEntry,
+    request: FunctionUrlRequest,
+    sink: StreamedUrlResponse,
+  ): Promise<void> {
+    try {
+      const { result } = await this.#deps.invoker.invoke(entry.functionName, entry.stage, {
+        payload: JSON.stringify(buildFunctionUrlEvent(request)),
+        requestId: request.requestId,
+        stream: sink,
+      });
+      if (result.outcome.status === 'error' && sink.started) {
+        this.#deps.logger.warn(
+          {
+            function: entry.functionName,
+            requestId: request.requestId,
+            error: result.outcome.error.errorType,
+          },
+          'streamed response cut short by a function error',
+        );
+      }
+      sink.finish(result.outcome);
+    } catch (error) {
+      const answer = clientErrorResponse(error);
+      if (!answer) {
+        this.#deps.logger.error(
+          { err: error, function: entry.functionName },
+          'function URL invoke failed',
+        );
+      }
+      sink.fail(answer ?? functionUrlInternalError());
+    }
   }
 
   /** AWS_IAM: a SigV4 signature for `lambda` by a key whose scope reaches the function. */
