@@ -4,6 +4,11 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import {
+  InvokeCommand,
+  InvokeWithResponseStreamCommand,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { functionUrlIdOf } from '../../../src/platform/gateway/function-url/function-url-id.js';
 import { signRequest } from '../../auth/aws-signer.js';
 import { type CliPlatform, startCliPlatform } from '../../helpers/cli-platform.js';
@@ -351,5 +356,99 @@ describe('function URLs on a real platform', () => {
 
     // A failure after the first byte can only cut the response short.
     await assert.rejects(send(cli.platform.url, '/fail', { headers: { host } }), /cut short/);
+  });
+
+  test('InvokeWithResponseStream through @aws-sdk/client-lambda: PayloadChunk events as written, then InvokeComplete', async () => {
+    const run = await runCli(['keys', 'create', '--json'], { cwd, env: cli.env });
+    const key = (JSON.parse(run.stdout) as { key: { id: string; secret: string } }).key;
+    const client = new LambdaClient({
+      endpoint: cli.platform.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+      maxAttempts: 1,
+    });
+    let signalled = false;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const signalServer = createServer((_req, res) => {
+      void released.then(() => res.writeHead(200, { connection: 'close' }).end('go'));
+    });
+    await new Promise<void>((resolve) => signalServer.listen(0, '127.0.0.1', resolve));
+    const signal = `http://127.0.0.1:${(signalServer.address() as AddressInfo).port}/`;
+    const event = { rawPath: '/events', queryStringParameters: { signal } };
+    const answer = await client.send(
+      new InvokeWithResponseStreamCommand({
+        FunctionName: 'urls-dev-streamer',
+        Payload: new TextEncoder().encode(JSON.stringify(event)),
+        LogType: 'Tail',
+      }),
+    );
+    assert.equal(answer.StatusCode, 200);
+    assert.equal(answer.ExecutedVersion, '1');
+    const chunks: string[] = [];
+    let complete: Record<string, unknown> | undefined;
+    let firstBeforeSignal = false;
+    for await (const item of answer.EventStream!) {
+      if (item.PayloadChunk?.Payload) {
+        chunks.push(new TextDecoder().decode(item.PayloadChunk.Payload));
+        if (!signalled) {
+          firstBeforeSignal = true;
+          signalled = true;
+          release();
+        }
+      }
+      if (item.InvokeComplete) complete = item.InvokeComplete as Record<string, unknown>;
+    }
+    signalServer.closeAllConnections();
+    signalServer.close();
+    assert.ok(firstBeforeSignal);
+    // The prelude HttpResponseStream.from wrote is part of the raw stream, as on Lambda.
+    const all = chunks.join('');
+    assert.ok(all.endsWith('first\nsecond\n'), all);
+    assert.ok(all.startsWith('{"statusCode":201'), all);
+    assert.ok(complete);
+    assert.equal(complete.ErrorCode, undefined);
+    assert.match(Buffer.from(String(complete.LogResult), 'base64').toString(), /REPORT/);
+
+    // A handler that does not stream: its whole result as one chunk.
+    const whole = await client.send(
+      new InvokeWithResponseStreamCommand({ FunctionName: 'urls-dev-wholeInStreamMode' }),
+    );
+    const parts: string[] = [];
+    for await (const item of whole.EventStream!) {
+      if (item.PayloadChunk?.Payload)
+        parts.push(new TextDecoder().decode(item.PayloadChunk.Payload));
+    }
+    assert.deepEqual(JSON.parse(parts.join('')).body, 'whole');
+
+    // A streaming handler that fails after writing: InvokeComplete carries the error.
+    const failing = await client.send(
+      new InvokeWithResponseStreamCommand({
+        FunctionName: 'urls-dev-streamer',
+        Payload: new TextEncoder().encode(JSON.stringify({ rawPath: '/fail' })),
+      }),
+    );
+    let failed: Record<string, unknown> | undefined;
+    for await (const item of failing.EventStream!) {
+      if (item.InvokeComplete) failed = item.InvokeComplete as Record<string, unknown>;
+    }
+    assert.equal(failed?.ErrorCode, 'Error');
+    assert.equal(failed?.ErrorDetails, 'mid-stream');
+
+    // Plain Invoke of a streaming handler gathers what it wrote.
+    const plain = await client.send(
+      new InvokeCommand({
+        FunctionName: 'urls-dev-streamer',
+        Payload: new TextEncoder().encode(JSON.stringify({ rawPath: '/plain' })),
+      }),
+    );
+    assert.equal(new TextDecoder().decode(plain.Payload), 'ab');
+
+    const missing = await client
+      .send(new InvokeWithResponseStreamCommand({ FunctionName: 'nope' }))
+      .catch((e: Error) => e);
+    assert.equal((missing as Error).name, 'ResourceNotFoundException');
   });
 });
