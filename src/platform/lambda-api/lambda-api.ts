@@ -425,6 +425,8 @@ class EventStreamResponse implements ResponseSink {
   }
 
   chunk(bytes: Buffer): void {
+    // The caller went away: nothing to write to.
+    if (this.#res.destroyed) return;
     this.#start();
     if (bytes.length > 0) {
       this.#res.write(encodeEvent('PayloadChunk', 'application/octet-stream', bytes));
@@ -433,6 +435,7 @@ class EventStreamResponse implements ResponseSink {
 
   /** A handler that did not stream has its whole result sent as one chunk. */
   complete(outcome: InvokeOutcome, logResult: string | undefined): void {
+    if (this.#res.destroyed) return;
     this.#start();
     const done: Record<string, string> = {};
     if (outcome.status === 'ok') {

@@ -68,6 +68,13 @@ const handler = [
   '    responseStream.end();',
   '    return;',
   '  }',
+  "  if (event.rawPath === '/badprelude') {",
+  "    responseStream.setContentType('application/vnd.awslambda.http-integration-response');",
+  "    responseStream.write(Buffer.concat([Buffer.from('not json'), Buffer.alloc(8)]));",
+  "    responseStream.write('more');",
+  '    responseStream.end();',
+  '    return;',
+  '  }',
   "  if (event.rawPath === '/fail') {",
   "    responseStream.write('partial');",
   '    await new Promise((r) => setTimeout(r, 50));',
@@ -353,6 +360,11 @@ describe('function URLs on a real platform', () => {
     assert.equal(whole.status, 202);
     assert.equal(whole.headers['x-w'], '1');
     assert.equal(whole.text, 'whole');
+
+    const bad = await send(cli.platform.url, '/badprelude', { headers: { host } });
+    assert.equal(bad.status, 502);
+    assert.equal(bad.text, 'Internal Server Error');
+    assert.equal((await send(cli.platform.url, '/plain', { headers: { host } })).text, 'ab');
 
     // A failure after the first byte can only cut the response short.
     await assert.rejects(send(cli.platform.url, '/fail', { headers: { host } }), /cut short/);

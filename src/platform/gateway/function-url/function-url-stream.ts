@@ -36,6 +36,9 @@ export class StreamedUrlResponse implements ResponseSink {
   }
 
   chunk(bytes: Buffer, contentType: string | undefined): void {
+    // Answered already (a malformed prelude) or the client went away: a write now would only
+    // raise write-after-end on the response.
+    if (this.#res.writableEnded || this.#res.destroyed) return;
     if (this.#state === 'waiting') {
       if (contentType === HTTP_INTEGRATION) {
         this.#state = 'prelude';
@@ -58,6 +61,7 @@ export class StreamedUrlResponse implements ResponseSink {
 
   /** The invocation is over: end the body, or answer whole if nothing was streamed. */
   finish(outcome: InvokeOutcome): void {
+    if (this.#res.writableEnded || this.#res.destroyed) return;
     if (this.#state === 'body') {
       if (outcome.status === 'ok') this.#res.end();
       else this.#res.destroy();
@@ -74,6 +78,7 @@ export class StreamedUrlResponse implements ResponseSink {
 
   /** The invoke failed before any byte went out (throttled, function gone): answer it whole. */
   fail(response: GatewayResponse): void {
+    if (this.#res.writableEnded || this.#res.destroyed) return;
     if (this.#state === 'body') this.#res.destroy();
     else this.#writeWhole(this.#finishHead(response));
   }
