@@ -45,7 +45,21 @@ export interface InvokeRequest {
   tailLogs?: boolean;
   /** `_X_AMZN_TRACE_ID` for this invocation (docs/tracing.md). */
   traceHeader?: string;
+  /**
+   * Where a streaming handler's bytes go as they are written (function URLs in RESPONSE_STREAM
+   * mode, InvokeWithResponseStream). Without it, streamed bytes are gathered into the payload.
+   */
+  stream?: ResponseSink;
 }
+
+/** Receives a streamed response while the function runs; the invoke's result ends it. */
+export interface ResponseSink {
+  /** `contentType` comes with the first chunk only (it may be empty bytes). */
+  chunk(bytes: Buffer, contentType: string | undefined): void;
+}
+
+/** Lambda's soft limit on a streamed response. */
+export const MAX_STREAMED_RESPONSE_BYTES = 20 * 1024 * 1024;
 
 /** The error JSON Lambda returns: `{errorType, errorMessage, stackTrace}`. */
 export interface FunctionErrorBody {

@@ -81,8 +81,20 @@ export interface FunctionDefinition {
    */
   concurrency?: number;
   package?: FunctionPackageSettings;
+  /** `url:` — the function's own URL (docs/function-urls.md). */
+  url?: FunctionUrlSettings;
   /** Source file the handler resolves to, relative to the service directory. */
   handlerFile: string;
+}
+
+/** A function URL as `url: true` or `url: {authorizer, cors, invokeMode}` asks for it. */
+export interface FunctionUrlSettings {
+  /** `NONE` (public) or `AWS_IAM` (`authorizer: aws_iam`: SigV4 for service `lambda`). */
+  authType: 'NONE' | 'AWS_IAM';
+  /** `BUFFERED` (the whole response at once) or `RESPONSE_STREAM`. */
+  invokeMode: 'BUFFERED' | 'RESPONSE_STREAM';
+  /** `cors` as written: `true` or the httpApi-style object (allowedOrigins, ...). */
+  cors?: unknown;
 }
 
 export interface PackageSettings {

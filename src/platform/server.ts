@@ -71,6 +71,7 @@ import { JwksCache } from './gateway/access/jwks-cache.js';
 import { KyselyApiKeyStore } from './gateway/access/kysely-api-key-store.js';
 import { apiKeysRoutes } from './gateway/access/stage-keys.js';
 import { UsageLimiter } from './gateway/access/usage-limiter.js';
+import { FunctionUrlListener } from './gateway/function-url/function-url-listener.js';
 import { GatewayListener } from './gateway/gateway-listener.js';
 import { compileRouteTable } from './gateway/route-table.js';
 import { sendError, sendJson } from './http/send.js';
@@ -120,6 +121,7 @@ import { Protection } from './protection/protection.js';
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
 import {
   accessReaction,
+  functionUrlsReaction,
   instancesReaction,
   limitsReaction,
   protectionReaction,
@@ -596,6 +598,19 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       }),
     );
   }
+  const functionUrls = new FunctionUrlListener({
+    invoker,
+    clock,
+    logger,
+    verifyIam: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'lambda',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    scopeOf: (id) => accessKeys.scopeOf(id),
+  });
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -608,6 +623,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       protectionReaction(protection, store),
       routesReaction(gateway, store),
       eventSourcesReaction({ mappings, engine: eventSources, clock, logger }),
+      functionUrlsReaction(functionUrls, store),
       instancesReaction({
         pool,
         store,
@@ -810,6 +826,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
+    functionUrls: (req, res, target, rawQuery) => functionUrls.handle(req, res, target, rawQuery),
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
     aws: {
       s3: (req, res) => s3(req, res),

@@ -53,8 +53,16 @@ export type FromRuntimeFrame =
   | { t: 'ready' }
   | { t: 'inited' }
   | { t: 'initError'; error: FunctionErrorBody }
-  /** Body: the result's JSON text. */
-  | { t: 'result'; id: string }
+  /**
+   * Body: the result's JSON text. `s`: the handler streamed its response (chunk frames came
+   * first), so there is no body.
+   */
+  | { t: 'result'; id: string; s?: 1 }
+  /**
+   * Body: bytes a streaming handler wrote (awslambda.streamifyResponse), sent as written. `ct`,
+   * on an invocation's first chunk only: the stream's content type.
+   */
+  | { t: 'chunk'; id: string; ct?: string }
   /** `fatal`: the process is about to exit (uncaught exception), do not reuse it. */
   | { t: 'error'; id: string; error: FunctionErrorBody; fatal?: boolean }
   /**

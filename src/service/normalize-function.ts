@@ -2,6 +2,7 @@ import { splitEnvironment } from '../model/intrinsic.js';
 import type {
   FunctionDefinition,
   FunctionPackageSettings,
+  FunctionUrlSettings,
   ProviderSettings,
   RuntimeFamily,
 } from '../model/service-definition.js';
@@ -79,6 +80,8 @@ export async function normalizeFunction(
   const concurrency = instanceConcurrency(fn, family, path, defaults, ctx);
   if (concurrency !== undefined) def.concurrency = concurrency;
   if (pkg) def.package = pkg;
+  const url = functionUrl(fn.url);
+  if (url) def.url = url;
   return def;
 }
 
@@ -102,6 +105,18 @@ function functionRuntime(
     );
   }
   return { runtime: fn.runtime, family: check.family };
+}
+
+/** `url: true` or its object form → settings; `url: false` or absent → no URL. */
+function functionUrl(raw: FunctionInput['url']): FunctionUrlSettings | undefined {
+  if (raw === undefined || raw === false) return undefined;
+  const o = raw === true ? {} : raw;
+  const url: FunctionUrlSettings = {
+    authType: o.authorizer === 'aws_iam' ? 'AWS_IAM' : 'NONE',
+    invokeMode: o.invokeMode ?? 'BUFFERED',
+  };
+  if (o.cors !== undefined && o.cors !== false) url.cors = o.cors;
+  return url;
 }
 
 function functionPackage(

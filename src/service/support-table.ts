@@ -419,11 +419,10 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     status: 'refused',
     reason: 'layers are not supported yet; the function would run without its layer code',
   },
-  {
-    path: 'functions.*.url',
-    status: 'refused',
-    reason: 'function URLs are not supported yet; use an http or httpApi event',
-  },
+  { path: 'functions.*.url', status: 'supported' },
+  { path: 'functions.*.url.authorizer', status: 'supported' },
+  { path: 'functions.*.url.cors', status: 'supported' },
+  { path: 'functions.*.url.invokeMode', status: 'supported' },
   {
     path: 'functions.*.fileSystemConfig',
     status: 'refused',

@@ -107,7 +107,7 @@ describe('settings Nimbus does not implement yet', () => {
         'functions:',
         '  hello:',
         '    handler: src/handler.hello',
-        '    url: true',
+        '    fileSystemConfig: {arn: x, localMountPath: /mnt/x}',
         '    layers: [arn:aws:lambda:x:1:layer:l:1]',
         '    events:',
         '      - http:',
@@ -127,7 +127,7 @@ describe('settings Nimbus does not implement yet', () => {
       `serverless.yml:6:5 provider.apiGateway.resourcePolicy: resource policies are not supported yet; ${pub}`,
       'serverless.yml:9:3 provider.layers: layers are not supported yet; the functions would run without their layer code',
       'serverless.yml:10:3 provider.ecr: container images are not supported yet; use `handler` functions',
-      'serverless.yml:14:5 functions.hello.url: function URLs are not supported yet; use an http or httpApi event',
+      'serverless.yml:14:5 functions.hello.fileSystemConfig: EFS mounts are not supported yet; the function would not find its files',
       'serverless.yml:15:5 functions.hello.layers: layers are not supported yet; the function would run without its layer code',
       `serverless.yml:20:11 functions.hello.events[0].http.authorizer: ${cognito}`,
       `serverless.yml:22:38 functions.hello.events[2].http.authorizer: ${cognito}`,
@@ -170,7 +170,7 @@ describe('settings Nimbus does not implement yet', () => {
         'functions:',
         '  hello:',
         '    handler: src/handler.hello',
-        '    url: true',
+        '    fileSystemConfig: {arn: x, localMountPath: /mnt/x}',
         '    events:',
         '      - http: {path: c, method: get, authorizer: {type: cognito_user_pools, arn: x}}',
       ),
@@ -179,7 +179,7 @@ describe('settings Nimbus does not implement yet', () => {
     assert.equal(run.code, 1);
     assert.equal(
       run.stderr,
-      '✖ serverless.yml:7:5 functions.hello.url: function URLs are not supported yet; use an http or httpApi event\n' +
+      '✖ serverless.yml:7:5 functions.hello.fileSystemConfig: EFS mounts are not supported yet; the function would not find its files\n' +
         '✖ serverless.yml:9:38 functions.hello.events[0].http.authorizer: cognito_user_pools authorizers need Nimbus user pools, which are not supported yet; the route would be public\n',
     );
   });

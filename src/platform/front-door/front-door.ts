@@ -1,4 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type FunctionUrlTarget,
+  functionUrlTargetOf,
+} from '../gateway/function-url/function-url-id.js';
 import { awsServiceOf } from './aws-service-of.js';
 
 /** One area of the platform port: it gets the request with the path already split off. */
@@ -17,6 +21,16 @@ export interface FrontDoorAreas {
   control: AreaHandler;
   /** The Lambda Invoke API, under its path prefix. */
   lambda: { prefix: string; handle: AreaHandler };
+  /**
+   * Function URLs, by host (`<id>.lambda-url.localhost`) or path (`/_lambda-url/<id>/`): ahead of
+   * the AWS services, since an AWS_IAM URL request carries a SigV4 scope for `lambda` too.
+   */
+  functionUrls?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: FunctionUrlTarget,
+    rawQuery: string,
+  ) => Promise<void>;
   /** Everything else: API Gateway-shaped routes of deployed services. */
   gateway: AreaHandler;
   /**
@@ -33,6 +47,8 @@ export interface FrontDoorAreas {
  */
 export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
   return (req, res, path, rawQuery) => {
+    const url = areas.functionUrls && functionUrlTargetOf(req.headers.host, path);
+    if (url) return areas.functionUrls!(req, res, url, rawQuery);
     const service = areas.aws && awsServiceOf(req, rawQuery);
     const aws = service === undefined ? undefined : areas.aws?.[service];
     if (aws) return aws(req, res, path, rawQuery);

@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '../../model/service-definition.js';
 import type { StoreReader } from '../../store/store.js';
+import { functionUrlsOf } from './function-url/function-url-id.js';
 import {
   compileRouteTable,
   type RouteSource,
@@ -43,6 +44,13 @@ export function endpointsOf(definition: ServiceDefinition, platformUrl: string):
       const space = route.indexOf(' ');
       lines.push(`${route.slice(0, space)} - ${base}${route.slice(space + 1)}`);
     }
+  }
+  // Function URLs as the Serverless Framework prints them (`<key>: <url>`), host form then the
+  // path form for clients that cannot resolve *.localhost.
+  for (const fn of Object.values(definition.functions)) {
+    if (!fn.url) continue;
+    const urls = functionUrlsOf(fn.name, platformUrl);
+    lines.push(`${fn.key}: ${urls.host}`, `${fn.key}: ${urls.path}`);
   }
   return lines;
 }

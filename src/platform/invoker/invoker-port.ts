@@ -1,5 +1,5 @@
 import { NimbusError } from '../../errors/nimbus-error.js';
-import type { InvokeResult } from '../../model/invocation.js';
+import type { InvokeResult, ResponseSink } from '../../model/invocation.js';
 import type { FunctionDefinition } from '../../model/service-definition.js';
 import type { TraceContext } from '../observe/tracing/trace-context.js';
 
@@ -14,6 +14,8 @@ export interface InvokeOptions {
   requestId?: string;
   /** The trace the call belongs to (its span is the function run's parent); none: a new trace. */
   trace?: TraceContext;
+  /** Receives a streaming handler's bytes as written (InvokeRequest.stream). */
+  stream?: ResponseSink;
 }
 
 export interface InvocationResponse {

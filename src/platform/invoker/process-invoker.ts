@@ -108,6 +108,7 @@ export class ProcessInvoker implements Invoker {
         ...(opts.clientContext ? { clientContext: opts.clientContext } : {}),
         ...(opts.tailLogs ? { tailLogs: true } : {}),
         traceHeader,
+        ...(opts.stream ? { stream: opts.stream } : {}),
       },
       resolved.config.reservedConcurrency === undefined
         ? {}

@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { InvokeResult } from '../../model/invocation.js';
+import type { InvokeOutcome, InvokeResult, ResponseSink } from '../../model/invocation.js';
 import { type AccessKeyScope, isRestricted, scopeAllows } from '../auth/access-key-store.js';
 import type { RequestVerifier } from '../auth/request-verifier.js';
+import { EVENT_STREAM_CONTENT_TYPE, encodeEvent } from '../aws/protocols/event-stream.js';
 import { RequestTooLargeError, readBody } from '../http/read-body.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
 import { incomingTrace, type TraceContext } from '../observe/tracing/trace-context.js';
@@ -65,6 +66,9 @@ const maxAsyncPayloadBytes = 1024 * 1024;
 
 export const lambdaApiPrefix = '/2015-03-31/';
 const invocationsPath = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+/** InvokeWithResponseStream, a later API version than Invoke. */
+const streamingInvocationsPath =
+  /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/;
 /** X-Amz-Log-Result carries the last 4 KB of the invocation's log. */
 const logTailBytes = 4096;
 /** Lambda's cap on X-Amz-Client-Context. */
@@ -128,7 +132,8 @@ export function createLambdaApi(deps: LambdaApiDeps) {
     // Signature errors carry `message` alone, as AWS writes them.
     if (!auth.ok) throw new LambdaApiError(403, auth.type, auth.message, {});
 
-    const route = invocationsPath.exec(path);
+    const streamed = streamingInvocationsPath.exec(path);
+    const route = invocationsPath.exec(path) ?? streamed;
     const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
     if (!route || req.method !== 'POST') {
       const answer =
@@ -162,6 +167,13 @@ export function createLambdaApi(deps: LambdaApiDeps) {
     const invocationType = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
     const logType = header(req, 'x-amz-log-type') ?? 'None';
     const clientContext = header(req, 'x-amz-client-context');
+    if (streamed && invocationType === 'Event') {
+      throw validationError(
+        invocationType,
+        'invocationType',
+        'Member must satisfy enum value set: [RequestResponse, DryRun]',
+      );
+    }
     if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType)) {
       throw validationError(
         invocationType,
@@ -224,6 +236,30 @@ export function createLambdaApi(deps: LambdaApiDeps) {
       return;
     }
 
+    if (streamed) {
+      const resolved = await withNotFound(region, address, () =>
+        deps.invoker.resolve(address.name, address.qualifier),
+      );
+      const stream = new EventStreamResponse(res, {
+        'x-amzn-requestid': requestId,
+        'x-amz-executed-version': resolved.version,
+      });
+      const response = await withNotFound(region, address, () =>
+        deps.invoker.invoke(address.name, address.qualifier, {
+          payload,
+          requestId,
+          tailLogs: logType === 'Tail',
+          stream,
+          ...(clientContext === undefined ? {} : { clientContext }),
+        }),
+      );
+      const { result } = response;
+      stream.complete(
+        result.outcome,
+        logType === 'Tail' ? logResult(result.logTail ?? '') : undefined,
+      );
+      return;
+    }
     const response = await withNotFound(region, address, () =>
       deps.invoker.invoke(address.name, address.qualifier, {
         payload,
@@ -388,4 +424,54 @@ function checkJson(payload: string): void {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * InvokeWithResponseStream's answer: 200 with an event stream of `PayloadChunk` events (the
+ * function's bytes as it writes them), then one `InvokeComplete` (`ErrorCode`, `ErrorDetails`,
+ * `LogResult`). The head goes out with the first chunk, so a failure before any byte (throttled,
+ * not found) is still answered as Lambda's error.
+ */
+class EventStreamResponse implements ResponseSink {
+  readonly #res: ServerResponse;
+  readonly #headers: Record<string, string>;
+  #started = false;
+
+  constructor(res: ServerResponse, headers: Record<string, string>) {
+    this.#res = res;
+    this.#headers = headers;
+  }
+
+  chunk(bytes: Buffer): void {
+    // The caller went away: nothing to write to.
+    if (this.#res.destroyed) return;
+    this.#start();
+    if (bytes.length > 0) {
+      this.#res.write(encodeEvent('PayloadChunk', 'application/octet-stream', bytes));
+    }
+  }
+
+  /** A handler that did not stream has its whole result sent as one chunk. */
+  complete(outcome: InvokeOutcome, logResult: string | undefined): void {
+    if (this.#res.destroyed) return;
+    this.#start();
+    const done: Record<string, string> = {};
+    if (outcome.status === 'ok') {
+      if (outcome.payload.length > 0) this.chunk(Buffer.from(outcome.payload));
+    } else {
+      done.ErrorCode = outcome.error.errorType;
+      done.ErrorDetails = outcome.error.errorMessage;
+    }
+    if (logResult !== undefined) done.LogResult = logResult;
+    this.#res.end(
+      encodeEvent('InvokeComplete', 'application/json', Buffer.from(JSON.stringify(done))),
+    );
+  }
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#res.writeHead(200, { ...this.#headers, 'content-type': EVENT_STREAM_CONTENT_TYPE });
+    this.#res.flushHeaders();
+  }
 }

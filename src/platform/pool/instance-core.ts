@@ -16,6 +16,7 @@ import type {
   InvokeResult,
   LogEvent,
 } from '../../model/invocation.js';
+import { MAX_STREAMED_RESPONSE_BYTES } from '../../model/invocation.js';
 import type { LogKind } from '../../runtimes/protocol.js';
 import {
   exitError,
@@ -57,6 +58,10 @@ interface Current {
   tail: LogTail | undefined;
   timer: NodeJS.Timeout;
   resolve: (r: InvokeResult) => void;
+  /** Bytes streamed so far (a streaming handler), against the 20 MB limit. */
+  streamed?: number;
+  /** Streamed bytes gathered for a caller that gave no sink (a plain Invoke). */
+  gathered?: Buffer[];
 }
 
 export class ProcessInstance {
@@ -162,6 +167,37 @@ export class ProcessInstance {
       return;
     }
     this.#finish(cur, { status: 'ok', payload: payload.toString('utf8') }, false);
+  }
+
+  /**
+   * A streaming handler wrote bytes: forwarded to the request's sink at once, or gathered into
+   * the payload for a caller that asked for a whole response. Past Lambda's 20 MB the
+   * invocation fails (its process goes on; later chunks are dropped).
+   */
+  onChunk(requestId: string, bytes: Buffer, contentType: string | undefined): void {
+    const cur = this.#inflight.get(requestId);
+    if (!cur) return;
+    cur.streamed = (cur.streamed ?? 0) + bytes.length;
+    const limit = cur.req.stream ? MAX_STREAMED_RESPONSE_BYTES : MAX_RESPONSE_BYTES;
+    if (cur.streamed > limit) {
+      const error = responseTooLargeError(cur.streamed, limit);
+      this.#finish(cur, { status: 'error', error }, false);
+      return;
+    }
+    if (cur.req.stream) {
+      cur.req.stream.chunk(bytes, contentType);
+    } else {
+      cur.gathered ??= [];
+      cur.gathered.push(bytes);
+    }
+  }
+
+  /** A streaming handler finished: the payload is what it wrote (empty when a sink took it). */
+  onStreamEnd(requestId: string): void {
+    const cur = this.#inflight.get(requestId);
+    if (!cur) return;
+    const payload = cur.gathered ? Buffer.concat(cur.gathered).toString('utf8') : '';
+    this.#finish(cur, { status: 'ok', payload }, false);
   }
 
   onError(requestId: string, error: FunctionErrorBody, fatal: boolean): void {

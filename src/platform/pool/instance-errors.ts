@@ -62,10 +62,13 @@ export function exitError(code: number | null, signal: NodeJS.Signals | null): F
   };
 }
 
-export function responseTooLargeError(bytes: number): FunctionErrorBody {
+export function responseTooLargeError(
+  bytes: number,
+  limit = MAX_RESPONSE_BYTES,
+): FunctionErrorBody {
   return {
     errorType: 'Function.ResponseSizeTooLarge',
-    errorMessage: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+    errorMessage: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${limit} bytes).`,
   };
 }
 

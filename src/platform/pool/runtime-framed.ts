@@ -387,7 +387,15 @@ function route(instance: ProcessInstance, header: FrameHeader, body: Buffer): vo
       );
       return;
     case 'result':
-      instance.onResult(header.id as string, body);
+      if (header.s === 1) instance.onStreamEnd(header.id as string);
+      else instance.onResult(header.id as string, body);
+      return;
+    case 'chunk':
+      instance.onChunk(
+        header.id as string,
+        body,
+        typeof header.ct === 'string' ? header.ct : undefined,
+      );
       return;
     case 'error':
       instance.onError(

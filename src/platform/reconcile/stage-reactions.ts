@@ -9,6 +9,8 @@ import type { AccessGate } from '../gateway/access/access-gate.js';
 import type { KyselyApiKeyStore } from '../gateway/access/kysely-api-key-store.js';
 import { AccessConfigError } from '../gateway/access/route-access.js';
 import { loadStageKeys, syncStageKeys } from '../gateway/access/stage-keys.js';
+import type { FunctionUrlListener } from '../gateway/function-url/function-url-listener.js';
+import { loadFunctionUrlTable } from '../gateway/function-url/function-url-table.js';
 import type { GatewayListener } from '../gateway/gateway-listener.js';
 import { loadRouteTable } from '../gateway/route-loader.js';
 import type { FunctionResolver } from '../invoker/function-resolver.js';
@@ -62,6 +64,17 @@ export function routesReaction(
   return {
     name: 'routes',
     react: async () => gateway.setTable(await loadRouteTable(store)),
+  };
+}
+
+/** Recompiles the function URL table from every stage's current deployment. */
+export function functionUrlsReaction(
+  urls: Pick<FunctionUrlListener, 'setTable'>,
+  store: Parameters<typeof loadFunctionUrlTable>[0],
+): StageReaction {
+  return {
+    name: 'function urls',
+    react: async () => urls.setTable(await loadFunctionUrlTable(store)),
   };
 }
 

@@ -24,6 +24,7 @@ import { toErrorBody } from './error-body.js';
 import { type Callback, InitFailure, loadHandler, type UserHandler } from './handler-loader.js';
 import { makeContext } from './invoke-context.js';
 import { captureLogs, formatLine } from './log-capture.js';
+import { installAwsLambdaGlobal, isStreamingHandler, ResponseStream } from './response-stream.js';
 
 type InitFrame = Extract<ToRuntimeFrame, { t: 'init' }>;
 type InvokeFrame = Extract<ToRuntimeFrame, { t: 'invoke' }>;
@@ -66,6 +67,7 @@ function logHeader(k: string, ts: number, id: string | undefined): object {
   return concurrent && id !== undefined ? { t: 'log', k, ts, id } : { t: 'log', k, ts };
 }
 
+installAwsLambdaGlobal();
 captureLogs((k, text, ts) => send(logHeader(k, ts, currentRequestId()), text), currentRequestId);
 
 const reader = new FrameReader((header, body) => onFrame(header, body));
@@ -152,7 +154,7 @@ function runInvocation(frame: InvokeFrame, body: Buffer): void {
   let promised = false;
   let pending: { err: unknown; result: unknown } | undefined;
 
-  const finish = (failed: boolean, value: unknown): void => {
+  const finish = (failed: boolean, value: unknown, streamed = false): void => {
     if (settled) return;
     settled = true;
     active.delete(id);
@@ -161,6 +163,7 @@ function runInvocation(frame: InvokeFrame, body: Buffer): void {
       control.ref();
     }
     if (failed) sendError(id, value);
+    else if (streamed) send({ t: 'result', id, s: 1 });
     else sendResult(id, value);
   };
   const finishPending = (): void => {
@@ -184,6 +187,10 @@ function runInvocation(frame: InvokeFrame, body: Buffer): void {
     return;
   }
   const context = makeContext(fn as FunctionInfo, id, frame.dl, frame.cc, callback);
+  if (isStreamingHandler(handler)) {
+    runStreaming(id, event, context, finish);
+    return;
+  }
   let ret: unknown;
   try {
     ret = (handler as UserHandler)(event, context, callback);
@@ -214,6 +221,35 @@ function runInvocation(frame: InvokeFrame, body: Buffer): void {
   onDrain = finishPending;
   control.unref();
 }
+
+/**
+ * A streamified handler: `(event, responseStream, context)`. Each write is a chunk frame now; the
+ * invocation ends once the handler has settled and the stream has ended (as on Lambda, a stream
+ * never ended runs into the timeout). A handler error after writes still ends it as an error.
+ */
+function runStreaming(
+  id: string,
+  event: unknown,
+  context: object,
+  finish: (failed: boolean, value: unknown, streamed?: boolean) => void,
+): void {
+  const stream = new ResponseStream((bytes, ct) =>
+    send(ct === undefined ? { t: 'chunk', id } : { t: 'chunk', id, ct }, bytes),
+  );
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.once('finish', resolve);
+    stream.once('error', reject);
+  });
+  Promise.resolve()
+    .then(() => (handler as unknown as StreamingCall)(event, stream, context))
+    .then(() => ended)
+    .then(
+      () => finish(false, null, true),
+      (err: unknown) => finish(true, err),
+    );
+}
+
+type StreamingCall = (event: unknown, stream: ResponseStream, context: object) => unknown;
 
 function sendResult(id: string, result: unknown): void {
   let json: string | undefined;

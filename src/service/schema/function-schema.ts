@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isPlainObject } from '../property-path.js';
 import { isDeliverableDestination } from '../support-table.js';
-import { environmentMap, intIn, text } from './fields.js';
+import { bool, environmentMap, intIn, looseRecord, stringMap, text } from './fields.js';
 import { packageSchema } from './package-schema.js';
 
 /**
@@ -33,6 +33,20 @@ export const functionSchema = z.looseObject(
     provisionedConcurrency: intIn(0).optional(),
     concurrency: intIn(1, 1000).optional(),
     package: packageSchema.optional(),
+    url: z
+      .union([
+        bool,
+        z.looseObject({
+          authorizer: z
+            .enum(['aws_iam'], { error: 'must be aws_iam (or left out for a public URL)' })
+            .optional(),
+          cors: z.union([bool, looseRecord]).optional(),
+          invokeMode: z
+            .enum(['BUFFERED', 'RESPONSE_STREAM'], { error: 'must be BUFFERED or RESPONSE_STREAM' })
+            .optional(),
+        }),
+      ])
+      .optional(),
   },
   { error: 'must be a map with at least a `handler`' },
 );
