@@ -21,6 +21,10 @@ import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
+import { platformDeliveries } from '../services/sns/platform-deliveries.js';
+import { createSnsService } from '../services/sns/sns-service.js';
+import { SnsStore } from '../services/sns/sns-store.js';
+import { queueDelivery } from '../services/sqs/queue-delivery.js';
 import { QueueWaiters } from '../services/sqs/queue-waiters.js';
 import { createSqsService } from '../services/sqs/sqs-service.js';
 import { SqsStore } from '../services/sqs/sqs-store.js';
@@ -120,6 +124,8 @@ export interface PlatformOptions {
   logger?: Logger;
   /** Base delay between retries of a failed async event (1 min, then 2 min, ...). Default 1 min. */
   asyncRetryDelayMs?: number;
+  /** Delay between retries of an SNS http(s) delivery. Default 20 s, as SNS's default policy. */
+  snsRetryDelayMs?: number;
   /** How long an async job's lease outlives a crashed worker. Default 30 s. */
   asyncLeaseMs?: number;
   /** Replaces the process-backed instances (tests of the layers above). */
@@ -527,8 +533,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
   });
   const sqsLongPolls = new QueueWaiters();
+  const sqsStore = new SqsStore(db);
+  const sendToQueue = queueDelivery({ store: sqsStore, waiters: sqsLongPolls, clock });
   const sqs = createSqsService({
-    store: new SqsStore(db),
+    store: sqsStore,
     clock,
     region,
     waiters: sqsLongPolls,
@@ -540,6 +548,25 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     }),
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
+  });
+  const sns = createSnsService({
+    store: new SnsStore(db),
+    clock,
+    region,
+    deliveries: platformDeliveries({
+      invokeAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
+      sendToQueue,
+      logger,
+      ...(options.snsRetryDelayMs === undefined ? {} : { retryDelayMs: options.snsRetryDelayMs }),
+    }),
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'sns',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    onError: (e) => logger.error({ err: e }, 'SNS request failed'),
   });
   // Assigned below, once the listener knows its port.
   let listener: HttpListener | undefined;
@@ -590,6 +617,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       s3: (req, res) => s3(req, res),
       dynamodb: (req, res) => dynamodb(req, res),
       sqs: (req, res) => sqs(req, res),
+      sns: (req, res) => sns(req, res),
       lambda: (req, res, path) => lambdaApi(req, res, path),
     },
   });

@@ -3,7 +3,11 @@
  * API: what every AWS-compatible service's SDK tests start from (each adds its own clients).
  */
 import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
+import {
+  type PlatformOptions,
+  type RunningPlatform,
+  startPlatform,
+} from '../../src/platform/server.js';
 import { makeTestSchema } from './postgres.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -33,7 +37,13 @@ export const awsPlatformVariants: AwsPlatformVariant[] = [
 
 export async function startAwsPlatform(
   variant: AwsPlatformVariant = awsPlatformVariants[0]!,
-  opts: { clock?: { now(): number }; label?: string } = {},
+  opts: {
+    clock?: { now(): number };
+    label?: string;
+    /** Real function processes (deploys through the CLI), instead of none. */
+    runFunctions?: boolean;
+    platform?: Partial<PlatformOptions>;
+  } = {},
 ): Promise<AwsPlatform> {
   const tmp = await makeTempDir();
   const db = await variant.databaseUrl();
@@ -44,9 +54,14 @@ export async function startAwsPlatform(
     port: 0,
     dataDir: tmp.dir,
     logger: pino({ level: process.env.AWS_TEST_LOG ?? 'silent' }),
-    instanceFactory: async () => {
-      throw new Error('these tests run no functions');
-    },
+    ...(opts.runFunctions
+      ? {}
+      : {
+          instanceFactory: async () => {
+            throw new Error('these tests run no functions');
+          },
+        }),
+    ...opts.platform,
   });
   const res = await fetch(`${platform.url}/v1/keys`, {
     method: 'POST',

@@ -67,7 +67,8 @@ function checkObject(
       if (!Array.isArray(value) || value.length < 2) {
         throw new InvalidPatternError(`${at} must be an array of at least two patterns`);
       }
-      for (const alternative of value) checkObject(alternative, at, depth + 1, maxDepth, budget);
+      // An alternative sits at the level of its $or: it adds no nesting.
+      for (const alternative of value) checkObject(alternative, at, depth, maxDepth, budget);
     } else if (Array.isArray(value)) {
       if (value.length === 0) throw new InvalidPatternError(`${at} must not be an empty array`);
       for (const matcher of value) checkMatcher(matcher, at, budget);

@@ -1,0 +1,137 @@
+/**
+ * SNS fan-out to a function: a Lambda subscription invokes the deployed function asynchronously
+ * with the SNS record shape (its onSuccess destination hands the event back to a local hook),
+ * filter policies apply, and an unknown function's deliveries land in the dead-letter queue.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  CreateTopicCommand,
+  PublishCommand,
+  SNSClient,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
+import {
+  type AwsPlatform,
+  awsPlatformVariants,
+  startAwsPlatform,
+} from '../../helpers/aws-platform.js';
+import { runCli } from '../../helpers/run-cli.js';
+import { waitForValue } from '../../helpers/wait-for.js';
+
+interface Delivered {
+  requestPayload: {
+    Records: { EventSource: string; EventSubscriptionArn: string; Sns: Record<string, unknown> }[];
+  };
+}
+
+for (const variant of awsPlatformVariants)
+  describe(`SNS to a function on ${variant.name}`, () => {
+    let aws: AwsPlatform;
+    let sns: SNSClient;
+    let hook: Server;
+    const delivered: Delivered[] = [];
+
+    before(async () => {
+      hook = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          delivered.push(JSON.parse(body));
+          res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+      const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+      aws = await startAwsPlatform(variant, { label: 'sns lambda', runFunctions: true });
+      const cwd = join(aws.dataDir, 'svc');
+      await mkdir(join(cwd, 'home'), { recursive: true });
+      await writeFile(
+        join(cwd, 'serverless.yml'),
+        [
+          'service: notes',
+          'provider: { name: aws, runtime: nodejs20.x }',
+          'functions:',
+          '  listener:',
+          '    handler: handler.listener',
+          `    destinations: { onSuccess: '${hookUrl}' }`,
+          '',
+        ].join('\n'),
+      );
+      await writeFile(join(cwd, 'handler.js'), 'exports.listener = async (e) => ({ ok: true });\n');
+      const res = await runCli(['deploy'], {
+        cwd,
+        env: {
+          HOME: join(cwd, 'home'),
+          NIMBUS_ENDPOINT: aws.platform.url,
+          NIMBUS_TOKEN: aws.platform.adminToken,
+        },
+      });
+      assert.equal(res.code, 0, res.stderr);
+      sns = new SNSClient({
+        endpoint: aws.platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: aws.key.id, secretAccessKey: aws.key.secret },
+        maxAttempts: 1,
+      });
+    });
+    after(async () => {
+      sns?.destroy();
+      await aws?.close();
+      await new Promise((r) => hook?.close(r));
+    });
+
+    test('a published message invokes the function with the SNS record shape', async () => {
+      const TopicArn = (await sns.send(new CreateTopicCommand({ Name: 'notes' }))).TopicArn!;
+      const sub = await sns.send(
+        new SubscribeCommand({
+          TopicArn,
+          Protocol: 'lambda',
+          Endpoint: 'arn:aws:lambda:us-east-1:000000000000:function:notes-dev-listener',
+          Attributes: { FilterPolicy: JSON.stringify({ kind: ['keep'] }) },
+        }),
+      );
+      await sns.send(
+        new PublishCommand({
+          TopicArn,
+          Message: 'dropped',
+          MessageAttributes: { kind: { DataType: 'String', StringValue: 'drop' } },
+        }),
+      );
+      const sent = await sns.send(
+        new PublishCommand({
+          TopicArn,
+          Subject: 'hi',
+          Message: 'kept',
+          MessageAttributes: { kind: { DataType: 'String', StringValue: 'keep' } },
+        }),
+      );
+      const record = await waitForValue(
+        () => delivered.find((d) => d.requestPayload.Records[0]?.Sns.MessageId === sent.MessageId),
+        'the function invocation',
+        30_000,
+      );
+      const r = record.requestPayload.Records[0]!;
+      assert.equal(r.EventSource, 'aws:sns');
+      assert.equal(r.EventSubscriptionArn, sub.SubscriptionArn);
+      assert.equal(r.Sns.Type, 'Notification');
+      assert.equal(r.Sns.TopicArn, TopicArn);
+      assert.equal(r.Sns.Subject, 'hi');
+      assert.equal(r.Sns.Message, 'kept');
+      assert.deepEqual(r.Sns.MessageAttributes, { kind: { Type: 'String', Value: 'keep' } });
+      for (const field of [
+        'Timestamp',
+        'SignatureVersion',
+        'Signature',
+        'SigningCertUrl',
+        'UnsubscribeUrl',
+      ]) {
+        assert.ok(field in r.Sns, field);
+      }
+      assert.ok(!delivered.some((d) => d.requestPayload.Records[0]?.Sns.Message === 'dropped'));
+    });
+  });
