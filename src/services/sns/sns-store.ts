@@ -96,6 +96,30 @@ export class SnsStore {
       .execute();
   }
 
+  /** Creates or replaces a subscription by its ARN (resources and sns events: deterministic ARNs). */
+  async putSubscription(row: SubscriptionRow): Promise<void> {
+    await this.#db
+      .insertInto('sns_subscriptions')
+      .values({
+        arn: row.arn,
+        topic: row.topic,
+        protocol: row.protocol,
+        endpoint: row.endpoint,
+        attributes: JSON.stringify(row.attributes),
+        token: row.token ?? null,
+        created_at: row.createdAt,
+      })
+      .onConflict((oc) =>
+        oc.column('arn').doUpdateSet({
+          topic: row.topic,
+          protocol: row.protocol,
+          endpoint: row.endpoint,
+          attributes: JSON.stringify(row.attributes),
+        }),
+      )
+      .execute();
+  }
+
   async findSubscription(arn: string): Promise<SubscriptionRow | undefined> {
     const row = await this.#db
       .selectFrom('sns_subscriptions')
