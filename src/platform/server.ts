@@ -24,6 +24,7 @@ import { createS3Service } from '../services/s3/s3-service.js';
 import { platformDeliveries } from '../services/sns/platform-deliveries.js';
 import { createSnsService } from '../services/sns/sns-service.js';
 import { SnsStore } from '../services/sns/sns-store.js';
+import { syncStageSubscriptions } from '../services/sns/stage-subscriptions.js';
 import { queueDelivery } from '../services/sqs/queue-delivery.js';
 import { QueueWaiters } from '../services/sqs/queue-waiters.js';
 import { createSqsService } from '../services/sqs/sqs-service.js';
@@ -427,6 +428,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
     acceptAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
   });
+  const snsStore = new SnsStore(db);
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -436,6 +438,23 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       schedulesReaction(schedules),
       accessReaction({ gate: accessGate, store, apiKeys, logger }),
       routesReaction(gateway, store),
+      {
+        name: 'sns subscriptions',
+        react: (state) =>
+          syncStageSubscriptions(
+            {
+              store: snsStore,
+              clock,
+              region,
+              onProblem: (fn, message) =>
+                logger.error(
+                  { service: state.service, stage: state.stage, function: fn },
+                  `sns event not applied: ${message}`,
+                ),
+            },
+            state,
+          ),
+      },
       instancesReaction({
         pool,
         store,
@@ -550,7 +569,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
   });
   const sns = createSnsService({
-    store: new SnsStore(db),
+    store: snsStore,
     clock,
     region,
     deliveries: platformDeliveries({

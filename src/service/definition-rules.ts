@@ -6,6 +6,7 @@
  * turn into paths, processes and recursion: handler paths, concurrency, environment size, routes.
  */
 import { z } from 'zod';
+import { snsEventSubscription } from '../services/sns/stage-subscriptions.js';
 import { checkRuntime } from './runtimes.js';
 
 /** The highest --max-instances a platform takes; the CLI checks concurrency against it. */
@@ -114,6 +115,19 @@ function functionRules(limits: DefinitionLimits) {
         });
       }
       fn.events.forEach((event, i) => {
+        if (event.kind === 'sns') {
+          // Topic names, filter policies and redrive targets are checked before anything deploys.
+          try {
+            snsEventSubscription((event as { config?: Record<string, unknown> }).config ?? {});
+          } catch (error) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['events', i, 'sns'],
+              message: (error as Error).message,
+            });
+          }
+          return;
+        }
         if (event.kind !== 'http' && event.kind !== 'httpApi') return;
         const path = (event as { path?: unknown }).path;
         const problem = routePathProblem(path);

@@ -10,6 +10,7 @@ interface SnsTables {
     endpoint: string;
     attributes: string;
     token: string | null;
+    owner: string | null;
     created_at: number;
   };
 }
@@ -28,6 +29,8 @@ export interface SubscriptionRow {
   attributes: Record<string, string>;
   /** Set while an http(s) subscription waits for its confirmation. */
   token?: string;
+  /** `<service>/<stage>` when an `sns` event of that stage made it. */
+  owner?: string;
   createdAt: number;
 }
 
@@ -91,6 +94,7 @@ export class SnsStore {
         endpoint: row.endpoint,
         attributes: JSON.stringify(row.attributes),
         token: row.token ?? null,
+        owner: row.owner ?? null,
         created_at: row.createdAt,
       })
       .execute();
@@ -107,6 +111,7 @@ export class SnsStore {
         endpoint: row.endpoint,
         attributes: JSON.stringify(row.attributes),
         token: row.token ?? null,
+        owner: row.owner ?? null,
         created_at: row.createdAt,
       })
       .onConflict((oc) =>
@@ -118,6 +123,15 @@ export class SnsStore {
         }),
       )
       .execute();
+  }
+
+  async subscriptionsOwnedBy(owner: string): Promise<SubscriptionRow[]> {
+    const rows = await this.#db
+      .selectFrom('sns_subscriptions')
+      .selectAll()
+      .where('owner', '=', owner)
+      .execute();
+    return rows.map(subscriptionRow);
   }
 
   async findSubscription(arn: string): Promise<SubscriptionRow | undefined> {
@@ -183,6 +197,7 @@ function subscriptionRow(row: SnsTables['sns_subscriptions']): SubscriptionRow {
     endpoint: row.endpoint,
     attributes: JSON.parse(row.attributes) as Record<string, string>,
     ...(row.token === null ? {} : { token: row.token }),
+    ...(row.owner === null ? {} : { owner: row.owner }),
     createdAt: Number(row.created_at),
   };
 }

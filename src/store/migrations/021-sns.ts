@@ -24,6 +24,8 @@ export function snsMigration(): Migration {
         .addColumn('endpoint', 'text', (c) => c.notNull())
         .addColumn('attributes', 'text', (c) => c.notNull())
         .addColumn('token', 'text')
+        // `<service>/<stage>` for subscriptions an `sns` event made; null for API-made ones.
+        .addColumn('owner', 'text')
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema

@@ -4,13 +4,15 @@
  * filter policies apply, and an unknown function's deliveries land in the dead-letter queue.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   CreateTopicCommand,
+  GetTopicAttributesCommand,
+  ListSubscriptionsByTopicCommand,
   PublishCommand,
   SNSClient,
   SubscribeCommand,
@@ -35,6 +37,9 @@ for (const variant of awsPlatformVariants)
     let sns: SNSClient;
     let hook: Server;
     const delivered: Delivered[] = [];
+    let cliEnv: Record<string, string>;
+    let serviceDir: string;
+    let originalYml: string;
 
     before(async () => {
       hook = createServer((req, res) => {
@@ -59,18 +64,23 @@ for (const variant of awsPlatformVariants)
           '  listener:',
           '    handler: handler.listener',
           `    destinations: { onSuccess: '${hookUrl}' }`,
+          '  alerted:',
+          '    handler: handler.listener',
+          `    destinations: { onSuccess: '${hookUrl}' }`,
+          '    events:',
+          '      - sns: { topicName: alerts, displayName: Alerts, filterPolicyScope: MessageBody, filterPolicy: { level: [{ prefix: crit }] } }',
           '',
         ].join('\n'),
       );
       await writeFile(join(cwd, 'handler.js'), 'exports.listener = async (e) => ({ ok: true });\n');
-      const res = await runCli(['deploy'], {
-        cwd,
-        env: {
-          HOME: join(cwd, 'home'),
-          NIMBUS_ENDPOINT: aws.platform.url,
-          NIMBUS_TOKEN: aws.platform.adminToken,
-        },
-      });
+      cliEnv = {
+        HOME: join(cwd, 'home'),
+        NIMBUS_ENDPOINT: aws.platform.url,
+        NIMBUS_TOKEN: aws.platform.adminToken,
+      };
+      serviceDir = cwd;
+      originalYml = await readFile(join(cwd, 'serverless.yml'), 'utf8');
+      const res = await runCli(['deploy'], { cwd, env: cliEnv });
       assert.equal(res.code, 0, res.stderr);
       sns = new SNSClient({
         endpoint: aws.platform.url,
@@ -133,5 +143,51 @@ for (const variant of awsPlatformVariants)
         assert.ok(field in r.Sns, field);
       }
       assert.ok(!delivered.some((d) => d.requestPayload.Records[0]?.Sns.Message === 'dropped'));
+    });
+
+    test('an sns event creates its topic and subscribes the function; removing the event unsubscribes', async () => {
+      const TopicArn = 'arn:aws:sns:us-east-1:000000000000:alerts';
+      const attrs = await sns.send(new GetTopicAttributesCommand({ TopicArn }));
+      assert.equal(attrs.Attributes?.DisplayName, 'Alerts');
+      const subs = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
+      assert.equal(subs.Subscriptions?.length, 1);
+      assert.match(subs.Subscriptions![0]!.Endpoint!, /:function:notes-dev-alerted:dev$/);
+      await sns.send(new PublishCommand({ TopicArn, Message: JSON.stringify({ level: 'info' }) }));
+      const sent = await sns.send(
+        new PublishCommand({ TopicArn, Message: JSON.stringify({ level: 'critical' }) }),
+      );
+      const record = await waitForValue(
+        () => delivered.find((d) => d.requestPayload.Records[0]?.Sns.MessageId === sent.MessageId),
+        'the alerted function invocation',
+        30_000,
+      );
+      assert.equal(
+        record.requestPayload.Records[0]!.EventSubscriptionArn,
+        subs.Subscriptions![0]!.SubscriptionArn,
+      );
+      assert.ok(
+        !delivered.some((d) => String(d.requestPayload.Records[0]?.Sns.Message).includes('info')),
+      );
+
+      const yml = join(serviceDir, 'serverless.yml');
+      const text = await readFile(yml, 'utf8');
+      await writeFile(yml, text.replace(/ {4}events:\n.*\n/, ''));
+      const res = await runCli(['deploy'], { cwd: serviceDir, env: cliEnv });
+      assert.equal(res.code, 0, res.stderr);
+      await waitForValue(async () => {
+        const left = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
+        return (left.Subscriptions ?? []).length === 0 ? true : undefined;
+      }, 'the subscription to go');
+    });
+
+    test('a bad filter policy in an sns event fails the deploy with its place', async () => {
+      const yml = join(serviceDir, 'serverless.yml');
+      const text = await readFile(yml, 'utf8');
+      await writeFile(yml, originalYml.replace('[{ prefix: crit }]', '[{ numeric: [">", "x"] }]'));
+      const res = await runCli(['deploy'], { cwd: serviceDir, env: cliEnv });
+      assert.notEqual(res.code, 0);
+      assert.match(res.stderr, /events\[0\]\.sns/);
+      assert.match(res.stderr, /numeric/);
+      await writeFile(yml, text);
     });
   });
