@@ -22,6 +22,8 @@ import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
 import { platformDeliveries } from '../services/sns/platform-deliveries.js';
+import { publishToTopic } from '../services/sns/publish-operations.js';
+import type { SnsDeps } from '../services/sns/sns-call.js';
 import { createSnsService } from '../services/sns/sns-service.js';
 import { SnsStore } from '../services/sns/sns-store.js';
 import { syncStageSubscriptions } from '../services/sns/stage-subscriptions.js';
@@ -337,6 +339,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const concurrencyOf = (name: string) =>
     Math.max(1, Math.floor((reserved.of(name) ?? maxInstances) / 2));
   let asyncInvoker: AsyncInvoker | undefined;
+  // Queue and topic destinations: the SQS and SNS parts are built further down, with the edges.
+  let sendToQueue: ReturnType<typeof queueDelivery> | undefined;
+  let snsDeps: SnsDeps | undefined;
+  let listener: HttpListener | undefined;
   const worker = new AsyncWorker({
     queue,
     records,
@@ -353,6 +359,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     pollMs: 200,
     region,
     metrics: counted,
+    messaging: {
+      deliver: async (via, arn, body) => {
+        if (via === 'sqs') {
+          const queue = arn.split(':')[5] ?? '';
+          if (!sendToQueue) throw new Error('SQS is not started');
+          await sendToQueue(queue, { body });
+        } else {
+          if (!snsDeps) throw new Error('SNS is not started');
+          await publishToTopic(snsDeps, arn, body, listener?.url ?? '');
+        }
+      },
+    },
   });
   asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
   const accept = asyncInvoker;
@@ -553,7 +571,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   });
   const sqsLongPolls = new QueueWaiters();
   const sqsStore = new SqsStore(db);
-  const sendToQueue = queueDelivery({ store: sqsStore, waiters: sqsLongPolls, clock });
+  sendToQueue = queueDelivery({ store: sqsStore, waiters: sqsLongPolls, clock });
   const sqs = createSqsService({
     store: sqsStore,
     clock,
@@ -568,7 +586,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
   });
-  const sns = createSnsService({
+  snsDeps = {
     store: snsStore,
     clock,
     region,
@@ -578,6 +596,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       logger,
       ...(options.snsRetryDelayMs === undefined ? {} : { retryDelayMs: options.snsRetryDelayMs }),
     }),
+  };
+  const sns = createSnsService({
+    ...snsDeps,
     verify: createRequestVerifier({
       keys: accessKeys,
       adminToken: token.token,
@@ -587,8 +608,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'SNS request failed'),
   });
-  // Assigned below, once the listener knows its port.
-  let listener: HttpListener | undefined;
+  // `listener` is assigned below, once the listener knows its port.
   let registry: NodeRegistry | undefined;
   const control = createControlApi({
     store,

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { AwsError } from '../../platform/aws/aws-error.js';
 import { fanOut } from './fan-out.js';
 import type { MessageAttribute, Notification } from './notification.js';
-import { baseUrl, type SnsCall, topicArn } from './sns-call.js';
+import { baseUrl, type SnsCall, topicArn, topicNameOfArn } from './sns-call.js';
 import { snsErrors } from './sns-errors.js';
 import { entryList, type Input, optionalString, requiredString } from './sns-input.js';
 import type { TopicRow } from './sns-store.js';
@@ -224,4 +224,44 @@ function attributesSize(raw: unknown): number {
     }
   }
   return size;
+}
+
+/**
+ * Publishes on behalf of the platform (async destinations, EventBridge targets): the message
+ * as a plain `Publish` would carry it, fanned out the same way. Throws when the topic is gone.
+ */
+export async function publishToTopic(
+  deps: SnsCall['deps'],
+  topicArnText: string,
+  message: string,
+  baseUrlText: string,
+): Promise<string> {
+  const name = topicNameOfArn(topicArnText);
+  const topic = await deps.store.findTopic(name);
+  if (!topic) throw snsErrors.topicNotFound();
+  if (Buffer.byteLength(message) > maxMessageBytes) throw snsErrors.tooLong();
+  const fifo = topic.attributes.FifoTopic === 'true';
+  const now = deps.clock.now();
+  const notification: Notification = {
+    messageId: randomUUID(),
+    topicArn: topicArn(deps.region, name),
+    message,
+    timestamp: now,
+    messageAttributes: {},
+    ...(fifo
+      ? {
+          groupId: 'nimbus',
+          dedupId: createHash('sha256').update(message, 'utf8').digest('hex'),
+          sequenceNumber: nextSequence(now),
+        }
+      : {}),
+  };
+  const subscriptions = await deps.store.listSubscriptions(name);
+  await fanOut(
+    { deliveries: deps.deliveries, baseUrl: baseUrlText },
+    subscriptions,
+    notification,
+    () => message,
+  );
+  return notification.messageId;
 }

@@ -17,6 +17,7 @@ import {
   SNSClient,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   type AwsPlatform,
   awsPlatformVariants,
@@ -64,6 +65,13 @@ for (const variant of awsPlatformVariants)
           '  listener:',
           '    handler: handler.listener',
           `    destinations: { onSuccess: '${hookUrl}' }`,
+          '  relay:',
+          '    handler: handler.listener',
+          "    destinations: { onSuccess: 'arn:aws:sns:us-east-1:000000000000:relayed' }",
+          '  broken:',
+          '    handler: handler.broken',
+          '    maximumRetryAttempts: 0',
+          "    destinations: { onFailure: 'arn:aws:sqs:us-east-1:000000000000:failures' }",
           '  alerted:',
           '    handler: handler.listener',
           `    destinations: { onSuccess: '${hookUrl}' }`,
@@ -72,7 +80,10 @@ for (const variant of awsPlatformVariants)
           '',
         ].join('\n'),
       );
-      await writeFile(join(cwd, 'handler.js'), 'exports.listener = async (e) => ({ ok: true });\n');
+      await writeFile(
+        join(cwd, 'handler.js'),
+        'exports.listener = async (e) => ({ ok: true });\nexports.broken = async () => { throw new Error("boom"); };\n',
+      );
       cliEnv = {
         HOME: join(cwd, 'home'),
         NIMBUS_ENDPOINT: aws.platform.url,
@@ -189,5 +200,59 @@ for (const variant of awsPlatformVariants)
       assert.match(res.stderr, /events\[0\]\.sns/);
       assert.match(res.stderr, /numeric/);
       await writeFile(yml, text);
+    });
+
+    test('async destinations deliver to an SQS queue and to an SNS topic', async () => {
+      const sqs = new SQSClient({
+        endpoint: aws.platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: aws.key.id, secretAccessKey: aws.key.secret },
+        maxAttempts: 1,
+      });
+      try {
+        const failures = (await sqs.send(new CreateQueueCommand({ QueueName: 'failures' })))
+          .QueueUrl!;
+        const relayedQueue = (await sqs.send(new CreateQueueCommand({ QueueName: 'relayed-q' })))
+          .QueueUrl!;
+        const TopicArn = (await sns.send(new CreateTopicCommand({ Name: 'relayed' }))).TopicArn!;
+        await sns.send(
+          new SubscribeCommand({
+            TopicArn,
+            Protocol: 'sqs',
+            Endpoint: 'arn:aws:sqs:us-east-1:000000000000:relayed-q',
+            Attributes: { RawMessageDelivery: 'true' },
+          }),
+        );
+        const invoke = (name: string, payload: unknown) =>
+          fetch(`${aws.platform.url}/2015-03-31/functions/${name}/invocations`, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${aws.platform.adminToken}`,
+              'x-amz-invocation-type': 'Event',
+            },
+            body: JSON.stringify(payload),
+          });
+        assert.equal((await invoke('notes-dev-broken', { n: 1 })).status, 202);
+        assert.equal((await invoke('notes-dev-relay', { n: 2 })).status, 202);
+        const receiveOne = (QueueUrl: string, what: string) =>
+          waitForValue(
+            async () => {
+              const r = await sqs.send(
+                new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }),
+              );
+              return r.Messages?.[0];
+            },
+            what,
+            30_000,
+          );
+        const failed = JSON.parse((await receiveOne(failures, 'the onFailure record')).Body!);
+        assert.equal(failed.requestContext.condition, 'RetriesExhausted');
+        assert.deepEqual(failed.requestPayload, { n: 1 });
+        const relayed = JSON.parse((await receiveOne(relayedQueue, 'the onSuccess record')).Body!);
+        assert.equal(relayed.requestContext.condition, 'Success');
+        assert.deepEqual(relayed.responsePayload, { ok: true });
+      } finally {
+        sqs.destroy();
+      }
     });
   });
