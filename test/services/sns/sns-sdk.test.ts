@@ -511,6 +511,37 @@ for (const variant of awsPlatformVariants)
       assert.ok(!posts.some((p) => p.body.includes('too early')));
     });
 
+    test('http: the SubscribeURL confirms unsigned, by its token alone', async () => {
+      const arn = await topic('hooks-get');
+      const endpoint = `${hookUrl}?via=get`;
+      await sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'http', Endpoint: endpoint }));
+      const confirmation = await waitForValue(
+        () =>
+          posts.find(
+            (p) =>
+              p.headers['x-amz-sns-message-type'] === 'SubscriptionConfirmation' &&
+              JSON.parse(p.body).TopicArn === arn,
+          ),
+        'the confirmation request',
+      );
+      const { SubscribeURL, Token } = JSON.parse(confirmation.body);
+      const forged = await fetch(SubscribeURL.replace(Token, 'f'.repeat(64)));
+      assert.equal(forged.status, 400);
+      assert.match(await forged.text(), /<Code>InvalidParameter<\/Code>/);
+      const other = await fetch(
+        `${aws.platform.url}/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(arn)}`,
+      );
+      assert.equal(other.status, 400, 'no token, no confirmation');
+      const res = await fetch(SubscribeURL);
+      assert.equal(res.status, 200);
+      assert.match(
+        await res.text(),
+        /<ConfirmSubscriptionResult><SubscriptionArn>arn:aws:sns:us-east-1:000000000000:hooks-get:/,
+      );
+      const subs = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: arn }));
+      assert.match(subs.Subscriptions?.[0]?.SubscriptionArn ?? '', /^arn:aws:sns:/);
+    });
+
     test('unsigned and wrongly signed calls are refused', async () => {
       const unsigned = await fetch(aws.platform.url, {
         method: 'POST',
