@@ -25,6 +25,13 @@ import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
+import { platformDeliveries } from '../services/sns/platform-deliveries.js';
+import { publishToTopic } from '../services/sns/publish-operations.js';
+import type { SnsDeps } from '../services/sns/sns-call.js';
+import { createSnsService } from '../services/sns/sns-service.js';
+import { SnsStore } from '../services/sns/sns-store.js';
+import { syncStageSubscriptions } from '../services/sns/stage-subscriptions.js';
+import { queueDelivery } from '../services/sqs/queue-delivery.js';
 import { QueueProvisioner } from '../services/sqs/queue-provisioner.js';
 import { QueueWaiters } from '../services/sqs/queue-waiters.js';
 import { sqsEventSource } from '../services/sqs/sqs-event-source.js';
@@ -156,6 +163,8 @@ export interface PlatformOptions {
   logger?: Logger;
   /** Base delay between retries of a failed async event (1 min, then 2 min, ...). Default 1 min. */
   asyncRetryDelayMs?: number;
+  /** Delay between retries of an SNS http(s) delivery. Default 20 s, as SNS's default policy. */
+  snsRetryDelayMs?: number;
   /** How long an async job's lease outlives a crashed worker. Default 30 s. */
   asyncLeaseMs?: number;
   /** Replaces the process-backed instances (tests of the layers above). */
@@ -460,6 +469,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const concurrencyOf = (name: string) =>
     Math.max(1, Math.floor((reserved.of(name) ?? maxInstances) / 2));
   let asyncInvoker: AsyncInvoker | undefined;
+  // Queue and topic destinations: the SQS and SNS parts are built further down, with the edges.
+  let sendToQueue: ReturnType<typeof queueDelivery> | undefined;
+  let snsDeps: SnsDeps | undefined;
   const worker = new AsyncWorker({
     queue,
     records,
@@ -477,6 +489,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     pollMs: 200,
     region,
     metrics: counted,
+    messaging: {
+      deliver: async (via, arn, body) => {
+        if (via === 'sqs') {
+          const queue = arn.split(':')[5] ?? '';
+          if (!sendToQueue) throw new Error('SQS is not started');
+          await sendToQueue(queue, { body });
+        } else {
+          if (!snsDeps) throw new Error('SNS is not started');
+          await publishToTopic(snsDeps, arn, body, listener?.url ?? '');
+        }
+      },
+    },
   });
   asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
   const accept = asyncInvoker;
@@ -611,6 +635,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     scopeOf: (id) => accessKeys.scopeOf(id),
   });
+  const snsStore = new SnsStore(db);
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -624,6 +649,23 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       routesReaction(gateway, store),
       eventSourcesReaction({ mappings, engine: eventSources, clock, logger }),
       functionUrlsReaction(functionUrls, store),
+      {
+        name: 'sns subscriptions',
+        react: (state) =>
+          syncStageSubscriptions(
+            {
+              store: snsStore,
+              clock,
+              region,
+              onProblem: (fn, message) =>
+                logger.error(
+                  { service: state.service, stage: state.stage, function: fn },
+                  `sns event not applied: ${message}`,
+                ),
+            },
+            state,
+          ),
+      },
       instancesReaction({
         pool,
         store,
@@ -753,6 +795,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
   });
+  sendToQueue = queueDelivery({ store: sqsStore, waiters: sqsLongPolls, clock });
   const sqs = createSqsService({
     store: sqsStore,
     clock,
@@ -783,6 +826,29 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     accountId: NIMBUS_ACCOUNT_ID,
   });
+  snsDeps = {
+    store: snsStore,
+    clock,
+    region,
+    deliveries: platformDeliveries({
+      invokeAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
+      sendToQueue,
+      logger,
+      ...(options.snsRetryDelayMs === undefined ? {} : { retryDelayMs: options.snsRetryDelayMs }),
+    }),
+  };
+  const sns = createSnsService({
+    ...snsDeps,
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'sns',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    onError: (e) => logger.error({ err: e }, 'SNS request failed'),
+  });
+  // `listener` is assigned below, once the listener knows its port.
   let registry: NodeRegistry | undefined;
   const control = createControlApi({
     store,
@@ -832,6 +898,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       s3: (req, res) => s3(req, res),
       dynamodb: (req, res) => dynamodb(req, res),
       sqs: (req, res) => sqs(req, res),
+      sns: (req, res) => sns(req, res),
       lambda: (req, res, path) => lambdaApi(req, res, path),
     },
   });

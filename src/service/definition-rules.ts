@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { isIntrinsic } from '../model/intrinsic.js';
 import { sqsEventSettings } from '../platform/event-sources/sqs-event.js';
+import { snsEventSubscription } from '../services/sns/stage-subscriptions.js';
 import { parseS3EventConfig, S3EventConfigError } from './events/s3-event-config.js';
 import { protectionProblems, protectionRules } from './protection-rules.js';
 import { checkRuntime } from './runtimes.js';
@@ -137,6 +138,19 @@ function functionRules(limits: DefinitionLimits) {
                 message: p.message,
               });
             }
+          }
+          return;
+        }
+        if (event.kind === 'sns') {
+          // Topic names, filter policies and redrive targets are checked before anything deploys.
+          try {
+            snsEventSubscription((event as { config?: Record<string, unknown> }).config ?? {});
+          } catch (error) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['events', i, 'sns'],
+              message: (error as Error).message,
+            });
           }
           return;
         }

@@ -40,17 +40,19 @@ const notProxyIntegration = (value: unknown) =>
   !['lambda-proxy', 'aws-proxy', 'aws_proxy'].includes(String(value).toLowerCase());
 
 /**
- * A destination Nimbus can deliver to: a URL, a function key or name, a Lambda ARN, or
- * `{type: function, arn}`. Queues, topics and buses are not there yet.
+ * A destination Nimbus can deliver to: a URL, a function key or name, a Lambda ARN, an SQS
+ * queue or SNS topic ARN, or `{type: function|sqs|sns, arn}`. Event buses are not there yet.
  */
 export function isDeliverableDestination(value: unknown): boolean {
   if (isPlainObject(value)) {
-    if (value.type !== undefined && value.type !== 'function') return false;
+    if (value.type !== undefined && !['function', 'sqs', 'sns'].includes(String(value.type))) {
+      return false;
+    }
     return isDeliverableDestination(value.arn);
   }
   if (typeof value !== 'string') return true;
   if (!value.startsWith('arn:')) return true;
-  return /^arn:aws[a-zA-Z-]*:lambda:/.test(value);
+  return /^arn:aws[a-zA-Z-]*:(lambda|sqs|sns):/.test(value);
 }
 
 const ROUTE_PUBLIC = 'the route would be public';
@@ -392,14 +394,15 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   {
     path: 'functions.*.destinations.onSuccess',
     status: 'warned',
-    reason: 'only function and URL destinations are supported yet; this one is ignored',
+    reason:
+      'only function, URL, SQS queue and SNS topic destinations are supported yet; this one is ignored',
     when: (value) => !isDeliverableDestination(value),
   },
   {
     path: 'functions.*.destinations.onFailure',
     status: 'warned',
     reason:
-      'only function and URL destinations are supported yet; this one is ignored and failed events go to the dead letters',
+      'only function, URL, SQS queue and SNS topic destinations are supported yet; this one is ignored and failed events go to the dead letters',
     when: (value) => !isDeliverableDestination(value),
   },
   { path: 'functions.*.maximumRetryAttempts', status: 'supported' },
@@ -576,9 +579,16 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     'filterPatterns',
     'enabled',
   ].map((key): SupportRule => ({ path: `functions.*.events[].sqs.${key}`, status: 'supported' })),
+  { path: 'functions.*.events[].sns', status: 'supported' },
+  { path: 'functions.*.events[].sns.arn', status: 'supported' },
+  { path: 'functions.*.events[].sns.topicName', status: 'supported' },
+  { path: 'functions.*.events[].sns.displayName', status: 'supported' },
+  { path: 'functions.*.events[].sns.filterPolicy', status: 'supported' },
+  { path: 'functions.*.events[].sns.filterPolicyScope', status: 'supported' },
+  { path: 'functions.*.events[].sns.redrivePolicy', status: 'supported' },
+  { path: 'functions.*.events[].sns.kmsMasterKeyId', status: 'accepted' },
   ...[
     'stream',
-    'sns',
     'eventBridge',
     'cloudwatchEvent',
     'cloudwatchLog',

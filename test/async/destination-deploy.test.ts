@@ -13,9 +13,8 @@ test('destinations Nimbus cannot deliver to are refused at deploy, naming functi
     functionArtifacts: { one: sha },
   });
   for (const arn of [
-    'arn:aws:sqs:us-east-1:123456789012:failed',
-    'arn:aws:sns:us-east-1:123456789012:topic',
     'arn:aws:events:us-east-1:123456789012:event-bus/default',
+    'arn:aws:s3:::bucket',
   ]) {
     assert.throws(
       () => parseDeployRequest(body(arn), 'svc', 'dev'),
@@ -29,6 +28,8 @@ test('destinations Nimbus cannot deliver to are refused at deploy, naming functi
     'https://hooks.example.com/x',
     'http://127.0.0.1:9/x',
     'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-sink',
+    'arn:aws:sqs:us-east-1:000000000000:failed',
+    'arn:aws:sns:us-east-1:000000000000:topic',
     'sink',
     'other-service-dev-fn',
   ]) {

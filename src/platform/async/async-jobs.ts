@@ -24,7 +24,10 @@ export interface InvokeJob {
 export interface DeliverJob {
   kind: 'deliver';
   recordId: string;
+  /** An http(s) URL, or the ARN of the queue or topic `via` names. */
   url: string;
+  /** Absent for URLs: an SQS queue or SNS topic destination, delivered through `messaging`. */
+  via?: 'sqs' | 'sns';
   body: string;
 }
 

@@ -43,6 +43,8 @@ export interface AsyncWorkerDeps {
   /** HTTP destinations: give up after this many failed deliveries. */
   maxDeliveryAttempts?: number;
   fetch?: typeof fetch;
+  /** SQS queue and SNS topic destinations (by ARN); without it they fail and retry. */
+  messaging?: { deliver(via: 'sqs' | 'sns', arn: string, body: string): Promise<void> };
   /** Where retries and dead letters are counted; none by default. */
   metrics?: Metrics;
 }
@@ -458,13 +460,14 @@ export class AsyncWorker {
     record: Record<string, unknown>,
   ): Promise<Destination> {
     const target = destinationTarget(raw, p);
-    if (target.type === 'url') {
+    if (target.type !== 'function') {
       return {
         type: 'url',
         deliver: {
           kind: 'deliver',
           recordId: p.requestId,
-          url: target.url,
+          url: target.type === 'url' ? target.url : target.arn,
+          ...(target.type === 'url' ? {} : { via: target.type }),
           body: JSON.stringify(record),
         },
       };
@@ -487,7 +490,8 @@ export class AsyncWorker {
   async #handOn(destination: Destination, q: WorkQueue, tx: StoreTx): Promise<unknown> {
     if (destination.type === 'url') {
       await q.enqueue({ queue: deliveryQueue, payload: destination.deliver });
-      return { type: 'url', target: destination.deliver.url, status: 'Pending' };
+      const type = destination.deliver.via ?? 'url';
+      return { type, target: destination.deliver.url, status: 'Pending' };
     }
     if ('error' in destination) {
       return {
@@ -508,18 +512,26 @@ export class AsyncWorker {
 
   async #deliver(job: Job, p: DeliverJob): Promise<void> {
     const post = this.#d.fetch ?? fetch;
+    const type = p.via ?? 'url';
     let ok = false;
     let detail = '';
     try {
-      const res = await post(p.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: p.body,
-        signal: AbortSignal.timeout(10_000),
-      });
-      ok = res.ok;
-      detail = `HTTP ${res.status}`;
-      await res.body?.cancel();
+      if (p.via) {
+        // A queue or topic: stored (and fanned out) before this resolves, or it throws.
+        if (!this.#d.messaging) throw new Error(`${p.via} destinations are not wired`);
+        await this.#d.messaging.deliver(p.via, p.url, p.body);
+        ok = true;
+      } else {
+        const res = await post(p.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: p.body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        ok = res.ok;
+        detail = `HTTP ${res.status}`;
+        await res.body?.cancel();
+      }
     } catch (error) {
       detail = (error as Error).message;
     }
@@ -528,7 +540,7 @@ export class AsyncWorker {
       void (await this.#settle(job, 'delivered', async (q, records) => {
         if (!(await q.ack(job))) return false;
         await records.update(p.recordId, {
-          destination: { type: 'url', target: p.url, status: 'Delivered' },
+          destination: { type, target: p.url, status: 'Delivered' },
           updatedAt: now,
         });
         return true;
@@ -540,7 +552,7 @@ export class AsyncWorker {
       void (await this.#settle(job, 'retry delivery', async (q, records) => {
         if (!(await q.retryAt(job, at, { countFailure: true }))) return false;
         await records.update(p.recordId, {
-          destination: { type: 'url', target: p.url, status: 'Retrying', lastError: detail },
+          destination: { type, target: p.url, status: 'Retrying', lastError: detail },
           updatedAt: now,
         });
         return true;
@@ -550,7 +562,7 @@ export class AsyncWorker {
     void (await this.#settle(job, 'delivery dead letter', async (q, records) => {
       if (!(await q.deadLetter(job, { destination: p.url, lastError: detail }))) return false;
       await records.update(p.recordId, {
-        destination: { type: 'url', target: p.url, status: 'Failed', lastError: detail },
+        destination: { type, target: p.url, status: 'Failed', lastError: detail },
         updatedAt: now,
       });
       return true;

@@ -49,18 +49,22 @@ function parse(text: string): unknown {
   }
 }
 
+const messagingArn = /^arn:aws[a-zA-Z-]*:(sqs|sns):[^:]*:[^:]*:[^:]+$/;
+
 /**
- * Refuses a destination Nimbus cannot deliver to: an ARN that names no Lambda function (SQS,
- * SNS, EventBridge: not built yet) would otherwise pass as a function name and fail every event
- * at run time. The message names the destination; the caller adds where it was written.
+ * Refuses a destination Nimbus cannot deliver to: an ARN that names no Lambda function, SQS
+ * queue or SNS topic (EventBridge: not built yet) would otherwise pass as a function name and
+ * fail every event at run time. The message names the destination; the caller adds where it
+ * was written.
  */
 export function validateDestination(raw: string): void {
   if (/^https?:\/\//.test(raw)) return;
   if (!raw.startsWith('arn:')) return;
   if (/^arn:aws[a-zA-Z-]*:lambda:[^:]*:[^:]*:function:[^:]+/.test(raw)) return;
+  if (messagingArn.test(raw)) return;
   throw new Error(
-    `${raw} is not supported: a destination is a function (key, name or Lambda function ARN) ` +
-      'or an http(s) URL; SQS, SNS and EventBridge destinations are not available',
+    `${raw} is not supported: a destination is a function (key, name or Lambda function ARN), ` +
+      'an SQS queue or SNS topic ARN, or an http(s) URL; EventBridge destinations are not available',
   );
 }
 
@@ -68,8 +72,13 @@ export function validateDestination(raw: string): void {
 export function destinationTarget(
   raw: string,
   job: InvokeJob,
-): { type: 'url'; url: string } | { type: 'function'; name: string } {
+):
+  | { type: 'url'; url: string }
+  | { type: 'sqs' | 'sns'; arn: string }
+  | { type: 'function'; name: string } {
   if (/^https?:\/\//.test(raw)) return { type: 'url', url: raw };
+  const messaging = messagingArn.exec(raw);
+  if (messaging) return { type: messaging[1] as 'sqs' | 'sns', arn: raw };
   const arn = /^arn:aws[a-zA-Z-]*:lambda:[^:]*:[^:]*:function:([^:]+)/.exec(raw);
   if (arn) return { type: 'function', name: arn[1]! };
   // A key of the same service, as the Serverless Framework lets you write it; else a full name.

@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 /**
  * Which AWS-compatible service a request is for, if any: the service named by its SigV4
  * credential scope (Authorization header, or X-Amz-Credential of a presigned URL), or, for
- * unsigned requests, a service host name (`s3.localhost`, `<bucket>.s3.localhost`). Cheap: no
+ * unsigned requests, a service host name (`s3.localhost`, `<bucket>.s3.localhost`) or an SNS
+ * SubscribeURL (`?Action=ConfirmSubscription&...`). Cheap: no
  * URL parsing, no signature checking (the service verifies).
  */
 export function awsServiceOf(req: IncomingMessage, rawQuery: string): string | undefined {
@@ -17,6 +18,8 @@ export function awsServiceOf(req: IncomingMessage, rawQuery: string): string | u
     return scopeService(safeDecode(value));
   }
   if (isS3Host(req.headers.host)) return 's3';
+  // The SubscribeURL an SNS http(s) subscriber GETs, unsigned: its token is the credential.
+  if (rawQuery.startsWith('Action=ConfirmSubscription&')) return 'sns';
   return undefined;
 }
 

@@ -17,6 +17,7 @@ import { stageResourcesMigration } from './015-stage-resources.js';
 import { sessionCredentialsMigration } from './016-session-credentials.js';
 import { eventSourceMappingsMigration } from './017-event-source-mappings.js';
 import { dynamodbExtensionsMigration } from './018-dynamodb-extensions.js';
+import { snsMigration } from './021-sns.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -45,6 +46,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '016-session-credentials': sessionCredentialsMigration(),
     '017-event-source-mappings': eventSourceMappingsMigration(),
     '018-dynamodb-extensions': dynamodbExtensionsMigration(flavor),
+    '021-sns': snsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

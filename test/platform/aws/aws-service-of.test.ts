@@ -32,6 +32,9 @@ describe('the front door tells AWS service requests apart', () => {
     assert.equal(awsServiceOf(req({ host: '127.0.0.1:8642' }), ''), undefined);
     assert.equal(awsServiceOf(req({ host: 'evil-s3.localhost' }), ''), undefined);
     assert.equal(awsServiceOf(req({}), 'a=1'), undefined);
+    // An SNS SubscribeURL, unsigned; the action must lead, so a gateway query never matches.
+    assert.equal(awsServiceOf(req({}), 'Action=ConfirmSubscription&Token=x'), 'sns');
+    assert.equal(awsServiceOf(req({}), 'a=1&Action=ConfirmSubscription&Token=x'), undefined);
   });
 
   test('the bucket of a virtual host', () => {
