@@ -16,6 +16,7 @@ import { type Clock, systemClock } from '../model/clock.js';
 import { packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
+import { createUserPools } from '../services/cognito/user-pools.js';
 import { createDynamoService } from '../services/dynamodb/dynamodb-service.js';
 import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
@@ -142,6 +143,8 @@ export interface PlatformOptions {
   metricsToken?: string;
   /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
   metricsRetentionMs?: number;
+  /** User pools' per-source-IP limits (sign-ins; sign-ups and sends). Default docs/cognito.md. */
+  userPoolIpLimits?: Record<'signIn' | 'send', { max: number; windowMs: number }>;
 }
 
 export interface RunningPlatform {
@@ -543,6 +546,22 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   });
   // Assigned below, once the listener knows its port.
   let listener: HttpListener | undefined;
+  const userPools = createUserPools({
+    db,
+    masterKey: masterKey.key,
+    clock,
+    region,
+    platformUrl: () => listener?.url ?? '',
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'cognito-idp',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    ...(options.userPoolIpLimits ? { ipLimits: options.userPoolIpLimits } : {}),
+    onError: (e) => logger.error({ err: e }, 'user pools request failed'),
+  });
   let registry: NodeRegistry | undefined;
   const control = createControlApi({
     store,
@@ -557,6 +576,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(accessKeys),
+      ...userPools.routes,
       ...usageRoutes({ usage: rollups, now: () => clock.now() }),
       ...apiKeysRoutes({ store, apiKeys }),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
@@ -586,10 +606,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
+    wellKnown: userPools.wellKnown,
     aws: {
       s3: (req, res) => s3(req, res),
       dynamodb: (req, res) => dynamodb(req, res),
       sqs: (req, res) => sqs(req, res),
+      'cognito-idp': (req, res) => userPools.service(req, res),
       lambda: (req, res, path) => lambdaApi(req, res, path),
     },
   });

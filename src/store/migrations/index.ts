@@ -13,6 +13,7 @@ import { dynamodbMigration } from './011-dynamodb.js';
 import { metricRollupsMigration } from './012-metric-rollups.js';
 import { sqsMigration } from './013-sqs.js';
 import { aliasRoutingMigration } from './014-alias-routing.js';
+import { cognitoMigration } from './019-cognito.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -37,6 +38,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '012-metric-rollups': metricRollupsMigration(),
     '013-sqs': sqsMigration(),
     '014-alias-routing': aliasRoutingMigration(),
+    '019-cognito': cognitoMigration(),
   };
   return { getMigrations: async () => migrations };
 }
