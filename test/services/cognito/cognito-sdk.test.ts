@@ -47,6 +47,8 @@ import {
   VerifyUserAttributeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { runCli } from '../../helpers/run-cli.js';
+import { makeTempDir } from '../../helpers/temp-dir.js';
 import { type CognitoPlatform, cognitoVariants, startCognitoPlatform } from './cognito-platform.js';
 
 const password = 'Correct-horse-1';
@@ -775,6 +777,64 @@ describe('user pools: per-IP throttling', () => {
     await rejects(attempt(), 'TooManyRequestsException');
     p.clock.advance(5 * 60_000);
     await rejects(attempt(), 'InvalidPasswordException');
+    admin.destroy();
+    app.destroy();
+  });
+});
+
+describe('nimbus userpools outbox', () => {
+  let p: CognitoPlatform;
+  before(async () => {
+    p = await startCognitoPlatform();
+  });
+  after(async () => p?.close());
+
+  test('lists the messages sent, newest first, and needs the admin token', async () => {
+    const admin = p.client();
+    const app = p.anonymous();
+    const pool = await admin.send(
+      new CreateUserPoolCommand({ PoolName: 'cli', AutoVerifiedAttributes: ['email'] }),
+    );
+    const poolId = pool.UserPool!.Id!;
+    const client = await admin.send(
+      new CreateUserPoolClientCommand({ UserPoolId: poolId, ClientName: 'c' }),
+    );
+    await app.send(
+      new SignUpCommand({
+        ClientId: client.UserPoolClient!.ClientId!,
+        Username: 'ivan',
+        Password: password,
+        UserAttributes: [{ Name: 'email', Value: 'ivan@example.com' }],
+      }),
+    );
+    const tmp = await makeTempDir();
+    const env = {
+      HOME: tmp.dir,
+      NIMBUS_ENDPOINT: p.platform.url,
+      NIMBUS_TOKEN: p.platform.adminToken,
+    };
+    const json = await runCli(['userpools', 'outbox', '--pool', poolId, '--json'], {
+      cwd: tmp.dir,
+      env,
+    });
+    assert.equal(json.code, 0, json.stderr);
+    const { messages } = JSON.parse(json.stdout) as {
+      messages: { destination: string; kind: string; message: string }[];
+    };
+    assert.equal(messages.length, 1);
+    assert.equal(messages[0]!.destination, 'ivan@example.com');
+    assert.equal(messages[0]!.kind, 'verification');
+    assert.match(messages[0]!.message, /^Your verification code is \d{6}\.$/);
+    const human = await runCli(['userpools', 'outbox'], { cwd: tmp.dir, env });
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /verification {2}to ivan@example\.com \(ivan\)/);
+    const refused = await fetch(`${p.platform.url}/v1/userpools/outbox`);
+    assert.equal(refused.status, 401);
+    const bad = await fetch(`${p.platform.url}/v1/userpools/outbox?limit=0`, {
+      headers: { authorization: `Bearer ${p.platform.adminToken}` },
+    });
+    assert.equal(bad.status, 400);
+    await tmp.cleanup();
     admin.destroy();
     app.destroy();
   });
