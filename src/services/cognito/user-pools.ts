@@ -11,6 +11,7 @@ import { userPoolsRoutes } from './outbox-routes.js';
 import { PasswordHasher } from './passwords.js';
 import { defaultIpLimits, type IpLimit, IpThrottle } from './throttles.js';
 import { TokenKeys } from './token-keys.js';
+import { userPoolClientProvisioner, userPoolProvisioner } from './user-pool-provisioner.js';
 import { createWellKnownHandler, isUserPoolWellKnownPath } from './well-known.js';
 
 export interface UserPoolsOptions {
@@ -51,5 +52,10 @@ export function createUserPools(opts: UserPoolsOptions) {
       handle: createWellKnownHandler({ store, keys, platformUrl: opts.platformUrl }),
     },
     routes: userPoolsRoutes(store),
+    /** For the resources registry (wired in server.ts with the evaluator). */
+    provisioners: [
+      userPoolProvisioner({ store, keys, masterKey: opts.masterKey, clock: opts.clock }),
+      userPoolClientProvisioner({ store, keys, masterKey: opts.masterKey, clock: opts.clock }),
+    ],
   };
 }
