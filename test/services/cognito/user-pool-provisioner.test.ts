@@ -81,11 +81,10 @@ describe('user pool provisioners', () => {
     const first = await pools.apply(scope, pool, undefined);
     const row = await store.findPool(first.physicalId);
     assert.equal(row?.name, 'todo-users');
-    assert.equal(
-      (row?.config.Policies as { PasswordPolicy: { MinimumLength: number } }).PasswordPolicy
-        .MinimumLength,
-      12,
-    );
+    const config = (row?.config ?? {}) as {
+      Policies: { PasswordPolicy: { MinimumLength: number } };
+    };
+    assert.equal(config.Policies.PasswordPolicy.MinimumLength, 12);
     assert.equal((await store.listKeys(first.physicalId)).length, 1);
     const again = await pools.apply(scope, pool, first);
     assert.deepEqual(again, first);
