@@ -23,7 +23,7 @@ import { cognitoErrors } from './cognito-errors.js';
 import type { ClientRow, PoolRow, UserRow } from './cognito-store.js';
 import { checkPassword } from './passwords.js';
 import { passwordPolicy } from './sign-up-operations.js';
-import { afterFailure, afterSuccess, isLocked } from './throttles.js';
+import { afterSuccess, isLocked, recordFailure } from './throttles.js';
 import { refreshSession, sha256, startSession } from './tokens.js';
 
 /** How long a challenge's Session answers (Cognito's default AuthSessionValidity, 3 min). */
@@ -122,7 +122,7 @@ export async function checkUserPassword(
   const now = deps.clock.now();
   if (isLocked(user, now)) throw cognitoErrors.notAuthorized('Password attempts exceeded');
   if (!(await deps.hasher.verify(user.passwordHash, password))) {
-    await deps.store.updateUser(afterFailure(user, now));
+    await recordFailure(deps.store, user, now);
     throw cognitoErrors.notAuthorized();
   }
   if (user.failedAttempts > 0) await deps.store.updateUser(afterSuccess(user));

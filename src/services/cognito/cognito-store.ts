@@ -349,6 +349,40 @@ export class CognitoStore {
       .execute();
   }
 
+  /**
+   * Counts one wrong password atomically (parallel attempts each count), starting again after
+   * `quietMs` without failures; returns the count.
+   */
+  async recordFailure(poolId: string, usernameKey: string, now: number, quietMs: number) {
+    const row = await this.#db
+      .updateTable('cognito_users')
+      .set((eb) => ({
+        failed_attempts: eb
+          .case()
+          .when('last_failure_at', 'is', null)
+          .then(1)
+          .when('last_failure_at', '<=', now - quietMs)
+          .then(1)
+          .else(eb('failed_attempts', '+', 1))
+          .end(),
+        last_failure_at: now,
+      }))
+      .where('pool_id', '=', poolId)
+      .where('username_key', '=', usernameKey)
+      .returning('failed_attempts')
+      .executeTakeFirst();
+    return Number(row?.failed_attempts ?? 0);
+  }
+
+  async lockUser(poolId: string, usernameKey: string, until: number): Promise<void> {
+    await this.#db
+      .updateTable('cognito_users')
+      .set({ locked_until: until })
+      .where('pool_id', '=', poolId)
+      .where('username_key', '=', usernameKey)
+      .execute();
+  }
+
   /** Deletes the user with its codes, sessions and memberships, in one transaction. */
   async deleteUser(poolId: string, sub: string): Promise<void> {
     await this.#db.transaction().execute(async (tx) => {

@@ -3,7 +3,7 @@
  * Cognito's per-user lockout (after 5 failures, locked for 2^(n-5) s up to 15 min; forgotten
  * after a success or 15 quiet minutes).
  */
-import type { UserRow } from './cognito-store.js';
+import type { CognitoStore, UserRow } from './cognito-store.js';
 
 export interface IpLimit {
   max: number;
@@ -53,20 +53,22 @@ export function isLocked(user: UserRow, now: number): boolean {
   return user.lockedUntil !== undefined && user.lockedUntil > now;
 }
 
-/** The user after one more failed password. */
-export function afterFailure(user: UserRow, now: number): UserRow {
-  const quiet =
-    user.lastFailureAt !== undefined && now - user.lastFailureAt >= lockout.quietResetMs;
-  const failures = (quiet ? 0 : user.failedAttempts) + 1;
+/** When a user with this many consecutive failures is locked until (undefined: not locked). */
+export function lockedUntilAfter(failures: number, now: number): number | undefined {
   const over = failures - lockout.freeFailures;
-  const lockedUntil =
-    over >= 0 ? now + Math.min(lockout.maxLockMs, 1000 * 2 ** over) : user.lockedUntil;
-  return {
-    ...user,
-    failedAttempts: failures,
-    lastFailureAt: now,
-    ...(lockedUntil === undefined ? {} : { lockedUntil }),
-  };
+  return over >= 0 ? now + Math.min(lockout.maxLockMs, 1000 * 2 ** over) : undefined;
+}
+
+/** Counts a wrong password (atomically in the store) and locks the user when it is time. */
+export async function recordFailure(store: CognitoStore, user: UserRow, now: number) {
+  const failures = await store.recordFailure(
+    user.poolId,
+    user.usernameKey,
+    now,
+    lockout.quietResetMs,
+  );
+  const until = lockedUntilAfter(failures, now);
+  if (until !== undefined) await store.lockUser(user.poolId, user.usernameKey, until);
 }
 
 export function afterSuccess(user: UserRow): UserRow {

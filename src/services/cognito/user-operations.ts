@@ -17,7 +17,7 @@ import {
 import { cognitoErrors } from './cognito-errors.js';
 import { checkPassword } from './passwords.js';
 import { passwordPolicy } from './sign-up-operations.js';
-import { afterFailure, afterSuccess, isLocked } from './throttles.js';
+import { afterSuccess, isLocked, recordFailure } from './throttles.js';
 import { sha256, userOfAccessToken } from './tokens.js';
 
 async function signedIn(call: CognitoCall) {
@@ -40,7 +40,7 @@ export async function changePassword(call: CognitoCall) {
   const now = call.deps.clock.now();
   if (isLocked(user, now)) throw cognitoErrors.limitExceeded();
   if (!user.passwordHash || !(await call.deps.hasher.verify(user.passwordHash, previous))) {
-    await call.deps.store.updateUser(afterFailure(user, now));
+    await recordFailure(call.deps.store, user, now);
     throw cognitoErrors.notAuthorized();
   }
   checkPassword(passwordPolicy(pool), proposed);

@@ -378,6 +378,19 @@ for (const variant of cognitoVariants)
       assert.ok((await signIn('carol')).AuthenticationResult?.AccessToken);
     });
 
+    test('lockout: wrong passwords sent in parallel each count', async () => {
+      await signUp('carl', 'carl@example.com');
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () => signIn('carl', 'Wrong-password-1')),
+      );
+      assert.ok(results.every((r) => r.status === 'rejected'));
+      // Ten failures: locked for 2^5 s, so 20 s later the right password is still refused.
+      p.clock.advance(20_000);
+      await rejects(signIn('carl'), 'NotAuthorizedException', 'Password attempts exceeded');
+      p.clock.advance(15_000);
+      assert.ok((await signIn('carl')).AuthenticationResult?.AccessToken);
+    });
+
     test('enumeration-safe: unknown users get the answers known users get', async () => {
       const unknown = await rejects(signIn('nobody-here'), 'NotAuthorizedException');
       const wrong = await rejects(signIn('alice', 'Wrong-password-1'), 'NotAuthorizedException');
