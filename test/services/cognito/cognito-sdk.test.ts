@@ -7,6 +7,7 @@
  * and expired tokens refused). Time moves by the platform's injected clock.
  */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
   AdminAddUserToGroupCommand,
@@ -316,6 +317,89 @@ for (const variant of cognitoVariants)
         app.send(new GetUserCommand({ AccessToken: auth.AccessToken })),
         'NotAuthorizedException',
         'Access Token has been revoked',
+      );
+    });
+
+    test('email as username, and a client with a secret needs SECRET_HASH', async () => {
+      const pool = await admin.send(
+        new CreateUserPoolCommand({
+          PoolName: 'by-email',
+          UsernameAttributes: ['email'],
+          AutoVerifiedAttributes: ['email'],
+        }),
+      );
+      const id = pool.UserPool!.Id!;
+      const made = await admin.send(
+        new CreateUserPoolClientCommand({
+          UserPoolId: id,
+          ClientName: 'server',
+          GenerateSecret: true,
+          ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        }),
+      );
+      const cid = made.UserPoolClient!.ClientId!;
+      const secret = made.UserPoolClient!.ClientSecret!;
+      const hash = (name: string) =>
+        createHmac('sha256', secret)
+          .update(name + cid)
+          .digest('base64');
+      const email = 'Judy@Example.com';
+      await rejects(
+        app.send(new SignUpCommand({ ClientId: cid, Username: email, Password: password })),
+        'NotAuthorizedException',
+      );
+      const out = await app.send(
+        new SignUpCommand({
+          ClientId: cid,
+          Username: email,
+          Password: password,
+          SecretHash: hash(email),
+        }),
+      );
+      const code = await p.lastCode(id, email);
+      await app.send(
+        new ConfirmSignUpCommand({
+          ClientId: cid,
+          Username: email,
+          ConfirmationCode: code,
+          SecretHash: hash(email),
+        }),
+      );
+      const auth = await app.send(
+        new InitiateAuthCommand({
+          ClientId: cid,
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          AuthParameters: {
+            USERNAME: 'judy@example.com',
+            PASSWORD: password,
+            SECRET_HASH: hash('judy@example.com'),
+          },
+        }),
+      );
+      const claims = decodeJwt(auth.AuthenticationResult!.IdToken!);
+      assert.equal(claims['cognito:username'], out.UserSub);
+      assert.equal(claims.email, email);
+      await rejects(
+        app.send(
+          new SignUpCommand({
+            ClientId: cid,
+            Username: 'judy@example.com',
+            Password: password,
+            SecretHash: hash('judy@example.com'),
+          }),
+        ),
+        'AliasExistsException',
+      );
+      await rejects(
+        app.send(
+          new SignUpCommand({
+            ClientId: cid,
+            Username: 'not-an-email',
+            Password: password,
+            SecretHash: hash('not-an-email'),
+          }),
+        ),
+        'InvalidParameterException',
       );
     });
 
