@@ -17,7 +17,7 @@ await build({
   target: 'node20',
   // Pure-JS dependencies are bundled too (zod and yaml alone are hundreds of files); native
   // modules and esbuild (a binary) cannot be.
-  external: ['better-sqlite3', 'pg', 'esbuild', 'pino', 'kysely'],
+  external: ['better-sqlite3', 'pg', 'esbuild', 'pino', 'kysely', '@node-rs/argon2'],
   banner: {
     // Bundled CommonJS packages call require(); an ES module has none of its own.
     js: "import { createRequire as __nimbusCreateRequire } from 'node:module'; const require = __nimbusCreateRequire(import.meta.url);",

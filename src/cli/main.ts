@@ -6,6 +6,7 @@ import { CliError } from './cli-error.js';
 import { addClusterCommand } from './commands/cluster.js';
 import { addInvocationsCommand } from './commands/invocations.js';
 import { addKeysCommand } from './commands/keys.js';
+import { addUserPoolsCommand } from './commands/userpools.js';
 import type { CliContext } from './context.js';
 
 // Each command module is imported only when that command runs, so `nimbus --version` or
@@ -269,6 +270,7 @@ export function buildProgram(ctx: CliContext): Command {
 
   addKeysCommand(program, ctx);
   addClusterCommand(program, ctx);
+  addUserPoolsCommand(program, ctx);
   addInvocationsCommand(program, ctx, serviceCommand);
 
   return program;

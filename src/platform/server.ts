@@ -16,11 +16,12 @@ import { type Clock, systemClock } from '../model/clock.js';
 import { packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
+import { createUserPools } from '../services/cognito/user-pools.js';
 import { createDynamoService } from '../services/dynamodb/dynamodb-service.js';
 import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
 import { DynamoStreamReader } from '../services/dynamodb/stream-reader.js';
 import { TableProvisioner } from '../services/dynamodb/table-provisioner.js';
-import { sweepExpired } from '../services/dynamodb/time-to-live.js';
+import { sweepExpired, updateTimeToLive } from '../services/dynamodb/time-to-live.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
@@ -28,6 +29,10 @@ import { createS3Service } from '../services/s3/s3-service.js';
 import { platformDeliveries } from '../services/sns/platform-deliveries.js';
 import { publishToTopic } from '../services/sns/publish-operations.js';
 import type { SnsDeps } from '../services/sns/sns-call.js';
+import {
+  snsSubscriptionProvisioner,
+  snsTopicProvisioner,
+} from '../services/sns/sns-provisioners.js';
 import { createSnsService } from '../services/sns/sns-service.js';
 import { SnsStore } from '../services/sns/sns-store.js';
 import { syncStageSubscriptions } from '../services/sns/stage-subscriptions.js';
@@ -203,6 +208,8 @@ export interface PlatformOptions {
   mappingCheckMs?: number;
   /** How often DynamoDB's TTL sweep and 24-hour stream trim run. Default 30 s. */
   dynamodbMaintenanceMs?: number;
+  /** User pools' per-source-IP limits (sign-ins; sign-ups and sends). Default docs/cognito.md. */
+  userPoolIpLimits?: Record<'signIn' | 'send', { max: number; windowMs: number }>;
 }
 
 export interface RunningPlatform {
@@ -810,12 +817,37 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
   });
+  const userPools = createUserPools({
+    db,
+    masterKey: masterKey.key,
+    clock,
+    region,
+    platformUrl: () => listener?.url ?? '',
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'cognito-idp',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    ...(options.userPoolIpLimits ? { ipLimits: options.userPoolIpLimits } : {}),
+    onError: (e) => logger.error({ err: e }, 'user pools request failed'),
+  });
   // serverless.yml `resources` (docs/resources.md): one provisioner per type, over the same
   // stores the services answer from.
   const resourceTypes = new ProvisionerRegistry([
     new BucketProvisioner({ meta: s3Meta, files: objectFiles, clock }),
     new QueueProvisioner({ store: sqsStore, clock }),
-    new TableProvisioner({ store: dynamoStore, clock, region, accountId: NIMBUS_ACCOUNT_ID }),
+    new TableProvisioner({
+      store: dynamoStore,
+      clock,
+      region,
+      accountId: NIMBUS_ACCOUNT_ID,
+      updateTimeToLive,
+    }),
+    snsTopicProvisioner({ store: snsStore, clock }),
+    snsSubscriptionProvisioner({ store: snsStore, clock }),
+    ...userPools.provisioners,
   ]);
   const resources = deployResources({
     registry: resourceTypes,
@@ -848,7 +880,6 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'SNS request failed'),
   });
-  // `listener` is assigned below, once the listener knows its port.
   let registry: NodeRegistry | undefined;
   const control = createControlApi({
     store,
@@ -864,6 +895,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     extraRoutes: [
       ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
       ...keysRoutes(keyStore),
+      ...userPools.routes,
       ...usageRoutes({ usage: rollups, now: () => clock.now() }),
       ...apiKeysRoutes({ store, apiKeys }),
       ...invocationsRoutes({ records, queue, store, clock, wake: () => worker.wake() }),
@@ -894,11 +926,13 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     functionUrls: (req, res, target, rawQuery) => functionUrls.handle(req, res, target, rawQuery),
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
+    wellKnown: userPools.wellKnown,
     aws: {
       s3: (req, res) => s3(req, res),
       dynamodb: (req, res) => dynamodb(req, res),
       sqs: (req, res) => sqs(req, res),
       sns: (req, res) => sns(req, res),
+      'cognito-idp': (req, res) => userPools.service(req, res),
       lambda: (req, res, path) => lambdaApi(req, res, path),
     },
   });

@@ -7,6 +7,10 @@ export const PROVISIONED_RESOURCE_TYPES: readonly string[] = [
   'AWS::S3::Bucket',
   'AWS::SQS::Queue',
   'AWS::DynamoDB::Table',
+  'AWS::SNS::Topic',
+  'AWS::SNS::Subscription',
+  'AWS::Cognito::UserPool',
+  'AWS::Cognito::UserPoolClient',
 ];
 
 /**

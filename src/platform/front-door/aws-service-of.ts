@@ -3,9 +3,10 @@ import type { IncomingMessage } from 'node:http';
 /**
  * Which AWS-compatible service a request is for, if any: the service named by its SigV4
  * credential scope (Authorization header, or X-Amz-Credential of a presigned URL), or, for
- * unsigned requests, a service host name (`s3.localhost`, `<bucket>.s3.localhost`) or an SNS
- * SubscribeURL (`?Action=ConfirmSubscription&...`). Cheap: no
- * URL parsing, no signature checking (the service verifies).
+ * unsigned requests, a service host name (`s3.localhost`, `<bucket>.s3.localhost`), an SNS
+ * SubscribeURL (`?Action=ConfirmSubscription&...`) or the X-Amz-Target of a service whose SDK
+ * sends some calls unsigned (Cognito user pools: SignUp, InitiateAuth...). Cheap: no URL
+ * parsing, no signature checking (the service verifies).
  */
 export function awsServiceOf(req: IncomingMessage, rawQuery: string): string | undefined {
   const authorization = req.headers.authorization;
@@ -20,6 +21,10 @@ export function awsServiceOf(req: IncomingMessage, rawQuery: string): string | u
   if (isS3Host(req.headers.host)) return 's3';
   // The SubscribeURL an SNS http(s) subscriber GETs, unsigned: its token is the credential.
   if (rawQuery.startsWith('Action=ConfirmSubscription&')) return 'sns';
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string' && target.startsWith('AWSCognitoIdentityProviderService.')) {
+    return 'cognito-idp';
+  }
   return undefined;
 }
 

@@ -38,6 +38,8 @@ export interface FrontDoorAreas {
    * credential scope or host name says so (aws-service-of.ts), whatever its path.
    */
   aws?: Record<string, AreaHandler>;
+  /** Public documents at paths of their own (a user pool's `/<poolId>/.well-known/jwks.json`). */
+  wellKnown?: { matches: (path: string) => boolean; handle: AreaHandler };
 }
 
 /**
@@ -56,6 +58,7 @@ export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
     if (path === '/metrics' && areas.metrics) return areas.metrics(req, res, path, rawQuery);
     if (path.startsWith('/v1/')) return areas.control(req, res, path, rawQuery);
     if (path.startsWith(areas.lambda.prefix)) return areas.lambda.handle(req, res, path, rawQuery);
+    if (areas.wellKnown?.matches(path)) return areas.wellKnown.handle(req, res, path, rawQuery);
     return areas.gateway(req, res, path, rawQuery);
   };
 }

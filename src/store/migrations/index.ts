@@ -17,6 +17,7 @@ import { stageResourcesMigration } from './015-stage-resources.js';
 import { sessionCredentialsMigration } from './016-session-credentials.js';
 import { eventSourceMappingsMigration } from './017-event-source-mappings.js';
 import { dynamodbExtensionsMigration } from './018-dynamodb-extensions.js';
+import { cognitoMigration } from './019-cognito.js';
 import { snsMigration } from './021-sns.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
@@ -47,6 +48,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '017-event-source-mappings': eventSourceMappingsMigration(),
     '018-dynamodb-extensions': dynamodbExtensionsMigration(flavor),
     '021-sns': snsMigration(),
+    '019-cognito': cognitoMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -37,6 +37,17 @@ describe('the front door tells AWS service requests apart', () => {
     assert.equal(awsServiceOf(req({}), 'a=1&Action=ConfirmSubscription&Token=x'), undefined);
   });
 
+  test('unsigned Cognito user-pool calls by their X-Amz-Target', () => {
+    const target = 'AWSCognitoIdentityProviderService.InitiateAuth';
+    assert.equal(awsServiceOf(req({ 'x-amz-target': target }), ''), 'cognito-idp');
+    assert.equal(awsServiceOf(req({ 'x-amz-target': 'DynamoDB_20120810.GetItem' }), ''), undefined);
+    // A signature's scope wins over the target.
+    assert.equal(
+      awsServiceOf(req({ authorization: scope('cognito-idp'), 'x-amz-target': target }), ''),
+      'cognito-idp',
+    );
+  });
+
   test('the bucket of a virtual host', () => {
     assert.equal(virtualHostBucket('photos.s3.localhost:8642'), 'photos');
     assert.equal(virtualHostBucket('my.dotted.bucket.s3.localhost'), 'my.dotted.bucket');

@@ -1,0 +1,109 @@
+/**
+ * The user-pools service behind the front door: AWS JSON 1.1 calls (`X-Amz-Target:
+ * AWSCognitoIdentityProviderService.<Op>`) through the shared codec. The operations a user's
+ * app makes (sign-up, sign-in, and what an access token allows) come without SigV4, as the SDK
+ * sends them, and are authorised by what they carry (client id, password, code, token);
+ * everything else (pool administration, Admin*) needs an access key.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
+import { AwsError } from '../../platform/aws/aws-error.js';
+import { createAwsJsonHandler } from '../../platform/aws/protocols/aws-json.js';
+import * as admin from './admin-operations.js';
+import * as auth from './auth-operations.js';
+import type { CognitoDeps, CognitoOperation } from './cognito-call.js';
+import * as pools from './pool-operations.js';
+import * as signUp from './sign-up-operations.js';
+import * as user from './user-operations.js';
+
+export const cognitoTargetPrefix = 'AWSCognitoIdentityProviderService';
+
+/** Called by end users' apps, unsigned. */
+const publicOperations: Record<string, CognitoOperation> = {
+  SignUp: signUp.signUp,
+  ConfirmSignUp: signUp.confirmSignUp,
+  ResendConfirmationCode: signUp.resendConfirmationCode,
+  ForgotPassword: signUp.forgotPassword,
+  ConfirmForgotPassword: signUp.confirmForgotPassword,
+  InitiateAuth: auth.initiateAuth,
+  RespondToAuthChallenge: auth.respondToAuthChallenge,
+  GetUser: user.getUser,
+  ChangePassword: user.changePassword,
+  UpdateUserAttributes: user.updateUserAttributes,
+  GetUserAttributeVerificationCode: user.getUserAttributeVerificationCode,
+  VerifyUserAttribute: user.verifyUserAttribute,
+  DeleteUser: user.deleteUser,
+  GlobalSignOut: user.globalSignOut,
+  RevokeToken: user.revokeToken,
+};
+
+/** Called with an access key (SigV4, credential scope `cognito-idp`). */
+const adminOperations: Record<string, CognitoOperation> = {
+  CreateUserPool: pools.createUserPool,
+  DescribeUserPool: pools.describeUserPool,
+  ListUserPools: pools.listUserPools,
+  DeleteUserPool: pools.deleteUserPool,
+  CreateUserPoolClient: pools.createUserPoolClient,
+  DescribeUserPoolClient: pools.describeUserPoolClient,
+  ListUserPoolClients: pools.listUserPoolClients,
+  DeleteUserPoolClient: pools.deleteUserPoolClient,
+  CreateGroup: pools.createGroup,
+  ListGroups: pools.listGroups,
+  AdminCreateUser: admin.adminCreateUser,
+  AdminGetUser: admin.adminGetUser,
+  AdminUpdateUserAttributes: admin.adminUpdateUserAttributes,
+  AdminDeleteUser: admin.adminDeleteUser,
+  AdminDisableUser: admin.adminDisableUser,
+  AdminEnableUser: admin.adminEnableUser,
+  AdminSetUserPassword: admin.adminSetUserPassword,
+  AdminConfirmSignUp: admin.adminConfirmSignUp,
+  AdminUserGlobalSignOut: admin.adminUserGlobalSignOut,
+  AdminAddUserToGroup: admin.adminAddUserToGroup,
+  AdminListGroupsForUser: admin.adminListGroupsForUser,
+  AdminInitiateAuth: auth.adminInitiateAuth,
+  AdminRespondToAuthChallenge: auth.adminRespondToAuthChallenge,
+  ListUsers: admin.listUsers,
+};
+
+export interface CognitoServiceOptions {
+  deps: CognitoDeps;
+  verify: RequestVerifier;
+  onError?: (error: unknown) => void;
+}
+
+function operationOf(req: IncomingMessage): string {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  return target.startsWith(`${cognitoTargetPrefix}.`)
+    ? target.slice(cognitoTargetPrefix.length + 1)
+    : '';
+}
+
+export function createCognitoService(opts: CognitoServiceOptions) {
+  const handler = createAwsJsonHandler({
+    version: '1.1',
+    targetPrefix: cognitoTargetPrefix,
+    errorNamespace: 'com.amazonaws.cognitoidentityprovider',
+    maxBodyBytes: 256 * 1024,
+    verify: async (req, body) =>
+      Object.hasOwn(publicOperations, operationOf(req))
+        ? { ok: true, principal: 'anonymous' }
+        : opts.verify(req, body),
+    ...(opts.onError ? { onError: opts.onError } : {}),
+    dispatch: (operation, input, { req }) => {
+      const run = Object.hasOwn(publicOperations, operation)
+        ? publicOperations[operation]
+        : Object.hasOwn(adminOperations, operation)
+          ? adminOperations[operation]
+          : undefined;
+      if (!run) {
+        throw new AwsError(
+          400,
+          'UnknownOperationException',
+          `${operation} is not supported by Nimbus.`,
+        );
+      }
+      return run({ deps: opts.deps, input, req });
+    },
+  });
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> => handler(req, res);
+}

@@ -1,0 +1,61 @@
+/**
+ * The user-pools part as the composition root wires it: the AWS JSON service, the public
+ * `.well-known` documents, and the outbox route of the control API, over one store.
+ */
+import type { Clock } from '../../model/clock.js';
+import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
+import type { CognitoDeps } from './cognito-call.js';
+import { createCognitoService } from './cognito-service.js';
+import { CognitoStore } from './cognito-store.js';
+import { userPoolsRoutes } from './outbox-routes.js';
+import { PasswordHasher } from './passwords.js';
+import { defaultIpLimits, type IpLimit, IpThrottle } from './throttles.js';
+import { TokenKeys } from './token-keys.js';
+import { userPoolClientProvisioner, userPoolProvisioner } from './user-pool-provisioner.js';
+import { createWellKnownHandler, isUserPoolWellKnownPath } from './well-known.js';
+
+export interface UserPoolsOptions {
+  db: unknown;
+  masterKey: Buffer;
+  clock: Clock;
+  region: string;
+  /** `http://host:port` as clients reach the platform (token issuers). */
+  platformUrl: () => string;
+  verify: RequestVerifier;
+  ipLimits?: Record<'signIn' | 'send', IpLimit>;
+  onError?: (error: unknown) => void;
+}
+
+export function createUserPools(opts: UserPoolsOptions) {
+  const store = new CognitoStore(opts.db);
+  const keys = new TokenKeys({ store, masterKey: opts.masterKey, clock: opts.clock });
+  const deps: CognitoDeps = {
+    store,
+    keys,
+    clock: opts.clock,
+    platformUrl: opts.platformUrl,
+    region: opts.region,
+    masterKey: opts.masterKey,
+    hasher: new PasswordHasher(),
+    throttle: new IpThrottle(opts.ipLimits ?? defaultIpLimits),
+  };
+  return {
+    store,
+    keys,
+    service: createCognitoService({
+      deps,
+      verify: opts.verify,
+      ...(opts.onError ? { onError: opts.onError } : {}),
+    }),
+    wellKnown: {
+      matches: isUserPoolWellKnownPath,
+      handle: createWellKnownHandler({ store, keys, platformUrl: opts.platformUrl }),
+    },
+    routes: userPoolsRoutes(store),
+    /** For the resources registry (wired in server.ts with the evaluator). */
+    provisioners: [
+      userPoolProvisioner({ store, keys, masterKey: opts.masterKey, clock: opts.clock }),
+      userPoolClientProvisioner({ store, keys, masterKey: opts.masterKey, clock: opts.clock }),
+    ],
+  };
+}
