@@ -17,6 +17,8 @@ export interface FrontDoorAreas {
   control: AreaHandler;
   /** The Lambda Invoke API, under its path prefix. */
   lambda: { prefix: string; handle: AreaHandler };
+  /** The web console under /console (docs/console.md). */
+  console?: AreaHandler;
   /** Everything else: API Gateway-shaped routes of deployed services. */
   gateway: AreaHandler;
   /**
@@ -39,6 +41,8 @@ export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
     if (path === '/health') return areas.health(req, res, path, rawQuery);
     if (path === '/metrics' && areas.metrics) return areas.metrics(req, res, path, rawQuery);
     if (path.startsWith('/v1/')) return areas.control(req, res, path, rawQuery);
+    if (areas.console && (path === '/console' || path.startsWith('/console/')))
+      return areas.console(req, res, path, rawQuery);
     if (path.startsWith(areas.lambda.prefix)) return areas.lambda.handle(req, res, path, rawQuery);
     return areas.gateway(req, res, path, rawQuery);
   };
