@@ -57,6 +57,7 @@ writeFileSync(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Nimbus console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="assets/${basename(style)}">
 <script type="module" src="assets/${basename(script)}"></script>
 </head>
