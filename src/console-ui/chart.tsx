@@ -55,7 +55,7 @@ export function Chart({ title, labels, values, unit }: ChartProps) {
           {labels[labels.length - 1]}
         </text>
         <text x={width - pad.right} y={pad.top + 8} class="tick" text-anchor="end">
-          {latest === undefined ? '' : `${Math.round(max)}${unit ? ` ${unit}` : ''}`}
+          {latest === undefined || total === 0 ? '' : `${Math.round(max)}${unit ? ` ${unit}` : ''}`}
         </text>
       </svg>
     </figure>
