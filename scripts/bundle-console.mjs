@@ -62,7 +62,7 @@ writeFileSync(
 <script type="module" src="assets/${basename(script)}"></script>
 </head>
 <body>
-<div id="app"></div>
+<div id="app"><p class="muted">Nimbus console: loading…</p></div>
 </body>
 </html>
 `,
