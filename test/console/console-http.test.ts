@@ -168,7 +168,7 @@ describe('console: sessions, CSRF and assets over HTTP', () => {
     assert.equal((await at('/console/api/v1/services', { headers: { cookie } })).status, 401);
   });
 
-  test('the log tail speaks Server-Sent Events when asked', async () => {
+  test('the event-stream tail through the proxy answers an unknown function as the NDJSON one does', async () => {
     const { cookie } = await signIn();
     const res = await at('/console/api/v1/functions/nope/logs/tail', {
       headers: { cookie, accept: 'text/event-stream' },
