@@ -13,7 +13,7 @@ import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { PgBlobStore } from '../blob/pg-blob-store.js';
 import { NIMBUS_ACCOUNT_ID } from '../model/account.js';
 import { type Clock, systemClock } from '../model/clock.js';
-import { packageVersion } from '../package-root.js';
+import { packageRoot, packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { createUserPools } from '../services/cognito/user-pools.js';
@@ -67,6 +67,9 @@ import { NodeRegistry } from './cluster/node-registry.js';
 import { ScheduleLeaseKeeper } from './cluster/schedule-lease-keeper.js';
 import { StageChangeFeed } from './cluster/stage-change-feed.js';
 import { MiB } from './config.js';
+import { createConsoleArea } from './console/console-area.js';
+import { loadConsoleAssets } from './console/console-assets.js';
+import { ConsoleSessions } from './console/console-sessions.js';
 import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi, type StageChange } from './control/control-api.js';
 import { checkDefinition } from './control/deploy-request.js';
@@ -915,13 +918,28 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       }),
     ],
   });
+  const metricsArea = metricsRoute({
+    render: () => metrics.render(),
+    contentType: metrics.contentType,
+    tokens: [token.token, ...(options.metricsToken ? [options.metricsToken] : [])],
+  });
+  // The console reaches the platform through its own HTTP APIs, as the admin (docs/console.md).
+  const consoleArea = createConsoleArea({
+    sessions: new ConsoleSessions({ clock }),
+    adminToken: token.token,
+    assets: loadConsoleAssets(join(packageRoot, 'dist', 'console')),
+    forwardPrefixes: ['/v1', '/metrics', lambdaApiPrefix.slice(0, -1)],
+    forward: (req, res, path) =>
+      path === '/metrics'
+        ? metricsArea(req, res)
+        : path.startsWith('/v1/')
+          ? control(req, res, path)
+          : lambdaApi(req, res, path),
+  });
   const frontDoor = createFrontDoor({
+    console: consoleArea,
     health: async (_req, res) => sendJson(res, 200, { status: 'ok', version: packageVersion }),
-    metrics: metricsRoute({
-      render: () => metrics.render(),
-      contentType: metrics.contentType,
-      tokens: [token.token, ...(options.metricsToken ? [options.metricsToken] : [])],
-    }),
+    metrics: metricsArea,
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     functionUrls: (req, res, target, rawQuery) => functionUrls.handle(req, res, target, rawQuery),

@@ -133,6 +133,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       ? 'Admin token: from NIMBUS_ADMIN_TOKEN'
       : `Admin token: in ${platform.adminTokenFile} (mode 0600)`,
   );
+  out.log(`Console: ${platform.url}/console/ (sign in with the admin token)`);
   out.log(
     dataDir === resolve(defaultDataDir(ctx.env))
       ? `CLI: commands of this user find it as is (endpoint recorded in ${dataDir}/${endpointFileName})`

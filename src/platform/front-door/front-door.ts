@@ -31,6 +31,8 @@ export interface FrontDoorAreas {
     target: FunctionUrlTarget,
     rawQuery: string,
   ) => Promise<void>;
+  /** The web console under /console (docs/console.md). */
+  console?: AreaHandler;
   /** Everything else: API Gateway-shaped routes of deployed services. */
   gateway: AreaHandler;
   /**
@@ -57,6 +59,8 @@ export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
     if (path === '/health') return areas.health(req, res, path, rawQuery);
     if (path === '/metrics' && areas.metrics) return areas.metrics(req, res, path, rawQuery);
     if (path.startsWith('/v1/')) return areas.control(req, res, path, rawQuery);
+    if (areas.console && (path === '/console' || path.startsWith('/console/')))
+      return areas.console(req, res, path, rawQuery);
     if (path.startsWith(areas.lambda.prefix)) return areas.lambda.handle(req, res, path, rawQuery);
     if (areas.wellKnown?.matches(path)) return areas.wellKnown.handle(req, res, path, rawQuery);
     return areas.gateway(req, res, path, rawQuery);

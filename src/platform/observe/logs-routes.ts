@@ -82,9 +82,12 @@ export function logsRoutes(deps: LogsRoutesDeps): ControlRoute[] {
       (params.startTime === undefined || e.timestamp >= params.startTime) &&
       (!params.filter || e.message.includes(params.filter));
     let open = true;
+    // A browser's EventSource (the console) asks for Server-Sent Events: the same events, framed
+    // as `data:` lines; anything else gets NDJSON.
+    const sse = /\btext\/event-stream\b/.test(req.headers.accept ?? '');
     const send = (e: LogEvent | StoredLogEvent) => {
       if (!open) return;
-      res.write(`${JSON.stringify(e)}\n`);
+      res.write(sse ? `data: ${JSON.stringify(e)}\n\n` : `${JSON.stringify(e)}\n`);
       if (res.writableLength > maxUnsentBytes) res.destroy();
     };
 
@@ -95,7 +98,7 @@ export function logsRoutes(deps: LogsRoutesDeps): ControlRoute[] {
       if (queued) queued.push(e);
       else send(e);
     });
-    const keepAlive = setInterval(() => open && res.write('\n'), keepAliveMs);
+    const keepAlive = setInterval(() => open && res.write(sse ? ':\n\n' : '\n'), keepAliveMs);
     const closed = new Promise<void>((resolve) => {
       const end = () => {
         open = false;
@@ -109,7 +112,9 @@ export function logsRoutes(deps: LogsRoutesDeps): ControlRoute[] {
     });
     req.resume();
     res.writeHead(200, {
-      'content-type': 'application/x-ndjson; charset=utf-8',
+      'content-type': sse
+        ? 'text/event-stream; charset=utf-8'
+        : 'application/x-ndjson; charset=utf-8',
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
     });
