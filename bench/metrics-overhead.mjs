@@ -4,7 +4,10 @@
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const { PromMetrics } = await import(`${root}/dist/src/platform/observe/metrics/prom-metrics.js`);
 const { noMetrics } = await import(`${root}/dist/src/platform/observe/metrics/metrics-port.js`);
-const fns = Array.from({ length: 20 }, (_, i) => ({ functionName: `svc-dev-fn${i}`, version: '1' }));
+const fns = Array.from({ length: 20 }, (_, i) => ({
+  functionName: `svc-dev-fn${i}`,
+  version: '1',
+}));
 const warm = { durationMs: 3.2 };
 const cold = { durationMs: 3.2, initDurationMs: 120 };
 const failed = { durationMs: 3.2, errorType: 'TypeError' };
@@ -18,19 +21,22 @@ const run = (metrics, n) => {
 };
 const prom = new PromMetrics({ instances: () => [], asyncQueues: async () => [] });
 const n = 1_000_000;
-run(prom, n); run(noMetrics, n); // warm up the JIT
+run(prom, n);
+run(noMetrics, n); // warm up the JIT
 const best = (m) => Math.min(...Array.from({ length: 5 }, () => run(m, n)));
 const promNs = best(prom);
 const noopNs = best(noMetrics);
 const scrapeStart = process.hrtime.bigint();
 const text = await prom.render();
 const scrapeMs = Number(process.hrtime.bigint() - scrapeStart) / 1e6;
-console.log(JSON.stringify({
-  invocationsPerRun: n,
-  promNsPerInvocation: promNs.toFixed(1),
-  noopNsPerInvocation: noopNs.toFixed(1),
-  addedNsPerInvocation: (promNs - noopNs).toFixed(1),
-  scrapeMs: scrapeMs.toFixed(2),
-  scrapeBytes: text.length,
-}));
+console.log(
+  JSON.stringify({
+    invocationsPerRun: n,
+    promNsPerInvocation: promNs.toFixed(1),
+    noopNsPerInvocation: noopNs.toFixed(1),
+    addedNsPerInvocation: (promNs - noopNs).toFixed(1),
+    scrapeMs: scrapeMs.toFixed(2),
+    scrapeBytes: text.length,
+  }),
+);
 process.exit(0);

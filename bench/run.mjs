@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
 // Options: --quick, --only warm,cold,async,deploy,footprint, --profile (CPU-profile the Nimbus
 // servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
@@ -17,9 +19,14 @@ import {
   footprintScenario,
   warmScenario,
 } from './lib/scenarios.mjs';
-import { BENCH, installPeers, NIMBUS_BIN, NIMBUS_ROOT, peersInstalled, peerVersions } from './lib/systems.mjs';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import {
+  BENCH,
+  installPeers,
+  NIMBUS_BIN,
+  NIMBUS_ROOT,
+  peersInstalled,
+  peerVersions,
+} from './lib/systems.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -68,7 +75,9 @@ async function main() {
   const t0 = performance.now();
   const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
   const cfg = opts.quick ? QUICK : FULL;
-  const only = opts.only ? opts.only.split(',').map((s) => s.trim()) : ['warm', 'cold', 'async', 'deploy', 'footprint'];
+  const only = opts.only
+    ? opts.only.split(',').map((s) => s.trim())
+    : ['warm', 'cold', 'async', 'deploy', 'footprint'];
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
@@ -129,7 +138,9 @@ async function main() {
     }
     if (ctx.deployRows) {
       rows.push(...ctx.deployRows);
-      notes.push('Code change -> first new response is measured in the cold-start trials: edit handler.js, run `nimbus deploy`, GET until the new code answers.');
+      notes.push(
+        'Code change -> first new response is measured in the cold-start trials: edit handler.js, run `nimbus deploy`, GET until the new code answers.',
+      );
     }
     if (only.includes('footprint')) {
       const r = await guard('footprint', footprintScenario);
@@ -186,14 +197,24 @@ async function main() {
     const word = v.met === null ? 'NOT MEASURED' : v.met ? 'met' : `MISSED (${v.gap})`;
     process.stdout.write(`${v.target}: ${v.measured} [goal ${v.goal}] ${word}\n`);
   }
-  process.stdout.write(`\nbench: results in ${join(resultsDir, 'latest.md')} (${Math.round(meta.elapsedSec)} s)\n`);
+  process.stdout.write(
+    `\nbench: results in ${join(resultsDir, 'latest.md')} (${Math.round(meta.elapsedSec)} s)\n`,
+  );
   await rm(work, { recursive: true, force: true });
 }
 
 function nimbusLabel() {
   try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: NIMBUS_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin'], { cwd: NIMBUS_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: NIMBUS_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin'], {
+      cwd: NIMBUS_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return `${sha}${dirty ? ' + uncommitted changes in src/' : ''}`;
   } catch {
     return 'unknown (not a git checkout)';

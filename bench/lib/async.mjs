@@ -3,8 +3,8 @@
 // read-only in the bench process (so polling costs the server nothing), and the outcome is then
 // checked through the control API, record by record.
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { NIMBUS_ROOT } from './systems.mjs';
 
 /** One HTTP request with a body; resolves {status, headers, body}. */
@@ -13,7 +13,13 @@ function send(agent, url, { method = 'GET', headers = {}, body } = {}) {
     const req = request(url, { method, agent, headers, timeout: 30_000 }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
@@ -68,7 +74,9 @@ export async function fireEvents(nimbus, fnName, { count, senders, tag }) {
   await Promise.all(Array.from({ length: senders }, sender));
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const acceptP99Ms = latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(0.99 * latencies.length) - 1)] : Number.NaN;
+  const acceptP99Ms = latencies.length
+    ? latencies[Math.min(latencies.length - 1, Math.ceil(0.99 * latencies.length) - 1)]
+    : Number.NaN;
   return { ids, refused, wallStart, acceptMs: lastAccept - t0, t0, acceptP99Ms };
 }
 
@@ -76,7 +84,10 @@ export async function fireEvents(nimbus, fnName, { count, senders, tag }) {
 export function openRecordCounter(nimbus) {
   const require = createRequire(join(NIMBUS_ROOT, 'package.json'));
   const Database = require('better-sqlite3');
-  const db = new Database(join(nimbus.dataDir, 'nimbus.db'), { readonly: true, fileMustExist: true });
+  const db = new Database(join(nimbus.dataDir, 'nimbus.db'), {
+    readonly: true,
+    fileMustExist: true,
+  });
   const byStatus = db.prepare(
     'SELECT status, count(*) AS n, max(updated_at) AS last FROM async_invocations ' +
       'WHERE function_name = ? AND created_at >= ? GROUP BY status',
@@ -126,15 +137,24 @@ export async function verifyThroughApi(nimbus, fnName, ids, { concurrency = 8 } 
   await Promise.all(Array.from({ length: concurrency }, worker));
   const nonFinal = {};
   for (const s of ['enqueued', 'running', 'retrying', 'failed', 'expired', 'stopped']) {
-    const r = await send(agent, `${nimbus.url}/v1/functions/${fnName}/invocations?status=${s}&limit=1000`, {
-      headers: auth,
-    });
-    if (r.status !== 200) throw new Error(`GET invocations?status=${s}: ${r.status} ${r.body.slice(0, 200)}`);
+    const r = await send(
+      agent,
+      `${nimbus.url}/v1/functions/${fnName}/invocations?status=${s}&limit=1000`,
+      {
+        headers: auth,
+      },
+    );
+    if (r.status !== 200)
+      throw new Error(`GET invocations?status=${s}: ${r.status} ${r.body.slice(0, 200)}`);
     nonFinal[s] = JSON.parse(r.body).invocations.length;
   }
-  const page = await send(agent, `${nimbus.url}/v1/functions/${fnName}/invocations?status=succeeded&limit=1000`, {
-    headers: auth,
-  });
+  const page = await send(
+    agent,
+    `${nimbus.url}/v1/functions/${fnName}/invocations?status=succeeded&limit=1000`,
+    {
+      headers: auth,
+    },
+  );
   const succeededPage = page.status === 200 ? JSON.parse(page.body).invocations.length : -1;
   agent.destroy();
   return { statuses, nonFinal, maxUpdatedAt, succeededPage };

@@ -17,7 +17,9 @@ export function start(cmd, args, { cwd, env, logFile, pipe = false }) {
     stdio: pipe ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
   });
   if (fd !== undefined) closeSync(fd);
-  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   child.on('error', () => {});
   tracked.add(child);
   child.exited.then(() => tracked.delete(child));
@@ -112,7 +114,10 @@ export async function stop(child, graceMs = 3000) {
   } catch {
     // gone
   }
-  const done = await Promise.race([child.exited.then(() => true), sleep(graceMs).then(() => false)]);
+  const done = await Promise.race([
+    child.exited.then(() => true),
+    sleep(graceMs).then(() => false),
+  ]);
   if (!done) killHard(child);
   await sleep(50);
   for (const pid of pids) {
@@ -165,8 +170,12 @@ export async function waitForText(file, regex, timeoutMs, child, pollMs = 5) {
     }
     const m = regex.exec(text);
     if (m) return m;
-    if (exited) throw new Error(`process exited before ${regex} appeared; see ${file}:\n${text.slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${regex}; see ${file}:\n${text.slice(-2000)}`);
+    if (exited)
+      throw new Error(
+        `process exited before ${regex} appeared; see ${file}:\n${text.slice(-2000)}`,
+      );
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${regex}; see ${file}:\n${text.slice(-2000)}`);
     await sleep(pollMs);
   }
 }

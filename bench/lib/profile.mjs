@@ -7,7 +7,12 @@ function area(url) {
   if (!url) return '(native / V8 / GC / idle)';
   if (url.startsWith('node:')) return `node core: ${url.slice(5).split('/')[0]}`;
   const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) return `dep: ${url.slice(nm + 13).split('/').slice(0, url.slice(nm + 13).startsWith('@') ? 2 : 1).join('/')}`;
+  if (nm >= 0)
+    return `dep: ${url
+      .slice(nm + 13)
+      .split('/')
+      .slice(0, url.slice(nm + 13).startsWith('@') ? 2 : 1)
+      .join('/')}`;
   const d = url.indexOf('/dist/src/');
   if (d >= 0) return `nimbus: src/${url.slice(d + 10).replace(/\.js$/, '.ts')}`;
   return url;
@@ -53,7 +58,12 @@ export async function summarizeProfile(file) {
     const seenNimbus = new Set();
     for (let p = id; p !== undefined; p = parent.get(p)) {
       const f = byId.get(p).callFrame;
-      stack.push(`${f.functionName || '(anonymous)'}${f.url ? ` ${shortUrl(f.url)}` : ''}`.replaceAll(';', ','));
+      stack.push(
+        `${f.functionName || '(anonymous)'}${f.url ? ` ${shortUrl(f.url)}` : ''}`.replaceAll(
+          ';',
+          ',',
+        ),
+      );
       if (f.url.includes('/dist/src/')) {
         const k = `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}`;
         if (!seenNimbus.has(k)) {
@@ -90,15 +100,36 @@ export async function summarizeProfiles(dir, outFile, labels = new Map()) {
       '',
     );
     lines.push('### Self time by area', '', '| area | self | share |', '|---|---|---|');
-    for (const [k, us] of top(s.byArea, 25)) lines.push(`| ${k} | ${(us / 1e3).toFixed(0)} ms | ${pct(us)} |`);
-    lines.push('', '### Self time by function (top 40)', '', '| function | self | share |', '|---|---|---|');
-    for (const [k, us] of top(s.byFn, 40)) lines.push(`| \`${k}\` | ${(us / 1e3).toFixed(0)} ms | ${pct(us)} |`);
-    lines.push('', '### Inclusive time of Nimbus functions (top 30)', '', '| function | inclusive | share |', '|---|---|---|');
-    for (const [k, us] of top(s.inclusiveNimbus, 30)) lines.push(`| \`${k}\` | ${(us / 1e3).toFixed(0)} ms | ${pct(us)} |`);
+    for (const [k, us] of top(s.byArea, 25))
+      lines.push(`| ${k} | ${(us / 1e3).toFixed(0)} ms | ${pct(us)} |`);
+    lines.push(
+      '',
+      '### Self time by function (top 40)',
+      '',
+      '| function | self | share |',
+      '|---|---|---|',
+    );
+    for (const [k, us] of top(s.byFn, 40))
+      lines.push(`| \`${k}\` | ${(us / 1e3).toFixed(0)} ms | ${pct(us)} |`);
+    lines.push(
+      '',
+      '### Inclusive time of Nimbus functions (top 30)',
+      '',
+      '| function | inclusive | share |',
+      '|---|---|---|',
+    );
+    for (const [k, us] of top(s.inclusiveNimbus, 30))
+      lines.push(`| \`${k}\` | ${(us / 1e3).toFixed(0)} ms | ${pct(us)} |`);
     lines.push('');
     const foldedFile = join(dir, f.replace(/\.cpuprofile$/, '.folded'));
-    await writeFile(foldedFile, [...s.folded].map(([k, us]) => `${k} ${Math.round(us)}`).join('\n'));
-    lines.push(`Folded stacks for a flame graph: \`bench/.work/prof/${f.replace(/\.cpuprofile$/, '.folded')}\` (flamegraph.pl or speedscope).`, '');
+    await writeFile(
+      foldedFile,
+      [...s.folded].map(([k, us]) => `${k} ${Math.round(us)}`).join('\n'),
+    );
+    lines.push(
+      `Folded stacks for a flame graph: \`bench/.work/prof/${f.replace(/\.cpuprofile$/, '.folded')}\` (flamegraph.pl or speedscope).`,
+      '',
+    );
   }
   if (!files.length) lines.push('No profile was written (did the server exit cleanly?).');
   await writeFile(outFile, `${lines.join('\n')}\n`);

@@ -5,10 +5,16 @@ import { round } from './stats.mjs';
 // For each Nimbus figure: the serverless-offline figure it is compared with (peer) and the
 // limit's figure. Ratios are Nimbus / other, for every unit.
 const COMPARE = {
-  'throughput @10c': { peer: ['serverless-offline', 'throughput @10c'], limit: ['bare node:http', 'throughput @10c'] },
+  'throughput @10c': {
+    peer: ['serverless-offline', 'throughput @10c'],
+    limit: ['bare node:http', 'throughput @10c'],
+  },
   'p50 @10c': { peer: ['serverless-offline', 'p50 @10c'], limit: ['bare node:http', 'p50 @10c'] },
   'p99 @10c': { peer: ['serverless-offline', 'p99 @10c'], limit: ['bare node:http', 'p99 @10c'] },
-  'throughput @64c': { peer: ['serverless-offline', 'throughput @64c'], limit: ['bare node:http', 'throughput @64c'] },
+  'throughput @64c': {
+    peer: ['serverless-offline', 'throughput @64c'],
+    limit: ['bare node:http', 'throughput @64c'],
+  },
   'p50 @64c': { peer: ['serverless-offline', 'p50 @64c'], limit: ['bare node:http', 'p50 @64c'] },
   'p99 @64c': { peer: ['serverless-offline', 'p99 @64c'], limit: ['bare node:http', 'p99 @64c'] },
   'first request, new version': {
@@ -23,7 +29,9 @@ const COMPARE = {
     peer: ['serverless-offline', 'restart -> first response'],
     limit: ['fresh node process', 'spawn + require + answer'],
   },
-  'platform RSS, 200 idle functions': { peer: ['serverless-offline', 'process RSS, 200 idle functions'] },
+  'platform RSS, 200 idle functions': {
+    peer: ['serverless-offline', 'process RSS, 200 idle functions'],
+  },
   'RSS per warm Node instance': {
     peer: ['serverless-offline', 'RSS growth per warm function (worker threads)'],
     limit: ['bare node:http', 'process RSS with the handler loaded'],
@@ -32,7 +40,9 @@ const COMPARE = {
 
 export function addRatios(rows) {
   const find = ([system, figure], scenario) =>
-    rows.find((r) => r.system === system && r.figure === figure && r.scenario === scenario && r.summary);
+    rows.find(
+      (r) => r.system === system && r.figure === figure && r.scenario === scenario && r.summary,
+    );
   for (const r of rows) {
     if (r.system !== 'Nimbus' || !r.summary) continue;
     const c = COMPARE[r.figure];
@@ -46,7 +56,9 @@ export function addRatios(rows) {
 }
 
 const get = (rows, figure, scenario = undefined) =>
-  rows.find((r) => r.system === 'Nimbus' && r.figure === figure && (!scenario || r.scenario === scenario));
+  rows.find(
+    (r) => r.system === 'Nimbus' && r.figure === figure && (!scenario || r.scenario === scenario),
+  );
 
 function verdict(name, target, measured, ok, gap) {
   return { target: name, goal: target, measured, met: ok, gap: ok ? '' : gap };
@@ -84,23 +96,55 @@ export function targets(rows) {
   const p99 = get(rows, 'p99 @10c');
   if (p99) {
     const v = p99.summary.median;
-    out.push(verdict('Warm p99 @10c', '<= 3 ms', `${fmt(v)} ms`, v <= 3, `${fmt(v - 3)} ms over (${fmt(v / 3, 1)}x)`));
+    out.push(
+      verdict(
+        'Warm p99 @10c',
+        '<= 3 ms',
+        `${fmt(v)} ms`,
+        v <= 3,
+        `${fmt(v - 3)} ms over (${fmt(v / 3, 1)}x)`,
+      ),
+    );
   }
   for (const f of ['first request, new version', 'first request, scaled to zero']) {
     const r = get(rows, f);
     if (!r) continue;
     const v = r.summary.median;
-    out.push(verdict(`Cold start p50 (${f.replace('first request, ', '')})`, '<= 10 ms', `${fmt(v)} ms`, v <= 10, `${fmt(v - 10)} ms over (${fmt(v / 10, 1)}x)`));
+    out.push(
+      verdict(
+        `Cold start p50 (${f.replace('first request, ', '')})`,
+        '<= 10 ms',
+        `${fmt(v)} ms`,
+        v <= 10,
+        `${fmt(v - 10)} ms over (${fmt(v / 10, 1)}x)`,
+      ),
+    );
   }
   const noop = get(rows, 'no-op deploy (hash skip, CLI run)');
   if (noop) {
     const v = noop.summary.median;
-    out.push(verdict('No-op deploy', '<= 300 ms', `${fmt(v, 0)} ms`, v <= 300, `${fmt(v - 300, 0)} ms over (${fmt(v / 300, 1)}x)`));
+    out.push(
+      verdict(
+        'No-op deploy',
+        '<= 300 ms',
+        `${fmt(v, 0)} ms`,
+        v <= 300,
+        `${fmt(v - 300, 0)} ms over (${fmt(v / 300, 1)}x)`,
+      ),
+    );
   }
   const cc = get(rows, 'code change -> first new response');
   if (cc) {
     const v = cc.summary.median;
-    out.push(verdict('Code change -> first new response', '<= 1 s', `${fmt(v, 0)} ms`, v <= 1000, `${fmt(v - 1000, 0)} ms over`));
+    out.push(
+      verdict(
+        'Code change -> first new response',
+        '<= 1 s',
+        `${fmt(v, 0)} ms`,
+        v <= 1000,
+        `${fmt(v - 1000, 0)} ms over`,
+      ),
+    );
   }
   const done = get(rows, 'events/s completed', 'async');
   const lost = get(rows, 'events lost', 'async');
@@ -135,7 +179,12 @@ export function targets(rows) {
 function fmtValue(r) {
   if (r.status) return r.status;
   const s = r.summary;
-  const d = r.unit === 'req/s' || r.unit === 'ev/s' || r.unit === 'events' || r.unit === 'processes' ? 0 : r.unit === 'MiB' ? 1 : 2;
+  const d =
+    r.unit === 'req/s' || r.unit === 'ev/s' || r.unit === 'events' || r.unit === 'processes'
+      ? 0
+      : r.unit === 'MiB'
+        ? 1
+        : 2;
   const v = (x) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   let text = `${v(s.median)} ${r.unit}`;
   if (r.pcts) text = `p50 ${v(r.pcts.p50)} / p95 ${v(r.pcts.p95)} ${r.unit}`;
@@ -143,7 +192,8 @@ function fmtValue(r) {
   return text;
 }
 
-const ratio = (x) => (x === undefined ? '' : `${x >= 10 ? x.toFixed(1) : x.toFixed(x < 0.1 ? 3 : 2)}x`);
+const ratio = (x) =>
+  x === undefined ? '' : `${x >= 10 ? x.toFixed(1) : x.toFixed(x < 0.1 ? 3 : 2)}x`;
 
 export function table(rows, scenarios) {
   const lines = [
@@ -219,6 +269,9 @@ export async function writeReports({ mdFile, jsonFile, meta, rows, verdicts, not
     '',
   ].join('\n');
   await writeFile(mdFile, md);
-  await writeFile(jsonFile, `${JSON.stringify({ meta, targets: verdicts, rows, notes, ...(asyncTrials ? { asyncTrials } : {}) }, null, 2)}\n`);
+  await writeFile(
+    jsonFile,
+    `${JSON.stringify({ meta, targets: verdicts, rows, notes, ...(asyncTrials ? { asyncTrials } : {}) }, null, 2)}\n`,
+  );
   return md;
 }

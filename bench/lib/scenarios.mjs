@@ -75,9 +75,37 @@ export async function warmScenario(ctx) {
       const list = trials[name];
       const failures = list.reduce((a, r) => a + r.non2xx + r.errors, 0);
       const extra = failures ? { note: `${failures} non-2xx/errors over the trials` } : {};
-      rows.push(row('warm', name, `throughput @${connections}c`, 'req/s', 'higher', list.map((r) => r.rps), extra));
-      rows.push(row('warm', name, `p50 @${connections}c`, 'ms', 'lower', list.map((r) => r.p50)));
-      rows.push(row('warm', name, `p99 @${connections}c`, 'ms', 'lower', list.map((r) => r.p99)));
+      rows.push(
+        row(
+          'warm',
+          name,
+          `throughput @${connections}c`,
+          'req/s',
+          'higher',
+          list.map((r) => r.rps),
+          extra,
+        ),
+      );
+      rows.push(
+        row(
+          'warm',
+          name,
+          `p50 @${connections}c`,
+          'ms',
+          'lower',
+          list.map((r) => r.p50),
+        ),
+      );
+      rows.push(
+        row(
+          'warm',
+          name,
+          `p99 @${connections}c`,
+          'ms',
+          'lower',
+          list.map((r) => r.p99),
+        ),
+      );
     }
   }
   // Instances the platform ran under load: its function processes after the 64c runs.
@@ -103,8 +131,15 @@ export async function coldScenario(ctx) {
   const svc = await writeService(join(work, 'svc-cold'), {});
   const offlineSvc = await writeService(join(work, 'svc-offline-cold'), { offline: true });
   // Scale to zero needs a short idle timeout: 1 s, reaped within a quarter of it.
-  const nimbus = await startNimbus(work, { name: 'nimbus-cold', idleTimeout: '1s', nodeArgs: ctx.profileArgs ?? [] });
-  ctx.profiled?.set(nimbus.pid, 'Nimbus server, cold-start scenario (deploys, new versions, scale to zero)');
+  const nimbus = await startNimbus(work, {
+    name: 'nimbus-cold',
+    idleTimeout: '1s',
+    nodeArgs: ctx.profileArgs ?? [],
+  });
+  ctx.profiled?.set(
+    nimbus.pid,
+    'Nimbus server, cold-start scenario (deploys, new versions, scale to zero)',
+  );
   ctx.onStop(nimbus);
   await nimbusDeploy(nimbus, svc);
   await timedGet(nimbus.route());
@@ -143,10 +178,14 @@ export async function coldScenario(ctx) {
     else notCold += 1;
 
     // c) reference: a fresh node process that requires the handler and answers.
-    const f = await run(process.execPath, [join(BENCH, 'fixtures', 'cold-node.cjs'), handlerPath(svc)], {
-      cwd: svc,
-      env: { PATH: process.env.PATH },
-    });
+    const f = await run(
+      process.execPath,
+      [join(BENCH, 'fixtures', 'cold-node.cjs'), handlerPath(svc)],
+      {
+        cwd: svc,
+        env: { PATH: process.env.PATH },
+      },
+    );
     if (f.code === 0 && f.stdout.includes('"hello"')) freshNode.push(f.ms);
 
     // d) reference: serverless-offline's first request after start (fewer trials: ~5 s each).
@@ -171,31 +210,64 @@ export async function coldScenario(ctx) {
 
   const q = (values) => ({ p50: summary(values).median, p95: quantileOf(values, 0.95) });
   const rows = [
-    row('cold', 'Nimbus', 'first request, new version', 'ms', 'lower', newVersion, { pcts: q(newVersion) }),
-    row('cold', 'Nimbus', 'first request, scaled to zero', 'ms', 'lower', scaledToZero, { pcts: q(scaledToZero) }),
+    row('cold', 'Nimbus', 'first request, new version', 'ms', 'lower', newVersion, {
+      pcts: q(newVersion),
+    }),
+    row('cold', 'Nimbus', 'first request, scaled to zero', 'ms', 'lower', scaledToZero, {
+      pcts: q(scaledToZero),
+    }),
     row('cold', 'serverless-offline', 'first request after start', 'ms', 'lower', offlineFirst, {
       pcts: q(offlineFirst),
     }),
-    row('cold', 'fresh node process', 'spawn + require + answer', 'ms', 'lower', freshNode, { pcts: q(freshNode) }),
+    row('cold', 'fresh node process', 'spawn + require + answer', 'ms', 'lower', freshNode, {
+      pcts: q(freshNode),
+    }),
   ];
   const deployRows = [
-    row('deploy', 'Nimbus', 'code change -> first new response', 'ms', 'lower', codeChange, { pcts: q(codeChange) }),
-    row('deploy', 'Nimbus', 'code-change deploy (CLI run)', 'ms', 'lower', deployMs, { pcts: q(deployMs) }),
-    row('deploy', 'serverless-offline', 'restart -> first response', 'ms', 'lower', offlineSpawnToFirst, {
-      pcts: q(offlineSpawnToFirst),
+    row('deploy', 'Nimbus', 'code change -> first new response', 'ms', 'lower', codeChange, {
+      pcts: q(codeChange),
     }),
-    row('deploy', 'fresh node process', 'spawn + require + answer', 'ms', 'lower', freshNode, { pcts: q(freshNode) }),
+    row('deploy', 'Nimbus', 'code-change deploy (CLI run)', 'ms', 'lower', deployMs, {
+      pcts: q(deployMs),
+    }),
+    row(
+      'deploy',
+      'serverless-offline',
+      'restart -> first response',
+      'ms',
+      'lower',
+      offlineSpawnToFirst,
+      {
+        pcts: q(offlineSpawnToFirst),
+      },
+    ),
+    row('deploy', 'fresh node process', 'spawn + require + answer', 'ms', 'lower', freshNode, {
+      pcts: q(freshNode),
+    }),
   ];
   const notes = [];
-  if (stale) notes.push(`${stale} of ${cfg.coldTrials} first requests after a deploy still got the old code.`);
+  if (stale)
+    notes.push(
+      `${stale} of ${cfg.coldTrials} first requests after a deploy still got the old code.`,
+    );
   if (notCold) {
-    notes.push(`${notCold} of ${cfg.coldTrials} scale-to-zero requests found a warm instance (not counted).`);
+    notes.push(
+      `${notCold} of ${cfg.coldTrials} scale-to-zero requests found a warm instance (not counted).`,
+    );
   }
   return {
     rows,
     deployRows,
     notes,
-    raw: { newVersion, scaledToZero, freshNode, offlineFirst, offlineSpawnToFirst, codeChange, deployMs },
+    raw: {
+      newVersion,
+      scaledToZero,
+      freshNode,
+      offlineFirst,
+      offlineSpawnToFirst,
+      codeChange,
+      deployMs,
+    },
   };
 }
 
@@ -237,9 +309,11 @@ export async function asyncScenario(ctx) {
     let peakKids = 0;
     let pollDoneAt;
     let last = { total: 0, final: 0, succeeded: 0 };
-    const fired = fireEvents(nimbus, fnName, { count, senders: cfg.asyncSenders, tag }).finally(() => {
-      firing = false;
-    });
+    const fired = fireEvents(nimbus, fnName, { count, senders: cfg.asyncSenders, tag }).finally(
+      () => {
+        firing = false;
+      },
+    );
     // Poll the store (read-only, in this process) until everything accepted is final.
     const deadline = performance.now() + cfg.asyncTimeoutMs;
     let polls = 0;
@@ -293,7 +367,9 @@ export async function asyncScenario(ctx) {
   const warm = await trial(cfg.asyncWarmup, 'warm-up');
   log(`async: warm-up done, ${Math.round(warm.completedPerSec)} ev/s completed, lost ${warm.lost}`);
   if (warm.timedOut || warm.lost) {
-    throw new Error(`async warm-up did not complete: ${JSON.stringify(warm.statuses)}, store ${JSON.stringify(warm.storeCounts)}; see ${nimbus.logFile}`);
+    throw new Error(
+      `async warm-up did not complete: ${JSON.stringify(warm.statuses)}, store ${JSON.stringify(warm.storeCounts)}; see ${nimbus.logFile}`,
+    );
   }
   const trials = [];
   for (let t = 0; t < cfg.asyncTrials; t++) {
@@ -318,24 +394,77 @@ export async function asyncScenario(ctx) {
   const accepted = trials.reduce((a, r) => a + r.accepted, 0);
   const offline = 'no async (not supported)';
   const rows = [
-    row('async', 'Nimbus', 'events/s accepted', 'ev/s', 'higher', trials.map((r) => r.acceptedPerSec), {
-      note: `${cfg.asyncEvents} events per trial from ${cfg.asyncSenders} keep-alive senders`,
-    }),
-    row('async', 'Nimbus', 'events/s completed', 'ev/s', 'higher', trials.map((r) => r.completedPerSec), {
-      note: 'first send -> last record Succeeded',
-    }),
-    row('async', 'Nimbus', 'accept latency p99', 'ms', 'lower', trials.map((r) => r.acceptP99Ms), {
-      note: 'send -> 202, per request',
-    }),
-    row('async', 'Nimbus', 'drain after the last 202', 'ms', 'lower', trials.map((r) => r.drainMs)),
-    row('async', 'Nimbus', 'server CPU per event', 'ms', 'lower', trials.map((r) => r.serverCpuMsPerEvent), {
-      note: 'accept + queue + run + records, user+system time of the platform process',
-    }),
-    row('async', 'Nimbus', 'function processes CPU per event', 'ms', 'lower', trials.map((r) => r.functionsCpuMsPerEvent)),
+    row(
+      'async',
+      'Nimbus',
+      'events/s accepted',
+      'ev/s',
+      'higher',
+      trials.map((r) => r.acceptedPerSec),
+      {
+        note: `${cfg.asyncEvents} events per trial from ${cfg.asyncSenders} keep-alive senders`,
+      },
+    ),
+    row(
+      'async',
+      'Nimbus',
+      'events/s completed',
+      'ev/s',
+      'higher',
+      trials.map((r) => r.completedPerSec),
+      {
+        note: 'first send -> last record Succeeded',
+      },
+    ),
+    row(
+      'async',
+      'Nimbus',
+      'accept latency p99',
+      'ms',
+      'lower',
+      trials.map((r) => r.acceptP99Ms),
+      {
+        note: 'send -> 202, per request',
+      },
+    ),
+    row(
+      'async',
+      'Nimbus',
+      'drain after the last 202',
+      'ms',
+      'lower',
+      trials.map((r) => r.drainMs),
+    ),
+    row(
+      'async',
+      'Nimbus',
+      'server CPU per event',
+      'ms',
+      'lower',
+      trials.map((r) => r.serverCpuMsPerEvent),
+      {
+        note: 'accept + queue + run + records, user+system time of the platform process',
+      },
+    ),
+    row(
+      'async',
+      'Nimbus',
+      'function processes CPU per event',
+      'ms',
+      'lower',
+      trials.map((r) => r.functionsCpuMsPerEvent),
+    ),
     row('async', 'Nimbus', 'events lost', 'events', 'lower', [lost], {
       note: `of ${accepted} accepted over ${trials.length} trials; ${nonFinal} non-final; ${refused} refused`,
     }),
-    { scenario: 'async', system: 'serverless-offline', figure: 'events/s completed', unit: 'ev/s', better: 'higher', status: offline },
+    {
+      scenario: 'async',
+      system: 'serverless-offline',
+      figure: 'events/s completed',
+      unit: 'ev/s',
+      better: 'higher',
+      status: offline,
+    },
   ];
   const peak = Math.max(...trials.map((r) => r.peakChildProcesses));
   const notes = [
@@ -345,7 +474,13 @@ export async function asyncScenario(ctx) {
       'Enqueued/Running/Retrying lists. Peak child processes of the server during the trials: ' +
       `${peak}. serverless-offline: ${offline}.`,
   ];
-  if (refused) notes.push(`Async: ${refused} events were refused: ${trials.flatMap((r) => r.refusals).slice(0, 3).join(' | ')}`);
+  if (refused)
+    notes.push(
+      `Async: ${refused} events were refused: ${trials
+        .flatMap((r) => r.refusals)
+        .slice(0, 3)
+        .join(' | ')}`,
+    );
   return { rows, notes, raw: { warm, trials } };
 }
 
@@ -383,7 +518,10 @@ export async function deployScenario(ctx) {
   }
   const node = [];
   for (let i = 0; i < Math.min(10, cfg.noopTrials); i++) {
-    const r = await run(process.execPath, ['-e', '0'], { cwd: svc, env: { PATH: process.env.PATH } });
+    const r = await run(process.execPath, ['-e', '0'], {
+      cwd: svc,
+      env: { PATH: process.env.PATH },
+    });
     node.push(r.ms);
   }
   await nimbus.stop();
@@ -410,9 +548,15 @@ function tree(pid) {
 
 export async function footprintScenario(ctx) {
   const { work, cfg } = ctx;
-  const names = Array.from({ length: cfg.footprintFunctions }, (_, i) => `f${String(i + 1).padStart(3, '0')}`);
+  const names = Array.from(
+    { length: cfg.footprintFunctions },
+    (_, i) => `f${String(i + 1).padStart(3, '0')}`,
+  );
   const svc = await writeService(join(work, 'svc-200'), { functions: names });
-  const offlineSvc = await writeService(join(work, 'svc-200-offline'), { functions: names, offline: true });
+  const offlineSvc = await writeService(join(work, 'svc-200-offline'), {
+    functions: names,
+    offline: true,
+  });
 
   const nimbus = await startNimbus(work, { name: 'nimbus-footprint' });
   ctx.onStop(nimbus);
@@ -451,14 +595,31 @@ export async function footprintScenario(ctx) {
   const mib = (k) => k / 1024;
   const kidsKiB = idle.kids.reduce((a, k) => a + k.kiB, 0);
   const rows = [
-    row('footprint', 'Nimbus', `platform RSS, ${names.length} idle functions`, 'MiB', 'lower', [mib(idle.rootKiB)]),
-    row('footprint', 'Nimbus', 'child processes while idle', 'processes', 'lower', [idle.kids.length], {
-      note: `${mib(kidsKiB).toFixed(1)} MiB RSS in them (prewarmed runtimes)`,
-    }),
-    row('footprint', 'Nimbus', 'platform RSS, nothing deployed', 'MiB', 'lower', [mib(idleEmpty.rootKiB)]),
-    row('footprint', 'serverless-offline', `process RSS, ${names.length} idle functions`, 'MiB', 'lower', [
-      mib(idleOffKiB),
+    row('footprint', 'Nimbus', `platform RSS, ${names.length} idle functions`, 'MiB', 'lower', [
+      mib(idle.rootKiB),
     ]),
+    row(
+      'footprint',
+      'Nimbus',
+      'child processes while idle',
+      'processes',
+      'lower',
+      [idle.kids.length],
+      {
+        note: `${mib(kidsKiB).toFixed(1)} MiB RSS in them (prewarmed runtimes)`,
+      },
+    ),
+    row('footprint', 'Nimbus', 'platform RSS, nothing deployed', 'MiB', 'lower', [
+      mib(idleEmpty.rootKiB),
+    ]),
+    row(
+      'footprint',
+      'serverless-offline',
+      `process RSS, ${names.length} idle functions`,
+      'MiB',
+      'lower',
+      [mib(idleOffKiB)],
+    ),
     row('footprint', 'Nimbus', 'RSS per warm Node instance', 'MiB', 'lower', perInstance),
     row(
       'footprint',
@@ -468,7 +629,9 @@ export async function footprintScenario(ctx) {
       'lower',
       [mib(offAfterKiB - idleOffKiB) / cfg.warmInstances],
     ),
-    row('footprint', 'bare node:http', 'process RSS with the handler loaded', 'MiB', 'lower', [mib(bareKiB)]),
+    row('footprint', 'bare node:http', 'process RSS with the handler loaded', 'MiB', 'lower', [
+      mib(bareKiB),
+    ]),
   ];
   const notes = [
     `Deploying ${names.length} functions took ${Math.round(d.ms)} ms (CLI run).`,

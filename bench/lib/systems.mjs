@@ -10,7 +10,9 @@ import { run, start, stop, waitForText } from './proc.mjs';
 export const BENCH = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT = resolve(BENCH, '..');
 // BENCH_NIMBUS_ROOT: benchmark another Nimbus build (a worktree, a snapshot) instead of this one.
-export const NIMBUS_ROOT = process.env.BENCH_NIMBUS_ROOT ? resolve(process.env.BENCH_NIMBUS_ROOT) : ROOT;
+export const NIMBUS_ROOT = process.env.BENCH_NIMBUS_ROOT
+  ? resolve(process.env.BENCH_NIMBUS_ROOT)
+  : ROOT;
 export const NIMBUS_BIN = join(NIMBUS_ROOT, 'bin', 'nimbus.js');
 export const PEERS = join(BENCH, 'peers');
 export const SLS_BIN = join(PEERS, 'node_modules', 'serverless', 'bin', 'serverless.js');
@@ -45,7 +47,12 @@ export async function writeService(dir, { functions = ['hello'], code = 'v0', of
   if (offline) lines.push('plugins:', '  - serverless-offline');
   lines.push('functions:');
   for (const name of functions) {
-    lines.push(`  ${name}:`, '    handler: handler.hello', '    events:', `      - httpApi: GET /${name}`);
+    lines.push(
+      `  ${name}:`,
+      '    handler: handler.hello',
+      '    events:',
+      `      - httpApi: GET /${name}`,
+    );
   }
   await writeFile(join(dir, 'serverless.yml'), `${lines.join('\n')}\n`);
   if (offline && !existsSync(join(dir, 'node_modules'))) {
@@ -159,13 +166,18 @@ export function offlineEnv() {
   });
   // Node 20.19+ loads serverless-offline 13 through require(esm); BENCH_OFFLINE_NODE_OPTIONS
   // lets a machine where that fails pass e.g. --no-experimental-require-module.
-  if (process.env.BENCH_OFFLINE_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_OFFLINE_NODE_OPTIONS;
+  if (process.env.BENCH_OFFLINE_NODE_OPTIONS)
+    env.NODE_OPTIONS = process.env.BENCH_OFFLINE_NODE_OPTIONS;
   return env;
 }
 
 let offlineRuns = 0;
 export async function startOffline(work, serviceDir) {
-  const [httpPort, lambdaPort, websocketPort] = [await freePort(), await freePort(), await freePort()];
+  const [httpPort, lambdaPort, websocketPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   offlineRuns += 1;
   const logFile = join(work, `offline-${offlineRuns}.log`);
   const args = [SLS_BIN, 'offline', 'start', '--host', '127.0.0.1', '--noPrependStageInUrl'];
@@ -189,7 +201,10 @@ export async function startOffline(work, serviceDir) {
 }
 
 export function peersInstalled() {
-  return existsSync(SLS_BIN) && existsSync(join(PEERS, 'node_modules', 'serverless-offline', 'package.json'));
+  return (
+    existsSync(SLS_BIN) &&
+    existsSync(join(PEERS, 'node_modules', 'serverless-offline', 'package.json'))
+  );
 }
 
 export async function installPeers() {
@@ -199,12 +214,23 @@ export async function installPeers() {
   );
   await mkdir(PEERS, { recursive: true });
   if (!existsSync(join(PEERS, 'package.json'))) {
-    await writeFile(join(PEERS, 'package.json'), '{ "name": "nimbus-bench-peers", "private": true }\n');
+    await writeFile(
+      join(PEERS, 'package.json'),
+      '{ "name": "nimbus-bench-peers", "private": true }\n',
+    );
   }
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const r = await run(
     npm,
-    ['install', '--prefix', PEERS, '--no-audit', '--no-fund', 'serverless@3', 'serverless-offline@13'],
+    [
+      'install',
+      '--prefix',
+      PEERS,
+      '--no-audit',
+      '--no-fund',
+      'serverless@3',
+      'serverless-offline@13',
+    ],
     { cwd: PEERS, env: process.env, timeoutMs: 600_000 },
   );
   if (r.code !== 0) throw new Error(`npm install of the peers failed:\n${r.stderr}`);
@@ -214,7 +240,8 @@ export async function installPeers() {
 export async function peerVersions() {
   const v = async (name) => {
     try {
-      return JSON.parse(await readFile(join(PEERS, 'node_modules', name, 'package.json'), 'utf8')).version;
+      return JSON.parse(await readFile(join(PEERS, 'node_modules', name, 'package.json'), 'utf8'))
+        .version;
     } catch {
       return undefined;
     }

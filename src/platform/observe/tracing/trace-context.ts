@@ -5,7 +5,7 @@
  * id are the same in both (X-Ray's root is the W3C id split after its first 8 digits), so a trace
  * that enters through either header keeps its id through every hop (docs/tracing.md).
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 export interface TraceContext {
   /** 32 lower-case hex digits, not all zero. */
@@ -68,9 +68,23 @@ export function newTraceId(nowMs: number): string {
     .toString(16)
     .padStart(8, '0')
     .slice(-8);
-  return `${epoch}${randomBytes(12).toString('hex')}`;
+  return `${epoch}${randomHex(12)}`;
 }
 
 export function spanId(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
+}
+
+// Ids are made on every request: one crypto call per 4 KiB of randomness, not per id.
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+
+function randomHex(bytes: number): string {
+  if (used + bytes > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const hex = pool.toString('hex', used, used + bytes);
+  used += bytes;
+  return hex;
 }
