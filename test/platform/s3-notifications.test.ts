@@ -42,12 +42,14 @@ describe('s3 event configurations', () => {
     const problem = (config: Record<string, unknown>) =>
       definitionProblem(serviceDef([fnDef('f', { events: [s3(config)] })]), { maxConcurrency: 10 });
     assert.equal(problem({ bucket: 'b', rules: [{ prefix: 'a/' }] }), undefined);
+    // An intrinsic bucket is resolved at deploy (docs/resources.md), then checked there.
+    assert.equal(problem({ bucket: { Ref: 'B' } }), undefined);
     for (const [config, message] of [
       [{ bucket: 'b', event: 's3:ObjectTagging:*' }, /event must be one of/],
       [{ bucket: 'b', rules: [{ prefix: 'a' }, { prefix: 'b' }] }, /more than one prefix/],
       [{ bucket: 'b', rules: [{ glob: '*' }] }, /each rule must be/],
       [{ bucket: 'b', rules: { prefix: 'a' } }, /rules must be a list/],
-      [{ bucket: { Ref: 'B' } }, /bucket must be a bucket name/],
+      [{ bucket: 42 }, /bucket must be a bucket name/],
     ] as const) {
       const p = problem(config as Record<string, unknown>);
       assert.deepEqual(p?.path, ['functions', 'f', 'events', 0, 's3'], JSON.stringify(config));
