@@ -57,6 +57,16 @@ export function PlatformPage() {
   const deadLetters = samples
     .filter((s) => s.name === 'nimbus_dead_letters_total')
     .reduce((a, s) => a + s.value, 0);
+  const rateLimited = samples
+    .filter((s) => s.name === 'nimbus_throttles_total' && s.labels.reason === 'RateLimitExceeded')
+    .reduce((a, s) => a + s.value, 0);
+  // custom.nimbus breakers (docs/protection.md): 0 closed, 0.5 half-open, 1 open.
+  const breakers = samples
+    .filter((s) => s.name === 'nimbus_breaker_open')
+    .map((s) => ({
+      fn: s.labels.function ?? '?',
+      state: s.value >= 1 ? 'open' : s.value > 0 ? 'half-open' : 'closed',
+    }));
   const one = (name: string) => samples.find((s) => s.name === name)?.value;
   const rss = one('process_resident_memory_bytes');
   return (
@@ -82,6 +92,8 @@ export function PlatformPage() {
             <dd>{rss === undefined ? '—' : `${(rss / 1048576).toFixed(1)} MiB`}</dd>
             <dt>Throttled requests</dt>
             <dd>{throttles}</dd>
+            <dt>Rate-limit rejections</dt>
+            <dd data-metric="rate-limited">{rateLimited}</dd>
             <dt>Dead letters since start</dt>
             <dd>{deadLetters}</dd>
           </dl>
@@ -99,6 +111,18 @@ export function PlatformPage() {
           </ul>
         </article>
       </div>
+      <h2>Circuit breakers</h2>
+      {breakers.length === 0 ? (
+        <p class="muted">No function has a circuit breaker (custom.nimbus.breakers).</p>
+      ) : (
+        <ul class="plain" aria-label="circuit breakers">
+          {breakers.map((b) => (
+            <li key={b.fn} data-breaker={b.state}>
+              <strong>{b.fn}</strong> {b.state}
+            </li>
+          ))}
+        </ul>
+      )}
       <h2>Async queues</h2>
       {queues.size === 0 ? (
         <p class="muted">No async events waiting.</p>

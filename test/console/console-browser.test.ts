@@ -259,6 +259,8 @@ describe('console in headless Chromium', () => {
       .locator('dd')
       .evaluateAll((dds) => dds.reduce((n, d) => n + Number(d.textContent), 0));
     assert.ok(total >= 1, 'the echo instance is counted');
+    await page.getByRole('heading', { name: 'Circuit breakers' }).waitFor();
+    assert.equal(await page.locator('dd[data-metric="rate-limited"]').textContent(), '0');
     await shot('platform');
   });
 
