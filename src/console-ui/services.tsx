@@ -116,6 +116,13 @@ export function StagePage({ service, stage }: { service: string; stage: string }
   const base = `/v1/services/${enc(service)}/stages/${enc(stage)}`;
   const view = useLoad(() => get<ServiceStage>(base), base);
   const history = useLoad(() => get<{ deployments: Deployment[] }>(`${base}/deployments`), base);
+  const resources = useLoad(
+    () =>
+      get<{ resources: { logicalId: string; type: string; physicalId: string }[] }>(
+        `${base}/resources`,
+      ),
+    `${base}/resources`,
+  );
   const [compare, setCompare] = useState<string[]>([]);
   const [message, setMessage] = useState('');
 
@@ -160,6 +167,21 @@ export function StagePage({ service, stage }: { service: string; stage: string }
             <h2>Endpoints</h2>
             <Endpoints endpoints={view.data.endpoints} />
             {view.data.endpoints.length === 0 && <p class="muted">none</p>}
+          </article>
+          <article class="card" aria-label="resources">
+            <h2>Resources</h2>
+            {(resources.data?.resources ?? []).length === 0 ? (
+              <p class="muted">none</p>
+            ) : (
+              <ul class="plain">
+                {(resources.data?.resources ?? []).map((r) => (
+                  <li key={r.logicalId}>
+                    <strong>{r.logicalId}</strong> <span class="muted">{r.type}</span>{' '}
+                    <code>{r.physicalId}</code>
+                  </li>
+                ))}
+              </ul>
+            )}
           </article>
         </div>
       )}

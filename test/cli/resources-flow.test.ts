@@ -157,6 +157,21 @@ describe('serverless.yml resources, deployed by the CLI', () => {
       SUBBED: 'shop-dev/shop-files-e2e/shop-jobs',
       SELF: 'arn:aws:lambda:us-east-1:000000000000:function:shop-dev-env',
     });
+    // The control API (and the console's stage page) list what the stage created.
+    const listed = await fetch(`${url}/v1/services/shop/stages/dev/resources`, {
+      headers: { authorization: `Bearer ${env.NIMBUS_TOKEN}` },
+    });
+    const { resources } = (await listed.json()) as {
+      resources: { type: string; physicalId: string }[];
+    };
+    const listedNames = resources.map((r) => `${r.type} ${r.physicalId}`);
+    for (const expected of [
+      'AWS::DynamoDB::Table shop-orders',
+      'AWS::S3::Bucket shop-files-e2e',
+      'AWS::SQS::Queue shop-jobs',
+    ]) {
+      assert.ok(listedNames.includes(expected), `${expected} in ${listedNames.join(', ')}`);
+    }
 
     await clients.s3.send(new HeadBucketCommand({ Bucket: 'shop-files-e2e' }));
     const attrs = await clients.sqs.send(

@@ -161,6 +161,19 @@ export function createControlApi(deps: ControlApiDeps) {
       },
     });
   });
+  add('GET', '/v1/services/{service}/stages/{stage}/resources', async (_req, res, p) => {
+    const stage = await findStage(deps.store, p);
+    const list = await resources.list(stage.service, stage.stage);
+    sendJson(res, 200, {
+      resources: list.map((r) => ({
+        logicalId: r.logicalId,
+        type: r.type,
+        physicalId: r.physicalId,
+        ref: r.ref,
+        attributes: r.attributes,
+      })),
+    });
+  });
   add('GET', '/v1/services/{service}/stages/{stage}/deployments', async (_req, res, p) => {
     const stage = await findStage(deps.store, p);
     const rows = await deps.store.listDeployments(stage.id);

@@ -64,6 +64,11 @@ export class StageResources {
     this.#clock = deps.clock;
   }
 
+  /** What the stage created, in creation order (the control API's resources view). */
+  async list(service: string, stage: string): Promise<ProvisionedResource[]> {
+    return (await this.#records.list(service, stage)).map((r) => r.resource);
+  }
+
   /** Creates or updates every planned resource in order, recording each as it lands. */
   async apply(plan: ResourcePlan): Promise<ResourceChange[]> {
     const { service, stage } = plan.scope;
@@ -164,6 +169,8 @@ export interface DeployResources {
     stage: { service: string; stage: string; region: string },
     platformUrl: string,
   ): Promise<RemovalReport>;
+  /** The resources the stage created and still has. */
+  list(service: string, stage: string): Promise<ProvisionedResource[]>;
 }
 
 /** The platform's resources: its provisioners, and the Store's record of what each stage made. */
@@ -185,5 +192,7 @@ export function deployResources(deps: {
       deps.stageResources
         ? deps.stageResources.removeStage(scopeOf(stage, platformUrl))
         : { removed: [], kept: [] },
+    list: async (service, stage) =>
+      deps.stageResources ? deps.stageResources.list(service, stage) : [],
   };
 }
