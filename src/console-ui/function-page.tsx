@@ -359,7 +359,25 @@ function LiveLogs({ name }: { name: string }) {
   );
 }
 
+interface RecentRun {
+  requestId: string;
+  timestamp: number;
+  version: string;
+  durationMs: number;
+  billedDurationMs: number;
+  maxMemoryUsedMb: number;
+  memorySizeMb: number;
+  initDurationMs?: number;
+  coldStart: boolean;
+  failed: boolean;
+}
+
 function RecentInvocations({ name }: { name: string }) {
+  const runs = useLoad(
+    () =>
+      get<{ invocations: RecentRun[] }>(`/v1/functions/${enc(name)}/invocations/recent?limit=20`),
+    `${name}/recent`,
+  );
   const { data, error, reload } = useLoad(
     () =>
       get<{ invocations: InvocationRecord[] }>(`/v1/functions/${enc(name)}/invocations?limit=20`),
@@ -368,15 +386,53 @@ function RecentInvocations({ name }: { name: string }) {
   return (
     <section>
       <h2>
+        Recent invocations{' '}
+        <button type="button" onClick={runs.reload}>
+          Refresh
+        </button>
+      </h2>
+      <p class="muted">
+        Every kind (HTTP, Invoke API, async, event sources), last hour, from REPORT lines.
+      </p>
+      {runs.error && <p class="error">{runs.error}</p>}
+      <div class="table-wrap">
+        <table aria-label="recent invocations">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Request id</th>
+              <th>Version</th>
+              <th>Status</th>
+              <th>Duration (ms)</th>
+              <th>Memory (MB)</th>
+              <th>Cold start</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(runs.data?.invocations ?? []).map((r) => (
+              <tr key={r.requestId} data-status={r.failed ? 'failed' : 'ok'}>
+                <td>{formatTime(r.timestamp)}</td>
+                <td>
+                  <code>{r.requestId}</code>
+                </td>
+                <td>{r.version}</td>
+                <td>{r.failed ? 'error' : 'ok'}</td>
+                <td>{r.durationMs.toFixed(1)}</td>
+                <td>
+                  {r.maxMemoryUsedMb} / {r.memorySizeMb}
+                </td>
+                <td>{r.coldStart ? `yes (${(r.initDurationMs ?? 0).toFixed(0)} ms)` : 'no'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>
         Recent async invocations{' '}
         <button type="button" onClick={reload}>
           Refresh
         </button>
       </h2>
-      <p class="muted">
-        Synchronous invocations are counted in the charts; the platform keeps records of
-        asynchronous ones only.
-      </p>
       {error && <p class="error">{error}</p>}
       <InvocationsTable invocations={data?.invocations ?? []} />
     </section>

@@ -221,6 +221,13 @@ describe('console in headless Chromium', () => {
       .evaluateAll((bars) => bars.filter((b) => Number(b.getAttribute('height')) > 0).length);
     assert.ok(tall >= 1, 'at least one invocations bar has height');
     assert.equal(await page.locator('figure.chart svg').count(), 6);
+    // The invocation made from the console is listed from its REPORT line.
+    const runs = page.getByRole('table', { name: 'recent invocations' });
+    await page
+      .getByRole('heading', { name: /^Recent invocations/ })
+      .getByRole('button', { name: 'Refresh' })
+      .click();
+    await runs.locator('tr[data-status="ok"]').first().waitFor();
     await shot('function');
   });
 

@@ -2,6 +2,7 @@
  * The log endpoints under /v1 (docs/logs.md), added to the control API as extra routes so they
  * share its admin-token check: a page of stored lines, and a live tail.
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LogEvent } from '../../model/invocation.js';
 import type { StoreReader } from '../../store/store.js';
@@ -11,6 +12,7 @@ import { sendJson } from '../http/send.js';
 import { parseLogParams } from './log-params.js';
 import type { LogPipeline } from './log-pipeline.js';
 import type { LogStore, StoredLogEvent } from './log-store.js';
+import { recentInvocations } from './recent-invocations.js';
 
 export interface LogsRoutesDeps {
   logs: Pick<LogStore, 'query'>;
@@ -58,6 +60,29 @@ export function logsRoutes(deps: LogsRoutesDeps): ControlRoute[] {
         const events = rows.slice(0, limit);
         const next = rows.length > limit ? events.at(-1)!.id : null;
         sendJson(res, 200, { events, next });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/functions/{name}/invocations/recent',
+      handler: async function recent(req, res, p) {
+        const query = searchOf(req);
+        const limitText = query.get('limit') ?? '50';
+        const limit = Number(limitText);
+        if (!/^\d{1,3}$/.test(limitText) || limit < 1 || limit > 500) {
+          throw new HttpError(
+            400,
+            'NIMBUS_LOGS_BAD_PARAM',
+            'limit must be an integer from 1 to 500',
+          );
+        }
+        await knownFunction(p.name!);
+        await deps.pipeline.flush();
+        const invocations = await recentInvocations(deps.logs, p.name!, {
+          since: Date.now() - 3_600_000,
+          limit,
+        });
+        sendJson(res, 200, { invocations });
       },
     },
     {
