@@ -32,6 +32,7 @@ import {
   type TransactionalWorkQueue,
   WorkQueueInputError,
 } from './work-queue.js';
+import { checkDuration, checkQueue, checkTime, toJson } from './work-queue-input.js';
 
 export interface SqlWorkQueueOptions {
   /** Which SQL the claim needs (PostgreSQL adds FOR UPDATE SKIP LOCKED). */
@@ -283,38 +284,4 @@ function parseId(id: string): number | undefined {
   if (!/^[1-9][0-9]{0,15}$/.test(id)) return undefined;
   const n = Number(id);
   return Number.isSafeInteger(n) ? n : undefined;
-}
-
-function checkQueue(queue: string): void {
-  if (typeof queue !== 'string' || queue === '') {
-    throw new WorkQueueInputError('queue must be a non-empty string');
-  }
-}
-
-function checkTime(ms: number, what: string): number {
-  if (!Number.isFinite(ms) || ms < 0) {
-    throw new WorkQueueInputError(`${what} must be epoch milliseconds, got ${ms}`);
-  }
-  return Math.floor(ms);
-}
-
-function checkDuration(ms: number, what: string): number {
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw new WorkQueueInputError(`${what} must be a positive number of milliseconds, got ${ms}`);
-  }
-  return Math.ceil(ms);
-}
-
-function toJson(value: unknown, what: string): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value ?? null);
-  } catch (err) {
-    throw new WorkQueueInputError(`${what} is not JSON-serializable: ${String(err)}`, {
-      cause: err,
-    });
-  }
-  // A function or symbol at the top level stringifies to undefined.
-  if (json === undefined) throw new WorkQueueInputError(`${what} is not JSON-serializable`);
-  return json;
 }

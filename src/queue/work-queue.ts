@@ -1,7 +1,8 @@
 /**
  * The WorkQueue port: durable jobs per named queue, handed out under time-limited leases
- * (at-least-once). The SQL adapter (sql-work-queue.ts) serves SQLite and PostgreSQL; the shape
- * leaves room for a NATS JetStream adapter (ack, redelivery, max deliveries, delay).
+ * (at-least-once). The SQL adapter (sql-work-queue.ts) serves SQLite and PostgreSQL; the NATS
+ * JetStream adapter (nats-work-queue.ts) runs on the server's wall clock and differs where
+ * docs/internals/queue.md says (order, late settles, the idempotency window, cancel).
  * Semantics, the state machine and the NATS mapping: docs/internals/queue.md.
  */
 import { NimbusError } from '../errors/nimbus-error.js';

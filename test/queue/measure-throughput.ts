@@ -3,7 +3,8 @@
  * ack), run by hand after a build (`node .build/queue/test/queue/measure-throughput.js [n]`).
  * Prints events/s on SQLite with the store's own settings (WAL; better-sqlite3 builds SQLite with
  * synchronous=NORMAL for WAL) and with synchronous=FULL (an fsync per commit), and on PostgreSQL
- * when NIMBUS_TEST_PG (or the default test URL) answers. A warm-up pass runs first: the first
+ * when NIMBUS_TEST_PG (or the default test URL) answers, and on NATS JetStream when the test
+ * server answers (`NIMBUS_QUEUE_BENCH=nats` runs only that). A warm-up pass runs first: the first
  * thousands of calls mostly measure the JIT.
  */
 
@@ -11,12 +12,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Kysely, sql } from 'kysely';
 import { systemClock } from '../../src/model/clock.js';
+import { NatsWorkQueue } from '../../src/queue/nats-work-queue.js';
 import { SqlWorkQueue } from '../../src/queue/sql-work-queue.js';
 import type { WorkQueue } from '../../src/queue/work-queue.js';
 import type { SqlFlavor } from '../../src/store/migrations/sql-flavor.js';
 import { openPostgresDatabase } from '../../src/store/postgres.js';
 import type { Database } from '../../src/store/schema.js';
 import { openSqliteDatabase } from '../../src/store/sqlite.js';
+import { connectTestNats, uniqueNatsPrefix } from '../helpers/nats.js';
 import { makeTestSchema } from '../helpers/postgres.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -88,38 +91,71 @@ async function run(label: string, flavor: SqlFlavor, open: () => Promise<Kysely<
   }
 }
 
-const tmp = await makeTempDir('nimbus-queue-bench-');
-try {
-  let file = 0;
-  const sqlite = (synchronous?: string) => async () => {
-    const db = await openSqliteDatabase({ file: join(tmp.dir, `q${file++}.db`) });
-    if (synchronous !== undefined) await sql.raw(`pragma synchronous = ${synchronous}`).execute(db);
-    return db;
-  };
-  const probe = await sqlite()();
-  const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(probe);
-  await probe.destroy();
-  const warm = await sqlite()();
-  await sequential(new SqlWorkQueue(warm, { flavor: 'sqlite', clock: systemClock }), true);
-  await warm.destroy();
-  console.log(`SQLite (WAL, store default synchronous=${rows[0]?.synchronous}):`);
-  await run('sqlite', 'sqlite', sqlite());
-  console.log('SQLite (WAL, synchronous=FULL):');
-  await run('sqlite FULL', 'sqlite', sqlite('FULL'));
-} finally {
-  await tmp.cleanup();
-}
+const natsOnly = process.env.NIMBUS_QUEUE_BENCH === 'nats';
+if (!natsOnly) await runSql();
 
+/** The same scenarios on JetStream, streams of their own, deleted afterwards. */
 try {
-  const pg = await makeTestSchema();
+  const nc = await connectTestNats();
   try {
-    console.log('PostgreSQL (one pool, default pool size):');
-    await run('postgres', 'postgres', () =>
-      openPostgresDatabase({ url: pg.url, schema: pg.schema }),
-    );
+    console.log('NATS JetStream (one connection, file storage):');
+    for (const [name, fn] of [
+      ['warm-up', (q: WorkQueue) => sequential(q, true)],
+      ['sequential', (q: WorkQueue) => sequential(q, false)],
+      ['sequential, idempotency keys', (q: WorkQueue) => sequential(q, true)],
+      ['8 producers + 1 worker', concurrent],
+    ] as const) {
+      const q = await NatsWorkQueue.open(nc, { clock: systemClock, prefix: uniqueNatsPrefix() });
+      try {
+        console.log(`  nats / ${name}:`);
+        const eps = await fn(q);
+        console.log(`    end to end ${eps} events/s (n=${n}, lease batch ${batch})`);
+      } finally {
+        await q.destroy();
+      }
+    }
   } finally {
-    await pg.drop();
+    await nc.close();
   }
 } catch (err) {
-  console.log(`PostgreSQL skipped: ${(err as Error).message}`);
+  console.log(`NATS skipped: ${(err as Error).message}`);
+}
+
+async function runSql(): Promise<void> {
+  const tmp = await makeTempDir('nimbus-queue-bench-');
+  try {
+    let file = 0;
+    const sqlite = (synchronous?: string) => async () => {
+      const db = await openSqliteDatabase({ file: join(tmp.dir, `q${file++}.db`) });
+      if (synchronous !== undefined)
+        await sql.raw(`pragma synchronous = ${synchronous}`).execute(db);
+      return db;
+    };
+    const probe = await sqlite()();
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(probe);
+    await probe.destroy();
+    const warm = await sqlite()();
+    await sequential(new SqlWorkQueue(warm, { flavor: 'sqlite', clock: systemClock }), true);
+    await warm.destroy();
+    console.log(`SQLite (WAL, store default synchronous=${rows[0]?.synchronous}):`);
+    await run('sqlite', 'sqlite', sqlite());
+    console.log('SQLite (WAL, synchronous=FULL):');
+    await run('sqlite FULL', 'sqlite', sqlite('FULL'));
+  } finally {
+    await tmp.cleanup();
+  }
+
+  try {
+    const pg = await makeTestSchema();
+    try {
+      console.log('PostgreSQL (one pool, default pool size):');
+      await run('postgres', 'postgres', () =>
+        openPostgresDatabase({ url: pg.url, schema: pg.schema }),
+      );
+    } finally {
+      await pg.drop();
+    }
+  } catch (err) {
+    console.log(`PostgreSQL skipped: ${(err as Error).message}`);
+  }
 }
