@@ -115,6 +115,7 @@ import {
   type OperationRequest,
 } from './lambda-api/function-operations.js';
 import { createFunctionSettingsOperations } from './lambda-api/function-settings-operations.js';
+import { createFunctionUrlConfigOperations } from './lambda-api/function-url-config-operations.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
@@ -763,6 +764,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         store,
         deployer,
         onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
+      }),
+      createFunctionUrlConfigOperations({
+        store,
+        deployer,
+        onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
+        publicUrl: () => listener?.url ?? '',
       }),
     ),
     onError: (e) =>

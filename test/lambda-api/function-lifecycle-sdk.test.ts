@@ -8,13 +8,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   CreateFunctionCommand,
+  CreateFunctionUrlConfigCommand,
   DeleteFunctionCommand,
   DeleteFunctionEventInvokeConfigCommand,
+  DeleteFunctionUrlConfigCommand,
   GetFunctionCommand,
   GetFunctionEventInvokeConfigCommand,
+  GetFunctionUrlConfigCommand,
   InvokeCommand,
   LambdaClient,
   ListFunctionsCommand,
+  ListFunctionUrlConfigsCommand,
   ListTagsCommand,
   ListVersionsByFunctionCommand,
   PutFunctionEventInvokeConfigCommand,
@@ -22,6 +26,7 @@ import {
   UntagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionEventInvokeConfigCommand,
+  UpdateFunctionUrlConfigCommand,
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -305,6 +310,57 @@ for (const variant of awsPlatformVariants)
         lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'api-node' })),
       );
       assert.equal(gone.name, 'ResourceNotFoundException');
+    });
+
+    test('Create/Get/Update/List/DeleteFunctionUrlConfig serve the function URL', async () => {
+      const created = await lambda.send(
+        new CreateFunctionUrlConfigCommand({ FunctionName: 'api-node', AuthType: 'NONE' }),
+      );
+      assert.equal(created.$metadata.httpStatusCode, 201);
+      assert.equal(created.AuthType, 'NONE');
+      const id = /^http:\/\/([0-9a-f]{32})\.lambda-url\.localhost:\d+\/$/.exec(
+        created.FunctionUrl ?? '',
+      )?.[1];
+      assert.ok(id, created.FunctionUrl);
+      const res = await fetch(`${aws.platform.url}/_lambda-url/${id}/`);
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { tag: string }).tag, 'two');
+      const again = await failure(() =>
+        lambda.send(
+          new CreateFunctionUrlConfigCommand({ FunctionName: 'api-node', AuthType: 'NONE' }),
+        ),
+      );
+      assert.equal(again.name, 'ResourceConflictException');
+      const updated = await lambda.send(
+        new UpdateFunctionUrlConfigCommand({
+          FunctionName: 'api-node',
+          Cors: { AllowOrigins: ['https://example.com'], MaxAge: 60 },
+        }),
+      );
+      assert.deepEqual(updated.Cors?.AllowOrigins, ['https://example.com']);
+      assert.equal(updated.AuthType, 'NONE');
+      const got = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'api-node' }));
+      assert.equal(got.FunctionUrl, created.FunctionUrl);
+      assert.equal(got.Cors?.MaxAge, 60);
+      const listed = await lambda.send(
+        new ListFunctionUrlConfigsCommand({ FunctionName: 'api-node' }),
+      );
+      assert.equal(listed.FunctionUrlConfigs?.length, 1);
+      const badAuth = await failure(() =>
+        lambda.send(
+          new UpdateFunctionUrlConfigCommand({
+            FunctionName: 'api-node',
+            AuthType: 'KERBEROS' as 'NONE',
+          }),
+        ),
+      );
+      assert.equal(badAuth.$metadata.httpStatusCode, 400);
+      await lambda.send(new DeleteFunctionUrlConfigCommand({ FunctionName: 'api-node' }));
+      const gone = await failure(() =>
+        lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: 'api-node' })),
+      );
+      assert.equal(gone.name, 'ResourceNotFoundException');
+      assert.notEqual((await fetch(`${aws.platform.url}/_lambda-url/${id}/`)).status, 200);
     });
 
     test('DeleteFunction removes it; a second delete is ResourceNotFoundException', async () => {

@@ -6,9 +6,7 @@
  * version the stage serves (docs/async.md).
  */
 import type { FunctionDefinition } from '../../model/service-definition.js';
-import type { Store } from '../../store/store.js';
 import { validateDestination } from '../async/destination-record.js';
-import type { Deployer } from '../control/deployer.js';
 import { tagMap } from './function-lifecycle-operations.js';
 import { parseFunctionAddress } from './function-name.js';
 import {
@@ -17,18 +15,11 @@ import {
   type OperationAnswer,
   type OperationRequest,
 } from './function-operations.js';
+import { createReconfigurer, type ReconfigureDeps } from './function-reconfigure.js';
 import { arnOf, type FunctionContext } from './function-views.js';
 import { invalidParameter, LambdaApiError, validationError } from './lambda-error.js';
 
-export interface FunctionSettingsDeps {
-  store: Store;
-  deployer: Pick<Deployer, 'deployFunction'>;
-  onDeployed: (change: {
-    service: string;
-    stage: string;
-    functionNames: string[];
-  }) => Promise<void>;
-}
+export type FunctionSettingsDeps = ReconfigureDeps;
 
 const tagsPath = /^\/2017-03-31\/tags\/([^/]+)\/?$/;
 const invokeConfigPath = /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/?$/;
@@ -38,7 +29,7 @@ const minEventAge = 60;
 const maxEventAge = 21600;
 
 export function createFunctionSettingsOperations(deps: FunctionSettingsDeps) {
-  const { store } = deps;
+  const { deployed, reconfigure } = createReconfigurer(deps);
 
   return async function operate(r: OperationRequest): Promise<OperationAnswer | undefined> {
     const tags = tagsPath.exec(r.path);
@@ -121,46 +112,6 @@ export function createFunctionSettingsOperations(deps: FunctionSettingsDeps) {
       return { status: 204 };
     }
     return undefined;
-  }
-
-  /** The function and its configuration in the stage's current deployment. */
-  async function deployed(r: OperationRequest, name: string) {
-    const fn = await store.findFunctionByName(name);
-    const stage = fn && (await store.listStages()).find((s) => s.id === fn.stageId);
-    const ctx: FunctionContext = {
-      fn: fn ?? { id: 0, stageId: 0, key: '', name },
-      region: stage?.region ?? r.region,
-    };
-    const [deployment] = stage ? await store.listDeployments(stage.id) : [];
-    const current = fn && deployment?.definition.functions[fn.key];
-    if (!fn || !stage || !deployment || !current) {
-      throw notFound(`Function not found: ${arnOf(ctx)}`);
-    }
-    return { ctx, stage, current, deployment };
-  }
-
-  async function reconfigure(
-    r: OperationRequest,
-    name: string,
-    change: (config: FunctionDefinition) => FunctionDefinition,
-  ): Promise<{ config: FunctionDefinition; timestamp: number }> {
-    const { ctx, stage, current } = await deployed(r, name);
-    const config = change(current);
-    const outcome = await deps.deployer.deployFunction({
-      service: stage.service,
-      stage: stage.stage,
-      key: ctx.fn.key,
-      config,
-      force: false,
-    });
-    if (!outcome.skipped) {
-      await deps.onDeployed({
-        service: stage.service,
-        stage: stage.stage,
-        functionNames: [ctx.fn.name],
-      });
-    }
-    return { config, timestamp: outcome.deployment.timestamp };
   }
 }
 
