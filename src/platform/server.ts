@@ -108,6 +108,7 @@ import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
 import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
 import { sweepUid } from './isolation/uid-sweep.js';
 import { createMappingOperations } from './lambda-api/event-source-mapping-operations.js';
+import { createFixedSettingsOperations } from './lambda-api/function-fixed-settings-operations.js';
 import { createFunctionLifecycleOperations } from './lambda-api/function-lifecycle-operations.js';
 import {
   createFunctionOperations,
@@ -771,6 +772,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
         publicUrl: () => listener?.url ?? '',
       }),
+      createFixedSettingsOperations({ store }),
     ),
     onError: (e) =>
       (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'
