@@ -316,7 +316,7 @@ export function createFunctionLifecycleOperations(deps: FunctionLifecycleDeps) {
       throw new LambdaApiError(
         413,
         'RequestEntityTooLargeException',
-        `Unzipped size must be smaller than ${max} bytes`,
+        `Zipped size must be smaller than ${max} bytes`,
       );
     }
     // Local file header or (an empty archive) end of central directory.
