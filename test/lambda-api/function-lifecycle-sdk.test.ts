@@ -29,6 +29,7 @@ import {
   UpdateFunctionUrlConfigCommand,
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   type AwsPlatform,
   awsPlatformVariants,
@@ -48,6 +49,7 @@ for (const variant of awsPlatformVariants)
     let aws: AwsPlatform;
     let lambda: LambdaClient;
     let s3: S3Client;
+    let sqs: SQSClient;
     const arn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
     const failure = async (run: () => Promise<unknown>) => {
@@ -67,7 +69,11 @@ for (const variant of awsPlatformVariants)
     };
 
     before(async () => {
-      aws = await startAwsPlatform(variant, { label: 'fn-api', runFunctions: true });
+      aws = await startAwsPlatform(variant, {
+        label: 'fn-api',
+        runFunctions: true,
+        options: { asyncRetryDelayMs: 10 },
+      });
       const common = {
         endpoint: aws.platform.url,
         region: 'us-east-1',
@@ -76,10 +82,12 @@ for (const variant of awsPlatformVariants)
       };
       lambda = new LambdaClient(common);
       s3 = new S3Client({ ...common, forcePathStyle: true });
+      sqs = new SQSClient(common);
     });
     after(async () => {
       lambda?.destroy();
       s3?.destroy();
+      sqs?.destroy();
       await aws?.close();
     });
 
@@ -361,6 +369,58 @@ for (const variant of awsPlatformVariants)
       );
       assert.equal(gone.name, 'ResourceNotFoundException');
       assert.notEqual((await fetch(`${aws.platform.url}/_lambda-url/${id}/`)).status, 200);
+    });
+
+    test('the async path honours an event invoke config: retries and OnFailure', async () => {
+      await lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'api-fails',
+          Runtime: 'nodejs20.x',
+          Role: 'arn:aws:iam::000000000000:role/any',
+          Handler: 'index.handler',
+          Code: {
+            ZipFile: await makeZip({
+              'index.js': "exports.handler = async () => { throw new Error('boom'); };\n",
+            }),
+          },
+        }),
+      );
+      const { QueueUrl: queueUrl } = await sqs.send(
+        new CreateQueueCommand({ QueueName: 'failures' }),
+      );
+      await lambda.send(
+        new PutFunctionEventInvokeConfigCommand({
+          FunctionName: 'api-fails',
+          MaximumRetryAttempts: 0,
+          DestinationConfig: {
+            OnFailure: { Destination: 'arn:aws:sqs:us-east-1:000000000000:failures' },
+          },
+        }),
+      );
+      const sent = await lambda.send(
+        new InvokeCommand({
+          FunctionName: 'api-fails',
+          InvocationType: 'Event',
+          Payload: JSON.stringify({ n: 1 }),
+        }),
+      );
+      assert.equal(sent.StatusCode, 202);
+      let body: string | undefined;
+      for (let i = 0; i < 30 && body === undefined; i++) {
+        const got = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }),
+        );
+        body = got.Messages?.[0]?.Body;
+      }
+      assert.ok(body, 'no failure record arrived');
+      const record = JSON.parse(body) as {
+        requestContext: { condition: string; approximateInvokeCount: number };
+        requestPayload: unknown;
+      };
+      assert.equal(record.requestContext.condition, 'RetriesExhausted');
+      // MaximumRetryAttempts 0: the one attempt only.
+      assert.equal(record.requestContext.approximateInvokeCount, 1);
+      assert.deepEqual(record.requestPayload, { n: 1 });
     });
 
     test('DeleteFunction removes it; a second delete is ResourceNotFoundException', async () => {
