@@ -423,6 +423,33 @@ for (const variant of awsPlatformVariants)
       assert.deepEqual(record.requestPayload, { n: 1 });
     });
 
+    test('DeleteFunction with a version Qualifier', async () => {
+      // api-node has versions 1..n; the newest and the stage alias's are kept.
+      const versions = await lambda.send(
+        new ListVersionsByFunctionCommand({ FunctionName: 'api-node' }),
+      );
+      const numbers = (versions.Versions ?? [])
+        .map((v) => v.Version)
+        .filter((v) => v !== '$LATEST');
+      assert.ok(numbers.length >= 3, String(numbers));
+      const newest = numbers.at(-1)!;
+      const inUse = await failure(() =>
+        lambda.send(new DeleteFunctionCommand({ FunctionName: 'api-node', Qualifier: newest })),
+      );
+      assert.equal(inUse.name, 'ResourceConflictException');
+      assert.match(inUse.message, /aliases reference it: \[default\]/);
+      await lambda.send(new DeleteFunctionCommand({ FunctionName: 'api-node', Qualifier: '1' }));
+      const after = await lambda.send(
+        new ListVersionsByFunctionCommand({ FunctionName: 'api-node' }),
+      );
+      assert.ok(!after.Versions?.some((v) => v.Version === '1'));
+      const gone = await failure(() =>
+        lambda.send(new DeleteFunctionCommand({ FunctionName: 'api-node', Qualifier: '1' })),
+      );
+      assert.equal(gone.name, 'ResourceNotFoundException');
+      assert.equal((await invoke('api-node')).tag, 'two');
+    });
+
     test('DeleteFunction removes it; a second delete is ResourceNotFoundException', async () => {
       await lambda.send(new DeleteFunctionCommand({ FunctionName: 'api-python' }));
       const got = await failure(() =>

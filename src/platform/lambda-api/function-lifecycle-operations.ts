@@ -201,9 +201,13 @@ export function createFunctionLifecycleOperations(deps: FunctionLifecycleDeps) {
     const ctx = await contextOf(r, address.name);
     const stage = (await store.listStages()).find((s) => s.id === ctx.fn.stageId)!;
     if (address.qualifier !== undefined && address.qualifier !== '$LATEST') {
-      throw invalidParameter(
-        'Nimbus keeps the versions of a function until it is deleted; DeleteFunction with a Qualifier is not supported.',
-      );
+      await deleteVersion(ctx, address.qualifier);
+      await deps.onDeployed({
+        service: stage.service,
+        stage: stage.stage,
+        functionNames: [ctx.fn.name],
+      });
+      return { status: 204 };
     }
     if (stage.service !== apiService || stage.stage !== apiStage) {
       throw new LambdaApiError(
@@ -234,6 +238,44 @@ export function createFunctionLifecycleOperations(deps: FunctionLifecycleDeps) {
       apiStage,
     );
     return { status: 204 };
+  }
+
+  /**
+   * DeleteFunction with a version Qualifier, as Lambda: refused while an alias points at the
+   * version (or routes to it). The newest version is $LATEST's code in Nimbus and numbers the
+   * next one, so it stays (delete the function instead).
+   */
+  async function deleteVersion(ctx: FunctionContext, qualifier: string): Promise<void> {
+    if (!/^[0-9]{1,10}$/.test(qualifier)) {
+      throw invalidParameter(
+        'Deletion of aliases is not supported by DeleteFunction: use DeleteAlias.',
+      );
+    }
+    const version = Number(qualifier);
+    await store.transaction(async (tx) => {
+      const versions = await tx.listVersions(ctx.fn.id);
+      if (!versions.some((v) => v.version === version)) {
+        throw notFound(`Function not found: ${arnOf(ctx, qualifier)}`);
+      }
+      const users = (await tx.listAliases(ctx.fn.id))
+        .filter((a) => a.version === version || a.routing?.[qualifier] !== undefined)
+        .map((a) => a.name);
+      if (users.length > 0) {
+        throw new LambdaApiError(
+          409,
+          'ResourceConflictException',
+          `Unable to delete version because the following aliases reference it: [${users.join(', ')}]`,
+        );
+      }
+      if (versions.at(-1)?.version === version) {
+        throw new LambdaApiError(
+          409,
+          'ResourceConflictException',
+          `Version ${version} is the newest version ($LATEST's code in Nimbus) and cannot be deleted on its own; delete the function instead.`,
+        );
+      }
+      await tx.deleteVersion(ctx.fn.id, version);
+    });
   }
 
   async function deploy(
