@@ -76,6 +76,11 @@ export interface FunctionDefinition {
   reservedConcurrency?: number;
   provisionedConcurrency?: number;
   /**
+   * Lambda tags (TagResource): the function's, not a version's, so left out of the version
+   * hash as concurrency is.
+   */
+  tags?: Record<string, string>;
+  /**
    * Requests one instance serves at once (Nimbus's own key, docs/runtimes.md). Absent means 1,
    * Lambda's contract; only Node functions may set more.
    */

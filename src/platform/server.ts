@@ -108,11 +108,15 @@ import { warnAboutPostgresExposure } from './isolation/postgres-exposure.js';
 import { defaultFunctionUids, type UidRange } from './isolation/uid-range.js';
 import { sweepUid } from './isolation/uid-sweep.js';
 import { createMappingOperations } from './lambda-api/event-source-mapping-operations.js';
+import { createFixedSettingsOperations } from './lambda-api/function-fixed-settings-operations.js';
+import { createFunctionLifecycleOperations } from './lambda-api/function-lifecycle-operations.js';
 import {
   createFunctionOperations,
   type OperationAnswer,
   type OperationRequest,
 } from './lambda-api/function-operations.js';
+import { createFunctionSettingsOperations } from './lambda-api/function-settings-operations.js';
+import { createFunctionUrlConfigOperations } from './lambda-api/function-url-config-operations.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
@@ -750,6 +754,25 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         deployer,
         onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
       }),
+      createFunctionLifecycleOperations({
+        store,
+        blobs,
+        deployer,
+        onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
+        readS3Object: (bucket, key) => readS3Object(bucket, key),
+      }),
+      createFunctionSettingsOperations({
+        store,
+        deployer,
+        onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
+      }),
+      createFunctionUrlConfigOperations({
+        store,
+        deployer,
+        onDeployed: (change) => stageChanged({ kind: 'deployed', ...change }),
+        publicUrl: () => listener?.url ?? '',
+      }),
+      createFixedSettingsOperations({ store }),
     ),
     onError: (e) =>
       (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'
@@ -761,6 +784,14 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     new ObjectFiles(join(options.dataDir, 's3')),
   );
   const s3Meta = new S3Metadata(db);
+  /** CreateFunction / UpdateFunctionCode with Code.S3Bucket + S3Key (docs/lambda-api.md). */
+  const readS3Object = async (bucket: string, key: string): Promise<Buffer | undefined> => {
+    const row = await s3Meta.findObject(bucket, key);
+    if (!row) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of objectFiles.read(row.blobId)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
   const s3 = createS3Service({
     meta: s3Meta,
     files: objectFiles,

@@ -60,6 +60,7 @@ function bindQueries(db: Kysely<Database>): StoreWriter {
     insertVersion: (row) => translated(versions.insertVersion(db, row)),
     setAlias: (row) => translated(versions.setAlias(db, row)),
     deleteAlias: (functionId, name) => versions.deleteAlias(db, functionId, name),
+    deleteVersion: (functionId, version) => versions.deleteVersion(db, functionId, version),
     insertDeployment: (row) => translated(deployments.insertDeployment(db, row)),
     deleteDeployments: (ids) => deployments.deleteDeployments(db, ids),
     deleteFunction: (functionId) => functions.deleteFunction(db, functionId),

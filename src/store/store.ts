@@ -88,6 +88,11 @@ export interface StoreWriter extends StoreReader {
   setAlias(row: AliasRow): Promise<void>;
   /** False when there was no such alias. */
   deleteAlias(functionId: number, name: string): Promise<boolean>;
+  /**
+   * False when there was no such version. Callers keep the newest version (the next one's
+   * number follows it) and versions an alias points at.
+   */
+  deleteVersion(functionId: number, version: number): Promise<boolean>;
   insertDeployment(row: DeploymentRow): Promise<void>;
   deleteDeployments(ids: string[]): Promise<void>;
   /** Deletes a function with its versions and aliases. */

@@ -83,6 +83,16 @@ export async function deleteAlias(db: Db, functionId: number, name: string): Pro
   return Number(result.numDeletedRows) > 0;
 }
 
+/** False when there was no such version. Its aliases are the caller's concern. */
+export async function deleteVersion(db: Db, functionId: number, version: number): Promise<boolean> {
+  const result = await db
+    .deleteFrom('function_versions')
+    .where('function_id', '=', functionId)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
 function toVersionRow(row: Selectable<FunctionVersionsTable>): VersionRow {
   return {
     functionId: row.function_id,

@@ -141,6 +141,53 @@ export class Deployer {
   }
 
   /**
+   * A deployment of a stage built from its current one (none yet: `amend` gets undefined) by
+   * `amend`, read and written in one transaction so concurrent changes never undo each other:
+   * how the Lambda API's CreateFunction, UpdateFunctionCode and DeleteFunction change the stage
+   * that holds the functions created through it (docs/lambda-api.md). `amend` may throw to
+   * refuse; nothing is recorded then. `artifact` (uploaded already) is extracted first.
+   */
+  async amend(input: {
+    service: string;
+    stage: string;
+    artifact?: string;
+    amend: (current: DeploymentRow | undefined) => {
+      definition: ServiceDefinition;
+      artifacts: Record<string, string>;
+    };
+  }): Promise<DeployOutcome> {
+    if (input.artifact !== undefined) {
+      if (!(await this.#deps.blobs.has(input.artifact))) {
+        throw new HttpError(
+          400,
+          'NIMBUS_DEPLOY_ARTIFACT_MISSING',
+          `artifact ${input.artifact} was not uploaded`,
+        );
+      }
+      await this.#prepare([input.artifact], input.service, input.stage);
+    }
+    return this.#deps.store.transaction(async (tx) => {
+      const stage = await tx.findStage(input.service, input.stage);
+      const current = stage ? (await tx.listDeployments(stage.id))[0] : undefined;
+      const { definition, artifacts } = input.amend(current);
+      this.#deps.check?.(definition);
+      const functionArtifacts = Object.fromEntries(
+        Object.keys(definition.functions).map((key) => [key, artifacts[key]!]),
+      );
+      return this.#record(
+        tx,
+        {
+          definition,
+          functionArtifacts,
+          hash: deploymentHash(definition, functionArtifacts),
+          force: false,
+        },
+        {},
+      );
+    });
+  }
+
+  /**
    * Restores a retained deployment as a new one: its definition and artifacts, with each stage
    * alias pointed back at the version it served (a version deleted since is published again).
    */

@@ -149,12 +149,13 @@ export function createFunctionOperations(deps: FunctionOperationsDeps) {
   async function getFunction(r: OperationRequest, rawName: string): Promise<OperationAnswer> {
     const { ctx, configuration } = await resolveConfiguration(r, rawName);
     const reserved = await reservedOf(ctx);
+    const [deployment] = await store.listDeployments(ctx.fn.stageId);
     return {
       status: 200,
       body: {
         Configuration: configuration.view,
         Code: { RepositoryType: 'S3' },
-        Tags: {},
+        Tags: deployment?.definition.functions[ctx.fn.key]?.tags ?? {},
         ...(reserved === undefined
           ? {}
           : { Concurrency: { ReservedConcurrentExecutions: reserved } }),
@@ -573,7 +574,7 @@ function aliasName(raw: string): string {
   return name;
 }
 
-function jsonBody(body: Buffer): Record<string, unknown> {
+export function jsonBody(body: Buffer): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -586,7 +587,7 @@ function jsonBody(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function stringField(
+export function stringField(
   input: Record<string, unknown>,
   name: string,
   required: boolean,
@@ -600,7 +601,7 @@ function stringField(
   return value;
 }
 
-function descriptionField(input: Record<string, unknown>): string | undefined {
+export function descriptionField(input: Record<string, unknown>): string | undefined {
   const description = stringField(input, 'Description', false);
   if (description !== undefined && description.length > 256) {
     throw validationError(
@@ -612,7 +613,7 @@ function descriptionField(input: Record<string, unknown>): string | undefined {
   return description;
 }
 
-function numberField(input: Record<string, unknown>, name: string): number | undefined {
+export function numberField(input: Record<string, unknown>, name: string): number | undefined {
   const value = input[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
@@ -621,7 +622,9 @@ function numberField(input: Record<string, unknown>, name: string): number | und
   return value;
 }
 
-function environmentField(input: Record<string, unknown>): Record<string, string> | undefined {
+export function environmentField(
+  input: Record<string, unknown>,
+): Record<string, string> | undefined {
   const env = input.Environment;
   if (env === undefined || env === null) return undefined;
   const variables = (env as { Variables?: unknown }).Variables ?? {};
@@ -643,6 +646,6 @@ function unknownOperation(r: OperationRequest): never {
   );
 }
 
-function notFound(message: string): LambdaApiError {
+export function notFound(message: string): LambdaApiError {
   return new LambdaApiError(404, 'ResourceNotFoundException', message);
 }

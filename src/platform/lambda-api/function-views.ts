@@ -53,7 +53,7 @@ export function functionConfiguration(
     Version: version,
     Environment: { Variables: c.environment },
     TracingConfig: { Mode: 'PassThrough' },
-    RevisionId: row.configSha256.slice(0, 36),
+    RevisionId: functionRevision(row),
     State: 'Active',
     LastUpdateStatus: 'Successful',
     PackageType: 'Zip',
@@ -76,9 +76,20 @@ export function aliasConfiguration(ctx: FunctionContext, alias: AliasRow) {
   };
 }
 
+/**
+ * Changes whenever the version's code or configuration does, so RevisionId guards
+ * (UpdateFunctionCode, UpdateFunctionConfiguration) can compare.
+ */
+export function functionRevision(row: VersionRow): string {
+  return uuidShaped(`${row.codeSha256}:${row.configSha256}`);
+}
+
 /** Changes whenever the alias does, so RevisionId guards (Update/DeleteAlias) can compare. */
 function aliasRevision(alias: AliasRow): string {
-  const text = JSON.stringify([alias.version, alias.routing ?? {}, alias.description ?? '']);
+  return uuidShaped(JSON.stringify([alias.version, alias.routing ?? {}, alias.description ?? '']));
+}
+
+function uuidShaped(text: string): string {
   const h = createHash('sha256').update(text).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
