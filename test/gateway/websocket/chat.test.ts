@@ -259,3 +259,24 @@ for (const variant of awsPlatformVariants) {
     });
   });
 }
+
+describe('websocket idle limit', () => {
+  let aws: AwsPlatform;
+  before(async () => {
+    aws = await startAwsPlatform(awsPlatformVariants[0], {
+      runFunctions: true,
+      label: 'ws-idle',
+      options: { websocketIdleTimeoutMs: 300 },
+    });
+    await deployService(aws.platform, definition(), { 'auth.js': auth, 'chat.js': chat });
+  });
+  after(async () => aws?.close());
+
+  test('an idle connection is closed with 1001 Going away', async () => {
+    const client = await open(`${aws.platform.url.replace('http', 'ws')}/svc-dev?token=good`);
+    const code = await new Promise<[number, string]>((resolve) =>
+      client.socket.once('close', (c, reason) => resolve([c, reason.toString()])),
+    );
+    assert.deepEqual(code, [1001, 'Going away']);
+  });
+});

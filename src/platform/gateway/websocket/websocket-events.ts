@@ -134,7 +134,7 @@ export function handshakeOf(rawHeaders: string[], rawQuery: string): HandshakeFa
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
     headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   if (rawQuery === '')
     return { headers, multiValueHeaders, query: undefined, multiValueQuery: undefined };
@@ -142,7 +142,7 @@ export function handshakeOf(rawHeaders: string[], rawQuery: string): HandshakeFa
   const multiValueQuery: Record<string, string[]> = {};
   for (const [name, value] of new URLSearchParams(rawQuery)) {
     query[name] = value;
-    (multiValueQuery[name] ??= []).push(value);
+    multiValueQuery[name] = [...(multiValueQuery[name] ?? []), value];
   }
   return { headers, multiValueHeaders, query, multiValueQuery };
 }
