@@ -41,6 +41,8 @@ export interface ProviderSettings {
   httpApi?: Record<string, unknown>;
   apiGateway?: Record<string, unknown>;
   logRetentionInDays?: number;
+  /** provider.websocketsApiRouteSelectionExpression (default `$request.body.action`). */
+  websocketsApiRouteSelectionExpression?: string;
   tags?: Record<string, string>;
   /** provider.nimbus.concurrency: the default of each Node function's `concurrency`. */
   concurrency?: number;

@@ -79,7 +79,7 @@ import { eventSourcesReaction } from './event-sources/event-sources-reaction.js'
 import { invokeThrough } from './event-sources/invoke-batch.js';
 import { parseSqsArn } from './event-sources/mapping.js';
 import { MappingStore } from './event-sources/mapping-store.js';
-import { createFrontDoor, splitTarget } from './front-door/front-door.js';
+import { createFrontDoor, createUpgradeDoor, splitTarget } from './front-door/front-door.js';
 import { HttpListener } from './front-door/http-listener.js';
 import { AccessGate } from './gateway/access/access-gate.js';
 import { JwksCache } from './gateway/access/jwks-cache.js';
@@ -89,6 +89,12 @@ import { UsageLimiter } from './gateway/access/usage-limiter.js';
 import { FunctionUrlListener } from './gateway/function-url/function-url-listener.js';
 import { GatewayListener } from './gateway/gateway-listener.js';
 import { compileRouteTable } from './gateway/route-table.js';
+import { ConnectionStore } from './gateway/websocket/connection-store.js';
+import {
+  connectionsPathOf,
+  WebSocketGateway,
+  websocketTargetOf,
+} from './gateway/websocket/websocket-gateway.js';
 import { sendError, sendJson } from './http/send.js';
 import { CodeCache } from './invoker/code-cache.js';
 import {
@@ -147,6 +153,7 @@ import {
   resolverReaction,
   routesReaction,
   schedulesReaction,
+  websocketsReaction,
 } from './reconcile/stage-reactions.js';
 import { StageReconciler } from './reconcile/stage-reconciler.js';
 import { S3Notifier, s3NotificationsReaction } from './triggers/s3/s3-notifications.js';
@@ -183,6 +190,8 @@ export interface PlatformOptions {
   instanceFactory?: InstanceFactory;
   /** This node in `cluster_nodes` and lease rows; default `<hostname>:<port>` (docs/cluster.md). */
   nodeName?: string;
+  /** WebSocket connections idle this long are closed; default 10 minutes (tests shorten it). */
+  websocketIdleTimeoutMs?: number;
   /** Where artifacts live: `local` (dataDir) or `postgres` (shared); default postgres with one. */
   blobs?: 'local' | 'postgres';
   /** Cluster safety net: how often every stage's deployment is compared. Default 30 s. */
@@ -649,6 +658,28 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     scopeOf: (id) => accessKeys.scopeOf(id),
   });
+  const websockets = await lifecycle.start(
+    'websocket apis',
+    new WebSocketGateway({
+      invoker,
+      clock,
+      logger,
+      region,
+      node: nodeName,
+      connections: new ConnectionStore(db),
+      verify: createRequestVerifier({
+        keys: accessKeys,
+        adminToken: token.token,
+        clock,
+        service: 'execute-api',
+        onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+      }),
+      scopeOf: (id) => accessKeys.scopeOf(id),
+      ...(options.websocketIdleTimeoutMs === undefined
+        ? {}
+        : { idleTimeoutMs: options.websocketIdleTimeoutMs }),
+    }),
+  );
   const snsStore = new SnsStore(db);
   const reconciler = new StageReconciler({
     store,
@@ -663,6 +694,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       routesReaction(gateway, store),
       eventSourcesReaction({ mappings, engine: eventSources, clock, logger }),
       functionUrlsReaction(functionUrls, store),
+      websocketsReaction(websockets, store, logger),
       {
         name: 'sns subscriptions',
         react: (state) =>
@@ -983,6 +1015,21 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       sns: (req, res) => sns(req, res),
       'cognito-idp': (req, res) => userPools.service(req, res),
       lambda: (req, res, path) => lambdaApi(req, res, path),
+      // The @connections API of WebSocket APIs; other execute-api requests are IAM routes.
+      'execute-api': (req, res, path, rawQuery) =>
+        connectionsPathOf(path) === undefined
+          ? gateway.handle(req, res, path, rawQuery)
+          : websockets.connectionsApi(req, res, path),
+    },
+  });
+  const upgradeDoor = createUpgradeDoor({
+    websockets: async (req, socket, head, path, rawQuery) => {
+      const key = websocketTargetOf(req.headers.host, path);
+      if (key === undefined) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      await websockets.upgrade(req, socket, head, key, rawQuery);
     },
   });
   listener = await lifecycle.start(
@@ -990,6 +1037,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     new HttpListener({
       host: options.host,
       port: options.port,
+      upgrade: (req, socket, head) => {
+        upgradeDoor(req, socket, head).catch((error: unknown) => {
+          logger.error({ err: error }, 'websocket upgrade failed');
+          socket.destroy();
+        });
+      },
       handle: (req, res) => {
         const { path, rawQuery } = splitTarget(req.url);
         frontDoor(req, res, path, rawQuery).catch((error: unknown) =>

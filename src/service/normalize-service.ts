@@ -99,6 +99,9 @@ function normalizeProvider(root: ServiceInput, ctx: NormalizeContext): ProviderS
     }
   }
   if (p.logRetentionInDays !== undefined) out.logRetentionInDays = p.logRetentionInDays;
+  if (p.websocketsApiRouteSelectionExpression !== undefined) {
+    out.websocketsApiRouteSelectionExpression = p.websocketsApiRouteSelectionExpression;
+  }
   if (p.tags) out.tags = p.tags;
   if (p.nimbus?.concurrency !== undefined) out.concurrency = p.nimbus.concurrency;
   return out;

@@ -58,7 +58,8 @@ export function isDeliverableDestination(value: unknown): boolean {
 const ROUTE_PUBLIC = 'the route would be public';
 const IAM = 'IAM is not enforced by Nimbus yet; the statements are ignored';
 const TAGS = 'tags are not applied by Nimbus yet (ignored)';
-const WEBSOCKET = 'websocket APIs are not supported yet (ignored)';
+const WEBSOCKET =
+  'Nimbus serves one WebSocket API per service stage from its websocket events (ignored)';
 const REST_API = 'is not supported by the Nimbus gateway yet (ignored)';
 
 function eventWarning(type: string): SupportRule {
@@ -377,9 +378,9 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     reason: 'cloudFront events are not supported yet (ignored)',
   },
   { path: 'provider.websocket', status: 'warned', reason: WEBSOCKET },
-  { path: 'provider.websocketsApiName', status: 'warned', reason: WEBSOCKET },
-  { path: 'provider.websocketsApiRouteSelectionExpression', status: 'warned', reason: WEBSOCKET },
-  { path: 'provider.websocketsDescription', status: 'warned', reason: WEBSOCKET },
+  { path: 'provider.websocketsApiName', status: 'accepted' },
+  { path: 'provider.websocketsApiRouteSelectionExpression', status: 'supported' },
+  { path: 'provider.websocketsDescription', status: 'accepted' },
 
   { path: 'functions.*', status: 'supported' },
   { path: 'functions.*.handler', status: 'supported' },
@@ -587,6 +588,9 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   { path: 'functions.*.events[].sns.filterPolicyScope', status: 'supported' },
   { path: 'functions.*.events[].sns.redrivePolicy', status: 'supported' },
   { path: 'functions.*.events[].sns.kmsMasterKeyId', status: 'accepted' },
+  ...['', '.route', '.routeResponseSelectionExpression', '.authorizer'].map(
+    (key): SupportRule => ({ path: `functions.*.events[].websocket${key}`, status: 'supported' }),
+  ),
   ...[
     'stream',
     'eventBridge',
@@ -596,7 +600,6 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     'iotFleetProvisioning',
     'cognitoUserPool',
     'alb',
-    'websocket',
     'kafka',
     'msk',
     'activemq',

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   type FunctionUrlTarget,
   functionUrlTargetOf,
@@ -64,6 +65,32 @@ export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
     if (path.startsWith(areas.lambda.prefix)) return areas.lambda.handle(req, res, path, rawQuery);
     if (areas.wellKnown?.matches(path)) return areas.wellKnown.handle(req, res, path, rawQuery);
     return areas.gateway(req, res, path, rawQuery);
+  };
+}
+
+/** Where upgrade requests go: WebSocket APIs (docs/websockets.md); nothing else upgrades. */
+export interface UpgradeAreas {
+  websockets?: (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    path: string,
+    rawQuery: string,
+  ) => Promise<void>;
+}
+
+/** The front door's upgrade side: the same port, a WebSocket API or a refusal. */
+export function createUpgradeDoor(
+  areas: UpgradeAreas,
+): (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> {
+  return async (req, socket, head) => {
+    const { path, rawQuery } = splitTarget(req.url);
+    const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
+    if (upgrade !== 'websocket' || !areas.websockets) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    return areas.websockets(req, socket, head, path, rawQuery);
   };
 }
 

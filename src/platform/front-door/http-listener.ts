@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { StopContext } from '../lifecycle/lifecycle.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+/** An `Upgrade: websocket` request: the socket is the handler's to answer or destroy. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /**
  * The platform's one HTTP port. stop() is graceful: it refuses new connections at once, lets
@@ -20,6 +23,7 @@ export class HttpListener {
     host: string;
     port: number;
     handle: RequestHandler;
+    upgrade?: UpgradeHandler;
     /** A client gets this long to send its request headers. Default 20 s. */
     headersTimeoutMs?: number;
     /** ...and this long for the whole request, body included. Default 120 s. */
@@ -44,6 +48,10 @@ export class HttpListener {
       });
       opts.handle(req, res);
     });
+    const upgrade = opts.upgrade;
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      upgrade ? upgrade(req, socket, head) : socket.destroy(),
+    );
     // Keep-alive sockets from load generators would otherwise hold a stop open.
     this.#server.keepAliveTimeout = 5_000;
   }

@@ -45,6 +45,15 @@ export function endpointsOf(definition: ServiceDefinition, platformUrl: string):
       lines.push(`${route.slice(0, space)} - ${base}${route.slice(space + 1)}`);
     }
   }
+  // A WebSocket API, as the Serverless Framework prints it (`wss://...`): path form, host form.
+  if (
+    Object.values(definition.functions).some((fn) => fn.events.some((e) => e.kind === 'websocket'))
+  ) {
+    const ws = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const port = url.port ? `:${url.port}` : '';
+    const key = `${definition.service}-${definition.stage}`;
+    lines.push(`${ws}//${url.host}/${key}`, `${ws}//${key}.ws.localhost${port}`);
+  }
   // Function URLs as the Serverless Framework prints them (`<key>: <url>`), host form then the
   // path form for clients that cannot resolve *.localhost.
   for (const fn of Object.values(definition.functions)) {

@@ -13,6 +13,8 @@ import type { FunctionUrlListener } from '../gateway/function-url/function-url-l
 import { loadFunctionUrlTable } from '../gateway/function-url/function-url-table.js';
 import type { GatewayListener } from '../gateway/gateway-listener.js';
 import { loadRouteTable } from '../gateway/route-loader.js';
+import type { WebSocketGateway } from '../gateway/websocket/websocket-gateway.js';
+import { loadWebSocketTable } from '../gateway/websocket/websocket-table.js';
 import type { FunctionResolver } from '../invoker/function-resolver.js';
 import type { InstancePool } from '../pool/instance-pool.js';
 import type { Protection } from '../protection/protection.js';
@@ -75,6 +77,23 @@ export function functionUrlsReaction(
   return {
     name: 'function urls',
     react: async () => urls.setTable(await loadFunctionUrlTable(store)),
+  };
+}
+
+/** Recompiles the WebSocket API table from every stage's current deployment. */
+export function websocketsReaction(
+  websockets: Pick<WebSocketGateway, 'setTable'>,
+  store: Parameters<typeof loadWebSocketTable>[0],
+  logger: Logger,
+): StageReaction {
+  return {
+    name: 'websocket apis',
+    react: async () =>
+      websockets.setTable(
+        await loadWebSocketTable(store, (api, message) =>
+          logger.error({ api }, `websocket API not served: ${message}`),
+        ),
+      ),
   };
 }
 

@@ -21,6 +21,12 @@ export const providerSchema = z.looseObject(
     /** Bucket definitions (`<key>: {name, ...}`), created at deploy (docs/resources.md). */
     s3: looseRecord.nullish(),
     tags: stringMap.optional(),
+    /** A message's route key: `$request.body.<field>` (docs/websockets.md). */
+    websocketsApiRouteSelectionExpression: text
+      .regex(/^\$request\.body\.[A-Za-z0-9_$.-]+$/, {
+        error: 'must be $request.body.<field>, e.g. $request.body.action',
+      })
+      .optional(),
     /** Nimbus's own settings (docs/runtimes.md): keys AWS has no place for. */
     nimbus: z.looseObject({ concurrency: intIn(1, 1000).optional() }).optional(),
   },

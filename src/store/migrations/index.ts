@@ -19,6 +19,7 @@ import { eventSourceMappingsMigration } from './017-event-source-mappings.js';
 import { dynamodbExtensionsMigration } from './018-dynamodb-extensions.js';
 import { cognitoMigration } from './019-cognito.js';
 import { snsMigration } from './021-sns.js';
+import { websocketConnectionsMigration } from './022-websocket-connections.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -48,6 +49,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '017-event-source-mappings': eventSourceMappingsMigration(),
     '018-dynamodb-extensions': dynamodbExtensionsMigration(flavor),
     '021-sns': snsMigration(),
+    '022-websocket-connections': websocketConnectionsMigration(),
     '019-cognito': cognitoMigration(),
   };
   return { getMigrations: async () => migrations };
