@@ -590,6 +590,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     scopeOf: (id) => accessKeys.scopeOf(id),
     limiter: new UsageLimiter({ clock, counter: apiKeys }),
+    // Read per request (never before the listener is up), so the pools made below are there.
+    userPools: { keysOf: (poolId) => userPools.tokenKeys.keysOf(poolId) },
   });
   const gateway = new GatewayListener({
     access: accessGate,

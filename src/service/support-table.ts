@@ -25,16 +25,6 @@ export interface SupportRule {
   when?: (value: unknown) => boolean;
 }
 
-/** Every other authorizer is enforced by the gateway (docs/authorizers.md). */
-const isCognitoAuthorizer = (value: unknown) => {
-  const spec = (typeof value === 'string' ? { arn: value } : value) as Record<string, unknown>;
-  if (typeof spec !== 'object' || spec === null) return false;
-  return (
-    String(spec.type ?? '').toLowerCase() === 'cognito_user_pools' ||
-    String(spec.arn ?? '').includes(':cognito-idp:')
-  );
-};
-
 /** `lambda-proxy` is what the gateway does; any other integration would reach the handler wrong. */
 const notProxyIntegration = (value: unknown) =>
   !['lambda-proxy', 'aws-proxy', 'aws_proxy'].includes(String(value).toLowerCase());
@@ -503,9 +493,9 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   { path: 'functions.*.events[].http.private', status: 'supported' },
   {
     path: 'functions.*.events[].http.authorizer',
-    status: 'refused',
-    reason: `cognito_user_pools authorizers need Nimbus user pools, which are not supported yet; ${ROUTE_PUBLIC}`,
-    when: isCognitoAuthorizer,
+    status: 'supported',
+    reason:
+      'Lambda TOKEN/REQUEST, aws_iam and cognito_user_pools (a Nimbus user pool ARN) authorizers are enforced (docs/authorizers.md)',
   },
   {
     path: 'functions.*.events[].http.integration',

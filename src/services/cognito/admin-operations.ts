@@ -17,6 +17,7 @@ import { cognitoErrors } from './cognito-errors.js';
 import type { PoolRow, UserRow } from './cognito-store.js';
 import { checkPassword, type PasswordPolicy } from './passwords.js';
 import { confirmed, passwordPolicy } from './sign-up-operations.js';
+import { passwordFields } from './srp-verifiers.js';
 
 function userOut(user: UserRow, attributesField: 'Attributes' | 'UserAttributes') {
   return {
@@ -74,7 +75,7 @@ export async function adminCreateUser(call: CognitoCall) {
     sub,
     status: 'FORCE_CHANGE_PASSWORD',
     enabled: true,
-    passwordHash: await call.deps.hasher.hash(temporary),
+    ...(await passwordFields(call.deps, { poolId: pool.id, username, sub }, temporary)),
     attributes,
     failedAttempts: 0,
     createdAt: now,
@@ -139,7 +140,7 @@ export async function adminSetUserPassword(call: CognitoCall) {
   const now = call.deps.clock.now();
   await call.deps.store.updateUser({
     ...user,
-    passwordHash: await call.deps.hasher.hash(password),
+    ...(await passwordFields(call.deps, user, password)),
     status: permanent ? 'CONFIRMED' : 'FORCE_CHANGE_PASSWORD',
     failedAttempts: 0,
     modifiedAt: now,

@@ -23,6 +23,8 @@ import { cognitoErrors } from './cognito-errors.js';
 import type { ClientRow, PoolRow, UserRow } from './cognito-store.js';
 import { checkPassword } from './passwords.js';
 import { passwordPolicy } from './sign-up-operations.js';
+import { answerPasswordVerifier, startSrp } from './srp-operations.js';
+import { passwordFields, sealVerifier } from './srp-verifiers.js';
 import { afterSuccess, isLocked, recordFailure } from './throttles.js';
 import { refreshSession, sha256, startSession } from './tokens.js';
 
@@ -56,7 +58,12 @@ export async function initiateAuth(call: CognitoCall) {
   }
   if (flow === 'REFRESH_TOKEN_AUTH' || flow === 'REFRESH_TOKEN')
     return refresh(call, client, params);
-  if (flow === 'USER_SRP_AUTH') throw cognitoErrors.unsupported('USER_SRP_AUTH');
+  if (flow === 'USER_SRP_AUTH') {
+    if (!authFlowAllowed(client, 'USER_SRP_AUTH')) {
+      throw cognitoErrors.invalidParameter('USER_SRP_AUTH flow not enabled for this client');
+    }
+    return startSrp(call, pool, client, params);
+  }
   throw cognitoErrors.invalidParameter(`Unsupported AuthFlow ${flow}`);
 }
 
@@ -125,11 +132,21 @@ export async function checkUserPassword(
     await recordFailure(deps.store, user, now);
     throw cognitoErrors.notAuthorized();
   }
-  if (user.failedAttempts > 0) await deps.store.updateUser(afterSuccess(user));
-  return afterSuccess(user);
+  // A password set before SRP verifiers existed gets one now, so USER_SRP_AUTH works next time.
+  const current = user.srpVerifier
+    ? user
+    : { ...user, srpVerifier: sealVerifier(deps, user, password) };
+  if (current.failedAttempts > 0 || current !== user)
+    await deps.store.updateUser(afterSuccess(current));
+  return afterSuccess(current);
 }
 
-async function afterPassword(call: CognitoCall, pool: PoolRow, client: ClientRow, user: UserRow) {
+export async function afterPassword(
+  call: CognitoCall,
+  pool: PoolRow,
+  client: ClientRow,
+  user: UserRow,
+) {
   if (!user.enabled) throw cognitoErrors.notAuthorized('User is disabled.');
   if (user.status === 'UNCONFIRMED') throw cognitoErrors.userNotConfirmed();
   if (user.status === 'RESET_REQUIRED') {
@@ -181,8 +198,17 @@ export async function adminRespondToAuthChallenge(call: CognitoCall) {
 
 async function answerChallenge(call: CognitoCall, client: ClientRow) {
   const name = str(call.input, 'ChallengeName');
-  const session = str(call.input, 'Session');
   const responses = (call.input.ChallengeResponses ?? {}) as Record<string, string>;
+  if (name === 'PASSWORD_VERIFIER') {
+    const { pool, user } = await answerPasswordVerifier(call, client, responses);
+    return afterPassword(call, pool, client, user);
+  }
+  if (name === 'DEVICE_SRP_AUTH' || name === 'DEVICE_PASSWORD_VERIFIER') {
+    throw cognitoErrors.unsupported(
+      `${name} (device tracking; sign in without remembered devices)`,
+    );
+  }
+  const session = str(call.input, 'Session');
   const challenge = await call.deps.store.takeChallenge(sha256(session));
   const invalid = () =>
     cognitoErrors.notAuthorized('Invalid session for the user, session is expired.');
@@ -217,7 +243,7 @@ async function answerChallenge(call: CognitoCall, client: ClientRow) {
   const next: UserRow = {
     ...user,
     status: 'CONFIRMED',
-    passwordHash: await call.deps.hasher.hash(password),
+    ...(await passwordFields(call.deps, user, password)),
     attributes: { ...user.attributes, ...updates },
     modifiedAt: now,
   };

@@ -31,6 +31,7 @@ interface CognitoTables {
     status: string;
     enabled: number;
     password_hash: string | null;
+    srp_verifier: string | null;
     attributes: string;
     failed_attempts: number;
     last_failure_at: number | null;
@@ -120,6 +121,8 @@ export interface UserRow {
   status: UserStatus;
   enabled: boolean;
   passwordHash?: string;
+  /** The SRP salt and verifier, sealed (srp-verifiers.ts); absent for older passwords. */
+  srpVerifier?: string;
   attributes: Record<string, string>;
   failedAttempts: number;
   lastFailureAt?: number;
@@ -707,6 +710,7 @@ function userRow(r: CognitoTables['cognito_users']): UserRow {
     status: r.status as UserStatus,
     enabled: Number(r.enabled) === 1,
     ...(r.password_hash === null ? {} : { passwordHash: r.password_hash }),
+    ...(r.srp_verifier === null ? {} : { srpVerifier: r.srp_verifier }),
     attributes: JSON.parse(r.attributes) as Record<string, string>,
     failedAttempts: Number(r.failed_attempts),
     ...(r.last_failure_at === null ? {} : { lastFailureAt: Number(r.last_failure_at) }),
@@ -726,6 +730,7 @@ function userValues(row: UserRow): CognitoTables['cognito_users'] {
     status: row.status,
     enabled: row.enabled ? 1 : 0,
     password_hash: row.passwordHash ?? null,
+    srp_verifier: row.srpVerifier ?? null,
     attributes: JSON.stringify(row.attributes),
     failed_attempts: row.failedAttempts,
     last_failure_at: row.lastFailureAt ?? null,

@@ -21,6 +21,7 @@ import {
 import { cognitoErrors } from './cognito-errors.js';
 import type { PoolRow, UserRow } from './cognito-store.js';
 import { checkPassword, type PasswordPolicy } from './passwords.js';
+import { passwordFields } from './srp-verifiers.js';
 
 export function passwordPolicy(pool: PoolRow): PasswordPolicy {
   return (pool.config.Policies as { PasswordPolicy: PasswordPolicy }).PasswordPolicy;
@@ -66,7 +67,7 @@ export async function signUp(call: CognitoCall) {
     sub,
     status: 'UNCONFIRMED',
     enabled: true,
-    passwordHash: await call.deps.hasher.hash(password),
+    ...(await passwordFields(call.deps, { poolId: pool.id, username, sub }, password)),
     attributes,
     failedAttempts: 0,
     createdAt: now,
@@ -169,7 +170,7 @@ export async function confirmForgotPassword(call: CognitoCall) {
   await call.deps.store.updateUser({
     ...user,
     status: user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED',
-    passwordHash: await call.deps.hasher.hash(password),
+    ...(await passwordFields(call.deps, user, password)),
     attributes,
     failedAttempts: 0,
     modifiedAt: now,

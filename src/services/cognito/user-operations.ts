@@ -17,6 +17,7 @@ import {
 import { cognitoErrors } from './cognito-errors.js';
 import { checkPassword } from './passwords.js';
 import { passwordPolicy } from './sign-up-operations.js';
+import { passwordFields } from './srp-verifiers.js';
 import { afterSuccess, isLocked, recordFailure } from './throttles.js';
 import { sha256, userOfAccessToken } from './tokens.js';
 
@@ -46,7 +47,7 @@ export async function changePassword(call: CognitoCall) {
   checkPassword(passwordPolicy(pool), proposed);
   await call.deps.store.updateUser({
     ...afterSuccess(user),
-    passwordHash: await call.deps.hasher.hash(proposed),
+    ...(await passwordFields(call.deps, user, proposed)),
     modifiedAt: now,
   });
   // Other sign-ins end; the one that changed the password goes on.

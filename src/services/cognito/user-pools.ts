@@ -2,6 +2,7 @@
  * The user-pools part as the composition root wires it: the AWS JSON service, the public
  * `.well-known` documents, and the outbox route of the control API, over one store.
  */
+import type { JSONWebKeySet } from 'jose';
 import type { Clock } from '../../model/clock.js';
 import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
 import type { CognitoDeps } from './cognito-call.js';
@@ -11,6 +12,7 @@ import { userPoolsRoutes } from './outbox-routes.js';
 import { PasswordHasher } from './passwords.js';
 import { defaultIpLimits, type IpLimit, IpThrottle } from './throttles.js';
 import { TokenKeys } from './token-keys.js';
+import { issuerOf } from './tokens.js';
 import { userPoolClientProvisioner, userPoolProvisioner } from './user-pool-provisioner.js';
 import { createWellKnownHandler, isUserPoolWellKnownPath } from './well-known.js';
 
@@ -52,6 +54,16 @@ export function createUserPools(opts: UserPoolsOptions) {
       handle: createWellKnownHandler({ store, keys, platformUrl: opts.platformUrl }),
     },
     routes: userPoolsRoutes(store),
+    /** For the gateway's cognito_user_pools authorizers: a pool's issuer and published keys. */
+    tokenKeys: {
+      keysOf: async (poolId: string) => {
+        if (!(await store.findPool(poolId))) return undefined;
+        return {
+          issuer: issuerOf(opts.platformUrl(), poolId),
+          jwks: (await keys.jwks(poolId)) as unknown as JSONWebKeySet,
+        };
+      },
+    },
     /** For the resources registry (wired in server.ts with the evaluator). */
     provisioners: [
       userPoolProvisioner({ store, keys, masterKey: opts.masterKey, clock: opts.clock }),

@@ -77,6 +77,35 @@ describe('route access compile', () => {
     });
   });
 
+  it('REST: cognito_user_pools names the pool by ARN; ID tokens on Authorization unless scopes', () => {
+    const arn = 'arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_AbC123';
+    assert.deepEqual(
+      compileRouteAccess(def(), http({ type: 'COGNITO_USER_POOLS', arn }))?.authorizer,
+      {
+        type: 'cognito',
+        name: 'us-east-1_AbC123',
+        poolId: 'us-east-1_AbC123',
+        identitySource: { from: 'header', name: 'authorization' },
+        scopes: [],
+      },
+    );
+    const scoped = compileRouteAccess(
+      def(),
+      http({
+        name: 'users',
+        arn,
+        scopes: ['todo/read'],
+        identitySource: 'method.request.header.X-Token',
+      }),
+    )?.authorizer;
+    assert.equal(scoped?.type, 'cognito');
+    assert.deepEqual(
+      scoped?.type === 'cognito' && [scoped.name, scoped.scopes, scoped.identitySource.name],
+      ['users', ['todo/read'], 'x-token'],
+    );
+    assert.equal(compileRouteAccess(def(), http(arn))?.authorizer?.type, 'cognito');
+  });
+
   it('refuses what it cannot enforce, saying why', () => {
     const jwtProvider = {
       httpApi: {
@@ -85,7 +114,9 @@ describe('route access compile', () => {
     };
     const cases: [unknown, Record<string, unknown>, HttpEvent | HttpApiEvent, RegExp][] = [
       ['http', {}, http('missing'), /authorizer function "missing" is not defined/],
-      ['http', {}, http({ type: 'COGNITO_USER_POOLS', arn: 'x' }), /user pools/],
+      ['http', {}, http({ type: 'COGNITO_USER_POOLS', arn: 'x' }), /not a user pool ARN/],
+      ['http', {}, http({ type: 'COGNITO_USER_POOLS' }), /needs arn/],
+      ['http', {}, http('arn:aws:cognito-idp:us-east-1:1:userpool/p'), /not a user pool ARN/],
       ['http', {}, http({ name: 'auth', type: 'weird' }), /type must be/],
       [
         'http',

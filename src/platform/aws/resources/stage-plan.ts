@@ -344,6 +344,11 @@ export function resolveFunction(
     ...resolveEnvironment(unresolvedEnvironment, `functions.${fn.key}.environment`, ctx),
   };
   const events = fn.events.map((event, i) => {
+    // An http authorizer may name its user pool or function by intrinsic (`!GetAtt Pool.Arn`).
+    if (event.kind === 'http' && typeof event.authorizer === 'object' && event.authorizer) {
+      const path = `functions.${fn.key}.events.${i}.http.authorizer`;
+      return { ...event, authorizer: evaluate(event.authorizer, path, ctx) };
+    }
     if (OWN_EVENT_KINDS.has(event.kind) || !('config' in event)) return event;
     const path = `functions.${fn.key}.events.${i}.${event.kind}`;
     const config = evaluate(event.config, path, ctx) as Record<string, unknown>;

@@ -14,6 +14,7 @@ import { ACCOUNT_ID, type GatewayRequest } from '../gateway-request.js';
 import type { GatewayResponse } from '../gateway-response.js';
 import { parseQuery } from '../query-string.js';
 import { methodArnOf } from './authorizer-events.js';
+import { CognitoAuthorizerVerifier, type UserPoolKeySource } from './cognito-authorizer.js';
 import { verifyIam } from './iam-authorizer.js';
 import type { JwksCache } from './jwks-cache.js';
 import { verifyJwt } from './jwt-authorizer.js';
@@ -49,15 +50,20 @@ export interface AccessGateDeps {
   verifyIam: RequestVerifier;
   scopeOf(id: string): Promise<AccessKeyScope | undefined>;
   limiter: UsageLimiter;
+  /** The platform's user pools, for REST cognito_user_pools authorizers. */
+  userPools?: UserPoolKeySource;
 }
 
 export class AccessGate {
   readonly #deps: AccessGateDeps;
   readonly #lambda: LambdaAuthorizerRunner;
+  readonly #cognito: CognitoAuthorizerVerifier | undefined;
   #stages = new Map<string, StageKeys>();
 
   constructor(deps: AccessGateDeps) {
     this.#deps = deps;
+    this.#cognito =
+      deps.userPools && new CognitoAuthorizerVerifier({ pools: deps.userPools, clock: deps.clock });
     this.#lambda = new LambdaAuthorizerRunner({
       invoker: deps.invoker,
       clock: deps.clock,
@@ -104,6 +110,14 @@ export class AccessGate {
         return refuse(outcome.status === 401 ? unauthorized() : forbiddenV2(), outcome.reason);
       }
       granted.authorizer = { jwt: { claims: outcome.claims, scopes: outcome.scopes } };
+    } else if (authorizer?.type === 'cognito') {
+      if (!this.#cognito) return refuse(unauthorized(), 'user pools are not wired', 'warn');
+      const outcome = await this.#cognito.verify(
+        authorizer,
+        identityOf(authorizer.identitySource, req),
+      );
+      if (!outcome.ok) return refuse(unauthorized(), outcome.reason);
+      granted.authorizer = { claims: outcome.claims };
     } else if (authorizer?.type === 'lambda') {
       const identity = authorizer.identitySources.map((s) => identityOf(s, req));
       const outcome = await this.#lambda.authorize(authorizer, req, identity);

@@ -48,11 +48,21 @@ export interface LambdaAuthorizer {
   payloadVersion: '1.0' | '2.0';
 }
 
+/** REST `cognito_user_pools`: tokens of a Nimbus user pool (cognito-authorizer.ts). */
+export interface CognitoAuthorizer {
+  type: 'cognito';
+  name: string;
+  poolId: string;
+  identitySource: IdentitySource;
+  /** authorizationScopes: access tokens holding one of them; none: ID tokens. */
+  scopes: string[];
+}
+
 export interface IamAuthorizer {
   type: 'iam';
 }
 
-export type Authorizer = JwtAuthorizer | LambdaAuthorizer | IamAuthorizer;
+export type Authorizer = JwtAuthorizer | LambdaAuthorizer | IamAuthorizer | CognitoAuthorizer;
 
 export interface RouteAccess {
   authorizer?: Authorizer;
@@ -98,7 +108,11 @@ function restAuthorizer(definition: ServiceDefinition, raw: unknown): Authorizer
   const arn = optionalString(spec.arn, 'arn');
   if (type === 'aws_iam' || name === 'aws_iam' || arn === 'aws_iam') return { type: 'iam' };
   if (type === 'cognito_user_pools' || arn?.includes(':cognito-idp:')) {
-    fail('cognito_user_pools authorizers need Nimbus user pools, which are not supported yet');
+    return cognitoAuthorizer(spec, name, arn);
+  }
+  // `authorizer: <user pool ARN>` as a plain string, as the Framework allows.
+  if (typeof raw === 'string' && raw.includes(':cognito-idp:')) {
+    return cognitoAuthorizer({}, undefined, raw);
   }
   if (type !== undefined && type !== 'token' && type !== 'request') {
     fail(`type must be token, request, aws_iam or cognito_user_pools, not "${spec.type}"`);
@@ -130,6 +144,35 @@ function restAuthorizer(definition: ServiceDefinition, raw: unknown): Authorizer
     ttlMs: ttlOf(spec.resultTtlInSeconds) * 1000,
     simpleResponses: false,
     payloadVersion: '1.0',
+  };
+}
+
+/** `arn:aws:cognito-idp:<region>:<account>:userpool/<poolId>` (after intrinsics resolve). */
+const userPoolArn =
+  /^arn:aws[a-zA-Z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/([\w-]+_[0-9a-zA-Z]+)$/;
+
+function cognitoAuthorizer(
+  spec: Record<string, unknown>,
+  name: string | undefined,
+  arn: string | undefined,
+): CognitoAuthorizer {
+  if (arn === undefined) fail('a cognito_user_pools authorizer needs arn (the user pool ARN)');
+  const m = userPoolArn.exec(arn);
+  if (!m)
+    fail(`"${arn}" is not a user pool ARN (arn:aws:cognito-idp:<region>:<account>:userpool/<id>)`);
+  const sources = parseIdentitySources(
+    spec.identitySource ?? 'method.request.header.Authorization',
+    'rest',
+  );
+  if (sources.length !== 1 || sources[0]!.from !== 'header') {
+    fail('a cognito_user_pools authorizer takes one identitySource header');
+  }
+  return {
+    type: 'cognito',
+    name: name ?? m[1]!,
+    poolId: m[1]!,
+    identitySource: sources[0]!,
+    scopes: stringList(spec.scopes, 'scopes'),
   };
 }
 
