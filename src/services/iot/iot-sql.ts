@@ -163,7 +163,7 @@ class Parser {
   }
 
   selectItem(): SelectItem {
-    const expr = this.isOp('*') ? (this.next(), { type: 'star' as const }) : this.or();
+    const expr = this.starOr();
     if (this.isWord('AS')) {
       this.next();
       const alias = this.next();
@@ -235,6 +235,12 @@ class Parser {
     }
     return this.primary();
   }
+  /** `*` where a function argument or a select item may be the whole payload. */
+  starOr(): Expr {
+    if (!this.isOp('*')) return this.or();
+    this.next();
+    return { type: 'star' };
+  }
   primary(): Expr {
     const t = this.next();
     if (!t) throw new IotSqlError('expected an expression but the statement ended');
@@ -271,7 +277,7 @@ class Parser {
     const args: Expr[] = [];
     if (!this.isOp(')')) {
       do {
-        args.push(this.isOp('*') ? (this.next(), { type: 'star' }) : this.or());
+        args.push(this.starOr());
       } while (this.isOp(',') && this.next());
     }
     this.expectOp(')');
