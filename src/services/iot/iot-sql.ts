@@ -6,9 +6,14 @@
  * a field missing from the payload is Undefined, any comparison with Undefined is not true, and
  * a non-JSON payload has no fields (only `encode(*, 'base64')` and the message functions read it).
  */
+import { NimbusError } from '../../errors/nimbus-error.js';
 import { topicMatches } from './topic-filter.js';
 
-export class IotSqlError extends Error {}
+export class IotSqlError extends NimbusError {
+  constructor(message: string) {
+    super('NIMBUS_IOT_SQL_INVALID', message);
+  }
+}
 
 type Expr =
   | { type: 'literal'; value: unknown }

@@ -8,7 +8,12 @@
  *   (quoted and bracketed fields are one field; `...` takes any number of fields).
  * An empty pattern matches every event. parseFilterPattern() throws FilterPatternError.
  */
-export class FilterPatternError extends Error {}
+import { NimbusError } from '../../../errors/nimbus-error.js';
+export class FilterPatternError extends NimbusError {
+  constructor(message: string) {
+    super('NIMBUS_LOG_FILTER_INVALID', message);
+  }
+}
 
 export type LogMatcher = (message: string) => boolean;
 
