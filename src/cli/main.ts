@@ -63,6 +63,11 @@ export function buildProgram(ctx: CliContext): Command {
     )
     .option('--max-instances <n>', 'platform-wide cap on function instances (default 100)')
     .option('--log-retention <duration>', 'how long function logs are kept (default 7d)')
+    .option(
+      '--mqtt-port <port>',
+      'embedded MQTT broker port (default 1883, a free one if taken; 0: free; off: no MQTT)',
+    )
+    .option('--mqtt-url <url>', 'use this MQTT broker instead (mqtt[s]://user:pass@host:port)')
     .option('--async-retry-delay <duration>', 'base delay between async retries (default 1m)')
     .option(
       '--async-lease <duration>',

@@ -22,6 +22,10 @@ import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
 import { DynamoStreamReader } from '../services/dynamodb/stream-reader.js';
 import { TableProvisioner } from '../services/dynamodb/table-provisioner.js';
 import { sweepExpired, updateTimeToLive } from '../services/dynamodb/time-to-live.js';
+import { EmbeddedBroker } from '../services/iot/embedded-broker.js';
+import { createIotDataService } from '../services/iot/iot-data-service.js';
+import { IotRuleEngine } from '../services/iot/iot-rule-engine.js';
+import { iotRulesOfStage } from '../services/iot/iot-stage-rules.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
@@ -137,6 +141,7 @@ import { PromMetrics } from './observe/metrics/prom-metrics.js';
 import { RollupRecorder } from './observe/metrics/rollup-recorder.js';
 import { usageRoutes } from './observe/metrics/usage-routes.js';
 import { systemScheduler } from './observe/scheduler.js';
+import { LogSubscriptions } from './observe/subscriptions/log-subscriptions.js';
 import { idOnlyTracing, type Tracing } from './observe/tracing/tracing.js';
 import { type InstanceFactory, InstancePool } from './pool/instance-pool.js';
 import { nobody, processInstanceFactory } from './pool/process-instance-factory.js';
@@ -226,6 +231,14 @@ export interface PlatformOptions {
   dynamodbMaintenanceMs?: number;
   /** User pools' per-source-IP limits (sign-ins; sign-ups and sends). Default docs/cognito.md. */
   userPoolIpLimits?: Record<'signIn' | 'send', { max: number; windowMs: number }>;
+  /**
+   * MQTT for `iot` events and the IoT Publish API (docs/iot.md): an embedded broker on `port`
+   * (0: a free one; `fallbackToFreePort`: a free one when `port` is taken), or the broker at
+   * `url` (`mqtt://user:pass@host:1883`, `mqtts://...`). None by default.
+   */
+  mqtt?: { port: number; host?: string; fallbackToFreePort?: boolean } | { url: string };
+  /** How often `cloudwatchLog` subscriptions read new log events. Default 1 s. */
+  logSubscriptionPollMs?: number;
 }
 
 export interface RunningPlatform {
@@ -247,6 +260,8 @@ export interface RunningPlatform {
   metrics: PromMetrics;
   /** DynamoDB table streams' read side (the event-source engine and the Streams API read it). */
   dynamodbStreams: DynamoStreamReader;
+  /** The MQTT broker rules and the Publish API use; `port` when it is the embedded one. */
+  mqtt?: { url: string; port?: number };
   /** The started parts, in start order. */
   parts: string[];
   /**
@@ -683,6 +698,40 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
   );
   const snsStore = new SnsStore(db);
+  // MQTT: the embedded broker (or an external one) and the platform's client for rules and
+  // the Publish API; started after the reconciler's first pass, so the rules are known before a
+  // persistent session delivers what was queued while the platform was down.
+  const mqttOptions = options.mqtt;
+  const broker =
+    mqttOptions && 'port' in mqttOptions
+      ? new EmbeddedBroker({
+          host: mqttOptions.host ?? options.host,
+          port: mqttOptions.port,
+          fallbackToFreePort: mqttOptions.fallbackToFreePort ?? false,
+          adminToken: token.token,
+          findSecret: (id) => accessKeys.findSecret(id),
+          logger,
+        })
+      : undefined;
+  const iotRules = mqttOptions
+    ? new IotRuleEngine({
+        url: () => (broker ? broker.url : (mqttOptions as { url: string }).url),
+        clientId: `nimbus-rules-${nodeName.replace(/[^\w.-]/g, '_')}`.slice(0, 128),
+        ...(broker ? { connect: { username: 'nimbus', password: token.token } } : {}),
+        accept: (name, qualifier, event) => accept.accept(name, qualifier, event),
+        clock,
+        logger,
+      })
+    : undefined;
+  const logSubscriptions = new LogSubscriptions({
+    db,
+    logs: logStore,
+    accept: (name, qualifier, event, idempotencyKey) =>
+      accept.accept(name, qualifier, event, { idempotencyKey }),
+    accountId: NIMBUS_ACCOUNT_ID,
+    clock,
+    logger,
+  });
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -714,6 +763,33 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
             state,
           ),
       },
+      {
+        name: 'iot rules',
+        react: async (state) => {
+          const problem = (fn: string, message: string) =>
+            logger.error(
+              { service: state.service, stage: state.stage, function: fn },
+              `iot event not applied: ${message}`,
+            );
+          const rules = iotRulesOfStage(state, problem);
+          if (!iotRules) {
+            if (rules.length > 0)
+              problem(rules[0]!.label, 'the platform runs without MQTT (--mqtt-port, --mqtt-url)');
+            return;
+          }
+          await iotRules.setRules(`${state.service}/${state.stage}`, rules);
+        },
+      },
+      {
+        name: 'log subscriptions',
+        react: (state) =>
+          logSubscriptions.setStage(state, (fn, message) =>
+            logger.error(
+              { service: state.service, stage: state.stage, function: fn },
+              `cloudwatchLog event not applied: ${message}`,
+            ),
+          ),
+      },
       instancesReaction({
         pool,
         store,
@@ -740,6 +816,17 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         )
       : undefined;
   await lifecycle.start('stage reconciler', reconciler);
+  if (broker) await lifecycle.start('mqtt broker', broker);
+  if (iotRules) await lifecycle.start('iot rules', iotRules);
+  await lifecycle.start(
+    'log subscriptions',
+    new PeriodicTask({
+      name: 'delivering log subscriptions',
+      everyMs: options.logSubscriptionPollMs ?? 1000,
+      run: () => logSubscriptions.run(),
+      logger,
+    }),
+  );
   const stageChanged = async (change: StageChange) => {
     const local = reconciler.changed(change);
     await feed?.publish(change);
@@ -948,6 +1035,19 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'SNS request failed'),
   });
+  const iotData = createIotDataService({
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'iotdata',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    publish: iotRules
+      ? (topic, payload, qos, retain) => iotRules.publish(topic, payload, qos, retain)
+      : undefined,
+    onError: (e) => logger.error({ err: e }, 'IoT data-plane request failed'),
+  });
   let registry: NodeRegistry | undefined;
   const control = createControlApi({
     store,
@@ -1016,6 +1116,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       sqs: (req, res) => sqs(req, res),
       sns: (req, res) => sns(req, res),
       'cognito-idp': (req, res) => userPools.service(req, res),
+      iotdata: (req, res, path, rawQuery) => iotData(req, res, path, rawQuery),
       lambda: (req, res, path) => lambdaApi(req, res, path),
       // The @connections API of WebSocket APIs; other execute-api requests are IAM routes.
       'execute-api': (req, res, path, rawQuery) =>
@@ -1100,6 +1201,13 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     eventSources,
     metrics,
     dynamodbStreams,
+    ...(iotRules
+      ? {
+          mqtt: broker
+            ? { url: broker.url, port: broker.port }
+            : { url: (mqttOptions as { url: string }).url },
+        }
+      : {}),
     parts: lifecycle.parts,
     close: (opts = {}) => lifecycle.stop(opts),
   };

@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { isIntrinsic } from '../model/intrinsic.js';
 import { sqsEventSettings } from '../platform/event-sources/sqs-event.js';
+import { logSubscriptionProblem } from '../platform/observe/subscriptions/log-subscription-config.js';
+import { iotRuleProblem } from '../services/iot/iot-rule-config.js';
 import { snsEventSubscription } from '../services/sns/stage-subscriptions.js';
 import { parseS3EventConfig, S3EventConfigError } from './events/s3-event-config.js';
 import { protectionProblems, protectionRules } from './protection-rules.js';
@@ -56,6 +58,7 @@ function functionRules(limits: DefinitionLimits) {
   }).optional();
   return z
     .looseObject({
+      name: z.string().optional(),
       handler: z.string().min(1).max(512),
       handlerFile: z.string().max(1024),
       runtime: z.string(),
@@ -152,6 +155,17 @@ function functionRules(limits: DefinitionLimits) {
               message: (error as Error).message,
             });
           }
+          return;
+        }
+        if (event.kind === 'iot' || event.kind === 'cloudwatchLog') {
+          // Bad SQL and malformed filter patterns are refused before anything deploys.
+          const config = (event as { config?: Record<string, unknown> }).config ?? {};
+          const problem =
+            event.kind === 'iot'
+              ? iotRuleProblem(config)
+              : logSubscriptionProblem(config, typeof fn.name === 'string' ? fn.name : undefined);
+          if (problem)
+            ctx.addIssue({ code: 'custom', path: ['events', i, event.kind], message: problem });
           return;
         }
         if (event.kind !== 'http' && event.kind !== 'httpApi') return;

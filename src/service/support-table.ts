@@ -581,12 +581,17 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   ...['', '.route', '.routeResponseSelectionExpression', '.authorizer'].map(
     (key): SupportRule => ({ path: `functions.*.events[].websocket${key}`, status: 'supported' }),
   ),
+  { path: 'functions.*.events[].cloudwatchLog', status: 'supported' },
+  { path: 'functions.*.events[].cloudwatchLog.logGroup', status: 'supported' },
+  { path: 'functions.*.events[].cloudwatchLog.filter', status: 'supported' },
+  { path: 'functions.*.events[].iot', status: 'supported' },
+  ...['sql', 'sqlVersion', 'enabled', 'name', 'description'].map(
+    (key): SupportRule => ({ path: `functions.*.events[].iot.${key}`, status: 'supported' }),
+  ),
   ...[
     'stream',
     'eventBridge',
     'cloudwatchEvent',
-    'cloudwatchLog',
-    'iot',
     'iotFleetProvisioning',
     'cognitoUserPool',
     'alb',

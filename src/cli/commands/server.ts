@@ -31,6 +31,8 @@ export interface ServerOptions {
   trustedProxies?: string;
   otlpEndpoint?: string;
   networkGuardDeny?: string;
+  mqttPort?: string;
+  mqttUrl?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -89,6 +91,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) {
     throw new CliError('--metrics-token must be 16 to 200 printable characters without spaces');
   }
+  const mqtt = mqttOption(opts.mqttPort, opts.mqttUrl ?? ctx.env.NIMBUS_MQTT_URL);
   // Imported here so that commands which never start a server stay quick to launch.
   const { startPlatform } = await import('../../platform/server.js');
   let platform: Awaited<ReturnType<typeof startPlatform>>;
@@ -115,6 +118,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       ...(networkGuard ? { networkGuard } : {}),
       ...(trusted ? { trustedProxies: trusted } : {}),
       ...(otlpEndpoint ? { otlpEndpoint } : {}),
+      ...(mqtt ? { mqtt } : {}),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -134,6 +138,13 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       : `Admin token: in ${platform.adminTokenFile} (mode 0600)`,
   );
   out.log(`Console: ${platform.url}/console/ (sign in with the admin token)`);
+  if (platform.mqtt) {
+    out.log(
+      platform.mqtt.port === undefined
+        ? `MQTT: broker at ${redactUrl(platform.mqtt.url)}`
+        : `MQTT: embedded broker on port ${platform.mqtt.port} (an access key id and secret, or the admin token, as username and password)`,
+    );
+  }
   out.log(
     dataDir === resolve(defaultDataDir(ctx.env))
       ? `CLI: commands of this user find it as is (endpoint recorded in ${dataDir}/${endpointFileName})`
@@ -181,4 +192,36 @@ function parseInteger(
     throw new CliError(`${flag} must be an integer from ${min} to ${max}, not "${raw}"`);
   }
   return n;
+}
+
+/**
+ * `--mqtt-url` points at an external broker; otherwise the embedded one listens on
+ * `--mqtt-port` (default 1883; when 1883 is taken, a free port, logged); `--mqtt-port off`
+ * runs without MQTT.
+ */
+function mqttOption(
+  port: string | undefined,
+  url: string | undefined,
+): { port: number; fallbackToFreePort: boolean } | { url: string } | undefined {
+  if (url !== undefined) {
+    if (port !== undefined) throw new CliError('--mqtt-port and --mqtt-url exclude each other');
+    if (!/^(mqtts?|wss?):\/\/[^\s]+$/.test(url)) {
+      throw new CliError('--mqtt-url must be an mqtt://, mqtts://, ws:// or wss:// URL');
+    }
+    return { url };
+  }
+  if (port === 'off') return undefined;
+  if (port === undefined) return { port: 1883, fallbackToFreePort: true };
+  return { port: parseInteger('--mqtt-port', port, 1883, 0, 65535), fallbackToFreePort: false };
+}
+
+/** The URL without its password, for the banner. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
 }

@@ -20,6 +20,7 @@ import { dynamodbExtensionsMigration } from './018-dynamodb-extensions.js';
 import { cognitoMigration } from './019-cognito.js';
 import { snsMigration } from './021-sns.js';
 import { websocketConnectionsMigration } from './022-websocket-connections.js';
+import { logSubscriptionsMigration } from './025-log-subscriptions.js';
 import { cognitoSrpMigration } from './026-cognito-srp.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
@@ -53,6 +54,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '022-websocket-connections': websocketConnectionsMigration(),
     '019-cognito': cognitoMigration(),
     '026-cognito-srp': cognitoSrpMigration(),
+    '025-log-subscriptions': logSubscriptionsMigration(),
   };
   return { getMigrations: async () => migrations };
 }
