@@ -30,6 +30,7 @@ import {
   listMultipartUploads,
   listParts,
   uploadPart,
+  uploadPartCopy,
 } from './multipart.js';
 import { deleteObject, getObject, headObject, putObject } from './object-operations.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js';
@@ -151,9 +152,7 @@ function objectOperation(call: ObjectCall): Promise<RestXmlResponse> {
     case 'PUT':
       if (q.has('tagging')) return putObjectTagging(call);
       if (q.has('uploadId')) {
-        if (call.req.headers['x-amz-copy-source'] !== undefined) {
-          throw s3Errors.notImplemented('UploadPartCopy');
-        }
+        if (call.req.headers['x-amz-copy-source'] !== undefined) return uploadPartCopy(call);
         return uploadPart(call);
       }
       if (call.req.headers['x-amz-copy-source'] !== undefined) return copyObject(call);
