@@ -3,6 +3,7 @@
  * before the `file` field are read into memory (bounded), the file's bytes are handed on as a
  * stream and never held whole, and whatever follows the file is ignored, as S3 does.
  */
+import { NimbusError } from '../../errors/nimbus-error.js';
 
 export interface FormFile {
   filename: string;
@@ -18,7 +19,11 @@ export interface UploadForm {
 }
 
 /** The form broke the multipart framing or a limit; S3 answers it as a malformed POST. */
-export class FormSyntaxError extends Error {}
+export class FormSyntaxError extends NimbusError {
+  constructor(message: string) {
+    super('NIMBUS_S3_MALFORMED_FORM', message);
+  }
+}
 
 /** S3 limits the fields of a POST (all but the file) to 20 KB. */
 const maxFieldBytes = 20 * 1024;
