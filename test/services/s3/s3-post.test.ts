@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
@@ -180,6 +181,37 @@ for (const variant of s3Variants)
 
       const listed = await fetchKeys(client, 'limited/');
       assert.deepEqual(listed, []);
+    });
+
+    test('a form cut short is MalformedPOSTRequest', async () => {
+      const port = new URL(s3.platform.url).port;
+      const body = '--xyz\r\nContent-Disposition: form-data; name="key"\r\n\r\ncut.txt\r\n--xy';
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/forms',
+            headers: {
+              host: `s3.localhost:${port}`,
+              'content-type': 'multipart/form-data; boundary=xyz',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
+          (r) => {
+            let text = '';
+            r.on('data', (c: Buffer) => {
+              text += c.toString();
+            });
+            r.on('end', () => resolve({ status: r.statusCode!, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(res.status, 400);
+      assert.equal(errorCode(res.body), 'MalformedPOSTRequest');
     });
 
     test('a policy that is not a policy document is InvalidPolicyDocument', async () => {
