@@ -59,7 +59,11 @@ import { scheduleFiring } from './async/schedule-firing.js';
 import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
-import { createRequestVerifier, createStreamingRequestVerifier } from './auth/request-verifier.js';
+import {
+  createPostPolicyVerifier,
+  createRequestVerifier,
+  createStreamingRequestVerifier,
+} from './auth/request-verifier.js';
 import { credentialLookup, SessionCredentialStore } from './auth/session-credentials.js';
 import { ProvisionerRegistry } from './aws/resources/provisioner-registry.js';
 import { ResourceRecords } from './aws/resources/resource-records.js';
@@ -921,6 +925,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     maxObjectBytes: 5 * 1024 * MiB,
     onChange: (change) => s3Notifier.notify(change),
     verify: createStreamingRequestVerifier({
+      keys: accessKeys,
+      clock,
+      service: 's3',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    verifyPolicy: createPostPolicyVerifier({
       keys: accessKeys,
       clock,
       service: 's3',

@@ -3,9 +3,11 @@ import type { Clock } from '../../model/clock.js';
 import { bearerMatches } from '../control/admin-token.js';
 import type { AccessKeyStore } from './access-key-store.js';
 import {
+  type PostPolicyFields,
   type SignatureChain,
   type SigV4ErrorType,
   type SigV4Failure,
+  verifyPostPolicySignature,
   verifySigV4,
 } from './sigv4.js';
 
@@ -99,5 +101,24 @@ export function createStreamingRequestVerifier(
     if (!result.ok) return result;
     noteUse(result.accessKeyId, now);
     return { ok: true, principal: result.accessKeyId, region: result.region, chain: result.chain };
+  };
+}
+
+/** Checks a browser form upload's policy signature (S3 presigned POST) against the access keys. */
+export type PostPolicyVerifier = (
+  fields: PostPolicyFields,
+) => Promise<{ ok: true; accessKeyId: string; region: string } | SigV4Failure>;
+
+export function createPostPolicyVerifier(
+  deps: Omit<RequestVerifierDeps, 'adminToken'> & { service: string },
+): PostPolicyVerifier {
+  const noteUse = useMarker(deps);
+  return async (fields) => {
+    const result = await verifyPostPolicySignature(fields, {
+      service: deps.service,
+      secretOf: (id, token) => deps.keys.findSecret(id, token),
+    });
+    if (result.ok) noteUse(result.accessKeyId, deps.clock.now());
+    return result;
   };
 }

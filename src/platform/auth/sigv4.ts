@@ -548,3 +548,55 @@ function sessionTokenOf(request: SigV4Request): string | undefined {
   if (!rawQuery.includes('X-Amz-Security-Token=')) return undefined;
   return new URLSearchParams(rawQuery).get('X-Amz-Security-Token') ?? undefined;
 }
+
+/** The signing fields of a browser form upload (S3 presigned POST). */
+export interface PostPolicyFields {
+  /** The base64 policy document, exactly as posted: it is the string to sign. */
+  policy: string;
+  algorithm: string;
+  credential: string;
+  amzDate: string;
+  signature: string;
+  sessionToken?: string;
+}
+
+/**
+ * A POST policy's signature: HMAC-SHA256 of the base64 policy with the same signing key as any
+ * SigV4 request. There is no canonical request: the policy names what may be uploaded, and its
+ * own `expiration` bounds its life (checked with the policy's conditions by the caller), so no
+ * skew check applies to X-Amz-Date.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html
+ */
+export async function verifyPostPolicySignature(
+  fields: PostPolicyFields,
+  opts: Pick<SigV4Options, 'service' | 'secretOf'>,
+): Promise<{ ok: true; accessKeyId: string; region: string } | SigV4Failure> {
+  if (fields.algorithm !== algorithm) {
+    return fail('IncompleteSignatureException', `X-Amz-Algorithm must be ${algorithm}.`);
+  }
+  const parsed = parseCredential(fields.credential);
+  if (!parsed.ok) return parsed;
+  const { credential } = parsed;
+  if (parseAmzDate(fields.amzDate) === undefined) {
+    return fail('IncompleteSignatureException', `X-Amz-Date '${fields.amzDate}' is malformed.`);
+  }
+  const scopeFailure = checkScope(credential, fields.amzDate, opts.service);
+  if (scopeFailure) return scopeFailure;
+  const secret = await opts.secretOf(credential.accessKeyId, fields.sessionToken);
+  if (secret === undefined) {
+    return fail(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+      'unknown-key',
+    );
+  }
+  const key = signingKey(secret, credential.date, credential.region, credential.service);
+  const expected = createHmac('sha256', key).update(fields.policy).digest();
+  const given = /^[0-9a-f]{64}$/i.test(fields.signature)
+    ? Buffer.from(fields.signature, 'hex')
+    : Buffer.alloc(0);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return fail('InvalidSignatureException', mismatch, 'mismatch');
+  }
+  return { ok: true, accessKeyId: credential.accessKeyId, region: credential.region };
+}

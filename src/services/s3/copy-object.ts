@@ -71,7 +71,7 @@ export async function copyObject(call: ObjectCall): Promise<RestXmlResponse> {
 }
 
 /** `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=...`. */
-function parseCopySource(header: string): { bucket: string; key: string } {
+export function parseCopySource(header: string): { bucket: string; key: string } {
   const [path = '', query = ''] = header.split('?');
   const versionId = new URLSearchParams(query).get('versionId');
   if (versionId !== null && versionId !== 'null') {

@@ -1,13 +1,16 @@
 /**
- * Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload, Abort,
+ * Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, Abort,
  * ListParts, ListMultipartUploads. Parts are blobs of their own; completing concatenates them
  * into the object's blob (streamed) and the object's ETag is S3's `"<md5 of part md5s>-<N>"`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { RestXmlResponse } from '../../platform/aws/protocols/rest-xml.js';
 import { childElement, childElements, textNode } from '../../platform/aws/protocols/xml.js';
+import { parseCopySource } from './copy-object.js';
+import type { WrittenBlob } from './object-files.js';
 import { storedHeaders, userMetadata } from './object-headers.js';
-import { writeBody } from './object-operations.js';
+import { findObject, writeBody } from './object-operations.js';
+import { checkPreconditions } from './preconditions.js';
 import {
   type BucketCall,
   checkKey,
@@ -63,6 +66,80 @@ async function requireUpload(call: ObjectCall): Promise<UploadRow> {
 }
 
 export async function uploadPart(call: ObjectCall): Promise<RestXmlResponse> {
+  const partNumber = partNumberOf(call);
+  const upload = await requireUpload(call).catch((error: unknown) => {
+    drain(call.req);
+    throw error;
+  });
+  const { written, checksum } = await writeBody(call);
+  const etag = `"${written.md5Hex}"`;
+  await storePart(call, upload.id, partNumber, written, etag);
+  return {
+    headers: {
+      etag,
+      ...(checksum ? { [`x-amz-checksum-${checksum.name}`]: checksum.value } : {}),
+    },
+  };
+}
+
+/**
+ * UploadPartCopy: the part's bytes are (a range of) an existing object, streamed from its file
+ * into the part's own, so a part copied from a large object is never held in memory.
+ */
+export async function uploadPartCopy(call: ObjectCall): Promise<RestXmlResponse> {
+  drain(call.req);
+  const partNumber = partNumberOf(call);
+  const source = parseCopySource(String(call.req.headers['x-amz-copy-source']));
+  const upload = await requireUpload(call);
+  const from = await findObject({ ...call, bucket: source.bucket, key: source.key });
+  checkPreconditions(call.req.headers, from, 'x-amz-copy-source-');
+  const range = copySourceRange(call.req.headers['x-amz-copy-source-range'], from.size);
+  const size = range ? range.end - range.start + 1 : from.size;
+  if (size > call.deps.maxObjectBytes) throw s3Errors.entityTooLarge(call.deps.maxObjectBytes);
+  const bytes: AsyncIterable<Buffer> =
+    size === 0 ? (async function* () {})() : call.deps.files.read(from.blobId, range);
+  const written = await call.deps.files.write(bytes, call.deps.maxObjectBytes);
+  const etag = `"${written.md5Hex}"`;
+  const lastModified = await storePart(call, upload.id, partNumber, written, etag);
+  return {
+    body: {
+      name: 'CopyPartResult',
+      attrs: { xmlns: s3Namespace },
+      children: [
+        textNode('LastModified', new Date(lastModified).toISOString()),
+        textNode('ETag', etag),
+      ],
+    },
+  };
+}
+
+/** `bytes=first-last`, both inclusive and inside the source, as UploadPartCopy requires. */
+function copySourceRange(
+  header: string | string[] | undefined,
+  size: number,
+): { start: number; end: number } | undefined {
+  if (header === undefined) return undefined;
+  const text = String(header);
+  const m = /^bytes=(\d+)-(\d+)$/.exec(text.trim());
+  if (!m) {
+    throw s3Errors.invalidArgument(
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and ' +
+        'last are the zero-based offsets of the first and last bytes to copy',
+      'x-amz-copy-source-range',
+      text,
+    );
+  }
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (start > end || end >= size) {
+    throw s3Errors.invalidRequest(
+      `The specified copy source range ${text} is not valid for the source object of size ${size}`,
+    );
+  }
+  return { start, end };
+}
+
+function partNumberOf(call: ObjectCall): number {
   const text = call.query.get('partNumber') ?? '';
   const partNumber = /^\d{1,5}$/.test(text) ? Number(text) : 0;
   if (partNumber < 1 || partNumber > maxPartNumber) {
@@ -73,31 +150,32 @@ export async function uploadPart(call: ObjectCall): Promise<RestXmlResponse> {
       text,
     );
   }
-  const upload = await requireUpload(call).catch((error: unknown) => {
-    drain(call.req);
-    throw error;
-  });
-  const { written, checksum } = await writeBody(call);
-  const etag = `"${written.md5Hex}"`;
+  return partNumber;
+}
+
+/** Records the part (replacing an earlier upload of its number); answers its time. */
+async function storePart(
+  call: ObjectCall,
+  uploadId: string,
+  partNumber: number,
+  written: WrittenBlob,
+  etag: string,
+): Promise<number> {
+  const lastModified = call.deps.clock.now();
   const outcome = await call.deps.meta.putPart({
-    uploadId: upload.id,
+    uploadId,
     partNumber,
     blobId: written.blobId,
     size: written.size,
     etag,
-    lastModified: call.deps.clock.now(),
+    lastModified,
   });
   if (!outcome.stored) {
     await call.deps.files.remove(written.blobId);
-    throw s3Errors.noSuchUpload(upload.id);
+    throw s3Errors.noSuchUpload(uploadId);
   }
   if (outcome.replaced) await call.deps.files.remove(outcome.replaced);
-  return {
-    headers: {
-      etag,
-      ...(checksum ? { [`x-amz-checksum-${checksum.name}`]: checksum.value } : {}),
-    },
-  };
+  return lastModified;
 }
 
 export async function completeMultipartUpload(call: ObjectCall): Promise<RestXmlResponse> {

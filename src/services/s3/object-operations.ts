@@ -80,7 +80,7 @@ function tooLarge(max: number) {
 }
 
 /** Commits the row, then removes the bytes it replaced; a vanished bucket drops the new bytes. */
-export async function storeObject(call: S3Call, row: ObjectRow): Promise<void> {
+export async function storeObject(call: Pick<S3Call, 'deps'>, row: ObjectRow): Promise<void> {
   const outcome = await call.deps.meta.putObject(row);
   if (!outcome.stored) {
     await call.deps.files.remove(row.blobId);

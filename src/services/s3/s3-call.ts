@@ -100,7 +100,7 @@ export const owner = { id: 'nimbus', displayName: 'nimbus' };
 
 /** Reports a committed change to whoever listens for object events. */
 export async function objectChanged(
-  call: S3Call,
+  call: Pick<S3Call, 'deps' | 'req' | 'principal' | 'requestId'>,
   change: Pick<ObjectChange, 'bucket' | 'key' | 'eventName' | 'size' | 'etag' | 'at'>,
 ): Promise<void> {
   await call.deps.onChange?.({

@@ -4,7 +4,10 @@
  * and sub-resource. Operations answer through the REST-XML codec.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StreamingRequestVerifier } from '../../platform/auth/request-verifier.js';
+import type {
+  PostPolicyVerifier,
+  StreamingRequestVerifier,
+} from '../../platform/auth/request-verifier.js';
 import {
   createRestXmlHandler,
   type RestXmlResponse,
@@ -27,9 +30,11 @@ import {
   listMultipartUploads,
   listParts,
   uploadPart,
+  uploadPartCopy,
 } from './multipart.js';
 import { deleteObject, getObject, headObject, putObject } from './object-operations.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js';
+import { isFormUpload, postObject } from './post-object.js';
 import { s3Address } from './s3-address.js';
 import { s3AuthError } from './s3-auth.js';
 import type { BucketCall, ObjectCall, S3Call, S3Deps } from './s3-call.js';
@@ -37,6 +42,8 @@ import { s3Errors } from './s3-errors.js';
 
 export interface S3ServiceOptions extends S3Deps {
   verify: StreamingRequestVerifier;
+  /** Browser form uploads (presigned POST) carry a signed policy instead of a signed request. */
+  verifyPolicy: PostPolicyVerifier;
   onError?: (error: unknown) => void;
 }
 
@@ -80,9 +87,19 @@ export function createS3Service(opts: S3ServiceOptions) {
     onError: opts.onError,
     serve: async (req, ctx) => {
       const { path, rawQuery } = splitTarget(req.url);
+      const address = s3Address(req.headers.host, path, rawQuery);
+      if (address.bucket !== undefined && address.key === undefined && isFormUpload(req)) {
+        const { bucket } = address;
+        return postObject({
+          deps: opts,
+          req,
+          bucket,
+          requestId: ctx.requestId,
+          verifyPolicy: opts.verifyPolicy,
+        });
+      }
       const auth = await opts.verify(req);
       if (!auth.ok) throw s3AuthError(auth, !req.headers.authorization);
-      const address = s3Address(req.headers.host, path, rawQuery);
       const call: S3Call = {
         deps: opts,
         req,
@@ -135,9 +152,7 @@ function objectOperation(call: ObjectCall): Promise<RestXmlResponse> {
     case 'PUT':
       if (q.has('tagging')) return putObjectTagging(call);
       if (q.has('uploadId')) {
-        if (call.req.headers['x-amz-copy-source'] !== undefined) {
-          throw s3Errors.notImplemented('UploadPartCopy');
-        }
+        if (call.req.headers['x-amz-copy-source'] !== undefined) return uploadPartCopy(call);
         return uploadPart(call);
       }
       if (call.req.headers['x-amz-copy-source'] !== undefined) return copyObject(call);

@@ -18,6 +18,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { nobody } from '../../../src/platform/pool/process-instance-factory.js';
 import { pythonInterpreter } from '../../../src/platform/pool/runtime-interpreters.js';
@@ -29,6 +30,7 @@ import {
 } from '../../helpers/aws-platform.js';
 import { fnDef, serviceDef } from '../../helpers/definitions.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
+import { postForm } from './form-post.js';
 
 // No endpoint, region or credentials in code: the platform's environment supplies them.
 const thumbnailer = `
@@ -115,7 +117,12 @@ for (const variant of awsPlatformVariants) {
             handler: 'removed.handler',
             handlerFile: 'removed.mjs',
             events: [
-              s3Event({ bucket, event: 's3:ObjectRemoved:*', rules: [{ prefix: 'uploads/' }] }),
+              s3Event({
+                bucket,
+                event: 's3:ObjectRemoved:*',
+                rules: [{ prefix: 'uploads/' }],
+                existing: true,
+              }),
             ],
           }),
           ...(hasBoto3
@@ -126,7 +133,12 @@ for (const variant of awsPlatformVariants) {
                   runtime: 'python3.11',
                   runtimeFamily: 'python' as const,
                   events: [
-                    s3Event({ bucket, event: 's3:ObjectCreated:Put', rules: [{ prefix: 'py/' }] }),
+                    s3Event({
+                      bucket,
+                      event: 's3:ObjectCreated:Put',
+                      rules: [{ prefix: 'py/' }],
+                      existing: true,
+                    }),
                   ],
                 }),
               ]
@@ -197,7 +209,7 @@ for (const variant of awsPlatformVariants) {
       ]);
     });
 
-    test('copy, presigned PUT and multipart completion each fire one event with their own name', async () => {
+    test('copy, presigned PUT, form POST and multipart completion each fire one event with their own name', async () => {
       await s3.send(
         new CopyObjectCommand({
           Bucket: bucket,
@@ -211,6 +223,17 @@ for (const variant of awsPlatformVariants) {
         { expiresIn: 300 },
       );
       assert.equal((await fetch(url, { method: 'PUT', body: 'PRESIGNED' })).status, 200);
+      const signer = new S3Client({
+        endpoint: `http://s3.localhost:${new URL(aws.platform.url).port}`,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: aws.key.id, secretAccessKey: aws.key.secret },
+      });
+      const post = await createPresignedPost(signer, { Bucket: bucket, Key: 'uploads/posted.jpg' });
+      const form = new FormData();
+      for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+      form.append('file', new Blob(['POSTEDJPEG']), 'posted.jpg');
+      assert.equal((await postForm(aws.platform.url, post.url, form)).status, 204);
       const upload = await s3.send(
         new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'uploads/multi.jpg' }),
       );
@@ -232,7 +255,7 @@ for (const variant of awsPlatformVariants) {
         }),
       );
       const names: Record<string, string> = {};
-      for (const name of ['copy', 'presigned', 'multi']) {
+      for (const name of ['copy', 'presigned', 'posted', 'multi']) {
         const record = JSON.parse(
           await waitForValue(
             async () =>
@@ -248,9 +271,11 @@ for (const variant of awsPlatformVariants) {
       assert.deepEqual(names, {
         copy: 'ObjectCreated:Copy',
         presigned: 'ObjectCreated:Put',
+        posted: 'ObjectCreated:Post',
         multi: 'ObjectCreated:CompleteMultipartUpload',
       });
       assert.equal(await text('thumbnails/presigned.jpg'), 'PRES');
+      assert.equal(await text('thumbnails/posted.jpg'), 'POST');
       assert.equal(await text('thumbnails/multi.jpg'), 'MULT');
     });
 
