@@ -42,7 +42,7 @@ describe('settings Nimbus does not implement yet', () => {
         '    onError: arn:aws:sns:us-east-1:1:dlq',
         '    destinations:',
         '      onSuccess: other',
-        '      onFailure: {type: eventBus, arn: "arn:aws:events:us-east-1:1:event-bus/b"}',
+        '      onFailure: {type: eventBus, arn: "arn:aws:events:us-east-1:1:rule/b"}',
       ),
     );
     const iam = 'IAM is not enforced by Nimbus yet; the statements are ignored';
@@ -59,7 +59,7 @@ describe('settings Nimbus does not implement yet', () => {
       'serverless.yml:16:5 functions.hello.vpc: VPC settings are not applied; the function uses the network of the Nimbus host',
       'serverless.yml:17:5 functions.hello.tags: tags are not applied by Nimbus yet (ignored)',
       'serverless.yml:18:5 functions.hello.onError: dead-letter targets are not supported yet; failed events go to the Nimbus dead letters',
-      'serverless.yml:21:7 functions.hello.destinations.onFailure: only function, URL, SQS queue and SNS topic destinations are supported yet; this one is ignored and failed events go to the dead letters',
+      'serverless.yml:21:7 functions.hello.destinations.onFailure: only function, URL, SQS queue, SNS topic and EventBridge bus destinations are supported; this one is ignored and failed events go to the dead letters',
     ]);
     // Kept, a failing event would be "delivered" to a function that does not exist.
     assert.deepEqual(definition.functions.hello?.destinations, { onSuccess: 'other' });
