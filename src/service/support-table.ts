@@ -45,7 +45,10 @@ const notProxyIntegration = (value: unknown) =>
  */
 export function isDeliverableDestination(value: unknown): boolean {
   if (isPlainObject(value)) {
-    if (value.type !== undefined && !['function', 'sqs', 'sns', 'eventBus'].includes(String(value.type))) {
+    if (
+      value.type !== undefined &&
+      !['function', 'sqs', 'sns', 'eventBus'].includes(String(value.type))
+    ) {
       return false;
     }
     return isDeliverableDestination(value.arn);
