@@ -26,6 +26,7 @@ import { destinationEvent } from '../services/events/destination-event.js';
 import { type EventsDeps, putPlatformEvent } from '../services/events/events-operations.js';
 import { createEventsService } from '../services/events/events-service.js';
 import { EventsStore } from '../services/events/events-store.js';
+import { syncStageRules } from '../services/events/stage-rules.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
@@ -654,6 +655,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     scopeOf: (id) => accessKeys.scopeOf(id),
   });
   const snsStore = new SnsStore(db);
+  const eventsStore = new EventsStore(db);
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -679,6 +681,23 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
                 logger.error(
                   { service: state.service, stage: state.stage, function: fn },
                   `sns event not applied: ${message}`,
+                ),
+            },
+            state,
+          ),
+      },
+      {
+        name: 'eventbridge rules',
+        react: (state) =>
+          syncStageRules(
+            {
+              store: eventsStore,
+              clock,
+              region,
+              onProblem: (fn, message) =>
+                logger.error(
+                  { service: state.service, stage: state.stage, function: fn },
+                  `eventBridge event not applied: ${message}`,
                 ),
             },
             state,
@@ -881,7 +900,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
   };
   eventsDeps = {
-    store: new EventsStore(db),
+    store: eventsStore,
     clock,
     region,
     targets: {

@@ -593,9 +593,33 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   { path: 'functions.*.events[].sns.redrivePolicy', status: 'supported' },
   { path: 'functions.*.events[].sns.kmsMasterKeyId', status: 'accepted' },
   ...[
+    'eventBus',
+    'pattern',
+    'schedule',
+    'input',
+    'inputPath',
+    'inputTransformer',
+    'retryPolicy',
+    'deadLetterQueueArn',
+    'name',
+    'description',
+    'enabled',
+  ].map(
+    (key): SupportRule => ({
+      path: `functions.*.events[].eventBridge.${key}`,
+      status: 'supported',
+    }),
+  ),
+  { path: 'functions.*.events[].eventBridge', status: 'supported' },
+  { path: 'functions.*.events[].cloudwatchEvent', status: 'supported' },
+  ...['event', 'input', 'inputPath', 'name', 'description', 'enabled'].map(
+    (key): SupportRule => ({
+      path: `functions.*.events[].cloudwatchEvent.${key}`,
+      status: 'supported',
+    }),
+  ),
+  ...[
     'stream',
-    'eventBridge',
-    'cloudwatchEvent',
     'cloudwatchLog',
     'iot',
     'iotFleetProvisioning',

@@ -65,7 +65,7 @@ describe('settings Nimbus does not implement yet', () => {
     assert.deepEqual(definition.functions.hello?.destinations, { onSuccess: 'other' });
   });
 
-  it('warns that events without a source will not fire, naming the function (s3 events fire)', async () => {
+  it('warns that events without a source will not fire, naming the function (s3, cloudwatchEvent events fire)', async () => {
     const { warnings, definition } = await load(
       yml(
         ...head,
@@ -84,12 +84,11 @@ describe('settings Nimbus does not implement yet', () => {
       `${type} events are not supported yet; this event will not fire for function "worker"`;
     assert.deepEqual(warnings, [
       `serverless.yml:8:9 functions.worker.events[0].stream: ${notFiring('stream')}`,
-      `serverless.yml:10:9 functions.worker.events[2].cloudwatchEvent: ${notFiring('cloudwatchEvent')}`,
       `serverless.yml:11:9 functions.worker.events[3].cognitoUserPool: ${notFiring('cognitoUserPool')}`,
     ]);
     assert.deepEqual(
       definition.functions.worker?.events.map((e) => e.kind),
-      ['stream', 's3', 'schedule'],
+      ['stream', 's3', 'eventBridge', 'schedule'],
     );
   });
 
