@@ -15,16 +15,19 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { loadService } from '../../../src/service/load-service.js';
 import {
   type AwsPlatform,
   awsPlatformVariants,
   deployService,
   startAwsPlatform,
 } from '../../helpers/aws-platform.js';
-import { fnDef, serviceDef } from '../../helpers/definitions.js';
 import { waitForValue } from '../../helpers/wait-for.js';
+import { cleanupServiceDirs, writeServiceDir } from '../../service/service-dir.js';
 
 const account = '000000000000';
+const handlerCode =
+  'exports.echo = async (e) => ({ got: e });\nexports.broken = async () => { throw new Error("boom"); };\n';
 const queueArn = (name: string) => `arn:aws:sqs:us-east-1:${account}:${name}`;
 const fnArn = (key: string) => `arn:aws:lambda:us-east-1:${account}:function:svc-dev-${key}`;
 
@@ -53,26 +56,41 @@ for (const variant of awsPlatformVariants)
         urls[name] = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
       }
       await eb.send(new CreateEventBusCommand({ Name: 'outcomes' }));
-      await deployService(
-        aws.platform,
-        serviceDef([
-          fnDef('echo', { destinations: { onSuccess: queueArn('seen') } }),
-          fnDef('broken', { maximumRetryAttempts: 2 }),
-          fnDef('reporter', {
-            handler: 'handler.echo',
-            destinations: { onSuccess: `arn:aws:events:us-east-1:${account}:event-bus/outcomes` },
-          }),
-        ]),
-        {
-          'handler.js':
-            'exports.echo = async (e) => ({ got: e });\nexports.broken = async () => { throw new Error("boom"); };\n',
-        },
-      );
+      // serverless.yml, loaded as the CLI loads it, then deployed.
+      const cwd = await writeServiceDir({
+        'serverless.yml': [
+          'service: svc',
+          'provider: { name: aws, runtime: nodejs20.x }',
+          'functions:',
+          '  echo:',
+          '    handler: handler.echo',
+          `    destinations: { onSuccess: '${queueArn('seen')}' }`,
+          '    events:',
+          '      - eventBridge:',
+          '          eventBus: app-bus',
+          '          pattern: { source: [deployed], detail: { n: [{ numeric: [">", 1] }] } }',
+          "          inputPath: '$.detail'",
+          '  broken:',
+          '    handler: handler.broken',
+          '    maximumRetryAttempts: 2',
+          '  reporter:',
+          '    handler: handler.echo',
+          `    destinations: { onSuccess: 'arn:aws:events:us-east-1:${account}:event-bus/outcomes' }`,
+          '',
+        ].join('\n'),
+        'handler.js': handlerCode,
+      });
+      const { definition } = await loadService({ cwd, options: {}, env: {} });
+      await deployService(aws.platform, definition, {
+        'handler.js':
+          'exports.echo = async (e) => ({ got: e });\nexports.broken = async () => { throw new Error("boom"); };\n',
+      });
     });
     after(async () => {
       eb?.destroy();
       sqs?.destroy();
       await aws?.close();
+      await cleanupServiceDirs();
     });
 
     const receive = (queue: string, what: string) =>
@@ -118,6 +136,20 @@ for (const variant of awsPlatformVariants)
       const record = JSON.parse(message.Body!);
       assert.deepEqual(record.requestPayload, { greeting: 'hello ada' });
       assert.deepEqual(record.responsePayload, { got: { greeting: 'hello ada' } });
+    });
+
+    test('a deployed eventBridge event receives PutEvents events on its bus', async () => {
+      const out = await eb.send(
+        new PutEventsCommand({
+          Entries: [
+            { Source: 'deployed', DetailType: 'X', Detail: '{"n":1}', EventBusName: 'app-bus' },
+            { Source: 'deployed', DetailType: 'X', Detail: '{"n":2}', EventBusName: 'app-bus' },
+          ],
+        }),
+      );
+      assert.equal(out.FailedEntryCount, 0);
+      const message = await receive('seen', 'the deployed rule delivery');
+      assert.deepEqual(JSON.parse(message.Body!).requestPayload, { n: 2 });
     });
 
     test("a failing target goes to the target's DLQ after the rule's retries", async () => {
