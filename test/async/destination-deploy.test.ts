@@ -13,7 +13,7 @@ test('destinations Nimbus cannot deliver to are refused at deploy, naming functi
     functionArtifacts: { one: sha },
   });
   for (const arn of [
-    'arn:aws:events:us-east-1:123456789012:event-bus/default',
+    'arn:aws:events:us-east-1:123456789012:rule/r',
     'arn:aws:s3:::bucket',
   ]) {
     assert.throws(
@@ -30,6 +30,7 @@ test('destinations Nimbus cannot deliver to are refused at deploy, naming functi
     'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-sink',
     'arn:aws:sqs:us-east-1:000000000000:failed',
     'arn:aws:sns:us-east-1:000000000000:topic',
+    'arn:aws:events:us-east-1:000000000000:event-bus/default',
     'sink',
     'other-service-dev-fn',
   ]) {
