@@ -12,10 +12,7 @@ test('destinations Nimbus cannot deliver to are refused at deploy, naming functi
     definition: serviceDef([fnDef('one', { destinations: { onFailure } })]),
     functionArtifacts: { one: sha },
   });
-  for (const arn of [
-    'arn:aws:events:us-east-1:123456789012:rule/r',
-    'arn:aws:s3:::bucket',
-  ]) {
+  for (const arn of ['arn:aws:events:us-east-1:123456789012:rule/r', 'arn:aws:s3:::bucket']) {
     assert.throws(
       () => parseDeployRequest(body(arn), 'svc', 'dev'),
       (error: unknown) =>
