@@ -22,6 +22,11 @@ import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
 import { DynamoStreamReader } from '../services/dynamodb/stream-reader.js';
 import { TableProvisioner } from '../services/dynamodb/table-provisioner.js';
 import { sweepExpired, updateTimeToLive } from '../services/dynamodb/time-to-live.js';
+import { destinationEvent } from '../services/events/destination-event.js';
+import { type EventsDeps, putPlatformEvent } from '../services/events/events-operations.js';
+import { createEventsService } from '../services/events/events-service.js';
+import { EventsStore } from '../services/events/events-store.js';
+import { syncStageRules } from '../services/events/stage-rules.js';
 import { EmbeddedBroker } from '../services/iot/embedded-broker.js';
 import { createIotDataService } from '../services/iot/iot-data-service.js';
 import { IotRuleEngine } from '../services/iot/iot-rule-engine.js';
@@ -514,6 +519,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   // Queue and topic destinations: the SQS and SNS parts are built further down, with the edges.
   let sendToQueue: ReturnType<typeof queueDelivery> | undefined;
   let snsDeps: SnsDeps | undefined;
+  let eventsDeps: EventsDeps | undefined;
   const worker = new AsyncWorker({
     queue,
     records,
@@ -537,9 +543,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
           const queue = arn.split(':')[5] ?? '';
           if (!sendToQueue) throw new Error('SQS is not started');
           await sendToQueue(queue, { body });
-        } else {
+        } else if (via === 'sns') {
           if (!snsDeps) throw new Error('SNS is not started');
           await publishToTopic(snsDeps, arn, body, listener?.url ?? '');
+        } else {
+          if (!eventsDeps) throw new Error('EventBridge is not started');
+          await putPlatformEvent(eventsDeps, arn, destinationEvent(body));
         }
       },
     },
@@ -736,6 +745,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     logger,
   });
+  const eventsStore = new EventsStore(db);
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -792,6 +802,23 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
               { service: state.service, stage: state.stage, function: fn },
               `cloudwatchLog event not applied: ${message}`,
             ),
+          ),
+      },
+      {
+        name: 'eventbridge rules',
+        react: (state) =>
+          syncStageRules(
+            {
+              store: eventsStore,
+              clock,
+              region,
+              onProblem: (fn, message) =>
+                logger.error(
+                  { service: state.service, stage: state.stage, function: fn },
+                  `eventBridge event not applied: ${message}`,
+                ),
+            },
+            state,
           ),
       },
       instancesReaction({
@@ -1034,6 +1061,45 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       ...(options.snsRetryDelayMs === undefined ? {} : { retryDelayMs: options.snsRetryDelayMs }),
     }),
   };
+  eventsDeps = {
+    store: eventsStore,
+    clock,
+    region,
+    targets: {
+      invokeFunction: async (name, qualifier, event, policy) => {
+        await accept.accept(name, qualifier, event, {
+          retry: {
+            ...(policy.maxRetryAttempts === undefined
+              ? {}
+              : { maxRetryAttempts: policy.maxRetryAttempts }),
+            ...(policy.maxEventAgeSeconds === undefined
+              ? {}
+              : { maxEventAgeSeconds: policy.maxEventAgeSeconds }),
+          },
+          ...(policy.onFailure ? { onFailure: policy.onFailure } : {}),
+        });
+      },
+      sendToQueue: async (queue, body, messageAttributes) => {
+        await sendToQueue!(queue, { body, ...(messageAttributes ? { messageAttributes } : {}) });
+      },
+      publish: async (topic, message) => {
+        await publishToTopic(snsDeps!, topic, message, listener?.url ?? '');
+      },
+      onError: (error, target) =>
+        logger.warn({ err: error, target }, 'EventBridge delivery failed'),
+    },
+  };
+  const events = createEventsService({
+    ...eventsDeps,
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'events',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    onError: (e) => logger.error({ err: e }, 'EventBridge request failed'),
+  });
   const sns = createSnsService({
     ...snsDeps,
     verify: createRequestVerifier({
@@ -1125,6 +1191,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       dynamodb: (req, res) => dynamodb(req, res),
       sqs: (req, res) => sqs(req, res),
       sns: (req, res) => sns(req, res),
+      events: (req, res) => events(req, res),
       'cognito-idp': (req, res) => userPools.service(req, res),
       iotdata: (req, res, path, rawQuery) => iotData(req, res, path, rawQuery),
       lambda: (req, res, path) => lambdaApi(req, res, path),

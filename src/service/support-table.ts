@@ -31,18 +31,23 @@ const notProxyIntegration = (value: unknown) =>
 
 /**
  * A destination Nimbus can deliver to: a URL, a function key or name, a Lambda ARN, an SQS
- * queue or SNS topic ARN, or `{type: function|sqs|sns, arn}`. Event buses are not there yet.
+ * queue, SNS topic or EventBridge bus ARN, or `{type: function|sqs|sns|eventBus, arn}`.
  */
 export function isDeliverableDestination(value: unknown): boolean {
   if (isPlainObject(value)) {
-    if (value.type !== undefined && !['function', 'sqs', 'sns'].includes(String(value.type))) {
+    if (
+      value.type !== undefined &&
+      !['function', 'sqs', 'sns', 'eventBus'].includes(String(value.type))
+    ) {
       return false;
     }
     return isDeliverableDestination(value.arn);
   }
   if (typeof value !== 'string') return true;
   if (!value.startsWith('arn:')) return true;
-  return /^arn:aws[a-zA-Z-]*:(lambda|sqs|sns):/.test(value);
+  return /^arn:aws[a-zA-Z-]*:(lambda|sqs|sns):|^arn:aws[a-zA-Z-]*:events:[^:]*:[^:]*:event-bus\//.test(
+    value,
+  );
 }
 
 const ROUTE_PUBLIC = 'the route would be public';
@@ -386,14 +391,14 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     path: 'functions.*.destinations.onSuccess',
     status: 'warned',
     reason:
-      'only function, URL, SQS queue and SNS topic destinations are supported yet; this one is ignored',
+      'only function, URL, SQS queue, SNS topic and EventBridge bus destinations are supported; this one is ignored',
     when: (value) => !isDeliverableDestination(value),
   },
   {
     path: 'functions.*.destinations.onFailure',
     status: 'warned',
     reason:
-      'only function, URL, SQS queue and SNS topic destinations are supported yet; this one is ignored and failed events go to the dead letters',
+      'only function, URL, SQS queue, SNS topic and EventBridge bus destinations are supported; this one is ignored and failed events go to the dead letters',
     when: (value) => !isDeliverableDestination(value),
   },
   { path: 'functions.*.maximumRetryAttempts', status: 'supported' },
@@ -589,9 +594,33 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     (key): SupportRule => ({ path: `functions.*.events[].iot.${key}`, status: 'supported' }),
   ),
   ...[
+    'eventBus',
+    'pattern',
+    'schedule',
+    'input',
+    'inputPath',
+    'inputTransformer',
+    'retryPolicy',
+    'deadLetterQueueArn',
+    'name',
+    'description',
+    'enabled',
+  ].map(
+    (key): SupportRule => ({
+      path: `functions.*.events[].eventBridge.${key}`,
+      status: 'supported',
+    }),
+  ),
+  { path: 'functions.*.events[].eventBridge', status: 'supported' },
+  { path: 'functions.*.events[].cloudwatchEvent', status: 'supported' },
+  ...['event', 'input', 'inputPath', 'name', 'description', 'enabled'].map(
+    (key): SupportRule => ({
+      path: `functions.*.events[].cloudwatchEvent.${key}`,
+      status: 'supported',
+    }),
+  ),
+  ...[
     'stream',
-    'eventBridge',
-    'cloudwatchEvent',
     'iotFleetProvisioning',
     'cognitoUserPool',
     'alb',

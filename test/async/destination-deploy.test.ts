@@ -12,10 +12,7 @@ test('destinations Nimbus cannot deliver to are refused at deploy, naming functi
     definition: serviceDef([fnDef('one', { destinations: { onFailure } })]),
     functionArtifacts: { one: sha },
   });
-  for (const arn of [
-    'arn:aws:events:us-east-1:123456789012:event-bus/default',
-    'arn:aws:s3:::bucket',
-  ]) {
+  for (const arn of ['arn:aws:events:us-east-1:123456789012:rule/r', 'arn:aws:s3:::bucket']) {
     assert.throws(
       () => parseDeployRequest(body(arn), 'svc', 'dev'),
       (error: unknown) =>
@@ -30,6 +27,7 @@ test('destinations Nimbus cannot deliver to are refused at deploy, naming functi
     'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-sink',
     'arn:aws:sqs:us-east-1:000000000000:failed',
     'arn:aws:sns:us-east-1:000000000000:topic',
+    'arn:aws:events:us-east-1:000000000000:event-bus/default',
     'sink',
     'other-service-dev-fn',
   ]) {

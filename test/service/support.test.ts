@@ -42,7 +42,7 @@ describe('settings Nimbus does not implement yet', () => {
         '    onError: arn:aws:sns:us-east-1:1:dlq',
         '    destinations:',
         '      onSuccess: other',
-        '      onFailure: {type: eventBus, arn: "arn:aws:events:us-east-1:1:event-bus/b"}',
+        '      onFailure: {type: eventBus, arn: "arn:aws:events:us-east-1:1:rule/b"}',
       ),
     );
     const iam = 'IAM is not enforced by Nimbus yet; the statements are ignored';
@@ -59,13 +59,13 @@ describe('settings Nimbus does not implement yet', () => {
       'serverless.yml:16:5 functions.hello.vpc: VPC settings are not applied; the function uses the network of the Nimbus host',
       'serverless.yml:17:5 functions.hello.tags: tags are not applied by Nimbus yet (ignored)',
       'serverless.yml:18:5 functions.hello.onError: dead-letter targets are not supported yet; failed events go to the Nimbus dead letters',
-      'serverless.yml:21:7 functions.hello.destinations.onFailure: only function, URL, SQS queue and SNS topic destinations are supported yet; this one is ignored and failed events go to the dead letters',
+      'serverless.yml:21:7 functions.hello.destinations.onFailure: only function, URL, SQS queue, SNS topic and EventBridge bus destinations are supported; this one is ignored and failed events go to the dead letters',
     ]);
     // Kept, a failing event would be "delivered" to a function that does not exist.
     assert.deepEqual(definition.functions.hello?.destinations, { onSuccess: 'other' });
   });
 
-  it('warns that events without a source will not fire, naming the function (s3 events fire)', async () => {
+  it('warns that events without a source will not fire, naming the function (s3, cloudwatchEvent events fire)', async () => {
     const { warnings, definition } = await load(
       yml(
         ...head,
@@ -84,12 +84,11 @@ describe('settings Nimbus does not implement yet', () => {
       `${type} events are not supported yet; this event will not fire for function "worker"`;
     assert.deepEqual(warnings, [
       `serverless.yml:8:9 functions.worker.events[0].stream: ${notFiring('stream')}`,
-      `serverless.yml:10:9 functions.worker.events[2].cloudwatchEvent: ${notFiring('cloudwatchEvent')}`,
       `serverless.yml:11:9 functions.worker.events[3].cognitoUserPool: ${notFiring('cognitoUserPool')}`,
     ]);
     assert.deepEqual(
       definition.functions.worker?.events.map((e) => e.kind),
-      ['stream', 's3', 'schedule'],
+      ['stream', 's3', 'eventBridge', 'schedule'],
     );
   });
 

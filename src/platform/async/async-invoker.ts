@@ -35,6 +35,12 @@ export interface AcceptOptions {
   idempotencyKey?: string;
   /** The trace of the call that queues the event (docs/tracing.md). */
   trace?: TraceContext;
+  /**
+   * The caller's own retry policy and failure destination, in place of the function's (an
+   * EventBridge target's RetryPolicy and DeadLetterConfig).
+   */
+  retry?: { maxRetryAttempts?: number; maxEventAgeSeconds?: number };
+  onFailure?: string;
 }
 
 export interface Accepted {
@@ -91,7 +97,9 @@ export class AsyncInvoker {
     const resolved = await this.#deps.invoker.resolve(functionRef, qualifier);
     const now = this.#deps.clock.now();
     const c = resolved.config;
-    const maxEventAgeMs = (c.maximumEventAge ?? defaultMaximumEventAgeSeconds) * 1000;
+    const maxEventAgeMs =
+      (opts.retry?.maxEventAgeSeconds ?? c.maximumEventAge ?? defaultMaximumEventAgeSeconds) * 1000;
+    const onFailure = opts.onFailure ?? c.destinations?.onFailure;
     const job: InvokeJob = {
       kind: 'invoke',
       requestId: randomUUID(),
@@ -99,12 +107,13 @@ export class AsyncInvoker {
       version: resolved.version,
       event,
       acceptedAt: now,
-      maxRetryAttempts: c.maximumRetryAttempts ?? defaultMaximumRetryAttempts,
+      maxRetryAttempts:
+        opts.retry?.maxRetryAttempts ?? c.maximumRetryAttempts ?? defaultMaximumRetryAttempts,
       maxEventAgeMs,
       service: resolved.service,
       stage: resolved.stage,
       ...(c.destinations?.onSuccess ? { onSuccess: c.destinations.onSuccess } : {}),
-      ...(c.destinations?.onFailure ? { onFailure: c.destinations.onFailure } : {}),
+      ...(onFailure ? { onFailure } : {}),
       ...(opts.trace ? { trace: toTraceparent(opts.trace) } : {}),
     };
     return {

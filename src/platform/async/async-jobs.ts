@@ -24,10 +24,10 @@ export interface InvokeJob {
 export interface DeliverJob {
   kind: 'deliver';
   recordId: string;
-  /** An http(s) URL, or the ARN of the queue or topic `via` names. */
+  /** An http(s) URL, or the ARN of the queue, topic or event bus `via` names. */
   url: string;
-  /** Absent for URLs: an SQS queue or SNS topic destination, delivered through `messaging`. */
-  via?: 'sqs' | 'sns';
+  /** Absent for URLs: an SQS queue, SNS topic or EventBridge bus, delivered through `messaging`. */
+  via?: 'sqs' | 'sns' | 'events';
   body: string;
 }
 

@@ -43,8 +43,8 @@ export interface AsyncWorkerDeps {
   /** HTTP destinations: give up after this many failed deliveries. */
   maxDeliveryAttempts?: number;
   fetch?: typeof fetch;
-  /** SQS queue and SNS topic destinations (by ARN); without it they fail and retry. */
-  messaging?: { deliver(via: 'sqs' | 'sns', arn: string, body: string): Promise<void> };
+  /** SQS queue, SNS topic and EventBridge bus destinations (by ARN); without it they fail and retry. */
+  messaging?: { deliver(via: 'sqs' | 'sns' | 'events', arn: string, body: string): Promise<void> };
   /** Where retries and dead letters are counted; none by default. */
   metrics?: Metrics;
 }

@@ -49,11 +49,12 @@ function parse(text: string): unknown {
   }
 }
 
-const messagingArn = /^arn:aws[a-zA-Z-]*:(sqs|sns):[^:]*:[^:]*:[^:]+$/;
+const messagingArn = /^arn:aws[a-zA-Z-]*:(sqs|sns|events):[^:]*:[^:]*:[^:]+$/;
+const eventBusArn = /^arn:aws[a-zA-Z-]*:events:[^:]*:[^:]*:event-bus\/[\w.-]+$/;
 
 /**
  * Refuses a destination Nimbus cannot deliver to: an ARN that names no Lambda function, SQS
- * queue or SNS topic (EventBridge: not built yet) would otherwise pass as a function name and
+ * queue, SNS topic or EventBridge bus would otherwise pass as a function name and
  * fail every event at run time. The message names the destination; the caller adds where it
  * was written.
  */
@@ -61,10 +62,11 @@ export function validateDestination(raw: string): void {
   if (/^https?:\/\//.test(raw)) return;
   if (!raw.startsWith('arn:')) return;
   if (/^arn:aws[a-zA-Z-]*:lambda:[^:]*:[^:]*:function:[^:]+/.test(raw)) return;
-  if (messagingArn.test(raw)) return;
+  const messaging = messagingArn.exec(raw);
+  if (messaging && (messaging[1] !== 'events' || eventBusArn.test(raw))) return;
   throw new Error(
     `${raw} is not supported: a destination is a function (key, name or Lambda function ARN), ` +
-      'an SQS queue or SNS topic ARN, or an http(s) URL; EventBridge destinations are not available',
+      'an SQS queue, SNS topic or EventBridge event bus ARN, or an http(s) URL',
   );
 }
 
@@ -74,11 +76,11 @@ export function destinationTarget(
   job: InvokeJob,
 ):
   | { type: 'url'; url: string }
-  | { type: 'sqs' | 'sns'; arn: string }
+  | { type: 'sqs' | 'sns' | 'events'; arn: string }
   | { type: 'function'; name: string } {
   if (/^https?:\/\//.test(raw)) return { type: 'url', url: raw };
   const messaging = messagingArn.exec(raw);
-  if (messaging) return { type: messaging[1] as 'sqs' | 'sns', arn: raw };
+  if (messaging) return { type: messaging[1] as 'sqs' | 'sns' | 'events', arn: raw };
   const arn = /^arn:aws[a-zA-Z-]*:lambda:[^:]*:[^:]*:function:([^:]+)/.exec(raw);
   if (arn) return { type: 'function', name: arn[1]! };
   // A key of the same service, as the Serverless Framework lets you write it; else a full name.

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
  * credential scope (Authorization header, or X-Amz-Credential of a presigned URL), or, for
  * unsigned requests, a service host name (`s3.localhost`, `<bucket>.s3.localhost`), an SNS
  * SubscribeURL (`?Action=ConfirmSubscription&...`) or the X-Amz-Target of a service whose SDK
- * sends some calls unsigned (Cognito user pools: SignUp, InitiateAuth...). Cheap: no URL
+ * sends some calls unsigned (Cognito user pools: SignUp, InitiateAuth...) or EventBridge's. Cheap: no URL
  * parsing, no signature checking (the service verifies).
  */
 export function awsServiceOf(req: IncomingMessage, rawQuery: string): string | undefined {
@@ -25,6 +25,8 @@ export function awsServiceOf(req: IncomingMessage, rawQuery: string): string | u
   if (typeof target === 'string' && target.startsWith('AWSCognitoIdentityProviderService.')) {
     return 'cognito-idp';
   }
+  // An unsigned EventBridge call reaches EventBridge, to be refused in its own error shape.
+  if (typeof target === 'string' && target.startsWith('AWSEvents.')) return 'events';
   return undefined;
 }
 

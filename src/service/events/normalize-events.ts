@@ -1,6 +1,7 @@
 import type { EventDefinition } from '../../model/service-definition.js';
 import type { NormalizeContext } from '../context.js';
 import { isPlainObject, type PropertyPath } from '../property-path.js';
+import { normalizeCloudwatchEvent, normalizeEventBridge } from './event-bridge.js';
 import { normalizeHttp } from './http.js';
 import { normalizeHttpApi } from './http-api.js';
 import { isOtherKind, normalizeOther } from './other.js';
@@ -42,6 +43,10 @@ function normalizeEvent(
       return normalizeHttpApi(value, path, ctx);
     case 'schedule':
       return normalizeSchedule(value, path, ctx);
+    case 'eventBridge':
+      return normalizeEventBridge(value, path, ctx);
+    case 'cloudwatchEvent':
+      return normalizeCloudwatchEvent(value, path, ctx);
   }
   if (isOtherKind(kind)) return normalizeOther(kind, value, path, ctx);
   // The support check has already warned about this type (unsupported or unknown).

@@ -20,6 +20,7 @@ import { dynamodbExtensionsMigration } from './018-dynamodb-extensions.js';
 import { cognitoMigration } from './019-cognito.js';
 import { snsMigration } from './021-sns.js';
 import { websocketConnectionsMigration } from './022-websocket-connections.js';
+import { eventBridgeMigration } from './023-eventbridge.js';
 import { logSubscriptionsMigration } from './025-log-subscriptions.js';
 import { cognitoSrpMigration } from './026-cognito-srp.js';
 import type { SqlFlavor } from './sql-flavor.js';
@@ -55,6 +56,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '019-cognito': cognitoMigration(),
     '026-cognito-srp': cognitoSrpMigration(),
     '025-log-subscriptions': logSubscriptionsMigration(),
+    '023-eventbridge': eventBridgeMigration(),
   };
   return { getMigrations: async () => migrations };
 }
