@@ -587,8 +587,32 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   { path: 'functions.*.events[].sns.filterPolicyScope', status: 'supported' },
   { path: 'functions.*.events[].sns.redrivePolicy', status: 'supported' },
   { path: 'functions.*.events[].sns.kmsMasterKeyId', status: 'accepted' },
+  { path: 'functions.*.events[].stream', status: 'supported' },
   ...[
-    'stream',
+    'arn',
+    'type',
+    'batchSize',
+    'maximumBatchingWindow',
+    'startingPosition',
+    'maximumRetryAttempts',
+    'maximumRecordAgeInSeconds',
+    'bisectBatchOnFunctionError',
+    'functionResponseType',
+    'filterPatterns',
+    'destinations',
+    'enabled',
+  ].map(
+    (key): SupportRule => ({ path: `functions.*.events[].stream.${key}`, status: 'supported' }),
+  ),
+  { path: 'functions.*.events[].stream.parallelizationFactor', status: 'accepted' },
+  ...['startingPositionTimestamp', 'consumer', 'tumblingWindowInSeconds'].map(
+    (key): SupportRule => ({
+      path: `functions.*.events[].stream.${key}`,
+      status: 'warned',
+      reason: `${key} is not supported yet; it is ignored`,
+    }),
+  ),
+  ...[
     'eventBridge',
     'cloudwatchEvent',
     'cloudwatchLog',

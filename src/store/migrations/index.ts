@@ -19,6 +19,7 @@ import { eventSourceMappingsMigration } from './017-event-source-mappings.js';
 import { dynamodbExtensionsMigration } from './018-dynamodb-extensions.js';
 import { cognitoMigration } from './019-cognito.js';
 import { snsMigration } from './021-sns.js';
+import { streamCheckpointsMigration } from './024-stream-checkpoints.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -49,6 +50,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '018-dynamodb-extensions': dynamodbExtensionsMigration(flavor),
     '021-sns': snsMigration(),
     '019-cognito': cognitoMigration(),
+    '024-stream-checkpoints': streamCheckpointsMigration(),
   };
   return { getMigrations: async () => migrations };
 }
