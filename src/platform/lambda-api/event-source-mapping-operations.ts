@@ -170,7 +170,7 @@ export function createMappingOperations(deps: MappingOperationsDeps) {
           `The function ${target.name} already has a mapping of ${old.sourceArn}: ${clash.uuid}`,
         );
       }
-      await deps.mappings.delete(uuid);
+      await deps.mappings.delete(uuid, { keepPositions: true });
       await deps.mappings.insert(next);
     } else {
       await deps.mappings.update(next);
