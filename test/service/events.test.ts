@@ -209,7 +209,10 @@ describe('other events', () => {
           config: { bucket: 'docs', event: 's3:ObjectRemoved:*', rules: [{ prefix: 'a/' }] },
         },
         { kind: 'sqs', config: { arn: 'arn:aws:sqs:us-east-1:000000000000:q' } },
-        { kind: 'stream', config: { arn: 'arn:aws:dynamodb:us-east-1:000000000001:table/tbl/stream/x' } },
+        {
+          kind: 'stream',
+          config: { arn: 'arn:aws:dynamodb:us-east-1:000000000001:table/tbl/stream/x' },
+        },
         { kind: 'sns', config: { topicName: 'alerts' } },
         { kind: 'sns', config: { arn: 'arn:aws:sns:us-east-1:1:t' } },
         { kind: 'eventBridge', config: { pattern: { source: ['my.app'] } } },
