@@ -17,6 +17,7 @@ import { packageRoot, packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import { createUserPools } from '../services/cognito/user-pools.js';
+import { dynamodbEventSource } from '../services/dynamodb/dynamodb-event-source.js';
 import { createDynamoService } from '../services/dynamodb/dynamodb-service.js';
 import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
 import { DynamoStreamReader } from '../services/dynamodb/stream-reader.js';
@@ -87,11 +88,13 @@ import { loadOrCreateAdminToken } from './control/admin-token.js';
 import { createControlApi, type StageChange } from './control/control-api.js';
 import { checkDefinition } from './control/deploy-request.js';
 import { Deployer } from './control/deployer.js';
+import { CheckpointStore } from './event-sources/checkpoint-store.js';
 import { EventSourceEngine } from './event-sources/event-source-engine.js';
 import { eventSourcesReaction } from './event-sources/event-sources-reaction.js';
 import { invokeThrough } from './event-sources/invoke-batch.js';
-import { parseSqsArn } from './event-sources/mapping.js';
+import { parseDynamoStreamArn, parseSqsArn } from './event-sources/mapping.js';
 import { MappingStore } from './event-sources/mapping-store.js';
+import { streamFailureRecord } from './event-sources/stream-failure-record.js';
 import { createFrontDoor, createUpgradeDoor, splitTarget } from './front-door/front-door.js';
 import { HttpListener } from './front-door/http-listener.js';
 import { AccessGate } from './gateway/access/access-gate.js';
@@ -520,6 +523,20 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   let sendToQueue: ReturnType<typeof queueDelivery> | undefined;
   let snsDeps: SnsDeps | undefined;
   let eventsDeps: EventsDeps | undefined;
+  /** Sends a body to an SQS queue, SNS topic or EventBridge bus ARN (destinations, on-failure reports). */
+  const deliverMessage = async (via: 'sqs' | 'sns' | 'events', arn: string, body: string) => {
+    if (via === 'sqs') {
+      const queue = arn.split(':')[5] ?? '';
+      if (!sendToQueue) throw new Error('SQS is not started');
+      await sendToQueue(queue, { body });
+    } else if (via === 'sns') {
+      if (!snsDeps) throw new Error('SNS is not started');
+      await publishToTopic(snsDeps, arn, body, listener?.url ?? '');
+    } else {
+      if (!eventsDeps) throw new Error('EventBridge is not started');
+      await putPlatformEvent(eventsDeps, arn, destinationEvent(body));
+    }
+  };
   const worker = new AsyncWorker({
     queue,
     records,
@@ -537,21 +554,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     pollMs: 200,
     region,
     metrics: counted,
-    messaging: {
-      deliver: async (via, arn, body) => {
-        if (via === 'sqs') {
-          const queue = arn.split(':')[5] ?? '';
-          if (!sendToQueue) throw new Error('SQS is not started');
-          await sendToQueue(queue, { body });
-        } else if (via === 'sns') {
-          if (!snsDeps) throw new Error('SNS is not started');
-          await publishToTopic(snsDeps, arn, body, listener?.url ?? '');
-        } else {
-          if (!eventsDeps) throw new Error('EventBridge is not started');
-          await putPlatformEvent(eventsDeps, arn, destinationEvent(body));
-        }
-      },
-    },
+    messaging: { deliver: deliverMessage },
   });
   asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
   const accept = asyncInvoker;
@@ -641,20 +644,41 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const sqsStore = new SqsStore(db);
   const sqsLongPolls = new QueueWaiters();
   const mappings = new MappingStore(db);
+  const checkpoints = new CheckpointStore(db);
+  const dynamodbStreams = new DynamoStreamReader(db, clock);
   const eventSources = await lifecycle.start(
     'event source mappings',
     new EventSourceEngine({
       list: () => mappings.list(),
       sourceOf: (m) => {
         const queue = parseSqsArn(m.sourceArn);
-        return queue
-          ? sqsEventSource(
-              { store: sqsStore, waiters: sqsLongPolls, clock },
-              queue.queue,
-              m.sourceArn,
-              queue.region,
-            )
-          : undefined;
+        if (queue) {
+          return sqsEventSource(
+            { store: sqsStore, waiters: sqsLongPolls, clock },
+            queue.queue,
+            m.sourceArn,
+            queue.region,
+          );
+        }
+        if (parseDynamoStreamArn(m.sourceArn)) {
+          return dynamodbEventSource(
+            { reader: dynamodbStreams, checkpoints, clock, timer: systemScheduler },
+            m,
+          );
+        }
+        return undefined;
+      },
+      onFailure: async (failed) => {
+        const to = failed.mapping.onFailure;
+        if (!to) {
+          logger.warn(
+            { mapping: failed.mapping.uuid, shard: failed.shard, reason: failed.reason },
+            'a stream batch was given up on and the mapping has no onFailure destination',
+          );
+          return;
+        }
+        const record = streamFailureRecord(failed, region, clock.now());
+        await deliverMessage(to.split(':')[2] as 'sqs' | 'sns', to, JSON.stringify(record));
       },
       invoke: invokeThrough(invoker),
       clock,
@@ -894,6 +918,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         mappings,
         invoker,
         queueExists: async (name) => (await sqsStore.findQueue(name)) !== undefined,
+        streamExists: async (arn) => (await dynamodbStreams.stream(arn)) !== undefined,
         clock,
         onChange: () => eventSources.refresh(),
       }),
@@ -966,7 +991,6 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     onError: (e) => logger.error({ err: e }, 'S3 request failed'),
   });
   const dynamoStore = new DynamoStore(db, flavor, { region, clock });
-  const dynamodbStreams = new DynamoStreamReader(db, clock);
   await lifecycle.start(
     'dynamodb maintenance',
     new PeriodicTask({

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { isIntrinsic } from '../model/intrinsic.js';
 import { sqsEventSettings } from '../platform/event-sources/sqs-event.js';
+import { streamEventSettings } from '../platform/event-sources/stream-event.js';
 import { logSubscriptionProblem } from '../platform/observe/subscriptions/log-subscription-config.js';
 import { iotRuleProblem } from '../services/iot/iot-rule-config.js';
 import { snsEventSubscription } from '../services/sns/stage-subscriptions.js';
@@ -126,6 +127,22 @@ function functionRules(limits: DefinitionLimits) {
           const problem = s3EventProblem((event as { config?: unknown }).config);
           if (problem)
             ctx.addIssue({ code: 'custom', path: ['events', i, 's3'], message: problem });
+          return;
+        }
+        if (event.kind === 'stream') {
+          const result = streamEventSettings(
+            (event as { config?: Record<string, unknown> }).config ?? {},
+            { unresolvedArn: 'allow' },
+          );
+          if (!result.ok) {
+            for (const p of result.problems) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['events', i, 'stream', p.field],
+                message: p.message,
+              });
+            }
+          }
           return;
         }
         if (event.kind === 'sqs') {

@@ -619,8 +619,32 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
       status: 'supported',
     }),
   ),
+  { path: 'functions.*.events[].stream', status: 'supported' },
   ...[
-    'stream',
+    'arn',
+    'type',
+    'batchSize',
+    'maximumBatchingWindow',
+    'startingPosition',
+    'maximumRetryAttempts',
+    'maximumRecordAgeInSeconds',
+    'bisectBatchOnFunctionError',
+    'functionResponseType',
+    'filterPatterns',
+    'destinations',
+    'enabled',
+  ].map(
+    (key): SupportRule => ({ path: `functions.*.events[].stream.${key}`, status: 'supported' }),
+  ),
+  { path: 'functions.*.events[].stream.parallelizationFactor', status: 'accepted' },
+  ...['startingPositionTimestamp', 'consumer', 'tumblingWindowInSeconds'].map(
+    (key): SupportRule => ({
+      path: `functions.*.events[].stream.${key}`,
+      status: 'warned',
+      reason: `${key} is not supported yet; it is ignored`,
+    }),
+  ),
+  ...[
     'iotFleetProvisioning',
     'cognitoUserPool',
     'alb',

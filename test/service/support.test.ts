@@ -73,7 +73,6 @@ describe('settings Nimbus does not implement yet', () => {
         '  worker:',
         '    handler: src/handler.hello',
         '    events:',
-        '      - stream: arn:aws:kinesis:us-east-1:1:stream/jobs',
         '      - s3: uploads',
         '      - cloudwatchEvent: {event: {source: [a]}}',
         '      - cognitoUserPool: {pool: p, trigger: PreSignUp}',
@@ -83,12 +82,11 @@ describe('settings Nimbus does not implement yet', () => {
     const notFiring = (type: string) =>
       `${type} events are not supported yet; this event will not fire for function "worker"`;
     assert.deepEqual(warnings, [
-      `serverless.yml:8:9 functions.worker.events[0].stream: ${notFiring('stream')}`,
-      `serverless.yml:11:9 functions.worker.events[3].cognitoUserPool: ${notFiring('cognitoUserPool')}`,
+      `serverless.yml:10:9 functions.worker.events[2].cognitoUserPool: ${notFiring('cognitoUserPool')}`,
     ]);
     assert.deepEqual(
       definition.functions.worker?.events.map((e) => e.kind),
-      ['stream', 's3', 'eventBridge', 'schedule'],
+      ['s3', 'eventBridge', 'schedule'],
     );
   });
 

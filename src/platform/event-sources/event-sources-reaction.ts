@@ -1,5 +1,5 @@
 /**
- * The stage reaction for event source mappings: a stage's `sqs` events become its deploy
+ * The stage reaction for event source mappings: a stage's `sqs` and `stream` events become its deploy
  * mappings in the Store (new ones get a UUID, changed ones keep theirs, dropped ones go), then
  * the engine re-reads the Store. Every node of a cluster may run it for the same change: the
  * store sync is idempotent.
@@ -10,6 +10,7 @@ import type { StageReaction } from '../reconcile/stage-reconciler.js';
 import type { EventSourceEngine } from './event-source-engine.js';
 import type { MappingStore, WantedMapping } from './mapping-store.js';
 import { sqsEventSettings } from './sqs-event.js';
+import { streamEventSettings } from './stream-event.js';
 
 export function eventSourcesReaction(deps: {
   mappings: Pick<MappingStore, 'syncStage'>;
@@ -24,13 +25,16 @@ export function eventSourcesReaction(deps: {
       const seen = new Set<string>();
       for (const fn of state.functions) {
         for (const event of fn.events) {
-          if (event.kind !== 'sqs' || !('config' in event)) continue;
-          const result = sqsEventSettings(event.config);
+          if ((event.kind !== 'sqs' && event.kind !== 'stream') || !('config' in event)) continue;
+          const result =
+            event.kind === 'sqs'
+              ? sqsEventSettings(event.config)
+              : streamEventSettings(event.config);
           if (!result.ok) {
             // The deploy checks refused anything else; an ARN left unresolved lands here.
             deps.logger.warn(
               { function: fn.name, problems: result.problems },
-              'sqs event not mapped',
+              `${event.kind} event not mapped`,
             );
             continue;
           }

@@ -15,6 +15,8 @@ interface MappingTables {
     settings: string;
     last_modified: number;
   };
+  /** Migration 024 (checkpoint-store.ts): a mapping's stream positions go with it. */
+  stream_checkpoints: { mapping_uuid: string };
 }
 type Row = MappingTables['event_source_mappings'];
 
@@ -70,8 +72,14 @@ export class MappingStore {
       .execute();
   }
 
-  async delete(uuid: string): Promise<void> {
-    await this.#db.deleteFrom('event_source_mappings').where('uuid', '=', uuid).execute();
+  /** `keepPositions`: the row is written again under the same UUID (a retargeted mapping). */
+  async delete(uuid: string, opts: { keepPositions?: boolean } = {}): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('event_source_mappings').where('uuid', '=', uuid).execute();
+      if (!opts.keepPositions) {
+        await tx.deleteFrom('stream_checkpoints').where('mapping_uuid', '=', uuid).execute();
+      }
+    });
   }
 
   /**
@@ -133,6 +141,7 @@ export class MappingStore {
       for (const m of existing) {
         if (kept.has(m.uuid)) continue;
         await tx.deleteFrom('event_source_mappings').where('uuid', '=', m.uuid).execute();
+        await tx.deleteFrom('stream_checkpoints').where('mapping_uuid', '=', m.uuid).execute();
         changed = true;
       }
       return changed;

@@ -110,3 +110,74 @@ export function patternsOf(s: Pick<MappingSettings, 'filters'>): FilterPattern[]
     return parsed.ok ? [parsed.pattern] : [];
   });
 }
+
+/** Lambda's defaults for a stream source (DynamoDB, Kinesis): retry until the record expires. */
+export const streamDefaults: MappingSettings = {
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 0,
+  functionResponseTypes: [],
+  filters: [],
+  bisectBatchOnFunctionError: false,
+  maximumRetryAttempts: -1,
+  maximumRecordAgeInSeconds: -1,
+  startingPosition: 'TRIM_HORIZON',
+  enabled: true,
+};
+
+/** `arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>` */
+export function parseDynamoStreamArn(
+  arn: string,
+): { region: string; account: string; table: string; label: string } | undefined {
+  const m =
+    /^arn:aws[a-zA-Z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table\/([a-zA-Z0-9_.-]{3,255})\/stream\/(.+)$/.exec(
+      arn,
+    );
+  return m ? { region: m[1]!, account: m[2]!, table: m[3]!, label: m[4]! } : undefined;
+}
+
+/** `arn:aws:sqs:…` or `arn:aws:sns:…`: where a stream mapping may report a batch given up on. */
+export function isFailureDestinationArn(arn: string): boolean {
+  return /^arn:aws[a-zA-Z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(arn);
+}
+
+/** The problems of settings for a stream source, in Lambda's words where it has them. */
+export function streamSettingsProblems(s: MappingSettings): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 10_000) {
+    problems.push('batchSize must be an integer from 1 to 10000');
+  }
+  const w = s.maximumBatchingWindowInSeconds;
+  if (!Number.isInteger(w) || w < 0 || w > 300) {
+    problems.push('maximumBatchingWindow must be an integer from 0 to 300 seconds');
+  }
+  for (const t of s.functionResponseTypes) {
+    if (t !== 'ReportBatchItemFailures') {
+      problems.push(`functionResponseType must be ReportBatchItemFailures, not ${t}`);
+    }
+  }
+  const r = s.maximumRetryAttempts;
+  if (!Number.isInteger(r) || r < -1 || r > 10_000) {
+    problems.push('maximumRetryAttempts must be an integer from -1 to 10000');
+  }
+  const age = s.maximumRecordAgeInSeconds;
+  if (!Number.isInteger(age) || (age !== -1 && (age < 60 || age > 604_800))) {
+    problems.push('maximumRecordAgeInSeconds must be -1 or an integer from 60 to 604800');
+  }
+  if (s.startingPosition !== 'TRIM_HORIZON' && s.startingPosition !== 'LATEST') {
+    problems.push('startingPosition must be TRIM_HORIZON or LATEST');
+  }
+  if (s.onFailure !== undefined && !isFailureDestinationArn(s.onFailure)) {
+    problems.push(
+      `destinations.onFailure must be an SQS queue or SNS topic ARN, not ${s.onFailure}`,
+    );
+  }
+  if (s.maximumConcurrency !== undefined) {
+    problems.push('maximumConcurrency applies to SQS sources only');
+  }
+  if (s.filters.length > 5) problems.push('at most 5 filter patterns per mapping');
+  for (const f of s.filters) {
+    const parsed = parseFilterPattern(f);
+    if (!parsed.ok) problems.push(parsed.reason);
+  }
+  return problems;
+}

@@ -2,7 +2,7 @@
  * Lambda's event source mapping operations (`/2015-03-31/event-source-mappings/`): Create, Get,
  * Update, Delete and List, over the same Store rows the serverless.yml `sqs` events become, so
  * mappings from either side show up in both (docs/lambda-api.md#event-source-mappings). SQS
- * queues are the source kind served today; stream ARNs are refused until a stream source lands.
+ * queues and DynamoDB table streams are served; Kinesis ARNs are refused until Kinesis exists.
  */
 import { randomUUID } from 'node:crypto';
 import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
@@ -10,9 +10,12 @@ import type { Clock } from '../../model/clock.js';
 import {
   type Mapping,
   type MappingSettings,
+  parseDynamoStreamArn,
   parseSqsArn,
   sqsDefaults,
   sqsSettingsProblems,
+  streamDefaults,
+  streamSettingsProblems,
 } from '../event-sources/mapping.js';
 import type { MappingStore } from '../event-sources/mapping-store.js';
 import { FunctionNotFoundError, type Invoker } from '../invoker/invoker-port.js';
@@ -26,6 +29,8 @@ export interface MappingOperationsDeps {
   invoker: Pick<Invoker, 'resolve'>;
   /** Whether an SQS queue of that name exists. */
   queueExists: (name: string) => Promise<boolean>;
+  /** Whether a DynamoDB stream of that ARN exists. */
+  streamExists?: (arn: string) => Promise<boolean>;
   clock: Clock;
   /** Tells the engine the mappings changed (it re-reads the Store). */
   onChange: () => Promise<void>;
@@ -89,21 +94,30 @@ export function createMappingOperations(deps: MappingOperationsDeps) {
     const input = jsonBody(r.body);
     const sourceArn = requiredString(input, 'EventSourceArn');
     const queue = parseSqsArn(sourceArn);
-    if (!queue) {
+    const stream = queue ? undefined : parseDynamoStreamArn(sourceArn);
+    if (!queue && !stream) {
       throw invalidParameter(
-        /^arn:aws[a-zA-Z-]*:(kinesis|dynamodb):/.test(sourceArn)
-          ? `Stream event sources are not supported by Nimbus yet: ${sourceArn}`
+        /^arn:aws[a-zA-Z-]*:kinesis:/.test(sourceArn)
+          ? `Kinesis event sources are not supported by Nimbus yet: ${sourceArn}`
           : `Unrecognized event source, must be kinesis, dynamodb stream or sqs: ${sourceArn}`,
       );
     }
-    refuseStreamOnly(input);
+    if (queue) refuseStreamOnly(input);
+    else if (typeof input.StartingPosition !== 'string') {
+      throw invalidParameter('StartingPosition must be provided for a stream event source.');
+    }
     const target = await functionOf(requiredString(input, 'FunctionName'), r.region);
-    if (!(await deps.queueExists(queue.queue))) {
+    if (queue && !(await deps.queueExists(queue.queue))) {
       throw invalidParameter(
         `Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist: ${sourceArn}`,
       );
     }
-    const settings = settingsFrom(input, sqsDefaults);
+    if (stream && !(await deps.streamExists?.(sourceArn))) {
+      throw invalidParameter(`Stream not found: ${sourceArn}`);
+    }
+    const settings = queue
+      ? settingsFrom(input, sqsDefaults)
+      : settingsFrom(input, streamDefaults, 'stream');
     const mapping: Mapping = {
       ...settings,
       uuid: randomUUID(),
@@ -130,12 +144,16 @@ export function createMappingOperations(deps: MappingOperationsDeps) {
   async function update(r: OperationRequest, uuid: string): Promise<OperationAnswer> {
     const old = await existing(uuid);
     const input = jsonBody(r.body);
-    refuseStreamOnly(input);
+    const isStream = parseSqsArn(old.sourceArn) === undefined;
+    if (!isStream) refuseStreamOnly(input);
+    if (isStream && input.StartingPosition !== undefined) {
+      throw invalidParameter('StartingPosition cannot be changed on an existing mapping.');
+    }
     const fn = stringField(input, 'FunctionName');
     const target = fn === undefined ? undefined : await functionOf(fn, r.region);
     const next: Mapping = {
       ...old,
-      ...settingsFrom(input, old),
+      ...settingsFrom(input, old, isStream ? 'stream' : 'queue'),
       ...(target ? { functionName: target.name, qualifier: target.qualifier } : {}),
       lastModified: deps.clock.now(),
     };
@@ -152,7 +170,7 @@ export function createMappingOperations(deps: MappingOperationsDeps) {
           `The function ${target.name} already has a mapping of ${old.sourceArn}: ${clash.uuid}`,
         );
       }
-      await deps.mappings.delete(uuid);
+      await deps.mappings.delete(uuid, { keepPositions: true });
       await deps.mappings.insert(next);
     } else {
       await deps.mappings.update(next);
@@ -215,8 +233,13 @@ export function createMappingOperations(deps: MappingOperationsDeps) {
 }
 
 /** The settings an input names, over `base`; refused with Lambda's exceptions. */
-function settingsFrom(input: Record<string, unknown>, base: MappingSettings): MappingSettings {
+function settingsFrom(
+  input: Record<string, unknown>,
+  base: MappingSettings,
+  kind: 'queue' | 'stream' = 'queue',
+): MappingSettings {
   const out: MappingSettings = { ...base };
+  if (kind === 'stream') streamSettingsFrom(input, out);
   const batchSize = intField(input, 'BatchSize');
   if (batchSize !== undefined) out.batchSize = batchSize;
   const window = intField(input, 'MaximumBatchingWindowInSeconds');
@@ -255,9 +278,44 @@ function settingsFrom(input: Record<string, unknown>, base: MappingSettings): Ma
       throw invalidParameter('MaximumConcurrency must be a number.');
     else out.maximumConcurrency = max;
   }
-  const problems = sqsSettingsProblems(out);
+  const problems = kind === 'queue' ? sqsSettingsProblems(out) : streamSettingsProblems(out);
   if (problems.length > 0) throw invalidParameter(problems[0]!);
   return out;
+}
+
+/** The stream-only fields, over `out`. */
+function streamSettingsFrom(input: Record<string, unknown>, out: MappingSettings): void {
+  if (typeof input.StartingPosition === 'string') out.startingPosition = input.StartingPosition;
+  const retries = intField(input, 'MaximumRetryAttempts');
+  if (retries !== undefined) out.maximumRetryAttempts = retries;
+  const age = intField(input, 'MaximumRecordAgeInSeconds');
+  if (age !== undefined) out.maximumRecordAgeInSeconds = age;
+  if (input.BisectBatchOnFunctionError !== undefined && input.BisectBatchOnFunctionError !== null) {
+    if (typeof input.BisectBatchOnFunctionError !== 'boolean') {
+      throw invalidParameter('BisectBatchOnFunctionError must be a boolean.');
+    }
+    out.bisectBatchOnFunctionError = input.BisectBatchOnFunctionError;
+  }
+  const factor = intField(input, 'ParallelizationFactor');
+  if (factor !== undefined && factor !== 1) {
+    throw invalidParameter('ParallelizationFactor above 1 is not supported by Nimbus yet.');
+  }
+  for (const name of ['StartingPositionTimestamp', 'TumblingWindowInSeconds']) {
+    if (input[name] !== undefined && input[name] !== null) {
+      throw invalidParameter(`${name} is not supported by Nimbus yet.`);
+    }
+  }
+  const config = input.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined;
+  if (config !== undefined && config !== null) {
+    const destination = config.OnFailure?.Destination;
+    if (destination === undefined || destination === null || destination === '') {
+      delete out.onFailure;
+    } else if (typeof destination !== 'string') {
+      throw invalidParameter('DestinationConfig.OnFailure.Destination must be a string.');
+    } else {
+      out.onFailure = destination;
+    }
+  }
 }
 
 /** EventSourceMappingConfiguration, as Lambda answers it. */
@@ -283,6 +341,16 @@ function view(m: Mapping, region: string, state?: string) {
     ...(m.maximumConcurrency === undefined
       ? {}
       : { ScalingConfig: { MaximumConcurrency: m.maximumConcurrency } }),
+    ...(parseSqsArn(m.sourceArn)
+      ? {}
+      : {
+          StartingPosition: m.startingPosition,
+          MaximumRetryAttempts: m.maximumRetryAttempts,
+          MaximumRecordAgeInSeconds: m.maximumRecordAgeInSeconds,
+          BisectBatchOnFunctionError: m.bisectBatchOnFunctionError,
+          ParallelizationFactor: 1,
+          DestinationConfig: { OnFailure: m.onFailure ? { Destination: m.onFailure } : {} },
+        }),
   };
 }
 

@@ -65,13 +65,17 @@ export function checkStreamSpecification(raw: unknown): StreamSpecification {
   return { StreamEnabled: true, StreamViewType: s.StreamViewType as StreamViewType };
 }
 
-/** A new stream's label and ARN, as DynamoDB names them (the label is its creation time). */
+/**
+ * A new stream's label and ARN, as DynamoDB names them (the label is its creation time), unless
+ * the caller fixed the label (tables from `resources`: see table-provisioner.ts).
+ */
 export function enableStream(
   d: TableDescriptionStored,
   spec: StreamSpecification,
   now: number,
+  fixedLabel?: string,
 ): void {
-  const label = new Date(now).toISOString().replace(/Z$/, '');
+  const label = fixedLabel ?? new Date(now).toISOString().replace(/Z$/, '');
   d.StreamSpecification = spec;
   d.LatestStreamLabel = label;
   d.LatestStreamArn = `${d.TableArn}/stream/${label}`;

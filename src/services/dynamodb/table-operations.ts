@@ -12,7 +12,16 @@ import {
 import { checkStreamSpecification, enableStream } from './streams.js';
 import { type KeyType, schemaOf, type TableDescriptionStored } from './table-schema.js';
 
-export async function createTable(deps: DynamoDeps, input: Input) {
+/**
+ * `opts.streamLabel`: the label the table's stream gets instead of its creation time. Tables
+ * made from serverless.yml `resources` use the fixed STREAM_LABEL, so the stream ARN that
+ * `Fn::GetAtt [T, StreamArn]` resolved to before the table existed is its LatestStreamArn.
+ */
+export async function createTable(
+  deps: DynamoDeps,
+  input: Input,
+  opts: { streamLabel?: string } = {},
+) {
   const name = tableNameOf(input);
   const keySchema = input.KeySchema;
   const defs = input.AttributeDefinitions;
@@ -82,7 +91,7 @@ export async function createTable(deps: DynamoDeps, input: Input) {
     ...(globals.length > 0 ? { GlobalSecondaryIndexes: globals } : {}),
     ...(locals.length > 0 ? { LocalSecondaryIndexes: locals } : {}),
   };
-  if (stream?.StreamEnabled) enableStream(description, stream, now);
+  if (stream?.StreamEnabled) enableStream(description, stream, now, opts.streamLabel);
   if (!(await deps.store.createTable(description, now))) throw tableInUse(name);
   return { TableDescription: await describe(deps, description) };
 }

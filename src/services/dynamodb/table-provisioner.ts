@@ -202,7 +202,7 @@ export class TableProvisioner implements ResourceProvisioner {
       }
     } else {
       try {
-        await createTable(this.#deps, input);
+        await createTable(this.#deps, input, { streamLabel: STREAM_LABEL });
       } catch (error) {
         if (error instanceof AwsError) throw new Error(error.message);
         throw error;

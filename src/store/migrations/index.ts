@@ -21,6 +21,7 @@ import { cognitoMigration } from './019-cognito.js';
 import { snsMigration } from './021-sns.js';
 import { websocketConnectionsMigration } from './022-websocket-connections.js';
 import { eventBridgeMigration } from './023-eventbridge.js';
+import { streamCheckpointsMigration } from './024-stream-checkpoints.js';
 import { logSubscriptionsMigration } from './025-log-subscriptions.js';
 import { cognitoSrpMigration } from './026-cognito-srp.js';
 import type { SqlFlavor } from './sql-flavor.js';
@@ -57,6 +58,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '026-cognito-srp': cognitoSrpMigration(),
     '025-log-subscriptions': logSubscriptionsMigration(),
     '023-eventbridge': eventBridgeMigration(),
+    '024-stream-checkpoints': streamCheckpointsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

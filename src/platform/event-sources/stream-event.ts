@@ -1,0 +1,144 @@
+/**
+ * A serverless.yml `stream` event as mapping settings, with the problems Lambda (or the
+ * Framework's schema) would refuse it for. Checked at load by the CLI and at deploy by the
+ * platform (definition-rules.ts), and turned into a stage's mappings by the reconcile reaction.
+ * DynamoDB table streams are served; a Kinesis ARN is refused until Kinesis streams exist.
+ * The `arn` is a plain ARN string by the time the reaction runs: `Fn::GetAtt [T, StreamArn]` is
+ * resolved with the resources before.
+ */
+import {
+  type MappingSettings,
+  parseDynamoStreamArn,
+  streamDefaults,
+  streamSettingsProblems,
+} from './mapping.js';
+
+export type StreamEventResult =
+  | { ok: true; arn: string; settings: MappingSettings }
+  | { ok: false; problems: { field: string; message: string }[] };
+
+export function streamEventSettings(
+  config: Record<string, unknown>,
+  opts: { unresolvedArn?: 'allow' } = {},
+): StreamEventResult {
+  const problems: { field: string; message: string }[] = [];
+  const arn = config.arn;
+  const unresolved = opts.unresolvedArn === 'allow' && isPlainObject(arn);
+  const type = config.type;
+  if (type !== undefined && type !== 'dynamodb' && type !== 'kinesis') {
+    problems.push({ field: 'type', message: 'must be dynamodb or kinesis' });
+  } else if (
+    type === 'kinesis' ||
+    (typeof arn === 'string' && /^arn:aws[a-zA-Z-]*:kinesis:/.test(arn))
+  ) {
+    problems.push({
+      field: 'type',
+      message: 'kinesis streams are not supported by Nimbus yet; only DynamoDB table streams',
+    });
+  } else if (!unresolved && (typeof arn !== 'string' || !parseDynamoStreamArn(arn))) {
+    problems.push({
+      field: 'arn',
+      message:
+        typeof arn === 'string'
+          ? `${arn} is not a DynamoDB stream ARN (use Fn::GetAtt [<Table>, StreamArn])`
+          : 'must be a DynamoDB stream ARN or Fn::GetAtt [<Table>, StreamArn]',
+    });
+  }
+  const int = (field: string, fallback: number): number => {
+    const v = config[field];
+    if (v === undefined || v === null) return fallback;
+    const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n)) {
+      problems.push({ field, message: 'must be an integer' });
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (field: string, fallback: boolean): boolean => {
+    const v = config[field];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'boolean') {
+      problems.push({ field, message: 'must be true or false' });
+      return fallback;
+    }
+    return v;
+  };
+  const types: string[] = [];
+  if (config.functionResponseType !== undefined && config.functionResponseType !== null) {
+    if (config.functionResponseType !== 'ReportBatchItemFailures') {
+      problems.push({ field: 'functionResponseType', message: 'must be ReportBatchItemFailures' });
+    } else {
+      types.push('ReportBatchItemFailures');
+    }
+  }
+  const filters: string[] = [];
+  if (config.filterPatterns !== undefined && config.filterPatterns !== null) {
+    if (!Array.isArray(config.filterPatterns)) {
+      problems.push({ field: 'filterPatterns', message: 'must be a list of patterns' });
+    } else {
+      for (const p of config.filterPatterns) filters.push(JSON.stringify(p));
+    }
+  }
+  let onFailure: string | undefined;
+  const destinations = config.destinations;
+  if (destinations !== undefined && destinations !== null) {
+    const raw = isPlainObject(destinations)
+      ? (destinations as Record<string, unknown>).onFailure
+      : undefined;
+    const value = isPlainObject(raw) ? (raw as Record<string, unknown>).arn : raw;
+    if (typeof value === 'string') onFailure = value;
+    else if (!(opts.unresolvedArn === 'allow' && isPlainObject(value))) {
+      problems.push({
+        field: 'destinations',
+        message: 'must be {onFailure: <SQS queue or SNS topic ARN>} (or {onFailure: {arn, type}})',
+      });
+    }
+  }
+  const starting = config.startingPosition;
+  if (config.parallelizationFactor !== undefined && config.parallelizationFactor !== 1) {
+    problems.push({
+      field: 'parallelizationFactor',
+      message: 'DynamoDB streams are read one batch per shard at a time (parallelizationFactor 1)',
+    });
+  }
+  const settings: MappingSettings = {
+    ...streamDefaults,
+    batchSize: int('batchSize', streamDefaults.batchSize),
+    maximumBatchingWindowInSeconds: int('maximumBatchingWindow', 0),
+    maximumRetryAttempts: int('maximumRetryAttempts', -1),
+    maximumRecordAgeInSeconds: int('maximumRecordAgeInSeconds', -1),
+    bisectBatchOnFunctionError: bool('bisectBatchOnFunctionError', false),
+    functionResponseTypes: types,
+    filters,
+    startingPosition:
+      starting === undefined || starting === null ? 'TRIM_HORIZON' : String(starting),
+    ...(onFailure === undefined ? {} : { onFailure }),
+    enabled: bool('enabled', true),
+  };
+  if (problems.length === 0) {
+    for (const message of streamSettingsProblems(settings)) {
+      if (unresolved && /onFailure/.test(message)) continue;
+      problems.push({ field: fieldOf(message), message });
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, arn: arn as string, settings };
+}
+
+function isPlainObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function fieldOf(message: string): string {
+  for (const f of [
+    'maximumBatchingWindow',
+    'batchSize',
+    'maximumRetryAttempts',
+    'maximumRecordAgeInSeconds',
+    'startingPosition',
+    'functionResponseType',
+  ]) {
+    if (message.includes(f)) return f;
+  }
+  if (/onFailure/.test(message)) return 'destinations';
+  return 'filterPatterns';
+}
