@@ -28,7 +28,10 @@ export async function openPostgresDatabase(opts: {
   const { connectionString, options } = withoutOptionsParam(opts.url);
   const pool = new pg.Pool({
     connectionString,
-    options: `${options} -c search_path=${schema}`.trim(),
+    // No parallel workers: they resolve search_path on their own and were seen failing with
+    // "schema does not exist" for a schema the session itself uses (catalog queries of the
+    // migrator); the store's queries are small OLTP ones that parallel plans do not help.
+    options: `${options} -c search_path=${schema} -c max_parallel_workers_per_gather=0`.trim(),
     types: { getTypeParser: typeParser },
   });
   // An idle client that loses its connection emits 'error' on the pool; unhandled, that would

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isPlainObject } from '../property-path.js';
 import { isDeliverableDestination } from '../support-table.js';
-import { bool, environmentMap, intIn, looseRecord, stringMap, text } from './fields.js';
+import { bool, environmentMap, intIn, looseRecord, text } from './fields.js';
 import { packageSchema } from './package-schema.js';
 
 /**

@@ -3,6 +3,7 @@
  * a `$connect` REQUEST authorizer, custom and two-way routes, PostToConnection from inside a
  * function with the official SDK, 410 for gone connections, the 128 KB message cap.
  */
+
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -20,6 +21,7 @@ import {
   startAwsPlatform,
 } from '../../helpers/aws-platform.js';
 import { fnDef, serviceDef } from '../../helpers/definitions.js';
+import { childrenOf } from '../../helpers/processes.js';
 
 const auth = `
 exports.auth = async (event) => ({
@@ -279,4 +281,17 @@ describe('websocket idle limit', () => {
     );
     assert.deepEqual(code, [1001, 'Going away']);
   });
+});
+
+// Known issue (see the session note): a runtime prewarmed while a platform of this file closes
+// can outlive it and keep the test process from exiting. Nothing of the assertions depends on
+// it; kill what is left so the file ends.
+after(() => {
+  for (const pid of childrenOf(process.pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 });
