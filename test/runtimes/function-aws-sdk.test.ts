@@ -1,6 +1,7 @@
 /**
  * SDKs inside functions reach Nimbus unchanged: every instance gets the platform's URL as its
- * AWS endpoint and session credentials scoped to its service stage; Node functions import
+ * AWS endpoint and session credentials scoped to its service stage; Node functions import { sdkSkip } from '../helpers/function-reach.js';
+import
  * `@aws-sdk/*` v3 without bundling it (ESM and CommonJS), and their own copy wins.
  */
 import assert from 'node:assert/strict';
@@ -56,7 +57,7 @@ test('the endpoint functions get is an IP address the platform listens on', () =
 });
 
 for (const variant of awsPlatformVariants) {
-  describe(`function AWS environment (${variant.name})`, () => {
+  describe(`function AWS environment (${variant.name})`, { skip: sdkSkip }, () => {
     let aws: AwsPlatform;
     let lambda: LambdaClient;
     let s3: S3Client;

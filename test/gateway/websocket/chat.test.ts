@@ -21,6 +21,7 @@ import {
   startAwsPlatform,
 } from '../../helpers/aws-platform.js';
 import { fnDef, serviceDef } from '../../helpers/definitions.js';
+import { sdkSkip } from '../../helpers/function-reach.js';
 import { childrenOf } from '../../helpers/processes.js';
 
 const auth = `
@@ -141,7 +142,7 @@ const closed = (socket: WebSocket) =>
   new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
 
 for (const variant of awsPlatformVariants) {
-  describe(`websocket chat (${variant.name})`, () => {
+  describe(`websocket chat (${variant.name})`, { skip: sdkSkip }, () => {
     let aws: AwsPlatform;
     let url: string;
     before(async () => {
@@ -262,7 +263,7 @@ for (const variant of awsPlatformVariants) {
   });
 }
 
-describe('websocket idle limit', () => {
+describe('websocket idle limit', { skip: sdkSkip }, () => {
   let aws: AwsPlatform;
   before(async () => {
     aws = await startAwsPlatform(awsPlatformVariants[0], {

@@ -3,6 +3,7 @@
  * with the SDK outside and inside the function (v3 from the platform, configured by env vars
  * alone; boto3 in a Python function where the machine has it).
  */
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
@@ -29,6 +30,7 @@ import {
   startAwsPlatform,
 } from '../../helpers/aws-platform.js';
 import { fnDef, serviceDef } from '../../helpers/definitions.js';
+import { sdkSkip } from '../../helpers/function-reach.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
 import { postForm } from './form-post.js';
 
@@ -83,7 +85,7 @@ const hasBoto3 =
   }).status === 0;
 
 for (const variant of awsPlatformVariants) {
-  describe(`s3 events (${variant.name})`, () => {
+  describe(`s3 events (${variant.name})`, { skip: sdkSkip }, () => {
     let aws: AwsPlatform;
     let s3: S3Client;
     const bucket = 'photos';
