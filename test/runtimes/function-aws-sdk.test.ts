@@ -1,7 +1,6 @@
 /**
  * SDKs inside functions reach Nimbus unchanged: every instance gets the platform's URL as its
- * AWS endpoint and session credentials scoped to its service stage; Node functions import { sdkSkip } from '../helpers/function-reach.js';
-import
+ * AWS endpoint and session credentials scoped to its service stage; Node functions import
  * `@aws-sdk/*` v3 without bundling it (ESM and CommonJS), and their own copy wins.
  */
 import assert from 'node:assert/strict';
@@ -19,6 +18,7 @@ import {
   startAwsPlatform,
 } from '../helpers/aws-platform.js';
 import { fnDef, serviceDef } from '../helpers/definitions.js';
+import { sdkSkip } from '../helpers/function-reach.js';
 
 const esm = `
 import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
