@@ -39,19 +39,53 @@ export async function openPostgresDatabase(opts: {
   pool.on('error', () => {});
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let release: () => Promise<void>;
   try {
-    await ensureSchema(db, schema);
+    release = await holdMigrationLock(pool, schema);
   } catch (err) {
     await db.destroy();
     throw storeUnavailable(connectionString, schema, err);
   }
   try {
+    try {
+      await ensureSchema(db, schema);
+    } catch (err) {
+      throw storeUnavailable(connectionString, schema, err);
+    }
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'postgres', schema });
   } catch (err) {
+    await release().catch(() => {});
     await db.destroy();
     throw err;
   }
+  await release();
   return db;
+}
+
+/**
+ * Nodes of a cluster start together against one schema. Kysely's migrator locks only once its
+ * own tables exist, and two concurrent `CREATE ... IF NOT EXISTS` of one name still collide in
+ * the catalog (duplicate key on pg_type / pg_namespace); so the whole set-up runs under a
+ * session advisory lock keyed by the schema, held on a connection of its own.
+ */
+async function holdMigrationLock(pool: pg.Pool, schema: string): Promise<() => Promise<void>> {
+  const client = await pool.connect();
+  const key = `nimbus-store-migration:${schema}`;
+  try {
+    await client.query('select pg_advisory_lock(hashtext($1))', [key]);
+  } catch (err) {
+    client.release(true);
+    throw err;
+  }
+  return async () => {
+    try {
+      await client.query('select pg_advisory_unlock(hashtext($1))', [key]);
+      client.release();
+    } catch {
+      // A broken connection drops its session locks with it.
+      client.release(true);
+    }
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Part } from './lifecycle.js';
@@ -34,9 +34,11 @@ export class RunRoot implements Part {
     const dir = await mkdtemp(join(this.#parent, prefix));
     // Traversable, not listable, by the unprivileged function user.
     await chmod(dir, 0o711);
-    await writeFile(join(dir, ownerFile), `${process.pid} ${processStartTime(process.pid)}\n`, {
-      mode: 0o600,
-    });
+    // Written aside and renamed in: a platform starting beside this one must never read a
+    // half-written owner file, take it for a dead owner's and remove this run root.
+    const staged = join(dir, `${ownerFile}.new`);
+    await writeFile(staged, `${process.pid} ${processStartTime(process.pid)}\n`, { mode: 0o600 });
+    await rename(staged, join(dir, ownerFile));
     await mkdir(join(dir, 'tmp'), { mode: 0o711 });
     this.#dir = dir;
   }
