@@ -4,8 +4,10 @@
  * against the request's ExpressionAttributeNames/Values as they are met, and the ones never used
  * are reported as DynamoDB does, once every expression of the request is parsed.
  */
+
 import { type AttributeValue, checkValue, type Item } from './attribute-value.js';
 import { invalidParameter, validation } from './dynamodb-errors.js';
+import { isReservedWord } from './reserved-words.js';
 
 export type PathElement = string | number;
 export interface Path {
@@ -361,7 +363,15 @@ class Parser {
   pathName(): string {
     const t = this.next();
     if (t.kind === 'hashname') return this.scope.name(t.text);
-    if (t.kind === 'name') return t.text;
+    if (t.kind === 'name') {
+      if (isReservedWord(t.text)) {
+        // AWS words this one without the "parameter values were invalid" prefix.
+        throw validation(
+          `Invalid ${this.what}: Attribute name is a reserved keyword; reserved keyword: ${t.text}`,
+        );
+      }
+      return t.text;
+    }
     throw syntaxError(this.what, this.text, t.text, t.at);
   }
 

@@ -104,8 +104,8 @@ for (const variant of awsPlatformVariants)
           TableName: 'todos',
           Key: { user: 'ann', n: 1 },
           UpdateExpression:
-            'SET #t = :t, done = if_not_exists(done, :f), items = list_append(if_not_exists(items, :empty), :one), count = if_not_exists(count, :zero) + :inc REMOVE title ADD tags :more',
-          ExpressionAttributeNames: { '#t': 'text' },
+            'SET #t = :t, done = if_not_exists(done, :f), #i = list_append(if_not_exists(#i, :empty), :one), #c = if_not_exists(#c, :zero) + :inc REMOVE title ADD tags :more',
+          ExpressionAttributeNames: { '#t': 'text', '#i': 'items', '#c': 'count' },
           ExpressionAttributeValues: {
             ':t': 'hello',
             ':f': false,
@@ -148,7 +148,8 @@ for (const variant of awsPlatformVariants)
         new DeleteCommand({
           TableName: 'todos',
           Key: { user: 'ann', n: 1 },
-          ConditionExpression: 'count > :c',
+          ConditionExpression: '#n > :c',
+          ExpressionAttributeNames: { '#n': 'count' },
           ExpressionAttributeValues: { ':c': 1 },
           ReturnValues: 'ALL_OLD',
         }),
@@ -277,6 +278,67 @@ for (const variant of awsPlatformVariants)
         ),
       );
       assert.match(keyUpdate.message, /part of the key/);
+      // `status` and `name` are reserved: unaliased they are refused in every expression kind,
+      // whatever their case; aliased through ExpressionAttributeNames they are fine.
+      const reservedUpdate = await failure(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: 'todos',
+            Key: { user: 'c', n: 1 },
+            UpdateExpression: 'SET Status = :v',
+            ExpressionAttributeValues: { ':v': 'done' },
+          }),
+        ),
+      );
+      assert.equal(reservedUpdate.name, 'ValidationException');
+      assert.equal(
+        reservedUpdate.message,
+        'Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: Status',
+      );
+      const reservedProjection = await failure(() =>
+        doc.send(
+          new GetCommand({
+            TableName: 'todos',
+            Key: { user: 'c', n: 1 },
+            ProjectionExpression: 'name',
+          }),
+        ),
+      );
+      assert.match(
+        reservedProjection.message,
+        /^Invalid ProjectionExpression: .*reserved keyword: name$/,
+      );
+      const reservedFilter = await failure(() =>
+        doc.send(
+          new QueryCommand({
+            TableName: 'todos',
+            KeyConditionExpression: '#u = :u',
+            FilterExpression: 'size(data) > :z',
+            ExpressionAttributeNames: { '#u': 'user' },
+            ExpressionAttributeValues: { ':u': 'c', ':z': 0 },
+          }),
+        ),
+      );
+      assert.match(reservedFilter.message, /reserved keyword: data/);
+      await doc.send(
+        new UpdateCommand({
+          TableName: 'todos',
+          Key: { user: 'c', n: 9 },
+          UpdateExpression: 'SET #s = :v',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':v': 'done' },
+        }),
+      );
+      const aliased = await doc.send(
+        new GetCommand({
+          TableName: 'todos',
+          Key: { user: 'c', n: 9 },
+          ProjectionExpression: '#s',
+          ExpressionAttributeNames: { '#s': 'status' },
+        }),
+      );
+      assert.deepEqual(aliased.Item, { status: 'done' });
+      await doc.send(new DeleteCommand({ TableName: 'todos', Key: { user: 'c', n: 9 } }));
       const wrongSecret = new DynamoDBClient({
         endpoint: p.platform.url,
         region: 'us-east-1',
