@@ -2,13 +2,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
-// Options: --quick, --only warm,cold,async,deploy,footprint, --profile (CPU-profile the Nimbus
+// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb, --profile (CPU-profile the Nimbus
 // servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
 // --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { dynamodbScenario } from './lib/dynamodb.mjs';
 import { installCleanup, stopAll } from './lib/proc.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { addRatios, headline, targets, writeReports } from './lib/report.mjs';
@@ -54,6 +55,9 @@ const FULL = {
   asyncWarmup: 200,
   asyncSenders: 8,
   asyncTimeoutMs: 120_000,
+  dynamodbWidth: 16,
+  dynamodbTrials: 3,
+  dynamodbSec: 3,
 };
 const QUICK = {
   ...FULL,
@@ -68,6 +72,8 @@ const QUICK = {
   asyncEvents: 300,
   asyncTrials: 2,
   asyncWarmup: 100,
+  dynamodbTrials: 2,
+  dynamodbSec: 1,
 };
 
 async function main() {
@@ -77,7 +83,7 @@ async function main() {
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only
     ? opts.only.split(',').map((s) => s.trim())
-    : ['warm', 'cold', 'async', 'deploy', 'footprint'];
+    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb'];
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
@@ -142,6 +148,12 @@ async function main() {
         'Code change -> first new response is measured in the cold-start trials: edit handler.js, run `nimbus deploy`, GET until the new code answers.',
       );
     }
+    if (only.includes('dynamodb')) {
+      const r = await guard('dynamodb', dynamodbScenario);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.dynamodb = r.raw;
+    }
     if (only.includes('footprint')) {
       const r = await guard('footprint', footprintScenario);
       rows.push(...r.rows);
@@ -158,7 +170,7 @@ async function main() {
     process.stderr.write(`bench: profile summary in ${summaryFile}\n`);
   }
 
-  const order = ['warm', 'cold', 'async', 'deploy', 'footprint'];
+  const order = ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb'];
   rows.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
   addRatios(rows);
   const verdicts = targets(rows);

@@ -29,6 +29,12 @@ const COMPARE = {
     peer: ['serverless-offline', 'restart -> first response'],
     limit: ['fresh node process', 'spawn + require + answer'],
   },
+  'PutItem ops/s': { peer: ['dynalite', 'PutItem ops/s'] },
+  'GetItem ops/s': { peer: ['dynalite', 'GetItem ops/s'] },
+  'Query ops/s': { peer: ['dynalite', 'Query ops/s'] },
+  'PutItem p99': { peer: ['dynalite', 'PutItem p99'] },
+  'GetItem p99': { peer: ['dynalite', 'GetItem p99'] },
+  'Query p99': { peer: ['dynalite', 'Query p99'] },
   'platform RSS, 200 idle functions': {
     peer: ['serverless-offline', 'process RSS, 200 idle functions'],
   },
@@ -172,6 +178,19 @@ export function targets(rows) {
       met: null,
       gap: 'not measured',
     });
+  }
+  for (const op of ['PutItem', 'GetItem', 'Query']) {
+    const r = get(rows, `${op} ops/s`, 'dynamodb');
+    if (r?.ratioToPeer === undefined) continue;
+    out.push(
+      verdict(
+        `DynamoDB ${op} vs dynalite`,
+        '>= 2x',
+        `${fmt(r.ratioToPeer)}x (${fmt(r.summary.median, 0)} ops/s)`,
+        r.ratioToPeer >= 2,
+        `${fmt(2 / r.ratioToPeer, 1)}x short`,
+      ),
+    );
   }
   return out;
 }

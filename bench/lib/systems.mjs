@@ -16,6 +16,7 @@ export const NIMBUS_ROOT = process.env.BENCH_NIMBUS_ROOT
 export const NIMBUS_BIN = join(NIMBUS_ROOT, 'bin', 'nimbus.js');
 export const PEERS = join(BENCH, 'peers');
 export const SLS_BIN = join(PEERS, 'node_modules', 'serverless', 'bin', 'serverless.js');
+export const DYNALITE_BIN = join(PEERS, 'node_modules', 'dynalite', 'cli.js');
 const HANDLER_FIXTURE = join(BENCH, 'fixtures', 'hello', 'handler.js');
 
 /** The environment without anything that would point a child elsewhere. */
@@ -74,7 +75,7 @@ export function handlerPath(dir) {
   return join(dir, 'handler.js');
 }
 
-async function freePort() {
+export async function freePort() {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);
@@ -203,13 +204,14 @@ export async function startOffline(work, serviceDir) {
 export function peersInstalled() {
   return (
     existsSync(SLS_BIN) &&
-    existsSync(join(PEERS, 'node_modules', 'serverless-offline', 'package.json'))
+    existsSync(join(PEERS, 'node_modules', 'serverless-offline', 'package.json')) &&
+    existsSync(DYNALITE_BIN)
   );
 }
 
 export async function installPeers() {
   process.stderr.write(
-    'bench: bench/peers is missing: installing serverless@3 and serverless-offline@13 from npm into ' +
+    'bench: bench/peers is missing: installing serverless@3, serverless-offline@13 and dynalite@4 from npm into ' +
       'bench/peers (git-ignored, never a dependency of Nimbus). This takes a minute.\n',
   );
   await mkdir(PEERS, { recursive: true });
@@ -230,6 +232,7 @@ export async function installPeers() {
       '--no-fund',
       'serverless@3',
       'serverless-offline@13',
+      'dynalite@4',
     ],
     { cwd: PEERS, env: process.env, timeoutMs: 600_000 },
   );
@@ -246,5 +249,9 @@ export async function peerVersions() {
       return undefined;
     }
   };
-  return { serverless: await v('serverless'), 'serverless-offline': await v('serverless-offline') };
+  return {
+    serverless: await v('serverless'),
+    'serverless-offline': await v('serverless-offline'),
+    dynalite: await v('dynalite'),
+  };
 }

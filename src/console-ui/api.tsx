@@ -1,6 +1,9 @@
 /** The console's one way to the platform: /console/api/..., with the session's CSRF header on writes. */
 
 let csrfToken = '';
+/** Signed in with a read-only access key: pages leave out what would change anything. */
+let readOnly = false;
+export const isReadOnly = (): boolean => readOnly;
 
 export class ApiError extends Error {
   constructor(
@@ -74,22 +77,40 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 
 export const get = <T,>(path: string) => api<T>('GET', path);
 
-export async function signIn(token: string): Promise<boolean> {
+export type Credentials = { token: string } | { accessKeyId: string; secretAccessKey: string };
+
+interface SessionView {
+  csrfToken: string;
+  readOnly?: boolean;
+}
+
+function adopt(view: SessionView): void {
+  csrfToken = view.csrfToken;
+  readOnly = view.readOnly === true;
+}
+
+/** Undefined when signed in, else why not (the platform's message). */
+export async function signIn(credentials: Credentials): Promise<string | undefined> {
   const res = await fetch('api/session', {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
+    body: JSON.stringify(credentials),
   });
-  if (!res.ok) return false;
-  setCsrfToken(((await res.json()) as { csrfToken: string }).csrfToken);
-  return true;
+  if (!res.ok) {
+    const body = (await res.json().catch(() => undefined)) as
+      | { error?: { message?: string } }
+      | undefined;
+    return body?.error?.message ?? 'Those credentials were not accepted.';
+  }
+  adopt((await res.json()) as SessionView);
+  return undefined;
 }
 
 export async function currentSession(): Promise<boolean> {
   const res = await fetch('api/session', { credentials: 'same-origin' });
   if (!res.ok) return false;
-  setCsrfToken(((await res.json()) as { csrfToken: string }).csrfToken);
+  adopt((await res.json()) as SessionView);
   return true;
 }
 
@@ -100,6 +121,7 @@ export async function signOut(): Promise<void> {
     headers: { 'x-nimbus-csrf': csrfToken },
   });
   csrfToken = '';
+  readOnly = false;
 }
 
 export const enc = encodeURIComponent;

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { enc, get, request } from './api';
+import { enc, get, isReadOnly, request } from './api';
 import { Chart } from './chart';
 import { formatTime, href, messageOf, useLoad } from './hooks';
 import { type InvocationRecord, InvocationsTable } from './tasks';
@@ -81,7 +81,7 @@ export function FunctionPage({ name }: { name: string }) {
       )}
       <Charts name={name} />
       <div class="cards">
-        <TestInvoke name={name} />
+        {!isReadOnly() && <TestInvoke name={name} />}
         <LiveLogs name={name} />
       </div>
       <RecentInvocations name={name} />

@@ -1,7 +1,7 @@
 /** The web console's entry point (docs/console.md): sign-in, navigation, and the hash router. */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { currentSession, signIn, signOut, whenSignedOut } from './api';
+import { currentSession, isReadOnly, signIn, signOut, whenSignedOut } from './api';
 import { FunctionPage } from './function-page';
 import { useHashRoute } from './hooks';
 import { PlatformPage } from './platform';
@@ -9,8 +9,29 @@ import { ServicesPage, StagePage } from './services';
 import { TaskPage, TasksPage } from './tasks';
 
 function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+  const [withKey, setWithKey] = useState(false);
   const [token, setToken] = useState('');
+  const [keyId, setKeyId] = useState('');
   const [error, setError] = useState('');
+  const field = (
+    label: string,
+    name: string,
+    value: string,
+    set: (v: string) => void,
+    secret: boolean,
+  ) => (
+    <label>
+      {label}
+      <input
+        type={secret ? 'password' : 'text'}
+        name={name}
+        autocomplete={secret ? 'current-password' : 'username'}
+        required
+        value={value}
+        onInput={(e) => set((e.target as HTMLInputElement).value)}
+      />
+    </label>
+  );
   return (
     <main id="main" class="signin">
       <h1>Nimbus console</h1>
@@ -18,23 +39,28 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
         onSubmit={async (e) => {
           e.preventDefault();
           setError('');
-          if (await signIn(token)) {
+          const refused = await signIn(
+            withKey ? { accessKeyId: keyId, secretAccessKey: token } : { token },
+          );
+          if (refused === undefined) {
             setToken('');
             onSignedIn();
-          } else setError('That token was not accepted.');
+          } else setError(refused);
         }}
       >
-        <label>
-          Admin token
-          <input
-            type="password"
-            name="token"
-            autocomplete="current-password"
-            required
-            value={token}
-            onInput={(e) => setToken((e.target as HTMLInputElement).value)}
-          />
-        </label>
+        <fieldset class="row">
+          <legend>Sign in with</legend>
+          <label>
+            <input type="radio" name="with" checked={!withKey} onChange={() => setWithKey(false)} />{' '}
+            token
+          </label>
+          <label>
+            <input type="radio" name="with" checked={withKey} onChange={() => setWithKey(true)} />{' '}
+            read-only access key
+          </label>
+        </fieldset>
+        {withKey && field('Access key id', 'accessKeyId', keyId, setKeyId, false)}
+        {field(withKey ? 'Secret access key' : 'Admin token', 'token', token, setToken, true)}
         <button type="submit" class="primary">
           Sign in
         </button>
@@ -44,8 +70,9 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
           </p>
         )}
         <p class="muted">
-          The token is printed by <code>nimbus server</code> and kept in the data directory's
-          admin-token file. It is exchanged for a session cookie; the browser never keeps it.
+          The admin token is printed by <code>nimbus server</code> and kept in the data directory's
+          admin-token file; a read-only key comes from <code>nimbus keys create --read-only</code>.
+          Either is exchanged for a session cookie; the browser never keeps it.
         </p>
       </form>
     </main>
@@ -84,6 +111,7 @@ function App() {
       </button>
       <header>
         <strong class="brand">Nimbus</strong>
+        {isReadOnly() && <span class="badge">read-only</span>}
         <nav aria-label="main">
           {link('#/', 'Services', ['', 'services', 'functions'])}
           {link('#/tasks', 'Async tasks', ['tasks'])}

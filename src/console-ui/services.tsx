@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, enc, get } from './api';
+import { api, enc, get, isReadOnly } from './api';
 import { formatTime, href, messageOf, useLoad } from './hooks';
 
 interface FunctionSummary {
@@ -221,7 +221,7 @@ export function StagePage({ service, stage }: { service: string; stage: string }
                 <td>
                   {i === 0 ? (
                     <span class="badge">current</span>
-                  ) : (
+                  ) : isReadOnly() ? null : (
                     <button type="button" onClick={() => rollback(d)}>
                       Roll back to this
                     </button>

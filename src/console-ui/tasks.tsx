@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, enc, get } from './api';
+import { api, enc, get, isReadOnly } from './api';
 import { formatTime, href, messageOf, useLoad } from './hooks';
 
 export interface InvocationRecord {
@@ -167,7 +167,7 @@ function DeadLetters({ name, onRedriven }: { name: string; onRedriven: () => voi
     <section aria-label="dead letters">
       <h2>
         Dead letters{' '}
-        {rows.length > 0 && (
+        {rows.length > 0 && !isReadOnly() && (
           <button type="button" onClick={() => redrive()}>
             Redrive all
           </button>
@@ -203,9 +203,11 @@ function DeadLetters({ name, onRedriven }: { name: string; onRedriven: () => voi
                   <td>{formatTime(d.deadAt)}</td>
                   <td class="error-text">{errorText(d.reason)}</td>
                   <td>
-                    <button type="button" onClick={() => redrive([d.id])}>
-                      Redrive
-                    </button>
+                    {!isReadOnly() && (
+                      <button type="button" onClick={() => redrive([d.id])}>
+                        Redrive
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -286,7 +288,7 @@ export function TaskPage({ id }: { id: string }) {
               : JSON.stringify(data.destination, null, 2)}
           </pre>
           <div class="row">
-            {stoppable.has(data.status) && (
+            {stoppable.has(data.status) && !isReadOnly() && (
               <button type="button" class="danger" onClick={stop}>
                 Stop
               </button>

@@ -1192,6 +1192,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const consoleArea = createConsoleArea({
     sessions: new ConsoleSessions({ clock }),
     adminToken: token.token,
+    keys: keyStore,
     assets: loadConsoleAssets(join(packageRoot, 'dist', 'console')),
     forwardPrefixes: ['/v1', '/metrics', lambdaApiPrefix.slice(0, -1)],
     forward: (req, res, path) =>

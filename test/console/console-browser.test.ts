@@ -124,7 +124,7 @@ describe('console in headless Chromium', () => {
     await page.goto(`${platform.url}/console/#/`);
     await page.getByLabel('Admin token').fill('wrong-token-of-enough-length');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('That token was not accepted.').waitFor();
+    await page.getByText('wrong admin token').waitFor();
     await page.getByLabel('Admin token').fill(platform.adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Services' }).waitFor();
@@ -307,5 +307,28 @@ describe('console in headless Chromium', () => {
     });
     assert.equal(res.status, 401);
     assert.deepEqual(await browser.context.cookies(`${platform.url}/console/`), []);
+  });
+
+  test('a read-only access key: the pages show, the buttons that change things do not', async () => {
+    const made = await fetch(`${platform.url}/v1/keys`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${platform.adminToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ description: 'viewer', scope: { readOnly: true } }),
+    });
+    const { key } = (await made.json()) as { key: { id: string; secret: string } };
+    await page.goto(`${platform.url}/console/#/functions/shop-dev-echo`);
+    await page.getByLabel('read-only access key', { exact: true }).check();
+    await page.getByLabel('Access key id').fill(key.id);
+    await page.getByLabel('Secret access key').fill(key.secret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Configuration' }).waitFor();
+    await page.getByText('read-only', { exact: true }).waitFor();
+    assert.equal(await page.getByRole('article', { name: 'test invoke' }).count(), 0);
+    assert.ok(!(await page.content()).includes(key.secret));
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
   });
 });

@@ -176,4 +176,76 @@ describe('console: sessions, CSRF and assets over HTTP', () => {
     // Unknown function: the same 404 as the NDJSON tail.
     assert.equal(res.status, 404);
   });
+
+  test('a read-only access key signs in to a session that reads and never writes', async () => {
+    const makeKey = async (scope: Record<string, unknown>) => {
+      const res = await at('/v1/keys', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${platform.adminToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ description: 'console', scope }),
+      });
+      assert.equal(res.status, 201);
+      return ((await res.json()) as { key: { id: string; secret: string } }).key;
+    };
+    const keySignIn = (accessKeyId: string, secretAccessKey: string) =>
+      at('/console/api/session', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ accessKeyId, secretAccessKey }),
+      });
+    const codeOf = async (res: Response) =>
+      ((await res.json()) as { error: { code: string } }).error.code;
+
+    const viewer = await makeKey({ readOnly: true });
+    const full = await makeKey({});
+    const narrowed = await makeKey({ readOnly: true, service: 'shop' });
+
+    assert.equal((await keySignIn(viewer.id, 'wrong')).status, 401);
+    assert.equal((await keySignIn('NIMBNOSUCHKEY0000000', viewer.secret)).status, 401);
+    assert.equal((await keySignIn('not a key id', viewer.secret)).status, 401);
+    const writer = await keySignIn(full.id, full.secret);
+    assert.equal(writer.status, 403);
+    assert.equal(await codeOf(writer), 'NIMBUS_CONSOLE_KEY_NOT_READ_ONLY');
+    assert.equal((await keySignIn(narrowed.id, narrowed.secret)).status, 403);
+
+    const signedIn = await keySignIn(viewer.id, viewer.secret);
+    assert.equal(signedIn.status, 200);
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    const { csrfToken, readOnly } = (await signedIn.json()) as {
+      csrfToken: string;
+      readOnly: boolean;
+    };
+    assert.equal(readOnly, true);
+    const session = await at('/console/api/session', { headers: { cookie } });
+    assert.equal(((await session.json()) as { readOnly: boolean }).readOnly, true);
+
+    assert.equal((await at('/console/api/v1/services', { headers: { cookie } })).status, 200);
+    // Writes are refused even with the CSRF header, and so is the key listing.
+    const write = await at('/console/api/v1/backup', {
+      method: 'POST',
+      headers: { cookie, 'x-nimbus-csrf': csrfToken },
+    });
+    assert.equal(write.status, 403);
+    assert.equal(await codeOf(write), 'NIMBUS_CONSOLE_READ_ONLY');
+    const invoke = await at('/console/api/2015-03-31/functions/nope/invocations', {
+      method: 'POST',
+      headers: { cookie, 'x-nimbus-csrf': csrfToken },
+      body: '{}',
+    });
+    assert.equal(invoke.status, 403);
+    const keys = await at('/console/api/v1/keys', { headers: { cookie } });
+    assert.equal(keys.status, 403);
+
+    // Deleting the key ends the session at its next request.
+    const deleted = await at(`/v1/keys/${viewer.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${platform.adminToken}` },
+    });
+    assert.ok(deleted.ok);
+    assert.equal((await at('/console/api/v1/services', { headers: { cookie } })).status, 401);
+    assert.equal((await at('/console/api/session', { headers: { cookie } })).status, 401);
+  });
 });

@@ -4,6 +4,7 @@
  * APIs that attaches the admin credential on the server, so the token never reaches the browser.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AccessKeyStore, isAccessKeyId, isRestricted } from '../auth/access-key-store.js';
 import type { AreaHandler } from '../front-door/front-door.js';
 import { HttpError } from '../http/http-error.js';
 import { leaveBodyUnread, readJson } from '../http/read-body.js';
@@ -23,7 +24,12 @@ export interface ConsoleAreaDeps {
   forward: AreaHandler;
   /** Path prefixes (after /console/api) the proxy forwards; anything else is 404. */
   forwardPrefixes: string[];
+  /** Read-only access keys may sign in too (docs/console.md#read-only-sign-in). */
+  keys: Pick<AccessKeyStore, 'findSecret' | 'scopeOf'>;
 }
+
+/** What a read-only session may not read even with GET: key listings. */
+const adminOnlyReads = ['/v1/keys'];
 
 /** Served with every console page: no inline script, no other origin, never framed. */
 const pageHeaders = {
@@ -95,20 +101,56 @@ export function createConsoleArea(deps: ConsoleAreaDeps): AreaHandler {
       throw new HttpError(
         415,
         'NIMBUS_CONSOLE_BAD_SIGN_IN',
-        'sign in with a JSON body {"token": "<admin token>"}',
+        'sign in with a JSON body {"token": "<admin token>"} or {"accessKeyId", "secretAccessKey"}',
       );
     }
     checkOrigin(req);
-    const body = (await readJson(req, 16 * 1024)) as { token?: unknown } | null;
-    const token = typeof body?.token === 'string' ? body.token : '';
-    if (!sameSecret(token, deps.adminToken)) {
-      throw new HttpError(401, 'NIMBUS_AUTH_REQUIRED', 'wrong admin token');
-    }
-    const created = deps.sessions.create();
+    const body = (await readJson(req, 16 * 1024)) as Record<string, unknown> | null;
+    const created =
+      typeof body?.accessKeyId === 'string'
+        ? deps.sessions.create({ readOnly: await readOnlyKey(body) })
+        : adminSignIn(body);
     sendJson(res, 200, sessionView(created), {
       ...noStore,
       'set-cookie': sessionCookie(req, created.id, deps.sessions.ttlMs),
     });
+  }
+
+  function adminSignIn(body: Record<string, unknown> | null): ConsoleSession {
+    const token = typeof body?.token === 'string' ? body.token : '';
+    if (!sameSecret(token, deps.adminToken)) {
+      throw new HttpError(401, 'NIMBUS_AUTH_REQUIRED', 'wrong admin token');
+    }
+    return deps.sessions.create();
+  }
+
+  /**
+   * An access key signs in only when its scope is read-only and narrows nothing else: the
+   * console shows the whole platform, and a key narrowed to one service must not see the rest.
+   */
+  async function readOnlyKey(body: Record<string, unknown>): Promise<{ keyId: string }> {
+    const id = String(body.accessKeyId);
+    const secret = typeof body.secretAccessKey === 'string' ? body.secretAccessKey : '';
+    const known = isAccessKeyId(id) ? await deps.keys.findSecret(id) : undefined;
+    if (known === undefined || !sameSecret(secret, known)) {
+      throw new HttpError(401, 'NIMBUS_AUTH_REQUIRED', 'wrong access key id or secret');
+    }
+    const scope = await deps.keys.scopeOf(id);
+    if (!scope?.readOnly) {
+      throw new HttpError(
+        403,
+        'NIMBUS_CONSOLE_KEY_NOT_READ_ONLY',
+        'the console takes an access key only when it is read-only (nimbus keys create --read-only); sign in with the admin token to change things',
+      );
+    }
+    if (isRestricted({ ...scope, readOnly: undefined })) {
+      throw new HttpError(
+        403,
+        'NIMBUS_CONSOLE_KEY_NOT_READ_ONLY',
+        'the console shows the whole platform: sign in with a read-only key that is not narrowed to a service, stage or functions',
+      );
+    }
+    return { keyId: id };
   }
 
   async function proxy(
@@ -121,6 +163,14 @@ export function createConsoleArea(deps: ConsoleAreaDeps): AreaHandler {
     if (!current) {
       leaveBodyUnread(req, res);
       throw signInFirst();
+    }
+    if (current.readOnly) {
+      try {
+        await checkReadOnly(req, current, target);
+      } catch (error) {
+        leaveBodyUnread(req, res);
+        throw error;
+      }
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       try {
@@ -151,6 +201,27 @@ export function createConsoleArea(deps: ConsoleAreaDeps): AreaHandler {
     return deps.forward(req, res, target, rawQuery);
   }
 
+  /** A read-only session reads, and only while its key still exists (deleting it signs out). */
+  async function checkReadOnly(
+    req: IncomingMessage,
+    current: ConsoleSession,
+    target: string,
+  ): Promise<void> {
+    const keyId = current.readOnly?.keyId ?? '';
+    if ((await deps.keys.findSecret(keyId)) === undefined) {
+      deps.sessions.delete(current.id);
+      throw signInFirst();
+    }
+    const reading = req.method === 'GET' || req.method === 'HEAD';
+    if (!reading || adminOnlyReads.some((p) => target === p || target.startsWith(`${p}/`))) {
+      throw new HttpError(
+        403,
+        'NIMBUS_CONSOLE_READ_ONLY',
+        'this console session signed in with a read-only access key: sign in with the admin token to change things',
+      );
+    }
+  }
+
   function checkWrite(req: IncomingMessage, current: ConsoleSession): void {
     checkOrigin(req);
     const given = req.headers[csrfHeader];
@@ -167,7 +238,7 @@ export function createConsoleArea(deps: ConsoleAreaDeps): AreaHandler {
 const noStore = { 'cache-control': 'no-store' };
 
 function sessionView(s: ConsoleSession) {
-  return { csrfToken: s.csrfToken, expiresAt: s.expiresAt };
+  return { csrfToken: s.csrfToken, expiresAt: s.expiresAt, readOnly: s.readOnly !== undefined };
 }
 
 function signInFirst(): HttpError {

@@ -6,6 +6,8 @@ export interface ConsoleSession {
   /** Sent back by the console in `x-nimbus-csrf` on every write: a cross-site page cannot read it. */
   csrfToken: string;
   expiresAt: number;
+  /** Signed in with a read-only access key: reads only, and only while the key exists. */
+  readOnly?: { keyId: string };
 }
 
 /**
@@ -29,7 +31,7 @@ export class ConsoleSessions {
     return this.#ttlMs;
   }
 
-  create(): ConsoleSession {
+  create(opts: { readOnly?: { keyId: string } } = {}): ConsoleSession {
     this.#prune();
     // Past the cap the oldest sign-in goes (Map keeps insertion order): memory stays bounded.
     while (this.#sessions.size >= this.#max) {
@@ -41,6 +43,7 @@ export class ConsoleSessions {
       id: randomBytes(32).toString('base64url'),
       csrfToken: randomBytes(32).toString('base64url'),
       expiresAt: this.#clock.now() + this.#ttlMs,
+      ...(opts.readOnly ? { readOnly: opts.readOnly } : {}),
     };
     this.#sessions.set(session.id, session);
     return session;

@@ -1,0 +1,213 @@
+// DynamoDB scenario: PutItem, GetItem and Query ops/s through the official SDK v3 client, Nimbus
+// (the `nimbus server` child, SQLite with synchronous=FULL) side by side with dynalite (the Node
+// DynamoDB emulator, LevelDB on disk). Both get the same table, the same preloaded items and the
+// same client settings; the client runs in this process, so its CPU counts against both alike.
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { start, stop, waitForText } from './proc.mjs';
+import { quantile, summary } from './stats.mjs';
+import { DYNALITE_BIN, freePort, NIMBUS_ROOT, startNimbus } from './systems.mjs';
+
+const log = (m) => process.stderr.write(`bench: ${m}\n`);
+const PARTITIONS = 100;
+const ITEMS_PER_PARTITION = 20;
+
+async function startDynalite(work) {
+  const port = await freePort();
+  const path = await mkdtemp(join(work, 'dynalite-data-'));
+  const logFile = join(work, 'dynalite.log');
+  const child = start(
+    process.execPath,
+    [DYNALITE_BIN, '--port', String(port), '--host', '127.0.0.1', '--path', path, '--createTableMs', '0'],
+    { cwd: NIMBUS_ROOT, env: { PATH: process.env.PATH }, logFile },
+  );
+  await waitForText(logFile, /listening/i, 30_000, child);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    stop: () => stop(child, 3000),
+  };
+}
+
+async function nimbusKey(nimbus) {
+  const res = await fetch(`${nimbus.url}/v1/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${nimbus.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ description: 'bench dynamodb' }),
+  });
+  const { key } = await res.json();
+  return { accessKeyId: key.id, secretAccessKey: key.secret };
+}
+
+function client(url, credentials) {
+  return new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
+}
+
+async function prepare(ddb) {
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: 'bench',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  // dynalite creates tables asynchronously (CREATING for a moment), as DynamoDB does.
+  for (let i = 0; i < 100; i++) {
+    try {
+      await ddb.send(new GetItemCommand({ TableName: 'bench', Key: key(0, 0) }));
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const jobs = [];
+  for (let p = 0; p < PARTITIONS; p++) {
+    for (let s = 0; s < ITEMS_PER_PARTITION; s++) jobs.push([p, s]);
+  }
+  await pool(16, jobs.length, (i) =>
+    ddb.send(new PutItemCommand({ TableName: 'bench', Item: item(...jobs[i]) })),
+  );
+}
+
+const key = (p, s) => ({ pk: { S: `user-${p}` }, sk: { N: String(s) } });
+const item = (p, s) => ({
+  ...key(p, s),
+  title: { S: `item ${s} of user ${p}` },
+  done: { BOOL: s % 2 === 0 },
+  tags: { SS: ['a', 'b'] },
+});
+
+/** Runs `n` calls of `fn` with `width` in flight. */
+async function pool(width, n, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+const operations = {
+  PutItem: (ddb, i) =>
+    ddb.send(
+      new PutItemCommand({ TableName: 'bench', Item: item(1000 + (i % 5000), i) }),
+    ),
+  GetItem: (ddb, i) =>
+    ddb.send(
+      new GetItemCommand({
+        TableName: 'bench',
+        Key: key(i % PARTITIONS, i % ITEMS_PER_PARTITION),
+      }),
+    ),
+  Query: (ddb, i) =>
+    ddb.send(
+      new QueryCommand({
+        TableName: 'bench',
+        KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',
+        ExpressionAttributeValues: {
+          ':p': { S: `user-${i % PARTITIONS}` },
+          ':a': { N: '5' },
+          ':b': { N: '14' },
+        },
+      }),
+    ),
+};
+
+/** One timed trial: as many calls as `width` callers complete in `seconds`. */
+async function trial(ddb, op, width, seconds) {
+  const until = performance.now() + seconds * 1000;
+  const latencies = [];
+  let errors = 0;
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        try {
+          await operations[op](ddb, i++);
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return { ops: latencies.length / seconds, p99: quantile(latencies, 0.99), errors };
+}
+
+export async function dynamodbScenario(ctx) {
+  const { work, cfg } = ctx;
+  const nimbus = await startNimbus(work, { name: 'nimbus-dynamodb' });
+  ctx.onStop(nimbus);
+  const dynalite = await startDynalite(work);
+  ctx.onStop(dynalite);
+  const systems = [
+    { name: 'Nimbus', ddb: client(nimbus.url, await nimbusKey(nimbus)) },
+    { name: 'dynalite', ddb: client(dynalite.url, dynalite.credentials) },
+  ];
+  for (const s of systems) await prepare(s.ddb);
+  const rows = [];
+  const raw = {};
+  for (const op of Object.keys(operations)) {
+    const trials = { Nimbus: [], dynalite: [] };
+    for (const s of systems) await trial(s.ddb, op, cfg.dynamodbWidth, 1); // warm-up
+    for (let t = 0; t < cfg.dynamodbTrials; t++) {
+      const order = t % 2 === 0 ? systems : [...systems].reverse();
+      for (const s of order) {
+        const r = await trial(s.ddb, op, cfg.dynamodbWidth, cfg.dynamodbSec);
+        trials[s.name].push(r);
+        log(
+          `dynamodb: ${op} trial ${t + 1}/${cfg.dynamodbTrials} ${s.name}: ${Math.round(r.ops)} ops/s, ` +
+            `p99 ${r.p99.toFixed(2)} ms${r.errors ? `, ${r.errors} errors` : ''}`,
+        );
+      }
+    }
+    raw[op] = trials;
+    for (const s of systems) {
+      const list = trials[s.name];
+      const errors = list.reduce((a, r) => a + r.errors, 0);
+      const extra = errors ? { note: `${errors} errors over the trials` } : {};
+      rows.push({
+        scenario: 'dynamodb',
+        system: s.name,
+        figure: `${op} ops/s`,
+        unit: 'ops/s',
+        better: 'higher',
+        summary: summary(list.map((r) => r.ops)),
+        ...extra,
+      });
+      rows.push({
+        scenario: 'dynamodb',
+        system: s.name,
+        figure: `${op} p99`,
+        unit: 'ms',
+        better: 'lower',
+        summary: summary(list.map((r) => r.p99)),
+      });
+    }
+  }
+  for (const s of systems) s.ddb.destroy();
+  return {
+    rows,
+    raw,
+    notes: [
+      `DynamoDB: the SDK v3 client with ${cfg.dynamodbWidth} calls in flight, in the bench process. ` +
+        'Nimbus commits every write to SQLite with synchronous=FULL (fsync per commit group); ' +
+        'dynalite writes LevelDB on disk without fsync, a weaker durability than Nimbus here.',
+    ],
+  };
+}
