@@ -67,6 +67,10 @@ export function PlatformPage() {
       fn: s.labels.function ?? '?',
       state: s.value >= 1 ? 'open' : s.value > 0 ? 'half-open' : 'closed',
     }));
+  const lags = samples
+    .filter((s) => s.name === 'nimbus_event_source_iterator_age_seconds')
+    .map((s) => ({ mapping: s.labels.mapping ?? '?', fn: s.labels.function ?? '?', age: s.value }));
+  const disk = samples.filter((s) => s.name === 'nimbus_disk_bytes');
   const one = (name: string) => samples.find((s) => s.name === name)?.value;
   const rss = one('process_resident_memory_bytes');
   return (
@@ -96,6 +100,12 @@ export function PlatformPage() {
             <dd data-metric="rate-limited">{rateLimited}</dd>
             <dt>Dead letters since start</dt>
             <dd>{deadLetters}</dd>
+            {disk.map((d) => (
+              <>
+                <dt>Disk: {d.labels.what}</dt>
+                <dd data-disk={d.labels.what}>{formatBytes(d.value)}</dd>
+              </>
+            ))}
           </dl>
           <p class="muted">Counters start at zero when the platform starts.</p>
         </article>
@@ -122,6 +132,33 @@ export function PlatformPage() {
             </li>
           ))}
         </ul>
+      )}
+      <h2>Event source lag</h2>
+      {lags.length === 0 ? (
+        <p class="muted">No event source mapping has handed a batch to its function yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table aria-label="event source lag">
+            <thead>
+              <tr>
+                <th>Mapping</th>
+                <th>Function</th>
+                <th>Oldest record of the last batch (s)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {lags.map((l) => (
+                <tr key={l.mapping}>
+                  <td>
+                    <code>{l.mapping.slice(0, 8)}</code>
+                  </td>
+                  <td>{l.fn}</td>
+                  <td>{l.age.toFixed(1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <h2>Async queues</h2>
       {queues.size === 0 ? (
@@ -153,4 +190,11 @@ export function PlatformPage() {
       </button>
     </section>
   );
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1073741824) return `${(n / 1048576).toFixed(1)} MiB`;
+  return `${(n / 1073741824).toFixed(2)} GiB`;
 }

@@ -92,6 +92,7 @@ import { CheckpointStore } from './event-sources/checkpoint-store.js';
 import { EventSourceEngine } from './event-sources/event-source-engine.js';
 import { eventSourcesReaction } from './event-sources/event-sources-reaction.js';
 import { invokeThrough } from './event-sources/invoke-batch.js';
+import { IteratorAges } from './event-sources/iterator-age.js';
 import { parseDynamoStreamArn, parseSqsArn } from './event-sources/mapping.js';
 import { MappingStore } from './event-sources/mapping-store.js';
 import { streamFailureRecord } from './event-sources/stream-failure-record.js';
@@ -147,6 +148,7 @@ import { LogPipeline } from './observe/log-pipeline.js';
 import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
 import { asyncQueueGauges } from './observe/metrics/async-queue-gauges.js';
+import { diskUsageReader } from './observe/metrics/disk-usage.js';
 import { teeMetrics } from './observe/metrics/metrics-port.js';
 import { metricsRoute } from './observe/metrics/metrics-route.js';
 import { PromMetrics } from './observe/metrics/prom-metrics.js';
@@ -411,10 +413,19 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     'tracing',
     part(() => tracing.stop()),
   );
+  const iteratorAges = new IteratorAges();
   const metrics = new PromMetrics({
     instances: () => pool.statsByVersion(),
     asyncQueues: () => asyncQueueGauges(db, clock.now()),
     breakers: () => protection.breakerStates(),
+    iteratorAges: () => iteratorAges.list(),
+    diskUsage: diskUsageReader({
+      db,
+      flavor,
+      blobDir: join(options.dataDir, 'blobs'),
+      blobsInPostgres: blobMode === 'postgres',
+      clock,
+    }),
   });
   const rollups = new RollupRecorder({ db, clock });
   await lifecycle.start(
@@ -681,6 +692,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         await deliverMessage(to.split(':')[2] as 'sqs' | 'sns', to, JSON.stringify(record));
       },
       invoke: invokeThrough(invoker),
+      iteratorAges,
       clock,
       timer: systemScheduler,
       logger,

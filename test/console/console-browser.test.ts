@@ -268,6 +268,16 @@ describe('console in headless Chromium', () => {
     assert.ok(total >= 1, 'the echo instance is counted');
     await page.getByRole('heading', { name: 'Circuit breakers' }).waitFor();
     assert.equal(await page.locator('dd[data-metric="rate-limited"]').textContent(), '0');
+    // The deployed code and the log lines of the invocations above take room on disk.
+    assert.match(
+      (await page.locator('dd[data-disk="blobs"]').textContent()) ?? '',
+      /^[1-9][\d.]* (B|KiB|MiB)$/,
+    );
+    assert.match(
+      (await page.locator('dd[data-disk="logs"]').textContent()) ?? '',
+      /^[1-9][\d.]* (B|KiB|MiB)$/,
+    );
+    await page.getByRole('heading', { name: 'Event source lag' }).waitFor();
     await shot('platform');
   });
 

@@ -67,6 +67,7 @@ export class EventSourceEngine implements Part {
       const m = wanted.get(uuid);
       if (!m || fingerprint(m) !== running.fingerprint) {
         this.#running.delete(uuid);
+        this.#o.iteratorAges?.forget(uuid);
         stopping.push(running.runner.stop());
       }
     }

@@ -12,6 +12,7 @@ import { batchOutcome } from './batch-outcome.js';
 import { collectBatch } from './collect-batch.js';
 import { passesFilters } from './filter-pattern.js';
 import { type InvokeBatch, recordsPayload } from './invoke-batch.js';
+import type { IteratorAges } from './iterator-age.js';
 import { defaultQueueConcurrency, type Mapping, patternsOf } from './mapping.js';
 import type { QueueSource, SourceRecord } from './source-port.js';
 import { pause, Slots } from './wait.js';
@@ -23,6 +24,8 @@ export interface RunnerDeps {
   logger: Pick<Logger, 'warn' | 'error'>;
   /** Lambda's 6 MB synchronous payload. */
   maxBatchBytes: number;
+  /** Told the age of each batch's oldest record as it goes to the function (metrics). */
+  iteratorAges?: IteratorAges;
 }
 
 export interface Runner {
@@ -47,6 +50,7 @@ export function runQueueMapping(mapping: Mapping, source: QueueSource, deps: Run
       await source.remove(batch.filter((r) => !passed.includes(r)));
     }
     if (passed.length === 0) return;
+    deps.iteratorAges?.saw(mapping, oldestAge(passed, deps.clock.now()));
     const result = await deps.invoke(mapping, recordsPayload(passed));
     const outcome = batchOutcome(result, passed, reportItemFailures);
     if (outcome.kind === 'failure') {
@@ -106,4 +110,11 @@ export function runQueueMapping(mapping: Mapping, source: QueueSource, deps: Run
       await Promise.all([...inFlight]);
     },
   };
+}
+
+/** Milliseconds since the oldest of `records` entered its source. */
+export function oldestAge(records: readonly SourceRecord[], now: number): number {
+  let oldest = now;
+  for (const r of records) if (r.arrivedAt < oldest) oldest = r.arrivedAt;
+  return now - oldest;
 }

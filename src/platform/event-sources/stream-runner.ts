@@ -12,7 +12,7 @@ import { collectBatch } from './collect-batch.js';
 import { passesFilters } from './filter-pattern.js';
 import { recordsPayload } from './invoke-batch.js';
 import { type Mapping, patternsOf } from './mapping.js';
-import type { Runner, RunnerDeps } from './queue-runner.js';
+import { oldestAge, type Runner, type RunnerDeps } from './queue-runner.js';
 import type { ShardCheckpoint, SourceRecord, StreamSource } from './source-port.js';
 import { pause } from './wait.js';
 
@@ -79,6 +79,7 @@ export function runStreamMapping(
         pending.shift();
         continue;
       }
+      deps.iteratorAges?.saw(mapping, oldestAge(passed, deps.clock.now()));
       const outcome = batchOutcome(
         await deps.invoke(mapping, recordsPayload(passed)),
         passed,

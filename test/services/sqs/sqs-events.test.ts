@@ -227,6 +227,18 @@ for (const variant of awsPlatformVariants)
         },
       });
       await waitUntil(async () => (await counts('jobs')) === 0, 'the message to be deleted');
+      // The mapping's lag (IteratorAge) is in the metrics, labelled by mapping and function.
+      const metrics = await (
+        await fetch(`${platform.url}/metrics`, {
+          headers: { authorization: `Bearer ${platform.adminToken}` },
+        })
+      ).text();
+      assert.match(
+        metrics,
+        /^nimbus_event_source_iterator_age_seconds\{mapping="[0-9a-f-]{36}",function="[^"]*worker"\} \d/m,
+      );
+      assert.match(metrics, /^nimbus_disk_bytes\{what="blobs"\} [1-9]/m);
+      assert.match(metrics, /^nimbus_disk_bytes\{what="logs"\} \d/m);
     });
 
     test('a partial batch failure leaves only the failed message; it reaches the DLQ after maxReceiveCount', async () => {

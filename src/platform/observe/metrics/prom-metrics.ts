@@ -33,6 +33,10 @@ export interface PromMetricsDeps {
   asyncQueues: () => Promise<AsyncQueueGauge[]>;
   /** Circuit breakers of `custom.nimbus` (docs/protection.md); none when absent. */
   breakers?: () => { functionName: string; state: 'closed' | 'open' | 'half-open' }[];
+  /** Event source mappings' lag (IteratorAge); none when absent. */
+  iteratorAges?: () => { uuid: string; functionName: string; ageMs: number }[];
+  /** Disk used by blobs and logs, measured at scrape time (cached by the reader). */
+  diskUsage?: () => Promise<{ what: string; bytes: number }[]>;
 }
 
 /** Seconds; from a 1 ms cold path to Lambda's 15 minute ceiling. */
@@ -158,6 +162,34 @@ export class PromMetrics implements Metrics {
             const value = b.state === 'open' ? 1 : b.state === 'half-open' ? 0.5 : 0;
             this.set({ function: b.functionName }, value);
           }
+        },
+      });
+    }
+    const ages = deps.iteratorAges;
+    if (ages) {
+      new Gauge({
+        name: 'nimbus_event_source_iterator_age_seconds',
+        help: 'Per event source mapping: age of the oldest record of the last batch handed to its function.',
+        labelNames: ['mapping', 'function'],
+        registers,
+        collect() {
+          this.reset();
+          for (const a of ages()) {
+            this.set({ mapping: a.uuid, function: a.functionName }, a.ageMs / 1000);
+          }
+        },
+      });
+    }
+    const disk = deps.diskUsage;
+    if (disk) {
+      new Gauge({
+        name: 'nimbus_disk_bytes',
+        help: 'Bytes used by code artifacts (blobs, and their local cache in cluster mode) and log lines.',
+        labelNames: ['what'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const d of await disk()) this.set({ what: d.what }, d.bytes);
         },
       });
     }
