@@ -1,9 +1,15 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FunctionTarget, InvokeRequest, LogEvent } from '../../src/model/invocation.js';
+import type {
+  FunctionTarget,
+  InvokeRequest,
+  InvokeResult,
+  LogEvent,
+} from '../../src/model/invocation.js';
 import { fixturePath } from '../helpers/repo-root.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -98,4 +104,16 @@ export class LogCollector {
       });
     });
   }
+}
+
+/** The payload of a successful invocation, parsed; fails the test on an error outcome. */
+export function ok(result: InvokeResult): unknown {
+  assert.equal(result.outcome.status, 'ok', JSON.stringify(result.outcome));
+  return JSON.parse((result.outcome as { payload: string }).payload);
+}
+
+/** The error of a failed invocation; fails the test on a success. */
+export function errorOf(result: InvokeResult) {
+  assert.equal(result.outcome.status, 'error', JSON.stringify(result.outcome));
+  return (result.outcome as Extract<InvokeResult['outcome'], { status: 'error' }>).error;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FunctionTarget, InvokeResult } from '../../src/model/invocation.js';
+import type { FunctionTarget } from '../../src/model/invocation.js';
 import {
   type Instance,
   MAX_RESPONSE_BYTES,
@@ -10,23 +10,15 @@ import {
 } from '../../src/platform/pool/instance.js';
 import {
   asRoot,
+  errorOf,
   fixture,
   LogCollector,
   makeTarget,
   makeTmpRoot,
   nobody,
+  ok,
   request,
 } from './instance-helpers.js';
-
-function ok(result: InvokeResult): unknown {
-  assert.equal(result.outcome.status, 'ok', JSON.stringify(result.outcome));
-  return JSON.parse((result.outcome as { payload: string }).payload);
-}
-
-function failed(result: InvokeResult) {
-  assert.equal(result.outcome.status, 'error', JSON.stringify(result.outcome));
-  return (result.outcome as Extract<InvokeResult['outcome'], { status: 'error' }>).error;
-}
 
 describe('a Node instance (CommonJS), reused across tests', () => {
   let tmp: Awaited<ReturnType<typeof makeTmpRoot>>;
@@ -174,13 +166,13 @@ describe('a Node instance (CommonJS), reused across tests', () => {
   });
 
   test('a handler error gives errorType, errorMessage and the user’s stack; the instance lives on', async () => {
-    const error = failed(await instance.invoke(request({ use: 'throws' })));
+    const error = errorOf(await instance.invoke(request({ use: 'throws' })));
     assert.equal(error.errorType, 'TypeError');
     assert.equal(error.errorMessage, 'bad input');
     assert.equal(error.stackTrace?.[0], 'TypeError: bad input');
     assert.match(error.stackTrace?.[1] ?? '', /node-cjs\/handler\.js:\d+:\d+\)$/);
     assert.ok(!error.stackTrace?.some((l) => l.includes('/src/runtimes/')), 'no bootstrap frames');
-    const sync = failed(await instance.invoke(request({ use: 'throwsSync' })));
+    const sync = errorOf(await instance.invoke(request({ use: 'throwsSync' })));
     assert.deepEqual([sync.errorType, sync.errorMessage], ['RangeError', 'sync boom']);
     assert.equal(instance.state, 'idle');
     ok(await instance.invoke(request({ use: 'echo' })));
@@ -189,8 +181,8 @@ describe('a Node instance (CommonJS), reused across tests', () => {
   test('callback handlers: callback(err, result), context.succeed, the empty-event-loop rule', async () => {
     const call = async (use: string) => instance.invoke(request({ use: `cb.${use}` }));
     assert.deepEqual(ok(await call('ok')), { got: { use: 'cb.ok' } });
-    assert.deepEqual(failed(await call('fail')).errorMessage, 'callback failure');
-    const str = failed(await call('failString'));
+    assert.deepEqual(errorOf(await call('fail')).errorMessage, 'callback failure');
+    const str = errorOf(await call('failString'));
     assert.deepEqual([str.errorType, str.errorMessage], ['string', 'plain string failure']);
     assert.deepEqual(ok(await call('waits')), ['timer ran']);
     assert.deepEqual(ok(await call('noWait')), []);
@@ -199,13 +191,15 @@ describe('a Node instance (CommonJS), reused across tests', () => {
   });
 
   test('a response over 6 MB, or one that cannot be serialized, fails; the instance lives on', async () => {
-    const error = failed(await instance.invoke(request({ use: 'big', bytes: MAX_RESPONSE_BYTES })));
+    const error = errorOf(
+      await instance.invoke(request({ use: 'big', bytes: MAX_RESPONSE_BYTES })),
+    );
     assert.equal(error.errorType, 'Function.ResponseSizeTooLarge');
     assert.equal(
       error.errorMessage,
       `Response payload size (${MAX_RESPONSE_BYTES + 2} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
     );
-    const cycle = failed(await instance.invoke(request({ use: 'cycle' })));
+    const cycle = errorOf(await instance.invoke(request({ use: 'cycle' })));
     assert.equal(cycle.errorType, 'Runtime.MarshalError');
     assert.match(cycle.errorMessage, /^Unable to stringify response body: .*circular/);
     assert.equal(instance.state, 'idle');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { InvokeResult } from '../../src/model/invocation.js';
 import {
   type Instance,
   InvalidEntrypointError,
@@ -8,23 +7,15 @@ import {
 } from '../../src/platform/pool/instance.js';
 import {
   asRoot,
+  errorOf,
   fixture,
   LogCollector,
   makeTarget,
   makeTmpRoot,
   nobody,
+  ok,
   request,
 } from './instance-helpers.js';
-
-function ok(result: InvokeResult): unknown {
-  assert.equal(result.outcome.status, 'ok', JSON.stringify(result.outcome));
-  return JSON.parse((result.outcome as { payload: string }).payload);
-}
-
-function errorOf(result: InvokeResult) {
-  assert.equal(result.outcome.status, 'error', JSON.stringify(result.outcome));
-  return (result.outcome as Extract<InvokeResult['outcome'], { status: 'error' }>).error;
-}
 
 describe('a provided instance: a shell + curl bootstrap against the Runtime API', () => {
   let tmp: Awaited<ReturnType<typeof makeTmpRoot>>;
