@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
-import { runCli } from '../helpers/run-cli.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { startWithService } from '../helpers/cli-platform.js';
 import { waitForValue as until } from '../helpers/wait-for.js';
 
 interface DeliveredRecord {
@@ -45,59 +41,45 @@ describe('asynchronous invocation on a real platform', () => {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-    const tmp = await makeTempDir();
-    const cwd = join(tmp.dir, 'svc');
-    await mkdir(cwd);
-    await writeFile(
-      join(cwd, 'serverless.yml'),
-      [
-        'service: later',
-        'provider: { name: aws, runtime: nodejs20.x }',
-        'functions:',
-        '  ok:',
-        '    handler: handler.ok',
-        '    events: [{ http: { path: fire, method: post, async: true } }]',
-        `    destinations: { onSuccess: '${hookUrl}' }`,
-        '  flaky:',
-        '    handler: handler.flaky',
-        '    maximumRetryAttempts: 2',
-        '  bad:',
-        '    handler: handler.bad',
-        '    maximumRetryAttempts: 1',
-        '    destinations: { onFailure: sink }',
-        '  dead:',
-        '    handler: handler.bad',
-        '    maximumRetryAttempts: 0',
-        '  sink:',
-        '    handler: handler.sink',
-        '',
-      ].join('\n'),
+    const svc = await startWithService(
+      {
+        'serverless.yml': [
+          'service: later',
+          'provider: { name: aws, runtime: nodejs20.x }',
+          'functions:',
+          '  ok:',
+          '    handler: handler.ok',
+          '    events: [{ http: { path: fire, method: post, async: true } }]',
+          `    destinations: { onSuccess: '${hookUrl}' }`,
+          '  flaky:',
+          '    handler: handler.flaky',
+          '    maximumRetryAttempts: 2',
+          '  bad:',
+          '    handler: handler.bad',
+          '    maximumRetryAttempts: 1',
+          '    destinations: { onFailure: sink }',
+          '  dead:',
+          '    handler: handler.bad',
+          '    maximumRetryAttempts: 0',
+          '  sink:',
+          '    handler: handler.sink',
+          '',
+        ].join('\n'),
+        'handler.js': [
+          'let calls = 0;',
+          'exports.ok = async (e) => ({ echoed: e });',
+          "exports.flaky = async () => { calls += 1; if (calls < 3) throw new Error('flaky ' + calls); return { calls }; };",
+          "exports.bad = async () => { throw new RangeError('always'); };",
+          'exports.sink = async (record) => record;',
+          '',
+        ].join('\n'),
+      },
+      { options: { asyncRetryDelayMs: 50 } },
     );
-    await writeFile(
-      join(cwd, 'handler.js'),
-      [
-        'let calls = 0;',
-        'exports.ok = async (e) => ({ echoed: e });',
-        "exports.flaky = async () => { calls += 1; if (calls < 3) throw new Error('flaky ' + calls); return { calls }; };",
-        "exports.bad = async () => { throw new RangeError('always'); };",
-        'exports.sink = async (record) => record;',
-        '',
-      ].join('\n'),
-    );
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(tmp.dir, 'data'),
-      logger: pino({ level: 'silent' }),
-      asyncRetryDelayMs: 50,
-    });
-    const env = { HOME: tmp.dir, NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken };
-    const res = await runCli(['deploy'], { cwd, env });
-    assert.equal(res.code, 0, res.stderr);
+    platform = svc.platform;
     cleanup = async () => {
-      await platform.close();
+      await svc.close();
       hook.close();
-      await tmp.cleanup();
     };
   });
   after(() => cleanup());

@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
 import type { InvocationRecord } from '../../src/platform/async/invocation-records.js';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
-import { runCli } from '../helpers/run-cli.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { type DeployedService, startWithService } from '../helpers/cli-platform.js';
 import { waitForValue as until } from '../helpers/wait-for.js';
 
 /** Function-error retries wait this long: long enough to stop a task while it waits. */
 const retryDelayMs = 300;
 
 describe('task status of asynchronous invocations (API and CLI)', () => {
+  let svc: DeployedService;
   let platform: RunningPlatform;
-  let cleanup: () => Promise<void>;
-  let cwd: string;
-  let env: Record<string, string>;
 
-  const cli = (...args: string[]) => runCli(args, { cwd, env });
+  const cli = (...args: string[]) => svc.cli(...args);
   const api = (method: string, path: string, body?: unknown, token = platform.adminToken) =>
     fetch(`${platform.url}${path}`, {
       method,
@@ -48,63 +42,46 @@ describe('task status of asynchronous invocations (API and CLI)', () => {
     );
 
   before(async () => {
-    const tmp = await makeTempDir();
-    cwd = join(tmp.dir, 'svc');
-    await mkdir(cwd);
-    await writeFile(
-      join(cwd, 'serverless.yml'),
-      [
-        'service: tasks',
-        'provider: { name: aws, runtime: nodejs20.x }',
-        'functions:',
-        '  ok:',
-        '    handler: handler.ok',
-        '  bad:',
-        '    handler: handler.bad',
-        '    maximumRetryAttempts: 0',
-        '  retried:',
-        '    handler: handler.bad',
-        '    maximumRetryAttempts: 2',
-        // One instance, so the module state below counts every call.
-        '  once:',
-        '    handler: handler.once',
-        '    maximumRetryAttempts: 0',
-        '    reservedConcurrency: 1',
-        '  twice:',
-        '    handler: handler.twice',
-        '    maximumRetryAttempts: 0',
-        '    reservedConcurrency: 1',
-        '',
-      ].join('\n'),
+    svc = await startWithService(
+      {
+        'serverless.yml': [
+          'service: tasks',
+          'provider: { name: aws, runtime: nodejs20.x }',
+          'functions:',
+          '  ok:',
+          '    handler: handler.ok',
+          '  bad:',
+          '    handler: handler.bad',
+          '    maximumRetryAttempts: 0',
+          '  retried:',
+          '    handler: handler.bad',
+          '    maximumRetryAttempts: 2',
+          // One instance, so the module state below counts every call.
+          '  once:',
+          '    handler: handler.once',
+          '    maximumRetryAttempts: 0',
+          '    reservedConcurrency: 1',
+          '  twice:',
+          '    handler: handler.twice',
+          '    maximumRetryAttempts: 0',
+          '    reservedConcurrency: 1',
+          '',
+        ].join('\n'),
+        'handler.js': [
+          'let onceCalls = 0;',
+          'let twiceCalls = 0;',
+          'exports.ok = async (e) => ({ echoed: e });',
+          "exports.bad = async () => { throw new RangeError('always'); };",
+          "exports.once = async () => { onceCalls += 1; if (onceCalls === 1) throw new TypeError('first'); return { calls: onceCalls }; };",
+          "exports.twice = async () => { twiceCalls += 1; if (twiceCalls <= 2) throw new TypeError('early'); return { calls: twiceCalls }; };",
+          '',
+        ].join('\n'),
+      },
+      { options: { asyncRetryDelayMs: retryDelayMs } },
     );
-    await writeFile(
-      join(cwd, 'handler.js'),
-      [
-        'let onceCalls = 0;',
-        'let twiceCalls = 0;',
-        'exports.ok = async (e) => ({ echoed: e });',
-        "exports.bad = async () => { throw new RangeError('always'); };",
-        "exports.once = async () => { onceCalls += 1; if (onceCalls === 1) throw new TypeError('first'); return { calls: onceCalls }; };",
-        "exports.twice = async () => { twiceCalls += 1; if (twiceCalls <= 2) throw new TypeError('early'); return { calls: twiceCalls }; };",
-        '',
-      ].join('\n'),
-    );
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(tmp.dir, 'data'),
-      logger: pino({ level: 'silent' }),
-      asyncRetryDelayMs: retryDelayMs,
-    });
-    env = { HOME: tmp.dir, NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken };
-    const res = await cli('deploy');
-    assert.equal(res.code, 0, res.stderr);
-    cleanup = async () => {
-      await platform.close();
-      await tmp.cleanup();
-    };
+    platform = svc.platform;
   });
-  after(() => cleanup());
+  after(() => svc?.close());
 
   test('list (newest first) and show through the CLI', async () => {
     const first = await invokeEvent('tasks-dev-ok', { n: 1 });

@@ -1,7 +1,12 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
+import {
+  type PlatformOptions,
+  type RunningPlatform,
+  startPlatform,
+} from '../../src/platform/server.js';
+import { type CliRun, runCli } from './run-cli.js';
 import { makeTempDir } from './temp-dir.js';
 
 export interface CliPlatform {
@@ -14,7 +19,9 @@ export interface CliPlatform {
 }
 
 /** A platform started in-process, and the environment that points the CLI at it. */
-export async function startCliPlatform(): Promise<CliPlatform> {
+export async function startCliPlatform(
+  opts: { options?: Partial<PlatformOptions> } = {},
+): Promise<CliPlatform> {
   const tmp = await makeTempDir();
   const root = tmp.dir;
   await mkdir(join(root, 'home'));
@@ -23,6 +30,7 @@ export async function startCliPlatform(): Promise<CliPlatform> {
     port: 0,
     dataDir: join(root, 'data'),
     logger: pino({ level: 'silent' }),
+    ...opts.options,
   });
   return {
     platform,
@@ -37,4 +45,34 @@ export async function startCliPlatform(): Promise<CliPlatform> {
       await tmp.cleanup();
     },
   };
+}
+
+export interface DeployedService extends CliPlatform {
+  /** The service folder (serverless.yml and code). */
+  dir: string;
+  /** The CLI run in the service folder against this platform. */
+  cli(...args: string[]): Promise<CliRun>;
+}
+
+/**
+ * A platform with one service on it, deployed as a user does: `files` (serverless.yml and
+ * code, by path) written to a folder and `nimbus deploy` run there.
+ */
+export async function startWithService(
+  files: Record<string, string>,
+  opts: { options?: Partial<PlatformOptions> } = {},
+): Promise<DeployedService> {
+  const p = await startCliPlatform(opts);
+  const dir = join(p.root, 'svc');
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  const cli = (...args: string[]) => runCli(args, { cwd: dir, env: p.env });
+  const deployed = await cli('deploy');
+  if (deployed.code !== 0) {
+    await p.close();
+    throw new Error(`nimbus deploy failed (${deployed.code}): ${deployed.stderr}`);
+  }
+  return { ...p, dir, cli };
 }

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
 import { TooManyRequestsError } from '../../src/platform/pool/pool-errors.js';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
-import { runCli } from '../helpers/run-cli.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { type DeployedService, startWithService } from '../helpers/cli-platform.js';
 import { waitUntil as until } from '../helpers/wait-for.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text.js';
 
@@ -14,54 +10,36 @@ const metricsToken = 'scrape-only-token-0123456789';
 
 /** GET /metrics on a real platform, real processes: its counters match the invocations made. */
 describe('GET /metrics', () => {
+  let svc: DeployedService;
   let platform: RunningPlatform;
-  let cleanup: () => Promise<void>;
-  let cwd: string;
-  let env: Record<string, string>;
 
   before(async () => {
-    const tmp = await makeTempDir();
-    cwd = join(tmp.dir, 'svc');
-    await mkdir(cwd);
-    await writeFile(
-      join(cwd, 'serverless.yml'),
-      [
-        'service: meter',
-        'provider:',
-        '  name: aws',
-        '  runtime: nodejs20.x',
-        'functions:',
-        '  ok:',
-        '    handler: handler.ok',
-        '  boom:',
-        '    handler: handler.boom',
-        '    maximumRetryAttempts: 0',
-        '  closed:',
-        '    handler: handler.ok',
-        '    reservedConcurrency: 0',
-        '',
-      ].join('\n'),
+    svc = await startWithService(
+      {
+        'serverless.yml': [
+          'service: meter',
+          'provider:',
+          '  name: aws',
+          '  runtime: nodejs20.x',
+          'functions:',
+          '  ok:',
+          '    handler: handler.ok',
+          '  boom:',
+          '    handler: handler.boom',
+          '    maximumRetryAttempts: 0',
+          '  closed:',
+          '    handler: handler.ok',
+          '    reservedConcurrency: 0',
+          '',
+        ].join('\n'),
+        'handler.js':
+          "exports.ok = async () => 'fine';\nexports.boom = async () => { throw new TypeError('no good'); };\n",
+      },
+      { options: { metricsToken } },
     );
-    await writeFile(
-      join(cwd, 'handler.js'),
-      "exports.ok = async () => 'fine';\nexports.boom = async () => { throw new TypeError('no good'); };\n",
-    );
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(tmp.dir, 'data'),
-      logger: pino({ level: 'silent' }),
-      metricsToken,
-    });
-    env = { HOME: tmp.dir, NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken };
-    const res = await runCli(['deploy'], { cwd, env });
-    assert.equal(res.code, 0, res.stderr);
-    cleanup = async () => {
-      await platform.close();
-      await tmp.cleanup();
-    };
+    platform = svc.platform;
   });
-  after(() => cleanup());
+  after(() => svc?.close());
 
   const scrape = async (token = metricsToken) => {
     const res = await fetch(`${platform.url}/metrics`, {
@@ -147,7 +125,7 @@ describe('GET /metrics', () => {
 
   test('nimbus metrics matches the REPORT lines of the same run', async () => {
     for (const key of ['ok', 'boom']) {
-      const logs = await runCli(['logs', '-f', key, '--startTime', '1h', '--json'], { cwd, env });
+      const logs = await svc.cli('logs', '-f', key, '--startTime', '1h', '--json');
       assert.equal(logs.code, 0, logs.stderr);
       const reports = logs.stdout
         .split('\n')
@@ -165,7 +143,7 @@ describe('GET /metrics', () => {
       );
       const coldStarts = reports.filter((l) => l.includes('Init Duration')).length;
 
-      const res = await runCli(['metrics', '-f', key, '--startTime', '1h', '--json'], { cwd, env });
+      const res = await svc.cli('metrics', '-f', key, '--startTime', '1h', '--json');
       assert.equal(res.code, 0, res.stderr);
       const [usage] = (JSON.parse(res.stdout) as { functions: Record<string, number>[] }).functions;
       assert.equal(usage!.invocations, reports.length, key);
@@ -184,7 +162,7 @@ describe('GET /metrics', () => {
         );
       }
     }
-    const text = await runCli(['metrics', '--startTime', '1h'], { cwd, env });
+    const text = await svc.cli('metrics', '--startTime', '1h');
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /Invocations: 9\n/);
     assert.match(text.stdout, /Throttles: 1\n/);

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type CliPlatform, startCliPlatform } from '../helpers/cli-platform.js';
-import { runCli } from '../helpers/run-cli.js';
+import { type CliPlatform, startWithService } from '../helpers/cli-platform.js';
 
 describe('recent invocations from REPORT lines', () => {
   let p: CliPlatform;
@@ -13,19 +10,12 @@ describe('recent invocations from REPORT lines', () => {
     });
 
   before(async () => {
-    p = await startCliPlatform();
-    const dir = join(p.root, 'svc');
-    await mkdir(dir);
-    await writeFile(
-      join(dir, 'serverless.yml'),
-      'service: recent\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  fn:\n    handler: handler.fn\n',
-    );
-    await writeFile(
-      join(dir, 'handler.js'),
-      "exports.fn = async (e) => { if (e.fail) throw new Error('boom'); return 'ok'; };\n",
-    );
-    const res = await runCli(['deploy'], { cwd: dir, env: p.env });
-    assert.equal(res.code, 0, res.stderr);
+    p = await startWithService({
+      'serverless.yml':
+        'service: recent\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  fn:\n    handler: handler.fn\n',
+      'handler.js':
+        "exports.fn = async (e) => { if (e.fail) throw new Error('boom'); return 'ok'; };\n",
+    });
     for (const event of [{}, {}, { fail: true }]) {
       await p.platform.invoker.invoke('recent-dev-fn', undefined, {
         payload: JSON.stringify(event),

@@ -4,15 +4,14 @@
  * platform must not start instances of it in a loop.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { systemClock } from '../../src/model/clock.js';
 import { processInstanceFactory } from '../../src/platform/pool/process-instance-factory.js';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
-import { runCli } from '../helpers/run-cli.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { type DeployedService, startWithService } from '../helpers/cli-platform.js';
 import { LogCollector, makeTmpRoot, nobody } from '../runtimes/instance-helpers.js';
 
 const BROKEN = [
@@ -28,38 +27,30 @@ const FIXED =
   "'use strict';\nexports.handler = async () => ({ statusCode: 200, body: 'hello' });\n";
 
 describe('a function that fails at import, on a real platform', () => {
+  let svc: DeployedService;
   let platform: RunningPlatform;
   let cleanup: () => Promise<void>;
-  let cwd: string;
-  let env: Record<string, string>;
   const serverLog: string[] = [];
   const functionLogs = new LogCollector();
   const starts: number[] = [];
   let base: string;
 
   before(async () => {
-    const tmp = await makeTempDir();
     const instances = await makeTmpRoot();
-    cwd = join(tmp.dir, 'svc');
-    await mkdir(cwd);
-    await writeFile(
-      join(cwd, 'serverless.yml'),
-      [
-        'service: express',
-        'provider:',
-        '  name: aws',
-        '  runtime: nodejs20.x',
-        '  timeout: 3',
-        'functions:',
-        '  api:',
-        '    handler: app.handler',
-        '    events:',
-        '      - http: GET rest',
-        '      - httpApi: GET /',
-        '',
-      ].join('\n'),
-    );
-    await writeFile(join(cwd, 'app.js'), BROKEN);
+    const yml = [
+      'service: express',
+      'provider:',
+      '  name: aws',
+      '  runtime: nodejs20.x',
+      '  timeout: 3',
+      'functions:',
+      '  api:',
+      '    handler: app.handler',
+      '    events:',
+      '      - http: GET rest',
+      '      - httpApi: GET /',
+      '',
+    ].join('\n');
     const processes = processInstanceFactory({
       tmpRoot: instances.dir,
       logger: pino({ level: 'silent' }),
@@ -67,26 +58,25 @@ describe('a function that fails at import, on a real platform', () => {
       onLog: functionLogs.onLog,
       runAsUser: nobody,
     });
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(tmp.dir, 'data'),
-      logger: pino({ level: 'warn' }, { write: (line: string) => serverLog.push(line) }),
-      // The platform's own process factory, counted.
-      instanceFactory: (target, kind) => {
-        starts.push(Date.now());
-        return processes.create(target, kind);
+    svc = await startWithService(
+      { 'serverless.yml': yml, 'app.js': BROKEN },
+      {
+        options: {
+          logger: pino({ level: 'warn' }, { write: (line: string) => serverLog.push(line) }),
+          // The platform's own process factory, counted.
+          instanceFactory: (target, kind) => {
+            starts.push(Date.now());
+            return processes.create(target, kind);
+          },
+        },
       },
-    });
-    env = { HOME: tmp.dir, NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken };
-    const res = await runCli(['deploy'], { cwd, env });
-    assert.equal(res.code, 0, res.stderr);
+    );
+    platform = svc.platform;
     base = `${platform.url}/express-dev`;
     cleanup = async () => {
-      await platform.close();
+      await svc.close();
       processes.close();
       await instances.cleanup();
-      await tmp.cleanup();
     };
   });
   after(() => cleanup());
@@ -119,7 +109,7 @@ describe('a function that fails at import, on a real platform', () => {
   });
 
   test('nimbus invoke prints the error and exits non-zero', async () => {
-    const res = await runCli(['invoke', '-f', 'api'], { cwd, env });
+    const res = await svc.cli('invoke', '-f', 'api');
     assert.equal(res.code, 1);
     assert.equal(JSON.parse(res.stdout).errorType, 'Runtime.ImportModuleError');
     assert.match(res.stderr, /Invoked function failed/);
@@ -151,8 +141,8 @@ describe('a function that fails at import, on a real platform', () => {
   });
 
   test('a deploy with the fix is a new version: tried at once, served', async () => {
-    await writeFile(join(cwd, 'app.js'), FIXED);
-    const deployed = await runCli(['deploy'], { cwd, env });
+    await writeFile(join(svc.dir, 'app.js'), FIXED);
+    const deployed = await svc.cli('deploy');
     assert.equal(deployed.code, 0, deployed.stderr);
     const res = await fetch(`${base}/rest`);
     assert.equal(res.status, 200);

@@ -1,62 +1,42 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
-import { runCli } from '../helpers/run-cli.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { type DeployedService, startWithService } from '../helpers/cli-platform.js';
 import { waitUntil as until } from '../helpers/wait-for.js';
 
 /** Real processes: scale to zero, provisioned concurrency, a new version draining the old. */
 describe('instances on a real platform', () => {
+  let svc: DeployedService;
   let platform: RunningPlatform;
-  let cleanup: () => Promise<void>;
-  let cwd: string;
-  let env: Record<string, string>;
 
   before(async () => {
-    const tmp = await makeTempDir();
-    cwd = join(tmp.dir, 'svc');
-    await mkdir(cwd);
-    await writeFile(
-      join(cwd, 'serverless.yml'),
-      [
-        'service: scale',
-        'provider:',
-        '  name: aws',
-        '  runtime: nodejs20.x',
-        'functions:',
-        '  idle:',
-        '    handler: handler.idle',
-        '  warm:',
-        '    handler: handler.warm',
-        '    provisionedConcurrency: 2',
-        '  boom:',
-        '    handler: handler.boom',
-        '',
-      ].join('\n'),
+    svc = await startWithService(
+      {
+        'serverless.yml': [
+          'service: scale',
+          'provider:',
+          '  name: aws',
+          '  runtime: nodejs20.x',
+          'functions:',
+          '  idle:',
+          '    handler: handler.idle',
+          '  warm:',
+          '    handler: handler.warm',
+          '    provisionedConcurrency: 2',
+          '  boom:',
+          '    handler: handler.boom',
+          '',
+        ].join('\n'),
+        'handler.js':
+          "exports.idle = async () => 'v1';\nexports.warm = async () => 'warm';\nexports.boom = async () => { throw new TypeError('no good'); };\n",
+      },
+      { options: { idleTimeoutMs: 300 } },
     );
-    await writeFile(
-      join(cwd, 'handler.js'),
-      "exports.idle = async () => 'v1';\nexports.warm = async () => 'warm';\nexports.boom = async () => { throw new TypeError('no good'); };\n",
-    );
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(tmp.dir, 'data'),
-      logger: pino({ level: 'silent' }),
-      idleTimeoutMs: 300,
-    });
-    env = { HOME: tmp.dir, NIMBUS_ENDPOINT: platform.url, NIMBUS_TOKEN: platform.adminToken };
-    const res = await runCli(['deploy'], { cwd, env });
-    assert.equal(res.code, 0, res.stderr);
-    cleanup = async () => {
-      await platform.close();
-      await tmp.cleanup();
-    };
+    platform = svc.platform;
   });
-  after(() => cleanup());
+  after(() => svc?.close());
 
   test('provisioned instances start with the deployment and are never reaped', async () => {
     await until(
@@ -66,7 +46,7 @@ describe('instances on a real platform', () => {
   });
 
   test('an idle function scales to zero after the idle timeout', async () => {
-    const res = await runCli(['invoke', '-f', 'idle'], { cwd, env });
+    const res = await svc.cli('invoke', '-f', 'idle');
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.stdout, '"v1"\n');
     assert.equal(platform.pool.countFor('scale-dev-idle', '1'), 1);
@@ -75,7 +55,7 @@ describe('instances on a real platform', () => {
   });
 
   test('a function error: error JSON, non-zero exit', async () => {
-    const res = await runCli(['invoke', '-f', 'boom'], { cwd, env });
+    const res = await svc.cli('invoke', '-f', 'boom');
     assert.equal(res.code, 1);
     const body = JSON.parse(res.stdout);
     assert.equal(body.errorType, 'TypeError');
@@ -85,24 +65,24 @@ describe('instances on a real platform', () => {
   });
 
   test('invoke -t Event queues the event; unknown keys get the list of functions', async () => {
-    const event = await runCli(['invoke', '-f', 'idle', '-t', 'Event', '--json'], { cwd, env });
+    const event = await svc.cli('invoke', '-f', 'idle', '-t', 'Event', '--json');
     assert.equal(event.code, 0, event.stderr);
     const { requestId } = JSON.parse(event.stdout) as { requestId: string };
     assert.match(requestId, /^[0-9a-f-]{36}$/);
-    const unknown = await runCli(['invoke', '-f', 'nope'], { cwd, env });
+    const unknown = await svc.cli('invoke', '-f', 'nope');
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /the functions of service "scale" are: idle, warm, boom/);
   });
 
   test('a new version: the next request runs it, old instances drain', async () => {
-    await runCli(['invoke', '-f', 'idle'], { cwd, env });
+    await svc.cli('invoke', '-f', 'idle');
     await writeFile(
-      join(cwd, 'handler.js'),
+      join(svc.dir, 'handler.js'),
       "exports.idle = async () => 'v2';\nexports.warm = async () => 'warm';\nexports.boom = async () => { throw new TypeError('no good'); };\n",
     );
-    const deployed = await runCli(['deploy'], { cwd, env });
+    const deployed = await svc.cli('deploy');
     assert.equal(deployed.code, 0, deployed.stderr);
-    const res = await runCli(['invoke', '-f', 'idle'], { cwd, env });
+    const res = await svc.cli('invoke', '-f', 'idle');
     assert.equal(res.stdout, '"v2"\n');
     assert.equal(platform.pool.countFor('scale-dev-idle', '1'), 0, 'old version drained');
     await until(
