@@ -375,7 +375,26 @@ function resolveDefinition(
   for (const [key, fn] of Object.entries(definition.functions)) {
     functions[key] = resolveFunction(fn, ctx, bucketName);
   }
-  return { ...definition, provider: { ...provider, environment }, functions };
+  // A JWT authorizer may name its issuer and audience by intrinsic (`!GetAtt Pool.ProviderURL`,
+  // `!Ref Client`).
+  const httpApi = provider.httpApi;
+  const authorizers = httpApi?.authorizers;
+  const resolvedHttpApi =
+    httpApi && isMap(authorizers)
+      ? {
+          ...httpApi,
+          authorizers: evaluate(authorizers, 'provider.httpApi.authorizers', ctx),
+        }
+      : httpApi;
+  return {
+    ...definition,
+    provider: {
+      ...provider,
+      environment,
+      ...(resolvedHttpApi ? { httpApi: resolvedHttpApi as Record<string, unknown> } : {}),
+    },
+    functions,
+  };
 }
 
 function resolveEnvironment(

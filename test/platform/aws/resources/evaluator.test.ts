@@ -341,3 +341,37 @@ describe('cognitoUserPool events in the plan', () => {
     );
   });
 });
+
+describe('httpApi JWT authorizers in the plan', () => {
+  it('resolves issuerUrl and audience written as intrinsics', () => {
+    const base = definition({
+      Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { Name: 'issuer' } } },
+    });
+    const plan = planResources(
+      {
+        ...base,
+        provider: {
+          ...base.provider,
+          httpApi: {
+            cors: true,
+            authorizers: {
+              users: {
+                type: 'jwt',
+                issuerUrl: { 'Fn::GetAtt': ['Q', 'Arn'] },
+                audience: [{ Ref: 'Q' }],
+              },
+            },
+          },
+        },
+      },
+      scope,
+      registry,
+    );
+    assert.deepEqual(plan.definition.provider.httpApi, {
+      cors: true,
+      authorizers: {
+        users: { type: 'jwt', issuerUrl: 'arn:aws:fake:::issuer', audience: ['issuer'] },
+      },
+    });
+  });
+});
