@@ -57,14 +57,15 @@ export async function signUp(call: CognitoCall) {
     }
   }
   checkPassword(passwordPolicy(pool), password);
-  if (attributes.email !== undefined) attributes.email_verified = 'false';
   const sub = randomUUID();
   const username = emailAsUsername ? sub : name;
   if (await call.deps.store.findUser(pool.id, usernameKey(pool, username))) {
     throw cognitoErrors.usernameExists();
   }
+  // The trigger sees the attributes as given (no email_verified yet), as Cognito sends them.
   const answer = await preSignUp(call, pool, 'PreSignUp_SignUp', username, attributes, client.id);
   const autoConfirm = answer?.autoConfirmUser === true;
+  if (attributes.email !== undefined) attributes.email_verified = 'false';
   if (answer?.autoVerifyEmail === true && attributes.email !== undefined) {
     attributes.email_verified = 'true';
   }
