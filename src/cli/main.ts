@@ -68,6 +68,11 @@ export function buildProgram(ctx: CliContext): Command {
       'embedded MQTT broker port (default 1883, a free one if taken; 0: free; off: no MQTT)',
     )
     .option('--mqtt-url <url>', 'use this MQTT broker instead (mqtt[s]://user:pass@host:port)')
+    .option(
+      '--smtp-url <url>',
+      'send user-pool email by SMTP, smtp[s]://user:pass@host:port (or NIMBUS_SMTP_URL; default: the outbox)',
+    )
+    .option('--smtp-from <address>', 'sender of user-pool email when a pool names none')
     .option('--async-retry-delay <duration>', 'base delay between async retries (default 1m)')
     .option(
       '--async-lease <duration>',

@@ -3,6 +3,8 @@
  * Every long-lived part is started as it is built (so what a later part needs is already up)
  * and registered with the lifecycle, which stops them in reverse order.
  */
+
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -16,6 +18,8 @@ import { type Clock, systemClock } from '../model/clock.js';
 import { packageRoot, packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
+import { createSmtpMailer } from '../services/cognito/mailer.js';
+import { PoolTriggers } from '../services/cognito/triggers.js';
 import { createUserPools } from '../services/cognito/user-pools.js';
 import { dynamodbEventSource } from '../services/dynamodb/dynamodb-event-source.js';
 import { createDynamoService } from '../services/dynamodb/dynamodb-service.js';
@@ -175,6 +179,7 @@ import {
   websocketsReaction,
 } from './reconcile/stage-reactions.js';
 import { StageReconciler } from './reconcile/stage-reconciler.js';
+import { cognitoTriggersReaction } from './triggers/cognito/cognito-user-pool-events.js';
 import { S3Notifier, s3NotificationsReaction } from './triggers/s3/s3-notifications.js';
 import { KyselyScheduleLedger } from './triggers/schedule/kysely-schedule-ledger.js';
 import { ScheduleRunner } from './triggers/schedule/scheduler.js';
@@ -245,6 +250,14 @@ export interface PlatformOptions {
   dynamodbMaintenanceMs?: number;
   /** User pools' per-source-IP limits (sign-ins; sign-ups and sends). Default docs/cognito.md. */
   userPoolIpLimits?: Record<'signIn' | 'send', { max: number; windowMs: number }>;
+  /**
+   * User-pool email by SMTP (`smtp://user:pass@host:port`, `smtps://` for TLS); none: the
+   * outbox (docs/cognito.md). `smtpFrom`: the sender when a pool names none.
+   */
+  smtpUrl?: string;
+  smtpFrom?: string;
+  /** How long a user-pool trigger may take (Cognito: 5 s). */
+  userPoolTriggerTimeoutMs?: number;
   /**
    * MQTT for `iot` events and the IoT Publish API (docs/iot.md): an embedded broker on `port`
    * (0: a free one; `fallbackToFreePort`: a free one when `port` is taken), or the broker at
@@ -782,6 +795,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
   });
   const eventsStore = new EventsStore(db);
+  // Made before the reconciler, which attaches `cognitoUserPool` events on existing pools.
+  const userPoolTriggers = new PoolTriggers({
+    region,
+    // Triggers run synchronously, as their own invocations (their log lines are theirs).
+    invoke: async (functionRef, payload) =>
+      (await invoker.invoke(functionRef, undefined, { payload, requestId: randomUUID() })).result
+        .outcome,
+    ...(options.userPoolTriggerTimeoutMs === undefined
+      ? {}
+      : { timeoutMs: options.userPoolTriggerTimeoutMs }),
+    onProblem: (message) => logger.warn(message),
+  });
   const reconciler = new StageReconciler({
     store,
     logger,
@@ -790,6 +815,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       limitsReaction(reserved),
       schedulesReaction(schedules),
       s3NotificationsReaction(s3Notifier),
+      cognitoTriggersReaction(userPoolTriggers),
       accessReaction({ gate: accessGate, store, apiKeys, logger }),
       protectionReaction(protection, store),
       routesReaction(gateway, store),
@@ -1045,6 +1071,22 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
   });
+  const mailer = options.smtpUrl
+    ? await lifecycle.start(
+        'user pool mail',
+        (() => {
+          const m = createSmtpMailer({
+            url: options.smtpUrl,
+            ...(options.smtpFrom ? { from: options.smtpFrom } : {}),
+            onProblem: (message) => logger.warn(message),
+          });
+          return Object.assign(
+            m,
+            part(() => m.close()),
+          );
+        })(),
+      )
+    : undefined;
   const userPools = createUserPools({
     db,
     masterKey: masterKey.key,
@@ -1059,6 +1101,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     }),
     ...(options.userPoolIpLimits ? { ipLimits: options.userPoolIpLimits } : {}),
+    triggers: userPoolTriggers,
+    ...(mailer ? { mailer } : {}),
     onError: (e) => logger.error({ err: e }, 'user pools request failed'),
   });
   // serverless.yml `resources` (docs/resources.md): one provisioner per type, over the same

@@ -12,6 +12,7 @@ import { streamEventSettings } from '../platform/event-sources/stream-event.js';
 import { logSubscriptionProblem } from '../platform/observe/subscriptions/log-subscription-config.js';
 import { iotRuleProblem } from '../services/iot/iot-rule-config.js';
 import { snsEventSubscription } from '../services/sns/stage-subscriptions.js';
+import { cognitoUserPoolEventProblem } from './events/cognito-user-pool-event.js';
 import { parseS3EventConfig, S3EventConfigError } from './events/s3-event-config.js';
 import { protectionProblems, protectionRules } from './protection-rules.js';
 import { checkRuntime } from './runtimes.js';
@@ -123,6 +124,19 @@ function functionRules(limits: DefinitionLimits) {
         });
       }
       fn.events.forEach((event, i) => {
+        if (event.kind === 'cognitoUserPool') {
+          const problem = cognitoUserPoolEventProblem(
+            (event as { config?: Record<string, unknown> }).config ?? {},
+          );
+          if (problem) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['events', i, 'cognitoUserPool', problem.field],
+              message: problem.message,
+            });
+          }
+          return;
+        }
         if (event.kind === 's3') {
           const problem = s3EventProblem((event as { config?: unknown }).config);
           if (problem)

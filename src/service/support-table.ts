@@ -637,6 +637,14 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     (key): SupportRule => ({ path: `functions.*.events[].stream.${key}`, status: 'supported' }),
   ),
   { path: 'functions.*.events[].stream.parallelizationFactor', status: 'accepted' },
+  { path: 'functions.*.events[].cognitoUserPool', status: 'supported' },
+  ...['pool', 'trigger', 'existing'].map(
+    (key): SupportRule => ({
+      path: `functions.*.events[].cognitoUserPool.${key}`,
+      status: 'supported',
+    }),
+  ),
+  { path: 'functions.*.events[].cognitoUserPool.forceDeploy', status: 'accepted' },
   ...['startingPositionTimestamp', 'consumer', 'tumblingWindowInSeconds'].map(
     (key): SupportRule => ({
       path: `functions.*.events[].stream.${key}`,
@@ -646,7 +654,6 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   ),
   ...[
     'iotFleetProvisioning',
-    'cognitoUserPool',
     'alb',
     'kafka',
     'msk',

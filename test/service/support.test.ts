@@ -65,6 +65,37 @@ describe('settings Nimbus does not implement yet', () => {
     assert.deepEqual(definition.functions.hello?.destinations, { onSuccess: 'other' });
   });
 
+  it('keeps cognitoUserPool events and refuses a trigger Nimbus does not call, at file:line', async () => {
+    const { definition } = await load(
+      yml(
+        ...head,
+        'functions:',
+        '  worker:',
+        '    handler: src/handler.hello',
+        '    events:',
+        '      - cognitoUserPool: {pool: users, trigger: PreSignUp, existing: true}',
+      ),
+    );
+    assert.deepEqual(definition.functions.worker?.events, [
+      { kind: 'cognitoUserPool', config: { pool: 'users', trigger: 'PreSignUp', existing: true } },
+    ]);
+    const problems = await refusal(
+      yml(
+        ...head,
+        'functions:',
+        '  worker:',
+        '    handler: src/handler.hello',
+        '    events:',
+        '      - cognitoUserPool: {pool: users, trigger: DefineAuthChallenge}',
+      ),
+    );
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0]!,
+      /^serverless\.yml:\d+:\d+ functions\.worker\.events\[0\]\.cognitoUserPool\.trigger: the DefineAuthChallenge trigger is not supported by Nimbus yet/,
+    );
+  });
+
   it('warns that events without a source will not fire, naming the function (s3, cloudwatchEvent events fire)', async () => {
     const { warnings, definition } = await load(
       yml(
@@ -75,14 +106,14 @@ describe('settings Nimbus does not implement yet', () => {
         '    events:',
         '      - s3: uploads',
         '      - cloudwatchEvent: {event: {source: [a]}}',
-        '      - cognitoUserPool: {pool: p, trigger: PreSignUp}',
+        '      - alb: {listenerArn: x, priority: 1, conditions: {path: /a}}',
         '      - schedule: rate(1 hour)',
       ),
     );
     const notFiring = (type: string) =>
       `${type} events are not supported yet; this event will not fire for function "worker"`;
     assert.deepEqual(warnings, [
-      `serverless.yml:10:9 functions.worker.events[2].cognitoUserPool: ${notFiring('cognitoUserPool')}`,
+      `serverless.yml:10:9 functions.worker.events[2].alb: ${notFiring('alb')}`,
     ]);
     assert.deepEqual(
       definition.functions.worker?.events.map((e) => e.kind),

@@ -33,6 +33,8 @@ export interface ServerOptions {
   networkGuardDeny?: string;
   mqttPort?: string;
   mqttUrl?: string;
+  smtpUrl?: string;
+  smtpFrom?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -92,6 +94,13 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
     throw new CliError('--metrics-token must be 16 to 200 printable characters without spaces');
   }
   const mqtt = mqttOption(opts.mqttPort, opts.mqttUrl ?? ctx.env.NIMBUS_MQTT_URL);
+  const smtpUrl = opts.smtpUrl ?? ctx.env.NIMBUS_SMTP_URL;
+  const { checkSmtpUrl, redactedSmtpUrl } = await import('../../services/cognito/mailer.js');
+  const smtpProblem = smtpUrl === undefined ? undefined : checkSmtpUrl(smtpUrl);
+  if (smtpProblem) throw new CliError(`--smtp-url ${smtpProblem}`);
+  if (opts.smtpFrom !== undefined && !/^[^\s@<>]+@[^\s@<>]+$/.test(opts.smtpFrom)) {
+    throw new CliError('--smtp-from must be an email address');
+  }
   // Imported here so that commands which never start a server stay quick to launch.
   const { startPlatform } = await import('../../platform/server.js');
   let platform: Awaited<ReturnType<typeof startPlatform>>;
@@ -119,6 +128,8 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       ...(trusted ? { trustedProxies: trusted } : {}),
       ...(otlpEndpoint ? { otlpEndpoint } : {}),
       ...(mqtt ? { mqtt } : {}),
+      ...(smtpUrl ? { smtpUrl } : {}),
+      ...(opts.smtpFrom ? { smtpFrom: opts.smtpFrom } : {}),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -145,6 +156,12 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
         : `MQTT: embedded broker on port ${platform.mqtt.port} (an access key id and secret, or the admin token, as username and password)`,
     );
   }
+  // The password of the URL is never shown.
+  out.log(
+    smtpUrl
+      ? `User-pool email: by SMTP through ${redactedSmtpUrl(smtpUrl)}`
+      : 'User-pool email: to the outbox (nimbus userpools outbox)',
+  );
   out.log(
     dataDir === resolve(defaultDataDir(ctx.env))
       ? `CLI: commands of this user find it as is (endpoint recorded in ${dataDir}/${endpointFileName})`

@@ -92,6 +92,10 @@ export const OTHER_KINDS: Record<OtherKind, KindSpec> = {
     required: ['sql'],
     known: ['sql', 'sqlVersion', 'name', 'description', 'enabled'],
   },
+  cognitoUserPool: {
+    required: ['pool'],
+    known: ['pool', 'trigger', 'existing', 'forceDeploy'],
+  },
   websocket: {
     shorthand: (route) => ({ route }),
     required: ['route'],

@@ -1,6 +1,6 @@
 /** Admin* user operations and ListUsers (SigV4 callers only). */
 import { randomInt, randomUUID } from 'node:crypto';
-import { deliver } from './codes.js';
+import { customMessage, deliver } from './codes.js';
 import {
   attributeList,
   attributeMap,
@@ -16,7 +16,7 @@ import {
 import { cognitoErrors } from './cognito-errors.js';
 import type { PoolRow, UserRow } from './cognito-store.js';
 import { checkPassword, type PasswordPolicy } from './passwords.js';
-import { confirmed, passwordPolicy } from './sign-up-operations.js';
+import { confirmed, passwordPolicy, postConfirmation, preSignUp } from './sign-up-operations.js';
 import { passwordFields } from './srp-verifiers.js';
 
 function userOut(user: UserRow, attributesField: 'Attributes' | 'UserAttributes') {
@@ -67,6 +67,11 @@ export async function adminCreateUser(call: CognitoCall) {
   }
   const sub = randomUUID();
   const username = emailAsUsername ? sub : name;
+  if (await call.deps.store.findUser(pool.id, usernameKey(pool, username))) {
+    throw cognitoErrors.usernameExists();
+  }
+  // Only its refusal counts: an admin-made user always starts with a temporary password.
+  await preSignUp(call, pool, 'PreSignUp_AdminCreateUser', username, attributes);
   const now = call.deps.clock.now();
   const user: UserRow = {
     poolId: pool.id,
@@ -83,12 +88,24 @@ export async function adminCreateUser(call: CognitoCall) {
   };
   if (!(await call.deps.store.insertUser(user))) throw cognitoErrors.usernameExists();
   if (action !== 'SUPPRESS' && (attributes.email || attributes.phone_number)) {
+    const custom = await customMessage(
+      call.deps,
+      pool,
+      user,
+      { triggerSource: 'CustomMessage_AdminCreateUser' },
+      {
+        message: 'Your username is {username} and temporary password is {####}.',
+        subject: 'Your temporary password',
+      },
+      '{username}',
+    );
     await deliver(
       call.deps,
       pool,
       user,
       'temporary-password',
-      `Your username is ${name} and temporary password is ${temporary}.`,
+      custom.message.replaceAll('{username}', name).replaceAll('{####}', temporary),
+      custom.subject,
     );
   }
   return { User: userOut(user, 'Attributes') };
@@ -155,7 +172,9 @@ export async function adminConfirmSignUp(call: CognitoCall) {
   if (user.status !== 'UNCONFIRMED') {
     throw cognitoErrors.notAuthorized(`User cannot be confirmed. Current status is ${user.status}`);
   }
-  await call.deps.store.updateUser(confirmed(user, call.deps.clock.now()));
+  const done = confirmed(user, call.deps.clock.now());
+  await call.deps.store.updateUser(done);
+  await postConfirmation(call, pool, done, 'PostConfirmation_ConfirmSignUp');
   return {};
 }
 

@@ -6,6 +6,7 @@
  * same answer as a wrong password.
  */
 import { randomBytes } from 'node:crypto';
+import { postAuthentication, preAuthentication } from './auth-triggers.js';
 import {
   attributeMap,
   authFlowAllowed,
@@ -104,6 +105,10 @@ async function passwordSignIn(
   if (!name) throw cognitoErrors.invalidParameter('Missing required parameter USERNAME');
   if (!password) throw cognitoErrors.invalidParameter('Missing required parameter PASSWORD');
   checkSecretHash(call.deps, client, name, params.SECRET_HASH);
+  if (call.deps.triggers.has(pool, 'PreAuthentication')) {
+    const found = await findUser(call.deps, pool, name);
+    if (found) await preAuthentication(call, pool, client, found);
+  }
   const user = await checkUserPassword(call, pool, client, name, password);
   return afterPassword(call, pool, client, user);
 }
@@ -179,6 +184,7 @@ export async function afterPassword(
       },
     };
   }
+  await postAuthentication(call, pool, client, user);
   return {
     ChallengeParameters: {},
     AuthenticationResult: await startSession(call.deps, client, user),
@@ -248,8 +254,14 @@ async function answerChallenge(call: CognitoCall, client: ClientRow) {
     modifiedAt: now,
   };
   await call.deps.store.updateUser(next);
+  await postAuthentication(call, pool, client, next);
   return {
     ChallengeParameters: {},
-    AuthenticationResult: await startSession(call.deps, client, next),
+    AuthenticationResult: await startSession(
+      call.deps,
+      client,
+      next,
+      'TokenGeneration_NewPasswordChallenge',
+    ),
   };
 }

@@ -5,15 +5,20 @@ import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
 import { openSecret } from '../../platform/auth/secret-box.js';
 import { cognitoErrors } from './cognito-errors.js';
 import type { ClientRow, PoolRow, UserRow } from './cognito-store.js';
+import type { Mailer } from './mailer.js';
 import type { PasswordHasher } from './passwords.js';
 import type { IpThrottle } from './throttles.js';
 import type { TokenDeps } from './tokens.js';
+import type { PoolTriggers } from './triggers.js';
 
 export interface CognitoDeps extends TokenDeps {
   region: string;
   masterKey: Buffer;
   hasher: PasswordHasher;
   throttle: IpThrottle;
+  triggers: PoolTriggers;
+  /** SMTP; none: email goes to the outbox. */
+  mailer?: Mailer;
 }
 
 export type Input = Record<string, unknown>;

@@ -41,6 +41,7 @@ const publicOperations: Record<string, CognitoOperation> = {
 const adminOperations: Record<string, CognitoOperation> = {
   CreateUserPool: pools.createUserPool,
   DescribeUserPool: pools.describeUserPool,
+  UpdateUserPool: pools.updateUserPool,
   ListUserPools: pools.listUserPools,
   DeleteUserPool: pools.deleteUserPool,
   CreateUserPoolClient: pools.createUserPoolClient,

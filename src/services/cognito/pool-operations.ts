@@ -14,6 +14,7 @@ import {
 import { cognitoErrors } from './cognito-errors.js';
 import type { ClientRow, PoolRow } from './cognito-store.js';
 import { defaultPasswordPolicy } from './passwords.js';
+import { isSupportedTrigger, unsupportedTriggers } from './triggers.js';
 
 const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const lowerAlnum = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -34,6 +35,7 @@ const poolSettings = [
   'AccountRecoverySetting',
   'UserPoolTags',
   'LambdaConfig',
+  'EmailConfiguration',
   'DeletionProtection',
 ] as const;
 
@@ -55,7 +57,28 @@ export function poolConfigOf(input: Record<string, unknown>): Record<string, unk
     throw cognitoErrors.invalidParameter('PasswordPolicy.MinimumLength must be between 6 and 99');
   }
   config.Policies = { PasswordPolicy: { ...defaultPasswordPolicy, ...policy } };
+  checkLambdaConfig(config.LambdaConfig);
   return config;
+}
+
+/** Triggers name a function (name or ARN); those Nimbus does not call are refused by name. */
+function checkLambdaConfig(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw cognitoErrors.invalidParameter('LambdaConfig must be a map of trigger to function ARN');
+  }
+  for (const [trigger, fn] of Object.entries(value)) {
+    if (!isSupportedTrigger(trigger)) {
+      throw cognitoErrors.unsupported(
+        unsupportedTriggers.includes(trigger)
+          ? `The ${trigger} trigger`
+          : `LambdaConfig key ${trigger.slice(0, 64)}`,
+      );
+    }
+    if (typeof fn !== 'string' || fn === '' || fn.length > 2048) {
+      throw cognitoErrors.invalidParameter(`LambdaConfig.${trigger} must be a function ARN`);
+    }
+  }
 }
 
 export async function createUserPool(call: CognitoCall) {
@@ -89,6 +112,17 @@ async function describePool(call: CognitoCall, pool: PoolRow) {
     LastModifiedDate: epochSeconds(pool.modifiedAt),
     EstimatedNumberOfUsers: users.length,
   };
+}
+
+/**
+ * UpdateUserPool: as on AWS, the settings given replace the pool's, and a setting left out goes
+ * back to its default (so give LambdaConfig again to keep the triggers). The name stays.
+ */
+export async function updateUserPool(call: CognitoCall) {
+  const pool = await requirePool(call);
+  const { UserPoolId: _id, ...input } = call.input;
+  await call.deps.store.updatePool(pool.id, pool.name, poolConfigOf(input), call.deps.clock.now());
+  return {};
 }
 
 export async function describeUserPool(call: CognitoCall) {

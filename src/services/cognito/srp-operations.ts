@@ -8,6 +8,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { openSecret, sealSecret } from '../../platform/auth/secret-box.js';
+import { preAuthentication } from './auth-triggers.js';
 import {
   type CognitoCall,
   checkSecretHash,
@@ -51,6 +52,7 @@ export async function startSrp(
   const user = await findUser(deps, pool, name);
   if (!user && !preventsUserExistenceErrors(client)) throw cognitoErrors.userNotFound();
   if (user && isLocked(user, now)) throw cognitoErrors.notAuthorized('Password attempts exceeded');
+  if (user) await preAuthentication(call, pool, client, user);
   const stored = user && openVerifier(deps, user);
   // A decoy: a salt stable per name (so repeated tries look like one real user) and a verifier
   // of nothing; the answer is refused like a wrong password.

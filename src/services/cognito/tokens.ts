@@ -9,6 +9,7 @@ import type { Clock } from '../../model/clock.js';
 import { cognitoErrors } from './cognito-errors.js';
 import type { ClientRow, CognitoStore, SessionRow, UserRow } from './cognito-store.js';
 import type { TokenKeys } from './token-keys.js';
+import { applyClaimOverrides, type PoolTriggers, triggerAttributes } from './triggers.js';
 
 export interface TokenDeps {
   store: CognitoStore;
@@ -16,7 +17,15 @@ export interface TokenDeps {
   clock: Clock;
   /** `http://host:port` as clients reach the platform: the issuer's base. */
   platformUrl: () => string;
+  /** PreTokenGeneration; none: tokens as issued. */
+  triggers?: PoolTriggers;
 }
+
+/** Why tokens are issued (PreTokenGeneration's triggerSource). */
+export type TokenSource =
+  | 'TokenGeneration_Authentication'
+  | 'TokenGeneration_NewPasswordChallenge'
+  | 'TokenGeneration_RefreshTokens';
 
 export function issuerOf(platformUrl: string, poolId: string): string {
   return `${platformUrl.replace(/\/+$/, '')}/${poolId}`;
@@ -54,9 +63,12 @@ export async function startSession(
   deps: TokenDeps,
   client: ClientRow,
   user: UserRow,
+  source: TokenSource = 'TokenGeneration_Authentication',
 ): Promise<AuthenticationResult> {
   const now = deps.clock.now();
   const validity = tokenValidity(client);
+  // Before the session exists, so a PreTokenGeneration refusal leaves no sign-in behind.
+  const claims = await claimsFor(deps, client, user, source);
   const refreshToken = randomBytes(32).toString('base64url');
   const session: SessionRow = {
     id: randomUUID(),
@@ -67,7 +79,10 @@ export async function startSession(
     expiresAt: now + validity.refresh * 1000,
   };
   await deps.store.insertSession({ ...session, refreshHash: sha256(refreshToken) });
-  return { ...(await issueTokens(deps, client, user, session)), RefreshToken: refreshToken };
+  return {
+    ...(await issueTokens(deps, client, user, session, claims)),
+    RefreshToken: refreshToken,
+  };
 }
 
 /** REFRESH_TOKEN_AUTH: new ID and access tokens for a live session (no new refresh token). */
@@ -89,7 +104,40 @@ export async function refreshSession(
   const user = await deps.store.findUserBySub(session.poolId, session.sub);
   if (!user) throw cognitoErrors.notAuthorized('Invalid Refresh Token');
   if (!user.enabled) throw cognitoErrors.notAuthorized('User is disabled.');
-  return { result: await issueTokens(deps, client, user, session), user };
+  const claims = await claimsFor(deps, client, user, 'TokenGeneration_RefreshTokens');
+  return { result: await issueTokens(deps, client, user, session, claims), user };
+}
+
+interface TokenClaims {
+  groups: string[];
+  /** PreTokenGeneration's answer, applied to the ID token. */
+  override?: Record<string, unknown>;
+}
+
+/** The user's groups, and what the pool's PreTokenGeneration trigger makes of the claims. */
+async function claimsFor(
+  deps: TokenDeps,
+  client: ClientRow,
+  user: UserRow,
+  source: TokenSource,
+): Promise<TokenClaims> {
+  const groups = await deps.store.groupsOf(client.poolId, user.sub);
+  const pool = deps.triggers && (await deps.store.findPool(client.poolId));
+  if (!pool || !deps.triggers?.has(pool, 'PreTokenGeneration')) return { groups };
+  const response = await deps.triggers.run(pool, 'PreTokenGeneration', {
+    triggerSource: source,
+    userName: user.username,
+    clientId: client.id,
+    request: {
+      userAttributes: triggerAttributes(user),
+      groupConfiguration: { groupsToOverride: groups, iamRolesToOverride: [], preferredRole: null },
+    },
+    response: { claimsOverrideDetails: null },
+  });
+  const details = response?.claimsOverrideDetails;
+  return typeof details === 'object' && details !== null && !Array.isArray(details)
+    ? { groups, override: details as Record<string, unknown> }
+    : { groups };
 }
 
 async function issueTokens(
@@ -97,13 +145,14 @@ async function issueTokens(
   client: ClientRow,
   user: UserRow,
   session: SessionRow,
+  claims: TokenClaims,
 ): Promise<AuthenticationResult> {
   const now = deps.clock.now();
   const iat = Math.floor(now / 1000);
   const validity = tokenValidity(client);
   const { kid, key } = await deps.keys.signingKey(client.poolId);
   const iss = issuerOf(deps.platformUrl(), client.poolId);
-  const groups = await deps.store.groupsOf(client.poolId, user.sub);
+  const { groups } = claims;
   const eventId = randomUUID();
   const common = {
     sub: user.sub,
@@ -119,15 +168,16 @@ async function issueTokens(
     aud: client.id,
     token_use: 'id',
   };
-  const accessClaims = {
+  const accessClaims: Record<string, unknown> = {
     ...common,
     client_id: client.id,
     token_use: 'access',
     scope: 'aws.cognito.signin.user.admin',
     username: user.username,
   };
-  const sign = (claims: Record<string, unknown>, seconds: number) =>
-    new SignJWT(claims)
+  if (claims.override) applyClaimOverrides(claims.override, idClaims, accessClaims);
+  const sign = (body: Record<string, unknown>, seconds: number) =>
+    new SignJWT(body)
       .setProtectedHeader({ alg: 'RS256', kid })
       .setIssuer(iss)
       .setIssuedAt(iat)

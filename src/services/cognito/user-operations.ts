@@ -66,7 +66,13 @@ export async function updateUserAttributes(call: CognitoCall) {
   if (emailChanged) attributes.email_verified = 'false';
   const next = { ...user, attributes, modifiedAt: call.deps.clock.now() };
   await call.deps.store.updateUser(next);
-  const delivery = emailChanged ? [await sendCode(call.deps, pool, next, 'verify:email')] : [];
+  const delivery = emailChanged
+    ? [
+        await sendCode(call.deps, pool, next, 'verify:email', {
+          triggerSource: 'CustomMessage_UpdateUserAttribute',
+        }),
+      ]
+    : [];
   return { CodeDeliveryDetailsList: delivery };
 }
 

@@ -45,7 +45,8 @@ const poolProperties = new Set([
   'VerificationMessageTemplate',
   'DeletionProtection',
   'UserPoolTags',
-  // Messages go to the outbox whatever these say (docs/cognito.md).
+  'LambdaConfig',
+  // Only `From` is used (by SMTP delivery); SMS goes to the outbox (docs/cognito.md).
   'EmailConfiguration',
   'SmsConfiguration',
   'UserPoolAddOns',
@@ -112,13 +113,6 @@ function asProperty<T>(decl: ResourceDeclaration, property: string, run: () => T
 function poolConfig(decl: ResourceDeclaration): { name: string; config: Record<string, unknown> } {
   checkKnown(decl, poolProperties);
   const props = decl.properties;
-  if (props.LambdaConfig !== undefined) {
-    throw new ResourcePropertyError(
-      decl.logicalId,
-      'Properties.LambdaConfig',
-      'user pool triggers are not supported by Nimbus yet',
-    );
-  }
   const name = props.UserPoolName ?? decl.logicalId;
   if (typeof name !== 'string' || name === '' || name.length > 128) {
     throw new ResourcePropertyError(
@@ -127,13 +121,7 @@ function poolConfig(decl: ResourceDeclaration): { name: string; config: Record<s
       'must be a string of 1 to 128 characters',
     );
   }
-  const {
-    UserPoolName: _n,
-    EmailConfiguration: _e,
-    SmsConfiguration: _s,
-    UserPoolAddOns: _a,
-    ...rest
-  } = props;
+  const { UserPoolName: _n, SmsConfiguration: _s, UserPoolAddOns: _a, ...rest } = props;
   return { name, config: asProperty(decl, 'Properties', () => poolConfigOf(rest)) };
 }
 

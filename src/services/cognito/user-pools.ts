@@ -8,11 +8,13 @@ import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
 import type { CognitoDeps } from './cognito-call.js';
 import { createCognitoService } from './cognito-service.js';
 import { CognitoStore } from './cognito-store.js';
+import type { Mailer } from './mailer.js';
 import { userPoolsRoutes } from './outbox-routes.js';
 import { PasswordHasher } from './passwords.js';
 import { defaultIpLimits, type IpLimit, IpThrottle } from './throttles.js';
 import { TokenKeys } from './token-keys.js';
 import { issuerOf } from './tokens.js';
+import { PoolTriggers } from './triggers.js';
 import { userPoolClientProvisioner, userPoolProvisioner } from './user-pool-provisioner.js';
 import { createWellKnownHandler, isUserPoolWellKnownPath } from './well-known.js';
 
@@ -25,12 +27,17 @@ export interface UserPoolsOptions {
   platformUrl: () => string;
   verify: RequestVerifier;
   ipLimits?: Record<'signIn' | 'send', IpLimit>;
+  /** Runs trigger functions; none: a pool with triggers fails its steps. */
+  triggers?: PoolTriggers;
+  /** SMTP delivery of email; none: the outbox. */
+  mailer?: Mailer;
   onError?: (error: unknown) => void;
 }
 
 export function createUserPools(opts: UserPoolsOptions) {
   const store = new CognitoStore(opts.db);
   const keys = new TokenKeys({ store, masterKey: opts.masterKey, clock: opts.clock });
+  const triggers = opts.triggers ?? new PoolTriggers({ region: opts.region });
   const deps: CognitoDeps = {
     store,
     keys,
@@ -40,10 +47,14 @@ export function createUserPools(opts: UserPoolsOptions) {
     masterKey: opts.masterKey,
     hasher: new PasswordHasher(),
     throttle: new IpThrottle(opts.ipLimits ?? defaultIpLimits),
+    triggers,
+    ...(opts.mailer ? { mailer: opts.mailer } : {}),
   };
   return {
     store,
     keys,
+    /** For the stage reconciler: `cognitoUserPool` events on existing pools. */
+    triggers,
     service: createCognitoService({
       deps,
       verify: opts.verify,

@@ -36,6 +36,7 @@ export interface CognitoPlatform extends AwsPlatform {
 
 export async function startCognitoPlatform(
   variant: AwsPlatformVariant = cognitoVariants[0]!,
+  opts: Omit<Parameters<typeof startAwsPlatform>[1] & {}, 'clock' | 'label'> = {},
 ): Promise<CognitoPlatform> {
   let now = Date.now();
   const clock = {
@@ -44,7 +45,7 @@ export async function startCognitoPlatform(
       now += ms;
     },
   };
-  const base = await startAwsPlatform(variant, { clock, label: 'cognito' });
+  const base = await startAwsPlatform(variant, { ...opts, clock, label: 'cognito' });
   const outbox = async (poolId: string) => {
     const res = await fetch(`${base.platform.url}/v1/userpools/outbox?pool=${poolId}`, {
       headers: { authorization: `Bearer ${base.platform.adminToken}` },

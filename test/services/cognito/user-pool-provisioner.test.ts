@@ -135,9 +135,9 @@ describe('user pool provisioners', () => {
       () =>
         pools.attributes(scope, {
           ...pool,
-          properties: { ...pool.properties, LambdaConfig: { PreSignUp: 'x' } },
+          properties: { ...pool.properties, LambdaConfig: { UserMigration: 'x' } },
         }),
-      'Properties.LambdaConfig',
+      'Properties',
     );
     refused(
       () =>

@@ -6,6 +6,7 @@
  * by a plain string. Pure: nothing is created, so a bad template refuses the deploy untouched.
  */
 import type { FunctionDefinition, ServiceDefinition } from '../../../model/service-definition.js';
+import { cognitoUserPoolLogicalId } from '../../../service/events/cognito-user-pool-event.js';
 import { dependencyOrder } from './dependency-order.js';
 import {
   type EvaluationContext,
@@ -25,6 +26,7 @@ import type { ProvisionerRegistry } from './provisioner-registry.js';
 import { TemplateError } from './template-error.js';
 
 export const BUCKET_TYPE = 'AWS::S3::Bucket';
+const USER_POOL_TYPE = 'AWS::Cognito::UserPool';
 
 /** One resource the stage declares and a provisioner owns. */
 export interface PlannedResource {
@@ -81,7 +83,11 @@ export function planResources(
   if (definition.resources !== undefined && !isMap(definition.resources)) {
     throw new TemplateError('resources', 'must be a map');
   }
-  const raw = [...declaredResources(template), ...implicitBuckets(definition, template)];
+  const raw = withUserPoolTriggers(
+    [...declaredResources(template), ...implicitBuckets(definition, template)],
+    definition,
+    scope,
+  );
   const byId = new Map<string, RawResource>();
   for (const r of raw) {
     if (byId.has(r.logicalId))
@@ -283,6 +289,57 @@ function implicitBuckets(
   return [...out.values()];
 }
 
+/**
+ * `cognitoUserPool` events without `existing`, as the Framework deploys them: the pool of
+ * logical id `CognitoUserPool<Pool>` gets the trigger in its `LambdaConfig`, declared in
+ * `resources` (extended) or not (made, named `pool`).
+ */
+function withUserPoolTriggers(
+  raw: RawResource[],
+  definition: ServiceDefinition,
+  scope: ResourceScope,
+): RawResource[] {
+  const out = [...raw];
+  for (const fn of Object.values(definition.functions)) {
+    fn.events.forEach((event, i) => {
+      if (event.kind !== 'cognitoUserPool' || !('config' in event)) return;
+      const { pool, trigger, existing } = event.config;
+      if (existing === true || typeof pool !== 'string' || typeof trigger !== 'string') return;
+      const path = `functions.${fn.key}.events.${i}.cognitoUserPool`;
+      const logicalId = cognitoUserPoolLogicalId(pool);
+      const arn = `arn:aws:lambda:${scope.region}:${scope.accountId}:function:${fn.name}`;
+      const at = out.findIndex((r) => r.logicalId === logicalId);
+      const found = out[at];
+      if (!found) {
+        out.push({
+          logicalId,
+          path,
+          type: USER_POOL_TYPE,
+          properties: { UserPoolName: pool, LambdaConfig: { [trigger]: arn } },
+          dependsOn: [],
+          retain: false,
+        });
+        return;
+      }
+      if (found.type !== USER_POOL_TYPE) {
+        throw new TemplateError(
+          path,
+          `${logicalId} (the pool this event adds its trigger to) is a ${found.type}, not a user pool`,
+        );
+      }
+      const current = found.properties.LambdaConfig;
+      out[at] = {
+        ...found,
+        properties: {
+          ...found.properties,
+          LambdaConfig: { ...(isMap(current) ? current : {}), [trigger]: arn },
+        },
+      };
+    });
+  }
+  return out;
+}
+
 function resolveOutputs(
   template: Record<string, unknown>,
   ctx: EvaluationContext,
@@ -318,7 +375,26 @@ function resolveDefinition(
   for (const [key, fn] of Object.entries(definition.functions)) {
     functions[key] = resolveFunction(fn, ctx, bucketName);
   }
-  return { ...definition, provider: { ...provider, environment }, functions };
+  // A JWT authorizer may name its issuer and audience by intrinsic (`!GetAtt Pool.ProviderURL`,
+  // `!Ref Client`).
+  const httpApi = provider.httpApi;
+  const authorizers = httpApi?.authorizers;
+  const resolvedHttpApi =
+    httpApi && isMap(authorizers)
+      ? {
+          ...httpApi,
+          authorizers: evaluate(authorizers, 'provider.httpApi.authorizers', ctx),
+        }
+      : httpApi;
+  return {
+    ...definition,
+    provider: {
+      ...provider,
+      environment,
+      ...(resolvedHttpApi ? { httpApi: resolvedHttpApi as Record<string, unknown> } : {}),
+    },
+    functions,
+  };
 }
 
 function resolveEnvironment(

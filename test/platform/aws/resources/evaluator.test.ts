@@ -273,3 +273,105 @@ describe('resource plans', () => {
     ]);
   });
 });
+
+describe('cognitoUserPool events in the plan', () => {
+  const pools = new ProvisionerRegistry([fakeType('AWS::Cognito::UserPool')]);
+  const events = (...list: Record<string, unknown>[]) => ({
+    events: list.map((config) => ({ kind: 'cognitoUserPool' as const, config })),
+  });
+  const arn = 'arn:aws:lambda:eu-west-1:000000000000:function:shop-dev-hello';
+
+  it('makes the pool CognitoUserPool<Pool> with the trigger in its LambdaConfig', () => {
+    const plan = planResources(
+      definition(undefined, events({ pool: 'my-users', trigger: 'PreSignUp' })),
+      scope,
+      pools,
+    );
+    assert.deepEqual(
+      plan.resources.map((r) => r.declaration),
+      [
+        {
+          logicalId: 'CognitoUserPoolMyusers',
+          type: 'AWS::Cognito::UserPool',
+          properties: { UserPoolName: 'my-users', LambdaConfig: { PreSignUp: arn } },
+        },
+      ],
+    );
+  });
+
+  it('adds the trigger to a declared pool of that logical id; existing pools are left alone', () => {
+    const plan = planResources(
+      definition(
+        {
+          Resources: {
+            CognitoUserPoolMyusers: {
+              Type: 'AWS::Cognito::UserPool',
+              Properties: { Name: 'kept', LambdaConfig: { CustomMessage: 'x' } },
+            },
+          },
+        },
+        events(
+          { pool: 'my-users', trigger: 'PostConfirmation' },
+          { pool: 'elsewhere', trigger: 'PreSignUp', existing: true },
+        ),
+      ),
+      scope,
+      pools,
+    );
+    assert.deepEqual(
+      plan.resources.map((r) => r.declaration.properties),
+      [{ Name: 'kept', LambdaConfig: { CustomMessage: 'x', PostConfirmation: arn } }],
+    );
+  });
+
+  it('refuses when that logical id is not a user pool', () => {
+    assert.throws(
+      () =>
+        planResources(
+          definition(
+            { Resources: { CognitoUserPoolP: { Type: 'AWS::Cognito::UserPool2' } } },
+            events({ pool: 'p', trigger: 'PreSignUp' }),
+          ),
+          scope,
+          pools,
+        ),
+      (e: unknown) =>
+        e instanceof TemplateError &&
+        /is a AWS::Cognito::UserPool2, not a user pool/.test(e.message),
+    );
+  });
+});
+
+describe('httpApi JWT authorizers in the plan', () => {
+  it('resolves issuerUrl and audience written as intrinsics', () => {
+    const base = definition({
+      Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { Name: 'issuer' } } },
+    });
+    const plan = planResources(
+      {
+        ...base,
+        provider: {
+          ...base.provider,
+          httpApi: {
+            cors: true,
+            authorizers: {
+              users: {
+                type: 'jwt',
+                issuerUrl: { 'Fn::GetAtt': ['Q', 'Arn'] },
+                audience: [{ Ref: 'Q' }],
+              },
+            },
+          },
+        },
+      },
+      scope,
+      registry,
+    );
+    assert.deepEqual(plan.definition.provider.httpApi, {
+      cors: true,
+      authorizers: {
+        users: { type: 'jwt', issuerUrl: 'arn:aws:fake:::issuer', audience: ['issuer'] },
+      },
+    });
+  });
+});
