@@ -71,7 +71,11 @@ import {
   createRequestVerifier,
   createStreamingRequestVerifier,
 } from './auth/request-verifier.js';
-import { credentialLookup, SessionCredentialStore } from './auth/session-credentials.js';
+import {
+  credentialLookup,
+  maxInstanceAgeMs,
+  SessionCredentialStore,
+} from './auth/session-credentials.js';
 import { ProvisionerRegistry } from './aws/resources/provisioner-registry.js';
 import { ResourceRecords } from './aws/resources/resource-records.js';
 import { deployResources, StageResources } from './aws/resources/stage-resources.js';
@@ -459,6 +463,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     idleTimeoutMs,
     maxInstances,
+    // An instance never outlives the session credentials it was started with.
+    maxInstanceAgeMs: maxInstanceAgeMs(),
   });
   await lifecycle.start(
     'instance pool',
