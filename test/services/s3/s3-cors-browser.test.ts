@@ -1,7 +1,8 @@
 /**
  * Bucket CORS in a real headless Chromium: a page on another origin uploads with `fetch` to a
  * presigned PUT URL on the platform's address (the browser preflights it, since `image/png` is
- * not a simple content type) and posts a presigned form to `s3.localhost`, reading the answers'
+ * not a simple content type) and posts presigned forms to `s3.localhost` and to the platform's
+ * address, reading the answers'
  * exposed headers; a bucket without rules is refused by the browser itself. The store paths are
  * proven on both dialects in s3-cors.test.ts; this proves what a browser does with the answers.
  */
@@ -104,37 +105,38 @@ describe('bucket CORS in headless Chromium', () => {
     assert.equal(head.ETag, answer.etag);
   });
 
-  test('a page posts a presigned form to s3.localhost and reads the answer', async () => {
-    const port = new URL(s3.platform.url).port;
-    const signer = s3.client({ endpoint: `http://s3.localhost:${port}` });
-    const { url, fields } = await createPresignedPost(signer, {
-      Bucket: 'browser-uploads',
-      Key: 'forms/${filename}',
-      Fields: { success_action_status: '201' },
-      Expires: 300,
+  for (const where of ['s3.localhost', 'the platform address'] as const)
+    test(`a page posts a presigned form to ${where} and reads the answer`, async () => {
+      const port = new URL(s3.platform.url).port;
+      const signer =
+        where === 's3.localhost' ? s3.client({ endpoint: `http://s3.localhost:${port}` }) : client;
+      const { url, fields } = await createPresignedPost(signer, {
+        Bucket: 'browser-uploads',
+        Key: `forms/${where === 's3.localhost' ? 'host' : 'address'}/\${filename}`,
+        Fields: { success_action_status: '201' },
+        Expires: 300,
+      });
+      const answer = await page.evaluate(
+        async ({ url, fields }) => {
+          const form = new FormData();
+          for (const [k, v] of Object.entries(fields)) form.append(k, v);
+          form.append('file', new Blob(['form bytes']), 'note.txt');
+          try {
+            const res = await fetch(url, { method: 'POST', body: form });
+            return { status: res.status, body: await res.text() };
+          } catch (error) {
+            return { refused: String(error) };
+          }
+        },
+        { url, fields },
+      );
+      if (signer !== client) signer.destroy();
+      const key = `forms/${where === 's3.localhost' ? 'host' : 'address'}/note.txt`;
+      assert.equal(answer.status, 201, JSON.stringify(answer));
+      assert.match(answer.body ?? '', new RegExp(`<Key>${key}</Key>`));
+      const got = await client.send(new GetObjectCommand({ Bucket: 'browser-uploads', Key: key }));
+      assert.equal(await got.Body!.transformToString(), 'form bytes');
     });
-    const answer = await page.evaluate(
-      async ({ url, fields }) => {
-        const form = new FormData();
-        for (const [k, v] of Object.entries(fields)) form.append(k, v);
-        form.append('file', new Blob(['form bytes']), 'note.txt');
-        try {
-          const res = await fetch(url, { method: 'POST', body: form });
-          return { status: res.status, body: await res.text() };
-        } catch (error) {
-          return { refused: String(error) };
-        }
-      },
-      { url, fields },
-    );
-    signer.destroy();
-    assert.equal(answer.status, 201, JSON.stringify(answer));
-    assert.match(answer.body ?? '', /<Key>forms\/note\.txt<\/Key>/);
-    const got = await client.send(
-      new GetObjectCommand({ Bucket: 'browser-uploads', Key: 'forms/note.txt' }),
-    );
-    assert.equal(await got.Body!.transformToString(), 'form bytes');
-  });
 
   test('without a rule for the page, the browser refuses before anything is stored', async () => {
     const url = await getSignedUrl(
