@@ -37,6 +37,7 @@ import { createIotDataService } from '../services/iot/iot-data-service.js';
 import { IotRuleEngine } from '../services/iot/iot-rule-engine.js';
 import { iotRulesOfStage } from '../services/iot/iot-stage-rules.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
+import { formUploadsOnPlatformAddress } from '../services/s3/form-upload-route.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { createS3Service } from '../services/s3/s3-service.js';
@@ -74,7 +75,11 @@ import {
   createRequestVerifier,
   createStreamingRequestVerifier,
 } from './auth/request-verifier.js';
-import { credentialLookup, SessionCredentialStore } from './auth/session-credentials.js';
+import {
+  credentialLookup,
+  maxInstanceAgeMs,
+  SessionCredentialStore,
+} from './auth/session-credentials.js';
 import { ProvisionerRegistry } from './aws/resources/provisioner-registry.js';
 import { ResourceRecords } from './aws/resources/resource-records.js';
 import { deployResources, StageResources } from './aws/resources/stage-resources.js';
@@ -482,6 +487,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     idleTimeoutMs,
     maxInstances,
+    // An instance never outlives the session credentials it was started with.
+    maxInstanceAgeMs: maxInstanceAgeMs(),
   });
   await lifecycle.start(
     'instance pool',
@@ -658,6 +665,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       accept.accept(name, qualifier, event, trace ? { trace } : {}),
     protection,
     tracing,
+    // Read per request (the S3 service is made below, before the listener is up).
+    unrouted: (req, res, path) => s3FormUploads(req, res, path),
   });
   const s3Notifier = new S3Notifier({
     region,
@@ -1028,6 +1037,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     onError: (e) => logger.error({ err: e }, 'S3 request failed'),
   });
+  const s3FormUploads = formUploadsOnPlatformAddress(s3Meta, s3);
   const dynamoStore = new DynamoStore(db, flavor, { region, clock });
   await lifecycle.start(
     'dynamodb maintenance',

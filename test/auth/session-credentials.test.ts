@@ -7,6 +7,9 @@ import type { Kysely } from 'kysely';
 import { KyselyAccessKeyStore } from '../../src/platform/auth/kysely-access-key-store.js';
 import {
   credentialLookup,
+  defaultSessionLifetimeMs,
+  defaultSessionRefreshAfterMs,
+  maxInstanceAgeMs,
   SessionCredentialStore,
 } from '../../src/platform/auth/session-credentials.js';
 import { openPostgresDatabase } from '../../src/store/postgres.js';
@@ -109,3 +112,12 @@ for (const variant of variants) {
     });
   });
 }
+
+test('an instance never outlives the credentials it started with', () => {
+  // Issued up to an hour before the instance started, valid for twelve: the instance takes no
+  // request past 10.5 hours, so its last one (at most 15 minutes) ends with time to spare.
+  assert.equal(maxInstanceAgeMs(), 10.5 * 3_600_000);
+  assert.ok(
+    maxInstanceAgeMs() + 15 * 60_000 <= defaultSessionLifetimeMs - defaultSessionRefreshAfterMs,
+  );
+});

@@ -47,7 +47,9 @@ class FakeInstance implements PoolInstance {
   }
 }
 
-function harness(opts: { maxInstances?: number; idleTimeoutMs?: number } = {}) {
+function harness(
+  opts: { maxInstances?: number; idleTimeoutMs?: number; maxInstanceAgeMs?: number } = {},
+) {
   let now = 0;
   const made: FakeInstance[] = [];
   const starts: ((i: FakeInstance) => void)[] = [];
@@ -58,6 +60,7 @@ function harness(opts: { maxInstances?: number; idleTimeoutMs?: number } = {}) {
     maxInstances: opts.maxInstances ?? 100,
     // The start gate has tests of its own (pool-bounds.test.ts); here starts are instant fakes.
     maxConcurrentStarts: 1000,
+    ...(opts.maxInstanceAgeMs === undefined ? {} : { maxInstanceAgeMs: opts.maxInstanceAgeMs }),
     factory: async (t) => {
       const inst = new FakeInstance(`i${made.length}`, t.version);
       made.push(inst);
@@ -189,6 +192,71 @@ describe('InstancePool', () => {
     h.advance(600);
     assert.equal(await h.pool.reap(), 1);
     assert.equal(h.pool.stats().instances, 1, 'the provisioned instance remains');
+  });
+
+  test('past its maximum age an instance takes no new request: idle ones stop, busy ones after their request', async () => {
+    const h = harness({ maxInstanceAgeMs: 60_000, idleTimeoutMs: 3_600_000 });
+    const run = async () => {
+      const p = h.pool.invoke(target(), h.req());
+      await h.tick();
+      return p;
+    };
+    const first = run();
+    await h.tick();
+    h.made[0]!.finish();
+    await first;
+    h.advance(30_000);
+    const second = run();
+    await h.tick();
+    assert.equal(h.made.length, 1, 'young: reused');
+    // It ages out while serving: the request finishes there, then the instance stops.
+    h.advance(40_000);
+    h.made[0]!.finish();
+    await second;
+    await h.tick();
+    assert.equal(h.made[0]!.stopped, true);
+    assert.equal(h.pool.stats().instances, 0);
+
+    const third = run();
+    await h.tick();
+    assert.equal(h.made.length, 2, 'a new instance for the next request');
+    h.made[1]!.finish();
+    await third;
+    // Aged out while idle, before any reap: not handed the request.
+    h.advance(61_000);
+    const fourth = run();
+    await h.tick();
+    assert.equal(h.made[1]!.stopped, true);
+    assert.equal(h.made.length, 3);
+    h.made[2]!.finish();
+    await fourth;
+    h.advance(61_000);
+    assert.equal(await h.pool.reap(), 0, 'recycled, not counted as reaped for idleness');
+    assert.equal(h.made[2]!.stopped, true);
+    assert.equal(h.pool.stats().instances, 0);
+  });
+
+  test('a provisioned instance past its maximum age is replaced', async () => {
+    const h = harness({ maxInstanceAgeMs: 60_000, idleTimeoutMs: 1000 });
+    await h.pool.provision(target(), 1);
+    assert.equal(h.made.length, 1);
+    h.advance(30_000);
+    await h.pool.reap();
+    assert.equal(h.made[0]!.stopped, false, 'provisioned and young: kept');
+    h.advance(31_000);
+    await h.pool.reap();
+    await h.tick();
+    assert.equal(h.made[0]!.stopped, true);
+    assert.equal(h.made.length, 2);
+    assert.equal(h.made[1]!.stopped, false);
+    assert.equal(h.pool.stats().instances, 1, 'its successor is provisioned');
+    h.advance(2000);
+    await h.pool.reap();
+    assert.equal(h.made[1]!.stopped, false, 'the successor is not reaped for idleness');
+  });
+
+  test('a maximum instance age under a minute is refused', () => {
+    assert.throws(() => harness({ maxInstanceAgeMs: 1000 }), RangeError);
   });
 
   test('a dead instance is not reused', async () => {

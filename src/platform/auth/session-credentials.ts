@@ -37,6 +37,18 @@ const idAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 export const defaultSessionLifetimeMs = 12 * 3_600_000;
 /** New instances get a fresh set once the current one is an hour old. */
 export const defaultSessionRefreshAfterMs = 3_600_000;
+/**
+ * The oldest an instance may grow before it takes no new request (the pool's
+ * maxInstanceAgeMs): the set it started with may already be refreshAfterMs old, and its last
+ * request may run 15 minutes (the longest function timeout) after it was handed over; a further
+ * 15 minutes spare. With the defaults, 10.5 hours: credentials never expire under a request.
+ */
+export function maxInstanceAgeMs(
+  lifetimeMs = defaultSessionLifetimeMs,
+  refreshAfterMs = defaultSessionRefreshAfterMs,
+): number {
+  return lifetimeMs - refreshAfterMs - 30 * 60_000;
+}
 
 export function isSessionKeyId(text: string): boolean {
   return /^NIMS[A-Z0-9]{16}$/.test(text);

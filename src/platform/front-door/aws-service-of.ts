@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 /**
  * Which AWS-compatible service a request is for, if any: the service named by its SigV4
  * credential scope (Authorization header, or X-Amz-Credential of a presigned URL), or, for
- * unsigned requests, a service host name (`s3.localhost`, `<bucket>.s3.localhost`), an SNS
+ * unsigned requests, a service host name (`s3.localhost`, `<bucket>.s3.localhost`), a browser's
+ * preflight for a header-signed S3 request, an SNS
  * SubscribeURL (`?Action=ConfirmSubscription&...`) or the X-Amz-Target of a service whose SDK
  * sends some calls unsigned (Cognito user pools: SignUp, InitiateAuth...) or EventBridge's. Cheap: no URL
  * parsing, no signature checking (the service verifies).
@@ -19,6 +20,7 @@ export function awsServiceOf(req: IncomingMessage, rawQuery: string): string | u
     return scopeService(safeDecode(value));
   }
   if (isS3Host(req.headers.host)) return 's3';
+  if (req.method === 'OPTIONS' && isS3Preflight(req)) return 's3';
   // The SubscribeURL an SNS http(s) subscriber GETs, unsigned: its token is the credential.
   if (rawQuery.startsWith('Action=ConfirmSubscription&')) return 'sns';
   const target = req.headers['x-amz-target'];
@@ -28,6 +30,16 @@ export function awsServiceOf(req: IncomingMessage, rawQuery: string): string | u
   // An unsigned EventBridge call reaches EventBridge, to be refused in its own error shape.
   if (typeof target === 'string' && target.startsWith('AWSEvents.')) return 'events';
   return undefined;
+}
+
+/**
+ * A browser's preflight for an S3 request signed in its headers (the SDK in a page, path style
+ * on the platform's address): S3 alone signs `x-amz-content-sha256`. A presigned URL's preflight
+ * needs no such guess: its query names the credential scope.
+ */
+function isS3Preflight(req: IncomingMessage): boolean {
+  const asked = req.headers['access-control-request-headers'];
+  return typeof asked === 'string' && /(^|[\s,])x-amz-content-sha256($|[\s,])/i.test(asked);
 }
 
 /** `s3.localhost` (path style) or `<bucket>.s3.localhost` (virtual-host style), any port. */

@@ -35,6 +35,14 @@ export type AcceptAsync = (
   trace?: TraceContext,
 ) => Promise<unknown>;
 
+/** Answers a request no route matched, or says (false) it is not its to answer. */
+export type UnroutedHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  rawQuery: string,
+) => Promise<boolean>;
+
 /**
  * The HTTP front door for http/httpApi events. Its lifecycle, drawn in docs/gateway.md:
  * route → (preflight) → body cap → event → invoke → map response → CORS → write.
@@ -50,6 +58,7 @@ export class GatewayListener {
   readonly #access: Pick<AccessGate, 'check'> | undefined;
   readonly #protection: Pick<Protection, 'protects' | 'run'> | undefined;
   readonly #tracing: Tracing;
+  readonly #unrouted: UnroutedHandler | undefined;
 
   constructor(deps: {
     table: RouteTable;
@@ -66,7 +75,13 @@ export class GatewayListener {
     protection?: Pick<Protection, 'protects' | 'run'>;
     /** Spans of gateway requests; ids only by default. */
     tracing?: Tracing;
+    /**
+     * Offered a request no route matches before it gets the 404 (S3 browser form uploads to a
+     * path-style bucket URL on the platform's address): routes always win over it.
+     */
+    unrouted?: UnroutedHandler;
   }) {
+    this.#unrouted = deps.unrouted;
     this.#protection = deps.protection;
     this.#tracing = deps.tracing ?? idOnlyTracing();
     this.#maxBodyBytes = deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
@@ -94,6 +109,7 @@ export class GatewayListener {
     const host = req.headers.host;
     const found = this.#table.lookup(method, pathname, host);
     if (!found) {
+      if (await this.#unrouted?.(req, res, pathname, rawQuery)) return;
       leaveBodyUnread(req, res);
       return write(res, notFoundResponse());
     }

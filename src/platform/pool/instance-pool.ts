@@ -39,12 +39,23 @@ export interface PoolOptions {
   maxInstances: number;
   /** Instance starts under way at once, platform-wide. Default 4. */
   maxConcurrentStarts?: number;
+  /**
+   * Instances this old (from the start that made them) take no new request: idle ones stop,
+   * busy ones once their requests are done, provisioned ones are replaced. What keeps an
+   * instance inside the life of the session credentials it was started with. At least a minute.
+   */
+  maxInstanceAgeMs?: number;
 }
+
+/** Below this, a start could outlast the age it is allowed and instances would churn. */
+const minInstanceAgeMs = 60_000;
 
 interface Slot {
   instance: PoolInstance;
   provisioned: boolean;
   lastUsed: number;
+  /** When its start began (its credentials are at least this old). */
+  startedAt: number;
   /** A dead instance whose init error no request has been given yet. */
   initErrorPending: boolean;
   /** Requests handed to it and not yet released; in `busy` while above zero. */
@@ -94,6 +105,9 @@ export class InstancePool {
   readonly #gate: StartGate;
 
   constructor(opts: PoolOptions) {
+    if (opts.maxInstanceAgeMs !== undefined && !(opts.maxInstanceAgeMs >= minInstanceAgeMs)) {
+      throw new RangeError(`maxInstanceAgeMs must be at least ${minInstanceAgeMs} ms`);
+    }
     this.#opts = opts;
     this.#gate = new StartGate(opts.maxConcurrentStarts ?? 4);
   }
@@ -149,22 +163,37 @@ export class InstancePool {
     const room = Math.max(0, this.#opts.maxInstances - this.#total());
     const wanted = Math.min(count, have + room);
     const starts: Promise<void>[] = [];
-    for (let i = have; i < wanted; i++) {
-      starts.push(
-        this.#start(group, 'provisioned').then(
-          (slot) => {
-            group.starting--;
-            slot.provisioned = true;
-            this.#offer(group, slot);
-          },
-          (error) => {
-            group.starting--;
-            throw error;
-          },
-        ),
-      );
-    }
+    for (let i = have; i < wanted; i++) starts.push(this.#startProvisioned(group));
     await Promise.all(starts);
+  }
+
+  #startProvisioned(group: VersionGroup): Promise<void> {
+    return this.#start(group, 'provisioned').then(
+      (slot) => {
+        group.starting--;
+        if (!slot) return;
+        slot.provisioned = true;
+        this.#offer(group, slot);
+      },
+      (error) => {
+        group.starting--;
+        throw error;
+      },
+    );
+  }
+
+  /** Past maxInstanceAgeMs: it must take no new request. */
+  #tooOld(slot: Slot): boolean {
+    const max = this.#opts.maxInstanceAgeMs;
+    return max !== undefined && this.#opts.clock.now() - slot.startedAt >= max;
+  }
+
+  /** Stops an instance that aged out; a provisioned one gets a successor. */
+  #recycle(group: VersionGroup, slot: Slot): void {
+    void slot.instance.stop().catch(() => {});
+    if (slot.provisioned && !group.retired) {
+      this.#startProvisioned(group).catch(() => {});
+    }
   }
 
   /**
@@ -193,14 +222,18 @@ export class InstancePool {
     await this.retire(functionName, new Set());
   }
 
-  /** Stops idle on-demand instances unused for idleTimeoutMs. Called by a timer, or by tests. */
+  /**
+   * Stops idle on-demand instances unused for idleTimeoutMs, and idle instances past
+   * maxInstanceAgeMs (replacing provisioned ones). Called by a timer, or by tests.
+   */
   async reap(): Promise<number> {
     const cutoff = this.#opts.clock.now() - this.#opts.idleTimeoutMs;
     const stops: Promise<void>[] = [];
     for (const [key, group] of this.#groups) {
       const keep: Slot[] = [];
       for (const slot of group.idle) {
-        if (!slot.provisioned && slot.lastUsed <= cutoff) stops.push(slot.instance.stop());
+        if (this.#tooOld(slot)) this.#recycle(group, slot);
+        else if (!slot.provisioned && slot.lastUsed <= cutoff) stops.push(slot.instance.stop());
         else keep.push(slot);
       }
       group.idle = keep;
@@ -284,6 +317,11 @@ export class InstancePool {
     // instance whose process is gone is dropped, never handed a request.
     while (slot && (slot.instance.state === 'dead' || slot.instance.alive === false)) {
       slot.instance.stop().catch(() => {});
+      slot = group.idle.pop();
+    }
+    // Aged out while idle, between two reaps: never handed a request.
+    while (slot && this.#tooOld(slot)) {
+      this.#recycle(group, slot);
       slot = group.idle.pop();
     }
     if (slot) {
@@ -395,6 +433,7 @@ export class InstancePool {
         instance,
         provisioned: false,
         lastUsed: now,
+        startedAt,
         initErrorPending: instance.initError !== undefined,
         active: 0,
         capacity: Math.max(1, instance.capacity ?? 1),
@@ -437,6 +476,15 @@ export class InstancePool {
       this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
       return;
     }
+    if (this.#tooOld(slot)) {
+      // Its requests under way finish; it takes no more, and the waiting get a new instance.
+      if (slot.active > 0) return;
+      group.busy.delete(slot);
+      this.#recycle(group, slot);
+      this.#fill(group);
+      this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
+      return;
+    }
     if (group.waiters.length > 0 && slot.active < slot.capacity) {
       group.busy.add(slot);
       while (slot.active < slot.capacity) {
@@ -464,6 +512,7 @@ export class InstancePool {
     let best: Slot | undefined;
     for (const slot of group.busy) {
       if (slot.active >= slot.capacity || slot.instance.alive === false) continue;
+      if (this.#tooOld(slot)) continue;
       if (slot.instance.state === 'dead') continue;
       if (!best || slot.active > best.active) best = slot;
     }

@@ -18,6 +18,7 @@ import {
   type ResourceScope,
 } from '../../platform/aws/resources/provisioner.js';
 import { isValidBucketName } from './bucket-name.js';
+import { CorsConfigError, type CorsRule, validateCorsRules } from './cors-config.js';
 import type { ObjectFiles } from './object-files.js';
 import type { S3Metadata } from './s3-metadata.js';
 
@@ -43,7 +44,8 @@ export class BucketProvisioner implements ResourceProvisioner {
   }
 
   attributes(scope: ResourceScope, d: ResourceDeclaration): ResourceAttributes {
-    checkKnownProperties(d, ['BucketName'], NO_EFFECT);
+    checkKnownProperties(d, ['BucketName', 'CorsConfiguration'], NO_EFFECT);
+    corsConfiguration(d);
     const name =
       optionalString(d, 'BucketName') ??
       generatedName(scope, d.logicalId, { maxLength: 63, lowerCase: true });
@@ -86,6 +88,11 @@ export class BucketProvisioner implements ResourceProvisioner {
         `bucket ${attributes.physicalId} already exists (it was not created by this stage; use another BucketName, or \`existing: true\` on the s3 event)`,
       );
     }
+    // Rules set through the API are left alone unless serverless.yml says (or said) otherwise.
+    const cors = corsConfiguration(d);
+    if (cors !== undefined || previous?.properties.CorsConfiguration !== undefined) {
+      await this.#meta.setBucketCors(attributes.physicalId, cors);
+    }
     return { logicalId: d.logicalId, type: this.type, properties: d.properties, ...attributes };
   }
 
@@ -103,4 +110,71 @@ export class BucketProvisioner implements ResourceProvisioner {
     await Promise.all(blobIds.map((id) => this.#files.remove(id)));
     return { removed: true };
   }
+}
+
+/** `CorsConfiguration.CorsRules` in CloudFormation's names, checked as PutBucketCors checks. */
+function corsConfiguration(d: ResourceDeclaration): CorsRule[] | undefined {
+  const config = d.properties.CorsConfiguration;
+  if (config === undefined) return undefined;
+  const fail = (path: string, message: string) =>
+    new ResourcePropertyError(d.logicalId, `Properties.CorsConfiguration${path}`, message);
+  if (!isRecord(config) || !Array.isArray(config.CorsRules)) {
+    throw fail('', 'must be an object with a CorsRules list');
+  }
+  const rules = config.CorsRules.map((raw, i): CorsRule => {
+    const at = `.CorsRules[${i}]`;
+    if (!isRecord(raw)) throw fail(at, 'must be an object');
+    for (const name of Object.keys(raw)) {
+      if (!ruleKeys.includes(name)) {
+        throw fail(`${at}.${name}`, `is not a CORS rule property (${ruleKeys.join(', ')})`);
+      }
+    }
+    const list = (name: string): string[] => {
+      const value = raw[name];
+      if (value === undefined) return [];
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+        throw fail(`${at}.${name}`, 'must be a list of strings');
+      }
+      return value;
+    };
+    const maxAge = raw.MaxAge;
+    const maxAgeSeconds =
+      typeof maxAge === 'string' && maxAge.trim() !== '' ? Number(maxAge) : maxAge;
+    if (maxAgeSeconds !== undefined && typeof maxAgeSeconds !== 'number') {
+      throw fail(`${at}.MaxAge`, 'must be a number of seconds');
+    }
+    if (raw.Id !== undefined && typeof raw.Id !== 'string')
+      throw fail(`${at}.Id`, 'must be a string');
+    return {
+      ...(raw.Id === undefined ? {} : { id: raw.Id }),
+      allowedMethods: list('AllowedMethods'),
+      allowedOrigins: list('AllowedOrigins'),
+      allowedHeaders: list('AllowedHeaders'),
+      exposeHeaders: list('ExposedHeaders'),
+      ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+    };
+  });
+  try {
+    return validateCorsRules(rules);
+  } catch (error) {
+    if (!(error instanceof CorsConfigError)) throw error;
+    const message =
+      error.awsCode === 'MalformedXML'
+        ? `must have 1 to 100 rules, each with AllowedMethods and AllowedOrigins (Id up to 255 characters, MaxAge a whole number of seconds)`
+        : error.message;
+    throw fail('.CorsRules', message);
+  }
+}
+
+const ruleKeys = [
+  'AllowedHeaders',
+  'AllowedMethods',
+  'AllowedOrigins',
+  'ExposedHeaders',
+  'Id',
+  'MaxAge',
+];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -81,6 +81,17 @@ export const s3Errors = {
       'InvalidPartOrder',
       'The list of parts was not in ascending order. Parts must be ordered by part number.',
     ),
+  noSuchCorsConfiguration: (bucket: string) =>
+    new AwsError(404, 'NoSuchCORSConfiguration', 'The CORS configuration does not exist', {
+      BucketName: bucket,
+    }),
+  /** A preflight refused: S3 names the method asked for and whether a bucket or object. */
+  corsForbidden: (message: string, method: string, resourceType: 'BUCKET' | 'OBJECT') =>
+    new AwsError(403, 'AccessForbidden', `CORSResponse: ${message}`, {
+      Method: method,
+      ResourceType: resourceType,
+    }),
+  badRequest: (message: string) => new AwsError(400, 'BadRequest', message),
   invalidTag: (message: string) => new AwsError(400, 'InvalidTag', message),
   accessDenied: (message = 'Access Denied') => new AwsError(403, 'AccessDenied', message),
   methodNotAllowed: () =>

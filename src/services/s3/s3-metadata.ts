@@ -3,9 +3,11 @@
  * PostgreSQL alike. Object bytes are elsewhere (ObjectFiles); rows name them by blob id.
  */
 import type { Kysely, Transaction } from 'kysely';
+import type { CorsRule } from './cors-config.js';
 
 interface S3Tables {
-  s3_buckets: { name: string; region: string; created_at: number };
+  /** `cors`: JSON CorsRule[] (migration 033), null without a configuration. */
+  s3_buckets: { name: string; region: string; created_at: number; cors: string | null };
   s3_objects: {
     bucket: string;
     /** UTF-8 bytes of the key (migration 007). */
@@ -96,7 +98,7 @@ export class S3Metadata {
   async createBucket(row: BucketRow): Promise<boolean> {
     const result = await this.#db
       .insertInto('s3_buckets')
-      .values({ name: row.name, region: row.region, created_at: row.createdAt })
+      .values({ name: row.name, region: row.region, created_at: row.createdAt, cors: null })
       .onConflict((oc) => oc.column('name').doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
@@ -109,6 +111,27 @@ export class S3Metadata {
       .where('name', '=', name)
       .executeTakeFirst();
     return row && { name: row.name, region: row.region, createdAt: Number(row.created_at) };
+  }
+
+  /** The bucket's CORS rules: `missing` without the bucket, undefined without a configuration. */
+  async bucketCors(name: string): Promise<CorsRule[] | undefined | 'missing'> {
+    const row = await this.#db
+      .selectFrom('s3_buckets')
+      .select('cors')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!row) return 'missing';
+    return row.cors === null ? undefined : (JSON.parse(row.cors) as CorsRule[]);
+  }
+
+  /** Replaces (or, with undefined, deletes) the CORS rules; false when the bucket is gone. */
+  async setBucketCors(name: string, rules: CorsRule[] | undefined): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('s3_buckets')
+      .set({ cors: rules === undefined ? null : JSON.stringify(rules) })
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async listBuckets(): Promise<BucketRow[]> {

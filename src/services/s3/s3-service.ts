@@ -8,11 +8,13 @@ import type {
   PostPolicyVerifier,
   StreamingRequestVerifier,
 } from '../../platform/auth/request-verifier.js';
+import { AwsError } from '../../platform/aws/aws-error.js';
 import {
   createRestXmlHandler,
   type RestXmlResponse,
 } from '../../platform/aws/protocols/rest-xml.js';
 import { splitTarget } from '../../platform/front-door/front-door.js';
+import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js';
 import {
   createBucket,
   deleteBucket,
@@ -21,6 +23,7 @@ import {
   listBuckets,
 } from './bucket-operations.js';
 import { copyObject } from './copy-object.js';
+import { actualCorsHeaders, preflight } from './cors-preflight.js';
 import { deleteObjects } from './delete-objects.js';
 import { listObjectsV1, listObjectsV2 } from './list-objects.js';
 import {
@@ -35,7 +38,7 @@ import {
 import { deleteObject, getObject, headObject, putObject } from './object-operations.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js';
 import { isFormUpload, postObject } from './post-object.js';
-import { s3Address } from './s3-address.js';
+import { type S3Address, s3Address } from './s3-address.js';
 import { s3AuthError } from './s3-auth.js';
 import type { BucketCall, ObjectCall, S3Call, S3Deps } from './s3-call.js';
 import { s3Errors } from './s3-errors.js';
@@ -51,7 +54,6 @@ export interface S3ServiceOptions extends S3Deps {
 const unsupportedBucketResources = [
   'acl',
   'policy',
-  'cors',
   'lifecycle',
   'versioning',
   'versions',
@@ -88,32 +90,50 @@ export function createS3Service(opts: S3ServiceOptions) {
     serve: async (req, ctx) => {
       const { path, rawQuery } = splitTarget(req.url);
       const address = s3Address(req.headers.host, path, rawQuery);
-      if (address.bucket !== undefined && address.key === undefined && isFormUpload(req)) {
-        const { bucket } = address;
-        return postObject({
-          deps: opts,
-          req,
-          bucket,
-          requestId: ctx.requestId,
-          verifyPolicy: opts.verifyPolicy,
-        });
+      // Browsers send preflights unsigned; they read CORS rules and nothing else.
+      if (req.method === 'OPTIONS') return preflight(opts.meta, req, address.bucket, address.key);
+      const cors = await actualCorsHeaders(opts.meta, req, address.bucket);
+      try {
+        const answer = await route(opts, req, address, ctx.requestId);
+        return cors ? { ...answer, headers: { ...answer.headers, ...cors } } : answer;
+      } catch (error) {
+        // Errors carry the headers too, so a page can read why its upload was refused.
+        if (cors && error instanceof AwsError) Object.assign(error.headers, cors);
+        throw error;
       }
-      const auth = await opts.verify(req);
-      if (!auth.ok) throw s3AuthError(auth, !req.headers.authorization);
-      const call: S3Call = {
-        deps: opts,
-        req,
-        query: address.query,
-        chain: auth.chain,
-        principal: auth.principal,
-        requestId: ctx.requestId,
-      };
-      if (address.bucket === undefined) return serviceOperation(call);
-      if (address.key === undefined) return bucketOperation({ ...call, bucket: address.bucket });
-      return objectOperation({ ...call, bucket: address.bucket, key: address.key });
     },
   });
   return (req: IncomingMessage, res: ServerResponse): Promise<void> => handler(req, res);
+}
+
+async function route(
+  opts: S3ServiceOptions,
+  req: IncomingMessage,
+  address: S3Address,
+  requestId: string,
+): Promise<RestXmlResponse> {
+  if (address.bucket !== undefined && address.key === undefined && isFormUpload(req)) {
+    return postObject({
+      deps: opts,
+      req,
+      bucket: address.bucket,
+      requestId,
+      verifyPolicy: opts.verifyPolicy,
+    });
+  }
+  const auth = await opts.verify(req);
+  if (!auth.ok) throw s3AuthError(auth, !req.headers.authorization);
+  const call: S3Call = {
+    deps: opts,
+    req,
+    query: address.query,
+    chain: auth.chain,
+    principal: auth.principal,
+    requestId,
+  };
+  if (address.bucket === undefined) return serviceOperation(call);
+  if (address.key === undefined) return bucketOperation({ ...call, bucket: address.bucket });
+  return objectOperation({ ...call, bucket: address.bucket, key: address.key });
 }
 
 function serviceOperation(call: S3Call): Promise<RestXmlResponse> {
@@ -127,16 +147,19 @@ function bucketOperation(call: BucketCall): Promise<RestXmlResponse> {
   if (unsupported) throw s3Errors.notImplemented(`The bucket ${unsupported} sub-resource`);
   switch (call.req.method) {
     case 'PUT':
+      if (q.has('cors')) return putBucketCors(call);
       return createBucket(call);
     case 'HEAD':
       return headBucket(call);
     case 'DELETE':
+      if (q.has('cors')) return deleteBucketCors(call);
       return deleteBucket(call);
     case 'POST':
       if (q.has('delete')) return deleteObjects(call);
       break;
     case 'GET':
       if (q.has('location')) return getBucketLocation(call);
+      if (q.has('cors')) return getBucketCors(call);
       if (q.has('uploads')) return listMultipartUploads(call);
       if (q.get('list-type') === '2') return listObjectsV2(call);
       return listObjectsV1(call);

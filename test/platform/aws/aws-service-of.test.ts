@@ -37,6 +37,29 @@ describe('the front door tells AWS service requests apart', () => {
     assert.equal(awsServiceOf(req({}), 'a=1&Action=ConfirmSubscription&Token=x'), undefined);
   });
 
+  test("a browser's preflight for a header-signed S3 request, on the platform address", () => {
+    const preflight = (headers: Record<string, string>) =>
+      ({ method: 'OPTIONS', headers }) as unknown as IncomingMessage;
+    const asked = 'authorization,content-type,x-amz-content-sha256,x-amz-date';
+    assert.equal(awsServiceOf(preflight({ 'access-control-request-headers': asked }), ''), 's3');
+    assert.equal(
+      awsServiceOf(preflight({ 'access-control-request-headers': 'X-Amz-Content-SHA256' }), ''),
+      's3',
+    );
+    // A gateway route's own preflight stays the gateway's.
+    assert.equal(
+      awsServiceOf(preflight({ 'access-control-request-headers': 'authorization,x-amz-date' }), ''),
+      undefined,
+    );
+    assert.equal(
+      awsServiceOf(preflight({ 'access-control-request-headers': 'x-amz-content-sha2567' }), ''),
+      undefined,
+    );
+    // Only a preflight: a GET asking the same is not S3's by that.
+    const get = { method: 'GET', headers: { 'access-control-request-headers': asked } };
+    assert.equal(awsServiceOf(get as unknown as IncomingMessage, ''), undefined);
+  });
+
   test('unsigned Cognito user-pool calls by their X-Amz-Target', () => {
     const target = 'AWSCognitoIdentityProviderService.InitiateAuth';
     assert.equal(awsServiceOf(req({ 'x-amz-target': target }), ''), 'cognito-idp');

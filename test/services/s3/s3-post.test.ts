@@ -10,6 +10,8 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { deployService } from '../../helpers/aws-platform.js';
+import { fnDef, serviceDef } from '../../helpers/definitions.js';
 import { postForm } from './form-post.js';
 import { type S3Platform, s3Variants, startS3Platform } from './s3-platform.js';
 
@@ -82,6 +84,69 @@ for (const variant of s3Variants)
       assert.equal(got.ContentType, 'image/png');
       assert.deepEqual(got.Metadata, { owner: 'ana' });
       assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(bytes));
+    });
+
+    test("path style on the platform address: a form POST to /<bucket> is S3's, unless a route has the path", async () => {
+      const { url, fields } = await createPresignedPost(client, {
+        Bucket: 'forms',
+        Key: 'plain-address/${filename}',
+        Fields: { success_action_status: '201' },
+      });
+      assert.equal(new URL(url).host, new URL(s3.platform.url).host);
+      const posted = await postForm(
+        s3.platform.url,
+        url,
+        formOf(fields, new Blob(['by address']), 'a.txt'),
+      );
+      assert.equal(posted.status, 201, posted.body);
+      const got = await client.send(
+        new GetObjectCommand({ Bucket: 'forms', Key: 'plain-address/a.txt' }),
+      );
+      assert.equal(await got.Body!.transformToString(), 'by address');
+
+      // Still signed: a bad signature is S3's refusal, and stores nothing.
+      const forged = await postForm(
+        s3.platform.url,
+        url,
+        formOf({ ...fields, 'x-amz-signature': '0'.repeat(64) }, new Blob(['x']), 'b.txt'),
+      );
+      assert.equal(forged.status, 403);
+      assert.equal(errorCode(forged.body), 'SignatureDoesNotMatch');
+      // Not a bucket, or not a form: the gateway's 404, as before.
+      const noBucket = await postForm(
+        s3.platform.url,
+        url.replace('/forms', '/no-such-bucket'),
+        formOf(fields, new Blob(['x']), 'c.txt'),
+      );
+      assert.equal(noBucket.status, 404);
+      assert.equal(errorCode(noBucket.body), undefined, noBucket.body);
+      const notForm = await fetch(url, { method: 'POST', body: 'key=x' });
+      assert.equal(notForm.status, 404);
+      assert.equal(errorCode(await notForm.text()), undefined);
+
+      // Gateway routes live under `/<service>-<stage>`: a bucket of that name shares the path
+      // with the stage's `/` route, and the deployed route wins.
+      await client.send(new CreateBucketCommand({ Bucket: 'svc-dev' }));
+      await deployService(
+        s3.platform,
+        serviceDef([fnDef('api', { events: [{ kind: 'httpApi', method: 'POST', path: '/' }] })]),
+        { 'handler.js': 'exports.api = async () => ({ statusCode: 200 });' },
+      );
+      const stage = await createPresignedPost(client, { Bucket: 'svc-dev', Key: 'd.txt' });
+      const routed = await postForm(
+        s3.platform.url,
+        stage.url,
+        formOf(stage.fields, new Blob(['to the route']), 'd.txt'),
+      );
+      assert.equal(errorCode(routed.body), undefined, routed.body);
+      assert.notEqual(routed.status, 204, routed.body);
+      const absent = await client
+        .send(new GetObjectCommand({ Bucket: 'svc-dev', Key: 'd.txt' }))
+        .then(
+          () => 'stored',
+          (e: Error) => e.name,
+        );
+      assert.equal(absent, 'NoSuchKey');
     });
 
     test('the default answer is 204; success_action_redirect answers 303 to the page', async () => {
