@@ -79,6 +79,7 @@ import { deployResources, StageResources } from './aws/resources/stage-resources
 import { backupRoutes } from './backup-routes.js';
 import { ClusterLease } from './cluster/cluster-lease.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
+import { ConcurrencySlots } from './cluster/concurrency-slots.js';
 import { openNatsQueue } from './cluster/nats-queue.js';
 import { NodeRegistry } from './cluster/node-registry.js';
 import { ScheduleLeaseKeeper } from './cluster/schedule-lease-keeper.js';
@@ -547,6 +548,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     metrics: counted,
     tracing,
     ...(uids ? { runAsOf: (service: string, stage: string) => uids.of(service, stage) } : {}),
+    // On PostgreSQL a function's reserved concurrency holds across every node sharing it.
+    ...(flavor === 'postgres' ? { slots: new ConcurrencySlots({ db, clock, nodeName }) } : {}),
   });
 
   // Async: queue worker and the invoker that feeds it.

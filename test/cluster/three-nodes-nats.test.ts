@@ -84,6 +84,9 @@ describe('a cluster of three nodes with the async queue on NATS JetStream', () =
         '  work:',
         '    handler: handler.work',
         '    maximumRetryAttempts: 2',
+        '  limited:',
+        '    handler: handler.limited',
+        '    reservedConcurrency: 2',
         '',
       ].join('\n'),
     );
@@ -93,6 +96,10 @@ describe('a cluster of three nodes with the async queue on NATS JetStream', () =
         'exports.work = async (e) => {',
         '  await new Promise((r) => setTimeout(r, e.ms));',
         '  return { n: e.n };',
+        '};',
+        'exports.limited = async () => {',
+        '  await new Promise((r) => setTimeout(r, 1500));',
+        '  return "ran";',
         '};',
         '',
       ].join('\n'),
@@ -147,6 +154,23 @@ describe('a cluster of three nodes with the async queue on NATS JetStream', () =
       (await records(first)).filter((r) => r.attempts !== 1),
       [],
       'every event was delivered once',
+    );
+
+    // A reserved concurrency of 2 holds across the nodes: six calls at once, two per node.
+    const calls = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map(async (i) => {
+        const res = await fetch(
+          `${nodes[i % 3]!.url}/2015-03-31/functions/cn-dev-limited/invocations`,
+          { method: 'POST', headers: auth, body: '{}' },
+        );
+        return `${res.status} ${res.headers.get('x-amzn-errortype') ?? (await res.text())}`;
+      }),
+    );
+    const ran = calls.filter((c) => c === '200 "ran"').length;
+    assert.ok(ran >= 1 && ran <= 2, `at most 2 ran at once: ${JSON.stringify(calls)}`);
+    assert.deepEqual(
+      calls.filter((c) => !c.startsWith('200')),
+      Array(6 - ran).fill('429 TooManyRequestsException'),
     );
 
     // More events, with node 3 killed while it runs some of them.
