@@ -1201,7 +1201,13 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     onChange: stageChanged,
     resources,
     extraRoutes: [
-      ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
+      ...logsRoutes({
+        logs: logStore,
+        pipeline: logs,
+        functions: store,
+        // In a cluster a live tail shows every node's lines, not only this node's.
+        ...(flavor === 'postgres' ? { otherNodesEveryMs: 500 } : {}),
+      }),
       ...keysRoutes(keyStore),
       ...userPools.routes,
       ...usageRoutes({ usage: rollups, now: () => clock.now() }),
