@@ -221,10 +221,14 @@ export class NatsWorkQueue implements WorkQueue {
     const now = this.#now();
     for (const [queue, counts] of await this.#subjectCounts()) {
       const held = counts.work > 0 ? await this.#consumerInfo('w', queue) : undefined;
-      const expired = [...this.#held.values()].some(
-        (x) => x.job.queue === queue && x.job.leaseUntil <= now,
-      );
-      if (counts.work > (held?.num_ack_pending ?? 0) || expired) {
+      const mine = [...this.#held.values()].filter((x) => x.job.queue === queue);
+      const expired = mine.some((x) => x.job.leaseUntil <= now);
+      const heldHere = mine.length - mine.filter((x) => x.job.leaseUntil <= now).length;
+      const pending = held?.num_ack_pending ?? 0;
+      // Deliveries held elsewhere may have lapsed (a node killed mid-run): JetStream counts them
+      // as pending until it redelivers them, which only a fetch makes it do, so such a queue is
+      // worth a (no-wait) fetch too.
+      if (counts.work > pending || expired || pending > heldHere) {
         ready.push(queue);
       } else if (counts.delay > 0 && (await this.#firstDelayedDue(queue, now))) {
         ready.push(queue);

@@ -200,6 +200,21 @@ describe('a cluster of three nodes with the async queue on NATS JetStream', () =
       `cluster (nats): ${final.filter((r) => r.attempts > 1).length} events delivered again after the kill`,
     );
 
+    // A kill with nothing else queued: the surviving node must fetch to get the lapsed
+    // deliveries back (JetStream counts them as pending until then).
+    const quiet = await Promise.all([0, 1, 2, 3].map((i) => send(n2, 1000 + i, 2000)));
+    await waitUntil(
+      async () => (await records(quiet)).some((r) => r.status === 'Running'),
+      'a quiet event to run',
+    );
+    n2.child.kill('SIGKILL');
+    await n2.exited;
+    await waitUntil(
+      async () => counts(await records(quiet)).Succeeded === quiet.length,
+      'the quiet events to succeed on the last node',
+      60_000,
+    );
+
     // Nothing left behind: the stream holds no job, the outbox no row.
     await waitUntil(
       async () => (await jsm.streams.info(`${prefix}_WORK`)).state.messages === 0,
