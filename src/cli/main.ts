@@ -55,6 +55,11 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--data-dir <dir>', 'where state and artifacts live')
     .option('--database-url <url>', 'sqlite: (default), sqlite:<file> or postgres://...')
     .option('--node-name <name>', 'this node in a cluster (default <hostname>:<port>)')
+    .option(
+      '--nats-url <url>',
+      'async queue on NATS JetStream, nats://[user:pass@]host:4222 (or NIMBUS_NATS_URL)',
+    )
+    .option('--nats-prefix <prefix>', 'JetStream stream and subject prefix (default nimbus)')
     .option('--blobs <where>', 'artifact storage: local or postgres (default: postgres with one)')
     .option('--retain-deployments <n>', 'deployments kept per stage (default 5)')
     .option(

@@ -18,6 +18,7 @@ import { type Clock, systemClock } from '../model/clock.js';
 import { packageRoot, packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
+import type { TransactionalWorkQueue } from '../queue/work-queue.js';
 import { createSmtpMailer } from '../services/cognito/mailer.js';
 import { PoolTriggers } from '../services/cognito/triggers.js';
 import { createUserPools } from '../services/cognito/user-pools.js';
@@ -57,6 +58,7 @@ import { QueueWaiters } from '../services/sqs/queue-waiters.js';
 import { sqsEventSource } from '../services/sqs/sqs-event-source.js';
 import { createSqsService } from '../services/sqs/sqs-service.js';
 import { SqsStore } from '../services/sqs/sqs-store.js';
+import type { StoreTx } from '../store/group-commit.js';
 import { KyselyStore } from '../store/kysely-store.js';
 import { openDatabase, parseStoreUrl } from '../store/open-store.js';
 import { describePostgresUrl } from '../store/postgres-target.js';
@@ -86,6 +88,8 @@ import { deployResources, StageResources } from './aws/resources/stage-resources
 import { backupRoutes } from './backup-routes.js';
 import { ClusterLease } from './cluster/cluster-lease.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
+import { ConcurrencySlots } from './cluster/concurrency-slots.js';
+import { openNatsQueue } from './cluster/nats-queue.js';
 import { NodeRegistry } from './cluster/node-registry.js';
 import { ScheduleLeaseKeeper } from './cluster/schedule-lease-keeper.js';
 import { StageChangeFeed } from './cluster/stage-change-feed.js';
@@ -156,7 +160,7 @@ import { RunRoot } from './lifecycle/run-root.js';
 import { LogPipeline } from './observe/log-pipeline.js';
 import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
-import { asyncQueueGauges } from './observe/metrics/async-queue-gauges.js';
+import { asyncQueueGauges, asyncRecordGauges } from './observe/metrics/async-queue-gauges.js';
 import { diskUsageReader } from './observe/metrics/disk-usage.js';
 import { teeMetrics } from './observe/metrics/metrics-port.js';
 import { metricsRoute } from './observe/metrics/metrics-route.js';
@@ -195,6 +199,13 @@ export interface PlatformOptions {
   dataDir: string;
   /** `sqlite:` (default, a file in dataDir), `sqlite:<file>` or `postgres://...`. */
   databaseUrl?: string;
+  /**
+   * NATS server(s) with JetStream (`nats://host:4222`): the async queue lives there, fed through
+   * an outbox in the store (docs/cluster.md). Default: the SQL queue in the store.
+   */
+  natsUrl?: string;
+  /** Stream and subject prefix on NATS (letters, digits, `_`, `-`); default `nimbus`. */
+  natsPrefix?: string;
   /** NIMBUS_ADMIN_TOKEN, when the operator sets one. */
   adminToken?: string;
   retainDeployments?: number;
@@ -278,7 +289,7 @@ export interface RunningPlatform {
   asyncInvoker: AsyncInvoker;
   worker: AsyncWorker;
   records: InvocationRecords;
-  queue: SqlWorkQueue;
+  queue: TransactionalWorkQueue<StoreTx>;
   adminToken: string;
   adminTokenFile: string;
   /** Where state lives, in words for the banner: `SQLite /x/nimbus.db`, `postgres://u@h:5432/db`. */
@@ -367,7 +378,33 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const keyStore = new KyselyAccessKeyStore(db, masterKey.key, clock);
   const logStore = new KyselyLogStore(db);
   const records = new InvocationRecords(db);
-  const queue = new SqlWorkQueue(db, { flavor, clock });
+  // The async queue: in the store by default, on NATS JetStream with --nats-url (its jobs pass
+  // through an outbox in the store, so they commit with their task records).
+  const natsQueue = options.natsUrl
+    ? await openNatsQueue({
+        url: options.natsUrl,
+        ...(options.natsPrefix ? { prefix: options.natsPrefix } : {}),
+        nodeName,
+        db,
+        flavor,
+        clock,
+        onPublished: () => worker.wake(),
+        warn: (message, error) => logger.warn({ err: error }, message),
+      })
+    : undefined;
+  if (natsQueue) {
+    // Started before the worker, so stopped after it: its last settles still reach NATS.
+    await lifecycle.start(
+      'nats queue',
+      part(
+        () => natsQueue.close(),
+        () => natsQueue.relay.start(),
+      ),
+    );
+    storage.queue = natsQueue.description;
+  }
+  const queue: TransactionalWorkQueue<StoreTx> =
+    natsQueue?.queue ?? new SqlWorkQueue(db, { flavor, clock });
   const logs = await lifecycle.start(
     'log pipeline',
     new LogPipeline({
@@ -434,7 +471,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const iteratorAges = new IteratorAges();
   const metrics = new PromMetrics({
     instances: () => pool.statsByVersion(),
-    asyncQueues: () => asyncQueueGauges(db, clock.now()),
+    asyncQueues: () =>
+      natsQueue ? asyncRecordGauges(db, clock.now()) : asyncQueueGauges(db, clock.now()),
     breakers: () => protection.breakerStates(),
     iteratorAges: () => iteratorAges.list(),
     diskUsage: diskUsageReader({
@@ -541,6 +579,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     metrics: counted,
     tracing,
     ...(uids ? { runAsOf: (service: string, stage: string) => uids.of(service, stage) } : {}),
+    // On PostgreSQL a function's reserved concurrency holds across every node sharing it.
+    ...(flavor === 'postgres' ? { slots: new ConcurrencySlots({ db, clock, nodeName }) } : {}),
   });
 
   // Async: queue worker and the invoker that feeds it.
@@ -1227,7 +1267,13 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     onChange: stageChanged,
     resources,
     extraRoutes: [
-      ...logsRoutes({ logs: logStore, pipeline: logs, functions: store }),
+      ...logsRoutes({
+        logs: logStore,
+        pipeline: logs,
+        functions: store,
+        // In a cluster a live tail shows every node's lines, not only this node's.
+        ...(flavor === 'postgres' ? { otherNodesEveryMs: 500 } : {}),
+      }),
       ...keysRoutes(keyStore),
       ...userPools.routes,
       ...usageRoutes({ usage: rollups, now: () => clock.now() }),

@@ -140,28 +140,57 @@ export class NatsWorkQueue implements WorkQueue {
   }
 
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
+    const key = input.idempotencyKey;
+    if (key === '') throw new WorkQueueInputError('idempotencyKey must not be empty');
+    // The key is per queue; JSON keeps (queue, key) pairs from colliding.
+    const msgID = key === undefined ? undefined : JSON.stringify([input.queue, key]);
+    const ack = await this.#publishNew(input, this.#now(), msgID, undefined);
+    // A duplicate's ack carries the first message's sequence: the job's id.
+    return { id: String(ack.seq), duplicate: ack.duplicate };
+  }
+
+  /**
+   * Publishes a job whose id the caller chose (an outbox row's, docs/internals/queue.md): the
+   * id is its `Nimbus-Job-Id` and its publish id, so publishing the same id again within the
+   * duplicate window stores nothing (a relay that crashed between publish and delete). Its
+   * idempotency key, if any, was already decided by the caller and is only carried along.
+   */
+  async publishJob(
+    input: EnqueueInput & { id: string; enqueuedAt: number },
+  ): Promise<EnqueueResult> {
+    if (input.id === '') throw new WorkQueueInputError('id must not be empty');
+    const ack = await this.#publishNew(input, input.enqueuedAt, `job:${input.id}`, input.id);
+    return { id: input.id, duplicate: ack.duplicate };
+  }
+
+  /** Whether this process holds a live lease on the job (settles would be accepted). */
+  holds(ref: LeaseRef): boolean {
+    return this.#live(ref) !== undefined;
+  }
+
+  async #publishNew(
+    input: EnqueueInput,
+    enqueuedAt: number,
+    msgID: string | undefined,
+    jobId: string | undefined,
+  ) {
     checkQueue(input.queue);
     const now = this.#now();
     const payload = toJson(input.payload, 'payload');
     const runAt = input.runAt === undefined ? now : checkTime(input.runAt, 'runAt');
     const expiresAt =
       input.expiresAt === undefined ? undefined : checkTime(input.expiresAt, 'expiresAt');
-    const key = input.idempotencyKey;
-    if (key === '') throw new WorkQueueInputError('idempotencyKey must not be empty');
     const hdrs = natsHeaders();
-    hdrs.set(h.enqueuedAt, String(now));
+    if (jobId !== undefined) hdrs.set(h.jobId, jobId);
+    hdrs.set(h.enqueuedAt, String(enqueuedAt));
     hdrs.set(h.runAt, String(runAt));
     if (expiresAt !== undefined) hdrs.set(h.expiresAt, String(expiresAt));
-    if (key !== undefined) hdrs.set(h.key, key);
+    if (input.idempotencyKey !== undefined) hdrs.set(h.key, input.idempotencyKey);
     const kind = runAt > now ? 'delay' : 'work';
-    // The key is per queue; JSON keeps (queue, key) pairs from colliding.
-    const msgID = key === undefined ? undefined : JSON.stringify([input.queue, key]);
-    const ack = await this.#js.publish(this.#subject(kind, input.queue), payload, {
+    return this.#js.publish(this.#subject(kind, input.queue), payload, {
       headers: hdrs,
       ...(msgID === undefined ? {} : { msgID }),
     });
-    // A duplicate's ack carries the first message's sequence: the job's id.
-    return { id: String(ack.seq), duplicate: ack.duplicate };
   }
 
   async lease(queue: string, opts: LeaseOptions): Promise<Job[]> {
@@ -192,10 +221,14 @@ export class NatsWorkQueue implements WorkQueue {
     const now = this.#now();
     for (const [queue, counts] of await this.#subjectCounts()) {
       const held = counts.work > 0 ? await this.#consumerInfo('w', queue) : undefined;
-      const expired = [...this.#held.values()].some(
-        (x) => x.job.queue === queue && x.job.leaseUntil <= now,
-      );
-      if (counts.work > (held?.num_ack_pending ?? 0) || expired) {
+      const mine = [...this.#held.values()].filter((x) => x.job.queue === queue);
+      const expired = mine.some((x) => x.job.leaseUntil <= now);
+      const heldHere = mine.length - mine.filter((x) => x.job.leaseUntil <= now).length;
+      const pending = held?.num_ack_pending ?? 0;
+      // Deliveries held elsewhere may have lapsed (a node killed mid-run): JetStream counts them
+      // as pending until it redelivers them, which only a fetch makes it do, so such a queue is
+      // worth a (no-wait) fetch too.
+      if (counts.work > pending || expired || pending > heldHere) {
         ready.push(queue);
       } else if (counts.delay > 0 && (await this.#firstDelayedDue(queue, now))) {
         ready.push(queue);

@@ -150,6 +150,14 @@ export interface WorkQueue {
  * A queue outside the database (NATS) cannot offer this; its callers keep the ordered writes.
  */
 export interface TransactionalWorkQueue<Tx> extends WorkQueue {
+  /**
+   * True for a queue outside the database (the outbox over NATS JetStream): `within(tx)`
+   * enqueues commit with `tx`, but `lease` is a network call a rerun of the transaction would
+   * repeat (callers lease before it), and settles made through `within(tx)` are checked there
+   * and reach the queue only after the commit, so a crash can leave a job whose caller's rows
+   * already say it is done (the caller settles such a job when it is delivered again).
+   */
+  readonly outsideDatabase?: boolean;
   /** The same queue, every call made inside `tx` (commits and rolls back with it). */
   within(tx: Tx): WorkQueue;
   /**

@@ -21,6 +21,8 @@ export interface Database {
   api_key_usage: ApiKeyUsageTable;
   work_jobs: WorkJobsTable;
   work_job_keys: WorkJobKeysTable;
+  work_outbox: WorkOutboxTable;
+  work_outbox_keys: WorkOutboxKeysTable;
   schedule_state: ScheduleStateTable;
   async_invocations: AsyncInvocationsTable;
   cluster_nodes: ClusterNodesTable;
@@ -150,6 +152,25 @@ export interface WorkJobKeysTable {
   queue: string;
   idempotency_key: string;
   job_id: number;
+  expires_at: number;
+}
+
+/** A job of a queue outside the database, until the relay has published it (031-work-outbox). */
+export interface WorkOutboxTable {
+  id: string;
+  queue: string;
+  payload: string;
+  enqueued_at: number;
+  run_at: number | null;
+  expires_at: number | null;
+  idempotency_key: string | null;
+}
+
+/** An outbox job's idempotency key: enqueues of (queue, key) before expires_at return job_id. */
+export interface WorkOutboxKeysTable {
+  queue: string;
+  idempotency_key: string;
+  job_id: string;
   expires_at: number;
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { closedPort } from '../helpers/closed-port.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -10,6 +11,16 @@ describe('nimbus server cluster flags', () => {
     [['--blobs', 'postgres'], /--blobs postgres needs a postgres:\/\/ --database-url/],
     [['--node-name', 'a b'], /--node-name must be 1 to 100 letters/],
     [['--node-name', 'x'.repeat(5000)], /--node-name must be 1 to 100 letters/],
+    [['--nats-url', 'http://127.0.0.1:4222'], /--nats-url must be nats:\/\//],
+    [['--nats-prefix', 'p'], /--nats-prefix needs --nats-url/],
+    [
+      ['--nats-url', 'nats://127.0.0.1:4222', '--nats-prefix', 'a.b'],
+      /--nats-prefix must be 1 to 64 letters/,
+    ],
+    [
+      ['--nats-url', 'nats://127.0.0.1:4222', '--nats-prefix', 'x'.repeat(5000)],
+      /--nats-prefix must be 1 to 64 letters/,
+    ],
   ];
   for (const [args, message] of cases) {
     test(`refuses ${args.join(' ').slice(0, 40)}`, async () => {
@@ -27,4 +38,30 @@ describe('nimbus server cluster flags', () => {
       }
     });
   }
+
+  test('a NATS server that cannot be reached stops the start, named without its password', async () => {
+    const tmp = await makeTempDir();
+    try {
+      const port = await closedPort();
+      const run = await runCli(
+        [
+          'server',
+          '--port',
+          '0',
+          '--data-dir',
+          tmp.dir,
+          '--mqtt-port',
+          'off',
+          '--nats-url',
+          `nats://nimbus:s3cret-pass@127.0.0.1:${port}`,
+        ],
+        { cwd: tmp.dir, env: { HOME: tmp.dir } },
+      );
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, new RegExp(`cannot reach NATS at nats://127\\.0\\.0\\.1:${port}`));
+      assert.doesNotMatch(run.stderr + run.stdout, /s3cret-pass/);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
 });

@@ -28,7 +28,7 @@ export interface LogsServer {
  * root will mount them, until they are wired into startPlatform.
  */
 export async function startLogsServer(
-  opts: { functions?: string[]; keepAliveMs?: number } = {},
+  opts: { functions?: string[]; keepAliveMs?: number; otherNodesEveryMs?: number } = {},
 ): Promise<LogsServer> {
   const tmp = await makeTempDir();
   const db = await openSqliteDatabase({ file: join(tmp.dir, 'nimbus.db') });
@@ -58,6 +58,7 @@ export async function startLogsServer(
         known.has(name) ? { id: 1, stageId: 1, key: name.split('-').at(-1)!, name } : undefined,
     },
     ...(opts.keepAliveMs === undefined ? {} : { keepAliveMs: opts.keepAliveMs }),
+    ...(opts.otherNodesEveryMs === undefined ? {} : { otherNodesEveryMs: opts.otherNodesEveryMs }),
   });
   const token = 'nimbus_test_token';
 

@@ -15,6 +15,8 @@ export interface ServerOptions {
   dataDir?: string;
   databaseUrl?: string;
   nodeName?: string;
+  natsUrl?: string;
+  natsPrefix?: string;
   blobs?: string;
   retainDeployments?: string;
   idleTimeout?: string;
@@ -89,6 +91,10 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       `--node-name must be 1 to 100 letters, digits, '.', '_', ':' or '-', not "${nodeName.slice(0, 100)}"`,
     );
   }
+  const nats = natsOption(
+    opts.natsUrl ?? ctx.env.NIMBUS_NATS_URL,
+    opts.natsPrefix ?? ctx.env.NIMBUS_NATS_PREFIX,
+  );
   const metricsToken = opts.metricsToken ?? ctx.env.NIMBUS_METRICS_TOKEN;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) {
     throw new CliError('--metrics-token must be 16 to 200 printable characters without spaces');
@@ -112,6 +118,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       logger,
       ...(databaseUrl ? { databaseUrl } : {}),
       ...(nodeName ? { nodeName } : {}),
+      ...(nats ?? {}),
       ...(blobs ? { blobs } : {}),
       ...(ctx.env.NIMBUS_ADMIN_TOKEN ? { adminToken: ctx.env.NIMBUS_ADMIN_TOKEN } : {}),
       ...(ctx.env.NIMBUS_MASTER_KEY ? { masterKey: ctx.env.NIMBUS_MASTER_KEY } : {}),
@@ -230,6 +237,28 @@ function mqttOption(
   if (port === 'off') return undefined;
   if (port === undefined) return { port: 1883, fallbackToFreePort: true };
   return { port: parseInteger('--mqtt-port', port, 1883, 0, 65535), fallbackToFreePort: false };
+}
+
+/** `--nats-url` (one URL or several, comma-separated) and `--nats-prefix`, checked. */
+function natsOption(
+  url: string | undefined,
+  prefix: string | undefined,
+): { natsUrl: string; natsPrefix?: string } | undefined {
+  if (url === undefined) {
+    if (prefix !== undefined) throw new CliError('--nats-prefix needs --nats-url');
+    return undefined;
+  }
+  if (!url.split(',').every((one) => /^(nats|tls):\/\/[^\s/]+\/?$/.test(one.trim()))) {
+    throw new CliError(
+      '--nats-url must be nats://[user:pass@]host:port (or tls://), comma-separated',
+    );
+  }
+  if (prefix !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) {
+    throw new CliError(
+      `--nats-prefix must be 1 to 64 letters, digits, _ or -, not "${prefix.slice(0, 64)}"`,
+    );
+  }
+  return { natsUrl: url, ...(prefix === undefined ? {} : { natsPrefix: prefix }) };
 }
 
 /** The URL without its password, for the banner. */

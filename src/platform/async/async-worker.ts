@@ -180,14 +180,23 @@ export class AsyncWorker {
 
   /**
    * Leases and marks the records Running in one transaction; a job whose record was stopped is
-   * acked there instead of handed out.
+   * acked there instead of handed out. So is one whose record is already final: its settle
+   * committed but never reached a queue outside the database (a crash right after the commit),
+   * so it is settled as the record says (acked, or dead-lettered) rather than run again.
    */
-  #lease(queue: string, max: number): Promise<Job[]> {
+  async #lease(queue: string, max: number): Promise<Job[]> {
+    const opts = { max, leaseMs: this.#d.leaseMs };
+    // Outside the database a lease is a network call that a rerun of the transaction would
+    // repeat: it is taken first.
+    const early = this.#d.queue.outsideDatabase
+      ? await this.#d.queue.lease(queue, opts)
+      : undefined;
+    if (early?.length === 0) return [];
     return this.#d.queue.transaction(async (tx) => {
       const q = this.#d.queue.within(tx);
       const records = this.#d.records.within(tx);
       const now = this.#d.clock.now();
-      const jobs = await q.lease(queue, { max, leaseMs: this.#d.leaseMs });
+      const jobs = early ?? (await q.lease(queue, opts));
       const runs = jobs.flatMap((job) => {
         const p = job.payload as AsyncJob;
         return p.kind === 'invoke' && !job.expired
@@ -199,11 +208,19 @@ export class AsyncWorker {
       for (const run of runs) {
         if (!notStarted.has(run.id)) continue;
         // No record at all (an event from before records were written with their job) still
-        // runs; a stopped one is dropped here.
-        if ((await records.get(run.id))?.status === 'Stopped') {
+        // runs; a stopped or finished one is settled here.
+        const record = await records.get(run.id);
+        if (!record) continue;
+        const destination = record.destination as { type?: string } | undefined;
+        if (record.status !== 'Stopped' && destination?.type === 'dead-letter') {
+          await q.deadLetter(run.job, {
+            condition: record.status === 'Expired' ? 'EventAgeExceeded' : 'RetriesExhausted',
+            lastError: record.lastError,
+          });
+        } else {
           await q.ack(run.job);
-          dropped.add(run.job);
         }
+        dropped.add(run.job);
       }
       const out = jobs.filter((job) => !dropped.has(job));
       return out;

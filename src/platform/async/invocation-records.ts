@@ -73,8 +73,9 @@ export class InvocationRecords {
 
   /**
    * Attempts start: each record becomes Running with its attempt count, unless it was stopped
-   * meanwhile. One statement per distinct attempt count (usually one for a whole lease batch).
-   * Resolves to the ids that did not start (stopped, or no record).
+   * meanwhile or is already final (its settle never reached the queue: see AsyncWorker). One
+   * statement per distinct attempt count (usually one for a whole lease batch).
+   * Resolves to the ids that did not start (stopped, final, or no record).
    */
   async start(
     attempts: readonly { id: string; attempts: number }[],
@@ -88,7 +89,7 @@ export class InvocationRecords {
         .updateTable('async_invocations')
         .set({ status: 'Running', attempts: count, updated_at: now })
         .where('id', 'in', ids)
-        .where('status', '<>', 'Stopped')
+        .where('status', 'not in', [...finalStatuses])
         .returning('id')
         .execute();
       for (const row of rows) notStarted.delete(row.id);

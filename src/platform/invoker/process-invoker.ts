@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../model/clock.js';
 import type { FunctionTarget, InvokeResult } from '../../model/invocation.js';
+import type { ConcurrencySlots } from '../cluster/concurrency-slots.js';
 import { type Metrics, noMetrics } from '../observe/metrics/metrics-port.js';
 import { toXRay } from '../observe/tracing/trace-context.js';
 import { idOnlyTracing, type Tracing } from '../observe/tracing/tracing.js';
@@ -92,7 +93,30 @@ export class ProcessInvoker implements Invoker {
     return result;
   }
 
-  #invokePool(
+  async #invokePool(
+    resolved: ResolvedFunction,
+    target: FunctionTarget,
+    opts: InvokeOptions,
+    requestId: string,
+    traceHeader: string,
+  ): Promise<InvokeResult> {
+    const reserved = resolved.config.reservedConcurrency;
+    // In a cluster the reserved concurrency holds across nodes: a slot first (docs/cluster.md).
+    const slot =
+      reserved !== undefined && this.#deps.slots
+        ? await this.#deps.slots.acquire(resolved.functionName, reserved)
+        : undefined;
+    if (reserved !== undefined && this.#deps.slots && !slot) {
+      throw new TooManyRequestsError('ReservedFunctionConcurrentInvocationLimitExceeded');
+    }
+    try {
+      return await this.#poolRun(resolved, target, opts, requestId, traceHeader);
+    } finally {
+      await slot?.release().catch(() => undefined); // Unreleased, it lapses after its TTL.
+    }
+  }
+
+  #poolRun(
     resolved: ResolvedFunction,
     target: FunctionTarget,
     opts: InvokeOptions,
@@ -157,6 +181,8 @@ export interface ProcessInvokerDeps {
   metrics?: Metrics;
   /** Spans of function runs; ids only by default. */
   tracing?: Tracing;
+  /** Cluster-wide reserved concurrency (PostgreSQL); without it each node counts its own. */
+  slots?: Pick<ConcurrencySlots, 'acquire'>;
 }
 
 export function targetOf(resolved: ResolvedFunction, codeDir: string): FunctionTarget {

@@ -38,6 +38,11 @@ export interface LogFollow {
    * for a batch being stored right now, so a read that already saw that batch is covered.
    */
   historyBefore(): Promise<number | undefined>;
+  /**
+   * Whether this node stored the line with that id (after follow()): it reached the listener
+   * live, so a tail reading other nodes' lines from the store skips it. Asks once per id.
+   */
+  landedHere(id: number): boolean;
   stop(): void;
 }
 
@@ -53,7 +58,10 @@ interface Pending {
 }
 
 interface FollowState {
+  functionName: string;
   firstLandedId: number | undefined;
+  /** Ids of this function's lines this node stored since the follow began, until asked. */
+  landed: Set<number>;
 }
 
 export const defaultRetentionMs = 7 * 24 * 60 * 60 * 1000;
@@ -138,7 +146,7 @@ export class LogPipeline {
    * duplicate: the lines still unstored, and where the store's copy of live lines begins.
    */
   follow(functionName: string, listener: LogListener): LogFollow {
-    const state: FollowState = { firstLandedId: undefined };
+    const state: FollowState = { functionName, firstLandedId: undefined, landed: new Set() };
     this.#follows.add(state);
     const pending = [...this.#inflight, ...this.#buffer]
       .filter((p) => p.event.functionName === functionName)
@@ -152,6 +160,7 @@ export class LogPipeline {
         await this.#appending?.catch(() => {});
         return state.firstLandedId;
       },
+      landedHere: (id) => state.landed.delete(id),
       stop: () => {
         this.#follows.delete(state);
         unsubscribe();
@@ -267,7 +276,12 @@ export class LogPipeline {
       this.#stored += ids.length;
       const firstId = ids[0];
       if (firstId !== undefined) {
-        for (const follow of this.#follows) follow.firstLandedId ??= firstId;
+        for (const follow of this.#follows) {
+          follow.firstLandedId ??= firstId;
+          for (const [i, p] of batch.entries()) {
+            if (p.event.functionName === follow.functionName) follow.landed.add(ids[i]!);
+          }
+        }
       }
     }
     return true;

@@ -21,11 +21,19 @@ export interface LogsRoutesDeps {
   functions: Pick<StoreReader, 'findFunctionByName'>;
   /** A blank line this often keeps proxies and client body timeouts from closing a quiet tail. */
   keepAliveMs?: number;
+  /**
+   * Cluster mode: a tail also reads the store this often for lines other nodes stored (its own
+   * node's arrive live). Off on a single node.
+   */
+  otherNodesEveryMs?: number;
   /** A tail whose client reads slower than this many unsent bytes is cut off. */
   maxUnsentBytes?: number;
 }
 
 const defaultLimit = 1000;
+/** How long after a line is first read its id may become the floor of later reads. */
+const settleMs = 3_000;
+
 /** Page size while a tail replays stored history. */
 const historyPage = 1000;
 
@@ -146,6 +154,7 @@ export function logsRoutes(deps: LogsRoutesDeps): ControlRoute[] {
     res.flushHeaders();
 
     let after = params.after;
+    let lastSent = params.after;
     while (open) {
       const known = await follow.historyBefore();
       const page = await deps.logs.query({
@@ -158,14 +167,73 @@ export function logsRoutes(deps: LogsRoutesDeps): ControlRoute[] {
       });
       const before = await follow.historyBefore();
       const fresh = before === undefined ? page : page.filter((e) => e.id < before);
-      for (const e of fresh) send(e);
+      for (const e of fresh) {
+        send(e);
+        lastSent = e.id;
+      }
       if (fresh.length < page.length || page.length < historyPage) break;
       after = page.at(-1)!.id;
     }
     for (const e of follow.pending) if (matches(e)) send(e);
     for (const e of queued) send(e);
     queued = undefined;
+    if (deps.otherNodesEveryMs !== undefined) {
+      await followOtherNodes(functionName, params, lastSent, follow, send, () => open, closed);
+    }
     await closed;
+  }
+
+  /**
+   * Other nodes' lines, read from the store (docs/cluster.md): every poll reads past `floor`,
+   * sends what it has not sent and this node did not store, and moves `floor` only over ids
+   * first seen `settleMs` ago, so a batch that commits a little after a higher id (another
+   * node's concurrent insert) is still found.
+   */
+  async function followOtherNodes(
+    functionName: string,
+    params: { startTime?: number; filter?: string },
+    start: number | undefined,
+    follow: { historyBefore(): Promise<number | undefined>; landedHere(id: number): boolean },
+    send: (e: StoredLogEvent) => void,
+    isOpen: () => boolean,
+    closed: Promise<void>,
+  ): Promise<void> {
+    const everyMs = deps.otherNodesEveryMs!;
+    const seen = new Map<number, number>();
+    let floor = start;
+    while (isOpen()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, everyMs)))]);
+      clearTimeout(timer);
+      if (!isOpen()) return;
+      try {
+        // A batch of this node's being stored right now is recorded as its own first.
+        await follow.historyBefore();
+        let after = floor;
+        for (;;) {
+          const page = await deps.logs.query({
+            functionName,
+            startTime: params.startTime,
+            filter: params.filter,
+            after,
+            limit: historyPage,
+          });
+          const now = Date.now();
+          for (const e of page) {
+            if (seen.has(e.id)) continue;
+            seen.set(e.id, now);
+            if (!follow.landedHere(e.id)) send(e);
+          }
+          if (page.length < historyPage || !isOpen()) break;
+          after = page.at(-1)!.id;
+        }
+      } catch {
+        continue; // The store is down: the next poll tries again.
+      }
+      const settled = Date.now() - settleMs;
+      for (const [id, at] of seen) if (at <= settled) floor = Math.max(floor ?? 0, id);
+      for (const id of seen.keys()) if (floor !== undefined && id <= floor) seen.delete(id);
+    }
   }
 }
 

@@ -24,6 +24,7 @@ import { eventBridgeMigration } from './023-eventbridge.js';
 import { streamCheckpointsMigration } from './024-stream-checkpoints.js';
 import { logSubscriptionsMigration } from './025-log-subscriptions.js';
 import { cognitoSrpMigration } from './026-cognito-srp.js';
+import { workOutboxMigration } from './031-work-outbox.js';
 import { s3CorsMigration } from './033-s3-cors.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
@@ -61,6 +62,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '023-eventbridge': eventBridgeMigration(),
     '024-stream-checkpoints': streamCheckpointsMigration(),
     '033-s3-cors': s3CorsMigration(),
+    '031-work-outbox': workOutboxMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -19,3 +19,23 @@ export async function asyncQueueGauges(
     oldestAgeSeconds: Math.max(0, (now - Number(r.oldest)) / 1000),
   }));
 }
+
+/**
+ * The same gauges when the queue is outside the store (NATS JetStream): read from the task
+ * records instead, the events accepted and not yet final (Enqueued, Running, Retrying). The
+ * store's index on (function_name, created_at) serves it; dead letters are final (Failed).
+ */
+export async function asyncRecordGauges(
+  db: Kysely<Database>,
+  now: number,
+): Promise<AsyncQueueGauge[]> {
+  const { rows } = await sql<{ queue: string; depth: unknown; oldest: unknown }>`
+    select function_name as queue, count(*) as depth, min(created_at) as oldest
+    from async_invocations where status in ('Enqueued', 'Running', 'Retrying')
+    group by function_name`.execute(db);
+  return rows.map((r) => ({
+    functionName: r.queue,
+    depth: Number(r.depth),
+    oldestAgeSeconds: Math.max(0, (now - Number(r.oldest)) / 1000),
+  }));
+}
