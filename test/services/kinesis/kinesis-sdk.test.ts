@@ -17,7 +17,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   IncreaseStreamRetentionPeriodCommand,
-  type KinesisClient,
+  KinesisClient,
   ListShardsCommand,
   ListStreamsCommand,
   ListTagsForStreamCommand,
@@ -73,6 +73,39 @@ for (const variant of awsPlatformVariants)
           new GetShardIteratorCommand({ StreamName, ShardId, ShardIteratorType, ...extra }),
         )
       ).ShardIterator!;
+
+    test("the client's default HTTP/2 handler (h2c on the platform's port) works too", async () => {
+      const h2 = new KinesisClient({
+        endpoint: k.platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: k.key.id, secretAccessKey: k.key.secret },
+        maxAttempts: 1,
+        // Runs first, before the tests move the platform's clock on: this client keeps Node's
+        // HTTP/2 Date header, from which the SDK corrects its signing time.
+      });
+      try {
+        await h2.send(new CreateStreamCommand({ StreamName: 'over-h2', ShardCount: 1 }));
+        const big = new Uint8Array(300_000).fill(7);
+        const put = await h2.send(
+          new PutRecordCommand({ StreamName: 'over-h2', PartitionKey: 'p', Data: big }),
+        );
+        const it = await h2.send(
+          new GetShardIteratorCommand({
+            StreamName: 'over-h2',
+            ShardId: put.ShardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        );
+        const got = await h2.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator }));
+        assert.deepEqual(got.Records?.[0]?.Data, big);
+        const missing = await failure(() =>
+          h2.send(new DescribeStreamSummaryCommand({ StreamName: 'not-there' })),
+        );
+        assert.equal(missing.name, 'ResourceNotFoundException');
+      } finally {
+        h2.destroy();
+      }
+    });
 
     test('streams: create, describe, summary, list, list shards, delete', async () => {
       await client.send(new CreateStreamCommand({ StreamName: 'orders', ShardCount: 3 }));
