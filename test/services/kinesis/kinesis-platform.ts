@@ -1,6 +1,6 @@
 /**
  * The shared AWS test platform (test/helpers/aws-platform.ts) with a hand-driven clock and
- * Kinesis clients pointed at its port (over HTTP/1.1).
+ * Kinesis clients pointed at its port.
  */
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -50,8 +50,7 @@ export async function startKinesisPlatform(
         region: 'us-east-1',
         credentials: { accessKeyId: base.key.id, secretAccessKey: base.key.secret },
         maxAttempts: 1,
-        // client-kinesis defaults to HTTP/2 (for SubscribeToShard); the platform's port speaks
-        // HTTP/1.1, so clients pass the HTTP/1.1 handler (docs/kinesis.md#clients).
+        // HTTP/1.1 here (the HTTP/2 default is tested on its own in kinesis-sdk.test.ts).
         requestHandler: new PlatformTimeHandler(),
         // Signed at the platform's time, which the tests move on.
         systemClockOffset: clock.now() - Date.now(),

@@ -22,7 +22,6 @@ import {
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pino from 'pino';
 import { type RunningPlatform, startPlatform } from '../../../src/platform/server.js';
 import { awsPlatformVariants } from '../../helpers/aws-platform.js';
@@ -106,8 +105,8 @@ for (const variant of awsPlatformVariants)
         credentials: { accessKeyId: key?.id ?? 'x', secretAccessKey: key?.secret ?? 'x' },
         maxAttempts: 1,
       };
-      // client-kinesis defaults to HTTP/2; the platform's port speaks HTTP/1.1.
-      kinesis = new KinesisClient({ ...config, requestHandler: new NodeHttpHandler() });
+      // client-kinesis's default: HTTP/2 with prior knowledge (docs/kinesis.md#clients).
+      kinesis = new KinesisClient(config);
       sqs = new SQSClient(config);
     };
     const seen = async (fn: string): Promise<Rec[][]> => {
