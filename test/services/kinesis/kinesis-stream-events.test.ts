@@ -28,6 +28,7 @@ import { awsPlatformVariants } from '../../helpers/aws-platform.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
+import { failure } from '../s3/s3-platform.js';
 
 const account = '000000000000';
 const arnOf = (name: string) => `arn:aws:kinesis:us-east-1:${account}:stream/${name}`;
@@ -85,6 +86,7 @@ for (const variant of awsPlatformVariants)
     let outDir: string;
     let db: { url?: string; drop(): Promise<void> };
     let cleanup: () => Promise<void>;
+    let workDir: string;
 
     const start = async () => {
       platform = await startPlatform({
@@ -154,6 +156,7 @@ for (const variant of awsPlatformVariants)
         await tmp.cleanup();
       };
       await sqs.send(new CreateQueueCommand({ QueueName: 'kinesis-failures' }));
+      workDir = tmp.dir;
       const svc = join(tmp.dir, 'svc');
       await mkdir(svc);
       await mkdir(join(tmp.dir, 'home'));
@@ -390,6 +393,57 @@ for (const variant of awsPlatformVariants)
       } finally {
         lambda.destroy();
       }
+    });
+
+    test('a bad stream resource or stream event is refused at deploy', async () => {
+      const deploy = async (name: string, lines: string[]) => {
+        const dir = join(workDir, name);
+        await mkdir(dir);
+        await writeFile(join(dir, 'handler.js'), handler);
+        await writeFile(
+          join(dir, 'serverless.yml'),
+          [
+            `service: ${name}`,
+            'provider:',
+            '  name: aws',
+            '  runtime: nodejs20.x',
+            ...lines,
+            '',
+          ].join('\n'),
+        );
+        return runCli(['deploy'], {
+          cwd: dir,
+          env: {
+            HOME: join(workDir, 'home'),
+            NIMBUS_ENDPOINT: platform.url,
+            NIMBUS_TOKEN: platform.adminToken,
+          },
+        });
+      };
+      const zeroShards = await deploy('badshards', [
+        'resources:',
+        '  Resources:',
+        '    S:',
+        '      Type: AWS::Kinesis::Stream',
+        '      Properties: {Name: bad-shards, ShardCount: 0}',
+      ]);
+      assert.notEqual(zeroShards.code, 0);
+      assert.match(zeroShards.stderr + zeroShards.stdout, /ShardCount/);
+      const wrongArn = await deploy('badarn', [
+        'functions:',
+        '  f:',
+        '    handler: handler.consume',
+        '    events:',
+        '      - stream:',
+        '          type: kinesis',
+        `          arn: arn:aws:sqs:us-east-1:${account}:q`,
+      ]);
+      assert.notEqual(wrongArn.code, 0);
+      assert.match(wrongArn.stderr + wrongArn.stdout, /not a Kinesis stream ARN/);
+      const summary = await failure(() =>
+        kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'bad-shards' })),
+      );
+      assert.equal(summary.name, 'ResourceNotFoundException');
     });
 
     test('every record arrives in order across a platform restart', async () => {
