@@ -2,7 +2,8 @@
  * The Kinesis Data Streams service behind the front door: AWS JSON 1.1 calls (`X-Amz-Target:
  * Kinesis_20131202.<Op>`) through the shared AWS JSON codec, each SigV4-verified against its
  * whole body. @aws-sdk/client-kinesis v3 speaks JSON 1.1 (it sends no CBOR), as do boto3 and
- * the AWS CLI; the CBOR variant of the Java KPL/KCL is not served (docs/kinesis.md).
+ * the AWS CLI. A CBOR body (the Java SDK's default) is not JSON and is refused as the codec
+ * refuses any such body, with SerializationException (docs/kinesis.md#clients).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
@@ -27,7 +28,7 @@ export function createKinesisService(opts: KinesisServiceOptions) {
     ...streamOperations(opts),
     ...recordOperations(opts),
   };
-  const handle = createAwsJsonHandler({
+  return createAwsJsonHandler({
     version: '1.1',
     targetPrefix: 'Kinesis_20131202',
     errorNamespace: 'com.amazonaws.kinesis.v20131202',
@@ -35,18 +36,5 @@ export function createKinesisService(opts: KinesisServiceOptions) {
     verify: opts.verify,
     operations,
     ...(opts.onError ? { onError: opts.onError } : {}),
-  });
-  return (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    // CBOR (the Java SDK's choice) is refused in JSON, not misread as JSON.
-    if (String(req.headers['content-type'] ?? '').startsWith('application/x-amz-cbor')) {
-      return handle(withUnknownTarget(req), res);
-    }
-    return handle(req, res);
-  };
-}
-
-/** The request with a target the codec refuses as UnknownOperationException. */
-function withUnknownTarget(req: IncomingMessage): IncomingMessage {
-  req.headers['x-amz-target'] = 'Kinesis_20131202.CborNotSupported';
-  return req;
+  }) as (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }

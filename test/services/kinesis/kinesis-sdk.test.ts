@@ -602,6 +602,25 @@ for (const variant of awsPlatformVariants)
       assert.deepEqual(read.Records, []);
     });
 
+    test('a CBOR body (the Java SDK default) is refused, signed or not', async () => {
+      const cbor = k.client();
+      // Rewritten before signing, as a CBOR client sends it: a CBOR map {"StreamName": "x"}.
+      cbor.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers: Record<string, string>; body: unknown };
+          request.headers['content-type'] = 'application/x-amz-cbor-1.1';
+          request.body = Buffer.from('a16a53747265616d4e616d656178', 'hex');
+          request.headers['content-length'] = String((request.body as Buffer).length);
+          return next(args);
+        },
+        { step: 'build' },
+      );
+      const e = await failure(() => cbor.send(new ListStreamsCommand({})));
+      cbor.destroy();
+      assert.equal(e.name, 'SerializationException');
+      assert.equal(e.$metadata.httpStatusCode, 400);
+    });
+
     test('an unknown key or a bad signature is refused', async () => {
       const stranger = k.client({ credentials: { accessKeyId: 'AKIDNOPE', secretAccessKey: 'x' } });
       const e = await failure(() => stranger.send(new ListStreamsCommand({})));
