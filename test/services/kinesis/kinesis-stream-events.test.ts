@@ -3,7 +3,8 @@
  * from serverless.yml `resources`, functions mapped to them through `Fn::GetAtt [S, Arn]` and a
  * plain ARN, records put with @aws-sdk/client-kinesis, real function processes receiving
  * Lambda's Kinesis record shape. Records of a shard arrive in order, also across a platform
- * restart; a reported item failure is retried from that item; a failing batch is bisected and,
+ * restart; a function puts records with the platform's client-kinesis as is (HTTP/2); a reported
+ * item failure is retried from that item; a failing batch is bisected and,
  * retries spent, reported to the onFailure SQS queue with KinesisBatchInfo.
  */
 import assert from 'node:assert/strict';
@@ -19,12 +20,14 @@ import {
 import {
   CreateEventSourceMappingCommand,
   DeleteEventSourceMappingCommand,
+  InvokeCommand,
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { type RunningPlatform, startPlatform } from '../../../src/platform/server.js';
 import { awsPlatformVariants } from '../../helpers/aws-platform.js';
+import { sdkSkip } from '../../helpers/function-reach.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
@@ -49,6 +52,20 @@ exports.consume = async (event) => {
   // A record marked poison fails the first time it is seen, reported by item.
   const poison = event.Records.find((r) => body(r).poison && once(body(r).id));
   return { batchItemFailures: poison ? [{ itemIdentifier: poison.kinesis.sequenceNumber }] : [] };
+};
+// A producer using the platform's client-kinesis as is: HTTP/2, endpoint and keys from the env.
+exports.produce = async (event) => {
+  const { KinesisClient, PutRecordCommand } = require('@aws-sdk/client-kinesis');
+  const client = new KinesisClient({});
+  const put = await client.send(
+    new PutRecordCommand({
+      StreamName: 'kev-readings',
+      PartitionKey: event.id,
+      Data: Buffer.from(JSON.stringify({ id: event.id })),
+    }),
+  );
+  client.destroy();
+  return put.SequenceNumber;
 };
 exports.strict = async (event) => {
   out('strict', event);
@@ -180,6 +197,8 @@ for (const variant of awsPlatformVariants)
           '          batchSize: 5',
           '          startingPosition: TRIM_HORIZON',
           '          functionResponseType: ReportBatchItemFailures',
+          '  produce:',
+          '    handler: handler.produce',
           '  strict:',
           '    handler: handler.strict',
           '    events:',
@@ -390,6 +409,35 @@ for (const variant of awsPlatformVariants)
         );
         assert.deepEqual(await ids('consume', 'ok-'), [], 'nothing from before LATEST');
         await lambda.send(new DeleteEventSourceMappingCommand({ UUID: made.UUID }));
+      } finally {
+        lambda.destroy();
+      }
+    });
+
+    test('a function puts a record with the SDK as is; the consumer function gets it', {
+      skip: sdkSkip,
+    }, async () => {
+      const lambda = new LambdaClient({
+        endpoint: platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+        maxAttempts: 1,
+      });
+      try {
+        const out = await lambda.send(
+          new InvokeCommand({
+            FunctionName: 'kev-dev-produce',
+            Payload: new TextEncoder().encode(JSON.stringify({ id: 'fn-1' })),
+          }),
+        );
+        const text = new TextDecoder().decode(out.Payload);
+        assert.equal(out.FunctionError, undefined, text);
+        assert.match(JSON.parse(text) as string, /^\d{56}$/);
+        await waitUntil(
+          async () => (await ids('consume', 'fn-')).includes('fn-1'),
+          'the record put by a function to reach the consumer',
+          20_000,
+        );
       } finally {
         lambda.destroy();
       }
