@@ -62,19 +62,25 @@ export class HttpListener {
       opts.handle(req, res);
     };
     this.#server = createServer(limits, serve);
-    this.#http2 = createHttp2Server({}, (req: Http2ServerRequest, res: Http2ServerResponse) => {
-      // SigV4 signs `host`; an HTTP/2 client may send only `:authority`.
-      if (req.headers.host === undefined && req.authority) req.headers.host = req.authority;
-      // The compatibility API has no headersDistinct (the SigV4 verifier reads it; the SDKs
-      // sign `:authority` over HTTP/2, so that pseudo-header is kept, the others are not).
-      const distinct: Record<string, string[]> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if ((name.startsWith(':') && name !== ':authority') || value === undefined) continue;
-        distinct[name] = Array.isArray(value) ? value : [String(value)];
-      }
-      Object.defineProperty(req, 'headersDistinct', { value: distinct });
-      serve(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-    });
+    // A bounded number of requests per connection (Node's default is unbounded); bodies are
+    // bounded by the handlers' own caps and the process-wide body budget as over HTTP/1.1.
+    const http2Settings = { settings: { maxConcurrentStreams: 100 } };
+    this.#http2 = createHttp2Server(
+      http2Settings,
+      (req: Http2ServerRequest, res: Http2ServerResponse) => {
+        // SigV4 signs `host`; an HTTP/2 client may send only `:authority`.
+        if (req.headers.host === undefined && req.authority) req.headers.host = req.authority;
+        // The compatibility API has no headersDistinct (the SigV4 verifier reads it; the SDKs
+        // sign `:authority` over HTTP/2, so that pseudo-header is kept, the others are not).
+        const distinct: Record<string, string[]> = {};
+        for (const [name, value] of Object.entries(req.headers)) {
+          if ((name.startsWith(':') && name !== ':authority') || value === undefined) continue;
+          distinct[name] = Array.isArray(value) ? value : [String(value)];
+        }
+        Object.defineProperty(req, 'headersDistinct', { value: distinct });
+        serve(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      },
+    );
     // An HTTP/2 stream idle this long is closed (HTTP/1.1 has requestTimeout instead).
     this.#http2.setTimeout(requestTimeout);
     this.#http2.on('session', (session: Http2Session) => {
