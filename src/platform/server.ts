@@ -37,6 +37,11 @@ import { EmbeddedBroker } from '../services/iot/embedded-broker.js';
 import { createIotDataService } from '../services/iot/iot-data-service.js';
 import { IotRuleEngine } from '../services/iot/iot-rule-engine.js';
 import { iotRulesOfStage } from '../services/iot/iot-stage-rules.js';
+import { kinesisEventSource } from '../services/kinesis/kinesis-event-source.js';
+import { createKinesisService } from '../services/kinesis/kinesis-service.js';
+import { KinesisStore } from '../services/kinesis/kinesis-store.js';
+import { StreamProvisioner } from '../services/kinesis/stream-provisioner.js';
+import { ShardWriteLimits } from '../services/kinesis/write-limits.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { formUploadsOnPlatformAddress } from '../services/s3/form-upload-route.js';
 import { ObjectFiles } from '../services/s3/object-files.js';
@@ -106,7 +111,11 @@ import { EventSourceEngine } from './event-sources/event-source-engine.js';
 import { eventSourcesReaction } from './event-sources/event-sources-reaction.js';
 import { invokeThrough } from './event-sources/invoke-batch.js';
 import { IteratorAges } from './event-sources/iterator-age.js';
-import { parseDynamoStreamArn, parseSqsArn } from './event-sources/mapping.js';
+import {
+  parseDynamoStreamArn,
+  parseKinesisStreamArn,
+  parseSqsArn,
+} from './event-sources/mapping.js';
 import { MappingStore } from './event-sources/mapping-store.js';
 import { streamFailureRecord } from './event-sources/stream-failure-record.js';
 import { createFrontDoor, createUpgradeDoor, splitTarget } from './front-door/front-door.js';
@@ -262,6 +271,8 @@ export interface PlatformOptions {
   metricsRetentionMs?: number;
   /** Cluster safety net: how often every node re-reads the event source mappings. Default 10 s. */
   mappingCheckMs?: number;
+  /** How often Kinesis records past their stream's retention period are deleted. Default 60 s. */
+  kinesisTrimMs?: number;
   /** How often DynamoDB's TTL sweep and 24-hour stream trim run. Default 30 s. */
   dynamodbMaintenanceMs?: number;
   /** User pools' per-source-IP limits (sign-ins; sign-ups and sends). Default docs/cognito.md. */
@@ -719,6 +730,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const mappings = new MappingStore(db);
   const checkpoints = new CheckpointStore(db);
   const dynamodbStreams = new DynamoStreamReader(db, clock);
+  const kinesisStore = new KinesisStore(db);
   const eventSources = await lifecycle.start(
     'event source mappings',
     new EventSourceEngine({
@@ -736,6 +748,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         if (parseDynamoStreamArn(m.sourceArn)) {
           return dynamodbEventSource(
             { reader: dynamodbStreams, checkpoints, clock, timer: systemScheduler },
+            m,
+          );
+        }
+        if (parseKinesisStreamArn(m.sourceArn)) {
+          return kinesisEventSource(
+            { store: kinesisStore, checkpoints, clock, timer: systemScheduler },
             m,
           );
         }
@@ -1005,7 +1023,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         mappings,
         invoker,
         queueExists: async (name) => (await sqsStore.findQueue(name)) !== undefined,
-        streamExists: async (arn) => (await dynamodbStreams.stream(arn)) !== undefined,
+        streamExists: async (arn) => {
+          const kinesis = parseKinesisStreamArn(arn);
+          if (kinesis) return (await kinesisStore.findStream(kinesis.stream)) !== undefined;
+          return (await dynamodbStreams.stream(arn)) !== undefined;
+        },
         clock,
         onChange: () => eventSources.refresh(),
       }),
@@ -1137,6 +1159,29 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         })(),
       )
     : undefined;
+  await lifecycle.start(
+    'kinesis retention',
+    new PeriodicTask({
+      name: 'trimming Kinesis records past their retention period',
+      everyMs: options.kinesisTrimMs ?? 60_000,
+      run: () => kinesisStore.trim(clock.now()),
+      logger,
+    }),
+  );
+  const kinesis = createKinesisService({
+    store: kinesisStore,
+    clock,
+    region,
+    limits: new ShardWriteLimits(clock),
+    verify: createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service: 'kinesis',
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    }),
+    onError: (e) => logger.error({ err: e }, 'Kinesis request failed'),
+  });
   const userPools = createUserPools({
     db,
     masterKey: masterKey.key,
@@ -1168,6 +1213,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       updateTimeToLive,
     }),
     snsTopicProvisioner({ store: snsStore, clock }),
+    new StreamProvisioner({ store: kinesisStore, clock }),
     snsSubscriptionProvisioner({ store: snsStore, clock }),
     ...userPools.provisioners,
   ]);
@@ -1327,6 +1373,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       s3: (req, res) => s3(req, res),
       dynamodb: (req, res) => dynamodb(req, res),
       sqs: (req, res) => sqs(req, res),
+      kinesis: (req, res) => kinesis(req, res),
       sns: (req, res) => sns(req, res),
       events: (req, res) => events(req, res),
       'cognito-idp': (req, res) => userPools.service(req, res),

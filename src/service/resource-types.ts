@@ -9,6 +9,7 @@ export const PROVISIONED_RESOURCE_TYPES: readonly string[] = [
   'AWS::DynamoDB::Table',
   'AWS::SNS::Topic',
   'AWS::SNS::Subscription',
+  'AWS::Kinesis::Stream',
   'AWS::Cognito::UserPool',
   'AWS::Cognito::UserPoolClient',
 ];

@@ -193,10 +193,13 @@ for (const variant of awsPlatformVariants)
         [{ BatchSize: 0 }, 'InvalidParameterValueException', 400, /batchSize/],
         [{ StartingPosition: 'LATEST' }, 'InvalidParameterValueException', 400, /StartingPosition/],
         [
-          { EventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s' },
+          {
+            EventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
+            StartingPosition: 'LATEST',
+          },
           'InvalidParameterValueException',
           400,
-          /not supported/,
+          /Stream not found/,
         ],
         [
           { FilterCriteria: { Filters: [{ Pattern: '{"body": "x"}' }] } },

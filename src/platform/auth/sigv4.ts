@@ -110,7 +110,10 @@ export async function verifySigV4(request: SigV4Request, opts: SigV4Options): Pr
   }
   const scopeFailure = checkScope(credential, amzDate, opts.service);
   if (scopeFailure) return scopeFailure;
-  if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date')) {
+  // Over HTTP/2 the SDKs sign `:authority` in place of Host (a pseudo-header no HTTP/1.1 request
+  // can carry: ':' is not allowed in a header name there).
+  const hostSigned = signedHeaders.includes('host') || signedHeaders.includes(':authority');
+  if (!hostSigned || !signedHeaders.includes('x-amz-date')) {
     // Unsigned, the date could be moved to dodge the skew check, and the request replayed
     // against another host.
     return fail(

@@ -135,6 +135,15 @@ export function parseDynamoStreamArn(
   return m ? { region: m[1]!, account: m[2]!, table: m[3]!, label: m[4]! } : undefined;
 }
 
+/** `arn:aws:kinesis:<region>:<account>:stream/<name>` */
+export function parseKinesisStreamArn(
+  arn: string,
+): { region: string; account: string; stream: string } | undefined {
+  const m =
+    /^arn:aws[a-zA-Z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream\/([a-zA-Z0-9_.-]{1,128})$/.exec(arn);
+  return m ? { region: m[1]!, account: m[2]!, stream: m[3]! } : undefined;
+}
+
 /** `arn:aws:sqs:…` or `arn:aws:sns:…`: where a stream mapping may report a batch given up on. */
 export function isFailureDestinationArn(arn: string): boolean {
   return /^arn:aws[a-zA-Z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(arn);

@@ -2,13 +2,14 @@
  * A serverless.yml `stream` event as mapping settings, with the problems Lambda (or the
  * Framework's schema) would refuse it for. Checked at load by the CLI and at deploy by the
  * platform (definition-rules.ts), and turned into a stage's mappings by the reconcile reaction.
- * DynamoDB table streams are served; a Kinesis ARN is refused until Kinesis streams exist.
- * The `arn` is a plain ARN string by the time the reaction runs: `Fn::GetAtt [T, StreamArn]` is
- * resolved with the resources before.
+ * DynamoDB table streams and Kinesis streams are served. The `arn` is a plain ARN string by the
+ * time the reaction runs: `Fn::GetAtt [T, StreamArn]` (DynamoDB) or `Fn::GetAtt [S, Arn]`
+ * (Kinesis) is resolved with the resources before.
  */
 import {
   type MappingSettings,
   parseDynamoStreamArn,
+  parseKinesisStreamArn,
   streamDefaults,
   streamSettingsProblems,
 } from './mapping.js';
@@ -29,12 +30,17 @@ export function streamEventSettings(
     problems.push({ field: 'type', message: 'must be dynamodb or kinesis' });
   } else if (
     type === 'kinesis' ||
-    (typeof arn === 'string' && /^arn:aws[a-zA-Z-]*:kinesis:/.test(arn))
+    (type === undefined && typeof arn === 'string' && /^arn:aws[a-zA-Z-]*:kinesis:/.test(arn))
   ) {
-    problems.push({
-      field: 'type',
-      message: 'kinesis streams are not supported by Nimbus yet; only DynamoDB table streams',
-    });
+    if (!unresolved && (typeof arn !== 'string' || !parseKinesisStreamArn(arn))) {
+      problems.push({
+        field: 'arn',
+        message:
+          typeof arn === 'string'
+            ? `${arn} is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>, or Fn::GetAtt [<Stream>, Arn])`
+            : 'must be a Kinesis stream ARN or Fn::GetAtt [<Stream>, Arn]',
+      });
+    }
   } else if (!unresolved && (typeof arn !== 'string' || !parseDynamoStreamArn(arn))) {
     problems.push({
       field: 'arn',
@@ -98,7 +104,7 @@ export function streamEventSettings(
   if (config.parallelizationFactor !== undefined && config.parallelizationFactor !== 1) {
     problems.push({
       field: 'parallelizationFactor',
-      message: 'DynamoDB streams are read one batch per shard at a time (parallelizationFactor 1)',
+      message: 'Nimbus reads a shard one batch at a time (parallelizationFactor 1)',
     });
   }
   const settings: MappingSettings = {

@@ -1,7 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer as createHttp2Server,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+} from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { StopContext } from '../lifecycle/lifecycle.js';
+import { routeConnection } from './h2c.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** An `Upgrade: websocket` request: the socket is the handler's to answer or destroy. */
@@ -9,10 +17,15 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 
 /**
  * The platform's one HTTP port. stop() is graceful: it refuses new connections at once, lets
- * requests in flight finish until the stop deadline, then cuts whatever is still open.
+ * requests in flight finish until the stop deadline, then cuts whatever is still open. HTTP/1.1,
+ * and HTTP/2 with prior knowledge for the SDK clients that speak it (h2c.ts): an HTTP/2 request
+ * reaches the same handler through Node's compatibility API, which has the IncomingMessage /
+ * ServerResponse surface the handlers use.
  */
 export class HttpListener {
   readonly #server: Server;
+  readonly #http2: Http2Server;
+  readonly #sessions = new Set<Http2Session>();
   readonly #host: string;
   readonly #port: number;
   #inflight = 0;
@@ -40,14 +53,54 @@ export class HttpListener {
       requestTimeout,
       connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)),
     };
-    this.#server = createServer(limits, (req, res) => {
+    const serve = (req: IncomingMessage, res: ServerResponse) => {
       this.#inflight += 1;
       res.once('close', () => {
         this.#inflight -= 1;
         if (this.#inflight === 0) this.#drained?.();
       });
       opts.handle(req, res);
+    };
+    this.#server = createServer(limits, serve);
+    // A bounded number of requests per connection (Node's default is unbounded); bodies are
+    // bounded by the handlers' own caps and the process-wide body budget as over HTTP/1.1.
+    const http2Settings = { settings: { maxConcurrentStreams: 100 } };
+    this.#http2 = createHttp2Server(
+      http2Settings,
+      (req: Http2ServerRequest, res: Http2ServerResponse) => {
+        // SigV4 signs `host`; an HTTP/2 client may send only `:authority`.
+        if (req.headers.host === undefined && req.authority) req.headers.host = req.authority;
+        // The compatibility API has no headersDistinct (the SigV4 verifier reads it; the SDKs
+        // sign `:authority` over HTTP/2, so that pseudo-header is kept, the others are not).
+        const distinct: Record<string, string[]> = {};
+        for (const [name, value] of Object.entries(req.headers)) {
+          if ((name.startsWith(':') && name !== ':authority') || value === undefined) continue;
+          distinct[name] = Array.isArray(value) ? value : [String(value)];
+        }
+        Object.defineProperty(req, 'headersDistinct', { value: distinct });
+        serve(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      },
+    );
+    // An HTTP/2 stream idle this long is closed (HTTP/1.1 has requestTimeout instead).
+    this.#http2.setTimeout(requestTimeout);
+    this.#http2.on('session', (session: Http2Session) => {
+      this.#sessions.add(session);
+      session.once('close', () => this.#sessions.delete(session));
     });
+    const http1 = this.#server.listeners('connection') as ((socket: Socket) => void)[];
+    this.#server.removeAllListeners('connection');
+    this.#server.on('connection', (socket: Socket) =>
+      routeConnection(
+        socket,
+        {
+          http1: (s) => {
+            for (const listener of http1) listener.call(this.#server, s);
+          },
+          http2: (stream) => this.#http2.emit('connection', stream),
+        },
+        headersTimeout,
+      ),
+    );
     const upgrade = opts.upgrade;
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       upgrade ? upgrade(req, socket, head) : socket.destroy(),
@@ -84,6 +137,8 @@ export class HttpListener {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     // Idle keep-alive connections would otherwise wait out keepAliveTimeout.
     this.#server.closeIdleConnections();
+    // HTTP/2 sessions take no new streams and end once their streams in flight are done.
+    for (const session of this.#sessions) session.close();
     if (this.#inflight > 0) {
       const wait = Math.max(0, ctx.deadline - Date.now());
       await new Promise<void>((resolve) => {
@@ -95,6 +150,7 @@ export class HttpListener {
       });
     }
     this.#server.closeAllConnections();
+    for (const session of this.#sessions) session.destroy();
     await closed;
   }
 }

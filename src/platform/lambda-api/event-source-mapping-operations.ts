@@ -2,7 +2,7 @@
  * Lambda's event source mapping operations (`/2015-03-31/event-source-mappings/`): Create, Get,
  * Update, Delete and List, over the same Store rows the serverless.yml `sqs` events become, so
  * mappings from either side show up in both (docs/lambda-api.md#event-source-mappings). SQS
- * queues and DynamoDB table streams are served; Kinesis ARNs are refused until Kinesis exists.
+ * queues, DynamoDB table streams and Kinesis streams are served.
  */
 import { randomUUID } from 'node:crypto';
 import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
@@ -11,6 +11,7 @@ import {
   type Mapping,
   type MappingSettings,
   parseDynamoStreamArn,
+  parseKinesisStreamArn,
   parseSqsArn,
   sqsDefaults,
   sqsSettingsProblems,
@@ -29,7 +30,7 @@ export interface MappingOperationsDeps {
   invoker: Pick<Invoker, 'resolve'>;
   /** Whether an SQS queue of that name exists. */
   queueExists: (name: string) => Promise<boolean>;
-  /** Whether a DynamoDB stream of that ARN exists. */
+  /** Whether a DynamoDB or Kinesis stream of that ARN exists. */
   streamExists?: (arn: string) => Promise<boolean>;
   clock: Clock;
   /** Tells the engine the mappings changed (it re-reads the Store). */
@@ -94,12 +95,12 @@ export function createMappingOperations(deps: MappingOperationsDeps) {
     const input = jsonBody(r.body);
     const sourceArn = requiredString(input, 'EventSourceArn');
     const queue = parseSqsArn(sourceArn);
-    const stream = queue ? undefined : parseDynamoStreamArn(sourceArn);
+    const stream = queue
+      ? undefined
+      : (parseDynamoStreamArn(sourceArn) ?? parseKinesisStreamArn(sourceArn));
     if (!queue && !stream) {
       throw invalidParameter(
-        /^arn:aws[a-zA-Z-]*:kinesis:/.test(sourceArn)
-          ? `Kinesis event sources are not supported by Nimbus yet: ${sourceArn}`
-          : `Unrecognized event source, must be kinesis, dynamodb stream or sqs: ${sourceArn}`,
+        `Unrecognized event source, must be kinesis, dynamodb stream or sqs: ${sourceArn}`,
       );
     }
     if (queue) refuseStreamOnly(input);

@@ -24,6 +24,7 @@ import { eventBridgeMigration } from './023-eventbridge.js';
 import { streamCheckpointsMigration } from './024-stream-checkpoints.js';
 import { logSubscriptionsMigration } from './025-log-subscriptions.js';
 import { cognitoSrpMigration } from './026-cognito-srp.js';
+import { kinesisMigration } from './027-kinesis.js';
 import { workOutboxMigration } from './031-work-outbox.js';
 import { s3CorsMigration } from './033-s3-cors.js';
 import type { SqlFlavor } from './sql-flavor.js';
@@ -63,6 +64,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '024-stream-checkpoints': streamCheckpointsMigration(),
     '033-s3-cors': s3CorsMigration(),
     '031-work-outbox': workOutboxMigration(),
+    '027-kinesis': kinesisMigration(flavor),
   };
   return { getMigrations: async () => migrations };
 }

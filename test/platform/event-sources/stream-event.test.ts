@@ -57,6 +57,17 @@ describe('stream event settings', () => {
     });
   });
 
+  test('a Kinesis stream ARN, given or from GetAtt with type kinesis, is accepted', () => {
+    const kinesisArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/orders';
+    const plain = streamEventSettings({ arn: kinesisArn, startingPosition: 'LATEST' });
+    assert.ok(plain.ok);
+    assert.equal(plain.arn, kinesisArn);
+    assert.equal(plain.settings.startingPosition, 'LATEST');
+    assert.ok(streamEventSettings({ arn: kinesisArn, type: 'kinesis' }).ok);
+    const getAtt = { 'Fn::GetAtt': ['Orders', 'Arn'] };
+    assert.ok(streamEventSettings({ arn: getAtt, type: 'kinesis' }, { unresolvedArn: 'allow' }).ok);
+  });
+
   test('an unresolved GetAtt is left for the platform only when allowed', () => {
     const getAtt = { 'Fn::GetAtt': ['Orders', 'StreamArn'] };
     assert.ok(streamEventSettings({ arn: getAtt }, { unresolvedArn: 'allow' }).ok);
@@ -65,8 +76,12 @@ describe('stream event settings', () => {
 
   test('bad input is refused with its field', () => {
     assert.deepEqual(fields({ arn: 'arn:aws:sqs:us-east-1:000000000000:q' }), ['arn']);
-    assert.deepEqual(fields({ arn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s' }), ['type']);
-    assert.deepEqual(fields({ arn, type: 'kinesis' }), ['type']);
+    assert.deepEqual(fields({ arn, type: 'kinesis' }), ['arn']);
+    assert.deepEqual(
+      fields({ arn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s', type: 'dynamodb' }),
+      ['arn'],
+    );
+    assert.deepEqual(fields({ arn: 'arn:aws:kinesis:us-east-1:000000000000:table/x' }), ['arn']);
     assert.deepEqual(fields({ arn, type: 'kafka' }), ['type']);
     assert.deepEqual(fields({ arn, batchSize: 0 }), ['batchSize']);
     assert.deepEqual(fields({ arn, batchSize: 'many' }), ['batchSize']);

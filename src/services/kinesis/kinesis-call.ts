@@ -1,0 +1,12 @@
+/** What every Kinesis operation runs with. */
+import type { Clock } from '../../model/clock.js';
+import type { KinesisStore } from './kinesis-store.js';
+import type { ShardWriteLimits } from './write-limits.js';
+
+export interface KinesisDeps {
+  store: KinesisStore;
+  clock: Clock;
+  region: string;
+  /** Per-shard write throughput of PROVISIONED streams (this node's share). */
+  limits: ShardWriteLimits;
+}

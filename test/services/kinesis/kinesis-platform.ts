@@ -1,0 +1,60 @@
+/**
+ * The shared AWS test platform (test/helpers/aws-platform.ts) with a hand-driven clock and
+ * Kinesis clients pointed at its port.
+ */
+import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import {
+  type AwsPlatform,
+  type AwsPlatformVariant,
+  awsPlatformVariants,
+  startAwsPlatform,
+} from '../../helpers/aws-platform.js';
+
+/**
+ * HTTP/1.1, without the responses' Date header: the platform's clock is injected (and moved on
+ * by the tests) while Node writes the real time there, which the SDK would take for clock skew
+ * and "correct" its signing time to after any error.
+ */
+class PlatformTimeHandler extends NodeHttpHandler {
+  override async handle(...args: Parameters<NodeHttpHandler['handle']>) {
+    const out = await super.handle(...args);
+    delete out.response.headers.date;
+    delete out.response.headers.Date;
+    return out;
+  }
+}
+
+export interface KinesisPlatform extends AwsPlatform {
+  clock: { now(): number; advance(ms: number): void };
+  client(config?: Partial<KinesisClientConfig>): KinesisClient;
+}
+
+export async function startKinesisPlatform(
+  variant: AwsPlatformVariant = awsPlatformVariants[0]!,
+): Promise<KinesisPlatform> {
+  let now = Date.now();
+  const clock = {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+  const base = await startAwsPlatform(variant, { clock, label: 'kinesis' });
+  return {
+    ...base,
+    clock,
+    client: (config = {}) =>
+      new KinesisClient({
+        endpoint: base.platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: base.key.id, secretAccessKey: base.key.secret },
+        maxAttempts: 1,
+        // HTTP/1.1 here (the HTTP/2 default is tested on its own in kinesis-sdk.test.ts).
+        requestHandler: new PlatformTimeHandler(),
+        // Signed at the platform's time, which the tests move on.
+        systemClockOffset: clock.now() - Date.now(),
+        ...config,
+      }),
+  };
+}
