@@ -386,6 +386,15 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const sessions = new SessionCredentialStore({ db, masterKey: masterKey.key, clock });
   // Access keys and functions' session credentials, for every SigV4 check and scope check.
   const accessKeys = credentialLookup(new KyselyAccessKeyStore(db, masterKey.key, clock), sessions);
+  /** The one SigV4 verifier, for the credential scope service each AWS API signs with. */
+  const verifierFor = (service: string) =>
+    createRequestVerifier({
+      keys: accessKeys,
+      adminToken: token.token,
+      clock,
+      service,
+      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
+    });
   const keyStore = new KyselyAccessKeyStore(db, masterKey.key, clock);
   const logStore = new KyselyLogStore(db);
   const records = new InvocationRecords(db);
@@ -694,13 +703,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
     region,
     jwks: new JwksCache({ clock }),
-    verifyIam: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      service: 'execute-api',
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verifyIam: verifierFor('execute-api'),
     scopeOf: (id) => accessKeys.scopeOf(id),
     limiter: new UsageLimiter({ clock, counter: apiKeys }),
     // Read per request (never before the listener is up), so the pools made below are there.
@@ -795,13 +798,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     invoker,
     clock,
     logger,
-    verifyIam: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      service: 'lambda',
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verifyIam: verifierFor('lambda'),
     scopeOf: (id) => accessKeys.scopeOf(id),
   });
   const websockets = await lifecycle.start(
@@ -813,13 +810,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       region,
       node: nodeName,
       connections: new ConnectionStore(db),
-      verify: createRequestVerifier({
-        keys: accessKeys,
-        adminToken: token.token,
-        clock,
-        service: 'execute-api',
-        onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-      }),
+      verify: verifierFor('execute-api'),
       scopeOf: (id) => accessKeys.scopeOf(id),
       ...(options.websocketIdleTimeoutMs === undefined
         ? {}
@@ -1011,12 +1002,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       }),
     invoker,
     scopeOf: (id) => accessKeys.scopeOf(id),
-    verify: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verify: verifierFor('lambda'),
     maxSyncPayloadBytes: 6 * MiB,
     operations: lambdaOperations(
       createMappingOperations({
@@ -1119,13 +1105,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     region,
     accountId: NIMBUS_ACCOUNT_ID,
-    verify: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      service: 'dynamodb',
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verify: verifierFor('dynamodb'),
     onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
   });
   sendToQueue = queueDelivery({ store: sqsStore, waiters: sqsLongPolls, clock });
@@ -1134,13 +1114,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     region,
     waiters: sqsLongPolls,
-    verify: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      service: 'sqs',
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verify: verifierFor('sqs'),
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
   });
   const mailer = options.smtpUrl
@@ -1173,13 +1147,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     region,
     limits: new ShardWriteLimits(clock),
-    verify: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      service: 'kinesis',
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verify: verifierFor('kinesis'),
     onError: (e) => logger.error({ err: e }, 'Kinesis request failed'),
   });
   const userPools = createUserPools({
@@ -1188,13 +1156,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     region,
     platformUrl: () => listener?.url ?? '',
-    verify: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      service: 'cognito-idp',
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verify: verifierFor('cognito-idp'),
     ...(options.userPoolIpLimits ? { ipLimits: options.userPoolIpLimits } : {}),
     triggers: userPoolTriggers,
     ...(mailer ? { mailer } : {}),
@@ -1267,34 +1229,16 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   };
   const events = createEventsService({
     ...eventsDeps,
-    verify: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      service: 'events',
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verify: verifierFor('events'),
     onError: (e) => logger.error({ err: e }, 'EventBridge request failed'),
   });
   const sns = createSnsService({
     ...snsDeps,
-    verify: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      service: 'sns',
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verify: verifierFor('sns'),
     onError: (e) => logger.error({ err: e }, 'SNS request failed'),
   });
   const iotData = createIotDataService({
-    verify: createRequestVerifier({
-      keys: accessKeys,
-      adminToken: token.token,
-      clock,
-      service: 'iotdata',
-      onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
-    }),
+    verify: verifierFor('iotdata'),
     publish: iotRules
       ? (topic, payload, qos, retain) => iotRules.publish(topic, payload, qos, retain)
       : undefined,
