@@ -24,6 +24,7 @@ import { eventBridgeMigration } from './023-eventbridge.js';
 import { streamCheckpointsMigration } from './024-stream-checkpoints.js';
 import { logSubscriptionsMigration } from './025-log-subscriptions.js';
 import { cognitoSrpMigration } from './026-cognito-srp.js';
+import { layersMigration } from './030-layers.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -59,6 +60,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '025-log-subscriptions': logSubscriptionsMigration(),
     '023-eventbridge': eventBridgeMigration(),
     '024-stream-checkpoints': streamCheckpointsMigration(),
+    '030-layers': layersMigration(),
   };
   return { getMigrations: async () => migrations };
 }
