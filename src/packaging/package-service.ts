@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { withLayerArtifacts } from '../model/layer-artifacts.js';
 import type { ServiceDefinition } from '../model/service-definition.js';
 import { type ArtifactPlan, planArtifacts } from './artifact-plan.js';
@@ -59,6 +59,16 @@ export async function packageService(opts: PackageOptions): Promise<PackageResul
     if (plan.kind === 'prebuilt') prebuilt.set(plan.file, await readPrebuilt(plan));
   }
 
+  const layerPrebuilt = new Map<string, Buffer>();
+  for (const layer of Object.values(definition.layers ?? {})) {
+    const artifact = layer.package?.artifact;
+    if (artifact === undefined) continue;
+    const label = `layers.${layer.key}.package.artifact ${artifact}`;
+    const bytes = await readPrebuiltFile(resolve(opts.serviceDir, artifact), label);
+    await checkLimits(bytes, label);
+    layerPrebuilt.set(layer.key, bytes);
+  }
+
   await mkdir(outDir, { recursive: true });
   await removeStaleZips(outDir);
 
@@ -105,11 +115,13 @@ export async function packageService(opts: PackageOptions): Promise<PackageResul
       );
     }
     const path = join(outDir, file);
-    const written = await writeLayerZip(opts.serviceDir, layer, path, async (source, label) => {
-      const bytes = await readPrebuiltFile(source, label);
-      await checkLimits(bytes, label);
-      return bytes;
-    });
+    // Prebuilt layer zips were read before outDir was cleaned: one may live there.
+    const written = await writeLayerZip(
+      opts.serviceDir,
+      layer,
+      path,
+      async () => layerPrebuilt.get(layer.key)!,
+    );
     if (written.bytes) await writeFile(path, written.bytes);
     else await checkLimits(await readFile(path), `${file} (layer ${layer.key}, built)`);
     artifacts.push({ file, path, sha256: written.sha256, size: written.size });
