@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { LambdaClient, ListLayersCommand } from '@aws-sdk/client-lambda';
 import type { RunningPlatform } from '../../src/platform/server.js';
 import { startCliPlatform } from '../helpers/cli-platform.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -25,6 +26,7 @@ function serverlessYml(functionsExtra: string[] = []): string {
     '    compatibleRuntimes: [nodejs20.x]',
     '  py-tools:',
     '    path: layers/py',
+    '    retain: true',
     'functions:',
     '  hello:',
     '    handler: handler.hello',
@@ -135,6 +137,33 @@ describe('serverless.yml layers with nimbus deploy', () => {
     const back = await runCli(['rollback', '-t', stamps[0]!], { cwd, env });
     assert.equal(back.code, 0, back.stderr);
     assert.deepEqual(await get('/hello'), { said: 'hello yml from v1' });
+
+    // Removing the stage removes the layer versions it published, except retained layers'.
+    const removed = await runCli(['remove'], { cwd, env });
+    assert.equal(removed.code, 0, removed.stderr);
+    const made = await fetch(`${platform.url}/v1/keys`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${platform.adminToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ description: 'layers test' }),
+    });
+    const { key } = (await made.json()) as { key: { id: string; secret: string } };
+    const lambda = new LambdaClient({
+      endpoint: platform.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+    });
+    try {
+      const listed = await lambda.send(new ListLayersCommand({}));
+      assert.deepEqual(
+        listed.Layers?.map((l) => l.LayerName),
+        ['py-tools'],
+      );
+    } finally {
+      lambda.destroy();
+    }
   });
 
   test('bad layer references fail at their serverless.yml line', async () => {
@@ -158,7 +187,7 @@ describe('serverless.yml layers with nimbus deploy', () => {
     assert.equal(unknown.code, 1);
     assert.match(
       unknown.stderr,
-      /serverless\.yml:33:\d+ .*functions\.bad\.layers\[0\]: \{Ref: NopeLambdaLayer\} names no layer of this service/,
+      /serverless\.yml:34:\d+ .*functions\.bad\.layers\[0\]: \{Ref: NopeLambdaLayer\} names no layer of this service/,
     );
 
     const arn = 'arn:aws:lambda:us-east-1:000000000000:layer:deps:1';
@@ -171,7 +200,7 @@ describe('serverless.yml layers with nimbus deploy', () => {
     assert.equal(six.code, 1);
     assert.match(
       six.stderr,
-      /serverless\.yml:33:\d+ .*functions\.bad\.layers: lists 6 layers; a function may use at most 5/,
+      /serverless\.yml:34:\d+ .*functions\.bad\.layers: lists 6 layers; a function may use at most 5/,
     );
 
     const badArn = await deployWith([
@@ -181,7 +210,7 @@ describe('serverless.yml layers with nimbus deploy', () => {
       '      - arn:aws:lambda:us-east-1:000000000000:function:nope',
     ]);
     assert.equal(badArn.code, 1);
-    assert.match(badArn.stderr, /serverless\.yml:33:\d+ .*is not a layer version ARN/);
+    assert.match(badArn.stderr, /serverless\.yml:34:\d+ .*is not a layer version ARN/);
 
     // Well formed, but no such version on this platform: refused by the platform, still located.
     const missing = await deployWith([
@@ -193,7 +222,7 @@ describe('serverless.yml layers with nimbus deploy', () => {
     assert.equal(missing.code, 1);
     assert.match(
       missing.stderr,
-      /serverless\.yml:33:\d+ .*Layer version arn:aws:lambda:us-east-1:000000000000:layer:never-published:3 does not exist/,
+      /serverless\.yml:34:\d+ .*Layer version arn:aws:lambda:us-east-1:000000000000:layer:never-published:3 does not exist/,
     );
     const info = await fetch(`${platform.url}/v1/services/lay/stages/dev`, {
       headers: { authorization: `Bearer ${platform.adminToken}` },

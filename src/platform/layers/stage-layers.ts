@@ -214,3 +214,22 @@ async function resolveRef(
   if (!row) throw new LayerResolveError(path, `Layer version ${ref} does not exist.`);
   return row;
 }
+
+/**
+ * `nimbus remove`: the versions the stage published of its layers go with it, except layers
+ * with `retain: true` (the Framework's DeletionPolicy: Retain). Functions of other stages that
+ * run them keep running them (their versions carry the zips).
+ */
+export async function removeStageLayers(
+  tx: StoreWriter,
+  definition: ServiceDefinition | undefined,
+): Promise<void> {
+  if (!definition) return;
+  const owner = `${definition.service}/${definition.stage}`;
+  for (const layer of Object.values(definition.layers ?? {})) {
+    if (layer.retain) continue;
+    for (const row of await tx.listLayerVersions(layer.name)) {
+      if (row.owner === owner) await tx.deleteLayerVersion(row.name, row.version);
+    }
+  }
+}
