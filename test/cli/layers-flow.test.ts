@@ -166,6 +166,27 @@ describe('serverless.yml layers with nimbus deploy', () => {
     }
   });
 
+  test('deploy --package deploys the packaged layers without the sources', async () => {
+    const cwd = join(root, 'pkg');
+    await mkdir(join(cwd, 'layers/py/python'), { recursive: true });
+    await writeFile(join(cwd, 'serverless.yml'), serverlessYml());
+    await writeFile(join(cwd, 'handler.js'), handlerJs);
+    await writeFile(
+      join(cwd, 'app.py'),
+      'def handler(e, c):\n    return {"statusCode": 200, "body": "{}"}\n',
+    );
+    await writeFile(join(cwd, 'layers/py/python/pyhelper.py'), 'x = 1\n');
+    await writeGreet(cwd, 'packaged');
+    const packaged = await runCli(['package', '--stage', 'pkg', '--package', 'out'], { cwd, env });
+    assert.equal(packaged.code, 0, packaged.stderr);
+    // The sources change after packaging: the package is what deploys.
+    await writeGreet(cwd, 'changed-after');
+    const deployed = await runCli(['deploy', '--package', 'out', '--stage', 'pkg'], { cwd, env });
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const res = await fetch(`${platform.url}/lay-pkg/hello`);
+    assert.deepEqual(await res.json(), { said: 'hello yml from packaged' });
+  });
+
   test('bad layer references fail at their serverless.yml line', async () => {
     const cwd = join(root, 'bad');
     await mkdir(join(cwd, 'layers/py/python'), { recursive: true });
