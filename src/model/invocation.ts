@@ -20,6 +20,11 @@ export interface FunctionTarget {
   region: string;
   /** Directory holding the extracted code (LAMBDA_TASK_ROOT). */
   codeDir: string;
+  /**
+   * The function's layers merged in order (later layers' files win), Lambda's /opt; absent when
+   * the function has no layers (docs/layers.md).
+   */
+  layersDir?: string;
   /** The service stage's own user and group, when the platform runs as root (docs/security.md). */
   runAs?: { uid: number; gid: number };
   /** Requests one instance serves at once; absent means 1 (Lambda's contract). Node only. */

@@ -22,6 +22,40 @@ export interface ServiceDefinition {
    * evaluates it at deploy (src/platform/aws/resources, docs/resources.md).
    */
   resources?: unknown;
+  /** `layers:` (docs/layers.md): layer key -> the layer packaged and published with the stage. */
+  layers?: Record<string, LayerDefinition>;
+}
+
+/** One entry of `layers:`, published as a new layer version whenever its zip or settings change. */
+export interface LayerDefinition {
+  /** The key under `layers:`; `{Ref: <Key>LambdaLayer}` names it. */
+  key: string;
+  /** Layer name (account-wide, as Lambda's), default the key. */
+  name: string;
+  /** Directory whose files the zip holds (relative to the service); absent with `artifact`. */
+  path?: string;
+  description?: string;
+  compatibleRuntimes?: string[];
+  compatibleArchitectures?: string[];
+  licenseInfo?: string;
+  /** Keep older versions when a new one is published (Lambda's `retain`); default false. */
+  retain: boolean;
+  package?: { patterns: string[]; artifact?: string };
+  /**
+   * sha256 of the layer's zip, set by packaging (the CLI) before the deployment hash is taken,
+   * so a changed layer is a changed deployment.
+   */
+  artifact?: string;
+}
+
+/** A layer version a function runs with, as the platform resolved it at deploy. */
+export interface ResolvedLayer {
+  /** `arn:aws:lambda:<region>:<account>:layer:<name>:<version>`. */
+  arn: string;
+  /** The layer zip (content-addressed blob). */
+  codeSha256: string;
+  codeSize: number;
+  unzippedSize: number;
 }
 
 export interface ProviderSettings {
@@ -92,6 +126,16 @@ export interface FunctionDefinition {
   url?: FunctionUrlSettings;
   /** Source file the handler resolves to, relative to the service directory. */
   handlerFile: string;
+  /**
+   * `layers:` as written (the function's, else provider.layers): `{Ref: <Key>LambdaLayer}` or
+   * layer version ARNs, at most 5, merged in order (docs/layers.md).
+   */
+  layers?: unknown[];
+  /**
+   * What `layers` resolved to when the platform recorded the version; part of the version's
+   * identity, so a new version of a layer it uses publishes a new function version.
+   */
+  layerVersions?: ResolvedLayer[];
 }
 
 /** A function URL as `url: true` or `url: {authorizer, cors, invokeMode}` asks for it. */

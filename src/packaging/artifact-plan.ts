@@ -6,6 +6,7 @@ import {
   typeScriptSourcePatterns,
 } from './bundle-typescript.js';
 import { PackagingError } from './errors.js';
+import { layerExcludePatterns } from './layer-artifacts.js';
 
 /** A TypeScript handler file to bundle into a zip, once for every function it serves. */
 export interface PlannedBundle {
@@ -42,7 +43,7 @@ export function planArtifacts(definition: ServiceDefinition, serviceDir: string)
   const plans: ArtifactPlan[] = [];
   const prebuilt = new Map<string, Extract<ArtifactPlan, { kind: 'prebuilt' }>>();
   const shared: FunctionDefinition[] = [];
-  const servicePatterns = definition.package.patterns;
+  const servicePatterns = [...layerExcludePatterns(definition), ...definition.package.patterns];
 
   for (const key of Object.keys(definition.functions).sort()) {
     const fn = definition.functions[key]!;

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { withLayerArtifacts } from '../model/layer-artifacts.js';
 import type { ServiceDefinition } from '../model/service-definition.js';
 import { type ArtifactPlan, planArtifacts } from './artifact-plan.js';
 import { bundleOutputPath, bundleTypeScript } from './bundle-typescript.js';
 import { type CandidateFiles, collectCandidates } from './candidate-files.js';
 import { writeDeterministicZip, type ZipSource } from './deterministic-zip.js';
 import { PackagingError } from './errors.js';
+import { layerZipName, writeLayerZip } from './layer-artifacts.js';
 import { applyPatterns } from './select-files.js';
 import { writeStateFile } from './state-file.js';
 import { inspectZip, lambdaZipLimits, ZipRejectedError } from './zip-safety.js';
@@ -35,6 +37,10 @@ export interface PackageResult {
   artifacts: ArtifactInfo[];
   /** Function key -> sha256 of the artifact it runs from. */
   functionArtifacts: Record<string, string>;
+  /** Layer key -> sha256 of its zip. */
+  layerArtifacts: Record<string, string>;
+  /** The definition with each layer's `artifact` set: what is hashed and deployed. */
+  definition: ServiceDefinition;
   /** Absolute path of serverless-state.json. */
   stateFile: string;
 }
@@ -51,6 +57,16 @@ export async function packageService(opts: PackageOptions): Promise<PackageResul
   const prebuilt = new Map<string, Buffer>();
   for (const plan of plans) {
     if (plan.kind === 'prebuilt') prebuilt.set(plan.file, await readPrebuilt(plan));
+  }
+
+  const layerPrebuilt = new Map<string, Buffer>();
+  for (const layer of Object.values(definition.layers ?? {})) {
+    const artifact = layer.package?.artifact;
+    if (artifact === undefined) continue;
+    const label = `layers.${layer.key}.package.artifact ${artifact}`;
+    const bytes = await readPrebuiltFile(resolve(opts.serviceDir, artifact), label);
+    await checkLimits(bytes, label);
+    layerPrebuilt.set(layer.key, bytes);
   }
 
   await mkdir(outDir, { recursive: true });
@@ -88,6 +104,33 @@ export async function packageService(opts: PackageOptions): Promise<PackageResul
     }
   }
 
+  const layerArtifacts: Record<string, string> = {};
+  const layerFiles: Record<string, string> = {};
+  for (const layer of Object.values(definition.layers ?? {})) {
+    const file = layerZipName(layer);
+    if (artifacts.some((a) => a.file === file)) {
+      throw new PackagingError(
+        'NIMBUS_PACKAGING_ARTIFACT_CONFLICT',
+        `layer "${layer.key}" and a function artifact would both be written as ${file}; rename one`,
+      );
+    }
+    const path = join(outDir, file);
+    // Prebuilt layer zips were read before outDir was cleaned: one may live there.
+    const written = await writeLayerZip(
+      opts.serviceDir,
+      layer,
+      path,
+      async () => layerPrebuilt.get(layer.key)!,
+    );
+    if (written.bytes) await writeFile(path, written.bytes);
+    else await checkLimits(await readFile(path), `${file} (layer ${layer.key}, built)`);
+    artifacts.push({ file, path, sha256: written.sha256, size: written.size });
+    layerArtifacts[layer.key] = written.sha256;
+    layerFiles[layer.key] = file;
+  }
+  artifacts.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const packaged = withLayerArtifacts(definition, layerArtifacts);
+
   const stateFile = await writeStateFile(outDir, {
     service: definition.service,
     stage: definition.stage,
@@ -95,9 +138,10 @@ export async function packageService(opts: PackageOptions): Promise<PackageResul
     individually: definition.package.individually,
     artifacts,
     functions: functionFiles,
-    definition,
+    layers: layerFiles,
+    definition: packaged,
   });
-  return { artifacts, functionArtifacts, stateFile };
+  return { artifacts, functionArtifacts, layerArtifacts, definition: packaged, stateFile };
 }
 
 async function zipEntries(
@@ -117,6 +161,18 @@ async function zipEntries(
     .map((path) => byPath.get(path)!)
     .filter((f) => !candidates.isDevOnly(f) && !bundled.has(f.path));
   return [...selected, ...bundles];
+}
+
+async function readPrebuiltFile(source: string, label: string): Promise<Buffer> {
+  try {
+    return await readFile(source);
+  } catch (err) {
+    throw new PackagingError(
+      'NIMBUS_PACKAGING_ARTIFACT_MISSING',
+      `${label} cannot be read at ${source}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      { cause: err },
+    );
+  }
 }
 
 async function readPrebuilt(plan: Extract<ArtifactPlan, { kind: 'prebuilt' }>): Promise<Buffer> {

@@ -17,6 +17,8 @@ export interface ServiceState {
   artifacts: readonly StateArtifact[];
   /** Function key -> artifact file name. */
   functions: Readonly<Record<string, string>>;
+  /** Layer key -> zip file name. */
+  layers?: Readonly<Record<string, string>>;
   /** The resolved definition, so `deploy --package` needs neither the sources nor variables. */
   definition: ServiceDefinition;
 }
@@ -45,6 +47,15 @@ export async function writeStateFile(outDir: string, state: ServiceState): Promi
         .sort(byKey)
         .map(([key, file]) => [key, { artifact: file }]),
     ),
+    ...(state.layers && Object.keys(state.layers).length > 0
+      ? {
+          layers: Object.fromEntries(
+            Object.entries(state.layers)
+              .sort(byKey)
+              .map(([key, file]) => [key, { artifact: file }]),
+          ),
+        }
+      : {}),
     definition: JSON.parse(canonicalJson(state.definition)),
   };
   const path = join(outDir, stateFileName);

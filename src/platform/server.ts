@@ -163,6 +163,7 @@ import {
 import { createFunctionSettingsOperations } from './lambda-api/function-settings-operations.js';
 import { createFunctionUrlConfigOperations } from './lambda-api/function-url-config-operations.js';
 import { createLambdaApi, lambdaApiPrefix } from './lambda-api/lambda-api.js';
+import { createLayerOperations } from './lambda-api/layer-operations.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
 import { RunRoot } from './lifecycle/run-root.js';
@@ -1045,6 +1046,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         publicUrl: () => listener?.url ?? '',
       }),
       createFixedSettingsOperations({ store }),
+      createLayerOperations({
+        store,
+        blobs,
+        readS3Object: (bucket, key) => readS3Object(bucket, key),
+        now: () => new Date(clock.now()).toISOString(),
+      }),
     ),
     onError: (e) =>
       (e as { code?: unknown })?.code === 'NIMBUS_HTTP_ABORTED'

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { isIntrinsic } from '../model/intrinsic.js';
+import { maxLayersPerFunction } from '../model/layer-arn.js';
 import { sqsEventSettings } from '../platform/event-sources/sqs-event.js';
 import { streamEventSettings } from '../platform/event-sources/stream-event.js';
 import { logSubscriptionProblem } from '../platform/observe/subscriptions/log-subscription-config.js';
@@ -14,6 +15,7 @@ import { iotRuleProblem } from '../services/iot/iot-rule-config.js';
 import { snsEventSubscription } from '../services/sns/stage-subscriptions.js';
 import { cognitoUserPoolEventProblem } from './events/cognito-user-pool-event.js';
 import { parseS3EventConfig, S3EventConfigError } from './events/s3-event-config.js';
+import { layerIds, layerRefProblem } from './normalize-layers.js';
 import { protectionProblems, protectionRules } from './protection-rules.js';
 import { checkRuntime } from './runtimes.js';
 
@@ -79,6 +81,12 @@ function functionRules(limits: DefinitionLimits) {
       reservedConcurrency: concurrency,
       provisionedConcurrency: concurrency,
       concurrency: int(1, 1000).optional(),
+      layers: z
+        .array(z.unknown(), { error: 'must be a list of layer references' })
+        .max(maxLayersPerFunction, {
+          error: `a function may use at most ${maxLayersPerFunction} layers`,
+        })
+        .optional(),
     })
     .superRefine((fn, ctx) => {
       const runtime = checkRuntime(fn.runtime);
@@ -245,8 +253,22 @@ export function definitionRules(limits: DefinitionLimits) {
           error: `at most ${maxFunctions} functions per service`,
         }),
       custom: z.looseObject({ nimbus: protectionRules.optional() }).optional(),
+      layers: z.record(z.string(), z.looseObject({})).optional(),
     })
     .superRefine((definition, ctx) => {
+      const ids = layerIds(definition.layers as Record<string, never> | undefined);
+      for (const [key, fn] of Object.entries(definition.functions)) {
+        (fn.layers ?? []).forEach((ref, i) => {
+          const problem = layerRefProblem(ref, ids);
+          if (problem) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['functions', key, 'layers', i],
+              message: problem,
+            });
+          }
+        });
+      }
       const nimbus = definition.custom?.nimbus;
       if (!nimbus) return;
       for (const problem of protectionProblems(

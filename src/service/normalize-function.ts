@@ -9,6 +9,7 @@ import type {
 import type { NormalizeContext } from './context.js';
 import { normalizeEvents } from './events/normalize-events.js';
 import { findHandlerFile } from './handler-file.js';
+import { checkLayerRefs } from './normalize-layers.js';
 import { packagePatterns } from './normalize-package.js';
 import type { PropertyPath } from './property-path.js';
 import { checkRuntime, legacyRuntimeWarning } from './runtimes.js';
@@ -22,6 +23,10 @@ export interface FunctionDefaults {
   provider: ProviderSettings;
   /** Set when the whole service ships a prebuilt artifact (no handler file check). */
   serviceArtifact?: string;
+  /** provider.layers, used by functions without `layers` of their own. */
+  providerLayers?: unknown[];
+  /** Logical ids (`<Key>LambdaLayer`) of the service's own layers. */
+  layerIds?: ReadonlySet<string>;
 }
 
 export async function normalizeFunction(
@@ -82,6 +87,12 @@ export async function normalizeFunction(
   if (pkg) def.package = pkg;
   const url = functionUrl(fn.url);
   if (url) def.url = url;
+  // The function's own list replaces the provider's (the Framework does not merge them).
+  const layers = fn.layers ?? defaults.providerLayers;
+  if (layers && layers.length > 0) {
+    const where = fn.layers ? [...path, 'layers'] : ['provider', 'layers'];
+    def.layers = checkLayerRefs(layers, where, defaults.layerIds ?? new Set(), ctx);
+  }
   return def;
 }
 

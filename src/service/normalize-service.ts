@@ -8,6 +8,7 @@ import type {
 import { combineConfigErrors } from './config-error.js';
 import type { NormalizeContext } from './context.js';
 import { type FunctionDefaults, normalizeFunction } from './normalize-function.js';
+import { layerIds, normalizeLayers } from './normalize-layers.js';
 import { packagePatterns } from './normalize-package.js';
 import { checkPlugins } from './plugins.js';
 import { mergeResourceBlocks } from './resource-types.js';
@@ -38,8 +39,15 @@ export async function normalizeService(
   const stage = pickStage(root, options, ctx);
   const provider = normalizeProvider(root, ctx);
   const pkg = normalizePackage(root, ctx);
-  const defaults: FunctionDefaults = { service: root.service, stage, provider };
+  const layers = normalizeLayers(root.layers, ctx);
+  const defaults: FunctionDefaults = {
+    service: root.service,
+    stage,
+    provider,
+    layerIds: layerIds(layers),
+  };
   if (pkg.artifact) defaults.serviceArtifact = pkg.artifact;
+  if (root.provider.layers) defaults.providerLayers = root.provider.layers;
   const functions = await normalizeFunctions(root, defaults, ctx);
   const plugins = root.plugins ?? [];
   checkPlugins(resolved.plugins, plugins, ctx);
@@ -55,6 +63,7 @@ export async function normalizeService(
   };
   if (root.frameworkVersion !== undefined) def.frameworkVersion = root.frameworkVersion;
   if (resolved.resources !== undefined) def.resources = resolved.resources;
+  if (layers) def.layers = layers;
   return def;
 }
 

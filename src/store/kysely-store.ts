@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import * as deployments from './deployment-queries.js';
 import { translateConstraintError } from './errors.js';
 import * as functions from './function-queries.js';
+import * as layers from './layer-queries.js';
 import type { Database } from './schema.js';
 import * as stages from './stage-queries.js';
 import type { Store, StoreWriter } from './store.js';
@@ -30,6 +31,9 @@ export class KyselyStore implements Store {
   getVersion: Store['getVersion'] = (functionId, version) =>
     this.#root.getVersion(functionId, version);
   listAliases: Store['listAliases'] = (functionId) => this.#root.listAliases(functionId);
+  listLayerVersions: Store['listLayerVersions'] = (name) => this.#root.listLayerVersions(name);
+  getLayerVersion: Store['getLayerVersion'] = (name, version) =>
+    this.#root.getLayerVersion(name, version);
 
   /** fn's writes commit together when it resolves and roll back when it throws. */
   transaction<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
@@ -54,6 +58,10 @@ function bindQueries(db: Kysely<Database>): StoreWriter {
     listVersions: (functionId) => versions.listVersions(db, functionId),
     getVersion: (functionId, version) => versions.getVersion(db, functionId, version),
     listAliases: (functionId) => versions.listAliases(db, functionId),
+    listLayerVersions: (name) => layers.listLayerVersions(db, name),
+    getLayerVersion: (name, version) => layers.getLayerVersion(db, name, version),
+    insertLayerVersion: (row) => translated(layers.insertLayerVersion(db, row)),
+    deleteLayerVersion: (name, version) => layers.deleteLayerVersion(db, name, version),
 
     upsertStage: (input) => translated(stages.upsertStage(db, input)),
     insertFunction: (input) => translated(functions.insertFunction(db, input)),

@@ -32,6 +32,26 @@ export interface Database {
   function_uids: FunctionUidsTable;
   metric_rollups: MetricRollupsTable;
   metric_rollup_durations: MetricRollupDurationsTable;
+  layers: LayersTable;
+  layer_versions: LayerVersionsTable;
+}
+
+export interface LayersTable {
+  name: string;
+  last_version: number;
+}
+
+export interface LayerVersionsTable {
+  name: string;
+  version: number;
+  code_sha256: string;
+  code_size: number;
+  unzipped_size: number;
+  /** JSON of LayerVersionSettings. */
+  config: string;
+  config_sha256: string;
+  owner: string | null;
+  created_at: string;
 }
 
 export interface StagesTable {

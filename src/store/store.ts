@@ -61,6 +61,29 @@ export interface DeploymentRow {
   artifacts: Record<string, string>;
 }
 
+/** What a layer version says about itself besides its code (Lambda's PublishLayerVersion). */
+export interface LayerVersionSettings {
+  description?: string;
+  compatibleRuntimes?: string[];
+  compatibleArchitectures?: string[];
+  licenseInfo?: string;
+}
+
+/** One published version of a layer (docs/layers.md); names are platform-wide, as Lambda's. */
+export interface LayerVersionRow {
+  name: string;
+  version: number;
+  codeSha256: string;
+  codeSize: number;
+  unzippedSize: number;
+  settings: LayerVersionSettings;
+  /** sha256 over `settings`: equal code and settings need no new version from a deploy. */
+  configSha256: string;
+  /** `<service>/<stage>` that published it from serverless.yml; absent: the Lambda API. */
+  owner?: string;
+  createdAt: string;
+}
+
 export interface StoreReader {
   findStage(service: string, stage: string): Promise<StageRow | undefined>;
   listStages(): Promise<StageRow[]>;
@@ -72,6 +95,9 @@ export interface StoreReader {
   listVersions(functionId: number): Promise<VersionRow[]>;
   getVersion(functionId: number, version: number): Promise<VersionRow | undefined>;
   listAliases(functionId: number): Promise<AliasRow[]>;
+  /** Every layer version, by name then version. */
+  listLayerVersions(name?: string): Promise<LayerVersionRow[]>;
+  getLayerVersion(name: string, version: number): Promise<LayerVersionRow | undefined>;
 }
 
 export interface StoreWriter extends StoreReader {
@@ -97,6 +123,10 @@ export interface StoreWriter extends StoreReader {
   deleteDeployments(ids: string[]): Promise<void>;
   /** Deletes a function with its versions and aliases. */
   deleteFunction(functionId: number): Promise<void>;
+  /** Publishes the layer's next version (numbers are never reused) and returns it. */
+  insertLayerVersion(row: Omit<LayerVersionRow, 'version'>): Promise<LayerVersionRow>;
+  /** False when there was no such version. */
+  deleteLayerVersion(name: string, version: number): Promise<boolean>;
   /** Deletes the stage with its functions, versions, aliases and deployments. */
   deleteStage(stageId: number): Promise<void>;
 }

@@ -152,10 +152,8 @@ describe('settings Nimbus does not implement yet', () => {
     assert.deepEqual(problems, [
       `serverless.yml:4:3 provider.resourcePolicy: resource policies are not supported yet; ${pub}`,
       `serverless.yml:6:5 provider.apiGateway.resourcePolicy: resource policies are not supported yet; ${pub}`,
-      'serverless.yml:9:3 provider.layers: layers are not supported yet; the functions would run without their layer code',
       'serverless.yml:10:3 provider.ecr: container images are not supported yet; use `handler` functions',
       'serverless.yml:14:5 functions.hello.fileSystemConfig: EFS mounts are not supported yet; the function would not find its files',
-      'serverless.yml:15:5 functions.hello.layers: layers are not supported yet; the function would run without its layer code',
       'serverless.yml:24:5 functions.boxed.image: container images are not supported yet; use `handler` instead',
     ]);
   });

@@ -316,6 +316,57 @@ export function runStoreContract(name: string, open: OpenStore): void {
         assert.equal(await store.transaction(async () => 42), 42);
       });
     });
+
+    describe('layer versions', () => {
+      const layer = (name: string, sha: string, owner?: string) => ({
+        name,
+        codeSha256: sha.repeat(64),
+        codeSize: 10,
+        unzippedSize: 30,
+        settings: { description: 'd', compatibleRuntimes: ['nodejs20.x'] },
+        configSha256: 'c'.repeat(64),
+        ...(owner ? { owner } : {}),
+        createdAt: t0,
+      });
+
+      it('numbers versions per name from 1, never reusing a deleted number', async () => {
+        const a1 = await store.transaction((tx) => tx.insertLayerVersion(layer('a', '1')));
+        const a2 = await store.transaction((tx) =>
+          tx.insertLayerVersion(layer('a', '2', 'svc/dev')),
+        );
+        const b1 = await store.transaction((tx) => tx.insertLayerVersion(layer('b', '3')));
+        assert.deepEqual([a1.version, a2.version, b1.version], [1, 2, 1]);
+        assert.deepEqual(await store.getLayerVersion('a', 2), {
+          ...layer('a', '2', 'svc/dev'),
+          version: 2,
+        });
+        assert.equal(await store.transaction((tx) => tx.deleteLayerVersion('a', 2)), true);
+        assert.equal(await store.transaction((tx) => tx.deleteLayerVersion('a', 2)), false);
+        const a3 = await store.transaction((tx) => tx.insertLayerVersion(layer('a', '4')));
+        assert.equal(a3.version, 3);
+        assert.deepEqual(
+          (await store.listLayerVersions()).map((v) => `${v.name}:${v.version}`),
+          ['a:1', 'a:3', 'b:1'],
+        );
+        assert.deepEqual(
+          (await store.listLayerVersions('a')).map((v) => v.version),
+          [1, 3],
+        );
+        assert.equal(await store.getLayerVersion('a', 2), undefined);
+      });
+
+      it('rolls a published version back with its transaction, number included', async () => {
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.insertLayerVersion(layer('c', '5'));
+            throw new Error('abort');
+          }),
+        );
+        assert.deepEqual(await store.listLayerVersions('c'), []);
+        const c1 = await store.transaction((tx) => tx.insertLayerVersion(layer('c', '6')));
+        assert.equal(c1.version, 1);
+      });
+    });
   });
 }
 

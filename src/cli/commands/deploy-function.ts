@@ -77,5 +77,7 @@ export async function deployFunctionCommand(ctx: CliContext, opts: DeployFunctio
 
 /** Events are not function configuration: `--update-config` leaves them as deployed. */
 function sameConfiguration(a: FunctionDefinition, b: FunctionDefinition): boolean {
-  return canonicalJson({ ...a, events: [] }) === canonicalJson({ ...b, events: [] });
+  // layerVersions is what the platform resolved `layers` to, never in a local definition.
+  const strip = (f: FunctionDefinition) => ({ ...f, events: [], layerVersions: undefined });
+  return canonicalJson(strip(a)) === canonicalJson(strip(b));
 }

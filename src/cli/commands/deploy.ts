@@ -4,6 +4,7 @@ import { ControlClient, type DeployResponse } from '../../client/control-client.
 import { ApiError } from '../../client/platform-http.js';
 import { deploymentHash } from '../../model/canonical-hash.js';
 import type { ServiceStage } from '../../model/deployment.js';
+import { withLayerArtifacts } from '../../model/layer-artifacts.js';
 import type { ServiceDefinition } from '../../model/service-definition.js';
 import type { LoadedService } from '../../service/load-service.js';
 import { CliError } from '../cli-error.js';
@@ -105,12 +106,16 @@ export async function deployLoaded(
 /** Skip check, uploads and deploy for artifacts already on disk. */
 export async function deployPackaged(
   definition: ServiceDefinition,
-  packaged: Pick<PackagedService, 'artifacts' | 'functionArtifacts'>,
+  packaged: Pick<PackagedService, 'artifacts' | 'functionArtifacts'> & {
+    layerArtifacts?: Record<string, string>;
+  },
   client: ControlClient,
   out: Output,
   /** `locate`: turns a field the platform refused into a serverless.yml position. */
   opts: { force: boolean; locate?: LoadedService['locate'] },
 ): Promise<DeployOutcome> {
+  // A layer's zip hash is part of the definition: a changed layer is a changed deployment.
+  definition = withLayerArtifacts(definition, packaged.layerArtifacts ?? {});
   const hash = deploymentHash(definition, packaged.functionArtifacts);
   const current = await client.getStage(definition.service, definition.stage);
   if (current?.current?.hash === hash && !opts.force) {

@@ -18,6 +18,7 @@ import {
 import { HttpError } from '../http/http-error.js';
 import { leaveBodyUnread, readBody, readJson } from '../http/read-body.js';
 import { sendJson } from '../http/send.js';
+import { removeStageLayers } from '../layers/stage-layers.js';
 import { bearerMatches } from './admin-token.js';
 import {
   parseDeployFunctionRequest,
@@ -142,7 +143,11 @@ export function createControlApi(deps: ControlApiDeps) {
   add('DELETE', '/v1/services/{service}/stages/{stage}', async (_req, res, p) => {
     const stage = await findStage(deps.store, p);
     const functions = await deps.store.listFunctions(stage.id);
-    await deps.store.transaction((tx) => tx.deleteStage(stage.id));
+    await deps.store.transaction(async (tx) => {
+      const [current] = await tx.listDeployments(stage.id);
+      await removeStageLayers(tx, current?.definition);
+      await tx.deleteStage(stage.id);
+    });
     await deps.onChange({
       kind: 'removed',
       service: stage.service,

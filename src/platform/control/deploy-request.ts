@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deploymentHash } from '../../model/canonical-hash.js';
+import { layerNamePattern } from '../../model/layer-arn.js';
 import type {
   FunctionDefinition,
   HttpApiEvent,
@@ -40,6 +41,14 @@ const functionSchema = z.looseObject({
   events: z.array(z.looseObject({ kind: z.string() })),
 });
 
+const layerKey = z.string().regex(/^[a-zA-Z0-9_-]{1,128}$/);
+const layerSchema = z.looseObject({
+  key: layerKey,
+  name: z.string().regex(layerNamePattern),
+  artifact: sha256,
+  retain: z.boolean(),
+});
+
 const deployRequestSchema = z.object({
   definition: z.looseObject({
     service: serviceName,
@@ -48,6 +57,7 @@ const deployRequestSchema = z.object({
     provider: z.looseObject({}),
     package: z.looseObject({}),
     functions: z.record(functionKey, functionSchema),
+    layers: z.record(layerKey, layerSchema).optional(),
   }),
   functionArtifacts: z.record(functionKey, sha256),
   force: z.boolean().optional(),

@@ -4,8 +4,14 @@ import { NimbusError } from '../../errors/nimbus-error.js';
 import { deploymentHash } from '../../model/canonical-hash.js';
 import type { Clock } from '../../model/clock.js';
 import type { FunctionDefinition, ServiceDefinition } from '../../model/service-definition.js';
+import { inspectZip, lambdaZipLimits } from '../../packaging/zip-safety.js';
 import type { DeploymentRow, StageRow, Store, StoreWriter } from '../../store/store.js';
 import { HttpError } from '../http/http-error.js';
+import {
+  LayerResolveError,
+  publishStageLayers,
+  resolveFunctionLayers,
+} from '../layers/stage-layers.js';
 import {
   configSha256,
   type FunctionChange,
@@ -76,6 +82,7 @@ export interface DeployerDeps {
  */
 export class Deployer {
   readonly #deps: DeployerDeps;
+  readonly #unzipped = new Map<string, number>();
 
   constructor(deps: DeployerDeps) {
     this.#deps = deps;
@@ -84,11 +91,11 @@ export class Deployer {
   async deploy(input: DeployInput): Promise<DeployOutcome> {
     await this.#checkArtifacts(input);
     await this.#prepare(
-      Object.values(input.functionArtifacts),
+      [...Object.values(input.functionArtifacts), ...layerArtifacts(input.definition)],
       input.definition.service,
       input.definition.stage,
     );
-    return this.#deps.store.transaction((tx) => this.#record(tx, input, {}));
+    return this.#deps.store.transaction((tx) => this.#record(tx, input, {}, 'resolve'));
   }
 
   /**
@@ -136,6 +143,7 @@ export class Deployer {
           force: input.force,
         },
         {},
+        'resolve',
       );
     });
   }
@@ -183,6 +191,7 @@ export class Deployer {
           force: false,
         },
         {},
+        'resolve',
       );
     });
   }
@@ -209,7 +218,8 @@ export class Deployer {
         force: false,
       };
       await this.#checkArtifacts(input);
-      return this.#record(tx, input, target.functions);
+      // The layer versions the old deployment ran with, as recorded: a rollback publishes none.
+      return this.#record(tx, input, target.functions, 'keep');
     });
   }
 
@@ -243,18 +253,33 @@ export class Deployer {
           force: false,
         },
         { [key]: version },
+        'keep',
       );
     });
   }
 
-  async #record(tx: StoreWriter, input: DeployInput, reuse: Reuse): Promise<DeployOutcome> {
-    const { definition } = input;
+  /**
+   * `layers`: `resolve` publishes the definition's layers and resolves every function's layer
+   * list (a deploy, deploy function, the Lambda API); `keep` records the layer versions the
+   * definition already names (a rollback).
+   */
+  async #record(
+    tx: StoreWriter,
+    asked: DeployInput,
+    reuse: Reuse,
+    layers: 'resolve' | 'keep',
+  ): Promise<DeployOutcome> {
     const now = this.#deps.clock.now();
-    const existing = await tx.findStage(definition.service, definition.stage);
+    const existing = await tx.findStage(asked.definition.service, asked.definition.stage);
     const previous = existing ? (await tx.listDeployments(existing.id))[0] : undefined;
-    if (previous && previous.hash === input.hash && !input.force) {
+    if (previous && previous.hash === asked.hash && !asked.force) {
       return { skipped: true, deployment: previous };
     }
+    const input =
+      layers === 'resolve'
+        ? { ...asked, definition: await this.#resolveLayers(tx, asked, now, previous) }
+        : asked;
+    const { definition } = input;
     const stage = await tx.upsertStage({
       service: definition.service,
       stage: definition.stage,
@@ -287,6 +312,46 @@ export class Deployer {
     };
   }
 
+  async #resolveLayers(
+    tx: StoreWriter,
+    input: DeployInput,
+    now: number,
+    previous: DeploymentRow | undefined,
+  ): Promise<ServiceDefinition> {
+    const deps = {
+      size: (sha: string) => this.#deps.blobs.size(sha),
+      unzippedSize: (sha: string) => this.#unzippedSize(sha),
+      now: new Date(now).toISOString(),
+    };
+    try {
+      const published = await publishStageLayers(tx, input.definition, deps);
+      return await resolveFunctionLayers(
+        tx,
+        input.definition,
+        published,
+        deps,
+        (fn) => input.functionArtifacts[fn.key],
+        previous?.definition,
+      );
+    } catch (error) {
+      if (!(error instanceof LayerResolveError)) throw error;
+      throw new HttpError(
+        400,
+        'NIMBUS_DEPLOY_BAD_REQUEST',
+        `definition.${error.path.join('.')}: ${error.detail}`,
+      );
+    }
+  }
+
+  /** Declared unzipped size of a stored zip, remembered (blobs never change). */
+  async #unzippedSize(sha: string): Promise<number> {
+    const known = this.#unzipped.get(sha);
+    if (known !== undefined) return known;
+    const { unzippedBytes } = await inspectZip(await this.#deps.blobs.get(sha), lambdaZipLimits);
+    this.#unzipped.set(sha, unzippedBytes);
+    return unzippedBytes;
+  }
+
   async #prepare(artifacts: string[], service: string, stage: string): Promise<void> {
     const prepare = this.#deps.prepareCode;
     if (!prepare) return;
@@ -307,6 +372,15 @@ export class Deployer {
   }
 
   async #checkArtifacts(input: DeployInput): Promise<void> {
+    for (const layer of Object.values(input.definition.layers ?? {})) {
+      if (layer.artifact !== undefined && !(await this.#deps.blobs.has(layer.artifact))) {
+        throw new HttpError(
+          400,
+          'NIMBUS_DEPLOY_ARTIFACT_MISSING',
+          `artifact ${layer.artifact} for layer "${layer.key}" was not uploaded`,
+        );
+      }
+    }
     for (const key of Object.keys(input.definition.functions)) {
       const sha = input.functionArtifacts[key];
       if (!sha) {
@@ -424,6 +498,13 @@ function deployedFunction(
     );
   }
   return fn;
+}
+
+/** The zips of the definition's layers (set by packaging). */
+function layerArtifacts(definition: ServiceDefinition): string[] {
+  return Object.values(definition.layers ?? {}).flatMap((l) =>
+    l.artifact === undefined ? [] : [l.artifact],
+  );
 }
 
 function withFunction(definition: ServiceDefinition, fn: FunctionDefinition): ServiceDefinition {

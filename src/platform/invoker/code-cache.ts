@@ -1,5 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmod,
+  chown,
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../../blob/blob-store.js';
 import { extractZip, type ZipLimits, ZipRejectedError } from '../../packaging/zip-safety.js';
@@ -50,6 +64,47 @@ export class CodeCache {
     return pending;
   }
 
+  /**
+   * Lambda's /opt for a function's layers (docs/layers.md): each layer is extracted once per
+   * version (as code is, `dir`), and a list of several is merged into one tree in order, later
+   * layers' files replacing earlier ones'. The merged tree is hard links to the extracted files
+   * (a copy where linking is refused), built once per list and as read-only as code.
+   */
+  layersDir(shas: readonly string[], owner?: RunAs): Promise<string> {
+    if (shas.length === 1) return this.dir(shas[0]!, owner);
+    const id = createHash('sha256').update(shas.join(',')).digest('hex');
+    const name = owner ? `layers-${id}-g${owner.gid}` : `layers-${id}`;
+    let pending = this.#pending.get(name);
+    if (!pending) {
+      pending = this.#merge(shas, name, owner);
+      this.#pending.set(name, pending);
+      pending.catch(() => this.#pending.delete(name));
+    }
+    return pending;
+  }
+
+  async #merge(shas: readonly string[], name: string, owner: RunAs | undefined): Promise<string> {
+    const final = join(this.#root, name);
+    if (await isDir(final)) return final;
+    const sources: string[] = [];
+    for (const sha of shas) sources.push(await this.dir(sha, owner));
+    const temp = join(this.#root, `.tmp-${name.slice(7, 15)}-${randomBytes(6).toString('hex')}`);
+    try {
+      await mkdir(temp, { recursive: true });
+      for (const source of sources) await overlay(source, temp);
+      if (owner) await makeGroupReadable(temp, owner.gid);
+      else await makeReadable(temp);
+      await rename(temp, final).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+        await rm(temp, { recursive: true, force: true });
+      });
+      return final;
+    } catch (error) {
+      await rm(temp, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
   async #ensure(sha256: string, name: string, owner: RunAs | undefined): Promise<string> {
     const final = join(this.#root, name);
     if (await isDir(final)) return final;
@@ -72,6 +127,28 @@ export class CodeCache {
       await rm(temp, { recursive: true, force: true });
       throw error;
     }
+  }
+}
+
+/**
+ * Lays `source`'s tree over `dest`: a file replaces what was there (a directory of that name
+ * included: Lambda's extraction order makes the later layer's entry win), directories merge.
+ */
+async function overlay(source: string, dest: string): Promise<void> {
+  for (const name of await readdir(source)) {
+    const from = join(source, name);
+    const to = join(dest, name);
+    const info = await lstat(from);
+    const there = await lstat(to).catch(() => undefined);
+    if (info.isDirectory()) {
+      if (there && !there.isDirectory()) await unlink(to);
+      if (!there?.isDirectory()) await mkdir(to);
+      await overlay(from, to);
+      continue;
+    }
+    if (there) await rm(to, { recursive: true, force: true });
+    if (info.isSymbolicLink()) await symlink(await readlink(from), to);
+    else await link(from, to).catch(() => copyFile(from, to));
   }
 }
 

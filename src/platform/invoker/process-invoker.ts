@@ -163,6 +163,13 @@ export class ProcessInvoker implements Invoker {
     const runAs = await this.#deps.runAsOf?.(resolved.service, resolved.stage);
     const codeDir = await this.#deps.codeCache.dir(resolved.codeSha256, runAs);
     const target = targetOf(resolved, codeDir);
+    const layers = resolved.config.layerVersions ?? [];
+    if (layers.length > 0) {
+      target.layersDir = await this.#deps.codeCache.layersDir(
+        layers.map((l) => l.codeSha256),
+        runAs,
+      );
+    }
     target.owner = { service: resolved.service, stage: resolved.stage };
     if (runAs) target.runAs = runAs;
     this.#targets.set(key, target);

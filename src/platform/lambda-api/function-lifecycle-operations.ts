@@ -30,6 +30,7 @@ import {
   functionRevision,
 } from './function-views.js';
 import { invalidParameter, LambdaApiError, validationError } from './lambda-error.js';
+import { layersField } from './layer-operations.js';
 
 /** The service stage that holds the functions CreateFunction makes. */
 export const apiService = 'lambda-api';
@@ -83,9 +84,7 @@ export function createFunctionLifecycleOperations(deps: FunctionLifecycleDeps) {
     if (packageType !== undefined && packageType !== 'Zip') {
       throw invalidParameter('Nimbus runs Zip packages only (PackageType Image is not supported).');
     }
-    if (input.Layers !== undefined && (!Array.isArray(input.Layers) || input.Layers.length > 0)) {
-      throw invalidParameter('Layers are not available through the Nimbus Lambda API yet.');
-    }
+    const layers = await layersField(input, store);
     const zip = await codeOf(input.Code, 'Code');
     const tags = tagsField(input);
     const timeout = numberField(input, 'Timeout');
@@ -110,6 +109,7 @@ export function createFunctionLifecycleOperations(deps: FunctionLifecycleDeps) {
       handlerFile: '',
       ...(description ? { description } : {}),
       ...(tags ? { tags } : {}),
+      ...(layers && layers.length > 0 ? { layers } : {}),
     };
     const outcome = await deploy(
       () =>

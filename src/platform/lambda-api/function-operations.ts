@@ -14,6 +14,7 @@ import {
   functionConfiguration,
 } from './function-views.js';
 import { invalidParameter, LambdaApiError, validationError } from './lambda-error.js';
+import { layersField } from './layer-operations.js';
 
 export interface FunctionOperationsDeps {
   store: Store;
@@ -326,6 +327,7 @@ export function createFunctionOperations(deps: FunctionOperationsDeps) {
       'Description',
       'Environment',
       'RevisionId',
+      'Layers',
     ]);
     const other = Object.keys(input).filter((k) => !supported.has(k));
     if (other.length > 0) {
@@ -333,6 +335,7 @@ export function createFunctionOperations(deps: FunctionOperationsDeps) {
         `Nimbus changes ${other.join(', ')} through serverless.yml and nimbus deploy, not UpdateFunctionConfiguration.`,
       );
     }
+    const layers = await layersField(input, store);
     const next = await reconfigure(r, rawName, (config) => {
       const timeout = numberField(input, 'Timeout');
       const memory = numberField(input, 'MemorySize');
@@ -344,6 +347,8 @@ export function createFunctionOperations(deps: FunctionOperationsDeps) {
         ...(memory === undefined ? {} : { memorySize: memory }),
         ...(description === undefined ? {} : { description }),
         ...(environment === undefined ? {} : { environment }),
+        // `Layers: []` removes them all, as on Lambda.
+        ...(layers === undefined ? {} : { layers }),
       };
     });
     return { status: 200, body: next.view };

@@ -59,7 +59,16 @@ export function functionConfiguration(
     PackageType: 'Zip',
     Architectures: [process.arch === 'arm64' ? 'arm64' : 'x86_64'],
     EphemeralStorage: { Size: 512 },
+    ...functionLayersView(c.layerVersions),
   };
+}
+
+/** FunctionConfiguration.Layers: the layer versions the version runs with. */
+export function functionLayersView(layers: { arn: string; codeSize: number }[] | undefined): {
+  Layers?: { Arn: string; CodeSize: number }[];
+} {
+  if (!layers || layers.length === 0) return {};
+  return { Layers: layers.map((l) => ({ Arn: l.arn, CodeSize: l.codeSize })) };
 }
 
 export function aliasConfiguration(ctx: FunctionContext, alias: AliasRow) {

@@ -2,6 +2,7 @@
  * A function process's whole environment, built from nothing: the platform's own process.env is
  * never inherited, so its secrets cannot reach a function.
  */
+import { join } from 'node:path';
 import type { FunctionTarget } from '../../model/invocation.js';
 
 /** What every runtime process starts with, before it knows which function it will run. */
@@ -62,7 +63,37 @@ export function functionEnvironment(f: FunctionEnvironment): Record<string, stri
   // Lambda sets no AWS_EXECUTION_ENV for custom runtimes.
   if (t.runtimeFamily !== 'provided') reserved.AWS_EXECUTION_ENV = `AWS_Lambda_${t.runtime}`;
   if (f.runtimeApi !== undefined) reserved.AWS_LAMBDA_RUNTIME_API = f.runtimeApi;
-  return { ...baseEnvironment(f), ...t.platformEnvironment, ...t.environment, ...reserved };
+  const base = baseEnvironment(f);
+  if (t.layersDir !== undefined) reserved.NIMBUS_LAYERS_ROOT = t.layersDir;
+  const layers = t.layersDir === undefined ? {} : layerSearchPaths(t, t.layersDir, base.PATH!);
+  return { ...base, ...layers, ...t.platformEnvironment, ...t.environment, ...reserved };
+}
+
+/**
+ * Where Lambda's runtimes look in /opt, pointed at the function's merged layer tree instead
+ * (docs/layers.md). The function's own code comes first everywhere (its node_modules, its
+ * directory on sys.path, its lib/), as on Lambda. Unreserved: a function may set its own.
+ */
+function layerSearchPaths(t: FunctionTarget, root: string, path: string): Record<string, string> {
+  const env: Record<string, string> = {
+    // Lambda: PATH ends with /opt/bin; LD_LIBRARY_PATH has /var/task/lib before /opt/lib.
+    PATH: `${path}:${join(root, 'bin')}`,
+    LD_LIBRARY_PATH: `${join(t.codeDir, 'lib')}:${join(root, 'lib')}`,
+  };
+  if (t.runtimeFamily === 'nodejs') {
+    const major = /^nodejs(\d+)/.exec(t.runtime)?.[1];
+    env.NODE_PATH = [
+      ...(major ? [join(root, 'nodejs', `node${major}`, 'node_modules')] : []),
+      join(root, 'nodejs', 'node_modules'),
+    ].join(':');
+  } else if (t.runtimeFamily === 'python') {
+    const version = /^python(3\.\d+)/.exec(t.runtime)?.[1];
+    env.PYTHONPATH = [
+      ...(version ? [join(root, 'python', 'lib', `python${version}`, 'site-packages')] : []),
+      join(root, 'python'),
+    ].join(':');
+  }
+  return env;
 }
 
 export function logGroupName(functionName: string): string {

@@ -119,12 +119,21 @@ export class InvalidEntrypointError extends InstanceError {
 
 async function startProvided(opts: InstanceOptions, startedAt: number): Promise<Instance> {
   const target = opts.target;
-  const bootstrap = join(target.codeDir, 'bootstrap');
-  try {
-    await access(bootstrap, constants.X_OK);
-  } catch (err) {
-    throw new InvalidEntrypointError(bootstrap, err);
+  // As Lambda: the function's own bootstrap, else one a layer put at /opt/bootstrap.
+  const candidates = [join(target.codeDir, 'bootstrap')];
+  if (target.layersDir !== undefined) candidates.push(join(target.layersDir, 'bootstrap'));
+  let bootstrap: string | undefined;
+  let missing: unknown;
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK);
+      bootstrap = candidate;
+      break;
+    } catch (err) {
+      missing ??= err;
+    }
   }
+  if (bootstrap === undefined) throw new InvalidEntrypointError(candidates.join(', '), missing);
   const runAs = effectiveRunAs(target.runAs ?? opts.runAsUser);
   const clock = opts.clock ?? systemClock;
   const logStream = logStreamName(clock.now(), target.version, opts.instanceId);

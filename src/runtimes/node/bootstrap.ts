@@ -23,6 +23,7 @@ import { installAwsSdkFallback } from './aws-sdk-fallback.js';
 import { toErrorBody } from './error-body.js';
 import { type Callback, InitFailure, loadHandler, type UserHandler } from './handler-loader.js';
 import { makeContext } from './invoke-context.js';
+import { installLayerModules } from './layer-modules.js';
 import { captureLogs, formatLine } from './log-capture.js';
 import { installAwsLambdaGlobal, isStreamingHandler, ResponseStream } from './response-stream.js';
 
@@ -108,6 +109,7 @@ async function init(frame: InitFrame): Promise<void> {
     if (!Object.hasOwn(frame.env, key)) delete process.env[key];
   }
   Object.assign(process.env, frame.env);
+  installLayerModules(process.env);
   fn = frame.fn;
   concurrent = (frame.conc ?? 1) > 1;
   try {

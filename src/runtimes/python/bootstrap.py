@@ -258,6 +258,15 @@ def init(channel, frame):
     # sys.path[0] is this bootstrap's directory: the function's code takes its place.
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[0:1] = [task_root] + extra
+    # Layers (docs/layers.md): PYTHONPATH names the declared runtime's site-packages; the
+    # interpreter that really runs may be another 3.x, whose own directory is searched too.
+    layers = os.environ.get("NIMBUS_LAYERS_ROOT")
+    if layers:
+        own = os.path.join(
+            layers, "python", "lib", "python%d.%d" % sys.version_info[:2], "site-packages"
+        )
+        if own not in sys.path:
+            sys.path.insert(1, own)
     try:
         os.chdir(task_root)
         _handler = load_handler(frame["handler"])

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isPlainObject } from '../property-path.js';
 import { isDeliverableDestination } from '../support-table.js';
 import { bool, environmentMap, intIn, looseRecord, text } from './fields.js';
+import { layerRefList } from './layer-schema.js';
 import { packageSchema } from './package-schema.js';
 
 /**
@@ -24,6 +25,7 @@ export const functionSchema = z.looseObject(
     timeout: intIn(1, 900).optional(),
     environment: environmentMap.nullish(),
     events: z.array(z.unknown(), { error: 'must be a list of events' }).nullish(),
+    layers: layerRefList.optional(),
     destinations: z
       .looseObject({ onSuccess: destination.optional(), onFailure: destination.optional() })
       .optional(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { environmentMap, intIn, looseRecord, stringMap, text } from './fields.js';
+import { layerRefList } from './layer-schema.js';
 
 export const STAGE_PATTERN = /^[a-zA-Z0-9_-]+$/;
 
@@ -21,6 +22,7 @@ export const providerSchema = z.looseObject(
     /** Bucket definitions (`<key>: {name, ...}`), created at deploy (docs/resources.md). */
     s3: looseRecord.nullish(),
     tags: stringMap.optional(),
+    layers: layerRefList.optional(),
     /** A message's route key: `$request.body.<field>` (docs/websockets.md). */
     websocketsApiRouteSelectionExpression: text
       .regex(/^\$request\.body\.[A-Za-z0-9_$.-]+$/, {

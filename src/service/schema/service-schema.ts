@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bool, looseRecord, text } from './fields.js';
 import { functionSchema } from './function-schema.js';
+import { layerSchema } from './layer-schema.js';
 import { packageSchema } from './package-schema.js';
 import { providerSchema } from './provider-schema.js';
 
@@ -28,6 +29,7 @@ export const serviceSchema = z.looseObject({
   functions: z
     .record(z.string(), functionSchema, { error: 'must be a map of functions' })
     .nullish(),
+  layers: z.record(z.string(), layerSchema, { error: 'must be a map of layers' }).nullish(),
   plugins: pluginList.optional(),
   custom: looseRecord.nullish(),
   params: looseRecord.optional(),

@@ -25,6 +25,7 @@ import { streamCheckpointsMigration } from './024-stream-checkpoints.js';
 import { logSubscriptionsMigration } from './025-log-subscriptions.js';
 import { cognitoSrpMigration } from './026-cognito-srp.js';
 import { kinesisMigration } from './027-kinesis.js';
+import { layersMigration } from './030-layers.js';
 import { workOutboxMigration } from './031-work-outbox.js';
 import { s3CorsMigration } from './033-s3-cors.js';
 import type { SqlFlavor } from './sql-flavor.js';
@@ -65,6 +66,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '033-s3-cors': s3CorsMigration(),
     '031-work-outbox': workOutboxMigration(),
     '027-kinesis': kinesisMigration(flavor),
+    '030-layers': layersMigration(),
   };
   return { getMigrations: async () => migrations };
 }
