@@ -641,7 +641,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
   });
   // Event source mappings: polled queues (and later streams) invoking functions synchronously.
-  const sqsStore = new SqsStore(db);
+  const sqsStore = new SqsStore(db, flavor);
   const sqsLongPolls = new QueueWaiters();
   const mappings = new MappingStore(db);
   const checkpoints = new CheckpointStore(db);
