@@ -25,6 +25,10 @@ import { TableProvisioner } from '../services/dynamodb/table-provisioner.js';
 import { sweepExpired, updateTimeToLive } from '../services/dynamodb/time-to-live.js';
 import { destinationEvent } from '../services/events/destination-event.js';
 import { type EventsDeps, putPlatformEvent } from '../services/events/events-operations.js';
+import {
+  eventBusProvisioner,
+  eventRuleProvisioner,
+} from '../services/events/events-provisioners.js';
 import { createEventsService } from '../services/events/events-service.js';
 import { EventsStore } from '../services/events/events-store.js';
 import { syncStageRules } from '../services/events/stage-rules.js';
@@ -1063,6 +1067,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     snsTopicProvisioner({ store: snsStore, clock }),
     snsSubscriptionProvisioner({ store: snsStore, clock }),
+    eventBusProvisioner({ store: eventsStore, clock }),
+    eventRuleProvisioner({ store: eventsStore, clock }),
     ...userPools.provisioners,
   ]);
   const resources = deployResources({

@@ -9,6 +9,8 @@ export const PROVISIONED_RESOURCE_TYPES: readonly string[] = [
   'AWS::DynamoDB::Table',
   'AWS::SNS::Topic',
   'AWS::SNS::Subscription',
+  'AWS::Events::EventBus',
+  'AWS::Events::Rule',
   'AWS::Cognito::UserPool',
   'AWS::Cognito::UserPoolClient',
 ];
