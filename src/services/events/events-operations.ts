@@ -23,6 +23,8 @@ import { checkPattern, checkSchedule, checkTarget } from './rule-checks.js';
 export interface EventsDeps extends BusDeliveryDeps {
   store: EventsStore;
   clock: Clock;
+  /** A rule was put, deleted, enabled or disabled (scheduled rules are re-read). */
+  onRulesChanged?: () => void;
 }
 
 /** PutEvents: at most 10 entries, 256 KiB in all. */
@@ -58,6 +60,7 @@ export function eventsOperations(deps: EventsDeps): Record<string, AwsJsonOperat
   const setState = async (input: Input, State: 'ENABLED' | 'DISABLED') => {
     const rule = await ruleOf(input);
     await store.putRule({ ...rule, settings: { ...rule.settings, State } });
+    deps.onRulesChanged?.();
     return {};
   };
 
@@ -146,6 +149,7 @@ export function eventsOperations(deps: EventsDeps): Record<string, AwsJsonOperat
         ...(existing?.owner ? { owner: existing.owner } : {}),
         createdAt: existing?.createdAt ?? deps.clock.now(),
       });
+      deps.onRulesChanged?.();
       return { RuleArn: ruleArn(region, bus, name) };
     },
     DescribeRule: async (input) => describeRule(await ruleOf(input)),
@@ -166,6 +170,7 @@ export function eventsOperations(deps: EventsDeps): Record<string, AwsJsonOperat
         throw eventsErrors.ruleHasTargets();
       }
       await store.deleteRule(bus, name);
+      deps.onRulesChanged?.();
       return {};
     },
     PutTargets: async (input) => {
