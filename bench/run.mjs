@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
-// Options: --quick, --only warm,cold,async,deploy,footprint, --profile (CPU-profile the Nimbus
+// Options: --quick, --only warm,cold,async,deploy,footprint,sqs, --profile (CPU-profile the Nimbus
 // servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
 // --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import {
   footprintScenario,
   warmScenario,
 } from './lib/scenarios.mjs';
+import { sqsScenario } from './lib/sqs.mjs';
 import {
   BENCH,
   installPeers,
@@ -52,6 +53,9 @@ const FULL = {
   asyncEvents: 2000,
   asyncTrials: 3,
   asyncWarmup: 200,
+  sqsMessages: 5000,
+  sqsTrials: 3,
+  sqsWarmup: 500,
   asyncSenders: 8,
   asyncTimeoutMs: 120_000,
 };
@@ -68,6 +72,9 @@ const QUICK = {
   asyncEvents: 300,
   asyncTrials: 2,
   asyncWarmup: 100,
+  sqsMessages: 1000,
+  sqsTrials: 2,
+  sqsWarmup: 100,
 };
 
 async function main() {
@@ -77,7 +84,7 @@ async function main() {
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only
     ? opts.only.split(',').map((s) => s.trim())
-    : ['warm', 'cold', 'async', 'deploy', 'footprint'];
+    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'sqs'];
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
@@ -129,6 +136,12 @@ async function main() {
       rows.push(...r.rows);
       notes.push(...r.notes);
       raw.async = r.raw;
+    }
+    if (only.includes('sqs')) {
+      const r = await guard('sqs', sqsScenario);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.sqs = r.raw;
     }
     if (only.includes('deploy')) {
       const r = await guard('deploy', deployScenario);
