@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
-// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb, --profile (CPU-profile the Nimbus
+// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs, --profile (CPU-profile the Nimbus
 // servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
 // --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import {
   footprintScenario,
   warmScenario,
 } from './lib/scenarios.mjs';
+import { sqsScenario } from './lib/sqs.mjs';
 import {
   BENCH,
   installPeers,
@@ -53,6 +54,9 @@ const FULL = {
   asyncEvents: 2000,
   asyncTrials: 3,
   asyncWarmup: 200,
+  sqsMessages: 5000,
+  sqsTrials: 3,
+  sqsWarmup: 500,
   asyncSenders: 8,
   asyncTimeoutMs: 120_000,
   dynamodbWidth: 16,
@@ -74,6 +78,9 @@ const QUICK = {
   asyncWarmup: 100,
   dynamodbTrials: 2,
   dynamodbSec: 1,
+  sqsMessages: 1000,
+  sqsTrials: 2,
+  sqsWarmup: 100,
 };
 
 async function main() {
@@ -83,7 +90,7 @@ async function main() {
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only
     ? opts.only.split(',').map((s) => s.trim())
-    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb'];
+    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs'];
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
@@ -135,6 +142,12 @@ async function main() {
       rows.push(...r.rows);
       notes.push(...r.notes);
       raw.async = r.raw;
+    }
+    if (only.includes('sqs')) {
+      const r = await guard('sqs', sqsScenario);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.sqs = r.raw;
     }
     if (only.includes('deploy')) {
       const r = await guard('deploy', deployScenario);

@@ -28,11 +28,22 @@ import { DynamoStore } from '../services/dynamodb/dynamodb-store.js';
 import { DynamoStreamReader } from '../services/dynamodb/stream-reader.js';
 import { TableProvisioner } from '../services/dynamodb/table-provisioner.js';
 import { sweepExpired, updateTimeToLive } from '../services/dynamodb/time-to-live.js';
+import type { TargetDeliveries } from '../services/events/bus-delivery.js';
 import { destinationEvent } from '../services/events/destination-event.js';
 import { type EventsDeps, putPlatformEvent } from '../services/events/events-operations.js';
+import {
+  eventBusProvisioner,
+  eventRuleProvisioner,
+} from '../services/events/events-provisioners.js';
 import { createEventsService } from '../services/events/events-service.js';
 import { EventsStore } from '../services/events/events-store.js';
+import {
+  ruleFiring,
+  ScheduledRules,
+  withRuleSchedules,
+} from '../services/events/scheduled-rules.js';
 import { syncStageRules } from '../services/events/stage-rules.js';
+import { TargetJobs } from '../services/events/target-jobs.js';
 import { EmbeddedBroker } from '../services/iot/embedded-broker.js';
 import { createIotDataService } from '../services/iot/iot-data-service.js';
 import { IotRuleEngine } from '../services/iot/iot-rule-engine.js';
@@ -62,7 +73,7 @@ import { QueueProvisioner } from '../services/sqs/queue-provisioner.js';
 import { QueueWaiters } from '../services/sqs/queue-waiters.js';
 import { sqsEventSource } from '../services/sqs/sqs-event-source.js';
 import { createSqsService } from '../services/sqs/sqs-service.js';
-import { SqsStore } from '../services/sqs/sqs-store.js';
+import { type MessageAttributeValue, SqsStore } from '../services/sqs/sqs-store.js';
 import type { StoreTx } from '../store/group-commit.js';
 import { KyselyStore } from '../store/kysely-store.js';
 import { openDatabase, parseStoreUrl } from '../store/open-store.js';
@@ -234,6 +245,8 @@ export interface PlatformOptions {
   asyncRetryDelayMs?: number;
   /** Delay between retries of an SNS http(s) delivery. Default 20 s, as SNS's default policy. */
   snsRetryDelayMs?: number;
+  /** First delay before an EventBridge target delivery is retried (doubling). Default 1 s. */
+  eventsRetryDelayMs?: number;
   /** How long an async job's lease outlives a crashed worker. Default 30 s. */
   asyncLeaseMs?: number;
   /** Replaces the process-backed instances (tests of the layers above). */
@@ -615,12 +628,20 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   let sendToQueue: ReturnType<typeof queueDelivery> | undefined;
   let snsDeps: SnsDeps | undefined;
   let eventsDeps: EventsDeps | undefined;
-  /** Sends a body to an SQS queue, SNS topic or EventBridge bus ARN (destinations, on-failure reports). */
-  const deliverMessage = async (via: 'sqs' | 'sns' | 'events', arn: string, body: string) => {
+  /**
+   * Sends a body to an SQS queue, SNS topic or EventBridge bus ARN: the one way for destinations,
+   * on-failure reports and EventBridge targets.
+   */
+  const deliverMessage = async (
+    via: 'sqs' | 'sns' | 'events',
+    arn: string,
+    body: string,
+    messageAttributes?: Record<string, MessageAttributeValue>,
+  ) => {
     if (via === 'sqs') {
       const queue = arn.split(':')[5] ?? '';
       if (!sendToQueue) throw new Error('SQS is not started');
-      await sendToQueue(queue, { body });
+      await sendToQueue(queue, { body, ...(messageAttributes ? { messageAttributes } : {}) });
     } else if (via === 'sns') {
       if (!snsDeps) throw new Error('SNS is not started');
       await publishToTopic(snsDeps, arn, body, listener?.url ?? '');
@@ -650,6 +671,45 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   });
   asyncInvoker = new AsyncInvoker({ invoker, queue, records, clock, wake: () => worker.wake() });
   const accept = asyncInvoker;
+  // EventBridge targets: delivered at once when an event comes, retried later through durable
+  // jobs (their RetryPolicy), and queued by scheduled rules' slots (docs/eventbridge.md).
+  const eventsStore = new EventsStore(db);
+  const eventsTargets: TargetDeliveries = {
+    invokeFunction: async (name, qualifier, event, policy) => {
+      await accept.accept(name, qualifier, event, {
+        retry: {
+          ...(policy.maxRetryAttempts === undefined
+            ? {}
+            : { maxRetryAttempts: policy.maxRetryAttempts }),
+          ...(policy.maxEventAgeSeconds === undefined
+            ? {}
+            : { maxEventAgeSeconds: policy.maxEventAgeSeconds }),
+        },
+        ...(policy.onFailure ? { onFailure: policy.onFailure } : {}),
+      });
+    },
+    deliver: (via, arn, body, attributes) => deliverMessage(via, arn, body, attributes),
+    onError: (error, target) => logger.warn({ err: error, target }, 'EventBridge delivery failed'),
+  };
+  const targetJobs = new TargetJobs({
+    queue,
+    targets: eventsTargets,
+    clock,
+    logger,
+    ...(options.eventsRetryDelayMs === undefined
+      ? {}
+      : { retryBaseMs: options.eventsRetryDelayMs }),
+  });
+  eventsTargets.retryLater = (job, error) => targetJobs.retryLater(job, error);
+  await lifecycle.start(
+    'eventbridge target jobs',
+    new PeriodicTask({
+      name: 'delivering EventBridge target jobs',
+      everyMs: 1000,
+      run: () => targetJobs.drain(),
+      logger,
+    }),
+  );
   await lifecycle.start(
     'async worker',
     part(
@@ -673,16 +733,40 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const schedules = new ScheduleRunner({
     ledger: new KyselyScheduleLedger(db, { mode: 'same-transaction' }),
     clock,
-    ...scheduleFiring(accept, { region }),
+    ...withRuleSchedules(scheduleFiring(accept, { region }), () => rulesFiring),
     onError: (error, schedule) =>
       logger.error({ err: error, schedule: schedule?.id }, 'schedule failed'),
     ...(flavor === 'postgres'
       ? { lease: { hold: (now: number) => scheduleLease!.hold(now) }, retryDelayMs: 3_000 }
       : {}),
   });
+  const rulesFiring = ruleFiring<StoreTx>({
+    store: eventsStore,
+    region,
+    jobs: targetJobs,
+    queueWithin: (tx) => queue.within(tx),
+  });
   await lifecycle.start(
     'schedules',
     part(() => schedules.stop()),
+  );
+  // Scheduled EventBridge rules join the runner as the `eventbridge` group; the period brings
+  // in rules changed through other nodes of a cluster.
+  const scheduledRules = new ScheduledRules({ store: eventsStore, runner: schedules });
+  const refreshScheduledRules = () => {
+    scheduledRules
+      .refresh()
+      .catch((error: unknown) => logger.error({ err: error }, 'reading scheduled rules failed'));
+  };
+  await scheduledRules.refresh();
+  await lifecycle.start(
+    'scheduled rules',
+    new PeriodicTask({
+      name: 'reading scheduled rules',
+      everyMs: 5000,
+      run: () => scheduledRules.refresh(),
+      logger,
+    }),
   );
   if (flavor === 'postgres') {
     scheduleLease = await lifecycle.start(
@@ -729,7 +813,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     logger,
   });
   // Event source mappings: polled queues (and later streams) invoking functions synchronously.
-  const sqsStore = new SqsStore(db);
+  const sqsStore = new SqsStore(db, flavor);
   const sqsLongPolls = new QueueWaiters();
   const mappings = new MappingStore(db);
   const checkpoints = new CheckpointStore(db);
@@ -853,7 +937,6 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     clock,
     logger,
   });
-  const eventsStore = new EventsStore(db);
   // Made before the reconciler, which attaches `cognitoUserPool` events on existing pools.
   const userPoolTriggers = new PoolTriggers({
     region,
@@ -1184,6 +1267,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     snsTopicProvisioner({ store: snsStore, clock }),
     new StreamProvisioner({ store: kinesisStore, clock }),
     snsSubscriptionProvisioner({ store: snsStore, clock }),
+    eventBusProvisioner({ store: eventsStore, clock }),
+    eventRuleProvisioner({ store: eventsStore, clock, onRulesChanged: refreshScheduledRules }),
     ...userPools.provisioners,
   ]);
   const resources = deployResources({
@@ -1210,29 +1295,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     store: eventsStore,
     clock,
     region,
-    targets: {
-      invokeFunction: async (name, qualifier, event, policy) => {
-        await accept.accept(name, qualifier, event, {
-          retry: {
-            ...(policy.maxRetryAttempts === undefined
-              ? {}
-              : { maxRetryAttempts: policy.maxRetryAttempts }),
-            ...(policy.maxEventAgeSeconds === undefined
-              ? {}
-              : { maxEventAgeSeconds: policy.maxEventAgeSeconds }),
-          },
-          ...(policy.onFailure ? { onFailure: policy.onFailure } : {}),
-        });
-      },
-      sendToQueue: async (queue, body, messageAttributes) => {
-        await sendToQueue!(queue, { body, ...(messageAttributes ? { messageAttributes } : {}) });
-      },
-      publish: async (topic, message) => {
-        await publishToTopic(snsDeps!, topic, message, listener?.url ?? '');
-      },
-      onError: (error, target) =>
-        logger.warn({ err: error, target }, 'EventBridge delivery failed'),
-    },
+    targets: eventsTargets,
+    onRulesChanged: refreshScheduledRules,
   };
   const events = createEventsService({
     ...eventsDeps,

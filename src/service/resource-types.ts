@@ -10,6 +10,8 @@ export const PROVISIONED_RESOURCE_TYPES: readonly string[] = [
   'AWS::SNS::Topic',
   'AWS::SNS::Subscription',
   'AWS::Kinesis::Stream',
+  'AWS::Events::EventBus',
+  'AWS::Events::Rule',
   'AWS::Cognito::UserPool',
   'AWS::Cognito::UserPoolClient',
 ];

@@ -36,5 +36,13 @@ export type AsyncJob = InvokeJob | DeliverJob;
 /** The queue HTTP destinations are delivered from (function names never contain a dot). */
 export const deliveryQueue = 'nimbus.destinations';
 
+/**
+ * The queues the async worker runs: one per function, and the destinations. Other `nimbus.*`
+ * queues belong to other parts (EventBridge target jobs), which lease them themselves.
+ */
+export function isAsyncQueue(queue: string): boolean {
+  return queue === deliveryQueue || !queue.includes('.');
+}
+
 /** Async payloads up to 1 MB (Lambda's limit since 2025 is 1 MB for async invocation). */
 export const maxAsyncPayloadBytes = 1024 * 1024;

@@ -10,7 +10,13 @@ import { parseTraceparent } from '../observe/tracing/trace-context.js';
 import type { Tracing } from '../observe/tracing/tracing.js';
 import { TooManyRequestsError } from '../pool/pool-errors.js';
 import type { AsyncInvoker, PreparedEvent } from './async-invoker.js';
-import { type AsyncJob, type DeliverJob, deliveryQueue, type InvokeJob } from './async-jobs.js';
+import {
+  type AsyncJob,
+  type DeliverJob,
+  deliveryQueue,
+  type InvokeJob,
+  isAsyncQueue,
+} from './async-jobs.js';
 import { type Condition, destinationTarget, invocationRecord } from './destination-record.js';
 import { failpoint } from './failpoint.js';
 import type { InvocationRecords } from './invocation-records.js';
@@ -146,6 +152,7 @@ export class AsyncWorker {
         this.#again = false;
         for (const queue of await this.#d.queue.queuesReady()) {
           if (this.#stopped) return;
+          if (!isAsyncQueue(queue)) continue;
           const delivery = queue === deliveryQueue;
           const limit = delivery ? maxDeliveries : this.#d.concurrencyOf(queue);
           const room = Math.min(

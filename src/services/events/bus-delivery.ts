@@ -2,9 +2,11 @@
  * An event on a bus: matched against every enabled pattern rule of the bus, and handed to each
  * target of each matching rule. Functions are invoked through the AsyncInvoker (durable before
  * PutEvents answers) with the target's RetryPolicy, its DeadLetterConfig as the failure
- * destination; queues and topics are written through the SQS and SNS parts before PutEvents
- * answers. A target that cannot take the event (its function, queue or topic is gone) sends it
- * to the target's dead-letter queue, with the attributes EventBridge sets there.
+ * destination; queues and topics are written through the platform's one message delivery
+ * (server.ts `deliverMessage`) before PutEvents answers. A target that cannot take the event
+ * (its function, queue or topic is gone) is retried later under its RetryPolicy through a
+ * durable job (target-jobs.ts), then sent to the target's dead-letter queue with the attributes
+ * EventBridge sets there.
  */
 import { matches, type Pattern, parsePattern } from '../../platform/aws/patterns/event-pattern.js';
 import type { MessageAttributeValue } from '../sqs/sqs-store.js';
@@ -19,19 +21,55 @@ export interface TargetDeliveries {
     event: string,
     policy: { maxRetryAttempts?: number; maxEventAgeSeconds?: number; onFailure?: string },
   ): Promise<void>;
-  sendToQueue(
-    queue: string,
+  /** Writes to a queue or topic by ARN: the platform's one way (destinations use it too). */
+  deliver(
+    via: 'sqs' | 'sns',
+    arn: string,
     body: string,
     attributes?: Record<string, MessageAttributeValue>,
   ): Promise<void>;
-  publish(topicArn: string, message: string): Promise<void>;
   /** A delivery that failed with nowhere left to go (no dead-letter queue, or it failed too). */
   onError(error: unknown, target: string): void;
+  /**
+   * Takes a failed delivery to retry later, durably, under the target's RetryPolicy
+   * (target-jobs.ts). Without it a failed delivery goes to the dead-letter queue at once.
+   */
+  retryLater?(job: TargetJob, error: unknown): Promise<void>;
+}
+
+/** One event on its way to one target of one rule, as a retry job keeps it. */
+export interface TargetJob {
+  ruleArn: string;
+  target: TargetSettings;
+  /** The target's input, transformed already. */
+  input: string;
+  /** When the event was taken (PutEvents, a schedule's slot): MaximumEventAgeInSeconds counts from it. */
+  acceptedAt: number;
+  /** Deliveries tried before this job was queued. */
+  attempts: number;
+}
+
+/**
+ * A failure no retry can mend (the queue, topic or function does not exist, the input is too
+ * large): EventBridge sends such events to the dead-letter queue at once. Throttles (429) and
+ * everything else (the store unreachable, a part not started) are retried.
+ */
+export function isPermanent(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 429;
+}
+
+/** EventBridge's defaults: 185 retries over 24 hours. */
+export function retryLimits(target: TargetSettings): { retries: number; maxAgeMs: number } {
+  return {
+    retries: target.RetryPolicy?.MaximumRetryAttempts ?? 185,
+    maxAgeMs: (target.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400) * 1000,
+  };
 }
 
 export type TargetKind =
   | { type: 'lambda'; name: string; qualifier?: string }
-  | { type: 'sqs'; queue: string }
+  | { type: 'sqs'; queue: string; arn: string }
   | { type: 'sns'; arn: string };
 
 /** What a target ARN names, or undefined for a kind Nimbus does not deliver to. */
@@ -39,7 +77,7 @@ export function targetKind(arn: string): TargetKind | undefined {
   const fn = /^arn:aws[a-zA-Z-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::([^:]+))?$/.exec(arn);
   if (fn) return { type: 'lambda', name: fn[1]!, ...(fn[2] ? { qualifier: fn[2] } : {}) };
   const queue = /^arn:aws[a-zA-Z-]*:sqs:[^:]*:[^:]*:([^:]+)$/.exec(arn);
-  if (queue) return { type: 'sqs', queue: queue[1]! };
+  if (queue) return { type: 'sqs', queue: queue[1]!, arn };
   if (/^arn:aws[a-zA-Z-]*:sns:[^:]*:[^:]*:[^:]+$/.test(arn)) return { type: 'sns', arn };
   return undefined;
 }
@@ -95,12 +133,25 @@ export async function deliverToRule(
     try {
       await deliverToTarget(deps.targets, target, input);
     } catch (error) {
-      await deadLetter(deps.targets, target, arn, input, error);
+      if (deps.targets.retryLater && retryLimits(target).retries > 0 && !isPermanent(error)) {
+        await deps.targets.retryLater(
+          {
+            ruleArn: arn,
+            target,
+            input,
+            acceptedAt: Date.parse(ingestionTime),
+            attempts: 1,
+          },
+          error,
+        );
+      } else {
+        await deadLetter(deps.targets, target, arn, input, error);
+      }
     }
   }
 }
 
-async function deliverToTarget(
+export async function deliverToTarget(
   targets: TargetDeliveries,
   target: TargetSettings,
   input: string,
@@ -118,15 +169,13 @@ async function deliverToTarget(
         : { maxEventAgeSeconds: policy.MaximumEventAgeInSeconds }),
       ...(target.DeadLetterConfig?.Arn ? { onFailure: target.DeadLetterConfig.Arn } : {}),
     });
-  } else if (kind.type === 'sqs') {
-    await targets.sendToQueue(kind.queue, input);
   } else {
-    await targets.publish(kind.arn, input);
+    await targets.deliver(kind.type, target.Arn, input);
   }
 }
 
 /** The event, with EventBridge's dead-letter attributes, into the target's dead-letter queue. */
-async function deadLetter(
+export async function deadLetter(
   targets: TargetDeliveries,
   target: TargetSettings,
   rule: string,
@@ -141,7 +190,7 @@ async function deadLetter(
   }
   const text = (s: string): MessageAttributeValue => ({ DataType: 'String', StringValue: s });
   try {
-    await targets.sendToQueue(queue.queue, input, {
+    await targets.deliver('sqs', queue.arn, input, {
       RULE_ARN: text(rule),
       TARGET_ARN: text(target.Arn),
       ERROR_CODE: text('SDK_CLIENT_ERROR'),

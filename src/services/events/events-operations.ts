@@ -5,14 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
 import type { Clock } from '../../model/clock.js';
-import {
-  InvalidPatternError,
-  matches,
-  parsePattern,
-} from '../../platform/aws/patterns/event-pattern.js';
+import { matches } from '../../platform/aws/patterns/event-pattern.js';
 import type { AwsJsonOperation } from '../../platform/aws/protocols/aws-json.js';
-import { parseScheduleExpression } from '../../platform/triggers/schedule/expression.js';
-import { type BusDeliveryDeps, deliverEvent, targetKind } from './bus-delivery.js';
+import { type BusDeliveryDeps, deliverEvent } from './bus-delivery.js';
 import { busArn, busNameOf, ruleArn } from './events-arns.js';
 import { eventsErrors } from './events-errors.js';
 import {
@@ -22,17 +17,14 @@ import {
   optionalString,
   requiredString,
 } from './events-input.js';
-import {
-  defaultBus,
-  type EventsStore,
-  type RuleSettings,
-  type TargetSettings,
-} from './events-store.js';
-import { isJsonPath } from './target-input.js';
+import { defaultBus, type EventsStore, type RuleSettings } from './events-store.js';
+import { checkPattern, checkSchedule, checkTarget } from './rule-checks.js';
 
 export interface EventsDeps extends BusDeliveryDeps {
   store: EventsStore;
   clock: Clock;
+  /** A rule was put, deleted, enabled or disabled (scheduled rules are re-read). */
+  onRulesChanged?: () => void;
 }
 
 /** PutEvents: at most 10 entries, 256 KiB in all. */
@@ -68,6 +60,7 @@ export function eventsOperations(deps: EventsDeps): Record<string, AwsJsonOperat
   const setState = async (input: Input, State: 'ENABLED' | 'DISABLED') => {
     const rule = await ruleOf(input);
     await store.putRule({ ...rule, settings: { ...rule.settings, State } });
+    deps.onRulesChanged?.();
     return {};
   };
 
@@ -136,13 +129,7 @@ export function eventsOperations(deps: EventsDeps): Record<string, AwsJsonOperat
             'ScheduleExpression is supported only on the default event bus.',
           );
         }
-        try {
-          parseScheduleExpression(schedule);
-        } catch (error) {
-          throw eventsErrors.validation(
-            `Parameter ScheduleExpression is not valid: ${(error as Error).message}`,
-          );
-        }
+        checkSchedule(schedule);
       }
       const state = optionalString(input, 'State') ?? 'ENABLED';
       if (state !== 'ENABLED' && state !== 'DISABLED') {
@@ -162,6 +149,7 @@ export function eventsOperations(deps: EventsDeps): Record<string, AwsJsonOperat
         ...(existing?.owner ? { owner: existing.owner } : {}),
         createdAt: existing?.createdAt ?? deps.clock.now(),
       });
+      deps.onRulesChanged?.();
       return { RuleArn: ruleArn(region, bus, name) };
     },
     DescribeRule: async (input) => describeRule(await ruleOf(input)),
@@ -182,6 +170,7 @@ export function eventsOperations(deps: EventsDeps): Record<string, AwsJsonOperat
         throw eventsErrors.ruleHasTargets();
       }
       await store.deleteRule(bus, name);
+      deps.onRulesChanged?.();
       return {};
     },
     PutTargets: async (input) => {
@@ -245,103 +234,6 @@ export function eventsOperations(deps: EventsDeps): Record<string, AwsJsonOperat
       }
       return { Result: matches(pattern, event) };
     },
-  };
-}
-
-function checkPattern(text: string) {
-  try {
-    return parsePattern(text);
-  } catch (error) {
-    if (error instanceof InvalidPatternError) throw eventsErrors.invalidPattern(error.message);
-    throw error;
-  }
-}
-
-function checkTarget(raw: unknown): TargetSettings {
-  if (typeof raw !== 'object' || raw === null)
-    throw eventsErrors.validation('A target must be an object.');
-  const t = raw as Input;
-  const id = requiredString(t, 'Id');
-  if (!/^[.\-_A-Za-z0-9]{1,64}$/.test(id))
-    throw eventsErrors.validation(`Target Id ${id} is not valid.`);
-  const arn = requiredString(t, 'Arn');
-  if (!targetKind(arn)) {
-    throw eventsErrors.validation(
-      `Target ${id}: ${arn} is not supported: Nimbus delivers to Lambda functions, SQS queues and SNS topics.`,
-    );
-  }
-  const given = ['Input', 'InputPath', 'InputTransformer'].filter((k) => t[k] !== undefined);
-  if (given.length > 1) {
-    throw eventsErrors.validation(
-      `Target ${id}: only one of Input, InputPath and InputTransformer may be given.`,
-    );
-  }
-  const inputText = optionalString(t, 'Input');
-  if (inputText !== undefined) {
-    try {
-      JSON.parse(inputText);
-    } catch {
-      throw eventsErrors.validation(`Target ${id}: Input is not valid JSON text.`);
-    }
-  }
-  const inputPath = optionalString(t, 'InputPath');
-  if (inputPath !== undefined && !isJsonPath(inputPath)) {
-    throw eventsErrors.validation(`Target ${id}: InputPath ${inputPath} is not a valid JSON path.`);
-  }
-  const transformer = t.InputTransformer as Input | undefined;
-  if (transformer !== undefined) {
-    requiredString(transformer, 'InputTemplate');
-    const paths = (transformer.InputPathsMap ?? {}) as Record<string, unknown>;
-    for (const [key, path] of Object.entries(paths)) {
-      if (typeof path !== 'string' || !isJsonPath(path)) {
-        throw eventsErrors.validation(
-          `Target ${id}: InputPathsMap ${key} is not a valid JSON path.`,
-        );
-      }
-      if (key.startsWith('aws.')) {
-        throw eventsErrors.validation(`Target ${id}: InputPathsMap keys may not start with aws.`);
-      }
-    }
-  }
-  const retry = t.RetryPolicy as Input | undefined;
-  if (retry !== undefined) {
-    const attempts = retry.MaximumRetryAttempts;
-    const age = retry.MaximumEventAgeInSeconds;
-    if (
-      attempts !== undefined &&
-      (!Number.isInteger(attempts) || (attempts as number) < 0 || (attempts as number) > 185)
-    ) {
-      throw eventsErrors.validation(
-        `Target ${id}: MaximumRetryAttempts must be between 0 and 185.`,
-      );
-    }
-    if (
-      age !== undefined &&
-      (!Number.isInteger(age) || (age as number) < 60 || (age as number) > 86400)
-    ) {
-      throw eventsErrors.validation(
-        `Target ${id}: MaximumEventAgeInSeconds must be between 60 and 86400.`,
-      );
-    }
-  }
-  const dlq = (t.DeadLetterConfig as Input | undefined)?.Arn;
-  if (dlq !== undefined && (typeof dlq !== 'string' || targetKind(dlq)?.type !== 'sqs')) {
-    throw eventsErrors.validation(`Target ${id}: DeadLetterConfig Arn must be an SQS queue ARN.`);
-  }
-  return {
-    Id: id,
-    Arn: arn,
-    ...(inputText !== undefined ? { Input: inputText } : {}),
-    ...(inputPath !== undefined ? { InputPath: inputPath } : {}),
-    ...(transformer !== undefined
-      ? {
-          InputTransformer: transformer as unknown as NonNullable<
-            TargetSettings['InputTransformer']
-          >,
-        }
-      : {}),
-    ...(retry !== undefined ? { RetryPolicy: retry as TargetSettings['RetryPolicy'] } : {}),
-    ...(dlq !== undefined ? { DeadLetterConfig: { Arn: dlq as string } } : {}),
   };
 }
 

@@ -14,18 +14,30 @@ import {
   requiredString,
   stringList,
 } from './sqs-input.js';
-import { type MessageAttributeValue, type MessageRow, messageIdOf } from './sqs-store.js';
+import {
+  type MessageAttributeValue,
+  type MessageRow,
+  messageIdOf,
+  type NewMessage,
+} from './sqs-store.js';
 
 /** A batch's total payload, as on SQS. */
 const maxBatchBytes = 262_144;
 
 export async function sendMessage(call: QueueCall): Promise<object> {
   const queue = await requireQueue(call);
-  const sent = await sendOne(call, queue.attributes, call.input);
-  return sent;
+  const checked = checkedMessage(queue.attributes, call.input);
+  const [{ id }] = (await call.deps.store.sendMany(
+    call.queue,
+    [checked.message],
+    call.deps.clock.now(),
+  )) as [{ id: string }];
+  call.deps.waiters.wake(call.queue);
+  return { MessageId: id, ...checked.output };
 }
 
-async function sendOne(call: QueueCall, attributes: Record<string, string>, input: Input) {
+/** An entry checked as SQS checks it, and the message it stores; throws SQS's error. */
+function checkedMessage(attributes: Record<string, string>, input: Input) {
   const body = requiredString(input, 'MessageBody');
   checkBodyCharacters(body);
   const messageAttributes = readMessageAttributes(input.MessageAttributes);
@@ -62,23 +74,20 @@ async function sendOne(call: QueueCall, attributes: Record<string, string>, inpu
   }
   const md5Body = md5OfBody(body);
   const md5Attributes = md5OfAttributes(messageAttributes);
-  const { id } = await call.deps.store.send(
-    call.queue,
-    {
-      body,
-      messageAttributes,
-      md5Body,
-      ...(md5Attributes ? { md5Attributes } : {}),
-      delayMs: (delay ?? Number(attributes.DelaySeconds)) * 1000,
-      ...(fifo ? { groupId, dedupId } : {}),
-    },
-    call.deps.clock.now(),
-  );
-  call.deps.waiters.wake(call.queue);
+  const message: NewMessage = {
+    body,
+    messageAttributes,
+    md5Body,
+    ...(md5Attributes ? { md5Attributes } : {}),
+    delayMs: (delay ?? Number(attributes.DelaySeconds)) * 1000,
+    ...(fifo ? { groupId, dedupId } : {}),
+  };
   return {
-    MessageId: id,
-    MD5OfMessageBody: md5Body,
-    ...(md5Attributes ? { MD5OfMessageAttributes: md5Attributes } : {}),
+    message,
+    output: {
+      MD5OfMessageBody: md5Body,
+      ...(md5Attributes ? { MD5OfMessageAttributes: md5Attributes } : {}),
+    },
   };
 }
 
@@ -93,15 +102,27 @@ export async function sendMessageBatch(call: QueueCall): Promise<object> {
     0,
   );
   if (total > maxBatchBytes) throw sqsErrors.batchTooLong(maxBatchBytes);
-  const Successful: object[] = [];
+  const checked: { Id: unknown; entry: ReturnType<typeof checkedMessage> }[] = [];
   const Failed: object[] = [];
   for (const entry of entries) {
     try {
-      Successful.push({ Id: entry.Id, ...(await sendOne(call, queue.attributes, entry)) });
+      checked.push({ Id: entry.Id, entry: checkedMessage(queue.attributes, entry) });
     } catch (error) {
       Failed.push(batchFailure(entry.Id as string, error));
     }
   }
+  // The valid entries in one transaction: one commit for the batch, not one per message.
+  const sent = await call.deps.store.sendMany(
+    call.queue,
+    checked.map((c) => c.entry.message),
+    call.deps.clock.now(),
+  );
+  if (sent.length > 0) call.deps.waiters.wake(call.queue);
+  const Successful = checked.map((c, i) => ({
+    Id: c.Id,
+    MessageId: sent[i]!.id,
+    ...c.entry.output,
+  }));
   return { Successful, Failed };
 }
 

@@ -1,10 +1,11 @@
 /**
  * Queues and messages in the Store's database (migration 011), on SQLite and PostgreSQL alike.
- * A receive claims each message with a conditional update (its previous receipt), so two
+ * A receive claims its batch with one conditional update in one transaction, so two
  * receivers — in this process or on other nodes — never get the same message at once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
 
 interface SqsTables {
   sqs_queues: { name: string; attributes: string; created_at: number; modified_at: number };
@@ -81,12 +82,18 @@ export interface ClaimRules {
 /** How long a FIFO deduplication id is remembered, as on SQS. */
 export const dedupWindowMs = 5 * 60 * 1000;
 
+const sweepEveryMs = 1000;
+
 export class SqsStore {
   readonly #db: Kysely<SqsTables>;
+  readonly #flavor: SqlFlavor;
   #lastSeq = 0;
+  /** When each queue was last swept of expired messages (this process). */
+  readonly #sweptAt = new Map<string, number>();
 
-  constructor(db: unknown) {
+  constructor(db: unknown, flavor: SqlFlavor) {
     this.#db = db as unknown as Kysely<SqsTables>;
+    this.#flavor = flavor;
   }
 
   /** False when a queue of that name exists already. */
@@ -143,129 +150,188 @@ export class SqsStore {
    * first message's id instead, and nothing is added.
    */
   async send(queue: string, message: NewMessage, now: number): Promise<{ id: string }> {
+    return this.#db.transaction().execute((tx) => this.#insert(tx, queue, message, now));
+  }
+
+  /**
+   * Adds messages in one transaction (SendMessageBatch: one commit, one sync to disk, instead of
+   * one per entry), each as `send` would, in order.
+   */
+  async sendMany(
+    queue: string,
+    messages: readonly NewMessage[],
+    now: number,
+  ): Promise<{ id: string }[]> {
+    if (messages.length === 0) return [];
     return this.#db.transaction().execute(async (tx) => {
-      const id = randomUUID();
-      if (message.dedupId !== undefined) {
-        await tx
-          .deleteFrom('sqs_dedup')
-          .where('queue', '=', queue)
-          .where('dedup_id', '=', message.dedupId)
-          .where('expires_at', '<=', now)
-          .execute();
-        // Claimed first, with ON CONFLICT: a concurrent send of the same id (another node)
-        // waits for this one to commit, then finds its row instead of failing on the key.
-        const claimed = await tx
-          .insertInto('sqs_dedup')
-          .values({
-            queue,
-            dedup_id: message.dedupId,
-            message_id: id,
-            expires_at: now + dedupWindowMs,
-          })
-          .onConflict((oc) => oc.columns(['queue', 'dedup_id']).doNothing())
-          .executeTakeFirst();
-        if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) {
-          const seen = await tx
-            .selectFrom('sqs_dedup')
-            .select('message_id')
-            .where('queue', '=', queue)
-            .where('dedup_id', '=', message.dedupId)
-            .executeTakeFirstOrThrow();
-          return { id: seen.message_id };
-        }
-      }
-      await tx
-        .insertInto('sqs_messages')
-        .values({
-          id,
-          queue,
-          seq: this.#nextSeq(now),
-          body: message.body,
-          message_attributes: JSON.stringify(message.messageAttributes),
-          md5_body: message.md5Body,
-          md5_attributes: message.md5Attributes ?? null,
-          sent_at: now,
-          visible_at: now + message.delayMs,
-          receive_count: 0,
-          first_received_at: null,
-          receipt: null,
-          group_id: message.groupId ?? null,
-          dedup_id: message.dedupId ?? null,
-        })
-        .execute();
-      return { id };
+      const ids: { id: string }[] = [];
+      for (const message of messages) ids.push(await this.#insert(tx, queue, message, now));
+      return ids;
     });
   }
 
-  /** Claims up to `max` visible messages, moving over-received ones to the dead-letter queue. */
+  async #insert(
+    tx: Kysely<SqsTables>,
+    queue: string,
+    message: NewMessage,
+    now: number,
+  ): Promise<{ id: string }> {
+    const id = randomUUID();
+    if (message.dedupId !== undefined) {
+      await tx
+        .deleteFrom('sqs_dedup')
+        .where('queue', '=', queue)
+        .where('dedup_id', '=', message.dedupId)
+        .where('expires_at', '<=', now)
+        .execute();
+      // Claimed first, with ON CONFLICT: a concurrent send of the same id (another node)
+      // waits for this one to commit, then finds its row instead of failing on the key.
+      const claimed = await tx
+        .insertInto('sqs_dedup')
+        .values({
+          queue,
+          dedup_id: message.dedupId,
+          message_id: id,
+          expires_at: now + dedupWindowMs,
+        })
+        .onConflict((oc) => oc.columns(['queue', 'dedup_id']).doNothing())
+        .executeTakeFirst();
+      if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) {
+        const seen = await tx
+          .selectFrom('sqs_dedup')
+          .select('message_id')
+          .where('queue', '=', queue)
+          .where('dedup_id', '=', message.dedupId)
+          .executeTakeFirstOrThrow();
+        return { id: seen.message_id };
+      }
+    }
+    await tx
+      .insertInto('sqs_messages')
+      .values({
+        id,
+        queue,
+        seq: this.#nextSeq(now),
+        body: message.body,
+        message_attributes: JSON.stringify(message.messageAttributes),
+        md5_body: message.md5Body,
+        md5_attributes: message.md5Attributes ?? null,
+        sent_at: now,
+        visible_at: now + message.delayMs,
+        receive_count: 0,
+        first_received_at: null,
+        receipt: null,
+        group_id: message.groupId ?? null,
+        dedup_id: message.dedupId ?? null,
+      })
+      .execute();
+    return { id };
+  }
+
+  /**
+   * Claims up to `max` visible messages in one transaction, moving over-received ones to the
+   * dead-letter queue: one read of the candidates and one conditional UPDATE for the whole
+   * batch (was one UPDATE per message, the bottleneck of SQS -> function throughput).
+   * PostgreSQL: a standard queue's candidates are locked with SKIP LOCKED, so pollers on
+   * other nodes take the next messages instead of colliding on the same ones; a FIFO queue's
+   * claims are serialized on the queue row (FOR NO KEY UPDATE, which sends' foreign-key
+   * checks do not wait on), because group order needs the whole picture of what is in flight.
+   */
   async claim(queue: string, rules: ClaimRules): Promise<MessageRow[]> {
     const { now } = rules;
+    await this.#sweepExpired(queue, now, rules.retentionMs);
+    return this.#db.transaction().execute(async (tx) => {
+      if (rules.fifo && this.#flavor === 'postgres') {
+        await tx
+          .selectFrom('sqs_queues')
+          .select('name')
+          .where('name', '=', queue)
+          .forNoKeyUpdate()
+          .execute();
+      }
+      let pick = tx
+        .selectFrom('sqs_messages')
+        .selectAll()
+        .where('queue', '=', queue)
+        .where('visible_at', '<=', now)
+        // Expired but not yet swept: never handed out.
+        .where('sent_at', '>', now - rules.retentionMs)
+        .orderBy('seq')
+        .limit(rules.fifo ? 1000 : rules.max);
+      if (!rules.fifo && this.#flavor === 'postgres') pick = pick.forUpdate().skipLocked();
+      const candidates = (await pick.execute()).map(messageRow);
+      const blockedGroups = rules.fifo ? await inFlightGroups(tx, queue, now) : new Set<string>();
+      const chosen: MessageRow[] = [];
+      for (const row of candidates) {
+        if (chosen.length >= rules.max) break;
+        if (row.groupId !== undefined && blockedGroups.has(row.groupId)) continue;
+        if (rules.redrive && row.receiveCount >= rules.redrive.maxReceiveCount) {
+          await this.#moveToDeadLetters(tx, row, rules.redrive.deadLetterQueue, now);
+          // A later message of the same group must wait its turn behind the one moved.
+          if (row.groupId !== undefined) blockedGroups.add(row.groupId);
+          continue;
+        }
+        chosen.push(row);
+      }
+      if (chosen.length === 0) return [];
+      const receipts = new Map(chosen.map((row) => [row.id, newReceipt(row.id)]));
+      const visibleAt = now + rules.visibilityMs;
+      const updated = await tx
+        .updateTable('sqs_messages')
+        .set({
+          receipt: sql<string>`case id ${sql.join(
+            chosen.map((row) => sql`when ${row.id} then ${receipts.get(row.id)}`),
+            sql` `,
+          )} end`,
+          visible_at: visibleAt,
+          receive_count: sql<number>`receive_count + 1`,
+          first_received_at: sql<number>`coalesce(first_received_at, ${now})`,
+        })
+        .where(
+          'id',
+          'in',
+          chosen.map((row) => row.id),
+        )
+        // Still visible: a claim by another node in between (SQLite files shared by two
+        // processes; PostgreSQL FIFO rows read unlocked) leaves the message to that one.
+        .where('visible_at', '<=', now)
+        .returning('id')
+        .execute();
+      const won = new Set(updated.map((r) => r.id));
+      return chosen
+        .filter((row) => won.has(row.id))
+        .map((row) => ({
+          ...row,
+          receipt: receipts.get(row.id) as string,
+          visibleAt,
+          receiveCount: row.receiveCount + 1,
+          firstReceivedAt: row.firstReceivedAt ?? now,
+        }));
+    });
+  }
+
+  /**
+   * Deletes messages past the retention period, at most once a second per queue: the delete
+   * reads every message of the queue, and claims already skip expired ones.
+   */
+  async #sweepExpired(queue: string, now: number, retentionMs: number) {
+    const last = this.#sweptAt.get(queue);
+    if (last !== undefined && now - last < sweepEveryMs && now >= last) return;
+    this.#sweptAt.set(queue, now);
     await this.#db
       .deleteFrom('sqs_messages')
       .where('queue', '=', queue)
-      .where('sent_at', '<=', now - rules.retentionMs)
+      .where('sent_at', '<=', now - retentionMs)
       .execute();
-    const candidates = await this.#db
-      .selectFrom('sqs_messages')
-      .selectAll()
-      .where('queue', '=', queue)
-      .where('visible_at', '<=', now)
-      .orderBy('seq')
-      .limit(rules.fifo ? 1000 : rules.max * 4)
-      .execute();
-    const blockedGroups = new Set<string>();
-    if (rules.fifo) {
-      const inFlight = await this.#db
-        .selectFrom('sqs_messages')
-        .select('group_id')
-        .distinct()
-        .where('queue', '=', queue)
-        .where('visible_at', '>', now)
-        .where('receipt', 'is not', null)
-        .execute();
-      for (const r of inFlight) if (r.group_id !== null) blockedGroups.add(r.group_id);
-    }
-    const claimed: MessageRow[] = [];
-    for (const raw of candidates) {
-      if (claimed.length >= rules.max) break;
-      const row = messageRow(raw);
-      if (row.groupId !== undefined && blockedGroups.has(row.groupId)) continue;
-      if (rules.redrive && row.receiveCount >= rules.redrive.maxReceiveCount) {
-        await this.#moveToDeadLetters(row, rules.redrive.deadLetterQueue, now);
-        // A later message of the same group must wait its turn behind the one moved.
-        if (row.groupId !== undefined) blockedGroups.add(row.groupId);
-        continue;
-      }
-      const receipt = newReceipt(row.id);
-      const updated = await this.#db
-        .updateTable('sqs_messages')
-        .set({
-          receipt,
-          visible_at: now + rules.visibilityMs,
-          receive_count: row.receiveCount + 1,
-          first_received_at: row.firstReceivedAt ?? now,
-        })
-        .where('id', '=', row.id)
-        .where('receive_count', '=', row.receiveCount)
-        .where('visible_at', '<=', now)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) {
-        if (row.groupId !== undefined) blockedGroups.add(row.groupId);
-        continue;
-      }
-      claimed.push({
-        ...row,
-        receipt,
-        visibleAt: now + rules.visibilityMs,
-        receiveCount: row.receiveCount + 1,
-        firstReceivedAt: row.firstReceivedAt ?? now,
-      });
-    }
-    return claimed;
   }
 
-  async #moveToDeadLetters(row: MessageRow, deadLetterQueue: string, now: number) {
-    await this.#db
+  async #moveToDeadLetters(
+    tx: Kysely<SqsTables>,
+    row: MessageRow,
+    deadLetterQueue: string,
+    now: number,
+  ) {
+    await tx
       .updateTable('sqs_messages')
       .set({ queue: deadLetterQueue, visible_at: now, receipt: null, seq: this.#nextSeq(now) })
       .where('id', '=', row.id)
@@ -336,6 +402,23 @@ export class SqsStore {
     this.#lastSeq = Math.max(this.#lastSeq + 1, now * 1000);
     return this.#lastSeq;
   }
+}
+
+/** The FIFO groups with a message in flight: no other message of theirs may be received. */
+async function inFlightGroups(
+  tx: Kysely<SqsTables>,
+  queue: string,
+  now: number,
+): Promise<Set<string>> {
+  const rows = await tx
+    .selectFrom('sqs_messages')
+    .select('group_id')
+    .distinct()
+    .where('queue', '=', queue)
+    .where('visible_at', '>', now)
+    .where('receipt', 'is not', null)
+    .execute();
+  return new Set(rows.flatMap((r) => (r.group_id === null ? [] : [r.group_id])));
 }
 
 /** A receipt handle: the message id and a fresh nonce, so each receive's handle differs. */

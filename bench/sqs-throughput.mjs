@@ -1,0 +1,25 @@
+// The SQS scenario alone, small: `npm run build`, then
+// `node bench/sqs-throughput.mjs [messages] [trials]` (default 2,000 x 1). `npm run bench` runs
+// it with its own sizes (`--only sqs` for just this one).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sqsScenario } from './lib/sqs.mjs';
+
+const messages = Number(process.argv[2] ?? 2000);
+const trials = Number(process.argv[3] ?? 1);
+const work = await mkdtemp(join(tmpdir(), 'nimbus-sqs-bench-'));
+const stops = [];
+try {
+  const r = await sqsScenario({
+    work,
+    cfg: { sqsMessages: messages, sqsTrials: trials, sqsWarmup: Math.min(200, messages) },
+    onStop: (s) => stops.push(s),
+  });
+  for (const row of r.rows) {
+    process.stdout.write(`${row.figure}: median ${Math.round(row.summary.median)} ${row.unit}\n`);
+  }
+} finally {
+  for (const s of stops) await s.stop();
+  await rm(work, { recursive: true, force: true });
+}
