@@ -128,7 +128,8 @@ export type EventKind =
   | 'eventBridge'
   | 'cloudwatchLog'
   | 'iot'
-  | 'websocket';
+  | 'websocket'
+  | 'alb';
 
 export type EventDefinition =
   | HttpEvent

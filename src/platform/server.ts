@@ -102,6 +102,7 @@ import { JwksCache } from './gateway/access/jwks-cache.js';
 import { KyselyApiKeyStore } from './gateway/access/kysely-api-key-store.js';
 import { apiKeysRoutes } from './gateway/access/stage-keys.js';
 import { UsageLimiter } from './gateway/access/usage-limiter.js';
+import { AlbListener } from './gateway/alb/alb-listener.js';
 import { FunctionUrlListener } from './gateway/function-url/function-url-listener.js';
 import { GatewayListener } from './gateway/gateway-listener.js';
 import { compileRouteTable } from './gateway/route-table.js';
@@ -164,6 +165,7 @@ import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
 import {
   accessReaction,
   functionUrlsReaction,
+  albReaction,
   instancesReaction,
   limitsReaction,
   protectionReaction,
@@ -712,6 +714,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
     scopeOf: (id) => accessKeys.scopeOf(id),
   });
+  const albs = new AlbListener({ invoker, logger });
   const websockets = await lifecycle.start(
     'websocket apis',
     new WebSocketGateway({
@@ -783,6 +786,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       routesReaction(gateway, store),
       eventSourcesReaction({ mappings, engine: eventSources, clock, logger }),
       functionUrlsReaction(functionUrls, store),
+      albReaction(albs, store),
       websocketsReaction(websockets, store, logger),
       {
         name: 'sns subscriptions',
@@ -1208,6 +1212,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     functionUrls: (req, res, target, rawQuery) => functionUrls.handle(req, res, target, rawQuery),
+    albs: (req, res, target, rawQuery) => albs.handle(req, res, target, rawQuery),
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
     wellKnown: userPools.wellKnown,
     aws: {
