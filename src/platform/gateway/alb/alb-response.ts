@@ -23,10 +23,12 @@ export interface AlbResponse extends GatewayResponse {
  * Built per status once.
  */
 const pages = new Map<number, Buffer>();
+/** ELB's wording where it differs from node's reason phrase. */
+const elbPhrases: Record<number, string> = { 413: 'Request Entity Too Large' };
 export function albErrorPage(statusCode: number): AlbResponse {
   let page = pages.get(statusCode);
   if (page === undefined) {
-    const title = `${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}`;
+    const title = `${statusCode} ${elbPhrases[statusCode] ?? STATUS_CODES[statusCode] ?? 'Error'}`;
     page = Buffer.from(
       `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`,
     );
