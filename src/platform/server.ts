@@ -97,6 +97,7 @@ import { MappingStore } from './event-sources/mapping-store.js';
 import { streamFailureRecord } from './event-sources/stream-failure-record.js';
 import { createFrontDoor, createUpgradeDoor, splitTarget } from './front-door/front-door.js';
 import { HttpListener } from './front-door/http-listener.js';
+import { readTlsFiles, type TlsFiles, watchTlsFiles } from './front-door/tls-files.js';
 import { AccessGate } from './gateway/access/access-gate.js';
 import { JwksCache } from './gateway/access/jwks-cache.js';
 import { KyselyApiKeyStore } from './gateway/access/kysely-api-key-store.js';
@@ -164,8 +165,8 @@ import { Protection } from './protection/protection.js';
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
 import {
   accessReaction,
-  functionUrlsReaction,
   albReaction,
+  functionUrlsReaction,
   instancesReaction,
   limitsReaction,
   protectionReaction,
@@ -182,6 +183,8 @@ import { ScheduleRunner } from './triggers/schedule/scheduler.js';
 export interface PlatformOptions {
   host: string;
   port: number;
+  /** Also serve HTTPS on `port` with these PEM files, reloaded when they change. */
+  tls?: TlsFiles & { port: number };
   dataDir: string;
   /** `sqlite:` (default, a file in dataDir), `sqlite:<file>` or `postgres://...`. */
   databaseUrl?: string;
@@ -257,6 +260,8 @@ export interface PlatformOptions {
 
 export interface RunningPlatform {
   url: string;
+  /** `https://host:port` when `tls` was given (docs/gateway.md#tls). */
+  tlsUrl?: string;
   asyncInvoker: AsyncInvoker;
   worker: AsyncWorker;
   records: InvocationRecords;
@@ -307,6 +312,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const maxInstances = options.maxInstances ?? 100;
   const idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
   const isolation = checkIsolation(options.isolation ?? 'uids', logger);
+  // Bad or exposed certificate files stop the start before anything else is made.
+  const tlsPair = options.tls ? await readTlsFiles(options.tls) : undefined;
   await secureDataDir(options.dataDir);
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const masterKey = await loadOrCreateMasterKey(options.dataDir, options.masterKey);
@@ -1246,6 +1253,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     new HttpListener({
       host: options.host,
       port: options.port,
+      ...(options.tls && tlsPair ? { tls: { port: options.tls.port, ...tlsPair } } : {}),
       upgrade: (req, socket, head) => {
         upgradeDoor(req, socket, head).catch((error: unknown) => {
           logger.error({ err: error }, 'websocket upgrade failed');
@@ -1267,6 +1275,22 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       },
     }),
   );
+  const tlsFiles = options.tls;
+  if (tlsFiles) {
+    const tlsListener = listener;
+    // A renewed certificate is served without a restart; a bad one is logged, the old one kept.
+    const watcher = watchTlsFiles(tlsFiles, () => {
+      readTlsFiles(tlsFiles).then(
+        (pair) => {
+          tlsListener.setCertificate(pair);
+          logger.info({ cert: tlsFiles.certFile }, 'tls certificate reloaded');
+        },
+        (error: unknown) =>
+          logger.error({ err: error }, 'tls certificate not reloaded; the previous one stays'),
+      );
+    });
+    await lifecycle.start('tls certificate watch', { stop: () => watcher.close() });
+  }
   // Started after the listener so it stops first: waiting long polls answer at once, and the
   // listener's graceful stop is not held for up to 20 s.
   await lifecycle.start('sqs long polls', sqsLongPolls);
@@ -1287,12 +1311,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
   );
   logger.info(
-    { url, dataDir: options.dataDir, tokenSource: token.source },
+    {
+      url,
+      ...(listener.tlsUrl ? { tlsUrl: listener.tlsUrl } : {}),
+      dataDir: options.dataDir,
+      tokenSource: token.source,
+    },
     'nimbus platform ready',
   );
 
   return {
     url,
+    ...(listener.tlsUrl ? { tlsUrl: listener.tlsUrl } : {}),
     asyncInvoker,
     worker,
     records,

@@ -8,8 +8,9 @@
 import { z } from 'zod';
 import { isIntrinsic } from '../model/intrinsic.js';
 import { sqsEventSettings } from '../platform/event-sources/sqs-event.js';
-import { albRuleOf } from '../platform/gateway/alb/alb-rule-config.js';
 import { streamEventSettings } from '../platform/event-sources/stream-event.js';
+import { albRuleOf } from '../platform/gateway/alb/alb-rule-config.js';
+import { domainProblems } from '../platform/gateway/custom-domains.js';
 import { logSubscriptionProblem } from '../platform/observe/subscriptions/log-subscription-config.js';
 import { iotRuleProblem } from '../services/iot/iot-rule-config.js';
 import { snsEventSubscription } from '../services/sns/stage-subscriptions.js';
@@ -275,9 +276,13 @@ export function definitionRules(limits: DefinitionLimits) {
           error: `at most ${maxFunctions} functions per service`,
         }),
       custom: z.looseObject({ nimbus: protectionRules.optional() }).optional(),
+      stage: z.string().optional(),
     })
     .superRefine((definition, ctx) => {
       for (const problem of albPriorityProblems(definition.functions)) ctx.addIssue(problem);
+      for (const problem of domainProblems(definition.custom ?? {}, definition.stage ?? '')) {
+        ctx.addIssue({ code: 'custom', ...problem });
+      }
       const nimbus = definition.custom?.nimbus;
       if (!nimbus) return;
       for (const problem of protectionProblems(

@@ -598,7 +598,8 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   {
     path: 'functions.*.events[].alb.authorizer',
     status: 'refused',
-    reason: 'ALB authenticate actions (cognito, oidc) are not supported yet; the rule would be served without sign-in',
+    reason:
+      'ALB authenticate actions (cognito, oidc) are not supported yet; the rule would be served without sign-in',
   },
   { path: 'functions.*.events[].cloudwatchLog', status: 'supported' },
   { path: 'functions.*.events[].cloudwatchLog.logGroup', status: 'supported' },

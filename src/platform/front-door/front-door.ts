@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { type AlbTarget, albTargetOf } from '../gateway/alb/alb-target.js';
 import {
   type FunctionUrlTarget,
   functionUrlTargetOf,
 } from '../gateway/function-url/function-url-id.js';
-import { type AlbTarget, albTargetOf } from '../gateway/alb/alb-target.js';
 import { awsServiceOf } from './aws-service-of.js';
 
 /** One area of the platform port: it gets the request with the path already split off. */

@@ -56,6 +56,10 @@ export function endpointsOf(definition: ServiceDefinition, platformUrl: string):
     const key = `${definition.service}-${definition.stage}`;
     lines.push(`${ws}//${url.host}/${key}`, `${ws}//${key}.ws.localhost${port}`);
   }
+  // Custom domains (docs/gateway.md#custom-domains): the routes' base there, scheme left to TLS.
+  for (const { domainName, basePath } of routesOfService(definition).settings.domains ?? []) {
+    lines.push(`domain: ${domainName}/${basePath}`);
+  }
   // ALB listeners the stage has rules on: `alb: <url>`, host form then path form.
   for (const listener of albListenersOf(definition)) {
     const urls = albUrlsOf(listener, platformUrl);

@@ -6,11 +6,11 @@
 import type { Logger } from 'pino';
 import type { Store } from '../../store/store.js';
 import type { AccessGate } from '../gateway/access/access-gate.js';
-import type { AlbListener } from '../gateway/alb/alb-listener.js';
-import { loadAlbTable } from '../gateway/alb/alb-table.js';
 import type { KyselyApiKeyStore } from '../gateway/access/kysely-api-key-store.js';
 import { AccessConfigError } from '../gateway/access/route-access.js';
 import { loadStageKeys, syncStageKeys } from '../gateway/access/stage-keys.js';
+import type { AlbListener } from '../gateway/alb/alb-listener.js';
+import { loadAlbTable } from '../gateway/alb/alb-table.js';
 import type { FunctionUrlListener } from '../gateway/function-url/function-url-listener.js';
 import { loadFunctionUrlTable } from '../gateway/function-url/function-url-table.js';
 import type { GatewayListener } from '../gateway/gateway-listener.js';
