@@ -113,6 +113,9 @@ export function buildProgram(ctx: CliContext): Command {
       '--metrics-token <token>',
       'a token that opens GET /metrics only (or NIMBUS_METRICS_TOKEN)',
     )
+    .option('--tls-cert <file>', 'serve HTTPS too, with this PEM certificate (chain)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (mode 0600)')
+    .option('--tls-port <port>', 'the HTTPS port (default 8443)')
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))

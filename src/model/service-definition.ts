@@ -173,7 +173,8 @@ export type EventKind =
   | 'cloudwatchLog'
   | 'iot'
   | 'websocket'
-  | 'cognitoUserPool';
+  | 'cognitoUserPool'
+  | 'alb';
 
 export type EventDefinition =
   | HttpEvent

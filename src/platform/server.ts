@@ -131,11 +131,13 @@ import { MappingStore } from './event-sources/mapping-store.js';
 import { streamFailureRecord } from './event-sources/stream-failure-record.js';
 import { createFrontDoor, createUpgradeDoor, splitTarget } from './front-door/front-door.js';
 import { HttpListener } from './front-door/http-listener.js';
+import { readTlsFiles, type TlsFiles, watchTlsFiles } from './front-door/tls-files.js';
 import { AccessGate } from './gateway/access/access-gate.js';
 import { JwksCache } from './gateway/access/jwks-cache.js';
 import { KyselyApiKeyStore } from './gateway/access/kysely-api-key-store.js';
 import { apiKeysRoutes } from './gateway/access/stage-keys.js';
 import { UsageLimiter } from './gateway/access/usage-limiter.js';
+import { AlbListener } from './gateway/alb/alb-listener.js';
 import { FunctionUrlListener } from './gateway/function-url/function-url-listener.js';
 import { GatewayListener } from './gateway/gateway-listener.js';
 import { compileRouteTable } from './gateway/route-table.js';
@@ -199,6 +201,7 @@ import { Protection } from './protection/protection.js';
 import { ReservedConcurrency } from './reconcile/reserved-concurrency.js';
 import {
   accessReaction,
+  albReaction,
   functionUrlsReaction,
   instancesReaction,
   limitsReaction,
@@ -217,6 +220,8 @@ import { ScheduleRunner } from './triggers/schedule/scheduler.js';
 export interface PlatformOptions {
   host: string;
   port: number;
+  /** Also serve HTTPS on `port` with these PEM files, reloaded when they change. */
+  tls?: TlsFiles & { port: number };
   dataDir: string;
   /** `sqlite:` (default, a file in dataDir), `sqlite:<file>` or `postgres://...`. */
   databaseUrl?: string;
@@ -311,6 +316,8 @@ export interface PlatformOptions {
 
 export interface RunningPlatform {
   url: string;
+  /** `https://host:port` when `tls` was given (docs/gateway.md#tls). */
+  tlsUrl?: string;
   asyncInvoker: AsyncInvoker;
   worker: AsyncWorker;
   records: InvocationRecords;
@@ -361,6 +368,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const maxInstances = options.maxInstances ?? 100;
   const idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
   const isolation = checkIsolation(options.isolation ?? 'uids', logger);
+  // Bad or exposed certificate files stop the start before anything else is made.
+  const tlsPair = options.tls ? await readTlsFiles(options.tls) : undefined;
   await secureDataDir(options.dataDir);
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const masterKey = await loadOrCreateMasterKey(options.dataDir, options.masterKey);
@@ -886,6 +895,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     verifyIam: verifierFor('lambda'),
     scopeOf: (id) => accessKeys.scopeOf(id),
   });
+  const albs = new AlbListener({ invoker, logger });
   const websockets = await lifecycle.start(
     'websocket apis',
     new WebSocketGateway({
@@ -963,6 +973,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       routesReaction(gateway, store),
       eventSourcesReaction({ mappings, engine: eventSources, clock, logger }),
       functionUrlsReaction(functionUrls, store),
+      albReaction(albs, store),
       websocketsReaction(websockets, store, logger),
       {
         name: 'sns subscriptions',
@@ -1382,6 +1393,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     control: (req, res, path) => control(req, res, path),
     lambda: { prefix: lambdaApiPrefix, handle: (req, res, path) => lambdaApi(req, res, path) },
     functionUrls: (req, res, target, rawQuery) => functionUrls.handle(req, res, target, rawQuery),
+    albs: (req, res, target, rawQuery) => albs.handle(req, res, target, rawQuery),
     gateway: (req, res, path, rawQuery) => gateway.handle(req, res, path, rawQuery),
     wellKnown: userPools.wellKnown,
     aws: {
@@ -1416,6 +1428,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     new HttpListener({
       host: options.host,
       port: options.port,
+      ...(options.tls && tlsPair ? { tls: { port: options.tls.port, ...tlsPair } } : {}),
       upgrade: (req, socket, head) => {
         upgradeDoor(req, socket, head).catch((error: unknown) => {
           logger.error({ err: error }, 'websocket upgrade failed');
@@ -1437,6 +1450,22 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       },
     }),
   );
+  const tlsFiles = options.tls;
+  if (tlsFiles) {
+    const tlsListener = listener;
+    // A renewed certificate is served without a restart; a bad one is logged, the old one kept.
+    const watcher = watchTlsFiles(tlsFiles, () => {
+      readTlsFiles(tlsFiles).then(
+        (pair) => {
+          tlsListener.setCertificate(pair);
+          logger.info({ cert: tlsFiles.certFile }, 'tls certificate reloaded');
+        },
+        (error: unknown) =>
+          logger.error({ err: error }, 'tls certificate not reloaded; the previous one stays'),
+      );
+    });
+    await lifecycle.start('tls certificate watch', { stop: () => watcher.close() });
+  }
   // Started after the listener so it stops first: waiting long polls answer at once, and the
   // listener's graceful stop is not held for up to 20 s.
   await lifecycle.start('sqs long polls', sqsLongPolls);
@@ -1457,12 +1486,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     }),
   );
   logger.info(
-    { url, dataDir: options.dataDir, tokenSource: token.source },
+    {
+      url,
+      ...(listener.tlsUrl ? { tlsUrl: listener.tlsUrl } : {}),
+      dataDir: options.dataDir,
+      tokenSource: token.source,
+    },
     'nimbus platform ready',
   );
 
   return {
     url,
+    ...(listener.tlsUrl ? { tlsUrl: listener.tlsUrl } : {}),
     asyncInvoker,
     worker,
     records,

@@ -10,6 +10,8 @@ import { isIntrinsic } from '../model/intrinsic.js';
 import { maxLayersPerFunction } from '../model/layer-arn.js';
 import { sqsEventSettings } from '../platform/event-sources/sqs-event.js';
 import { streamEventSettings } from '../platform/event-sources/stream-event.js';
+import { albRuleOf } from '../platform/gateway/alb/alb-rule-config.js';
+import { domainProblems } from '../platform/gateway/custom-domains.js';
 import { logSubscriptionProblem } from '../platform/observe/subscriptions/log-subscription-config.js';
 import { iotRuleProblem } from '../services/iot/iot-rule-config.js';
 import { snsEventSubscription } from '../services/sns/stage-subscriptions.js';
@@ -196,6 +198,19 @@ function functionRules(limits: DefinitionLimits) {
           }
           return;
         }
+        if (event.kind === 'alb') {
+          const read = albRuleOf((event as { config?: Record<string, unknown> }).config ?? {});
+          if (!read.ok) {
+            for (const p of read.problems) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['events', i, 'alb', ...p.field.split('.')],
+                message: p.message,
+              });
+            }
+          }
+          return;
+        }
         if (event.kind === 'iot' || event.kind === 'cloudwatchLog') {
           // Bad SQL and malformed filter patterns are refused before anything deploys.
           const config = (event as { config?: Record<string, unknown> }).config ?? {};
@@ -244,6 +259,36 @@ function routePathProblem(path: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * ELB holds one rule per priority on a listener: a second `alb` event with the same listener
+ * and priority (CloudFormation's PriorityInUse) is refused where it is written.
+ */
+function albPriorityProblems(
+  functions: Record<string, { events: { kind: string }[] }>,
+): { code: 'custom'; path: (string | number)[]; message: string }[] {
+  const problems: { code: 'custom'; path: (string | number)[]; message: string }[] = [];
+  const held = new Map<string, string>();
+  for (const [key, fn] of Object.entries(functions)) {
+    fn.events.forEach((event, i) => {
+      if (event.kind !== 'alb') return;
+      const read = albRuleOf((event as { config?: Record<string, unknown> }).config ?? {});
+      if (!read.ok) return;
+      const slot = `${read.rule.listener} ${read.rule.priority}`;
+      const holder = held.get(slot);
+      if (holder === undefined) {
+        held.set(slot, key);
+        return;
+      }
+      problems.push({
+        code: 'custom',
+        path: ['functions', key, 'events', i, 'alb', 'priority'],
+        message: `priority ${read.rule.priority} is already used on this listener by function "${holder}"; each rule of a listener needs its own priority`,
+      });
+    });
+  }
+  return problems;
+}
+
 export function definitionRules(limits: DefinitionLimits) {
   return z
     .looseObject({
@@ -254,6 +299,7 @@ export function definitionRules(limits: DefinitionLimits) {
         }),
       custom: z.looseObject({ nimbus: protectionRules.optional() }).optional(),
       layers: z.record(z.string(), z.looseObject({})).optional(),
+      stage: z.string().optional(),
     })
     .superRefine((definition, ctx) => {
       const ids = layerIds(definition.layers as Record<string, never> | undefined);
@@ -268,6 +314,10 @@ export function definitionRules(limits: DefinitionLimits) {
             });
           }
         });
+      }
+      for (const problem of albPriorityProblems(definition.functions)) ctx.addIssue(problem);
+      for (const problem of domainProblems(definition.custom ?? {}, definition.stage ?? '')) {
+        ctx.addIssue({ code: 'custom', ...problem });
       }
       const nimbus = definition.custom?.nimbus;
       if (!nimbus) return;

@@ -373,7 +373,11 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   },
   { path: 'provider.eventBridge', status: 'accepted' },
   { path: 'provider.s3', status: 'supported' },
-  { path: 'provider.alb', status: 'warned', reason: 'alb events are not supported yet (ignored)' },
+  {
+    path: 'provider.alb',
+    status: 'warned',
+    reason: 'ALB settings (target group prefix, authorizers) are not applied (ignored)',
+  },
   {
     path: 'provider.cloudFront',
     status: 'warned',
@@ -589,6 +593,17 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   ...['', '.route', '.routeResponseSelectionExpression', '.authorizer'].map(
     (key): SupportRule => ({ path: `functions.*.events[].websocket${key}`, status: 'supported' }),
   ),
+  ...['', '.listenerArn', '.priority', '.conditions', '.multiValueHeaders', '.targetGroupName'].map(
+    (key): SupportRule => ({ path: `functions.*.events[].alb${key}`, status: 'supported' }),
+  ),
+  // Nimbus runs no health checks: a function target is healthy whenever it can be invoked.
+  { path: 'functions.*.events[].alb.healthCheck', status: 'accepted' },
+  {
+    path: 'functions.*.events[].alb.authorizer',
+    status: 'refused',
+    reason:
+      'ALB authenticate actions (cognito, oidc) are not supported yet; the rule would be served without sign-in',
+  },
   { path: 'functions.*.events[].cloudwatchLog', status: 'supported' },
   { path: 'functions.*.events[].cloudwatchLog.logGroup', status: 'supported' },
   { path: 'functions.*.events[].cloudwatchLog.filter', status: 'supported' },
@@ -657,7 +672,6 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   ),
   ...[
     'iotFleetProvisioning',
-    'alb',
     'kafka',
     'msk',
     'activemq',

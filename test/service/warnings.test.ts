@@ -21,7 +21,7 @@ describe('warnings', () => {
         '    timout: 3',
         '    events:',
         '      - http: {path: a, method: get, corz: true}',
-        '      - alb: {listenerArn: x}',
+        '      - kafka: {topic: x}',
       ),
     );
     assert.deepEqual(warnings, [
@@ -30,7 +30,7 @@ describe('warnings', () => {
       'serverless.yml:7:3 package: unknown property "patern" (ignored); did you mean "patterns"?',
       'serverless.yml:11:5 functions.hello: unknown property "timout" (ignored); did you mean "timeout"?',
       'serverless.yml:13:38 functions.hello.events[0].http: unknown property "corz" (ignored); did you mean "cors"?',
-      'serverless.yml:14:9 functions.hello.events[1].alb: alb events are not supported yet; ' +
+      'serverless.yml:14:9 functions.hello.events[1].kafka: kafka events are not supported yet; ' +
         'this event will not fire for function "hello"',
     ]);
     assert.equal(definition.functions.hello?.timeout, 6);

@@ -37,6 +37,9 @@ export interface ServerOptions {
   mqttUrl?: string;
   smtpUrl?: string;
   smtpFrom?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsPort?: string;
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -107,6 +110,20 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   if (opts.smtpFrom !== undefined && !/^[^\s@<>]+@[^\s@<>]+$/.test(opts.smtpFrom)) {
     throw new CliError('--smtp-from must be an email address');
   }
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    throw new CliError('--tls-cert and --tls-key go together');
+  }
+  if (opts.tlsPort !== undefined && opts.tlsCert === undefined) {
+    throw new CliError('--tls-port needs --tls-cert and --tls-key');
+  }
+  const tls =
+    opts.tlsCert !== undefined && opts.tlsKey !== undefined
+      ? {
+          certFile: resolve(ctx.cwd, opts.tlsCert),
+          keyFile: resolve(ctx.cwd, opts.tlsKey),
+          port: parseInteger('--tls-port', opts.tlsPort, 8443, 0, 65535),
+        }
+      : undefined;
   // Imported here so that commands which never start a server stay quick to launch.
   const { startPlatform } = await import('../../platform/server.js');
   let platform: Awaited<ReturnType<typeof startPlatform>>;
@@ -137,15 +154,21 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       ...(mqtt ? { mqtt } : {}),
       ...(smtpUrl ? { smtpUrl } : {}),
       ...(opts.smtpFrom ? { smtpFrom: opts.smtpFrom } : {}),
+      ...(tls ? { tls } : {}),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw new CliError(`Port ${port} is already in use: pick another with --port`);
+    if (code === 'EADDRINUSE') {
+      throw new CliError(
+        `Port ${(error as { port?: number }).port ?? port} is already in use: pick another with --port or --tls-port`,
+      );
+    }
     throw error;
   }
   const recorded = await recordLocalEndpoint(dataDir, platform.url);
   out.log(`Nimbus platform listening on ${platform.url}`);
+  if (platform.tlsUrl)
+    out.log(`HTTPS: ${platform.tlsUrl} (certificate reloaded when its files change)`);
   out.log(`Data dir: ${dataDir}`);
   out.log(`Store: ${platform.storage.store}`);
   out.log(`Queue: ${platform.storage.queue}`);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { type AlbTarget, albTargetOf } from '../gateway/alb/alb-target.js';
 import {
   type FunctionUrlTarget,
   functionUrlTargetOf,
@@ -32,6 +33,13 @@ export interface FrontDoorAreas {
     target: FunctionUrlTarget,
     rawQuery: string,
   ) => Promise<void>;
+  /** ALB listeners, by host (`<listener>.alb.localhost`) or path (`/_alb/<listener>/`). */
+  albs?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: AlbTarget,
+    rawQuery: string,
+  ) => Promise<void>;
   /** The web console under /console (docs/console.md). */
   console?: AreaHandler;
   /** Everything else: API Gateway-shaped routes of deployed services. */
@@ -54,6 +62,8 @@ export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
   return (req, res, path, rawQuery) => {
     const url = areas.functionUrls && functionUrlTargetOf(req.headers.host, path);
     if (url) return areas.functionUrls!(req, res, url, rawQuery);
+    const alb = areas.albs && albTargetOf(req.headers.host, path);
+    if (alb) return areas.albs!(req, res, alb, rawQuery);
     const service = areas.aws && awsServiceOf(req, rawQuery);
     const aws = service === undefined ? undefined : areas.aws?.[service];
     if (aws) return aws(req, res, path, rawQuery);

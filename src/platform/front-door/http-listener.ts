@@ -6,6 +6,7 @@ import {
   type Http2ServerResponse,
   type Http2Session,
 } from 'node:http2';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { StopContext } from '../lifecycle/lifecycle.js';
@@ -15,22 +16,32 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 /** An `Upgrade: websocket` request: the socket is the handler's to answer or destroy. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
+/** HTTPS beside the HTTP port: same front door, same upgrade handler (docs/gateway.md#tls). */
+export interface TlsOptions {
+  port: number;
+  cert: Buffer;
+  key: Buffer;
+}
+
 /**
- * The platform's one HTTP port. stop() is graceful: it refuses new connections at once, lets
+ * The platform's HTTP port, and its HTTPS port when TLS is on. stop() is graceful: it refuses new connections at once, lets
  * requests in flight finish until the stop deadline, then cuts whatever is still open. HTTP/1.1,
  * and HTTP/2 with prior knowledge for the SDK clients that speak it (h2c.ts): an HTTP/2 request
  * reaches the same handler through Node's compatibility API, which has the IncomingMessage /
- * ServerResponse surface the handlers use.
+ * ServerResponse surface the handlers use. The HTTPS port speaks HTTP/1.1.
  */
 export class HttpListener {
   readonly #server: Server;
   readonly #http2: Http2Server;
   readonly #sessions = new Set<Http2Session>();
+  readonly #tlsServer: TlsServer | undefined;
   readonly #host: string;
   readonly #port: number;
+  readonly #tlsPort: number;
   #inflight = 0;
   #drained: (() => void) | undefined;
   #url = '';
+  #tlsUrl: string | undefined;
 
   constructor(opts: {
     host: string;
@@ -41,9 +52,12 @@ export class HttpListener {
     headersTimeoutMs?: number;
     /** ...and this long for the whole request, body included. Default 120 s. */
     requestTimeoutMs?: number;
+    /** Also serve HTTPS on this port with this certificate. */
+    tls?: TlsOptions;
   }) {
     this.#host = opts.host;
     this.#port = opts.port;
+    this.#tlsPort = opts.tls?.port ?? 0;
     const requestTimeout = opts.requestTimeoutMs ?? 120_000;
     const headersTimeout = Math.min(opts.headersTimeoutMs ?? 20_000, requestTimeout);
     // A stalled upload holds a socket and whatever of its body was read: these bound both (the
@@ -101,12 +115,34 @@ export class HttpListener {
         headersTimeout,
       ),
     );
+    if (opts.tls) {
+      this.#tlsServer = createTlsServer(
+        { ...limits, cert: opts.tls.cert, key: opts.tls.key },
+        serve,
+      );
+    }
     const upgrade = opts.upgrade;
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      upgrade ? upgrade(req, socket, head) : socket.destroy(),
-    );
-    // Keep-alive sockets from load generators would otherwise hold a stop open.
-    this.#server.keepAliveTimeout = 5_000;
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      upgrade ? upgrade(req, socket, head) : socket.destroy();
+    for (const server of this.#servers()) {
+      server.on('upgrade', onUpgrade);
+      // Keep-alive sockets from load generators would otherwise hold a stop open.
+      server.keepAliveTimeout = 5_000;
+    }
+  }
+
+  #servers(): Server[] {
+    return this.#tlsServer ? [this.#server, this.#tlsServer] : [this.#server];
+  }
+
+  /** `https://host:port` once started with TLS; undefined without. */
+  get tlsUrl(): string | undefined {
+    return this.#tlsUrl;
+  }
+
+  /** A renewed certificate: new TLS connections use it, open ones keep theirs. */
+  setCertificate(pair: { cert: Buffer; key: Buffer }): void {
+    this.#tlsServer?.setSecureContext(pair);
   }
 
   /** `http://host:port` once started (the port is the real one when 0 was asked for). */
@@ -120,23 +156,25 @@ export class HttpListener {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#port, this.#host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.#server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    this.#url = `http://${host}:${address.port}`;
+    this.#url = await listen(this.#server, this.#port, this.#host, 'http');
+    if (this.#tlsServer) {
+      try {
+        this.#tlsUrl = await listen(this.#tlsServer, this.#tlsPort, this.#host, 'https');
+      } catch (error) {
+        await new Promise((resolve) => this.#server.close(resolve));
+        throw error;
+      }
+    }
   }
 
   async stop(ctx: StopContext): Promise<void> {
-    if (!this.#server.listening) return;
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const servers = this.#servers().filter((s) => s.listening);
+    if (servers.length === 0) return;
+    const closed = Promise.all(
+      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
     // Idle keep-alive connections would otherwise wait out keepAliveTimeout.
-    this.#server.closeIdleConnections();
+    for (const server of servers) server.closeIdleConnections();
     // HTTP/2 sessions take no new streams and end once their streams in flight are done.
     for (const session of this.#sessions) session.close();
     if (this.#inflight > 0) {
@@ -149,8 +187,26 @@ export class HttpListener {
         };
       });
     }
-    this.#server.closeAllConnections();
+    for (const server of servers) server.closeAllConnections();
     for (const session of this.#sessions) session.destroy();
     await closed;
   }
+}
+
+async function listen(
+  server: Server,
+  port: number,
+  host: string,
+  scheme: 'http' | 'https',
+): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const name = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `${scheme}://${name}:${address.port}`;
 }

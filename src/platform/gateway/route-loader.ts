@@ -1,5 +1,7 @@
 import type { ServiceDefinition } from '../../model/service-definition.js';
 import type { StoreReader } from '../../store/store.js';
+import { albListenersOf } from './alb/alb-table.js';
+import { albUrlsOf } from './alb/alb-target.js';
 import { functionUrlsOf } from './function-url/function-url-id.js';
 import {
   compileRouteTable,
@@ -53,6 +55,15 @@ export function endpointsOf(definition: ServiceDefinition, platformUrl: string):
     const port = url.port ? `:${url.port}` : '';
     const key = `${definition.service}-${definition.stage}`;
     lines.push(`${ws}//${url.host}/${key}`, `${ws}//${key}.ws.localhost${port}`);
+  }
+  // Custom domains (docs/gateway.md#custom-domains): the routes' base there, scheme left to TLS.
+  for (const { domainName, basePath } of routesOfService(definition).settings.domains ?? []) {
+    lines.push(`domain: ${domainName}/${basePath}`);
+  }
+  // ALB listeners the stage has rules on: `alb: <url>`, host form then path form.
+  for (const listener of albListenersOf(definition)) {
+    const urls = albUrlsOf(listener, platformUrl);
+    lines.push(`alb: ${urls.host}`, `alb: ${urls.path}`);
   }
   // Function URLs as the Serverless Framework prints them (`<key>: <url>`), host form then the
   // path form for clients that cannot resolve *.localhost.

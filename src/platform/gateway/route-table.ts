@@ -3,7 +3,7 @@ import type { RouteAccess } from './access/route-access.js';
 import { type CorsPolicy, compileHttpApiCors, compileHttpCors } from './cors.js';
 import { parseRoutePath, type RouteSegment } from './route-path.js';
 import { createNode, find, insert, splitPath, type TrieNode } from './route-trie.js';
-import { type StageBase, stageBaseOf } from './stage-base.js';
+import { type DomainMapping, type StageBase, stageBaseOf } from './stage-base.js';
 
 /** One http/httpApi event of one deployed function: the input of compileRouteTable. */
 export interface RouteSource {
@@ -24,6 +24,8 @@ export interface StageSettings {
   stage: string;
   /** provider.httpApi.cors as written: `true` or the object form. */
   httpApiCors?: unknown;
+  /** Custom domains serving this stage (custom-domains.ts). */
+  domains?: { domainName: string; basePath: string }[];
 }
 
 /** A route, compiled: everything the event builders need, computed once. */
@@ -157,14 +159,46 @@ export function compileRouteTable(
     const setting = settings.find((s) => s.service === group.service && s.stage === group.stage);
     size += compileGroup(group, key, bySource.get(group)!, setting, warnings);
   }
+  const domains = compileDomains(groups, settings, warnings);
   return {
     size,
     warnings,
     lookup(method, pathname, host) {
-      const base = stageBaseOf(pathname, host, groups);
+      const base = stageBaseOf(pathname, host, groups, domains);
       return base === undefined ? undefined : lookupIn(base, method.toUpperCase());
     },
   };
+}
+
+/**
+ * Host name → base path mappings, longest base path first. A domain and base path can serve one
+ * stage only: a second claim is reported and not served, as API Gateway refuses a second mapping.
+ */
+function compileDomains(
+  groups: Map<string, StageGroup>,
+  settings: StageSettings[],
+  warnings: string[],
+): Map<string, DomainMapping<StageGroup>[]> | undefined {
+  const domains = new Map<string, DomainMapping<StageGroup>[]>();
+  for (const setting of settings) {
+    const group = groups.get(`${setting.service}-${setting.stage}`.toLowerCase());
+    if (group === undefined || group.service !== setting.service) continue;
+    for (const { domainName, basePath } of setting.domains ?? []) {
+      const name = domainName.toLowerCase();
+      const list = domains.get(name) ?? [];
+      const taken = list.find((m) => m.basePath === basePath);
+      if (taken) {
+        warnings.push(
+          `${setting.service}/${setting.stage}: ${name}/${basePath} is already mapped to ${taken.group.service}/${taken.group.stage}; not served`,
+        );
+        continue;
+      }
+      list.push({ basePath, group });
+      domains.set(name, list);
+    }
+  }
+  for (const list of domains.values()) list.sort((a, b) => b.basePath.length - a.basePath.length);
+  return domains.size === 0 ? undefined : domains;
 }
 
 function compileGroup(

@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '../../model/service-definition.js';
 import { AccessConfigError, compileRouteAccess } from './access/route-access.js';
+import { domainsOf } from './custom-domains.js';
 import type { RouteSource, StageSettings } from './route-table.js';
 
 /** Flattens a service definition into the inputs of compileRouteTable. */
@@ -33,5 +34,7 @@ export function routesOfService(definition: ServiceDefinition): {
   if (definition.provider.httpApi?.cors !== undefined) {
     settings.httpApiCors = definition.provider.httpApi.cors;
   }
+  const domains = domainsOf(definition.custom ?? {}, stage);
+  if (domains.length > 0) settings.domains = domains;
   return { routes, settings };
 }

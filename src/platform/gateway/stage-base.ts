@@ -9,6 +9,13 @@ export interface StageBase<G> {
 
 const HOST_SUFFIX = '.localhost';
 
+/** A custom domain's base path mapping to a stage group (docs/gateway.md#custom-domains). */
+export interface DomainMapping<G> {
+  /** Without slashes: `v1`, `api/v2`; `''` for the domain's root. */
+  basePath: string;
+  group: G;
+}
+
 function hostName(host: string): string {
   // `[::1]:3000` has colons inside brackets; only a colon after the last `]` starts a port.
   const colon = host.lastIndexOf(':');
@@ -27,9 +34,13 @@ export function stageBaseOf<G>(
   pathname: string,
   host: string | undefined,
   groups: Map<string, G>,
+  domains?: Map<string, DomainMapping<G>[]>,
 ): StageBase<G> | undefined {
   if (host !== undefined) {
     const name = hostName(host);
+    // A custom domain owns its host name: its base paths or nothing (longest base path first).
+    const mappings = domains?.get(name);
+    if (mappings !== undefined) return domainBaseOf(pathname, mappings);
     if (name.endsWith(HOST_SUFFIX)) {
       const group = groups.get(name.slice(0, -HOST_SUFFIX.length));
       if (group !== undefined) return { group, basePath: '', path: pathname || '/' };
@@ -41,4 +52,16 @@ export function stageBaseOf<G>(
   const group = groups.get(first.toLowerCase());
   if (group === undefined) return undefined;
   return { group, basePath: `/${first}`, path: slash < 0 ? '/' : pathname.slice(slash) };
+}
+
+function domainBaseOf<G>(pathname: string, mappings: DomainMapping<G>[]): StageBase<G> | undefined {
+  for (const { basePath, group } of mappings) {
+    if (basePath === '') return { group, basePath: '', path: pathname || '/' };
+    const prefix = `/${basePath}`;
+    if (pathname === prefix) return { group, basePath: prefix, path: '/' };
+    if (pathname.startsWith(`${prefix}/`)) {
+      return { group, basePath: prefix, path: pathname.slice(prefix.length) };
+    }
+  }
+  return undefined;
 }

@@ -9,6 +9,8 @@ import type { AccessGate } from '../gateway/access/access-gate.js';
 import type { KyselyApiKeyStore } from '../gateway/access/kysely-api-key-store.js';
 import { AccessConfigError } from '../gateway/access/route-access.js';
 import { loadStageKeys, syncStageKeys } from '../gateway/access/stage-keys.js';
+import type { AlbListener } from '../gateway/alb/alb-listener.js';
+import { loadAlbTable } from '../gateway/alb/alb-table.js';
 import type { FunctionUrlListener } from '../gateway/function-url/function-url-listener.js';
 import { loadFunctionUrlTable } from '../gateway/function-url/function-url-table.js';
 import type { GatewayListener } from '../gateway/gateway-listener.js';
@@ -77,6 +79,17 @@ export function functionUrlsReaction(
   return {
     name: 'function urls',
     react: async () => urls.setTable(await loadFunctionUrlTable(store)),
+  };
+}
+
+/** Recompiles the ALB listeners from every stage's current deployment. */
+export function albReaction(
+  albs: Pick<AlbListener, 'setTable'>,
+  store: Parameters<typeof loadAlbTable>[0],
+): StageReaction {
+  return {
+    name: 'alb listeners',
+    react: async () => albs.setTable(await loadAlbTable(store)),
   };
 }
 

@@ -101,6 +101,19 @@ export const OTHER_KINDS: Record<OtherKind, KindSpec> = {
     required: ['route'],
     known: ['route', 'routeResponseSelectionExpression', 'authorizer'],
   },
+  // Its rules (priority, conditions, CIDRs) are checked by definition-rules.ts (alb-rule-config).
+  alb: {
+    required: ['listenerArn'],
+    known: [
+      'listenerArn',
+      'priority',
+      'conditions',
+      'multiValueHeaders',
+      'healthCheck',
+      'targetGroupName',
+      'authorizer',
+    ],
+  },
 };
 
 export function isOtherKind(kind: string): kind is OtherKind {

@@ -426,6 +426,8 @@ export function resolveFunction(
       return { ...event, authorizer: evaluate(event.authorizer, path, ctx) };
     }
     if (OWN_EVENT_KINDS.has(event.kind) || !('config' in event)) return event;
+    // A listener Nimbus does not provision: `{Ref: Listener}` names the listener as written.
+    if (event.kind === 'alb') return event;
     const path = `functions.${fn.key}.events.${i}.${event.kind}`;
     const config = evaluate(event.config, path, ctx) as Record<string, unknown>;
     if (event.kind === 's3' && typeof config.bucket === 'string')
