@@ -1,7 +1,9 @@
+import { ControlClient } from '../client/control-client.js';
 import { ConfigError } from '../service/config-error.js';
 import { type LoadedService, loadService } from '../service/load-service.js';
 import { CliError } from './cli-error.js';
 import type { CliContext, ServiceOptions } from './context.js';
+import { resolveEndpoint } from './endpoint.js';
 import type { Output } from './output.js';
 
 /** Loads serverless.yml for a service command, printing warnings and turning config errors into one line. */
@@ -27,6 +29,7 @@ export async function loadForCli(
       options: cliOptions,
       params,
       env: ctx.env,
+      stackOutputs: (stack, region) => stackOutputs(stack, region, ctx.env),
     });
     for (const warning of loaded.warnings) out.warn(warning);
     return loaded;
@@ -35,4 +38,18 @@ export async function loadForCli(
     if (error instanceof ConfigError) throw new CliError(error.problems.join('\n✖ '));
     throw error;
   }
+}
+
+/**
+ * `${cf:<stack>.<output>}`: the stack is a deployed stage's `<service>-<stage>` (the Framework's
+ * CloudFormation stack name); both may hold dashes, so it is matched against the stages there are.
+ */
+async function stackOutputs(
+  stack: string,
+  region: string,
+  env: Record<string, string | undefined>,
+): Promise<Record<string, string> | undefined> {
+  const client = new ControlClient(await resolveEndpoint(region, env));
+  const stage = (await client.listServices()).find((s) => `${s.service}-${s.stage}` === stack);
+  return stage ? client.getOutputs(stage.service, stage.stage) : undefined;
 }

@@ -78,6 +78,15 @@ export class ControlClient {
     return found?.apiKeys ?? [];
   }
 
+  /** The stage's resolved `resources.Outputs`; undefined when no such stage is deployed. */
+  async getOutputs(service: string, stage: string): Promise<Record<string, string> | undefined> {
+    const found = await this.#http.maybeJson<{ outputs?: Record<string, string> }>(
+      'GET',
+      `${stagePath(service, stage)}/resources`,
+    );
+    return found ? (found.outputs ?? {}) : undefined;
+  }
+
   async listServices(): Promise<ServiceStage[]> {
     return (await this.#http.json<{ services: ServiceStage[] }>('GET', '/v1/services')).services;
   }

@@ -746,7 +746,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     onError: (error, schedule) =>
       logger.error({ err: error, schedule: schedule?.id }, 'schedule failed'),
     ...(flavor === 'postgres'
-      ? { lease: { hold: (now: number) => scheduleLease!.hold(now) }, retryDelayMs: 3_000 }
+      ? {
+          // Until the lease keeper starts (below), this node holds nothing and ticks nothing.
+          lease: { hold: async (now: number) => (scheduleLease ? scheduleLease.hold(now) : false) },
+          retryDelayMs: 3_000,
+        }
       : {}),
   });
   const rulesFiring = ruleFiring<StoreTx>({

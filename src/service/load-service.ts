@@ -23,6 +23,8 @@ export interface LoadServiceOptions {
   params?: Record<string, string>;
   /** For ${env:X} (the CLI passes process.env). */
   env: Record<string, string | undefined>;
+  /** For ${cf:<service>-<stage>.<output>}: the platform's answer (see SourceInputs). */
+  stackOutputs?: SourceInputs['stackOutputs'];
 }
 
 export interface LoadedService {
@@ -59,6 +61,7 @@ export async function loadService(opts: LoadServiceOptions): Promise<LoadedServi
     options: opts.options,
     params: opts.params ?? {},
     env: opts.env,
+    ...(opts.stackOutputs ? { stackOutputs: opts.stackOutputs } : {}),
   };
   if (parsed.data.useDotenv === true || parsed.data.useDotenv === 'true') {
     inputs.env = await loadDotenv(serviceDir, await earlyStage(parsed, inputs), opts.env);

@@ -185,6 +185,46 @@ describe('serverless.yml resources, deployed by the CLI', () => {
     const table = await clients.ddb.send(new DescribeTableCommand({ TableName: 'shop-orders' }));
     assert.equal(table.Table?.KeySchema?.[0]?.AttributeName, 'id');
 
+    // Another service reads this stage's outputs as it would a CloudFormation stack's.
+    const reader = await service(
+      'reader',
+      [
+        'service: reader',
+        'provider:',
+        '  name: aws',
+        '  runtime: nodejs20.x',
+        '  environment:',
+        '    QUEUE_ARN: ${cf:shop-dev.JobsArn}',
+        "    SUBBED: ${cf:shop-dev.NoSuchOutput, 'fallback'}",
+        'functions:',
+        '  env:',
+        '    handler: handler.main',
+        '',
+      ].join('\n'),
+    );
+    const readerDeployed = await runCli(['deploy'], { cwd: reader, env });
+    assert.equal(readerDeployed.code, 0, readerDeployed.stderr);
+    const readerSeen = JSON.parse(
+      (await runCli(['invoke', '-f', 'env'], { cwd: reader, env })).stdout,
+    ) as Record<string, string>;
+    assert.equal(readerSeen.QUEUE_ARN, 'arn:aws:sqs:us-east-1:000000000000:shop-jobs');
+    assert.equal(readerSeen.SUBBED, 'fallback');
+    await writeFile(
+      join(reader, 'serverless.yml'),
+      'service: reader\nprovider:\n  name: aws\n  runtime: nodejs20.x\n  environment:\n    X: ${cf:shop-prod.JobsArn}\nfunctions:\n  env:\n    handler: handler.main\n',
+    );
+    const unknownStack = await runCli(['deploy'], { cwd: reader, env });
+    assert.equal(unknownStack.code, 1);
+    assert.match(
+      unknownStack.stderr,
+      /serverless\.yml:6:8 provider\.environment\.X: .*no deployed service stage is named "shop-prod"/,
+    );
+    const readerGone = await fetch(`${url}/v1/services/reader/stages/dev`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${env.NIMBUS_TOKEN}` },
+    });
+    assert.equal(readerGone.status, 200);
+
     // deploy function --update-config: its intrinsics resolve against the deployed resources.
     const updated = await runCli(['deploy', 'function', '-f', 'env', '--update-config'], {
       cwd,

@@ -72,7 +72,7 @@ describe('custom.nimbus rules', () => {
         ],
         breakers: { one: { errorRate: 20, window: '1m', cooldown: 5 } },
         fallbacks: { one: { function: 'two' }, two: { statusCode: 503, body: 'later' } },
-        domains: ['kept for other features'],
+        laterFeature: ['kept for other features'],
       }),
       undefined,
     );

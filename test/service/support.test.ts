@@ -106,14 +106,14 @@ describe('settings Nimbus does not implement yet', () => {
         '    events:',
         '      - s3: uploads',
         '      - cloudwatchEvent: {event: {source: [a]}}',
-        '      - alb: {listenerArn: x, priority: 1, conditions: {path: /a}}',
+        '      - kafka: {topic: orders, bootstrapServers: [b:9092]}',
         '      - schedule: rate(1 hour)',
       ),
     );
     const notFiring = (type: string) =>
       `${type} events are not supported yet; this event will not fire for function "worker"`;
     assert.deepEqual(warnings, [
-      `serverless.yml:10:9 functions.worker.events[2].alb: ${notFiring('alb')}`,
+      `serverless.yml:10:9 functions.worker.events[2].kafka: ${notFiring('kafka')}`,
     ]);
     assert.deepEqual(
       definition.functions.worker?.events.map((e) => e.kind),

@@ -233,10 +233,9 @@ describe('variables', () => {
   it('errors on sources Nimbus does not support', async () => {
     const why = {
       ssm: 'Nimbus has no SSM Parameter Store to read from',
-      cf: 'Nimbus service stages have no CloudFormation stack outputs to read',
       s3: 'Nimbus has no S3 to read from',
     };
-    for (const source of ['ssm:/a/b', 'cf:stack.Out', 's3:bucket/key']) {
+    for (const source of ['ssm:/a/b', 's3:bucket/key']) {
       const type = source.split(':')[0] as keyof typeof why;
       await assertConfigError(
         load(yml(...head, 'custom:', `  a: \${${source}}`)),
@@ -245,6 +244,13 @@ describe('variables', () => {
           `the "${type}" variable source is not supported by Nimbus: ${why[type]}`,
       );
     }
+    // Loaded without a platform (nimbus print offline, these tests): cf has nothing to ask.
+    await assertConfigError(
+      load(yml(...head, 'custom:', '  a: ${cf:shop-dev.Out}')),
+      'NIMBUS_CONFIG_VARIABLE',
+      'serverless.yml:5:6 custom.a: Cannot resolve variable "${cf:shop-dev.Out}": ' +
+        'this command reaches no Nimbus platform to read stage outputs from',
+    );
     await assertConfigError(
       load(yml(...head, 'custom:', '  a: ${aws:partition}')),
       'NIMBUS_CONFIG_VARIABLE',

@@ -170,6 +170,7 @@ export function createControlApi(deps: ControlApiDeps) {
     const stage = await findStage(deps.store, p);
     const list = await resources.list(stage.service, stage.stage);
     sendJson(res, 200, {
+      outputs: await currentOutputs(stage.id),
       resources: list.map((r) => ({
         logicalId: r.logicalId,
         type: r.type,
@@ -179,6 +180,15 @@ export function createControlApi(deps: ControlApiDeps) {
       })),
     });
   });
+  /**
+   * `resources.Outputs` of the stage's current deployment, resolved as the deploy resolved them
+   * (what `${cf:<service>-<stage>.<output>}` reads); none when it declares none.
+   */
+  const currentOutputs = async (stageId: number): Promise<Record<string, string>> => {
+    const current = (await deps.store.listDeployments(stageId))[0];
+    if (!current?.definition.resources) return {};
+    return resources.plan(current.definition, deps.publicUrl()).outputs;
+  };
   add('GET', '/v1/services/{service}/stages/{stage}/deployments', async (_req, res, p) => {
     const stage = await findStage(deps.store, p);
     const rows = await deps.store.listDeployments(stage.id);

@@ -6,6 +6,7 @@
  * configuration, a new layer version publishes a new version of exactly the functions using it.
  */
 
+import { NimbusError } from '../../errors/nimbus-error.js';
 import { NIMBUS_ACCOUNT_ID } from '../../model/account.js';
 import { canonicalJson, sha256Hex } from '../../model/canonical-hash.js';
 import {
@@ -27,13 +28,12 @@ import type { LayerVersionRow, LayerVersionSettings, StoreWriter } from '../../s
 export const maxUnzippedWithLayers = 262_144_000;
 
 /** A reference the platform cannot resolve; `path` is the definition field (for file:line). */
-export class LayerResolveError extends Error {
+export class LayerResolveError extends NimbusError {
   constructor(
     readonly path: (string | number)[],
     readonly detail: string,
   ) {
-    super(`${path.join('.')}: ${detail}`);
-    this.name = 'LayerResolveError';
+    super('NIMBUS_DEPLOY_BAD_REQUEST', `${path.join('.')}: ${detail}`);
   }
 }
 

@@ -12,11 +12,16 @@ export interface SourceInputs {
   env: Record<string, string | undefined>;
   /** Fixed for one load, so every `${sls:instanceId}` agrees. */
   instanceId?: string;
+  /**
+   * `resources.Outputs` of the deployed stage whose stack name (`<service>-<stage>`, as the
+   * Framework names CloudFormation stacks) is `stack`, on the platform of `region`; undefined
+   * when none is deployed. Absent: `${cf:...}` is refused (commands that reach no platform).
+   */
+  stackOutputs?: (stack: string, region: string) => Promise<Record<string, string> | undefined>;
 }
 
 /** Sources that need AWS; Nimbus has no AWS account to ask. */
 const UNSUPPORTED: Record<string, string> = {
-  cf: 'Nimbus service stages have no CloudFormation stack outputs to read',
   s3: 'Nimbus has no S3 to read from',
   ssm: 'Nimbus has no SSM Parameter Store to read from',
 };
@@ -46,6 +51,32 @@ export function createSources(inputs: SourceInputs): Record<string, VariableSour
       return fromStage ?? self(['params', 'default', address]);
     },
     strToBool: ({ params }) => strToBool(params[0]),
+    // The outputs of another Nimbus service stage, as `${cf:stack.Output}` reads a stack's.
+    cf: async ({ address, params, self }) => {
+      const dot = address?.indexOf('.') ?? -1;
+      if (!address || dot <= 0 || dot === address.length - 1) {
+        throw new VariableSourceError('the "cf" source needs "<service>-<stage>.<output name>"');
+      }
+      if (!inputs.stackOutputs) {
+        throw new VariableSourceError(
+          'this command reaches no Nimbus platform to read stage outputs from',
+        );
+      }
+      const region = String(
+        params[0] ??
+          inputs.options.region ??
+          (await self(['provider', 'region'])) ??
+          DEFAULT_REGION,
+      );
+      const stack = address.slice(0, dot);
+      const outputs = await inputs.stackOutputs(stack, region);
+      if (outputs === undefined) {
+        throw new VariableSourceError(
+          `no deployed service stage is named "${stack}" (a stack is "<service>-<stage>")`,
+        );
+      }
+      return outputs[address.slice(dot + 1)];
+    },
     // The region is the name of the Nimbus endpoint the stage deploys to, as deploy uses it.
     aws: async ({ address, self }) => {
       if (address === 'accountId') return NIMBUS_ACCOUNT_ID;

@@ -6,7 +6,9 @@
  * never pass a record still to commit). Other nodes of a cluster see records as soon as they
  * commit.
  */
+
 import type { Kysely } from 'kysely';
+import { NimbusError } from '../../errors/nimbus-error.js';
 
 interface KinesisTables {
   kinesis_streams: {
@@ -53,9 +55,10 @@ export interface RecordRow {
   arrivedAt: number;
 }
 
-export class StreamGoneError extends Error {
+/** Internal: the service turns it into Kinesis's ResourceNotFoundException. */
+export class StreamGoneError extends NimbusError {
   constructor(readonly stream: string) {
-    super(`stream ${stream} no longer exists`);
+    super('NIMBUS_NOT_FOUND', `stream ${stream} no longer exists`);
   }
 }
 
