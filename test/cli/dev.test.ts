@@ -137,6 +137,8 @@ describe('nimbus dev', () => {
     );
     const latency = Date.now() - changedAt;
     assert.ok(latency < 5000, `redeployed in ${latency} ms`);
+    // The platform may serve the new version a moment before the session reports its deploy.
+    await until('the redeploy event', () => events.slice(seen).find((e) => e.ok && !e.skipped));
     const deployed = events.slice(seen).filter((e) => e.ok && !e.skipped);
     assert.deepEqual(
       deployed.map((e) => e.ok && e.published),

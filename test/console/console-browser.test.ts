@@ -259,6 +259,8 @@ describe('console in headless Chromium', () => {
   });
 
   test('platform page: instances by state and queue depths from /metrics', async () => {
+    // A warm instance to count, however long the tests before took (idle ones are reaped).
+    await platform.invoker.invoke('shop-dev-echo', undefined, { payload: '{}' });
     await page.goto(`${platform.url}/console/#/platform`);
     const instances = page.getByLabel('instances');
     await instances.locator('dd[data-state="idle"]').waitFor();
