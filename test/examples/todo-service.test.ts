@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   CognitoIdentityProviderClient,
   ConfirmForgotPasswordCommand,
+  ConfirmSignUpCommand,
   ForgotPasswordCommand,
   GlobalSignOutCommand,
   InitiateAuthCommand,
@@ -54,12 +55,33 @@ describe('examples/todo-service: sign up, sign in, call the protected API', {
   });
   after(() => cli?.close());
 
+  /** The latest code of `kind` sent to `email`, read from the outbox as `nimbus userpools outbox` does. */
+  const codeFor = async (email: string, kind: string): Promise<string> => {
+    const outbox = await fetch(`${cli.platform.url}/v1/userpools/outbox?pool=${poolId}`, {
+      headers: { authorization: `Bearer ${cli.platform.adminToken}` },
+    });
+    const { messages } = (await outbox.json()) as {
+      messages: { destination: string; kind: string; message: string }[];
+    };
+    // Newest first.
+    const sent = messages.find((m) => m.destination === email && m.kind === kind);
+    const code = sent && /\b(\d{6})\b/.exec(sent.message)?.[1];
+    assert.ok(code, JSON.stringify(messages));
+    return code;
+  };
   const signUpAndIn = async (email: string) => {
     const out = await cognito.send(
       new SignUpCommand({ ClientId: clientId, Username: email, Password: 'Correct-Horse-9' }),
     );
-    // Confirmed by the PreSignUp trigger: no code to read.
-    assert.equal(out.UserConfirmed, true);
+    // Not confirmed yet: the code went to the outbox (no SMTP configured).
+    assert.equal(out.UserConfirmed, false);
+    await cognito.send(
+      new ConfirmSignUpCommand({
+        ClientId: clientId,
+        Username: email,
+        ConfirmationCode: await codeFor(email, 'verification'),
+      }),
+    );
     const auth = await cognito.send(
       new InitiateAuthCommand({
         ClientId: clientId,
@@ -113,6 +135,17 @@ describe('examples/todo-service: sign up, sign in, call the protected API', {
     );
   });
 
+  test('confirming wrote the profile row through the PostConfirmation trigger', async () => {
+    const dee = await signUpAndIn('dee@example.com');
+    const res = await fetch(`${base}/profile`, {
+      headers: { authorization: `Bearer ${dee.IdToken}` },
+    });
+    assert.equal(res.status, 200);
+    const profile = (await res.json()) as { email: string; confirmedAt: number };
+    assert.equal(profile.email, 'dee@example.com');
+    assert.ok(profile.confirmedAt > 0);
+  });
+
   test('the trigger refuses a domain it does not serve, with its message', async () => {
     await assert.rejects(
       cognito.send(
@@ -164,15 +197,7 @@ describe('examples/todo-service: sign up, sign in, call the protected API', {
     await cognito.send(
       new ForgotPasswordCommand({ ClientId: clientId, Username: 'cy@example.com' }),
     );
-    const outbox = await fetch(`${cli.platform.url}/v1/userpools/outbox?pool=${poolId}`, {
-      headers: { authorization: `Bearer ${cli.platform.adminToken}` },
-    });
-    const { messages } = (await outbox.json()) as {
-      messages: { destination: string; kind: string; message: string }[];
-    };
-    const reset = messages.find((m) => m.destination === 'cy@example.com' && m.kind === 'reset');
-    const code = reset && /\b(\d{6})\b/.exec(reset.message)?.[1];
-    assert.ok(code, JSON.stringify(messages));
+    const code = await codeFor('cy@example.com', 'reset');
     await cognito.send(
       new ConfirmForgotPasswordCommand({
         ClientId: clientId,

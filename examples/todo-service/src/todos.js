@@ -2,7 +2,12 @@
 // (sub, email, ...) arrive in requestContext.authorizer.jwt.claims. No endpoint, region or
 // credentials in code: the platform's environment supplies them.
 const { randomUUID } = require('node:crypto');
-const { DynamoDBClient, PutItemCommand, QueryCommand } = require('@aws-sdk/client-dynamodb');
+const {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} = require('@aws-sdk/client-dynamodb');
 
 const db = new DynamoDBClient({});
 const table = process.env.TODOS_TABLE;
@@ -51,4 +56,16 @@ exports.create = async (event) => {
     }),
   );
   return json(201, todo);
+};
+
+// The profile row the PostConfirmation trigger wrote when the user confirmed.
+exports.profile = async (event) => {
+  const out = await db.send(
+    new GetItemCommand({
+      TableName: table,
+      Key: { owner: { S: `profile:${ownerOf(event)}` }, id: { S: 'profile' } },
+    }),
+  );
+  if (!out.Item) return json(404, { message: 'no profile yet' });
+  return json(200, { email: out.Item.email.S, confirmedAt: Number(out.Item.confirmedAt.N) });
 };
