@@ -1,10 +1,11 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { StoreSchemaNameError } from './errors.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
 import { storeUnavailable } from './postgres-target.js';
 import type { Database } from './schema.js';
+import { StorePostgresDialect } from './schema-introspector.js';
 import type { Store } from './store.js';
 
 /**
@@ -28,17 +29,14 @@ export async function openPostgresDatabase(opts: {
   const { connectionString, options } = withoutOptionsParam(opts.url);
   const pool = new pg.Pool({
     connectionString,
-    // No parallel workers: they resolve search_path on their own and were seen failing with
-    // "schema does not exist" for a schema the session itself uses (catalog queries of the
-    // migrator); the store's queries are small OLTP ones that parallel plans do not help.
-    options: `${options} -c search_path=${schema} -c max_parallel_workers_per_gather=0`.trim(),
+    options: `${options} -c search_path=${schema}`.trim(),
     types: { getTypeParser: typeParser },
   });
   // An idle client that loses its connection emits 'error' on the pool; unhandled, that would
   // crash the process. The pool has already discarded the client and the next query reconnects.
   pool.on('error', () => {});
 
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new StorePostgresDialect({ pool }, schema) });
   let release: () => Promise<void>;
   try {
     release = await holdMigrationLock(pool, schema);
