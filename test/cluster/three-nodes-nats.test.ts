@@ -71,7 +71,9 @@ describe('a cluster of three nodes with the async queue on NATS JetStream', () =
     };
     const nodes = await Promise.all(['n1', 'n2', 'n3'].map(start));
     const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];
-    assert.match(n1.output(), new RegExp(`Queue: NATS JetStream .*${prefix}_WORK`));
+    // The startup lines after "listening on" may still be on their way.
+    const queueLine = new RegExp(`Queue: NATS JetStream .*${prefix}_WORK`);
+    await waitUntil(() => queueLine.test(n1.output()), 'the queue line of node 1');
 
     const cwd = join(tmp.dir, 'svc');
     await mkdir(cwd);
