@@ -264,10 +264,13 @@ describe('console in headless Chromium', () => {
     await page.goto(`${platform.url}/console/#/platform`);
     const instances = page.getByLabel('instances');
     await instances.locator('dd[data-state="idle"]').waitFor();
-    const total = await instances
-      .locator('dd')
-      .evaluateAll((dds) => dds.reduce((n, d) => n + Number(d.textContent), 0));
-    assert.ok(total >= 1, 'the echo instance is counted');
+    // The card shows zeros until /metrics has answered: wait for the echo instance to count.
+    await waitForValue(async () => {
+      const total = await instances
+        .locator('dd')
+        .evaluateAll((dds) => dds.reduce((n, d) => n + Number(d.textContent), 0));
+      return total >= 1 ? true : undefined;
+    }, 'the echo instance to be counted');
     await page.getByRole('heading', { name: 'Circuit breakers' }).waitFor();
     assert.equal(await page.locator('dd[data-metric="rate-limited"]').textContent(), '0');
     // The deployed code and the log lines of the invocations above take room on disk.
