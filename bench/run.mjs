@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
-// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs, --profile (CPU-profile the Nimbus
+// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs,operate, --profile (CPU-profile the Nimbus
 // servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
 // --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dynamodbScenario } from './lib/dynamodb.mjs';
+import { operateScenario } from './lib/operate.mjs';
 import { installCleanup, stopAll } from './lib/proc.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { addRatios, headline, targets, writeReports } from './lib/report.mjs';
@@ -90,7 +91,7 @@ async function main() {
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only
     ? opts.only.split(',').map((s) => s.trim())
-    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs'];
+    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs', 'operate'];
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
@@ -167,6 +168,12 @@ async function main() {
       notes.push(...r.notes);
       raw.dynamodb = r.raw;
     }
+    if (only.includes('operate')) {
+      const r = await guard('operate', operateScenario);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.operate = r.raw;
+    }
     if (only.includes('footprint')) {
       const r = await guard('footprint', footprintScenario);
       rows.push(...r.rows);
@@ -183,7 +190,7 @@ async function main() {
     process.stderr.write(`bench: profile summary in ${summaryFile}\n`);
   }
 
-  const order = ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb'];
+  const order = ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs', 'operate'];
   rows.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
   addRatios(rows);
   const verdicts = targets(rows);

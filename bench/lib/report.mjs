@@ -35,6 +35,10 @@ const COMPARE = {
   'PutItem p99': { peer: ['dynalite', 'PutItem p99'] },
   'GetItem p99': { peer: ['dynalite', 'GetItem p99'] },
   'Query p99': { peer: ['dynalite', 'Query p99'] },
+  // The operating features' cost: the same server with nothing configured is the limit.
+  'throughput @10c with limits, breaker, metrics, tracing': {
+    limit: ['Nimbus, nothing configured', 'throughput @10c with limits, breaker, metrics, tracing'],
+  },
   'platform RSS, 200 idle functions': {
     peer: ['serverless-offline', 'process RSS, 200 idle functions'],
   },
@@ -178,6 +182,33 @@ export function targets(rows) {
       met: null,
       gap: 'not measured',
     });
+  }
+  const operated = get(rows, 'throughput @10c with limits, breaker, metrics, tracing', 'operate');
+  if (operated?.ratioToLimit !== undefined) {
+    const cost = (1 - operated.ratioToLimit) * 100;
+    out.push(
+      verdict(
+        'Warm throughput cost of rate limit + breaker + metrics + tracing',
+        '<= 5%',
+        `${fmt(cost, 1)}% (${fmt(operated.summary.median, 0)} req/s)`,
+        cost <= 5,
+        `${fmt(cost - 5, 1)} points over`,
+      ),
+    );
+  }
+  const hold = rows.find((r) => r.hold);
+  if (hold) {
+    const { rate, perSecond, recoveredStatus } = hold.hold;
+    const worst = Math.max(...perSecond.map((n) => Math.abs(n - rate) / rate));
+    out.push(
+      verdict(
+        `A ${rate}/s rate limit under load, then recovery`,
+        '+-10% each second, 200 after',
+        `${perSecond.join(', ')} req/s; then ${recoveredStatus}`,
+        worst <= 0.1 && recoveredStatus === 200,
+        `${fmt(worst * 100, 1)}% off`,
+      ),
+    );
   }
   for (const op of ['PutItem', 'GetItem', 'Query']) {
     const r = get(rows, `${op} ops/s`, 'dynamodb');

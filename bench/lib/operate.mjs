@@ -1,0 +1,189 @@
+// What operating features cost on the warm path (issue 16): the same hello function on two
+// Nimbus servers, one with nothing configured, one with a rate limit that admits everything
+// (every request is still counted), a circuit breaker and a fallback on the function, OTLP
+// tracing exported to a collector, and /metrics scraped every second while the load runs.
+// Trials alternate between the two so drift on a shared machine hits both alike.
+// Then a second function limited to HOLD_RATE requests/second for everyone is loaded with 16
+// connections: each whole second should admit HOLD_RATE ± 10%, the rest 429, and the next
+// second after the load admits again.
+import { appendFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { load, timedGet } from './load.mjs';
+import { summary } from './stats.mjs';
+import { nimbusDeploy, startNimbus, writeService } from './systems.mjs';
+
+const log = (line) => process.stderr.write(`bench: ${line}\n`);
+
+export const OPERATED_FIGURE = 'throughput @10c with limits, breaker, metrics, tracing';
+export const PLAIN_SYSTEM = 'Nimbus, nothing configured';
+export const HOLD_FIGURE = 'admitted req/s under a 200/s limit (each whole second)';
+const HOLD_RATE = 200;
+
+const OPERATE_YAML = `custom:
+  nimbus:
+    rateLimits:
+      - function: hello
+        per: all
+        rate: 1000000
+      - function: limited
+        per: all
+        rate: ${HOLD_RATE}
+    breakers:
+      hello:
+        errorRate: 50
+        minimumRequests: 10
+        window: 30s
+        cooldown: 10s
+    fallbacks:
+      hello:
+        statusCode: 503
+        body: '{"message":"resting"}'
+`;
+
+/** An OTLP/HTTP collector that takes every export and counts the requests. */
+async function startCollector() {
+  let exports = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      exports += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    exports: () => exports,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function scrapeEverySecond(nimbus) {
+  let scrapes = 0;
+  let failures = 0;
+  const timer = setInterval(() => {
+    fetch(`${nimbus.url}/metrics`, { headers: { authorization: `Bearer ${nimbus.token}` } })
+      .then(async (r) => {
+        await r.text();
+        if (r.ok) scrapes += 1;
+        else failures += 1;
+      })
+      .catch(() => {
+        failures += 1;
+      });
+  }, 1000);
+  return {
+    stop: () => clearInterval(timer),
+    counts: () => ({ scrapes, failures }),
+  };
+}
+
+export async function operateScenario(ctx) {
+  const { work, cfg } = ctx;
+  const collector = await startCollector();
+  ctx.onStop(collector);
+  const plainSvc = await writeService(join(work, 'svc-operate-plain'), {});
+  const operatedSvc = await writeService(join(work, 'svc-operate-on'), {
+    functions: ['hello', 'limited'],
+  });
+  await appendFile(join(operatedSvc, 'serverless.yml'), OPERATE_YAML);
+  const plain = await startNimbus(work, { name: 'nimbus-operate-plain' });
+  ctx.onStop(plain);
+  const operated = await startNimbus(work, {
+    name: 'nimbus-operate-on',
+    extraArgs: ['--otlp-endpoint', collector.url],
+  });
+  ctx.onStop(operated);
+  await nimbusDeploy(plain, plainSvc);
+  await nimbusDeploy(operated, operatedSvc);
+  const systems = [
+    { name: PLAIN_SYSTEM, s: plain },
+    { name: 'Nimbus', s: operated },
+  ];
+  for (const { name, s } of systems) {
+    const r = await timedGet(s.route());
+    if (r.status !== 200) throw new Error(`${name} does not answer: ${r.status} ${r.body}`);
+  }
+  const connections = 10;
+  for (const { s } of systems) {
+    await load({ url: s.route(), connections, durationSec: cfg.warmupSec });
+  }
+  const scraper = scrapeEverySecond(operated);
+  const trials = Object.fromEntries(systems.map((x) => [x.name, []]));
+  try {
+    for (let t = 0; t < cfg.warmTrials; t++) {
+      const order = t % 2 === 0 ? systems : [...systems].reverse();
+      for (const { name, s } of order) {
+        const r = await load({ url: s.route(), connections, durationSec: cfg.warmSec });
+        trials[name].push(r);
+        log(
+          `operate: trial ${t + 1}/${cfg.warmTrials} ${name}: ${Math.round(r.rps)} req/s, ` +
+            `p99 ${r.p99.toFixed(2)} ms` +
+            (r.non2xx || r.errors ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''),
+        );
+      }
+    }
+  } finally {
+    scraper.stop();
+  }
+  const rows = [];
+  for (const { name } of systems) {
+    const list = trials[name];
+    const failures = list.reduce((a, r) => a + r.non2xx + r.errors, 0);
+    rows.push({
+      scenario: 'operate',
+      system: name,
+      figure: OPERATED_FIGURE,
+      unit: 'req/s',
+      better: 'higher',
+      summary: summary(list.map((r) => r.rps)),
+      ...(failures ? { note: `${failures} non-2xx/errors over the trials` } : {}),
+    });
+  }
+  const hold = await holdLimit(operated.route('limited'));
+  log(`operate: under a ${HOLD_RATE}/s limit each second admitted ${hold.perSecond.join(', ')}`);
+  rows.push({
+    scenario: 'operate',
+    system: 'Nimbus',
+    figure: HOLD_FIGURE,
+    unit: 'req/s',
+    better: 'higher',
+    summary: summary(hold.perSecond),
+    hold: { rate: HOLD_RATE, perSecond: hold.perSecond, recoveredStatus: hold.recoveredStatus },
+  });
+  const { scrapes, failures } = scraper.counts();
+  // Spans are batched: give the exporter its flush interval before reading the count.
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  const notes = [
+    `Operate: under a ${HOLD_RATE}/s limit, 16 connections for 6 s: admitted ${hold.perSecond.join(', ')} in the whole seconds, ${hold.refused} answered 429, the first request after the load answered ${hold.recoveredStatus}.`,
+    `Operate: the limited server was scraped ${scrapes} times during its trials (${failures} failed) and sent ${collector.exports()} OTLP exports; every request passed one rate-limit count and the breaker.`,
+  ];
+  await plain.stop();
+  await operated.stop();
+  await collector.stop();
+  return { rows, notes, raw: trials };
+}
+
+async function holdLimit(url) {
+  const perSecond = new Map();
+  const started = Date.now();
+  const result = await new Promise((resolve, reject) => {
+    const run = autocannon({ url, connections: 16, duration: 6 }, (e, r) =>
+      e ? reject(e) : resolve(r),
+    );
+    run.on('response', (_c, status) => {
+      if (status !== 200) return;
+      const second = Math.floor((Date.now() - started) / 1000);
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+    });
+  });
+  // Whole seconds only: the first and the last are partial.
+  const whole = [1, 2, 3, 4].map((s) => perSecond.get(s) ?? 0);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const after = await fetch(url);
+  await after.text();
+  return { perSecond: whole, refused: result.non2xx, recoveredStatus: after.status };
+}
