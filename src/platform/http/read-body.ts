@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { NimbusError } from '../../errors/nimbus-error.js';
 import { HttpError } from './http-error.js';
@@ -82,6 +83,7 @@ export function readBody(req: BodySource, limit: number, what?: string): Promise
       chunks.length = 0;
       req.on('error', () => {}); // late errors of a body we gave up on are not ours to raise
       req.pause();
+      lingerBeforeClose(req);
       reject(error);
     };
     const onData = (chunk: Buffer): void => {
@@ -120,6 +122,40 @@ export function readBody(req: BodySource, limit: number, what?: string): Promise
     req.on('error', onError);
     req.on('close', onClose);
   });
+}
+
+/** How long, and how much of an upload, a refused connection reads and drops before closing. */
+const lingerMs = 1000;
+const lingerBytes = 1024 * 1024;
+
+/**
+ * A refused upload is answered with `connection: close`, and node closes the socket once the
+ * answer is written. Closing a socket with unread bytes makes the kernel send a reset, which
+ * can overtake the answer still in flight: the client, busy writing, sees ECONNRESET and never
+ * the 413. So the close lingers as web servers' do: the answer and a FIN go out, then at most
+ * a second and a MiB more of the upload is read and dropped while the client notices, and the
+ * socket is destroyed. Bounded, so a client that ignores the answer still cannot keep it open.
+ */
+function lingerBeforeClose(req: BodySource): void {
+  const message = req as Partial<IncomingMessage>;
+  // HTTP/2 streams end on their own; only an HTTP/1 socket is closed under the client's feet.
+  if (message.httpVersionMajor !== 1 || !message.socket) return;
+  const socket = message.socket as Socket;
+  socket.destroySoon = function lingeringClose(this: Socket): void {
+    this.end();
+    let dropped = 0;
+    const close = (): void => {
+      this.destroy();
+    };
+    const timer = setTimeout(close, lingerMs);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+    req.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > lingerBytes) close();
+    });
+    req.resume();
+  };
 }
 
 export async function readJson(req: BodySource, limit: number): Promise<unknown> {
