@@ -4,7 +4,9 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -142,10 +144,23 @@ describe('two nodes with their blobs in an S3-compatible bucket', () => {
       new GetObjectCommand({ Bucket: 'photos', Key: 'a/b.txt', Range: 'bytes=7-13' }),
     );
     assert.equal(await ranged.Body!.transformToString(), 'nimbus ');
-    const objects = await hostClient.send(
-      new ListObjectsV2Command({ Bucket: 'nimbus-shared', Prefix: 'c1/objects/' }),
+    const objectsInBucket = async () =>
+      (
+        await hostClient.send(
+          new ListObjectsV2Command({ Bucket: 'nimbus-shared', Prefix: 'c1/objects/' }),
+        )
+      ).KeyCount ?? 0;
+    assert.equal(await objectsInBucket(), 1);
+    // A copy made through node 2 is read through node 1; deletes through either empty the bucket.
+    await s3n2.send(
+      new CopyObjectCommand({ Bucket: 'photos', Key: 'copy.txt', CopySource: 'photos/a/b.txt' }),
     );
-    assert.equal(objects.KeyCount, 1);
+    const copied = await s3n1.send(new GetObjectCommand({ Bucket: 'photos', Key: 'copy.txt' }));
+    assert.deepEqual(Buffer.from(await copied.Body!.transformToByteArray()), body);
+    assert.equal(await objectsInBucket(), 2);
+    await s3n1.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'copy.txt' }));
+    await s3n2.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'a/b.txt' }));
+    assert.equal(await objectsInBucket(), 0);
 
     for (const n of [n1, n2]) assert.doesNotMatch(n.output(), new RegExp(bucketHost.key.secret));
   });
