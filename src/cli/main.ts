@@ -60,7 +60,16 @@ export function buildProgram(ctx: CliContext): Command {
       'async queue on NATS JetStream, nats://[user:pass@]host:4222 (or NIMBUS_NATS_URL)',
     )
     .option('--nats-prefix <prefix>', 'JetStream stream and subject prefix (default nimbus)')
-    .option('--blobs <where>', 'artifact storage: local or postgres (default: postgres with one)')
+    .option(
+      '--blobs <where>',
+      'artifact storage: local, postgres or s3://bucket[/prefix] (default: postgres with one)',
+    )
+    .option('--blobs-endpoint <url>', 'S3-compatible endpoint of --blobs s3:// (default AWS S3)')
+    .option('--blobs-region <region>', 'region of --blobs s3:// (default AWS_REGION or us-east-1)')
+    .option(
+      '--blobs-path-style <on|off>',
+      'bucket in the path, not the host name (default: on with --blobs-endpoint)',
+    )
     .option('--retain-deployments <n>', 'deployments kept per stage (default 5)')
     .option(
       '--idle-timeout <duration>',

@@ -21,20 +21,30 @@ export function parseMetrics(text: string): Sample[] {
   return out;
 }
 
-interface Node {
+/** A node as `GET /v1/cluster/nodes` lists it (what `nimbus cluster status` prints). */
+interface ClusterNode {
   name: string;
-  url?: string;
-  version?: string;
-  healthy?: boolean;
-  lastSeenAt?: number;
+  url: string;
+  version: string;
+  startedAt: number;
+  heartbeatAt: number;
+  health: 'up' | 'down' | 'stopped';
+  load: { instances: number; busy: number; asyncRuns: number };
+}
+
+interface ClusterView {
+  mode: 'single' | 'cluster';
+  self: string;
+  nodes: ClusterNode[];
 }
 
 export function PlatformPage() {
   const metrics = useLoad(async () => parseMetrics((await request('GET', '/metrics')).text), 'm');
-  const nodes = useLoad(
-    () => get<{ mode: string; self: string; nodes: Node[] }>('/v1/cluster/nodes'),
-    'n',
-  );
+  const nodes = useLoad(() => get<ClusterView>('/v1/cluster/nodes'), 'n');
+  const refresh = () => {
+    metrics.reload();
+    nodes.reload();
+  };
   const samples = metrics.data ?? [];
   const byState = new Map<string, number>();
   for (const s of samples.filter((x) => x.name === 'nimbus_instances')) {
@@ -109,18 +119,8 @@ export function PlatformPage() {
           </dl>
           <p class="muted">Counters start at zero when the platform starts.</p>
         </article>
-        <article class="card" aria-label="nodes">
-          <h2>Nodes ({nodes.data?.mode ?? '…'})</h2>
-          <ul class="plain">
-            {(nodes.data?.nodes ?? []).map((n) => (
-              <li key={n.name}>
-                <strong>{n.name}</strong> {n.version}{' '}
-                <span class="muted">seen {formatTime(n.lastSeenAt)}</span>
-              </li>
-            ))}
-          </ul>
-        </article>
       </div>
+      <NodesTable view={nodes.data} />
       <h2>Circuit breakers</h2>
       {breakers.length === 0 ? (
         <p class="muted">No function has a circuit breaker (custom.nimbus.breakers).</p>
@@ -185,11 +185,63 @@ export function PlatformPage() {
           </table>
         </div>
       )}
-      <button type="button" onClick={metrics.reload}>
+      <button type="button" onClick={refresh}>
         Refresh
       </button>
     </section>
   );
+}
+
+/** Every node of the cluster (one row on a single node), as `nimbus cluster status` lists them. */
+function NodesTable({ view }: { view: ClusterView | undefined }) {
+  const now = Date.now();
+  return (
+    <>
+      <h2>Nodes{view ? ` (${view.mode}, answered by ${view.self})` : ''}</h2>
+      <div class="table-wrap">
+        <table aria-label="nodes">
+          <thead>
+            <tr>
+              <th>Node</th>
+              <th>Health</th>
+              <th>Version</th>
+              <th>Instances</th>
+              <th>Busy</th>
+              <th>Async runs</th>
+              <th>Heartbeat</th>
+              <th>URL</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(view?.nodes ?? []).map((n) => (
+              <tr key={n.name} data-node={n.name} data-health={n.health}>
+                <td>
+                  <strong>{n.name}</strong>
+                  {n.name === view?.self ? <span class="muted"> (this node)</span> : null}
+                </td>
+                <td class={n.health === 'up' ? 'ok' : 'error-text'}>{n.health}</td>
+                <td>{n.version}</td>
+                <td data-load="instances">{n.load.instances}</td>
+                <td data-load="busy">{n.load.busy}</td>
+                <td data-load="async">{n.load.asyncRuns}</td>
+                <td title={formatTime(n.heartbeatAt)}>{formatAgo(now - n.heartbeatAt)}</td>
+                <td>
+                  <code>{n.url}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+function formatAgo(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  return `${Math.round(s / 3600)}h ago`;
 }
 
 function formatBytes(n: number): string {

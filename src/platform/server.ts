@@ -13,6 +13,13 @@ import type { BlobStore } from '../blob/blob-store.js';
 import { CachedBlobStore } from '../blob/cached-blob-store.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import { PgBlobStore } from '../blob/pg-blob-store.js';
+import {
+  checkS3Bucket,
+  describeS3Blobs,
+  openS3BlobsClient,
+  S3BlobStore,
+  type S3BlobsOptions,
+} from '../blob/s3-blob-store.js';
 import { NIMBUS_ACCOUNT_ID } from '../model/account.js';
 import { type Clock, systemClock } from '../model/clock.js';
 import { packageRoot, packageVersion } from '../package-root.js';
@@ -55,8 +62,9 @@ import { StreamProvisioner } from '../services/kinesis/stream-provisioner.js';
 import { ShardWriteLimits } from '../services/kinesis/write-limits.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { formUploadsOnPlatformAddress } from '../services/s3/form-upload-route.js';
-import { ObjectFiles } from '../services/s3/object-files.js';
+import { ObjectFiles, type ObjectStorage } from '../services/s3/object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
+import { S3ObjectFiles } from '../services/s3/s3-object-files.js';
 import { createS3Service } from '../services/s3/s3-service.js';
 import { platformDeliveries } from '../services/sns/platform-deliveries.js';
 import { publishToTopic } from '../services/sns/publish-operations.js';
@@ -260,8 +268,11 @@ export interface PlatformOptions {
   nodeName?: string;
   /** WebSocket connections idle this long are closed; default 10 minutes (tests shorten it). */
   websocketIdleTimeoutMs?: number;
-  /** Where artifacts live: `local` (dataDir) or `postgres` (shared); default postgres with one. */
-  blobs?: 'local' | 'postgres';
+  /**
+   * Where artifacts live: `local` (dataDir), `postgres` (shared) or an S3-compatible bucket
+   * (shared, with S3 objects' bytes too); default postgres with a PostgreSQL store.
+   */
+  blobs?: 'local' | 'postgres' | S3BlobsOptions;
   /** Cluster safety net: how often every stage's deployment is compared. Default 30 s. */
   stageCheckMs?: number;
   /**
@@ -380,15 +391,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const flavor = location.kind;
   const nodeName =
     options.nodeName ?? `${hostname()}:${options.port === 0 ? `pid${process.pid}` : options.port}`;
-  const blobMode = options.blobs ?? (flavor === 'postgres' ? 'postgres' : 'local');
+  const blobOption = options.blobs ?? (flavor === 'postgres' ? 'postgres' : 'local');
+  const blobMode = typeof blobOption === 'string' ? blobOption : 's3';
+  const s3Blobs = typeof blobOption === 'string' ? undefined : blobOption;
   const storage = {
     store:
       location.kind === 'sqlite'
         ? `SQLite ${location.file}`
         : `PostgreSQL ${describePostgresUrl(location.url, location.schema)}`,
     queue: `${location.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (tables in the store)`,
-    blobs:
-      blobMode === 'postgres'
+    blobs: s3Blobs
+      ? `${describeS3Blobs(s3Blobs)}, cached on local disk ${join(options.dataDir, 'blobs')}`
+      : blobMode === 'postgres'
         ? `PostgreSQL (tables in the store), cached on local disk ${join(options.dataDir, 'blobs')}`
         : `local disk ${join(options.dataDir, 'blobs')}`,
   };
@@ -401,11 +415,24 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     part(() => store.close()),
   );
   const localBlobs = new FsBlobStore(join(options.dataDir, 'blobs'));
+  // The bucket is checked before anything runs, so a wrong bucket or key fails the start.
+  const s3BlobsClient = s3Blobs ? openS3BlobsClient(s3Blobs) : undefined;
+  if (s3BlobsClient && s3Blobs) {
+    await lifecycle.start(
+      's3 blobs client',
+      part(
+        async () => s3BlobsClient.destroy(),
+        () => checkS3Bucket(s3BlobsClient, s3Blobs),
+      ),
+    );
+  }
   // Shared by every node in cluster mode, with the local directory as a cache by content hash.
   const blobs: BlobStore =
-    blobMode === 'postgres'
-      ? new CachedBlobStore(new PgBlobStore(db, { clock }), localBlobs)
-      : localBlobs;
+    s3BlobsClient && s3Blobs
+      ? new CachedBlobStore(new S3BlobStore(s3BlobsClient, s3Blobs), localBlobs)
+      : blobMode === 'postgres'
+        ? new CachedBlobStore(new PgBlobStore(db, { clock }), localBlobs)
+        : localBlobs;
   const sessions = new SessionCredentialStore({ db, masterKey: masterKey.key, clock });
   // Access keys and functions' session credentials, for every SigV4 check and scope check.
   const accessKeys = credentialLookup(new KyselyAccessKeyStore(db, masterKey.key, clock), sessions);
@@ -523,6 +550,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       flavor,
       blobDir: join(options.dataDir, 'blobs'),
       blobsInPostgres: blobMode === 'postgres',
+      blobsInS3: blobMode === 's3',
       clock,
     }),
   });
@@ -1156,9 +1184,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         ? logger.debug('invoke API client closed the connection')
         : logger.error({ err: e }, 'invoke API request failed'),
   });
-  const objectFiles = await lifecycle.start(
+  // With S3 blobs, objects' bytes go to the shared bucket too (staged under the data dir).
+  const objectFiles: ObjectStorage = await lifecycle.start(
     's3 object files',
-    new ObjectFiles(join(options.dataDir, 's3')),
+    s3BlobsClient && s3Blobs
+      ? new S3ObjectFiles(s3BlobsClient, { ...s3Blobs, stagingDir: join(options.dataDir, 's3') })
+      : new ObjectFiles(join(options.dataDir, 's3')),
   );
   const s3Meta = new S3Metadata(db);
   /** CreateFunction / UpdateFunctionCode with Code.S3Bucket + S3Key (docs/lambda-api.md). */

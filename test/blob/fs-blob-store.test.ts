@@ -6,6 +6,7 @@ import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FsBlobStore } from '../../src/blob/fs-blob-store.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { blobStoreContract } from './blob-store-contract.js';
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -19,6 +20,8 @@ describe('FsBlobStore', () => {
     blobs = new FsBlobStore(join(root, 'blobs'));
   });
   afterEach(() => cleanup());
+
+  blobStoreContract('fs', () => blobs);
 
   it('puts, then has, size, get, stream and delete', async () => {
     const data = Buffer.from('hello blob');

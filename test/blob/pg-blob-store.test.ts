@@ -12,6 +12,7 @@ import { openPostgresDatabase } from '../../src/store/postgres.js';
 import type { Database } from '../../src/store/schema.js';
 import { makeTestSchema } from '../helpers/postgres.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { blobStoreContract } from './blob-store-contract.js';
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const clock = { now: () => 1_750_000_000_000 };
@@ -31,6 +32,8 @@ describe('PgBlobStore and the local cache in front of it', () => {
     await drop();
     await tmp.cleanup();
   });
+
+  blobStoreContract('postgres', () => new PgBlobStore(db, { clock }));
 
   it('stores in chunks and reads back whole, by get and by stream; delete removes all', async () => {
     // 5-byte chunks: 23 bytes make 5 rows, the last one short.

@@ -18,6 +18,9 @@ export interface ServerOptions {
   natsUrl?: string;
   natsPrefix?: string;
   blobs?: string;
+  blobsEndpoint?: string;
+  blobsRegion?: string;
+  blobsPathStyle?: string;
   retainDeployments?: string;
   idleTimeout?: string;
   maxInstances?: string;
@@ -40,6 +43,76 @@ export interface ServerOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsPort?: string;
+}
+
+/**
+ * `--blobs s3://bucket[/prefix]` with `--blobs-endpoint`, `--blobs-region`, `--blobs-path-style`
+ * (or NIMBUS_BLOBS_ENDPOINT, _REGION, _PATH_STYLE) and the keys from NIMBUS_BLOBS_ACCESS_KEY_ID
+ * and NIMBUS_BLOBS_SECRET_ACCESS_KEY (never flags: a flag shows in `ps`), else the AWS SDK's own
+ * chain (AWS_ACCESS_KEY_ID, profiles, instance roles). docs/cluster.md#blobs-on-s3.
+ */
+async function blobsOption(
+  ctx: CliContext,
+  opts: ServerOptions,
+  blobs: string | undefined,
+): Promise<
+  'local' | 'postgres' | import('../../blob/s3-blob-store.js').S3BlobsOptions | undefined
+> {
+  const endpoint = opts.blobsEndpoint ?? ctx.env.NIMBUS_BLOBS_ENDPOINT;
+  const region = opts.blobsRegion ?? ctx.env.NIMBUS_BLOBS_REGION;
+  const pathStyle = opts.blobsPathStyle ?? ctx.env.NIMBUS_BLOBS_PATH_STYLE;
+  if (blobs === undefined || !blobs.startsWith('s3://')) {
+    if (endpoint !== undefined || region !== undefined || pathStyle !== undefined) {
+      throw new CliError(
+        '--blobs-endpoint, --blobs-region and --blobs-path-style need --blobs s3://...',
+      );
+    }
+    return blobs as 'local' | 'postgres' | undefined;
+  }
+  const { parseS3BlobsUrl } = await import('../../blob/s3-blob-store.js');
+  const where = parseS3BlobsUrl(blobs);
+  if (!where) {
+    throw new CliError(
+      `--blobs ${JSON.stringify(blobs.slice(0, 100))}: expected s3://bucket or s3://bucket/prefix (a valid bucket name)`,
+    );
+  }
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/@]+(\/[^\s]*)?$/.test(endpoint)) {
+    throw new CliError(
+      '--blobs-endpoint must be an http(s)://host[:port] URL, without credentials',
+    );
+  }
+  if (pathStyle !== undefined && !['on', 'off', 'true', 'false'].includes(pathStyle)) {
+    throw new CliError(`--blobs-path-style must be on or off, not "${pathStyle.slice(0, 20)}"`);
+  }
+  if (region !== undefined && !/^[a-z0-9-]{1,50}$/.test(region)) {
+    throw new CliError(
+      `--blobs-region must be a region name such as us-east-1, not "${region.slice(0, 50)}"`,
+    );
+  }
+  const id = ctx.env.NIMBUS_BLOBS_ACCESS_KEY_ID;
+  const secret = ctx.env.NIMBUS_BLOBS_SECRET_ACCESS_KEY;
+  if ((id === undefined) !== (secret === undefined)) {
+    throw new CliError('NIMBUS_BLOBS_ACCESS_KEY_ID and NIMBUS_BLOBS_SECRET_ACCESS_KEY go together');
+  }
+  const token = ctx.env.NIMBUS_BLOBS_SESSION_TOKEN;
+  return {
+    kind: 's3',
+    ...where,
+    ...(endpoint ? { endpoint } : {}),
+    region: region ?? ctx.env.AWS_REGION ?? 'us-east-1',
+    // Most S3-compatible servers want the bucket in the path; AWS S3 itself, in the host name.
+    forcePathStyle:
+      pathStyle === undefined ? endpoint !== undefined : /^(on|true)$/.test(pathStyle),
+    ...(id !== undefined && secret !== undefined
+      ? {
+          credentials: {
+            accessKeyId: id,
+            secretAccessKey: secret,
+            ...(token ? { sessionToken: token } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 /** `nimbus server`: runs the platform in the foreground until SIGINT/SIGTERM. */
@@ -82,10 +155,18 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const dataDir = resolve(ctx.cwd, opts.dataDir ?? defaultDataDir(ctx.env));
   const databaseUrl = opts.databaseUrl ?? ctx.env.NIMBUS_DATABASE_URL;
   const nodeName = opts.nodeName ?? ctx.env.NIMBUS_NODE_NAME;
-  const blobs = opts.blobs ?? ctx.env.NIMBUS_BLOBS;
-  if (blobs !== undefined && blobs !== 'local' && blobs !== 'postgres') {
-    throw new CliError(`--blobs must be local or postgres, not "${blobs}"`);
+  const blobsFlag = opts.blobs ?? ctx.env.NIMBUS_BLOBS;
+  if (
+    blobsFlag !== undefined &&
+    blobsFlag !== 'local' &&
+    blobsFlag !== 'postgres' &&
+    !blobsFlag.startsWith('s3://')
+  ) {
+    throw new CliError(
+      `--blobs must be local, postgres or s3://bucket[/prefix], not "${blobsFlag.slice(0, 100)}"`,
+    );
   }
+  const blobs = await blobsOption(ctx, opts, blobsFlag);
   if (blobs === 'postgres' && !/^postgres(ql)?:\/\//.test(databaseUrl ?? '')) {
     throw new CliError('--blobs postgres needs a postgres:// --database-url');
   }

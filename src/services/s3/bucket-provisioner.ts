@@ -19,7 +19,7 @@ import {
 } from '../../platform/aws/resources/provisioner.js';
 import { isValidBucketName } from './bucket-name.js';
 import { CorsConfigError, type CorsRule, validateCorsRules } from './cors-config.js';
-import type { ObjectFiles } from './object-files.js';
+import type { ObjectStorage } from './object-files.js';
 import type { S3Metadata } from './s3-metadata.js';
 
 /** Settings that change nothing on Nimbus (no ACLs, encryption at rest is the disk's). */
@@ -34,10 +34,10 @@ const NO_EFFECT = [
 export class BucketProvisioner implements ResourceProvisioner {
   readonly type = 'AWS::S3::Bucket';
   readonly #meta: S3Metadata;
-  readonly #files: ObjectFiles;
+  readonly #files: ObjectStorage;
   readonly #clock: Clock;
 
-  constructor(deps: { meta: S3Metadata; files: ObjectFiles; clock: Clock }) {
+  constructor(deps: { meta: S3Metadata; files: ObjectStorage; clock: Clock }) {
     this.#meta = deps.meta;
     this.#files = deps.files;
     this.#clock = deps.clock;

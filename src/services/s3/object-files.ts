@@ -26,9 +26,29 @@ export class BlobTooLargeError extends NimbusError {
   }
 }
 
-const blobIdPattern = /^[0-9a-f]{32}$/;
+export const blobIdPattern = /^[0-9a-f]{32}$/;
 
-export class ObjectFiles {
+/**
+ * Where object bytes live, by blob id: this node's disk (ObjectFiles, the default) or a bucket
+ * every node of a cluster shares (S3ObjectFiles, with `--blobs s3://...`).
+ */
+export interface ObjectStorage {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /**
+   * Streams `source` into a new blob; throws (leaving nothing) when the source throws or passes
+   * maxBytes.
+   */
+  write(source: AsyncIterable<Buffer>, maxBytes: number): Promise<WrittenBlob>;
+  /** A new blob with the bytes of `blobId` (CopyObject). */
+  copy(blobId: string): Promise<string>;
+  /** `start`/`end` inclusive, as in a Range header. */
+  read(blobId: string, range?: { start: number; end: number }): Readable;
+  /** Removing an absent blob is not an error. */
+  remove(blobId: string): Promise<void>;
+}
+
+export class ObjectFiles implements ObjectStorage {
   readonly #root: string;
 
   constructor(root: string) {
@@ -115,6 +135,6 @@ export class ObjectFiles {
   }
 }
 
-function newBlobId(): string {
+export function newBlobId(): string {
   return randomBytes(16).toString('hex');
 }

@@ -5,13 +5,13 @@ import type { SignatureChain } from '../../platform/auth/sigv4.js';
 import { parseXml, type XmlElement, XmlSyntaxError } from '../../platform/aws/protocols/xml.js';
 import { verifiedPayload } from '../../platform/aws/sigv4/verified-payload.js';
 import type { ObjectChange } from '../../platform/triggers/s3/s3-notifications.js';
-import type { ObjectFiles } from './object-files.js';
+import type { ObjectStorage } from './object-files.js';
 import { s3Errors } from './s3-errors.js';
 import type { BucketRow, S3Metadata } from './s3-metadata.js';
 
 export interface S3Deps {
   meta: S3Metadata;
-  files: ObjectFiles;
+  files: ObjectStorage;
   clock: Clock;
   /** The region of buckets created without a LocationConstraint. */
   region: string;

@@ -17,7 +17,13 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { failure, type S3Platform, s3Variants, startS3Platform } from './s3-platform.js';
+import {
+  failure,
+  type S3Platform,
+  s3Variants,
+  startS3Platform,
+  startS3PlatformOnBucket,
+} from './s3-platform.js';
 
 const MiB = 1024 * 1024;
 
@@ -39,13 +45,18 @@ function blocks(count: number, size: number): Readable {
   });
 }
 
-for (const variant of s3Variants)
+const starts: { name: string; start: () => Promise<S3Platform> }[] = [
+  ...s3Variants.map((v) => ({ name: v.name, start: () => startS3Platform(v) })),
+  { name: 'object bytes in an S3 bucket', start: startS3PlatformOnBucket },
+];
+
+for (const variant of starts)
   describe(`S3 large multipart and UploadPartCopy on ${variant.name}`, () => {
     let s3: S3Platform;
     let client: S3Client;
 
     before(async () => {
-      s3 = await startS3Platform(variant);
+      s3 = await variant.start();
       client = s3.client();
       await client.send(new CreateBucketCommand({ Bucket: 'big' }));
     });

@@ -5,7 +5,7 @@ import type { Clock } from '../../../model/clock.js';
 import type { Database } from '../../../store/schema.js';
 
 export interface DiskUsage {
-  /** `blobs` (code artifacts), `blob-cache` (local copies of PostgreSQL blobs), `logs`. */
+  /** `blobs` (code artifacts), `blob-cache` (local copies of shared blobs), `logs`. */
   what: string;
   bytes: number;
 }
@@ -16,6 +16,8 @@ export interface DiskUsageDeps {
   /** The data dir's blob folder: the blobs themselves, or their cache when they live in PostgreSQL. */
   blobDir: string;
   blobsInPostgres: boolean;
+  /** In an S3 bucket (`--blobs s3://...`): the folder is only their cache; the bucket is not measured. */
+  blobsInS3?: boolean;
   clock: Clock;
   /** Measuring walks a folder and asks the database: done at most once per this period. */
   cacheMs?: number;
@@ -48,6 +50,8 @@ async function measure(deps: DiskUsageDeps): Promise<DiskUsage[]> {
   const out: DiskUsage[] = [];
   if (deps.blobsInPostgres) {
     out.push({ what: 'blobs', bytes: await tableBytes(deps, 'blob_chunks') });
+    out.push({ what: 'blob-cache', bytes: local });
+  } else if (deps.blobsInS3) {
     out.push({ what: 'blob-cache', bytes: local });
   } else {
     out.push({ what: 'blobs', bytes: local });
