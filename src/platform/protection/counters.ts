@@ -40,12 +40,7 @@ export async function postgresCounters(
   // biome-ignore lint/suspicious/noExplicitAny: any store schema; only this table is touched
   db: Kysely<any>,
 ): Promise<Counters> {
-  // The layout rate-limiter-flexible expects; created here, so its own async creation is off.
-  await sql`create table if not exists ${sql.table(table)} (
-    key varchar(255) primary key,
-    points integer not null default 0,
-    expire bigint
-  )`.execute(db);
+  // The table is the store's (migration 042), so its own async creation is off.
   const client = {
     query: async (q: { text: string; values?: unknown[] }) => {
       const result = await db.executeQuery(CompiledQuery.raw(q.text, q.values ?? []));
