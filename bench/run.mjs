@@ -100,7 +100,11 @@ async function main() {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
   if (!existsSync(NIMBUS_BIN)) throw new Error(`${NIMBUS_BIN} is missing`);
-  if (!peersInstalled()) await installPeers();
+  // Only the scenarios with peers need them (async, sqs and cluster measure Nimbus alone).
+  const needsPeers = only.some((s) =>
+    ['warm', 'cold', 'deploy', 'footprint', 'dynamodb'].includes(s),
+  );
+  if (needsPeers && !peersInstalled()) await installPeers();
 
   await mkdir(join(BENCH, '.work'), { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'nimbus-bench-'));

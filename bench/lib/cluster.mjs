@@ -93,8 +93,10 @@ export async function clusterScenario(ctx) {
       const system = `Nimbus, ${n} node${n > 1 ? 's' : ''}`;
       const url = `${balancer.url}/bench-dev/hello`;
 
-      log(`cluster: ${n} node(s), warm-up at ${connections} connections (${cfg.warmupSec}s)`);
-      await load({ url, connections, durationSec: cfg.warmupSec });
+      // At least 3 s: a node that just joined starts its function instances here.
+      const warmupSec = Math.max(3, cfg.warmupSec);
+      log(`cluster: ${n} node(s), warm-up at ${connections} connections (${warmupSec}s)`);
+      await load({ url, connections, durationSec: warmupSec });
       const warm = [];
       for (let t = 0; t < cfg.clusterTrials; t++) {
         const cpu0 = clusterCpuMs(nodes);
