@@ -2,13 +2,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
-// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs,operate, --profile (CPU-profile the Nimbus
+// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs,operate,cluster, --profile (CPU-profile the Nimbus
 // servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
 // --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { clusterScenario } from './lib/cluster.mjs';
 import { dynamodbScenario } from './lib/dynamodb.mjs';
 import { operateScenario } from './lib/operate.mjs';
 import { installCleanup, stopAll } from './lib/proc.mjs';
@@ -63,6 +64,9 @@ const FULL = {
   dynamodbWidth: 16,
   dynamodbTrials: 3,
   dynamodbSec: 3,
+  clusterNodes: 3,
+  clusterConnections: 32,
+  clusterTrials: 3,
 };
 const QUICK = {
   ...FULL,
@@ -82,6 +86,7 @@ const QUICK = {
   sqsMessages: 1000,
   sqsTrials: 2,
   sqsWarmup: 100,
+  clusterTrials: 2,
 };
 
 async function main() {
@@ -91,12 +96,16 @@ async function main() {
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only
     ? opts.only.split(',').map((s) => s.trim())
-    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs', 'operate'];
+    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs', 'operate', 'cluster'];
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
   if (!existsSync(NIMBUS_BIN)) throw new Error(`${NIMBUS_BIN} is missing`);
-  if (!peersInstalled()) await installPeers();
+  // Only the scenarios with peers need them (async, sqs and cluster measure Nimbus alone).
+  const needsPeers = only.some((s) =>
+    ['warm', 'cold', 'deploy', 'footprint', 'dynamodb'].includes(s),
+  );
+  if (needsPeers && !peersInstalled()) await installPeers();
 
   await mkdir(join(BENCH, '.work'), { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'nimbus-bench-'));
@@ -180,6 +189,12 @@ async function main() {
       notes.push(...r.notes);
       raw.footprint = r.raw;
     }
+    if (only.includes('cluster')) {
+      const r = await guard('cluster', clusterScenario);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.cluster = r.raw;
+    }
   } finally {
     for (const s of stops.reverse()) await s.stop().catch(() => {});
     await stopAll();
@@ -190,7 +205,17 @@ async function main() {
     process.stderr.write(`bench: profile summary in ${summaryFile}\n`);
   }
 
-  const order = ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs', 'operate'];
+  const order = [
+    'warm',
+    'cold',
+    'async',
+    'deploy',
+    'footprint',
+    'dynamodb',
+    'sqs',
+    'operate',
+    'cluster',
+  ];
   rows.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
   addRatios(rows);
   const verdicts = targets(rows);

@@ -88,7 +88,10 @@ export async function freePort() {
 
 // ---------------------------------------------------------------- Nimbus
 
-export async function startNimbus(work, { name, idleTimeout, nodeArgs = [], extraArgs = [] }) {
+export async function startNimbus(
+  work,
+  { name, idleTimeout, nodeArgs = [], extraArgs = [], env = {} },
+) {
   const dataDir = await mkdtemp(join(work, `${name}-data-`));
   const logFile = join(work, `${name}.log`);
   const args = [...nodeArgs, NIMBUS_BIN, 'server', '--host', '127.0.0.1', '--port', '0'];
@@ -96,10 +99,12 @@ export async function startNimbus(work, { name, idleTimeout, nodeArgs = [], extr
   if (idleTimeout) args.push('--idle-timeout', idleTimeout);
   args.push(...extraArgs);
   const t0 = performance.now();
-  const child = start(process.execPath, args, { cwd: NIMBUS_ROOT, env: baseEnv(), logFile });
+  const child = start(process.execPath, args, { cwd: NIMBUS_ROOT, env: baseEnv(env), logFile });
   const m = await waitForText(logFile, /listening on (http:\/\/\S+)/, 30_000, child);
   const startMs = performance.now() - t0;
-  const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  // A token from the environment (a cluster's, shared by its nodes) is never written to disk.
+  const token =
+    env.NIMBUS_ADMIN_TOKEN ?? (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
   const url = m[1];
   return {
     kind: 'nimbus',

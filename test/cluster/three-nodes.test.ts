@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { makeTestSchema } from '../helpers/postgres.js';
+import { makeTestCluster, startClusterNode } from '../helpers/cluster.js';
 import { runCli } from '../helpers/run-cli.js';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 import { waitUntil } from '../helpers/wait-for.js';
 
 const events = 300;
@@ -22,40 +20,14 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
   });
 
   test('deploy through one, serve through all; kill -9 one mid-run and lose no event', async () => {
-    const tmp = await makeTempDir();
-    const pg = await makeTestSchema();
-    cleanups.push(tmp.cleanup, pg.drop);
-    // Every node must agree on these: the admin token, and the key sealing access key secrets.
-    const shared = {
-      NIMBUS_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-      NIMBUS_MASTER_KEY: randomBytes(32).toString('base64'),
-    };
-    const databaseUrl = `${pg.url}?schema=${pg.schema}`;
-    const start = async (name: string) => {
-      const node = await startServerProcess({
-        dataDir: join(tmp.dir, name),
-        home: tmp.dir,
-        args: [
-          '--database-url',
-          databaseUrl,
-          '--node-name',
-          name,
-          '--async-retry-delay',
-          '100ms',
-          '--async-lease',
-          '2s',
-        ],
-        env: shared,
-      });
-      cleanups.push(async () => {
-        node.child.kill('SIGKILL');
-      });
-      return node;
-    };
+    const cluster = await makeTestCluster();
+    cleanups.push(cluster.close);
+    const start = (name: string) =>
+      startClusterNode(cluster, name, ['--async-retry-delay', '100ms', '--async-lease', '2s']);
     const nodes = await Promise.all(['n1', 'n2', 'n3'].map(start));
     const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];
 
-    const cwd = join(tmp.dir, 'svc');
+    const cwd = join(cluster.dir, 'svc');
     await mkdir(cwd);
     await writeFile(
       join(cwd, 'serverless.yml'),
@@ -82,8 +54,8 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
         '',
       ].join('\n');
     await writeFile(join(cwd, 'handler.js'), handler('v1'));
-    const env = { HOME: tmp.dir, NIMBUS_ENDPOINT: n1.url, NIMBUS_TOKEN: shared.NIMBUS_ADMIN_TOKEN };
-    const auth = { authorization: `Bearer ${shared.NIMBUS_ADMIN_TOKEN}` };
+    const env = { HOME: cluster.dir, NIMBUS_ENDPOINT: n1.url, NIMBUS_TOKEN: cluster.token };
+    const auth = { authorization: `Bearer ${cluster.token}` };
 
     const answers = () =>
       Promise.all(
@@ -102,7 +74,7 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
     const firstMs = Date.now() - t0;
 
     // The artifact came from the shared store: node 2 never received an upload.
-    const cached = await readdir(join(tmp.dir, 'n2', 'blobs', 'sha256'), { recursive: true });
+    const cached = await readdir(join(cluster.dir, 'n2', 'blobs', 'sha256'), { recursive: true });
     assert.ok(
       cached.some((f) => /[0-9a-f]{64}$/.test(f)),
       'node 2 cached the artifact by content hash',
@@ -129,7 +101,7 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
       ['n1 up', 'n2 up', 'n3 up'],
     );
 
-    // 300 async events through nodes 2 and 3; node 3 is killed with work in flight.
+    // 300 async events through nodes 2 and 3.
     const ids: string[] = [];
     const send = async (node: ServerProcess, n: number) => {
       const res = await fetch(`${node.url}/2015-03-31/functions/cl-dev-work/invocations`, {
@@ -140,28 +112,33 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
       assert.equal(res.status, 202);
       ids.push(res.headers.get('x-amzn-requestid')!);
     };
-    for (let n = 0; n < events; n += 50) {
-      const batch = Array.from({ length: Math.min(50, events - n) }, (_, i) => n + i);
-      await Promise.all(batch.map((i) => send(i % 2 === 0 ? n2 : n3, i)));
-    }
-
     const statuses = async () => {
       const counts: Record<string, number> = {};
-      for (const id of ids) {
+      // Newest first: right after the kill, the last ones sent are the ones still running.
+      for (const id of [...ids].reverse()) {
         const res = await fetch(`${n1.url}/v1/invocations/${id}`, { headers: auth });
         const s = res.ok ? ((await res.json()) as { status: string }).status : `HTTP ${res.status}`;
         counts[s] = (counts[s] ?? 0) + 1;
       }
       return counts;
     };
-    n3.child.kill('SIGKILL');
-    await n3.exited;
-    const before = await statuses();
-    console.log(`cluster: states right after kill -9 of node 3: ${JSON.stringify(before)}`);
-    assert.ok(
-      (before.Succeeded ?? 0) < events,
-      `work was still in flight: ${JSON.stringify(before)}`,
-    );
+    // Half-way, node 3 is killed with work in flight; the rest goes through node 2.
+    let alive = [n2, n3];
+    for (let n = 0; n < events; n += 50) {
+      if (n === events / 2) {
+        n3.child.kill('SIGKILL');
+        await n3.exited;
+        alive = [n2];
+        const before = await statuses();
+        console.log(`cluster: states right after kill -9 of node 3: ${JSON.stringify(before)}`);
+        assert.ok(
+          (before.Succeeded ?? 0) < n,
+          `work was still in flight: ${JSON.stringify(before)}`,
+        );
+      }
+      const batch = Array.from({ length: Math.min(50, events - n) }, (_, i) => n + i);
+      await Promise.all(batch.map((i) => send(alive[i % alive.length]!, i)));
+    }
 
     await waitUntil(
       async () => (await statuses()).Succeeded === events,
