@@ -28,6 +28,7 @@ import { kinesisMigration } from './027-kinesis.js';
 import { layersMigration } from './030-layers.js';
 import { workOutboxMigration } from './031-work-outbox.js';
 import { s3CorsMigration } from './033-s3-cors.js';
+import { s3BucketOwnerMigration } from './034-s3-bucket-owner.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -67,6 +68,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '031-work-outbox': workOutboxMigration(),
     '027-kinesis': kinesisMigration(flavor),
     '030-layers': layersMigration(),
+    '034-s3-bucket-owner': s3BucketOwnerMigration(),
   };
   return { getMigrations: async () => migrations };
 }

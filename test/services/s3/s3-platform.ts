@@ -18,7 +18,7 @@ export const s3Variants = awsPlatformVariants;
 
 export async function startS3Platform(
   variant: AwsPlatformVariant = awsPlatformVariants[0]!,
-  opts: { clock?: { now(): number } } = {},
+  opts: { clock?: { now(): number }; runFunctions?: boolean } = {},
 ): Promise<S3Platform> {
   const base = await startAwsPlatform(variant, { ...opts, label: 's3' });
   return {
