@@ -27,6 +27,7 @@ export class BlobTooLargeError extends NimbusError {
 }
 
 const blobIdPattern = /^[0-9a-f]{32}$/;
+const readChunkBytes = 1024 * 1024;
 
 export class ObjectFiles {
   readonly #root: string;
@@ -86,7 +87,8 @@ export class ObjectFiles {
 
   /** `start`/`end` inclusive, as in a Range header. */
   read(blobId: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.#path(blobId), range ?? {});
+    // 1 MiB reads (not the default 64 KiB): a sixteenth of the reads and socket writes.
+    return createReadStream(this.#path(blobId), { ...range, highWaterMark: readChunkBytes });
   }
 
   /** Removing an absent blob is not an error. */
