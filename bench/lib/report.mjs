@@ -139,6 +139,19 @@ export function targets(rows) {
       ),
     );
   }
+  const fn = get(rows, 'deploy function -f, changed handler (CLI run)');
+  if (fn) {
+    const v = fn.summary.median;
+    out.push(
+      verdict(
+        '`deploy function -f` (changed handler)',
+        '<= 400 ms',
+        `${fmt(v, 0)} ms`,
+        v <= 400,
+        `${fmt(v - 400, 0)} ms over (${fmt(v / 400, 1)}x)`,
+      ),
+    );
+  }
   const cc = get(rows, 'code change -> first new response');
   if (cc) {
     const v = cc.summary.median;
