@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
-// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs,operate,cluster, --profile (CPU-profile the Nimbus
+// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs,operate,cluster,s3, --profile (CPU-profile the Nimbus
 // servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
 // --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { operateScenario } from './lib/operate.mjs';
 import { installCleanup, stopAll } from './lib/proc.mjs';
 import { summarizeProfiles } from './lib/profile.mjs';
 import { addRatios, headline, targets, writeReports } from './lib/report.mjs';
+import { s3Scenario } from './lib/s3.mjs';
 import {
   asyncScenario,
   coldScenario,
@@ -67,6 +68,10 @@ const FULL = {
   clusterNodes: 3,
   clusterConnections: 32,
   clusterTrials: 3,
+  s3Width: 16,
+  s3Trials: 3,
+  s3Sec: 3,
+  s3LargeMiB: 256,
 };
 const QUICK = {
   ...FULL,
@@ -87,6 +92,8 @@ const QUICK = {
   sqsTrials: 2,
   sqsWarmup: 100,
   clusterTrials: 2,
+  s3Trials: 2,
+  s3Sec: 1,
 };
 
 async function main() {
@@ -96,7 +103,18 @@ async function main() {
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only
     ? opts.only.split(',').map((s) => s.trim())
-    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs', 'operate', 'cluster'];
+    : [
+        'warm',
+        'cold',
+        'async',
+        'deploy',
+        'footprint',
+        'dynamodb',
+        'sqs',
+        'operate',
+        'cluster',
+        's3',
+      ];
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
@@ -183,6 +201,12 @@ async function main() {
       notes.push(...r.notes);
       raw.operate = r.raw;
     }
+    if (only.includes('s3')) {
+      const r = await guard('s3', s3Scenario);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.s3 = r.raw;
+    }
     if (only.includes('footprint')) {
       const r = await guard('footprint', footprintScenario);
       rows.push(...r.rows);
@@ -215,6 +239,7 @@ async function main() {
     'sqs',
     'operate',
     'cluster',
+    's3',
   ];
   rows.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
   addRatios(rows);

@@ -143,6 +143,19 @@ export function targets(rows) {
       ),
     );
   }
+  const fn = get(rows, 'deploy function -f, changed handler (CLI run)');
+  if (fn) {
+    const v = fn.summary.median;
+    out.push(
+      verdict(
+        '`deploy function -f` (changed handler)',
+        '<= 400 ms',
+        `${fmt(v, 0)} ms`,
+        v <= 400,
+        `${fmt(v - 400, 0)} ms over (${fmt(v / 400, 1)}x)`,
+      ),
+    );
+  }
   const cc = get(rows, 'code change -> first new response');
   if (cc) {
     const v = cc.summary.median;
@@ -223,6 +236,21 @@ export function targets(rows) {
       ),
     );
   }
+  for (const direction of ['upload', 'download']) {
+    const r = rows.find(
+      (x) => x.scenario === 's3' && x.system === 'Nimbus' && x.figure.endsWith(` ${direction}`),
+    );
+    if (r?.ratioToLimit === undefined) continue;
+    out.push(
+      verdict(
+        `S3 large-object ${direction} vs the disk's sequential rate`,
+        '>= 0.5x',
+        `${fmt(r.ratioToLimit)}x (${fmt(r.summary.median, 0)} MiB/s)`,
+        r.ratioToLimit >= 0.5,
+        `${fmt(0.5 / r.ratioToLimit, 1)}x short`,
+      ),
+    );
+  }
   return out;
 }
 
@@ -230,7 +258,12 @@ function fmtValue(r) {
   if (r.status) return r.status;
   const s = r.summary;
   const d =
-    r.unit === 'req/s' || r.unit === 'ev/s' || r.unit === 'events' || r.unit === 'processes'
+    r.unit === 'req/s' ||
+    r.unit === 'ev/s' ||
+    r.unit === 'events' ||
+    r.unit === 'processes' ||
+    r.unit === 'pairs/s' ||
+    r.unit === 'MiB/s'
       ? 0
       : r.unit === 'MiB'
         ? 1

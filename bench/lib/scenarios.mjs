@@ -499,6 +499,15 @@ export async function deployScenario(ctx) {
     if (d.skipped) noop.push(d.ms);
     else notSkipped += 1;
   }
+  // `deploy function -f hello` after a handler edit: a new version of one function's code.
+  const fnDeploys = [];
+  let fnNotDeployed = 0;
+  for (let i = 0; i < cfg.noopTrials; i++) {
+    await setCode(svc, `fn-${i}`);
+    const d = await nimbusDeploy(nimbus, svc, [], ['function', '-f', 'hello']);
+    if (/Function code deployed/.test(d.out.stderr + d.out.stdout)) fnDeploys.push(d.ms);
+    else fnNotDeployed += 1;
+  }
   if (ctx.profileArgs) {
     // One more no-op deploy, CPU-profiled: where the CLI's time goes.
     const r = await run(process.execPath, [...ctx.profileArgs, NIMBUS_BIN, 'deploy'], {
@@ -529,11 +538,20 @@ export async function deployScenario(ctx) {
   const rows = [
     row('deploy', 'Nimbus', 'no-op deploy (hash skip, CLI run)', 'ms', 'lower', noop),
     row('deploy', 'Nimbus', 'first deploy (CLI run)', 'ms', 'lower', [firstDeploy.ms]),
+    row(
+      'deploy',
+      'Nimbus',
+      'deploy function -f, changed handler (CLI run)',
+      'ms',
+      'lower',
+      fnDeploys,
+    ),
     row('deploy', 'Nimbus', '`nimbus --version` (CLI floor)', 'ms', 'lower', version),
     row('deploy', 'node -e 0', 'process start floor', 'ms', 'lower', node),
   ];
   const notes = notSkipped ? [`${notSkipped} no-op deploys were not skipped.`] : [];
-  return { rows, notes, raw: { noop, version, node } };
+  if (fnNotDeployed) notes.push(`${fnNotDeployed} \`deploy function\` runs deployed nothing.`);
+  return { rows, notes, raw: { noop, fnDeploys, version, node } };
 }
 
 // ------------------------------------------------------------------ 5. footprint

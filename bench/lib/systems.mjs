@@ -121,8 +121,8 @@ export async function startNimbus(
 }
 
 /** `nimbus deploy` as a user runs it: a fresh CLI process. */
-export async function nimbusDeploy(nimbus, serviceDir, extra = []) {
-  const r = await run(process.execPath, [NIMBUS_BIN, 'deploy', ...extra], {
+export async function nimbusDeploy(nimbus, serviceDir, extra = [], subcommand = []) {
+  const r = await run(process.execPath, [NIMBUS_BIN, 'deploy', ...subcommand, ...extra], {
     cwd: serviceDir,
     env: baseEnv({ NIMBUS_ENDPOINT: nimbus.url, NIMBUS_TOKEN: nimbus.token }),
     timeoutMs: 120_000,

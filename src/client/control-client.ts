@@ -92,12 +92,12 @@ export class ControlClient {
   }
 
   async hasArtifact(sha256: string): Promise<boolean> {
-    const res = await this.#http.request('HEAD', `/v1/artifacts/${sha256}`, { accept: [404] });
+    const res = await this.#http.buffered('HEAD', `/v1/artifacts/${sha256}`, { accept: [404] });
     return res.status === 200;
   }
 
   async uploadArtifact(sha256: string, zip: Buffer): Promise<void> {
-    await this.#http.request('PUT', `/v1/artifacts/${sha256}`, {
+    await this.#http.buffered('PUT', `/v1/artifacts/${sha256}`, {
       body: zip,
       contentType: 'application/zip',
     });

@@ -82,6 +82,33 @@ export class PlatformHttp {
     throw await apiErrorOf(res, `${method} ${path}`, this.endpoint);
   }
 
+  /**
+   * As request(), with both bodies buffered, over node:http: what the deploy path's artifact
+   * calls use, so `deploy function` never loads undici (fetch) either.
+   */
+  async buffered(
+    method: string,
+    path: string,
+    opts: Omit<RequestOptions, 'signal'> = {},
+  ): Promise<BufferedAnswer> {
+    const headers: Record<string, string> = {};
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (opts.contentType) headers['content-type'] = opts.contentType;
+    let res: BufferedAnswer;
+    try {
+      res = await bufferedRequest(`${this.endpoint}${path}`, {
+        method,
+        headers,
+        ...(opts.body === undefined ? {} : { body: opts.body }),
+      });
+    } catch (error) {
+      if (isConnectionFailure({ cause: error })) throw new NoPlatformError(this.endpoint);
+      throw error;
+    }
+    if ((res.status >= 200 && res.status <= 299) || opts.accept?.includes(res.status)) return res;
+    throw apiErrorFrom(res.status, res.body.toString('utf8'), `${method} ${path}`, this.endpoint);
+  }
+
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;

@@ -1207,6 +1207,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     maxObjectBytes: 5 * 1024 * MiB,
     onChange: (change) => s3Notifier.notify(change),
+    scopeOf: (id) => accessKeys.scopeOf(id),
     verify: createStreamingRequestVerifier({
       keys: accessKeys,
       clock,

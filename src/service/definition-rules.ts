@@ -339,7 +339,8 @@ export function definitionProblem(
   definition: unknown,
   limits: DefinitionLimits,
 ): DefinitionProblem | undefined {
-  const result = definitionRules(limits).safeParse(definition);
+  // Schemas built per call, parsed once: jitless (see validate.ts).
+  const result = definitionRules(limits).safeParse(definition, { jitless: true });
   if (result.success) return undefined;
   const issue = result.error.issues[0]!;
   return {

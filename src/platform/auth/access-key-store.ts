@@ -51,6 +51,38 @@ export function scopeAllows(scope: AccessKeyScope | undefined, target: ScopeTarg
   return !(scope.readOnly && target.write);
 }
 
+/** The service stage a resource other than a function belongs to (an S3 bucket today). */
+export interface ResourceOwner {
+  service: string;
+  stage: string;
+}
+
+/**
+ * True when `scope` (undefined: unrestricted) lets the caller reach a resource owned by `owner`
+ * (undefined: shared by every caller). Session credentials (scoped to their function's service
+ * stage) and `nimbus keys create --service/--stage` keys reach their own stage's resources and
+ * shared ones; `--read-only` keys only read. `functions` does not narrow resources. The one
+ * ownership check for AWS services behind the front door (docs/security.md).
+ */
+export function scopeAllowsResource(
+  scope: AccessKeyScope | undefined,
+  owner: ResourceOwner | undefined,
+  write: boolean,
+): boolean {
+  if (scope === undefined) return true;
+  if (scope.readOnly && write) return false;
+  if (owner === undefined) return true;
+  if (scope.service !== undefined && scope.service !== owner.service) return false;
+  return scope.stage === undefined || scope.stage === owner.stage;
+}
+
+/** The owner a restricted caller gives what it creates: its service stage, when it names both. */
+export function ownerOfScope(scope: AccessKeyScope | undefined): ResourceOwner | undefined {
+  return scope?.service !== undefined && scope.stage !== undefined
+    ? { service: scope.service, stage: scope.stage }
+    : undefined;
+}
+
 /** True when the scope narrows anything at all. */
 export function isRestricted(scope: AccessKeyScope | undefined): scope is AccessKeyScope {
   return (

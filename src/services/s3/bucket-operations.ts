@@ -1,4 +1,5 @@
 /** ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
+import { ownerOfScope, scopeAllowsResource } from '../../platform/auth/access-key-store.js';
 import type { RestXmlResponse } from '../../platform/aws/protocols/rest-xml.js';
 import { childElement, textNode } from '../../platform/aws/protocols/xml.js';
 import { isValidBucketName } from './bucket-name.js';
@@ -15,7 +16,10 @@ import { s3Errors } from './s3-errors.js';
 
 export async function listBuckets(call: S3Call): Promise<RestXmlResponse> {
   drain(call.req);
-  const buckets = await call.deps.meta.listBuckets();
+  // A restricted caller sees its own stage's buckets and the shared ones.
+  const buckets = (await call.deps.meta.listBuckets()).filter((b) =>
+    scopeAllowsResource(call.scope, b.owner, false),
+  );
   return {
     body: {
       name: 'ListAllMyBucketsResult',
@@ -48,10 +52,13 @@ export async function createBucket(call: BucketCall): Promise<RestXmlResponse> {
   }
   const config = await readXmlBody(call);
   const constraint = config && childElement(config, 'LocationConstraint')?.text.trim();
+  // Session credentials create their own stage's bucket; unscoped keys a shared one.
+  const owner = ownerOfScope(call.scope);
   const created = await call.deps.meta.createBucket({
     name: call.bucket,
     region: constraint || call.deps.region,
     createdAt: call.deps.clock.now(),
+    ...(owner ? { owner } : {}),
   });
   // One owner per platform: every existing bucket is already the caller's.
   if (!created) throw s3Errors.bucketAlreadyOwnedByYou(call.bucket);

@@ -77,10 +77,12 @@ export class BucketProvisioner implements ResourceProvisioner {
     previous: ProvisionedResource | undefined,
   ): Promise<ProvisionedResource> {
     const attributes = this.attributes(scope, d);
+    const owner = { service: scope.service, stage: scope.stage };
     const created = await this.#meta.createBucket({
       name: attributes.physicalId,
       region: scope.region,
       createdAt: this.#clock.now(),
+      owner,
     });
     // Never take over a bucket this stage did not create: `nimbus remove` would delete it.
     if (!created && previous?.physicalId !== attributes.physicalId) {
@@ -88,6 +90,8 @@ export class BucketProvisioner implements ResourceProvisioner {
         `bucket ${attributes.physicalId} already exists (it was not created by this stage; use another BucketName, or \`existing: true\` on the s3 event)`,
       );
     }
+    // A bucket this stage created before buckets had owners becomes its own.
+    if (!created) await this.#meta.claimBucket(attributes.physicalId, owner);
     // Rules set through the API are left alone unless serverless.yml says (or said) otherwise.
     const cors = corsConfiguration(d);
     if (cors !== undefined || previous?.properties.CorsConfiguration !== undefined) {

@@ -27,6 +27,7 @@ export class BlobTooLargeError extends NimbusError {
 }
 
 export const blobIdPattern = /^[0-9a-f]{32}$/;
+const readChunkBytes = 1024 * 1024;
 
 /**
  * Where object bytes live, by blob id: this node's disk (ObjectFiles, the default) or a bucket
@@ -106,7 +107,8 @@ export class ObjectFiles implements ObjectStorage {
 
   /** `start`/`end` inclusive, as in a Range header. */
   read(blobId: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.#path(blobId), range ?? {});
+    // 1 MiB reads (not the default 64 KiB): a sixteenth of the reads and socket writes.
+    return createReadStream(this.#path(blobId), { ...range, highWaterMark: readChunkBytes });
   }
 
   /** Removing an absent blob is not an error. */

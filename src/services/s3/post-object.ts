@@ -16,7 +16,7 @@ import { storedHeaders, userMetadata } from './object-headers.js';
 import { storeObject } from './object-operations.js';
 import { checkPolicy, invalidPolicy, parsePolicy } from './post-policy.js';
 import { s3AuthError } from './s3-auth.js';
-import { checkKey, objectChanged, type S3Deps, s3Namespace } from './s3-call.js';
+import { checkBucketAccess, checkKey, objectChanged, type S3Deps, s3Namespace } from './s3-call.js';
 import { s3Errors } from './s3-errors.js';
 import type { ObjectRow } from './s3-metadata.js';
 
@@ -44,6 +44,8 @@ export async function postObject(call: PostCall): Promise<RestXmlResponse> {
   }
   const { fields, file } = form;
   const principal = await authorize(call, fields);
+  const scope = await call.deps.scopeOf?.(principal);
+  await checkBucketAccess({ deps: call.deps, ...(scope ? { scope } : {}) }, call.bucket, true);
   const policy = parsePolicy(fields.get('policy')!);
   checkPolicy(policy, fields, call.bucket, call.deps.clock.now());
   if (!file) throw malformedPost('The body of your POST request is missing the file field.');

@@ -1,6 +1,11 @@
 /** What every S3 operation gets: its dependencies and the verified request. */
 import type { IncomingMessage } from 'node:http';
 import type { Clock } from '../../model/clock.js';
+import {
+  type AccessKeyScope,
+  isRestricted,
+  scopeAllowsResource,
+} from '../../platform/auth/access-key-store.js';
 import type { SignatureChain } from '../../platform/auth/sigv4.js';
 import { parseXml, type XmlElement, XmlSyntaxError } from '../../platform/aws/protocols/xml.js';
 import { verifiedPayload } from '../../platform/aws/sigv4/verified-payload.js';
@@ -23,6 +28,11 @@ export interface S3Deps {
    * it never throws.
    */
   onChange?: (change: ObjectChange) => Promise<void>;
+  /**
+   * The scope of the key that signed (session credentials: their service stage); without it
+   * every verified caller reaches every bucket.
+   */
+  scopeOf?: (accessKeyId: string) => Promise<AccessKeyScope | undefined>;
 }
 
 export interface S3Call {
@@ -32,6 +42,8 @@ export interface S3Call {
   chain: SignatureChain;
   /** The access key id that signed the request. */
   principal: string;
+  /** The signer's scope, when it is restricted (session credentials, scoped keys). */
+  scope?: AccessKeyScope;
   requestId: string;
 }
 
@@ -56,6 +68,21 @@ export async function requireBucket(call: BucketCall): Promise<BucketRow> {
   const bucket = await call.deps.meta.findBucket(call.bucket);
   if (!bucket) throw s3Errors.noSuchBucket(call.bucket);
   return bucket;
+}
+
+/**
+ * Refuses (AccessDenied) a restricted caller a bucket of another service stage (docs/s3.md). A
+ * missing bucket passes: the operation answers NoSuchBucket, or creates it.
+ */
+export async function checkBucketAccess(
+  call: Pick<S3Call, 'deps' | 'scope'>,
+  bucket: string,
+  write: boolean,
+): Promise<void> {
+  if (!isRestricted(call.scope)) return;
+  if (call.scope.readOnly && write) throw s3Errors.accessDenied();
+  const row = await call.deps.meta.findBucket(bucket);
+  if (row && !scopeAllowsResource(call.scope, row.owner, write)) throw s3Errors.accessDenied();
 }
 
 /** The body, checked against its signature and checksums, for operations whose body is small. */

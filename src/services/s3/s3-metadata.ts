@@ -7,7 +7,15 @@ import type { CorsRule } from './cors-config.js';
 
 interface S3Tables {
   /** `cors`: JSON CorsRule[] (migration 033), null without a configuration. */
-  s3_buckets: { name: string; region: string; created_at: number; cors: string | null };
+  s3_buckets: {
+    name: string;
+    region: string;
+    created_at: number;
+    cors: string | null;
+    /** The owning service stage (migration 034); null for a shared bucket. */
+    owner_service: string | null;
+    owner_stage: string | null;
+  };
   s3_objects: {
     bucket: string;
     /** UTF-8 bytes of the key (migration 007). */
@@ -43,6 +51,16 @@ export interface BucketRow {
   name: string;
   region: string;
   createdAt: number;
+  /**
+   * The service stage the bucket belongs to (its deploy created it, or that stage's session
+   * credentials did); absent for a bucket shared by every caller (docs/s3.md).
+   */
+  owner?: BucketOwner;
+}
+
+export interface BucketOwner {
+  service: string;
+  stage: string;
 }
 
 export interface Tag {
@@ -86,6 +104,18 @@ export interface PartRow {
 
 type Db = Kysely<S3Tables> | Transaction<S3Tables>;
 
+function toBucket(row: S3Tables['s3_buckets']): BucketRow {
+  const bucket: BucketRow = {
+    name: row.name,
+    region: row.region,
+    createdAt: Number(row.created_at),
+  };
+  if (row.owner_service !== null && row.owner_stage !== null) {
+    bucket.owner = { service: row.owner_service, stage: row.owner_stage };
+  }
+  return bucket;
+}
+
 export class S3Metadata {
   readonly #db: Kysely<S3Tables>;
 
@@ -98,7 +128,14 @@ export class S3Metadata {
   async createBucket(row: BucketRow): Promise<boolean> {
     const result = await this.#db
       .insertInto('s3_buckets')
-      .values({ name: row.name, region: row.region, created_at: row.createdAt, cors: null })
+      .values({
+        name: row.name,
+        region: row.region,
+        created_at: row.createdAt,
+        cors: null,
+        owner_service: row.owner?.service ?? null,
+        owner_stage: row.owner?.stage ?? null,
+      })
       .onConflict((oc) => oc.column('name').doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
@@ -110,7 +147,21 @@ export class S3Metadata {
       .selectAll()
       .where('name', '=', name)
       .executeTakeFirst();
-    return row && { name: row.name, region: row.region, createdAt: Number(row.created_at) };
+    return row && toBucket(row);
+  }
+
+  /**
+   * Records the owner of a bucket that has none (one its stage created before buckets had
+   * owners); false when the bucket is gone or already someone's.
+   */
+  async claimBucket(name: string, owner: BucketOwner): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('s3_buckets')
+      .set({ owner_service: owner.service, owner_stage: owner.stage })
+      .where('name', '=', name)
+      .where('owner_service', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** The bucket's CORS rules: `missing` without the bucket, undefined without a configuration. */
@@ -136,7 +187,7 @@ export class S3Metadata {
 
   async listBuckets(): Promise<BucketRow[]> {
     const rows = await this.#db.selectFrom('s3_buckets').selectAll().orderBy('name').execute();
-    return rows.map((r) => ({ name: r.name, region: r.region, createdAt: Number(r.created_at) }));
+    return rows.map(toBucket);
   }
 
   /**

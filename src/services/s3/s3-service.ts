@@ -4,6 +4,7 @@
  * and sub-resource. Operations answer through the REST-XML codec.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AccessKeyScope, isRestricted } from '../../platform/auth/access-key-store.js';
 import type {
   PostPolicyVerifier,
   StreamingRequestVerifier,
@@ -22,7 +23,7 @@ import {
   headBucket,
   listBuckets,
 } from './bucket-operations.js';
-import { copyObject } from './copy-object.js';
+import { copyObject, parseCopySource } from './copy-object.js';
 import { actualCorsHeaders, preflight } from './cors-preflight.js';
 import { deleteObjects } from './delete-objects.js';
 import { listObjectsV1, listObjectsV2 } from './list-objects.js';
@@ -40,7 +41,13 @@ import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './objec
 import { isFormUpload, postObject } from './post-object.js';
 import { type S3Address, s3Address } from './s3-address.js';
 import { s3AuthError } from './s3-auth.js';
-import type { BucketCall, ObjectCall, S3Call, S3Deps } from './s3-call.js';
+import {
+  type BucketCall,
+  checkBucketAccess,
+  type ObjectCall,
+  type S3Call,
+  type S3Deps,
+} from './s3-call.js';
 import { s3Errors } from './s3-errors.js';
 
 export interface S3ServiceOptions extends S3Deps {
@@ -84,7 +91,10 @@ const unsupportedObjectResources = [
   'attributes',
 ];
 
-export function createS3Service(opts: S3ServiceOptions) {
+export function createS3Service(options: S3ServiceOptions) {
+  const opts: S3ServiceOptions = options.scopeOf
+    ? { ...options, scopeOf: rememberedScopes(options.scopeOf) }
+    : options;
   const handler = createRestXmlHandler({
     onError: opts.onError,
     serve: async (req, ctx) => {
@@ -123,15 +133,23 @@ async function route(
   }
   const auth = await opts.verify(req);
   if (!auth.ok) throw s3AuthError(auth, !req.headers.authorization);
+  const scope = opts.scopeOf && (await opts.scopeOf(auth.principal));
   const call: S3Call = {
     deps: opts,
     req,
     query: address.query,
     chain: auth.chain,
     principal: auth.principal,
+    ...(isRestricted(scope) ? { scope } : {}),
     requestId,
   };
   if (address.bucket === undefined) return serviceOperation(call);
+  const write = req.method !== 'GET' && req.method !== 'HEAD';
+  await checkBucketAccess(call, address.bucket, write);
+  const copySource = req.headers['x-amz-copy-source'];
+  if (address.key !== undefined && req.method === 'PUT' && typeof copySource === 'string') {
+    await checkBucketAccess(call, parseCopySource(copySource).bucket, false);
+  }
   if (address.key === undefined) return bucketOperation({ ...call, bucket: address.bucket });
   return objectOperation({ ...call, bucket: address.bucket, key: address.key });
 }
@@ -196,4 +214,22 @@ function objectOperation(call: ObjectCall): Promise<RestXmlResponse> {
       break;
   }
   throw s3Errors.methodNotAllowed();
+}
+
+/**
+ * A key's scope never changes (keys are created with it; session credentials are issued with
+ * it), so it is looked up once per key id, not on every request. Bounded: the oldest entries go.
+ */
+function rememberedScopes(
+  scopeOf: (id: string) => Promise<AccessKeyScope | undefined>,
+  max = 1000,
+): (id: string) => Promise<AccessKeyScope | undefined> {
+  const known = new Map<string, AccessKeyScope | undefined>();
+  return async (id) => {
+    if (known.has(id)) return known.get(id);
+    const scope = await scopeOf(id);
+    if (known.size >= max) known.delete(known.keys().next().value as string);
+    known.set(id, scope);
+    return scope;
+  };
 }

@@ -29,6 +29,7 @@ import { layersMigration } from './030-layers.js';
 import { workOutboxMigration } from './031-work-outbox.js';
 import { s3CorsMigration } from './033-s3-cors.js';
 import { rateLimitCountersMigration } from './042-rate-limit-counters.js';
+import { s3BucketOwnerMigration } from './034-s3-bucket-owner.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -69,6 +70,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '027-kinesis': kinesisMigration(flavor),
     '030-layers': layersMigration(),
     '042-rate-limit-counters': rateLimitCountersMigration(flavor),
+    '034-s3-bucket-owner': s3BucketOwnerMigration(),
   };
   return { getMigrations: async () => migrations };
 }

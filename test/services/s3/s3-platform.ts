@@ -19,7 +19,11 @@ export const s3Variants = awsPlatformVariants;
 
 export async function startS3Platform(
   variant: AwsPlatformVariant = awsPlatformVariants[0]!,
-  opts: { clock?: { now(): number }; options?: Partial<PlatformOptions> } = {},
+  opts: {
+    clock?: { now(): number };
+    options?: Partial<PlatformOptions>;
+    runFunctions?: boolean;
+  } = {},
 ): Promise<S3Platform> {
   const base = await startAwsPlatform(variant, { ...opts, label: 's3' });
   return withClient(base);
