@@ -49,7 +49,7 @@ const hdr = {
 } as const;
 /** Room left in a message for its subject and headers when data is split into parts. */
 const headroom = 4096;
-/** Up to this many records a read takes by direct get, one request each; more via a consumer. */
+/** A read of at most this many records goes by direct get, one request each; more: a consumer. */
 const directReadMax = 16;
 
 export class NatsRecordLog implements KinesisRecordLog {
@@ -184,8 +184,9 @@ export class NatsRecordLog implements KinesisRecordLog {
       if (row && row.arrivedAt >= since) rows.push(row);
       from = m.seq + 1;
     };
-    // A few records: one direct get each.
-    while (rows.length < limit && from <= tip.seq && rows.length < directReadMax) {
+    // A few records: one direct get each (a consumer costs more than a few round trips).
+    const few = limit <= directReadMax || tip.seq - after <= directReadMax;
+    while (few && rows.length < limit && from <= tip.seq) {
       const m = await this.#direct(n.stream, { seq: from, next_by_subj: subject });
       if (!m || m.seq > tip.seq) return rows;
       await take(m);
