@@ -52,6 +52,7 @@ import { kinesisEventSource } from '../services/kinesis/kinesis-event-source.js'
 import { createKinesisService } from '../services/kinesis/kinesis-service.js';
 import { KinesisStore } from '../services/kinesis/kinesis-store.js';
 import { NatsRecordLog } from '../services/kinesis/nats-record-log.js';
+import type { KinesisRecordLog } from '../services/kinesis/record-log.js';
 import { SqlRecordLog } from '../services/kinesis/sql-record-log.js';
 import { StreamProvisioner } from '../services/kinesis/stream-provisioner.js';
 import { ShardWriteLimits } from '../services/kinesis/write-limits.js';
@@ -835,11 +836,15 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const dynamodbStreams = new DynamoStreamReader(db, clock);
   const kinesisStore = new KinesisStore(db);
   // Kinesis records: one JetStream stream per Kinesis stream with --nats-url, else the store.
-  const kinesisRecords = natsQueue
-    ? await NatsRecordLog.open(natsQueue.connection, {
-        ...(options.natsPrefix ? { prefix: options.natsPrefix } : {}),
-      })
-    : new SqlRecordLog(db);
+  let kinesisRecords: KinesisRecordLog = new SqlRecordLog(db);
+  if (natsQueue) {
+    const onNats = await NatsRecordLog.open(natsQueue.connection, {
+      ...(options.natsPrefix ? { prefix: options.natsPrefix } : {}),
+    });
+    // Streams made before the platform had --nats-url get their JetStream stream now.
+    await onNats.trim(clock.now(), () => kinesisStore.listStreams());
+    kinesisRecords = onNats;
+  }
   const eventSources = await lifecycle.start(
     'event source mappings',
     new EventSourceEngine({

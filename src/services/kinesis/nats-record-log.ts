@@ -267,18 +267,23 @@ export class NatsRecordLog implements KinesisRecordLog {
   }
 
   /**
-   * Records past retention go by max_age; this deletes the JetStream streams of Kinesis streams
-   * no longer in the Store (a node stopped between deleting the row and the stream). The Store
-   * is asked after listing JetStream: a stream's row is made before its JetStream stream, so a
-   * stream being created is never taken for a leftover.
+   * Records past retention go by max_age; this reconciles JetStream with the Store. It deletes
+   * the JetStream streams of Kinesis streams no longer in the Store (a node stopped between
+   * deleting the row and the stream) and adds those missing for streams in the Store (made
+   * before the platform had `--nats-url`, or a node stopped between the row and the stream).
+   * The Store is asked after listing JetStream: a row is made before its JetStream stream and
+   * deleted before it, so a stream being created is never taken for a leftover (adding it twice
+   * is harmless) and a deleted one never comes back.
    */
   async trim(_now: number, streams: () => Promise<LogStream[]>): Promise<void> {
-    const found: string[] = [];
+    const found = new Set<string>();
     for await (const name of this.#jsm.streams.names(`${this.#prefix}.kinesis.>`)) {
-      if (name.startsWith(`${this.#prefix}_KIN_`)) found.push(name);
+      if (name.startsWith(`${this.#prefix}_KIN_`)) found.add(name);
     }
-    if (found.length === 0) return;
-    const live = new Set((await streams()).map((s) => this.#names(s).stream));
+    const live = new Map((await streams()).map((s) => [this.#names(s).stream, s]));
+    for (const [name, s] of live) {
+      if (!found.has(name)) await this.created(s);
+    }
     for (const name of found) {
       if (live.has(name)) continue;
       await this.#jsm.streams.delete(name).catch((error: unknown) => {

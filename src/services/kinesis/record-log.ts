@@ -45,8 +45,9 @@ export interface KinesisRecordLog {
   /** The position just before the shard's first record that arrived at or after `at`, if any. */
   positionBefore(stream: LogStream, shardIndex: number, at: number): Promise<number | undefined>;
   /**
-   * Periodic housekeeping: deletes records past their stream's retention and whatever belongs
-   * to streams no longer in the Store. `streams` lists the Store's streams when called.
+   * Periodic housekeeping (and, on JetStream, once at start): deletes records past their
+   * stream's retention and whatever belongs to streams no longer in the Store, and makes room
+   * for Store streams that have none. `streams` lists the Store's streams when called.
    */
   trim(now: number, streams: () => Promise<LogStream[]>): Promise<void>;
 }

@@ -226,6 +226,13 @@ for (const backing of backings)
           assert.deepEqual(await names(), [
             `${b.nats.prefix}_KIN_${t2.createdAt.toString(36)}-timed`,
           ]);
+          // A stream in the Store without its JetStream stream (made before --nats-url): added.
+          await b.store.createStream({ ...t2, name: 'older', createdAt: now });
+          const older = (await b.store.findStream('older'))!;
+          await b.records.trim(now, () => b.store.listStreams());
+          assert.equal((await names()).length, 2);
+          const [first] = await b.records.append(older, [rec(0, 'first')], now);
+          assert.equal((await b.records.read(older, 0, 0, 10, 0))[0]?.position, first);
         }
       } finally {
         await b.close();
