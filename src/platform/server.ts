@@ -58,6 +58,9 @@ import { iotRulesOfStage } from '../services/iot/iot-stage-rules.js';
 import { kinesisEventSource } from '../services/kinesis/kinesis-event-source.js';
 import { createKinesisService } from '../services/kinesis/kinesis-service.js';
 import { KinesisStore } from '../services/kinesis/kinesis-store.js';
+import { NatsRecordLog } from '../services/kinesis/nats-record-log.js';
+import type { KinesisRecordLog } from '../services/kinesis/record-log.js';
+import { SqlRecordLog } from '../services/kinesis/sql-record-log.js';
 import { StreamProvisioner } from '../services/kinesis/stream-provisioner.js';
 import { ShardWriteLimits } from '../services/kinesis/write-limits.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
@@ -860,6 +863,16 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const checkpoints = new CheckpointStore(db);
   const dynamodbStreams = new DynamoStreamReader(db, clock);
   const kinesisStore = new KinesisStore(db);
+  // Kinesis records: one JetStream stream per Kinesis stream with --nats-url, else the store.
+  let kinesisRecords: KinesisRecordLog = new SqlRecordLog(db);
+  if (natsQueue) {
+    const onNats = await NatsRecordLog.open(natsQueue.connection, {
+      ...(options.natsPrefix ? { prefix: options.natsPrefix } : {}),
+    });
+    // Streams made before the platform had --nats-url get their JetStream stream now.
+    await onNats.trim(clock.now(), () => kinesisStore.listStreams());
+    kinesisRecords = onNats;
+  }
   const eventSources = await lifecycle.start(
     'event source mappings',
     new EventSourceEngine({
@@ -882,7 +895,13 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         }
         if (parseKinesisStreamArn(m.sourceArn)) {
           return kinesisEventSource(
-            { store: kinesisStore, checkpoints, clock, timer: systemScheduler },
+            {
+              store: kinesisStore,
+              records: kinesisRecords,
+              checkpoints,
+              clock,
+              timer: systemScheduler,
+            },
             m,
           );
         }
@@ -1275,12 +1294,13 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     new PeriodicTask({
       name: 'trimming Kinesis records past their retention period',
       everyMs: options.kinesisTrimMs ?? 60_000,
-      run: () => kinesisStore.trim(clock.now()),
+      run: () => kinesisRecords.trim(clock.now(), () => kinesisStore.listStreams()),
       logger,
     }),
   );
   const kinesis = createKinesisService({
     store: kinesisStore,
+    records: kinesisRecords,
     clock,
     region,
     limits: new ShardWriteLimits(clock),
@@ -1312,7 +1332,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       updateTimeToLive,
     }),
     snsTopicProvisioner({ store: snsStore, clock }),
-    new StreamProvisioner({ store: kinesisStore, clock }),
+    new StreamProvisioner({ store: kinesisStore, records: kinesisRecords, clock }),
     snsSubscriptionProvisioner({ store: snsStore, clock }),
     eventBusProvisioner({ store: eventsStore, clock }),
     eventRuleProvisioner({ store: eventsStore, clock, onRulesChanged: refreshScheduledRules }),

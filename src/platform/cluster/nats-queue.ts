@@ -37,6 +37,8 @@ export interface NatsQueueOptions {
 export interface NatsQueue {
   queue: OutboxWorkQueue;
   relay: OutboxRelay;
+  /** The connection, shared with the other users of NATS (Kinesis records); closed by close(). */
+  connection: NatsConnection;
   /** For the banner: the server without its password, and the streams. */
   description: string;
   close(): Promise<void>;
@@ -91,6 +93,7 @@ export async function openNatsQueue(o: NatsQueueOptions): Promise<NatsQueue> {
   return {
     queue,
     relay,
+    connection: nc,
     description: `NATS JetStream ${where} (streams ${prefix}_WORK and ${prefix}_DEAD; outbox in the store)`,
     close: async () => {
       await relay.stop();

@@ -16,10 +16,12 @@ import { pause } from '../../platform/event-sources/wait.js';
 import type { Scheduler } from '../../platform/observe/scheduler.js';
 import { shardIdOf, shardIndexOf } from './hash-ranges.js';
 import type { KinesisStore, RecordRow } from './kinesis-store.js';
+import type { KinesisRecordLog } from './record-log.js';
 import { formatSequenceNumber, parseSequenceNumber } from './sequence-number.js';
 
 export interface KinesisSourceDeps {
-  store: Pick<KinesisStore, 'findStream' | 'read' | 'lastPosition'>;
+  store: Pick<KinesisStore, 'findStream'>;
+  records: Pick<KinesisRecordLog, 'read' | 'lastPosition'>;
   checkpoints: Pick<CheckpointStore, 'get' | 'put'>;
   clock: Clock;
   timer: Scheduler;
@@ -56,7 +58,8 @@ export function kinesisEventSource(deps: KinesisSourceDeps, mapping: Mapping): S
       if (mapping.startingPosition !== 'LATEST') return undefined;
       // LATEST is fixed the first time the mapping runs, so a restart does not move it on.
       const index = indexOf(shard);
-      const last = (await deps.store.lastPosition(name, index)) ?? 0;
+      const stream = await deps.store.findStream(name);
+      const last = stream ? await deps.records.lastPosition(stream, index) : 0;
       const position = formatSequenceNumber(index, last);
       await deps.checkpoints.put(mapping.uuid, shard, position, deps.clock.now());
       return position;
@@ -68,7 +71,13 @@ export function kinesisEventSource(deps: KinesisSourceDeps, mapping: Mapping): S
         const stream = await deps.store.findStream(name);
         const since = stream ? deps.clock.now() - stream.retentionHours * 3_600_000 : 0;
         const rows = stream
-          ? await deps.store.read(name, index, positionOf(after), Math.min(max, maxPerRead), since)
+          ? await deps.records.read(
+              stream,
+              index,
+              positionOf(after),
+              Math.min(max, maxPerRead),
+              since,
+            )
           : [];
         const left = deadline - deps.clock.now();
         if (rows.length > 0 || left <= 0 || signal.aborted) {

@@ -1,16 +1,15 @@
 /**
- * Kinesis streams and their records in the Store's database (migration 027), on SQLite and
- * PostgreSQL alike. Appending raises the shard's last position and inserts the records in one
- * transaction; the raise takes the shard row's lock, so on PostgreSQL appends to one shard
- * commit one after another and a reader never sees position n+1 before n (a checkpoint can
- * never pass a record still to commit). Other nodes of a cluster see records as soon as they
- * commit.
+ * Kinesis streams' metadata in the Store's database (migration 027), on SQLite and PostgreSQL
+ * alike, whatever backs their records (record-log.ts). Creating a stream also makes its shard
+ * rows and deleting it also deletes its rows in `kinesis_records`: the SQL record log's
+ * (sql-record-log.ts) state changes in the same transaction as the stream's row. With the
+ * JetStream log those tables stay empty (shard rows at position 0).
  */
 
 import type { Kysely } from 'kysely';
 import { NimbusError } from '../../errors/nimbus-error.js';
 
-interface KinesisTables {
+export interface KinesisTables {
   kinesis_streams: {
     name: string;
     mode: string;
@@ -139,132 +138,6 @@ export class KinesisStore {
       .set({ retention_hours: hours })
       .where('name', '=', name)
       .execute();
-  }
-
-  /**
-   * Appends records, keeping their order within each shard; answers each record's position,
-   * in the order given. Throws StreamGoneError when the stream was deleted meanwhile.
-   */
-  async append(stream: string, records: readonly NewRecord[], now: number): Promise<number[]> {
-    return this.#db.transaction().execute(async (tx) => {
-      const counts = new Map<number, number>();
-      for (const r of records) counts.set(r.shardIndex, (counts.get(r.shardIndex) ?? 0) + 1);
-      const next = new Map<number, number>();
-      // Shards in index order, so two appends touching the same shards never deadlock.
-      for (const shard of [...counts.keys()].sort((a, b) => a - b)) {
-        const n = counts.get(shard)!;
-        const raised = await tx
-          .updateTable('kinesis_shards')
-          .set((eb) => ({ last_position: eb('last_position', '+', n) }))
-          .where('stream', '=', stream)
-          .where('shard_index', '=', shard)
-          .returning('last_position')
-          .executeTakeFirst();
-        if (!raised) throw new StreamGoneError(stream);
-        next.set(shard, Number(raised.last_position) - n + 1);
-      }
-      const positions = records.map((r) => {
-        const p = next.get(r.shardIndex)!;
-        next.set(r.shardIndex, p + 1);
-        return p;
-      });
-      // Inserted in chunks: SQLite caps the bound parameters of one statement.
-      const rows = records.map((r, i) => ({
-        stream,
-        shard_index: r.shardIndex,
-        position: positions[i]!,
-        partition_key: r.partitionKey,
-        data: r.data,
-        arrived_at: now,
-      }));
-      for (let i = 0; i < rows.length; i += 100) {
-        await tx
-          .insertInto('kinesis_records')
-          .values(rows.slice(i, i + 100))
-          .execute();
-      }
-      return positions;
-    });
-  }
-
-  /** Records of a shard after `after`, oldest first, none that arrived before `since`. */
-  async read(
-    stream: string,
-    shardIndex: number,
-    after: number,
-    limit: number,
-    since: number,
-  ): Promise<RecordRow[]> {
-    const rows = await this.#db
-      .selectFrom('kinesis_records')
-      .select(['shard_index', 'position', 'partition_key', 'data', 'arrived_at'])
-      .where('stream', '=', stream)
-      .where('shard_index', '=', shardIndex)
-      .where('position', '>', after)
-      .where('arrived_at', '>=', since)
-      .orderBy('position')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      shardIndex: Number(r.shard_index),
-      position: Number(r.position),
-      partitionKey: r.partition_key,
-      data: Buffer.from(r.data),
-      arrivedAt: Number(r.arrived_at),
-    }));
-  }
-
-  /** The last position handed out in a shard (0 before the first record). */
-  async lastPosition(stream: string, shardIndex: number): Promise<number | undefined> {
-    const row = await this.#db
-      .selectFrom('kinesis_shards')
-      .select('last_position')
-      .where('stream', '=', stream)
-      .where('shard_index', '=', shardIndex)
-      .executeTakeFirst();
-    return row && Number(row.last_position);
-  }
-
-  /** The position just before the first record that arrived at or after `at`. */
-  async positionBefore(
-    stream: string,
-    shardIndex: number,
-    at: number,
-  ): Promise<number | undefined> {
-    const row = await this.#db
-      .selectFrom('kinesis_records')
-      .select('position')
-      .where('stream', '=', stream)
-      .where('shard_index', '=', shardIndex)
-      .where('arrived_at', '>=', at)
-      .orderBy('position')
-      .limit(1)
-      .executeTakeFirst();
-    return row && Number(row.position) - 1;
-  }
-
-  /** When the newest record of a shard arrived, if it has one. */
-  async newestArrival(stream: string, shardIndex: number): Promise<number | undefined> {
-    const row = await this.#db
-      .selectFrom('kinesis_records')
-      .select('arrived_at')
-      .where('stream', '=', stream)
-      .where('shard_index', '=', shardIndex)
-      .orderBy('position', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row && Number(row.arrived_at);
-  }
-
-  /** Deletes every record older than its stream's retention period. */
-  async trim(now: number): Promise<void> {
-    for (const s of await this.listStreams()) {
-      await this.#db
-        .deleteFrom('kinesis_records')
-        .where('stream', '=', s.name)
-        .where('arrived_at', '<', now - s.retentionHours * 3_600_000)
-        .execute();
-    }
   }
 }
 

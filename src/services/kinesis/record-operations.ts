@@ -80,7 +80,7 @@ function placeRecord(stream: StreamRow, entry: Input, field: string): PlacedReco
 }
 
 export function recordOperations(deps: KinesisDeps) {
-  const { store, clock } = deps;
+  const { store, records: log, clock } = deps;
 
   const rateMessage = (stream: StreamRow, shard: number) =>
     `Rate exceeded for shard ${shardIdOf(shard)} in stream ${stream.name} under account ${NIMBUS_ACCOUNT_ID}.`;
@@ -89,7 +89,7 @@ export function recordOperations(deps: KinesisDeps) {
 
   const append = async (stream: StreamRow, records: PlacedRecord[]) => {
     try {
-      return await store.append(stream.name, records, clock.now());
+      return await log.append(stream, records, clock.now());
     } catch (error) {
       if (error instanceof StreamGoneError) throw streamNotFound(stream.name);
       throw error;
@@ -178,7 +178,7 @@ export function recordOperations(deps: KinesisDeps) {
         pattern: sequencePattern,
       });
       const timestamp = optionalTimestamp(input, 'Timestamp');
-      const last = (await store.lastPosition(stream.name, shard)) ?? 0;
+      const last = await log.lastPosition(stream, shard);
       let after: number;
       switch (type) {
         case 'TRIM_HORIZON':
@@ -208,7 +208,7 @@ export function recordOperations(deps: KinesisDeps) {
           if (timestamp > clock.now()) {
             throw invalidArgument(`The timestamp ${timestamp / 1000} is in the future.`);
           }
-          after = (await store.positionBefore(stream.name, shard, timestamp)) ?? last;
+          after = (await log.positionBefore(stream, shard, timestamp)) ?? last;
           break;
         }
         default:
@@ -238,7 +238,7 @@ export function recordOperations(deps: KinesisDeps) {
         throw streamNotFound(it.stream);
       }
       const since = now - stream.retentionHours * 3_600_000;
-      const rows = await store.read(stream.name, it.shardIndex, it.after, limit, since);
+      const rows = await log.read(stream, it.shardIndex, it.after, limit, since);
       // A response carries at most 10 MiB of data; the rest comes with the next call.
       let bytes = 0;
       let count = 0;
@@ -250,7 +250,7 @@ export function recordOperations(deps: KinesisDeps) {
       const page = rows.slice(0, count);
       const lastRead = page.at(-1);
       const after = lastRead?.position ?? it.after;
-      const tip = (await store.lastPosition(stream.name, it.shardIndex)) ?? after;
+      const tip = await log.lastPosition(stream, it.shardIndex);
       return {
         Records: page.map((r) => ({
           SequenceNumber: formatSequenceNumber(r.shardIndex, r.position),

@@ -97,9 +97,41 @@ export function tagsOf(raw: unknown, field: string): Record<string, string> {
   return tags;
 }
 
-export async function createStream(store: KinesisStore, clock: Clock, spec: StreamSpec) {
-  const created = await store.createStream({ ...spec, createdAt: clock.now() });
-  if (!created) throw streamExists(spec.name);
+export async function createStream(
+  { store, records }: Pick<KinesisDeps, 'store' | 'records'>,
+  clock: Clock,
+  spec: StreamSpec,
+) {
+  const row = { ...spec, createdAt: clock.now() };
+  if (!(await store.createStream(row))) throw streamExists(spec.name);
+  try {
+    await records.created(row);
+  } catch (error) {
+    // No stream without its records' home: the row goes again.
+    await store.deleteStream(row.name).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Deletes the stream's row, then its records; false when there was no such stream. */
+export async function deleteStream(
+  { store, records }: Pick<KinesisDeps, 'store' | 'records'>,
+  name: string,
+): Promise<boolean> {
+  const row = await store.findStream(name);
+  if (!row || !(await store.deleteStream(name))) return false;
+  await records.deleted(row);
+  return true;
+}
+
+/** Sets the retention in the Store, then in the record log. */
+export async function setRetention(
+  { store, records }: Pick<KinesisDeps, 'store' | 'records'>,
+  stream: StreamRow,
+  hours: number,
+): Promise<void> {
+  await store.setRetention(stream.name, hours);
+  await records.retentionChanged({ ...stream, retentionHours: hours });
 }
 
 export async function existingStream(store: KinesisStore, name: string): Promise<StreamRow> {
@@ -134,12 +166,12 @@ export function streamOperations(deps: KinesisDeps) {
   const { store, clock, region } = deps;
   return {
     async CreateStream(input: Input) {
-      await createStream(store, clock, streamSpecOf(input));
+      await createStream(deps, clock, streamSpecOf(input));
       return {};
     },
     async DeleteStream(input: Input) {
       const name = streamNameOf(input);
-      if (!(await store.deleteStream(name))) throw streamNotFound(name);
+      if (!(await deleteStream(deps, name))) throw streamNotFound(name);
       deps.limits.forget(name);
       return {};
     },
@@ -270,7 +302,7 @@ export function streamOperations(deps: KinesisDeps) {
           `Requested retention period (${hours} hours) for stream ${s.name} can not be shorter than existing retention period (${s.retentionHours} hours). Use DecreaseRetentionPeriod API.`,
         );
       }
-      await store.setRetention(s.name, hours);
+      await setRetention(deps, s, hours);
       return {};
     },
     async DecreaseStreamRetentionPeriod(input: Input) {
@@ -281,7 +313,7 @@ export function streamOperations(deps: KinesisDeps) {
           `Requested retention period (${hours} hours) for stream ${s.name} can not be longer than existing retention period (${s.retentionHours} hours). Use IncreaseRetentionPeriod API.`,
         );
       }
-      await store.setRetention(s.name, hours);
+      await setRetention(deps, s, hours);
       return {};
     },
   };

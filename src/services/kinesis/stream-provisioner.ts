@@ -21,7 +21,14 @@ import {
 } from '../../platform/aws/resources/provisioner.js';
 import type { KinesisDeps } from './kinesis-call.js';
 import { streamArn } from './stream-names.js';
-import { createStream, type StreamSpec, streamLimits, streamSpecOf } from './stream-operations.js';
+import {
+  createStream,
+  deleteStream,
+  type StreamSpec,
+  setRetention,
+  streamLimits,
+  streamSpecOf,
+} from './stream-operations.js';
 
 const HONOURED = ['Name', 'ShardCount', 'RetentionPeriodHours', 'StreamModeDetails', 'Tags'];
 /** Encryption at rest changes nothing on Nimbus. */
@@ -29,9 +36,9 @@ const NO_EFFECT = ['StreamEncryption'];
 
 export class StreamProvisioner implements ResourceProvisioner {
   readonly type = 'AWS::Kinesis::Stream';
-  readonly #deps: Pick<KinesisDeps, 'store' | 'clock'>;
+  readonly #deps: Pick<KinesisDeps, 'store' | 'records' | 'clock'>;
 
-  constructor(deps: Pick<KinesisDeps, 'store' | 'clock'>) {
+  constructor(deps: Pick<KinesisDeps, 'store' | 'records' | 'clock'>) {
     this.#deps = deps;
   }
 
@@ -98,7 +105,7 @@ export class StreamProvisioner implements ResourceProvisioner {
     const { store } = this.#deps;
     const existing = await store.findStream(spec.name);
     if (!existing) {
-      await createStream(store, this.#deps.clock, spec);
+      await createStream(this.#deps, this.#deps.clock, spec);
     } else {
       if (previous?.physicalId !== spec.name) {
         throw new Error(`stream ${spec.name} already exists (it was not created by this stage)`);
@@ -111,7 +118,7 @@ export class StreamProvisioner implements ResourceProvisioner {
         );
       }
       if (existing.retentionHours !== spec.retentionHours) {
-        await store.setRetention(spec.name, spec.retentionHours);
+        await setRetention(this.#deps, existing, spec.retentionHours);
       }
       if (JSON.stringify(existing.tags) !== JSON.stringify(spec.tags)) {
         await store.setTags(spec.name, spec.tags);
@@ -124,7 +131,7 @@ export class StreamProvisioner implements ResourceProvisioner {
     _scope: ResourceScope,
     resource: ProvisionedResource,
   ): Promise<{ removed: true } | { removed: false; reason: string }> {
-    await this.#deps.store.deleteStream(resource.physicalId);
+    await deleteStream(this.#deps, resource.physicalId);
     return { removed: true };
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Every supported Kinesis operation through the official @aws-sdk/client-kinesis (AWS JSON
- * 1.1), against a platform started in-process, on SQLite and on PostgreSQL. Shards are checked
+ * 1.1), against a platform started in-process, on SQLite, on PostgreSQL, and with the records
+ * in NATS JetStream (`--nats-url`). Shards are checked
  * against MD5 hash key ranges computed here, independently of the platform's code. Time moves
  * by the platform's injected clock: retention and iterator expiry need no sleeping.
  */
@@ -26,9 +27,8 @@ import {
   RemoveTagsFromStreamCommand,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import { awsPlatformVariants } from '../../helpers/aws-platform.js';
 import { failure } from '../s3/s3-platform.js';
-import { type KinesisPlatform, startKinesisPlatform } from './kinesis-platform.js';
+import { type KinesisPlatform, kinesisVariants, startKinesisPlatform } from './kinesis-platform.js';
 
 const account = '000000000000';
 const arnOf = (name: string) => `arn:aws:kinesis:us-east-1:${account}:stream/${name}`;
@@ -42,7 +42,7 @@ const expectedShard = (key: string, count: number) => {
 const text = (s: string) => new TextEncoder().encode(s);
 const decode = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 
-for (const variant of awsPlatformVariants)
+for (const variant of kinesisVariants)
   describe(`Kinesis through @aws-sdk/client-kinesis on ${variant.name}`, () => {
     let k: KinesisPlatform;
     let client: KinesisClient;

@@ -1,5 +1,7 @@
 /**
- * Kinesis `stream` events end to end on a running platform, on SQLite and PostgreSQL: streams
+ * Kinesis `stream` events end to end on a running platform, on SQLite and PostgreSQL, and with
+ * the records (and the async queue) on NATS JetStream (`--nats-url`, one prefix per suite kept
+ * across the restart, its streams deleted at the end): streams
  * from serverless.yml `resources`, functions mapped to them through `Fn::GetAtt [S, Arn]` and a
  * plain ARN, records put with @aws-sdk/client-kinesis, real function processes receiving
  * Lambda's Kinesis record shape. Records of a shard arrive in order, also across a platform
@@ -26,12 +28,13 @@ import {
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { type RunningPlatform, startPlatform } from '../../../src/platform/server.js';
-import { awsPlatformVariants } from '../../helpers/aws-platform.js';
 import { sdkSkip } from '../../helpers/function-reach.js';
+import { testNatsUrl, uniqueNatsPrefix } from '../../helpers/nats.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
 import { failure } from '../s3/s3-platform.js';
+import { dropNatsPrefix, kinesisVariants } from './kinesis-platform.js';
 
 const account = '000000000000';
 const arnOf = (name: string) => `arn:aws:kinesis:us-east-1:${account}:stream/${name}`;
@@ -93,7 +96,7 @@ interface Rec {
 const idOf = (r: Rec) =>
   (JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()) as { id: string }).id;
 
-for (const variant of awsPlatformVariants)
+for (const variant of kinesisVariants)
   describe(`kinesis stream events on ${variant.name}`, () => {
     let platform: RunningPlatform;
     let kinesis: KinesisClient;
@@ -104,10 +107,12 @@ for (const variant of awsPlatformVariants)
     let db: { url?: string; drop(): Promise<void> };
     let cleanup: () => Promise<void>;
     let workDir: string;
+    const natsPrefix = variant.nats ? uniqueNatsPrefix() : undefined;
 
     const start = async () => {
       platform = await startPlatform({
         ...(db.url ? { databaseUrl: db.url } : {}),
+        ...(natsPrefix ? { natsUrl: testNatsUrl, natsPrefix } : {}),
         host: '127.0.0.1',
         port: 0,
         dataDir,
@@ -171,6 +176,7 @@ for (const variant of awsPlatformVariants)
         await platform?.close();
         await db.drop();
         await tmp.cleanup();
+        if (natsPrefix) await dropNatsPrefix(natsPrefix);
       };
       await sqs.send(new CreateQueueCommand({ QueueName: 'kinesis-failures' }));
       workDir = tmp.dir;
