@@ -105,6 +105,7 @@ import { backupRoutes } from './backup-routes.js';
 import { ClusterLease } from './cluster/cluster-lease.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
 import { ConcurrencySlots } from './cluster/concurrency-slots.js';
+import { ConnectionRelay } from './cluster/connection-relay.js';
 import { openNatsQueue } from './cluster/nats-queue.js';
 import { NodeRegistry } from './cluster/node-registry.js';
 import { ScheduleLeaseKeeper } from './cluster/schedule-lease-keeper.js';
@@ -926,6 +927,21 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         : { idleTimeoutMs: options.websocketIdleTimeoutMs }),
     }),
   );
+  // Cluster mode: @connections reaches connections other nodes hold (docs/websockets.md#cluster).
+  if (location.kind === 'postgres') {
+    const relay = await lifecycle.start(
+      'websocket relay',
+      new ConnectionRelay({
+        db,
+        url: location.url,
+        schema: location.schema ?? 'public',
+        nodeName,
+        deliver: (action) => websockets.deliver(action),
+        logger,
+      }),
+    );
+    websockets.setForwarder(relay);
+  }
   const snsStore = new SnsStore(db);
   // MQTT: the embedded broker (or an external one) and the platform's client for rules and
   // the Publish API; started after the reconciler's first pass, so the rules are known before a
