@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
-// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs, --profile (CPU-profile the Nimbus
+// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs,websocket, --profile (CPU-profile the Nimbus
 // servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
 // --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -29,6 +29,7 @@ import {
   peersInstalled,
   peerVersions,
 } from './lib/systems.mjs';
+import { websocketScenario } from './lib/websocket.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -62,6 +63,12 @@ const FULL = {
   dynamodbWidth: 16,
   dynamodbTrials: 3,
   dynamodbSec: 3,
+  wsWarmup: 100,
+  wsRoundTrips: 1000,
+  wsTrials: 3,
+  wsClients: 8,
+  wsWindow: 8,
+  wsMessages: 5000,
 };
 const QUICK = {
   ...FULL,
@@ -81,6 +88,9 @@ const QUICK = {
   sqsMessages: 1000,
   sqsTrials: 2,
   sqsWarmup: 100,
+  wsRoundTrips: 300,
+  wsTrials: 2,
+  wsMessages: 1000,
 };
 
 async function main() {
@@ -90,12 +100,14 @@ async function main() {
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only
     ? opts.only.split(',').map((s) => s.trim())
-    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs'];
+    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs', 'websocket'];
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
   if (!existsSync(NIMBUS_BIN)) throw new Error(`${NIMBUS_BIN} is missing`);
-  if (!peersInstalled()) await installPeers();
+  // The peers (serverless-offline, dynalite) are compared in the other scenarios only.
+  const ownOnly = only.every((s) => s === 'sqs' || s === 'websocket');
+  if (!ownOnly && !peersInstalled()) await installPeers();
 
   await mkdir(join(BENCH, '.work'), { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'nimbus-bench-'));
@@ -167,6 +179,12 @@ async function main() {
       notes.push(...r.notes);
       raw.dynamodb = r.raw;
     }
+    if (only.includes('websocket')) {
+      const r = await guard('websocket', websocketScenario);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw.websocket = r.raw;
+    }
     if (only.includes('footprint')) {
       const r = await guard('footprint', footprintScenario);
       rows.push(...r.rows);
@@ -183,7 +201,7 @@ async function main() {
     process.stderr.write(`bench: profile summary in ${summaryFile}\n`);
   }
 
-  const order = ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb'];
+  const order = ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs', 'websocket'];
   rows.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
   addRatios(rows);
   const verdicts = targets(rows);
