@@ -2,8 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
-// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs,operate,cluster,s3, --profile (CPU-profile the Nimbus
-// servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
+// Options: --quick, --only <names from SCENARIOS, comma-separated>, --profile (CPU-profile the
+// Nimbus servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
 // --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
@@ -32,6 +32,7 @@ import {
   peersInstalled,
   peerVersions,
 } from './lib/systems.mjs';
+import { websocketScenario } from './lib/websocket.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -41,6 +42,22 @@ const { values: opts } = parseArgs({
     'no-write': { type: 'boolean', default: false },
   },
 });
+
+// Every scenario, in run order: its function and whether it compares with the peers
+// (serverless-offline, dynalite), which are installed only when one of those runs.
+const SCENARIOS = [
+  { name: 'warm', run: warmScenario, peers: true },
+  { name: 'cold', run: coldScenario, peers: true },
+  { name: 'async', run: asyncScenario },
+  { name: 'sqs', run: sqsScenario },
+  { name: 'deploy', run: deployScenario, peers: true },
+  { name: 'dynamodb', run: dynamodbScenario, peers: true },
+  { name: 'operate', run: operateScenario },
+  { name: 's3', run: s3Scenario },
+  { name: 'websocket', run: websocketScenario },
+  { name: 'footprint', run: footprintScenario, peers: true },
+  { name: 'cluster', run: clusterScenario },
+];
 
 const FULL = {
   connections: [10, 64],
@@ -72,6 +89,12 @@ const FULL = {
   s3Trials: 3,
   s3Sec: 3,
   s3LargeMiB: 256,
+  wsWarmup: 100,
+  wsRoundTrips: 1000,
+  wsTrials: 3,
+  wsClients: 8,
+  wsWindow: 8,
+  wsMessages: 5000,
 };
 const QUICK = {
   ...FULL,
@@ -94,6 +117,9 @@ const QUICK = {
   clusterTrials: 2,
   s3Trials: 2,
   s3Sec: 1,
+  wsRoundTrips: 300,
+  wsTrials: 2,
+  wsMessages: 1000,
 };
 
 async function main() {
@@ -101,28 +127,14 @@ async function main() {
   const t0 = performance.now();
   const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
   const cfg = opts.quick ? QUICK : FULL;
-  const only = opts.only
-    ? opts.only.split(',').map((s) => s.trim())
-    : [
-        'warm',
-        'cold',
-        'async',
-        'deploy',
-        'footprint',
-        'dynamodb',
-        'sqs',
-        'operate',
-        'cluster',
-        's3',
-      ];
+  const only = opts.only ? opts.only.split(',').map((s) => s.trim()) : SCENARIOS.map((s) => s.name);
+  const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
   if (!existsSync(NIMBUS_BIN)) throw new Error(`${NIMBUS_BIN} is missing`);
-  // Only the scenarios with peers need them (async, sqs and cluster measure Nimbus alone).
-  const needsPeers = only.some((s) =>
-    ['warm', 'cold', 'deploy', 'footprint', 'dynamodb'].includes(s),
-  );
+  const needsPeers = SCENARIOS.some((s) => s.peers && only.includes(s.name));
   if (needsPeers && !peersInstalled()) await installPeers();
 
   await mkdir(join(BENCH, '.work'), { recursive: true });
@@ -152,72 +164,20 @@ async function main() {
     }
   };
   try {
-    if (only.includes('warm')) {
-      const r = await guard('warm', warmScenario);
+    for (const scenario of SCENARIOS) {
+      if (!only.includes(scenario.name)) continue;
+      const r = await guard(scenario.name, scenario.run);
       rows.push(...r.rows);
       notes.push(...r.notes);
-      raw.warm = r.raw;
-    }
-    if (only.includes('cold')) {
-      const r = await guard('cold', coldScenario);
-      rows.push(...r.rows);
-      notes.push(...r.notes);
-      raw.cold = r.raw;
-      ctx.deployRows = r.deployRows;
-    }
-    if (only.includes('async')) {
-      const r = await guard('async', asyncScenario);
-      rows.push(...r.rows);
-      notes.push(...r.notes);
-      raw.async = r.raw;
-    }
-    if (only.includes('sqs')) {
-      const r = await guard('sqs', sqsScenario);
-      rows.push(...r.rows);
-      notes.push(...r.notes);
-      raw.sqs = r.raw;
-    }
-    if (only.includes('deploy')) {
-      const r = await guard('deploy', deployScenario);
-      rows.push(...r.rows);
-      notes.push(...r.notes);
-      raw.deploy = r.raw;
+      raw[scenario.name] = r.raw;
+      // The cold-start trials also time code change -> first new response (a deploy figure).
+      if (r.deployRows) ctx.deployRows = r.deployRows;
     }
     if (ctx.deployRows) {
       rows.push(...ctx.deployRows);
       notes.push(
         'Code change -> first new response is measured in the cold-start trials: edit handler.js, run `nimbus deploy`, GET until the new code answers.',
       );
-    }
-    if (only.includes('dynamodb')) {
-      const r = await guard('dynamodb', dynamodbScenario);
-      rows.push(...r.rows);
-      notes.push(...r.notes);
-      raw.dynamodb = r.raw;
-    }
-    if (only.includes('operate')) {
-      const r = await guard('operate', operateScenario);
-      rows.push(...r.rows);
-      notes.push(...r.notes);
-      raw.operate = r.raw;
-    }
-    if (only.includes('s3')) {
-      const r = await guard('s3', s3Scenario);
-      rows.push(...r.rows);
-      notes.push(...r.notes);
-      raw.s3 = r.raw;
-    }
-    if (only.includes('footprint')) {
-      const r = await guard('footprint', footprintScenario);
-      rows.push(...r.rows);
-      notes.push(...r.notes);
-      raw.footprint = r.raw;
-    }
-    if (only.includes('cluster')) {
-      const r = await guard('cluster', clusterScenario);
-      rows.push(...r.rows);
-      notes.push(...r.notes);
-      raw.cluster = r.raw;
     }
   } finally {
     for (const s of stops.reverse()) await s.stop().catch(() => {});
@@ -229,18 +189,7 @@ async function main() {
     process.stderr.write(`bench: profile summary in ${summaryFile}\n`);
   }
 
-  const order = [
-    'warm',
-    'cold',
-    'async',
-    'deploy',
-    'footprint',
-    'dynamodb',
-    'sqs',
-    'operate',
-    'cluster',
-    's3',
-  ];
+  const order = SCENARIOS.map((s) => s.name);
   rows.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
   addRatios(rows);
   const verdicts = targets(rows);

@@ -125,6 +125,13 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--tls-cert <file>', 'serve HTTPS too, with this PEM certificate (chain)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert (mode 0600)')
     .option('--tls-port <port>', 'the HTTPS port (default 8443)')
+    .option(
+      '--tls-domain <host=cert,key>',
+      'a certificate of its own for a host name, picked by SNI (repeatable; *.example.com works)',
+      collect,
+      [],
+    )
+    .option('--tls-redirect', 'answer plain HTTP gateway requests with a 308 to HTTPS')
     .action(lazy(async () => (await import('./commands/server.js')).serverCommand, ctx));
 
   serviceCommand(program.command('package').description('package the service into artifacts'))

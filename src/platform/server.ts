@@ -116,6 +116,7 @@ import { backupRoutes } from './backup-routes.js';
 import { ClusterLease } from './cluster/cluster-lease.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
 import { ConcurrencySlots } from './cluster/concurrency-slots.js';
+import { ConnectionRelay } from './cluster/connection-relay.js';
 import { openNatsQueue } from './cluster/nats-queue.js';
 import { NodeRegistry } from './cluster/node-registry.js';
 import { ScheduleLeaseKeeper } from './cluster/schedule-lease-keeper.js';
@@ -142,7 +143,13 @@ import { MappingStore } from './event-sources/mapping-store.js';
 import { streamFailureRecord } from './event-sources/stream-failure-record.js';
 import { createFrontDoor, createUpgradeDoor, splitTarget } from './front-door/front-door.js';
 import { HttpListener } from './front-door/http-listener.js';
-import { readTlsFiles, type TlsFiles, watchTlsFiles } from './front-door/tls-files.js';
+import { httpsRedirect } from './front-door/https-redirect.js';
+import {
+  readTlsSet,
+  type TlsDomainFiles,
+  type TlsFiles,
+  watchTlsFiles,
+} from './front-door/tls-files.js';
 import { AccessGate } from './gateway/access/access-gate.js';
 import { JwksCache } from './gateway/access/jwks-cache.js';
 import { KyselyApiKeyStore } from './gateway/access/kysely-api-key-store.js';
@@ -231,8 +238,12 @@ import { ScheduleRunner } from './triggers/schedule/scheduler.js';
 export interface PlatformOptions {
   host: string;
   port: number;
-  /** Also serve HTTPS on `port` with these PEM files, reloaded when they change. */
-  tls?: TlsFiles & { port: number };
+  /**
+   * Also serve HTTPS (HTTP/2 and HTTP/1.1) on `port` with these PEM files, reloaded when they
+   * change; `domains` have certificates of their own, picked by SNI; `redirect` sends plain HTTP
+   * requests for the gateway surface to HTTPS (docs/tls.md).
+   */
+  tls?: TlsFiles & { port: number; domains?: TlsDomainFiles[]; redirect?: boolean };
   dataDir: string;
   /** `sqlite:` (default, a file in dataDir), `sqlite:<file>` or `postgres://...`. */
   databaseUrl?: string;
@@ -383,7 +394,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
   const isolation = checkIsolation(options.isolation ?? 'uids', logger);
   // Bad or exposed certificate files stop the start before anything else is made.
-  const tlsPair = options.tls ? await readTlsFiles(options.tls) : undefined;
+  const tlsSet = options.tls ? await readTlsSet(options.tls, options.tls.domains ?? []) : undefined;
   await secureDataDir(options.dataDir);
   const token = await loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const masterKey = await loadOrCreateMasterKey(options.dataDir, options.masterKey);
@@ -963,6 +974,21 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         : { idleTimeoutMs: options.websocketIdleTimeoutMs }),
     }),
   );
+  // Cluster mode: @connections reaches connections other nodes hold (docs/websockets.md#cluster).
+  if (location.kind === 'postgres') {
+    const relay = await lifecycle.start(
+      'websocket relay',
+      new ConnectionRelay({
+        db,
+        url: location.url,
+        schema: location.schema ?? 'public',
+        nodeName,
+        deliver: (action) => websockets.deliver(action),
+        logger,
+      }),
+    );
+    websockets.setForwarder(relay);
+  }
   const snsStore = new SnsStore(db);
   // MQTT: the embedded broker (or an external one) and the platform's client for rules and
   // the Publish API; started after the reconciler's first pass, so the rules are known before a
@@ -1443,6 +1469,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
           : lambdaApi(req, res, path),
   });
   const frontDoor = createFrontDoor({
+    ...(options.tls?.redirect ? { toHttps: httpsRedirect(() => listener?.tlsPort) } : {}),
     console: consoleArea,
     health: async (_req, res) => sendJson(res, 200, { status: 'ok', version: packageVersion }),
     metrics: metricsArea,
@@ -1484,7 +1511,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     new HttpListener({
       host: options.host,
       port: options.port,
-      ...(options.tls && tlsPair ? { tls: { port: options.tls.port, ...tlsPair } } : {}),
+      ...(options.tls && tlsSet
+        ? { tls: { port: options.tls.port, ...tlsSet.pair, domains: tlsSet.domains } }
+        : {}),
       upgrade: (req, socket, head) => {
         upgradeDoor(req, socket, head).catch((error: unknown) => {
           logger.error({ err: error }, 'websocket upgrade failed');
@@ -1510,14 +1539,20 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   if (tlsFiles) {
     const tlsListener = listener;
     // A renewed certificate is served without a restart; a bad one is logged, the old one kept.
-    const watcher = watchTlsFiles(tlsFiles, () => {
-      readTlsFiles(tlsFiles).then(
-        (pair) => {
-          tlsListener.setCertificate(pair);
-          logger.info({ cert: tlsFiles.certFile }, 'tls certificate reloaded');
+    // Every pair is checked before any is swapped: one bad renewal keeps all the previous ones.
+    const domains = tlsFiles.domains ?? [];
+    const files = [tlsFiles, ...domains].flatMap((f) => [f.certFile, f.keyFile]);
+    const watcher = watchTlsFiles(files, () => {
+      readTlsSet(tlsFiles, domains).then(
+        (set) => {
+          tlsListener.setCertificates(set.pair, set.domains);
+          logger.info(
+            { cert: tlsFiles.certFile, domains: domains.map((d) => d.host) },
+            'tls certificates reloaded',
+          );
         },
         (error: unknown) =>
-          logger.error({ err: error }, 'tls certificate not reloaded; the previous one stays'),
+          logger.error({ err: error }, 'tls certificates not reloaded; the previous ones stay'),
       );
     });
     await lifecycle.start('tls certificate watch', { stop: () => watcher.close() });

@@ -43,6 +43,26 @@ export interface ServerOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsPort?: string;
+  tlsDomain?: string[];
+  tlsRedirect?: boolean;
+}
+
+/** `--tls-domain api.example.com=cert.pem,key.pem` (a `*.example.com` host covers one label). */
+export function tlsDomainOption(
+  cwd: string,
+  value: string,
+): { host: string; certFile: string; keyFile: string } {
+  const match = /^((?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)=([^,]+),([^,]+)$/i.exec(value.trim());
+  if (!match) {
+    throw new CliError(
+      `--tls-domain ${value}: expected host=cert.pem,key.pem (host a DNS name or *.name)`,
+    );
+  }
+  return {
+    host: match[1]!.toLowerCase(),
+    certFile: resolve(cwd, match[2]!),
+    keyFile: resolve(cwd, match[3]!),
+  };
 }
 
 /**
@@ -194,15 +214,24 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
     throw new CliError('--tls-cert and --tls-key go together');
   }
-  if (opts.tlsPort !== undefined && opts.tlsCert === undefined) {
-    throw new CliError('--tls-port needs --tls-cert and --tls-key');
+  for (const [flag, given] of [
+    ['--tls-port', opts.tlsPort !== undefined],
+    ['--tls-domain', (opts.tlsDomain ?? []).length > 0],
+    ['--tls-redirect', opts.tlsRedirect === true],
+  ] as const) {
+    if (given && opts.tlsCert === undefined) {
+      throw new CliError(`${flag} needs --tls-cert and --tls-key`);
+    }
   }
+  const domains = (opts.tlsDomain ?? []).map((value) => tlsDomainOption(ctx.cwd, value));
   const tls =
     opts.tlsCert !== undefined && opts.tlsKey !== undefined
       ? {
           certFile: resolve(ctx.cwd, opts.tlsCert),
           keyFile: resolve(ctx.cwd, opts.tlsKey),
           port: parseInteger('--tls-port', opts.tlsPort, 8443, 0, 65535),
+          ...(domains.length > 0 ? { domains } : {}),
+          ...(opts.tlsRedirect ? { redirect: true } : {}),
         }
       : undefined;
   // Imported here so that commands which never start a server stay quick to launch.
@@ -249,7 +278,11 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const recorded = await recordLocalEndpoint(dataDir, platform.url);
   out.log(`Nimbus platform listening on ${platform.url}`);
   if (platform.tlsUrl)
-    out.log(`HTTPS: ${platform.tlsUrl} (certificate reloaded when its files change)`);
+    out.log(
+      `HTTPS: ${platform.tlsUrl} (HTTP/2 and HTTP/1.1; certificates reloaded when their files change${
+        domains.length > 0 ? `; by SNI: ${domains.map((d) => d.host).join(', ')}` : ''
+      }${opts.tlsRedirect ? '; plain HTTP gateway requests redirected' : ''})`,
+    );
   out.log(`Data dir: ${dataDir}`);
   out.log(`Store: ${platform.storage.store}`);
   out.log(`Queue: ${platform.storage.queue}`);

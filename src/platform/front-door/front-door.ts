@@ -51,6 +51,11 @@ export interface FrontDoorAreas {
   aws?: Record<string, AreaHandler>;
   /** Public documents at paths of their own (a user pool's `/<poolId>/.well-known/jwks.json`). */
   wellKnown?: { matches: (path: string) => boolean; handle: AreaHandler };
+  /**
+   * `--tls-redirect` (https-redirect.ts): asked before the gateway surface (function URLs, ALB
+   * listeners, the console, public documents, routes) answers; true when it sent the redirect.
+   */
+  toHttps?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /**
@@ -59,20 +64,29 @@ export interface FrontDoorAreas {
  * of their own.
  */
 export function createFrontDoor(areas: FrontDoorAreas): AreaHandler {
-  return (req, res, path, rawQuery) => {
+  const toHttps = areas.toHttps;
+  const redirected = toHttps
+    ? (req: IncomingMessage, res: ServerResponse) => toHttps(req, res)
+    : () => false;
+  return async (req, res, path, rawQuery) => {
     const url = areas.functionUrls && functionUrlTargetOf(req.headers.host, path);
-    if (url) return areas.functionUrls!(req, res, url, rawQuery);
+    if (url) {
+      // An AWS_IAM function URL is signed for `lambda`: an SDK caller, kept on plain HTTP.
+      if (awsServiceOf(req, rawQuery) === undefined && redirected(req, res)) return;
+      return areas.functionUrls!(req, res, url, rawQuery);
+    }
     const alb = areas.albs && albTargetOf(req.headers.host, path);
-    if (alb) return areas.albs!(req, res, alb, rawQuery);
+    if (alb) return redirected(req, res) ? undefined : areas.albs!(req, res, alb, rawQuery);
     const service = areas.aws && awsServiceOf(req, rawQuery);
     const aws = service === undefined ? undefined : areas.aws?.[service];
     if (aws) return aws(req, res, path, rawQuery);
     if (path === '/health') return areas.health(req, res, path, rawQuery);
     if (path === '/metrics' && areas.metrics) return areas.metrics(req, res, path, rawQuery);
     if (path.startsWith('/v1/')) return areas.control(req, res, path, rawQuery);
+    if (path.startsWith(areas.lambda.prefix)) return areas.lambda.handle(req, res, path, rawQuery);
+    if (redirected(req, res)) return;
     if (areas.console && (path === '/console' || path.startsWith('/console/')))
       return areas.console(req, res, path, rawQuery);
-    if (path.startsWith(areas.lambda.prefix)) return areas.lambda.handle(req, res, path, rawQuery);
     if (areas.wellKnown?.matches(path)) return areas.wellKnown.handle(req, res, path, rawQuery);
     return areas.gateway(req, res, path, rawQuery);
   };

@@ -1,14 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   createServer as createHttp2Server,
+  createSecureServer,
+  type Http2SecureServer,
   type Http2Server,
   type Http2ServerRequest,
   type Http2ServerResponse,
   type Http2Session,
 } from 'node:http2';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { StopContext } from '../lifecycle/lifecycle.js';
 import { routeConnection } from './h2c.js';
 
@@ -16,11 +18,33 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 /** An `Upgrade: websocket` request: the socket is the handler's to answer or destroy. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
-/** HTTPS beside the HTTP port: same front door, same upgrade handler (docs/gateway.md#tls). */
+/** HTTPS beside the HTTP port: same front door, same upgrade handler (docs/tls.md). */
 export interface TlsOptions {
   port: number;
   cert: Buffer;
   key: Buffer;
+  /** Certificates of their own by SNI host name (lower case; `*.example.test` for one label). */
+  domains?: ReadonlyMap<string, { cert: Buffer; key: Buffer }>;
+}
+
+/** Requests that came in over the TLS port (HTTP/1.1 or HTTP/2). */
+const overTls = new WeakSet<object>();
+
+/** Whether the request reached the platform over TLS (for the HTTP → HTTPS redirect). */
+export function arrivedOverTls(req: IncomingMessage): boolean {
+  return overTls.has(req);
+}
+
+/** The SNI context for a server name: the exact name, else its `*.` wildcard, else none. */
+export function sniContextOf(
+  contexts: ReadonlyMap<string, SecureContext>,
+  servername: string,
+): SecureContext | undefined {
+  const name = servername.toLowerCase().replace(/\.$/, '');
+  const exact = contexts.get(name);
+  if (exact) return exact;
+  const dot = name.indexOf('.');
+  return dot > 0 ? contexts.get(`*${name.slice(dot)}`) : undefined;
 }
 
 /**
@@ -28,13 +52,17 @@ export interface TlsOptions {
  * requests in flight finish until the stop deadline, then cuts whatever is still open. HTTP/1.1,
  * and HTTP/2 with prior knowledge for the SDK clients that speak it (h2c.ts): an HTTP/2 request
  * reaches the same handler through Node's compatibility API, which has the IncomingMessage /
- * ServerResponse surface the handlers use. The HTTPS port speaks HTTP/1.1.
+ * ServerResponse surface the handlers use. The HTTPS port offers HTTP/2 and HTTP/1.1 by ALPN
+ * (one secure HTTP/2 server with allowHTTP1), picks a certificate by SNI when domains have their
+ * own, and takes WebSocket upgrades over HTTP/1.1.
  */
 export class HttpListener {
   readonly #server: Server;
   readonly #http2: Http2Server;
   readonly #sessions = new Set<Http2Session>();
-  readonly #tlsServer: TlsServer | undefined;
+  readonly #tlsServer: Http2SecureServer | undefined;
+  readonly #tlsSockets = new Set<TLSSocket>();
+  #sniContexts = new Map<string, SecureContext>();
   readonly #host: string;
   readonly #port: number;
   readonly #tlsPort: number;
@@ -79,22 +107,30 @@ export class HttpListener {
     // A bounded number of requests per connection (Node's default is unbounded); bodies are
     // bounded by the handlers' own caps and the process-wide body budget as over HTTP/1.1.
     const http2Settings = { settings: { maxConcurrentStreams: 100 } };
-    this.#http2 = createHttp2Server(
-      http2Settings,
-      (req: Http2ServerRequest, res: Http2ServerResponse) => {
-        // SigV4 signs `host`; an HTTP/2 client may send only `:authority`.
-        if (req.headers.host === undefined && req.authority) req.headers.host = req.authority;
-        // The compatibility API has no headersDistinct (the SigV4 verifier reads it; the SDKs
-        // sign `:authority` over HTTP/2, so that pseudo-header is kept, the others are not).
-        const distinct: Record<string, string[]> = {};
-        for (const [name, value] of Object.entries(req.headers)) {
-          if ((name.startsWith(':') && name !== ':authority') || value === undefined) continue;
-          distinct[name] = Array.isArray(value) ? value : [String(value)];
-        }
-        Object.defineProperty(req, 'headersDistinct', { value: distinct });
-        serve(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-      },
-    );
+    const serveHttp2 = (req: Http2ServerRequest, res: Http2ServerResponse) => {
+      // SigV4 signs `host`; an HTTP/2 client may send only `:authority`.
+      if (req.headers.host === undefined && req.authority) req.headers.host = req.authority;
+      // The compatibility API has no headersDistinct (the SigV4 verifier reads it; the SDKs
+      // sign `:authority` over HTTP/2, so that pseudo-header is kept, the others are not).
+      const distinct: Record<string, string[]> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if ((name.startsWith(':') && name !== ':authority') || value === undefined) continue;
+        distinct[name] = Array.isArray(value) ? value : [String(value)];
+      }
+      Object.defineProperty(req, 'headersDistinct', { value: distinct });
+      // The events' headers are built from rawHeaders: as HTTP/1.1 would give them, `host`
+      // for `:authority` and no other pseudo-header.
+      const raw: string[] = [];
+      const given = req.rawHeaders;
+      for (let i = 0; i + 1 < given.length; i += 2) {
+        if (!given[i]!.startsWith(':')) raw.push(given[i]!, given[i + 1]!);
+      }
+      if (!raw.some((name, i) => i % 2 === 0 && name.toLowerCase() === 'host') && req.headers.host)
+        raw.unshift('host', String(req.headers.host));
+      Object.defineProperty(req, 'rawHeaders', { value: raw });
+      serve(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    };
+    this.#http2 = createHttp2Server(http2Settings, serveHttp2);
     // An HTTP/2 stream idle this long is closed (HTTP/1.1 has requestTimeout instead).
     this.#http2.setTimeout(requestTimeout);
     this.#http2.on('session', (session: Http2Session) => {
@@ -115,23 +151,53 @@ export class HttpListener {
         headersTimeout,
       ),
     );
-    if (opts.tls) {
-      this.#tlsServer = createTlsServer(
-        { ...limits, cert: opts.tls.cert, key: opts.tls.key },
-        serve,
-      );
-    }
     const upgrade = opts.upgrade;
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       upgrade ? upgrade(req, socket, head) : socket.destroy();
-    for (const server of this.#servers()) {
-      server.on('upgrade', onUpgrade);
-      // Keep-alive sockets from load generators would otherwise hold a stop open.
-      server.keepAliveTimeout = 5_000;
+    if (opts.tls) {
+      this.#sniContexts = contextsOf(opts.tls.domains);
+      const tlsServer = createSecureServer(
+        {
+          ...http2Settings,
+          allowHTTP1: true,
+          cert: opts.tls.cert,
+          key: opts.tls.key,
+          SNICallback: (servername, callback) =>
+            callback(null, sniContextOf(this.#sniContexts, servername)),
+        },
+        (req: Http2ServerRequest | IncomingMessage, res: Http2ServerResponse | ServerResponse) => {
+          overTls.add(req);
+          if (req.httpVersionMajor === 2) {
+            serveHttp2(req as Http2ServerRequest, res as Http2ServerResponse);
+          } else {
+            serve(req as IncomingMessage, res as ServerResponse);
+          }
+        },
+      );
+      // HTTP/1.1 over TLS goes through Node's HTTP/1.1 connection handling, which reads these.
+      Object.assign(tlsServer, { ...limits, keepAliveTimeout: 5_000 });
+      tlsServer.setTimeout(requestTimeout);
+      tlsServer.on('secureConnection', (socket: TLSSocket) => {
+        this.#tlsSockets.add(socket);
+        socket.once('close', () => this.#tlsSockets.delete(socket));
+      });
+      tlsServer.on('session', (session: Http2Session) => {
+        this.#sessions.add(session);
+        session.once('close', () => this.#sessions.delete(session));
+      });
+      // WebSocket upgrades come over HTTP/1.1 (ALPN http/1.1, which ws clients offer).
+      tlsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        overTls.add(req);
+        onUpgrade(req, socket, head);
+      });
+      this.#tlsServer = tlsServer;
     }
+    this.#server.on('upgrade', onUpgrade);
+    // Keep-alive sockets from load generators would otherwise hold a stop open.
+    this.#server.keepAliveTimeout = 5_000;
   }
 
-  #servers(): Server[] {
+  #servers(): (Server | Http2SecureServer)[] {
     return this.#tlsServer ? [this.#server, this.#tlsServer] : [this.#server];
   }
 
@@ -140,9 +206,20 @@ export class HttpListener {
     return this.#tlsUrl;
   }
 
-  /** A renewed certificate: new TLS connections use it, open ones keep theirs. */
-  setCertificate(pair: { cert: Buffer; key: Buffer }): void {
-    this.#tlsServer?.setSecureContext(pair);
+  /** Renewed certificates: new TLS connections use them, open ones keep theirs. */
+  setCertificates(
+    pair: { cert: Buffer; key: Buffer },
+    domains?: ReadonlyMap<string, { cert: Buffer; key: Buffer }>,
+  ): void {
+    if (!this.#tlsServer) return;
+    const contexts = contextsOf(domains);
+    this.#tlsServer.setSecureContext(pair);
+    this.#sniContexts = contexts;
+  }
+
+  /** The HTTPS port once started with TLS. */
+  get tlsPort(): number | undefined {
+    return this.#tlsUrl === undefined ? undefined : Number(new URL(this.#tlsUrl).port);
   }
 
   /** `http://host:port` once started (the port is the real one when 0 was asked for). */
@@ -174,7 +251,8 @@ export class HttpListener {
       servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
     );
     // Idle keep-alive connections would otherwise wait out keepAliveTimeout.
-    for (const server of servers) server.closeIdleConnections();
+    // (The secure server's closes its HTTP/1.1 side's; its HTTP/2 sessions are closed below.)
+    for (const server of servers) (server as Server).closeIdleConnections();
     // HTTP/2 sessions take no new streams and end once their streams in flight are done.
     for (const session of this.#sessions) session.close();
     if (this.#inflight > 0) {
@@ -187,14 +265,24 @@ export class HttpListener {
         };
       });
     }
-    for (const server of servers) server.closeAllConnections();
+    this.#server.closeAllConnections();
     for (const session of this.#sessions) session.destroy();
+    for (const socket of this.#tlsSockets) socket.destroy();
     await closed;
   }
 }
 
+function contextsOf(
+  domains: ReadonlyMap<string, { cert: Buffer; key: Buffer }> | undefined,
+): Map<string, SecureContext> {
+  const contexts = new Map<string, SecureContext>();
+  for (const [host, pair] of domains ?? [])
+    contexts.set(host.toLowerCase(), createSecureContext(pair));
+  return contexts;
+}
+
 async function listen(
-  server: Server,
+  server: Server | Http2SecureServer,
   port: number,
   host: string,
   scheme: 'http' | 'https',

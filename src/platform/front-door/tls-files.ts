@@ -10,6 +10,12 @@ export interface TlsFiles {
   keyFile: string;
 }
 
+/** A certificate of its own for one host name, served by SNI (`--tls-domain host=cert,key`). */
+export interface TlsDomainFiles extends TlsFiles {
+  /** `api.example.test`, or `*.example.test` for any one label in front of it. */
+  host: string;
+}
+
 export interface TlsPair {
   cert: Buffer;
   key: Buffer;
@@ -27,20 +33,23 @@ export class TlsFilesError extends NimbusError {
  * data dir's files are: a key others can read is a key others can serve the domain with), both
  * must be PEM, and the key must belong to the certificate (node's secure context says so).
  */
-export async function readTlsFiles(files: TlsFiles): Promise<TlsPair> {
+export async function readTlsFiles(
+  files: TlsFiles,
+  flags: { cert: string; key: string } = { cert: '--tls-cert', key: '--tls-key' },
+): Promise<TlsPair> {
   let mode: number;
   try {
     mode = (await stat(files.keyFile)).mode;
   } catch (error) {
     throw new TlsFilesError(
       'NIMBUS_TLS_BAD_FILES',
-      `--tls-key ${files.keyFile}: ${(error as Error).message}`,
+      `${flags.key} ${files.keyFile}: ${(error as Error).message}`,
     );
   }
   if ((mode & 0o077) !== 0) {
     throw new TlsFilesError(
       'NIMBUS_TLS_KEY_EXPOSED',
-      `--tls-key ${files.keyFile} is mode ${(mode & 0o777).toString(8)}: its group or others can reach it; chmod 600 it`,
+      `${flags.key} ${files.keyFile} is mode ${(mode & 0o777).toString(8)}: its group or others can reach it; chmod 600 it`,
     );
   }
   const read = async (flag: string, file: string): Promise<Buffer> => {
@@ -54,27 +63,44 @@ export async function readTlsFiles(files: TlsFiles): Promise<TlsPair> {
     }
   };
   const pair = {
-    cert: await read('--tls-cert', files.certFile),
-    key: await read('--tls-key', files.keyFile),
+    cert: await read(flags.cert, files.certFile),
+    key: await read(flags.key, files.keyFile),
   };
   try {
     createSecureContext(pair);
   } catch (error) {
     throw new TlsFilesError(
       'NIMBUS_TLS_BAD_FILES',
-      `--tls-cert/--tls-key: not a PEM certificate and its key (${(error as Error).message})`,
+      `${flags.cert}/${flags.key}: not a PEM certificate and its key (${(error as Error).message})`,
     );
   }
   return pair;
 }
 
+/** The default pair and each `--tls-domain` pair, checked the same way (the flags name which). */
+export async function readTlsSet(
+  files: TlsFiles,
+  domains: readonly TlsDomainFiles[],
+): Promise<{ pair: TlsPair; domains: Map<string, TlsPair> }> {
+  const pair = await readTlsFiles(files);
+  const byHost = new Map<string, TlsPair>();
+  for (const domain of domains) {
+    const flag = `--tls-domain ${domain.host}`;
+    byHost.set(
+      domain.host.toLowerCase(),
+      await readTlsFiles(domain, { cert: `${flag} (cert)`, key: `${flag} (key)` }),
+    );
+  }
+  return { pair, domains: byHost };
+}
+
 /**
- * Calls `changed` when either file changes (a renewal by certbot or by hand), watching the
+ * Calls `changed` when any of the files changes (a renewal by certbot or by hand), watching the
  * directories so a file replaced by rename is seen too. Bursts of events are coalesced.
  */
-export function watchTlsFiles(files: TlsFiles, changed: () => void): { close(): void } {
+export function watchTlsFiles(files: readonly string[], changed: () => void): { close(): void } {
   const names = new Map<string, Set<string>>();
-  for (const file of [files.certFile, files.keyFile]) {
+  for (const file of files) {
     const dir = dirname(file);
     const set = names.get(dir) ?? new Set();
     set.add(basename(file));

@@ -19,7 +19,7 @@ import type { Invoker } from '../../invoker/invoker-port.js';
 import { verifyIam } from '../access/iam-authorizer.js';
 import { decide, parsePolicy } from '../access/iam-policy.js';
 import { ACCOUNT_ID } from '../gateway-request.js';
-import type { ConnectionStore } from './connection-store.js';
+import type { ConnectionRow, ConnectionStore } from './connection-store.js';
 import {
   authorizerRequestEvent,
   type ConnectionFacts,
@@ -51,6 +51,16 @@ export interface WebSocketGatewayDeps {
   maxConnectionMs?: number;
   /** How often limits are checked; default 1 s. */
   sweepEveryMs?: number;
+}
+
+/** Posts and deletes for connections other nodes hold (cluster/connection-relay.ts). */
+export interface ConnectionForwarder {
+  send(
+    node: string,
+    action:
+      | { op: 'post'; connectionId: string; data: Buffer }
+      | { op: 'delete'; connectionId: string },
+  ): Promise<void>;
 }
 
 interface Live {
@@ -88,9 +98,27 @@ export class WebSocketGateway {
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   readonly #live = new Map<string, Live>();
   #sweeper: NodeJS.Timeout | undefined;
+  #forwarder: ConnectionForwarder | undefined;
 
   constructor(deps: WebSocketGatewayDeps) {
     this.#deps = deps;
+  }
+
+  /** Cluster mode: connections held by other nodes are reached through this. */
+  setForwarder(forwarder: ConnectionForwarder): void {
+    this.#forwarder = forwarder;
+  }
+
+  /** A post or delete another node forwarded for a connection this node holds. */
+  deliver(
+    action:
+      | { op: 'post'; connectionId: string; data: Buffer }
+      | { op: 'delete'; connectionId: string },
+  ): void {
+    const live = this.#live.get(action.connectionId);
+    if (!live || live.socket.readyState !== WebSocket.OPEN) return;
+    if (action.op === 'post') live.socket.send(action.data.toString('utf8'));
+    else live.socket.close(1000, 'Connection closed by the @connections API');
   }
 
   setTable(table: WebSocketTable): void {
@@ -305,6 +333,56 @@ export class WebSocketGateway {
     }
   }
 
+  /** The @connections API for a connection another node holds. */
+  async #forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    row: ConnectionRow,
+    body: Buffer,
+  ): Promise<void> {
+    const forwarder = this.#forwarder!;
+    switch (req.method) {
+      case 'POST':
+        if (body.length > MAX_MESSAGE_BYTES) {
+          return apiError(res, 413, 'PayloadTooLargeException', 'Message too long');
+        }
+        await forwarder.send(row.node, {
+          op: 'post',
+          connectionId: row.connection_id,
+          data: body,
+        });
+        res.writeHead(200, { 'content-length': '0' }).end();
+        return;
+      case 'GET': {
+        // From the Store: the holder's last activity is not shared, its connect time stands in.
+        const at = new Date(row.connected_at).toISOString();
+        const answer = Buffer.from(
+          JSON.stringify({
+            connectedAt: at,
+            lastActiveAt: at,
+            identity: {
+              sourceIp: row.source_ip,
+              ...(row.user_agent ? { userAgent: row.user_agent } : {}),
+            },
+          }),
+        );
+        res
+          .writeHead(200, {
+            'content-type': 'application/json',
+            'content-length': String(answer.length),
+          })
+          .end(answer);
+        return;
+      }
+      case 'DELETE':
+        await forwarder.send(row.node, { op: 'delete', connectionId: row.connection_id });
+        res.writeHead(204).end();
+        return;
+      default:
+        return apiError(res, 405, 'MethodNotAllowedException', 'Method not allowed');
+    }
+  }
+
   /** The @connections API: POST (PostToConnection), GET (GetConnection), DELETE. */
   async connectionsApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const connectionId = connectionsPathOf(path);
@@ -340,8 +418,11 @@ export class WebSocketGateway {
       return apiError(res, 403, 'ForbiddenException', 'the access key does not reach this API');
     }
     if (!live) {
-      // Held by another node: forwarding between nodes is not done yet (docs/websockets.md).
-      return apiError(res, 410, 'GoneException', 'the connection is held by another node');
+      // Held by another node (cluster mode): forwarded to it; a row of this node's is stale.
+      if (!row || row.node === this.#deps.node || !this.#forwarder) {
+        return apiError(res, 410, 'GoneException', 'Gone');
+      }
+      return this.#forward(req, res, row, body);
     }
     if (live.socket.readyState !== WebSocket.OPEN)
       return apiError(res, 410, 'GoneException', 'Gone');
