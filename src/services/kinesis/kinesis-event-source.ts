@@ -19,7 +19,7 @@ import type { KinesisStore, RecordRow } from './kinesis-store.js';
 import { formatSequenceNumber, parseSequenceNumber } from './sequence-number.js';
 
 export interface KinesisSourceDeps {
-  store: Pick<KinesisStore, 'findStream' | 'read' | 'lastPosition'>;
+  store: Pick<KinesisStore, 'findStream' | 'read' | 'lastPosition' | 'positionBefore'>;
   checkpoints: Pick<CheckpointStore, 'get' | 'put'>;
   clock: Clock;
   timer: Scheduler;
@@ -53,11 +53,22 @@ export function kinesisEventSource(deps: KinesisSourceDeps, mapping: Mapping): S
     async checkpoint(shard) {
       const stored = await deps.checkpoints.get(mapping.uuid, shard);
       if (stored !== undefined) return stored === '' ? undefined : stored;
-      if (mapping.startingPosition !== 'LATEST') return undefined;
-      // LATEST is fixed the first time the mapping runs, so a restart does not move it on.
+      const from = mapping.startingPosition;
+      if (from !== 'LATEST' && from !== 'AT_TIMESTAMP') return undefined;
+      // LATEST and AT_TIMESTAMP are fixed the first time the mapping runs, so a restart does
+      // not move them on. AT_TIMESTAMP starts before the first record that arrived at or after
+      // the time; with none yet, at the end of the shard (as GetShardIterator does).
       const index = indexOf(shard);
       const last = (await deps.store.lastPosition(name, index)) ?? 0;
-      const position = formatSequenceNumber(index, last);
+      const at =
+        from === 'AT_TIMESTAMP'
+          ? await deps.store.positionBefore(
+              name,
+              index,
+              Math.round((mapping.startingPositionTimestamp ?? 0) * 1000),
+            )
+          : undefined;
+      const position = formatSequenceNumber(index, at ?? last);
       await deps.checkpoints.put(mapping.uuid, shard, position, deps.clock.now());
       return position;
     },
@@ -109,6 +120,7 @@ export function kinesisRecord(r: RecordRow, streamArn: string, region: string): 
     // Lambda filters Kinesis records on their metadata and `data`, parsed when it is JSON.
     filterView: { ...kinesis, data: jsonOrText(r.data) },
     arrivedAt: r.arrivedAt,
+    key: r.partitionKey,
   };
 }
 
