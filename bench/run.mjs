@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // Nimbus benchmark suite: `npm run bench` (full, ~6-10 min) or `npm run bench -- --quick` (~2 min).
-// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs, --profile (CPU-profile the Nimbus
+// Options: --quick, --only warm,cold,async,deploy,footprint,dynamodb,sqs,kinesis,mqtt, --profile (CPU-profile the Nimbus
 // servers and one no-op deploy into bench/.work/prof, summary in bench/results/profile.md),
 // --no-write (results to bench/.work/results instead of bench/results).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -21,6 +21,7 @@ import {
   warmScenario,
 } from './lib/scenarios.mjs';
 import { sqsScenario } from './lib/sqs.mjs';
+import { kinesisScenario, mqttScenario } from './lib/streams.mjs';
 import {
   BENCH,
   installPeers,
@@ -62,6 +63,11 @@ const FULL = {
   dynamodbWidth: 16,
   dynamodbTrials: 3,
   dynamodbSec: 3,
+  kinesisRecords: 20_000,
+  kinesisTrials: 3,
+  kinesisWarmup: 1000,
+  mqttMessages: 500,
+  mqttGapMs: 20,
 };
 const QUICK = {
   ...FULL,
@@ -81,6 +87,10 @@ const QUICK = {
   sqsMessages: 1000,
   sqsTrials: 2,
   sqsWarmup: 100,
+  kinesisRecords: 3000,
+  kinesisTrials: 2,
+  kinesisWarmup: 200,
+  mqttMessages: 100,
 };
 
 async function main() {
@@ -90,7 +100,7 @@ async function main() {
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only
     ? opts.only.split(',').map((s) => s.trim())
-    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs'];
+    : ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb', 'sqs', 'kinesis', 'mqtt'];
   if (!existsSync(join(NIMBUS_ROOT, 'dist', 'src', 'platform', 'server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   }
@@ -167,6 +177,16 @@ async function main() {
       notes.push(...r.notes);
       raw.dynamodb = r.raw;
     }
+    for (const [name, scenario] of [
+      ['kinesis', kinesisScenario],
+      ['mqtt', mqttScenario],
+    ]) {
+      if (!only.includes(name)) continue;
+      const r = await guard(name, scenario);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+      raw[name] = r.raw;
+    }
     if (only.includes('footprint')) {
       const r = await guard('footprint', footprintScenario);
       rows.push(...r.rows);
@@ -183,7 +203,17 @@ async function main() {
     process.stderr.write(`bench: profile summary in ${summaryFile}\n`);
   }
 
-  const order = ['warm', 'cold', 'async', 'deploy', 'footprint', 'dynamodb'];
+  const order = [
+    'warm',
+    'cold',
+    'async',
+    'deploy',
+    'footprint',
+    'dynamodb',
+    'sqs',
+    'kinesis',
+    'mqtt',
+  ];
   rows.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
   addRatios(rows);
   const verdicts = targets(rows);
