@@ -24,6 +24,7 @@ import {
   warmScenario,
 } from './lib/scenarios.mjs';
 import { sqsScenario } from './lib/sqs.mjs';
+import { kinesisScenario, mqttScenario } from './lib/streams.mjs';
 import {
   BENCH,
   installPeers,
@@ -55,6 +56,8 @@ const SCENARIOS = [
   { name: 'operate', run: operateScenario },
   { name: 's3', run: s3Scenario },
   { name: 'websocket', run: websocketScenario },
+  { name: 'kinesis', run: kinesisScenario },
+  { name: 'mqtt', run: mqttScenario },
   { name: 'footprint', run: footprintScenario, peers: true },
   { name: 'cluster', run: clusterScenario },
 ];
@@ -95,6 +98,11 @@ const FULL = {
   wsClients: 8,
   wsWindow: 8,
   wsMessages: 5000,
+  kinesisRecords: 20_000,
+  kinesisTrials: 3,
+  kinesisWarmup: 1000,
+  mqttMessages: 500,
+  mqttGapMs: 20,
 };
 const QUICK = {
   ...FULL,
@@ -120,6 +128,10 @@ const QUICK = {
   wsRoundTrips: 300,
   wsTrials: 2,
   wsMessages: 1000,
+  kinesisRecords: 3000,
+  kinesisTrials: 2,
+  kinesisWarmup: 200,
+  mqttMessages: 100,
 };
 
 async function main() {

@@ -4,7 +4,7 @@
  * and registered with the lifecycle, which stops them in reverse order.
  */
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -332,9 +332,14 @@ export interface PlatformOptions {
   /**
    * MQTT for `iot` events and the IoT Publish API (docs/iot.md): an embedded broker on `port`
    * (0: a free one; `fallbackToFreePort`: a free one when `port` is taken), or the broker at
-   * `url` (`mqtt://user:pass@host:1883`, `mqtts://...`). None by default.
+   * `url` (`mqtt://user:pass@host:1883`, `mqtts://...`). None by default. With a `url` the
+   * rules subscribe as members of the shared subscription group `shareGroup` (default: one
+   * derived from the database, so the nodes of one cluster share it), so each message is
+   * handled by one node.
    */
-  mqtt?: { port: number; host?: string; fallbackToFreePort?: boolean } | { url: string };
+  mqtt?:
+    | { port: number; host?: string; fallbackToFreePort?: boolean }
+    | { url: string; shareGroup?: string };
   /** How often `cloudwatchLog` subscriptions read new log events. Default 1 s. */
   logSubscriptionPollMs?: number;
 }
@@ -361,7 +366,8 @@ export interface RunningPlatform {
   /** DynamoDB table streams' read side (the event-source engine and the Streams API read it). */
   dynamodbStreams: DynamoStreamReader;
   /** The MQTT broker rules and the Publish API use; `port` when it is the embedded one. */
-  mqtt?: { url: string; port?: number };
+  /** `subscribed`: the rules' topic filters this node is subscribed to now. */
+  mqtt?: { url: string; port?: number; subscribed: () => string[] };
   /** The started parts, in start order. */
   parts: string[];
   /**
@@ -1009,6 +1015,17 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     ? new IotRuleEngine({
         url: () => (broker ? broker.url : (mqttOptions as { url: string }).url),
         clientId: `nimbus-rules-${nodeName.replace(/[^\w.-]/g, '_')}`.slice(0, 128),
+        // An external broker may be shared by the nodes of a cluster: one delivery per message.
+        ...(broker
+          ? { publisherOf: (topic: string, payload: Buffer) => broker.publisherOf(topic, payload) }
+          : {
+              shareGroup:
+                (mqttOptions as { shareGroup?: string }).shareGroup ??
+                `nimbus-${createHash('sha256')
+                  .update(location.kind === 'postgres' ? databaseUrl : location.file)
+                  .digest('hex')
+                  .slice(0, 16)}`,
+            }),
         ...(broker ? { connect: { username: 'nimbus', password: token.token } } : {}),
         accept: (name, qualifier, event) => accept.accept(name, qualifier, event),
         clock,
@@ -1605,9 +1622,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     dynamodbStreams,
     ...(iotRules
       ? {
-          mqtt: broker
-            ? { url: broker.url, port: broker.port }
-            : { url: (mqttOptions as { url: string }).url },
+          mqtt: {
+            ...(broker
+              ? { url: broker.url, port: broker.port }
+              : { url: (mqttOptions as { url: string }).url }),
+            subscribed: () => iotRules.subscribed,
+          },
         }
       : {}),
     parts: lifecycle.parts,

@@ -644,6 +644,8 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     'batchSize',
     'maximumBatchingWindow',
     'startingPosition',
+    'startingPositionTimestamp',
+    'parallelizationFactor',
     'maximumRetryAttempts',
     'maximumRecordAgeInSeconds',
     'bisectBatchOnFunctionError',
@@ -654,7 +656,6 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   ].map(
     (key): SupportRule => ({ path: `functions.*.events[].stream.${key}`, status: 'supported' }),
   ),
-  { path: 'functions.*.events[].stream.parallelizationFactor', status: 'accepted' },
   { path: 'functions.*.events[].cognitoUserPool', status: 'supported' },
   ...['pool', 'trigger', 'existing'].map(
     (key): SupportRule => ({
@@ -663,7 +664,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     }),
   ),
   { path: 'functions.*.events[].cognitoUserPool.forceDeploy', status: 'accepted' },
-  ...['startingPositionTimestamp', 'consumer', 'tumblingWindowInSeconds'].map(
+  ...['consumer', 'tumblingWindowInSeconds'].map(
     (key): SupportRule => ({
       path: `functions.*.events[].stream.${key}`,
       status: 'warned',

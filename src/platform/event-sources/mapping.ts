@@ -24,8 +24,15 @@ export interface MappingSettings {
   maximumRecordAgeInSeconds: number;
   /** Streams: where a batch given up on is reported (an SQS queue ARN). */
   onFailure?: string;
-  /** Streams: TRIM_HORIZON, LATEST or AT_TIMESTAMP. */
+  /** Streams: TRIM_HORIZON, LATEST or AT_TIMESTAMP (Kinesis only). */
   startingPosition?: string;
+  /** Streams, with AT_TIMESTAMP: where reading starts, in Unix seconds (Lambda's unit). */
+  startingPositionTimestamp?: number;
+  /**
+   * Streams: batches of one shard in flight at once, 1..10; absent means 1. Records of one
+   * partition key (Kinesis) or item key (DynamoDB) stay in order (stream-runner.ts).
+   */
+  parallelizationFactor?: number;
   enabled: boolean;
 }
 
@@ -149,8 +156,14 @@ export function isFailureDestinationArn(arn: string): boolean {
   return /^arn:aws[a-zA-Z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(arn);
 }
 
-/** The problems of settings for a stream source, in Lambda's words where it has them. */
-export function streamSettingsProblems(s: MappingSettings): string[] {
+/**
+ * The problems of settings for a stream source, in Lambda's words where it has them. `kind`
+ * is the source: AT_TIMESTAMP is for Kinesis streams only, as on Lambda.
+ */
+export function streamSettingsProblems(
+  s: MappingSettings,
+  kind: 'kinesis' | 'dynamodb' = 'dynamodb',
+): string[] {
   const problems: string[] = [];
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 10_000) {
     problems.push('batchSize must be an integer from 1 to 10000');
@@ -172,8 +185,29 @@ export function streamSettingsProblems(s: MappingSettings): string[] {
   if (!Number.isInteger(age) || (age !== -1 && (age < 60 || age > 604_800))) {
     problems.push('maximumRecordAgeInSeconds must be -1 or an integer from 60 to 604800');
   }
-  if (s.startingPosition !== 'TRIM_HORIZON' && s.startingPosition !== 'LATEST') {
-    problems.push('startingPosition must be TRIM_HORIZON or LATEST');
+  const positions =
+    kind === 'kinesis' ? ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'] : ['TRIM_HORIZON', 'LATEST'];
+  if (!positions.includes(s.startingPosition ?? '')) {
+    problems.push(
+      kind === 'kinesis'
+        ? 'startingPosition must be TRIM_HORIZON, LATEST or AT_TIMESTAMP'
+        : 'startingPosition must be TRIM_HORIZON or LATEST (AT_TIMESTAMP is for Kinesis streams only)',
+    );
+  }
+  const at = s.startingPositionTimestamp;
+  if (s.startingPosition === 'AT_TIMESTAMP' && kind === 'kinesis' && at === undefined) {
+    problems.push('startingPositionTimestamp is required with startingPosition AT_TIMESTAMP');
+  }
+  if (at !== undefined) {
+    if (s.startingPosition !== 'AT_TIMESTAMP') {
+      problems.push('startingPositionTimestamp goes only with startingPosition AT_TIMESTAMP');
+    } else if (typeof at !== 'number' || !Number.isFinite(at) || at < 0) {
+      problems.push('startingPositionTimestamp must be a time in Unix seconds');
+    }
+  }
+  const factor = s.parallelizationFactor;
+  if (factor !== undefined && (!Number.isInteger(factor) || factor < 1 || factor > 10)) {
+    problems.push('parallelizationFactor must be an integer from 1 to 10');
   }
   if (s.onFailure !== undefined && !isFailureDestinationArn(s.onFailure)) {
     problems.push(

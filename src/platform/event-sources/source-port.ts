@@ -25,6 +25,11 @@ export interface SourceRecord {
   readonly filterView: Record<string, unknown>;
   /** Epoch ms the record entered the source (maximumRecordAgeInSeconds). */
   readonly arrivedAt: number;
+  /**
+   * Streams: records of one key stay in order when a shard is read by parallel batches
+   * (parallelizationFactor): the Kinesis partition key, the DynamoDB item's key attributes.
+   */
+  readonly key?: string;
 }
 
 export interface QueueSource {

@@ -26,12 +26,12 @@ export function streamEventSettings(
   const arn = config.arn;
   const unresolved = opts.unresolvedArn === 'allow' && isPlainObject(arn);
   const type = config.type;
+  const kinesis =
+    type === 'kinesis' ||
+    (type === undefined && typeof arn === 'string' && /^arn:aws[a-zA-Z-]*:kinesis:/.test(arn));
   if (type !== undefined && type !== 'dynamodb' && type !== 'kinesis') {
     problems.push({ field: 'type', message: 'must be dynamodb or kinesis' });
-  } else if (
-    type === 'kinesis' ||
-    (type === undefined && typeof arn === 'string' && /^arn:aws[a-zA-Z-]*:kinesis:/.test(arn))
-  ) {
+  } else if (kinesis) {
     if (!unresolved && (typeof arn !== 'string' || !parseKinesisStreamArn(arn))) {
       problems.push({
         field: 'arn',
@@ -101,10 +101,12 @@ export function streamEventSettings(
     }
   }
   const starting = config.startingPosition;
-  if (config.parallelizationFactor !== undefined && config.parallelizationFactor !== 1) {
+  const factor = int('parallelizationFactor', 1);
+  const timestamp = unixSeconds(config.startingPositionTimestamp);
+  if (timestamp === null) {
     problems.push({
-      field: 'parallelizationFactor',
-      message: 'Nimbus reads a shard one batch at a time (parallelizationFactor 1)',
+      field: 'startingPositionTimestamp',
+      message: 'must be a time in Unix seconds (or an ISO 8601 date)',
     });
   }
   const settings: MappingSettings = {
@@ -118,16 +120,33 @@ export function streamEventSettings(
     filters,
     startingPosition:
       starting === undefined || starting === null ? 'TRIM_HORIZON' : String(starting),
+    ...(timestamp === undefined || timestamp === null
+      ? {}
+      : { startingPositionTimestamp: timestamp }),
+    ...(factor === 1 ? {} : { parallelizationFactor: factor }),
     ...(onFailure === undefined ? {} : { onFailure }),
     enabled: bool('enabled', true),
   };
   if (problems.length === 0) {
-    for (const message of streamSettingsProblems(settings)) {
+    for (const message of streamSettingsProblems(settings, kinesis ? 'kinesis' : 'dynamodb')) {
       if (unresolved && /onFailure/.test(message)) continue;
       problems.push({ field: fieldOf(message), message });
     }
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, arn: arn as string, settings };
+}
+
+/** serverless.yml's `startingPositionTimestamp`: Unix seconds, or a date; null when neither. */
+function unixSeconds(v: unknown): number | undefined | null {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : null;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.getTime() / 1000;
+  if (typeof v === 'string') {
+    if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+    const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN;
+    return Number.isNaN(ms) ? null : ms / 1000;
+  }
+  return null;
 }
 
 function isPlainObject(v: unknown): boolean {
@@ -136,6 +155,8 @@ function isPlainObject(v: unknown): boolean {
 
 function fieldOf(message: string): string {
   for (const f of [
+    'startingPositionTimestamp',
+    'parallelizationFactor',
     'maximumBatchingWindow',
     'batchSize',
     'maximumRetryAttempts',

@@ -1,6 +1,10 @@
 /**
  * Runs one mapping on an ordered stream source: one loop per shard, one batch in flight per
- * shard, so records reach the function in shard order. The checkpoint moves only past records
+ * shard, so records reach the function in shard order. With a parallelizationFactor N above 1
+ * a loop reads up to N batches' worth of records at once, deals them to N lanes by a hash of
+ * their key (the partition key) and runs the lanes' batches concurrently: records of one key
+ * keep their order, the next read waits for every lane (a round), and the checkpoint moves
+ * only up to the first record of the round not yet done with. The checkpoint moves only past records
  * the engine is done with: processed, filtered out, or given up on (reported to the on-failure
  * destination after maximumRetryAttempts or maximumRecordAgeInSeconds). A failing batch is
  * retried with backoff, split in two first when bisectBatchOnFunctionError is set; with
@@ -44,13 +48,18 @@ export function runStreamMapping(
   const patterns = patternsOf(mapping);
   const reportItemFailures = mapping.functionResponseTypes.includes('ReportBatchItemFailures');
   const shardLoops = new Map<string, Promise<void>>();
+  const factor = mapping.parallelizationFactor ?? 1;
 
   const expired = (r: SourceRecord) =>
     mapping.maximumRecordAgeInSeconds >= 0 &&
     deps.clock.now() - r.arrivedAt > mapping.maximumRecordAgeInSeconds * 1000;
 
   /** Settles one batch: returns once every record of it is done with (or the runner stops). */
-  async function settle(shard: string, batch: SourceRecord[]): Promise<boolean> {
+  async function settle(
+    shard: string,
+    batch: SourceRecord[],
+    commit: (upTo: string) => Promise<void>,
+  ): Promise<boolean> {
     const pending: { records: SourceRecord[]; attempts: number }[] = [
       { records: batch, attempts: 0 },
     ];
@@ -69,13 +78,13 @@ export function runStreamMapping(
           attempts: item.attempts,
           lastError: 'record age exceeded',
         });
-        await source.commit(shard, last.id);
+        await commit(last.id);
         pending.shift();
         continue;
       }
       const passed = item.records.filter((r) => passesFilters(patterns, r.filterView));
       if (passed.length === 0) {
-        await source.commit(shard, last.id);
+        await commit(last.id);
         pending.shift();
         continue;
       }
@@ -86,7 +95,7 @@ export function runStreamMapping(
         reportItemFailures,
       );
       if (outcome.kind === 'success') {
-        await source.commit(shard, last.id);
+        await commit(last.id);
         pending.shift();
         continue;
       }
@@ -95,7 +104,7 @@ export function runStreamMapping(
         // Done up to the first reported failure; retried from it.
         const first = item.records.findIndex((r) => outcome.failed.has(r.id));
         if (first > 0) {
-          await source.commit(shard, item.records[first - 1]!.id);
+          await commit(item.records[first - 1]!.id);
           item.records = item.records.slice(first);
         }
         reason = 'reported batch item failures';
@@ -112,7 +121,7 @@ export function runStreamMapping(
           attempts: item.attempts,
           lastError: reason,
         });
-        await source.commit(shard, item.records[item.records.length - 1]!.id);
+        await commit(item.records[item.records.length - 1]!.id);
         pending.shift();
         continue;
       }
@@ -134,6 +143,45 @@ export function runStreamMapping(
       await pause(deps.timer, delay, signal);
     }
     return true;
+  }
+
+  /**
+   * Settles one round of records read from a shard: with one lane, as one batch; with more,
+   * each lane's records in batches of batchSize, the lanes concurrently. The checkpoint is the
+   * end of the longest prefix of the round that is done with.
+   */
+  async function settleRound(shard: string, round: SourceRecord[]): Promise<boolean> {
+    if (factor === 1) return settle(shard, round, (upTo) => source.commit(shard, upTo));
+    const lanes: SourceRecord[][] = Array.from({ length: factor }, () => []);
+    for (const r of round) lanes[laneOf(r.key, factor)]!.push(r);
+    const done = new Set<SourceRecord>();
+    let prefix = 0;
+    let committing: Promise<void> = Promise.resolve();
+    const commitFor = (chunk: readonly SourceRecord[]) => async (upTo: string) => {
+      const end = chunk.findIndex((r) => r.id === upTo);
+      for (let i = 0; i <= end; i++) done.add(chunk[i]!);
+      const before = prefix;
+      while (prefix < round.length && done.has(round[prefix]!)) prefix++;
+      if (prefix === before) return committing;
+      const id = round[prefix - 1]!.id;
+      // Commits go out in order, so a later one never lands before an earlier one.
+      committing = committing.then(() => source.commit(shard, id));
+      return committing;
+    };
+    const outcomes = await Promise.allSettled(
+      lanes
+        .filter((lane) => lane.length > 0)
+        .map(async (lane) => {
+          for (let i = 0; i < lane.length; i += mapping.batchSize) {
+            const chunk = lane.slice(i, i + mapping.batchSize);
+            if (!(await settle(shard, chunk, commitFor(chunk)))) return false;
+          }
+          return true;
+        }),
+    );
+    // Every lane has stopped before an error goes up, so a retried round never overlaps.
+    for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+    return outcomes.every((o) => o.status === 'fulfilled' && o.value);
   }
 
   async function shardLoop(shard: string): Promise<void> {
@@ -163,7 +211,7 @@ export function runStreamMapping(
             return got;
           },
           {
-            batchSize: mapping.batchSize,
+            batchSize: mapping.batchSize * factor,
             windowMs: mapping.maximumBatchingWindowInSeconds * 1000,
             clock: deps.clock,
             signal,
@@ -172,7 +220,7 @@ export function runStreamMapping(
         );
         if (batch.length === 0) continue;
         // Stopped half way: the checkpoint stays where it was, so the rest is read again.
-        if (!(await settle(shard, batch))) return;
+        if (!(await settleRound(shard, batch))) return;
         cursor = batch[batch.length - 1]!.id;
         backoff = retryBackoffMs.first;
       } catch (error) {
@@ -206,4 +254,15 @@ export function runStreamMapping(
       await Promise.all(shardLoops.values());
     },
   };
+}
+
+/** The lane of a record's key: FNV-1a, so a key always lands in the same lane. */
+export function laneOf(key: string | undefined, lanes: number): number {
+  if (key === undefined || lanes <= 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % lanes;
 }

@@ -118,7 +118,11 @@ export function createMappingOperations(deps: MappingOperationsDeps) {
     }
     const settings = queue
       ? settingsFrom(input, sqsDefaults)
-      : settingsFrom(input, streamDefaults, 'stream');
+      : settingsFrom(
+          input,
+          streamDefaults,
+          parseKinesisStreamArn(sourceArn) ? 'kinesis' : 'dynamodb',
+        );
     const mapping: Mapping = {
       ...settings,
       uuid: randomUUID(),
@@ -147,14 +151,21 @@ export function createMappingOperations(deps: MappingOperationsDeps) {
     const input = jsonBody(r.body);
     const isStream = parseSqsArn(old.sourceArn) === undefined;
     if (!isStream) refuseStreamOnly(input);
-    if (isStream && input.StartingPosition !== undefined) {
-      throw invalidParameter('StartingPosition cannot be changed on an existing mapping.');
+    for (const name of ['StartingPosition', 'StartingPositionTimestamp']) {
+      if (isStream && input[name] !== undefined) {
+        throw invalidParameter(`${name} cannot be changed on an existing mapping.`);
+      }
     }
+    const kind = !isStream
+      ? 'queue'
+      : parseKinesisStreamArn(old.sourceArn)
+        ? 'kinesis'
+        : 'dynamodb';
     const fn = stringField(input, 'FunctionName');
     const target = fn === undefined ? undefined : await functionOf(fn, r.region);
     const next: Mapping = {
       ...old,
-      ...settingsFrom(input, old, isStream ? 'stream' : 'queue'),
+      ...settingsFrom(input, old, kind),
       ...(target ? { functionName: target.name, qualifier: target.qualifier } : {}),
       lastModified: deps.clock.now(),
     };
@@ -237,10 +248,10 @@ export function createMappingOperations(deps: MappingOperationsDeps) {
 function settingsFrom(
   input: Record<string, unknown>,
   base: MappingSettings,
-  kind: 'queue' | 'stream' = 'queue',
+  kind: 'queue' | 'kinesis' | 'dynamodb' = 'queue',
 ): MappingSettings {
   const out: MappingSettings = { ...base };
-  if (kind === 'stream') streamSettingsFrom(input, out);
+  if (kind !== 'queue') streamSettingsFrom(input, out);
   const batchSize = intField(input, 'BatchSize');
   if (batchSize !== undefined) out.batchSize = batchSize;
   const window = intField(input, 'MaximumBatchingWindowInSeconds');
@@ -279,7 +290,7 @@ function settingsFrom(
       throw invalidParameter('MaximumConcurrency must be a number.');
     else out.maximumConcurrency = max;
   }
-  const problems = kind === 'queue' ? sqsSettingsProblems(out) : streamSettingsProblems(out);
+  const problems = kind === 'queue' ? sqsSettingsProblems(out) : streamSettingsProblems(out, kind);
   if (problems.length > 0) throw invalidParameter(problems[0]!);
   return out;
 }
@@ -298,13 +309,18 @@ function streamSettingsFrom(input: Record<string, unknown>, out: MappingSettings
     out.bisectBatchOnFunctionError = input.BisectBatchOnFunctionError;
   }
   const factor = intField(input, 'ParallelizationFactor');
-  if (factor !== undefined && factor !== 1) {
-    throw invalidParameter('ParallelizationFactor above 1 is not supported by Nimbus yet.');
-  }
-  for (const name of ['StartingPositionTimestamp', 'TumblingWindowInSeconds']) {
-    if (input[name] !== undefined && input[name] !== null) {
-      throw invalidParameter(`${name} is not supported by Nimbus yet.`);
+  if (factor === 1) delete out.parallelizationFactor;
+  else if (factor !== undefined) out.parallelizationFactor = factor;
+  const at = input.StartingPositionTimestamp;
+  if (at !== undefined && at !== null) {
+    // The SDKs send a timestamp as epoch seconds.
+    if (typeof at !== 'number') {
+      throw invalidParameter('StartingPositionTimestamp must be a time in epoch seconds.');
     }
+    out.startingPositionTimestamp = at;
+  }
+  if (input.TumblingWindowInSeconds !== undefined && input.TumblingWindowInSeconds !== null) {
+    throw invalidParameter('TumblingWindowInSeconds is not supported by Nimbus yet.');
   }
   const config = input.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined;
   if (config !== undefined && config !== null) {
@@ -349,7 +365,10 @@ function view(m: Mapping, region: string, state?: string) {
           MaximumRetryAttempts: m.maximumRetryAttempts,
           MaximumRecordAgeInSeconds: m.maximumRecordAgeInSeconds,
           BisectBatchOnFunctionError: m.bisectBatchOnFunctionError,
-          ParallelizationFactor: 1,
+          ...(m.startingPositionTimestamp === undefined
+            ? {}
+            : { StartingPositionTimestamp: m.startingPositionTimestamp }),
+          ParallelizationFactor: m.parallelizationFactor ?? 1,
           DestinationConfig: { OnFailure: m.onFailure ? { Destination: m.onFailure } : {} },
         }),
   };

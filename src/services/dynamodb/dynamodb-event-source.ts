@@ -73,5 +73,6 @@ export function dynamodbRecord(r: StreamRecord, streamArn: string): SourceRecord
     // DynamoDB filters match the record as delivered (`dynamodb.NewImage.x.S`, `eventName`).
     filterView: record,
     arrivedAt: r.dynamodb.ApproximateCreationDateTime * 1000,
+    key: JSON.stringify(r.dynamodb.Keys),
   };
 }

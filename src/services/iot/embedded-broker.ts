@@ -5,7 +5,7 @@
  * messages live in memory, so they last as long as the platform process; a deployment that
  * must not lose messages across platform restarts uses an external broker (--mqtt-url).
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
@@ -32,6 +32,7 @@ export class EmbeddedBroker {
   #broker: Aedes | undefined;
   #server: Server | undefined;
   #port = 0;
+  readonly #publishers = new Publishers();
 
   constructor(options: EmbeddedBrokerOptions) {
     this.#options = options;
@@ -63,10 +64,14 @@ export class EmbeddedBroker {
         );
       },
       // `$` topics are the broker's own ($SYS): clients may read them, not write them.
-      authorizePublish: (_client, packet, done) =>
-        done(
-          packet.topic.startsWith('$') ? new Error('publishing to $ topics is not allowed') : null,
-        ),
+      authorizePublish: (client, packet, done) => {
+        if (packet.topic.startsWith('$')) {
+          return done(new Error('publishing to $ topics is not allowed'));
+        }
+        // Before the message goes out, so the rules' client finds its publisher.
+        if (client?.id) this.#publishers.note(packet.topic, packet.payload, client.id);
+        done(null);
+      },
     });
     this.#broker = broker;
     const server = createServer(broker.handle);
@@ -85,6 +90,14 @@ export class EmbeddedBroker {
       );
     }
     o.logger.info({ port: this.#port }, 'embedded MQTT broker listening');
+  }
+
+  /**
+   * The client id that published a message just now: MQTT does not tell subscribers, so the
+   * broker notes it (by topic and payload, for a minute) for IoT SQL `clientid()`.
+   */
+  publisherOf(topic: string, payload: Buffer): string | undefined {
+    return this.#publishers.take(topic, payload);
   }
 
   async stop(): Promise<void> {
@@ -112,4 +125,65 @@ function listen(server: Server, host: string, port: number): Promise<number> {
     server.once('listening', onListening);
     server.listen(port, host);
   });
+}
+
+/**
+ * Recent publishers by topic and payload hash, oldest first: a message is matched to the
+ * oldest unclaimed publish of the same topic and payload; a copy delivered again (QoS 1 dup,
+ * overlapping filters) within a few seconds gets the same answer.
+ */
+class Publishers {
+  readonly #pending = new Map<string, { clientId: string; at: number }[]>();
+  readonly #claimed = new Map<string, { clientId: string; at: number }>();
+  #size = 0;
+  static readonly keepMs = 60_000;
+  static readonly claimedMs = 5_000;
+  static readonly max = 10_000;
+
+  note(topic: string, payload: Buffer | string, clientId: string): void {
+    const now = Date.now();
+    if (this.#size >= Publishers.max) this.#prune(now, true);
+    const key = keyOf(topic, payload);
+    const list = this.#pending.get(key) ?? [];
+    list.push({ clientId, at: now });
+    this.#pending.set(key, list);
+    this.#size++;
+  }
+
+  take(topic: string, payload: Buffer): string | undefined {
+    const now = Date.now();
+    const key = keyOf(topic, payload);
+    const list = this.#pending.get(key);
+    const next = list?.shift();
+    if (next) {
+      this.#size--;
+      if (list!.length === 0) this.#pending.delete(key);
+      this.#claimed.set(key, { clientId: next.clientId, at: now });
+      if (this.#claimed.size > Publishers.max) this.#prune(now, false);
+      return next.clientId;
+    }
+    const claimed = this.#claimed.get(key);
+    return claimed && now - claimed.at < Publishers.claimedMs ? claimed.clientId : undefined;
+  }
+
+  #prune(now: number, all: boolean): void {
+    for (const [key, list] of this.#pending) {
+      const kept = list.filter((e) => now - e.at < Publishers.keepMs);
+      this.#size -= list.length - kept.length;
+      if (kept.length === 0) this.#pending.delete(key);
+      else this.#pending.set(key, kept);
+    }
+    for (const [key, e] of this.#claimed) {
+      if (now - e.at >= Publishers.claimedMs) this.#claimed.delete(key);
+    }
+    // Still full of fresh entries (a flood of messages no rule reads): start over.
+    if (all && this.#size >= Publishers.max) {
+      this.#pending.clear();
+      this.#size = 0;
+    }
+  }
+}
+
+function keyOf(topic: string, payload: Buffer | string): string {
+  return `${topic}\n${createHash('sha1').update(payload).digest('base64')}`;
 }

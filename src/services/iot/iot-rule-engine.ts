@@ -25,6 +25,14 @@ export interface IotRuleEngineOptions {
   /** Extra connect options: credentials for the embedded broker, TLS files. */
   connect?: IClientOptions;
   accept: (functionName: string, qualifier: string, event: string) => Promise<unknown>;
+  /**
+   * An external broker shared by the nodes of a cluster: the rules subscribe as members of the
+   * MQTT shared subscription `$share/<group>/<filter>`, so the broker hands each message to one
+   * node (Mosquitto: MQTT 5 and 3.1.1 alike).
+   */
+  shareGroup?: string;
+  /** The embedded broker: who published a message (IoT SQL `clientid()`). */
+  publisherOf?: (topic: string, payload: Buffer) => string | undefined;
   clock: { now(): number };
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
@@ -41,6 +49,11 @@ export class IotRuleEngine {
 
   get connected(): boolean {
     return this.#client?.connected === true;
+  }
+
+  /** The topic filters the broker has acknowledged subscriptions to (without `$share/`). */
+  get subscribed(): string[] {
+    return [...this.#subscribed].sort();
   }
 
   /** Replaces one stage's rules (a reconciler reaction); subscriptions follow when connected. */
@@ -62,12 +75,16 @@ export class IotRuleEngine {
     const wanted = this.#filters();
     const add = [...wanted].filter((f) => !this.#subscribed.has(f));
     const drop = [...this.#subscribed].filter((f) => !wanted.has(f));
+    const group = this.#o.shareGroup;
+    const shared = (f: string) => (group ? `$share/${group}/${f}` : f);
     if (add.length > 0) {
-      await client.subscribeAsync(add, { qos: 1 });
+      await client.subscribeAsync(add.map(shared), { qos: 1 });
+      // A session kept from before shared subscriptions would still hold the plain ones.
+      if (group) await client.unsubscribeAsync(add);
       for (const f of add) this.#subscribed.add(f);
     }
     if (drop.length > 0) {
-      await client.unsubscribeAsync(drop);
+      await client.unsubscribeAsync(drop.map(shared));
       for (const f of drop) this.#subscribed.delete(f);
     }
   }
@@ -119,7 +136,13 @@ export class IotRuleEngine {
   }
 
   async #deliver(topic: string, payload: Buffer): Promise<void> {
-    const message = { topic, payload, timestamp: this.#o.clock.now() };
+    const clientId = this.#o.publisherOf?.(topic, payload);
+    const message = {
+      topic,
+      payload,
+      timestamp: this.#o.clock.now(),
+      ...(clientId === undefined ? {} : { clientId }),
+    };
     for (const rules of [...this.#rulesByStage.values()]) {
       for (const rule of rules) {
         const doc = evaluateIotSql(rule.statement, message);

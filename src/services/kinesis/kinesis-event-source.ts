@@ -21,7 +21,7 @@ import { formatSequenceNumber, parseSequenceNumber } from './sequence-number.js'
 
 export interface KinesisSourceDeps {
   store: Pick<KinesisStore, 'findStream'>;
-  records: Pick<KinesisRecordLog, 'read' | 'lastPosition'>;
+  records: Pick<KinesisRecordLog, 'read' | 'lastPosition' | 'positionBefore'>;
   checkpoints: Pick<CheckpointStore, 'get' | 'put'>;
   clock: Clock;
   timer: Scheduler;
@@ -55,12 +55,23 @@ export function kinesisEventSource(deps: KinesisSourceDeps, mapping: Mapping): S
     async checkpoint(shard) {
       const stored = await deps.checkpoints.get(mapping.uuid, shard);
       if (stored !== undefined) return stored === '' ? undefined : stored;
-      if (mapping.startingPosition !== 'LATEST') return undefined;
-      // LATEST is fixed the first time the mapping runs, so a restart does not move it on.
+      const from = mapping.startingPosition;
+      if (from !== 'LATEST' && from !== 'AT_TIMESTAMP') return undefined;
+      // LATEST and AT_TIMESTAMP are fixed the first time the mapping runs, so a restart does
+      // not move them on. AT_TIMESTAMP starts before the first record that arrived at or after
+      // the time; with none yet, at the end of the shard (as GetShardIterator does).
       const index = indexOf(shard);
       const stream = await deps.store.findStream(name);
       const last = stream ? await deps.records.lastPosition(stream, index) : 0;
-      const position = formatSequenceNumber(index, last);
+      const at =
+        stream && from === 'AT_TIMESTAMP'
+          ? await deps.records.positionBefore(
+              stream,
+              index,
+              Math.round((mapping.startingPositionTimestamp ?? 0) * 1000),
+            )
+          : undefined;
+      const position = formatSequenceNumber(index, at ?? last);
       await deps.checkpoints.put(mapping.uuid, shard, position, deps.clock.now());
       return position;
     },
@@ -118,6 +129,7 @@ export function kinesisRecord(r: RecordRow, streamArn: string, region: string): 
     // Lambda filters Kinesis records on their metadata and `data`, parsed when it is JSON.
     filterView: { ...kinesis, data: jsonOrText(r.data) },
     arrivedAt: r.arrivedAt,
+    key: r.partitionKey,
   };
 }
 

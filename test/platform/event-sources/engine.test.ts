@@ -9,7 +9,7 @@ import pino from 'pino';
 import { EventSourceEngine } from '../../../src/platform/event-sources/event-source-engine.js';
 import type { Mapping } from '../../../src/platform/event-sources/mapping.js';
 import type { PollSource } from '../../../src/platform/event-sources/source-port.js';
-import type { FailedBatch } from '../../../src/platform/event-sources/stream-runner.js';
+import { type FailedBatch, laneOf } from '../../../src/platform/event-sources/stream-runner.js';
 import {
   FakeFunction,
   FakeTime,
@@ -355,5 +355,73 @@ describe('stream source', () => {
     await settle();
     assert.deepEqual(fn.batches, [['m2']]);
     assert.equal(s.checkpoints.get('s'), 'm2');
+  });
+
+  describe('parallelizationFactor', () => {
+    const keyed = (id: string, key: string) => ({ ...record(id, 'x'), key });
+    // Keys a, c, g fall in three different lanes of 3 (checked below), interleaved:
+    // a1 c1 g1 a2 c2 g2 ...
+    const keys = 'acg';
+    const interleaved = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        keyed(`${keys[i % 3]}${Math.floor(i / 3) + 1}`, keys[i % 3]!),
+      );
+
+    test('batches of one shard run concurrently, each key in order', async () => {
+      const time = new FakeTime();
+      const s = new MemoryStream(time);
+      const fn = new FakeFunction();
+      assert.deepEqual(new Set([...keys].map((k) => laneOf(k, 3))).size, 3);
+      fn.hold();
+      s.put('s', ...interleaved(12));
+      await run(time, s, fn, mapping({ batchSize: 2, parallelizationFactor: 3 }));
+      await settle();
+      // One batch per lane in flight.
+      assert.equal(fn.maxRunning, 3);
+      assert.equal(s.checkpoints.get('s'), undefined);
+      fn.release();
+      await settle();
+      for (const key of keys) {
+        const seen = fn.batches.flat().filter((id) => id.startsWith(key));
+        assert.deepEqual(
+          seen,
+          ['1', '2', '3', '4'].map((n) => key + n),
+        );
+      }
+      for (const b of fn.batches) assert.ok(b.length <= 2);
+      assert.equal(s.checkpoints.get('s'), 'g4');
+    });
+
+    test('the checkpoint stops before the first record not done with', async () => {
+      const time = new FakeTime();
+      const s = new MemoryStream(time);
+      // Key c fails until told otherwise; a and g succeed.
+      let cFails = true;
+      const fn = new FakeFunction((ids) =>
+        cFails && ids.some((id) => id.startsWith('c')) ? { ok: false, reason: 'boom' } : ok,
+      );
+      s.put('s', ...interleaved(6));
+      await run(time, s, fn, mapping({ batchSize: 10, parallelizationFactor: 3 }));
+      await settle();
+      // a1 is done, c1 is not: nothing past a1 is committed, though a2, g1, g2 are done.
+      assert.equal(s.checkpoints.get('s'), 'a1');
+      cFails = false;
+      await time.advance(1_000);
+      assert.equal(s.checkpoints.get('s'), 'g2');
+      // Only c's batch was retried; a and g ran once.
+      assert.deepEqual(fn.batches.map((b) => b.join()).sort(), [
+        'a1,a2',
+        'c1,c2',
+        'c1,c2',
+        'g1,g2',
+      ]);
+    });
+
+    test('keys spread over the lanes', () => {
+      const counts = new Array(4).fill(0);
+      for (let i = 0; i < 400; i++) counts[laneOf(`device-${i}`, 4)]++;
+      for (const c of counts) assert.ok(c > 50, JSON.stringify(counts));
+      assert.equal(laneOf(undefined, 4), 0);
+    });
   });
 });

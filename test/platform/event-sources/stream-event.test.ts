@@ -98,6 +98,49 @@ describe('stream event settings', () => {
       'destinations',
     ]);
     assert.deepEqual(fields({ arn, destinations: 'nowhere' }), ['destinations']);
-    assert.deepEqual(fields({ arn, parallelizationFactor: 4 }), ['parallelizationFactor']);
+    assert.deepEqual(fields({ arn, parallelizationFactor: 11 }), ['parallelizationFactor']);
+    assert.deepEqual(fields({ arn, parallelizationFactor: 0 }), ['parallelizationFactor']);
+    assert.deepEqual(fields({ arn, parallelizationFactor: 'two' }), ['parallelizationFactor']);
+  });
+
+  test('parallelizationFactor 1 to 10, on DynamoDB and Kinesis', () => {
+    const r = streamEventSettings({ arn, parallelizationFactor: 10 });
+    assert.ok(r.ok);
+    assert.equal(r.settings.parallelizationFactor, 10);
+    const one = streamEventSettings({ arn, parallelizationFactor: 1 });
+    assert.ok(one.ok);
+    assert.equal(one.settings.parallelizationFactor, undefined);
+  });
+
+  test('AT_TIMESTAMP with startingPositionTimestamp, for Kinesis streams only', () => {
+    const kinesisArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/orders';
+    const r = streamEventSettings({
+      arn: kinesisArn,
+      startingPosition: 'AT_TIMESTAMP',
+      startingPositionTimestamp: 1_700_000_000,
+    });
+    assert.ok(r.ok);
+    assert.equal(r.settings.startingPosition, 'AT_TIMESTAMP');
+    assert.equal(r.settings.startingPositionTimestamp, 1_700_000_000);
+    const iso = streamEventSettings({
+      arn: kinesisArn,
+      startingPosition: 'AT_TIMESTAMP',
+      startingPositionTimestamp: '2023-11-14T22:13:20Z',
+    });
+    assert.ok(iso.ok);
+    assert.equal(iso.settings.startingPositionTimestamp, 1_700_000_000);
+    const k = { arn: kinesisArn };
+    assert.deepEqual(fields({ ...k, startingPosition: 'AT_TIMESTAMP' }), [
+      'startingPositionTimestamp',
+    ]);
+    assert.deepEqual(fields({ ...k, startingPositionTimestamp: 1 }), ['startingPositionTimestamp']);
+    assert.deepEqual(
+      fields({ ...k, startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: 'soon' }),
+      ['startingPositionTimestamp'],
+    );
+    assert.deepEqual(
+      fields({ arn, startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: 1 }),
+      ['startingPosition'],
+    );
   });
 });

@@ -68,7 +68,7 @@ for (const variant of awsPlatformVariants) {
               {
                 kind: 'iot',
                 config: {
-                  sql: "SELECT temp, topic(2) AS device, state.on AS on FROM 'sensors/+/data' WHERE temp > 30",
+                  sql: "SELECT temp, topic(2) AS device, state.on AS on, clientid() AS client FROM 'sensors/+/data' WHERE temp > 30",
                 },
               },
               {
@@ -146,7 +146,8 @@ for (const variant of awsPlatformVariants) {
       const docs = lines.map((l) => JSON.parse(l));
       assert.deepEqual(
         docs.find((d) => d.device),
-        { temp: 35, device: 'd2', on: true },
+        // clientid(): the embedded broker tells the rules who published.
+        { temp: 35, device: 'd2', on: true, client: `device-${variant.name}` },
       );
       assert.deepEqual(
         docs.find((d) => d.raw),

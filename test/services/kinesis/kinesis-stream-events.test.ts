@@ -70,6 +70,11 @@ exports.produce = async (event) => {
   client.destroy();
   return put.SequenceNumber;
 };
+exports.fan = async (event) => {
+  out('fan', event);
+  // Slow enough for the lanes' batches to overlap.
+  await new Promise((r) => setTimeout(r, 50));
+};
 exports.strict = async (event) => {
   out('strict', event);
   if (event.Records.some((r) => body(r).bad)) throw new Error('bad record in batch');
@@ -205,6 +210,14 @@ for (const variant of kinesisVariants)
           '          functionResponseType: ReportBatchItemFailures',
           '  produce:',
           '    handler: handler.produce',
+          '  fan:',
+          '    handler: handler.fan',
+          '    events:',
+          '      - stream:',
+          '          type: kinesis',
+          '          arn: !GetAtt [Fan, Arn]',
+          '          batchSize: 3',
+          '          parallelizationFactor: 4',
           '  strict:',
           '    handler: handler.strict',
           '    events:',
@@ -226,6 +239,11 @@ for (const variant of kinesisVariants)
           '        Name: kev-readings',
           '        ShardCount: 2',
           '        RetentionPeriodHours: 48',
+          '    Fan:',
+          '      Type: AWS::Kinesis::Stream',
+          '      Properties:',
+          '        Name: kev-fan',
+          '        ShardCount: 1',
           '    Audit:',
           '      Type: AWS::Kinesis::Stream',
           '      Properties:',
@@ -420,6 +438,86 @@ for (const variant of kinesisVariants)
       }
     });
 
+    test('parallelizationFactor: batches of one shard overlap, each partition key in order', async () => {
+      const devices = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7'];
+      const records = Array.from({ length: 48 }, (_, i) => ({
+        id: `fan-${devices[i % 8]}-${String(Math.floor(i / 8)).padStart(2, '0')}`,
+        device: devices[i % 8]!,
+      }));
+      await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: 'kev-fan',
+          Records: records.map((r) => ({
+            PartitionKey: r.device,
+            Data: new TextEncoder().encode(JSON.stringify({ id: r.id })),
+          })),
+        }),
+      );
+      await waitUntil(
+        async () => new Set(await ids('fan', 'fan-')).size === records.length,
+        'every record to reach the parallel consumer',
+        30_000,
+      );
+      const batches = await seen('fan');
+      for (const b of batches) assert.ok(b.length <= 3, `a batch of ${b.length}`);
+      // More batches than one lane of 3 would make: the shard was dealt to several lanes.
+      const keysPerBatch = batches.map((b) => new Set(b.map((r) => r.kinesis.partitionKey)));
+      assert.ok(keysPerBatch.every((k) => k.size <= 4));
+      const delivered = batches.flat().map(idOf);
+      for (const d of devices) {
+        const mine = delivered.filter((id) => id.startsWith(`fan-${d}-`));
+        assert.deepEqual(mine, [...mine].sort(), `records of ${d} in order`);
+        assert.equal(new Set(mine).size, 6);
+      }
+    });
+
+    test('AT_TIMESTAMP through the Lambda API reads from the first record at that time', async () => {
+      const lambda = new LambdaClient({
+        endpoint: platform.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+        maxAttempts: 1,
+      });
+      try {
+        await put('kev-fan', 'ts-before', 'ts');
+        await new Promise((r) => setTimeout(r, 50));
+        const at = new Date();
+        await new Promise((r) => setTimeout(r, 50));
+        await put('kev-fan', 'ts-after', 'ts');
+        await assert.rejects(
+          lambda.send(
+            new CreateEventSourceMappingCommand({
+              EventSourceArn: arnOf('kev-fan'),
+              FunctionName: 'kev-dev-produce',
+              StartingPosition: 'AT_TIMESTAMP',
+            }),
+          ),
+          /startingPositionTimestamp is required/,
+        );
+        const made = await lambda.send(
+          new CreateEventSourceMappingCommand({
+            EventSourceArn: arnOf('kev-fan'),
+            FunctionName: 'kev-dev-consume',
+            StartingPosition: 'AT_TIMESTAMP',
+            StartingPositionTimestamp: at,
+            ParallelizationFactor: 2,
+          }),
+        );
+        assert.equal(made.StartingPosition, 'AT_TIMESTAMP');
+        assert.equal(made.StartingPositionTimestamp?.getTime(), at.getTime());
+        assert.equal(made.ParallelizationFactor, 2);
+        await waitUntil(
+          async () => (await ids('consume', 'ts-')).includes('ts-after'),
+          'the AT_TIMESTAMP mapping to deliver',
+          20_000,
+        );
+        assert.deepEqual(await ids('consume', 'ts-'), ['ts-after'], 'nothing from before the time');
+        await lambda.send(new DeleteEventSourceMappingCommand({ UUID: made.UUID }));
+      } finally {
+        lambda.destroy();
+      }
+    });
+
     test('a function puts a record with the SDK as is; the consumer function gets it', {
       skip: sdkSkip,
     }, async () => {
@@ -494,6 +592,34 @@ for (const variant of kinesisVariants)
       ]);
       assert.notEqual(wrongArn.code, 0);
       assert.match(wrongArn.stderr + wrongArn.stdout, /not a Kinesis stream ARN/);
+      const noTime = await deploy('badtime', [
+        'functions:',
+        '  f:',
+        '    handler: handler.consume',
+        '    events:',
+        '      - stream:',
+        `          arn: ${arnOf('kev-fan')}`,
+        '          startingPosition: AT_TIMESTAMP',
+      ]);
+      assert.notEqual(noTime.code, 0);
+      assert.match(
+        noTime.stderr + noTime.stdout,
+        /serverless\.yml:10:\d+ .*startingPositionTimestamp is required/,
+      );
+      const tooWide = await deploy('badfactor', [
+        'functions:',
+        '  f:',
+        '    handler: handler.consume',
+        '    events:',
+        '      - stream:',
+        `          arn: ${arnOf('kev-fan')}`,
+        '          parallelizationFactor: 11',
+      ]);
+      assert.notEqual(tooWide.code, 0);
+      assert.match(
+        tooWide.stderr + tooWide.stdout,
+        /serverless\.yml:\d+:\d+ .*parallelizationFactor must be an integer from 1 to 10/,
+      );
       const summary = await failure(() =>
         kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'bad-shards' })),
       );
