@@ -30,6 +30,9 @@ export interface TlsOptions {
  * reaches the same handler through Node's compatibility API, which has the IncomingMessage /
  * ServerResponse surface the handlers use. The HTTPS port speaks HTTP/1.1.
  */
+/** How long an idle HTTP/1.1 keep-alive connection stays open. */
+const keepAliveTimeoutMs = 65_000;
+
 export class HttpListener {
   readonly #server: Server;
   readonly #http2: Http2Server;
@@ -76,6 +79,12 @@ export class HttpListener {
       opts.handle(req, res);
     };
     this.#server = createServer(limits, serve);
+    // Idle keep-alive connections stay open 65 s (as AWS's load balancers keep them 60 s), not
+    // Node's 5 s: the SDKs keep idle sockets without a limit of their own, and one reused in the
+    // instant the server closes it fails with ECONNRESET/EPIPE (the SDK's TimeoutError, with
+    // maxAttempts 1 a failed call; seen in the DynamoDB bench after 6 s pauses). Stops still
+    // close idle connections at once.
+    this.#server.keepAliveTimeout = keepAliveTimeoutMs;
     // A bounded number of requests per connection (Node's default is unbounded); bodies are
     // bounded by the handlers' own caps and the process-wide body budget as over HTTP/1.1.
     const http2Settings = { settings: { maxConcurrentStreams: 100 } };
@@ -120,6 +129,7 @@ export class HttpListener {
         { ...limits, cert: opts.tls.cert, key: opts.tls.key },
         serve,
       );
+      this.#tlsServer.keepAliveTimeout = keepAliveTimeoutMs;
     }
     const upgrade = opts.upgrade;
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
