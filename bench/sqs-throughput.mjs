@@ -1,19 +1,27 @@
 // The SQS scenario alone, small: `npm run build`, then
-// `node bench/sqs-throughput.mjs [messages] [trials]` (default 2,000 x 1). `npm run bench` runs
+// `node bench/sqs-throughput.mjs [messages] [trials] [--normal]` (default 2,000 x 1). `npm run bench` runs
 // it with its own sizes (`--only sqs` for just this one).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqsScenario } from './lib/sqs.mjs';
 
-const messages = Number(process.argv[2] ?? 2000);
-const trials = Number(process.argv[3] ?? 1);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const messages = Number(args[0] ?? 2000);
+const trials = Number(args[1] ?? 1);
+// --normal: `nimbus server --sqlite-synchronous normal` (no fsync per commit).
+const synchronous = process.argv.includes('--normal') ? 'normal' : undefined;
 const work = await mkdtemp(join(tmpdir(), 'nimbus-sqs-bench-'));
 const stops = [];
 try {
   const r = await sqsScenario({
     work,
-    cfg: { sqsMessages: messages, sqsTrials: trials, sqsWarmup: Math.min(200, messages) },
+    cfg: {
+      sqsMessages: messages,
+      sqsTrials: trials,
+      sqsWarmup: Math.min(200, messages),
+      ...(synchronous ? { sqsSynchronous: synchronous } : {}),
+    },
     onStop: (s) => stops.push(s),
   });
   for (const row of r.rows) {

@@ -54,7 +54,7 @@ export function addRatios(rows) {
       (r) => r.system === system && r.figure === figure && r.scenario === scenario && r.summary,
     );
   for (const r of rows) {
-    if (r.system !== 'Nimbus' || !r.summary) continue;
+    if (!r.system.startsWith('Nimbus') || !r.summary) continue;
     const c = COMPARE[r.figure];
     if (!c) continue;
     const peer = c.peer && find(c.peer, r.scenario);

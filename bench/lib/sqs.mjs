@@ -6,10 +6,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuMs, descendants } from './proc.mjs';
 import { summary } from './stats.mjs';
 import { nimbusDeploy, ROOT, startNimbus } from './systems.mjs';
 
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
+
+/** CPU ms of a process and its live descendants (the server and its function instances). */
+const treeCpuMs = (pid) => [pid, ...descendants(pid)].reduce((a, p) => a + cpuMs(p), 0);
 
 const yml = `service: bench
 frameworkVersion: '3'
@@ -95,7 +99,13 @@ export async function sqsScenario(ctx) {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'serverless.yml'), yml);
   await writeFile(join(dir, 'handler.js'), handler);
-  const nimbus = await startNimbus(work, { name: 'nimbus-sqs', nodeArgs: ctx.profileArgs ?? [] });
+  const nimbus = await startNimbus(work, {
+    name: 'nimbus-sqs',
+    nodeArgs: ctx.profileArgs ?? [],
+    // `normal`: the SQLite WAL without an fsync per commit (durable across a process crash, not
+    // a power loss); the default is Nimbus's own (fsync per commit group).
+    extraArgs: cfg.sqsSynchronous ? ['--sqlite-synchronous', cfg.sqsSynchronous] : [],
+  });
   ctx.profiled?.set(nimbus.pid, 'Nimbus server, sqs scenario');
   ctx.onStop(nimbus);
   await nimbusDeploy(nimbus, dir);
@@ -106,11 +116,16 @@ export async function sqsScenario(ctx) {
   await trial(sqs, queueUrl, { ...opts, count: cfg.sqsWarmup });
   const trials = [];
   for (let t = 0; t < cfg.sqsTrials; t++) {
+    const cpu0 = treeCpuMs(nimbus.pid);
     const r = await trial(sqs, queueUrl, { ...opts, count: cfg.sqsMessages });
+    // CPU of the server and its function instances per message: steadier than the rates when
+    // the machine is shared.
+    r.cpuUsPerMessage = ((treeCpuMs(nimbus.pid) - cpu0) * 1000) / r.count;
     trials.push(r);
     log(
       `sqs: trial ${t + 1}/${cfg.sqsTrials}: ${r.count} messages, sent ${Math.round(r.sendPerSec)}/s, ` +
-        `sent -> function -> deleted ${Math.round(r.endToEndPerSec)}/s`,
+        `sent -> function -> deleted ${Math.round(r.endToEndPerSec)}/s, ` +
+        `server + instances CPU ${Math.round(r.cpuUsPerMessage)} µs/message`,
     );
   }
   sqs.destroy();

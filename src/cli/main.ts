@@ -54,6 +54,10 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--port <port>', 'port to listen on (default 8642)')
     .option('--data-dir <dir>', 'where state and artifacts live')
     .option('--database-url <url>', 'sqlite: (default), sqlite:<file> or postgres://...')
+    .option(
+      '--sqlite-synchronous <mode>',
+      'SQLite: full (default, fsync per commit) or normal (survives a process crash, not a power loss)',
+    )
     .option('--node-name <name>', 'this node in a cluster (default <hostname>:<port>)')
     .option(
       '--nats-url <url>',

@@ -89,6 +89,7 @@ import type { StoreTx } from '../store/group-commit.js';
 import { KyselyStore } from '../store/kysely-store.js';
 import { openDatabase, parseStoreUrl } from '../store/open-store.js';
 import { describePostgresUrl } from '../store/postgres-target.js';
+import type { SqliteSynchronous } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
 import { AsyncInvoker } from './async/async-invoker.js';
 import { AsyncWorker } from './async/async-worker.js';
@@ -247,6 +248,8 @@ export interface PlatformOptions {
   dataDir: string;
   /** `sqlite:` (default, a file in dataDir), `sqlite:<file>` or `postgres://...`. */
   databaseUrl?: string;
+  /** SQLite only: fsync every commit (`full`, default) or not (`normal`); docs/storage.md. */
+  sqliteSynchronous?: SqliteSynchronous;
   /**
    * NATS server(s) with JetStream (`nats://host:4222`): the async queue lives there, fed through
    * an outbox in the store (docs/cluster.md). Default: the SQL queue in the store.
@@ -426,7 +429,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         ? `PostgreSQL (tables in the store), cached on local disk ${join(options.dataDir, 'blobs')}`
         : `local disk ${join(options.dataDir, 'blobs')}`,
   };
-  const db = await openDatabase(databaseUrl, { dataDir: options.dataDir });
+  const db = await openDatabase(databaseUrl, {
+    dataDir: options.dataDir,
+    ...(options.sqliteSynchronous ? { sqliteSynchronous: options.sqliteSynchronous } : {}),
+  });
   const store = new KyselyStore(db);
   if (flavor === 'postgres') await warnAboutPostgresExposure(db, databaseUrl, logger);
   // Stopped last of all: it destroys the handle every other repository uses.

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema.js';
 
 /** A transaction on the store's handle: every repository that takes one writes through it. */
@@ -9,6 +9,8 @@ export type TxWork<T> = (tx: StoreTx) => Promise<T>;
 
 interface Pending {
   work: TxWork<unknown>;
+  /** Run inside a savepoint: its own failure is its caller's alone. */
+  isolated: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -56,9 +58,19 @@ export class GroupCommitter {
     this.#onCommit = opts.onCommit;
   }
 
-  run<T>(work: TxWork<T>): Promise<T> {
+  /**
+   * Runs `work` in the next batch. `isolated`: the unit runs inside a savepoint, so an error it
+   * throws (a failed condition) rolls back only its own writes and rejects only its caller, and
+   * the rest of the batch still commits together, without running again.
+   */
+  run<T>(work: TxWork<T>, opts: { isolated?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.push({
+        work,
+        isolated: opts.isolated ?? false,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (this.#draining < this.#parallel) {
         this.#draining += 1;
         setImmediate(() => void this.#drain());
@@ -75,11 +87,24 @@ export class GroupCommitter {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    let results: unknown[];
+    let results: { ok: boolean; value: unknown }[];
     try {
       results = await this.#db.transaction().execute(async (tx) => {
-        const out: unknown[] = [];
-        for (const p of batch) out.push(await p.work(tx));
+        const out: { ok: boolean; value: unknown }[] = [];
+        for (const p of batch) {
+          if (!p.isolated || batch.length === 1) {
+            out.push({ ok: true, value: await p.work(tx) });
+            continue;
+          }
+          await sql`savepoint group_commit_unit`.execute(tx);
+          try {
+            out.push({ ok: true, value: await p.work(tx) });
+          } catch (error) {
+            await sql`rollback to savepoint group_commit_unit`.execute(tx);
+            out.push({ ok: false, value: error });
+          }
+          await sql`release savepoint group_commit_unit`.execute(tx);
+        }
         return out;
       });
     } catch (error) {
@@ -93,7 +118,11 @@ export class GroupCommitter {
     this.stats.commits += 1;
     this.stats.units += batch.length;
     this.#onCommit?.(batch.length);
-    for (const [i, p] of batch.entries()) p.resolve(results[i]);
+    for (const [i, p] of batch.entries()) {
+      const r = results[i]!;
+      if (r.ok) p.resolve(r.value);
+      else p.reject(r.value);
+    }
   }
 }
 

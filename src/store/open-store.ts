@@ -4,7 +4,7 @@ import { StoreUrlError } from './errors.js';
 import { KyselyStore } from './kysely-store.js';
 import { openPostgresDatabase } from './postgres.js';
 import type { Database } from './schema.js';
-import { openSqliteDatabase } from './sqlite.js';
+import { openSqliteDatabase, type SqliteSynchronous } from './sqlite.js';
 import type { Store } from './store.js';
 
 export type StoreLocation =
@@ -17,7 +17,10 @@ export type StoreLocation =
  * - `sqlite:<path>` — that file; a relative path is taken from dataDir, not the working directory
  * - `postgres://...` or `postgresql://...` — optional `?schema=<name>` (default `public`)
  */
-export async function openStore(url: string, opts: { dataDir: string }): Promise<Store> {
+export async function openStore(
+  url: string,
+  opts: { dataDir: string; sqliteSynchronous?: SqliteSynchronous },
+): Promise<Store> {
   return new KyselyStore(await openDatabase(url, opts));
 }
 
@@ -27,11 +30,14 @@ export async function openStore(url: string, opts: { dataDir: string }): Promise
  */
 export async function openDatabase(
   url: string,
-  opts: { dataDir: string },
+  opts: { dataDir: string; sqliteSynchronous?: SqliteSynchronous },
 ): Promise<Kysely<Database>> {
   const location = parseStoreUrl(url, opts);
   return location.kind === 'sqlite'
-    ? openSqliteDatabase({ file: location.file })
+    ? openSqliteDatabase({
+        file: location.file,
+        ...(opts.sqliteSynchronous ? { synchronous: opts.sqliteSynchronous } : {}),
+      })
     : openPostgresDatabase(location);
 }
 

@@ -10,21 +10,36 @@ import type { Store } from './store.js';
 /** How long a statement waits for another process's write lock before SQLITE_BUSY. */
 const busyTimeoutMs = 5000;
 
+/**
+ * When SQLite waits for the disk (`nimbus server --sqlite-synchronous`, docs/storage.md):
+ * - `full` (default): every commit is fsynced before it is answered, so what was accepted
+ *   survives a power loss or an OS crash.
+ * - `normal`: in WAL mode, commits are not fsynced (the WAL is, at checkpoints): what was
+ *   accepted survives a crash or kill -9 of the process, but the last commits may be lost on a
+ *   power loss or an OS crash. The durability of most local emulators (dynalite's LevelDB).
+ */
+export type SqliteSynchronous = 'full' | 'normal';
+
+export interface SqliteOptions {
+  file: string;
+  synchronous?: SqliteSynchronous;
+}
+
 /** The embedded store: one SQLite file, created (with its directory) and migrated on open. */
-export async function openSqliteStore(opts: { file: string }): Promise<Store> {
+export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   return new KyselyStore(await openSqliteDatabase(opts));
 }
 
 /** The migrated Kysely handle itself, for repositories beside the Store (keys, logs). */
-export async function openSqliteDatabase(opts: { file: string }): Promise<Kysely<Database>> {
+export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Database>> {
   await mkdir(dirname(opts.file), { recursive: true });
   const database = new BetterSqlite3(opts.file);
   try {
     // WAL: readers (a CLI inspecting the file, a backup) never block the server's writes.
     database.pragma('journal_mode = WAL');
-    // An accepted async event (a 202) must survive a power loss, not only a crash of the
-    // process: fsync every commit. Group commit (group-commit.ts) keeps that affordable.
-    database.pragma('synchronous = FULL');
+    // By default an accepted async event (a 202) must survive a power loss, not only a crash of
+    // the process: fsync every commit. Group commit (group-commit.ts) keeps that affordable.
+    database.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     // Off by default in SQLite, and the cascades of deleteStage/deleteFunction depend on it.
     database.pragma('foreign_keys = ON');
     database.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -34,7 +49,9 @@ export async function openSqliteDatabase(opts: { file: string }): Promise<Kysely
   }
   // Kysely's SQLite driver serializes everything on this one connection, so the pragmas above
   // hold for every query and transaction.
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  });
   try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'sqlite' });
   } catch (err) {
@@ -42,4 +59,38 @@ export async function openSqliteDatabase(opts: { file: string }): Promise<Kysely
     throw err;
   }
   return db;
+}
+
+/** Prepared statements kept per connection; past this, the least recently used one goes. */
+const statementCacheSize = 500;
+
+/**
+ * The connection as Kysely's driver sees it, preparing each distinct SQL text once: the driver
+ * calls prepare() for every query, and compiling the statement was a tenth of a DynamoDB
+ * GetItem's CPU. Kysely runs one query at a time on the connection; a statement still being
+ * iterated (a streamed select) is never handed out twice: a busy one is prepared afresh.
+ */
+function withStatementCache(database: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare(sqlText: string): BetterSqlite3.Statement {
+      const cached = cache.get(sqlText);
+      if (cached !== undefined && !cached.busy) {
+        // Most recently used last, so the first key is the one to evict.
+        cache.delete(sqlText);
+        cache.set(sqlText, cached);
+        return cached;
+      }
+      const statement = database.prepare(sqlText);
+      if (cached === undefined) {
+        cache.set(sqlText, statement);
+        if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value as string);
+      }
+      return statement;
+    },
+  };
 }

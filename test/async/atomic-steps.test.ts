@@ -382,4 +382,47 @@ for (const variant of databaseVariants)
       ).map((r) => r.id);
       assert.deepEqual(ids, ['a', 'b']);
     });
+
+    test('group commit, isolated units: a failing one is undone alone, the batch commits once', async () => {
+      const committer = new GroupCommitter(db);
+      const insert = (id: string) =>
+        committer.run(
+          async (tx) => {
+            await tx
+              .insertInto('async_invocations')
+              .values({
+                id,
+                function_name: 'f',
+                version: '1',
+                status: 'Enqueued',
+                job_id: null,
+                attempts: 0,
+                created_at: 1,
+                updated_at: 1,
+                last_error: null,
+                result: null,
+                destination: null,
+              })
+              .execute();
+            if (id === 'iso-bad') throw new Error('bad unit');
+            return id;
+          },
+          { isolated: true },
+        );
+      const results = await Promise.allSettled(['iso-a', 'iso-bad', 'iso-b'].map(insert));
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      assert.deepEqual(committer.stats, { commits: 1, units: 3 }, 'one transaction, no rerun');
+      const ids = (
+        await db
+          .selectFrom('async_invocations')
+          .select('id')
+          .where('id', 'like', 'iso-%')
+          .orderBy('id')
+          .execute()
+      ).map((r) => r.id);
+      assert.deepEqual(ids, ['iso-a', 'iso-b']);
+    });
   });

@@ -1,5 +1,8 @@
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { test } from 'node:test';
+import { sql } from 'kysely';
+import { openSqliteDatabase, openSqliteStore } from '../../src/store/sqlite.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { runStoreContract } from './store-contract.js';
 
@@ -13,4 +16,41 @@ runStoreContract('sqlite', async () => {
       await tmp.cleanup();
     },
   };
+});
+
+test('--sqlite-synchronous: full by default, normal when asked; statements are reused', async () => {
+  const tmp = await makeTempDir('nimbus-store-sync-');
+  try {
+    for (const [synchronous, expected] of [
+      [undefined, 2],
+      ['full', 2],
+      ['normal', 1],
+    ] as const) {
+      const db = await openSqliteDatabase({
+        file: join(tmp.dir, `${synchronous ?? 'default'}.db`),
+        ...(synchronous ? { synchronous } : {}),
+      });
+      try {
+        const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
+        assert.equal(rows[0]?.synchronous, expected, String(synchronous));
+        // The same statement text twice, and a streamed select with a query inside its loop.
+        for (let i = 0; i < 2; i++) {
+          const r = await sql<{ n: number }>`select ${i} as n`.execute(db);
+          assert.equal(r.rows[0]?.n, i);
+        }
+        const seen: number[] = [];
+        for await (const row of db
+          .selectFrom('access_keys')
+          .select(sql<number>`1`.as('n'))
+          .stream()) {
+          seen.push(row.n);
+        }
+        assert.deepEqual(seen, []);
+      } finally {
+        await db.destroy();
+      }
+    }
+  } finally {
+    await tmp.cleanup();
+  }
 });

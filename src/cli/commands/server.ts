@@ -14,6 +14,7 @@ export interface ServerOptions {
   port?: string;
   dataDir?: string;
   databaseUrl?: string;
+  sqliteSynchronous?: string;
   nodeName?: string;
   natsUrl?: string;
   natsPrefix?: string;
@@ -175,6 +176,17 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   const dataDir = resolve(ctx.cwd, opts.dataDir ?? defaultDataDir(ctx.env));
   const databaseUrl = opts.databaseUrl ?? ctx.env.NIMBUS_DATABASE_URL;
   const nodeName = opts.nodeName ?? ctx.env.NIMBUS_NODE_NAME;
+  const sqliteSynchronous = opts.sqliteSynchronous;
+  if (
+    sqliteSynchronous !== undefined &&
+    sqliteSynchronous !== 'full' &&
+    sqliteSynchronous !== 'normal'
+  ) {
+    throw new CliError(`--sqlite-synchronous must be full or normal, not "${sqliteSynchronous}"`);
+  }
+  if (sqliteSynchronous !== undefined && /^postgres(ql)?:\/\//.test(databaseUrl ?? '')) {
+    throw new CliError('--sqlite-synchronous is for the SQLite store, not a postgres:// one');
+  }
   const blobsFlag = opts.blobs ?? ctx.env.NIMBUS_BLOBS;
   if (
     blobsFlag !== undefined &&
@@ -244,6 +256,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       dataDir,
       logger,
       ...(databaseUrl ? { databaseUrl } : {}),
+      ...(sqliteSynchronous ? { sqliteSynchronous } : {}),
       ...(nodeName ? { nodeName } : {}),
       ...(nats ?? {}),
       ...(blobs ? { blobs } : {}),

@@ -12,6 +12,9 @@ import {
 } from './access-key-store.js';
 import { openSecret, sealSecret } from './secret-box.js';
 
+/** Opened secrets kept in memory; past this, all go. */
+const maxOpenedSecrets = 1000;
+
 /**
  * Access keys in the platform database (SQLite or PostgreSQL, same queries). The database handle
  * belongs to the composition root (the Store closes it); this adapter only borrows it.
@@ -20,6 +23,8 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
   readonly #db: Kysely<Database>;
   readonly #masterKey: Buffer;
   readonly #clock: Clock;
+  /** Opened secrets by key id and sealed secret. */
+  readonly #opened = new Map<string, string>();
 
   constructor(db: Kysely<Database>, masterKey: Buffer, clock: Clock) {
     if (masterKey.length !== 32) throw new RangeError('the master key must be 32 bytes');
@@ -99,7 +104,16 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
       .select('sealed_secret')
       .where('id', '=', id)
       .executeTakeFirst();
-    return row && openSecret(this.#masterKey, row.sealed_secret, id);
+    if (!row) return undefined;
+    // The row is read every time (a deleted key fails at once); what a sealed secret opens to
+    // never changes, so it is opened once.
+    const cacheKey = `${id}\0${row.sealed_secret}`;
+    const opened = this.#opened.get(cacheKey);
+    if (opened !== undefined) return opened;
+    const secret = openSecret(this.#masterKey, row.sealed_secret, id);
+    if (this.#opened.size >= maxOpenedSecrets) this.#opened.clear();
+    this.#opened.set(cacheKey, secret);
+    return secret;
   }
 
   async scopeOf(id: string): Promise<AccessKeyScope | undefined> {

@@ -490,11 +490,25 @@ function headerValue(headers: SigV4Request['headers'], name: string): string | u
   return Array.isArray(raw) ? raw[0] : raw;
 }
 
+/** Derived signing keys kept (a key per secret, day, region and service); past this, all go. */
+const maxSigningKeys = 1000;
+const signingKeys = new Map<string, Buffer>();
+
+/**
+ * The day's signing key of a secret: four HMACs, the same for every request of that day, so
+ * derived once (AWS's own advice). Keyed by the secret itself, so a changed or deleted key never
+ * reaches a stale entry: the secret is looked up per request before this.
+ */
 function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  const id = `${secret}\0${date}\0${region}\0${service}`;
+  const cached = signingKeys.get(id);
+  if (cached !== undefined) return cached;
   let key = createHmac('sha256', `AWS4${secret}`).update(date).digest();
   for (const part of [region, service, 'aws4_request']) {
     key = createHmac('sha256', key).update(part).digest();
   }
+  if (signingKeys.size >= maxSigningKeys) signingKeys.clear();
+  signingKeys.set(id, key);
   return key;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Runs one mapping on a queue source: batches are gathered one at a time and handed to up to
- * `maximumConcurrency` invocations in flight. A batch's records are removed from the queue
+ * Runs one mapping on a queue source: batches are gathered by one poller, up to five while
+ * there is a backlog, and handed to up to `maximumConcurrency` invocations in flight. A batch's records are removed from the queue
  * when the function is done with them (all, or all but the reported failures) and when they
  * are filtered out; failed records stay leased, reappear after the queue's visibility timeout
  * and go to its dead-letter queue after maxReceiveCount: retries belong to the queue.
@@ -32,6 +32,9 @@ export interface Runner {
   /** Resolves once no batch is in flight. */
   stop(): Promise<void>;
 }
+
+/** Receive loops of one mapping at most (Lambda's first SQS pollers). */
+const maxPollers = 5;
 
 /** After a source error (queue deleted, store down) polling waits this long, doubling. */
 const errorBackoffMs = { first: 1_000, max: 30_000 };
@@ -65,7 +68,8 @@ export function runQueueMapping(mapping: Mapping, source: QueueSource, deps: Run
     await source.remove(done);
   }
 
-  async function loop(): Promise<void> {
+  /** `backlog` is told of every full batch; an extra (not primary) poller ends when idle. */
+  async function loop(primary: boolean, backlog: () => void): Promise<void> {
     let backoff = errorBackoffMs.first;
     while (!aborted.signal.aborted) {
       await slots.acquire();
@@ -88,8 +92,10 @@ export function runQueueMapping(mapping: Mapping, source: QueueSource, deps: Run
       }
       if (batch.length === 0) {
         slots.release();
+        if (!primary) return;
         continue;
       }
+      if (batch.length >= mapping.batchSize) backlog();
       const run = handle(batch)
         .catch((error: unknown) =>
           deps.logger.error({ err: error, mapping: mapping.uuid }, 'handling a batch failed'),
@@ -102,11 +108,28 @@ export function runQueueMapping(mapping: Mapping, source: QueueSource, deps: Run
     }
   }
 
-  const looping = loop();
+  // One poller while the queue is idle (one long poll at a time); while full batches keep
+  // coming, more pollers (up to five, as Lambda scales its SQS pollers on a backlog) share the
+  // slots, so while one waits for its claim to commit, the others' claims join the same commit
+  // (the store's group commit on SQLite) instead of one claim per commit. An extra poller stops
+  // at its first empty receive. The queue hands each message to one claim, and a FIFO queue's
+  // claims still see the groups in flight.
+  const maxPollersHere = Math.min(
+    mapping.maximumConcurrency ?? defaultQueueConcurrency,
+    maxPollers,
+  );
+  const loops = new Set<Promise<void>>();
+  const startPoller = (primary: boolean) => {
+    const looping: Promise<void> = loop(primary, () => {
+      if (loops.size < maxPollersHere && !aborted.signal.aborted) startPoller(false);
+    }).finally(() => loops.delete(looping));
+    loops.add(looping);
+  };
+  startPoller(true);
   return {
     async stop() {
       aborted.abort();
-      await looping;
+      while (loops.size > 0) await Promise.all([...loops]);
       await Promise.all([...inFlight]);
     },
   };

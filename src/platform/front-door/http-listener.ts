@@ -56,6 +56,9 @@ export function sniContextOf(
  * (one secure HTTP/2 server with allowHTTP1), picks a certificate by SNI when domains have their
  * own, and takes WebSocket upgrades over HTTP/1.1.
  */
+/** How long an idle HTTP/1.1 keep-alive connection stays open. */
+const keepAliveTimeoutMs = 65_000;
+
 export class HttpListener {
   readonly #server: Server;
   readonly #http2: Http2Server;
@@ -104,6 +107,12 @@ export class HttpListener {
       opts.handle(req, res);
     };
     this.#server = createServer(limits, serve);
+    // Idle keep-alive connections stay open 65 s (as AWS's load balancers keep them 60 s), not
+    // Node's 5 s: the SDKs keep idle sockets without a limit of their own, and one reused in the
+    // instant the server closes it fails with ECONNRESET/EPIPE (the SDK's TimeoutError, with
+    // maxAttempts 1 a failed call; seen in the DynamoDB bench after 6 s pauses). Stops still
+    // close idle connections at once.
+    this.#server.keepAliveTimeout = keepAliveTimeoutMs;
     // A bounded number of requests per connection (Node's default is unbounded); bodies are
     // bounded by the handlers' own caps and the process-wide body budget as over HTTP/1.1.
     const http2Settings = { settings: { maxConcurrentStreams: 100 } };
@@ -175,7 +184,7 @@ export class HttpListener {
         },
       );
       // HTTP/1.1 over TLS goes through Node's HTTP/1.1 connection handling, which reads these.
-      Object.assign(tlsServer, { ...limits, keepAliveTimeout: 5_000 });
+      Object.assign(tlsServer, { ...limits, keepAliveTimeout: keepAliveTimeoutMs });
       tlsServer.setTimeout(requestTimeout);
       tlsServer.on('secureConnection', (socket: TLSSocket) => {
         this.#tlsSockets.add(socket);
@@ -193,8 +202,6 @@ export class HttpListener {
       this.#tlsServer = tlsServer;
     }
     this.#server.on('upgrade', onUpgrade);
-    // Keep-alive sockets from load generators would otherwise hold a stop open.
-    this.#server.keepAliveTimeout = 5_000;
   }
 
   #servers(): (Server | Http2SecureServer)[] {

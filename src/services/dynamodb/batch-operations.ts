@@ -4,7 +4,7 @@
  * what did not fit the 16 MB response); a BatchWriteItem's writes commit in one transaction.
  */
 import { checkItem, type Item, itemSize } from './attribute-value.js';
-import { type DynamoDeps, type Input, requireTable, tableNameOf } from './dynamodb-call.js';
+import { type DynamoDeps, type Input, requireSchema, tableNameOf } from './dynamodb-call.js';
 import { validation } from './dynamodb-errors.js';
 import { project } from './expression-eval.js';
 import type { Path } from './expression-parser.js';
@@ -40,7 +40,7 @@ export async function batchGetItem(deps: DynamoDeps, input: Input) {
       throw validation('Too many items requested for the BatchGetItem call');
     tables.push({ request, keys: request.Keys as Item[], schema: undefined!, stored: [] });
     const entry = tables.at(-1)!;
-    entry.schema = await requireTable(deps, tableNameOf({ TableName: name }));
+    entry.schema = await requireSchema(deps, tableNameOf({ TableName: name }));
     entry.projection = batchProjectionOf(request);
     entry.keys = entry.keys.map((k) => checkItem(k));
     entry.stored = entry.keys.map((k) => keyOfKeyParam(entry.schema, k));
@@ -80,7 +80,7 @@ export async function batchWriteItem(deps: DynamoDeps, input: Input) {
     }
     if (plans.length + raw.length > maxBatchWriteRequests)
       throw validation('Too many items requested for the BatchWriteItem call');
-    const schema = await requireTable(deps, tableNameOf({ TableName: name }));
+    const schema = await requireSchema(deps, tableNameOf({ TableName: name }));
     const tablePlans: WritePlan[] = [];
     for (const r of raw as Record<string, unknown>[]) {
       const put = r?.PutRequest as Input | undefined;

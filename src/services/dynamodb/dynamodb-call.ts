@@ -37,6 +37,16 @@ export async function requireTable(deps: DynamoDeps, name: string): Promise<Tabl
   return schemaOf(description);
 }
 
+/**
+ * The table's schema for item operations (reads and writes of items): shared and frozen, never
+ * to be changed by the caller; table operations use requireTable.
+ */
+export async function requireSchema(deps: DynamoDeps, name: string): Promise<TableSchema> {
+  const schema = await deps.store.findSchema(name);
+  if (!schema) throw tableNotFound(name);
+  return schema;
+}
+
 export function requiredItem(input: Input, field: string): Item {
   if (input[field] === undefined) {
     throw validation(

@@ -7,11 +7,29 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type Clock, systemClock } from '../../model/clock.js';
+import { groupCommitter } from '../../store/group-commit.js';
 import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
+import type { Database } from '../../store/schema.js';
 import type { Item } from './attribute-value.js';
 import { type IndexSchema, indexEntryOf } from './secondary-indexes.js';
 import { activeStreamOf, type ChangeOrigin, changeRecord, formatSequence } from './streams.js';
-import type { StoredKey, TableDescriptionStored, TableSchema } from './table-schema.js';
+import {
+  type StoredKey,
+  schemaOf,
+  type TableDescriptionStored,
+  type TableSchema,
+} from './table-schema.js';
+
+/** Schemas kept parsed (by table name); past this, the oldest goes. */
+const maxCachedSchemas = 1000;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
 
 interface DynamoTables {
   dynamodb_tables: { name: string; description: string; created_at: number };
@@ -79,6 +97,8 @@ export interface StreamStamp {
 export class DynamoStore {
   readonly #db: Kysely<DynamoTables>;
   readonly #stamp: StreamStamp;
+  /** Parsed schemas by table name, with the description text they were parsed from. */
+  readonly #schemas = new Map<string, { text: string; schema: TableSchema }>();
   constructor(
     db: unknown,
     readonly flavor: SqlFlavor,
@@ -109,6 +129,27 @@ export class DynamoStore {
       .where('name', '=', name)
       .executeTakeFirst();
     return row ? (JSON.parse(row.description) as TableDescriptionStored) : undefined;
+  }
+
+  /**
+   * The table's schema for item operations, frozen: its row is read every time (so a table
+   * changed or dropped meanwhile, on any node, is seen at once), but a description text already
+   * seen is not parsed again.
+   */
+  async findSchema(name: string): Promise<TableSchema | undefined> {
+    const row = await this.#db
+      .selectFrom('dynamodb_tables')
+      .select('description')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const cached = this.#schemas.get(name);
+    if (cached?.text === row.description) return cached.schema;
+    const schema = deepFreeze(schemaOf(JSON.parse(row.description) as TableDescriptionStored));
+    this.#schemas.set(name, { text: row.description, schema });
+    if (this.#schemas.size > maxCachedSchemas)
+      this.#schemas.delete(this.#schemas.keys().next().value!);
+    return schema;
   }
 
   async allTables(): Promise<TableDescriptionStored[]> {
@@ -276,6 +317,15 @@ export class DynamoStore {
     keys: { table: string; key: StoredKey }[],
     work: (writer: ItemWriter) => Promise<T>,
   ): Promise<T> {
+    if (this.flavor === 'sqlite') {
+      // SQLite has one writer: concurrent writes share a transaction (one commit, one fsync
+      // with synchronous=FULL), each in its own savepoint, so a failed condition undoes and
+      // fails only its own call. Answered only after the commit, as before.
+      return groupCommitter(this.#db as unknown as Kysely<Database>).run(
+        (tx) => work(writerIn(tx as unknown as Transaction<DynamoTables>, this.#stamp)),
+        { isolated: true },
+      );
+    }
     return this.#db.transaction().execute(async (tx) => {
       if (this.flavor === 'postgres') {
         const locks = [...new Set(keys.map((k) => lockId(k.table, k.key)))].sort();

@@ -5,7 +5,7 @@ import {
   enumOf,
   type Input,
   requiredItem,
-  requireTable,
+  requireSchema,
   tableNameOf,
 } from './dynamodb-call.js';
 import { project } from './expression-eval.js';
@@ -25,7 +25,7 @@ async function writeItem(
   kind: Exclude<WriteKind, 'ConditionCheck'>,
   input: Input,
 ) {
-  const schema = await requireTable(deps, tableNameOf(input));
+  const schema = await requireSchema(deps, tableNameOf(input));
   const returnValues = enumOf(input, 'ReturnValues', returnValuesOf[kind]!, 'NONE');
   const plan = planWrite(kind, schema, input);
   const { before, after } = await deps.store.write(
@@ -74,7 +74,7 @@ export const updateItem = (deps: DynamoDeps, input: Input) => writeItem(deps, 'U
 export const deleteItem = (deps: DynamoDeps, input: Input) => writeItem(deps, 'Delete', input);
 
 export async function getItem(deps: DynamoDeps, input: Input) {
-  const schema = await requireTable(deps, tableNameOf(input));
+  const schema = await requireSchema(deps, tableNameOf(input));
   refuseMixed(input);
   const key = keyOfKeyParam(schema, requiredItem(input, 'Key'));
   const projection =

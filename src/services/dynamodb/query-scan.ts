@@ -6,7 +6,7 @@ import {
   enumOf,
   type Input,
   limitOf,
-  requireTable,
+  requireSchema,
   tableNameOf,
 } from './dynamodb-call.js';
 import { invalidParameter, validation } from './dynamodb-errors.js';
@@ -40,7 +40,7 @@ const pageBytes = 1024 * 1024;
 const batchRows = 256;
 
 export async function query(deps: DynamoDeps, input: Input) {
-  const schema = await requireTable(deps, tableNameOf(input));
+  const schema = await requireSchema(deps, tableNameOf(input));
   refuseMixed(input);
   const index = indexOfRequest(schema, input);
   const scope = new ExpressionScope(
@@ -76,7 +76,7 @@ export async function query(deps: DynamoDeps, input: Input) {
 }
 
 export async function scan(deps: DynamoDeps, input: Input) {
-  const schema = await requireTable(deps, tableNameOf(input));
+  const schema = await requireSchema(deps, tableNameOf(input));
   refuseMixed(input);
   const index = indexOfRequest(schema, input);
   const segment = segmentOf(input);

@@ -12,7 +12,7 @@ import {
   type DynamoDeps,
   type Input,
   requiredItem,
-  requireTable,
+  requireSchema,
   tableNameOf,
 } from './dynamodb-call.js';
 import { type CancellationReason, transactionCanceled, validation } from './dynamodb-errors.js';
@@ -40,7 +40,7 @@ export async function transactWriteItems(deps: DynamoDeps, input: Input) {
     }
     const kind = kinds[0]!;
     const inner = entry[kind] as Input;
-    const schema = await requireTable(deps, tableNameOf(inner));
+    const schema = await requireSchema(deps, tableNameOf(inner));
     plans.push(planWrite(kind, schema, inner));
   }
   const seen = new Set<string>();
@@ -112,7 +112,7 @@ export async function transactGetItems(deps: DynamoDeps, input: Input) {
     if (get === undefined || Object.keys(entry).length !== 1) {
       throw validation('TransactItems can only contain a Get');
     }
-    const schema = await requireTable(deps, tableNameOf(get));
+    const schema = await requireSchema(deps, tableNameOf(get));
     const key = keyOfKeyParam(schema, requiredItem(get, 'Key'));
     gets.push({ table: schema.name, key, projection: projectionOf(get) });
   }

@@ -206,6 +206,21 @@ describe('queue source', () => {
     assert.deepEqual(fn.batches, [['a']]);
   });
 
+  test('a backlog is polled by several pollers; once idle, by one again', async () => {
+    const time = new FakeTime();
+    const q = new MemoryQueue(time);
+    const fn = new FakeFunction();
+    await run(time, q, fn, mapping({ batchSize: 10 }));
+    q.push(...ids(200).map((id) => record(id, 'x')));
+    await settle();
+    assert.equal(q.removed.length, 200);
+    assert.ok(q.maxReceiving > 1, `${q.maxReceiving} receives at once on a backlog`);
+    assert.ok(q.maxReceiving <= 5, `${q.maxReceiving} receives at once, more than five`);
+    q.receives = 0;
+    await time.advance(60_000);
+    assert.ok(q.receives <= 4, `${q.receives} receives in a minute once idle`);
+  });
+
   test('no busy loop: an idle queue is asked once per long poll', async () => {
     const time = new FakeTime();
     const q = new MemoryQueue(time);

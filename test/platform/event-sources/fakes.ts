@@ -76,6 +76,9 @@ export class MemoryQueue implements QueueSource {
   readonly removed: string[] = [];
   readonly #wakers = new Set<() => void>();
   receives = 0;
+  /** Receives under way, and the most at once. */
+  receiving = 0;
+  maxReceiving = 0;
 
   constructor(readonly time: FakeTime) {}
 
@@ -86,9 +89,14 @@ export class MemoryQueue implements QueueSource {
 
   async receive(max: number, waitMs: number, signal: AbortSignal): Promise<SourceRecord[]> {
     this.receives++;
+    this.receiving++;
+    this.maxReceiving = Math.max(this.maxReceiving, this.receiving);
+    // A receive takes a turn, as a claim in a store does, so receives may overlap.
+    await new Promise<void>((r) => setImmediate(r));
     if (this.visible.length === 0 && !signal.aborted) {
       await waiter(this.time, waitMs, signal, this.#wakers);
     }
+    this.receiving--;
     const got = this.visible.splice(0, Math.min(max, 10));
     for (const r of got) this.leased.add(r);
     return got;
