@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
@@ -9,6 +9,41 @@ import type { Store } from './store.js';
 
 /** How long a statement waits for another process's write lock before SQLITE_BUSY. */
 const busyTimeoutMs = 5000;
+
+/** Distinct SQL texts whose prepared statements are kept (least recently used go first). */
+const statementCacheSize = 500;
+
+/**
+ * The database as Kysely's SQLite driver sees it, with prepare() answered from a cache of
+ * prepared statements keyed by SQL text. Kysely prepares on every execution, which costs more
+ * than running a small statement; values are always bound, so the hot statements are a few
+ * hundred texts at most. Reusing a statement is safe here: the driver runs one query at a time
+ * on this connection (its mutex), and SQLite re-prepares a statement a migration made stale.
+ */
+export function withStatementCache(
+  database: BetterSqlite3.Database,
+  max = statementCacheSize,
+): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare: (text: string) => {
+      let stmt = cache.get(text);
+      if (stmt) {
+        // Most recently used last: Map keeps insertion order.
+        cache.delete(text);
+      } else {
+        stmt = database.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(text, stmt);
+      return stmt as unknown as ReturnType<SqliteDatabase['prepare']>;
+    },
+  };
+}
 
 /** The embedded store: one SQLite file, created (with its directory) and migrated on open. */
 export async function openSqliteStore(opts: { file: string }): Promise<Store> {
@@ -33,8 +68,11 @@ export async function openSqliteDatabase(opts: { file: string }): Promise<Kysely
     throw err;
   }
   // Kysely's SQLite driver serializes everything on this one connection, so the pragmas above
-  // hold for every query and transaction.
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  // hold for every query and transaction. It prepares every query it runs: the cache below
+  // makes that once per distinct SQL text (docs/performance.md).
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  });
   try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'sqlite' });
   } catch (err) {
