@@ -464,14 +464,18 @@ export class InstancePool {
 
   #armHold(group: VersionGroup, offersAtArm: number): void {
     group.holdTimer = setTimeout(() => {
-      group.holdTimer = undefined;
-      if (group.waiters.length === 0) return;
-      if (group.offers !== offersAtArm || group.starting > 0) {
-        this.#armHold(group, group.offers);
-        return;
-      }
-      this.#holdExpiries++;
-      this.#fill(group, true);
+      // Timers run before I/O in each turn of the event loop: after a stall of the platform
+      // (a busy host), the answers that are progress may sit unread. Decide after the poll.
+      setImmediate(() => {
+        group.holdTimer = undefined;
+        if (group.waiters.length === 0) return;
+        if (group.offers !== offersAtArm || group.starting > 0) {
+          this.#armHold(group, group.offers);
+          return;
+        }
+        this.#holdExpiries++;
+        this.#fill(group, true);
+      });
     }, this.#holdMs);
     group.holdTimer.unref();
   }
