@@ -199,7 +199,11 @@ function fmtValue(r) {
   if (r.status) return r.status;
   const s = r.summary;
   const d =
-    r.unit === 'req/s' || r.unit === 'ev/s' || r.unit === 'events' || r.unit === 'processes'
+    r.unit === 'req/s' ||
+    r.unit === 'ev/s' ||
+    r.unit === 'events' ||
+    r.unit === 'processes' ||
+    r.unit === 'starts'
       ? 0
       : r.unit === 'MiB'
         ? 1
