@@ -263,7 +263,8 @@ function fmtValue(r) {
     r.unit === 'events' ||
     r.unit === 'processes' ||
     r.unit === 'pairs/s' ||
-    r.unit === 'MiB/s'
+    r.unit === 'MiB/s' ||
+    r.unit === 'starts'
       ? 0
       : r.unit === 'MiB'
         ? 1

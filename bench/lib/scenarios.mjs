@@ -57,11 +57,16 @@ export async function warmScenario(ctx) {
       await load({ url: s.route(), connections, durationSec: cfg.warmupSec });
     }
     const trials = Object.fromEntries(systems.map((x) => [x.name, []]));
+    // Instance starts during the trials: all of them run after the warm-up at this concurrency,
+    // so under a steady load there should be none (issue 9).
+    const startsDuring = [];
     for (let t = 0; t < cfg.warmTrials; t++) {
       // Rotate the order each trial so no system always runs first or last.
       const order = systems.map((_, i) => systems[(i + t) % systems.length]);
       for (const { name, s } of order) {
+        const before = s === nimbus ? await coldStarts(nimbus) : 0;
         const r = await load({ url: s.route(), connections, durationSec: cfg.warmSec });
+        if (s === nimbus) startsDuring.push((await coldStarts(nimbus)) - before);
         trials[name].push(r);
         log(
           `warm: ${connections}c trial ${t + 1}/${cfg.warmTrials} ${name}: ${Math.round(r.rps)} req/s, ` +
@@ -71,6 +76,16 @@ export async function warmScenario(ctx) {
       }
     }
     raw[`${connections}c`] = trials;
+    rows.push(
+      row(
+        'warm',
+        'Nimbus',
+        `instance starts per steady trial @${connections}c`,
+        'starts',
+        'lower',
+        startsDuring,
+      ),
+    );
     for (const { name } of systems) {
       const list = trials[name];
       const failures = list.reduce((a, r) => a + r.non2xx + r.errors, 0);
@@ -114,6 +129,17 @@ export async function warmScenario(ctx) {
   for (const s of [offline, bare]) await s.stop();
   if (!ctx.keepWarmNimbus) await nimbus.stop();
   return { rows, notes, raw, nimbus };
+}
+
+/** Instances started so far: the sum of nimbus_cold_starts_total over functions. */
+async function coldStarts(nimbus) {
+  const res = await fetch(`${nimbus.url}/metrics`, {
+    headers: { authorization: `Bearer ${nimbus.token}` },
+  });
+  let n = 0;
+  for (const m of (await res.text()).matchAll(/^nimbus_cold_starts_total\{[^}]*\} (\d+)/gm))
+    n += Number(m[1]);
+  return n;
 }
 
 // ------------------------------------------------------------------ 2. cold start (+ code change)

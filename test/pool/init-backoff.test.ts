@@ -70,6 +70,8 @@ function harness() {
     clock: { now: () => now },
     idleTimeoutMs: 60_000,
     maxInstances: 100,
+    // Bursts here are counted in starts; CPU-aware holding is tested in instance-pool.test.ts.
+    holdMs: 0,
     factory: async (t) => {
       starts.push({ version: t.version, at: now });
       const id = `i${starts.length}`;

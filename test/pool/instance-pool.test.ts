@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { FunctionTarget, InvokeRequest, InvokeResult } from '../../src/model/invocation.js';
 import { InstancePool, type PoolInstance } from '../../src/platform/pool/instance-pool.js';
 import { TooManyRequestsError } from '../../src/platform/pool/pool-errors.js';
+import { waitUntil } from '../helpers/wait-for.js';
 
 function target(version = '1', functionName = 'svc-dev-fn'): FunctionTarget {
   return {
@@ -48,7 +49,13 @@ class FakeInstance implements PoolInstance {
 }
 
 function harness(
-  opts: { maxInstances?: number; idleTimeoutMs?: number; maxInstanceAgeMs?: number } = {},
+  opts: {
+    maxInstances?: number;
+    idleTimeoutMs?: number;
+    maxInstanceAgeMs?: number;
+    cpuSlots?: number;
+    holdMs?: number;
+  } = {},
 ) {
   let now = 0;
   const made: FakeInstance[] = [];
@@ -60,6 +67,10 @@ function harness(
     maxInstances: opts.maxInstances ?? 100,
     // The start gate has tests of its own (pool-bounds.test.ts); here starts are instant fakes.
     maxConcurrentStarts: 1000,
+    // CPU-aware holding has tests of its own below; elsewhere every waiting request gets a start
+    // at once, whatever the host's core count.
+    cpuSlots: opts.cpuSlots ?? 1,
+    holdMs: opts.holdMs ?? 0,
     ...(opts.maxInstanceAgeMs === undefined ? {} : { maxInstanceAgeMs: opts.maxInstanceAgeMs }),
     factory: async (t) => {
       const inst = new FakeInstance(`i${made.length}`, t.version);
@@ -287,5 +298,58 @@ describe('InstancePool', () => {
     assert.equal((await b).executedVersion, '1');
     assert.equal(h.made[1]!.stopped, true);
     assert.equal(h.pool.countFor('svc-dev-fn', '1'), 0);
+  });
+
+  test('CPU-aware: with every core busy, requests wait for a warm instance instead of starting one', async () => {
+    // One core, and a hold that never runs out within the test: progress alone serves them.
+    const h = harness({ cpuSlots: 1, holdMs: 60_000 });
+    const a = h.pool.invoke(target(), h.req('a'));
+    await h.tick();
+    assert.equal(h.made.length, 1, 'the first request starts an instance');
+    const b = h.pool.invoke(target(), h.req('b'));
+    const c = h.pool.invoke(target(), h.req('c'));
+    await h.tick();
+    assert.equal(h.made.length, 1, 'the core is taken: b and c wait for the instance');
+    h.made[0]!.finish();
+    assert.equal((await a).outcome.status, 'ok');
+    await h.tick();
+    h.made[0]!.finish();
+    await b;
+    await h.tick();
+    h.made[0]!.finish();
+    await c;
+    assert.equal(h.made.length, 1, 'three requests, one process');
+    assert.equal(h.pool.holdExpiries, 0);
+    await h.pool.close();
+  });
+
+  test('CPU-aware: a hold with no progress (handlers waiting on I/O) starts instances after all', async () => {
+    const h = harness({ cpuSlots: 1, holdMs: 1 });
+    const a = h.pool.invoke(target(), h.req('a'));
+    await h.tick();
+    const waiting = Array.from({ length: 3 }, (_, i) => h.pool.invoke(target(), h.req(`w${i}`)));
+    // Nothing finishes: once the hold runs out, each waiting request gets its own instance.
+    await waitUntil(() => h.made.length === 4, 'an instance for each waiting request');
+    assert.ok(h.pool.holdExpiries >= 1);
+    for (const inst of h.made) inst.finish();
+    await Promise.all([a, ...waiting]);
+    await h.pool.close();
+  });
+
+  test('CPU-aware: below the core count a version scales out at once', async () => {
+    const h = harness({ cpuSlots: 3, holdMs: 60_000 });
+    const calls = Array.from({ length: 3 }, (_, i) => h.pool.invoke(target(), h.req(`r${i}`)));
+    await h.tick();
+    await h.tick();
+    assert.equal(h.made.length, 3);
+    const held = h.pool.invoke(target(), h.req('held'));
+    await h.tick();
+    assert.equal(h.made.length, 3, 'the fourth waits: three cores, three busy instances');
+    h.made[1]!.finish();
+    await h.tick();
+    h.made[1]!.finish();
+    for (const i of [0, 2]) h.made[i]!.finish();
+    await Promise.all([...calls, held]);
+    await h.pool.close();
   });
 });

@@ -53,6 +53,7 @@ describe('pool bounds', () => {
     const pool = new InstancePool({
       clock: { now: () => 0 },
       idleTimeoutMs: 60_000,
+      holdMs: 0,
       maxInstances: 30,
       factory: async () => {
         running++;
@@ -95,6 +96,7 @@ describe('pool bounds', () => {
     const pool = new InstancePool({
       clock: { now: () => 0 },
       idleTimeoutMs: 60_000,
+      holdMs: 0,
       maxInstances: 10,
       factory: async () => {
         const i = new Idle(`i${made.length}`);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Clock } from '../../model/clock.js';
 import type {
   FunctionErrorBody,
@@ -45,6 +46,20 @@ export interface PoolOptions {
    * instance inside the life of the session credentials it was started with. At least a minute.
    */
   maxInstanceAgeMs?: number;
+  /**
+   * CPU-aware scheduling (docs/performance.md): once this many instances platform-wide are busy
+   * or starting (every core has one), a request that finds no idle instance of its version waits
+   * for one of that version's instances to come free instead of starting another process that
+   * would only compete for the same cores. Default: the host's available parallelism.
+   */
+  cpuSlots?: number;
+  /**
+   * How long such waiting may go on without any progress (an instance of the version freed or
+   * started) before instances are started for the waiting requests after all: what keeps
+   * I/O-bound handlers, which leave the cores idle while busy, scaling out. 0 turns the hold
+   * off (start at once, as before). Default 10 ms.
+   */
+  holdMs?: number;
 }
 
 /** Below this, a start could outlast the age it is allowed and instances would churn. */
@@ -79,6 +94,10 @@ interface VersionGroup {
   starting: number;
   waiters: Waiter[];
   retired: boolean;
+  /** Instances handed on (freed or started): the progress a held request waits for. */
+  offers: number;
+  /** Armed while requests are held (CPU-aware scheduling). */
+  holdTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -103,6 +122,10 @@ export class InstancePool {
   /** Per version key; outlives the version's group, which goes when its last instance does. */
   readonly #health = new Map<string, InitHealth>();
   readonly #gate: StartGate;
+  readonly #cpuSlots: number;
+  readonly #holdMs: number;
+  /** Starts made for held requests after their hold ran out with no progress (tests, docs). */
+  #holdExpiries = 0;
 
   constructor(opts: PoolOptions) {
     if (opts.maxInstanceAgeMs !== undefined && !(opts.maxInstanceAgeMs >= minInstanceAgeMs)) {
@@ -110,6 +133,13 @@ export class InstancePool {
     }
     this.#opts = opts;
     this.#gate = new StartGate(opts.maxConcurrentStarts ?? 4);
+    this.#cpuSlots = Math.max(1, opts.cpuSlots ?? availableParallelism());
+    this.#holdMs = Math.max(0, opts.holdMs ?? 10);
+  }
+
+  /** How many times held requests got instances started after all (no progress in holdMs). */
+  get holdExpiries(): number {
+    return this.#holdExpiries;
   }
 
   /** The most instance starts that ran at once so far. */
@@ -286,6 +316,7 @@ export class InstancePool {
     const stops: Promise<void>[] = [];
     for (const group of this.#groups.values()) {
       group.retired = true;
+      if (group.holdTimer) clearTimeout(group.holdTimer);
       stops.push(...group.idle.splice(0).map((s) => s.instance.stop()));
       stops.push(...[...group.busy].map((s) => s.instance.stop()));
       for (const w of group.waiters.splice(0))
@@ -300,7 +331,16 @@ export class InstancePool {
     const key = groupKey(target.functionName, target.version);
     let group = this.#groups.get(key);
     if (!group) {
-      group = { target, idle: [], busy: new Set(), starting: 0, waiters: [], retired: false };
+      group = {
+        target,
+        idle: [],
+        busy: new Set(),
+        starting: 0,
+        waiters: [],
+        retired: false,
+        offers: 0,
+        holdTimer: undefined,
+      };
       this.#groups.set(key, group);
     }
     return group;
@@ -367,7 +407,7 @@ export class InstancePool {
    * whoever waits longest), but only one at a time for a version whose init is not proven, and
    * none while its init failures are being backed off: those waiters get the failure instead.
    */
-  #fill(group: VersionGroup): void {
+  #fill(group: VersionGroup, afterHold = false): void {
     const health = this.#healthOf(group);
     const failure = health.holdingBack(this.#opts.clock.now());
     if (failure) {
@@ -382,6 +422,8 @@ export class InstancePool {
     const capacity = Math.max(1, group.target.concurrency ?? 1);
     const needed = Math.ceil(group.waiters.length / capacity);
     const wanted = health.proven ? needed : Math.min(1, needed);
+    if (group.starting >= wanted) return;
+    if (!afterHold && health.proven && this.#hold(group)) return;
     while (group.starting < wanted) {
       this.#start(group, 'on-demand').then(
         (started) => {
@@ -402,6 +444,46 @@ export class InstancePool {
         },
       );
     }
+  }
+
+  /**
+   * CPU-aware scheduling: with every core taken by a busy or starting instance, and this
+   * version's own instances under way, the waiting requests are left for those to serve as they
+   * free up (#offer hands them over in order). A timer checks for progress every holdMs; a
+   * window with none (the instances are waiting on I/O, not using the cores) and nothing
+   * starting ends the hold, and the starts are made. Only a proven version (its init has
+   * succeeded) is held: one still failing gets the init-failure handling instead.
+   */
+  #hold(group: VersionGroup): boolean {
+    if (this.#holdMs === 0) return false;
+    if (group.busy.size + group.starting === 0) return false;
+    if (this.#busyOrStarting() < this.#cpuSlots) return false;
+    if (!group.holdTimer) this.#armHold(group, group.offers);
+    return true;
+  }
+
+  #armHold(group: VersionGroup, offersAtArm: number): void {
+    group.holdTimer = setTimeout(() => {
+      // Timers run before I/O in each turn of the event loop: after a stall of the platform
+      // (a busy host), the answers that are progress may sit unread. Decide after the poll.
+      setImmediate(() => {
+        group.holdTimer = undefined;
+        if (group.waiters.length === 0) return;
+        if (group.offers !== offersAtArm || group.starting > 0) {
+          this.#armHold(group, group.offers);
+          return;
+        }
+        this.#holdExpiries++;
+        this.#fill(group, true);
+      });
+    }, this.#holdMs);
+    group.holdTimer.unref();
+  }
+
+  #busyOrStarting(): number {
+    let n = 0;
+    for (const g of this.#groups.values()) n += g.busy.size + g.starting;
+    return n;
   }
 
   /**
@@ -485,6 +567,8 @@ export class InstancePool {
       this.#dropIfEmpty(groupKey(group.target.functionName, group.target.version), group);
       return;
     }
+    // Progress for requests held by CPU-aware scheduling: a live instance with room.
+    group.offers++;
     if (group.waiters.length > 0 && slot.active < slot.capacity) {
       group.busy.add(slot);
       while (slot.active < slot.capacity) {
@@ -555,6 +639,7 @@ export class InstancePool {
       group.starting === 0 &&
       group.waiters.length === 0
     ) {
+      if (group.holdTimer) clearTimeout(group.holdTimer);
       this.#groups.delete(key);
     }
   }
