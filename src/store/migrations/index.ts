@@ -28,8 +28,8 @@ import { kinesisMigration } from './027-kinesis.js';
 import { layersMigration } from './030-layers.js';
 import { workOutboxMigration } from './031-work-outbox.js';
 import { s3CorsMigration } from './033-s3-cors.js';
-import { rateLimitCountersMigration } from './042-rate-limit-counters.js';
 import { s3BucketOwnerMigration } from './034-s3-bucket-owner.js';
+import { rateLimitCountersMigration } from './042-rate-limit-counters.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
