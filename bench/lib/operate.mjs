@@ -1,8 +1,9 @@
-// What operating features cost on the warm path (issue 16): the same hello function on two
-// Nimbus servers, one with nothing configured, one with a rate limit that admits everything
-// (every request is still counted), a circuit breaker and a fallback on the function, OTLP
-// tracing exported to a collector, and /metrics scraped every second while the load runs.
-// Trials alternate between the two so drift on a shared machine hits both alike.
+// What operating features cost on the warm path (issue 16): the same hello function on three
+// Nimbus servers: one with nothing configured; one with a rate limit that admits everything
+// (every request is still counted), a circuit breaker and a fallback on the function, and
+// /metrics scraped every second while the load runs (the goal: <= 5%); and the same plus OTLP
+// tracing exported to a collector (reported beside it). Trials rotate between the three so
+// drift on a shared machine hits them alike.
 // Then a second function limited to HOLD_RATE requests/second for everyone is loaded with 16
 // connections: each whole second should admit HOLD_RATE ± 10%, the rest 429, and the next
 // second after the load admits again.
@@ -11,12 +12,15 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { load, timedGet } from './load.mjs';
+import { cpuMs, descendants } from './proc.mjs';
 import { summary } from './stats.mjs';
 import { nimbusDeploy, startNimbus, writeService } from './systems.mjs';
 
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
 
-export const OPERATED_FIGURE = 'throughput @10c with limits, breaker, metrics, tracing';
+export const OPERATED_FIGURE = 'throughput @10c with limits, breaker, metrics';
+export const OPERATED_CPU_FIGURE = 'CPU per request @10c (server + function processes)';
+export const TRACED_SYSTEM = 'Nimbus + OTLP tracing';
 export const PLAIN_SYSTEM = 'Nimbus, nothing configured';
 export const HOLD_FIGURE = 'admitted req/s under a 200/s limit (each whole second)';
 const HOLD_RATE = 200;
@@ -92,16 +96,20 @@ export async function operateScenario(ctx) {
   await appendFile(join(operatedSvc, 'serverless.yml'), OPERATE_YAML);
   const plain = await startNimbus(work, { name: 'nimbus-operate-plain' });
   ctx.onStop(plain);
-  const operated = await startNimbus(work, {
-    name: 'nimbus-operate-on',
+  const operated = await startNimbus(work, { name: 'nimbus-operate-on' });
+  ctx.onStop(operated);
+  const traced = await startNimbus(work, {
+    name: 'nimbus-operate-traced',
     extraArgs: ['--otlp-endpoint', collector.url],
   });
-  ctx.onStop(operated);
+  ctx.onStop(traced);
   await nimbusDeploy(plain, plainSvc);
   await nimbusDeploy(operated, operatedSvc);
+  await nimbusDeploy(traced, operatedSvc);
   const systems = [
     { name: PLAIN_SYSTEM, s: plain },
     { name: 'Nimbus', s: operated },
+    { name: TRACED_SYSTEM, s: traced },
   ];
   for (const { name, s } of systems) {
     const r = await timedGet(s.route());
@@ -111,23 +119,27 @@ export async function operateScenario(ctx) {
   for (const { s } of systems) {
     await load({ url: s.route(), connections, durationSec: cfg.warmupSec });
   }
-  const scraper = scrapeEverySecond(operated);
+  const scrapers = [scrapeEverySecond(operated), scrapeEverySecond(traced)];
   const trials = Object.fromEntries(systems.map((x) => [x.name, []]));
   try {
     for (let t = 0; t < cfg.warmTrials; t++) {
-      const order = t % 2 === 0 ? systems : [...systems].reverse();
+      const order = systems.map((_, i) => systems[(i + t) % systems.length]);
       for (const { name, s } of order) {
+        const cpuBefore = treeCpuMs(s.pid);
         const r = await load({ url: s.route(), connections, durationSec: cfg.warmSec });
+        // CPU per request of the server and its function processes: steadier than req/s when
+        // the machine is shared, and what the features cost whatever the load.
+        r.cpuUsPerRequest = ((treeCpuMs(s.pid) - cpuBefore) * 1000) / Math.max(1, r.ok);
         trials[name].push(r);
         log(
           `operate: trial ${t + 1}/${cfg.warmTrials} ${name}: ${Math.round(r.rps)} req/s, ` +
-            `p99 ${r.p99.toFixed(2)} ms` +
+            `p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.cpuUsPerRequest)} µs CPU per request` +
             (r.non2xx || r.errors ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''),
         );
       }
     }
   } finally {
-    scraper.stop();
+    for (const scraper of scrapers) scraper.stop();
   }
   const rows = [];
   for (const { name } of systems) {
@@ -142,6 +154,14 @@ export async function operateScenario(ctx) {
       summary: summary(list.map((r) => r.rps)),
       ...(failures ? { note: `${failures} non-2xx/errors over the trials` } : {}),
     });
+    rows.push({
+      scenario: 'operate',
+      system: name,
+      figure: OPERATED_CPU_FIGURE,
+      unit: 'µs',
+      better: 'lower',
+      summary: summary(list.map((r) => r.cpuUsPerRequest)),
+    });
   }
   const hold = await holdLimit(operated.route('limited'));
   log(`operate: under a ${HOLD_RATE}/s limit each second admitted ${hold.perSecond.join(', ')}`);
@@ -154,15 +174,16 @@ export async function operateScenario(ctx) {
     summary: summary(hold.perSecond),
     hold: { rate: HOLD_RATE, perSecond: hold.perSecond, recoveredStatus: hold.recoveredStatus },
   });
-  const { scrapes, failures } = scraper.counts();
+  const { scrapes, failures } = scrapers[0].counts();
   // Spans are batched: give the exporter its flush interval before reading the count.
   await new Promise((resolve) => setTimeout(resolve, 6000));
   const notes = [
     `Operate: under a ${HOLD_RATE}/s limit, 16 connections for 6 s: admitted ${hold.perSecond.join(', ')} in the whole seconds, ${hold.refused} answered 429, the first request after the load answered ${hold.recoveredStatus}.`,
-    `Operate: the limited server was scraped ${scrapes} times during its trials (${failures} failed) and sent ${collector.exports()} OTLP exports; every request passed one rate-limit count and the breaker.`,
+    `Operate: the limited server was scraped ${scrapes} times during the trials (${failures} failed); every request passed one rate-limit count and the breaker. The traced one (same settings plus --otlp-endpoint) sent ${collector.exports()} OTLP exports.`,
   ];
   await plain.stop();
   await operated.stop();
+  await traced.stop();
   await collector.stop();
   return { rows, notes, raw: trials };
 }
@@ -186,4 +207,9 @@ async function holdLimit(url) {
   const after = await fetch(url);
   await after.text();
   return { perSecond: whole, refused: result.non2xx, recoveredStatus: after.status };
+}
+
+/** CPU (ms) of a process and everything under it, from /proc. */
+function treeCpuMs(pid) {
+  return [pid, ...descendants(pid)].reduce((sum, p) => sum + cpuMs(p), 0);
 }

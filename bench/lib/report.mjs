@@ -36,8 +36,11 @@ const COMPARE = {
   'GetItem p99': { peer: ['dynalite', 'GetItem p99'] },
   'Query p99': { peer: ['dynalite', 'Query p99'] },
   // The operating features' cost: the same server with nothing configured is the limit.
-  'throughput @10c with limits, breaker, metrics, tracing': {
-    limit: ['Nimbus, nothing configured', 'throughput @10c with limits, breaker, metrics, tracing'],
+  'throughput @10c with limits, breaker, metrics': {
+    limit: ['Nimbus, nothing configured', 'throughput @10c with limits, breaker, metrics'],
+  },
+  'CPU per request @10c (server + function processes)': {
+    limit: ['Nimbus, nothing configured', 'CPU per request @10c (server + function processes)'],
   },
   'platform RSS, 200 idle functions': {
     peer: ['serverless-offline', 'process RSS, 200 idle functions'],
@@ -196,14 +199,19 @@ export function targets(rows) {
       gap: 'not measured',
     });
   }
-  const operated = get(rows, 'throughput @10c with limits, breaker, metrics, tracing', 'operate');
+  const operated = get(rows, 'throughput @10c with limits, breaker, metrics', 'operate');
   if (operated?.ratioToLimit !== undefined) {
     const cost = (1 - operated.ratioToLimit) * 100;
+    const cpu = get(rows, 'CPU per request @10c (server + function processes)', 'operate');
+    const cpuText =
+      cpu?.ratioToLimit === undefined
+        ? ''
+        : `; CPU per request ${cpu.ratioToLimit >= 1 ? '+' : ''}${fmt((cpu.ratioToLimit - 1) * 100, 1)}%`;
     out.push(
       verdict(
-        'Warm throughput cost of rate limit + breaker + metrics + tracing',
+        'Warm throughput cost of rate limit + breaker + metrics',
         '<= 5%',
-        `${fmt(cost, 1)}% (${fmt(operated.summary.median, 0)} req/s)`,
+        `${fmt(cost, 1)}% (${fmt(operated.summary.median, 0)} req/s${cpuText})`,
         cost <= 5,
         `${fmt(cost - 5, 1)} points over`,
       ),

@@ -59,16 +59,21 @@ function freePort() {
 
 async function logLines(nimbus, fn, prefix) {
   const out = [];
-  let next;
+  let after;
+  // The logs API pages by id: `next` is the cursor for the following page (`after`), null at the end.
   for (;;) {
-    const q = new URLSearchParams({ limit: '1000', ...(next ? { nextToken: next } : {}) });
+    const q = new URLSearchParams({
+      limit: '10000',
+      filter: prefix,
+      ...(after === undefined ? {} : { after: String(after) }),
+    });
     const res = await fetch(`${nimbus.url}/v1/functions/bench-dev-${fn}/logs?${q}`, {
       headers: { authorization: `Bearer ${nimbus.token}` },
     });
     const body = await res.json();
     for (const e of body.events ?? []) if (e.message.includes(prefix)) out.push(e.message);
-    if (!body.nextToken || body.nextToken === next || (body.events ?? []).length === 0) break;
-    next = body.nextToken;
+    if (body.next === null || body.next === undefined || body.next === after) break;
+    after = body.next;
   }
   return out;
 }
