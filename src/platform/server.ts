@@ -37,7 +37,11 @@ import { TableProvisioner } from '../services/dynamodb/table-provisioner.js';
 import { sweepExpired, updateTimeToLive } from '../services/dynamodb/time-to-live.js';
 import type { TargetDeliveries } from '../services/events/bus-delivery.js';
 import { destinationEvent } from '../services/events/destination-event.js';
-import { type EventsDeps, putPlatformEvent } from '../services/events/events-operations.js';
+import {
+  type EventsDeps,
+  forwardToBus,
+  putPlatformEvent,
+} from '../services/events/events-operations.js';
 import {
   eventBusProvisioner,
   eventRuleProvisioner,
@@ -752,6 +756,10 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       });
     },
     deliver: (via, arn, body, attributes) => deliverMessage(via, arn, body, attributes),
+    putOnBus: async (arn, event, hops) => {
+      if (!eventsDeps) throw new Error('EventBridge is not started');
+      await forwardToBus(eventsDeps, arn, event, hops);
+    },
     onError: (error, target) => logger.warn({ err: error, target }, 'EventBridge delivery failed'),
   };
   const targetJobs = new TargetJobs({

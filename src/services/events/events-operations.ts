@@ -18,7 +18,7 @@ import {
   requiredString,
 } from './events-input.js';
 import { defaultBus, type EventsStore, type RuleSettings } from './events-store.js';
-import { checkPattern, checkSchedule, checkTarget } from './rule-checks.js';
+import { checkPattern, checkSchedule, checkTarget, checkTargetBuses } from './rule-checks.js';
 
 export interface EventsDeps extends BusDeliveryDeps {
   store: EventsStore;
@@ -180,6 +180,7 @@ export function eventsOperations(deps: EventsDeps): Record<string, AwsJsonOperat
       const existing = await store.targets(rule.bus, rule.name);
       const ids = new Set([...existing.map((t) => t.Id), ...targets.map((t) => t.Id)]);
       if (ids.size > maxTargetsPerRule) throw eventsErrors.tooManyTargets();
+      await checkTargetBuses(store, targets);
       await store.putTargets(rule.bus, rule.name, targets);
       return { FailedEntryCount: 0, FailedEntries: [] };
     },
@@ -305,6 +306,28 @@ async function putEntry(deps: EventsDeps, entry: Input): Promise<EntryResult> {
   };
   await deliverEvent(deps, bus, event, new Date(now).toISOString());
   return { EventId: id };
+}
+
+/**
+ * A rule's event bus target (bus-delivery.ts): the event goes on the bus `busArnText` as a new
+ * event, as EventBridge forwards it: a new id and ingestion time, its detail-type, source,
+ * detail, resources and time kept; the bus's rules match it there. `hops` counts the bus
+ * targets it has crossed, this one included. A bus that is gone is a permanent failure.
+ */
+export async function forwardToBus(
+  deps: EventsDeps,
+  busArnText: string,
+  eventText: string,
+  hops: number,
+): Promise<void> {
+  const bus = busNameOf(busArnText);
+  if (!(await deps.store.findBus(bus))) throw eventsErrors.busNotFound(busArnText);
+  const event: unknown = JSON.parse(eventText);
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw eventsErrors.validation('An event bus target takes an event, not other input.');
+  }
+  const forwarded = { ...event, id: randomUUID(), account: NIMBUS_ACCOUNT_ID, region: deps.region };
+  await deliverEvent(deps, bus, forwarded, new Date(deps.clock.now()).toISOString(), hops);
 }
 
 /** Puts an event on a bus for another part of the platform (async destinations). */

@@ -24,7 +24,7 @@ import {
 import { busArn, busNameOf, ruleArn } from './events-arns.js';
 import { checkName } from './events-input.js';
 import { defaultBus, type EventsStore, type RuleSettings } from './events-store.js';
-import { checkPattern, checkSchedule, checkTarget } from './rule-checks.js';
+import { checkPattern, checkSchedule, checkTarget, checkTargetBuses } from './rule-checks.js';
 
 export interface EventsProvisionerDeps {
   store: EventsStore;
@@ -33,10 +33,24 @@ export interface EventsProvisionerDeps {
   onRulesChanged?: () => void;
 }
 
-/** Runs a service check, reporting its refusal against the resource. */
+/** Runs a service check, reporting its refusal against the resource (`checkedAsync`: awaited). */
 function checked<T>(d: ResourceDeclaration, property: string, run: () => T): T {
   try {
     return run();
+  } catch (error) {
+    if (error instanceof AwsError)
+      throw new ResourcePropertyError(d.logicalId, property, error.message);
+    throw error;
+  }
+}
+
+async function checkedAsync(
+  d: ResourceDeclaration,
+  property: string,
+  run: () => Promise<void>,
+): Promise<void> {
+  try {
+    await run();
   } catch (error) {
     if (error instanceof AwsError)
       throw new ResourcePropertyError(d.logicalId, property, error.message);
@@ -208,6 +222,11 @@ export function eventRuleProvisioner(deps: EventsProvisionerDeps): ResourceProvi
           d.logicalId,
           'Properties.EventBusName',
           `event bus ${plan.bus} does not exist`,
+        );
+      }
+      for (const [i, target] of plan.targets.entries()) {
+        await checkedAsync(d, `Properties.Targets[${i}].Arn`, () =>
+          checkTargetBuses(deps.store, [target]),
         );
       }
       const existing = await deps.store.findRule(plan.bus, plan.name);

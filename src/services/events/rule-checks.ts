@@ -5,9 +5,10 @@
 import { InvalidPatternError, parsePattern } from '../../platform/aws/patterns/event-pattern.js';
 import { parseScheduleExpression } from '../../platform/triggers/schedule/expression.js';
 import { targetKind } from './bus-delivery.js';
+import { busNameOf } from './events-arns.js';
 import { eventsErrors } from './events-errors.js';
 import { type Input, optionalString, requiredString } from './events-input.js';
-import type { TargetSettings } from './events-store.js';
+import type { EventsStore, TargetSettings } from './events-store.js';
 import { isJsonPath } from './target-input.js';
 
 export function checkSchedule(schedule: string): void {
@@ -37,12 +38,19 @@ export function checkTarget(raw: unknown): TargetSettings {
   if (!/^[.\-_A-Za-z0-9]{1,64}$/.test(id))
     throw eventsErrors.validation(`Target Id ${id} is not valid.`);
   const arn = requiredString(t, 'Arn');
-  if (!targetKind(arn)) {
+  const kind = targetKind(arn);
+  if (!kind) {
     throw eventsErrors.validation(
-      `Target ${id}: ${arn} is not supported: Nimbus delivers to Lambda functions, SQS queues and SNS topics.`,
+      `Target ${id}: ${arn} is not supported: Nimbus delivers to Lambda functions, SQS queues, SNS topics and event buses.`,
     );
   }
   const given = ['Input', 'InputPath', 'InputTransformer'].filter((k) => t[k] !== undefined);
+  if (kind.type === 'bus' && given.length > 0) {
+    // The target bus takes the event itself: a new event of its own, matched by its rules.
+    throw eventsErrors.validation(
+      `Target ${id}: an event bus target takes the whole event; ${given.join(', ')} cannot be given.`,
+    );
+  }
   if (given.length > 1) {
     throw eventsErrors.validation(
       `Target ${id}: only one of Input, InputPath and InputTransformer may be given.`,
@@ -115,4 +123,20 @@ export function checkTarget(raw: unknown): TargetSettings {
     ...(retry !== undefined ? { RetryPolicy: retry as TargetSettings['RetryPolicy'] } : {}),
     ...(dlq !== undefined ? { DeadLetterConfig: { Arn: dlq as string } } : {}),
   };
+}
+
+/**
+ * The event buses among `targets` exist (checked when targets are put; a bus deleted later
+ * makes its deliveries fail, to the target's dead-letter queue). A bus of another account is
+ * unknown here, as every bus outside Nimbus's one account.
+ */
+export async function checkTargetBuses(
+  store: Pick<EventsStore, 'findBus'>,
+  targets: TargetSettings[],
+): Promise<void> {
+  for (const target of targets) {
+    if (targetKind(target.Arn)?.type !== 'bus') continue;
+    const bus = busNameOf(target.Arn);
+    if (!(await store.findBus(bus))) throw eventsErrors.busNotFound(target.Arn);
+  }
 }

@@ -109,7 +109,7 @@ export class TargetJobs {
     // Deliveries before this one: those before the job was queued, then one per lease.
     const tried = p.attempts + job.attempts - 1;
     try {
-      await deliverToTarget(this.#d.targets, p.target, p.input);
+      await deliverToTarget(this.#d.targets, p.target, p.input, p.hops ?? 0);
       await this.#d.queue.ack(job);
       return;
     } catch (error) {

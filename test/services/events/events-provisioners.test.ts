@@ -158,6 +158,32 @@ for (const variant of databaseVariants) {
       await rules.remove(scope, applied);
     });
 
+    test('a rule whose target is an event bus: the bus must exist', async () => {
+      const rules = eventRuleProvisioner(deps());
+      const d = (bus: string) => ({
+        logicalId: 'Forward',
+        type: 'AWS::Events::Rule',
+        properties: {
+          Name: 'forward',
+          EventPattern: { source: ['shop'] },
+          Targets: [{ Id: 'bus', Arn: `arn:aws:events:us-east-1:000000000000:event-bus/${bus}` }],
+        },
+      });
+      await assert.rejects(
+        rules.apply(scope, d('nowhere'), undefined),
+        (e) => e instanceof ResourcePropertyError && e.property === 'Properties.Targets[0].Arn',
+      );
+      assert.equal(await store.findRule('default', 'forward'), undefined);
+      await store.createBus({ name: 'onward', createdAt: 1 });
+      const applied = await rules.apply(scope, d('onward'), undefined);
+      assert.deepEqual(
+        (await store.targets('default', 'forward')).map((t) => t.Arn),
+        ['arn:aws:events:us-east-1:000000000000:event-bus/onward'],
+      );
+      await rules.remove(scope, applied);
+      await store.deleteBus('onward');
+    });
+
     test('bad properties are refused, naming the property', () => {
       const rules = eventRuleProvisioner(deps());
       const refused = (properties: Record<string, unknown>, property: RegExp) => {

@@ -51,6 +51,9 @@ for (const variant of databaseVariants) {
         invokeFunction: async () => {
           throw new Error('no functions here');
         },
+        putOnBus: async () => {
+          throw new Error('no event bus targets here');
+        },
         deliver: async (via, arn, body, messageAttributes) => {
           assert.equal(via, 'sqs');
           if (failNext > 0 && arn === arnOf('orders')) {
