@@ -70,6 +70,7 @@ import { ShardWriteLimits } from '../services/kinesis/write-limits.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { formUploadsOnPlatformAddress } from '../services/s3/form-upload-route.js';
 import { ObjectFiles, type ObjectStorage } from '../services/s3/object-files.js';
+import { PgObjectFiles } from '../services/s3/pg-object-files.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { S3ObjectFiles } from '../services/s3/s3-object-files.js';
 import { createS3Service } from '../services/s3/s3-service.js';
@@ -1260,12 +1261,15 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         ? logger.debug('invoke API client closed the connection')
         : logger.error({ err: e }, 'invoke API request failed'),
   });
-  // With S3 blobs, objects' bytes go to the shared bucket too (staged under the data dir).
+  // With shared blobs, objects' bytes are shared too: in the bucket (staged under the data dir)
+  // or as chunked rows of the store.
   const objectFiles: ObjectStorage = await lifecycle.start(
     's3 object files',
     s3BlobsClient && s3Blobs
       ? new S3ObjectFiles(s3BlobsClient, { ...s3Blobs, stagingDir: join(options.dataDir, 's3') })
-      : new ObjectFiles(join(options.dataDir, 's3')),
+      : blobMode === 'postgres'
+        ? new PgObjectFiles(db, { clock })
+        : new ObjectFiles(join(options.dataDir, 's3')),
   );
   const s3Meta = new S3Metadata(db);
   /** CreateFunction / UpdateFunctionCode with Code.S3Bucket + S3Key (docs/lambda-api.md). */

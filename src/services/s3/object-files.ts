@@ -30,8 +30,9 @@ export const blobIdPattern = /^[0-9a-f]{32}$/;
 const readChunkBytes = 1024 * 1024;
 
 /**
- * Where object bytes live, by blob id: this node's disk (ObjectFiles, the default) or a bucket
- * every node of a cluster shares (S3ObjectFiles, with `--blobs s3://...`).
+ * Where object bytes live, by blob id: this node's disk (ObjectFiles, the default), or where
+ * every node of a cluster reads them: chunked rows of the store (PgObjectFiles, with `--blobs
+ * postgres`) or a bucket (S3ObjectFiles, with `--blobs s3://...`).
  */
 export interface ObjectStorage {
   start(): Promise<void>;

@@ -30,6 +30,7 @@ import { workOutboxMigration } from './031-work-outbox.js';
 import { s3CorsMigration } from './033-s3-cors.js';
 import { s3BucketOwnerMigration } from './034-s3-bucket-owner.js';
 import { rateLimitCountersMigration } from './042-rate-limit-counters.js';
+import { s3ObjectChunksMigration } from './044-s3-object-chunks.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -71,6 +72,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '030-layers': layersMigration(),
     '042-rate-limit-counters': rateLimitCountersMigration(flavor),
     '034-s3-bucket-owner': s3BucketOwnerMigration(),
+    '044-s3-object-chunks': s3ObjectChunksMigration(flavor),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,7 +1,8 @@
 /**
  * UploadPartCopy and a 100 MB multipart upload through @aws-sdk/lib-storage, round-tripped byte
  * for byte, with the process's RSS sampled throughout (the platform runs in this process). On
- * SQLite and PostgreSQL.
+ * SQLite (bytes on disk), PostgreSQL (bytes as chunked rows, PgObjectFiles) and with the bytes
+ * in an S3 bucket (S3ObjectFiles).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -15,6 +15,10 @@ export interface S3Platform extends AwsPlatform {
   client(config?: Partial<S3ClientConfig>): S3Client;
 }
 
+/**
+ * SQLite with object bytes on local disk (ObjectFiles), and PostgreSQL, whose default
+ * `--blobs postgres` keeps them as chunked rows of the store (PgObjectFiles).
+ */
 export const s3Variants = awsPlatformVariants;
 
 export async function startS3Platform(
