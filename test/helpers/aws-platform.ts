@@ -2,7 +2,7 @@
  * A platform started in-process on a store variant, with an access key made through the control
  * API: what every AWS-compatible service's SDK tests start from (each adds its own clients).
  */
-import { chmod } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { sha256Hex } from '../../src/model/canonical-hash.js';
@@ -13,6 +13,7 @@ import {
   startPlatform,
 } from '../../src/platform/server.js';
 import { makeTestSchema } from './postgres.js';
+import { runCli } from './run-cli.js';
 import { makeTempDir } from './temp-dir.js';
 import { makeZip } from './zip.js';
 
@@ -96,6 +97,11 @@ export interface RestartableAwsPlatform {
   clientConfig(): AwsClientConfig;
   /** Closes the platform, then starts another on the same data dir and database. */
   restart(): Promise<void>;
+  /**
+   * Writes `files` (serverless.yml, handlers) to `<dir>/<name>` and deploys them with the CLI's
+   * `nimbus deploy` (HOME `<dir>/home`); rejects with the CLI's output when it fails.
+   */
+  deploy(files: Record<string, string>, name?: string): Promise<void>;
   /** Closes the clients and the platform, drops the database, removes `dir`, then `cleanup`. */
   close(): Promise<void>;
 }
@@ -156,6 +162,22 @@ export async function restartableAwsPlatform(
       platform = await launch(db, dataDir, opts.options ?? {});
       closeClients?.();
       closeClients = opts.clients?.(clientConfig());
+    },
+    deploy: async (files, name = 'svc') => {
+      const svc = join(tmp.dir, name);
+      await mkdir(svc, { recursive: true });
+      await mkdir(join(tmp.dir, 'home'), { recursive: true });
+      for (const [file, text] of Object.entries(files)) await writeFile(join(svc, file), text);
+      const deployed = await runCli(['deploy'], {
+        cwd: svc,
+        env: {
+          HOME: join(tmp.dir, 'home'),
+          NIMBUS_ENDPOINT: running().url,
+          NIMBUS_TOKEN: running().adminToken,
+        },
+      });
+      if (deployed.code !== 0)
+        throw new Error(`nimbus deploy: ${deployed.stderr}${deployed.stdout}`);
     },
     close: async () => {
       closeClients?.();

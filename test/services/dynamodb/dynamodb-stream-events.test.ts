@@ -7,7 +7,7 @@
  * batch is bisected and, retries spent, reported to the onFailure SQS queue.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -28,7 +28,6 @@ import {
   type RestartableAwsPlatform,
   restartableAwsPlatform,
 } from '../../helpers/aws-platform.js';
-import { runCli } from '../../helpers/run-cli.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
 
 const account = '000000000000';
@@ -111,10 +110,6 @@ for (const variant of awsPlatformVariants)
       await mkdir(outDir);
       await chmod(outDir, 0o777);
       await sqs.send(new CreateQueueCommand({ QueueName: 'stream-failures' }));
-      const svc = join(aws.dir, 'svc');
-      await mkdir(svc);
-      await mkdir(join(aws.dir, 'home'));
-      await writeFile(join(svc, 'handler.js'), handler);
       const table = (logical: string, name: string) => [
         `    ${logical}:`,
         '      Type: AWS::DynamoDB::Table',
@@ -125,9 +120,9 @@ for (const variant of awsPlatformVariants)
         '        KeySchema: [{AttributeName: id, KeyType: HASH}]',
         '        StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}',
       ];
-      await writeFile(
-        join(svc, 'serverless.yml'),
-        [
+      await aws.deploy({
+        'handler.js': handler,
+        'serverless.yml': [
           'service: ddbs',
           'provider:',
           '  name: aws',
@@ -163,16 +158,7 @@ for (const variant of awsPlatformVariants)
           ...table('Audit', 'ddbs-audit'),
           '',
         ].join('\n'),
-      );
-      const deployed = await runCli(['deploy'], {
-        cwd: svc,
-        env: {
-          HOME: join(aws.dir, 'home'),
-          NIMBUS_ENDPOINT: aws.platform.url,
-          NIMBUS_TOKEN: aws.platform.adminToken,
-        },
       });
-      assert.equal(deployed.code, 0, deployed.stderr);
     });
     after(() => aws?.close());
 

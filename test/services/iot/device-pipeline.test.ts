@@ -6,7 +6,7 @@
  * platform restart.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
@@ -16,7 +16,6 @@ import {
   restartableAwsPlatform,
 } from '../../helpers/aws-platform.js';
 import { sdkSkip } from '../../helpers/function-reach.js';
-import { runCli } from '../../helpers/run-cli.js';
 import { waitUntil } from '../../helpers/wait-for.js';
 
 const handler = `
@@ -88,13 +87,9 @@ for (const variant of awsPlatformVariants)
       outDir = join(aws.dir, 'out');
       await mkdir(outDir);
       await chmod(outDir, 0o777);
-      const svc = join(aws.dir, 'svc');
-      await mkdir(svc);
-      await mkdir(join(aws.dir, 'home'));
-      await writeFile(join(svc, 'handler.js'), handler);
-      await writeFile(
-        join(svc, 'serverless.yml'),
-        [
+      await aws.deploy({
+        'handler.js': handler,
+        'serverless.yml': [
           'service: dp',
           'provider:',
           '  name: aws',
@@ -121,16 +116,7 @@ for (const variant of awsPlatformVariants)
           '      Properties: {Name: dp-readings, ShardCount: 2}',
           '',
         ].join('\n'),
-      );
-      const deployed = await runCli(['deploy'], {
-        cwd: svc,
-        env: {
-          HOME: join(aws.dir, 'home'),
-          NIMBUS_ENDPOINT: aws.platform.url,
-          NIMBUS_TOKEN: aws.platform.adminToken,
-        },
       });
-      assert.equal(deployed.code, 0, deployed.stderr);
     });
     after(() => aws?.close());
 

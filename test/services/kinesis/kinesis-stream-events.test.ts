@@ -152,13 +152,9 @@ for (const variant of kinesisVariants)
       await mkdir(outDir);
       await chmod(outDir, 0o777);
       await sqs.send(new CreateQueueCommand({ QueueName: 'kinesis-failures' }));
-      const svc = join(aws.dir, 'svc');
-      await mkdir(svc);
-      await mkdir(join(aws.dir, 'home'));
-      await writeFile(join(svc, 'handler.js'), handler);
-      await writeFile(
-        join(svc, 'serverless.yml'),
-        [
+      await aws.deploy({
+        'handler.js': handler,
+        'serverless.yml': [
           'service: kev',
           'provider:',
           '  name: aws',
@@ -218,16 +214,7 @@ for (const variant of kinesisVariants)
           '        ShardCount: 1',
           '',
         ].join('\n'),
-      );
-      const deployed = await runCli(['deploy'], {
-        cwd: svc,
-        env: {
-          HOME: join(aws.dir, 'home'),
-          NIMBUS_ENDPOINT: aws.platform.url,
-          NIMBUS_TOKEN: aws.platform.adminToken,
-        },
       });
-      assert.equal(deployed.code, 0, deployed.stderr);
     });
     after(() => aws?.close());
 

@@ -6,7 +6,7 @@
  * nothing. Real time: the queue's visibility timeout is 3 s.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -23,7 +23,6 @@ import {
   type RestartableAwsPlatform,
   restartableAwsPlatform,
 } from '../../helpers/aws-platform.js';
-import { runCli } from '../../helpers/run-cli.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
 
 const account = '000000000000';
@@ -95,13 +94,9 @@ for (const variant of awsPlatformVariants)
         }),
       );
       await sqs.send(new CreateQueueCommand({ QueueName: 'idle' }));
-      const svc = join(aws.dir, 'svc');
-      await mkdir(svc);
-      await mkdir(join(aws.dir, 'home'));
-      await writeFile(join(svc, 'handler.js'), handler);
-      await writeFile(
-        join(svc, 'serverless.yml'),
-        [
+      await aws.deploy({
+        'handler.js': handler,
+        'serverless.yml': [
           'service: esm',
           'provider:',
           '  name: aws',
@@ -123,16 +118,7 @@ for (const variant of awsPlatformVariants)
           `      - sqs: {arn: '${arnOf('idle')}', enabled: false}`,
           '',
         ].join('\n'),
-      );
-      const deployed = await runCli(['deploy'], {
-        cwd: svc,
-        env: {
-          HOME: join(aws.dir, 'home'),
-          NIMBUS_ENDPOINT: aws.platform.url,
-          NIMBUS_TOKEN: aws.platform.adminToken,
-        },
       });
-      assert.equal(deployed.code, 0, deployed.stderr);
     });
     after(() => aws?.close());
 
