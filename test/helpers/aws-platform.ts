@@ -2,6 +2,8 @@
  * A platform started in-process on a store variant, with an access key made through the control
  * API: what every AWS-compatible service's SDK tests start from (each adds its own clients).
  */
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pino from 'pino';
 import { sha256Hex } from '../../src/model/canonical-hash.js';
 import type { ServiceDefinition } from '../../src/model/service-definition.js';
@@ -11,6 +13,7 @@ import {
   startPlatform,
 } from '../../src/platform/server.js';
 import { makeTestSchema } from './postgres.js';
+import { runCli } from './run-cli.js';
 import { makeTempDir } from './temp-dir.js';
 import { makeZip } from './zip.js';
 
@@ -50,13 +53,8 @@ export async function startAwsPlatform(
 ): Promise<AwsPlatform> {
   const tmp = await makeTempDir();
   const db = await variant.databaseUrl();
-  const platform = await startPlatform({
-    ...(db.url ? { databaseUrl: db.url } : {}),
+  const platform = await launch(db, tmp.dir, {
     ...(opts.clock ? { clock: opts.clock } : {}),
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: tmp.dir,
-    logger: pino({ level: process.env.AWS_TEST_LOG ?? 'silent' }),
     ...(opts.runFunctions
       ? {}
       : {
@@ -66,12 +64,7 @@ export async function startAwsPlatform(
         }),
     ...opts.options,
   });
-  const res = await fetch(`${platform.url}/v1/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ description: `${opts.label ?? 'aws'} tests` }),
-  });
-  const { key } = (await res.json()) as { key: { id: string; secret: string } };
+  const key = await makeKey(platform, opts.label ?? 'aws');
   return {
     platform,
     dataDir: tmp.dir,
@@ -82,6 +75,149 @@ export async function startAwsPlatform(
       await tmp.cleanup();
     },
   };
+}
+
+/** What an SDK client needs to reach a platform with a key (one attempt: no hidden retries). */
+export interface AwsClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts: number;
+}
+
+export interface RestartableAwsPlatform {
+  /** The platform running now: another object after each restart. */
+  readonly platform: RunningPlatform;
+  /** The access key, made once; it survives restarts (it is in the store). */
+  readonly key: { id: string; secret: string };
+  /** A temp directory of the suite's own (mode 755, so function processes may enter it). */
+  readonly dir: string;
+  /** `<dir>/data`, kept across restarts. */
+  readonly dataDir: string;
+  clientConfig(): AwsClientConfig;
+  /** Closes the platform, then starts another on the same data dir and database. */
+  restart(): Promise<void>;
+  /**
+   * Writes `files` (serverless.yml, handlers) to `<dir>/<name>` and deploys them with the CLI's
+   * `nimbus deploy` (HOME `<dir>/home`); rejects with the CLI's output when it fails.
+   */
+  deploy(files: Record<string, string>, name?: string): Promise<void>;
+  /** Closes the clients and the platform, drops the database, removes `dir`, then `cleanup`. */
+  close(): Promise<void>;
+}
+
+/**
+ * A platform running real functions that a test may stop and start again on the same data dir
+ * and database, to prove what survives a restart. `clients` makes the suite's SDK clients for
+ * the platform running now (after the start and after each restart) and returns what closes them.
+ */
+export async function restartableAwsPlatform(
+  variant: AwsPlatformVariant,
+  opts: {
+    label: string;
+    options?: Partial<PlatformOptions>;
+    clients?: (config: AwsClientConfig) => () => void;
+    /** Runs last on close (e.g. deleting the NATS streams of a prefix given in `options`). */
+    cleanup?: () => Promise<void>;
+  },
+): Promise<RestartableAwsPlatform> {
+  const tmp = await makeTempDir();
+  await chmod(tmp.dir, 0o755);
+  const dataDir = join(tmp.dir, 'data');
+  const db = await variant.databaseUrl();
+  let platform: RunningPlatform | undefined;
+  let key: { id: string; secret: string };
+  try {
+    platform = await launch(db, dataDir, opts.options ?? {});
+    key = await makeKey(platform, opts.label);
+  } catch (error) {
+    await platform?.close();
+    await db.drop();
+    await tmp.cleanup();
+    await opts.cleanup?.();
+    throw error;
+  }
+  const running = () => {
+    if (!platform) throw new Error('the platform is not running (a restart failed)');
+    return platform;
+  };
+  const clientConfig = (): AwsClientConfig => ({
+    endpoint: running().url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+    maxAttempts: 1,
+  });
+  let closeClients = opts.clients?.(clientConfig());
+  return {
+    get platform() {
+      return running();
+    },
+    key,
+    dir: tmp.dir,
+    dataDir,
+    clientConfig,
+    restart: async () => {
+      await running().close();
+      platform = undefined;
+      platform = await launch(db, dataDir, opts.options ?? {});
+      closeClients?.();
+      closeClients = opts.clients?.(clientConfig());
+    },
+    deploy: async (files, name = 'svc') => {
+      const svc = join(tmp.dir, name);
+      await mkdir(svc, { recursive: true });
+      await mkdir(join(tmp.dir, 'home'), { recursive: true });
+      for (const [file, text] of Object.entries(files)) await writeFile(join(svc, file), text);
+      const deployed = await runCli(['deploy'], {
+        cwd: svc,
+        env: {
+          HOME: join(tmp.dir, 'home'),
+          NIMBUS_ENDPOINT: running().url,
+          NIMBUS_TOKEN: running().adminToken,
+        },
+      });
+      if (deployed.code !== 0)
+        throw new Error(`nimbus deploy: ${deployed.stderr}${deployed.stdout}`);
+    },
+    close: async () => {
+      closeClients?.();
+      await platform?.close();
+      platform = undefined;
+      await db.drop();
+      await tmp.cleanup();
+      await opts.cleanup?.();
+    },
+  };
+}
+
+/** Starts a platform on the variant's database and `dataDir`, on a port of its own. */
+function launch(
+  db: { url?: string },
+  dataDir: string,
+  options: Partial<PlatformOptions>,
+): Promise<RunningPlatform> {
+  return startPlatform({
+    ...(db.url ? { databaseUrl: db.url } : {}),
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    logger: pino({ level: process.env.AWS_TEST_LOG ?? 'silent' }),
+    ...options,
+  });
+}
+
+/** An access key made through the control API. */
+async function makeKey(
+  platform: RunningPlatform,
+  label: string,
+): Promise<{ id: string; secret: string }> {
+  const res = await fetch(`${platform.url}/v1/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ description: `${label} tests` }),
+  });
+  if (!res.ok) throw new Error(`making a key: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { key: { id: string; secret: string } }).key;
 }
 
 /** Uploads `files` as the artifact of every function of `definition`, then deploys it. */

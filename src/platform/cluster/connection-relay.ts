@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from '../../store/schema.js';
 import type { Part } from '../lifecycle/lifecycle.js';
 import { type Scheduler, systemScheduler } from '../observe/scheduler.js';
+import { PgNotificationListener } from './pg-notification-listener.js';
 
 /** What one node asks the node holding a WebSocket connection to do with it. */
 export type RelayedAction =
@@ -20,7 +20,7 @@ export interface ConnectionRelayOptions {
   /** Called on the node holding the connection. */
   deliver: (action: RelayedAction) => void;
   logger: Pick<Logger, 'error' | 'warn'>;
-  /** Wait before reconnecting a lost LISTEN connection; default 1 s. */
+  /** Wait before reconnecting a lost LISTEN connection; default 1 s (then backing off). */
   reconnectMs?: number;
   timer?: Scheduler;
 }
@@ -38,26 +38,31 @@ const PART_CHARS = 7000;
  */
 export class ConnectionRelay implements Part {
   readonly #o: Required<Omit<ConnectionRelayOptions, 'timer'>> & { timer: Scheduler };
-  #client: pg.Client | undefined;
-  #cancelReconnect: (() => void) | undefined;
-  #stopped = false;
+  readonly #listener: PgNotificationListener;
   /** Parts of messages being received, by message id. */
   readonly #partial = new Map<string, string[]>();
 
   constructor(options: ConnectionRelayOptions) {
     this.#o = { reconnectMs: 1_000, timer: systemScheduler, ...options };
+    this.#listener = new PgNotificationListener({
+      url: this.#o.url,
+      channels: [relayChannel(this.#o.schema, this.#o.nodeName)],
+      notified: (payload) => this.#onNotification(payload),
+      name: 'websocket relay listener',
+      logger: this.#o.logger,
+      // A message whose first parts came before the loss can never complete.
+      lost: () => this.#partial.clear(),
+      reconnectMs: this.#o.reconnectMs,
+      timer: this.#o.timer,
+    });
   }
 
-  async start(): Promise<void> {
-    await this.#listen();
+  start(): Promise<void> {
+    return this.#listener.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#cancelReconnect?.();
-    const client = this.#client;
-    this.#client = undefined;
-    await client?.end().catch(() => {});
+  stop(): Promise<void> {
+    return this.#listener.stop();
   }
 
   /** Sends the action to `node`'s channel; rejects when the store cannot be reached. */
@@ -94,21 +99,6 @@ export class ConnectionRelay implements Part {
     });
   }
 
-  async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#o.url });
-    client.on('notification', (msg) => this.#onNotification(msg.payload));
-    client.on('error', (error) => this.#lost(client, error));
-    client.on('end', () => this.#lost(client, new Error('connection ended')));
-    await client.connect();
-    try {
-      await client.query(`LISTEN "${relayChannel(this.#o.schema, this.#o.nodeName)}"`);
-    } catch (error) {
-      await client.end().catch(() => {});
-      throw error;
-    }
-    this.#client = client;
-  }
-
   #onNotification(payload: string | undefined): void {
     let m: { id?: unknown; op?: unknown; c?: unknown; i?: unknown; n?: unknown; d?: unknown };
     try {
@@ -142,28 +132,6 @@ export class ConnectionRelay implements Part {
     if (parts.length < m.n) return;
     this.#partial.delete(m.id);
     this.#o.deliver({ op: 'post', connectionId: m.c, data: Buffer.from(parts.join(''), 'base64') });
-  }
-
-  #lost(client: pg.Client, error: unknown): void {
-    if (this.#stopped || this.#client !== client) return;
-    this.#client = undefined;
-    this.#partial.clear();
-    this.#o.logger.warn(
-      { err: error },
-      'websocket relay listener lost its connection; reconnecting',
-    );
-    client.end().catch(() => {});
-    this.#reconnectLater();
-  }
-
-  #reconnectLater(): void {
-    if (this.#stopped) return;
-    this.#cancelReconnect = this.#o.timer.schedule(this.#o.reconnectMs, () => {
-      this.#listen().catch((error: unknown) => {
-        this.#o.logger.warn({ err: error }, 'reconnecting the websocket relay listener failed');
-        this.#reconnectLater();
-      });
-    });
   }
 }
 

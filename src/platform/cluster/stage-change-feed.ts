@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from '../../store/schema.js';
 import type { Part } from '../lifecycle/lifecycle.js';
 import { type Scheduler, systemScheduler } from '../observe/scheduler.js';
 import type { StageKey } from '../reconcile/stage-reconciler.js';
+import { PgNotificationListener } from './pg-notification-listener.js';
 
 export interface StageChangeFeedOptions {
   db: Kysely<Database>;
@@ -18,7 +18,7 @@ export interface StageChangeFeedOptions {
   logger: Pick<Logger, 'error' | 'warn' | 'info'>;
   /** Safety net against a lost notification; default 30 s. */
   checkEveryMs?: number;
-  /** Wait before reconnecting a lost LISTEN connection; default 1 s. */
+  /** Wait before reconnecting a lost LISTEN connection; default 1 s (then backing off). */
   reconnectMs?: number;
   timer?: Scheduler;
 }
@@ -33,22 +33,37 @@ export interface StageChangeFeedOptions {
 export class StageChangeFeed implements Part {
   readonly #o: Required<Omit<StageChangeFeedOptions, 'timer'>> & { timer: Scheduler };
   readonly #channel: string;
+  readonly #listener: PgNotificationListener;
   /** `service/stage` -> id of its current deployment, as of the last check. */
   #known = new Map<string, string>();
-  #client: pg.Client | undefined;
   #cancelCheck: (() => void) | undefined;
-  #cancelReconnect: (() => void) | undefined;
   #checking: Promise<void> | undefined;
   #stopped = false;
 
   constructor(options: StageChangeFeedOptions) {
     this.#o = { checkEveryMs: 30_000, reconnectMs: 1_000, timer: systemScheduler, ...options };
     this.#channel = stageChannel(options.schema);
+    this.#listener = new PgNotificationListener({
+      url: this.#o.url,
+      channels: [this.#channel],
+      notified: (payload) => this.#onNotification(payload),
+      name: 'stage change listener',
+      logger: this.#o.logger,
+      // Whatever was published while nobody listened shows in the deployment ids.
+      reconnected: () => {
+        if (this.#stopped) return;
+        this.check().catch((error: unknown) =>
+          this.#o.logger.error({ err: error }, 'checking stages for missed changes failed'),
+        );
+      },
+      reconnectMs: this.#o.reconnectMs,
+      timer: this.#o.timer,
+    });
   }
 
   /** Listens, then records what every stage looks like now (the reconciler's first pass covers it). */
   async start(): Promise<void> {
-    await this.#listen();
+    await this.#listener.start();
     this.#known = await this.#snapshot();
     this.#armCheck();
   }
@@ -74,26 +89,8 @@ export class StageChangeFeed implements Part {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#cancelCheck?.();
-    this.#cancelReconnect?.();
     await this.#checking?.catch(() => {});
-    const client = this.#client;
-    this.#client = undefined;
-    await client?.end().catch(() => {});
-  }
-
-  async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#o.url });
-    client.on('notification', (msg) => this.#onNotification(msg.payload));
-    client.on('error', (error) => this.#lost(client, error));
-    client.on('end', () => this.#lost(client, new Error('connection ended')));
-    await client.connect();
-    try {
-      await client.query(`LISTEN "${this.#channel}"`);
-    } catch (error) {
-      await client.end().catch(() => {});
-      throw error;
-    }
-    this.#client = client;
+    await this.#listener.stop();
   }
 
   #onNotification(payload: string | undefined): void {
@@ -111,27 +108,6 @@ export class StageChangeFeed implements Part {
       .catch((error: unknown) =>
         this.#o.logger.error({ err: error }, 'reconciling a notified stage change failed'),
       );
-  }
-
-  #lost(client: pg.Client, error: unknown): void {
-    if (this.#stopped || this.#client !== client) return;
-    this.#client = undefined;
-    this.#o.logger.warn({ err: error }, 'stage change listener lost its connection; reconnecting');
-    client.end().catch(() => {});
-    this.#reconnectLater();
-  }
-
-  #reconnectLater(): void {
-    if (this.#stopped) return;
-    this.#cancelReconnect = this.#o.timer.schedule(this.#o.reconnectMs, () => {
-      this.#listen()
-        // Whatever was published while nobody listened shows in the deployment ids.
-        .then(() => this.check())
-        .catch((error: unknown) => {
-          this.#o.logger.warn({ err: error }, 'reconnecting the stage change listener failed');
-          this.#reconnectLater();
-        });
-    });
   }
 
   async #check(): Promise<void> {

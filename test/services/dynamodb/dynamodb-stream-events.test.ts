@@ -7,7 +7,7 @@
  * batch is bisected and, retries spent, reported to the onFailure SQS queue.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -23,11 +23,11 @@ import {
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../../src/platform/server.js';
-import { awsPlatformVariants } from '../../helpers/aws-platform.js';
-import { runCli } from '../../helpers/run-cli.js';
-import { makeTempDir } from '../../helpers/temp-dir.js';
+import {
+  awsPlatformVariants,
+  type RestartableAwsPlatform,
+  restartableAwsPlatform,
+} from '../../helpers/aws-platform.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
 
 const account = '000000000000';
@@ -73,37 +73,11 @@ interface Rec {
 
 for (const variant of awsPlatformVariants)
   describe(`dynamodb stream events on ${variant.name}`, () => {
-    let platform: RunningPlatform;
+    let aws: RestartableAwsPlatform;
     let ddb: DynamoDBClient;
     let sqs: SQSClient;
-    let key: { id: string; secret: string };
-    let dataDir: string;
     let outDir: string;
-    let db: { url?: string; drop(): Promise<void> };
-    let cleanup: () => Promise<void>;
 
-    const start = async () => {
-      platform = await startPlatform({
-        ...(db.url ? { databaseUrl: db.url } : {}),
-        host: '127.0.0.1',
-        port: 0,
-        dataDir,
-        logger: pino({ level: process.env.AWS_TEST_LOG ?? 'silent' }),
-      });
-      connect();
-    };
-    const connect = () => {
-      ddb?.destroy();
-      sqs?.destroy();
-      const config = {
-        endpoint: platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key?.id ?? 'x', secretAccessKey: key?.secret ?? 'x' },
-        maxAttempts: 1,
-      };
-      ddb = new DynamoDBClient(config);
-      sqs = new SQSClient(config);
-    };
     const seen = async (fn: string): Promise<Rec[][]> => {
       const text = await readFile(join(outDir, `${fn}.jsonl`), 'utf8').catch(() => '');
       return text
@@ -120,33 +94,22 @@ for (const variant of awsPlatformVariants)
       ddb.send(new PutItemCommand({ TableName: table, Item: { id: { S: id }, ...extra } }));
 
     before(async () => {
-      const tmp = await makeTempDir();
-      dataDir = join(tmp.dir, 'data');
-      outDir = join(tmp.dir, 'out');
-      await mkdir(outDir);
-      await chmod(tmp.dir, 0o755);
-      await chmod(outDir, 0o777);
-      db = await variant.databaseUrl();
-      await start();
-      const res = await fetch(`${platform.url}/v1/keys`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${platform.adminToken}` },
-        body: JSON.stringify({ description: 'dynamodb stream events' }),
+      aws = await restartableAwsPlatform(variant, {
+        label: 'dynamodb stream events',
+        clients: (config) => {
+          ddb = new DynamoDBClient(config);
+          sqs = new SQSClient(config);
+          return () => {
+            ddb.destroy();
+            sqs.destroy();
+          };
+        },
       });
-      key = ((await res.json()) as { key: { id: string; secret: string } }).key;
-      connect();
-      cleanup = async () => {
-        ddb?.destroy();
-        sqs?.destroy();
-        await platform?.close();
-        await db.drop();
-        await tmp.cleanup();
-      };
+      // Functions run as their stage's own uid: the output directory is theirs to write.
+      outDir = join(aws.dir, 'out');
+      await mkdir(outDir);
+      await chmod(outDir, 0o777);
       await sqs.send(new CreateQueueCommand({ QueueName: 'stream-failures' }));
-      const svc = join(tmp.dir, 'svc');
-      await mkdir(svc);
-      await mkdir(join(tmp.dir, 'home'));
-      await writeFile(join(svc, 'handler.js'), handler);
       const table = (logical: string, name: string) => [
         `    ${logical}:`,
         '      Type: AWS::DynamoDB::Table',
@@ -157,9 +120,9 @@ for (const variant of awsPlatformVariants)
         '        KeySchema: [{AttributeName: id, KeyType: HASH}]',
         '        StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}',
       ];
-      await writeFile(
-        join(svc, 'serverless.yml'),
-        [
+      await aws.deploy({
+        'handler.js': handler,
+        'serverless.yml': [
           'service: ddbs',
           'provider:',
           '  name: aws',
@@ -195,18 +158,9 @@ for (const variant of awsPlatformVariants)
           ...table('Audit', 'ddbs-audit'),
           '',
         ].join('\n'),
-      );
-      const deployed = await runCli(['deploy'], {
-        cwd: svc,
-        env: {
-          HOME: join(tmp.dir, 'home'),
-          NIMBUS_ENDPOINT: platform.url,
-          NIMBUS_TOKEN: platform.adminToken,
-        },
       });
-      assert.equal(deployed.code, 0, deployed.stderr);
     });
-    after(() => cleanup?.());
+    after(() => aws?.close());
 
     test('the table made from resources has the stream ARN GetAtt gave', async () => {
       const { Table } = await ddb.send(new DescribeTableCommand({ TableName: 'ddbs-orders' }));
@@ -303,7 +257,7 @@ for (const variant of awsPlatformVariants)
         async () => {
           const got = await sqs.send(
             new ReceiveMessageCommand({
-              QueueUrl: `${platform.url}/${account}/stream-failures`,
+              QueueUrl: `${aws.platform.url}/${account}/stream-failures`,
               WaitTimeSeconds: 1,
             }),
           );
@@ -338,12 +292,7 @@ for (const variant of awsPlatformVariants)
     });
 
     test('a stream mapping made through the Lambda API; a bad start position is refused', async () => {
-      const lambda = new LambdaClient({
-        endpoint: platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
+      const lambda = new LambdaClient(aws.clientConfig());
       try {
         await assert.rejects(
           lambda.send(
@@ -394,8 +343,7 @@ for (const variant of awsPlatformVariants)
       const keys = Array.from({ length: 30 }, (_, i) => `rs-${String(i).padStart(2, '0')}`);
       for (const id of keys.slice(0, 15)) await put('ddbs-orders', id);
       // Close while records are still being delivered: the rest waits in the stream.
-      await platform.close();
-      await start();
+      await aws.restart();
       for (const id of keys.slice(15)) await put('ddbs-orders', id);
       await waitUntil(
         async () => new Set(await ids('changes', 'rs-')).size === keys.length,

@@ -6,16 +6,16 @@
  * platform restart.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../../src/platform/server.js';
-import { awsPlatformVariants } from '../../helpers/aws-platform.js';
+import {
+  awsPlatformVariants,
+  type RestartableAwsPlatform,
+  restartableAwsPlatform,
+} from '../../helpers/aws-platform.js';
 import { sdkSkip } from '../../helpers/function-reach.js';
-import { runCli } from '../../helpers/run-cli.js';
-import { makeTempDir } from '../../helpers/temp-dir.js';
 import { waitUntil } from '../../helpers/wait-for.js';
 
 const handler = `
@@ -43,32 +43,19 @@ exports.consume = async (event) => {
 
 for (const variant of awsPlatformVariants)
   describe(`the device pipeline on ${variant.name}`, { skip: sdkSkip }, () => {
-    let platform: RunningPlatform;
-    let tmp: Awaited<ReturnType<typeof makeTempDir>>;
-    let db: { url?: string; drop(): Promise<void> };
-    let key: { id: string; secret: string };
+    let aws: RestartableAwsPlatform;
     let outDir: string;
 
-    const start = async () => {
-      platform = await startPlatform({
-        ...(db.url ? { databaseUrl: db.url } : {}),
-        host: '127.0.0.1',
-        port: 0,
-        dataDir: join(tmp.dir, 'data'),
-        logger: pino({ level: process.env.AWS_TEST_LOG ?? 'silent' }),
-        mqtt: { port: 0 },
-      });
-    };
     const publish = async (readings: { device: string; seq: number }[]) => {
       // The embedded broker keeps no sessions across a restart: publish once the rule listens.
       await waitUntil(
-        async () => platform.mqtt!.subscribed().includes('devices/+/readings'),
+        async () => aws.platform.mqtt!.subscribed().includes('devices/+/readings'),
         'the rule to subscribe',
         30_000,
       );
-      const device = await mqtt.connectAsync(platform.mqtt!.url, {
-        username: key.id,
-        password: key.secret,
+      const device = await mqtt.connectAsync(aws.platform.mqtt!.url, {
+        username: aws.key.id,
+        password: aws.key.secret,
         clientId: `dp-device-${variant.name}`,
       });
       try {
@@ -92,26 +79,17 @@ for (const variant of awsPlatformVariants)
         .map((l) => JSON.parse(l) as { device: string; seq: number; client?: string });
 
     before(async () => {
-      tmp = await makeTempDir();
-      outDir = join(tmp.dir, 'out');
-      await mkdir(outDir);
-      await chmod(tmp.dir, 0o755);
-      await chmod(outDir, 0o777);
-      db = await variant.databaseUrl();
-      await start();
-      const res = await fetch(`${platform.url}/v1/keys`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${platform.adminToken}` },
-        body: JSON.stringify({ description: 'device pipeline' }),
+      aws = await restartableAwsPlatform(variant, {
+        label: 'device pipeline',
+        options: { mqtt: { port: 0 } },
       });
-      key = ((await res.json()) as { key: { id: string; secret: string } }).key;
-      const svc = join(tmp.dir, 'svc');
-      await mkdir(svc);
-      await mkdir(join(tmp.dir, 'home'));
-      await writeFile(join(svc, 'handler.js'), handler);
-      await writeFile(
-        join(svc, 'serverless.yml'),
-        [
+      // Functions run as their stage's own uid: the output directory is theirs to write.
+      outDir = join(aws.dir, 'out');
+      await mkdir(outDir);
+      await chmod(outDir, 0o777);
+      await aws.deploy({
+        'handler.js': handler,
+        'serverless.yml': [
           'service: dp',
           'provider:',
           '  name: aws',
@@ -138,22 +116,9 @@ for (const variant of awsPlatformVariants)
           '      Properties: {Name: dp-readings, ShardCount: 2}',
           '',
         ].join('\n'),
-      );
-      const deployed = await runCli(['deploy'], {
-        cwd: svc,
-        env: {
-          HOME: join(tmp.dir, 'home'),
-          NIMBUS_ENDPOINT: platform.url,
-          NIMBUS_TOKEN: platform.adminToken,
-        },
       });
-      assert.equal(deployed.code, 0, deployed.stderr);
     });
-    after(async () => {
-      await platform?.close();
-      await db?.drop();
-      await tmp?.cleanup();
-    });
+    after(() => aws?.close());
 
     test('every reading reaches the consumer, in order per device, across a restart', async () => {
       const devices = ['d1', 'd2', 'd3'];
@@ -162,8 +127,7 @@ for (const variant of awsPlatformVariants)
           devices.map((device) => ({ device, seq })),
         );
       await publish(batch(0, 4));
-      await platform.close();
-      await start();
+      await aws.restart();
       await publish(batch(4, 8));
       const all = await consumed();
       for (const d of devices) {

@@ -26,12 +26,10 @@ import {
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../../src/platform/server.js';
+import { type RestartableAwsPlatform, restartableAwsPlatform } from '../../helpers/aws-platform.js';
 import { sdkSkip } from '../../helpers/function-reach.js';
 import { testNatsUrl, uniqueNatsPrefix } from '../../helpers/nats.js';
 import { runCli } from '../../helpers/run-cli.js';
-import { makeTempDir } from '../../helpers/temp-dir.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
 import { failure } from '../s3/s3-platform.js';
 import { dropNatsPrefix, kinesisVariants } from './kinesis-platform.js';
@@ -103,41 +101,12 @@ const idOf = (r: Rec) =>
 
 for (const variant of kinesisVariants)
   describe(`kinesis stream events on ${variant.name}`, () => {
-    let platform: RunningPlatform;
+    let aws: RestartableAwsPlatform;
     let kinesis: KinesisClient;
     let sqs: SQSClient;
-    let key: { id: string; secret: string };
-    let dataDir: string;
     let outDir: string;
-    let db: { url?: string; drop(): Promise<void> };
-    let cleanup: () => Promise<void>;
-    let workDir: string;
     const natsPrefix = variant.nats ? uniqueNatsPrefix() : undefined;
 
-    const start = async () => {
-      platform = await startPlatform({
-        ...(db.url ? { databaseUrl: db.url } : {}),
-        ...(natsPrefix ? { natsUrl: testNatsUrl, natsPrefix } : {}),
-        host: '127.0.0.1',
-        port: 0,
-        dataDir,
-        logger: pino({ level: process.env.AWS_TEST_LOG ?? 'silent' }),
-      });
-      connect();
-    };
-    const connect = () => {
-      kinesis?.destroy();
-      sqs?.destroy();
-      const config = {
-        endpoint: platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key?.id ?? 'x', secretAccessKey: key?.secret ?? 'x' },
-        maxAttempts: 1,
-      };
-      // client-kinesis's default: HTTP/2 with prior knowledge (docs/kinesis.md#clients).
-      kinesis = new KinesisClient(config);
-      sqs = new SQSClient(config);
-    };
     const seen = async (fn: string): Promise<Rec[][]> => {
       const text = await readFile(join(outDir, `${fn}.jsonl`), 'utf8').catch(() => '');
       return text
@@ -160,38 +129,32 @@ for (const variant of kinesisVariants)
       );
 
     before(async () => {
-      const tmp = await makeTempDir();
-      dataDir = join(tmp.dir, 'data');
-      outDir = join(tmp.dir, 'out');
-      await mkdir(outDir);
-      await chmod(tmp.dir, 0o755);
-      await chmod(outDir, 0o777);
-      db = await variant.databaseUrl();
-      await start();
-      const res = await fetch(`${platform.url}/v1/keys`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${platform.adminToken}` },
-        body: JSON.stringify({ description: 'kinesis stream events' }),
+      aws = await restartableAwsPlatform(variant, {
+        label: 'kinesis stream events',
+        ...(natsPrefix
+          ? {
+              options: { natsUrl: testNatsUrl, natsPrefix },
+              cleanup: () => dropNatsPrefix(natsPrefix),
+            }
+          : {}),
+        clients: (config) => {
+          // client-kinesis's default: HTTP/2 with prior knowledge (docs/kinesis.md#clients).
+          kinesis = new KinesisClient(config);
+          sqs = new SQSClient(config);
+          return () => {
+            kinesis.destroy();
+            sqs.destroy();
+          };
+        },
       });
-      key = ((await res.json()) as { key: { id: string; secret: string } }).key;
-      connect();
-      cleanup = async () => {
-        kinesis?.destroy();
-        sqs?.destroy();
-        await platform?.close();
-        await db.drop();
-        await tmp.cleanup();
-        if (natsPrefix) await dropNatsPrefix(natsPrefix);
-      };
+      // Functions run as their stage's own uid: the output directory is theirs to write.
+      outDir = join(aws.dir, 'out');
+      await mkdir(outDir);
+      await chmod(outDir, 0o777);
       await sqs.send(new CreateQueueCommand({ QueueName: 'kinesis-failures' }));
-      workDir = tmp.dir;
-      const svc = join(tmp.dir, 'svc');
-      await mkdir(svc);
-      await mkdir(join(tmp.dir, 'home'));
-      await writeFile(join(svc, 'handler.js'), handler);
-      await writeFile(
-        join(svc, 'serverless.yml'),
-        [
+      await aws.deploy({
+        'handler.js': handler,
+        'serverless.yml': [
           'service: kev',
           'provider:',
           '  name: aws',
@@ -251,18 +214,9 @@ for (const variant of kinesisVariants)
           '        ShardCount: 1',
           '',
         ].join('\n'),
-      );
-      const deployed = await runCli(['deploy'], {
-        cwd: svc,
-        env: {
-          HOME: join(tmp.dir, 'home'),
-          NIMBUS_ENDPOINT: platform.url,
-          NIMBUS_TOKEN: platform.adminToken,
-        },
       });
-      assert.equal(deployed.code, 0, deployed.stderr);
     });
-    after(() => cleanup?.());
+    after(() => aws?.close());
 
     test('the streams made from resources have their properties', async () => {
       const { StreamDescriptionSummary: s } = await kinesis.send(
@@ -361,7 +315,7 @@ for (const variant of kinesisVariants)
         async () => {
           const got = await sqs.send(
             new ReceiveMessageCommand({
-              QueueUrl: `${platform.url}/${account}/kinesis-failures`,
+              QueueUrl: `${aws.platform.url}/${account}/kinesis-failures`,
               WaitTimeSeconds: 1,
             }),
           );
@@ -396,12 +350,7 @@ for (const variant of kinesisVariants)
     });
 
     test('a Kinesis mapping made through the Lambda API starts at LATEST', async () => {
-      const lambda = new LambdaClient({
-        endpoint: platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
+      const lambda = new LambdaClient(aws.clientConfig());
       try {
         await assert.rejects(
           lambda.send(
@@ -472,12 +421,7 @@ for (const variant of kinesisVariants)
     });
 
     test('AT_TIMESTAMP through the Lambda API reads from the first record at that time', async () => {
-      const lambda = new LambdaClient({
-        endpoint: platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
+      const lambda = new LambdaClient(aws.clientConfig());
       try {
         await put('kev-fan', 'ts-before', 'ts');
         await new Promise((r) => setTimeout(r, 50));
@@ -521,12 +465,7 @@ for (const variant of kinesisVariants)
     test('a function puts a record with the SDK as is; the consumer function gets it', {
       skip: sdkSkip,
     }, async () => {
-      const lambda = new LambdaClient({
-        endpoint: platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
+      const lambda = new LambdaClient(aws.clientConfig());
       try {
         const out = await lambda.send(
           new InvokeCommand({
@@ -549,7 +488,7 @@ for (const variant of kinesisVariants)
 
     test('a bad stream resource or stream event is refused at deploy', async () => {
       const deploy = async (name: string, lines: string[]) => {
-        const dir = join(workDir, name);
+        const dir = join(aws.dir, name);
         await mkdir(dir);
         await writeFile(join(dir, 'handler.js'), handler);
         await writeFile(
@@ -566,9 +505,9 @@ for (const variant of kinesisVariants)
         return runCli(['deploy'], {
           cwd: dir,
           env: {
-            HOME: join(workDir, 'home'),
-            NIMBUS_ENDPOINT: platform.url,
-            NIMBUS_TOKEN: platform.adminToken,
+            HOME: join(aws.dir, 'home'),
+            NIMBUS_ENDPOINT: aws.platform.url,
+            NIMBUS_TOKEN: aws.platform.adminToken,
           },
         });
       };
@@ -630,8 +569,7 @@ for (const variant of kinesisVariants)
       const keys = Array.from({ length: 30 }, (_, i) => `rs-${String(i).padStart(2, '0')}`);
       for (const id of keys.slice(0, 15)) await put('kev-readings', id, 'restart');
       // Close while records are still being delivered: the rest waits in the stream.
-      await platform.close();
-      await start();
+      await aws.restart();
       for (const id of keys.slice(15)) await put('kev-readings', id, 'restart');
       await waitUntil(
         async () => new Set(await ids('consume', 'rs-')).size === keys.length,

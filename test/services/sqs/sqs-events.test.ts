@@ -6,7 +6,7 @@
  * nothing. Real time: the queue's visibility timeout is 3 s.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -18,11 +18,11 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../../src/platform/server.js';
-import { awsPlatformVariants } from '../../helpers/aws-platform.js';
-import { runCli } from '../../helpers/run-cli.js';
-import { makeTempDir } from '../../helpers/temp-dir.js';
+import {
+  awsPlatformVariants,
+  type RestartableAwsPlatform,
+  restartableAwsPlatform,
+} from '../../helpers/aws-platform.js';
 import { waitForValue, waitUntil } from '../../helpers/wait-for.js';
 
 const account = '000000000000';
@@ -44,34 +44,11 @@ exports.idle = async (event) => out('idle', event);
 
 for (const variant of awsPlatformVariants)
   describe(`sqs events on ${variant.name}`, () => {
-    let platform: RunningPlatform;
+    let aws: RestartableAwsPlatform;
     let sqs: SQSClient;
-    let key: { id: string; secret: string };
-    let dataDir: string;
     let outDir: string;
-    let db: { url?: string; drop(): Promise<void> };
-    let cleanup: () => Promise<void>;
 
-    const start = async () => {
-      platform = await startPlatform({
-        ...(db.url ? { databaseUrl: db.url } : {}),
-        host: '127.0.0.1',
-        port: 0,
-        dataDir,
-        logger: pino({ level: process.env.AWS_TEST_LOG ?? 'silent' }),
-      });
-      connect();
-    };
-    const connect = () => {
-      sqs?.destroy();
-      sqs = new SQSClient({
-        endpoint: platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key?.id ?? 'x', secretAccessKey: key?.secret ?? 'x' },
-        maxAttempts: 1,
-      });
-    };
-    const url = (name: string) => `${platform.url}/${account}/${name}`;
+    const url = (name: string) => `${aws.platform.url}/${account}/${name}`;
     const seen = async (fn: string): Promise<{ Records: Record<string, unknown>[] }[]> => {
       const text = await readFile(join(outDir, `${fn}.jsonl`), 'utf8').catch(() => '');
       return text
@@ -92,28 +69,17 @@ for (const variant of awsPlatformVariants)
     };
 
     before(async () => {
-      const tmp = await makeTempDir();
-      dataDir = join(tmp.dir, 'data');
-      // Functions run as their stage's own uid: the output directory is theirs to write.
-      outDir = join(tmp.dir, 'out');
-      await mkdir(outDir);
-      await chmod(tmp.dir, 0o755);
-      await chmod(outDir, 0o777);
-      db = await variant.databaseUrl();
-      await start();
-      const res = await fetch(`${platform.url}/v1/keys`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${platform.adminToken}` },
-        body: JSON.stringify({ description: 'sqs events' }),
+      aws = await restartableAwsPlatform(variant, {
+        label: 'sqs events',
+        clients: (config) => {
+          sqs = new SQSClient(config);
+          return () => sqs.destroy();
+        },
       });
-      key = ((await res.json()) as { key: { id: string; secret: string } }).key;
-      connect();
-      cleanup = async () => {
-        sqs?.destroy();
-        await platform?.close();
-        await db.drop();
-        await tmp.cleanup();
-      };
+      // Functions run as their stage's own uid: the output directory is theirs to write.
+      outDir = join(aws.dir, 'out');
+      await mkdir(outDir);
+      await chmod(outDir, 0o777);
       await sqs.send(new CreateQueueCommand({ QueueName: 'jobs-dlq' }));
       await sqs.send(
         new CreateQueueCommand({
@@ -128,13 +94,9 @@ for (const variant of awsPlatformVariants)
         }),
       );
       await sqs.send(new CreateQueueCommand({ QueueName: 'idle' }));
-      const svc = join(tmp.dir, 'svc');
-      await mkdir(svc);
-      await mkdir(join(tmp.dir, 'home'));
-      await writeFile(join(svc, 'handler.js'), handler);
-      await writeFile(
-        join(svc, 'serverless.yml'),
-        [
+      await aws.deploy({
+        'handler.js': handler,
+        'serverless.yml': [
           'service: esm',
           'provider:',
           '  name: aws',
@@ -156,18 +118,9 @@ for (const variant of awsPlatformVariants)
           `      - sqs: {arn: '${arnOf('idle')}', enabled: false}`,
           '',
         ].join('\n'),
-      );
-      const deployed = await runCli(['deploy'], {
-        cwd: svc,
-        env: {
-          HOME: join(tmp.dir, 'home'),
-          NIMBUS_ENDPOINT: platform.url,
-          NIMBUS_TOKEN: platform.adminToken,
-        },
       });
-      assert.equal(deployed.code, 0, deployed.stderr);
     });
-    after(() => cleanup?.());
+    after(() => aws?.close());
 
     test('the function receives the Lambda SQS record shape; done messages are deleted', async () => {
       const sent = await sqs.send(
@@ -229,8 +182,8 @@ for (const variant of awsPlatformVariants)
       await waitUntil(async () => (await counts('jobs')) === 0, 'the message to be deleted');
       // The mapping's lag (IteratorAge) is in the metrics, labelled by mapping and function.
       const metrics = await (
-        await fetch(`${platform.url}/metrics`, {
-          headers: { authorization: `Bearer ${platform.adminToken}` },
+        await fetch(`${aws.platform.url}/metrics`, {
+          headers: { authorization: `Bearer ${aws.platform.adminToken}` },
         })
       ).text();
       assert.match(
@@ -290,12 +243,7 @@ for (const variant of awsPlatformVariants)
 
     test('a mapping created through the Lambda API delivers too', async () => {
       await sqs.send(new CreateQueueCommand({ QueueName: 'api-made' }));
-      const lambda = new LambdaClient({
-        endpoint: platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
+      const lambda = new LambdaClient(aws.clientConfig());
       try {
         await lambda.send(
           new CreateEventSourceMappingCommand({
@@ -333,8 +281,7 @@ for (const variant of awsPlatformVariants)
           Entries: bodies.map((body, i) => ({ Id: `r${i}`, MessageBody: body })),
         }),
       );
-      await platform.close();
-      await start();
+      await aws.restart();
       await waitUntil(
         async () => {
           const got = new Set(await seenBodies('worker'));
