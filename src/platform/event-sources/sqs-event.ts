@@ -4,6 +4,8 @@
  * platform (definition-rules.ts), and turned into a stage's mappings by the reconcile reaction.
  * The `arn` is a plain ARN string by then: `Fn::GetAtt` and friends are resolved before.
  */
+
+import { eventFields, isPlainObject } from './event-fields.js';
 import { type MappingSettings, parseSqsArn, sqsDefaults, sqsSettingsProblems } from './mapping.js';
 
 export type SqsEventResult =
@@ -27,40 +29,17 @@ export function sqsEventSettings(
           : 'must be an SQS queue ARN string (arn:aws:sqs:<region>:<account>:<name>)',
     });
   }
-  const int = (field: string, fallback: number | undefined): number | undefined => {
-    const v = config[field];
-    if (v === undefined || v === null) return fallback;
-    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n)) {
-      problems.push({ field, message: 'must be an integer' });
-      return fallback;
-    }
-    return n;
-  };
-  const types: string[] = [];
-  if (config.functionResponseType !== undefined && config.functionResponseType !== null) {
-    if (config.functionResponseType !== 'ReportBatchItemFailures') {
-      problems.push({ field: 'functionResponseType', message: 'must be ReportBatchItemFailures' });
-    } else {
-      types.push('ReportBatchItemFailures');
-    }
-  }
-  const filters: string[] = [];
-  if (config.filterPatterns !== undefined && config.filterPatterns !== null) {
-    if (!Array.isArray(config.filterPatterns)) {
-      problems.push({ field: 'filterPatterns', message: 'must be a list of patterns' });
-    } else {
-      for (const p of config.filterPatterns) filters.push(JSON.stringify(p));
-    }
-  }
+  const { int, responseTypes, filterPatterns } = eventFields(config, problems);
+  const types = responseTypes();
+  const filters = filterPatterns();
   if (config.enabled !== undefined && typeof config.enabled !== 'boolean') {
     problems.push({ field: 'enabled', message: 'must be true or false' });
   }
   const maximumConcurrency = int('maximumConcurrency', undefined);
   const settings: MappingSettings = {
     ...sqsDefaults,
-    batchSize: int('batchSize', sqsDefaults.batchSize)!,
-    maximumBatchingWindowInSeconds: int('maximumBatchingWindow', 0)!,
+    batchSize: int('batchSize', sqsDefaults.batchSize),
+    maximumBatchingWindowInSeconds: int('maximumBatchingWindow', 0),
     functionResponseTypes: types,
     ...(maximumConcurrency === undefined ? {} : { maximumConcurrency }),
     filters,
@@ -72,10 +51,6 @@ export function sqsEventSettings(
     }
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, arn: arn as string, settings };
-}
-
-function isPlainObject(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function fieldOf(message: string): string {

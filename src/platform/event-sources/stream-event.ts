@@ -6,6 +6,8 @@
  * time the reaction runs: `Fn::GetAtt [T, StreamArn]` (DynamoDB) or `Fn::GetAtt [S, Arn]`
  * (Kinesis) is resolved with the resources before.
  */
+
+import { eventFields, isPlainObject } from './event-fields.js';
 import {
   type MappingSettings,
   parseDynamoStreamArn,
@@ -50,41 +52,11 @@ export function streamEventSettings(
           : 'must be a DynamoDB stream ARN or Fn::GetAtt [<Table>, StreamArn]',
     });
   }
-  const int = (field: string, fallback: number): number => {
-    const v = config[field];
-    if (v === undefined || v === null) return fallback;
-    const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n)) {
-      problems.push({ field, message: 'must be an integer' });
-      return fallback;
-    }
-    return n;
-  };
-  const bool = (field: string, fallback: boolean): boolean => {
-    const v = config[field];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') {
-      problems.push({ field, message: 'must be true or false' });
-      return fallback;
-    }
-    return v;
-  };
-  const types: string[] = [];
-  if (config.functionResponseType !== undefined && config.functionResponseType !== null) {
-    if (config.functionResponseType !== 'ReportBatchItemFailures') {
-      problems.push({ field: 'functionResponseType', message: 'must be ReportBatchItemFailures' });
-    } else {
-      types.push('ReportBatchItemFailures');
-    }
-  }
-  const filters: string[] = [];
-  if (config.filterPatterns !== undefined && config.filterPatterns !== null) {
-    if (!Array.isArray(config.filterPatterns)) {
-      problems.push({ field: 'filterPatterns', message: 'must be a list of patterns' });
-    } else {
-      for (const p of config.filterPatterns) filters.push(JSON.stringify(p));
-    }
-  }
+  const { int, bool, responseTypes, filterPatterns } = eventFields(config, problems, {
+    negativeInts: true,
+  });
+  const types = responseTypes();
+  const filters = filterPatterns();
   let onFailure: string | undefined;
   const destinations = config.destinations;
   if (destinations !== undefined && destinations !== null) {
@@ -147,10 +119,6 @@ function unixSeconds(v: unknown): number | undefined | null {
     return Number.isNaN(ms) ? null : ms / 1000;
   }
   return null;
-}
-
-function isPlainObject(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function fieldOf(message: string): string {
