@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -12,10 +11,9 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { makeTestSchema } from '../helpers/postgres.js';
+import { makeTestCluster, startClusterNode } from '../helpers/cluster.js';
 import { runCli } from '../helpers/run-cli.js';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 import { waitUntil } from '../helpers/wait-for.js';
 import { startS3Platform } from '../services/s3/s3-platform.js';
 
@@ -31,50 +29,34 @@ describe('two nodes with their blobs in an S3-compatible bucket', () => {
   });
 
   test('deploy through node 1, invoke through node 2; an S3 object put via 1 is read via 2', async () => {
-    const tmp = await makeTempDir();
-    const pg = await makeTestSchema();
-    cleanups.push(tmp.cleanup, pg.drop);
+    const cluster = await makeTestCluster();
+    cleanups.push(() => cluster.close());
     const bucketHost = await startS3Platform();
     cleanups.push(bucketHost.close);
     const hostClient = bucketHost.client();
     cleanups.push(async () => hostClient.destroy());
     await hostClient.send(new CreateBucketCommand({ Bucket: 'nimbus-shared' }));
 
-    const shared = {
-      NIMBUS_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-      NIMBUS_MASTER_KEY: randomBytes(32).toString('base64'),
+    // The bucket's keys reach the nodes from the environment only (never a flag).
+    Object.assign(cluster.env, {
       NIMBUS_BLOBS_ACCESS_KEY_ID: bucketHost.key.id,
       NIMBUS_BLOBS_SECRET_ACCESS_KEY: bucketHost.key.secret,
-    };
-    const start = async (name: string) => {
-      const node = await startServerProcess({
-        dataDir: join(tmp.dir, name),
-        home: tmp.dir,
-        args: [
-          '--database-url',
-          `${pg.url}?schema=${pg.schema}`,
-          '--node-name',
-          name,
-          '--mqtt-port',
-          'off',
-          '--blobs',
-          's3://nimbus-shared/c1',
-          '--blobs-endpoint',
-          bucketHost.platform.url,
-        ],
-        env: shared,
-      });
-      cleanups.push(async () => {
-        node.child.kill('SIGKILL');
-      });
-      return node;
-    };
+    });
+    const start = (name: string) =>
+      startClusterNode(cluster, name, [
+        '--mqtt-port',
+        'off',
+        '--blobs',
+        's3://nimbus-shared/c1',
+        '--blobs-endpoint',
+        bucketHost.platform.url,
+      ]);
     // One after the other: the first migrates the fresh schema.
     const n1 = await start('n1');
     const n2 = await start('n2');
     assert.match(n1.output(), /Blobs: S3 s3:\/\/nimbus-shared\/c1\/ at http:\/\/127\.0\.0\.1:\d+/);
 
-    const cwd = join(tmp.dir, 'svc');
+    const cwd = join(cluster.dir, 'svc');
     await mkdir(cwd);
     await writeFile(
       join(cwd, 'serverless.yml'),
@@ -92,7 +74,7 @@ describe('two nodes with their blobs in an S3-compatible bucket', () => {
       join(cwd, 'handler.js'),
       "exports.hello = async () => ({ statusCode: 200, body: 'from the bucket' });\n",
     );
-    const env = { HOME: tmp.dir, NIMBUS_ENDPOINT: n1.url, NIMBUS_TOKEN: shared.NIMBUS_ADMIN_TOKEN };
+    const env = { HOME: cluster.dir, NIMBUS_ENDPOINT: n1.url, NIMBUS_TOKEN: cluster.token };
     const deployed = await runCli(['deploy'], { cwd, env });
     assert.equal(deployed.code, 0, deployed.stderr);
     await waitUntil(async () => {
@@ -106,7 +88,7 @@ describe('two nodes with their blobs in an S3-compatible bucket', () => {
     );
     const inBucket = (listed.Contents ?? []).map((o) => o.Key!.slice('c1/sha256/'.length));
     assert.ok(inBucket.length >= 1, 'the artifact is in the bucket');
-    const cached = await readdir(join(tmp.dir, 'n2', 'blobs', 'sha256'), { recursive: true });
+    const cached = await readdir(join(cluster.dir, 'n2', 'blobs', 'sha256'), { recursive: true });
     assert.ok(
       cached.some((f) => inBucket.some((sha) => f.endsWith(sha))),
       'node 2 cached an artifact of the bucket',
@@ -116,7 +98,7 @@ describe('two nodes with their blobs in an S3-compatible bucket', () => {
     const keyRes = await fetch(`${n1.url}/v1/keys`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${shared.NIMBUS_ADMIN_TOKEN}`,
+        authorization: `Bearer ${cluster.token}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify({ description: 's3 blobs test' }),

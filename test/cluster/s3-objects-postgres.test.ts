@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
   CopyObjectCommand,
@@ -11,9 +10,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { makeTestSchema } from '../helpers/postgres.js';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import { makeTestCluster, startClusterNode } from '../helpers/cluster.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 
 /**
  * Two real `nimbus server` nodes on one PostgreSQL schema with `--blobs postgres`: S3 objects'
@@ -27,34 +25,10 @@ describe('two nodes with S3 object bytes in PostgreSQL', () => {
   });
 
   test('an object put via node 1 is read whole and by range via node 2', async () => {
-    const tmp = await makeTempDir();
-    const schema = await makeTestSchema();
-    cleanups.push(tmp.cleanup, schema.drop);
-    const shared = {
-      NIMBUS_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-      NIMBUS_MASTER_KEY: randomBytes(32).toString('base64'),
-    };
-    const start = async (name: string) => {
-      const node = await startServerProcess({
-        dataDir: join(tmp.dir, name),
-        home: tmp.dir,
-        args: [
-          '--database-url',
-          `${schema.url}?schema=${schema.schema}`,
-          '--node-name',
-          name,
-          '--mqtt-port',
-          'off',
-          '--blobs',
-          'postgres',
-        ],
-        env: shared,
-      });
-      cleanups.push(async () => {
-        node.child.kill('SIGKILL');
-      });
-      return node;
-    };
+    const cluster = await makeTestCluster();
+    cleanups.push(() => cluster.close());
+    const start = (name: string) =>
+      startClusterNode(cluster, name, ['--mqtt-port', 'off', '--blobs', 'postgres']);
     // One after the other: the first migrates the fresh schema.
     const n1 = await start('n1');
     const n2 = await start('n2');
@@ -62,7 +36,7 @@ describe('two nodes with S3 object bytes in PostgreSQL', () => {
     const keyRes = await fetch(`${n1.url}/v1/keys`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${shared.NIMBUS_ADMIN_TOKEN}`,
+        authorization: `Bearer ${cluster.token}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify({ description: 's3 objects in postgres test' }),
@@ -81,12 +55,12 @@ describe('two nodes with S3 object bytes in PostgreSQL', () => {
       s3n1.destroy();
       s3n2.destroy();
     });
-    const client = new pg.Client({ connectionString: schema.url });
+    const client = new pg.Client({ connectionString: cluster.pgUrl });
     await client.connect();
     cleanups.push(() => client.end());
     const rowsIn = async (table: string) =>
       Number(
-        (await client.query(`select count(*) as n from "${schema.schema}".${table}`)).rows[0].n,
+        (await client.query(`select count(*) as n from "${cluster.schema}".${table}`)).rows[0].n,
       );
 
     await s3n1.send(new CreateBucketCommand({ Bucket: 'photos' }));
