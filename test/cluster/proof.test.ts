@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pg from 'pg';
-import { makeTestCluster, startClusterNode } from '../helpers/cluster.js';
+import { makeTestCluster, startClusterNodes, writeClusterService } from '../helpers/cluster.js';
 import { connectTestNats } from '../helpers/nats.js';
-import { runCli } from '../helpers/run-cli.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait-for.js';
@@ -39,21 +38,17 @@ describe('the cluster proof: three nodes, kill -9 of one mid-run, nothing lost',
       (await db.query(sql.replaceAll('$S', `"${cluster.schema}"`), params)).rows as T[];
 
     const names = ['n1', 'n2', 'n3'];
-    const nodes = await Promise.all(
-      names.map((name) =>
-        startClusterNode(cluster, name, [
-          '--async-lease',
-          '2s',
-          '--async-retry-delay',
-          '200ms',
-          '--mqtt-port',
-          'off',
-          // Three nodes and their function processes on a shared 2-core machine.
-          '--max-instances',
-          '12',
-        ]),
-      ),
-    );
+    const nodes = await startClusterNodes(cluster, names, [
+      '--async-lease',
+      '2s',
+      '--async-retry-delay',
+      '200ms',
+      '--mqtt-port',
+      'off',
+      // Three nodes and their function processes on a shared 2-core machine.
+      '--max-instances',
+      '12',
+    ]);
     const byName = new Map(names.map((n, i) => [n, nodes[i]!]));
     const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];
 
@@ -65,41 +60,35 @@ describe('the cluster proof: three nodes, kill -9 of one mid-run, nothing lost',
     const effects = join(shared.dir, 'effects.log');
     await writeFile(effects, '');
     await chmod(effects, 0o666);
-    const cwd = join(cluster.dir, 'svc');
-    await mkdir(cwd);
-    await writeFile(
-      join(cwd, 'serverless.yml'),
-      [
-        'service: px',
-        'provider:',
-        '  name: aws',
-        '  runtime: nodejs20.x',
-        `  environment: { EFFECTS: '${effects}' }`,
-        'functions:',
-        '  hello:',
-        '    handler: handler.hello',
-        '    events: [{ httpApi: { path: /hello, method: get } }]',
-        '  work:',
-        '    handler: handler.work',
-        '    maximumRetryAttempts: 2',
-        '  drain:',
-        '    handler: handler.drain',
-        '    events: [{ sqs: { arn: !GetAtt Jobs.Arn, batchSize: 10 } }]',
-        '  limited:',
-        '    handler: handler.limited',
-        '    reservedConcurrency: 2',
-        '  tick:',
-        '    handler: handler.tick',
-        // The shortest schedule there is (slots are whole minutes); the test spans one.
-        "    events: [{ schedule: 'rate(1 minute)' }]",
-        'resources:',
-        '  Resources:',
-        '    Jobs:',
-        '      Type: AWS::SQS::Queue',
-        '      Properties: { QueueName: px-jobs, VisibilityTimeout: 5 }',
-        '',
-      ].join('\n'),
-    );
+    const svc = await writeClusterService(cluster, n1, [
+      'service: px',
+      'provider:',
+      '  name: aws',
+      '  runtime: nodejs20.x',
+      `  environment: { EFFECTS: '${effects}' }`,
+      'functions:',
+      '  hello:',
+      '    handler: handler.hello',
+      '    events: [{ httpApi: { path: /hello, method: get } }]',
+      '  work:',
+      '    handler: handler.work',
+      '    maximumRetryAttempts: 2',
+      '  drain:',
+      '    handler: handler.drain',
+      '    events: [{ sqs: { arn: !GetAtt Jobs.Arn, batchSize: 10 } }]',
+      '  limited:',
+      '    handler: handler.limited',
+      '    reservedConcurrency: 2',
+      '  tick:',
+      '    handler: handler.tick',
+      // The shortest schedule there is (slots are whole minutes); the test spans one.
+      "    events: [{ schedule: 'rate(1 minute)' }]",
+      'resources:',
+      '  Resources:',
+      '    Jobs:',
+      '      Type: AWS::SQS::Queue',
+      '      Properties: { QueueName: px-jobs, VisibilityTimeout: 5 }',
+    ]);
     const handler = (version: string) =>
       [
         "const { appendFileSync } = require('node:fs');",
@@ -121,14 +110,13 @@ describe('the cluster proof: three nodes, kill -9 of one mid-run, nothing lost',
         'exports.tick = async (e) => { note(`s ${e.time}`); return e.time; };',
         '',
       ].join('\n');
-    await writeFile(join(cwd, 'handler.js'), handler('v1'));
-    const env = { HOME: cluster.dir, NIMBUS_ENDPOINT: n1.url, NIMBUS_TOKEN: cluster.token };
+    await svc.write({ 'handler.js': handler('v1') });
     const auth = { authorization: `Bearer ${cluster.token}` };
 
     // 1. Deploy through node 1; nodes 2 and 3 give the same answer, and a redeploy's new
     // version within a second.
     const deployStartedAt = Date.now();
-    const deployed = await runCli(['deploy'], { cwd, env });
+    const deployed = await svc.deploy();
     assert.equal(deployed.code, 0, deployed.stderr);
     const deployedAt = Date.now();
     const answers = () =>
@@ -142,8 +130,8 @@ describe('the cluster proof: three nodes, kill -9 of one mid-run, nothing lost',
       async () => (await answers()).every((a) => a === '200 v1'),
       'every node to serve v1',
     );
-    await writeFile(join(cwd, 'handler.js'), handler('v2'));
-    const redeployed = await runCli(['deploy'], { cwd, env });
+    await svc.write({ 'handler.js': handler('v2') });
+    const redeployed = await svc.deploy();
     assert.equal(redeployed.code, 0, redeployed.stderr);
     const t0 = Date.now();
     await waitUntil(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
@@ -11,8 +11,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { makeTestCluster, startClusterNode } from '../helpers/cluster.js';
-import { runCli } from '../helpers/run-cli.js';
+import { makeTestCluster, startClusterNode, writeClusterService } from '../helpers/cluster.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { waitUntil } from '../helpers/wait-for.js';
 import { startS3Platform } from '../services/s3/s3-platform.js';
@@ -56,26 +55,18 @@ describe('two nodes with their blobs in an S3-compatible bucket', () => {
     const n2 = await start('n2');
     assert.match(n1.output(), /Blobs: S3 s3:\/\/nimbus-shared\/c1\/ at http:\/\/127\.0\.0\.1:\d+/);
 
-    const cwd = join(cluster.dir, 'svc');
-    await mkdir(cwd);
-    await writeFile(
-      join(cwd, 'serverless.yml'),
-      [
-        'service: s3b',
-        'provider: { name: aws, runtime: nodejs20.x }',
-        'functions:',
-        '  hello:',
-        '    handler: handler.hello',
-        '    events: [{ httpApi: { path: /hello, method: get } }]',
-        '',
-      ].join('\n'),
-    );
-    await writeFile(
-      join(cwd, 'handler.js'),
-      "exports.hello = async () => ({ statusCode: 200, body: 'from the bucket' });\n",
-    );
-    const env = { HOME: cluster.dir, NIMBUS_ENDPOINT: n1.url, NIMBUS_TOKEN: cluster.token };
-    const deployed = await runCli(['deploy'], { cwd, env });
+    const svc = await writeClusterService(cluster, n1, [
+      'service: s3b',
+      'provider: { name: aws, runtime: nodejs20.x }',
+      'functions:',
+      '  hello:',
+      '    handler: handler.hello',
+      '    events: [{ httpApi: { path: /hello, method: get } }]',
+    ]);
+    await svc.write({
+      'handler.js': "exports.hello = async () => ({ statusCode: 200, body: 'from the bucket' });\n",
+    });
+    const deployed = await svc.deploy();
     assert.equal(deployed.code, 0, deployed.stderr);
     await waitUntil(async () => {
       const res = await fetch(`${n2.url}/s3b-dev/hello`);

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
-import { makeTestCluster, startClusterNode } from '../helpers/cluster.js';
+import { makeTestCluster, startClusterNodes, writeClusterService } from '../helpers/cluster.js';
 import { connectTestNats } from '../helpers/nats.js';
-import { runCli } from '../helpers/run-cli.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { waitUntil } from '../helpers/wait-for.js';
 
@@ -32,34 +29,29 @@ describe('a cluster of three nodes with the async queue on NATS JetStream', () =
     const nc = await connectTestNats();
     const jsm = await nc.jetstreamManager();
     cleanups.push(() => nc.close());
-    const start = (name: string) =>
-      startClusterNode(cluster, name, ['--async-lease', '2s', '--mqtt-port', 'off']);
-    const nodes = await Promise.all(['n1', 'n2', 'n3'].map(start));
+    const nodes = await startClusterNodes(
+      cluster,
+      ['n1', 'n2', 'n3'],
+      ['--async-lease', '2s', '--mqtt-port', 'off'],
+    );
     const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];
     // The startup lines after "listening on" may still be on their way.
     const queueLine = new RegExp(`Queue: NATS JetStream .*${prefix}_WORK`);
     await waitUntil(() => queueLine.test(n1.output()), 'the queue line of node 1');
 
-    const cwd = join(cluster.dir, 'svc');
-    await mkdir(cwd);
-    await writeFile(
-      join(cwd, 'serverless.yml'),
-      [
-        'service: cn',
-        'provider: { name: aws, runtime: nodejs20.x }',
-        'functions:',
-        '  work:',
-        '    handler: handler.work',
-        '    maximumRetryAttempts: 2',
-        '  limited:',
-        '    handler: handler.limited',
-        '    reservedConcurrency: 2',
-        '',
-      ].join('\n'),
-    );
-    await writeFile(
-      join(cwd, 'handler.js'),
-      [
+    const svc = await writeClusterService(cluster, n1, [
+      'service: cn',
+      'provider: { name: aws, runtime: nodejs20.x }',
+      'functions:',
+      '  work:',
+      '    handler: handler.work',
+      '    maximumRetryAttempts: 2',
+      '  limited:',
+      '    handler: handler.limited',
+      '    reservedConcurrency: 2',
+    ]);
+    await svc.write({
+      'handler.js': [
         'exports.work = async (e) => {',
         '  await new Promise((r) => setTimeout(r, e.ms));',
         '  return { n: e.n };',
@@ -70,10 +62,9 @@ describe('a cluster of three nodes with the async queue on NATS JetStream', () =
         '};',
         '',
       ].join('\n'),
-    );
-    const env = { HOME: cluster.dir, NIMBUS_ENDPOINT: n1.url, NIMBUS_TOKEN: cluster.token };
+    });
     const auth = { authorization: `Bearer ${cluster.token}` };
-    const deployed = await runCli(['deploy'], { cwd, env });
+    const deployed = await svc.deploy();
     assert.equal(deployed.code, 0, deployed.stderr);
 
     const send = async (node: ServerProcess, n: number, ms: number): Promise<string> => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { makeTestCluster, startClusterNode } from '../helpers/cluster.js';
+import { makeTestCluster, startClusterNodes, writeClusterService } from '../helpers/cluster.js';
 import { runCli } from '../helpers/run-cli.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { waitUntil } from '../helpers/wait-for.js';
@@ -22,28 +22,24 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
   test('deploy through one, serve through all; kill -9 one mid-run and lose no event', async () => {
     const cluster = await makeTestCluster();
     cleanups.push(cluster.close);
-    const start = (name: string) =>
-      startClusterNode(cluster, name, ['--async-retry-delay', '100ms', '--async-lease', '2s']);
-    const nodes = await Promise.all(['n1', 'n2', 'n3'].map(start));
+    const nodes = await startClusterNodes(
+      cluster,
+      ['n1', 'n2', 'n3'],
+      ['--async-retry-delay', '100ms', '--async-lease', '2s'],
+    );
     const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];
 
-    const cwd = join(cluster.dir, 'svc');
-    await mkdir(cwd);
-    await writeFile(
-      join(cwd, 'serverless.yml'),
-      [
-        'service: cl',
-        'provider: { name: aws, runtime: nodejs20.x }',
-        'functions:',
-        '  hello:',
-        '    handler: handler.hello',
-        '    events: [{ httpApi: { path: /hello, method: get } }]',
-        '  work:',
-        '    handler: handler.work',
-        '    maximumRetryAttempts: 2',
-        '',
-      ].join('\n'),
-    );
+    const svc = await writeClusterService(cluster, n1, [
+      'service: cl',
+      'provider: { name: aws, runtime: nodejs20.x }',
+      'functions:',
+      '  hello:',
+      '    handler: handler.hello',
+      '    events: [{ httpApi: { path: /hello, method: get } }]',
+      '  work:',
+      '    handler: handler.work',
+      '    maximumRetryAttempts: 2',
+    ]);
     const handler = (version: string) =>
       [
         `exports.hello = async () => ({ statusCode: 200, body: '${version}' });`,
@@ -53,8 +49,7 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
         '};',
         '',
       ].join('\n');
-    await writeFile(join(cwd, 'handler.js'), handler('v1'));
-    const env = { HOME: cluster.dir, NIMBUS_ENDPOINT: n1.url, NIMBUS_TOKEN: cluster.token };
+    await svc.write({ 'handler.js': handler('v1') });
     const auth = { authorization: `Bearer ${cluster.token}` };
 
     const answers = () =>
@@ -64,7 +59,7 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
           return `${res.status} ${await res.text()}`;
         }),
       );
-    const deployed = await runCli(['deploy'], { cwd, env });
+    const deployed = await svc.deploy();
     assert.equal(deployed.code, 0, deployed.stderr);
     let t0 = Date.now();
     await waitUntil(
@@ -80,8 +75,8 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
       'node 2 cached the artifact by content hash',
     );
 
-    await writeFile(join(cwd, 'handler.js'), handler('v2'));
-    const redeployed = await runCli(['deploy'], { cwd, env });
+    await svc.write({ 'handler.js': handler('v2') });
+    const redeployed = await svc.deploy();
     assert.equal(redeployed.code, 0, redeployed.stderr);
     t0 = Date.now();
     await waitUntil(
@@ -93,7 +88,7 @@ describe('a cluster of three nodes on one PostgreSQL schema', () => {
     // The goal is well under a second; the bound only keeps a loaded machine from failing it.
     assert.ok(redeployMs < 10_000, `v2 took ${redeployMs} ms`);
 
-    const status = await runCli(['cluster', 'status', '--json'], { cwd, env });
+    const status = await runCli(['cluster', 'status', '--json'], svc);
     assert.equal(status.code, 0, status.stderr);
     const view = JSON.parse(status.stdout) as { nodes: { name: string; health: string }[] };
     assert.deepEqual(

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectTestNats, testNatsUrl, uniqueNatsPrefix } from './nats.js';
 import { makeTestSchema } from './postgres.js';
+import { type CliRun, runCli } from './run-cli.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -92,4 +94,44 @@ export async function startClusterNode(
   });
   (cluster as TestCluster & { nodes: ServerProcess[] }).nodes.push(node);
   return node;
+}
+
+/** `startClusterNode` for each name, started together, in the order of `names`. */
+export function startClusterNodes(
+  cluster: TestCluster,
+  names: string[],
+  args: string[] = [],
+): Promise<ServerProcess[]> {
+  return Promise.all(names.map((name) => startClusterNode(cluster, name, args)));
+}
+
+/** A service directory of the cluster's and the CLI that deploys it through one node. */
+export interface ClusterService {
+  cwd: string;
+  /** What `nimbus` needs to reach the node: HOME, NIMBUS_ENDPOINT, NIMBUS_TOKEN. */
+  env: Record<string, string>;
+  /** Writes (or rewrites) files of the service, by path relative to `cwd`. */
+  write(files: Record<string, string>): Promise<void>;
+  /** Runs `nimbus deploy` through the node. */
+  deploy(): Promise<CliRun>;
+}
+
+/**
+ * `<cluster.dir>/svc` with `serverless.yml` (its lines joined) and `files`, deployed through
+ * `node`: every cluster test writes a service and deploys it through one node.
+ */
+export async function writeClusterService(
+  cluster: TestCluster,
+  node: ServerProcess,
+  yml: string[],
+  files: Record<string, string> = {},
+): Promise<ClusterService> {
+  const cwd = join(cluster.dir, 'svc');
+  await mkdir(cwd, { recursive: true });
+  const env = { HOME: cluster.dir, NIMBUS_ENDPOINT: node.url, NIMBUS_TOKEN: cluster.token };
+  const write = async (more: Record<string, string>) => {
+    for (const [path, text] of Object.entries(more)) await writeFile(join(cwd, path), text);
+  };
+  await write({ 'serverless.yml': [...yml, ''].join('\n'), ...files });
+  return { cwd, env, write, deploy: () => runCli(['deploy'], { cwd, env }) };
 }
