@@ -56,8 +56,6 @@ interface CompiledLimit {
 
 interface Breaker {
   policy: CircuitBreakerPolicy;
-  /** The policy's sampler, told of a closed-state success directly (see Protection#guard). */
-  sampler: SamplingBreaker;
   settings: BreakerSettings;
   state: BreakerStateName;
 }
@@ -135,17 +133,19 @@ class StageProtection {
     for (const [key, value] of Object.entries(settings.breakers ?? {})) {
       const name = this.names.get(key);
       if (!name) continue;
-      const sampler = new SamplingBreaker({
-        threshold: value.errorRate / 100,
-        duration: value.window,
-        // cockatiel judges a rate; minimumRequests over the window is that rate.
-        minimumRps: value.minimumRequests / (value.window / 1000),
-      });
       const policy = circuitBreaker(
         handleWhen((error) => error instanceof CountedFailure),
-        { halfOpenAfter: value.cooldown, breaker: sampler },
+        {
+          halfOpenAfter: value.cooldown,
+          breaker: new SamplingBreaker({
+            threshold: value.errorRate / 100,
+            duration: value.window,
+            // cockatiel judges a rate; minimumRequests over the window is that rate.
+            minimumRps: value.minimumRequests / (value.window / 1000),
+          }),
+        },
       );
-      const breaker: Breaker = { policy, sampler, settings: value, state: 'closed' };
+      const breaker: Breaker = { policy, settings: value, state: 'closed' };
       policy.onStateChange((state) => {
         breaker.state =
           state === CircuitState.Open || state === CircuitState.Isolated
@@ -248,7 +248,7 @@ export class Protection {
     if (!stage || stage.limits.length === 0) return;
     const fn = Object.values(stage.definition.functions).find((f) => f.name === functionName);
     if (!fn) return;
-    const refusal = await this.#admit(
+    await this.#admit(
       stage,
       {
         service: stage.definition.service,
@@ -258,7 +258,6 @@ export class Protection {
       },
       facts,
     );
-    if (refusal) throw refusal;
   }
 
   /**
@@ -268,91 +267,48 @@ export class Protection {
   async run<R>(target: GuardTarget, facts: CallerFacts, call: GuardedCall<R>): Promise<R> {
     const stage = this.#byFunction.get(target.functionName);
     if (!stage) return call.invoke(target.functionName);
-    if (stage.limits.length > 0) {
-      const refusal = await this.#admit(stage, target, facts);
-      if (refusal) return this.#fallback(stage, target, call, refusal);
+    const fallback = stage.fallbacks.get(target.functionKey);
+    const answerFallback = (why: unknown): Promise<R> => {
+      if (!fallback) throw why;
+      this.#o.logger.info(
+        { function: target.functionName, reason: (why as Error).name },
+        'fallback answered',
+      );
+      if ('statusCode' in fallback) return Promise.resolve(call.staticAnswer(fallback));
+      return call.invoke(stage.names.get(fallback.function)!);
+    };
+    try {
+      await this.#admit(stage, target, facts);
+    } catch (error) {
+      if (error instanceof RateLimitedError) return answerFallback(error);
+      throw error;
     }
     const breaker = stage.breakers.get(target.functionName);
     try {
       if (!breaker) return await call.invoke(target.functionName);
-      return await this.#guard(breaker, target.functionName, call);
+      return await breaker.policy.execute(async () => {
+        const started = performance.now();
+        const response = await call.invoke(target.functionName);
+        const slow =
+          breaker.settings.latency !== undefined &&
+          performance.now() - started > breaker.settings.latency;
+        if (slow || call.failed(response)) throw new CountedFailure(response);
+        return response;
+      });
     } catch (error) {
       if (error instanceof CountedFailure) return error.response as R;
       if (error instanceof BrokenCircuitError) {
         const retryAfter = Math.ceil((breaker?.settings.cooldown ?? 1000) / 1000);
-        return this.#fallback(
-          stage,
-          target,
-          call,
+        return answerFallback(
           new BreakerOpenError(`the circuit breaker of ${target.functionName} is open`, retryAfter),
         );
       }
-      if (call.throttled(error)) return this.#fallback(stage, target, call, error);
+      if (call.throttled(error)) return answerFallback(error);
       throw error;
     }
   }
 
-  /**
-   * The call under its breaker. While the breaker is closed the call runs directly and a success
-   * is told to the policy's sampler, exactly as cockatiel's execute() does in that state, but
-   * without its per-call promise chain and result object: the warm path of a healthy function.
-   * A counted failure is handed to the policy (which may open the breaker); half-open probes and
-   * an open breaker go through execute() as before.
-   */
-  async #guard<R>(breaker: Breaker, functionName: string, call: GuardedCall<R>): Promise<R> {
-    const { policy, settings } = breaker;
-    const timed = settings.latency !== undefined;
-    if (policy.state !== CircuitState.Closed) {
-      return policy.execute(async () => {
-        const started = timed ? performance.now() : 0;
-        const response = await call.invoke(functionName);
-        if (call.failed(response) || (timed && performance.now() - started > settings.latency!)) {
-          throw new CountedFailure(response);
-        }
-        return response;
-      });
-    }
-    const started = timed ? performance.now() : 0;
-    const response = await call.invoke(functionName);
-    const failed =
-      call.failed(response) || (timed && performance.now() - started > settings.latency!);
-    if (!failed) {
-      // A breaker opened meanwhile (by another call) is not told of a success from before it.
-      if (policy.state === CircuitState.Closed) breaker.sampler.success(CircuitState.Closed);
-      return response;
-    }
-    // Still closed: the policy counts it and opens the breaker past the threshold. Otherwise the
-    // breaker already decided without this call; its answer is the function's all the same.
-    if (policy.state !== CircuitState.Closed) return response;
-    return policy.execute(() => Promise.reject(new CountedFailure(response)));
-  }
-
-  /** The configured fallback's answer to a refusal, or the refusal itself when none is. */
-  #fallback<R>(
-    stage: StageProtection,
-    target: GuardTarget,
-    call: GuardedCall<R>,
-    why: unknown,
-  ): Promise<R> {
-    const fallback = stage.fallbacks.get(target.functionKey);
-    if (!fallback) throw why;
-    this.#o.logger.info(
-      { function: target.functionName, reason: (why as Error).name },
-      'fallback answered',
-    );
-    if ('statusCode' in fallback) return Promise.resolve(call.staticAnswer(fallback));
-    return call.invoke(stage.names.get(fallback.function)!);
-  }
-
-  /**
-   * Counts the call against every limit that applies to it: the refusal of the first that is
-   * spent, or undefined when all admit it.
-   */
-  async #admit(
-    stage: StageProtection,
-    target: GuardTarget,
-    facts: CallerFacts,
-  ): Promise<RateLimitedError | undefined> {
+  async #admit(stage: StageProtection, target: GuardTarget, facts: CallerFacts): Promise<void> {
     for (const limit of stage.limits) {
       if (!applies(limit.rule, target)) continue;
       const key = callerKey(limit.rule.per, facts, this.#o.proxies);
@@ -369,13 +325,12 @@ export class Protection {
           continue;
         }
         this.#o.events.limited(target.functionName, limit.rule.name ?? limit.id);
-        return new RateLimitedError(
+        throw new RateLimitedError(
           `rate limit ${limit.rule.name ?? limit.id} exceeded`,
           Math.ceil(rejection.msBeforeNext / 1000),
         );
       }
     }
-    return undefined;
   }
 }
 
