@@ -67,6 +67,9 @@ const FULL = {
   warmupSec: 3,
   warmSec: 5,
   warmTrials: 5,
+  // operate: rounds of paired trials (feature servers beside the plain one), seconds each.
+  operateRounds: 10,
+  operateSec: 6,
   coldTrials: 20,
   offlineColdTrials: 6,
   idleWaitMs: 1800,
@@ -109,6 +112,8 @@ const QUICK = {
   warmupSec: 1,
   warmSec: 2,
   warmTrials: 3,
+  operateRounds: 4,
+  operateSec: 2,
   coldTrials: 10,
   offlineColdTrials: 2,
   noopTrials: 8,

@@ -111,6 +111,10 @@ export function buildProgram(ctx: CliContext): Command {
       'export spans over OTLP/HTTP to this collector (or OTEL_EXPORTER_OTLP_ENDPOINT)',
     )
     .option(
+      '--otlp-sample-ratio <ratio>',
+      'share of traces exported, above 0 up to 1 (default 1: every trace)',
+    )
+    .option(
       '--trusted-proxies <cidr,...>',
       'proxies whose X-Forwarded-For rate limits believe (or NIMBUS_TRUSTED_PROXIES)',
     )

@@ -317,6 +317,8 @@ export interface PlatformOptions {
   trustedProxies?: string;
   /** OTLP/HTTP collector base URL (`http://127.0.0.1:4318`): spans are exported there. */
   otlpEndpoint?: string;
+  /** Share of traces exported, (0, 1]; all by default (docs/tracing.md). */
+  otlpSampleRatio?: number;
   /** A token that opens GET /metrics only, for a scraper (the admin token opens it too). */
   metricsToken?: string;
   /** How long per-minute usage rollups (`nimbus metrics`) are kept. Default 15 days. */
@@ -561,6 +563,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const tracing: Tracing = options.otlpEndpoint
     ? (await import('./observe/tracing/otlp-tracing.js')).otlpTracing({
         endpoint: options.otlpEndpoint,
+        ...(options.otlpSampleRatio === undefined ? {} : { sampleRatio: options.otlpSampleRatio }),
         nodeName,
         version: packageVersion,
       })

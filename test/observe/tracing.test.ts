@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
+import { otlpTracing, sampledTrace } from '../../src/platform/observe/tracing/otlp-tracing.js';
 import {
   incomingTrace,
   newTraceId,
@@ -158,5 +159,63 @@ describe('traces from a request through the function, exported over OTLP', () =>
     }, 'the async spans');
     const wait = ours.find((s) => s.name === 'queue wait')!;
     assert.equal(wait.parentSpanId, parent);
+  });
+});
+
+describe('sampled export (--otlp-sample-ratio)', () => {
+  test('the trace id alone decides, so every span of a trace goes the same way', async () => {
+    assert.equal(sampledTrace(`${'a'.repeat(24)}00000001`, 0.5), true);
+    assert.equal(sampledTrace(`${'a'.repeat(24)}ffffffff`, 0.5), false);
+    assert.equal(sampledTrace(`${'a'.repeat(24)}ffffffff`, 1), true);
+    const exported: ExportedSpan[] = [];
+    const collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        for (const rs of body.resourceSpans ?? []) {
+          for (const ss of rs.scopeSpans ?? []) exported.push(...ss.spans);
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (collector.address() as { port: number }).port;
+      const tracing = otlpTracing({
+        endpoint: `http://127.0.0.1:${port}`,
+        nodeName: 'n1',
+        version: '0.0.0',
+        sampleRatio: 0.5,
+      });
+      const kept = new Set<string>();
+      const dropped = new Set<string>();
+      for (let i = 0; i < 64; i++) {
+        const root = tracing.start('GET /x', undefined, { kind: 'server' });
+        const run = tracing.start('invoke fn', root.context);
+        assert.equal(run.context.traceId, root.context.traceId);
+        assert.equal(run.context.sampled, root.context.sampled);
+        assert.equal(root.context.sampled, sampledTrace(root.context.traceId, 0.5));
+        (root.context.sampled ? kept : dropped).add(root.context.traceId);
+        run.end();
+        root.end();
+      }
+      // An incoming trace is decided by its id too, whatever its caller's flag says.
+      const incoming = tracing.start('GET /x', {
+        traceId: `${'b'.repeat(24)}ffffffff`,
+        parentId: parent,
+        sampled: true,
+      });
+      assert.equal(incoming.context.sampled, false);
+      incoming.end();
+      assert.ok(kept.size > 0 && dropped.size > 0, `${kept.size} kept, ${dropped.size} dropped`);
+      await tracing.stop();
+      const traces = new Set(exported.map((s) => s.traceId));
+      assert.deepEqual([...traces].sort(), [...kept].sort());
+      assert.equal(exported.length, kept.size * 2);
+    } finally {
+      collector.close();
+    }
   });
 });

@@ -162,3 +162,85 @@ describe('limits', () => {
     }
   });
 });
+
+describe('breakers', () => {
+  const target = { service: 'svc', stage: 'dev', functionKey: 'one', functionName: 'svc-dev-one' };
+  interface Answer {
+    statusCode: number;
+    fallback?: boolean;
+  }
+  /** A guarded call whose function answers the given statuses in turn (or throws them). */
+  function calls(answers: (number | Error)[], delayMs = 0) {
+    let invoked = 0;
+    return {
+      get invoked() {
+        return invoked;
+      },
+      invoke: async (): Promise<Answer> => {
+        const next = answers[invoked++] ?? 200;
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (next instanceof Error) throw next;
+        return { statusCode: next };
+      },
+      staticAnswer: (f: { statusCode: number }): Answer => ({
+        statusCode: f.statusCode,
+        fallback: true,
+      }),
+      failed: (r: Answer) => r.statusCode >= 500,
+      throttled: () => false,
+    };
+  }
+  function guarded(breaker: Record<string, unknown>) {
+    const states: string[] = [];
+    const protection = new Protection({
+      counters: memoryCounters,
+      proxies: trustedProxies(''),
+      logger,
+      events: { limited() {}, breaker: (_fn, state) => states.push(state) },
+    });
+    protection.setStage(
+      'svc',
+      'dev',
+      withNimbus({
+        breakers: { one: { window: '10s', cooldown: '1h', ...breaker } },
+        fallbacks: { one: { statusCode: 503, body: 'resting' } },
+      }),
+    );
+    return { protection, states };
+  }
+  const facts = { peer: '192.0.2.1' };
+
+  test('failures past the rate open it; the function answers until then, the fallback after', async () => {
+    const { protection, states } = guarded({ errorRate: 50, minimumRequests: 4 });
+    const call = calls([200, 200, 200, 200, 500, 500, 500, 500, 500]);
+    const seen: Answer[] = [];
+    for (let i = 0; i < 10; i++) seen.push(await protection.run(target, facts, call));
+    // Successes are counted too: the fifth failure of nine calls passes 50% and opens it.
+    assert.deepEqual(
+      seen.map((a) => a.statusCode),
+      [200, 200, 200, 200, 500, 500, 500, 500, 500, 503],
+    );
+    assert.equal(seen[9]!.fallback, true);
+    assert.equal(call.invoked, 9, 'the open breaker does not call the function');
+    assert.deepEqual(states, ['open']);
+    assert.deepEqual(protection.breakerStates(), [{ functionName: 'svc-dev-one', state: 'open' }]);
+  });
+
+  test('a call over the latency budget counts as failed', async () => {
+    const { protection } = guarded({ errorRate: 50, minimumRequests: 1, latency: '1ms' });
+    const call = calls([200], 20);
+    assert.equal((await protection.run(target, facts, call)).statusCode, 200);
+    assert.equal((await protection.run(target, facts, call)).fallback, true);
+    assert.equal(call.invoked, 1);
+  });
+
+  test('a thrown error propagates and is not counted', async () => {
+    const { protection, states } = guarded({ errorRate: 50, minimumRequests: 1 });
+    const call = calls([new Error('boom'), new Error('boom'), new Error('boom')]);
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(protection.run(target, facts, call), /boom/);
+    }
+    assert.equal((await protection.run(target, facts, call)).statusCode, 200);
+    assert.deepEqual(states, []);
+  });
+});

@@ -36,6 +36,7 @@ export interface ServerOptions {
   networkGuard?: boolean;
   trustedProxies?: string;
   otlpEndpoint?: string;
+  otlpSampleRatio?: string;
   networkGuardDeny?: string;
   mqttPort?: string;
   mqttUrl?: string;
@@ -166,6 +167,16 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   if (otlpEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(otlpEndpoint)) {
     throw new CliError(`--otlp-endpoint must be an http(s) URL, not "${otlpEndpoint}"`);
   }
+  const sampleText = opts.otlpSampleRatio;
+  const otlpSampleRatio = sampleText === undefined ? undefined : Number(sampleText);
+  if (
+    otlpSampleRatio !== undefined &&
+    (sampleText?.trim() === '' || !(otlpSampleRatio > 0 && otlpSampleRatio <= 1))
+  ) {
+    throw new CliError(
+      `--otlp-sample-ratio must be a number above 0 and at most 1, not "${sampleText}"`,
+    );
+  }
   const networkGuard = opts.networkGuard
     ? { deny: parseGuardedEndpoints(opts.networkGuardDeny ?? '') }
     : undefined;
@@ -274,6 +285,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
       ...(networkGuard ? { networkGuard } : {}),
       ...(trusted ? { trustedProxies: trusted } : {}),
       ...(otlpEndpoint ? { otlpEndpoint } : {}),
+      ...(otlpSampleRatio === undefined ? {} : { otlpSampleRatio }),
       ...(mqtt ? { mqtt } : {}),
       ...(smtpUrl ? { smtpUrl } : {}),
       ...(opts.smtpFrom ? { smtpFrom: opts.smtpFrom } : {}),

@@ -57,6 +57,11 @@ export class PromMetrics implements Metrics {
   readonly #retries: PromCounter<'function'>;
   readonly #deadLetters: PromCounter<'function'>;
   readonly #series = new Map<string, VersionSeries>();
+  /**
+   * The invoker passes the same labels object for every call of a version (its targets are
+   * built once), so the series is found by identity, without building the string key per call.
+   */
+  readonly #byLabels = new WeakMap<FunctionLabels, VersionSeries>();
 
   constructor(deps: PromMetricsDeps) {
     const registers = [this.registry];
@@ -250,12 +255,15 @@ export class PromMetrics implements Metrics {
   }
 
   #seriesOf(fn: FunctionLabels): VersionSeries {
+    const known = this.#byLabels.get(fn);
+    if (known) return known;
     const key = `${fn.functionName}\u0000${fn.version}`;
     let s = this.#series.get(key);
     if (!s) {
       s = new VersionSeries({ function: fn.functionName, version: fn.version }, durationBuckets);
       this.#series.set(key, s);
     }
+    this.#byLabels.set(fn, s);
     return s;
   }
 }

@@ -16,11 +16,25 @@ const kinds = {
   consumer: SpanKind.CONSUMER,
 } as const;
 
+/**
+ * Whether a trace is recorded, from its id alone: its last 8 hex digits (random in every id
+ * Nimbus or a W3C tracer makes) read as a fraction below `ratio`. Every hop of a trace, on any
+ * node, decides the same way without carrying the decision.
+ */
+export function sampledTrace(traceId: string, ratio: number): boolean {
+  return ratio >= 1 || Number.parseInt(traceId.slice(-8), 16) / 0x1_0000_0000 < ratio;
+}
+
 export function otlpTracing(opts: {
   endpoint: string;
   nodeName: string;
   version: string;
+  /** Share of traces recorded and exported, (0, 1]; 1 (all) by default (docs/tracing.md). */
+  sampleRatio?: number;
 }): Tracing {
+  const ratio = opts.sampleRatio ?? 1;
+  // A root's id is made before the SDK's span so it can be sampled; the SDK then takes it.
+  let nextTraceId: string | undefined;
   const url = `${opts.endpoint.replace(/\/+$/, '')}/v1/traces`;
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
@@ -30,7 +44,7 @@ export function otlpTracing(opts: {
     }),
     // Root trace ids X-Ray accepts too: the first 8 hex digits are the epoch seconds.
     idGenerator: {
-      generateTraceId: () => newTraceId(Date.now()),
+      generateTraceId: () => nextTraceId ?? newTraceId(Date.now()),
       generateSpanId: () => spanId(),
     },
     spanProcessors: [
@@ -43,6 +57,11 @@ export function otlpTracing(opts: {
   const tracer = provider.getTracer('nimbus', opts.version);
   return {
     start(name, parent, options = {}) {
+      const traceId = parent?.traceId ?? newTraceId(Date.now());
+      if (!sampledTrace(traceId, ratio)) {
+        // Not recorded: only the ids functions see, as without an endpoint.
+        return { context: { traceId, parentId: spanId(), sampled: false }, end() {} };
+      }
       const ctx = parent
         ? trace.setSpanContext(ROOT_CONTEXT, {
             traceId: parent.traceId,
@@ -51,6 +70,7 @@ export function otlpTracing(opts: {
             isRemote: true,
           })
         : ROOT_CONTEXT;
+      nextTraceId = parent ? undefined : traceId;
       const span = tracer.startSpan(
         name,
         {
@@ -60,6 +80,7 @@ export function otlpTracing(opts: {
         },
         ctx,
       );
+      nextTraceId = undefined;
       const own = span.spanContext();
       return {
         context: { traceId: own.traceId, parentId: own.spanId, sampled: true },
