@@ -9,8 +9,11 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Md5Session } from './md5-thread.js';
 
 export const slabBytes = 1024 * 1024;
-/** One filling, the others being written and hashed; more would only buffer a slow disk. */
-const slabsPerUpload = 3;
+/**
+ * One filling, the others being written and hashed: enough to ride out a busy machine's delay in
+ * waking the writer or the hashing thread, few enough that an upload holds 4 MiB however large.
+ */
+const slabsPerUpload = 4;
 
 interface Slab {
   shared: SharedArrayBuffer;
