@@ -20,7 +20,7 @@ const log = (m) => process.stderr.write(`bench: ${m}\n`);
 const MiB = 1024 * 1024;
 const small = Buffer.alloc(1024, 'x');
 
-async function nimbusKey(nimbus) {
+export async function nimbusKey(nimbus) {
   const res = await fetch(`${nimbus.url}/v1/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${nimbus.token}`, 'content-type': 'application/json' },
@@ -31,7 +31,7 @@ async function nimbusKey(nimbus) {
 }
 
 /** `bytes` of a repeated pseudo-random MiB, produced as it is read (never all in memory). */
-function bodyStream(bytes) {
+export function bodyStream(bytes) {
   const block = Buffer.alloc(MiB);
   for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
   let left = bytes;
@@ -69,7 +69,7 @@ async function smallTrial(s3, width, seconds) {
   return { pairs: pairs / seconds, errors };
 }
 
-async function largeTrial(s3, bytes) {
+export async function largeTrial(s3, bytes) {
   const Key = 'large/object';
   let t = performance.now();
   await s3.send(

@@ -6,12 +6,13 @@
  * object; start() sweeps the temp files such a crash left behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { NimbusError } from '../../errors/nimbus-error.js';
+import { Md5Thread } from './md5-thread.js';
+import { SlabWriter, slabBytes } from './slab-writer.js';
 
 export interface WrittenBlob {
   blobId: string;
@@ -28,6 +29,8 @@ export class BlobTooLargeError extends NimbusError {
 
 export const blobIdPattern = /^[0-9a-f]{32}$/;
 const readChunkBytes = 1024 * 1024;
+/** A body in more pieces than this goes through slabs even while small (one writev stays short). */
+const maxHeadPieces = 64;
 
 /**
  * Where object bytes live, by blob id: this node's disk (ObjectFiles, the default), or where
@@ -52,6 +55,7 @@ export interface ObjectStorage {
 
 export class ObjectFiles implements ObjectStorage {
   readonly #root: string;
+  readonly #md5 = new Md5Thread();
 
   constructor(root: string) {
     this.#root = root;
@@ -63,7 +67,9 @@ export class ObjectFiles implements ObjectStorage {
     await mkdir(join(this.#root, 'objects'), { recursive: true });
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.#md5.stop();
+  }
 
   /**
    * Streams `source` into a new blob; throws (leaving nothing) when the source throws or passes
@@ -72,24 +78,53 @@ export class ObjectFiles implements ObjectStorage {
   async write(source: AsyncIterable<Buffer>, maxBytes: number): Promise<WrittenBlob> {
     const blobId = newBlobId();
     const temp = join(this.#root, 'tmp', `${blobId}.tmp`);
-    const md5 = createHash('md5');
-    let size = 0;
-    async function* counted(): AsyncGenerator<Buffer> {
+    const file = await open(temp, 'wx', 0o600);
+    let fileOpen = true;
+    let slabs: SlabWriter | undefined;
+    try {
+      // A body smaller than a slab is kept as the pieces it came in, then hashed here and written
+      // at once: a worker round trip would cost a small object more than its MD5 does.
+      const head: Buffer[] = [];
+      let headBytes = 0;
+      let size = 0;
       for await (const piece of source) {
         size += piece.length;
         if (size > maxBytes) throw new BlobTooLargeError(maxBytes);
-        md5.update(piece);
-        yield piece;
+        if (slabs) {
+          await slabs.add(piece);
+          continue;
+        }
+        head.push(piece);
+        headBytes += piece.length;
+        if (headBytes >= slabBytes || head.length >= maxHeadPieces) {
+          slabs = new SlabWriter(file, this.#md5.session());
+          for (const p of head.splice(0)) await slabs.add(p);
+        }
       }
-    }
-    try {
-      await pipeline(counted(), createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
-      await this.#commit(temp, blobId);
+      let md5Hex: string;
+      if (slabs) {
+        md5Hex = await slabs.finish();
+      } else {
+        const md5 = createHash('md5');
+        for (const p of head) md5.update(p);
+        md5Hex = md5.digest('hex');
+        if (head.length > 0) {
+          const { bytesWritten } = await file.writev(head);
+          if (bytesWritten !== size) throw new Error('the object file took a short write');
+        }
+      }
+      // Flushed before the rename: after a crash an object is whole or absent.
+      await file.sync();
+      fileOpen = false;
+      await file.close();
+      await this.#place(temp, blobId);
+      return { blobId, size, md5Hex };
     } catch (error) {
+      await slabs?.abandon();
+      if (fileOpen) await file.close().catch(() => {});
       await unlink(temp).catch(() => {});
       throw error;
     }
-    return { blobId, size, md5Hex: md5.digest('hex') };
   }
 
   /** A new blob with the bytes of `blobId` (CopyObject). */
@@ -127,6 +162,10 @@ export class ObjectFiles implements ObjectStorage {
     } finally {
       await file.close();
     }
+    await this.#place(temp, blobId);
+  }
+
+  async #place(temp: string, blobId: string): Promise<void> {
     const final = this.#path(blobId);
     await mkdir(join(final, '..'), { recursive: true });
     await rename(temp, final);

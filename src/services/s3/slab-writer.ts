@@ -1,0 +1,109 @@
+/**
+ * A large upload body on its way into a temp file: copied into 1 MiB slabs of shared memory, and
+ * each full slab written to the file and MD5-summed on the worker thread at the same time, while
+ * the next slab fills from the request. One copy per byte buys 1 MiB writes (a sixteenth of the
+ * socket's 64 KiB pieces) and an ETag that costs the request's thread nothing; a few slabs per
+ * upload keep memory flat however large the body is.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import type { Md5Session } from './md5-thread.js';
+
+export const slabBytes = 1024 * 1024;
+/**
+ * One filling, the others being written and hashed: enough to ride out a busy machine's delay in
+ * waking the writer or the hashing thread, few enough that an upload holds 4 MiB however large.
+ */
+const slabsPerUpload = 4;
+
+interface Slab {
+  shared: SharedArrayBuffer;
+  bytes: Buffer;
+}
+
+export class SlabWriter {
+  readonly #file: FileHandle;
+  readonly #md5: Md5Session;
+  readonly #free: Slab[] = [];
+  /** Slabs being written and hashed, oldest first; each settles with its slab once both are done. */
+  readonly #inFlight: Promise<Slab>[] = [];
+  #allocated = 0;
+  #slab: Slab | undefined;
+  #fill = 0;
+  #position = 0;
+  #lastWrite: Promise<void> = Promise.resolve();
+
+  constructor(file: FileHandle, md5: Md5Session) {
+    this.#file = file;
+    this.#md5 = md5;
+  }
+
+  async add(piece: Buffer): Promise<void> {
+    let at = 0;
+    while (at < piece.length) {
+      this.#slab ??= await this.#take();
+      const n = piece.copy(this.#slab.bytes, this.#fill, at);
+      at += n;
+      this.#fill += n;
+      if (this.#fill === slabBytes) this.#flush();
+    }
+  }
+
+  /** Writes what is left and waits for every write and hash; then the MD5 in hex. */
+  async finish(): Promise<string> {
+    if (this.#fill > 0) this.#flush();
+    while (this.#inFlight.length > 0) await this.#inFlight.shift();
+    return this.#md5.digest();
+  }
+
+  /**
+   * After a failure: waits for the writes still running (the file must not be closed under them)
+   * and ends the hash.
+   */
+  async abandon(): Promise<void> {
+    await Promise.allSettled(this.#inFlight.splice(0));
+    this.#md5.forget();
+  }
+
+  #flush(): void {
+    const slab = this.#slab as Slab;
+    const length = this.#fill;
+    const position = this.#position;
+    this.#slab = undefined;
+    this.#fill = 0;
+    this.#position += length;
+    // Writes go one at a time, in order: concurrent writes to one file only contend for its lock.
+    const written = this.#lastWrite.then(() => writeAll(this.#file, slab.bytes, length, position));
+    this.#lastWrite = written.catch(() => {});
+    const done = Promise.all([written, this.#md5.update(slab.shared, length)]).then(() => slab);
+    // Awaited in order by #take, finish or abandon; this only keeps a failure that arrives before
+    // then from counting as unhandled.
+    done.catch(() => {});
+    this.#inFlight.push(done);
+  }
+
+  async #take(): Promise<Slab> {
+    const free = this.#free.pop();
+    if (free) return free;
+    if (this.#allocated < slabsPerUpload) {
+      this.#allocated++;
+      const shared = new SharedArrayBuffer(slabBytes);
+      return { shared, bytes: Buffer.from(shared) };
+    }
+    // Every slab is busy: the oldest is the first to come back (and throws if it failed).
+    return this.#inFlight.shift() as Promise<Slab>;
+  }
+}
+
+async function writeAll(
+  file: FileHandle,
+  bytes: Buffer,
+  length: number,
+  position: number,
+): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await file.write(bytes, done, length - done, position + done);
+    if (bytesWritten === 0) throw new Error('the object file took no bytes');
+    done += bytesWritten;
+  }
+}
