@@ -352,7 +352,7 @@ export class DynamoStore {
       after: startAfter,
       limit,
     });
-    return rows.map(toStored);
+    return rows.map((r) => ({ pk, sk: r.sk, item: JSON.parse(r.item) as Item }));
   }
 
   async scan(
