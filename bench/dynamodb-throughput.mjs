@@ -1,5 +1,6 @@
 // The DynamoDB scenario alone, small: `npm run build`, then
-// `node bench/dynamodb-throughput.mjs [seconds] [trials] [--nimbus-only] [--full-only] [--cpu-prof]`
+// `node bench/dynamodb-throughput.mjs [seconds] [trials] [--nimbus-only] [--full-only]
+// [--normal-only] [--lean-only] [--cpu-prof]`
 // (default 2 s x 1 trial). `npm run bench -- --only dynamodb` runs it with its own sizes.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,8 @@ try {
       dynamodbSec: seconds,
       dynamodbNimbusOnly: nimbusOnly,
       dynamodbFullOnly: flags.includes('--full-only'),
+      dynamodbNormalOnly: flags.includes('--normal-only'),
+      dynamodbLeanOnly: flags.includes('--lean-only'),
     },
     onStop: (s) => stops.push(s),
     profileArgs: flags.includes('--cpu-prof')

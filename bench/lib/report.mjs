@@ -35,6 +35,16 @@ const COMPARE = {
   'PutItem p99': { peer: ['dynalite', 'PutItem p99'] },
   'GetItem p99': { peer: ['dynalite', 'GetItem p99'] },
   'Query p99': { peer: ['dynalite', 'Query p99'] },
+  // The same calls through the SDK v3 client (its CPU shares the machine with the server's), and
+  // the server's own CPU per call under the lean generator (lower is better).
+  ...Object.fromEntries(
+    ['PutItem', 'GetItem', 'Query'].flatMap((op) =>
+      [`${op} ops/s, SDK v3 client`, `${op} server CPU per call`].map((figure) => [
+        figure,
+        { peer: ['dynalite', figure] },
+      ]),
+    ),
+  ),
   // The operating features' cost: the same server with nothing configured is the limit.
   'throughput @10c with limits, breaker, metrics': {
     limit: ['Nimbus, nothing configured', 'throughput @10c with limits, breaker, metrics'],

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 /** A transaction on the store's handle: every repository that takes one writes through it. */
@@ -26,6 +26,11 @@ export interface GroupCommitOptions {
   /** Told the size of every batch that committed (tests, metrics). */
   onCommit?: (size: number) => void;
 }
+
+/** A unit's savepoint statements, compiled once: they run around every unit of a shared batch. */
+const savepoint = CompiledQuery.raw('savepoint group_commit_unit');
+const rollbackToSavepoint = CompiledQuery.raw('rollback to savepoint group_commit_unit');
+const releaseSavepoint = CompiledQuery.raw('release savepoint group_commit_unit');
 
 /**
  * Group commit: concurrent callers' small transactions are run back to back inside one database
@@ -96,14 +101,14 @@ export class GroupCommitter {
             out.push({ ok: true, value: await p.work(tx) });
             continue;
           }
-          await sql`savepoint group_commit_unit`.execute(tx);
+          await tx.executeQuery(savepoint);
           try {
             out.push({ ok: true, value: await p.work(tx) });
           } catch (error) {
-            await sql`rollback to savepoint group_commit_unit`.execute(tx);
+            await tx.executeQuery(rollbackToSavepoint);
             out.push({ ok: false, value: error });
           }
-          await sql`release savepoint group_commit_unit`.execute(tx);
+          await tx.executeQuery(releaseSavepoint);
         }
         return out;
       });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../model/clock.js';
+import { type PrecompiledQuery, precompile } from '../../store/precompiled-query.js';
 import type { Database } from '../../store/schema.js';
 import {
   type AccessKey,
@@ -25,12 +26,17 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
   readonly #clock: Clock;
   /** Opened secrets by key id and sealed secret. */
   readonly #opened = new Map<string, string>();
+  /** The secret's row, read on every signed request: compiled once. */
+  readonly #sealedSecret: PrecompiledQuery<{ id: string }, { sealed_secret: string }>;
 
   constructor(db: Kysely<Database>, masterKey: Buffer, clock: Clock) {
     if (masterKey.length !== 32) throw new RangeError('the master key must be 32 bytes');
     this.#db = db;
     this.#masterKey = masterKey;
     this.#clock = clock;
+    this.#sealedSecret = precompile(['id'], (a: { id: string }) =>
+      db.selectFrom('access_keys').select('sealed_secret').where('id', '=', a.id),
+    );
   }
 
   async create(
@@ -99,11 +105,7 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
   async findSecret(id: string): Promise<string | undefined> {
     // Anything that is not a key id cannot be one: skip the query for junk credentials.
     if (!isAccessKeyId(id)) return undefined;
-    const row = await this.#db
-      .selectFrom('access_keys')
-      .select('sealed_secret')
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = (await this.#sealedSecret.run(this.#db, { id })).rows[0];
     if (!row) return undefined;
     // The row is read every time (a deleted key fails at once); what a sealed secret opens to
     // never changes, so it is opened once.

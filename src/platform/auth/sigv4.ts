@@ -10,7 +10,8 @@
  * Spec: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
  * S3: https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from './sha256-hex.js';
 
 /** The error codes AWS answers with (403), read by the SDKs as the error's name. */
 export type SigV4ErrorType =
@@ -150,7 +151,7 @@ export async function verifySigV4(request: SigV4Request, opts: SigV4Options): Pr
     }
     payloadHash = claimedHash;
   } else {
-    payloadHash = createHash('sha256').update(request.body).digest('hex');
+    payloadHash = sha256Hex(request.body);
     // A signed hash that is not the body's would let the body be swapped under a valid signature.
     if (claimedHash !== undefined && claimedHash !== payloadHash) {
       return fail(
@@ -197,12 +198,7 @@ async function checkSignature(
   }
   const canonical = canonicalRequest(request, signed, credential.service === 's3');
   const scope = `${credential.date}/${credential.region}/${credential.service}/aws4_request`;
-  const stringToSign = [
-    algorithm,
-    amzDate,
-    scope,
-    createHash('sha256').update(canonical).digest('hex'),
-  ].join('\n');
+  const stringToSign = [algorithm, amzDate, scope, sha256Hex(canonical)].join('\n');
   const key = signingKey(secret, credential.date, credential.region, credential.service);
   const expected = createHmac('sha256', key).update(stringToSign).digest();
   const given = Buffer.from(signature, 'hex');
@@ -327,9 +323,7 @@ async function verifyPresigned(
   // S3 presigned URLs leave the body unsigned: the URL is handed to whoever uploads.
   const declared = headerValue(request.headers, 'x-amz-content-sha256');
   const payloadHash =
-    request.body === undefined
-      ? (declared ?? unsignedPayload)
-      : createHash('sha256').update(request.body).digest('hex');
+    request.body === undefined ? (declared ?? unsignedPayload) : sha256Hex(request.body);
   return checkSignature(request, opts, {
     credential: credential.credential,
     signedHeaders,

@@ -11,6 +11,7 @@ import { groupCommitter } from '../../store/group-commit.js';
 import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
 import type { Database } from '../../store/schema.js';
 import type { Item } from './attribute-value.js';
+import { itemStatements } from './item-statements.js';
 import { type IndexSchema, indexEntryOf } from './secondary-indexes.js';
 import { activeStreamOf, type ChangeOrigin, changeRecord, formatSequence } from './streams.js';
 import {
@@ -99,6 +100,7 @@ export class DynamoStore {
   readonly #stamp: StreamStamp;
   /** Parsed schemas by table name, with the description text they were parsed from. */
   readonly #schemas = new Map<string, { text: string; schema: TableSchema }>();
+  readonly #statements: ItemStatements;
   constructor(
     db: unknown,
     readonly flavor: SqlFlavor,
@@ -106,6 +108,7 @@ export class DynamoStore {
   ) {
     this.#db = db as unknown as Kysely<DynamoTables>;
     this.#stamp = stamp;
+    this.#statements = itemStatements(this.#db as unknown as Parameters<typeof itemStatements>[0]);
   }
 
   /** False when the name is taken. */
@@ -137,11 +140,7 @@ export class DynamoStore {
    * seen is not parsed again.
    */
   async findSchema(name: string): Promise<TableSchema | undefined> {
-    const row = await this.#db
-      .selectFrom('dynamodb_tables')
-      .select('description')
-      .where('name', '=', name)
-      .executeTakeFirst();
+    const row = (await this.#statements.schemaRow.run(this.#db, { name })).rows[0];
     if (!row) return undefined;
     const cached = this.#schemas.get(name);
     if (cached?.text === row.description) return cached.schema;
@@ -306,7 +305,7 @@ export class DynamoStore {
   }
 
   async getItem(table: string, key: StoredKey): Promise<Item | undefined> {
-    return readItem(this.#db, table, key);
+    return readItem(this.#statements, this.#db, table, key);
   }
 
   /**
@@ -322,7 +321,8 @@ export class DynamoStore {
       // with synchronous=FULL), each in its own savepoint, so a failed condition undoes and
       // fails only its own call. Answered only after the commit, as before.
       return groupCommitter(this.#db as unknown as Kysely<Database>).run(
-        (tx) => work(writerIn(tx as unknown as Transaction<DynamoTables>, this.#stamp)),
+        (tx) =>
+          work(writerIn(tx as unknown as Transaction<DynamoTables>, this.#stamp, this.#statements)),
         { isolated: true },
       );
     }
@@ -331,7 +331,7 @@ export class DynamoStore {
         const locks = [...new Set(keys.map((k) => lockId(k.table, k.key)))].sort();
         for (const id of locks) await sql`select pg_advisory_xact_lock(${id}::bigint)`.execute(tx);
       }
-      return work(writerIn(tx, this.#stamp));
+      return work(writerIn(tx, this.#stamp, this.#statements));
     });
   }
 
@@ -343,19 +343,16 @@ export class DynamoStore {
     startAfter: Buffer | undefined,
     limit: number,
   ): Promise<StoredItem[]> {
-    let q = this.#db
-      .selectFrom('dynamodb_items')
-      .select(['pk', 'sk', 'item'])
-      .where('table_name', '=', table)
-      .where('pk', '=', pk);
-    if (range.lower) q = q.where('sk', range.lower.inclusive ? '>=' : '>', range.lower.value);
-    if (range.upper) q = q.where('sk', range.upper.inclusive ? '<=' : '<', range.upper.value);
-    if (startAfter) q = q.where('sk', forward ? '>' : '<', startAfter);
-    const rows = await q
-      .orderBy('sk', forward ? 'asc' : 'desc')
-      .limit(limit)
-      .execute();
-    return rows.map(toStored);
+    const statement = this.#statements.query({ range, forward, startAfter: !!startAfter });
+    const { rows } = await statement.run(this.#db, {
+      table,
+      pk,
+      lower: range.lower?.value,
+      upper: range.upper?.value,
+      after: startAfter,
+      limit,
+    });
+    return rows.map((r) => ({ pk, sk: r.sk, item: JSON.parse(r.item) as Item }));
   }
 
   async scan(
@@ -454,22 +451,23 @@ async function rewriteIndexRows(
   }
 }
 
+type ItemStatements = ReturnType<typeof itemStatements>;
+
 async function readItem(
+  statements: ItemStatements,
   db: Kysely<DynamoTables> | Transaction<DynamoTables>,
   table: string,
   key: StoredKey,
 ) {
-  const row = await db
-    .selectFrom('dynamodb_items')
-    .select('item')
-    .where('table_name', '=', table)
-    .where('pk', '=', key.pk)
-    .where('sk', '=', key.sk)
-    .executeTakeFirst();
+  const row = (await statements.item.run(db, { table, pk: key.pk, sk: key.sk })).rows[0];
   return row ? (JSON.parse(row.item) as Item) : undefined;
 }
 
-function writerIn(tx: Transaction<DynamoTables>, stamp: StreamStamp): ItemWriter {
+function writerIn(
+  tx: Transaction<DynamoTables>,
+  stamp: StreamStamp,
+  statements: ItemStatements,
+): ItemWriter {
   /** The stream record of a change, written in the change's transaction. */
   const record = async (
     table: TableSchema,
@@ -506,30 +504,21 @@ function writerIn(tx: Transaction<DynamoTables>, stamp: StreamStamp): ItemWriter
       .execute();
   };
   const before = (table: TableSchema, key: StoredKey) =>
-    activeStreamOf(table) ? readItem(tx, table.name, key) : Promise.resolve(undefined);
+    activeStreamOf(table) ? readItem(statements, tx, table.name, key) : Promise.resolve(undefined);
   return {
-    get: (table, key) => readItem(tx, table, key),
+    get: (table, key) => readItem(statements, tx, table, key),
     put: async (table, key, item) => {
       const old = await before(table, key);
       // Index entries first: an item with a bad index key is refused before anything is written.
       await rewriteIndexRows(tx, table, key, item);
       const text = JSON.stringify(item);
-      await tx
-        .insertInto('dynamodb_items')
-        .values({ table_name: table.name, pk: key.pk, sk: key.sk, item: text })
-        .onConflict((oc) => oc.columns(['table_name', 'pk', 'sk']).doUpdateSet({ item: text }))
-        .execute();
+      await statements.upsert.run(tx, { table: table.name, pk: key.pk, sk: key.sk, item: text });
       await record(table, old, item);
     },
     delete: async (table, key, origin) => {
       const old = await before(table, key);
       await rewriteIndexRows(tx, table, key, undefined);
-      await tx
-        .deleteFrom('dynamodb_items')
-        .where('table_name', '=', table.name)
-        .where('pk', '=', key.pk)
-        .where('sk', '=', key.sk)
-        .execute();
+      await statements.remove.run(tx, { table: table.name, pk: key.pk, sk: key.sk });
       await record(table, old, undefined, origin);
     },
     tokenHash: async (token, since) => {

@@ -173,6 +173,28 @@ function tokenize(text: string, what: string): Token[] {
   return tokens;
 }
 
+/** Token lists kept by expression text; past this many, the least recently used one goes. */
+const maxCachedTokenLists = 1000;
+const tokenLists = new Map<string, readonly Token[]>();
+
+/**
+ * An application sends the same few expression texts on every call, with new values: their
+ * tokens (a character-by-character scan) are kept by text, so a repeated expression is only
+ * parsed, never scanned again. Names and values are bound by the parse, per request, as before.
+ */
+function cachedTokens(text: string, what: string): readonly Token[] {
+  const cached = tokenLists.get(text);
+  if (cached !== undefined) {
+    tokenLists.delete(text);
+    tokenLists.set(text, cached);
+    return cached;
+  }
+  const tokens = Object.freeze(tokenize(text, what).map((t) => Object.freeze(t)));
+  tokenLists.set(text, tokens);
+  if (tokenLists.size > maxCachedTokenLists) tokenLists.delete(tokenLists.keys().next().value!);
+  return tokens;
+}
+
 function syntaxError(what: string, _text: string, token: string, at: number) {
   return invalidParameter(`Invalid ${what}: Syntax error; token: "${token}", near: char ${at}`);
 }
@@ -189,7 +211,7 @@ const functionNames = new Set([
 ]);
 
 class Parser {
-  #tokens: Token[];
+  #tokens: readonly Token[];
   #at = 0;
   constructor(
     readonly text: string,
@@ -198,7 +220,7 @@ class Parser {
   ) {
     if (text.trim() === '')
       throw invalidParameter(`Invalid ${what}: The expression can not be empty;`);
-    this.#tokens = tokenize(text, what);
+    this.#tokens = cachedTokens(text, what);
   }
   peek(offset = 0): Token {
     return this.#tokens[Math.min(this.#at + offset, this.#tokens.length - 1)]!;

@@ -101,16 +101,18 @@ export function createAwsJsonHandler(opts: AwsJsonHandlerOptions) {
     doc: object,
     extraHeaders: Record<string, string> = {},
   ) => {
-    const body = Buffer.from(JSON.stringify(doc), 'utf8');
+    // Kept a string: node writes the head and a string body in one write (a Buffer body goes
+    // out by writev, beside the head), and crc32 reads the string's UTF-8 as the client will.
+    const body = JSON.stringify(doc);
     const headers: Record<string, string | number> = {
       'content-type': contentType,
-      'content-length': body.length,
+      'content-length': Buffer.byteLength(body, 'utf8'),
       'x-amzn-requestid': requestId,
       ...extraHeaders,
     };
     if (opts.crc32) headers['x-amz-crc32'] = crc32(body);
     res.writeHead(status, headers);
-    res.end(body);
+    res.end(body, 'utf8');
   };
   const sendError = (res: ServerResponse, requestId: string, error: unknown) => {
     const aws = asJsonAwsError(error, opts.onError);
