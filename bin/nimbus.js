@@ -5,8 +5,9 @@
 let run;
 try {
   const { runBundle } = await import('../dist/cli/launch.js');
-  const bundle = new URL('../dist/cli/main.cjs', import.meta.url);
-  run = () => runBundle(decodeURIComponent(bundle.pathname), process.argv);
+  const { fileURLToPath } = await import('node:url');
+  const bundle = fileURLToPath(new URL('../dist/cli/main.cjs', import.meta.url));
+  run = () => runBundle(bundle, process.argv);
 } catch (error) {
   if (
     error?.code !== 'ERR_MODULE_NOT_FOUND' ||
