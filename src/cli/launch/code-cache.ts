@@ -7,7 +7,8 @@
  * The cache holds code that will run, so it is used only from a directory this user owns and no
  * one else can write: `$NIMBUS_COMPILE_CACHE`, else `$XDG_CACHE_HOME/nimbus/compile`, else
  * `~/.cache/nimbus/compile`; created 0700, files written 0600 by rename. `NIMBUS_COMPILE_CACHE=off`
- * turns it off. A file records which bundle (its size, mtime and inode) and which Node made it;
+ * turns it off. A file, `<command>-<tag of the bundle's path>.bin`, records which bundle (its size,
+ * mtime and inode) and which Node made it;
  * any other bundle or Node treats it as absent and overwrites it. Every failure only means no cache.
  */
 import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -53,7 +54,8 @@ function isPrivateDirectory(dir: string): boolean {
 export function codeCache(dir: string, bundleFile: string, command: string): CodeCache {
   const st = lstatSync(bundleFile);
   const key = `${magic} ${process.version} ${process.arch} ${st.size} ${st.mtimeMs} ${st.ino}\n`;
-  const file = join(dir, `${command}.bin`);
+  // Named by the bundle's path too: two installed CLIs would otherwise overwrite each other's.
+  const file = join(dir, `${command}-${pathTag(bundleFile)}.bin`);
   return {
     read() {
       try {
@@ -76,6 +78,16 @@ export function codeCache(dir: string, bundleFile: string, command: string): Cod
       }
     },
   };
+}
+
+/** FNV-1a of the path, 8 hex digits: a name, not a secret (crypto would cost a module load). */
+function pathTag(path: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) {
+    hash ^= path.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
 /** `deploy function -f x` → `deploy-function`; flags and values are not part of the name. */
