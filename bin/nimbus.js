@@ -1,20 +1,25 @@
 #!/usr/bin/env node
 // Thin launcher so `bin` survives a rebuild: the compiled CLI lives in dist/. The esbuild
-// bundle (dist/cli, scripts/bundle-cli.mjs) starts faster; tsc's output is the fallback.
-let main;
+// bundle (dist/cli, scripts/bundle-cli.mjs) starts faster, from V8's code cache after its first
+// run (src/cli/launch/); tsc's output is the fallback.
+let run;
 try {
-  ({ main } = await import('../dist/cli/main.js'));
+  const { runBundle } = await import('../dist/cli/launch.js');
+  const { fileURLToPath } = await import('node:url');
+  const bundle = fileURLToPath(new URL('../dist/cli/main.cjs', import.meta.url));
+  run = () => runBundle(bundle, process.argv);
 } catch (error) {
   if (
     error?.code !== 'ERR_MODULE_NOT_FOUND' ||
-    !String(error.message).includes('dist/cli/main.js')
+    !String(error.message).includes('dist/cli/launch.js')
   ) {
     throw error;
   }
-  ({ main } = await import('../dist/src/cli/main.js'));
+  const { main } = await import('../dist/src/cli/main.js');
+  run = () => main(process.argv);
 }
 
-main(process.argv).then(
+run().then(
   (code) => {
     process.exitCode = code;
   },

@@ -326,12 +326,17 @@ export async function main(argv: string[], ctx?: Partial<CliContext>): Promise<n
     stdout: ctx?.stdout ?? process.stdout,
     stderr: ctx?.stderr ?? process.stderr,
   };
-  const program = buildProgram(full);
-  // `--version` alone asks the platform too, as `nimbus version` does.
+  // `--version` alone is the CLI's own version, printed without building the program or asking
+  // the platform (as `serverless --version` prints the Framework's): the floor of every command.
+  // `nimbus version` also asks the platform.
   const args = argv.slice(2);
-  const asVersion = args.length === 1 && (args[0] === '--version' || args[0] === '-v');
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    full.stdout.write(`Nimbus CLI ${packageVersion}\n`);
+    return 0;
+  }
+  const program = buildProgram(full);
   try {
-    await program.parseAsync(asVersion ? [...argv.slice(0, 2), 'version'] : argv);
+    await program.parseAsync(argv);
     return 0;
   } catch (error) {
     return reportError(full, error);

@@ -14,7 +14,13 @@ export interface BufferedAnswer {
  */
 export async function bufferedRequest(
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string | Buffer },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string | Buffer;
+    /** Give up (reject with a NIMBUS_CLI_TIMEOUT error) when no full answer came by then. */
+    timeoutMs?: number;
+  },
 ): Promise<BufferedAnswer> {
   const target = new URL(url);
   const { request } =
@@ -44,6 +50,17 @@ export async function bufferedRequest(
       },
     );
     req.on('error', reject);
+    if (init.timeoutMs !== undefined) {
+      const timer = setTimeout(() => {
+        const error = Object.assign(new Error(`${url} did not answer in ${init.timeoutMs} ms`), {
+          code: 'NIMBUS_CLI_TIMEOUT',
+        });
+        req.destroy(error);
+      }, init.timeoutMs);
+      // The timer must neither keep the CLI alive nor outlive the answer.
+      timer.unref();
+      req.on('close', () => clearTimeout(timer));
+    }
     req.end(init.body);
   });
 }

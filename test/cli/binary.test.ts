@@ -9,16 +9,19 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 
 const bin = join(repoRoot, 'bin', 'nimbus.js');
 
-test('bin/nimbus.js --version prints the CLI version, and says when no platform answers', async () => {
+test('bin/nimbus.js --version prints the CLI version alone; `version` says when no platform answers', async () => {
   const tmp = await makeTempDir();
   try {
     const port = await closedPort();
-    const res = spawnSync(process.execPath, [bin, '--version'], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: tmp.dir, NIMBUS_ENDPOINT: `127.0.0.1:${port}` },
-    });
-    assert.equal(res.status, 0, res.stderr);
+    const env = { PATH: process.env.PATH, HOME: tmp.dir, NIMBUS_ENDPOINT: `127.0.0.1:${port}` };
     const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-v']) {
+      const res = spawnSync(process.execPath, [bin, flag], { encoding: 'utf8', env });
+      assert.equal(res.status, 0, res.stderr);
+      assert.equal(res.stdout, `Nimbus CLI ${version}\n`);
+    }
+    const res = spawnSync(process.execPath, [bin, 'version'], { encoding: 'utf8', env });
+    assert.equal(res.status, 0, res.stderr);
     assert.equal(
       res.stdout,
       `Nimbus CLI ${version}\nNimbus platform: not reachable at http://127.0.0.1:${port}\n`,

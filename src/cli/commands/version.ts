@@ -1,3 +1,4 @@
+import { bufferedRequest } from '../../client/buffered-request.js';
 import { packageVersion } from '../../package-root.js';
 import type { CliContext } from '../context.js';
 import { defaultRegion, resolveEndpoint } from '../endpoint.js';
@@ -11,7 +12,10 @@ export interface VersionOptions {
 /** How long `nimbus version` waits for the platform: an answer is local or it is not there. */
 const healthTimeoutMs = 2000;
 
-/** `nimbus version` (and `--version`): the CLI's version, and the platform's when it answers. */
+/**
+ * `nimbus version`: the CLI's version, and the platform's when it answers. (`nimbus --version`
+ * prints the CLI's alone, without asking anything: see main.ts.)
+ */
 export async function versionCommand(ctx: CliContext, opts: VersionOptions): Promise<void> {
   const out = new Output(ctx, opts);
   const target = await resolveEndpoint(opts.region ?? defaultRegion, ctx.env);
@@ -27,11 +31,19 @@ export async function versionCommand(ctx: CliContext, opts: VersionOptions): Pro
 
 async function platformVersion(endpoint: string): Promise<{ version?: string; problem?: string }> {
   try {
-    const res = await fetch(`${endpoint}/health`, {
-      signal: AbortSignal.timeout(healthTimeoutMs),
+    // node:http, not fetch: fetch's first use loads undici, the larger part of this command's time.
+    const res = await bufferedRequest(`${endpoint}/health`, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      timeoutMs: healthTimeoutMs,
     });
-    const body = (await res.json().catch(() => ({}))) as { version?: unknown };
-    if (!res.ok) return { problem: `answered HTTP ${res.status}` };
+    if (res.status < 200 || res.status > 299) return { problem: `answered HTTP ${res.status}` };
+    let body: { version?: unknown } = {};
+    try {
+      body = JSON.parse(res.body.toString('utf8')) as { version?: unknown };
+    } catch {
+      // Not JSON: something else listens there; the version stays unknown.
+    }
     return typeof body.version === 'string'
       ? { version: body.version }
       : { problem: 'version unknown (older than 0.1.0)' };
