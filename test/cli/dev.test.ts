@@ -135,8 +135,8 @@ describe('nimbus dev', () => {
     await until('the new code to answer', async () =>
       (await get('/hello')).body === 'hello v2' ? true : undefined,
     );
-    const latency = Date.now() - changedAt;
-    assert.ok(latency < 5000, `redeployed in ${latency} ms`);
+    // Reported, not asserted: no timed assertions in npm test (the bench measures redeploys).
+    console.log(`dev: the new code answered ${Date.now() - changedAt} ms after the edit`);
     // The platform may serve the new version a moment before the session reports its deploy.
     await until('the redeploy event', () => events.slice(seen).find((e) => e.ok && !e.skipped));
     const deployed = events.slice(seen).filter((e) => e.ok && !e.skipped);
