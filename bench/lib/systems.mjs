@@ -20,10 +20,18 @@ export const DYNALITE_BIN = join(PEERS, 'node_modules', 'dynalite', 'cli.js');
 const HANDLER_FIXTURE = join(BENCH, 'fixtures', 'hello', 'handler.js');
 
 /** The environment without anything that would point a child elsewhere. */
+/**
+ * The environment every system under test gets: the bench's own, without Nimbus/AWS settings and
+ * without NODE_EXTRA_CA_CERTS. A host that points it at the whole system bundle (this sandbox
+ * does) makes Node 20 parse ~150 certificates at the start of every process (~50 ms of CPU),
+ * which would be charged to every CLI run and function process but is not Nimbus's or a peer's
+ * cost; `node -e 0`, the floor, runs without it as well.
+ */
 function baseEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith('NIMBUS_') || k === 'NODE_OPTIONS' || k.startsWith('AWS_')) continue;
+    if (k === 'NODE_EXTRA_CA_CERTS') continue;
     env[k] = v;
   }
   return { ...env, ...extra };
