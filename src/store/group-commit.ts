@@ -89,7 +89,7 @@ export class GroupCommitter {
   async #commit(batch: Pending[]): Promise<void> {
     let results: { ok: boolean; value: unknown }[];
     try {
-      results = await this.#transaction(async (tx) => {
+      results = await this.#db.transaction().execute(async (tx) => {
         const out: { ok: boolean; value: unknown }[] = [];
         for (const p of batch) {
           if (!p.isolated || batch.length === 1) {
@@ -115,16 +115,6 @@ export class GroupCommitter {
       for (const p of batch) await this.#commit([p]);
       return;
     }
-    const sync = offLoopSyncs.get(this.#db);
-    if (sync) {
-      try {
-        await sync();
-      } catch (error) {
-        // Committed but perhaps not on disk: no caller may be told it is durable.
-        for (const p of batch) p.reject(error);
-        return;
-      }
-    }
     this.stats.commits += 1;
     this.stats.units += batch.length;
     this.#onCommit?.(batch.length);
@@ -134,38 +124,6 @@ export class GroupCommitter {
       else p.reject(r.value);
     }
   }
-
-  /**
-   * The batch's transaction. With an off-loop sync registered for the handle (SQLite,
-   * synchronous=FULL), it commits with synchronous=NORMAL, so the commit does not wait for the
-   * disk on the event loop (an fsync: 5-15 ms during which no request is read, no function
-   * answer handled); #commit then syncs the WAL on the thread pool before answering anyone. The
-   * connection is held throughout, so no other statement runs at the relaxed level.
-   */
-  #transaction<T>(work: TxWork<T>): Promise<T> {
-    if (!offLoopSyncs.has(this.#db)) return this.#db.transaction().execute(work);
-    return this.#db.connection().execute(async (conn) => {
-      await sql`pragma synchronous = 1`.execute(conn);
-      try {
-        return await conn.transaction().execute(work);
-      } finally {
-        await sql`pragma synchronous = 2`.execute(conn);
-      }
-    });
-  }
-}
-
-/** Per handle: how its commits reach the disk off the event loop (see syncCommitsOffLoop). */
-const offLoopSyncs = new WeakMap<Kysely<Database>, () => Promise<void>>();
-
-/**
- * Group commits on `db` make themselves durable with `sync` (an fdatasync of the SQLite WAL on
- * the thread pool) instead of SQLite's own fsync inside COMMIT; callers are still answered only
- * once the batch is on disk, so "resolved" keeps meaning "durable". Commits outside the group
- * committer keep the connection's own synchronous level.
- */
-export function syncCommitsOffLoop(db: Kysely<Database>, sync: () => Promise<void>): void {
-  offLoopSyncs.set(db, sync);
 }
 
 const committers = new WeakMap<Kysely<Database>, GroupCommitter>();

@@ -1,10 +1,7 @@
-import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import { syncCommitsOffLoop } from './group-commit.js';
+import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
@@ -52,53 +49,16 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
   }
   // Kysely's SQLite driver serializes everything on this one connection, so the pragmas above
   // hold for every query and transaction.
-  const wal = { fd: undefined as number | undefined };
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({
-      database: withStatementCache(database, () => {
-        if (wal.fd !== undefined) closeSync(wal.fd);
-        wal.fd = undefined;
-      }),
-    }),
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
   });
   try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'sqlite' });
-    if (opts.synchronous !== 'normal') {
-      wal.fd = openWalForSync(opts.file);
-      const fd = wal.fd;
-      syncCommitsOffLoop(db, () => datasync(fd));
-    }
   } catch (err) {
     await db.destroy();
     throw err;
   }
   return db;
-}
-
-const datasync = promisify(fdatasync);
-
-/**
- * The WAL file, opened for the group committer's off-loop syncs (group-commit.ts): the WAL is
- * where a commit's pages go, so syncing it makes a commit durable as SQLite's own fsync with
- * synchronous=FULL does. It exists from the first statement in WAL mode and is removed only
- * when the last connection closes; it and its directory entry are synced once here, because
- * this run may have just created it.
- */
-function openWalForSync(file: string): number {
-  const fd = openSync(`${file}-wal`, 'r+');
-  try {
-    fsyncSync(fd);
-    const dir = openSync(dirname(file), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
-  return fd;
 }
 
 /** Prepared statements kept per connection; past this, the least recently used one goes. */
@@ -110,13 +70,12 @@ const statementCacheSize = 500;
  * GetItem's CPU. Kysely runs one query at a time on the connection; a statement still being
  * iterated (a streamed select) is never handed out twice: a busy one is prepared afresh.
  */
-function withStatementCache(database: BetterSqlite3.Database, onClose: () => void) {
+function withStatementCache(database: BetterSqlite3.Database) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => {
       cache.clear();
       database.close();
-      onClose();
     },
     prepare(sqlText: string): BetterSqlite3.Statement {
       const cached = cache.get(sqlText);
