@@ -12,8 +12,11 @@ import { nimbusDeploy, ROOT, startNimbus } from './systems.mjs';
 
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
 
-/** CPU ms of a process and its live descendants (the server and its function instances). */
-const treeCpuMs = (pid) => [pid, ...descendants(pid)].reduce((a, p) => a + cpuMs(p), 0);
+/** CPU ms of the server and of its live descendants (its function instances), apart. */
+const splitCpuMs = (pid) => ({
+  server: cpuMs(pid),
+  instances: descendants(pid).reduce((a, p) => a + cpuMs(p), 0),
+});
 
 const yml = `service: bench
 frameworkVersion: '3'
@@ -116,16 +119,21 @@ export async function sqsScenario(ctx) {
   await trial(sqs, queueUrl, { ...opts, count: cfg.sqsWarmup });
   const trials = [];
   for (let t = 0; t < cfg.sqsTrials; t++) {
-    const cpu0 = treeCpuMs(nimbus.pid);
+    const cpu0 = splitCpuMs(nimbus.pid);
     const r = await trial(sqs, queueUrl, { ...opts, count: cfg.sqsMessages });
     // CPU of the server and its function instances per message: steadier than the rates when
-    // the machine is shared.
-    r.cpuUsPerMessage = ((treeCpuMs(nimbus.pid) - cpu0) * 1000) / r.count;
+    // the machine is shared. Apart too, to tell the platform's share from the functions'.
+    const cpu1 = splitCpuMs(nimbus.pid);
+    const perMessage = (ms) => (ms * 1000) / r.count;
+    r.serverCpuUsPerMessage = perMessage(cpu1.server - cpu0.server);
+    r.instancesCpuUsPerMessage = perMessage(cpu1.instances - cpu0.instances);
+    r.cpuUsPerMessage = r.serverCpuUsPerMessage + r.instancesCpuUsPerMessage;
     trials.push(r);
     log(
       `sqs: trial ${t + 1}/${cfg.sqsTrials}: ${r.count} messages, sent ${Math.round(r.sendPerSec)}/s, ` +
         `sent -> function -> deleted ${Math.round(r.endToEndPerSec)}/s, ` +
-        `server + instances CPU ${Math.round(r.cpuUsPerMessage)} µs/message`,
+        `server + instances CPU ${Math.round(r.cpuUsPerMessage)} µs/message ` +
+        `(server ${Math.round(r.serverCpuUsPerMessage)}, instances ${Math.round(r.instancesCpuUsPerMessage)})`,
     );
   }
   sqs.destroy();

@@ -1,4 +1,5 @@
 import type { Clock } from '../../model/clock.js';
+import { recordJson } from './record-json.js';
 import type { SourceRecord } from './source-port.js';
 
 export type Receive = (max: number, waitMs: number, signal: AbortSignal) => Promise<SourceRecord[]>;
@@ -39,5 +40,5 @@ export async function collectBatch(
 }
 
 function sizeOf(r: SourceRecord): number {
-  return Buffer.byteLength(JSON.stringify(r.record));
+  return Buffer.byteLength(recordJson(r));
 }

@@ -1,6 +1,7 @@
 import type { Invoker } from '../invoker/invoker-port.js';
 import type { InvocationResult } from './batch-outcome.js';
 import type { Mapping } from './mapping.js';
+import { recordJson } from './record-json.js';
 import type { SourceRecord } from './source-port.js';
 
 /** Runs the mapping's function synchronously on `{Records: [...]}` (the platform's invoker). */
@@ -9,8 +10,9 @@ export type InvokeBatch = (
   payload: string,
 ) => Promise<InvocationResult>;
 
+/** `{"Records": [...]}`, as JSON.stringify would write it, from each record's text. */
 export function recordsPayload(records: readonly SourceRecord[]): string {
-  return JSON.stringify({ Records: records.map((r) => r.record) });
+  return `{"Records":[${records.map(recordJson).join(',')}]}`;
 }
 
 /** The platform's invoker as the engine calls it: any failure to run is a failed batch. */

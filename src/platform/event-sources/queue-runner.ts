@@ -47,7 +47,9 @@ export function runQueueMapping(mapping: Mapping, source: QueueSource, deps: Run
   const reportItemFailures = mapping.functionResponseTypes.includes('ReportBatchItemFailures');
 
   async function handle(batch: SourceRecord[]): Promise<void> {
-    const passed = batch.filter((r) => passesFilters(patterns, r.filterView));
+    // Without patterns no record's filter view is built (SQS: a JSON.parse of every body).
+    const passed =
+      patterns.length === 0 ? batch : batch.filter((r) => passesFilters(patterns, r.filterView));
     // Lambda deletes the messages its filters drop.
     if (passed.length < batch.length) {
       await source.remove(batch.filter((r) => !passed.includes(r)));

@@ -20,7 +20,8 @@ export interface SourceRecord {
   readonly record: Record<string, unknown>;
   /**
    * The record as filter patterns see it: `record` with `body` (SQS) or `data` (Kinesis)
-   * parsed as JSON when it is JSON, as Lambda filtering does.
+   * parsed as JSON when it is JSON, as Lambda filtering does. Read only when the mapping has
+   * filter patterns, so a source may build it lazily (a getter).
    */
   readonly filterView: Record<string, unknown>;
   /** Epoch ms the record entered the source (maximumRecordAgeInSeconds). */

@@ -82,7 +82,10 @@ export function runStreamMapping(
         pending.shift();
         continue;
       }
-      const passed = item.records.filter((r) => passesFilters(patterns, r.filterView));
+      const passed =
+        patterns.length === 0
+          ? item.records
+          : item.records.filter((r) => passesFilters(patterns, r.filterView));
       if (passed.length === 0) {
         await commit(last.id);
         pending.shift();

@@ -106,7 +106,11 @@ export function sqsRecord(m: MessageRow, arn: string, region: string): SourceRec
   return {
     id: m.id,
     record,
-    filterView: { ...record, body: parsedOrRaw(m.body) },
+    // Built on first read: only mappings with filter patterns read it, and parsing a body that
+    // is not JSON throws, which costs more than the rest of the record.
+    get filterView() {
+      return { ...record, body: parsedOrRaw(m.body) };
+    },
     arrivedAt: m.sentAt,
   };
 }

@@ -181,10 +181,37 @@ export class SqsStore {
   ): Promise<{ id: string }[]> {
     if (messages.length === 0) return [];
     return this.#write(async (tx) => {
+      // Without deduplication ids (every standard queue's message) the batch is one multi-row
+      // INSERT: one statement to build and run instead of one per message.
+      if (messages.every((m) => m.dedupId === undefined)) {
+        const rows = messages.map((m) => this.#messageValues(randomUUID(), queue, m, now));
+        await tx.insertInto('sqs_messages').values(rows).execute();
+        return rows.map((r) => ({ id: r.id }));
+      }
       const ids: { id: string }[] = [];
       for (const message of messages) ids.push(await this.#insert(tx, queue, message, now));
       return ids;
     });
+  }
+
+  /** A new message's row: visible after its delay, never received. */
+  #messageValues(id: string, queue: string, message: NewMessage, now: number) {
+    return {
+      id,
+      queue,
+      seq: this.#nextSeq(now),
+      body: message.body,
+      message_attributes: JSON.stringify(message.messageAttributes),
+      md5_body: message.md5Body,
+      md5_attributes: message.md5Attributes ?? null,
+      sent_at: now,
+      visible_at: now + message.delayMs,
+      receive_count: 0,
+      first_received_at: null,
+      receipt: null,
+      group_id: message.groupId ?? null,
+      dedup_id: message.dedupId ?? null,
+    };
   }
 
   async #insert(
@@ -225,22 +252,7 @@ export class SqsStore {
     }
     await tx
       .insertInto('sqs_messages')
-      .values({
-        id,
-        queue,
-        seq: this.#nextSeq(now),
-        body: message.body,
-        message_attributes: JSON.stringify(message.messageAttributes),
-        md5_body: message.md5Body,
-        md5_attributes: message.md5Attributes ?? null,
-        sent_at: now,
-        visible_at: now + message.delayMs,
-        receive_count: 0,
-        first_received_at: null,
-        receipt: null,
-        group_id: message.groupId ?? null,
-        dedup_id: message.dedupId ?? null,
-      })
+      .values(this.#messageValues(id, queue, message, now))
       .execute();
     return { id };
   }
@@ -272,9 +284,14 @@ export class SqsStore {
         .where('queue', '=', queue)
         .where('visible_at', '<=', now)
         // Expired but not yet swept: never handed out.
-        .where('sent_at', '>', now - rules.retentionMs)
-        .orderBy('seq')
-        .limit(rules.fifo ? 1000 : rules.max);
+        .where('sent_at', '>', now - rules.retentionMs);
+      // A standard queue promises no order: the oldest visible first, in the order of the index
+      // on (queue, visible_at, seq), so a claim reads its few rows off the index. Ordered by seq
+      // alone it read and sorted every visible message of the queue (milliseconds per claim
+      // with a backlog of thousands). A FIFO queue needs seq order for its groups.
+      pick = rules.fifo
+        ? pick.orderBy('seq').limit(1000)
+        : pick.orderBy('visible_at').orderBy('seq').limit(rules.max);
       if (!rules.fifo && this.#flavor === 'postgres') pick = pick.forUpdate().skipLocked();
       const candidates = (await pick.execute()).map(messageRow);
       const blockedGroups = rules.fifo ? await inFlightGroups(tx, queue, now) : new Set<string>();
@@ -375,13 +392,17 @@ export class SqsStore {
 
   /**
    * Deletes the messages whose latest receipt is one of `receipts`, in one statement: a message
-   * received again since (its lease ran out) belongs to that receive and stays.
+   * received again since (its lease ran out) belongs to that receive and stays. Found by id (the
+   * primary key; a receipt names its message), not by scanning the queue for the receipts: a
+   * receipt is made for one message, so `id in ids and receipt in receipts` matches pairs only.
    */
   async deleteLeased(queue: string, receipts: readonly string[]): Promise<void> {
-    if (receipts.length === 0) return;
+    const ids = receipts.flatMap((r) => messageIdOf(r) ?? []);
+    if (ids.length === 0) return;
     await this.#write((tx) =>
       tx
         .deleteFrom('sqs_messages')
+        .where('id', 'in', ids)
         .where('queue', '=', queue)
         .where('receipt', 'in', [...receipts])
         .execute(),

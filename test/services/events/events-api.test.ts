@@ -25,77 +25,30 @@ import {
   RemoveTargetsCommand,
   TestEventPatternCommand,
 } from '@aws-sdk/client-eventbridge';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, type SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { type AwsPlatform, awsPlatformVariants } from '../../helpers/aws-platform.js';
 import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import {
-  type AwsPlatform,
-  awsPlatformVariants,
-  startAwsPlatform,
-} from '../../helpers/aws-platform.js';
-
-const account = '000000000000';
-const queueArn = (name: string) => `arn:aws:sqs:us-east-1:${account}:${name}`;
+  account,
+  type EventsPlatform,
+  queueArn,
+  startEventsPlatform,
+} from '../../helpers/events-platform.js';
 
 for (const variant of awsPlatformVariants)
   describe(`EventBridge API on ${variant.name}`, () => {
+    let events: EventsPlatform;
     let aws: AwsPlatform;
     let eb: EventBridgeClient;
-    let sqs: SQSClient;
     let sns: SNSClient;
 
     before(async () => {
-      aws = await startAwsPlatform(variant, { label: 'eventbridge' });
-      const common = {
-        endpoint: aws.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: aws.key.id, secretAccessKey: aws.key.secret },
-        maxAttempts: 1,
-      };
-      eb = new EventBridgeClient(common);
-      sqs = new SQSClient(common);
-      sns = new SNSClient(common);
+      events = await startEventsPlatform(variant, { label: 'eventbridge' });
+      ({ aws, eb, sns } = events);
     });
-    after(async () => {
-      eb?.destroy();
-      sqs?.destroy();
-      sns?.destroy();
-      await aws?.close();
-    });
+    after(() => events?.close());
 
-    const queue = async (name: string) =>
-      (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
-
-    /** Every message now in the queue (a short long-poll until one comes back empty). */
-    const drain = async (url: string) => {
-      const out: { Body: string; attributes: Record<string, string> }[] = [];
-      for (;;) {
-        const r = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: url,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: out.length === 0 ? 2 : 0,
-            MessageAttributeNames: ['All'],
-          }),
-        );
-        if (!r.Messages?.length) return out;
-        for (const m of r.Messages) {
-          out.push({
-            Body: m.Body!,
-            attributes: Object.fromEntries(
-              Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue!]),
-            ),
-          });
-          await sqs.send(
-            new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }),
-          );
-        }
-      }
-    };
+    const queue = (name: string) => events.queue(name);
+    const drain = (url: string) => events.drain(url, 2);
 
     const put = (
       entries: { Source?: string; DetailType?: string; Detail?: string; EventBusName?: string }[],

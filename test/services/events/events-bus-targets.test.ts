@@ -11,80 +11,35 @@ import { after, before, describe, test } from 'node:test';
 import {
   CreateEventBusCommand,
   DeleteEventBusCommand,
-  EventBridgeClient,
+  type EventBridgeClient,
   ListTargetsByRuleCommand,
   PutEventsCommand,
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import { awsPlatformVariants } from '../../helpers/aws-platform.js';
 import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import {
-  type AwsPlatform,
-  awsPlatformVariants,
-  startAwsPlatform,
-} from '../../helpers/aws-platform.js';
+  account,
+  type EventsPlatform,
+  queueArn,
+  startEventsPlatform,
+} from '../../helpers/events-platform.js';
 
-const account = '000000000000';
-const queueArn = (name: string) => `arn:aws:sqs:us-east-1:${account}:${name}`;
 const busArn = (name: string) => `arn:aws:events:us-east-1:${account}:event-bus/${name}`;
 
 for (const variant of awsPlatformVariants)
   describe(`EventBridge event bus targets on ${variant.name}`, () => {
-    let aws: AwsPlatform;
+    let events: EventsPlatform;
     let eb: EventBridgeClient;
-    let sqs: SQSClient;
 
     before(async () => {
-      aws = await startAwsPlatform(variant, { label: 'eventbridge-bus-targets' });
-      const common = {
-        endpoint: aws.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: aws.key.id, secretAccessKey: aws.key.secret },
-        maxAttempts: 1,
-      };
-      eb = new EventBridgeClient(common);
-      sqs = new SQSClient(common);
+      events = await startEventsPlatform(variant, { label: 'eventbridge-bus-targets' });
+      eb = events.eb;
     });
-    after(async () => {
-      eb?.destroy();
-      sqs?.destroy();
-      await aws?.close();
-    });
+    after(() => events?.close());
 
-    const queue = async (name: string) =>
-      (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
-
-    /** Every message now in the queue (a short long-poll until one comes back empty). */
-    const drain = async (url: string) => {
-      const out: { Body: string; attributes: Record<string, string> }[] = [];
-      for (;;) {
-        const r = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: url,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: out.length === 0 ? 1 : 0,
-            MessageAttributeNames: ['All'],
-          }),
-        );
-        if (!r.Messages?.length) return out;
-        for (const m of r.Messages) {
-          out.push({
-            Body: m.Body!,
-            attributes: Object.fromEntries(
-              Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue!]),
-            ),
-          });
-          await sqs.send(
-            new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }),
-          );
-        }
-      }
-    };
+    const queue = (name: string) => events.queue(name);
+    const drain = (url: string) => events.drain(url, 1);
 
     const rule = async (
       bus: string,

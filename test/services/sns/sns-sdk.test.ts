@@ -25,24 +25,19 @@ import {
   SubscribeCommand,
   UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type AwsPlatform, awsPlatformVariants } from '../../helpers/aws-platform.js';
 import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import {
-  type AwsPlatform,
-  awsPlatformVariants,
-  startAwsPlatform,
-} from '../../helpers/aws-platform.js';
+  type EventsPlatform,
+  queueArn,
+  startEventsPlatform,
+} from '../../helpers/events-platform.js';
 import { waitForValue } from '../../helpers/wait-for.js';
 import { failure } from '../s3/s3-platform.js';
 
-const queueArn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
-
 for (const variant of awsPlatformVariants)
   describe(`SNS through @aws-sdk/client-sns on ${variant.name}`, () => {
+    let events: EventsPlatform;
     let aws: AwsPlatform;
     let sns: SNSClient;
     let sqs: SQSClient;
@@ -52,15 +47,11 @@ for (const variant of awsPlatformVariants)
     let failNext = 0;
 
     before(async () => {
-      aws = await startAwsPlatform(variant, { label: 'sns', options: { snsRetryDelayMs: 50 } });
-      const config = {
-        endpoint: aws.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: aws.key.id, secretAccessKey: aws.key.secret },
-        maxAttempts: 1,
-      };
-      sns = new SNSClient(config);
-      sqs = new SQSClient(config);
+      events = await startEventsPlatform(variant, {
+        label: 'sns',
+        options: { snsRetryDelayMs: 50 },
+      });
+      ({ aws, sns, sqs } = events);
       hook = createServer((req, res) => {
         let body = '';
         req.on('data', (c) => (body += c));
@@ -78,16 +69,14 @@ for (const variant of awsPlatformVariants)
       hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/sns`;
     });
     after(async () => {
-      sns?.destroy();
-      sqs?.destroy();
       await new Promise((r) => hook?.close(r));
-      await aws?.close();
+      await events?.close();
     });
 
     const topic = async (Name: string, Attributes?: Record<string, string>) =>
       (await sns.send(new CreateTopicCommand({ Name, Attributes }))).TopicArn!;
-    const queue = async (QueueName: string, Attributes?: Record<string, string>) =>
-      (await sqs.send(new CreateQueueCommand({ QueueName, Attributes }))).QueueUrl!;
+    const queue = (name: string, attributes?: Record<string, string>) =>
+      events.queue(name, attributes);
     const receiveAll = async (QueueUrl: string, expected: number) => {
       const got: { Body?: string; MessageAttributes?: Record<string, { StringValue?: string }> }[] =
         [];

@@ -76,6 +76,53 @@ for (const variant of databaseVariants) {
       assert.equal((await store.counts('std', now + 30_000)).visible, 197);
     });
 
+    test('standard queue: a batch sent together keeps its order; leases delete by their own receipts only', async () => {
+      await queue('batch');
+      await queue('other');
+      const message = (body: string, delayMs = 0) => ({
+        body,
+        messageAttributes: {},
+        md5Body: 'x',
+        delayMs,
+      });
+      await store.sendMany('batch', [message('late', 1_000)], now - 1);
+      const sent = await store.sendMany(
+        'batch',
+        ['b0', 'b1', 'b2'].map((b) => message(b)),
+        now - 1,
+      );
+      assert.equal(new Set(sent.map((s) => s.id)).size, 3);
+      // Oldest visible first: the delayed message, sent before, becomes visible after the batch.
+      const first = await store.claim('batch', rules({ now: now + 1_000, max: 3 }));
+      assert.deepEqual(
+        first.map((m) => [m.id, m.body]),
+        sent.map((s, i) => [s.id, `b${i}`]),
+      );
+      await store.send('other', message('elsewhere'), now - 1);
+      const [elsewhere] = await store.claim('other', rules());
+      // Another queue's receipt, a stale receipt and a malformed one delete nothing.
+      await store.deleteLeased('batch', [elsewhere!.receipt!, 'not-a-receipt']);
+      const again = await store.claim('batch', rules({ now: now + 31_000, max: 1 }));
+      assert.equal(again[0]!.body, 'late');
+      const stale = await store.claim('batch', rules({ now: now + 61_000, max: 10 }));
+      await store.deleteLeased('batch', [...first.map((m) => m.receipt!), again[0]!.receipt!]);
+      assert.deepEqual(await store.counts('batch', now + 61_000), {
+        visible: 0,
+        inFlight: stale.length,
+        delayed: 0,
+      });
+      await store.deleteLeased(
+        'batch',
+        stale.map((m) => m.receipt!),
+      );
+      assert.deepEqual(await store.counts('batch', now + 61_000), {
+        visible: 0,
+        inFlight: 0,
+        delayed: 0,
+      });
+      assert.equal((await store.counts('other', now)).inFlight, 1);
+    });
+
     test('FIFO: order within a group, a group in flight is blocked, also for a concurrent receiver', async () => {
       await queue('ord.fifo');
       for (let i = 0; i < 6; i++) await send('ord.fifo', `a${i}`, 'a');
