@@ -63,12 +63,12 @@ export function startCheckpointer(
     eval: true,
     workerData: { file, synchronous, driver, everyMs: checkpointEveryMs },
   });
-  // Never what keeps the platform (or a test) alive.
-  worker.unref();
   worker.on('message', (m: { error?: string }) => {
     if (m.error) onError(m.error);
   });
   worker.on('error', (err) => onError(err.message));
+  // Never what keeps the platform (or a test) alive; after the listeners, which ref it again.
+  worker.unref();
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     close: async () => {
