@@ -5,6 +5,11 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
+import {
+  type Checkpointer,
+  fallbackAutocheckpointPages,
+  startCheckpointer,
+} from './sqlite-checkpointer.js';
 import type { Store } from './store.js';
 
 /** How long a statement waits for another process's write lock before SQLITE_BUSY. */
@@ -43,14 +48,20 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
     // Off by default in SQLite, and the cascades of deleteStage/deleteFunction depend on it.
     database.pragma('foreign_keys = ON');
     database.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    // Checkpoints run in a worker (sqlite-checkpointer.ts); this is only the bound behind it.
+    database.pragma(`wal_autocheckpoint = ${fallbackAutocheckpointPages}`);
   } catch (err) {
     database.close();
     throw err;
   }
   // Kysely's SQLite driver serializes everything on this one connection, so the pragmas above
   // hold for every query and transaction.
+  const checkpointer = startCheckpointer(
+    opts.file,
+    opts.synchronous === 'normal' ? 'NORMAL' : 'FULL',
+  );
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    dialect: new SqliteDialect({ database: withStatementCache(database, checkpointer) }),
   });
   try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'sqlite' });
@@ -70,12 +81,13 @@ const statementCacheSize = 500;
  * GetItem's CPU. Kysely runs one query at a time on the connection; a statement still being
  * iterated (a streamed select) is never handed out twice: a busy one is prepared afresh.
  */
-function withStatementCache(database: BetterSqlite3.Database) {
+function withStatementCache(database: BetterSqlite3.Database, checkpointer: Checkpointer) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => {
       cache.clear();
       database.close();
+      void checkpointer.close();
     },
     prepare(sqlText: string): BetterSqlite3.Statement {
       const cached = cache.get(sqlText);

@@ -18,7 +18,10 @@ export interface LogPipelineOptions {
   log?: { warn(detail: object, message: string): void };
   /** A batch is written at most this long after its first line (default 100). */
   flushIntervalMs?: number;
-  /** ...or as soon as this many lines wait (default 500). */
+  /**
+   * ...or as soon as this many lines wait (default 128). On SQLite a batch is inserted on the
+   * event loop (about 7 µs a line): 500 lines held every request in flight for ~3.5 ms.
+   */
   batchSize?: number;
   /** Lines held while the store falls behind; past this the oldest are dropped (default 10000). */
   maxBuffered?: number;
@@ -100,7 +103,7 @@ export class LogPipeline {
     this.#scheduler = options.scheduler ?? systemScheduler;
     this.#log = options.log;
     this.#flushIntervalMs = options.flushIntervalMs ?? 100;
-    this.#batchSize = options.batchSize ?? 500;
+    this.#batchSize = options.batchSize ?? 128;
     this.#maxBuffered = options.maxBuffered ?? 10_000;
     this.#retentionMs = options.retentionMs ?? defaultRetentionMs;
     this.#pruneEveryMs = options.pruneEveryMs ?? 60 * 60 * 1000;
@@ -252,7 +255,13 @@ export class LogPipeline {
   }
 
   async #drain(all: boolean): Promise<boolean> {
+    let first = true;
     while (this.#buffer.length >= (all ? 1 : this.#batchSize)) {
+      // Between two batches, let the event loop serve the I/O that waits: a SQLite insert
+      // resolves without ever leaving the turn, so a backlog would otherwise go in one stall.
+      if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+      first = false;
+      if (this.#buffer.length === 0) break;
       const batch = this.#buffer.splice(0, this.#batchSize);
       this.#inflight = batch;
       let ids: number[];

@@ -8,9 +8,10 @@
  * Also points a bundled legacy `aws-sdk` (v2), which ignores AWS_ENDPOINT_URL, at the endpoint
  * the platform gave the function, the moment the function loads it.
  */
-import Module, { createRequire, register } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { deferEsmHook } from './esm-hooks.js';
 
 type ResolveFilename = (request: string, parent: unknown, ...rest: unknown[]) => string;
 type Load = (request: string, parent: unknown, isMain: boolean) => unknown;
@@ -36,8 +37,9 @@ export function installAwsSdkFallback(sdkModulesDir: string | undefined): void {
         return requireFromPlatform.resolve(request);
       }
     };
-    register('./aws-sdk-resolve-hook.js', import.meta.url, {
-      data: { parentURL: pathToFileURL(anchor).href },
+    // For `import`: registered only if the function's code is loaded as ESM (esm-hooks.ts).
+    deferEsmHook('./aws-sdk-resolve-hook.js', import.meta.url, {
+      parentURL: pathToFileURL(anchor).href,
     });
   }
   patchLegacySdkOnLoad();

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FunctionErrorBody } from '../../model/invocation.js';
 import { toErrorBody } from './error-body.js';
+import { registerEsmHooks } from './esm-hooks.js';
 
 export type UserHandler = (event: unknown, context: object, callback: Callback) => unknown;
 export type Callback = (err?: unknown, result?: unknown) => void;
@@ -70,20 +71,26 @@ export async function loadHandler(taskRoot: string, handler: string): Promise<Us
 async function loadModule(file: string): Promise<unknown> {
   try {
     if (file.endsWith('.mjs') || (file.endsWith('.js') && isModulePackage(dirname(file)))) {
-      return await import(pathToFileURL(file).href);
+      return await importModule(file);
     }
     try {
       return createRequire(file)(file);
     } catch (err) {
       // ESM syntax in a .js file with no "type": "module": Lambda's runtime retries as ESM too.
       if ((err as { code?: string }).code === 'ERR_REQUIRE_ESM') {
-        return await import(pathToFileURL(file).href);
+        return await importModule(file);
       }
       throw err;
     }
   } catch (err) {
     throw new InitFailure(loadErrorBody(err));
   }
+}
+
+/** ES module code resolves through the platform's resolve hooks (SDK fallback, layers). */
+function importModule(file: string): Promise<unknown> {
+  registerEsmHooks();
+  return import(pathToFileURL(file).href);
 }
 
 function loadErrorBody(err: unknown): FunctionErrorBody {

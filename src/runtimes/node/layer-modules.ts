@@ -7,9 +7,10 @@
  * (`import` ignores NODE_PATH). The function's own node_modules always wins: layers are only
  * consulted once ordinary resolution failed, exactly as NODE_PATH comes last for require.
  */
-import Module, { register } from 'node:module';
+import Module from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { deferEsmHook } from './esm-hooks.js';
 
 const internals = Module as unknown as { _initPaths?: () => void };
 
@@ -19,5 +20,5 @@ export function installLayerModules(env: NodeJS.ProcessEnv): void {
   internals._initPaths?.();
   // Resolution from a file directly in a node_modules directory looks in that directory.
   const parents = dirs.map((d) => pathToFileURL(join(d, 'nimbus-layer-anchor.js')).href);
-  register('./layer-resolve-hook.js', import.meta.url, { data: { parents } });
+  deferEsmHook('./layer-resolve-hook.js', import.meta.url, { parents });
 }
