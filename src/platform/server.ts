@@ -102,6 +102,7 @@ import { InvocationRecords } from './async/invocation-records.js';
 import { invocationsRoutes } from './async/invocations-routes.js';
 import { defaultRetrySettings } from './async/retry-policy.js';
 import { scheduleFiring } from './async/schedule-firing.js';
+import { rememberedScopes } from './auth/caller-scopes.js';
 import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
@@ -116,6 +117,7 @@ import {
   SessionCredentialStore,
 } from './auth/session-credentials.js';
 import { ProvisionerRegistry } from './aws/resources/provisioner-registry.js';
+import { ResourceOwners } from './aws/resources/resource-owners.js';
 import { ResourceRecords } from './aws/resources/resource-records.js';
 import { deployResources, StageResources } from './aws/resources/stage-resources.js';
 import { backupRoutes } from './backup-routes.js';
@@ -1280,6 +1282,9 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     for await (const chunk of objectFiles.read(row.blobId)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   };
+  // One scope lookup and one owner record for every AWS service (docs/security.md).
+  const callerScopes = rememberedScopes((id) => accessKeys.scopeOf(id));
+  const resourceOwners = new ResourceOwners(db, clock);
   const s3 = createS3Service({
     meta: s3Meta,
     files: objectFiles,
@@ -1287,7 +1292,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     maxObjectBytes: 5 * 1024 * MiB,
     onChange: (change) => s3Notifier.notify(change),
-    scopeOf: (id) => accessKeys.scopeOf(id),
+    scopeOf: callerScopes,
     verify: createStreamingRequestVerifier({
       keys: accessKeys,
       clock,
@@ -1323,6 +1328,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     accountId: NIMBUS_ACCOUNT_ID,
     verify: verifierFor('dynamodb'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
   });
   sendToQueue = queueDelivery({ store: sqsStore, waiters: sqsLongPolls, clock });
@@ -1405,6 +1412,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       registry: resourceTypes,
       records: new ResourceRecords(db),
       clock,
+      owners: resourceOwners,
     }),
     accountId: NIMBUS_ACCOUNT_ID,
   });

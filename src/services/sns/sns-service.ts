@@ -30,6 +30,7 @@ export function createSnsService(opts: SnsServiceOptions) {
       const auth = await opts.verify(req, body);
       // The query protocol's auth codes are the same for SQS and SNS.
       if (!auth.ok) throw sqsAuthError(auth);
+      return auth.principal;
     },
     serve: async ({ action, params, req }) => {
       const input = snsInputOfQuery(unflattenQuery(params));
@@ -43,7 +44,7 @@ export function createSnsService(opts: SnsServiceOptions) {
     namespace: 'http://sns.amazonaws.com/doc/2010-03-31/',
     maxBodyBytes: 0,
     ...(opts.onError ? { onError: opts.onError } : {}),
-    authenticate: async () => {},
+    authenticate: async () => 'anonymous',
     serve: async ({ action, params, req }) => {
       if (action !== 'ConfirmSubscription') throw snsErrors.invalidAction(action);
       const input = snsInputOfQuery(unflattenQuery(params));

@@ -22,9 +22,10 @@ export interface SqsServiceOptions extends SqsDeps {
 const maxBodyBytes = 8 * 1024 * 1024;
 
 export function createSqsService(opts: SqsServiceOptions) {
-  const authenticate = async (req: IncomingMessage, body: Buffer): Promise<void> => {
+  const authenticate = async (req: IncomingMessage, body: Buffer): Promise<string> => {
     const auth = await opts.verify(req, body);
     if (!auth.ok) throw sqsAuthError(auth);
+    return auth.principal;
   };
   const json = createAwsJsonHandler({
     version: '1.0',
