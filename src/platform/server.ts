@@ -1339,6 +1339,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     waiters: sqsLongPolls,
     verify: verifierFor('sqs'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
   });
   const mailer = options.smtpUrl
