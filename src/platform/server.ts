@@ -182,6 +182,7 @@ import {
 } from './invoker/function-aws-environment.js';
 import { FunctionResolver } from './invoker/function-resolver.js';
 import type { Invoker } from './invoker/invoker-port.js';
+import { FunctionNotFoundError } from './invoker/invoker-port.js';
 import { ProcessInvoker } from './invoker/process-invoker.js';
 import { secureDataDir } from './isolation/data-dir-permissions.js';
 import { FunctionUids } from './isolation/function-uids.js';
@@ -1284,7 +1285,18 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   };
   // One scope lookup and one owner record for every AWS service (docs/security.md).
   const callerScopes = rememberedScopes((id) => accessKeys.scopeOf(id));
-  const resourceOwners = new ResourceOwners(db, clock);
+  const resourceOwners = new ResourceOwners(db, clock, {
+    // Functions keep their stage in the deployment records: an SNS subscription's endpoint.
+    functionOwner: async (name) => {
+      try {
+        const target = await invoker.resolve(name, undefined);
+        return { service: target.service, stage: target.stage };
+      } catch (error) {
+        if (error instanceof FunctionNotFoundError) return undefined;
+        throw error;
+      }
+    },
+  });
   const s3 = createS3Service({
     meta: s3Meta,
     files: objectFiles,
@@ -1444,6 +1456,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const sns = createSnsService({
     ...snsDeps,
     verify: verifierFor('sns'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'SNS request failed'),
   });
   const iotData = createIotDataService({

@@ -20,6 +20,8 @@ interface ResourceOwnersTable {
   stage: string;
 }
 
+const functionKind = 'AWS::Lambda::Function';
+
 interface Cached {
   owner: ResourceOwner | undefined;
   until: number;
@@ -31,11 +33,25 @@ export class ResourceOwners implements OwnerLookup {
   readonly #cache = new Map<string, Cached>();
   readonly #ttlMs: number;
   readonly #max: number;
+  readonly #functionOwner: ((name: string) => Promise<ResourceOwner | undefined>) | undefined;
 
-  /** Takes the platform's database handle (whatever tables it types); it never closes it. */
-  constructor(db: unknown, clock: Clock, opts: { ttlMs?: number; max?: number } = {}) {
+  /**
+   * Takes the platform's database handle (whatever tables it types); it never closes it.
+   * `functionOwner`: functions (kind `AWS::Lambda::Function`) are owned by the stage that
+   * deployed them, which the deployment records already say.
+   */
+  constructor(
+    db: unknown,
+    clock: Clock,
+    opts: {
+      ttlMs?: number;
+      max?: number;
+      functionOwner?: (name: string) => Promise<ResourceOwner | undefined>;
+    } = {},
+  ) {
     this.#db = db as Kysely<{ resource_owners: ResourceOwnersTable }>;
     this.#clock = clock;
+    this.#functionOwner = opts.functionOwner;
     this.#ttlMs = opts.ttlMs ?? 5_000;
     this.#max = opts.max ?? 2_000;
   }
@@ -45,6 +61,11 @@ export class ResourceOwners implements OwnerLookup {
     const now = this.#clock.now();
     const hit = this.#cache.get(key);
     if (hit && hit.until > now) return hit.owner;
+    if (kind === functionKind && this.#functionOwner) {
+      const owner = await this.#functionOwner(name);
+      this.#remember(key, owner, now);
+      return owner;
+    }
     const row = await this.#db
       .selectFrom('resource_owners')
       .select(['service', 'stage'])
