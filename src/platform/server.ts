@@ -1451,6 +1451,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const events = createEventsService({
     ...eventsDeps,
     verify: verifierFor('events'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'EventBridge request failed'),
   });
   const sns = createSnsService({

@@ -37,12 +37,12 @@ export interface AccessRule<I = Record<string, unknown>, O = object> {
   /** Every resource the call names (absent or none: it names none). */
   refs?: (input: I) => ResourceRef[];
   /**
-   * The call creates the resource refs names first. `exists` tells a create that answers an
+   * The call creates the first resource `refs` names. `exists` tells a create that answers an
    * existing resource (SQS CreateQueue, SNS CreateTopic) from one that made it: only a new one
    * becomes the caller's stage's.
    */
-  creates?: { exists: (name: string) => Promise<boolean>; nameOf?: (output: O) => string };
-  /** The call deletes the resources refs names: their owner records go with them. */
+  creates?: { exists: (name: string) => Promise<boolean> };
+  /** The call deletes the first resource `refs` names: its owner record goes with it. */
   deletes?: boolean;
   /** A list: keeps only the entries the caller reaches. */
   filter?: { kind: string; keep: (output: O, reaches: (name: string) => boolean) => O };
@@ -82,22 +82,18 @@ export async function guardedCall<I, O>(
     // The hot path of the bench and the admin: no lookup, nothing computed.
     if (!rule.deletes) return run();
     const output = await run();
-    for (const ref of rule.refs?.(input) ?? []) await guard.owners.forget(ref.kind, ref.name);
+    const [gone] = rule.refs?.(input) ?? [];
+    if (gone) await guard.owners.forget(gone.kind, gone.name);
     return output;
   }
   const refs = rule.refs?.(input) ?? [];
   await checkResources(guard, scope, refs, rule.write);
   const claim = rule.creates && ownerOfScope(scope);
-  const fresh =
-    claim && rule.creates && !rule.creates.nameOf ? await unclaimed(refs, rule.creates.exists) : [];
+  const [first] = refs;
+  const fresh = claim && first && !(await rule.creates!.exists(first.name));
   const output = await run();
-  if (claim && rule.creates) {
-    const made = rule.creates.nameOf
-      ? [{ kind: refs[0]?.kind ?? '', name: rule.creates.nameOf(output) }]
-      : fresh;
-    for (const ref of made) if (ref.kind) await guard.owners.claim(ref.kind, ref.name, claim);
-  }
-  if (rule.deletes) for (const ref of refs) await guard.owners.forget(ref.kind, ref.name);
+  if (claim && first && fresh) await guard.owners.claim(first.kind, first.name, claim);
+  if (rule.deletes && first) await guard.owners.forget(first.kind, first.name);
   if (rule.filter) {
     const owners = await guard.owners.ownersOf(rule.filter.kind);
     return rule.filter.keep(output, (name) => scopeAllowsResource(scope, owners.get(name), false));
@@ -105,12 +101,24 @@ export async function guardedCall<I, O>(
   return output;
 }
 
-/** The refs that name no resource yet: what the create will make. */
-async function unclaimed(
-  refs: ResourceRef[],
-  exists: (name: string) => Promise<boolean>,
-): Promise<ResourceRef[]> {
-  const fresh: ResourceRef[] = [];
-  for (const ref of refs) if (!(await exists(ref.name))) fresh.push(ref);
-  return fresh;
+/**
+ * The service's operations, each run under its rule (an AWS JSON service's operation table);
+ * without a guard (no owner records wired), the operations unchanged.
+ */
+export function guardedOperations<
+  I,
+  C extends { operation: string; scope?: AccessKeyScope | undefined },
+>(
+  operations: Record<string, (input: I, ctx: C) => Promise<object>>,
+  rules: Record<string, AccessRule<I, object>>,
+  guard: ResourceGuard | undefined,
+): Record<string, (input: I, ctx: C) => Promise<object>> {
+  if (!guard) return operations;
+  return Object.fromEntries(
+    Object.entries(operations).map(([name, run]) => [
+      name,
+      (input: I, ctx: C) =>
+        guardedCall(guard, ctx.scope, rules[name], input, () => run(input, ctx)),
+    ]),
+  );
 }
