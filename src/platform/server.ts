@@ -1387,6 +1387,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     limits: new ShardWriteLimits(clock),
     verify: verifierFor('kinesis'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'Kinesis request failed'),
   });
   const userPools = createUserPools({
