@@ -102,6 +102,7 @@ import { InvocationRecords } from './async/invocation-records.js';
 import { invocationsRoutes } from './async/invocations-routes.js';
 import { defaultRetrySettings } from './async/retry-policy.js';
 import { scheduleFiring } from './async/schedule-firing.js';
+import { rememberedScopes } from './auth/caller-scopes.js';
 import { keysRoutes } from './auth/keys-routes.js';
 import { KyselyAccessKeyStore } from './auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey } from './auth/master-key.js';
@@ -116,6 +117,7 @@ import {
   SessionCredentialStore,
 } from './auth/session-credentials.js';
 import { ProvisionerRegistry } from './aws/resources/provisioner-registry.js';
+import { ResourceOwners } from './aws/resources/resource-owners.js';
 import { ResourceRecords } from './aws/resources/resource-records.js';
 import { deployResources, StageResources } from './aws/resources/stage-resources.js';
 import { backupRoutes } from './backup-routes.js';
@@ -180,6 +182,7 @@ import {
 } from './invoker/function-aws-environment.js';
 import { FunctionResolver } from './invoker/function-resolver.js';
 import type { Invoker } from './invoker/invoker-port.js';
+import { FunctionNotFoundError } from './invoker/invoker-port.js';
 import { ProcessInvoker } from './invoker/process-invoker.js';
 import { secureDataDir } from './isolation/data-dir-permissions.js';
 import { FunctionUids } from './isolation/function-uids.js';
@@ -1283,6 +1286,20 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     for await (const chunk of objectFiles.read(row.blobId)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   };
+  // One scope lookup and one owner record for every AWS service (docs/security.md).
+  const callerScopes = rememberedScopes((id) => accessKeys.scopeOf(id));
+  const resourceOwners = new ResourceOwners(db, clock, {
+    // Functions keep their stage in the deployment records: an SNS subscription's endpoint.
+    functionOwner: async (name) => {
+      try {
+        const target = await invoker.resolve(name, undefined);
+        return { service: target.service, stage: target.stage };
+      } catch (error) {
+        if (error instanceof FunctionNotFoundError) return undefined;
+        throw error;
+      }
+    },
+  });
   const s3 = createS3Service({
     meta: s3Meta,
     files: objectFiles,
@@ -1290,7 +1307,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     maxObjectBytes: 5 * 1024 * MiB,
     onChange: (change) => s3Notifier.notify(change),
-    scopeOf: (id) => accessKeys.scopeOf(id),
+    scopeOf: callerScopes,
     verify: createStreamingRequestVerifier({
       keys: accessKeys,
       clock,
@@ -1326,6 +1343,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     accountId: NIMBUS_ACCOUNT_ID,
     verify: verifierFor('dynamodb'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'DynamoDB request failed'),
   });
   sendToQueue = queueDelivery({ store: sqsStore, waiters: sqsLongPolls, clock });
@@ -1335,6 +1354,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     waiters: sqsLongPolls,
     verify: verifierFor('sqs'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'SQS request failed'),
   });
   const mailer = options.smtpUrl
@@ -1369,6 +1390,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     limits: new ShardWriteLimits(clock),
     verify: verifierFor('kinesis'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'Kinesis request failed'),
   });
   const userPools = createUserPools({
@@ -1408,6 +1431,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       registry: resourceTypes,
       records: new ResourceRecords(db),
       clock,
+      owners: resourceOwners,
     }),
     accountId: NIMBUS_ACCOUNT_ID,
   });
@@ -1432,11 +1456,15 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   const events = createEventsService({
     ...eventsDeps,
     verify: verifierFor('events'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'EventBridge request failed'),
   });
   const sns = createSnsService({
     ...snsDeps,
     verify: verifierFor('sns'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     onError: (e) => logger.error({ err: e }, 'SNS request failed'),
   });
   const iotData = createIotDataService({

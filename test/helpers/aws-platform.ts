@@ -12,6 +12,7 @@ import {
   type RunningPlatform,
   startPlatform,
 } from '../../src/platform/server.js';
+import { fnDef, serviceDef } from './definitions.js';
 import { makeTestSchema } from './postgres.js';
 import { runCli } from './run-cli.js';
 import { makeTempDir } from './temp-dir.js';
@@ -206,18 +207,41 @@ function launch(
   });
 }
 
-/** An access key made through the control API. */
-async function makeKey(
+/**
+ * An access key made through the control API; `scope` as `nimbus keys create --service --stage
+ * --read-only` gives it (docs/security.md).
+ */
+export async function makeKey(
   platform: RunningPlatform,
   label: string,
+  scope?: { service?: string; stage?: string; readOnly?: boolean },
 ): Promise<{ id: string; secret: string }> {
   const res = await fetch(`${platform.url}/v1/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ description: `${label} tests` }),
+    body: JSON.stringify({ description: `${label} tests`, ...(scope ? { scope } : {}) }),
   });
   if (!res.ok) throw new Error(`making a key: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { key: { id: string; secret: string } }).key;
+}
+
+/**
+ * Deploys stage `stage` of service `svc` with one (never invoked) function and the given
+ * serverless.yml `resources.Resources`: what the stage-ownership tests of each service need.
+ */
+export async function deployStageResources(
+  platform: RunningPlatform,
+  stage: string,
+  resources: Record<string, unknown>,
+): Promise<void> {
+  await deployService(
+    platform,
+    serviceDef([fnDef('noop', { name: `svc-${stage}-noop` })], {
+      stage,
+      resources: { Resources: resources },
+    }),
+    { 'handler.js': 'exports.handler = async () => ({});' },
+  );
 }
 
 /** Uploads `files` as the artifact of every function of `definition`, then deploys it. */

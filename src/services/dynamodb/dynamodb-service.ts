@@ -3,12 +3,24 @@
  * `X-Amz-Target: DynamoDB_20120810.<Operation>`, verified with SigV4 over the whole body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallerScopes } from '../../platform/auth/caller-scopes.js';
 import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
+import {
+  type AccessRule,
+  guardedCall,
+  type OwnerLookup,
+  type ResourceGuard,
+} from '../../platform/auth/resource-access.js';
 import {
   type AwsJsonOperation,
   createAwsJsonHandler,
 } from '../../platform/aws/protocols/aws-json.js';
 import { batchGetItem, batchWriteItem } from './batch-operations.js';
+import {
+  dynamoAccessDenied,
+  dynamoAccessRules,
+  dynamoStreamsAccessRules,
+} from './dynamodb-access.js';
 import type { DynamoDeps, Input } from './dynamodb-call.js';
 import { deleteItem, getItem, putItem, updateItem } from './item-operations.js';
 import { query, scan } from './query-scan.js';
@@ -34,6 +46,9 @@ export interface DynamoServiceOptions extends DynamoDeps {
   verify: RequestVerifier;
   /** The stream read port, for the DynamoDB Streams API on the same path. */
   streams: DynamoStreamReader;
+  /** The shared scope lookup and owner records: a stage's credentials reach its own tables. */
+  scopeOf?: CallerScopes;
+  owners?: OwnerLookup;
   onError?: (error: unknown) => void;
 }
 
@@ -41,10 +56,23 @@ export interface DynamoServiceOptions extends DynamoDeps {
 const maxBodyBytes = 16 * 1024 * 1024;
 
 export function createDynamoService(opts: DynamoServiceOptions) {
-  const op =
-    (run: (deps: DynamoDeps, input: Input) => Promise<object>): AwsJsonOperation =>
-    (input) =>
-      run(opts, input);
+  const guard: ResourceGuard | undefined = opts.owners && {
+    owners: opts.owners,
+    denied: dynamoAccessDenied,
+  };
+  const rules = dynamoAccessRules(async (name) => (await opts.store.findTable(name)) !== undefined);
+  const guarded =
+    <D>(
+      deps: D,
+      table: Record<string, AccessRule<Input, object>>,
+      run: (deps: D, input: Input) => Promise<object>,
+    ): AwsJsonOperation =>
+    (input, ctx) =>
+      guard
+        ? guardedCall(guard, ctx.scope, table[ctx.operation], input, () => run(deps, input))
+        : run(deps, input);
+  const op = (run: (deps: DynamoDeps, input: Input) => Promise<object>) =>
+    guarded(opts, rules, run);
   const handler = createAwsJsonHandler({
     version: '1.0',
     targetPrefix: 'DynamoDB_20120810',
@@ -53,6 +81,7 @@ export function createDynamoService(opts: DynamoServiceOptions) {
     coralNamespaces: true,
     maxBodyBytes,
     verify: opts.verify,
+    ...(opts.scopeOf ? { scopeOf: opts.scopeOf } : {}),
     onError: opts.onError,
     operations: {
       CreateTable: op(createTable),
@@ -79,10 +108,8 @@ export function createDynamoService(opts: DynamoServiceOptions) {
     clock: opts.clock,
     findTable: (name) => opts.store.findTable(name),
   };
-  const streamsOp =
-    (run: (deps: StreamsApiDeps, input: Input) => Promise<object>): AwsJsonOperation =>
-    (input) =>
-      run(streamsDeps, input);
+  const streamsOp = (run: (deps: StreamsApiDeps, input: Input) => Promise<object>) =>
+    guarded(streamsDeps, dynamoStreamsAccessRules, run);
   // DynamoDB Streams signs for `dynamodb` too: the target's prefix tells the two APIs apart.
   const streamsHandler = createAwsJsonHandler({
     version: '1.0',
@@ -92,6 +119,7 @@ export function createDynamoService(opts: DynamoServiceOptions) {
     coralNamespaces: true,
     maxBodyBytes,
     verify: opts.verify,
+    ...(opts.scopeOf ? { scopeOf: opts.scopeOf } : {}),
     onError: opts.onError,
     operations: {
       ListStreams: streamsOp(listStreams),

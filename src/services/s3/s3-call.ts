@@ -6,6 +6,7 @@ import {
   isRestricted,
   scopeAllowsResource,
 } from '../../platform/auth/access-key-store.js';
+import type { CallerScopes } from '../../platform/auth/caller-scopes.js';
 import type { SignatureChain } from '../../platform/auth/sigv4.js';
 import { parseXml, type XmlElement, XmlSyntaxError } from '../../platform/aws/protocols/xml.js';
 import { verifiedPayload } from '../../platform/aws/sigv4/verified-payload.js';
@@ -32,7 +33,7 @@ export interface S3Deps {
    * The scope of the key that signed (session credentials: their service stage); without it
    * every verified caller reaches every bucket.
    */
-  scopeOf?: (accessKeyId: string) => Promise<AccessKeyScope | undefined>;
+  scopeOf?: CallerScopes;
 }
 
 export interface S3Call {

@@ -4,7 +4,7 @@
  * and sub-resource. Operations answer through the REST-XML codec.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AccessKeyScope, isRestricted } from '../../platform/auth/access-key-store.js';
+import { isRestricted } from '../../platform/auth/access-key-store.js';
 import type {
   PostPolicyVerifier,
   StreamingRequestVerifier,
@@ -92,9 +92,7 @@ const unsupportedObjectResources = [
 ];
 
 export function createS3Service(options: S3ServiceOptions) {
-  const opts: S3ServiceOptions = options.scopeOf
-    ? { ...options, scopeOf: rememberedScopes(options.scopeOf) }
-    : options;
+  const opts = options;
   const handler = createRestXmlHandler({
     onError: opts.onError,
     serve: async (req, ctx) => {
@@ -133,7 +131,8 @@ async function route(
   }
   const auth = await opts.verify(req);
   if (!auth.ok) throw s3AuthError(auth, !req.headers.authorization);
-  const scope = opts.scopeOf && (await opts.scopeOf(auth.principal));
+  const found = opts.scopeOf?.(auth.principal);
+  const scope = found instanceof Promise ? await found : found;
   const call: S3Call = {
     deps: opts,
     req,
@@ -214,22 +213,4 @@ function objectOperation(call: ObjectCall): Promise<RestXmlResponse> {
       break;
   }
   throw s3Errors.methodNotAllowed();
-}
-
-/**
- * A key's scope never changes (keys are created with it; session credentials are issued with
- * it), so it is looked up once per key id, not on every request. Bounded: the oldest entries go.
- */
-function rememberedScopes(
-  scopeOf: (id: string) => Promise<AccessKeyScope | undefined>,
-  max = 1000,
-): (id: string) => Promise<AccessKeyScope | undefined> {
-  const known = new Map<string, AccessKeyScope | undefined>();
-  return async (id) => {
-    if (known.has(id)) return known.get(id);
-    const scope = await scopeOf(id);
-    if (known.size >= max) known.delete(known.keys().next().value as string);
-    known.set(id, scope);
-    return scope;
-  };
 }

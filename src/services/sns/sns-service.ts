@@ -4,9 +4,16 @@
  * call is SigV4-verified against its whole body, then run by operation name.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallerScopes } from '../../platform/auth/caller-scopes.js';
 import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
+import {
+  guardedCall,
+  type OwnerLookup,
+  type ResourceGuard,
+} from '../../platform/auth/resource-access.js';
 import { createAwsQueryHandler, unflattenQuery } from '../../platform/aws/protocols/aws-query.js';
 import { sqsAuthError } from '../sqs/sqs-errors.js';
+import { snsAccessDenied, snsAccessRules } from './sns-access.js';
 import type { SnsDeps } from './sns-call.js';
 import { snsErrors } from './sns-errors.js';
 import { runSnsOperation } from './sns-operations.js';
@@ -15,6 +22,9 @@ import { confirmSubscription } from './subscription-operations.js';
 
 export interface SnsServiceOptions extends SnsDeps {
   verify: RequestVerifier;
+  /** The shared scope lookup and owner records: a stage's credentials reach its own topics. */
+  scopeOf?: CallerScopes;
+  owners?: OwnerLookup;
   onError?: (error: unknown) => void;
 }
 
@@ -22,6 +32,11 @@ export interface SnsServiceOptions extends SnsDeps {
 const maxBodyBytes = 2 * 1024 * 1024;
 
 export function createSnsService(opts: SnsServiceOptions) {
+  const guard: ResourceGuard | undefined = opts.owners && {
+    owners: opts.owners,
+    denied: snsAccessDenied,
+  };
+  const rules = snsAccessRules(async (name) => (await opts.store.findTopic(name)) !== undefined);
   const signed = createAwsQueryHandler({
     namespace: 'http://sns.amazonaws.com/doc/2010-03-31/',
     maxBodyBytes,
@@ -30,10 +45,15 @@ export function createSnsService(opts: SnsServiceOptions) {
       const auth = await opts.verify(req, body);
       // The query protocol's auth codes are the same for SQS and SNS.
       if (!auth.ok) throw sqsAuthError(auth);
+      return auth.principal;
     },
-    serve: async ({ action, params, req }) => {
+    ...(opts.scopeOf ? { scopeOf: opts.scopeOf } : {}),
+    serve: async ({ action, params, req, scope }) => {
       const input = snsInputOfQuery(unflattenQuery(params));
-      const output = await runSnsOperation(action, { deps: opts, req, input });
+      const call = { deps: opts, req, input };
+      const output = await (guard
+        ? guardedCall(guard, scope, rules[action], input, () => runSnsOperation(action, call))
+        : runSnsOperation(action, call));
       return snsQueryResult(output as Record<string, unknown>);
     },
   });
@@ -43,7 +63,7 @@ export function createSnsService(opts: SnsServiceOptions) {
     namespace: 'http://sns.amazonaws.com/doc/2010-03-31/',
     maxBodyBytes: 0,
     ...(opts.onError ? { onError: opts.onError } : {}),
-    authenticate: async () => {},
+    authenticate: async () => 'anonymous',
     serve: async ({ action, params, req }) => {
       if (action !== 'ConfirmSubscription') throw snsErrors.invalidAction(action);
       const input = snsInputOfQuery(unflattenQuery(params));

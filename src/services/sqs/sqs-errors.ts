@@ -16,6 +16,7 @@ const queryCodes: Record<string, string> = {
   BatchRequestTooLong: 'AWS.SimpleQueueService.BatchRequestTooLong',
   InvalidBatchEntryId: 'AWS.SimpleQueueService.InvalidBatchEntryId',
   UnsupportedOperation: 'AWS.SimpleQueueService.UnsupportedOperation',
+  AccessDeniedException: 'AccessDenied',
 };
 
 export function sqsQueryError(error: AwsError): { code: string; fault: 'Sender' | 'Receiver' } {

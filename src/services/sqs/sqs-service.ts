@@ -5,16 +5,27 @@
  * whole body, then run by operation name.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccessKeyScope } from '../../platform/auth/access-key-store.js';
+import type { CallerScopes } from '../../platform/auth/caller-scopes.js';
 import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
+import {
+  guardedCall,
+  type OwnerLookup,
+  type ResourceGuard,
+} from '../../platform/auth/resource-access.js';
 import { createAwsJsonHandler, isAwsJsonRequest } from '../../platform/aws/protocols/aws-json.js';
 import { createAwsQueryHandler, unflattenQuery } from '../../platform/aws/protocols/aws-query.js';
-import type { SqsDeps } from './sqs-call.js';
+import { sqsAccessDenied, sqsAccessRules } from './sqs-access.js';
+import type { SqsCall, SqsDeps } from './sqs-call.js';
 import { sqsAuthError, sqsQueryError } from './sqs-errors.js';
 import { runSqsOperation } from './sqs-operations.js';
 import { sqsInputOfQuery, sqsQueryResult } from './sqs-query.js';
 
 export interface SqsServiceOptions extends SqsDeps {
   verify: RequestVerifier;
+  /** The shared scope lookup and owner records: a stage's credentials reach its own queues. */
+  scopeOf?: CallerScopes;
+  owners?: OwnerLookup;
   onError?: (error: unknown) => void;
 }
 
@@ -22,9 +33,21 @@ export interface SqsServiceOptions extends SqsDeps {
 const maxBodyBytes = 8 * 1024 * 1024;
 
 export function createSqsService(opts: SqsServiceOptions) {
-  const authenticate = async (req: IncomingMessage, body: Buffer): Promise<void> => {
+  const guard: ResourceGuard | undefined = opts.owners && {
+    owners: opts.owners,
+    denied: sqsAccessDenied,
+  };
+  const rules = sqsAccessRules(async (name) => (await opts.store.findQueue(name)) !== undefined);
+  const run = (operation: string, call: SqsCall, scope: AccessKeyScope | undefined) =>
+    guard
+      ? guardedCall(guard, scope, rules[operation], call.input, () =>
+          runSqsOperation(operation, call),
+        )
+      : runSqsOperation(operation, call);
+  const authenticate = async (req: IncomingMessage, body: Buffer): Promise<string> => {
     const auth = await opts.verify(req, body);
     if (!auth.ok) throw sqsAuthError(auth);
+    return auth.principal;
   };
   const json = createAwsJsonHandler({
     version: '1.0',
@@ -32,11 +55,13 @@ export function createSqsService(opts: SqsServiceOptions) {
     errorNamespace: 'com.amazonaws.sqs',
     maxBodyBytes,
     verify: opts.verify,
+    ...(opts.scopeOf ? { scopeOf: opts.scopeOf } : {}),
     authError: sqsAuthError,
     queryError: sqsQueryError,
     ...(opts.onError ? { onError: opts.onError } : {}),
     // SQS answers unknown and unsupported names itself (InvalidAction, UnsupportedOperation).
-    dispatch: (operation, input, { req }) => runSqsOperation(operation, { deps: opts, req, input }),
+    dispatch: (operation, input, { req, scope }) =>
+      run(operation, { deps: opts, req, input }, scope),
   });
   const query = createAwsQueryHandler({
     namespace: 'http://queue.amazonaws.com/doc/2012-11-05/',
@@ -44,9 +69,10 @@ export function createSqsService(opts: SqsServiceOptions) {
     queryError: sqsQueryError,
     onError: opts.onError,
     authenticate,
-    serve: async ({ action, params, req }) => {
+    ...(opts.scopeOf ? { scopeOf: opts.scopeOf } : {}),
+    serve: async ({ action, params, req, scope }) => {
       const input = sqsInputOfQuery(unflattenQuery(params));
-      const output = await runSqsOperation(action, { deps: opts, req, input });
+      const output = await run(action, { deps: opts, req, input }, scope);
       return sqsQueryResult(action, output as Record<string, unknown>);
     },
   });

@@ -31,6 +31,7 @@ import { s3CorsMigration } from './033-s3-cors.js';
 import { s3BucketOwnerMigration } from './034-s3-bucket-owner.js';
 import { rateLimitCountersMigration } from './042-rate-limit-counters.js';
 import { s3ObjectChunksMigration } from './044-s3-object-chunks.js';
+import { resourceOwnersMigration } from './045-resource-owners.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -73,6 +74,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '042-rate-limit-counters': rateLimitCountersMigration(flavor),
     '034-s3-bucket-owner': s3BucketOwnerMigration(),
     '044-s3-object-chunks': s3ObjectChunksMigration(flavor),
+    '045-resource-owners': resourceOwnersMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -10,6 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
+import { type AccessKeyScope, isRestricted } from '../../auth/access-key-store.js';
+import type { CallerScopes } from '../../auth/caller-scopes.js';
 import type { AuthOutcome } from '../../auth/request-verifier.js';
 import type { SigV4ErrorType } from '../../auth/sigv4.js';
 import { RequestTooLargeError, readBody } from '../../http/read-body.js';
@@ -33,6 +35,8 @@ export interface AwsJsonContext {
   /** The operation named by the target, and the request (its URL and headers). */
   operation: string;
   req: IncomingMessage;
+  /** The signer's scope when it is restricted (session credentials, scoped keys). */
+  scope?: AccessKeyScope;
 }
 
 export type AwsJsonOperation = (
@@ -57,6 +61,8 @@ export interface AwsJsonHandlerOptions {
   /** The namespace of the service's own error codes (`com.amazonaws.dynamodb.v20120810`). */
   errorNamespace: string;
   verify: (req: IncomingMessage, body: Buffer) => Promise<AuthOutcome>;
+  /** The shared scope lookup: operations see a restricted caller's scope in `ctx.scope`. */
+  scopeOf?: CallerScopes;
   maxBodyBytes: number;
   /** DynamoDB sends `x-amz-crc32` of every response body. */
   crc32?: boolean;
@@ -162,11 +168,14 @@ export function createAwsJsonHandler(opts: AwsJsonHandlerOptions) {
       }
       const operation = target.slice(dot + 1);
       const input = parseInput(body);
+      const found = opts.scopeOf?.(auth.principal);
+      const scope = found instanceof Promise ? await found : found;
       const output = await dispatch(operation, input, {
         requestId,
         principal: auth.principal,
         operation,
         req,
+        ...(isRestricted(scope) ? { scope } : {}),
       });
       send(res, 200, requestId, output);
     } catch (error) {

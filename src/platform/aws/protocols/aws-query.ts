@@ -8,6 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AccessKeyScope, isRestricted } from '../../auth/access-key-store.js';
+import type { CallerScopes } from '../../auth/caller-scopes.js';
 import { readBody } from '../../http/read-body.js';
 import { AwsError } from '../aws-error.js';
 import { asAwsError } from './rest-xml.js';
@@ -20,14 +22,21 @@ export interface AwsQueryCall {
   body: Buffer;
   req: IncomingMessage;
   requestId: string;
+  /** The signer's scope when it is restricted (session credentials, scoped keys). */
+  scope?: AccessKeyScope;
 }
 
 export interface AwsQueryHandlerOptions {
   /** The XML namespace of responses, `http://queue.amazonaws.com/doc/2012-11-05/`. */
   namespace: string;
   maxBodyBytes: number;
-  /** Checks the caller (SigV4 over the whole body) before anything else is read; throws. */
-  authenticate: (req: IncomingMessage, body: Buffer) => Promise<void>;
+  /**
+   * Checks the caller (SigV4 over the whole body) before anything else is read; throws, or
+   * answers the principal (the access key id).
+   */
+  authenticate: (req: IncomingMessage, body: Buffer) => Promise<string>;
+  /** The shared scope lookup: `serve` sees a restricted caller's scope in `call.scope`. */
+  scopeOf?: CallerScopes;
   /** The children of `<ActionResult>` (none for actions that answer nothing). */
   serve: (call: AwsQueryCall) => Promise<(XmlNode | undefined)[]>;
   /** The query code and fault of an error, where they differ from its awsCode. */
@@ -42,13 +51,22 @@ export function createAwsQueryHandler(opts: AwsQueryHandlerOptions) {
     let children: (XmlNode | undefined)[];
     try {
       const body = await readQueryBody(req, opts.maxBodyBytes);
-      await opts.authenticate(req, body);
+      const principal = await opts.authenticate(req, body);
+      const found = opts.scopeOf?.(principal);
+      const scope = found instanceof Promise ? await found : found;
       const params = queryParams(req, body);
       action = params.get('Action') ?? '';
       if (!/^[A-Za-z]{1,64}$/.test(action)) {
         throw new AwsError(400, 'MissingAction', 'The request must contain the parameter Action.');
       }
-      children = await opts.serve({ action, params, body, req, requestId });
+      children = await opts.serve({
+        action,
+        params,
+        body,
+        req,
+        requestId,
+        ...(isRestricted(scope) ? { scope } : {}),
+      });
     } catch (error) {
       if (!req.readableEnded) req.resume();
       sendAwsQueryError(res, asAwsError(error, opts.onError), requestId, opts);

@@ -7,6 +7,7 @@
 import { NimbusError } from '../../../errors/nimbus-error.js';
 import type { Clock } from '../../../model/clock.js';
 import type { ServiceDefinition } from '../../../model/service-definition.js';
+import type { OwnerLookup } from '../../auth/resource-access.js';
 import type { ProvisionedResource, ResourceScope } from './provisioner.js';
 import type { ProvisionerRegistry } from './provisioner-registry.js';
 import type { ResourceRecord, ResourceRecords } from './resource-records.js';
@@ -57,11 +58,22 @@ export class StageResources {
   readonly #registry: ProvisionerRegistry;
   readonly #records: ResourceRecords;
   readonly #clock: Clock;
+  readonly #owners: OwnerLookup | undefined;
 
-  constructor(deps: { registry: ProvisionerRegistry; records: ResourceRecords; clock: Clock }) {
+  /**
+   * `owners`: what the stage provisions becomes its own, so other stages' credentials are
+   * refused it (docs/security.md); a retained resource stays the stage's.
+   */
+  constructor(deps: {
+    registry: ProvisionerRegistry;
+    records: ResourceRecords;
+    clock: Clock;
+    owners?: OwnerLookup;
+  }) {
     this.#registry = deps.registry;
     this.#records = deps.records;
     this.#clock = deps.clock;
+    this.#owners = deps.owners;
   }
 
   /** What the stage created, in creation order (the control API's resources view). */
@@ -99,6 +111,7 @@ export class StageResources {
         { resource, position: position++, retain: planned.retain },
         this.#clock.now(),
       );
+      await this.#owners?.claim(resource.type, resource.physicalId, { service, stage });
       applied.push(changeOf(resource));
     }
     return applied;
@@ -151,6 +164,7 @@ export class StageResources {
     } catch (error) {
       outcome = { removed: false, reason: messageOf(error) };
     }
+    if (outcome.removed) await this.#owners?.forget(resource.type, resource.physicalId);
     // A resource that stayed is still the stage's: the next deploy or remove tries again.
     if (outcome.removed && forget) {
       await this.#records.delete(scope.service, scope.stage, resource.logicalId);

@@ -1,0 +1,124 @@
+/**
+ * The one ownership check of the AWS services behind the front door other than S3 (which keeps
+ * owners on its bucket rows): a restricted caller (function session credentials, `nimbus keys
+ * create --service/--stage/--read-only` keys) reaches its own stage's resources and shared ones,
+ * and read-only keys only read (docs/security.md "What a stage's credentials reach"). Each service
+ * describes its operations as AccessRules; `guardedCall` applies them around the operation.
+ * Unrestricted callers (unscoped keys, the admin token) skip every lookup.
+ */
+import {
+  type AccessKeyScope,
+  isRestricted,
+  ownerOfScope,
+  type ResourceOwner,
+  scopeAllowsResource,
+} from './access-key-store.js';
+
+/** A resource an operation names: its CloudFormation type and its name (a user pool: its id). */
+export interface ResourceRef {
+  kind: string;
+  name: string;
+}
+
+/** Who owns what (resource-owners.ts); a port so the checks stay apart from SQL. */
+export interface OwnerLookup {
+  ownerOf(kind: string, name: string): Promise<ResourceOwner | undefined>;
+  /** Every owned resource of a kind, by name (for filtering list answers). */
+  ownersOf(kind: string): Promise<Map<string, ResourceOwner>>;
+  /** Records the owner (undefined: the resource is shared); replaces any earlier owner. */
+  claim(kind: string, name: string, owner: ResourceOwner | undefined): Promise<void>;
+  forget(kind: string, name: string): Promise<void>;
+}
+
+/** How one operation touches resources. */
+export interface AccessRule<I = Record<string, unknown>, O = object> {
+  /** The call changes something: refused to read-only keys. */
+  write: boolean;
+  /** Every resource the call names (absent or none: it names none). */
+  refs?: (input: I) => ResourceRef[];
+  /**
+   * The call creates the first resource `refs` names. `exists` tells a create that answers an
+   * existing resource (SQS CreateQueue, SNS CreateTopic) from one that made it: only a new one
+   * becomes the caller's stage's.
+   */
+  creates?: { exists: (name: string) => Promise<boolean> };
+  /** The call deletes the first resource `refs` names: its owner record goes with it. */
+  deletes?: boolean;
+  /** A list: keeps only the entries the caller reaches. */
+  filter?: { kind: string; keep: (output: O, reaches: (name: string) => boolean) => O };
+}
+
+export interface ResourceGuard {
+  owners: OwnerLookup;
+  /** The service's own refusal (AccessDeniedException, AuthorizationError...). */
+  denied: () => Error;
+}
+
+/** Throws `denied()` unless `scope` reaches every resource in `refs`. */
+export async function checkResources(
+  guard: ResourceGuard,
+  scope: AccessKeyScope | undefined,
+  refs: ResourceRef[],
+  write: boolean,
+): Promise<void> {
+  if (!isRestricted(scope)) return;
+  if (scope.readOnly && write) throw guard.denied();
+  for (const ref of refs) {
+    const owner = await guard.owners.ownerOf(ref.kind, ref.name);
+    if (!scopeAllowsResource(scope, owner, write)) throw guard.denied();
+  }
+}
+
+/** Runs `run` under `rule` for a caller of `scope` (undefined: unrestricted). */
+export async function guardedCall<I, O>(
+  guard: ResourceGuard,
+  scope: AccessKeyScope | undefined,
+  rule: AccessRule<I, O> | undefined,
+  input: I,
+  run: () => Promise<O>,
+): Promise<O> {
+  if (!rule) return run();
+  if (!isRestricted(scope)) {
+    // The hot path of the bench and the admin: no lookup, nothing computed.
+    if (!rule.deletes) return run();
+    const output = await run();
+    const [gone] = rule.refs?.(input) ?? [];
+    if (gone) await guard.owners.forget(gone.kind, gone.name);
+    return output;
+  }
+  const refs = rule.refs?.(input) ?? [];
+  await checkResources(guard, scope, refs, rule.write);
+  const claim = rule.creates && ownerOfScope(scope);
+  const [first] = refs;
+  const fresh = claim && first && !(await rule.creates!.exists(first.name));
+  const output = await run();
+  if (claim && first && fresh) await guard.owners.claim(first.kind, first.name, claim);
+  if (rule.deletes && first) await guard.owners.forget(first.kind, first.name);
+  if (rule.filter) {
+    const owners = await guard.owners.ownersOf(rule.filter.kind);
+    return rule.filter.keep(output, (name) => scopeAllowsResource(scope, owners.get(name), false));
+  }
+  return output;
+}
+
+/**
+ * The service's operations, each run under its rule (an AWS JSON service's operation table);
+ * without a guard (no owner records wired), the operations unchanged.
+ */
+export function guardedOperations<
+  I,
+  C extends { operation: string; scope?: AccessKeyScope | undefined },
+>(
+  operations: Record<string, (input: I, ctx: C) => Promise<object>>,
+  rules: Record<string, AccessRule<I, object>>,
+  guard: ResourceGuard | undefined,
+): Record<string, (input: I, ctx: C) => Promise<object>> {
+  if (!guard) return operations;
+  return Object.fromEntries(
+    Object.entries(operations).map(([name, run]) => [
+      name,
+      (input: I, ctx: C) =>
+        guardedCall(guard, ctx.scope, rules[name], input, () => run(input, ctx)),
+    ]),
+  );
+}
