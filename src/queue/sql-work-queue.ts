@@ -72,7 +72,9 @@ export class SqlWorkQueue implements TransactionalWorkQueue<StoreTx> {
   }
 
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return groupCommitter(this.#db, { parallel: this.#flavor === 'postgres' ? 4 : 1 }).run(work);
+    // Several batches at once: on PostgreSQL they take pool connections; on SQLite the SQL of one
+    // runs while the disk syncs the one before (sqlite-durable-dialect.ts).
+    return groupCommitter(this.#db, { parallel: 4 }).run(work);
   }
 
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {

@@ -34,6 +34,16 @@ export class StoreMissingReferenceError extends NimbusError {
   }
 }
 
+/**
+ * A commit reached SQLite but the sync that makes it durable failed (an I/O error of the disk).
+ * Not retried by group commit: the writes did commit, and running them again would repeat them.
+ */
+export class StoreSyncError extends NimbusError {
+  constructor(file: string, options?: { cause?: unknown }) {
+    super('NIMBUS_STORE_SYNC_FAILED', `could not sync ${file} to disk`, options);
+  }
+}
+
 const uniqueCodes = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
 const referenceCodes = new Set(['23503', 'SQLITE_CONSTRAINT_FOREIGNKEY']);
 

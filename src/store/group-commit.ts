@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
+import { StoreSyncError } from './errors.js';
 import type { Database } from './schema.js';
 
 /** A transaction on the store's handle: every repository that takes one writes through it. */
@@ -19,8 +20,10 @@ export interface GroupCommitOptions {
   /** Most units of work per transaction; a longer queue waits for the next one. */
   maxBatch?: number;
   /**
-   * Batches committing at once. 1 suits SQLite (one writer, one connection); a PostgreSQL pool
-   * can carry a few, since there a batch's time is mostly round trips, not the disk.
+   * Batches committing at once. A PostgreSQL pool carries a few, since there a batch's time is
+   * mostly round trips; on SQLite (one connection) their statements take turns, but with the
+   * sync off the event loop (sqlite-durable-dialect.ts) one batch's statements run while the
+   * batch before waits for the disk.
    */
   parallel?: number;
   /** Told the size of every batch that committed (tests, metrics). */
@@ -113,8 +116,9 @@ export class GroupCommitter {
         return out;
       });
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      // The batch committed but is not known durable: its units must not run a second time.
+      if (batch.length === 1 || error instanceof StoreSyncError) {
+        for (const p of batch) p.reject(error);
         return;
       }
       for (const p of batch) await this.#commit([p]);

@@ -10,6 +10,8 @@ import {
   fallbackAutocheckpointPages,
   startCheckpointer,
 } from './sqlite-checkpointer.js';
+import { DurableSqliteDialect, type WriteTracker } from './sqlite-durable-dialect.js';
+import { WalFlusher } from './sqlite-wal-flusher.js';
 import type { Store } from './store.js';
 
 /** How long a statement waits for another process's write lock before SQLITE_BUSY. */
@@ -39,12 +41,16 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
 export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Database>> {
   await mkdir(dirname(opts.file), { recursive: true });
   const database = new BetterSqlite3(opts.file);
+  const full = opts.synchronous !== 'normal';
+  let wal = false;
   try {
     // WAL: readers (a CLI inspecting the file, a backup) never block the server's writes.
-    database.pragma('journal_mode = WAL');
+    wal = database.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     // By default an accepted async event (a 202) must survive a power loss, not only a crash of
-    // the process: fsync every commit. Group commit (group-commit.ts) keeps that affordable.
-    database.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    // the process: every commit is synced before it is answered. In WAL mode the sync is ours,
+    // off the event loop (sqlite-durable-dialect.ts), and SQLite itself runs with NORMAL;
+    // otherwise (a file system without WAL) SQLite syncs inside the commit (FULL).
+    database.pragma(`synchronous = ${full && !wal ? 'FULL' : 'NORMAL'}`);
     // Off by default in SQLite, and the cascades of deleteStage/deleteFunction depend on it.
     database.pragma('foreign_keys = ON');
     database.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -56,13 +62,16 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
   }
   // Kysely's SQLite driver serializes everything on this one connection, so the pragmas above
   // hold for every query and transaction.
-  const checkpointer = startCheckpointer(
-    opts.file,
-    opts.synchronous === 'normal' ? 'NORMAL' : 'FULL',
-  );
+  const checkpointer = startCheckpointer(opts.file, full ? 'FULL' : 'NORMAL');
+  const tracker: WriteTracker = { wrote: false };
+  const config = { database: withStatementCache(database, tracker, checkpointer) };
+  const flusher = full && wal ? new WalFlusher(opts.file) : undefined;
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(database, checkpointer) }),
+    dialect: flusher
+      ? new DurableSqliteDialect(config, flusher, tracker)
+      : new SqliteDialect(config),
   });
+  if (flusher) flushers.set(db, flusher);
   try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'sqlite' });
   } catch (err) {
@@ -70,6 +79,17 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
     throw err;
   }
   return db;
+}
+
+const flushers = new WeakMap<Kysely<Database>, WalFlusher>();
+
+/**
+ * The WAL syncs a handle ran, and the commits they answered; undefined when SQLite syncs inside
+ * its commits (synchronous=normal, or no WAL). For tests and metrics.
+ */
+export function walSyncStats(db: Kysely<Database>): { syncs: number; callers: number } | undefined {
+  const stats = flushers.get(db)?.stats;
+  return stats ? { ...stats } : undefined;
 }
 
 /** Prepared statements kept per connection; past this, the least recently used one goes. */
@@ -81,7 +101,11 @@ const statementCacheSize = 500;
  * GetItem's CPU. Kysely runs one query at a time on the connection; a statement still being
  * iterated (a streamed select) is never handed out twice: a busy one is prepared afresh.
  */
-function withStatementCache(database: BetterSqlite3.Database, checkpointer: Checkpointer) {
+function withStatementCache(
+  database: BetterSqlite3.Database,
+  tracker: WriteTracker,
+  checkpointer: Checkpointer,
+) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => {
@@ -95,9 +119,12 @@ function withStatementCache(database: BetterSqlite3.Database, checkpointer: Chec
         // Most recently used last, so the first key is the one to evict.
         cache.delete(sqlText);
         cache.set(sqlText, cached);
+        // The driver runs what it prepares at once: a statement that may write needs a sync.
+        if (!cached.readonly) tracker.wrote = true;
         return cached;
       }
       const statement = database.prepare(sqlText);
+      if (!statement.readonly) tracker.wrote = true;
       if (cached === undefined) {
         cache.set(sqlText, statement);
         if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value as string);

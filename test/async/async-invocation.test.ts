@@ -200,7 +200,12 @@ for (const variant of queues)
         const r = await platform.records.get(id);
         return r?.status === 'Failed' ? r : undefined;
       }, 'failure');
-      const dead = await platform.queue.listDead('later-dev-dead', { limit: 10 });
+      // Through the outbox the dead letter reaches NATS after the settle's commit (and its sync):
+      // the record can read Failed a moment before it is listed.
+      const dead = await until(async () => {
+        const d = await platform.queue.listDead('later-dev-dead', { limit: 10 });
+        return d.length > 0 ? d : undefined;
+      }, 'the dead letter');
       assert.equal(dead.length, 1);
     });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import type { InvokeResult } from '../../src/model/invocation.js';
@@ -29,6 +29,10 @@ describe('async retry timing with an injected clock', () => {
     };
   });
   after(() => cleanup());
+  // Each test's worker is stopped after it: a worker left running (a run's end schedules another
+  // pass) would lease the next test's events with its own invoker.
+  const workers: AsyncWorker[] = [];
+  afterEach(() => Promise.all(workers.splice(0).map((w) => w.stop())));
 
   function setup(
     name: string,
@@ -77,6 +81,7 @@ describe('async retry timing with an injected clock', () => {
       pollMs: 3_600_000,
       region: 'us-east-1',
     });
+    workers.push(worker);
     const accepter = new AsyncInvoker({ invoker, queue, records, clock, wake: () => {} });
     const step = async (ms: number) => {
       now += ms;

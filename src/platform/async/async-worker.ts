@@ -256,18 +256,28 @@ export class AsyncWorker {
       Math.max(50, this.#d.leaseMs / 3),
     );
     heartbeat.unref();
+    // The slot is the function's, not the settle's: it frees once the function returned, so the
+    // next event runs while this one's settle waits for its commit to reach the disk.
+    let freed = false;
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      this.#running.set(queue, (this.#running.get(queue) ?? 1) - 1);
+      if (!delivery) this.#runs -= 1;
+      // A slot freed up: there may be more waiting.
+      if (!this.#stopped) this.#schedule(0);
+    };
     const payload = job.payload as AsyncJob;
-    const run = (payload.kind === 'deliver' ? this.#deliver(job, payload) : this.#run(job, payload))
+    const run = (
+      payload.kind === 'deliver' ? this.#deliver(job, payload) : this.#run(job, payload, free)
+    )
       .catch((error) =>
         this.#d.logger.error({ err: error, job: job.id }, 'async job failed to settle'),
       )
       .finally(() => {
         clearInterval(heartbeat);
-        this.#running.set(queue, (this.#running.get(queue) ?? 1) - 1);
-        if (!delivery) this.#runs -= 1;
         this.#inflight.delete(run);
-        // A slot freed up: there may be more waiting.
-        if (!this.#stopped) this.#schedule(0);
+        free();
       });
     this.#inflight.set(run, job);
   }
@@ -298,7 +308,7 @@ export class AsyncWorker {
     return held;
   }
 
-  async #run(job: Job, p: InvokeJob): Promise<void> {
+  async #run(job: Job, p: InvokeJob, ran: () => void): Promise<void> {
     // The queue holds the deadline (expiresAt = accepted + maximumEventAge); a redrive clears it,
     // so an operator can run a dead letter again however old it is.
     if (job.expired) {
@@ -317,8 +327,10 @@ export class AsyncWorker {
         ...(trace ? { trace } : {}),
       }));
     } catch (error) {
+      ran();
       return this.#systemError(job, p, error);
     }
+    ran();
     if (result.outcome.status === 'ok') return this.#succeed(job, p, result);
     const failures = job.failures + 1;
     if (failures <= p.maxRetryAttempts) {

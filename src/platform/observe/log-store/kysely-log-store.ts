@@ -60,9 +60,10 @@ export class KyselyLogStore implements LogStore {
 
   /**
    * Log lines are best effort (buffered, dropped when the store falls behind): on SQLite they
-   * commit with synchronous=NORMAL, which in WAL mode skips the fsync (5 ms on a typical disk,
-   * on the event loop, stalling every request in flight). They become durable with the next
-   * FULL commit or checkpoint; a power loss may cost the last ones, never the database.
+   * commit with synchronous=NORMAL, which in WAL mode skips SQLite's fsync (5 ms on a typical
+   * disk, on the event loop, stalling every request in flight). With the store's default
+   * (`full`, kept by a WAL sync off the event loop: sqlite-durable-dialect.ts) the connection
+   * already runs with NORMAL, and the flush waits for that shared sync without blocking anyone.
    */
   async #relaxedSync(conn: Kysely<Database>, events: LogEvent[]): Promise<number[]> {
     const before = await sql<{ synchronous: number }>`pragma synchronous`.execute(conn);
