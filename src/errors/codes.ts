@@ -113,6 +113,7 @@ export const errorCodes = {
 
   // Client side: made by the CLI's HTTP client, never sent by a server.
   NIMBUS_CLI_NO_PLATFORM: null,
+  NIMBUS_CLI_TIMEOUT: null,
   NIMBUS_HTTP_ERROR: null,
 } as const satisfies Record<string, number | null>;
 

@@ -19,6 +19,7 @@ import { InstanceStartError, TooManyRequestsError } from '../../src/platform/poo
 import type { Database } from '../../src/store/schema.js';
 import { openSqliteDatabase } from '../../src/store/sqlite.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { wrongSecret } from '../helpers/wrong-secret.js';
 import { FakeInvoker } from './fake-invoker.js';
 
 const adminToken = `nimbus_${randomBytes(16).toString('hex')}`;
@@ -219,7 +220,7 @@ describe('Invoke API through the AWS SDK for JavaScript v3', () => {
 
   test('a wrong secret is 403 InvalidSignatureException; nothing is invoked', async () => {
     const before = invoker.calls.length;
-    const wrong = client({ accessKeyId: key.id, secretAccessKey: `${key.secret.slice(0, -1)}A` });
+    const wrong = client({ accessKeyId: key.id, secretAccessKey: wrongSecret(key.secret) });
     const err = await failure(() => invoke({ FunctionName: 'echo' }, wrong));
     assert.equal(err.name, 'InvalidSignatureException');
     assert.equal(err.$metadata.httpStatusCode, 403);

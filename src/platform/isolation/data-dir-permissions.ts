@@ -24,11 +24,21 @@ export async function secureDataDir(dataDir: string): Promise<void> {
   }
 }
 
-async function tighten(path: string, mode: number): Promise<void> {
-  const info = await lstat(path);
-  if (info.isSymbolicLink()) return;
+async function tighten(path: string, mode: number, top = true): Promise<void> {
+  const info = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    // An entry that went between readdir and lstat (SQLite's -shm/-wal, removed when the last
+    // connection of a platform that just stopped closes) has nothing left to protect.
+    if (!top && error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (info === undefined || info.isSymbolicLink()) return;
   if ((info.mode & 0o777) !== mode) {
-    await chmod(path, mode);
+    try {
+      await chmod(path, mode);
+    } catch (error) {
+      if (!top && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
     const after = (await lstat(path)).mode & 0o777;
     if (after !== mode) {
       throw new IsolationError(
@@ -40,6 +50,6 @@ async function tighten(path: string, mode: number): Promise<void> {
   if (!info.isDirectory()) return;
   for (const entry of await readdir(path, { withFileTypes: true })) {
     if (entry.isSymbolicLink()) continue;
-    await tighten(join(path, entry.name), entry.isDirectory() ? 0o700 : 0o600);
+    await tighten(join(path, entry.name), entry.isDirectory() ? 0o700 : 0o600, false);
   }
 }

@@ -35,6 +35,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { wrongSecret } from '../../helpers/wrong-secret.js';
 import { failure, type S3Platform, s3Variants, startS3Platform } from './s3-platform.js';
 
 const MiB = 1024 * 1024;
@@ -599,7 +600,7 @@ for (const variant of s3Variants)
     test('a wrong secret is 403 SignatureDoesNotMatch and stores nothing', async () => {
       await client.send(new CreateBucketCommand({ Bucket: 'secrets' }));
       const wrong = s3.client({
-        credentials: { accessKeyId: s3.key.id, secretAccessKey: `${s3.key.secret.slice(0, -1)}A` },
+        credentials: { accessKeyId: s3.key.id, secretAccessKey: wrongSecret(s3.key.secret) },
       });
       const err = await failure(() =>
         wrong.send(new PutObjectCommand({ Bucket: 'secrets', Key: 'k', Body: 'x' })),
