@@ -1401,6 +1401,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     platformUrl: () => listener?.url ?? '',
     verify: verifierFor('cognito-idp'),
+    scopeOf: callerScopes,
+    owners: resourceOwners,
     ...(options.userPoolIpLimits ? { ipLimits: options.userPoolIpLimits } : {}),
     triggers: userPoolTriggers,
     ...(mailer ? { mailer } : {}),

@@ -34,14 +34,22 @@ export interface OwnerLookup {
 export interface AccessRule<I = Record<string, unknown>, O = object> {
   /** The call changes something: refused to read-only keys. */
   write: boolean;
-  /** Every resource the call names (absent or none: it names none). */
-  refs?: (input: I) => ResourceRef[];
+  /**
+   * Every resource the call names (absent or none: it names none). May look one up (a Cognito
+   * app client id names its user pool); only restricted callers ever ask.
+   */
+  refs?: (input: I) => ResourceRef[] | Promise<ResourceRef[]>;
   /**
    * The call creates the first resource `refs` names. `exists` tells a create that answers an
    * existing resource (SQS CreateQueue, SNS CreateTopic) from one that made it: only a new one
    * becomes the caller's stage's.
    */
   creates?: { exists: (name: string) => Promise<boolean> };
+  /**
+   * The call creates a resource whose name only its answer holds (Cognito CreateUserPool: the
+   * pool id): always a new one, the caller's stage's once it is made.
+   */
+  createsAnswered?: (output: O) => ResourceRef | undefined;
   /** The call deletes the first resource `refs` names: its owner record goes with it. */
   deletes?: boolean;
   /** A list: keeps only the entries the caller reaches. */
@@ -82,17 +90,20 @@ export async function guardedCall<I, O>(
     // The hot path of the bench and the admin: no lookup, nothing computed.
     if (!rule.deletes) return run();
     const output = await run();
-    const [gone] = rule.refs?.(input) ?? [];
+    const [gone] = (await rule.refs?.(input)) ?? [];
     if (gone) await guard.owners.forget(gone.kind, gone.name);
     return output;
   }
-  const refs = rule.refs?.(input) ?? [];
+  const refs = (await rule.refs?.(input)) ?? [];
   await checkResources(guard, scope, refs, rule.write);
   const claim = rule.creates && ownerOfScope(scope);
   const [first] = refs;
   const fresh = claim && first && !(await rule.creates!.exists(first.name));
   const output = await run();
   if (claim && first && fresh) await guard.owners.claim(first.kind, first.name, claim);
+  const made = rule.createsAnswered?.(output);
+  const maker = made && ownerOfScope(scope);
+  if (made && maker) await guard.owners.claim(made.kind, made.name, maker);
   if (rule.deletes && first) await guard.owners.forget(first.kind, first.name);
   if (rule.filter) {
     const owners = await guard.owners.ownersOf(rule.filter.kind);

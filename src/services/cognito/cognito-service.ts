@@ -6,11 +6,14 @@
  * everything else (pool administration, Admin*) needs an access key.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallerScopes } from '../../platform/auth/caller-scopes.js';
 import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
+import { guardedCall, type OwnerLookup } from '../../platform/auth/resource-access.js';
 import { AwsError } from '../../platform/aws/aws-error.js';
 import { createAwsJsonHandler } from '../../platform/aws/protocols/aws-json.js';
 import * as admin from './admin-operations.js';
 import * as auth from './auth-operations.js';
+import { cognitoAccessDenied, cognitoAccessRules } from './cognito-access.js';
 import type { CognitoDeps, CognitoOperation } from './cognito-call.js';
 import * as pools from './pool-operations.js';
 import * as signUp from './sign-up-operations.js';
@@ -69,6 +72,9 @@ const adminOperations: Record<string, CognitoOperation> = {
 export interface CognitoServiceOptions {
   deps: CognitoDeps;
   verify: RequestVerifier;
+  /** The shared scope lookup and owner records: a stage's credentials reach its own pools. */
+  scopeOf?: CallerScopes;
+  owners?: OwnerLookup;
   onError?: (error: unknown) => void;
 }
 
@@ -80,6 +86,8 @@ function operationOf(req: IncomingMessage): string {
 }
 
 export function createCognitoService(opts: CognitoServiceOptions) {
+  const guard = opts.owners && { owners: opts.owners, denied: cognitoAccessDenied };
+  const rules = cognitoAccessRules(opts.deps.store);
   const handler = createAwsJsonHandler({
     version: '1.1',
     targetPrefix: cognitoTargetPrefix,
@@ -89,13 +97,15 @@ export function createCognitoService(opts: CognitoServiceOptions) {
       Object.hasOwn(publicOperations, operationOf(req))
         ? { ok: true, principal: 'anonymous' }
         : opts.verify(req, body),
+    ...(opts.scopeOf ? { scopeOf: opts.scopeOf } : {}),
     ...(opts.onError ? { onError: opts.onError } : {}),
-    dispatch: (operation, input, { req }) => {
-      const run = Object.hasOwn(publicOperations, operation)
-        ? publicOperations[operation]
-        : Object.hasOwn(adminOperations, operation)
-          ? adminOperations[operation]
-          : undefined;
+    dispatch: (operation, input, { req, scope }) => {
+      if (Object.hasOwn(publicOperations, operation)) {
+        return publicOperations[operation]!({ deps: opts.deps, input, req });
+      }
+      const run = Object.hasOwn(adminOperations, operation)
+        ? adminOperations[operation]
+        : undefined;
       if (!run) {
         throw new AwsError(
           400,
@@ -103,7 +113,8 @@ export function createCognitoService(opts: CognitoServiceOptions) {
           `${operation} is not supported by Nimbus.`,
         );
       }
-      return run({ deps: opts.deps, input, req });
+      const call = () => run({ deps: opts.deps, input, req });
+      return guard ? guardedCall(guard, scope, rules[operation], input, call) : call();
     },
   });
   return (req: IncomingMessage, res: ServerResponse): Promise<void> => handler(req, res);

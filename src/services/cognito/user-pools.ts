@@ -4,7 +4,9 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import type { Clock } from '../../model/clock.js';
+import type { CallerScopes } from '../../platform/auth/caller-scopes.js';
 import type { RequestVerifier } from '../../platform/auth/request-verifier.js';
+import type { OwnerLookup } from '../../platform/auth/resource-access.js';
 import type { CognitoDeps } from './cognito-call.js';
 import { createCognitoService } from './cognito-service.js';
 import { CognitoStore } from './cognito-store.js';
@@ -26,6 +28,9 @@ export interface UserPoolsOptions {
   /** `http://host:port` as clients reach the platform (token issuers). */
   platformUrl: () => string;
   verify: RequestVerifier;
+  /** The shared scope lookup and owner records (docs/security.md). */
+  scopeOf?: CallerScopes;
+  owners?: OwnerLookup;
   ipLimits?: Record<'signIn' | 'send', IpLimit>;
   /** Runs trigger functions; none: a pool with triggers fails its steps. */
   triggers?: PoolTriggers;
@@ -58,6 +63,8 @@ export function createUserPools(opts: UserPoolsOptions) {
     service: createCognitoService({
       deps,
       verify: opts.verify,
+      ...(opts.scopeOf ? { scopeOf: opts.scopeOf } : {}),
+      ...(opts.owners ? { owners: opts.owners } : {}),
       ...(opts.onError ? { onError: opts.onError } : {}),
     }),
     wellKnown: {
