@@ -72,8 +72,16 @@ export function startCheckpointer(
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     close: async () => {
+      // Held by the loop while it leaves, or a process with nothing else to do would end with
+      // the close still pending.
+      worker.ref();
       worker.postMessage('close');
+      // A worker that does not leave in time (stuck in a checkpoint) is stopped: closing the
+      // store must end, and SQLite recovers whatever a stopped checkpoint left.
+      const stop = setTimeout(() => void worker.terminate(), 2000);
+      stop.unref();
       await exited;
+      clearTimeout(stop);
     },
   };
 }

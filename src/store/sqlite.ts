@@ -1,15 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { type Dialect, Kysely, SqliteDialect } from 'kysely';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
-import {
-  type Checkpointer,
-  fallbackAutocheckpointPages,
-  startCheckpointer,
-} from './sqlite-checkpointer.js';
+import { fallbackAutocheckpointPages, startCheckpointer } from './sqlite-checkpointer.js';
 import { DurableSqliteDialect, type WriteTracker } from './sqlite-durable-dialect.js';
 import { WalFlusher } from './sqlite-wal-flusher.js';
 import type { Store } from './store.js';
@@ -64,12 +60,13 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
   // hold for every query and transaction.
   const checkpointer = startCheckpointer(opts.file, full ? 'FULL' : 'NORMAL');
   const tracker: WriteTracker = { wrote: false };
-  const config = { database: withStatementCache(database, tracker, checkpointer) };
+  const config = { database: withStatementCache(database, tracker) };
   const flusher = full && wal ? new WalFlusher(opts.file) : undefined;
   const db = new Kysely<Database>({
-    dialect: flusher
-      ? new DurableSqliteDialect(config, flusher, tracker)
-      : new SqliteDialect(config),
+    dialect: closingAfter(
+      flusher ? new DurableSqliteDialect(config, flusher, tracker) : new SqliteDialect(config),
+      () => checkpointer.close(),
+    ),
   });
   if (flusher) flushers.set(db, flusher);
   try {
@@ -101,17 +98,12 @@ const statementCacheSize = 500;
  * GetItem's CPU. Kysely runs one query at a time on the connection; a statement still being
  * iterated (a streamed select) is never handed out twice: a busy one is prepared afresh.
  */
-function withStatementCache(
-  database: BetterSqlite3.Database,
-  tracker: WriteTracker,
-  checkpointer: Checkpointer,
-) {
+function withStatementCache(database: BetterSqlite3.Database, tracker: WriteTracker) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => {
       cache.clear();
       database.close();
-      void checkpointer.close();
     },
     prepare(sqlText: string): BetterSqlite3.Statement {
       const cached = cache.get(sqlText);
@@ -130,6 +122,30 @@ function withStatementCache(
         if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value as string);
       }
       return statement;
+    },
+  };
+}
+
+/**
+ * `dialect` whose driver, once destroyed (db.destroy(): the connection closed), also awaits
+ * `after`: the checkpoint worker's connection is closed before the store says it is, so a
+ * caller that removes the data dir next (a test, `nimbus remove` of a local run) never races
+ * SQLite deleting its -wal and -shm files.
+ */
+function closingAfter(dialect: Dialect, after: () => Promise<void>): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver: () => {
+      const driver = dialect.createDriver();
+      const destroy = driver.destroy.bind(driver);
+      return Object.assign(driver, {
+        destroy: async () => {
+          await destroy();
+          await after();
+        },
+      });
     },
   };
 }
