@@ -68,7 +68,10 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
       () => checkpointer.close(),
     ),
   });
-  if (flusher) flushers.set(db, flusher);
+  if (flusher) {
+    flushers.set(db, flusher);
+    trackers.set(db, tracker);
+  }
   try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'sqlite' });
   } catch (err) {
@@ -79,6 +82,18 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
 }
 
 const flushers = new WeakMap<Kysely<Database>, WalFlusher>();
+const trackers = new WeakMap<Kysely<Database>, WriteTracker>();
+
+/**
+ * Called inside a connection use (`db.connection().execute(...)`) whose writes are best effort
+ * (log lines): its release does not wait for a WAL sync of its own. The rows become durable with
+ * the next sync anyone makes, as under synchronous=NORMAL. A no-op where SQLite syncs inside its
+ * commits.
+ */
+export function forgoSync(db: Kysely<Database>): void {
+  const tracker = trackers.get(db);
+  if (tracker) tracker.wrote = false;
+}
 
 /**
  * The WAL syncs a handle ran, and the commits they answered; undefined when SQLite syncs inside
