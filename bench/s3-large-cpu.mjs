@@ -18,8 +18,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { cpuMs, start, stop, waitForText } from './lib/proc.mjs';
-import { bodyStream, nimbusKey } from './lib/s3.mjs';
-import { startNimbus } from './lib/systems.mjs';
+import { bodyStream } from './lib/s3.mjs';
+import { nimbusKey, startNimbus } from './lib/systems.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);

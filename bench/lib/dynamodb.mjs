@@ -13,7 +13,7 @@ import {
 import { leanDynamoClient } from './dynamodb-lean-client.mjs';
 import { cpuMs, start, stop, waitForText } from './proc.mjs';
 import { quantile, summary } from './stats.mjs';
-import { DYNALITE_BIN, freePort, NIMBUS_ROOT, startNimbus } from './systems.mjs';
+import { DYNALITE_BIN, freePort, NIMBUS_ROOT, nimbusKey, startNimbus } from './systems.mjs';
 
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
 const PARTITIONS = 100;
@@ -47,16 +47,6 @@ async function startDynalite(work) {
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     stop: () => stop(child, 3000),
   };
-}
-
-async function nimbusKey(nimbus) {
-  const res = await fetch(`${nimbus.url}/v1/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${nimbus.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ description: 'bench dynamodb' }),
-  });
-  const { key } = await res.json();
-  return { accessKeyId: key.id, secretAccessKey: key.secret };
 }
 
 function client(url, credentials) {

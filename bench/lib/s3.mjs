@@ -14,21 +14,11 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { round, summary } from './stats.mjs';
-import { startNimbus } from './systems.mjs';
+import { nimbusKey, startNimbus } from './systems.mjs';
 
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
 const MiB = 1024 * 1024;
 const small = Buffer.alloc(1024, 'x');
-
-export async function nimbusKey(nimbus) {
-  const res = await fetch(`${nimbus.url}/v1/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${nimbus.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ description: 'bench s3' }),
-  });
-  const { key } = await res.json();
-  return { accessKeyId: key.id, secretAccessKey: key.secret };
-}
 
 /** `bytes` of a repeated pseudo-random MiB, produced as it is read (never all in memory). */
 export function bodyStream(bytes) {

@@ -268,3 +268,14 @@ export async function peerVersions() {
     dynalite: await v('dynalite'),
   };
 }
+
+/** A fresh Nimbus access key of `nimbus` (admin token), as SDK credentials. */
+export async function nimbusKey(nimbus, description = 'bench') {
+  const res = await fetch(`${nimbus.url}/v1/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${nimbus.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ description }),
+  });
+  const { key } = await res.json();
+  return { accessKeyId: key.id, secretAccessKey: key.secret };
+}

@@ -4,12 +4,10 @@
  * `--tls-redirect` sending plain HTTP gateway requests to HTTPS while API traffic stays.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmod, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { Agent } from 'node:https';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect, type PeerCertificate } from 'node:tls';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -26,33 +24,9 @@ import {
 } from '../../helpers/aws-platform.js';
 import { fnDef, serviceDef } from '../../helpers/definitions.js';
 import { sdkSkip } from '../../helpers/function-reach.js';
+import { makeSelfSignedCert } from '../../helpers/self-signed-cert.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { waitUntil } from '../../helpers/wait-for.js';
-
-/** A self-signed certificate for `names`, made with the openssl CLI; key mode 0600. */
-async function makeCert(
-  dir: string,
-  file: string,
-  cn: string,
-  names: string[],
-): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, `${file}.crt`);
-  const key = join(dir, `${file}.key`);
-  execFileSync(
-    'openssl',
-    [
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-      ...['-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`],
-      ...[
-        '-addext',
-        `subjectAltName=${names.map((n) => (/^\d/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',')}`,
-      ],
-    ],
-    { stdio: 'ignore' },
-  );
-  await chmod(key, 0o600);
-  return { cert, key };
-}
 
 /** The certificate served to a TLS client that names `servername` (none: no SNI). */
 function peerCert(port: number, servername?: string): Promise<PeerCertificate> {
@@ -111,9 +85,9 @@ describe('SNI certificates, HTTP/2 over TLS and the HTTPS redirect', { skip: sdk
   before(async () => {
     tmp = await makeTempDir();
     certs = {
-      main: await makeCert(tmp.dir, 'main', 'nimbus-main', ['localhost', '127.0.0.1']),
-      shop: await makeCert(tmp.dir, 'shop', 'nimbus-shop', ['shop.example.test']),
-      wild: await makeCert(tmp.dir, 'wild', 'nimbus-wild', ['*.wild.test']),
+      main: await makeSelfSignedCert(tmp.dir, 'main', 'nimbus-main', ['localhost', '127.0.0.1']),
+      shop: await makeSelfSignedCert(tmp.dir, 'shop', 'nimbus-shop', ['shop.example.test']),
+      wild: await makeSelfSignedCert(tmp.dir, 'wild', 'nimbus-wild', ['*.wild.test']),
     };
     ca = await readFile(certs.main.cert, 'utf8');
     aws = await startAwsPlatform(awsPlatformVariants[0], {
@@ -277,7 +251,7 @@ describe('SNI certificates, HTTP/2 over TLS and the HTTPS redirect', { skip: sdk
   });
 
   test('a renewed domain certificate is served to new connections without a restart', async () => {
-    const next = await makeCert(tmp.dir, 'shop2', 'nimbus-shop-2', ['shop.example.test']);
+    const next = await makeSelfSignedCert(tmp.dir, 'shop2', 'nimbus-shop-2', ['shop.example.test']);
     await rename(next.key, certs.shop.key);
     await rename(next.cert, certs.shop.cert);
     await waitUntil(
