@@ -1,24 +1,21 @@
 // Large-object S3 path, measured as CPU per MiB as well as MiB/s, so that runs on a shared machine
-// compare: one streamed PutObject and one GetObject of `--mib` through the SDK v3 client (its
-// default CRC32 checksums, aws-chunked upload, response checksum validation) against a `nimbus
-// server` child, with the CPU time (user+system, /proc) the server and this (client) process
-// spent per direction. A "client floor" row sends the same calls to a sink: a bare node:http child
-// that drains PUT bodies and serves GETs from one MiB in memory (with the right CRC32), so what the
-// SDK itself costs, and its best rate on this machine, stand beside Nimbus's.
-//   node bench/s3-large-cpu.mjs [--mib 256] [--trials 3] [--prof dir]
+// compare: one streamed PutObject and one GetObject of `--mib` through each load generator (the
+// lean one, lib/s3-lean-client.mjs, and the SDK v3 client; both with the SDK's default CRC32
+// checksums, aws-chunked upload, response checksum validation) against a `nimbus server` child,
+// with the CPU time (user+system, /proc) the server and this (client) process spent per direction.
+// A "client floor" row sends the same calls to a sink: a bare node:http child that drains PUT
+// bodies and serves GETs from one MiB in memory (with the right CRC32), so what the client itself
+// costs, and its best rate on this machine, stand beside Nimbus's.
+//   node bench/s3-large-cpu.mjs [--mib 256] [--trials 3] [--client lean,sdk] [--prof dir]
 // `npm run build` and `node scripts/bundle-cli.mjs` first. BENCH_NIMBUS_ROOT picks another build.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { cpuMs, start, stop, waitForText } from './lib/proc.mjs';
-import { bodyStream } from './lib/s3.mjs';
+import { largeClients } from './lib/s3.mjs';
+import { leanS3Client } from './lib/s3-lean-client.mjs';
 import { nimbusKey, startNimbus } from './lib/systems.mjs';
 
 const arg = (name, dflt) => {
@@ -29,6 +26,8 @@ const MiB = 1024 * 1024;
 const mib = Number(arg('mib', '256'));
 const trials = Number(arg('trials', '3'));
 const profDir = arg('prof', undefined);
+// `lean` (lib/s3-lean-client.mjs: the SDK's requests and checksums without the SDK), `sdk`, or both.
+const generators = arg('client', 'lean,sdk').split(',');
 const bytes = mib * MiB;
 
 // The sink: the same repeated MiB as bodyStream, its CRC32 over `bytes` computed once at start.
@@ -99,17 +98,12 @@ async function measured(pid, fn) {
   };
 }
 
-async function trial(s3, pid) {
+async function trial(clients, pid, generator) {
   const Key = 'large/object';
-  const up = await measured(pid, () =>
-    s3.send(
-      new PutObjectCommand({ Bucket: 'bench', Key, Body: bodyStream(bytes), ContentLength: bytes }),
-    ),
-  );
+  const { put, get } = largeClients[generator];
+  const up = await measured(pid, () => put(clients, Key, bytes));
   const down = await measured(pid, async () => {
-    const got = await s3.send(new GetObjectCommand({ Bucket: 'bench', Key }));
-    let read = 0;
-    for await (const chunk of got.Body) read += chunk.length;
+    const read = await get(clients, Key);
     if (read !== bytes) throw new Error(`GetObject returned ${read} bytes, not ${bytes}`);
   });
   return { up, down };
@@ -129,21 +123,28 @@ const nimbus = await startNimbus(work, {
 });
 try {
   const sinkUrl = (await waitForText(sinkLog, /listening on (http:\/\/\S+)/, 10_000, sink))[1];
-  const sinkS3 = client(sinkUrl, { accessKeyId: 'AKIDSINK', secretAccessKey: 'sink' });
-  const s3 = client(nimbus.url, await nimbusKey(nimbus));
-  await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
-  await trial(s3, nimbus.pid); // warm-up: JIT, page cache, the data dir's first files
+  const sinkKey = { accessKeyId: 'AKIDSINK', secretAccessKey: 'sink' };
+  const sinkClients = { sdk: client(sinkUrl, sinkKey), lean: leanS3Client(sinkUrl, sinkKey) };
+  const key = await nimbusKey(nimbus);
+  const clients = { sdk: client(nimbus.url, key), lean: leanS3Client(nimbus.url, key) };
+  await clients.sdk.send(new CreateBucketCommand({ Bucket: 'bench' }));
+  // Warm-up: JIT, page cache, the data dir's first files.
+  for (const generator of generators) await trial(clients, nimbus.pid, generator);
   for (let t = 0; t < trials; t++) {
     // Interleaved so neither always runs on a quieter moment.
-    const floor = await trial(sinkS3, sink.pid);
-    const r = await trial(s3, nimbus.pid);
-    rows.push(
-      { system: 'nimbus', trial: t + 1, ...flat(r) },
-      { system: 'sink', trial: t + 1, ...flat(floor) },
-    );
+    for (const generator of generators) {
+      const floor = await trial(sinkClients, sink.pid, generator);
+      const r = await trial(clients, nimbus.pid, generator);
+      rows.push(
+        { system: 'nimbus', client: generator, trial: t + 1, ...flat(r) },
+        { system: 'sink', client: generator, trial: t + 1, ...flat(floor) },
+      );
+    }
   }
-  sinkS3.destroy();
-  s3.destroy();
+  for (const c of [sinkClients, clients]) {
+    c.sdk.destroy();
+    c.lean.destroy();
+  }
 } finally {
   await nimbus.stop();
   await stop(sink, 2000);

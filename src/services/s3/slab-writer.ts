@@ -50,7 +50,8 @@ export class SlabWriter {
     let at = 0;
     while (at < piece.length) {
       this.#slab ??= await this.#take();
-      const n = piece.copy(this.#slab.bytes, this.#fill, at);
+      const n = Math.min(piece.length - at, slabBytes - this.#fill);
+      copyInto(this.#slab.bytes, this.#fill, at === 0 && n === piece.length ? piece : piece.subarray(at, at + n));
       at += n;
       this.#fill += n;
       if (this.#fill === slabBytes) this.#flush();
@@ -120,6 +121,18 @@ export class SlabWriter {
     // Every slab is busy: the oldest is the first to come back (and throws if it failed).
     return this.#inFlight.shift() as Promise<Slab>;
   }
+}
+
+/**
+ * `source` into `slab` at `offset`, with one plain memcpy. Not `source.copy(slab)`: that is
+ * TypedArray#set, which V8 performs on shared memory with relaxed atomics, byte by byte when the
+ * two addresses are not equally aligned (as request pieces past an aws-chunked header are): 0.5
+ * ms/MiB of the request's thread against 0.04. `fill` with a Buffer exactly as long as the range
+ * is the same copy, done in C++ without regard to the memory being shared (the worker reads a
+ * slab only after it is handed over, so nothing races).
+ */
+function copyInto(slab: Buffer, offset: number, source: Buffer): void {
+  slab.fill(source, offset, offset + source.length);
 }
 
 async function writeAll(

@@ -94,6 +94,30 @@ describe('ObjectFiles: S3 object bytes on local disk', () => {
     assert.deepEqual(await leftovers(), { tmp: [], objects: [] });
   });
 
+  it('takes pieces that are views at any byte offset, as aws-chunked decoding hands out', async () => {
+    // Each piece is a view 1..7 bytes into a larger buffer (past a chunk header), so the copy
+    // into a slab is unaligned, and slab edges fall inside pieces.
+    const data = bytes(2 * MiB + 777, 5);
+    async function* views(): AsyncGenerator<Buffer> {
+      const sizes = [65_531, 8_190, 1, 131_075];
+      for (let at = 0, i = 0; at < data.length; i++) {
+        const n = Math.min(sizes[i % sizes.length]!, data.length - at);
+        const skew = (i % 7) + 1;
+        const frame = Buffer.alloc(n + skew + 2, 0xee);
+        data.copy(frame, skew, at, at + n);
+        yield frame.subarray(skew, skew + n);
+        at += n;
+      }
+    }
+    const written = await files.write(views(), 10 * MiB);
+    assert.deepEqual(
+      { size: written.size, md5Hex: written.md5Hex },
+      { size: data.length, md5Hex: md5(data) },
+    );
+    assert.ok((await buffer(files.read(written.blobId))).equals(data));
+    await files.remove(written.blobId);
+  });
+
   it('leaves nothing when a large body fails midway or passes its cap', async () => {
     const data = bytes(4 * MiB, 4);
     await assert.rejects(
