@@ -51,7 +51,7 @@ export class SlabWriter {
     while (at < piece.length) {
       this.#slab ??= await this.#take();
       const n = Math.min(piece.length - at, slabBytes - this.#fill);
-      copyInto(this.#slab.bytes, this.#fill, at === 0 && n === piece.length ? piece : piece.subarray(at, at + n));
+      copyInto(this.#slab.bytes, this.#fill, piece.subarray(at, at + n));
       at += n;
       this.#fill += n;
       if (this.#fill === slabBytes) this.#flush();
