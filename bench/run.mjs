@@ -238,7 +238,10 @@ async function main() {
     rows,
     verdicts,
     notes: [...notes],
-    asyncTrials: raw.async?.trials,
+    // Per store of the async scenario (sqlite, postgres): every trial's figures.
+    asyncTrials:
+      raw.async &&
+      Object.fromEntries(Object.entries(raw.async).map(([store, r]) => [store, r.trials])),
   });
   process.stdout.write(`\n${headline(rows)}\n\n`);
   for (const v of verdicts) {

@@ -2,6 +2,7 @@
 // Senders use keep-alive connections on 127.0.0.1; completion is polled from the store file
 // read-only in the bench process (so polling costs the server nothing), and the outcome is then
 // checked through the control API, record by record.
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -80,6 +81,24 @@ export async function fireEvents(nimbus, fnName, { count, senders, tag }) {
   return { ids, refused, wallStart, acceptMs: lastAccept - t0, t0, acceptP99Ms };
 }
 
+const finalStatuses = ['Succeeded', 'Failed', 'Expired', 'Stopped'];
+
+/** Folds `{status, n, last}` rows into the counts a trial polls for. */
+function tally(rows) {
+  const out = { total: 0, final: 0, succeeded: 0, lastUpdate: 0, byStatus: {} };
+  for (const r of rows) {
+    const n = Number(r.n);
+    out.byStatus[r.status] = n;
+    out.total += n;
+    if (finalStatuses.includes(r.status)) out.final += n;
+    if (r.status === 'Succeeded') {
+      out.succeeded = n;
+      out.lastUpdate = Number(r.last);
+    }
+  }
+  return out;
+}
+
 /** Read-only view of the platform's SQLite store: record counts by status, cheap to poll. */
 export function openRecordCounter(nimbus) {
   const require = createRequire(join(NIMBUS_ROOT, 'package.json'));
@@ -93,22 +112,63 @@ export function openRecordCounter(nimbus) {
       'WHERE function_name = ? AND created_at >= ? GROUP BY status',
   );
   return {
-    counts(fnName, sinceMs) {
-      const out = { total: 0, final: 0, succeeded: 0, lastUpdate: 0, byStatus: {} };
-      for (const r of byStatus.all(fnName, sinceMs)) {
-        out.byStatus[r.status] = r.n;
-        out.total += r.n;
-        if (['Succeeded', 'Failed', 'Expired', 'Stopped'].includes(r.status)) out.final += r.n;
-        if (r.status === 'Succeeded') {
-          out.succeeded = r.n;
-          out.lastUpdate = Number(r.last);
-        }
-      }
-      return out;
-    },
-    close: () => db.close(),
+    counts: async (fnName, sinceMs) => tally(byStatus.all(fnName, sinceMs)),
+    close: async () => db.close(),
   };
 }
+
+/**
+ * The stores the async scenario runs against, one row set each (table-driven: a store is a
+ * system name, what the server is started with, and how the bench polls its records).
+ * `prepare()` returns {env, counter(nimbus), drop()}: PostgreSQL gets a schema of its own per
+ * run on BENCH_PG_URL (created here, dropped after), polled over one connection of the bench.
+ */
+export const ASYNC_STORES = [
+  {
+    store: 'sqlite',
+    system: 'Nimbus',
+    describe: 'the embedded SQLite store (synchronous=FULL)',
+    targets: { accepted: 5000, completed: 3000 },
+    prepare: async () => ({
+      env: {},
+      counter: openRecordCounter,
+      drop: async () => {},
+    }),
+  },
+  {
+    store: 'postgres',
+    system: 'Nimbus on PostgreSQL',
+    describe: 'PostgreSQL (the SQL work queue in its own schema)',
+    targets: { completed: 1500 },
+    prepare: async () => {
+      const require = createRequire(join(NIMBUS_ROOT, 'package.json'));
+      const pg = require('pg');
+      const pgUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+      const schema = `bench_async_${randomBytes(4).toString('hex')}`;
+      const db = new pg.Client({ connectionString: pgUrl });
+      await db.connect();
+      await db.query(`CREATE SCHEMA "${schema}"`);
+      return {
+        env: { NIMBUS_DATABASE_URL: `${pgUrl}?schema=${schema}` },
+        counter: () => ({
+          counts: async (fnName, sinceMs) => {
+            const { rows } = await db.query(
+              `SELECT status, count(*)::int AS n, max(updated_at) AS last FROM "${schema}".async_invocations ` +
+                'WHERE function_name = $1 AND created_at >= $2 GROUP BY status',
+              [fnName, sinceMs],
+            );
+            return tally(rows);
+          },
+          close: async () => {},
+        }),
+        drop: async () => {
+          await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+          await db.end();
+        },
+      };
+    },
+  },
+];
 
 /**
  * Checks the outcome through the control API: every accepted id's record

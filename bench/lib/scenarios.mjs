@@ -2,7 +2,7 @@
 // {scenario, system, figure, unit, better: 'higher'|'lower', summary, target?}.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fireEvents, openRecordCounter, verifyThroughApi } from './async.mjs';
+import { ASYNC_STORES, fireEvents, verifyThroughApi } from './async.mjs';
 import { load, timedGet } from './load.mjs';
 import { cmdline, cpuMs, descendants, rssKiB, run } from './proc.mjs';
 import { summary } from './stats.mjs';
@@ -306,26 +306,66 @@ function quantileOf(values, q) {
 // ------------------------------------------------------------------ 3. async
 
 // Event invocations of `hello` through the Invoke API (X-Amz-Invocation-Type: Event -> 202) on a
-// Nimbus server with the embedded SQLite store, defaults otherwise (so async events of the
-// function run at most 50 at once: half of --max-instances 100). Each trial fires N events from
-// a few keep-alive senders as fast as the API accepts them, and waits until every accepted
-// event's record is final. accepted ev/s = 202s / (first send -> last 202); completed ev/s =
-// accepted / (first send -> the last record's updatedAt). Lost = accepted - Succeeded, counted
-// through the control API record by record.
+// Nimbus server, once per store of ASYNC_STORES (the embedded SQLite store, then PostgreSQL),
+// defaults otherwise (so async events of the function run at most 50 at once: half of
+// --max-instances 100). Each trial fires N events from a few keep-alive senders as fast as the
+// API accepts them, and waits until every accepted event's record is final. accepted ev/s = 202s
+// / (first send -> last 202); completed ev/s = accepted / (first send -> the last record's
+// updatedAt). Lost = accepted - Succeeded, counted through the control API record by record.
 export async function asyncScenario(ctx) {
-  const { work, cfg } = ctx;
-  const svc = await writeService(join(work, 'svc-async'), {});
-  const nimbus = await startNimbus(work, {
-    name: 'nimbus-async',
-    nodeArgs: ctx.profileArgs ?? [],
-    // Function errors would otherwise wait a minute before their retry (none are expected).
-    extraArgs: ['--async-retry-delay', '1s'],
+  const rows = [];
+  const notes = [];
+  const raw = {};
+  for (const store of ASYNC_STORES) {
+    const r = await asyncOnStore(ctx, store);
+    rows.push(...r.rows);
+    notes.push(...r.notes);
+    raw[store.store] = r.raw;
+  }
+  rows.push({
+    scenario: 'async',
+    system: 'serverless-offline',
+    figure: 'events/s completed',
+    unit: 'ev/s',
+    better: 'higher',
+    status: 'no async (not supported)',
   });
-  ctx.profiled?.set(nimbus.pid, 'Nimbus server, async scenario (Event invocations, SQLite queue)');
-  ctx.onStop(nimbus);
-  await nimbusDeploy(nimbus, svc);
+  return { rows, notes, raw };
+}
+
+async function asyncOnStore(ctx, store) {
+  const { work } = ctx;
+  const name = `async-${store.store}`;
+  const svc = await writeService(join(work, `svc-${name}`), {});
+  const prepared = await store.prepare();
+  try {
+    const nimbus = await startNimbus(work, {
+      name: `nimbus-${name}`,
+      nodeArgs: ctx.profileArgs ?? [],
+      env: prepared.env,
+      // Function errors would otherwise wait a minute before their retry (none are expected).
+      extraArgs: ['--async-retry-delay', '1s'],
+    });
+    ctx.profiled?.set(
+      nimbus.pid,
+      `Nimbus server, async scenario (Event invocations, ${store.describe})`,
+    );
+    ctx.onStop(nimbus);
+    await nimbusDeploy(nimbus, svc);
+    const counter = prepared.counter(nimbus);
+    const result = await asyncTrials(ctx, store, nimbus, counter);
+    await counter.close();
+    await nimbus.stop();
+    return result;
+  } finally {
+    await prepared.drop();
+  }
+}
+
+async function asyncTrials(ctx, store, nimbus, counter) {
+  const { cfg } = ctx;
   const fnName = 'bench-dev-hello';
-  const counter = openRecordCounter(nimbus);
+  const tagged = (line) => log(`async (${store.store}): ${line}`);
 
   const trial = async (count, tag) => {
     const since = Date.now() - 1;
@@ -340,14 +380,14 @@ export async function asyncScenario(ctx) {
         firing = false;
       },
     );
-    // Poll the store (read-only, in this process) until everything accepted is final.
+    // Poll the store (read-only, from this process) until everything accepted is final.
     const deadline = performance.now() + cfg.asyncTimeoutMs;
     let polls = 0;
     let f;
     for (;;) {
       await sleep(10);
       polls += 1;
-      last = counter.counts(fnName, since);
+      last = await counter.counts(fnName, since);
       if (polls % 50 === 0) peakKids = Math.max(peakKids, descendants(nimbus.pid).length);
       if (!firing) {
         f ??= await fired;
@@ -389,20 +429,20 @@ export async function asyncScenario(ctx) {
     };
   };
 
-  log(`async: warm-up, ${cfg.asyncWarmup} events`);
+  tagged(`warm-up, ${cfg.asyncWarmup} events`);
   const warm = await trial(cfg.asyncWarmup, 'warm-up');
-  log(`async: warm-up done, ${Math.round(warm.completedPerSec)} ev/s completed, lost ${warm.lost}`);
+  tagged(`warm-up done, ${Math.round(warm.completedPerSec)} ev/s completed, lost ${warm.lost}`);
   if (warm.timedOut || warm.lost) {
     throw new Error(
-      `async warm-up did not complete: ${JSON.stringify(warm.statuses)}, store ${JSON.stringify(warm.storeCounts)}; see ${nimbus.logFile}`,
+      `async (${store.store}) warm-up did not complete: ${JSON.stringify(warm.statuses)}, store ${JSON.stringify(warm.storeCounts)}; see ${nimbus.logFile}`,
     );
   }
   const trials = [];
   for (let t = 0; t < cfg.asyncTrials; t++) {
     const r = await trial(cfg.asyncEvents, `trial-${t + 1}`);
     trials.push(r);
-    log(
-      `async: trial ${t + 1}/${cfg.asyncTrials}: ${r.accepted}/${r.count} accepted at ${Math.round(r.acceptedPerSec)} ev/s (p99 ${r.acceptP99Ms.toFixed(1)} ms), ` +
+    tagged(
+      `trial ${t + 1}/${cfg.asyncTrials}: ${r.accepted}/${r.count} accepted at ${Math.round(r.acceptedPerSec)} ev/s (p99 ${r.acceptP99Ms.toFixed(1)} ms), ` +
         `completed ${Math.round(r.completedPerSec)} ev/s (polled ${Math.round(r.completedPerSecPolled)}), ` +
         `drain after last 202 ${Math.round(r.drainMs)} ms, lost ${r.lost}, non-final ${r.nonFinal}, ` +
         `statuses ${JSON.stringify(r.statuses)}, peak children ${r.peakChildProcesses}, ` +
@@ -411,98 +451,69 @@ export async function asyncScenario(ctx) {
         (r.timedOut ? ', TIMED OUT' : ''),
     );
   }
-  counter.close();
-  await nimbus.stop();
 
   const lost = trials.reduce((a, r) => a + r.lost, 0);
   const nonFinal = trials.reduce((a, r) => a + r.nonFinal, 0);
   const refused = trials.reduce((a, r) => a + r.refused, 0);
   const accepted = trials.reduce((a, r) => a + r.accepted, 0);
-  const offline = 'no async (not supported)';
+  const figure = (name, unit, better, values, extra = {}) =>
+    row('async', store.system, name, unit, better, values, { store: store.store, ...extra });
   const rows = [
-    row(
-      'async',
-      'Nimbus',
+    figure(
       'events/s accepted',
       'ev/s',
       'higher',
       trials.map((r) => r.acceptedPerSec),
-      {
-        note: `${cfg.asyncEvents} events per trial from ${cfg.asyncSenders} keep-alive senders`,
-      },
+      { note: `${cfg.asyncEvents} events per trial from ${cfg.asyncSenders} keep-alive senders` },
     ),
-    row(
-      'async',
-      'Nimbus',
+    figure(
       'events/s completed',
       'ev/s',
       'higher',
       trials.map((r) => r.completedPerSec),
-      {
-        note: 'first send -> last record Succeeded',
-      },
+      { note: 'first send -> last record Succeeded' },
     ),
-    row(
-      'async',
-      'Nimbus',
+    figure(
       'accept latency p99',
       'ms',
       'lower',
       trials.map((r) => r.acceptP99Ms),
-      {
-        note: 'send -> 202, per request',
-      },
+      { note: 'send -> 202, per request' },
     ),
-    row(
-      'async',
-      'Nimbus',
+    figure(
       'drain after the last 202',
       'ms',
       'lower',
       trials.map((r) => r.drainMs),
     ),
-    row(
-      'async',
-      'Nimbus',
+    figure(
       'server CPU per event',
       'ms',
       'lower',
       trials.map((r) => r.serverCpuMsPerEvent),
-      {
-        note: 'accept + queue + run + records, user+system time of the platform process',
-      },
+      { note: 'accept + queue + run + records, user+system time of the platform process' },
     ),
-    row(
-      'async',
-      'Nimbus',
+    figure(
       'function processes CPU per event',
       'ms',
       'lower',
       trials.map((r) => r.functionsCpuMsPerEvent),
     ),
-    row('async', 'Nimbus', 'events lost', 'events', 'lower', [lost], {
+    figure('events lost', 'events', 'lower', [lost], {
       note: `of ${accepted} accepted over ${trials.length} trials; ${nonFinal} non-final; ${refused} refused`,
     }),
-    {
-      scenario: 'async',
-      system: 'serverless-offline',
-      figure: 'events/s completed',
-      unit: 'ev/s',
-      better: 'higher',
-      status: offline,
-    },
   ];
   const peak = Math.max(...trials.map((r) => r.peakChildProcesses));
   const notes = [
-    `Async: ${cfg.asyncTrials} trials of ${cfg.asyncEvents} Event invocations after a ${cfg.asyncWarmup}-event warm-up, ` +
-      `each from ${cfg.asyncSenders} concurrent keep-alive senders on 127.0.0.1; completion polled from the SQLite ` +
-      'store read-only, outcome checked through GET /v1/invocations/{id} for every accepted id and the ' +
+    `Async on ${store.describe}: ${cfg.asyncTrials} trials of ${cfg.asyncEvents} Event invocations after a ${cfg.asyncWarmup}-event warm-up, ` +
+      `each from ${cfg.asyncSenders} concurrent keep-alive senders on 127.0.0.1; completion polled from the ` +
+      'store by the bench, outcome checked through GET /v1/invocations/{id} for every accepted id and the ' +
       'Enqueued/Running/Retrying lists. Peak child processes of the server during the trials: ' +
-      `${peak}. serverless-offline: ${offline}.`,
+      `${peak}.`,
   ];
   if (refused)
     notes.push(
-      `Async: ${refused} events were refused: ${trials
+      `Async on ${store.describe}: ${refused} events were refused: ${trials
         .flatMap((r) => r.refusals)
         .slice(0, 3)
         .join(' | ')}`,

@@ -3,9 +3,10 @@
  * never spliced) and does no I/O; SqlWorkQueue executes them. Compiling one against a dialect
  * without a connection shows the exact SQL (test/queue/sql-work-queue-statements.test.ts).
  */
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import type { SqlFlavor } from '../store/migrations/sql-flavor.js';
-import type { Database } from '../store/schema.js';
+import { precompile } from '../store/precompiled-query.js';
+import type { Database, WorkJobsTable } from '../store/schema.js';
 
 type Db = Kysely<Database>;
 
@@ -20,13 +21,13 @@ function claimable(now: number) {
   return sql<boolean>`run_at <= ${now} and (state = 'queued' or lease_until <= ${now})`;
 }
 
-export interface ClaimArgs {
+export type ClaimArgs = {
   queue: string;
   now: number;
   max: number;
   leaseToken: string;
   leaseUntil: number;
-}
+};
 
 /**
  * One statement: pick up to `max` claimable jobs of the queue in (run_at, id) order and lease
@@ -62,14 +63,14 @@ export function claimJobs(db: Db, flavor: SqlFlavor, a: ClaimArgs) {
     .returningAll();
 }
 
-export interface NewJobRow {
+export type NewJobRow = {
   queue: string;
   payload: string;
   enqueuedAt: number;
   runAt: number;
   expiresAt: number | null;
   idempotencyKey: string | null;
-}
+};
 
 export function insertJob(db: Db, row: NewJobRow) {
   return db
@@ -256,3 +257,46 @@ export function readyQueues(now: number): RawBuilder<{ queue: string }> {
     where j.queue = qs.queue and ${live} and ${claimable(now)}
   )`;
 }
+
+/**
+ * The statements every async event runs (enqueue, claim, settle, heartbeat, the ready probe),
+ * built and compiled once per store handle (src/store/precompiled-query.ts): building and
+ * compiling a Kysely query each time cost more than running it (the claim's CTE alone ~190 µs).
+ * The rarer ones (keys, redrive, stats) are built per call.
+ */
+export function hotStatements(db: Db, flavor: SqlFlavor) {
+  return {
+    insert: precompile<NewJobRow, { id: number }>(
+      ['queue', 'payload', 'enqueuedAt', 'runAt', 'expiresAt', 'idempotencyKey'],
+      (a) => insertJob(db, a),
+    ),
+    claim: precompile<ClaimArgs, Selectable<WorkJobsTable>>(
+      ['queue', 'now', 'max', 'leaseToken', 'leaseUntil'],
+      (a) => claimJobs(db, flavor, a),
+    ),
+    ack: precompile<{ id: number; token: string }, never>(['id', 'token'], (a) =>
+      ackJob(db, a.id, a.token),
+    ),
+    retryCounting: precompile<{ id: number; token: string; runAt: number }, never>(
+      ['id', 'token', 'runAt'],
+      (a) => retryJob(db, { ...a, countFailure: true }),
+    ),
+    retryNotCounting: precompile<{ id: number; token: string; runAt: number }, never>(
+      ['id', 'token', 'runAt'],
+      (a) => retryJob(db, { ...a, countFailure: false }),
+    ),
+    deadLetter: precompile<{ id: number; token: string; now: number; reason: string }, never>(
+      ['id', 'token', 'now', 'reason'],
+      (a) => deadLetterJob(db, a),
+    ),
+    extendLease: precompile<{ id: number; token: string; leaseUntil: number }, never>(
+      ['id', 'token', 'leaseUntil'],
+      (a) => extendJobLease(db, a),
+    ),
+    readyQueues: precompile<{ now: number }, { queue: string }>(['now'], (a) => ({
+      compile: () => readyQueues(a.now).compile(db),
+    })),
+  };
+}
+
+export type HotStatements = ReturnType<typeof hotStatements>;

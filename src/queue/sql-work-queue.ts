@@ -5,19 +5,15 @@ import { groupCommitter, type StoreTx } from '../store/group-commit.js';
 import type { SqlFlavor } from '../store/migrations/sql-flavor.js';
 import type { Database, WorkJobsTable } from '../store/schema.js';
 import {
-  ackJob,
   cancelJob,
-  claimJobs,
-  deadLetterJob,
-  extendJobLease,
   findKey,
+  type HotStatements,
+  hotStatements,
   insertJob,
   jobStats,
   listDeadJobs,
   purgeKeys,
-  readyQueues,
   redriveJobs,
-  retryJob,
   takeKey,
 } from './sql-work-queue-statements.js';
 import {
@@ -58,17 +54,20 @@ export class SqlWorkQueue implements TransactionalWorkQueue<StoreTx> {
   readonly #flavor: SqlFlavor;
   readonly #clock: Clock;
   readonly #windowMs: number;
+  /** Compiled once on the store's handle; a queue within a transaction shares its root's. */
+  readonly #hot: HotStatements;
 
-  constructor(db: Kysely<Database>, opts: SqlWorkQueueOptions) {
+  constructor(db: Kysely<Database>, opts: SqlWorkQueueOptions, hot?: HotStatements) {
     this.#db = db;
     this.#opts = opts;
     this.#flavor = opts.flavor;
     this.#clock = opts.clock;
     this.#windowMs = opts.idempotencyWindowMs ?? defaultIdempotencyWindowMs;
+    this.#hot = hot ?? hotStatements(db, opts.flavor);
   }
 
   within(tx: StoreTx): SqlWorkQueue {
-    return new SqlWorkQueue(tx, this.#opts);
+    return new SqlWorkQueue(tx, this.#opts, this.#hot);
   }
 
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -90,8 +89,8 @@ export class SqlWorkQueue implements TransactionalWorkQueue<StoreTx> {
     };
     const key = input.idempotencyKey;
     if (key === undefined) {
-      const { id } = await insertJob(this.#db, row).executeTakeFirstOrThrow();
-      return { id: String(id), duplicate: false };
+      const { rows } = await this.#hot.insert.run(this.#db, row);
+      return { id: String(rows[0]!.id), duplicate: false };
     }
     if (key === '') throw new WorkQueueInputError('idempotencyKey must not be empty');
 
@@ -123,66 +122,63 @@ export class SqlWorkQueue implements TransactionalWorkQueue<StoreTx> {
     const leaseMs = checkDuration(opts.leaseMs, 'leaseMs');
     const now = this.#now();
     const leaseToken = newLeaseToken();
-    const rows = await claimJobs(this.#db, this.#flavor, {
+    const { rows } = await this.#hot.claim.run(this.#db, {
       queue,
       now,
       max: opts.max,
       leaseToken,
       leaseUntil: now + leaseMs,
-    }).execute();
+    });
     // RETURNING promises no order.
     rows.sort((a, b) => a.run_at - b.run_at || a.id - b.id);
     return rows.map((r) => toJob(r, now));
   }
 
   async queuesReady(): Promise<string[]> {
-    const { rows } = await readyQueues(this.#now()).execute(this.#db);
+    const { rows } = await this.#hot.readyQueues.run(this.#db, { now: this.#now() });
     return rows.map((r) => r.queue);
   }
 
   async ack(ref: LeaseRef): Promise<boolean> {
     const id = parseId(ref.id);
     if (id === undefined) return false;
-    const result = await ackJob(this.#db, id, ref.leaseToken).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+    return changed(await this.#hot.ack.run(this.#db, { id, token: ref.leaseToken }));
   }
 
   async retryAt(ref: LeaseRef, runAt: number, opts?: RetryOptions): Promise<boolean> {
     const at = checkTime(runAt, 'runAt');
     const id = parseId(ref.id);
     if (id === undefined) return false;
-    const result = await retryJob(this.#db, {
-      id,
-      token: ref.leaseToken,
-      runAt: at,
-      countFailure: opts?.countFailure ?? true,
-    }).executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    const retry =
+      (opts?.countFailure ?? true) ? this.#hot.retryCounting : this.#hot.retryNotCounting;
+    return changed(await retry.run(this.#db, { id, token: ref.leaseToken, runAt: at }));
   }
 
   async deadLetter(ref: LeaseRef, reason: unknown): Promise<boolean> {
     const json = toJson(reason, 'reason');
     const id = parseId(ref.id);
     if (id === undefined) return false;
-    const result = await deadLetterJob(this.#db, {
-      id,
-      token: ref.leaseToken,
-      now: this.#now(),
-      reason: json,
-    }).executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return changed(
+      await this.#hot.deadLetter.run(this.#db, {
+        id,
+        token: ref.leaseToken,
+        now: this.#now(),
+        reason: json,
+      }),
+    );
   }
 
   async extendLease(ref: LeaseRef, leaseMs: number): Promise<boolean> {
     const ms = checkDuration(leaseMs, 'leaseMs');
     const id = parseId(ref.id);
     if (id === undefined) return false;
-    const result = await extendJobLease(this.#db, {
-      id,
-      token: ref.leaseToken,
-      leaseUntil: this.#now() + ms,
-    }).executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return changed(
+      await this.#hot.extendLease.run(this.#db, {
+        id,
+        token: ref.leaseToken,
+        leaseUntil: this.#now() + ms,
+      }),
+    );
   }
 
   async listDead(queue: string, opts: { limit: number }): Promise<DeadJob[]> {
@@ -240,6 +236,11 @@ export class SqlWorkQueue implements TransactionalWorkQueue<StoreTx> {
   #now(): number {
     return Math.floor(this.#clock.now());
   }
+}
+
+/** Whether a settling statement found its job under the lease (it changed a row). */
+function changed(result: { numAffectedRows?: bigint }): boolean {
+  return (result.numAffectedRows ?? 0n) > 0n;
 }
 
 function newLeaseToken(): string {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { type PrecompiledQuery, precompile } from '../../store/precompiled-query.js';
 import type { AsyncInvocationsTable, Database } from '../../store/schema.js';
 
 export type InvocationStatus =
@@ -46,17 +47,19 @@ export const finalStatuses: ReadonlySet<InvocationStatus> = new Set([
  */
 export class InvocationRecords {
   readonly #db: Kysely<Database>;
+  readonly #hot: RecordStatements;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, hot?: RecordStatements) {
     this.#db = db;
+    this.#hot = hot ?? new RecordStatements(db);
   }
 
   within(tx: Kysely<Database>): InvocationRecords {
-    return new InvocationRecords(tx);
+    return new InvocationRecords(tx, this.#hot);
   }
 
   async create(record: InvocationRecord): Promise<void> {
-    await this.#db.insertInto('async_invocations').values(toRow(record)).execute();
+    await this.#hot.create.run(this.#db, toRow(record) as RecordRow);
   }
 
   async update(id: string, patch: RecordPatch): Promise<void> {
@@ -68,13 +71,14 @@ export class InvocationRecords {
     if (patch.lastError !== undefined) row.last_error = JSON.stringify(patch.lastError);
     if (patch.result !== undefined) row.result = patch.result;
     if (patch.destination !== undefined) row.destination = JSON.stringify(patch.destination);
-    await this.#db.updateTable('async_invocations').set(row).where('id', '=', id).execute();
+    row.id = id;
+    await this.#hot.update(Object.keys(row)).run(this.#db, row);
   }
 
   /**
    * Attempts start: each record becomes Running with its attempt count, unless it was stopped
    * meanwhile or is already final (its settle never reached the queue: see AsyncWorker). One
-   * statement per distinct attempt count (usually one for a whole lease batch).
+   * statement per distinct attempt count (usually one for a whole lease batch) and 64 ids.
    * Resolves to the ids that did not start (stopped, final, or no record).
    */
   async start(
@@ -84,15 +88,14 @@ export class InvocationRecords {
     const byCount = new Map<number, string[]>();
     for (const a of attempts) byCount.set(a.attempts, [...(byCount.get(a.attempts) ?? []), a.id]);
     const notStarted = new Set(attempts.map((a) => a.id));
-    for (const [count, ids] of byCount) {
-      const rows = await this.#db
-        .updateTable('async_invocations')
-        .set({ status: 'Running', attempts: count, updated_at: now })
-        .where('id', 'in', ids)
-        .where('status', 'not in', [...finalStatuses])
-        .returning('id')
-        .execute();
-      for (const row of rows) notStarted.delete(row.id);
+    for (const [count, all] of byCount) {
+      for (let from = 0; from < all.length; from += startChunk) {
+        const ids = all.slice(from, from + startChunk);
+        const args: Record<string, unknown> = { attempts: count, now };
+        for (const [i, id] of ids.entries()) args[`id${i}`] = id;
+        const { rows } = await this.#hot.start(ids.length).run(this.#db, args);
+        for (const row of rows) notStarted.delete(row.id);
+      }
     }
     return notStarted;
   }
@@ -142,6 +145,96 @@ export class InvocationRecords {
     const out: Record<string, number> = {};
     for (const row of await query.execute()) out[row.status] = Number(row.n);
     return out;
+  }
+}
+
+/** A record's row, as the insert binds it. */
+type RecordRow = AsyncInvocationsTable & Record<string, unknown>;
+
+/** Columns an update may set; the id is the update's key. */
+const patchColumns: ReadonlySet<string> = new Set([
+  'updated_at',
+  'status',
+  'version',
+  'job_id',
+  'attempts',
+  'last_error',
+  'result',
+  'destination',
+]);
+
+/** The most ids one start statement is compiled for; a bigger batch is split. */
+const startChunk = 64;
+
+/**
+ * The statements every event runs, compiled once per store handle (building and compiling a
+ * Kysely query each time cost more CPU than running it): the insert, one update per set of
+ * columns a patch names (a handful: Running, Succeeded, Retrying...), one start per batch size.
+ */
+class RecordStatements {
+  readonly create: PrecompiledQuery<RecordRow, never>;
+  readonly #db: Kysely<Database>;
+  readonly #updates = new Map<string, PrecompiledQuery<Record<string, unknown>, never>>();
+  readonly #starts = new Map<number, PrecompiledQuery<Record<string, unknown>, { id: string }>>();
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+    this.create = precompile<RecordRow, never>(
+      [
+        'id',
+        'function_name',
+        'version',
+        'status',
+        'job_id',
+        'attempts',
+        'created_at',
+        'updated_at',
+        'last_error',
+        'result',
+        'destination',
+      ],
+      (a) => db.insertInto('async_invocations').values(a),
+    );
+  }
+
+  /** `columns`: the patch's columns (in the order update() adds them), then 'id'. */
+  update(columns: readonly string[]): PrecompiledQuery<Record<string, unknown>, never> {
+    const shape = columns.join(',');
+    let q = this.#updates.get(shape);
+    if (q === undefined) {
+      const set = columns.filter((c) => c !== 'id');
+      if (!set.every((c) => patchColumns.has(c))) throw new Error(`not a record column: ${shape}`);
+      q = precompile<Record<string, unknown>, never>(columns, (a) =>
+        this.#db
+          .updateTable('async_invocations')
+          .set(Object.fromEntries(set.map((c) => [c, a[c]])))
+          .where('id', '=', a.id as string),
+      );
+      this.#updates.set(shape, q);
+    }
+    return q;
+  }
+
+  /** Args: `attempts`, `now`, and `id0`..`id{n-1}`. */
+  start(n: number): PrecompiledQuery<Record<string, unknown>, { id: string }> {
+    let q = this.#starts.get(n);
+    if (q === undefined) {
+      const ids = Array.from({ length: n }, (_, i) => `id${i}`);
+      q = precompile<Record<string, unknown>, { id: string }>(['attempts', 'now', ...ids], (a) =>
+        this.#db
+          .updateTable('async_invocations')
+          .set({ status: 'Running', attempts: a.attempts as number, updated_at: a.now as number })
+          .where(
+            'id',
+            'in',
+            ids.map((k) => a[k] as string),
+          )
+          .where('status', 'not in', [...finalStatuses])
+          .returning('id'),
+      );
+      this.#starts.set(n, q);
+    }
+    return q;
   }
 }
 
