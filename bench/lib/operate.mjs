@@ -99,7 +99,9 @@ export async function operateScenario(ctx) {
   const { work, cfg } = ctx;
   const collector = await startCollector();
   ctx.onStop(collector);
-  const plainSvc = await writeService(join(work, 'svc-operate-plain'), {});
+  const plainSvc = await writeService(join(work, 'svc-operate-plain'), {
+    functions: ['hello', 'limited'],
+  });
   const operatedSvc = await writeService(join(work, 'svc-operate-on'), {
     functions: ['hello', 'limited'],
   });
