@@ -35,7 +35,7 @@ export const PLAIN_SYSTEM = 'Nimbus, nothing configured';
 export const HOLD_FIGURE = 'admitted req/s under a 200/s limit (each whole second)';
 const HOLD_RATE = 200;
 
-const OPERATE_YAML = `custom:
+export const OPERATE_YAML = `custom:
   nimbus:
     rateLimits:
       - function: hello
@@ -99,7 +99,9 @@ export async function operateScenario(ctx) {
   const { work, cfg } = ctx;
   const collector = await startCollector();
   ctx.onStop(collector);
-  const plainSvc = await writeService(join(work, 'svc-operate-plain'), {});
+  const plainSvc = await writeService(join(work, 'svc-operate-plain'), {
+    functions: ['hello', 'limited'],
+  });
   const operatedSvc = await writeService(join(work, 'svc-operate-on'), {
     functions: ['hello', 'limited'],
   });
@@ -155,7 +157,8 @@ export async function operateScenario(ctx) {
         log(
           `operate: round ${t + 1}/${rounds} ${name}: ${Math.round(r.rps)} req/s, ` +
             `p99 ${r.p99.toFixed(2)} ms, CPU per request ${Math.round(r.cpuUsPerRequest)} µs ` +
-            `(server ${Math.round(r.serverCpuUsPerRequest)} µs), load ${loadavg()[0].toFixed(1)}` +
+            `(server ${Math.round(r.serverCpuUsPerRequest)} µs, ${after.processes} processes under it), ` +
+            `load ${loadavg()[0].toFixed(1)}` +
             (r.non2xx || r.errors ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''),
         );
       }
@@ -265,8 +268,16 @@ async function holdLimit(url) {
   return { perSecond: whole, refused: result.non2xx, recoveredStatus: after.status };
 }
 
-/** CPU (ms) of a server process alone and with everything under it, from /proc. */
+/**
+ * CPU (ms) of a server process alone and with everything under it, from /proc, and how many
+ * processes are under it (function instances: more of them cost more CPU per request).
+ */
 function cpuOf(pid) {
   const server = cpuMs(pid);
-  return { server, tree: descendants(pid).reduce((sum, p) => sum + cpuMs(p), server) };
+  const under = descendants(pid);
+  return {
+    server,
+    tree: under.reduce((sum, p) => sum + cpuMs(p), server),
+    processes: under.length,
+  };
 }

@@ -127,6 +127,54 @@ describe('limits', () => {
     assert.equal(protection.protects(target.functionName), false);
   });
 
+  test('gateway calls: route and function rules pick their targets; facts read only when counted apart', async () => {
+    const protection = new Protection({
+      counters: memoryCounters,
+      proxies: trustedProxies(''),
+      logger,
+    });
+    protection.setStage(
+      'svc',
+      'dev',
+      withNimbus({
+        rateLimits: [
+          { route: '* /any', per: 'all', rate: '1/hour' },
+          { function: 'two', per: 'ip', rate: '1/hour' },
+        ],
+      }),
+    );
+    const call = {
+      invoke: async (name: string) => ({ statusCode: 200, name }),
+      staticAnswer: () => ({ statusCode: 503, name: 'fallback' }),
+      failed: () => false,
+      throttled: () => false,
+    };
+    let factsRead = 0;
+    const facts = () => {
+      factsRead++;
+      return { peer: '192.0.2.7' };
+    };
+    const anyRoute = { ...target, routeKey: 'ANY /any' };
+    const otherRoute = { ...target, routeKey: 'GET /other' };
+    // The same route object again and again, as the gateway passes it.
+    assert.equal((await protection.run(anyRoute, facts, call)).statusCode, 200);
+    await assert.rejects(protection.run(anyRoute, facts, call), RateLimitedError);
+    assert.equal(factsRead, 0, 'a limit per: all never asks who calls');
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await protection.run(otherRoute, facts, call)).statusCode, 200);
+    }
+    const two = { ...target, functionKey: 'two', functionName: 'svc-dev-two' };
+    assert.equal((await protection.run(two, facts, call)).name, 'svc-dev-two');
+    await assert.rejects(protection.run(two, facts, call), RateLimitedError);
+    assert.equal(factsRead, 2, 'read once per call counted by address');
+    // The Invoke API has no route: only the function rule applies to it.
+    await protection.admitInvoke(target.functionName, { peer: '192.0.2.7' });
+    await assert.rejects(
+      protection.admitInvoke('svc-dev-two', { peer: '192.0.2.7' }),
+      RateLimitedError,
+    );
+  });
+
   test('on PostgreSQL a limit holds across nodes sharing the store', async () => {
     const schema = await makeTestSchema();
     const db = await openPostgresDatabase({ url: schema.url, schema: schema.schema });

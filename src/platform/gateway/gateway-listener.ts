@@ -201,7 +201,7 @@ export class GatewayListener {
       return this.#run(match, request, route.functionName, false);
     }
     try {
-      return await this.#protection.run(route, callerFactsOf(request), {
+      return await this.#protection.run(route, () => callerFactsOf(request), {
         invoke: (name) => this.#run(match, request, name, true),
         staticAnswer: (f) => ({
           statusCode: f.statusCode,

@@ -28,6 +28,9 @@ import { type CallerFacts, callerKey } from './callers.js';
 import type { Counters } from './counters.js';
 import { BreakerOpenError, RateLimitedError } from './protection-errors.js';
 
+/** A caller's facts, or how to get them when a limit first needs them. */
+export type CallerFactsSource = CallerFacts | (() => CallerFacts);
+
 /** What a guard needs to know of the route or call it protects. */
 export interface GuardTarget {
   service: string;
@@ -50,6 +53,8 @@ export interface ProtectionEvents {
 interface CompiledLimit {
   id: string;
   rule: RateLimitRule;
+  /** The rule's route as the gateway keys routes (`* /x` is `ANY /x`). */
+  routeKey?: string;
   rate?: RateLimiterAbstract | BurstyRateLimiter;
   quota?: RateLimiterAbstract;
 }
@@ -85,6 +90,14 @@ class StageProtection {
   /** By function key. */
   readonly fallbacks = new Map<string, FallbackSettings>();
   readonly names: Map<string, string>;
+  /** Function name → key, for the Invoke API's calls. */
+  readonly keys: Map<string, string>;
+  /**
+   * The limits that apply to a target, found once per target: the gateway passes its route
+   * object, the same one for every request of a deployment, so a warm request pays one lookup.
+   */
+  readonly #applicable = new WeakMap<GuardTarget, readonly CompiledLimit[]>();
+  readonly #byKey = new Map<string, readonly CompiledLimit[]>();
 
   constructor(
     readonly definition: ServiceDefinition,
@@ -95,11 +108,13 @@ class StageProtection {
     logger: Logger,
   ) {
     this.names = new Map(Object.values(definition.functions).map((f) => [f.key, f.name]));
+    this.keys = new Map(Object.values(definition.functions).map((f) => [f.name, f.key]));
     const prefix = `${definition.service}/${definition.stage}`;
     this.limits = (settings.rateLimits ?? []).map((rule, i) => {
       // A changed rule gets fresh counters; an unchanged one keeps its count across deploys.
       const id = `${prefix}/${rule.name ?? i}/${shortHash(JSON.stringify(rule))}`;
       const compiled: CompiledLimit = { id, rule };
+      if (rule.route !== undefined) compiled.routeKey = rule.route.replace(/^\*/, 'ANY');
       if (rule.rate) {
         const steady = counters.make({
           keyPrefix: `${id}/r`,
@@ -162,6 +177,26 @@ class StageProtection {
       });
       this.breakers.set(name, breaker);
     }
+  }
+
+  /** The limits on a gateway target, found once per route object. */
+  limitsFor(target: GuardTarget): readonly CompiledLimit[] {
+    let found = this.#applicable.get(target);
+    if (found === undefined) {
+      found = this.limits.filter((limit) => applies(limit, target));
+      this.#applicable.set(target, found);
+    }
+    return found;
+  }
+
+  /** The limits on Invoke API calls of a function (no route), found once per function. */
+  invokeLimits(functionKey: string, target: GuardTarget): readonly CompiledLimit[] {
+    let found = this.#byKey.get(functionKey);
+    if (found === undefined) {
+      found = this.limits.filter((limit) => applies(limit, target));
+      this.#byKey.set(functionKey, found);
+    }
+    return found;
   }
 
   get empty(): boolean {
@@ -246,43 +281,50 @@ export class Protection {
   async admitInvoke(functionName: string, facts: CallerFacts): Promise<void> {
     const stage = this.#byFunction.get(functionName);
     if (!stage || stage.limits.length === 0) return;
-    const fn = Object.values(stage.definition.functions).find((f) => f.name === functionName);
-    if (!fn) return;
-    await this.#admit(
-      stage,
-      {
-        service: stage.definition.service,
-        stage: stage.definition.stage,
-        functionKey: fn.key,
-        functionName,
-      },
-      facts,
-    );
+    const functionKey = stage.keys.get(functionName);
+    if (functionKey === undefined) return;
+    const target: GuardTarget = {
+      service: stage.definition.service,
+      stage: stage.definition.stage,
+      functionKey,
+      functionName,
+    };
+    const limits = stage.invokeLimits(functionKey, target);
+    if (limits.length > 0) await this.#admit(limits, target, facts);
   }
 
   /**
    * Runs a gateway call under the function's limits, breaker and fallback. Errors other than
    * refusals propagate; a refusal with no fallback throws RateLimitedError / BreakerOpenError.
+   * `facts` may be a function: it is called only when a limit counts callers apart (a limit
+   * `per: all` never needs to know who calls).
    */
-  async run<R>(target: GuardTarget, facts: CallerFacts, call: GuardedCall<R>): Promise<R> {
+  run<R>(target: GuardTarget, facts: CallerFactsSource, call: GuardedCall<R>): Promise<R> {
     const stage = this.#byFunction.get(target.functionName);
     if (!stage) return call.invoke(target.functionName);
-    const fallback = stage.fallbacks.get(target.functionKey);
-    const answerFallback = (why: unknown): Promise<R> => {
-      if (!fallback) throw why;
-      this.#o.logger.info(
-        { function: target.functionName, reason: (why as Error).name },
-        'fallback answered',
-      );
-      if ('statusCode' in fallback) return Promise.resolve(call.staticAnswer(fallback));
-      return call.invoke(stage.names.get(fallback.function)!);
-    };
+    const limits = stage.limitsFor(target);
+    if (limits.length === 0) return this.#guarded(stage, target, call);
+    return this.#admitThenRun(stage, limits, target, facts, call);
+  }
+
+  async #admitThenRun<R>(
+    stage: StageProtection,
+    limits: readonly CompiledLimit[],
+    target: GuardTarget,
+    facts: CallerFactsSource,
+    call: GuardedCall<R>,
+  ): Promise<R> {
     try {
-      await this.#admit(stage, target, facts);
+      await this.#admit(limits, target, facts);
     } catch (error) {
-      if (error instanceof RateLimitedError) return answerFallback(error);
+      if (error instanceof RateLimitedError) return this.#fallback(stage, target, call, error);
       throw error;
     }
+    return this.#guarded(stage, target, call);
+  }
+
+  /** The call under the function's breaker, if it has one; its throttle answered by the fallback. */
+  async #guarded<R>(stage: StageProtection, target: GuardTarget, call: GuardedCall<R>): Promise<R> {
     const breaker = stage.breakers.get(target.functionName);
     try {
       if (!breaker) return await call.invoke(target.functionName);
@@ -299,19 +341,48 @@ export class Protection {
       if (error instanceof CountedFailure) return error.response as R;
       if (error instanceof BrokenCircuitError) {
         const retryAfter = Math.ceil((breaker?.settings.cooldown ?? 1000) / 1000);
-        return answerFallback(
+        return this.#fallback(
+          stage,
+          target,
+          call,
           new BreakerOpenError(`the circuit breaker of ${target.functionName} is open`, retryAfter),
         );
       }
-      if (call.throttled(error)) return answerFallback(error);
+      if (call.throttled(error)) return this.#fallback(stage, target, call, error);
       throw error;
     }
   }
 
-  async #admit(stage: StageProtection, target: GuardTarget, facts: CallerFacts): Promise<void> {
-    for (const limit of stage.limits) {
-      if (!applies(limit.rule, target)) continue;
-      const key = callerKey(limit.rule.per, facts, this.#o.proxies);
+  /** The configured fallback's answer to a refused call; without one, the refusal itself. */
+  #fallback<R>(
+    stage: StageProtection,
+    target: GuardTarget,
+    call: GuardedCall<R>,
+    why: unknown,
+  ): Promise<R> {
+    const fallback = stage.fallbacks.get(target.functionKey);
+    if (!fallback) throw why;
+    this.#o.logger.info(
+      { function: target.functionName, reason: (why as Error).name },
+      'fallback answered',
+    );
+    if ('statusCode' in fallback) return Promise.resolve(call.staticAnswer(fallback));
+    return call.invoke(stage.names.get(fallback.function)!);
+  }
+
+  async #admit(
+    limits: readonly CompiledLimit[],
+    target: GuardTarget,
+    source: CallerFactsSource,
+  ): Promise<void> {
+    let facts: CallerFacts | undefined;
+    for (const limit of limits) {
+      const per = limit.rule.per;
+      // Counted for everyone: who calls is never read, so the caller's facts are not built.
+      if (per !== 'all' && facts === undefined) {
+        facts = typeof source === 'function' ? source() : source;
+      }
+      const key = facts === undefined ? '*' : callerKey(per, facts, this.#o.proxies);
       try {
         if (limit.rate) await limit.rate.consume(key);
         if (limit.quota) await limit.quota.consume(key);
@@ -334,13 +405,11 @@ export class Protection {
   }
 }
 
-function applies(rule: RateLimitRule, target: GuardTarget): boolean {
-  if (rule.function !== undefined && rule.function !== target.functionKey) return false;
-  if (rule.route !== undefined) {
-    if (target.routeKey === undefined) return false;
-    const wanted = rule.route.replace(/^\*/, 'ANY');
-    if (wanted !== target.routeKey) return false;
+function applies(limit: CompiledLimit, target: GuardTarget): boolean {
+  if (limit.rule.function !== undefined && limit.rule.function !== target.functionKey) {
+    return false;
   }
+  if (limit.routeKey !== undefined && limit.routeKey !== target.routeKey) return false;
   return true;
 }
 
