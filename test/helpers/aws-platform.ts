@@ -86,6 +86,19 @@ export interface AwsClientConfig {
   maxAttempts: number;
 }
 
+/** The config of an SDK client signing with `key` at `endpoint`. */
+export function awsClientConfig(
+  endpoint: string,
+  key: { id: string; secret: string },
+): AwsClientConfig {
+  return {
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+    maxAttempts: 1,
+  };
+}
+
 export interface RestartableAwsPlatform {
   /** The platform running now: another object after each restart. */
   readonly platform: RunningPlatform;
@@ -142,12 +155,7 @@ export async function restartableAwsPlatform(
     if (!platform) throw new Error('the platform is not running (a restart failed)');
     return platform;
   };
-  const clientConfig = (): AwsClientConfig => ({
-    endpoint: running().url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-    maxAttempts: 1,
-  });
+  const clientConfig = () => awsClientConfig(running().url, key);
   let closeClients = opts.clients?.(clientConfig());
   return {
     get platform() {
@@ -212,7 +220,8 @@ function launch(
  * --read-only` gives it (docs/security.md).
  */
 export async function makeKey(
-  platform: RunningPlatform,
+  /** A platform, or any node of a cluster with the cluster's admin token. */
+  platform: Pick<RunningPlatform, 'url' | 'adminToken'>,
   label: string,
   scope?: { service?: string; stage?: string; readOnly?: boolean },
 ): Promise<{ id: string; secret: string }> {

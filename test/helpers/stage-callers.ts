@@ -8,6 +8,7 @@ import {
   type AwsClientConfig,
   type AwsPlatform,
   type AwsPlatformVariant,
+  awsClientConfig,
   deployStageResources,
   makeKey,
   startAwsPlatform,
@@ -60,12 +61,7 @@ export async function stageCallers<
     clients.push(client);
     return client;
   };
-  const configOf = (key: AccessKey): AwsClientConfig => ({
-    endpoint: aws.platform.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-    maxAttempts: 1,
-  });
+  const configOf = (key: AccessKey) => awsClientConfig(aws.platform.url, key);
   const clientOf = (key: AccessKey) => track(opts.client(configOf(key), aws));
   const stageKey = (stage: string) =>
     makeKey(aws.platform, `stage ${stage}`, { service: 'svc', stage });
