@@ -22,6 +22,8 @@ export interface AwsPlatform {
   platform: RunningPlatform;
   dataDir: string;
   key: { id: string; secret: string };
+  /** What an SDK client needs to reach the platform with `key`. */
+  clientConfig(): AwsClientConfig;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function startAwsPlatform(
     platform,
     dataDir: tmp.dir,
     key,
+    clientConfig: () => awsClientConfig(platform.url, key),
     close: async () => {
       await platform.close();
       await db.drop();

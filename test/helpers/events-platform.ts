@@ -12,7 +12,6 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
-  type AwsClientConfig,
   type AwsPlatform,
   type AwsPlatformVariant,
   startAwsPlatform,
@@ -49,12 +48,7 @@ export async function startEventsPlatform(
   opts: Parameters<typeof startAwsPlatform>[1] = {},
 ): Promise<EventsPlatform> {
   const aws = await startAwsPlatform(variant, opts);
-  const config: AwsClientConfig = {
-    endpoint: aws.platform.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: aws.key.id, secretAccessKey: aws.key.secret },
-    maxAttempts: 1,
-  };
+  const config = aws.clientConfig();
   const eb = new EventBridgeClient(config);
   const sqs = new SQSClient(config);
   const sns = new SNSClient(config);
