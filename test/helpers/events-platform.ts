@@ -11,11 +11,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  type AwsPlatform,
-  type AwsPlatformVariant,
-  startAwsPlatform,
-} from './aws-platform.js';
+import { type AwsPlatform, type AwsPlatformVariant, startAwsPlatform } from './aws-platform.js';
 
 /** The account every Nimbus ARN carries. */
 export const account = '000000000000';
