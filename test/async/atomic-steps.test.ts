@@ -22,7 +22,7 @@ import { SqlWorkQueue } from '../../src/queue/sql-work-queue.js';
 import { GroupCommitter, groupCommitter } from '../../src/store/group-commit.js';
 import type { Database } from '../../src/store/schema.js';
 import { fnDef } from '../helpers/definitions.js';
-import { databaseVariants } from '../observe/log-databases.js';
+import { databaseVariants } from '../helpers/store-variants.js';
 
 type Outcome = InvokeResult['outcome'] | Error;
 

@@ -3,65 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Kysely } from 'kysely';
 import { isAccessKeyId } from '../../src/platform/auth/access-key-store.js';
 import { KyselyAccessKeyStore } from '../../src/platform/auth/kysely-access-key-store.js';
 import { loadOrCreateMasterKey, MasterKeyError } from '../../src/platform/auth/master-key.js';
 import { SealedSecretError } from '../../src/platform/auth/secret-box.js';
-import { openPostgresDatabase } from '../../src/store/postgres.js';
-import type { Database } from '../../src/store/schema.js';
-import { openSqliteDatabase } from '../../src/store/sqlite.js';
-import { makeTestSchema } from '../helpers/postgres.js';
+import { databaseVariants, type OpenedDatabase } from '../helpers/store-variants.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
-interface Opened {
-  db: Kysely<Database>;
-  /** Every byte the database keeps on disk, where that is a file (SQLite: db and WAL). */
-  rawBytes?: () => Promise<Buffer>;
-  cleanup: () => Promise<void>;
-}
-
-const variants: { name: string; open: () => Promise<Opened> }[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      const tmp = await makeTempDir();
-      const file = join(tmp.dir, 'nimbus.db');
-      const db = await openSqliteDatabase({ file });
-      return {
-        db,
-        rawBytes: async () => {
-          const parts = [];
-          for (const f of [file, `${file}-wal`])
-            parts.push(await readFile(f).catch(() => Buffer.alloc(0)));
-          return Buffer.concat(parts);
-        },
-        cleanup: async () => {
-          await db.destroy();
-          await tmp.cleanup();
-        },
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    open: async () => {
-      const schema = await makeTestSchema();
-      const db = await openPostgresDatabase({ url: schema.url, schema: schema.schema });
-      return {
-        db,
-        cleanup: async () => {
-          await db.destroy();
-          await schema.drop();
-        },
-      };
-    },
-  },
-];
-
-for (const variant of variants)
+for (const variant of databaseVariants)
   describe(`access keys on ${variant.name}`, () => {
-    let opened: Opened;
+    let opened: OpenedDatabase;
     let now = Date.UTC(2026, 1, 1);
     const clock = { now: () => now };
     const masterKey = randomBytes(32);
@@ -125,8 +76,15 @@ for (const variant of variants)
       assert.ok(!rowText.includes(Buffer.from(key.secret).toString('base64')));
       assert.ok(!rowText.includes(Buffer.from(key.secret).toString('hex')));
       assert.match(row.sealed_secret, /^v1\./);
-      if (opened.rawBytes) {
-        const bytes = await opened.rawBytes();
+      if (opened.file) {
+        // Every byte SQLite keeps on disk: the database file and its WAL.
+        const bytes = Buffer.concat(
+          await Promise.all(
+            [opened.file, `${opened.file}-wal`].map((f) =>
+              readFile(f).catch(() => Buffer.alloc(0)),
+            ),
+          ),
+        );
         assert.ok(bytes.includes(Buffer.from(key.id)), 'the id is on disk, so the file was read');
         assert.ok(!bytes.includes(Buffer.from(key.secret)), 'the secret is not on disk');
       }

@@ -1,9 +1,7 @@
 /** Functions' session credentials: scoped, token-bound, rotated for new instances, expiring. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Kysely } from 'kysely';
 import { KyselyAccessKeyStore } from '../../src/platform/auth/kysely-access-key-store.js';
 import {
   credentialLookup,
@@ -12,49 +10,11 @@ import {
   maxInstanceAgeMs,
   SessionCredentialStore,
 } from '../../src/platform/auth/session-credentials.js';
-import { openPostgresDatabase } from '../../src/store/postgres.js';
-import type { Database } from '../../src/store/schema.js';
-import { openSqliteDatabase } from '../../src/store/sqlite.js';
-import { makeTestSchema } from '../helpers/postgres.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import { databaseVariants, type OpenedDatabase } from '../helpers/store-variants.js';
 
-const variants: {
-  name: string;
-  open: () => Promise<{ db: Kysely<Database>; close(): Promise<void> }>;
-}[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      const tmp = await makeTempDir();
-      const db = await openSqliteDatabase({ file: join(tmp.dir, 'nimbus.db') });
-      return {
-        db,
-        close: async () => {
-          await db.destroy();
-          await tmp.cleanup();
-        },
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    open: async () => {
-      const schema = await makeTestSchema();
-      const db = await openPostgresDatabase({ url: schema.url, schema: schema.schema });
-      return {
-        db,
-        close: async () => {
-          await db.destroy();
-          await schema.drop();
-        },
-      };
-    },
-  },
-];
-
-for (const variant of variants) {
+for (const variant of databaseVariants) {
   describe(`session credentials on ${variant.name}`, () => {
-    let opened: Awaited<ReturnType<(typeof variants)[0]['open']>>;
+    let opened: OpenedDatabase;
     let now = Date.UTC(2026, 1, 1);
     const clock = { now: () => now };
     const masterKey = randomBytes(32);
@@ -70,7 +30,7 @@ for (const variant of variants) {
         refreshAfterMs: 2_000,
       });
     });
-    after(() => opened.close());
+    after(() => opened.cleanup());
 
     test('verify only with their own token, until they expire; scoped to their stage', async () => {
       const c = await sessions.issue({ service: 'svc', stage: 'dev' });

@@ -9,10 +9,13 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
-import { makeTestCluster, startClusterNode, writeClusterService } from '../helpers/cluster.js';
-import type { ServerProcess } from '../helpers/server-process.js';
+import {
+  clusterS3Clients,
+  makeTestCluster,
+  startClusterNode,
+  writeClusterService,
+} from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/wait-for.js';
 import { startS3Platform } from '../services/s3/s3-platform.js';
 
@@ -86,24 +89,7 @@ describe('two nodes with their blobs in an S3-compatible bucket', () => {
     );
 
     // S3 objects: written through node 1's S3 service, read through node 2's.
-    const keyRes = await fetch(`${n1.url}/v1/keys`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${cluster.token}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ description: 's3 blobs test' }),
-    });
-    const { key } = (await keyRes.json()) as { key: { id: string; secret: string } };
-    const s3Of = (node: ServerProcess) =>
-      new S3Client({
-        endpoint: node.url,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
-    const [s3n1, s3n2] = [s3Of(n1), s3Of(n2)];
+    const [s3n1, s3n2] = await clusterS3Clients(cluster, [n1, n2], 's3 blobs');
     cleanups.push(async () => {
       s3n1.destroy();
       s3n2.destroy();

@@ -7,11 +7,9 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { makeTestCluster, startClusterNode } from '../helpers/cluster.js';
-import type { ServerProcess } from '../helpers/server-process.js';
+import { clusterS3Clients, makeTestCluster, startClusterNode } from '../helpers/cluster.js';
 
 /**
  * Two real `nimbus server` nodes on one PostgreSQL schema with `--blobs postgres`: S3 objects'
@@ -33,24 +31,7 @@ describe('two nodes with S3 object bytes in PostgreSQL', () => {
     const n1 = await start('n1');
     const n2 = await start('n2');
 
-    const keyRes = await fetch(`${n1.url}/v1/keys`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${cluster.token}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ description: 's3 objects in postgres test' }),
-    });
-    const { key } = (await keyRes.json()) as { key: { id: string; secret: string } };
-    const s3Of = (node: ServerProcess) =>
-      new S3Client({
-        endpoint: node.url,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
-    const [s3n1, s3n2] = [s3Of(n1), s3Of(n2)];
+    const [s3n1, s3n2] = await clusterS3Clients(cluster, [n1, n2], 's3 objects in postgres');
     cleanups.push(async () => {
       s3n1.destroy();
       s3n2.destroy();

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { startCliPlatform } from '../helpers/cli-platform.js';
 
 /** The console's HTTP surface without a browser: sessions, cookie flags, CSRF, caching. */
 describe('console: sessions, CSRF and assets over HTTP', () => {
@@ -11,17 +9,7 @@ describe('console: sessions, CSRF and assets over HTTP', () => {
   let cleanup: () => Promise<void>;
 
   before(async () => {
-    const tmp = await makeTempDir();
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(tmp.dir, 'data'),
-      logger: pino({ level: 'silent' }),
-    });
-    cleanup = async () => {
-      await platform.close();
-      await tmp.cleanup();
-    };
+    ({ platform, close: cleanup } = await startCliPlatform());
   });
   after(() => cleanup());
 

@@ -22,6 +22,8 @@ export interface AwsPlatform {
   platform: RunningPlatform;
   dataDir: string;
   key: { id: string; secret: string };
+  /** What an SDK client needs to reach the platform with `key`. */
+  clientConfig(): AwsClientConfig;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function startAwsPlatform(
     platform,
     dataDir: tmp.dir,
     key,
+    clientConfig: () => awsClientConfig(platform.url, key),
     close: async () => {
       await platform.close();
       await db.drop();
@@ -84,6 +87,19 @@ export interface AwsClientConfig {
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   maxAttempts: number;
+}
+
+/** The config of an SDK client signing with `key` at `endpoint`. */
+export function awsClientConfig(
+  endpoint: string,
+  key: { id: string; secret: string },
+): AwsClientConfig {
+  return {
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+    maxAttempts: 1,
+  };
 }
 
 export interface RestartableAwsPlatform {
@@ -142,12 +158,7 @@ export async function restartableAwsPlatform(
     if (!platform) throw new Error('the platform is not running (a restart failed)');
     return platform;
   };
-  const clientConfig = (): AwsClientConfig => ({
-    endpoint: running().url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-    maxAttempts: 1,
-  });
+  const clientConfig = () => awsClientConfig(running().url, key);
   let closeClients = opts.clients?.(clientConfig());
   return {
     get platform() {
@@ -212,7 +223,8 @@ function launch(
  * --read-only` gives it (docs/security.md).
  */
 export async function makeKey(
-  platform: RunningPlatform,
+  /** A platform, or any node of a cluster with the cluster's admin token. */
+  platform: Pick<RunningPlatform, 'url' | 'adminToken'>,
   label: string,
   scope?: { service?: string; stage?: string; readOnly?: boolean },
 ): Promise<{ id: string; secret: string }> {

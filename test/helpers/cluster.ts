@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { awsClientConfig, makeKey } from './aws-platform.js';
 import { connectTestNats, testNatsUrl, uniqueNatsPrefix } from './nats.js';
 import { makeTestSchema } from './postgres.js';
 import { type CliRun, runCli } from './run-cli.js';
@@ -134,4 +136,19 @@ export async function writeClusterService(
   };
   await write({ 'serverless.yml': [...yml, ''].join('\n'), ...files });
   return { cwd, env, write, deploy: () => runCli(['deploy'], { cwd, env }) };
+}
+
+/**
+ * An access key made through the first of `nodes` (the store is shared, so every node knows it)
+ * and a path-style S3 client of each node signed with it, in the order of `nodes`.
+ */
+export async function clusterS3Clients<N extends ServerProcess[]>(
+  cluster: TestCluster,
+  nodes: [...N],
+  label: string,
+): Promise<{ [I in keyof N]: S3Client }> {
+  const key = await makeKey({ url: nodes[0]!.url, adminToken: cluster.token }, label);
+  return nodes.map(
+    (node) => new S3Client({ ...awsClientConfig(node.url, key), forcePathStyle: true }),
+  ) as { [I in keyof N]: S3Client };
 }

@@ -11,12 +11,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  type AwsClientConfig,
-  type AwsPlatform,
-  type AwsPlatformVariant,
-  startAwsPlatform,
-} from './aws-platform.js';
+import { type AwsPlatform, type AwsPlatformVariant, startAwsPlatform } from './aws-platform.js';
 
 /** The account every Nimbus ARN carries. */
 export const account = '000000000000';
@@ -49,12 +44,7 @@ export async function startEventsPlatform(
   opts: Parameters<typeof startAwsPlatform>[1] = {},
 ): Promise<EventsPlatform> {
   const aws = await startAwsPlatform(variant, opts);
-  const config: AwsClientConfig = {
-    endpoint: aws.platform.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: aws.key.id, secretAccessKey: aws.key.secret },
-    maxAttempts: 1,
-  };
+  const config = aws.clientConfig();
   const eb = new EventBridgeClient(config);
   const sqs = new SQSClient(config);
   const sns = new SNSClient(config);

@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { LogEvent } from '../../src/model/invocation.js';
 import { KyselyLogStore } from '../../src/platform/observe/log-store/kysely-log-store.js';
-import { databaseVariants } from './log-databases.js';
+import { databaseVariants } from '../helpers/store-variants.js';
 
 function line(functionName: string, timestamp: number, message: string, requestId?: string) {
   const event: LogEvent = {

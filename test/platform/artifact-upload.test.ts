@@ -1,11 +1,9 @@
 /** Zips that cannot be extracted are refused at upload, not stored to fail every request. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { startCliPlatform } from '../helpers/cli-platform.js';
 import { type RawEntry, rawZip } from '../packaging/raw-zip.js';
 
 const link = 0o120777;
@@ -16,18 +14,15 @@ describe('artifact upload refuses zips that cannot be extracted', () => {
   let cleanup: () => Promise<void>;
 
   before(async () => {
-    const tmp = await makeTempDir();
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(tmp.dir, 'data'),
-      logger: pino({ level: 'silent' }),
-      zipLimits: { maxZippedBytes: 1024 * 1024, maxUnzippedBytes: 4 * 1024 * 1024, maxEntries: 20 },
-    });
-    cleanup = async () => {
-      await platform.close();
-      await tmp.cleanup();
-    };
+    ({ platform, close: cleanup } = await startCliPlatform({
+      options: {
+        zipLimits: {
+          maxZippedBytes: 1024 * 1024,
+          maxUnzippedBytes: 4 * 1024 * 1024,
+          maxEntries: 20,
+        },
+      },
+    }));
   });
   after(() => cleanup());
 

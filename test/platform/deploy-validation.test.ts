@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
 import type { FunctionDefinition } from '../../src/model/service-definition.js';
-import { type RunningPlatform, startPlatform } from '../../src/platform/server.js';
+import type { RunningPlatform } from '../../src/platform/server.js';
+import { startCliPlatform } from '../helpers/cli-platform.js';
 import { fnDef, serviceDef } from '../helpers/definitions.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -17,18 +17,7 @@ describe('deploy API validation', () => {
   let cleanup: () => Promise<void>;
 
   before(async () => {
-    const tmp = await makeTempDir();
-    platform = await startPlatform({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(tmp.dir, 'data'),
-      logger: pino({ level: 'silent' }),
-      maxInstances: 20,
-    });
-    cleanup = async () => {
-      await platform.close();
-      await tmp.cleanup();
-    };
+    ({ platform, close: cleanup } = await startCliPlatform({ options: { maxInstances: 20 } }));
   });
   after(() => cleanup());
 

@@ -1,35 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  DummyDriver,
-  Kysely,
-  PostgresAdapter,
-  PostgresIntrospector,
-  PostgresQueryCompiler,
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-} from 'kysely';
 import { claimJobs, readyQueues } from '../../src/queue/sql-work-queue-statements.js';
 import type { Database } from '../../src/store/schema.js';
+import { compileOnlyKysely } from '../helpers/compile-only-kysely.js';
 
 // Compile-only handles: the builders do no I/O, so their SQL is checked without a database.
-const pg = new Kysely<Database>({
-  dialect: {
-    createAdapter: () => new PostgresAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new PostgresIntrospector(db),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-  },
-});
-const lite = new Kysely<Database>({
-  dialect: {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new SqliteIntrospector(db),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
-  },
-});
+const pg = compileOnlyKysely<Database>('postgres');
+const lite = compileOnlyKysely<Database>('sqlite');
 
 const args = { queue: "fn'; drop table x", now: 1000, max: 5, leaseToken: 'tok', leaseUntil: 2000 };
 

@@ -1,38 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  DummyDriver,
-  Kysely,
-  PostgresAdapter,
-  PostgresIntrospector,
-  PostgresQueryCompiler,
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-} from 'kysely';
 import { precompile } from '../../src/store/precompiled-query.js';
+import { compileOnlyKysely } from '../helpers/compile-only-kysely.js';
 
 interface Tables {
   items: { table_name: string; pk: Buffer; sk: Buffer; item: string };
 }
 
 // Compile-only handles: precompile builds and compiles without a database.
-const pg = new Kysely<Tables>({
-  dialect: {
-    createAdapter: () => new PostgresAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new PostgresIntrospector(db),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-  },
-});
-const lite = new Kysely<Tables>({
-  dialect: {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new SqliteIntrospector(db),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
-  },
-});
+const pg = compileOnlyKysely<Tables>('postgres');
+const lite = compileOnlyKysely<Tables>('sqlite');
 
 type Args = { table: string; pk: Buffer; limit: number };
 

@@ -6,7 +6,7 @@ import {
   KyselyScheduleLedger,
 } from '../../src/platform/triggers/schedule/kysely-schedule-ledger.js';
 import type { Database } from '../../src/store/schema.js';
-import { databaseVariants } from '../observe/log-databases.js';
+import { databaseVariants } from '../helpers/store-variants.js';
 
 for (const variant of databaseVariants)
   describe(`KyselyScheduleLedger on ${variant.name}`, () => {

@@ -7,7 +7,7 @@ import type { Schedule } from '../../src/platform/triggers/schedule/schedule.js'
 import type { ScheduleLedger } from '../../src/platform/triggers/schedule/schedule-ledger.js';
 import { ScheduleRunner } from '../../src/platform/triggers/schedule/scheduler.js';
 import type { Database } from '../../src/store/schema.js';
-import { databaseVariants } from '../observe/log-databases.js';
+import { databaseVariants } from '../helpers/store-variants.js';
 import { FakeClock, FakeTimer } from './fakes.js';
 
 function schedule(id: string, expression: string, extra: Partial<ScheduleEvent> = {}): Schedule {

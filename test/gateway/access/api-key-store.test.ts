@@ -1,53 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Kysely } from 'kysely';
 import { KyselyAccessKeyStore } from '../../../src/platform/auth/kysely-access-key-store.js';
 import { KyselyApiKeyStore } from '../../../src/platform/gateway/access/kysely-api-key-store.js';
-import { openPostgresDatabase } from '../../../src/store/postgres.js';
-import type { Database } from '../../../src/store/schema.js';
-import { openSqliteDatabase } from '../../../src/store/sqlite.js';
-import { makeTestSchema } from '../../helpers/postgres.js';
-import { makeTempDir } from '../../helpers/temp-dir.js';
+import { databaseVariants, type OpenedDatabase } from '../../helpers/store-variants.js';
 
-const variants: {
-  name: string;
-  open: () => Promise<{ db: Kysely<Database>; cleanup: () => Promise<void> }>;
-}[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      const tmp = await makeTempDir();
-      const db = await openSqliteDatabase({ file: join(tmp.dir, 'nimbus.db') });
-      return {
-        db,
-        cleanup: async () => {
-          await db.destroy();
-          await tmp.cleanup();
-        },
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    open: async () => {
-      const schema = await makeTestSchema();
-      const db = await openPostgresDatabase({ url: schema.url, schema: schema.schema });
-      return {
-        db,
-        cleanup: async () => {
-          await db.destroy();
-          await schema.drop();
-        },
-      };
-    },
-  },
-];
-
-for (const variant of variants)
+for (const variant of databaseVariants)
   describe(`API keys, quotas and key scopes on ${variant.name}`, () => {
-    let opened: Awaited<ReturnType<(typeof variants)[number]['open']>>;
+    let opened: OpenedDatabase;
     const clock = { now: () => Date.UTC(2026, 1, 1) };
     const masterKey = randomBytes(32);
     let apiKeys: KyselyApiKeyStore;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -9,38 +8,14 @@ import { connect, type PeerCertificate } from 'node:tls';
 import pino from 'pino';
 import { type RunningPlatform, startPlatform } from '../../../src/platform/server.js';
 import { runCli } from '../../helpers/run-cli.js';
+import { makeSelfSignedCert } from '../../helpers/self-signed-cert.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { waitUntil } from '../../helpers/wait-for.js';
 
-/** A self-signed certificate for the test's names, made with the openssl CLI. */
-function makeCert(dir: string, name: string, cn: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${cn}`,
-      '-addext',
-      'subjectAltName=DNS:localhost,DNS:api.example.test,DNS:blog.example.test,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
+/** Every name the test reaches the platform by: its certificates are good for all of them. */
+const certNames = ['localhost', 'api.example.test', 'blog.example.test', '127.0.0.1'];
+const makeCert = (dir: string, file: string, cn: string) =>
+  makeSelfSignedCert(dir, file, cn, certNames);
 
 interface Answer {
   status: number;
@@ -121,8 +96,7 @@ describe('HTTPS and custom domains on a real platform', () => {
 
   before(async () => {
     tmp = await makeTempDir();
-    certs = makeCert(tmp.dir, 'a', 'nimbus-test-a');
-    await chmod(certs.key, 0o600);
+    certs = await makeCert(tmp.dir, 'a', 'nimbus-test-a');
     platform = await startPlatform({
       host: '127.0.0.1',
       port: 0,
@@ -211,8 +185,7 @@ describe('HTTPS and custom domains on a real platform', () => {
   test('a renewed certificate is served to new connections without a restart', async () => {
     const before = await peerCert(tlsPort);
     assert.equal(before.subject.CN, 'nimbus-test-a');
-    const next = makeCert(tmp.dir, 'b', 'nimbus-test-b');
-    await chmod(next.key, 0o600);
+    const next = await makeCert(tmp.dir, 'b', 'nimbus-test-b');
     // As certbot does: new files moved over the old ones.
     await rename(next.key, certs.key);
     await rename(next.cert, certs.cert);
@@ -231,15 +204,14 @@ describe('HTTPS and custom domains on a real platform', () => {
         logger: pino({ level: 'silent' }),
         tls: { certFile, keyFile, port: 0 },
       });
-    const exposed = makeCert(tmp.dir, 'c', 'c');
+    const exposed = await makeCert(tmp.dir, 'c', 'c');
     await chmod(exposed.key, 0o644);
     await assert.rejects(start(exposed.cert, exposed.key), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'NIMBUS_TLS_KEY_EXPOSED');
       assert.match(e.message, /mode 644.*chmod 600/);
       return true;
     });
-    const other = makeCert(tmp.dir, 'd', 'd');
-    await chmod(other.key, 0o600);
+    const other = await makeCert(tmp.dir, 'd', 'd');
     await assert.rejects(start(exposed.cert, other.key), { code: 'NIMBUS_TLS_BAD_FILES' });
     await assert.rejects(start(join(tmp.dir, 'missing.crt'), other.key), {
       code: 'NIMBUS_TLS_BAD_FILES',

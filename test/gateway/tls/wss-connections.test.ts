@@ -3,9 +3,7 @@
  * back through `https://${domainName}/${stage}`, as users write it, with no proxy in between.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmod, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import {
@@ -16,6 +14,7 @@ import {
 } from '../../helpers/aws-platform.js';
 import { fnDef, serviceDef } from '../../helpers/definitions.js';
 import { sdkSkip } from '../../helpers/function-reach.js';
+import { makeSelfSignedCert } from '../../helpers/self-signed-cert.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 
 // A self-signed certificate is trusted the way a user would: an https agent given the CA.
@@ -45,18 +44,10 @@ describe('wss:// and the https:// @connections endpoint on the TLS port', { skip
     certDir = await makeTempDir();
     // Function uids read the certificate (PLATFORM_CA); only the key stays private.
     await chmod(certDir.dir, 0o755);
-    const cert = join(certDir.dir, 'cert.pem');
-    const key = join(certDir.dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'],
-        ...['-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'],
-        ...['-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
-      ],
-      { stdio: 'ignore' },
-    );
-    await chmod(key, 0o600);
+    const { cert, key } = await makeSelfSignedCert(certDir.dir, 'localhost', 'localhost', [
+      'localhost',
+      '127.0.0.1',
+    ]);
     await chmod(cert, 0o644);
     ca = await readFile(cert, 'utf8');
     aws = await startAwsPlatform(awsPlatformVariants[0], {

@@ -58,10 +58,7 @@ export async function startCognitoPlatform(
     clock,
     client: (config = {}) =>
       new CognitoIdentityProviderClient({
-        endpoint: base.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: base.key.id, secretAccessKey: base.key.secret },
-        maxAttempts: 1,
+        ...base.clientConfig(),
         // The platform's clock may have been moved on: sign with its time.
         systemClockOffset: clock.now() - Date.now(),
         ...config,

@@ -22,7 +22,7 @@ import {
   ListUsersCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { deployStageResources, makeKey } from '../../helpers/aws-platform.js';
+import { type StageCallers, stageCallers } from '../../helpers/stage-callers.js';
 import { failure } from '../s3/s3-platform.js';
 import { type CognitoPlatform, cognitoVariants, startCognitoPlatform } from './cognito-platform.js';
 
@@ -36,26 +36,17 @@ const stagePool = (name: string) => ({
 
 for (const variant of cognitoVariants)
   describe(`Cognito user pools belong to their service stage (${variant.name})`, () => {
-    let p: CognitoPlatform;
-    const clients: CognitoIdentityProviderClient[] = [];
-    const clientOf = (key: { id: string; secret: string }) => {
-      const c = p.client({ credentials: { accessKeyId: key.id, secretAccessKey: key.secret } });
-      clients.push(c);
-      return c;
-    };
-    let admin: CognitoIdentityProviderClient;
-    let stageA: CognitoIdentityProviderClient;
-    let readOnly: CognitoIdentityProviderClient;
+    let callers: StageCallers<CognitoIdentityProviderClient, CognitoPlatform>;
     const ids: Record<string, string> = {};
     let stageBClient = '';
 
     before(async () => {
-      p = await startCognitoPlatform(variant);
-      await deployStageResources(p.platform, 'a', stagePool('stage-a-pool'));
-      await deployStageResources(p.platform, 'b', stagePool('stage-b-pool'));
-      admin = clientOf(p.key);
-      stageA = clientOf(await makeKey(p.platform, 'stage a', { service: 'svc', stage: 'a' }));
-      readOnly = clientOf(await makeKey(p.platform, 'read-only', { readOnly: true }));
+      callers = await stageCallers(variant, {
+        start: startCognitoPlatform,
+        client: (config, aws) => aws.client({ credentials: config.credentials }),
+        resources: (stage) => stagePool(`stage-${stage}-pool`),
+      });
+      const { admin } = callers;
       await admin.send(new CreateUserPoolCommand({ PoolName: 'shared-pool' }));
       for (const pool of (await admin.send(new ListUserPoolsCommand({ MaxResults: 60 })))
         .UserPools ?? []) {
@@ -66,10 +57,7 @@ for (const variant of cognitoVariants)
       );
       stageBClient = listed.UserPoolClients![0]!.ClientId!;
     });
-    after(async () => {
-      for (const c of clients) c.destroy();
-      await p?.close();
-    });
+    after(() => callers?.close());
 
     const denied = async (run: () => Promise<unknown>) => {
       const error = await failure(run);
@@ -80,10 +68,10 @@ for (const variant of cognitoVariants)
       new AdminCreateUserCommand({ UserPoolId, Username, MessageAction: 'SUPPRESS' });
 
     test("a stage's key administers its own and shared pools", async () => {
-      await stageA.send(user(ids['stage-a-pool'], 'alice'));
-      await stageA.send(user(ids['shared-pool'], 'alice'));
-      await stageA.send(new DescribeUserPoolCommand({ UserPoolId: ids['stage-a-pool'] }));
-      const got = await stageA.send(
+      await callers.stageA.send(user(ids['stage-a-pool'], 'alice'));
+      await callers.stageA.send(user(ids['shared-pool'], 'alice'));
+      await callers.stageA.send(new DescribeUserPoolCommand({ UserPoolId: ids['stage-a-pool'] }));
+      const got = await callers.stageA.send(
         new AdminGetUserCommand({ UserPoolId: ids['stage-a-pool'], Username: 'alice' }),
       );
       assert.equal(got.Username, 'alice');
@@ -91,21 +79,21 @@ for (const variant of cognitoVariants)
 
     test("another stage's pool is refused for reads and writes", async () => {
       const b = ids['stage-b-pool'];
-      await denied(() => stageA.send(user(b, 'mallory')));
-      await denied(() => stageA.send(new DescribeUserPoolCommand({ UserPoolId: b })));
-      await denied(() => stageA.send(new ListUsersCommand({ UserPoolId: b })));
+      await denied(() => callers.stageA.send(user(b, 'mallory')));
+      await denied(() => callers.stageA.send(new DescribeUserPoolCommand({ UserPoolId: b })));
+      await denied(() => callers.stageA.send(new ListUsersCommand({ UserPoolId: b })));
       await denied(() =>
-        stageA.send(new CreateUserPoolClientCommand({ UserPoolId: b, ClientName: 'x' })),
+        callers.stageA.send(new CreateUserPoolClientCommand({ UserPoolId: b, ClientName: 'x' })),
       );
-      await denied(() => stageA.send(new DeleteUserPoolCommand({ UserPoolId: b })));
-      const still = await admin.send(new DescribeUserPoolCommand({ UserPoolId: b }));
+      await denied(() => callers.stageA.send(new DeleteUserPoolCommand({ UserPoolId: b })));
+      const still = await callers.admin.send(new DescribeUserPoolCommand({ UserPoolId: b }));
       assert.equal(still.UserPool?.Name, 'stage-b-pool');
     });
 
     test("a call naming another stage's app client is refused", async () => {
       // Only the client id: it names its pool.
       await denied(() =>
-        stageA.send(
+        callers.stageA.send(
           new DescribeUserPoolClientCommand({
             ClientId: stageBClient,
           } as unknown as ConstructorParameters<typeof DescribeUserPoolClientCommand>[0]),
@@ -113,7 +101,7 @@ for (const variant of cognitoVariants)
       );
       // Its own pool beside another stage's client.
       await denied(() =>
-        stageA.send(
+        callers.stageA.send(
           new DescribeUserPoolClientCommand({
             UserPoolId: ids['stage-a-pool'],
             ClientId: stageBClient,
@@ -123,8 +111,7 @@ for (const variant of cognitoVariants)
     });
 
     test('the public operations stay open, unsigned, on every pool', async () => {
-      const app = p.anonymous();
-      clients.push(app);
+      const app = callers.track(callers.aws.anonymous());
       const out = await app.send(
         new SignUpCommand({ ClientId: stageBClient, Username: 'bob', Password: 'Correct-horse-1' }),
       );
@@ -132,29 +119,31 @@ for (const variant of cognitoVariants)
     });
 
     test('ListUserPools shows a stage only what it reaches; what it creates is its own', async () => {
-      const made = await stageA.send(new CreateUserPoolCommand({ PoolName: 'made-by-a' }));
-      const seen = await stageA.send(new ListUserPoolsCommand({ MaxResults: 60 }));
+      const made = await callers.stageA.send(new CreateUserPoolCommand({ PoolName: 'made-by-a' }));
+      const seen = await callers.stageA.send(new ListUserPoolsCommand({ MaxResults: 60 }));
       assert.deepEqual(seen.UserPools?.map((pool) => pool.Name).sort(), [
         'made-by-a',
         'shared-pool',
         'stage-a-pool',
       ]);
-      const all = await admin.send(new ListUserPoolsCommand({ MaxResults: 60 }));
+      const all = await callers.admin.send(new ListUserPoolsCommand({ MaxResults: 60 }));
       assert.equal(all.UserPools?.length, 4);
-      const stageB = clientOf(await makeKey(p.platform, 'stage b', { service: 'svc', stage: 'b' }));
+      const stageB = await callers.stageClient('b');
       await denied(() =>
         stageB.send(new DescribeUserPoolCommand({ UserPoolId: made.UserPool!.Id })),
       );
-      await stageA.send(new DeleteUserPoolCommand({ UserPoolId: made.UserPool!.Id }));
+      await callers.stageA.send(new DeleteUserPoolCommand({ UserPoolId: made.UserPool!.Id }));
     });
 
     test('a read-only key reads every pool but writes none', async () => {
-      await readOnly.send(new DescribeUserPoolCommand({ UserPoolId: ids['stage-b-pool'] }));
-      await readOnly.send(
+      await callers.readOnly.send(new DescribeUserPoolCommand({ UserPoolId: ids['stage-b-pool'] }));
+      await callers.readOnly.send(
         new AdminGetUserCommand({ UserPoolId: ids['stage-a-pool'], Username: 'alice' }),
       );
-      await readOnly.send(new ListUserPoolsCommand({ MaxResults: 60 }));
-      await denied(() => readOnly.send(user(ids['shared-pool'], 'eve')));
-      await denied(() => readOnly.send(new CreateUserPoolCommand({ PoolName: 'not-by-a-reader' })));
+      await callers.readOnly.send(new ListUserPoolsCommand({ MaxResults: 60 }));
+      await denied(() => callers.readOnly.send(user(ids['shared-pool'], 'eve')));
+      await denied(() =>
+        callers.readOnly.send(new CreateUserPoolCommand({ PoolName: 'not-by-a-reader' })),
+      );
     });
   });

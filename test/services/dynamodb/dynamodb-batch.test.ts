@@ -39,10 +39,7 @@ for (const variant of awsPlatformVariants)
     const clock = { now: () => now };
     const clientAt = (offset: number) =>
       new DynamoDBClient({
-        endpoint: p.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: p.key.id, secretAccessKey: p.key.secret },
-        maxAttempts: 1,
+        ...p.clientConfig(),
         systemClockOffset: offset,
       });
 

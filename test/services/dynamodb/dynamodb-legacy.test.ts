@@ -30,12 +30,7 @@ for (const variant of awsPlatformVariants)
 
     before(async () => {
       p = await startAwsPlatform(variant, { label: 'dynamodb' });
-      client = new DynamoDBClient({
-        endpoint: p.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: p.key.id, secretAccessKey: p.key.secret },
-        maxAttempts: 1,
-      });
+      client = new DynamoDBClient(p.clientConfig());
       await client.send(
         new CreateTableCommand({
           TableName: 'legacy',

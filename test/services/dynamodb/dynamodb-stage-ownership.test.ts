@@ -20,13 +20,8 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import {
-  type AwsPlatform,
-  awsPlatformVariants,
-  deployStageResources,
-  makeKey,
-  startAwsPlatform,
-} from '../../helpers/aws-platform.js';
+import { awsPlatformVariants } from '../../helpers/aws-platform.js';
+import { type StageCallers, stageCallers } from '../../helpers/stage-callers.js';
 import { failure } from '../s3/s3-platform.js';
 
 const table = (name: string) => ({
@@ -43,29 +38,15 @@ const item = (id: string) => ({ id: { S: id } });
 
 for (const variant of awsPlatformVariants)
   describe(`DynamoDB tables belong to their service stage (${variant.name})`, () => {
-    let p: AwsPlatform;
-    const clients: { destroy(): void }[] = [];
-    const clientOf = (key: { id: string; secret: string }) => {
-      const c = new DynamoDBClient({
-        endpoint: p.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
-      clients.push(c);
-      return c;
-    };
-    let admin: DynamoDBClient;
-    let stageA: DynamoDBClient;
-    let readOnly: DynamoDBClient;
+    let callers: StageCallers<DynamoDBClient>;
 
     before(async () => {
-      p = await startAwsPlatform(variant, { label: 'dynamodb-owners' });
-      await deployStageResources(p.platform, 'a', { Data: table('stage-a-data') });
-      await deployStageResources(p.platform, 'b', { Data: table('stage-b-data') });
-      admin = clientOf(p.key);
-      stageA = clientOf(await makeKey(p.platform, 'stage a', { service: 'svc', stage: 'a' }));
-      readOnly = clientOf(await makeKey(p.platform, 'read-only', { readOnly: true }));
+      callers = await stageCallers(variant, {
+        label: 'dynamodb-owners',
+        client: (config) => new DynamoDBClient(config),
+        resources: (stage) => ({ Data: table(`stage-${stage}-data`) }),
+      });
+      const { admin } = callers;
       await admin.send(
         new CreateTableCommand({
           TableName: 'shared-data',
@@ -78,10 +59,7 @@ for (const variant of awsPlatformVariants)
         await admin.send(new PutItemCommand({ TableName: name, Item: item('k') }));
       }
     });
-    after(async () => {
-      for (const c of clients) c.destroy();
-      await p?.close();
-    });
+    after(() => callers?.close());
 
     const denied = async (run: () => Promise<unknown>) => {
       const error = await failure(run);
@@ -90,13 +68,13 @@ for (const variant of awsPlatformVariants)
     };
 
     test("a stage's key reads and writes its own and shared tables", async () => {
-      await stageA.send(new PutItemCommand({ TableName: 'stage-a-data', Item: item('a') }));
-      await stageA.send(new PutItemCommand({ TableName: 'shared-data', Item: item('a') }));
-      const got = await stageA.send(
+      await callers.stageA.send(new PutItemCommand({ TableName: 'stage-a-data', Item: item('a') }));
+      await callers.stageA.send(new PutItemCommand({ TableName: 'shared-data', Item: item('a') }));
+      const got = await callers.stageA.send(
         new GetItemCommand({ TableName: 'stage-a-data', Key: item('a') }),
       );
       assert.deepEqual(got.Item, item('a'));
-      const batch = await stageA.send(
+      const batch = await callers.stageA.send(
         new BatchGetItemCommand({
           RequestItems: {
             'stage-a-data': { Keys: [item('k')] },
@@ -109,16 +87,20 @@ for (const variant of awsPlatformVariants)
 
     test("another stage's table is refused for reads, writes, batches, transactions and streams", async () => {
       await denied(() =>
-        stageA.send(new GetItemCommand({ TableName: 'stage-b-data', Key: item('k') })),
+        callers.stageA.send(new GetItemCommand({ TableName: 'stage-b-data', Key: item('k') })),
       );
-      await denied(() => stageA.send(new ScanCommand({ TableName: 'stage-b-data' })));
-      await denied(() => stageA.send(new DescribeTableCommand({ TableName: 'stage-b-data' })));
+      await denied(() => callers.stageA.send(new ScanCommand({ TableName: 'stage-b-data' })));
       await denied(() =>
-        stageA.send(new PutItemCommand({ TableName: 'stage-b-data', Item: item('x') })),
+        callers.stageA.send(new DescribeTableCommand({ TableName: 'stage-b-data' })),
       );
-      await denied(() => stageA.send(new DeleteTableCommand({ TableName: 'stage-b-data' })));
       await denied(() =>
-        stageA.send(
+        callers.stageA.send(new PutItemCommand({ TableName: 'stage-b-data', Item: item('x') })),
+      );
+      await denied(() =>
+        callers.stageA.send(new DeleteTableCommand({ TableName: 'stage-b-data' })),
+      );
+      await denied(() =>
+        callers.stageA.send(
           new BatchGetItemCommand({
             RequestItems: {
               'stage-a-data': { Keys: [item('k')] },
@@ -128,7 +110,7 @@ for (const variant of awsPlatformVariants)
         ),
       );
       await denied(() =>
-        stageA.send(
+        callers.stageA.send(
           new TransactWriteItemsCommand({
             TransactItems: [
               { Put: { TableName: 'stage-a-data', Item: item('t') } },
@@ -137,24 +119,19 @@ for (const variant of awsPlatformVariants)
           }),
         ),
       );
-      const arn = (await admin.send(new DescribeTableCommand({ TableName: 'stage-b-data' }))).Table
-        ?.LatestStreamArn;
+      const arn = (
+        await callers.admin.send(new DescribeTableCommand({ TableName: 'stage-b-data' }))
+      ).Table?.LatestStreamArn;
       assert.ok(arn);
-      const streams = new DynamoDBStreamsClient({
-        endpoint: p.platform.url,
-        region: 'us-east-1',
-        credentials: await stageA.config.credentials(),
-        maxAttempts: 1,
-      });
-      clients.push(streams);
+      const streams = callers.track(new DynamoDBStreamsClient(callers.configOf(callers.stageAKey)));
       await denied(() => streams.send(new DescribeStreamCommand({ StreamArn: arn })));
       // Nothing of stage b changed.
-      const kept = await admin.send(new ScanCommand({ TableName: 'stage-b-data' }));
+      const kept = await callers.admin.send(new ScanCommand({ TableName: 'stage-b-data' }));
       assert.deepEqual(kept.Items, [item('k')]);
     });
 
     test('ListTables shows a stage only its own tables, the shared ones and what it created', async () => {
-      await stageA.send(
+      await callers.stageA.send(
         new CreateTableCommand({
           TableName: 'made-by-a',
           AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
@@ -162,9 +139,9 @@ for (const variant of awsPlatformVariants)
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
-      const seen = await stageA.send(new ListTablesCommand({}));
+      const seen = await callers.stageA.send(new ListTablesCommand({}));
       assert.deepEqual(seen.TableNames, ['made-by-a', 'shared-data', 'stage-a-data']);
-      const all = await admin.send(new ListTablesCommand({}));
+      const all = await callers.admin.send(new ListTablesCommand({}));
       assert.deepEqual(all.TableNames, [
         'made-by-a',
         'shared-data',
@@ -172,21 +149,23 @@ for (const variant of awsPlatformVariants)
         'stage-b-data',
       ]);
       // Stage b's key does not reach what stage a's key made.
-      const stageB = clientOf(await makeKey(p.platform, 'stage b', { service: 'svc', stage: 'b' }));
+      const stageB = await callers.stageClient('b');
       await denied(() =>
         stageB.send(new GetItemCommand({ TableName: 'made-by-a', Key: item('k') })),
       );
-      await stageA.send(new DeleteTableCommand({ TableName: 'made-by-a' }));
+      await callers.stageA.send(new DeleteTableCommand({ TableName: 'made-by-a' }));
     });
 
     test('a read-only key reads every table but writes none', async () => {
-      const got = await readOnly.send(
+      const got = await callers.readOnly.send(
         new GetItemCommand({ TableName: 'stage-b-data', Key: item('k') }),
       );
       assert.deepEqual(got.Item, item('k'));
       await denied(() =>
-        readOnly.send(new PutItemCommand({ TableName: 'shared-data', Item: item('r') })),
+        callers.readOnly.send(new PutItemCommand({ TableName: 'shared-data', Item: item('r') })),
       );
-      await denied(() => readOnly.send(new DeleteTableCommand({ TableName: 'shared-data' })));
+      await denied(() =>
+        callers.readOnly.send(new DeleteTableCommand({ TableName: 'shared-data' })),
+      );
     });
   });

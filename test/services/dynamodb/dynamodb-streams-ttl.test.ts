@@ -53,12 +53,7 @@ for (const variant of awsPlatformVariants)
         clock,
         options: { dynamodbMaintenanceMs: 100 },
       });
-      client = new DynamoDBClient({
-        endpoint: p.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: p.key.id, secretAccessKey: p.key.secret },
-        maxAttempts: 1,
-      });
+      client = new DynamoDBClient(p.clientConfig());
       doc = DynamoDBDocumentClient.from(client);
       const created = await client.send(
         new CreateTableCommand({
@@ -258,10 +253,7 @@ for (const variant of awsPlatformVariants)
     test('the DynamoDB Streams API through @aws-sdk/client-dynamodb-streams', async () => {
       const streamsAt = (offset: number) =>
         new DynamoDBStreamsClient({
-          endpoint: p.platform.url,
-          region: 'us-east-1',
-          credentials: { accessKeyId: p.key.id, secretAccessKey: p.key.secret },
-          maxAttempts: 1,
+          ...p.clientConfig(),
           systemClockOffset: offset,
         });
       const streams = streamsAt(0);

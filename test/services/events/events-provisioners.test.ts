@@ -10,7 +10,7 @@ import {
   eventRuleProvisioner,
 } from '../../../src/services/events/events-provisioners.js';
 import { EventsStore } from '../../../src/services/events/events-store.js';
-import { databaseVariants } from '../../observe/log-databases.js';
+import { databaseVariants } from '../../helpers/store-variants.js';
 
 const scope: ResourceScope = {
   service: 'shop',

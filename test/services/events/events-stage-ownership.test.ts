@@ -19,13 +19,8 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
-import {
-  type AwsPlatform,
-  awsPlatformVariants,
-  deployStageResources,
-  makeKey,
-  startAwsPlatform,
-} from '../../helpers/aws-platform.js';
+import { awsPlatformVariants } from '../../helpers/aws-platform.js';
+import { type StageCallers, stageCallers } from '../../helpers/stage-callers.js';
 import { failure } from '../s3/s3-platform.js';
 
 const stageResources = (stage: string) => ({
@@ -39,35 +34,17 @@ const pattern = JSON.stringify({ source: ['x'] });
 
 for (const variant of awsPlatformVariants)
   describe(`EventBridge buses and rules belong to their service stage (${variant.name})`, () => {
-    let p: AwsPlatform;
-    const clients: EventBridgeClient[] = [];
-    const clientOf = (key: { id: string; secret: string }) => {
-      const c = new EventBridgeClient({
-        endpoint: p.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
-      clients.push(c);
-      return c;
-    };
-    let admin: EventBridgeClient;
-    let stageA: EventBridgeClient;
-    let readOnly: EventBridgeClient;
+    let callers: StageCallers<EventBridgeClient>;
 
     before(async () => {
-      p = await startAwsPlatform(variant, { label: 'events-owners' });
-      await deployStageResources(p.platform, 'a', stageResources('a'));
-      await deployStageResources(p.platform, 'b', stageResources('b'));
-      admin = clientOf(p.key);
-      stageA = clientOf(await makeKey(p.platform, 'stage a', { service: 'svc', stage: 'a' }));
-      readOnly = clientOf(await makeKey(p.platform, 'read-only', { readOnly: true }));
-      await admin.send(new CreateEventBusCommand({ Name: 'shared-bus' }));
+      callers = await stageCallers(variant, {
+        label: 'events-owners',
+        client: (config) => new EventBridgeClient(config),
+        resources: stageResources,
+      });
+      await callers.admin.send(new CreateEventBusCommand({ Name: 'shared-bus' }));
     });
-    after(async () => {
-      for (const c of clients) c.destroy();
-      await p?.close();
-    });
+    after(() => callers?.close());
 
     const denied = async (run: () => Promise<unknown>) => {
       const error = await failure(run);
@@ -81,14 +58,14 @@ for (const variant of awsPlatformVariants)
     });
 
     test("a stage's key uses its own buses and rules, the shared ones and the default bus", async () => {
-      const sent = await stageA.send(
+      const sent = await callers.stageA.send(
         new PutEventsCommand({
           Entries: [entry('stage-a-bus'), entry('shared-bus'), entry('default')],
         }),
       );
       assert.equal(sent.FailedEntryCount, 0);
-      await stageA.send(new DescribeRuleCommand({ Name: 'stage-a-rule' }));
-      await stageA.send(
+      await callers.stageA.send(new DescribeRuleCommand({ Name: 'stage-a-rule' }));
+      await callers.stageA.send(
         new PutRuleCommand({
           Name: 'made-by-a',
           EventBusName: 'shared-bus',
@@ -98,10 +75,12 @@ for (const variant of awsPlatformVariants)
     });
 
     test("another stage's bus and rule are refused", async () => {
-      await denied(() => stageA.send(new PutEventsCommand({ Entries: [entry('stage-b-bus')] })));
-      await denied(() => stageA.send(new DescribeEventBusCommand({ Name: 'stage-b-bus' })));
       await denied(() =>
-        stageA.send(
+        callers.stageA.send(new PutEventsCommand({ Entries: [entry('stage-b-bus')] })),
+      );
+      await denied(() => callers.stageA.send(new DescribeEventBusCommand({ Name: 'stage-b-bus' })));
+      await denied(() =>
+        callers.stageA.send(
           new PutRuleCommand({
             Name: 'sneaky',
             EventBusName: 'stage-b-bus',
@@ -109,11 +88,11 @@ for (const variant of awsPlatformVariants)
           }),
         ),
       );
-      await denied(() => stageA.send(new DescribeRuleCommand({ Name: 'stage-b-rule' })));
-      await denied(() => stageA.send(new DeleteRuleCommand({ Name: 'stage-b-rule' })));
+      await denied(() => callers.stageA.send(new DescribeRuleCommand({ Name: 'stage-b-rule' })));
+      await denied(() => callers.stageA.send(new DeleteRuleCommand({ Name: 'stage-b-rule' })));
       // Its own rule may not deliver into another stage's bus.
       await denied(() =>
-        stageA.send(
+        callers.stageA.send(
           new PutTargetsCommand({
             Rule: 'stage-a-rule',
             Targets: [
@@ -122,27 +101,29 @@ for (const variant of awsPlatformVariants)
           }),
         ),
       );
-      await admin.send(new DescribeRuleCommand({ Name: 'stage-b-rule' }));
+      await callers.admin.send(new DescribeRuleCommand({ Name: 'stage-b-rule' }));
     });
 
     test('ListEventBuses and ListRules show a stage only what it reaches', async () => {
-      const buses = (await stageA.send(new ListEventBusesCommand({}))).EventBuses!.map(
+      const buses = (await callers.stageA.send(new ListEventBusesCommand({}))).EventBuses!.map(
         (b) => b.Name,
       );
       assert.deepEqual(buses.sort(), ['default', 'shared-bus', 'stage-a-bus']);
-      const rules = (await stageA.send(new ListRulesCommand({}))).Rules!.map((r) => r.Name);
+      const rules = (await callers.stageA.send(new ListRulesCommand({}))).Rules!.map((r) => r.Name);
       assert.deepEqual(rules, ['stage-a-rule']);
-      const all = (await admin.send(new ListRulesCommand({}))).Rules!.map((r) => r.Name);
+      const all = (await callers.admin.send(new ListRulesCommand({}))).Rules!.map((r) => r.Name);
       assert.deepEqual(all.sort(), ['stage-a-rule', 'stage-b-rule']);
       // What stage a made on the shared bus is stage a's.
-      const stageB = clientOf(await makeKey(p.platform, 'stage b', { service: 'svc', stage: 'b' }));
+      const stageB = await callers.stageClient('b');
       await denied(() =>
         stageB.send(new DescribeRuleCommand({ Name: 'made-by-a', EventBusName: 'shared-bus' })),
       );
     });
 
     test('a read-only key reads every bus but puts no events', async () => {
-      await readOnly.send(new DescribeEventBusCommand({ Name: 'stage-b-bus' }));
-      await denied(() => readOnly.send(new PutEventsCommand({ Entries: [entry('shared-bus')] })));
+      await callers.readOnly.send(new DescribeEventBusCommand({ Name: 'stage-b-bus' }));
+      await denied(() =>
+        callers.readOnly.send(new PutEventsCommand({ Entries: [entry('shared-bus')] })),
+      );
     });
   });

@@ -24,7 +24,7 @@ import { QueueWaiters } from '../../../src/services/sqs/queue-waiters.js';
 import { SqsStore } from '../../../src/services/sqs/sqs-store.js';
 import type { StoreTx } from '../../../src/store/group-commit.js';
 import type { Database } from '../../../src/store/schema.js';
-import { databaseVariants } from '../../observe/log-databases.js';
+import { databaseVariants } from '../../helpers/store-variants.js';
 import { FakeClock, FakeTimer } from '../../triggers/fakes.js';
 
 const region = 'us-east-1';

@@ -80,10 +80,7 @@ export async function startKinesisPlatform(
     clock,
     client: (config = {}) =>
       new KinesisClient({
-        endpoint: base.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: base.key.id, secretAccessKey: base.key.secret },
-        maxAttempts: 1,
+        ...base.clientConfig(),
         // HTTP/1.1 here (the HTTP/2 default is tested on its own in kinesis-sdk.test.ts).
         requestHandler: new PlatformTimeHandler(),
         // Signed at the platform's time, which the tests move on.

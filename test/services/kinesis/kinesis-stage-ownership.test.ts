@@ -15,13 +15,8 @@ import {
   ListStreamsCommand,
   PutRecordCommand,
 } from '@aws-sdk/client-kinesis';
-import {
-  type AwsPlatform,
-  awsPlatformVariants,
-  deployStageResources,
-  makeKey,
-  startAwsPlatform,
-} from '../../helpers/aws-platform.js';
+import { awsPlatformVariants } from '../../helpers/aws-platform.js';
+import { type StageCallers, stageCallers } from '../../helpers/stage-callers.js';
 import { failure } from '../s3/s3-platform.js';
 
 const stream = (name: string) => ({
@@ -33,35 +28,19 @@ const record = (StreamName: string) =>
 
 for (const variant of awsPlatformVariants)
   describe(`Kinesis streams belong to their service stage (${variant.name})`, () => {
-    let p: AwsPlatform;
-    const clients: KinesisClient[] = [];
-    const clientOf = (key: { id: string; secret: string }) => {
-      const c = new KinesisClient({
-        endpoint: p.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
-      clients.push(c);
-      return c;
-    };
-    let admin: KinesisClient;
-    let stageA: KinesisClient;
-    let readOnly: KinesisClient;
+    let callers: StageCallers<KinesisClient>;
 
     before(async () => {
-      p = await startAwsPlatform(variant, { label: 'kinesis-owners' });
-      await deployStageResources(p.platform, 'a', { Feed: stream('stage-a-feed') });
-      await deployStageResources(p.platform, 'b', { Feed: stream('stage-b-feed') });
-      admin = clientOf(p.key);
-      stageA = clientOf(await makeKey(p.platform, 'stage a', { service: 'svc', stage: 'a' }));
-      readOnly = clientOf(await makeKey(p.platform, 'read-only', { readOnly: true }));
-      await admin.send(new CreateStreamCommand({ StreamName: 'shared-feed', ShardCount: 1 }));
+      callers = await stageCallers(variant, {
+        label: 'kinesis-owners',
+        client: (config) => new KinesisClient(config),
+        resources: (stage) => ({ Feed: stream(`stage-${stage}-feed`) }),
+      });
+      await callers.admin.send(
+        new CreateStreamCommand({ StreamName: 'shared-feed', ShardCount: 1 }),
+      );
     });
-    after(async () => {
-      for (const c of clients) c.destroy();
-      await p?.close();
-    });
+    after(() => callers?.close());
 
     const denied = async (run: () => Promise<unknown>) => {
       const error = await failure(run);
@@ -69,21 +48,21 @@ for (const variant of awsPlatformVariants)
     };
 
     test("a stage's key writes and reads its own and shared streams", async () => {
-      await stageA.send(record('stage-a-feed'));
-      await stageA.send(record('shared-feed'));
-      await stageA.send(new DescribeStreamSummaryCommand({ StreamName: 'stage-a-feed' }));
+      await callers.stageA.send(record('stage-a-feed'));
+      await callers.stageA.send(record('shared-feed'));
+      await callers.stageA.send(new DescribeStreamSummaryCommand({ StreamName: 'stage-a-feed' }));
     });
 
     test("another stage's stream is refused for reads and writes", async () => {
-      await denied(() => stageA.send(record('stage-b-feed')));
+      await denied(() => callers.stageA.send(record('stage-b-feed')));
       await denied(() =>
-        stageA.send(new DescribeStreamSummaryCommand({ StreamName: 'stage-b-feed' })),
+        callers.stageA.send(new DescribeStreamSummaryCommand({ StreamName: 'stage-b-feed' })),
       );
       const arn = (
-        await admin.send(new DescribeStreamSummaryCommand({ StreamName: 'stage-b-feed' }))
+        await callers.admin.send(new DescribeStreamSummaryCommand({ StreamName: 'stage-b-feed' }))
       ).StreamDescriptionSummary!.StreamARN!;
       await denied(() =>
-        stageA.send(
+        callers.stageA.send(
           new GetShardIteratorCommand({
             StreamARN: arn,
             ShardId: 'shardId-000000000000',
@@ -94,17 +73,19 @@ for (const variant of awsPlatformVariants)
     });
 
     test('ListStreams shows a stage only what it reaches; what it creates is its own', async () => {
-      await stageA.send(new CreateStreamCommand({ StreamName: 'made-by-a', ShardCount: 1 }));
-      const seen = await stageA.send(new ListStreamsCommand({}));
+      await callers.stageA.send(
+        new CreateStreamCommand({ StreamName: 'made-by-a', ShardCount: 1 }),
+      );
+      const seen = await callers.stageA.send(new ListStreamsCommand({}));
       assert.deepEqual(seen.StreamNames, ['made-by-a', 'shared-feed', 'stage-a-feed']);
-      const all = await admin.send(new ListStreamsCommand({}));
+      const all = await callers.admin.send(new ListStreamsCommand({}));
       assert.equal(all.StreamNames?.length, 4);
-      const stageB = clientOf(await makeKey(p.platform, 'stage b', { service: 'svc', stage: 'b' }));
+      const stageB = await callers.stageClient('b');
       await denied(() => stageB.send(record('made-by-a')));
     });
 
     test('a read-only key reads every stream but writes none', async () => {
-      await readOnly.send(new DescribeStreamSummaryCommand({ StreamName: 'stage-b-feed' }));
-      await denied(() => readOnly.send(record('shared-feed')));
+      await callers.readOnly.send(new DescribeStreamSummaryCommand({ StreamName: 'stage-b-feed' }));
+      await denied(() => callers.readOnly.send(record('shared-feed')));
     });
   });

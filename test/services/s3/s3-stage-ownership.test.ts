@@ -15,7 +15,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { deployService } from '../../helpers/aws-platform.js';
+import { deployService, makeKey } from '../../helpers/aws-platform.js';
 import { fnDef, serviceDef } from '../../helpers/definitions.js';
 import { sdkSkip } from '../../helpers/function-reach.js';
 import { failure, type S3Platform, s3Variants, startS3Platform } from './s3-platform.js';
@@ -180,20 +180,12 @@ for (const variant of s3Variants) {
     });
 
     test('a stage-scoped access key is held to its stage; a read-only one only reads', async () => {
-      const makeKey = async (scope: object) => {
-        const res = await fetch(`${aws.platform.url}/v1/keys`, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${aws.platform.adminToken}`,
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify({ scope }),
-        });
-        const { key } = (await res.json()) as { key: { id: string; secret: string } };
+      const clientOf = async (scope: Parameters<typeof makeKey>[2]) => {
+        const key = await makeKey(aws.platform, 'stage owners', scope);
         return aws.client({ credentials: { accessKeyId: key.id, secretAccessKey: key.secret } });
       };
-      const stageB = await makeKey({ service: 'svc', stage: 'b' });
-      const readOnly = await makeKey({ readOnly: true });
+      const stageB = await clientOf({ service: 'svc', stage: 'b' });
+      const readOnly = await clientOf({ readOnly: true });
       try {
         const got = await stageB.send(new GetObjectCommand({ Bucket: 'stage-b-data', Key: 'k' }));
         assert.equal(await got.Body!.transformToString(), 'b');

@@ -10,7 +10,7 @@ import {
   snsTopicProvisioner,
 } from '../../../src/services/sns/sns-provisioners.js';
 import { SnsStore } from '../../../src/services/sns/sns-store.js';
-import { databaseVariants } from '../../observe/log-databases.js';
+import { databaseVariants } from '../../helpers/store-variants.js';
 
 const scope: ResourceScope = {
   service: 'shop',

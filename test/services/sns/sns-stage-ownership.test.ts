@@ -18,13 +18,8 @@ import {
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  type AwsPlatform,
-  awsPlatformVariants,
-  deployStageResources,
-  makeKey,
-  startAwsPlatform,
-} from '../../helpers/aws-platform.js';
+import { awsPlatformVariants } from '../../helpers/aws-platform.js';
+import { type StageCallers, stageCallers } from '../../helpers/stage-callers.js';
 import { failure } from '../s3/s3-platform.js';
 
 const topic = (name: string) => ({ Type: 'AWS::SNS::Topic', Properties: { TopicName: name } });
@@ -32,41 +27,24 @@ const queue = (name: string) => ({ Type: 'AWS::SQS::Queue', Properties: { QueueN
 
 for (const variant of awsPlatformVariants)
   describe(`SNS topics belong to their service stage (${variant.name})`, () => {
-    let p: AwsPlatform;
-    const clients: { destroy(): void }[] = [];
-    const config = (key: { id: string; secret: string }) => ({
-      endpoint: p.platform.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-      maxAttempts: 1,
-    });
-    const clientOf = (key: { id: string; secret: string }) => {
-      const c = new SNSClient(config(key));
-      clients.push(c);
-      return c;
-    };
-    let admin: SNSClient;
-    let stageA: SNSClient;
-    let readOnly: SNSClient;
+    let callers: StageCallers<SNSClient>;
     const arns: Record<string, string> = {};
 
     before(async () => {
-      p = await startAwsPlatform(variant, { label: 'sns-owners' });
-      for (const stage of ['a', 'b']) {
-        await deployStageResources(p.platform, stage, {
+      callers = await stageCallers(variant, {
+        label: 'sns-owners',
+        client: (config) => new SNSClient(config),
+        resources: (stage) => ({
           Events: topic(`stage-${stage}-events`),
           Inbox: queue(`stage-${stage}-inbox`),
-        });
-      }
-      admin = clientOf(p.key);
-      stageA = clientOf(await makeKey(p.platform, 'stage a', { service: 'svc', stage: 'a' }));
-      readOnly = clientOf(await makeKey(p.platform, 'read-only', { readOnly: true }));
+        }),
+      });
+      const { admin } = callers;
       await admin.send(new CreateTopicCommand({ Name: 'shared-events' }));
       for (const t of (await admin.send(new ListTopicsCommand({}))).Topics ?? []) {
         arns[t.TopicArn!.split(':').at(-1)!] = t.TopicArn!;
       }
-      const sqs = new SQSClient(config(p.key));
-      clients.push(sqs);
+      const sqs = callers.track(new SQSClient(callers.configOf(callers.aws.key)));
       for (const name of ['stage-a-inbox', 'stage-b-inbox']) {
         const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
         const attrs = await sqs.send(
@@ -82,10 +60,7 @@ for (const variant of awsPlatformVariants)
         }),
       );
     });
-    after(async () => {
-      for (const c of clients) c.destroy();
-      await p?.close();
-    });
+    after(() => callers?.close());
 
     const denied = async (run: () => Promise<unknown>) => {
       const error = await failure(run);
@@ -94,9 +69,13 @@ for (const variant of awsPlatformVariants)
     };
 
     test("a stage's key publishes to its own and shared topics, and subscribes its own queue", async () => {
-      await stageA.send(new PublishCommand({ TopicArn: arns['stage-a-events'], Message: 'a' }));
-      await stageA.send(new PublishCommand({ TopicArn: arns['shared-events'], Message: 'a' }));
-      await stageA.send(
+      await callers.stageA.send(
+        new PublishCommand({ TopicArn: arns['stage-a-events'], Message: 'a' }),
+      );
+      await callers.stageA.send(
+        new PublishCommand({ TopicArn: arns['shared-events'], Message: 'a' }),
+      );
+      await callers.stageA.send(
         new SubscribeCommand({
           TopicArn: arns['stage-a-events'],
           Protocol: 'sqs',
@@ -107,11 +86,13 @@ for (const variant of awsPlatformVariants)
 
     test("another stage's topic and queue are refused", async () => {
       const other = arns['stage-b-events']!;
-      await denied(() => stageA.send(new PublishCommand({ TopicArn: other, Message: 'x' })));
-      await denied(() => stageA.send(new GetTopicAttributesCommand({ TopicArn: other })));
-      await denied(() => stageA.send(new DeleteTopicCommand({ TopicArn: other })));
       await denied(() =>
-        stageA.send(
+        callers.stageA.send(new PublishCommand({ TopicArn: other, Message: 'x' })),
+      );
+      await denied(() => callers.stageA.send(new GetTopicAttributesCommand({ TopicArn: other })));
+      await denied(() => callers.stageA.send(new DeleteTopicCommand({ TopicArn: other })));
+      await denied(() =>
+        callers.stageA.send(
           new SubscribeCommand({
             TopicArn: other,
             Protocol: 'sqs',
@@ -121,7 +102,7 @@ for (const variant of awsPlatformVariants)
       );
       // Its own topic may not deliver into another stage's queue.
       await denied(() =>
-        stageA.send(
+        callers.stageA.send(
           new SubscribeCommand({
             TopicArn: arns['stage-a-events'],
             Protocol: 'sqs',
@@ -132,31 +113,34 @@ for (const variant of awsPlatformVariants)
     });
 
     test('ListTopics and ListSubscriptions show a stage only what it reaches', async () => {
-      await stageA.send(new CreateTopicCommand({ Name: 'made-by-a' }));
-      const names = (await stageA.send(new ListTopicsCommand({}))).Topics!.map((t) =>
+      await callers.stageA.send(new CreateTopicCommand({ Name: 'made-by-a' }));
+      const names = (await callers.stageA.send(new ListTopicsCommand({}))).Topics!.map((t) =>
         t.TopicArn!.split(':').at(-1),
       );
       assert.deepEqual(names.sort(), ['made-by-a', 'shared-events', 'stage-a-events']);
-      const all = (await admin.send(new ListTopicsCommand({}))).Topics!;
+      const all = (await callers.admin.send(new ListTopicsCommand({}))).Topics!;
       assert.equal(all.length, 4);
-      const subs = (await stageA.send(new ListSubscriptionsCommand({}))).Subscriptions ?? [];
+      const subs =
+        (await callers.stageA.send(new ListSubscriptionsCommand({}))).Subscriptions ?? [];
       assert.deepEqual(
         subs.map((s) => s.TopicArn),
         [arns['stage-a-events']],
       );
-      const stageB = clientOf(await makeKey(p.platform, 'stage b', { service: 'svc', stage: 'b' }));
+      const stageB = await callers.stageClient('b');
       await denied(() =>
         stageB.send(new PublishCommand({ TopicArn: arns['stage-a-events'], Message: 'x' })),
       );
     });
 
     test('a read-only key reads every topic but publishes to none', async () => {
-      const attrs = await readOnly.send(
+      const attrs = await callers.readOnly.send(
         new GetTopicAttributesCommand({ TopicArn: arns['stage-b-events'] }),
       );
       assert.ok(attrs.Attributes);
       await denied(() =>
-        readOnly.send(new PublishCommand({ TopicArn: arns['shared-events'], Message: 'r' })),
+        callers.readOnly.send(
+          new PublishCommand({ TopicArn: arns['shared-events'], Message: 'r' }),
+        ),
       );
     });
   });

@@ -33,10 +33,7 @@ export async function startSqsPlatform(
     clock,
     client: (config = {}) =>
       new SQSClient({
-        endpoint: base.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: base.key.id, secretAccessKey: base.key.secret },
-        maxAttempts: 1,
+        ...base.clientConfig(),
         ...config,
       }),
   };

@@ -18,55 +18,31 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { signRequest } from '../../auth/aws-signer.js';
-import {
-  type AwsPlatform,
-  awsPlatformVariants,
-  deployStageResources,
-  makeKey,
-  startAwsPlatform,
-} from '../../helpers/aws-platform.js';
+import { awsPlatformVariants } from '../../helpers/aws-platform.js';
+import { type StageCallers, stageCallers } from '../../helpers/stage-callers.js';
 import { failure } from '../s3/s3-platform.js';
 
 const queue = (name: string) => ({ Type: 'AWS::SQS::Queue', Properties: { QueueName: name } });
 
 for (const variant of awsPlatformVariants)
   describe(`SQS queues belong to their service stage (${variant.name})`, () => {
-    let p: AwsPlatform;
-    const clients: SQSClient[] = [];
-    const clientOf = (key: { id: string; secret: string }) => {
-      const c = new SQSClient({
-        endpoint: p.platform.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-        maxAttempts: 1,
-      });
-      clients.push(c);
-      return c;
-    };
-    let admin: SQSClient;
-    let stageAKey: { id: string; secret: string };
-    let stageA: SQSClient;
-    let readOnly: SQSClient;
+    let callers: StageCallers<SQSClient>;
     const urls: Record<string, string> = {};
 
     before(async () => {
-      p = await startAwsPlatform(variant, { label: 'sqs-owners' });
-      await deployStageResources(p.platform, 'a', { Jobs: queue('stage-a-jobs') });
-      await deployStageResources(p.platform, 'b', { Jobs: queue('stage-b-jobs') });
-      admin = clientOf(p.key);
-      stageAKey = await makeKey(p.platform, 'stage a', { service: 'svc', stage: 'a' });
-      stageA = clientOf(stageAKey);
-      readOnly = clientOf(await makeKey(p.platform, 'read-only', { readOnly: true }));
+      callers = await stageCallers(variant, {
+        label: 'sqs-owners',
+        client: (config) => new SQSClient(config),
+        resources: (stage) => ({ Jobs: queue(`stage-${stage}-jobs`) }),
+      });
+      const { admin } = callers;
       await admin.send(new CreateQueueCommand({ QueueName: 'shared-jobs' }));
       for (const name of ['stage-a-jobs', 'stage-b-jobs', 'shared-jobs']) {
         urls[name] = (await admin.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
         await admin.send(new SendMessageCommand({ QueueUrl: urls[name], MessageBody: name }));
       }
     });
-    after(async () => {
-      for (const c of clients) c.destroy();
-      await p?.close();
-    });
+    after(() => callers?.close());
 
     const denied = async (run: () => Promise<unknown>) => {
       const error = await failure(run);
@@ -75,33 +51,37 @@ for (const variant of awsPlatformVariants)
     };
 
     test("a stage's key uses its own and shared queues", async () => {
-      await stageA.send(
+      await callers.stageA.send(
         new SendMessageCommand({ QueueUrl: urls['stage-a-jobs'], MessageBody: 'a' }),
       );
-      await stageA.send(
+      await callers.stageA.send(
         new SendMessageCommand({ QueueUrl: urls['shared-jobs'], MessageBody: 'a' }),
       );
-      const got = await stageA.send(
+      const got = await callers.stageA.send(
         new ReceiveMessageCommand({ QueueUrl: urls['stage-a-jobs'], MaxNumberOfMessages: 10 }),
       );
       assert.ok((got.Messages ?? []).length > 0);
-      const url = await stageA.send(new GetQueueUrlCommand({ QueueName: 'shared-jobs' }));
+      const url = await callers.stageA.send(new GetQueueUrlCommand({ QueueName: 'shared-jobs' }));
       assert.equal(url.QueueUrl, urls['shared-jobs']);
     });
 
     test("another stage's queue is refused for reads and writes, GetQueueUrl included", async () => {
       const other = urls['stage-b-jobs']!;
-      await denied(() => stageA.send(new GetQueueUrlCommand({ QueueName: 'stage-b-jobs' })));
       await denied(() =>
-        stageA.send(new GetQueueAttributesCommand({ QueueUrl: other, AttributeNames: ['All'] })),
+        callers.stageA.send(new GetQueueUrlCommand({ QueueName: 'stage-b-jobs' })),
       );
       await denied(() =>
-        stageA.send(new SendMessageCommand({ QueueUrl: other, MessageBody: 'x' })),
+        callers.stageA.send(
+          new GetQueueAttributesCommand({ QueueUrl: other, AttributeNames: ['All'] }),
+        ),
       );
-      await denied(() => stageA.send(new ReceiveMessageCommand({ QueueUrl: other })));
-      await denied(() => stageA.send(new DeleteQueueCommand({ QueueUrl: other })));
+      await denied(() =>
+        callers.stageA.send(new SendMessageCommand({ QueueUrl: other, MessageBody: 'x' })),
+      );
+      await denied(() => callers.stageA.send(new ReceiveMessageCommand({ QueueUrl: other })));
+      await denied(() => callers.stageA.send(new DeleteQueueCommand({ QueueUrl: other })));
       // The query protocol (aws-sdk v2, boto3) answers the same refusal in its XML shape.
-      const host = new URL(p.platform.url).host;
+      const host = new URL(callers.aws.platform.url).host;
       const body = new URLSearchParams({
         Version: '2012-11-05',
         Action: 'SendMessage',
@@ -115,11 +95,16 @@ for (const variant of awsPlatformVariants)
           host,
           headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
         },
-        { accessKeyId: stageAKey.id, secret: stageAKey.secret, at: Date.now(), service: 'sqs' },
+        {
+          accessKeyId: callers.stageAKey.id,
+          secret: callers.stageAKey.secret,
+          at: Date.now(),
+          service: 'sqs',
+        },
       );
       const headers = { ...(signed.headers as Record<string, string>) };
       delete headers.host;
-      const res = await fetch(`${p.platform.url}${signed.target}`, {
+      const res = await fetch(`${callers.aws.platform.url}${signed.target}`, {
         method: 'POST',
         headers,
         body,
@@ -127,7 +112,7 @@ for (const variant of awsPlatformVariants)
       assert.equal(res.status, 403);
       assert.match(await res.text(), /<Code>AccessDenied<\/Code>/);
       // Stage b's queue still holds just its own message.
-      const kept = await admin.send(
+      const kept = await callers.admin.send(
         new ReceiveMessageCommand({ QueueUrl: other, MaxNumberOfMessages: 10 }),
       );
       assert.deepEqual(
@@ -137,33 +122,37 @@ for (const variant of awsPlatformVariants)
     });
 
     test('ListQueues shows a stage only what it reaches; what it creates is its own', async () => {
-      await stageA.send(new CreateQueueCommand({ QueueName: 'made-by-a' }));
+      await callers.stageA.send(new CreateQueueCommand({ QueueName: 'made-by-a' }));
       const names = async (c: SQSClient) =>
         ((await c.send(new ListQueuesCommand({}))).QueueUrls ?? [])
           .map((u) => u.split('/').at(-1))
           .sort();
-      assert.deepEqual(await names(stageA), ['made-by-a', 'shared-jobs', 'stage-a-jobs']);
-      assert.deepEqual(await names(admin), [
+      assert.deepEqual(await names(callers.stageA), ['made-by-a', 'shared-jobs', 'stage-a-jobs']);
+      assert.deepEqual(await names(callers.admin), [
         'made-by-a',
         'shared-jobs',
         'stage-a-jobs',
         'stage-b-jobs',
       ]);
-      const stageB = clientOf(await makeKey(p.platform, 'stage b', { service: 'svc', stage: 'b' }));
+      const stageB = await callers.stageClient('b');
       await denied(() => stageB.send(new GetQueueUrlCommand({ QueueName: 'made-by-a' })));
       // CreateQueue of an existing shared queue answers its URL and leaves it shared.
       await stageB.send(new CreateQueueCommand({ QueueName: 'shared-jobs' }));
-      await stageA.send(new GetQueueUrlCommand({ QueueName: 'shared-jobs' }));
+      await callers.stageA.send(new GetQueueUrlCommand({ QueueName: 'shared-jobs' }));
     });
 
     test('a read-only key reads every queue but writes none', async () => {
-      const attrs = await readOnly.send(
+      const attrs = await callers.readOnly.send(
         new GetQueueAttributesCommand({ QueueUrl: urls['stage-b-jobs'], AttributeNames: ['All'] }),
       );
       assert.ok(attrs.Attributes);
       await denied(() =>
-        readOnly.send(new SendMessageCommand({ QueueUrl: urls['shared-jobs'], MessageBody: 'r' })),
+        callers.readOnly.send(
+          new SendMessageCommand({ QueueUrl: urls['shared-jobs'], MessageBody: 'r' }),
+        ),
       );
-      await denied(() => readOnly.send(new CreateQueueCommand({ QueueName: 'read-only-made' })));
+      await denied(() =>
+        callers.readOnly.send(new CreateQueueCommand({ QueueName: 'read-only-made' })),
+      );
     });
   });

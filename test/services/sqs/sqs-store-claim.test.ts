@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type ClaimRules, SqsStore } from '../../../src/services/sqs/sqs-store.js';
-import { databaseVariants } from '../../observe/log-databases.js';
+import { databaseVariants } from '../../helpers/store-variants.js';
 
 for (const variant of databaseVariants) {
   describe(`SqsStore claims (${variant.name})`, () => {
