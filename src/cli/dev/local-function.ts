@@ -4,12 +4,13 @@
  * store, no blob store, no network. Everything it makes lives in one temp dir, removed by close().
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionTarget, LogEvent } from '../../model/invocation.js';
 import type { FunctionDefinition } from '../../model/service-definition.js';
 import { packageService } from '../../packaging/package-service.js';
+import { makeTreeReadable } from '../../packaging/readable-tree.js';
 import { extractZip, lambdaZipLimits } from '../../packaging/zip-safety.js';
 import { type Instance, type RunAs, startInstance } from '../../platform/pool/instance.js';
 import type { LoadedService } from '../../service/load-service.js';
@@ -99,20 +100,8 @@ async function buildCode(loaded: LoadedService, fn: FunctionDefinition, root: st
   const artifact = packaged.artifacts.find((a) => a.sha256 === sha)!;
   const codeDir = join(root, 'code');
   await extractZip(await readFile(artifact.path), codeDir, lambdaZipLimits);
-  await makeReadable(codeDir);
+  await makeTreeReadable(codeDir);
   // The zips are not needed once extracted; the function user must not read them either way.
   await rm(outDir, { recursive: true, force: true });
   return codeDir;
-}
-
-/** Readable and traversable by the function user, whatever the umask was. */
-async function makeReadable(dir: string): Promise<void> {
-  await chmod(dir, 0o755);
-  for (const name of await readdir(dir)) {
-    const path = join(dir, name);
-    const info = await lstat(path);
-    if (info.isSymbolicLink()) continue;
-    if (info.isDirectory()) await makeReadable(path);
-    else await chmod(path, info.mode & 0o100 ? 0o755 : 0o644);
-  }
 }

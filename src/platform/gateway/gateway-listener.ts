@@ -14,6 +14,7 @@ import type { AccessGate } from './access/access-gate.js';
 import { preflightResponse, withCors } from './cors.js';
 import { buildEventV1 } from './event-v1.js';
 import { buildEventV2 } from './event-v2.js';
+import { requestHeader, sendGatewayResponse } from './gateway-exchange.js';
 import type { GatewayRequest } from './gateway-request.js';
 import {
   clientErrorResponse,
@@ -111,18 +112,18 @@ export class GatewayListener {
     if (!found) {
       if (await this.#unrouted?.(req, res, pathname, rawQuery)) return;
       leaveBodyUnread(req, res);
-      return write(res, notFoundResponse());
+      return sendGatewayResponse(res, notFoundResponse());
     }
     if (found.type === 'preflight') {
       leaveBodyUnread(req, res);
-      return write(res, preflightResponse(found.cors, header(req, 'origin')));
+      return sendGatewayResponse(res, preflightResponse(found.cors, requestHeader(req, 'origin')));
     }
     let body: Buffer;
     try {
       body = await readBody(req, this.#maxBodyBytes);
     } catch (error) {
       const answer = clientErrorResponse(error);
-      if (answer) return write(res, answer);
+      if (answer) return sendGatewayResponse(res, answer);
       throw error;
     }
     const requestId = randomUUID();
@@ -141,7 +142,7 @@ export class GatewayListener {
     };
     const span = this.#tracing.start(
       found.routeKey,
-      incomingTrace(header(req, 'traceparent'), header(req, 'x-amzn-trace-id')),
+      incomingTrace(requestHeader(req, 'traceparent'), requestHeader(req, 'x-amzn-trace-id')),
       {
         kind: 'server',
         attributes: { 'http.request.method': method, 'http.route': found.routeKey },
@@ -163,7 +164,7 @@ export class GatewayListener {
         ? ['apigw-requestid', requestId]
         : ['x-amzn-requestid', requestId],
     );
-    write(res, withCors(found.route.cors, header(req, 'origin'), response));
+    sendGatewayResponse(res, withCors(found.route.cors, requestHeader(req, 'origin'), response));
     span.end({ 'http.response.status_code': response.statusCode });
   }
 
@@ -303,17 +304,4 @@ function serviceUnavailable(error: BreakerOpenError): GatewayResponse {
     headers: [['content-type', 'application/json'], ...Object.entries(error.headers)],
     body: Buffer.from('{"message":"Service Unavailable"}'),
   };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function write(res: ServerResponse, response: GatewayResponse): void {
-  const headers: string[] = [];
-  for (const [name, value] of response.headers) headers.push(name, value);
-  headers.push('content-length', String(response.body.length));
-  res.writeHead(response.statusCode, headers);
-  res.end(response.body);
 }

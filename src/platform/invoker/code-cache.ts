@@ -16,6 +16,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../../blob/blob-store.js';
+import { makeTreeReadable } from '../../packaging/readable-tree.js';
 import { extractZip, type ZipLimits, ZipRejectedError } from '../../packaging/zip-safety.js';
 import type { RunAs } from '../pool/runtime-interpreters.js';
 
@@ -93,7 +94,7 @@ export class CodeCache {
       await mkdir(temp, { recursive: true });
       for (const source of sources) await overlay(source, temp);
       if (owner) await makeGroupReadable(temp, owner.gid);
-      else await makeReadable(temp);
+      else await makeTreeReadable(temp);
       await rename(temp, final).catch(async (error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
         await rm(temp, { recursive: true, force: true });
@@ -116,7 +117,7 @@ export class CodeCache {
     try {
       await extractZip(await this.#blobs.get(sha256), temp, this.#limits);
       if (owner) await makeGroupReadable(temp, owner.gid);
-      else await makeReadable(temp);
+      else await makeTreeReadable(temp);
       await rename(temp, final).catch(async (error: NodeJS.ErrnoException) => {
         // Another process finished the same artifact first: theirs is as good as ours.
         if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
@@ -157,18 +158,6 @@ async function isDir(path: string): Promise<boolean> {
     return (await stat(path)).isDirectory();
   } catch {
     return false;
-  }
-}
-
-/** Readable (and traversable) by the function user whatever the platform's umask was. */
-async function makeReadable(dir: string): Promise<void> {
-  await chmod(dir, 0o755);
-  for (const name of await readdir(dir)) {
-    const path = join(dir, name);
-    const info = await lstat(path);
-    if (info.isSymbolicLink()) continue;
-    if (info.isDirectory()) await makeReadable(path);
-    else await chmod(path, info.mode & 0o100 ? 0o755 : 0o644);
   }
 }
 

@@ -8,6 +8,7 @@ import { leaveBodyUnread, readBody } from '../../http/read-body.js';
 import type { Invoker } from '../../invoker/invoker-port.js';
 import { verifyIam } from '../access/iam-authorizer.js';
 import { preflightResponse, withCors } from '../cors.js';
+import { requestHeader, sendGatewayResponse } from '../gateway-exchange.js';
 import { ACCOUNT_ID } from '../gateway-request.js';
 import {
   clientErrorResponse,
@@ -61,25 +62,25 @@ export class FunctionUrlListener {
     const entry = this.#table.get(target.urlId);
     if (entry === undefined) {
       leaveBodyUnread(req, res);
-      return write(res, json(404, NOT_FOUND));
+      return sendGatewayResponse(res, json(404, NOT_FOUND));
     }
-    const origin = header(req, 'origin');
+    const origin = requestHeader(req, 'origin');
     const method = req.method ?? 'GET';
     if (
       method === 'OPTIONS' &&
       entry.cors &&
       origin !== undefined &&
-      header(req, 'access-control-request-method') !== undefined
+      requestHeader(req, 'access-control-request-method') !== undefined
     ) {
       leaveBodyUnread(req, res);
-      return write(res, preflightResponse(entry.cors, origin));
+      return sendGatewayResponse(res, preflightResponse(entry.cors, origin));
     }
     let body: Buffer;
     try {
       body = await readBody(req, this.#maxBodyBytes);
     } catch (error) {
       const answer = clientErrorResponse(error);
-      if (answer) return write(res, answer);
+      if (answer) return sendGatewayResponse(res, answer);
       throw error;
     }
     const request: FunctionUrlRequest = {
@@ -97,7 +98,7 @@ export class FunctionUrlListener {
     };
     if (entry.authType === 'AWS_IAM') {
       const refusal = await this.#checkIam(entry, request, req);
-      if (refusal) return write(res, refusal);
+      if (refusal) return sendGatewayResponse(res, refusal);
     }
     const finishHead = (response: GatewayResponse): GatewayResponse => {
       response.headers.push(['x-amzn-requestid', request.requestId]);
@@ -106,7 +107,7 @@ export class FunctionUrlListener {
     if (entry.invokeMode === 'RESPONSE_STREAM') {
       return this.#stream(entry, request, new StreamedUrlResponse(res, finishHead));
     }
-    write(res, finishHead(await this.#invoke(entry, request)));
+    sendGatewayResponse(res, finishHead(await this.#invoke(entry, request)));
   }
 
   /** RESPONSE_STREAM: the function's bytes go to the client as it writes them. */
@@ -214,17 +215,4 @@ export class FunctionUrlListener {
 
 function json(statusCode: number, body: Buffer): GatewayResponse {
   return { statusCode, headers: [['content-type', 'application/json']], body };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function write(res: ServerResponse, response: GatewayResponse): void {
-  const headers: string[] = [];
-  for (const [name, value] of response.headers) headers.push(name, value);
-  headers.push('content-length', String(response.body.length));
-  res.writeHead(response.statusCode, headers);
-  res.end(response.body);
 }
