@@ -163,7 +163,8 @@ export async function deleteUserPool(call: CognitoCall) {
   return {};
 }
 
-const clientSettings = [
+/** App-client settings kept as given (CreateUserPoolClient, UpdateUserPoolClient, and the provisioner). */
+export const clientSettings = [
   'ExplicitAuthFlows',
   'RefreshTokenValidity',
   'AccessTokenValidity',

@@ -17,7 +17,7 @@ import {
 } from '../../platform/aws/resources/provisioner.js';
 import { poolArn } from './cognito-call.js';
 import type { CognitoStore } from './cognito-store.js';
-import { clientConfigOf, poolConfigOf } from './pool-operations.js';
+import { clientConfigOf, clientSettings, poolConfigOf } from './pool-operations.js';
 import type { TokenKeys } from './token-keys.js';
 import { issuerOf } from './tokens.js';
 
@@ -52,26 +52,11 @@ const poolProperties = new Set([
   'UserPoolAddOns',
 ]);
 
-const clientProperties = new Set([
+const clientProperties = new Set<string>([
   'UserPoolId',
   'ClientName',
   'GenerateSecret',
-  'ExplicitAuthFlows',
-  'RefreshTokenValidity',
-  'AccessTokenValidity',
-  'IdTokenValidity',
-  'TokenValidityUnits',
-  'ReadAttributes',
-  'WriteAttributes',
-  'PreventUserExistenceErrors',
-  'EnableTokenRevocation',
-  'SupportedIdentityProviders',
-  'CallbackURLs',
-  'LogoutURLs',
-  'AllowedOAuthFlows',
-  'AllowedOAuthScopes',
-  'AllowedOAuthFlowsUserPoolClient',
-  'AuthSessionValidity',
+  ...clientSettings,
 ]);
 
 const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
