@@ -90,10 +90,10 @@ const foreignCommits = new WeakMap<object, () => number>();
 /**
  * A number that changes whenever another connection commits to the handle's database file
  * (another process on the same data dir, a script with the sqlite3 shell): SQLite's
- * `PRAGMA data_version`, read on the handle's own connection, a prepared statement of about a
- * microsecond. Commits made through the handle itself leave it alone. Undefined for a handle
- * openSqliteDatabase did not open (PostgreSQL, a test's own Kysely). What the exact row caches
- * (exact-row-cache.ts) rest on.
+ * `PRAGMA data_version`, read on the handle's own connection by a prepared statement (it opens
+ * a read of the WAL index, as any statement does, but runs no query). Commits made through the
+ * handle itself leave it alone. Undefined for a handle openSqliteDatabase did not open
+ * (PostgreSQL, a test's own Kysely). What the exact row caches (exact-row-cache.ts) rest on.
  */
 export function foreignCommitCounter(db: object): (() => number) | undefined {
   return foreignCommits.get(db);
