@@ -52,6 +52,11 @@ export class ExactRowCache<V> {
     this.#entries.delete(key);
   }
 
+  /** After a write through the platform's handle to rows whose keys are not known. */
+  invalidateAll(): void {
+    this.#forgetAll();
+  }
+
   /**
    * False when nothing may be kept; otherwise forgets everything if another connection
    * committed since the last look.
