@@ -1,5 +1,6 @@
-// Instructions per DynamoDB call in the server, counted by valgrind's callgrind: steady where
-// CPU time is not (a shared, loaded machine). `npm run build`, then
+// Instructions per DynamoDB call in the server, counted by valgrind's callgrind: steadier than
+// CPU time on a shared, loaded machine, though what the event loop does by the clock is counted
+// too (two runs of one build differed by up to 25%: run each build twice). `npm run build`, then
 // `node bench/dynamodb-instructions.mjs [calls per operation]` (default 300; about ten minutes:
 // the server runs some fifty times slower under valgrind); `BENCH_NIMBUS_ROOT=<dir>` counts
 // another build (A/B). The server (SQLite, synchronous=NORMAL) gets a table, 400 items and, per
