@@ -470,8 +470,11 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
         ? new CachedBlobStore(new PgBlobStore(db, { clock }), localBlobs)
         : localBlobs;
   const sessions = new SessionCredentialStore({ db, masterKey: masterKey.key, clock });
+  // One repository of access keys: the control API's create and delete forget what the SigV4
+  // checks remember (exact-row-cache.ts).
+  const keyStore = new KyselyAccessKeyStore(db, masterKey.key, clock);
   // Access keys and functions' session credentials, for every SigV4 check and scope check.
-  const accessKeys = credentialLookup(new KyselyAccessKeyStore(db, masterKey.key, clock), sessions);
+  const accessKeys = credentialLookup(keyStore, sessions);
   /** The one SigV4 verifier, for the credential scope service each AWS API signs with. */
   const verifierFor = (service: string) =>
     createRequestVerifier({
@@ -481,7 +484,6 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       service,
       onError: (e) => logger.warn({ err: e }, 'recording an access key use failed'),
     });
-  const keyStore = new KyselyAccessKeyStore(db, masterKey.key, clock);
   const logStore = new KyselyLogStore(db);
   const records = new InvocationRecords(db);
   // The async queue: in the store by default, on NATS JetStream with --nats-url (its jobs pass

@@ -72,6 +72,8 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
     flushers.set(db, flusher);
     trackers.set(db, tracker);
   }
+  const dataVersion = database.prepare('PRAGMA data_version').pluck();
+  foreignCommits.set(db, () => Number(dataVersion.get()));
   try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'sqlite' });
   } catch (err) {
@@ -83,6 +85,19 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
 
 const flushers = new WeakMap<Kysely<Database>, WalFlusher>();
 const trackers = new WeakMap<Kysely<Database>, WriteTracker>();
+const foreignCommits = new WeakMap<object, () => number>();
+
+/**
+ * A number that changes whenever another connection commits to the handle's database file
+ * (another process on the same data dir, a script with the sqlite3 shell): SQLite's
+ * `PRAGMA data_version`, read on the handle's own connection by a prepared statement (it opens
+ * a read of the WAL index, as any statement does, but runs no query). Commits made through the
+ * handle itself leave it alone. Undefined for a handle openSqliteDatabase did not open
+ * (PostgreSQL, a test's own Kysely). What the exact row caches (exact-row-cache.ts) rest on.
+ */
+export function foreignCommitCounter(db: object): (() => number) | undefined {
+  return foreignCommits.get(db);
+}
 
 /**
  * Called inside a connection use (`db.connection().execute(...)`) whose writes are best effort

@@ -51,6 +51,16 @@ for (const variant of databaseVariants) {
       assert.equal(await sessions.scopeOf(c.accessKeyId), undefined);
     });
 
+    test('a purged set stays refused, even with a clock set back (nothing remembered survives)', async () => {
+      const c = await sessions.issue({ service: 'svc', stage: 'dev' });
+      assert.equal(await sessions.findSecret(c.accessKeyId, c.sessionToken), c.secretAccessKey);
+      assert.equal(await sessions.findSecret(c.accessKeyId, c.sessionToken), c.secretAccessKey);
+      now += 10_000;
+      assert.ok((await sessions.purgeExpired()) >= 1);
+      now -= 10_000;
+      assert.equal(await sessions.findSecret(c.accessKeyId, c.sessionToken), undefined);
+    });
+
     test('new instances share a set while it is fresh, then get a new one; stages never share', async () => {
       const a = await sessions.forInstance({ service: 'svc', stage: 'dev' });
       const [b, c] = await Promise.all([

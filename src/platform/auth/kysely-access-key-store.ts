@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../model/clock.js';
+import { type ExactRowCache, sharedRowCache } from '../../store/exact-row-cache.js';
 import { type PrecompiledQuery, precompile } from '../../store/precompiled-query.js';
 import type { Database } from '../../store/schema.js';
 import {
@@ -28,6 +29,12 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
   readonly #opened = new Map<string, string>();
   /** The secret's row, read on every signed request: compiled once. */
   readonly #sealedSecret: PrecompiledQuery<{ id: string }, { sealed_secret: string }>;
+  /**
+   * Sealed secrets by key id (undefined: no such key), kept only where that is exact (the
+   * embedded store) and shared by every instance on the handle, whose create and delete forget
+   * them. Every write to a key's row goes through this class.
+   */
+  readonly #sealedSecrets: ExactRowCache<string | undefined>;
 
   constructor(db: Kysely<Database>, masterKey: Buffer, clock: Clock) {
     if (masterKey.length !== 32) throw new RangeError('the master key must be 32 bytes');
@@ -37,6 +44,7 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
     this.#sealedSecret = precompile(['id'], (a: { id: string }) =>
       db.selectFrom('access_keys').select('sealed_secret').where('id', '=', a.id),
     );
+    this.#sealedSecrets = sharedRowCache(db, 'sealed access key secrets');
   }
 
   async create(
@@ -45,20 +53,23 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
     const id = newAccessKeyId();
     const secret = newSecretAccessKey();
     const createdAt = new Date(this.#clock.now()).toISOString();
-    await this.#db
-      .insertInto('access_keys')
-      .values({
-        id,
-        sealed_secret: sealSecret(this.#masterKey, secret, id),
-        description: opts.description ?? null,
-        created_at: createdAt,
-        last_used_at: null,
-        scope_service: opts.scope?.service ?? null,
-        scope_stage: opts.scope?.stage ?? null,
-        scope_functions: opts.scope?.functions ? JSON.stringify(opts.scope.functions) : null,
-        read_only: opts.scope?.readOnly ? 1 : 0,
-      })
-      .execute();
+    // A lookup of the new id before now found no key: forgotten (ids are random, but exact).
+    await this.#forgettingSecret(id, () =>
+      this.#db
+        .insertInto('access_keys')
+        .values({
+          id,
+          sealed_secret: sealSecret(this.#masterKey, secret, id),
+          description: opts.description ?? null,
+          created_at: createdAt,
+          last_used_at: null,
+          scope_service: opts.scope?.service ?? null,
+          scope_stage: opts.scope?.stage ?? null,
+          scope_functions: opts.scope?.functions ? JSON.stringify(opts.scope.functions) : null,
+          read_only: opts.scope?.readOnly ? 1 : 0,
+        })
+        .execute(),
+    );
     const scope = opts.scope && scopeOfRow(toScopeRow(opts.scope));
     return {
       id,
@@ -98,21 +109,34 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('access_keys').where('id', '=', id).executeTakeFirst();
+    const result = await this.#forgettingSecret(id, () =>
+      this.#db.deleteFrom('access_keys').where('id', '=', id).executeTakeFirst(),
+    );
     return result.numDeletedRows > 0n;
+  }
+
+  /** A write to a key's row; its remembered secret is forgotten once it is done, or failed. */
+  async #forgettingSecret<T>(id: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.#sealedSecrets.invalidate(id);
+    }
   }
 
   async findSecret(id: string): Promise<string | undefined> {
     // Anything that is not a key id cannot be one: skip the query for junk credentials.
     if (!isAccessKeyId(id)) return undefined;
-    const row = (await this.#sealedSecret.run(this.#db, { id })).rows[0];
-    if (!row) return undefined;
-    // The row is read every time (a deleted key fails at once); what a sealed secret opens to
-    // never changes, so it is opened once.
-    const cacheKey = `${id}\0${row.sealed_secret}`;
+    const sealed = await this.#sealedSecrets.get(id, async () => {
+      return (await this.#sealedSecret.run(this.#db, { id })).rows[0]?.sealed_secret;
+    });
+    if (sealed === undefined) return undefined;
+    // Where the row is read every time (PostgreSQL: a key deleted on any node fails at once),
+    // what a sealed secret opens to never changes, so it is opened once.
+    const cacheKey = `${id}\0${sealed}`;
     const opened = this.#opened.get(cacheKey);
     if (opened !== undefined) return opened;
-    const secret = openSecret(this.#masterKey, row.sealed_secret, id);
+    const secret = openSecret(this.#masterKey, sealed, id);
     if (this.#opened.size >= maxOpenedSecrets) this.#opened.clear();
     this.#opened.set(cacheKey, secret);
     return secret;

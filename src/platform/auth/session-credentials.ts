@@ -13,6 +13,8 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../model/clock.js';
+import { type ExactRowCache, sharedRowCache } from '../../store/exact-row-cache.js';
+import { type PrecompiledQuery, precompile } from '../../store/precompiled-query.js';
 import type { Database } from '../../store/schema.js';
 import type { AccessKeyScope, AccessKeyStore } from './access-key-store.js';
 import { newSecretAccessKey } from './access-key-store.js';
@@ -64,6 +66,16 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/** What a signed request with session credentials is checked against. */
+interface SessionRow {
+  sealed_secret: string;
+  token_sha256: string;
+  expires_at: number | string;
+}
+
+/** Opened secrets kept in memory; past this, all go. */
+const maxOpenedSecrets = 1000;
+
 export interface SessionCredentialStoreOptions {
   db: Kysely<Database>;
   masterKey: Buffer;
@@ -78,6 +90,15 @@ export class SessionCredentialStore {
   readonly #current = new Map<string, { issuedAt: number; credentials: SessionCredentials }>();
   /** One issue at a time per stage: concurrent cold starts share it. */
   readonly #issuing = new Map<string, Promise<SessionCredentials>>();
+  /** The row a function's signed call is checked against (every call): compiled once. */
+  readonly #sessionRow: PrecompiledQuery<{ id: string }, SessionRow>;
+  /**
+   * Rows by id (undefined: none), kept only where that is exact (the embedded store,
+   * src/store/exact-row-cache.ts); issue and purge, the only writes, forget them.
+   */
+  readonly #rows: ExactRowCache<SessionRow | undefined>;
+  /** Opened secrets by id and sealed secret: what a sealed secret opens to never changes. */
+  readonly #opened = new Map<string, string>();
 
   constructor(options: SessionCredentialStoreOptions) {
     if (options.masterKey.length !== 32) throw new RangeError('the master key must be 32 bytes');
@@ -86,6 +107,14 @@ export class SessionCredentialStore {
       refreshAfterMs: defaultSessionRefreshAfterMs,
       ...options,
     };
+    const db = options.db;
+    this.#sessionRow = precompile(['id'], (a: { id: string }) =>
+      db
+        .selectFrom('session_credentials')
+        .select(['sealed_secret', 'token_sha256', 'expires_at'])
+        .where('id', '=', a.id),
+    );
+    this.#rows = sharedRowCache(db, 'session credentials');
   }
 
   /** Credentials for a new instance of a function of `scope`. */
@@ -117,33 +146,43 @@ export class SessionCredentialStore {
     const secretAccessKey = newSecretAccessKey();
     const sessionToken = randomBytes(48).toString('base64');
     const expiresAt = this.#o.clock.now() + this.#o.lifetimeMs;
-    await this.#o.db
-      .insertInto('session_credentials')
-      .values({
-        id: accessKeyId,
-        sealed_secret: sealSecret(this.#o.masterKey, secretAccessKey, accessKeyId),
-        token_sha256: sha256(sessionToken),
-        scope_service: scope.service,
-        scope_stage: scope.stage,
-        expires_at: expiresAt,
-      })
-      .execute();
+    try {
+      await this.#o.db
+        .insertInto('session_credentials')
+        .values({
+          id: accessKeyId,
+          sealed_secret: sealSecret(this.#o.masterKey, secretAccessKey, accessKeyId),
+          token_sha256: sha256(sessionToken),
+          scope_service: scope.service,
+          scope_stage: scope.stage,
+          expires_at: expiresAt,
+        })
+        .execute();
+    } finally {
+      // A lookup of the new id before now found nothing (ids are random, but exact).
+      this.#rows.invalidate(accessKeyId);
+    }
     return { accessKeyId, secretAccessKey, sessionToken, expiresAt };
   }
 
   /** The secret, only for a live set presented with its own session token. */
   async findSecret(id: string, sessionToken: string | undefined): Promise<string | undefined> {
     if (!isSessionKeyId(id) || sessionToken === undefined) return undefined;
-    const row = await this.#o.db
-      .selectFrom('session_credentials')
-      .select(['sealed_secret', 'token_sha256', 'expires_at'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.#rows.get(
+      id,
+      async () => (await this.#sessionRow.run(this.#o.db, { id })).rows[0],
+    );
     if (!row || Number(row.expires_at) <= this.#o.clock.now()) return undefined;
     const presented = Buffer.from(sha256(sessionToken), 'hex');
     const stored = Buffer.from(row.token_sha256, 'hex');
     if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return undefined;
-    return openSecret(this.#o.masterKey, row.sealed_secret, id);
+    const opened = `${id}\0${row.sealed_secret}`;
+    const known = this.#opened.get(opened);
+    if (known !== undefined) return known;
+    const secret = openSecret(this.#o.masterKey, row.sealed_secret, id);
+    if (this.#opened.size >= maxOpenedSecrets) this.#opened.clear();
+    this.#opened.set(opened, secret);
+    return secret;
   }
 
   async scopeOf(id: string): Promise<AccessKeyScope | undefined> {
@@ -158,11 +197,15 @@ export class SessionCredentialStore {
 
   /** Deletes sets past their expiry; returns how many. */
   async purgeExpired(): Promise<number> {
-    const result = await this.#o.db
-      .deleteFrom('session_credentials')
-      .where('expires_at', '<=', this.#o.clock.now())
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    try {
+      const result = await this.#o.db
+        .deleteFrom('session_credentials')
+        .where('expires_at', '<=', this.#o.clock.now())
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    } finally {
+      this.#rows.invalidateAll();
+    }
   }
 }
 

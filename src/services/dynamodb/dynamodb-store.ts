@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type Clock, systemClock } from '../../model/clock.js';
+import { type ExactRowCache, sharedRowCache } from '../../store/exact-row-cache.js';
 import { groupCommitter } from '../../store/group-commit.js';
 import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
 import type { Database } from '../../store/schema.js';
@@ -76,14 +77,22 @@ export interface SortRange {
 
 export interface ItemWriter {
   get(table: string, key: StoredKey): Promise<Item | undefined>;
-  /** Writes the item and its secondary index entries. */
-  put(table: TableSchema, key: StoredKey, item: Item): Promise<void>;
+  /**
+   * Writes the item and its secondary index entries. `found`: the item as the caller read it
+   * in this transaction, so the stream record's old image is not read a second time.
+   */
+  put(table: TableSchema, key: StoredKey, item: Item, found?: Found): Promise<void>;
   /** Deletes the item (a no-op if absent); `origin.bySystem` marks the TTL sweeper's deletes. */
-  delete(table: TableSchema, key: StoredKey, origin?: ChangeOrigin): Promise<void>;
+  delete(table: TableSchema, key: StoredKey, origin?: ChangeOrigin, found?: Found): Promise<void>;
   /** The request digest a client token was last used with at or after `since`, if any. */
   tokenHash(token: string, since: number): Promise<string | undefined>;
   /** Records a token's use, and forgets the tokens last used before `forgetBefore`. */
   recordToken(token: string, requestHash: string, now: number, forgetBefore: number): Promise<void>;
+}
+
+/** An item already read in the writing transaction (undefined: there was none). */
+export interface Found {
+  item: Item | undefined;
 }
 
 /** The pseudo-table whose keys lock client request tokens, so one token is used once at a time. */
@@ -100,6 +109,12 @@ export class DynamoStore {
   readonly #stamp: StreamStamp;
   /** Parsed schemas by table name, with the description text they were parsed from. */
   readonly #schemas = new Map<string, { text: string; schema: TableSchema }>();
+  /**
+   * Schemas by table name (undefined: no such table) without reading the row, where that is
+   * exact (the embedded store: src/store/exact-row-cache.ts); every write to a table's row here
+   * forgets its entry.
+   */
+  readonly #knownSchemas: ExactRowCache<TableSchema | undefined>;
   readonly #statements: ItemStatements;
   constructor(
     db: unknown,
@@ -109,19 +124,31 @@ export class DynamoStore {
     this.#db = db as unknown as Kysely<DynamoTables>;
     this.#stamp = stamp;
     this.#statements = itemStatements(this.#db as unknown as Parameters<typeof itemStatements>[0]);
+    this.#knownSchemas = sharedRowCache(this.#db, 'dynamodb table schemas');
+  }
+
+  /** A write to the row of table `name`: its remembered schema goes once it is done, or failed. */
+  async #changingTable<T>(name: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.#knownSchemas.invalidate(name);
+    }
   }
 
   /** False when the name is taken. */
   async createTable(description: TableDescriptionStored, now: number): Promise<boolean> {
-    const inserted = await this.#db
-      .insertInto('dynamodb_tables')
-      .values({
-        name: description.TableName,
-        description: JSON.stringify(description),
-        created_at: now,
-      })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .executeTakeFirst();
+    const inserted = await this.#changingTable(description.TableName, () =>
+      this.#db
+        .insertInto('dynamodb_tables')
+        .values({
+          name: description.TableName,
+          description: JSON.stringify(description),
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst(),
+    );
     return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
@@ -135,11 +162,15 @@ export class DynamoStore {
   }
 
   /**
-   * The table's schema for item operations, frozen: its row is read every time (so a table
-   * changed or dropped meanwhile, on any node, is seen at once), but a description text already
-   * seen is not parsed again.
+   * The table's schema for item operations, frozen. Seen at once when the table is changed or
+   * dropped, on any node: on PostgreSQL its row is read every time (a description text already
+   * seen is not parsed again); on SQLite it is remembered until a write to the row.
    */
   async findSchema(name: string): Promise<TableSchema | undefined> {
+    return this.#knownSchemas.get(name, () => this.#readSchema(name));
+  }
+
+  async #readSchema(name: string): Promise<TableSchema | undefined> {
     const row = (await this.#statements.schemaRow.run(this.#db, { name })).rows[0];
     if (!row) return undefined;
     const cached = this.#schemas.get(name);
@@ -163,12 +194,17 @@ export class DynamoStore {
   }
 
   async deleteTable(name: string): Promise<boolean> {
-    return this.#db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('dynamodb_index_items').where('table_name', '=', name).execute();
-      await tx.deleteFrom('dynamodb_items').where('table_name', '=', name).execute();
-      const r = await tx.deleteFrom('dynamodb_tables').where('name', '=', name).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    });
+    return this.#changingTable(name, () =>
+      this.#db.transaction().execute(async (tx) => {
+        await tx.deleteFrom('dynamodb_index_items').where('table_name', '=', name).execute();
+        await tx.deleteFrom('dynamodb_items').where('table_name', '=', name).execute();
+        const r = await tx
+          .deleteFrom('dynamodb_tables')
+          .where('name', '=', name)
+          .executeTakeFirst();
+        return Number(r.numDeletedRows) > 0;
+      }),
+    );
   }
 
   async countItems(table: string): Promise<number> {
@@ -192,11 +228,13 @@ export class DynamoStore {
 
   /** A table's new description (billing, throughput, streams, TTL): no item changes. */
   async updateDescription(description: TableDescriptionStored): Promise<boolean> {
-    const r = await this.#db
-      .updateTable('dynamodb_tables')
-      .set({ description: JSON.stringify(description) })
-      .where('name', '=', description.TableName)
-      .executeTakeFirst();
+    const r = await this.#changingTable(description.TableName, () =>
+      this.#db
+        .updateTable('dynamodb_tables')
+        .set({ description: JSON.stringify(description) })
+        .where('name', '=', description.TableName)
+        .executeTakeFirst(),
+    );
     return Number(r.numUpdatedRows) > 0;
   }
 
@@ -205,6 +243,10 @@ export class DynamoStore {
    * item, in one transaction.
    */
   async addIndex(table: TableSchema, index: IndexSchema, description: TableDescriptionStored) {
+    await this.#changingTable(table.name, () => this.#addIndex(table, index, description));
+  }
+
+  async #addIndex(table: TableSchema, index: IndexSchema, description: TableDescriptionStored) {
     await this.#db.transaction().execute(async (tx) => {
       await tx
         .updateTable('dynamodb_tables')
@@ -230,6 +272,10 @@ export class DynamoStore {
   }
 
   async dropIndex(description: TableDescriptionStored, index: string) {
+    await this.#changingTable(description.TableName, () => this.#dropIndex(description, index));
+  }
+
+  async #dropIndex(description: TableDescriptionStored, index: string) {
     await this.#db.transaction().execute(async (tx) => {
       await tx
         .updateTable('dynamodb_tables')
@@ -306,6 +352,12 @@ export class DynamoStore {
 
   async getItem(table: string, key: StoredKey): Promise<Item | undefined> {
     return readItem(this.#statements, this.#db, table, key);
+  }
+
+  /** The item as stored: its JSON text, in DynamoDB's wire shape. */
+  async getItemText(table: string, key: StoredKey): Promise<string | undefined> {
+    const { pk, sk } = key;
+    return (await this.#statements.item.run(this.#db, { table, pk, sk })).rows[0]?.item;
   }
 
   /**
@@ -503,20 +555,24 @@ function writerIn(
       })
       .execute();
   };
-  const before = (table: TableSchema, key: StoredKey) =>
-    activeStreamOf(table) ? readItem(statements, tx, table.name, key) : Promise.resolve(undefined);
+  const before = (table: TableSchema, key: StoredKey, found: Found | undefined) =>
+    !activeStreamOf(table)
+      ? undefined
+      : found
+        ? found.item
+        : readItem(statements, tx, table.name, key);
   return {
     get: (table, key) => readItem(statements, tx, table, key),
-    put: async (table, key, item) => {
-      const old = await before(table, key);
+    put: async (table, key, item, found) => {
+      const old = await before(table, key, found);
       // Index entries first: an item with a bad index key is refused before anything is written.
       await rewriteIndexRows(tx, table, key, item);
       const text = JSON.stringify(item);
       await statements.upsert.run(tx, { table: table.name, pk: key.pk, sk: key.sk, item: text });
       await record(table, old, item);
     },
-    delete: async (table, key, origin) => {
-      const old = await before(table, key);
+    delete: async (table, key, origin, found) => {
+      const old = await before(table, key, found);
       await rewriteIndexRows(tx, table, key, undefined);
       await statements.remove.run(tx, { table: table.name, pk: key.pk, sk: key.sk });
       await record(table, old, undefined, origin);

@@ -1,4 +1,5 @@
 /** PutItem, GetItem, UpdateItem, DeleteItem. */
+import { JsonText } from '../../platform/aws/protocols/aws-json.js';
 import type { Item } from './attribute-value.js';
 import {
   type DynamoDeps,
@@ -28,14 +29,23 @@ async function writeItem(
   const schema = await requireSchema(deps, tableNameOf(input));
   const returnValues = enumOf(input, 'ReturnValues', returnValuesOf[kind]!, 'NONE');
   const plan = planWrite(kind, schema, input);
+  // A plain PutItem (no condition, nothing returned) replaces the item whatever it was: the
+  // item as found is not read (the writer still reads it for a stream's old image).
+  const blindPut = kind === 'Put' && !plan.condition && returnValues === 'NONE';
   const { before, after } = await deps.store.write(
     [{ table: plan.table, key: plan.key }],
     async (w) => {
+      if (blindPut) {
+        const item = plan.next(undefined) as Item;
+        await w.put(plan.schema, plan.key, item);
+        return { before: undefined, after: item };
+      }
       const existing = await w.get(plan.table, plan.key);
       checkPlanCondition(plan, existing);
       const next = plan.next(existing);
-      if (next === undefined) await w.delete(plan.schema, plan.key);
-      else if (next !== 'keep') await w.put(plan.schema, plan.key, next);
+      const found = { item: existing };
+      if (next === undefined) await w.delete(plan.schema, plan.key, undefined, found);
+      else if (next !== 'keep') await w.put(plan.schema, plan.key, next, found);
       return { before: existing, after: next === 'keep' ? existing : next };
     },
   );
@@ -81,9 +91,14 @@ export async function getItem(deps: DynamoDeps, input: Input) {
     input.AttributesToGet === undefined
       ? projectionOf(input)
       : attributesToGetPaths(input.AttributesToGet);
+  if (!projection) {
+    // The whole item: its stored text goes out as it is, not parsed to be stringified again.
+    const text = await deps.store.getItemText(schema.name, key);
+    return text === undefined ? {} : new JsonText(`{"Item":${text}}`);
+  }
   const item = await deps.store.getItem(schema.name, key);
   if (!item) return {};
-  return { Item: projection ? project(item, projection) : item };
+  return { Item: project(item, projection) };
 }
 
 /** ProjectionExpression with its names, checked for unused names. */

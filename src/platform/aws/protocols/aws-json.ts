@@ -29,6 +29,14 @@ export class AwsJsonError extends AwsError {
   }
 }
 
+/**
+ * An answer already in JSON text (a GetItem splicing in the item as stored): sent as it is,
+ * where another answer is stringified.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export interface AwsJsonContext {
   requestId: string;
   principal: string;
@@ -109,7 +117,7 @@ export function createAwsJsonHandler(opts: AwsJsonHandlerOptions) {
   ) => {
     // Kept a string: node writes the head and a string body in one write (a Buffer body goes
     // out by writev, beside the head), and crc32 reads the string's UTF-8 as the client will.
-    const body = JSON.stringify(doc);
+    const body = doc instanceof JsonText ? doc.text : JSON.stringify(doc);
     const headers: Record<string, string | number> = {
       'content-type': contentType,
       'content-length': Buffer.byteLength(body, 'utf8'),
