@@ -5,9 +5,9 @@
  * over a batch of `n` messages are compiled the first time `n` is seen (1–10 for the API and
  * the poller).
  */
-import { type Kysely, sql } from 'kysely';
+import { type Compilable, type Kysely, type QueryResult, sql } from 'kysely';
 import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
-import { type PrecompiledQuery, precompile } from '../../store/precompiled-query.js';
+import { precompile } from '../../store/precompiled-query.js';
 
 /** The tables as sqs-store.ts declares them. */
 export interface SqsTables {
@@ -54,12 +54,55 @@ const messageColumns = [
 /** `name0 .. name{n-1}`: the argument names of a list of `n` values. */
 const listed = (name: string, n: number) => Array.from({ length: n }, (_, i) => `${name}${i}`);
 
-/** The batch sizes a statement is compiled for; larger lists are run built per call. */
+/** The batch sizes a statement is compiled for; larger lists are compiled per call. */
 const maxListed = 10;
 
+/** A compiled statement run with the values `source` holds. */
+export interface BoundStatement<S, R> {
+  run(db: Pick<Kysely<unknown>, 'executeQuery'>, source: S): Promise<QueryResult<R>>;
+}
+
+/**
+ * A statement over lists compiled once (precompile), whose parameters are then taken from a
+ * source object by position: `values` says, per argument name, where its value is. Binding a
+ * batch insert by names (140 of them) through an object keyed `id0`, `queue0`, ... cost more
+ * than running it.
+ */
+function bound<S, R>(
+  values: Map<string, (source: S) => unknown>,
+  build: (a: Args) => Compilable<R>,
+): BoundStatement<S, R> {
+  const names = [...values.keys()];
+  const marks = new Map(names.map((n) => [Symbol(n), n]));
+  const template = precompile<Args, R>(names, build).bind(
+    Object.fromEntries([...marks].map(([mark, n]) => [n, mark])),
+  );
+  const getters = template.parameters.map((p) => {
+    const name = typeof p === 'symbol' ? marks.get(p) : undefined;
+    return name === undefined ? () => p : (values.get(name) as (source: S) => unknown);
+  });
+  return {
+    run: (db, source) =>
+      db.executeQuery({ ...template, parameters: getters.map((get) => get(source)) }),
+  };
+}
+
+export interface LeaseValues {
+  ids: readonly string[];
+  receipts: readonly string[];
+  visibleAt: number;
+  now: number;
+}
+
+export interface LeasedValues {
+  ids: readonly string[];
+  receipts: readonly string[];
+  queue: string;
+}
+
 export function sqsStatements(db: Kysely<SqsTables>, flavor: SqlFlavor) {
-  const perSize = <R>(make: (n: number) => PrecompiledQuery<Args, R>) => {
-    const made = new Map<number, PrecompiledQuery<Args, R>>();
+  const perSize = <S, R>(make: (n: number) => BoundStatement<S, R>) => {
+    const made = new Map<number, BoundStatement<S, R>>();
     return (n: number) => {
       let q = made.get(n);
       if (q === undefined) {
@@ -69,14 +112,27 @@ export function sqsStatements(db: Kysely<SqsTables>, flavor: SqlFlavor) {
       return q;
     };
   };
+  /** `name0..` of `list(source)`: the getters of a listed argument. */
+  const fromList = <S>(
+    into: Map<string, (source: S) => unknown>,
+    name: string,
+    n: number,
+    list: (source: S) => readonly unknown[],
+  ) => {
+    for (let i = 0; i < n; i++) into.set(`${name}${i}`, (source) => list(source)[i]);
+    return into;
+  };
 
   const queueRow = precompile<{ name: string }, SqsTables['sqs_queues']>(['name'], (a) =>
     db.selectFrom('sqs_queues').selectAll().where('name', '=', a.name),
   );
 
   const insert = perSize((n) => {
-    const names = Array.from({ length: n }, (_, i) => messageColumns.map((c) => `${c}${i}`)).flat();
-    return precompile<Args, never>(names, (a) =>
+    const values = new Map<string, (rows: readonly MessageValues[]) => unknown>();
+    for (let i = 0; i < n; i++) {
+      for (const c of messageColumns) values.set(`${c}${i}`, (rows) => rows[i]![c]);
+    }
+    return bound<readonly MessageValues[], never>(values, (a) =>
       db
         .insertInto('sqs_messages')
         .values(
@@ -121,7 +177,13 @@ export function sqsStatements(db: Kysely<SqsTables>, flavor: SqlFlavor) {
   const lease = perSize((n) => {
     const ids = listed('id', n);
     const receipts = listed('receipt', n);
-    return precompile<Args, { id: string }>([...ids, ...receipts, 'visibleAt', 'now'], (a) =>
+    const values = new Map<string, (v: LeaseValues) => unknown>([
+      ['visibleAt', (v) => v.visibleAt],
+      ['now', (v) => v.now],
+    ]);
+    fromList(values, 'id', n, (v) => v.ids);
+    fromList(values, 'receipt', n, (v) => v.receipts);
+    return bound<LeaseValues, { id: string }>(values, (a) =>
       db
         .updateTable('sqs_messages')
         .set({
@@ -154,7 +216,10 @@ export function sqsStatements(db: Kysely<SqsTables>, flavor: SqlFlavor) {
     const ids = listed('id', n);
     const receipts = listed('receipt', n);
     const queueTerm = flavor === 'sqlite' ? sql<string>`+queue` : sql<string>`queue`;
-    return precompile<Args, never>([...ids, ...receipts, 'queue'], (a) =>
+    const values = new Map<string, (v: LeasedValues) => unknown>([['queue', (v) => v.queue]]);
+    fromList(values, 'id', n, (v) => v.ids);
+    fromList(values, 'receipt', n, (v) => v.receipts);
+    return bound<LeasedValues, never>(values, (a) =>
       db
         .deleteFrom('sqs_messages')
         .where(
@@ -172,19 +237,4 @@ export function sqsStatements(db: Kysely<SqsTables>, flavor: SqlFlavor) {
   });
 
   return { queueRow, insert, standardCandidates, lease, deleteLeased };
-}
-
-/** `{ name0: values[0], name1: values[1], ... }`: the arguments of a listed statement. */
-export function listArgs(name: string, values: readonly unknown[], into: Args = {}): Args {
-  for (let i = 0; i < values.length; i++) into[`${name}${i}`] = values[i];
-  return into;
-}
-
-/** The arguments of an insert of `rows`, column by column as `insert(n)` names them. */
-export function insertArgs(rows: readonly MessageValues[]): Args {
-  const args: Args = {};
-  rows.forEach((row, i) => {
-    for (const c of messageColumns) args[`${c}${i}`] = row[c];
-  });
-  return args;
 }

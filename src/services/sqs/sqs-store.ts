@@ -8,13 +8,7 @@ import { type Kysely, sql } from 'kysely';
 import { groupCommitter } from '../../store/group-commit.js';
 import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
 import type { Database } from '../../store/schema.js';
-import {
-  insertArgs,
-  listArgs,
-  type MessageValues,
-  type SqsTables,
-  sqsStatements,
-} from './sqs-statements.js';
+import { type MessageValues, type SqsTables, sqsStatements } from './sqs-statements.js';
 
 export interface QueueRow {
   name: string;
@@ -195,7 +189,7 @@ export class SqsStore {
   async #insertRows(tx: Kysely<SqsTables>, rows: readonly MessageValues[]) {
     for (let at = 0; at < rows.length; at += listedMax) {
       const part = rows.slice(at, at + listedMax);
-      await this.#statements.insert(part.length).run(tx, insertArgs(part));
+      await this.#statements.insert(part.length).run(tx, part);
     }
   }
 
@@ -309,13 +303,14 @@ export class SqsStore {
       const receipts = new Map(chosen.map((row) => [row.id, newReceipt(row.id)]));
       const visibleAt = now + rules.visibilityMs;
       const ids = chosen.map((row) => row.id);
-      const args = listArgs('id', ids, { visibleAt, now });
-      listArgs(
-        'receipt',
-        ids.map((id) => receipts.get(id)),
-        args,
-      );
-      const updated = (await this.#statements.lease(ids.length).run(tx, args)).rows;
+      const updated = (
+        await this.#statements.lease(ids.length).run(tx, {
+          ids,
+          receipts: ids.map((id) => receipts.get(id) as string),
+          visibleAt,
+          now,
+        })
+      ).rows;
       const won = new Set(updated.map((r) => r.id));
       return chosen
         .filter((row) => won.has(row.id))
@@ -390,17 +385,11 @@ export class SqsStore {
     await this.#write(async (tx) => {
       for (let at = 0; at < leased.length; at += listedMax) {
         const part = leased.slice(at, at + listedMax);
-        const args = listArgs(
-          'id',
-          part.map((l) => l.id),
-          { queue },
-        );
-        listArgs(
-          'receipt',
-          part.map((l) => l.receipt),
-          args,
-        );
-        await this.#statements.deleteLeased(part.length).run(tx, args);
+        await this.#statements.deleteLeased(part.length).run(tx, {
+          ids: part.map((l) => l.id),
+          receipts: part.map((l) => l.receipt),
+          queue,
+        });
       }
     }, notDurable);
   }
