@@ -59,6 +59,8 @@ const maxListed = 10;
 
 /** A compiled statement run with the values `source` holds. */
 export interface BoundStatement<S, R> {
+  /** The statement's text (tests look at its query plan). */
+  readonly sql: string;
   run(db: Pick<Kysely<unknown>, 'executeQuery'>, source: S): Promise<QueryResult<R>>;
 }
 
@@ -82,6 +84,7 @@ function bound<S, R>(
     return name === undefined ? () => p : (values.get(name) as (source: S) => unknown);
   });
   return {
+    sql: template.sql,
     run: (db, source) =>
       db.executeQuery({ ...template, parameters: getters.map((get) => get(source)) }),
   };
