@@ -1,5 +1,5 @@
 // The SQS scenario alone, small: `npm run build`, then
-// `node bench/sqs-throughput.mjs [messages] [trials] [--normal]` (default 2,000 x 1). `npm run bench` runs
+// `node bench/sqs-throughput.mjs [messages] [trials] [--normal] [--sdk]` (default 2,000 x 1). `npm run bench` runs
 // it with its own sizes (`--only sqs` for just this one).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,8 @@ const messages = Number(args[0] ?? 2000);
 const trials = Number(args[1] ?? 1);
 // --normal: `nimbus server --sqlite-synchronous normal` (no fsync per commit).
 const synchronous = process.argv.includes('--normal') ? 'normal' : undefined;
+// --sdk: send with the SDK v3 client instead of the lean generator of its requests.
+const client = process.argv.includes('--sdk') ? 'sdk' : undefined;
 const work = await mkdtemp(join(tmpdir(), 'nimbus-sqs-bench-'));
 const stops = [];
 try {
@@ -21,6 +23,7 @@ try {
       sqsTrials: trials,
       sqsWarmup: Math.min(200, messages),
       ...(synchronous ? { sqsSynchronous: synchronous } : {}),
+      ...(client ? { sqsClient: client } : {}),
     },
     onStop: (s) => stops.push(s),
   });

@@ -3,12 +3,16 @@
 // `sqs` event; the messages are sent with SendMessageBatch (10 per call, a few senders), and the
 // drain is timed until the queue is empty: a message leaves the queue only when the function
 // succeeded on its batch, so an empty queue with nothing in flight means none was lost.
+// The requests are the SDK v3 client's own (AWS JSON, each SigV4-signed), sent by the lean
+// generator (aws-json-lean-client.mjs): the SDK itself cost the bench process 200-400 µs of CPU
+// per message on the same 2 cores as the server. `sqsClient: 'sdk'` sends them with the SDK.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuMs, descendants } from './proc.mjs';
 import { summary } from './stats.mjs';
-import { nimbusDeploy, ROOT, startNimbus } from './systems.mjs';
+import { leanAwsJsonClient } from './aws-json-lean-client.mjs';
+import { nimbusDeploy, nimbusKey, ROOT, startNimbus } from './systems.mjs';
 
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
 
@@ -45,26 +49,29 @@ exports.handler = async (event) => {
 };
 `;
 
-async function sqsClient(nimbus) {
-  const { SQSClient } = await import(`${ROOT}/node_modules/@aws-sdk/client-sqs/dist-cjs/index.js`);
-  const res = await fetch(`${nimbus.url}/v1/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${nimbus.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ description: 'sqs bench' }),
-  });
-  const { key } = await res.json();
-  return new SQSClient({
-    endpoint: nimbus.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
-  });
+/** `send(operation, input)` answering the operation's output; `destroy()`. */
+async function sqsClient(nimbus, kind) {
+  const credentials = await nimbusKey(nimbus, 'sqs bench');
+  if (kind !== 'sdk') {
+    return leanAwsJsonClient(nimbus.url, credentials, {
+      service: 'sqs',
+      targetPrefix: 'AmazonSQS',
+      api: 'sqs',
+      extraHeaders: [['x-amzn-query-mode', 'true']],
+      maxAttempts: 3,
+      sockets: 16,
+    });
+  }
+  const sdk = await import(`${ROOT}/node_modules/@aws-sdk/client-sqs/dist-cjs/index.js`);
+  const client = new sdk.SQSClient({ endpoint: nimbus.url, region: 'us-east-1', credentials });
+  return {
+    send: (operation, input) => client.send(new sdk[`${operation}Command`](input)),
+    destroy: () => client.destroy(),
+  };
 }
 
 /** Sends `count` messages and waits for the queue to be empty; returns the rates. */
 async function trial(sqs, queueUrl, { count, senders, timeoutMs }) {
-  const { SendMessageBatchCommand, GetQueueAttributesCommand } = await import(
-    `${ROOT}/node_modules/@aws-sdk/client-sqs/dist-cjs/index.js`
-  );
   const t0 = performance.now();
   let next = 0;
   const send = async () => {
@@ -74,16 +81,15 @@ async function trial(sqs, queueUrl, { count, senders, timeoutMs }) {
       const Entries = [];
       for (let i = from; i < next; i++)
         Entries.push({ Id: String(i - from), MessageBody: `m${i}` });
-      const r = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries }));
+      const r = await sqs.send('SendMessageBatch', { QueueUrl: queueUrl, Entries });
       if (r.Failed?.length) throw new Error(`send failed: ${JSON.stringify(r.Failed[0])}`);
+      if (r.Successful?.length !== Entries.length) throw new Error('send answered no ids');
     }
   };
   await Promise.all(Array.from({ length: senders }, send));
   const sentMs = performance.now() - t0;
   for (;;) {
-    const a = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
-    );
+    const a = await sqs.send('GetQueueAttributes', { QueueUrl: queueUrl, AttributeNames: ['All'] });
     const left =
       Number(a.Attributes.ApproximateNumberOfMessages) +
       Number(a.Attributes.ApproximateNumberOfMessagesNotVisible);
@@ -112,7 +118,7 @@ export async function sqsScenario(ctx) {
   ctx.profiled?.set(nimbus.pid, 'Nimbus server, sqs scenario');
   ctx.onStop(nimbus);
   await nimbusDeploy(nimbus, dir);
-  const sqs = await sqsClient(nimbus);
+  const sqs = await sqsClient(nimbus, cfg.sqsClient);
   const queueUrl = `${nimbus.url}/000000000000/bench-work`;
   const opts = { senders: cfg.sqsSenders ?? 4, timeoutMs: cfg.sqsTimeoutMs ?? 300_000 };
   log(`sqs: warm-up ${cfg.sqsWarmup} messages`);
@@ -120,7 +126,9 @@ export async function sqsScenario(ctx) {
   const trials = [];
   for (let t = 0; t < cfg.sqsTrials; t++) {
     const cpu0 = splitCpuMs(nimbus.pid);
+    const own0 = process.cpuUsage();
     const r = await trial(sqs, queueUrl, { ...opts, count: cfg.sqsMessages });
+    const own = process.cpuUsage(own0);
     // CPU of the server and its function instances per message: steadier than the rates when
     // the machine is shared. Apart too, to tell the platform's share from the functions'.
     const cpu1 = splitCpuMs(nimbus.pid);
@@ -128,12 +136,15 @@ export async function sqsScenario(ctx) {
     r.serverCpuUsPerMessage = perMessage(cpu1.server - cpu0.server);
     r.instancesCpuUsPerMessage = perMessage(cpu1.instances - cpu0.instances);
     r.cpuUsPerMessage = r.serverCpuUsPerMessage + r.instancesCpuUsPerMessage;
+    // The load generator shares the machine's cores: its own CPU, to tell when it sets the pace.
+    r.clientCpuUsPerMessage = (own.user + own.system) / r.count;
     trials.push(r);
     log(
       `sqs: trial ${t + 1}/${cfg.sqsTrials}: ${r.count} messages, sent ${Math.round(r.sendPerSec)}/s, ` +
         `sent -> function -> deleted ${Math.round(r.endToEndPerSec)}/s, ` +
         `server + instances CPU ${Math.round(r.cpuUsPerMessage)} µs/message ` +
-        `(server ${Math.round(r.serverCpuUsPerMessage)}, instances ${Math.round(r.instancesCpuUsPerMessage)})`,
+        `(server ${Math.round(r.serverCpuUsPerMessage)}, instances ${Math.round(r.instancesCpuUsPerMessage)}); ` +
+        `load generator ${Math.round(r.clientCpuUsPerMessage)} µs/message`,
     );
   }
   sqs.destroy();
@@ -159,7 +170,7 @@ export async function sqsScenario(ctx) {
       ),
     ],
     notes: [
-      `SQS: ${cfg.sqsMessages} messages per trial, ${opts.senders} senders, SQLite store; every message deleted (none lost).`,
+      `SQS: ${cfg.sqsMessages} messages per trial, ${opts.senders} senders (${cfg.sqsClient === 'sdk' ? 'the SDK v3 client' : "the SDK's requests from the lean generator"}), SQLite store; every message deleted (none lost).`,
     ],
     raw: { trials },
   };

@@ -8,6 +8,7 @@ import type { SourceRecord } from './source-port.js';
 const texts = new WeakMap<SourceRecord, string>();
 
 export function recordJson(r: SourceRecord): string {
+  if (r.json !== undefined) return r.json;
   let text = texts.get(r);
   if (text === undefined) {
     text = JSON.stringify(r.record);

@@ -19,6 +19,11 @@ export interface SourceRecord {
   /** The record exactly as the function receives it in `event.Records`. */
   readonly record: Record<string, unknown>;
   /**
+   * `JSON.stringify(record)`, when the source wrote the text itself (SQS: cheaper than building
+   * the object and serializing it, and the object is then built only if something reads it).
+   */
+  readonly json?: string;
+  /**
    * The record as filter patterns see it: `record` with `body` (SQS) or `data` (Kinesis)
    * parsed as JSON when it is JSON, as Lambda filtering does. Read only when the mapping has
    * filter patterns, so a source may build it lazily (a getter).

@@ -62,14 +62,44 @@ export function sqsEventSource(
     async remove(records) {
       await deps.store.deleteLeased(
         queue,
-        records.map((r) => r.record.receiptHandle as string),
+        records.map((r) => receiptOf.get(r) ?? (r.record.receiptHandle as string)),
       );
     },
   };
 }
 
-/** The record as Lambda puts it in `event.Records` (attribute names and casing as Lambda's). */
+/** The receipt each record was received with, without building its record object. */
+const receiptOf = new WeakMap<SourceRecord, string>();
+
+/**
+ * The record as Lambda puts it in `event.Records` (attribute names and casing as Lambda's). Its
+ * JSON text, which is what the function is sent, is written directly; the object is built only
+ * when something reads it (filter patterns, tests).
+ */
 export function sqsRecord(m: MessageRow, arn: string, region: string): SourceRecord {
+  let built: Record<string, unknown> | undefined;
+  const record = () => {
+    built ??= recordObject(m, arn, region);
+    return built;
+  };
+  const source: SourceRecord = {
+    id: m.id,
+    get record() {
+      return record();
+    },
+    json: recordText(m, arn, region),
+    // Built on first read: only mappings with filter patterns read it, and parsing a body that
+    // is not JSON throws, which costs more than the rest of the record.
+    get filterView() {
+      return { ...record(), body: parsedOrRaw(m.body) };
+    },
+    arrivedAt: m.sentAt,
+  };
+  if (m.receipt !== undefined) receiptOf.set(source, m.receipt);
+  return source;
+}
+
+function systemAttributes(m: MessageRow): Record<string, string> {
   const attributes: Record<string, string> = {
     ApproximateReceiveCount: String(m.receiveCount),
     SentTimestamp: String(m.sentAt),
@@ -81,6 +111,11 @@ export function sqsRecord(m: MessageRow, arn: string, region: string): SourceRec
     attributes.MessageGroupId = m.groupId;
     if (m.dedupId !== undefined) attributes.MessageDeduplicationId = m.dedupId;
   }
+  return attributes;
+}
+
+/** Message attributes in Lambda's casing. */
+function lambdaMessageAttributes(m: MessageRow): Record<string, Record<string, unknown>> {
   const messageAttributes: Record<string, Record<string, unknown>> = {};
   for (const [name, v] of Object.entries(m.messageAttributes)) {
     messageAttributes[name] = {
@@ -91,28 +126,46 @@ export function sqsRecord(m: MessageRow, arn: string, region: string): SourceRec
       dataType: v.DataType,
     };
   }
-  const record = {
+  return messageAttributes;
+}
+
+function recordObject(m: MessageRow, arn: string, region: string): Record<string, unknown> {
+  return {
     messageId: m.id,
     receiptHandle: m.receipt,
     body: m.body,
-    attributes,
-    messageAttributes,
+    attributes: systemAttributes(m),
+    messageAttributes: lambdaMessageAttributes(m),
     md5OfBody: m.md5Body,
     ...(m.md5Attributes === undefined ? {} : { md5OfMessageAttributes: m.md5Attributes }),
     eventSource: 'aws:sqs',
     eventSourceARN: arn,
     awsRegion: region,
   };
-  return {
-    id: m.id,
-    record,
-    // Built on first read: only mappings with filter patterns read it, and parsing a body that
-    // is not JSON throws, which costs more than the rest of the record.
-    get filterView() {
-      return { ...record, body: parsedOrRaw(m.body) };
-    },
-    arrivedAt: m.sentAt,
-  };
+}
+
+/** `JSON.stringify(recordObject(m, arn, region))`, key for key, without the object. */
+function recordText(m: MessageRow, arn: string, region: string): string {
+  const q = JSON.stringify;
+  const attributes =
+    m.groupId === undefined
+      ? `{"ApproximateReceiveCount":"${m.receiveCount}","SentTimestamp":"${m.sentAt}",` +
+        `"SenderId":"${NIMBUS_ACCOUNT_ID}","ApproximateFirstReceiveTimestamp":"${m.firstReceivedAt ?? m.sentAt}"}`
+      : q(systemAttributes(m));
+  const messageAttributes = hasAny(m.messageAttributes) ? q(lambdaMessageAttributes(m)) : '{}';
+  const md5Attributes =
+    m.md5Attributes === undefined ? '' : `,"md5OfMessageAttributes":${q(m.md5Attributes)}`;
+  return (
+    `{"messageId":${q(m.id)},${m.receipt === undefined ? '' : `"receiptHandle":${q(m.receipt)},`}` +
+    `"body":${q(m.body)},"attributes":${attributes},"messageAttributes":${messageAttributes},` +
+    `"md5OfBody":${q(m.md5Body)}${md5Attributes},"eventSource":"aws:sqs",` +
+    `"eventSourceARN":${q(arn)},"awsRegion":${q(region)}}`
+  );
+}
+
+function hasAny(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 function abortedOrAfter(signal: AbortSignal, ms: number): Promise<void> {
