@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CompiledQuery, type Kysely } from 'kysely';
 import { type SqsTables, sqsStatements } from '../../../src/services/sqs/sqs-statements.js';
-import { databaseVariants } from '../../observe/log-databases.js';
+import { databaseVariants } from '../../helpers/store-variants.js';
 
 const sqlite = databaseVariants.find((v) => v.name === 'sqlite')!;
 let db: Kysely<SqsTables>;
