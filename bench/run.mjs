@@ -10,6 +10,7 @@ import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterScenario } from './lib/cluster.mjs';
+import { cpuTimes, stealPercent } from './lib/cpu-steal.mjs';
 import { dynamodbScenario } from './lib/dynamodb.mjs';
 import { operateScenario } from './lib/operate.mjs';
 import { installCleanup, stopAll } from './lib/proc.mjs';
@@ -143,6 +144,7 @@ async function main() {
   installCleanup();
   const t0 = performance.now();
   const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
+  const cpuBefore = cpuTimes();
   const cfg = opts.quick ? QUICK : FULL;
   const only = opts.only ? opts.only.split(',').map((s) => s.trim()) : SCENARIOS.map((s) => s.name);
   const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name));
@@ -225,6 +227,7 @@ async function main() {
       node: process.version,
       loadAverageBefore: loadBefore,
       loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+      cpuStealPercent: stealPercent(cpuBefore, cpuTimes()),
     },
     peers: await peerVersions(),
     nimbus: process.env.BENCH_NIMBUS_LABEL ?? nimbusLabel(),

@@ -378,7 +378,7 @@ export async function writeReports({ mdFile, jsonFile, meta, rows, verdicts, not
     '# Nimbus benchmark: latest run',
     '',
     `Measured ${meta.date} (${meta.mode} run, ${Math.round(meta.elapsedSec)} s) on ${meta.machine.cpus} × ${meta.machine.cpuModel}, ` +
-      `${meta.machine.memGiB} GiB RAM, ${meta.machine.os}, Node ${meta.machine.node}; load average ${meta.machine.loadAverageBefore[0]} before, ${meta.machine.loadAverageAfter[0]} after (other work shares this machine). ` +
+      `${meta.machine.memGiB} GiB RAM, ${meta.machine.os}, Node ${meta.machine.node}; load average ${meta.machine.loadAverageBefore[0]} before, ${meta.machine.loadAverageAfter[0]} after (other work shares this machine)${meta.machine.cpuStealPercent === undefined ? '' : `; CPU steal ${meta.machine.cpuStealPercent}% over the run (time the hypervisor gave to other guests)`}. ` +
       `Nimbus ${meta.nimbus}. Peers: serverless ${meta.peers.serverless ?? 'n/a'}, serverless-offline ${meta.peers['serverless-offline'] ?? 'n/a'}. ` +
       'Everything on 127.0.0.1; the load generator (autocannon) runs in the bench process, every system in a child process of its own.',
     '',
