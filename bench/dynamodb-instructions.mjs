@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leanDynamoClient } from './lib/dynamodb-lean-client.mjs';
 import { NIMBUS_BIN, NIMBUS_ROOT } from './lib/systems.mjs';
+import { BENCH_TABLE, benchItem, benchKey } from './lib/dynamodb-bench-table.mjs';
 
 const calls = Number(process.argv[2] ?? 300);
 const work = await mkdtemp(join(tmpdir(), 'nimbus-ddb-instr-'));
@@ -57,33 +58,15 @@ try {
     { accessKeyId: key.id, secretAccessKey: key.secret },
     { sockets: 4 },
   );
-  await lean.send('CreateTable', {
-    TableName: 'bench',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'N' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-  const keyOf = (p, s) => ({ pk: { S: `user-${p}` }, sk: { N: String(s) } });
-  const item = (p, s) => ({
-    ...keyOf(p, s),
-    title: { S: `item ${s} of user ${p}` },
-    done: { BOOL: s % 2 === 0 },
-    tags: { SS: ['a', 'b'] },
-  });
+  await lean.send('CreateTable', BENCH_TABLE);
   for (let p = 0; p < 20; p++) {
     for (let s = 0; s < 20; s++)
-      await lean.send('PutItem', { TableName: 'bench', Item: item(p, s) });
+      await lean.send('PutItem', { TableName: 'bench', Item: benchItem(p, s) });
   }
   // The same inputs as the dynamodb scenario (lib/dynamodb.mjs), on 20 partitions.
   const operations = {
-    PutItem: (i) => ({ TableName: 'bench', Item: item(1000 + (i % 5000), i) }),
-    GetItem: (i) => ({ TableName: 'bench', Key: keyOf(i % 20, i % 20) }),
+    PutItem: (i) => ({ TableName: 'bench', Item: benchItem(1000 + (i % 5000), i) }),
+    GetItem: (i) => ({ TableName: 'bench', Key: benchKey(i % 20, i % 20) }),
     Query: (i) => ({
       TableName: 'bench',
       KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',

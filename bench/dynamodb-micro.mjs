@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NIMBUS_ROOT } from './lib/systems.mjs';
+import { BENCH_TABLE, benchItem, benchKey } from './lib/dynamodb-bench-table.mjs';
 
 const load = (path) => import(pathToFileURL(join(NIMBUS_ROOT, 'dist', 'src', path)).href);
 const { openSqliteDatabase } = await load('store/sqlite.js');
@@ -24,27 +25,9 @@ const deps = {
   region: 'us-east-1',
   accountId: '000000000000',
 };
-await createTable(deps, {
-  TableName: 'bench',
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'sk', AttributeType: 'N' },
-  ],
-  KeySchema: [
-    { AttributeName: 'pk', KeyType: 'HASH' },
-    { AttributeName: 'sk', KeyType: 'RANGE' },
-  ],
-  BillingMode: 'PAY_PER_REQUEST',
-});
-const key = (p, s) => ({ pk: { S: `user-${p}` }, sk: { N: String(s) } });
-const item = (p, s) => ({
-  ...key(p, s),
-  title: { S: `item ${s} of user ${p}` },
-  done: { BOOL: s % 2 === 0 },
-  tags: { SS: ['a', 'b'] },
-});
+await createTable(deps, BENCH_TABLE);
 for (let p = 0; p < 20; p++) {
-  for (let s = 0; s < 20; s++) await putItem(deps, { TableName: 'bench', Item: item(p, s) });
+  for (let s = 0; s < 20; s++) await putItem(deps, { TableName: 'bench', Item: benchItem(p, s) });
 }
 
 const calls = 4000;
@@ -56,13 +39,13 @@ async function time(label, fn, per = 1) {
   const c = process.cpuUsage(c0);
   out.push(`${label} ${((c.user + c.system) / (calls * per)).toFixed(1)} µs`);
 }
-await time('GetItem', (i) => getItem(deps, { TableName: 'bench', Key: key(i % 20, i % 20) }));
+await time('GetItem', (i) => getItem(deps, { TableName: 'bench', Key: benchKey(i % 20, i % 20) }));
 await time(
   'PutItem',
   (i) =>
     Promise.all(
       Array.from({ length: 16 }, (_, j) =>
-        putItem(deps, { TableName: 'bench', Item: item(100 + ((i * 16 + j) % 50), i * 16 + j) }),
+        putItem(deps, { TableName: 'bench', Item: benchItem(100 + ((i * 16 + j) % 50), i * 16 + j) }),
       ),
     ),
   16,

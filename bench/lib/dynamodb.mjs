@@ -14,6 +14,7 @@ import { leanDynamoClient } from './dynamodb-lean-client.mjs';
 import { cpuMs, start, stop, waitForText } from './proc.mjs';
 import { quantile, summary } from './stats.mjs';
 import { DYNALITE_BIN, freePort, NIMBUS_ROOT, nimbusKey, startNimbus } from './systems.mjs';
+import { BENCH_TABLE, benchItem, benchKey } from './dynamodb-bench-table.mjs';
 
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
 const PARTITIONS = 100;
@@ -55,22 +56,11 @@ function client(url, credentials) {
 
 /** The table and its preloaded items, through the lean client (quicker on a busy machine). */
 async function prepare(lean) {
-  await lean.send('CreateTable', {
-    TableName: 'bench',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'N' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
+  await lean.send('CreateTable', BENCH_TABLE);
   // dynalite creates tables asynchronously (CREATING for a moment), as DynamoDB does.
   for (let i = 0; i < 100; i++) {
     try {
-      await lean.send('GetItem', { TableName: 'bench', Key: key(0, 0) });
+      await lean.send('GetItem', { TableName: 'bench', Key: benchKey(0, 0) });
       break;
     } catch {
       await new Promise((r) => setTimeout(r, 100));
@@ -81,17 +71,9 @@ async function prepare(lean) {
     for (let s = 0; s < ITEMS_PER_PARTITION; s++) jobs.push([p, s]);
   }
   await pool(16, jobs.length, (i) =>
-    lean.send('PutItem', { TableName: 'bench', Item: item(...jobs[i]) }),
+    lean.send('PutItem', { TableName: 'bench', Item: benchItem(...jobs[i]) }),
   );
 }
-
-const key = (p, s) => ({ pk: { S: `user-${p}` }, sk: { N: String(s) } });
-const item = (p, s) => ({
-  ...key(p, s),
-  title: { S: `item ${s} of user ${p}` },
-  done: { BOOL: s % 2 === 0 },
-  tags: { SS: ['a', 'b'] },
-});
 
 /** Runs `n` calls of `fn` with `width` in flight. */
 async function pool(width, n, fn) {
@@ -105,8 +87,8 @@ async function pool(width, n, fn) {
 
 /** Each operation's input for call `i`: the same for both clients and every system. */
 const operations = {
-  PutItem: (i) => ({ TableName: 'bench', Item: item(1000 + (i % 5000), i) }),
-  GetItem: (i) => ({ TableName: 'bench', Key: key(i % PARTITIONS, i % ITEMS_PER_PARTITION) }),
+  PutItem: (i) => ({ TableName: 'bench', Item: benchItem(1000 + (i % 5000), i) }),
+  GetItem: (i) => ({ TableName: 'bench', Key: benchKey(i % PARTITIONS, i % ITEMS_PER_PARTITION) }),
   Query: (i) => ({
     TableName: 'bench',
     KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',
