@@ -5,6 +5,7 @@ import type { CliContext, ServiceOptions } from '../context.js';
 import { resolveEndpoint } from '../endpoint.js';
 import { loadForCli } from '../load-for-cli.js';
 import { formatLogLine, localTime } from '../log-format.js';
+import { followLogStream } from '../log-stream-follow.js';
 import { Output } from '../output.js';
 import { notDeployedError, pickFunction } from '../pick-function.js';
 
@@ -92,11 +93,7 @@ export async function runLogs(
   }
 }
 
-/**
- * Reads the tail stream; when the connection drops after having worked (a platform restart),
- * reconnects every `interval` ms from the last line's time + 1 ms, as the Serverless Framework
- * polls from `lastEvent.timestamp + 1`.
- */
+/** Follows the tail stream; a lost stream is retried every `interval` ms, with one warning. */
 async function follow(
   client: LogsClient,
   functionName: string,
@@ -105,34 +102,34 @@ async function follow(
   print: (line: LogLine) => void,
   out: Output,
 ): Promise<void> {
-  let startTime = params.startTime;
-  let connected = false;
   let warned = false;
-  while (!signal.aborted) {
-    try {
-      for await (const line of client.tail(
-        functionName,
-        { startTime, filter: params.filter },
-        signal,
-      )) {
+  await followLogStream(
+    client,
+    functionName,
+    {
+      startTime: params.startTime,
+      filter: params.filter,
+      retryMs: params.interval,
+      onLine: (line) => {
         warned = false;
         print(line);
-        startTime = Math.max(startTime, line.timestamp + 1);
-      }
-    } catch (error) {
-      // Refusals (404, 401, 400) will not change by retrying; nor will a platform that was
-      // never there. A stream cut mid-way, or a restart under way, will.
-      if (error instanceof ApiError) throw error;
-      if (error instanceof NoPlatformError && !connected) throw error;
-    }
-    connected = true;
-    if (signal.aborted) break;
-    if (!warned) {
-      out.warn(`lost the log stream from ${client.endpoint}; retrying every ${params.interval} ms`);
-      warned = true;
-    }
-    await sleep(params.interval, signal);
-  }
+      },
+      onLost: (error, connected) => {
+        // Refusals (404, 401, 400) will not change by retrying; nor will a platform that was
+        // never there. A stream cut mid-way, or a restart under way, will.
+        if (error instanceof ApiError) throw error;
+        if (error instanceof NoPlatformError && !connected) throw error;
+        if (!warned) {
+          out.warn(
+            `lost the log stream from ${client.endpoint}; retrying every ${params.interval} ms`,
+          );
+          warned = true;
+        }
+        return undefined;
+      },
+    },
+    signal,
+  );
 }
 
 /** `30m`, `2h`, `3d` (before now), epoch milliseconds, or a date; a date without a zone is UTC. */
@@ -162,16 +159,4 @@ function parseInterval(value: string | undefined): number {
     throw new CliError(`--interval "${value}" must be a positive number of milliseconds`);
   }
   return n;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -1,5 +1,6 @@
 import { ApiError } from '../../client/control-client.js';
 import { type LogLine, LogsClient } from '../../client/logs-client.js';
+import { followLogStream } from '../log-stream-follow.js';
 
 export interface TailedFunction {
   key: string;
@@ -63,34 +64,20 @@ export class LogTails {
     await Promise.all(tails.map((t) => t.done));
   }
 
-  async #follow(fn: TailedFunction, signal: AbortSignal): Promise<void> {
-    let startTime = this.#opts.startTime;
-    while (!signal.aborted) {
-      try {
-        for await (const line of this.#client.tail(fn.functionName, { startTime }, signal)) {
-          this.#opts.print(fn.key, line);
-          startTime = Math.max(startTime, line.timestamp + 1);
-        }
-      } catch (error) {
+  #follow(fn: TailedFunction, signal: AbortSignal): Promise<void> {
+    return followLogStream(
+      this.#client,
+      fn.functionName,
+      {
+        startTime: this.#opts.startTime,
+        retryMs: this.#opts.retryMs ?? 1000,
+        onLine: (line) => this.#opts.print(fn.key, line),
         // A refusal will not change by retrying; a function removed under us (404) reaches
-        // sync() with the deploy that removed it.
-        if (error instanceof ApiError) return;
-      }
-      if (signal.aborted) return;
-      // Lost the stream (the platform restarted, say): pick it up again from the last line.
-      await sleep(this.#opts.retryMs ?? 1000, signal);
-    }
+        // sync() with the deploy that removed it. Anything else (the platform restarted, say):
+        // pick the stream up again from the last line.
+        onLost: (error) => (error instanceof ApiError ? 'stop' : undefined),
+      },
+      signal,
+    );
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
