@@ -1,4 +1,4 @@
-import type { FunctionErrorBody } from '../../model/invocation.js';
+import type { FunctionErrorBody, InvokeOutcome } from '../../model/invocation.js';
 
 /**
  * Small checks shared by the two response mappers. Each returns the value or a reason
@@ -87,4 +87,27 @@ export function hasHeader(headers: [string, string][], lowerName: string): boole
 /** The log reason for a function error, Lambda's `errorType: errorMessage`. */
 export function functionErrorReason(error: FunctionErrorBody): string {
   return `${error.errorType}: ${error.errorMessage}`;
+}
+
+/** A function outcome's JSON result, or why there is none: a function error, or text not JSON. */
+export type FunctionResult =
+  | { ok: true; value: unknown /** The JSON text as the function returned it. */; text: string }
+  | { ok: false; functionError: boolean; reason: string };
+
+/** The opening every response mapping (REST, HTTP API, ALB) shares. */
+export function functionResult(outcome: InvokeOutcome): FunctionResult {
+  if (outcome.status === 'error') {
+    return { ok: false, functionError: true, reason: functionErrorReason(outcome.error) };
+  }
+  try {
+    return { ok: true, value: JSON.parse(outcome.payload), text: outcome.payload };
+  } catch {
+    return { ok: false, functionError: false, reason: 'the result is not JSON' };
+  }
+}
+
+/** Why a result that had to be an object is not one. */
+export function notAnObjectReason(result: unknown): string {
+  const kind = result === null ? 'null' : Array.isArray(result) ? 'array' : typeof result;
+  return `the result must be an object, got ${kind}`;
 }

@@ -5,9 +5,10 @@ import {
   checkHeaders,
   checkMultiValueHeaders,
   checkStatusCode,
-  functionErrorReason,
+  functionResult,
   hasHeader,
   isPlainObject,
+  notAnObjectReason,
 } from './response-parts.js';
 
 /** The only fields a REST proxy response may carry; anything else is malformed (reference §5). */
@@ -33,23 +34,16 @@ function malformed(reason: string): MappingResult {
  * Without a content-type the response says `application/json`, as API Gateway does.
  */
 export function mapResponseV1(outcome: InvokeOutcome): MappingResult {
-  if (outcome.status === 'error') {
+  const parsed = functionResult(outcome);
+  if (!parsed.ok) {
+    if (!parsed.functionError) return malformed(parsed.reason);
     return {
       response: internalErrorV1(),
-      problem: { error: 'Function error', reason: functionErrorReason(outcome.error) },
+      problem: { error: 'Function error', reason: parsed.reason },
     };
   }
-  let result: unknown;
-  try {
-    result = JSON.parse(outcome.payload);
-  } catch {
-    return malformed('the result is not JSON');
-  }
-  if (!isPlainObject(result)) {
-    return malformed(
-      `the result must be an object, got ${result === null ? 'null' : Array.isArray(result) ? 'array' : typeof result}`,
-    );
-  }
+  const result = parsed.value;
+  if (!isPlainObject(result)) return malformed(notAnObjectReason(result));
   for (const key in result) {
     if (!V1_FIELDS.has(key)) return malformed(`unexpected field "${key}"`);
   }

@@ -4,7 +4,7 @@ import {
   checkBody,
   checkHeaders,
   checkStatusCode,
-  functionErrorReason,
+  functionResult,
   isPlainObject,
 } from './response-parts.js';
 
@@ -24,20 +24,17 @@ function malformed(reason: string): MappingResult {
  * - A function error or a malformed explicit response: 500 `{"message":"Internal Server Error"}`.
  */
 export function mapResponseV2(outcome: InvokeOutcome): MappingResult {
-  if (outcome.status === 'error') {
+  const parsed = functionResult(outcome);
+  if (!parsed.ok) {
+    if (!parsed.functionError) return malformed(parsed.reason);
     return {
       response: internalErrorV2(),
-      problem: { error: 'Function error', reason: functionErrorReason(outcome.error) },
+      problem: { error: 'Function error', reason: parsed.reason },
     };
   }
-  let result: unknown;
-  try {
-    result = JSON.parse(outcome.payload);
-  } catch {
-    return malformed('the result is not JSON');
-  }
+  const result = parsed.value;
   if (!isPlainObject(result) || !('statusCode' in result)) {
-    const body = typeof result === 'string' ? Buffer.from(result) : Buffer.from(outcome.payload);
+    const body = typeof result === 'string' ? Buffer.from(result) : Buffer.from(parsed.text);
     return {
       response: { statusCode: 200, headers: [['content-type', 'application/json']], body },
     };

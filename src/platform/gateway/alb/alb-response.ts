@@ -6,8 +6,9 @@ import {
   checkHeaders,
   checkMultiValueHeaders,
   checkStatusCode,
-  functionErrorReason,
+  functionResult,
   isPlainObject,
+  notAnObjectReason,
 } from '../response-parts.js';
 
 /** ELB's 1 MB cap on a Lambda target's response body: over it the client gets a 502. */
@@ -68,20 +69,14 @@ export function mapAlbResponse(
   outcome: InvokeOutcome,
   multiValueHeaders: boolean,
 ): MappingResult & { response: AlbResponse } {
-  if (outcome.status === 'error') {
-    return badGateway(functionErrorReason(outcome.error), 'Function error');
+  const parsed = functionResult(outcome);
+  if (!parsed.ok) {
+    return parsed.functionError
+      ? badGateway(parsed.reason, 'Function error')
+      : badGateway(parsed.reason);
   }
-  let result: unknown;
-  try {
-    result = JSON.parse(outcome.payload);
-  } catch {
-    return badGateway('the result is not JSON');
-  }
-  if (!isPlainObject(result)) {
-    return badGateway(
-      `the result must be an object, got ${result === null ? 'null' : Array.isArray(result) ? 'array' : typeof result}`,
-    );
-  }
+  const result = parsed.value;
+  if (!isPlainObject(result)) return badGateway(notAnObjectReason(result));
   if (!('statusCode' in result)) return badGateway('statusCode is missing');
   const status = checkStatusCode(result.statusCode);
   if (!status.ok) return badGateway(status.reason);
