@@ -1,6 +1,6 @@
 // The DynamoDB scenario alone, small: `npm run build`, then
 // `node bench/dynamodb-throughput.mjs [seconds] [trials] [--nimbus-only] [--full-only]
-// [--normal-only] [--replay-only | --lean-only] [--cpu-prof]`
+// [--normal-only] [--generators=replay,lean,sdk] [--cpu-prof]`
 // (default 2 s x 1 trial, for every generator). `npm run bench -- --only dynamodb` runs it with its
 // own sizes (the secondary generators, lean client and SDK, one trial each there).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -33,11 +33,10 @@ try {
       dynamodbFullOnly: flags.includes('--full-only'),
       dynamodbNormalOnly: flags.includes('--normal-only'),
       dynamodbSecondaryTrials: trials,
-      dynamodbGenerators: flags.includes('--replay-only')
-        ? ['replay']
-        : flags.includes('--lean-only')
-          ? ['lean']
-          : undefined,
+      dynamodbGenerators: flags
+        .find((f) => f.startsWith('--generators='))
+        ?.slice('--generators='.length)
+        .split(','),
     },
     onStop: (s) => stops.push(s),
     profileArgs: flags.includes('--cpu-prof')
