@@ -1,7 +1,8 @@
 // The DynamoDB scenario alone, small: `npm run build`, then
 // `node bench/dynamodb-throughput.mjs [seconds] [trials] [--nimbus-only] [--full-only]
-// [--normal-only] [--lean-only] [--cpu-prof]`
-// (default 2 s x 1 trial). `npm run bench -- --only dynamodb` runs it with its own sizes.
+// [--normal-only] [--generators=replay,lean,sdk] [--cpu-prof]`
+// (default 2 s x 1 trial, for every generator). `npm run bench -- --only dynamodb` runs it with its
+// own sizes (the secondary generators, lean client and SDK, one trial each there).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,11 @@ try {
       dynamodbNimbusOnly: nimbusOnly,
       dynamodbFullOnly: flags.includes('--full-only'),
       dynamodbNormalOnly: flags.includes('--normal-only'),
-      dynamodbLeanOnly: flags.includes('--lean-only'),
+      dynamodbSecondaryTrials: trials,
+      dynamodbGenerators: flags
+        .find((f) => f.startsWith('--generators='))
+        ?.slice('--generators='.length)
+        .split(','),
     },
     onStop: (s) => stops.push(s),
     profileArgs: flags.includes('--cpu-prof')

@@ -34,7 +34,15 @@ function amzDate(ms) {
 export function leanAwsJsonClient(
   url,
   credentials,
-  { service, targetPrefix, api, extraHeaders = [], maxAttempts = 1, region = 'us-east-1', sockets = 16 },
+  {
+    service,
+    targetPrefix,
+    api,
+    extraHeaders = [],
+    maxAttempts = 1,
+    region = 'us-east-1',
+    sockets = 16,
+  },
 ) {
   const { hostname, port } = new URL(url);
   const host = `${hostname}:${port}`;
@@ -66,7 +74,11 @@ export function leanAwsJsonClient(
     return signingKey;
   };
 
-  function send(operation, input) {
+  /**
+   * The request the SDK would send for `operation` with `input`, signed now: the headers in the
+   * SDK's order and the body. The replaying generator (replay-load.mjs) sends these as they are.
+   */
+  function sign(operation, input) {
     const body = JSON.stringify(input);
     const length = Buffer.byteLength(body);
     const date = amzDate(Date.now());
@@ -106,6 +118,11 @@ export function leanAwsJsonClient(
         `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, ` +
         `SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
+    return { headers, body };
+  }
+
+  function send(operation, input) {
+    const { headers, body } = sign(operation, input);
     return new Promise((resolve, reject) => {
       const req = request(
         { agent, host: hostname, port, method: 'POST', path: '/', headers },
@@ -137,5 +154,5 @@ export function leanAwsJsonClient(
       req.end(body);
     });
   }
-  return { send, destroy: () => agent.destroy() };
+  return { send, sign, destroy: () => agent.destroy() };
 }
