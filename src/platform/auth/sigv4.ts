@@ -11,7 +11,7 @@
  * S3: https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { sha256Hex } from './sha256-hex.js';
+import { hmacSha256Of, sha256Hex } from './sha256-hex.js';
 
 /** The error codes AWS answers with (403), read by the SDKs as the error's name. */
 export type SigV4ErrorType =
@@ -200,7 +200,7 @@ async function checkSignature(
   const scope = `${credential.date}/${credential.region}/${credential.service}/aws4_request`;
   const stringToSign = `${algorithm}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
   const key = signingKey(secret, credential.date, credential.region, credential.service);
-  const expected = createHmac('sha256', key).update(stringToSign).digest();
+  const expected = signerOf(key)(stringToSign);
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return fail('InvalidSignatureException', mismatch, 'mismatch');
@@ -514,6 +514,17 @@ function headerValue(headers: SigV4Request['headers'], name: string): string | u
 /** Derived signing keys kept (a key per secret, day, region and service); past this, all go. */
 const maxSigningKeys = 1000;
 const signingKeys = new Map<string, Buffer>();
+/** HMAC under a kept signing key, its padded blocks made once; goes with the key. */
+const signers = new WeakMap<Buffer, (message: string) => Buffer>();
+
+function signerOf(key: Buffer): (message: string) => Buffer {
+  let signer = signers.get(key);
+  if (signer === undefined) {
+    signer = hmacSha256Of(key);
+    signers.set(key, signer);
+  }
+  return signer;
+}
 
 /**
  * The day's signing key of a secret: four HMACs, the same for every request of that day, so
