@@ -73,7 +73,10 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
     trackers.set(db, tracker);
   }
   const dataVersion = database.prepare('PRAGMA data_version').pluck();
-  foreignCommits.set(db, () => Number(dataVersion.get()));
+  foreignCommits.set(
+    db,
+    oncePerTask(() => Number(dataVersion.get())),
+  );
   try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'sqlite' });
   } catch (err) {
@@ -81,6 +84,52 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
     throw err;
   }
   return db;
+}
+
+/**
+ * Statements that may write or end a transaction, prepared by any handle of this process
+ * (withStatementCache): a commit by one handle is made by such a statement, run right after it
+ * is prepared.
+ */
+let localWrites = 0;
+
+/** SQLite calls COMMIT read-only (it writes nothing itself): a statement with no rows counts too. */
+function noteIfWriting(statement: BetterSqlite3.Statement): void {
+  if (!statement.readonly || !statement.reader) localWrites += 1;
+}
+
+/**
+ * `read` (the data_version pragma) at most once per task of the event loop: a reading is kept
+ * until the microtasks of the task that took it have run (process.nextTick, queued from a
+ * promise job, runs once the microtask queue is empty), or until a handle of this process
+ * prepares a statement that may write. The exact caches read it before every answer from
+ * memory, several times a request; the pragma was 6% of the server's busy time under the
+ * DynamoDB bench.
+ *
+ * Why a kept reading is still exact: a request that must see another process's commit (its
+ * client saw the commit return, then sent it) was sent after that commit, so its bytes were
+ * read from the socket after it too; the task that read them, and every later task of the
+ * request, starts after that read, and a reading taken in it is taken later still. A commit
+ * within the same task can come only from this process, through a handle whose write clears
+ * the reading first (two handles on one file in one process: tests, tools). A commit that
+ * lands elsewhere while a task runs is concurrent with every request that task serves, which
+ * may be ordered before it.
+ */
+function oncePerTask(read: () => number): () => number {
+  let kept: number | undefined;
+  let keptAt = 0;
+  const forget = () => {
+    kept = undefined;
+  };
+  return () => {
+    if (kept !== undefined && keptAt === localWrites) return kept;
+    // A throw (connection closed) keeps nothing.
+    const value = read();
+    if (kept === undefined) process.nextTick(forget);
+    kept = value;
+    keptAt = localWrites;
+    return value;
+  };
 }
 
 const flushers = new WeakMap<Kysely<Database>, WalFlusher>();
@@ -92,8 +141,9 @@ const foreignCommits = new WeakMap<object, () => number>();
  * (another process on the same data dir, a script with the sqlite3 shell): SQLite's
  * `PRAGMA data_version`, read on the handle's own connection by a prepared statement (it opens
  * a read of the WAL index, as any statement does, but runs no query). Commits made through the
- * handle itself leave it alone. Undefined for a handle openSqliteDatabase did not open
- * (PostgreSQL, a test's own Kysely). What the exact row caches (exact-row-cache.ts) rest on.
+ * handle itself leave it alone. Read at most once per task of the event loop (oncePerTask).
+ * Undefined for a handle openSqliteDatabase did not open (PostgreSQL, a test's own Kysely).
+ * What the exact row caches (exact-row-cache.ts) rest on.
  */
 export function foreignCommitCounter(db: object): (() => number) | undefined {
   return foreignCommits.get(db);
@@ -143,10 +193,12 @@ function withStatementCache(database: BetterSqlite3.Database, tracker: WriteTrac
         cache.set(sqlText, cached);
         // The driver runs what it prepares at once: a statement that may write needs a sync.
         if (!cached.readonly) tracker.wrote = true;
+        noteIfWriting(cached);
         return cached;
       }
       const statement = database.prepare(sqlText);
       if (!statement.readonly) tracker.wrote = true;
+      noteIfWriting(statement);
       if (cached === undefined) {
         cache.set(sqlText, statement);
         if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value as string);

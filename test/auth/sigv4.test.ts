@@ -61,6 +61,39 @@ describe('SigV4 verification against requests signed by the AWS SDK signer', () 
     assert.equal((await verify(request)).ok, true);
   });
 
+  test('header values are folded as the signer folds them; a repeated header joins with commas', async () => {
+    for (const value of ['a\tb', ' a \t b ', 'a  b', 'attempt=1; max=3']) {
+      const request = await sign({ ...invoke, headers: { 'x-amz-meta': value } });
+      assert.equal((await verify(request)).ok, true, JSON.stringify(value));
+    }
+    const joined = await sign({ ...invoke, headers: { 'x-amz-meta': 'a,b c' } });
+    const repeated = { ...joined, headers: { ...joined.headers, 'x-amz-meta': ['a', ' b  c'] } };
+    assert.equal((await verify(repeated)).ok, true);
+  });
+
+  test('Authorization parameters in any order and spacing; of one given twice, the last', async () => {
+    const request = await sign(invoke);
+    const auth = String(request.headers.authorization);
+    const param = (name: string) => new RegExp(`${name}=([^,]+)`).exec(auth)![1]!;
+    const variants = [
+      `AWS4-HMAC-SHA256 Signature=${param('Signature')},Credential=${param('Credential')} ,  SignedHeaders=${param('SignedHeaders')}`,
+      `AWS4-HMAC-SHA256 Signature=${'0'.repeat(64)}, ${auth.slice('AWS4-HMAC-SHA256 '.length)},`,
+    ];
+    for (const authorization of variants) {
+      const result = await verify({ ...request, headers: { ...request.headers, authorization } });
+      assert.equal(result.ok, true, authorization);
+    }
+    const bare = await verify({
+      ...request,
+      headers: { ...request.headers, authorization: 'AWS4-HMAC-SHA256 Signature=, Foo=bar' },
+    });
+    assert.equal(
+      !bare.ok && bare.message,
+      "Authorization header requires 'Credential' parameter. Authorization header requires " +
+        "'SignedHeaders' parameter. Authorization header requires 'Signature' parameter.",
+    );
+  });
+
   test('a tampered body fails with InvalidSignatureException', async () => {
     const request = await sign(invoke);
     const result = await verify({ ...request, body: Buffer.from('{"hello":"mallory"}') });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { KyselyAccessKeyStore } from '../../src/platform/auth/kysely-access-key-store.js';
 import type { DynamoDeps } from '../../src/services/dynamodb/dynamodb-call.js';
@@ -120,6 +121,7 @@ async function twoHandles() {
   return {
     a,
     b,
+    file,
     cleanup: async () => {
       await a.destroy();
       await b.destroy();
@@ -140,6 +142,34 @@ describe('exact row caches on SQLite', () => {
       await new KyselyAccessKeyStore(b, randomBytes(32), { now: () => 0 }).create();
       assert.notEqual(counter(), before);
     } finally {
+      await cleanup();
+    }
+  });
+
+  test('data_version is read once per task: a later task, or a write of this process, reads it again', async () => {
+    const { a, b, file, cleanup } = await twoHandles();
+    // Another process's connection: its commits move no counter of this one.
+    const elsewhere = new BetterSqlite3(file);
+    const nextTask = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      const counter = foreignCommitCounter(a)!;
+      elsewhere.exec('CREATE TABLE probe (x)');
+      await nextTask();
+      const before = counter();
+      elsewhere.exec('INSERT INTO probe VALUES (1)');
+      // Anything this task serves was sent before that commit returned.
+      assert.equal(counter(), before);
+      await Promise.resolve();
+      assert.equal(counter(), before);
+      await nextTask();
+      const seen = counter();
+      assert.notEqual(seen, before);
+
+      // A second handle of this process commits within the task: seen at once.
+      await new KyselyAccessKeyStore(b, randomBytes(32), { now: () => 0 }).create();
+      assert.notEqual(counter(), seen);
+    } finally {
+      elsewhere.close();
       await cleanup();
     }
   });

@@ -11,7 +11,7 @@
  * S3: https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { sha256Hex } from './sha256-hex.js';
+import { hmacSha256Of, sha256Hex } from './sha256-hex.js';
 
 /** The error codes AWS answers with (403), read by the SDKs as the error's name. */
 export type SigV4ErrorType =
@@ -198,9 +198,9 @@ async function checkSignature(
   }
   const canonical = canonicalRequest(request, signed, credential.service === 's3');
   const scope = `${credential.date}/${credential.region}/${credential.service}/aws4_request`;
-  const stringToSign = [algorithm, amzDate, scope, sha256Hex(canonical)].join('\n');
+  const stringToSign = `${algorithm}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
   const key = signingKey(secret, credential.date, credential.region, credential.service);
-  const expected = createHmac('sha256', key).update(stringToSign).digest();
+  const expected = signerOf(key)(stringToSign);
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return fail('InvalidSignatureException', mismatch, 'mismatch');
@@ -355,28 +355,45 @@ function parseAuthorization(header: string): ParsedAuthorization {
       `Authorization header must use ${algorithm} (Signature Version 4), not '${scheme}'.`,
     );
   }
-  const params = new Map<string, string>();
-  for (const part of trimmed.slice(space + 1).split(',')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) params.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  // `name=value` parts split at commas; of a name given twice, the last counts.
+  let credentialText = '';
+  let signedHeadersText = '';
+  let signature = '';
+  const params = trimmed.slice(space + 1);
+  for (let start = 0; start <= params.length; ) {
+    let end = params.indexOf(',', start);
+    if (end < 0) end = params.length;
+    const eq = params.indexOf('=', start);
+    if (eq > start && eq < end) {
+      const name = params.slice(start, eq).trim();
+      const value = params.slice(eq + 1, end).trim();
+      if (name === 'Credential') credentialText = value;
+      else if (name === 'SignedHeaders') signedHeadersText = value;
+      else if (name === 'Signature') signature = value;
+    }
+    start = end + 1;
   }
-  const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((k) => !params.get(k));
-  if (missing.length > 0) {
+  if (credentialText === '' || signedHeadersText === '' || signature === '') {
+    const given = {
+      Credential: credentialText,
+      SignedHeaders: signedHeadersText,
+      Signature: signature,
+    };
+    const missing = Object.entries(given).filter(([, value]) => value === '');
     return fail(
       'IncompleteSignatureException',
-      missing.map((k) => `Authorization header requires '${k}' parameter.`).join(' '),
+      missing.map(([k]) => `Authorization header requires '${k}' parameter.`).join(' '),
     );
   }
-  const credential = parseCredential(params.get('Credential')!);
+  const credential = parseCredential(credentialText);
   if (!credential.ok) return credential;
-  const signature = params.get('Signature')!;
   if (!/^[0-9a-f]{64}$/.test(signature)) {
     return fail('InvalidSignatureException', mismatch, 'mismatch');
   }
   return {
     ok: true,
     credential: credential.credential,
-    signedHeaders: params.get('SignedHeaders')!.split(';'),
+    signedHeaders: signedHeadersText.split(';'),
     signature,
   };
 }
@@ -409,17 +426,16 @@ function parseCredential(text: string): { ok: true; credential: Credential } | S
 function canonicalRequest(request: SigV4Request, signed: Signed, s3: boolean) {
   const { signedHeaders, payloadHash, rawQuery } = signed;
   const rawPath = splitTarget(request.target).path;
-  const headerLines = signedHeaders.map(
-    (name) => `${name}:${canonicalHeaderValue(request, name)}\n`,
+  // Concatenated, not joined from arrays: this runs on every signed request.
+  let headerLines = '';
+  for (const name of signedHeaders) {
+    headerLines += `${name}:${canonicalHeaderValue(request, name)}\n`;
+  }
+  const uri = s3 ? s3CanonicalUri(rawPath) : canonicalUri(rawPath);
+  return (
+    `${request.method.toUpperCase()}\n${uri}\n${canonicalQuery(rawQuery)}\n` +
+    `${headerLines}\n${signedHeaders.join(';')}\n${payloadHash}`
   );
-  return [
-    request.method.toUpperCase(),
-    s3 ? s3CanonicalUri(rawPath) : canonicalUri(rawPath),
-    canonicalQuery(rawQuery),
-    headerLines.join(''),
-    signedHeaders.join(';'),
-    payloadHash,
-  ].join('\n');
 }
 
 /**
@@ -475,8 +491,19 @@ export function uriEncode(text: string): string {
 
 function canonicalHeaderValue(request: SigV4Request, name: string): string {
   const raw = request.headers[name];
-  const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  return values.map((v) => v.trim().replace(/\s+/g, ' ')).join(',');
+  if (raw === undefined) return '';
+  if (!Array.isArray(raw)) return canonicalValue(raw);
+  if (raw.length === 1) return canonicalValue(raw[0]!);
+  return raw.map(canonicalValue).join(',');
+}
+
+/** Whitespace SigV4 folds: a run of it, or any but a lone space (what `\s+` → ' ' changes). */
+const foldable = /\s\s|[^\S ]/;
+
+/** Trimmed, inner runs of whitespace folded to one space; most values need neither. */
+function canonicalValue(value: string): string {
+  const trimmed = value.trim();
+  return foldable.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
 }
 
 function headerValue(headers: SigV4Request['headers'], name: string): string | undefined {
@@ -487,6 +514,17 @@ function headerValue(headers: SigV4Request['headers'], name: string): string | u
 /** Derived signing keys kept (a key per secret, day, region and service); past this, all go. */
 const maxSigningKeys = 1000;
 const signingKeys = new Map<string, Buffer>();
+/** HMAC under a kept signing key, its padded blocks made once; goes with the key. */
+const signers = new WeakMap<Buffer, (message: string) => Buffer>();
+
+function signerOf(key: Buffer): (message: string) => Buffer {
+  let signer = signers.get(key);
+  if (signer === undefined) {
+    signer = hmacSha256Of(key);
+    signers.set(key, signer);
+  }
+  return signer;
+}
 
 /**
  * The day's signing key of a secret: four HMACs, the same for every request of that day, so
@@ -506,12 +544,18 @@ function signingKey(secret: string, date: string, region: string, service: strin
   return key;
 }
 
+/** The last X-Amz-Date parsed: requests signed within the same second share it. */
+let lastAmzDate: { text: string; ms: number | undefined } = { text: '', ms: undefined };
+
 function parseAmzDate(text: string): number | undefined {
+  if (text === lastAmzDate.text) return lastAmzDate.ms;
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
-  const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
-  return Number.isNaN(ms) ? undefined : ms;
+  const parsed = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+  const ms = Number.isNaN(parsed) ? undefined : parsed;
+  lastAmzDate = { text, ms };
+  return ms;
 }
 
 /** `20240102T030405Z`, as X-Amz-Date is written. */
