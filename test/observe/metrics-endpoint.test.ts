@@ -98,7 +98,10 @@ describe('GET /metrics', () => {
     // Not the delay histogram's statistics: the sampler behind them woke the platform 100 times
     // a second (docs/metrics.md).
     const stats = /^nodejs_eventloop_lag_(min|max|mean|stddev|p\d+)_seconds$/;
-    assert.deepEqual([...m.types.keys()].filter((n) => stats.test(n)), []);
+    assert.deepEqual(
+      [...m.types.keys()].filter((n) => stats.test(n)),
+      [],
+    );
   });
 
   test('async: a failing event with no retries is a dead letter; the queue drains', async () => {
