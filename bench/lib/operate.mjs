@@ -9,11 +9,12 @@
 // - saturated: each server in turn, C connections as fast as it answers; req/s and CPU per
 //   request. On a shared 2-core host the A/A pair reads +-5-14% here: the scheduler, not the
 //   features, decides most of the difference.
-// - fixed rate: the four servers at once (whatever else loads the machine loads them alike),
-//   each offered the same requests per second (autocannon's overallRate; RATE_SHARE of the
-//   plain server's saturated rate between the four), so per-second costs (timers, the scrape)
-//   are spread over the same number of requests; the figure is CPU per request of the server and
-//   its function processes (the threads' run time from /proc schedstat).
+// - fixed rate (run first, on 2 connections, so that every server has the same few instances):
+//   the four servers at once (whatever else loads the machine loads them alike), each offered
+//   the same requests per second (autocannon's overallRate; RATE_SHARE of what the plain server
+//   serves alone between the four), so per-second costs (timers, the scrape) are spread over the
+//   same number of requests; the figure is CPU per request of the server and its function
+//   processes (the threads' run time from /proc schedstat).
 // The Targets row (bench/lib/report.mjs) takes the method whose A/A control reads closest to 0.
 // Then a second function limited to HOLD_RATE requests/second for everyone is loaded with 16
 // connections: each whole second should admit HOLD_RATE ± 10%, the rest 429, and the next
@@ -43,8 +44,10 @@ export const TRACED_SYSTEM = 'Nimbus + OTLP tracing';
 export const PLAIN_SYSTEM = 'Nimbus, nothing configured';
 /** The same as PLAIN_SYSTEM on a server of its own: its "cost" is the method's noise. */
 export const CONTROL_SYSTEM = 'Nimbus, nothing configured (A/A control)';
-/** The fixed rate as a share of the plain server's median saturated rate. */
+/** The four servers' fixed rates together, as a share of what the plain server serves alone. */
 const RATE_SHARE = 0.6;
+/** Connections per server at the fixed rate: few, so that few instances serve them. */
+const RATE_CONNECTIONS = 2;
 export const HOLD_FIGURE = 'admitted req/s under a 200/s limit (each whole second)';
 const HOLD_RATE = 200;
 
@@ -131,21 +134,19 @@ export async function operateScenario(ctx) {
     },
   ];
   const systems = await Promise.all(
-    specs.map(async ({ name, server, svc, extraArgs = [] }) => {
+    specs.map(async ({ name, server, extraArgs = [] }) => {
       const s = await startNimbus(work, { name: server, extraArgs });
       ctx.onStop(s);
-      await nimbusDeploy(s, svc);
       return { name, s };
     }),
   );
+  // One after the other: two deploys of one service directory would write the same package.
+  for (const [i, { s }] of systems.entries()) await nimbusDeploy(s, specs[i].svc);
   for (const { name, s } of systems) {
     const r = await timedGet(s.route());
     if (r.status !== 200) throw new Error(`${name} does not answer: ${r.status} ${r.body}`);
   }
   const connections = 10;
-  for (const { s } of systems) {
-    await load({ url: s.route(), connections, durationSec: cfg.warmupSec });
-  }
   const [plainSys, , operatedSys, tracedSys] = systems;
   const scrapers = [scrapeEverySecond(operatedSys.s), scrapeEverySecond(tracedSys.s)];
   const others = systems.filter((x) => x !== plainSys);
@@ -155,6 +156,51 @@ export async function operateScenario(ctx) {
   const fixedPaired = Object.fromEntries(others.map((x) => [x.name, []]));
   let rate = 0;
   try {
+    // Fixed rate first, on RATE_CONNECTIONS: no server has run more than that many requests at
+    // once yet, so each has the same few instances (how many processes a server has moves its
+    // CPU per request more than the features do: 3 against 7 read -20% in an A/A pair).
+    // Every server gets the same warm-up, twice as long as elsewhere since the rate below is
+    // low (with an extra calibration load on the plain server alone, its A/A control read
+    // +11.1% and +13.7%, 14 rounds of 16 above 0: a server that has served more requests runs
+    // better optimised code); the plain server's second warm-up, as fast as it answers, sets
+    // the rate.
+    const warm = [];
+    for (const { s } of systems) {
+      await load({ url: s.route(), connections: RATE_CONNECTIONS, durationSec: cfg.warmupSec });
+      warm.push(
+        await load({ url: s.route(), connections: RATE_CONNECTIONS, durationSec: cfg.warmupSec }),
+      );
+    }
+    const alone = warm[systems.indexOf(plainSys)];
+    // All four at once, RATE_SHARE of what the plain server serves alone between them: below
+    // saturation, so that every server serves all it is offered whatever the scheduler does.
+    rate = Math.max(20, Math.round((alone.rps * RATE_SHARE) / systems.length));
+    log(
+      `operate: fixed rate ${rate} req/s on each of the ${systems.length} servers at once, ` +
+        `${RATE_CONNECTIONS} connections (the plain server alone served ${Math.round(alone.rps)} req/s)`,
+    );
+    await rounds({
+      systems,
+      count: cfg.operateRateRounds ?? cfg.warmTrials,
+      label: `${rate} req/s`,
+      run: (s) =>
+        load({
+          url: s.route(),
+          connections: RATE_CONNECTIONS,
+          durationSec: cfg.operateRateSec ?? cfg.warmSec,
+          rate,
+        }),
+      trials: fixed,
+      pair: (r, base) => ({
+        cpuCost: (r.cpuUsPerRequest / base.cpuUsPerRequest - 1) * 100,
+        serverCpuCost: (r.serverCpuUsPerRequest / base.serverCpuUsPerRequest - 1) * 100,
+      }),
+      paired: fixedPaired,
+      together: true,
+    });
+    for (const { s } of systems) {
+      await load({ url: s.route(), connections, durationSec: cfg.warmupSec });
+    }
     await rounds({
       systems,
       count: cfg.operateRounds ?? cfg.warmTrials,
@@ -167,32 +213,6 @@ export async function operateScenario(ctx) {
         serverCpuCost: (r.serverCpuUsPerRequest / base.serverCpuUsPerRequest - 1) * 100,
       }),
       paired,
-    });
-    // All four at once, RATE_SHARE of what the plain server served alone between them: below
-    // saturation, so that every server serves all it is offered whatever the scheduler does.
-    rate = Math.max(
-      20,
-      Math.round(
-        (summary(saturated[plainSys.name].map((r) => r.rps)).median * RATE_SHARE) / systems.length,
-      ),
-    );
-    log(
-      `operate: fixed rate ${rate} req/s on each of the ${systems.length} servers at once ` +
-        `(${RATE_SHARE * 100}% of the plain server's saturated median between them)`,
-    );
-    await rounds({
-      systems,
-      count: cfg.operateRateRounds ?? cfg.warmTrials,
-      label: `${rate} req/s`,
-      run: (s) =>
-        load({ url: s.route(), connections, durationSec: cfg.operateRateSec ?? cfg.warmSec, rate }),
-      trials: fixed,
-      pair: (r, base) => ({
-        cpuCost: (r.cpuUsPerRequest / base.cpuUsPerRequest - 1) * 100,
-        serverCpuCost: (r.serverCpuUsPerRequest / base.serverCpuUsPerRequest - 1) * 100,
-      }),
-      paired: fixedPaired,
-      together: true,
     });
   } finally {
     for (const scraper of scrapers) scraper.stop();
