@@ -4,11 +4,22 @@ import { get } from 'node:http';
 import autocannon from 'autocannon';
 import { quantile } from './stats.mjs';
 
-export function load({ url, connections, durationSec, timeoutSec = 10 }) {
+/**
+ * `rate`: requests per second over all connections (autocannon's overallRate: each connection
+ * sends its share at the start of each second, then waits for the next); unset, as fast as the
+ * server answers.
+ */
+export function load({ url, connections, durationSec, timeoutSec = 10, rate = undefined }) {
   return new Promise((resolve, reject) => {
     const latencies = [];
     const instance = autocannon(
-      { url, connections, duration: durationSec, timeout: timeoutSec },
+      {
+        url,
+        connections,
+        duration: durationSec,
+        timeout: timeoutSec,
+        ...(rate ? { overallRate: rate } : {}),
+      },
       (error, result) => {
         if (error) return reject(error);
         const ok = result['2xx'];

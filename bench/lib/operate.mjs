@@ -1,14 +1,21 @@
-// What operating features cost on the warm path (issue 16): the same hello function on three
-// Nimbus servers: one with nothing configured; one with a rate limit that admits everything
-// (every request is still counted), a circuit breaker and a fallback on the function, and
-// /metrics scraped every second while the load runs (the issue's three: the goal is <= 5%); and
-// the same plus OTLP tracing exported to a collector (its own row: not in the issue's bar).
-// On a shared machine req/s swings 2x between runs, so the cost is measured in pairs: each round
-// runs the plain server in the middle, between the other two ([operated, plain, traced], then
-// [traced, plain, operated]), every feature trial has a plain trial next to it, and the cost is
-// the median over rounds of 1 - feature/plain of adjacent trials (drift within a round hits
-// both). CPU per request (server and function processes, /proc) is paired the same way: it
-// barely moves with the machine's load.
+// What operating features cost on the warm path (issue 16): the same hello function on four
+// Nimbus servers: two with nothing configured (the base, and an A/A control that shows the
+// method's own noise); one with a rate limit that admits everything (every request is still
+// counted), a circuit breaker and a fallback on the function, and /metrics scraped every second
+// while the load runs (the issue's three: the goal is <= 5%); and the same plus OTLP tracing
+// exported to a collector (its own row: not in the issue's bar).
+// Two methods, each in rounds (the order of the servers rotating from round to round), every
+// figure the median over rounds of the ratio to the base server's trial of the same round:
+// - saturated: each server in turn, C connections as fast as it answers; req/s and CPU per
+//   request. On a shared 2-core host the A/A pair reads +-5-14% here: the scheduler, not the
+//   features, decides most of the difference.
+// - fixed rate (run first, on 2 connections, so that every server has the same few instances):
+//   the four servers at once (whatever else loads the machine loads them alike), each offered
+//   the same requests per second (autocannon's overallRate; RATE_SHARE of what the plain server
+//   serves alone between the four), so per-second costs (timers, the scrape) are spread over the
+//   same number of requests; the figure is CPU per request of the server and its function
+//   processes (the threads' run time from /proc schedstat).
+// The Targets row (bench/lib/report.mjs) takes the method whose A/A control reads closest to 0.
 // Then a second function limited to HOLD_RATE requests/second for everyone is loaded with 16
 // connections: each whole second should admit HOLD_RATE ± 10%, the rest 429, and the next
 // second after the load admits again.
@@ -18,7 +25,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { load, timedGet } from './load.mjs';
-import { cpuMs, descendants } from './proc.mjs';
+import { cpuNs, descendants } from './proc.mjs';
 import { summary } from './stats.mjs';
 import { nimbusDeploy, startNimbus, writeService } from './systems.mjs';
 
@@ -26,12 +33,21 @@ const log = (line) => process.stderr.write(`bench: ${line}\n`);
 
 export const OPERATED_FIGURE = 'throughput @10c with limits, breaker, metrics';
 export const OPERATED_CPU_FIGURE = 'CPU per request @10c (server + function processes)';
-/** Median over rounds of 1 - feature/plain req/s of adjacent trials, in percent. */
+/** Saturated: median over rounds of 1 - feature/plain req/s of the same round, in percent. */
 export const PAIRED_COST_FIGURE = 'warm throughput cost vs nothing configured (paired trials)';
-/** Median over rounds of feature/plain - 1 CPU per request of adjacent trials, in percent. */
+/** Saturated: median over rounds of feature/plain - 1 CPU per request, in percent. */
 export const PAIRED_CPU_FIGURE = 'CPU per request cost vs nothing configured (paired trials)';
+export const RATE_CPU_FIGURE = 'CPU per request at a fixed rate (server + function processes)';
+/** Fixed rate: median over rounds of feature/plain - 1 CPU per request, in percent. */
+export const RATE_CPU_COST_FIGURE = 'CPU per request cost at a fixed rate vs nothing configured';
 export const TRACED_SYSTEM = 'Nimbus + OTLP tracing';
 export const PLAIN_SYSTEM = 'Nimbus, nothing configured';
+/** The same as PLAIN_SYSTEM on a server of its own: its "cost" is the method's noise. */
+export const CONTROL_SYSTEM = 'Nimbus, nothing configured (A/A control)';
+/** The four servers' fixed rates together, as a share of what the plain server serves alone. */
+const RATE_SHARE = 0.6;
+/** Connections per server at the fixed rate: few, so that few instances serve them. */
+const RATE_CONNECTIONS = 2;
 export const HOLD_FIGURE = 'admitted req/s under a 200/s limit (each whole second)';
 const HOLD_RATE = 200;
 
@@ -106,77 +122,105 @@ export async function operateScenario(ctx) {
     functions: ['hello', 'limited'],
   });
   await appendFile(join(operatedSvc, 'serverless.yml'), OPERATE_YAML);
-  const plain = await startNimbus(work, { name: 'nimbus-operate-plain' });
-  ctx.onStop(plain);
-  const operated = await startNimbus(work, { name: 'nimbus-operate-on' });
-  ctx.onStop(operated);
-  const traced = await startNimbus(work, {
-    name: 'nimbus-operate-traced',
-    extraArgs: ['--otlp-endpoint', collector.url],
-  });
-  ctx.onStop(traced);
-  await nimbusDeploy(plain, plainSvc);
-  await nimbusDeploy(operated, operatedSvc);
-  await nimbusDeploy(traced, operatedSvc);
-  const systems = [
-    { name: PLAIN_SYSTEM, s: plain },
-    { name: 'Nimbus', s: operated },
-    { name: TRACED_SYSTEM, s: traced },
+  const specs = [
+    { name: PLAIN_SYSTEM, server: 'nimbus-operate-plain', svc: plainSvc },
+    { name: CONTROL_SYSTEM, server: 'nimbus-operate-control', svc: plainSvc },
+    { name: 'Nimbus', server: 'nimbus-operate-on', svc: operatedSvc },
+    {
+      name: TRACED_SYSTEM,
+      server: 'nimbus-operate-traced',
+      svc: operatedSvc,
+      extraArgs: ['--otlp-endpoint', collector.url],
+    },
   ];
+  const systems = await Promise.all(
+    specs.map(async ({ name, server, extraArgs = [] }) => {
+      const s = await startNimbus(work, { name: server, extraArgs });
+      ctx.onStop(s);
+      return { name, s };
+    }),
+  );
+  // One after the other: two deploys of one service directory would write the same package.
+  for (const [i, { s }] of systems.entries()) await nimbusDeploy(s, specs[i].svc);
   for (const { name, s } of systems) {
     const r = await timedGet(s.route());
     if (r.status !== 200) throw new Error(`${name} does not answer: ${r.status} ${r.body}`);
   }
   const connections = 10;
-  for (const { s } of systems) {
-    await load({ url: s.route(), connections, durationSec: cfg.warmupSec });
-  }
-  const scrapers = [scrapeEverySecond(operated), scrapeEverySecond(traced)];
-  const trials = Object.fromEntries(systems.map((x) => [x.name, []]));
-  const [plainSys, operatedSys, tracedSys] = systems;
-  const rounds = cfg.operateRounds ?? cfg.warmTrials;
-  const durationSec = cfg.operateSec ?? cfg.warmSec;
-  // Per round, each feature server against the plain trial next to it.
-  const paired = { [operatedSys.name]: [], [tracedSys.name]: [] };
+  const [plainSys, , operatedSys, tracedSys] = systems;
+  const scrapers = [scrapeEverySecond(operatedSys.s), scrapeEverySecond(tracedSys.s)];
+  const others = systems.filter((x) => x !== plainSys);
+  const saturated = Object.fromEntries(systems.map((x) => [x.name, []]));
+  const paired = Object.fromEntries(others.map((x) => [x.name, []]));
+  const fixed = Object.fromEntries(systems.map((x) => [x.name, []]));
+  const fixedPaired = Object.fromEntries(others.map((x) => [x.name, []]));
+  let rate = 0;
   try {
-    for (let t = 0; t < rounds; t++) {
-      const order =
-        t % 2 === 0 ? [operatedSys, plainSys, tracedSys] : [tracedSys, plainSys, operatedSys];
-      const round = {};
-      for (const { name, s } of order) {
-        const before = cpuOf(s.pid);
-        const r = await load({ url: s.route(), connections, durationSec });
-        const after = cpuOf(s.pid);
-        // CPU per request of the server and its function processes: steadier than req/s when
-        // the machine is shared, and what the features cost whatever the load.
-        const served = Math.max(1, r.ok);
-        r.cpuUsPerRequest = ((after.tree - before.tree) * 1000) / served;
-        r.serverCpuUsPerRequest = ((after.server - before.server) * 1000) / served;
-        trials[name].push(r);
-        round[name] = r;
-        log(
-          `operate: round ${t + 1}/${rounds} ${name}: ${Math.round(r.rps)} req/s, ` +
-            `p99 ${r.p99.toFixed(2)} ms, CPU per request ${Math.round(r.cpuUsPerRequest)} µs ` +
-            `(server ${Math.round(r.serverCpuUsPerRequest)} µs, ${after.processes} processes under it), ` +
-            `load ${loadavg()[0].toFixed(1)}` +
-            (r.non2xx || r.errors ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''),
-        );
-      }
-      const base = round[plainSys.name];
-      for (const name of Object.keys(paired)) {
-        paired[name].push({
-          cost: (1 - round[name].rps / base.rps) * 100,
-          cpuCost: (round[name].cpuUsPerRequest / base.cpuUsPerRequest - 1) * 100,
-          serverCpuCost: (round[name].serverCpuUsPerRequest / base.serverCpuUsPerRequest - 1) * 100,
-        });
-      }
+    // Fixed rate first, on RATE_CONNECTIONS: no server has run more than that many requests at
+    // once yet, so each has the same few instances (how many processes a server has moves its
+    // CPU per request more than the features do: 3 against 7 read -20% in an A/A pair).
+    // Every server gets the same warm-up, twice as long as elsewhere since the rate below is
+    // low (with an extra calibration load on the plain server alone, its A/A control read
+    // +11.1% and +13.7%, 14 rounds of 16 above 0: a server that has served more requests runs
+    // better optimised code); the plain server's second warm-up, as fast as it answers, sets
+    // the rate.
+    const warm = [];
+    for (const { s } of systems) {
+      await load({ url: s.route(), connections: RATE_CONNECTIONS, durationSec: cfg.warmupSec });
+      warm.push(
+        await load({ url: s.route(), connections: RATE_CONNECTIONS, durationSec: cfg.warmupSec }),
+      );
     }
+    const alone = warm[systems.indexOf(plainSys)];
+    // All four at once, RATE_SHARE of what the plain server serves alone between them: below
+    // saturation, so that every server serves all it is offered whatever the scheduler does.
+    rate = Math.max(20, Math.round((alone.rps * RATE_SHARE) / systems.length));
+    log(
+      `operate: fixed rate ${rate} req/s on each of the ${systems.length} servers at once, ` +
+        `${RATE_CONNECTIONS} connections (the plain server alone served ${Math.round(alone.rps)} req/s)`,
+    );
+    await rounds({
+      systems,
+      count: cfg.operateRateRounds ?? cfg.warmTrials,
+      label: `${rate} req/s`,
+      run: (s) =>
+        load({
+          url: s.route(),
+          connections: RATE_CONNECTIONS,
+          durationSec: cfg.operateRateSec ?? cfg.warmSec,
+          rate,
+        }),
+      trials: fixed,
+      pair: (r, base) => ({
+        cpuCost: (r.cpuUsPerRequest / base.cpuUsPerRequest - 1) * 100,
+        serverCpuCost: (r.serverCpuUsPerRequest / base.serverCpuUsPerRequest - 1) * 100,
+      }),
+      paired: fixedPaired,
+      together: true,
+    });
+    for (const { s } of systems) {
+      await load({ url: s.route(), connections, durationSec: cfg.warmupSec });
+    }
+    await rounds({
+      systems,
+      count: cfg.operateRounds ?? cfg.warmTrials,
+      label: 'saturated',
+      run: (s) => load({ url: s.route(), connections, durationSec: cfg.operateSec ?? cfg.warmSec }),
+      trials: saturated,
+      pair: (r, base) => ({
+        cost: (1 - r.rps / base.rps) * 100,
+        cpuCost: (r.cpuUsPerRequest / base.cpuUsPerRequest - 1) * 100,
+        serverCpuCost: (r.serverCpuUsPerRequest / base.serverCpuUsPerRequest - 1) * 100,
+      }),
+      paired,
+    });
   } finally {
     for (const scraper of scrapers) scraper.stop();
   }
   const rows = [];
+  const signed = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
   for (const { name } of systems) {
-    const list = trials[name];
+    const list = saturated[name];
     const failures = list.reduce((a, r) => a + r.non2xx + r.errors, 0);
     rows.push({
       scenario: 'operate',
@@ -195,8 +239,23 @@ export async function operateScenario(ctx) {
       better: 'lower',
       summary: summary(list.map((r) => r.cpuUsPerRequest)),
     });
+    const atRate = fixed[name];
+    const served = summary(atRate.map((r) => r.rps)).median;
+    const rateFailures = atRate.reduce((a, r) => a + r.non2xx + r.errors, 0);
+    rows.push({
+      scenario: 'operate',
+      system: name,
+      figure: RATE_CPU_FIGURE,
+      unit: 'µs',
+      better: 'lower',
+      summary: summary(atRate.map((r) => r.cpuUsPerRequest)),
+      note:
+        `${rate} req/s offered, ${Math.round(served)} served (median)` +
+        (rateFailures ? `, ${rateFailures} non-2xx/errors` : ''),
+    });
   }
-  for (const [name, list] of Object.entries(paired)) {
+  for (const { name } of others) {
+    const list = paired[name];
     const serverCpu = summary(list.map((p) => p.serverCpuCost)).median;
     rows.push({
       scenario: 'operate',
@@ -213,16 +272,29 @@ export async function operateScenario(ctx) {
       unit: '%',
       better: 'lower',
       summary: summary(list.map((p) => p.cpuCost)),
-      note: `server process alone: ${serverCpu >= 0 ? '+' : ''}${serverCpu.toFixed(1)}%`,
+      note: `server process alone: ${signed(serverCpu)}`,
+    });
+    const atRate = fixedPaired[name];
+    const atRateServer = summary(atRate.map((p) => p.serverCpuCost)).median;
+    rows.push({
+      scenario: 'operate',
+      system: name,
+      figure: RATE_CPU_COST_FIGURE,
+      unit: '%',
+      better: 'lower',
+      summary: summary(atRate.map((p) => p.cpuCost)),
+      note: `at ${rate} req/s; server process alone: ${signed(atRateServer)}`,
     });
     log(
-      `operate: ${name} vs ${plainSys.name}, median of ${list.length} paired rounds: ` +
-        `throughput cost ${summary(list.map((p) => p.cost)).median.toFixed(1)}%, ` +
-        `CPU per request ${summary(list.map((p) => p.cpuCost)).median.toFixed(1)}% ` +
-        `(server process ${serverCpu.toFixed(1)}%)`,
+      `operate: ${name} vs ${plainSys.name}, medians of ${list.length} saturated and ` +
+        `${atRate.length} fixed-rate rounds: throughput cost ` +
+        `${summary(list.map((p) => p.cost)).median.toFixed(1)}%, CPU per request saturated ` +
+        `${signed(summary(list.map((p) => p.cpuCost)).median)} (server ${signed(serverCpu)}), ` +
+        `at ${rate} req/s ${signed(summary(atRate.map((p) => p.cpuCost)).median)} ` +
+        `(server ${signed(atRateServer)})`,
     );
   }
-  const hold = await holdLimit(operated.route('limited'));
+  const hold = await holdLimit(operatedSys.s.route('limited'));
   log(`operate: under a ${HOLD_RATE}/s limit each second admitted ${hold.perSecond.join(', ')}`);
   rows.push({
     scenario: 'operate',
@@ -238,13 +310,51 @@ export async function operateScenario(ctx) {
   await new Promise((resolve) => setTimeout(resolve, 6000));
   const notes = [
     `Operate: under a ${HOLD_RATE}/s limit, 16 connections for 6 s: admitted ${hold.perSecond.join(', ')} in the whole seconds, ${hold.refused} answered 429, the first request after the load answered ${hold.recoveredStatus}.`,
-    `Operate: the limited server was scraped ${scrapes} times during the trials (${failures} failed); every request passed one rate-limit count and the breaker. The traced one (same settings plus --otlp-endpoint) sent ${collector.exports()} OTLP exports.`,
+    `Operate: the limited server was scraped ${scrapes} times during the trials (${failures} failed); every request passed one rate-limit count and the breaker. The traced one (same settings plus --otlp-endpoint) sent ${collector.exports()} OTLP exports. "${CONTROL_SYSTEM}" is a second plain server: its cost is the method's own noise.`,
   ];
-  await plain.stop();
-  await operated.stop();
-  await traced.stop();
+  for (const { s } of systems) await s.stop();
   await collector.stop();
-  return { rows, notes, raw: trials };
+  return { rows, notes, raw: { saturated, fixedRate: { rate, trials: fixed } } };
+}
+
+/**
+ * `count` rounds, each loading every system once, the order rotating so that each server takes
+ * each place as often: one after the other, or (`together`) all at once, started in that
+ * order, so that whatever else loads the machine loads every server of the round alike. Each
+ * trial gets the CPU per request of the server and its function processes; `pair` turns a
+ * system's trial and the base's (the first system) of the same round into the paired figures.
+ */
+async function rounds({ systems, count, label, run, trials, pair, paired, together = false }) {
+  const [base] = systems;
+  const measured = async (s) => {
+    const before = cpuSnapshot(s.pid);
+    const r = await run(s);
+    return { r, cpu: cpuSince(before, s.pid) };
+  };
+  for (let t = 0; t < count; t++) {
+    const order = systems.map((_, i) => systems[(i + t) % systems.length]);
+    const results = [];
+    if (together) results.push(...(await Promise.all(order.map(({ s }) => measured(s)))));
+    else for (const { s } of order) results.push(await measured(s));
+    const round = {};
+    order.forEach(({ name }, i) => {
+      const { r, cpu } = results[i];
+      const served = Math.max(1, r.ok);
+      r.cpuUsPerRequest = cpu.tree / served;
+      r.serverCpuUsPerRequest = cpu.server / served;
+      r.processes = cpu.processes;
+      trials[name].push(r);
+      round[name] = r;
+      log(
+        `operate: ${label} round ${t + 1}/${count} ${name}: ${Math.round(r.rps)} req/s, ` +
+          `p99 ${r.p99.toFixed(2)} ms, CPU per request ${Math.round(r.cpuUsPerRequest)} µs ` +
+          `(server ${Math.round(r.serverCpuUsPerRequest)} µs, ${cpu.processes} processes under it), ` +
+          `load ${loadavg()[0].toFixed(1)}` +
+          (r.non2xx || r.errors ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''),
+      );
+    });
+    for (const name of Object.keys(paired)) paired[name].push(pair(round[name], round[base.name]));
+  }
 }
 
 async function holdLimit(url) {
@@ -268,16 +378,23 @@ async function holdLimit(url) {
   return { perSecond: whole, refused: result.non2xx, recoveredStatus: after.status };
 }
 
+/** CPU (ns) of a server process and of every process under it, by pid. */
+function cpuSnapshot(pid) {
+  return new Map([pid, ...descendants(pid)].map((p) => [p, cpuNs(p)]));
+}
+
 /**
- * CPU (ms) of a server process alone and with everything under it, from /proc, and how many
- * processes are under it (function instances: more of them cost more CPU per request).
+ * CPU (µs) since `before` of the server process alone and with everything under it, and how many
+ * processes are under it now (function instances: more of them cost more CPU per request). Each
+ * process counts from its own earlier reading, or from its start when the trial spawned it.
  */
-function cpuOf(pid) {
-  const server = cpuMs(pid);
+function cpuSince(before, pid) {
   const under = descendants(pid);
+  const delta = (p) => (cpuNs(p) - (before.get(p) ?? 0)) / 1000;
+  const server = delta(pid);
   return {
     server,
-    tree: under.reduce((sum, p) => sum + cpuMs(p), server),
+    tree: under.reduce((sum, p) => sum + delta(p), server),
     processes: under.length,
   };
 }

@@ -88,6 +88,20 @@ describe('GET /metrics', () => {
     assert.equal(sampleValue(m, 'nimbus_instances', { ...ok, state: 'busy' }), 0);
     // The platform's own process metrics.
     assert.ok(sampleValue(m, 'process_resident_memory_bytes', {}) > 0);
+    assert.ok(sampleValue(m, 'process_cpu_seconds_total', {}) > 0);
+    assert.ok(sampleValue(m, 'nodejs_heap_size_used_bytes', {}) > 0);
+    assert.equal(m.types.get('nodejs_gc_duration_seconds'), 'histogram');
+    const lag = sampleValue(m, 'nodejs_eventloop_lag_seconds', {});
+    assert.ok(lag > 0 && lag < 5, `event loop lag ${lag} s`);
+    const busy = sampleValue(m, 'nodejs_eventloop_utilization', {});
+    assert.ok(busy > 0 && busy <= 1, `event loop utilization ${busy}`);
+    // Not the delay histogram's statistics: the sampler behind them woke the platform 100 times
+    // a second (docs/metrics.md).
+    const stats = /^nodejs_eventloop_lag_(min|max|mean|stddev|p\d+)_seconds$/;
+    assert.deepEqual(
+      [...m.types.keys()].filter((n) => stats.test(n)),
+      [],
+    );
   });
 
   test('async: a failing event with no retries is a dead letter; the queue drains', async () => {

@@ -1,11 +1,6 @@
-import {
-  collectDefaultMetrics,
-  Gauge,
-  type Metric,
-  Counter as PromCounter,
-  Registry,
-} from 'prom-client';
+import { Gauge, type Metric, Counter as PromCounter, Registry } from 'prom-client';
 import type { FunctionLabels, InvocationFacts, Metrics } from './metrics-port.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import { histogramSamples, type RenderedSample, VersionSeries } from './version-series.js';
 
 /** Instances of one function version, by state, as the pool counts them. */
@@ -65,7 +60,7 @@ export class PromMetrics implements Metrics {
 
   constructor(deps: PromMetricsDeps) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    registerProcessMetrics(this.registry);
     this.#errors = new PromCounter({
       name: 'nimbus_errors_total',
       help: 'Invocations that failed, by error type (handler error, Sandbox.Timedout, ...).',
