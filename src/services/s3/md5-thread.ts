@@ -7,24 +7,37 @@
  * it held fail, so their uploads fail and leave nothing).
  */
 import { Worker } from 'node:worker_threads';
+import type { ChecksumName } from '../../platform/aws/sigv4/checksum.js';
 
 export type Md5Request =
-  | { op: 'update'; id: number; slab: SharedArrayBuffer; length: number }
+  | {
+      op: 'update';
+      id: number;
+      slab: SharedArrayBuffer;
+      length: number;
+      checksum: ChecksumName | undefined;
+    }
   | { op: 'digest'; id: number }
   | { op: 'forget'; id: number };
 
 export type Md5Reply =
   | { id: number; op: 'updated' }
-  | { id: number; op: 'digest'; md5Hex: string }
+  | { id: number; op: 'digest'; md5Hex: string; checksum?: string }
   | { id: number; op: 'failed'; message: string };
 
 export interface Md5Session {
   /** Settles once the worker has hashed the slab's first `length` bytes: the slab is free again. */
   update(slab: SharedArrayBuffer, length: number): Promise<void>;
-  /** The MD5 of everything updated, in hex; ends the session. */
-  digest(): Promise<string>;
+  /** The MD5 of everything updated, in hex, and the session's checksum (base64); ends it. */
+  digest(): Promise<BodyDigests>;
   /** Ends a session whose upload failed. */
   forget(): void;
+}
+
+/** An upload body's MD5 (the ETag) and, when asked for, its x-amz-checksum-* value. */
+export interface BodyDigests {
+  md5Hex: string;
+  checksum?: string;
 }
 
 interface Waiter {
@@ -40,7 +53,11 @@ export class Md5Thread {
   /** Sessions neither digested nor forgotten: the worker holds the process open while any is. */
   readonly #open = new Set<number>();
 
-  session(): Md5Session {
+  /**
+   * `checksum`: also computed over the same slabs, on the same thread (one pass over bytes the
+   * worker has in cache), instead of on the request's thread.
+   */
+  session(checksum?: ChecksumName): Md5Session {
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
     this.#waiting.set(id, []);
@@ -61,14 +78,16 @@ export class Md5Thread {
       });
     return {
       update: async (slab, length) => {
-        const reply = await ask({ op: 'update', id, slab, length });
+        const reply = await ask({ op: 'update', id, slab, length, checksum });
         if (reply.op === 'failed') throw new Error(`MD5 worker: ${reply.message}`);
       },
       digest: async () => {
         try {
           const reply = await ask({ op: 'digest', id });
           if (reply.op !== 'digest') throw new Error('MD5 worker: no digest');
-          return reply.md5Hex;
+          return reply.checksum === undefined
+            ? { md5Hex: reply.md5Hex }
+            : { md5Hex: reply.md5Hex, checksum: reply.checksum };
         } finally {
           this.#waiting.delete(id);
           end();

@@ -6,9 +6,15 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { type Checksum, createChecksum } from '../../platform/aws/sigv4/checksum.js';
 import type { Md5Reply, Md5Request } from './md5-thread.js';
 
-const hashes = new Map<number, Hash>();
+interface Hashes {
+  md5: Hash;
+  checksum: Checksum | undefined;
+}
+
+const hashes = new Map<number, Hashes>();
 const port = parentPort;
 if (!port) throw new Error('md5-worker runs as a worker thread');
 
@@ -18,15 +24,26 @@ port.on('message', (m: Md5Request) => {
     if (m.op === 'update') {
       let hash = hashes.get(m.id);
       if (!hash) {
-        hash = createHash('md5');
+        hash = {
+          md5: createHash('md5'),
+          checksum: m.checksum === undefined ? undefined : createChecksum(m.checksum),
+        };
         hashes.set(m.id, hash);
       }
-      hash.update(new Uint8Array(m.slab, 0, m.length));
+      const bytes = Buffer.from(m.slab, 0, m.length);
+      hash.md5.update(bytes);
+      hash.checksum?.update(bytes);
       reply({ id: m.id, op: 'updated' });
     } else if (m.op === 'digest') {
-      const hash = hashes.get(m.id) ?? createHash('md5');
+      const hash = hashes.get(m.id);
       hashes.delete(m.id);
-      reply({ id: m.id, op: 'digest', md5Hex: hash.digest('hex') });
+      const md5Hex = (hash?.md5 ?? createHash('md5')).digest('hex');
+      const checksum = hash?.checksum?.digest();
+      reply(
+        checksum === undefined
+          ? { id: m.id, op: 'digest', md5Hex }
+          : { id: m.id, op: 'digest', md5Hex, checksum },
+      );
     } else {
       hashes.delete(m.id);
     }

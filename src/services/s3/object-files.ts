@@ -8,11 +8,25 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NimbusError } from '../../errors/nimbus-error.js';
-import { Md5Thread } from './md5-thread.js';
+import { type ChecksumName, createChecksum } from '../../platform/aws/sigv4/checksum.js';
+import { sendFile } from './file-sender.js';
+import { type BodyDigests, Md5Thread } from './md5-thread.js';
 import { SlabWriter, slabBytes } from './slab-writer.js';
+
+/** What a write computes besides the MD5, and the check its digests must pass before it is kept. */
+export interface WriteOptions {
+  /** Also computed over the bytes, as x-amz-checksum-<name> carries it (base64). */
+  checksum?: ChecksumName;
+  /**
+   * Called with the digests once every byte is in, before the blob is kept; throwing discards
+   * it (a body that does not match what the client declared).
+   */
+  check?: (digests: BodyDigests) => void;
+}
 
 export interface WrittenBlob {
   blobId: string;
@@ -41,14 +55,23 @@ export interface ObjectStorage {
   start(): Promise<void>;
   stop(): Promise<void>;
   /**
-   * Streams `source` into a new blob; throws (leaving nothing) when the source throws or passes
-   * maxBytes.
+   * Streams `source` into a new blob; throws (leaving nothing) when the source throws, passes
+   * maxBytes or fails `opts.check`.
    */
-  write(source: AsyncIterable<Buffer>, maxBytes: number): Promise<WrittenBlob>;
+  write(source: AsyncIterable<Buffer>, maxBytes: number, opts?: WriteOptions): Promise<WrittenBlob>;
   /** A new blob with the bytes of `blobId` (CopyObject). */
   copy(blobId: string): Promise<string>;
   /** `start`/`end` inclusive, as in a Range header. */
   read(blobId: string, range?: { start: number; end: number }): Readable;
+  /**
+   * Where the storage can do better than a stream (a local file): writes bytes `start`..`end`
+   * (inclusive) of the blob to `res` and ends it; rejects when it could not.
+   */
+  sendTo?(
+    blobId: string,
+    range: { start: number; end: number },
+    res: ServerResponse,
+  ): Promise<void>;
   /** Removing an absent blob is not an error. */
   remove(blobId: string): Promise<void>;
 }
@@ -72,10 +95,14 @@ export class ObjectFiles implements ObjectStorage {
   }
 
   /**
-   * Streams `source` into a new blob; throws (leaving nothing) when the source throws or passes
-   * maxBytes.
+   * Streams `source` into a new blob; throws (leaving nothing) when the source throws, passes
+   * maxBytes or fails `opts.check`.
    */
-  async write(source: AsyncIterable<Buffer>, maxBytes: number): Promise<WrittenBlob> {
+  async write(
+    source: AsyncIterable<Buffer>,
+    maxBytes: number,
+    opts: WriteOptions = {},
+  ): Promise<WrittenBlob> {
     const blobId = newBlobId();
     const temp = join(this.#root, 'tmp', `${blobId}.tmp`);
     const file = await open(temp, 'wx', 0o600);
@@ -97,28 +124,27 @@ export class ObjectFiles implements ObjectStorage {
         head.push(piece);
         headBytes += piece.length;
         if (headBytes >= slabBytes || head.length >= maxHeadPieces) {
-          slabs = new SlabWriter(file, this.#md5.session());
+          slabs = new SlabWriter(file, this.#md5.session(opts.checksum));
           for (const p of head.splice(0)) await slabs.add(p);
         }
       }
-      let md5Hex: string;
+      let digests: BodyDigests;
       if (slabs) {
-        md5Hex = await slabs.finish();
+        digests = await slabs.finish();
       } else {
-        const md5 = createHash('md5');
-        for (const p of head) md5.update(p);
-        md5Hex = md5.digest('hex');
+        digests = digestsOf(head, opts.checksum);
         if (head.length > 0) {
           const { bytesWritten } = await file.writev(head);
           if (bytesWritten !== size) throw new Error('the object file took a short write');
         }
       }
+      opts.check?.(digests);
       // Flushed before the rename: after a crash an object is whole or absent.
       await file.sync();
       fileOpen = false;
       await file.close();
       await this.#place(temp, blobId);
-      return { blobId, size, md5Hex };
+      return { blobId, size, md5Hex: digests.md5Hex };
     } catch (error) {
       await slabs?.abandon();
       if (fileOpen) await file.close().catch(() => {});
@@ -145,6 +171,14 @@ export class ObjectFiles implements ObjectStorage {
   read(blobId: string, range?: { start: number; end: number }): Readable {
     // 1 MiB reads (not the default 64 KiB): a sixteenth of the reads and socket writes.
     return createReadStream(this.#path(blobId), { ...range, highWaterMark: readChunkBytes });
+  }
+
+  sendTo(
+    blobId: string,
+    range: { start: number; end: number },
+    res: ServerResponse,
+  ): Promise<void> {
+    return sendFile(this.#path(blobId), res, range.start, range.end);
   }
 
   /** Removing an absent blob is not an error. */
@@ -175,6 +209,18 @@ export class ObjectFiles implements ObjectStorage {
     if (!blobIdPattern.test(blobId)) throw new Error(`invalid blob id ${JSON.stringify(blobId)}`);
     return join(this.#root, 'objects', blobId.slice(0, 2), blobId);
   }
+}
+
+/** The digests of a body small enough to hash on the request's thread. */
+export function digestsOf(pieces: Buffer[], checksumName?: ChecksumName): BodyDigests {
+  const md5 = createHash('md5');
+  const checksum = checksumName === undefined ? undefined : createChecksum(checksumName);
+  for (const p of pieces) {
+    md5.update(p);
+    checksum?.update(p);
+  }
+  const md5Hex = md5.digest('hex');
+  return checksum ? { md5Hex, checksum: checksum.digest() } : { md5Hex };
 }
 
 export function newBlobId(): string {

@@ -1,7 +1,7 @@
 /** PutObject, GetObject, HeadObject, DeleteObject. */
 import type { RestXmlResponse } from '../../platform/aws/protocols/rest-xml.js';
 import { verifiedPayload } from '../../platform/aws/sigv4/verified-payload.js';
-import { parseRange } from './byte-range.js';
+import { type ByteRange, parseRange } from './byte-range.js';
 import { BlobTooLargeError, type WrittenBlob } from './object-files.js';
 import { objectHeaders, storedHeaders, userMetadata } from './object-headers.js';
 import { tagsFromHeader } from './object-tagging.js';
@@ -61,9 +61,16 @@ export async function writeBody(
   const max = call.deps.maxObjectBytes;
   const size = declaredSize(call.req);
   if (size !== undefined && size > max) throw tooLarge(max);
-  const payload = verifiedPayload(call.req, call.req.headers, call.chain);
+  // The checksum and Content-MD5 are computed where the writer computes the MD5 (off the
+  // request's thread for a large body) and checked before the object is kept.
+  const payload = verifiedPayload(call.req, call.req.headers, call.chain, {
+    consumerDigests: true,
+  });
   try {
-    const written = await call.deps.files.write(payload.stream, max);
+    const written = await call.deps.files.write(payload.stream, max, {
+      ...(payload.consumerChecksum ? { checksum: payload.consumerChecksum } : {}),
+      check: (digests) => payload.verifyDigests(digests),
+    });
     const checksum = payload.checksum();
     return checksum ? { written, checksum } : { written };
   } catch (error) {
@@ -115,13 +122,24 @@ export async function getObject(call: ObjectCall): Promise<RestXmlResponse> {
         'content-length': range.end - range.start + 1,
         'content-range': `bytes ${range.start}-${range.end}/${row.size}`,
       },
-      body: call.deps.files.read(row.blobId, range),
+      body: objectBody(call, row.blobId, range),
     };
   }
   return {
     headers: { ...headers, 'content-length': row.size, ...checksumHeaders(call, row) },
-    body: row.size === 0 ? Buffer.alloc(0) : call.deps.files.read(row.blobId),
+    body:
+      row.size === 0
+        ? Buffer.alloc(0)
+        : objectBody(call, row.blobId, { start: 0, end: row.size - 1 }),
   };
+}
+
+/** The bytes of a GetObject answer: sent by the storage itself where it can, else streamed. */
+function objectBody(call: S3Call, blobId: string, range: ByteRange): RestXmlResponse['body'] {
+  const files = call.deps.files;
+  const sendTo = files.sendTo?.bind(files);
+  if (sendTo) return { writeTo: (res) => sendTo(blobId, range, res) };
+  return files.read(blobId, range);
 }
 
 export async function headObject(call: ObjectCall): Promise<RestXmlResponse> {

@@ -19,11 +19,13 @@ import { Readable } from 'node:stream';
 import { type Kysely, sql } from 'kysely';
 import { BlobNotFoundError } from '../../blob/blob-store.js';
 import type { Clock } from '../../model/clock.js';
+import { createChecksum } from '../../platform/aws/sigv4/checksum.js';
 import {
   BlobTooLargeError,
   blobIdPattern,
   newBlobId,
   type ObjectStorage,
+  type WriteOptions,
   type WrittenBlob,
 } from './object-files.js';
 
@@ -73,7 +75,11 @@ export class PgObjectFiles implements ObjectStorage {
 
   async stop(): Promise<void> {}
 
-  async write(source: AsyncIterable<Buffer>, maxBytes: number): Promise<WrittenBlob> {
+  async write(
+    source: AsyncIterable<Buffer>,
+    maxBytes: number,
+    opts: WriteOptions = {},
+  ): Promise<WrittenBlob> {
     const blobId = newBlobId();
     const chunkBytes = this.#chunkBytes;
     let touchedAt = this.#now();
@@ -89,7 +95,9 @@ export class PgObjectFiles implements ObjectStorage {
       })
       .execute();
     const md5 = createHash('md5');
+    const checksum = opts.checksum === undefined ? undefined : createChecksum(opts.checksum);
     let size = 0;
+    let md5Hex = '';
     let seq = 0;
     const put = async (data: Buffer) => {
       await this.#db
@@ -109,6 +117,7 @@ export class PgObjectFiles implements ObjectStorage {
         size += piece.length;
         if (size > maxBytes) throw new BlobTooLargeError(maxBytes);
         md5.update(piece);
+        checksum?.update(piece);
         let rest = piece;
         while (pendingBytes + rest.length >= chunkBytes) {
           const take = chunkBytes - pendingBytes;
@@ -124,6 +133,8 @@ export class PgObjectFiles implements ObjectStorage {
         }
       }
       if (pendingBytes > 0) await put(Buffer.concat(pending, pendingBytes));
+      md5Hex = md5.digest('hex');
+      opts.check?.(checksum ? { md5Hex, checksum: checksum.digest() } : { md5Hex });
       await this.#touch(blobId, {
         state: 'whole',
         size,
@@ -134,7 +145,7 @@ export class PgObjectFiles implements ObjectStorage {
       await this.remove(blobId).catch(() => {});
       throw error;
     }
-    return { blobId, size, md5Hex: md5.digest('hex') };
+    return { blobId, size, md5Hex };
   }
 
   /** A new blob with the bytes of `blobId`, copied inside the database (no bytes cross here). */

@@ -19,6 +19,7 @@ import {
   newBlobId,
   ObjectFiles,
   type ObjectStorage,
+  type WriteOptions,
   type WrittenBlob,
 } from './object-files.js';
 
@@ -44,8 +45,13 @@ export class S3ObjectFiles implements ObjectStorage {
     await this.#staging.stop();
   }
 
-  async write(source: AsyncIterable<Buffer>, maxBytes: number): Promise<WrittenBlob> {
-    const staged = await this.#staging.write(source, maxBytes);
+  async write(
+    source: AsyncIterable<Buffer>,
+    maxBytes: number,
+    opts?: WriteOptions,
+  ): Promise<WrittenBlob> {
+    // Checked on the staged copy: a body that fails never reaches the bucket.
+    const staged = await this.#staging.write(source, maxBytes, opts);
     try {
       await this.#client.send(
         new PutObjectCommand({

@@ -6,7 +6,7 @@
  * upload keep memory flat however large the body is.
  */
 import type { FileHandle } from 'node:fs/promises';
-import type { Md5Session } from './md5-thread.js';
+import type { BodyDigests, Md5Session } from './md5-thread.js';
 
 export const slabBytes = 1024 * 1024;
 /**
@@ -58,8 +58,8 @@ export class SlabWriter {
     }
   }
 
-  /** Writes what is left and waits for every write and hash; then the MD5 in hex. */
-  async finish(): Promise<string> {
+  /** Writes what is left and waits for every write and hash; then the body's digests. */
+  async finish(): Promise<BodyDigests> {
     if (this.#fill > 0) this.#flush();
     try {
       while (this.#inFlight.length > 0) await this.#inFlight.shift();

@@ -5,15 +5,42 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
+import { createServer, get, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { BlobTooLargeError, ObjectFiles } from '../../../src/services/s3/object-files.js';
 
 const MiB = 1024 * 1024;
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
+const crc32Base64 = (data: Buffer) => {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc32(data) >>> 0);
+  return out.toString('base64');
+};
+
+/** What `send` writes to a real HTTP response, as the client receives it (or the error it gets). */
+async function received(send: (res: ServerResponse) => Promise<void>): Promise<Buffer> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200);
+    send(res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await new Promise<Buffer>((resolve, reject) => {
+      get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+        buffer(res).then(resolve, reject);
+      }).on('error', reject);
+    });
+  } finally {
+    server.close();
+  }
+}
 
 function bytes(n: number, seed: number): Buffer {
   const out = Buffer.alloc(n);
@@ -131,5 +158,51 @@ describe('ObjectFiles: S3 object bytes on local disk', () => {
     const next = await files.write(pieces(data, [MiB]), 10 * MiB);
     assert.equal(next.md5Hex, md5(data));
     await files.remove(next.blobId);
+  });
+
+  it('computes the asked-for checksum beside the MD5, small or large, and checks before keeping', async () => {
+    for (const data of [bytes(3000, 6), bytes(3 * MiB + 5, 7)]) {
+      let seen: { md5Hex: string; checksum?: string } | undefined;
+      const written = await files.write(pieces(data, [65_536, 3]), 10 * MiB, {
+        checksum: 'crc32',
+        check: (digests) => {
+          seen = digests;
+        },
+      });
+      assert.deepEqual(seen, { md5Hex: md5(data), checksum: crc32Base64(data) });
+      assert.equal(written.md5Hex, md5(data));
+      await files.remove(written.blobId);
+      // A check that throws discards the body: nothing in tmp/ or objects/.
+      await assert.rejects(
+        files.write(pieces(data, [65_536]), 10 * MiB, {
+          checksum: 'sha256',
+          check: (digests) => {
+            assert.equal(digests.checksum, createHash('sha256').update(data).digest('base64'));
+            throw new Error('does not match');
+          },
+        }),
+        /does not match/,
+      );
+      assert.deepEqual(await leftovers(), { tmp: [], objects: [] });
+    }
+  });
+
+  it('sends a file to a response whole or by range, and cuts it when the file is short', async () => {
+    const data = bytes(3 * MiB + 100, 8);
+    const written = await files.write(pieces(data, [MiB]), 10 * MiB);
+    const whole = await received((res) =>
+      files.sendTo(written.blobId, { start: 0, end: data.length - 1 }, res),
+    );
+    assert.ok(whole.equals(data));
+    const ranged = await received((res) =>
+      files.sendTo(written.blobId, { start: MiB - 3, end: 2 * MiB + 9 }, res),
+    );
+    assert.ok(ranged.equals(data.subarray(MiB - 3, 2 * MiB + 10)));
+    const [dir, name] = [written.blobId.slice(0, 2), written.blobId];
+    await truncate(join(root, 'objects', dir, name), MiB + 1);
+    await assert.rejects(
+      received((res) => files.sendTo(written.blobId, { start: 0, end: data.length - 1 }, res)),
+    );
+    await files.remove(written.blobId);
   });
 });

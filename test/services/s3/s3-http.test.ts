@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { crc32 } from 'node:zlib';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -242,6 +243,71 @@ describe('S3 over HTTP: presigned URLs, virtual hosts, unsigned and lying reques
       client.send(new HeadObjectCommand({ Bucket: 'web', Key: 'lying-trailer' })),
     );
     assert.equal(absent.$metadata.httpStatusCode, 404);
+  });
+
+  test('a large aws-chunked body is kept when its CRC32 and Content-MD5 hold, refused when not', async () => {
+    // Over a slab, so the checksum is computed on the MD5 thread, not beside the stream.
+    const data = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 13 + (i >> 9)) & 0xff;
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(data) >>> 0);
+    const md5 = createHash('md5').update(data).digest('base64');
+    const upload = async (key: string, trailer: string, contentMd5: string) => {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < data.length; at += 1024 * 1024) {
+        const piece = data.subarray(at, at + 1024 * 1024);
+        chunks.push(Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n'));
+      }
+      chunks.push(Buffer.from(`0\r\nx-amz-checksum-crc32:${trailer}\r\n\r\n`));
+      const body = Buffer.concat(chunks);
+      const signed = await signer().sign({
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        path: `/web/${key}`,
+        query: {},
+        headers: {
+          host,
+          'content-encoding': 'aws-chunked',
+          'content-length': String(body.length),
+          'content-md5': contentMd5,
+          'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+          'x-amz-decoded-content-length': String(data.length),
+          'x-amz-trailer': 'x-amz-checksum-crc32',
+        },
+      });
+      return send(s3.platform.url, {
+        method: 'PUT',
+        path: `/web/${key}`,
+        headers: signed.headers,
+        body,
+      });
+    };
+    const ok = await upload('large-checked', crc.toString('base64'), md5);
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(ok.headers['x-amz-checksum-crc32'], crc.toString('base64'));
+    const got = await client.send(
+      new GetObjectCommand({ Bucket: 'web', Key: 'large-checked', ChecksumMode: 'ENABLED' }),
+    );
+    assert.equal(got.ChecksumCRC32, crc.toString('base64'));
+    assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(data));
+    const badCrc = await upload('large-bad-crc', 'AAAAAA==', md5);
+    const badMd5 = await upload(
+      'large-bad-md5',
+      crc.toString('base64'),
+      'AAAAAAAAAAAAAAAAAAAAAA==',
+    );
+    for (const res of [badCrc, badMd5]) {
+      assert.equal(res.status, 400, res.body);
+      assert.match(res.body, /<Code>BadDigest<\/Code>/);
+    }
+    for (const Key of ['large-bad-crc', 'large-bad-md5']) {
+      const absent = await failure(() =>
+        client.send(new HeadObjectCommand({ Bucket: 'web', Key })),
+      );
+      assert.equal(absent.$metadata.httpStatusCode, 404);
+    }
+    assert.deepEqual(await readdir(join(s3.dataDir, 's3', 'tmp')), []);
   });
 
   test('a body that is not what x-amz-content-sha256 says is refused and stores nothing', async () => {

@@ -15,8 +15,17 @@ export interface RestXmlResponse {
   status?: number;
   /** Undefined values are left out. */
   headers?: Record<string, string | number | undefined>;
-  /** An XML document, raw bytes, or a byte stream (written as it is read). */
-  body?: XmlNode | Buffer | AsyncIterable<Buffer>;
+  /** An XML document, raw bytes, a byte stream (written as it is read), or a body that writes itself. */
+  body?: XmlNode | Buffer | AsyncIterable<Buffer> | SelfWritingBody;
+}
+
+/**
+ * A body that writes itself to the response and ends it (an object file sent from reused
+ * buffers, with no stream in between); it rejects when it could not, and the codec cuts the
+ * connection then.
+ */
+export interface SelfWritingBody {
+  writeTo(res: ServerResponse): Promise<void>;
 }
 
 export interface RestXmlContext {
@@ -86,7 +95,8 @@ export async function sendRestXml(
     return;
   }
   try {
-    await pipeline(body, res);
+    if (isSelfWriting(body)) await body.writeTo(res);
+    else await pipeline(body, res);
   } catch {
     // The client went away, or the file went wrong mid-way: the headers are out, so the only
     // honest signal left is a cut connection.
@@ -143,6 +153,10 @@ function requestHeaders(requestId: string): Record<string, string> {
 /** 16 upper-case hex digits, the shape of an S3 request id. */
 function newRequestId(): string {
   return randomBytes(8).toString('hex').toUpperCase();
+}
+
+function isSelfWriting(body: unknown): body is SelfWritingBody {
+  return typeof (body as Partial<SelfWritingBody>).writeTo === 'function';
 }
 
 function isXmlNode(body: unknown): body is XmlNode {

@@ -9,7 +9,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type SignatureChain, unsignedPayload } from '../../auth/sigv4.js';
 import { AwsError } from '../aws-error.js';
 import { decodeAwsChunked } from './aws-chunked.js';
-import { type Checksum, createChecksum, isVerifiableChecksum } from './checksum.js';
+import {
+  type Checksum,
+  type ChecksumName,
+  createChecksum,
+  isVerifiableChecksum,
+} from './checksum.js';
 
 export interface VerifiedPayload {
   /** The decoded bytes (aws-chunked framing removed). */
@@ -19,6 +24,23 @@ export interface VerifiedPayload {
    * verified when Nimbus knows the algorithm.
    */
   checksum(): { name: string; value: string } | undefined;
+  /**
+   * With `{ consumerDigests: true }`: the checksum algorithm the stream left for its consumer to
+   * compute over the decoded bytes (the S3 object writer does, on its MD5 thread, beside the MD5
+   * it needs anyway). Content-MD5 and the checksum are then checked by verifyDigests, which the
+   * consumer calls once the stream has ended and before it keeps the bytes.
+   */
+  consumerChecksum?: ChecksumName;
+  /**
+   * Throws BadDigest when the consumer's digests do not match the Content-MD5 or checksum the
+   * client declared; a no-op unless made with `{ consumerDigests: true }`.
+   */
+  verifyDigests(digests: { md5Hex: string; checksum?: string }): void;
+}
+
+export interface VerifiedPayloadOptions {
+  /** The consumer hashes the body itself and calls verifyDigests (see VerifiedPayload). */
+  consumerDigests?: boolean;
 }
 
 const signedStreaming = new Set([
@@ -31,7 +53,9 @@ export function verifiedPayload(
   source: AsyncIterable<Buffer>,
   headers: IncomingHttpHeaders,
   chain: SignatureChain,
+  opts: VerifiedPayloadOptions = {},
 ): VerifiedPayload {
+  const deferred = opts.consumerDigests === true;
   const declaredHash = chain.payloadHash;
   let decoded: AsyncIterable<Buffer>;
   let trailers = new Map<string, string>();
@@ -67,16 +91,16 @@ export function verifiedPayload(
   const checksumHeader =
     headerChecksum ?? (trailerName.startsWith('x-amz-checksum-') ? trailerName : undefined);
   const algorithm = checksumHeader?.slice('x-amz-checksum-'.length);
+  const verifiable =
+    algorithm !== undefined && isVerifiableChecksum(algorithm) ? algorithm : undefined;
   const checksum: Checksum | undefined =
-    algorithm !== undefined && isVerifiableChecksum(algorithm)
-      ? createChecksum(algorithm)
-      : undefined;
+    verifiable !== undefined && !deferred ? createChecksum(verifiable) : undefined;
   const contentMd5 = headers['content-md5'];
   const decodedLength = headers['x-amz-decoded-content-length'];
   let claimed: string | undefined;
 
   async function* checked(): AsyncGenerator<Buffer> {
-    const md5 = contentMd5 === undefined ? undefined : createHash('md5');
+    const md5 = contentMd5 === undefined || deferred ? undefined : createHash('md5');
     let total = 0;
     for await (const piece of decoded) {
       total += piece.length;
@@ -91,13 +115,7 @@ export function verifiedPayload(
         'You did not provide the number of bytes specified by the Content-Length HTTP header',
       );
     }
-    if (md5 && md5.digest('base64') !== contentMd5) {
-      throw new AwsError(
-        400,
-        'BadDigest',
-        'The Content-MD5 you specified did not match what we received.',
-      );
-    }
+    if (md5 && md5.digest('base64') !== contentMd5) throw badMd5();
     if (checksumHeader !== undefined) {
       const value =
         headerChecksum !== undefined
@@ -110,13 +128,7 @@ export function verifiedPayload(
           `The trailer ${checksumHeader} was declared but not sent`,
         );
       }
-      if (checksum && checksum.digest() !== value) {
-        throw new AwsError(
-          400,
-          'BadDigest',
-          `The ${algorithm!.toUpperCase()} you specified did not match the calculated checksum.`,
-        );
-      }
+      if (checksum && checksum.digest() !== value) throw badChecksum(algorithm!);
       claimed = value;
     }
   }
@@ -127,7 +139,35 @@ export function verifiedPayload(
       claimed === undefined || algorithm === undefined
         ? undefined
         : { name: algorithm, value: claimed },
+    ...(deferred && verifiable !== undefined ? { consumerChecksum: verifiable } : {}),
+    verifyDigests: (digests) => {
+      if (!deferred) return;
+      if (
+        contentMd5 !== undefined &&
+        Buffer.from(digests.md5Hex, 'hex').toString('base64') !== contentMd5
+      ) {
+        throw badMd5();
+      }
+      // `claimed` is set once the stream has ended with the value the client sent.
+      if (verifiable !== undefined && digests.checksum !== claimed) throw badChecksum(verifiable);
+    },
   };
+}
+
+function badMd5(): AwsError {
+  return new AwsError(
+    400,
+    'BadDigest',
+    'The Content-MD5 you specified did not match what we received.',
+  );
+}
+
+function badChecksum(algorithm: string): AwsError {
+  return new AwsError(
+    400,
+    'BadDigest',
+    `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`,
+  );
 }
 
 async function* hashChecked(
