@@ -102,9 +102,10 @@ export interface ItemWriter {
   get(table: string, key: StoredKey): Promise<Item | undefined>;
   /**
    * Writes the item and its secondary index entries. `found`: the item as the caller read it
-   * in this transaction, so the stream record's old image is not read a second time.
+   * in this transaction, so the stream record's old image is not read a second time; `text`:
+   * the item's JSON text, if the caller has it already.
    */
-  put(table: TableSchema, key: StoredKey, item: Item, found?: Found): Promise<void>;
+  put(table: TableSchema, key: StoredKey, item: Item, found?: Found, text?: string): Promise<void>;
   /** Deletes the item (a no-op if absent); `origin.bySystem` marks the TTL sweeper's deletes. */
   delete(table: TableSchema, key: StoredKey, origin?: ChangeOrigin, found?: Found): Promise<void>;
   /** The request digest a client token was last used with at or after `since`, if any. */
@@ -399,15 +400,19 @@ export class DynamoStore {
   async write<T>(
     keys: { table: string; key: StoredKey }[],
     work: (writer: ItemWriter) => Promise<T>,
+    opts: { isolated?: boolean } = {},
   ): Promise<T> {
     if (this.flavor === 'sqlite') {
       // SQLite has one writer: concurrent writes share a transaction (one commit, one fsync
       // with synchronous=FULL), each in its own savepoint, so a failed condition undoes and
-      // fails only its own call. Answered only after the commit, as before.
+      // fails only its own call. Answered only after the commit, as before. `isolated: false`
+      // is for work that throws only when the database does: it skips the savepoint's two
+      // statements, and should it fail after all, the batch runs again one unit per
+      // transaction (group-commit.ts), so the failure is still its caller's alone.
       return groupCommitter(this.#db as unknown as Kysely<Database>).run(
         (tx) =>
           work(writerIn(tx as unknown as Transaction<DynamoTables>, this.#stamp, this.#statements)),
-        { isolated: true },
+        { isolated: opts.isolated ?? true },
       );
     }
     return this.#db.transaction().execute(async (tx) => {
@@ -605,11 +610,10 @@ function writerIn(
         : readItem(statements, tx, table.name, key);
   return {
     get: (table, key) => readItem(statements, tx, table, key),
-    put: async (table, key, item, found) => {
+    put: async (table, key, item, found, text = JSON.stringify(item)) => {
       const old = await before(table, key, found);
       // Index entries first: an item with a bad index key is refused before anything is written.
       await rewriteIndexRows(tx, table, key, item);
-      const text = JSON.stringify(item);
       await statements.upsert.run(tx, { table: table.name, pk: key.pk, sk: key.sk, item: text });
       await record(table, old, item);
     },

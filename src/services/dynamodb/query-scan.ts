@@ -1,7 +1,7 @@
 /** Query and Scan: pages of at most Limit items read and 1 MB, then filtered and projected. */
 import { createHash } from 'node:crypto';
 import { JsonText } from '../../platform/aws/protocols/aws-json.js';
-import { checkItem, type Item, itemSize } from './attribute-value.js';
+import { checkItem, type Item, itemSize, itemSizeBound } from './attribute-value.js';
 import {
   type DynamoDeps,
   enumOf,
@@ -324,11 +324,9 @@ function readerOf(
 
 /**
  * The bytes a page has read, by DynamoDB's item size (attribute-value.ts itemSize), to end it
- * at 1 MB. Sizing every item means walking it; but no item's size exceeds three bytes per
- * UTF-16 unit of its stored JSON text (its UTF-8 bytes, quotes, braces and type tags included,
- * outweigh names and values as DynamoDB counts them), so that bound is summed instead, and
- * items are sized exactly only once the bound reaches 1 MB: from then on the sum is exact, and
- * the page ends exactly where it did.
+ * at 1 MB. Sizing every item means walking it; a bound from its stored text's length
+ * (itemSizeBound) is summed instead, and items are sized exactly only once the bound reaches
+ * 1 MB: from then on the sum is exact, and the page ends exactly where it did.
  */
 class PageBytes {
   #total = 0;
@@ -341,7 +339,7 @@ class PageBytes {
       this.#total += itemSize(row.item);
       return;
     }
-    this.#total += row.text.length * 3;
+    this.#total += itemSizeBound(row.text);
     this.#bounded.push(row);
     if (this.#total < pageBytes) return;
     this.#exact = true;

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Item } from '../../../src/services/dynamodb/attribute-value.js';
 import { DynamoStore } from '../../../src/services/dynamodb/dynamodb-store.js';
+import { getItem, putItem } from '../../../src/services/dynamodb/item-operations.js';
 import {
   encodeKeyValue,
   schemaOf,
@@ -113,5 +114,30 @@ describe('DynamoDB reads on SQLite beside an open write transaction', () => {
       [itemOf(2)],
     );
     assert.deepEqual(await store.findSchema('direct'), schema);
+  });
+
+  test('blind puts share a commit without savepoints; a failed condition beside them fails alone', async () => {
+    const deps = { store, clock: { now: () => 0 }, region: 'us-east-1', accountId: '0' };
+    const put = (s: number) => putItem(deps, { TableName: 'direct', Item: itemOf(s) });
+    const outcomes = await Promise.allSettled([
+      ...[10, 11, 12].map(put),
+      putItem(deps, {
+        TableName: 'direct',
+        Item: itemOf(1),
+        ConditionExpression: 'attribute_not_exists(p)',
+      }),
+      ...[13, 14, 15].map(put),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+    );
+    for (const s of [10, 11, 12, 13, 14, 15]) {
+      const got = await getItem(deps, {
+        TableName: 'direct',
+        Key: { p: { S: 'a' }, s: { N: `${s}` } },
+      });
+      assert.deepEqual(JSON.parse((got as { text: string }).text), { Item: itemOf(s) });
+    }
   });
 });
