@@ -7,6 +7,7 @@
  * (sqlite.ts) on every run.
  */
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { DirectReader } from './sqlite.js';
 
 /** Where a value goes: a marker no caller's value can equal. */
 const markerPrefix = '\u0000nimbus-parameter:';
@@ -16,6 +17,11 @@ export type PrecompiledQuery<A extends Record<string, unknown>, R> = {
   bind(args: A): CompiledQuery<R>;
   /** Runs it on `db`: the handle it was built on, or a transaction of that handle. */
   run(db: Pick<Kysely<unknown>, 'executeQuery'>, args: A): Promise<QueryResult<R>>;
+  /**
+   * A read's rows at once through `reader` (sqlite.ts directReader), or undefined when it
+   * cannot answer now (no reader: PostgreSQL; a transaction open): then run() it.
+   */
+  readNow(reader: DirectReader | undefined, args: A): R[] | undefined;
 };
 
 /**
@@ -39,14 +45,17 @@ export function precompile<A extends Record<string, unknown>, R>(
     }
     return { name };
   });
+  const parametersOf = (args: A) =>
+    slots.map((s) => ('name' in s ? args[s.name as keyof A] : s.constant));
   const bind = (args: A): CompiledQuery<R> => ({
     sql: compiled.sql,
     query: compiled.query,
     queryId: compiled.queryId,
-    parameters: slots.map((s) => ('name' in s ? args[s.name as keyof A] : s.constant)),
+    parameters: parametersOf(args),
   });
   return {
     bind,
     run: (db, args) => db.executeQuery(bind(args)),
+    readNow: (reader, args) => reader?.(compiled.sql, parametersOf(args)) as R[] | undefined,
   };
 }

@@ -1,6 +1,6 @@
 /** What every DynamoDB operation gets, and the checks they share. */
 import type { Clock } from '../../model/clock.js';
-import { checkItem, type Item, itemSize, maxItemBytes } from './attribute-value.js';
+import { checkItem, type Item, itemSize, itemSizeBound, maxItemBytes } from './attribute-value.js';
 import { tableNotFound, validation } from './dynamodb-errors.js';
 import type { DynamoStore } from './dynamodb-store.js';
 import { schemaOf, type TableSchema } from './table-schema.js';
@@ -56,7 +56,9 @@ export function requiredItem(input: Input, field: string): Item {
   return checkItem(input[field]);
 }
 
-export function checkItemSize(item: Item): void {
+/** `text`: the item's JSON text, when the caller has it (the item is walked only if large). */
+export function checkItemSize(item: Item, text?: string): void {
+  if (text !== undefined && itemSizeBound(text) <= maxItemBytes) return;
   if (itemSize(item) > maxItemBytes)
     throw validation('Item size has exceeded the maximum allowed size');
 }

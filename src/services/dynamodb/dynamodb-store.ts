@@ -11,6 +11,7 @@ import { type ExactRowCache, sharedRowCache } from '../../store/exact-row-cache.
 import { groupCommitter } from '../../store/group-commit.js';
 import type { SqlFlavor } from '../../store/migrations/sql-flavor.js';
 import type { Database } from '../../store/schema.js';
+import { type DirectReader, directReader } from '../../store/sqlite.js';
 import type { Item } from './attribute-value.js';
 import { itemStatements } from './item-statements.js';
 import { type IndexSchema, indexEntryOf } from './secondary-indexes.js';
@@ -57,10 +58,32 @@ interface DynamoTables {
 }
 
 export interface StoredItem extends StoredKey {
-  item: Item;
+  /** The item, parsed from `text` the first time it is asked for. */
+  readonly item: Item;
+  /** The item as stored: its JSON text, in DynamoDB's wire shape. */
+  readonly text: string;
   /** The index key, for rows read from a secondary index. */
   ipk?: Buffer;
   isk?: Buffer;
+}
+
+/**
+ * A row as read: a page of Query or Scan with no filter or projection sends each item's text
+ * as it is, so an item is parsed only when something looks into it.
+ */
+class StoredRow implements StoredItem {
+  #item: Item | undefined;
+  ipk?: Buffer;
+  isk?: Buffer;
+  constructor(
+    readonly pk: Buffer,
+    readonly sk: Buffer,
+    readonly text: string,
+  ) {}
+  get item(): Item {
+    if (this.#item === undefined) this.#item = JSON.parse(this.text) as Item;
+    return this.#item;
+  }
 }
 
 /** Where a page of an index starts after: the index key, then the table key. */
@@ -79,9 +102,10 @@ export interface ItemWriter {
   get(table: string, key: StoredKey): Promise<Item | undefined>;
   /**
    * Writes the item and its secondary index entries. `found`: the item as the caller read it
-   * in this transaction, so the stream record's old image is not read a second time.
+   * in this transaction, so the stream record's old image is not read a second time; `text`:
+   * the item's JSON text, if the caller has it already.
    */
-  put(table: TableSchema, key: StoredKey, item: Item, found?: Found): Promise<void>;
+  put(table: TableSchema, key: StoredKey, item: Item, found?: Found, text?: string): Promise<void>;
   /** Deletes the item (a no-op if absent); `origin.bySystem` marks the TTL sweeper's deletes. */
   delete(table: TableSchema, key: StoredKey, origin?: ChangeOrigin, found?: Found): Promise<void>;
   /** The request digest a client token was last used with at or after `since`, if any. */
@@ -116,6 +140,8 @@ export class DynamoStore {
    */
   readonly #knownSchemas: ExactRowCache<TableSchema | undefined>;
   readonly #statements: ItemStatements;
+  /** Reads answered at once on SQLite when no transaction is open (src/store/sqlite.ts). */
+  readonly #readNow: DirectReader | undefined;
   constructor(
     db: unknown,
     readonly flavor: SqlFlavor,
@@ -125,6 +151,7 @@ export class DynamoStore {
     this.#stamp = stamp;
     this.#statements = itemStatements(this.#db as unknown as Parameters<typeof itemStatements>[0]);
     this.#knownSchemas = sharedRowCache(this.#db, 'dynamodb table schemas');
+    this.#readNow = directReader(db as object);
   }
 
   /** A write to the row of table `name`: its remembered schema goes once it is done, or failed. */
@@ -171,7 +198,9 @@ export class DynamoStore {
   }
 
   async #readSchema(name: string): Promise<TableSchema | undefined> {
-    const row = (await this.#statements.schemaRow.run(this.#db, { name })).rows[0];
+    const args = { name };
+    const row = (this.#statements.schemaRow.readNow(this.#readNow, args) ??
+      (await this.#statements.schemaRow.run(this.#db, args)).rows)[0];
     if (!row) return undefined;
     const cached = this.#schemas.get(name);
     if (cached?.text === row.description) return cached.schema;
@@ -351,13 +380,17 @@ export class DynamoStore {
   }
 
   async getItem(table: string, key: StoredKey): Promise<Item | undefined> {
-    return readItem(this.#statements, this.#db, table, key);
+    const text = await this.getItemText(table, key);
+    return text === undefined ? undefined : (JSON.parse(text) as Item);
   }
 
   /** The item as stored: its JSON text, in DynamoDB's wire shape. */
   async getItemText(table: string, key: StoredKey): Promise<string | undefined> {
-    const { pk, sk } = key;
-    return (await this.#statements.item.run(this.#db, { table, pk, sk })).rows[0]?.item;
+    const args = { table, pk: key.pk, sk: key.sk };
+    const rows =
+      this.#statements.item.readNow(this.#readNow, args) ??
+      (await this.#statements.item.run(this.#db, args)).rows;
+    return rows[0]?.item;
   }
 
   /**
@@ -367,15 +400,19 @@ export class DynamoStore {
   async write<T>(
     keys: { table: string; key: StoredKey }[],
     work: (writer: ItemWriter) => Promise<T>,
+    opts: { isolated?: boolean } = {},
   ): Promise<T> {
     if (this.flavor === 'sqlite') {
       // SQLite has one writer: concurrent writes share a transaction (one commit, one fsync
       // with synchronous=FULL), each in its own savepoint, so a failed condition undoes and
-      // fails only its own call. Answered only after the commit, as before.
+      // fails only its own call. Answered only after the commit, as before. `isolated: false`
+      // is for work that throws only when the database does: it skips the savepoint's two
+      // statements, and should it fail after all, the batch runs again one unit per
+      // transaction (group-commit.ts), so the failure is still its caller's alone.
       return groupCommitter(this.#db as unknown as Kysely<Database>).run(
         (tx) =>
           work(writerIn(tx as unknown as Transaction<DynamoTables>, this.#stamp, this.#statements)),
-        { isolated: true },
+        { isolated: opts.isolated ?? true },
       );
     }
     return this.#db.transaction().execute(async (tx) => {
@@ -396,15 +433,22 @@ export class DynamoStore {
     limit: number,
   ): Promise<StoredItem[]> {
     const statement = this.#statements.query({ range, forward, startAfter: !!startAfter });
-    const { rows } = await statement.run(this.#db, {
+    const args = {
       table,
       pk,
       lower: range.lower?.value,
       upper: range.upper?.value,
       after: startAfter,
       limit,
-    });
-    return rows.map((r) => ({ pk, sk: r.sk, item: JSON.parse(r.item) as Item }));
+    };
+    const rows =
+      statement.readNow(this.#readNow, args) ?? (await statement.run(this.#db, args)).rows;
+    const out: StoredItem[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      out[i] = new StoredRow(pk, r.sk, r.item);
+    }
+    return out;
   }
 
   async scan(
@@ -428,7 +472,7 @@ export class DynamoStore {
 }
 
 function toStored(r: { pk: Buffer; sk: Buffer; item: string }): StoredItem {
-  return { pk: Buffer.from(r.pk), sk: Buffer.from(r.sk), item: JSON.parse(r.item) as Item };
+  return new StoredRow(Buffer.from(r.pk), Buffer.from(r.sk), r.item);
 }
 
 function toStoredIndexRow(r: {
@@ -438,7 +482,10 @@ function toStoredIndexRow(r: {
   sk: Buffer;
   item: string;
 }): StoredItem {
-  return { ...toStored(r), ipk: Buffer.from(r.ipk), isk: Buffer.from(r.isk) };
+  const row = toStored(r);
+  row.ipk = Buffer.from(r.ipk);
+  row.isk = Buffer.from(r.isk);
+  return row;
 }
 
 type Column = 'pk' | 'sk' | 'ipk' | 'isk';
@@ -563,11 +610,10 @@ function writerIn(
         : readItem(statements, tx, table.name, key);
   return {
     get: (table, key) => readItem(statements, tx, table, key),
-    put: async (table, key, item, found) => {
+    put: async (table, key, item, found, text = JSON.stringify(item)) => {
       const old = await before(table, key, found);
       // Index entries first: an item with a bad index key is refused before anything is written.
       await rewriteIndexRows(tx, table, key, item);
-      const text = JSON.stringify(item);
       await statements.upsert.run(tx, { table: table.name, pk: key.pk, sk: key.sk, item: text });
       await record(table, old, item);
     },

@@ -1,6 +1,7 @@
 /** Query and Scan: pages of at most Limit items read and 1 MB, then filtered and projected. */
 import { createHash } from 'node:crypto';
-import { checkItem, type Item, itemSize } from './attribute-value.js';
+import { JsonText } from '../../platform/aws/protocols/aws-json.js';
+import { checkItem, type Item, itemSize, itemSizeBound } from './attribute-value.js';
 import {
   type DynamoDeps,
   enumOf,
@@ -274,29 +275,34 @@ function readerOf(
     return key;
   };
   const limit = limitOf(input);
+  const count = select === 'COUNT';
   return async (
     fetch: (n: number) => Promise<StoredItem[]>,
     advance: (last: StoredItem) => void,
   ) => {
-    const items: Item[] = [];
+    // The answer is written as JSON text: an item sent whole is its stored text, unparsed.
+    const items: string[] = [];
+    let matched = 0;
     let scanned = 0;
-    let bytes = 0;
+    const bytes = new PageBytes();
     let last: StoredItem | undefined;
     let more = false;
     for (;;) {
       const want = limit === undefined ? batchRows : Math.min(batchRows, limit - scanned);
       const rows = await fetch(want + 1);
-      const taken = rows.slice(0, want);
+      const taken = rows.length > want ? rows.slice(0, want) : rows;
       for (const row of taken) {
         scanned++;
-        bytes += itemSize(row.item);
+        bytes.add(row);
         last = row;
         if (!filter || evaluateCondition(row.item, filter)) {
-          items.push(projection ? project(row.item, projection) : row.item);
+          matched++;
+          if (!count)
+            items.push(projection ? JSON.stringify(project(row.item, projection)) : row.text);
         }
-        if (bytes >= pageBytes) break;
+        if (bytes.full) break;
       }
-      const stoppedEarly = last !== taken.at(-1) || bytes >= pageBytes;
+      const stoppedEarly = last !== taken.at(-1) || bytes.full;
       if (stoppedEarly) {
         more = true;
         break;
@@ -308,13 +314,43 @@ function readerOf(
       }
       advance(last!);
     }
-    return {
-      ...(select === 'COUNT' ? {} : { Items: items }),
-      Count: items.length,
-      ScannedCount: scanned,
-      ...(more && last ? { LastEvaluatedKey: lastKeyOf(last.item) } : {}),
-    };
+    const lastKey =
+      more && last ? `,"LastEvaluatedKey":${JSON.stringify(lastKeyOf(last.item))}` : '';
+    return new JsonText(
+      `{${count ? '' : `"Items":[${items.join(',')}],`}"Count":${matched},"ScannedCount":${scanned}${lastKey}}`,
+    );
   };
+}
+
+/**
+ * The bytes a page has read, by DynamoDB's item size (attribute-value.ts itemSize), to end it
+ * at 1 MB. Sizing every item means walking it; a bound from its stored text's length
+ * (itemSizeBound) is summed instead, and items are sized exactly only once the bound reaches
+ * 1 MB: from then on the sum is exact, and the page ends exactly where it did.
+ */
+class PageBytes {
+  #total = 0;
+  #exact = false;
+  /** The rows summed by their bound, while it is below a page. */
+  readonly #bounded: StoredItem[] = [];
+
+  add(row: StoredItem): void {
+    if (this.#exact) {
+      this.#total += itemSize(row.item);
+      return;
+    }
+    this.#total += itemSizeBound(row.text);
+    this.#bounded.push(row);
+    if (this.#total < pageBytes) return;
+    this.#exact = true;
+    this.#total = 0;
+    for (const r of this.#bounded) this.#total += itemSize(r.item);
+    this.#bounded.length = 0;
+  }
+
+  get full(): boolean {
+    return this.#exact && this.#total >= pageBytes;
+  }
 }
 
 /** The partition key value and sort-key range of a KeyConditionExpression (table or index). */

@@ -34,6 +34,8 @@ export interface WritePlan {
   /** The item to store (undefined: delete it; 'keep': leave it as it is). */
   next(existing: Item | undefined): Item | undefined | 'keep';
   returnOnFailure: boolean;
+  /** A Put's item as JSON text, stringified once for its size check and its row. */
+  text?: string;
 }
 
 export function planWrite(kind: WriteKind, schema: TableSchema, input: Input): WritePlan {
@@ -52,9 +54,10 @@ export function planWrite(kind: WriteKind, schema: TableSchema, input: Input): W
     case 'Put': {
       const item = requiredItem(input, 'Item');
       const key = keyOfItem(schema, item);
-      checkItemSize(item);
+      const text = JSON.stringify(item);
+      checkItemSize(item, text);
       scope.checkAllUsed();
-      return { ...base, key, next: () => item };
+      return { ...base, key, next: () => item, text };
     }
     case 'Delete':
     case 'ConditionCheck': {

@@ -224,6 +224,57 @@ for (const variant of awsPlatformVariants)
       assert.equal(scanned.Count, 2);
     });
 
+    test('query pages end once 1 MB is read, by DynamoDB item sizes', async () => {
+      // Each item: "user" + "big" + "n" + a one-digit number (2 bytes) + "data" + 262,120 bytes
+      // of two-byte characters = 262,134; four come to 1,048,536 (40 bytes short of 1 MB), so a
+      // page holds five. Sized by their JSON text, four would fill it; by UTF-16 units, none.
+      const data = 'é'.repeat(131_060);
+      for (let n = 1; n <= 7; n++) {
+        await client.send(
+          new PutItemCommand({
+            TableName: 'todos',
+            Item: { user: { S: 'big' }, n: { N: String(n) }, data: { S: data } },
+          }),
+        );
+      }
+      const ask = (extra: Record<string, unknown>) =>
+        doc.send(
+          new QueryCommand({
+            TableName: 'todos',
+            KeyConditionExpression: '#u = :u',
+            ExpressionAttributeNames: { '#u': 'user' },
+            ExpressionAttributeValues: { ':u': 'big' },
+            ...extra,
+          }),
+        );
+      const first = await ask({});
+      assert.deepEqual(
+        first.Items?.map((i) => i.n),
+        [1, 2, 3, 4, 5],
+      );
+      assert.equal(first.Items?.[4]?.data, data);
+      assert.deepEqual(first.LastEvaluatedKey, { user: 'big', n: 5 });
+      const rest = await ask({ ExclusiveStartKey: first.LastEvaluatedKey });
+      assert.deepEqual(
+        rest.Items?.map((i) => i.n),
+        [6, 7],
+      );
+      assert.equal(rest.LastEvaluatedKey, undefined);
+      const counted = await ask({ Select: 'COUNT' });
+      assert.equal(counted.Items, undefined);
+      assert.equal(counted.Count, 5);
+      assert.deepEqual(counted.LastEvaluatedKey, { user: 'big', n: 5 });
+      // Items a filter leaves out count towards the page all the same.
+      const filtered = await ask({
+        FilterExpression: 'n > :x',
+        ExpressionAttributeValues: { ':u': 'big', ':x': 3 },
+        ProjectionExpression: 'n',
+      });
+      assert.deepEqual(filtered.Items, [{ n: 4 }, { n: 5 }]);
+      assert.equal(filtered.ScannedCount, 5);
+      assert.deepEqual(filtered.LastEvaluatedKey, { user: 'big', n: 5 });
+    });
+
     test('bad input: oversized item, bad expressions, unused values, wrong key, wrong signature', async () => {
       const big = await failure(() =>
         client.send(
