@@ -182,9 +182,13 @@ function responseReader({ onInformational, onHead, onBody, onEnd }) {
  * checksum }` (the response's x-amz-checksum-crc32), with `verify` also `crc` (the received
  * bytes' CRC32, base64), rejecting on a mismatch as the SDK does.
  */
-export function rawS3Client(url, credentials, { region = 'us-east-1' } = {}) {
+export function rawS3Client(
+  url,
+  credentials,
+  { region = 'us-east-1', readBufferBytes = READ_BUFFER_BYTES } = {},
+) {
   const requests = s3SdkRequests(url, credentials, { region });
-  const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const readBuffer = Buffer.allocUnsafe(readBufferBytes);
   let idle;
   let busy = false;
 

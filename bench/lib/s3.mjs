@@ -275,7 +275,7 @@ export async function s3Scenario(ctx) {
   // Large objects against the disk's rate through the page cache (the limit), the same direction.
   up.ratioToLimit = round(up.summary.median / diskUp.summary.median, 3);
   down.ratioToLimit = round(down.summary.median / diskDown.summary.median, 3);
-  const deviceNote = "(O_DIRECT), information only: not the goal's yardstick";
+  const deviceNote = '(O_DIRECT), information only';
   rows.push(
     row(
       'Nimbus',
