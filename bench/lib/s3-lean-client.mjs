@@ -45,7 +45,7 @@ export function leanS3Client(url, credentials, { region = 'us-east-1' } = {}) {
         res.resume();
         res.on('end', () => resolve({ etag: res.headers.etag }));
       });
-      req.on('continue', () => streamBody(req, source));
+      req.once('continue', () => streamBody(req, source));
     });
   }
 

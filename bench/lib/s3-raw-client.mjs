@@ -239,9 +239,11 @@ export function rawS3Client(
     return new Promise((resolve, reject) => {
       let status = 0;
       let headers;
-      let bodySent = body === undefined;
+      let bodyStarted = body === undefined;
+      let settled = false;
       const kept = [];
       const settle = (error, value) => {
+        settled = true;
         conn.reader = undefined;
         conn.closed = undefined;
         busy = false;
@@ -257,20 +259,21 @@ export function rawS3Client(
           resolve(value);
         }
       };
+      // Once, however many 100s come; the pump stops when the exchange ends (an early answer).
       const sendBody = () => {
+        bodyStarted = true;
         let i = 0;
         const pump = () => {
-          while (i < body.length) {
+          while (i < body.length && !settled) {
             if (!socket.write(body[i++])) return socket.once('drain', pump);
           }
-          bodySent = true;
         };
         pump();
       };
       conn.closed = (error) => settle(error);
       conn.reader = responseReader({
         onInformational: (code) => {
-          if (code === 100 && !bodySent) sendBody();
+          if (code === 100 && !bodyStarted) sendBody();
         },
         onHead: (code, h) => {
           status = code;

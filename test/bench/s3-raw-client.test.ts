@@ -34,7 +34,7 @@ interface Captured {
 }
 
 /**
- * A server that records each request's head and body: PUTs get `100 Continue`, then 200 once the
+ * A server that records each request's head and body: PUTs get `100 Continue` (twice), then 200 once the
  * aws-chunked body's trailer and the last HTTP chunk arrived; GETs get `answerGet(socket)`'s answer.
  */
 async function captureServer(answerGet: (socket: Socket) => void) {
@@ -55,7 +55,8 @@ async function captureServer(answerGet: (socket: Socket) => void) {
           answerGet(socket);
           return;
         }
-        socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+        // Twice, as a Node server that calls writeContinue() itself does: the body goes once.
+        socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n');
       }
       if (PUT_END.test(buf.toString('latin1', Math.max(0, buf.length - 64)))) {
         current.body = buf;
