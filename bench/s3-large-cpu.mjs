@@ -1,12 +1,14 @@
 // Large-object S3 path, measured as CPU per MiB as well as MiB/s, so that runs on a shared machine
-// compare: one streamed PutObject and one GetObject of `--mib` through each load generator (the
-// lean one, lib/s3-lean-client.mjs, and the SDK v3 client; both with the SDK's default CRC32
-// checksums, aws-chunked upload, response checksum validation) against a `nimbus server` child,
+// compare: one PutObject and one GetObject of `--mib` through each load generator (`raw`,
+// lib/s3-raw-client.mjs: raw sockets, body framed and CRC32 computed before the timed window,
+// download counted by bytes and verified after it; `lean`, lib/s3-lean-client.mjs, over node:http
+// with the response's CRC32 checked while timed; `sdk`, the SDK v3 client; all send the SDK's
+// default CRC32 trailer on an aws-chunked upload after 100-continue) against a `nimbus server` child,
 // with the CPU time (user+system, /proc) the server and this (client) process spent per direction.
 // A "client floor" row sends the same calls to a sink: a bare node:http child that drains PUT
 // bodies and serves GETs from one MiB in memory (with the right CRC32), so what the client itself
 // costs, and its best rate on this machine, stand beside Nimbus's.
-//   node bench/s3-large-cpu.mjs [--mib 256] [--trials 3] [--client lean,sdk] [--prof dir]
+//   node bench/s3-large-cpu.mjs [--mib 256] [--trials 3] [--client raw,lean,sdk] [--prof dir]
 // `npm run build` and `node scripts/bundle-cli.mjs` first. BENCH_NIMBUS_ROOT picks another build.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { cpuMs, start, stop, waitForText } from './lib/proc.mjs';
 import { largeClients } from './lib/s3.mjs';
 import { leanS3Client } from './lib/s3-lean-client.mjs';
+import { rawS3Client } from './lib/s3-raw-client.mjs';
 import { nimbusKey, startNimbus } from './lib/systems.mjs';
 
 const arg = (name, dflt) => {
@@ -26,8 +29,8 @@ const MiB = 1024 * 1024;
 const mib = Number(arg('mib', '256'));
 const trials = Number(arg('trials', '3'));
 const profDir = arg('prof', undefined);
-// `lean` (lib/s3-lean-client.mjs: the SDK's requests and checksums without the SDK), `sdk`, or both.
-const generators = arg('client', 'lean,sdk').split(',');
+// Any of `raw`, `lean`, `sdk` (see above).
+const generators = arg('client', 'raw,lean,sdk').split(',');
 const bytes = mib * MiB;
 
 // The sink: the same repeated MiB as bodyStream, its CRC32 over `bytes` computed once at start.
@@ -100,12 +103,14 @@ async function measured(pid, fn) {
 
 async function trial(clients, pid, generator) {
   const Key = 'large/object';
-  const { put, get } = largeClients[generator];
-  const up = await measured(pid, () => put(clients, Key, bytes));
+  const { prepare, put, get, verify } = largeClients[generator];
+  const prepared = prepare(bytes);
+  const up = await measured(pid, () => put(clients, Key, prepared));
   const down = await measured(pid, async () => {
     const read = await get(clients, Key);
     if (read !== bytes) throw new Error(`GetObject returned ${read} bytes, not ${bytes}`);
   });
+  if (verify) await verify(clients, Key, prepared);
   return { up, down };
 }
 
@@ -124,9 +129,17 @@ const nimbus = await startNimbus(work, {
 try {
   const sinkUrl = (await waitForText(sinkLog, /listening on (http:\/\/\S+)/, 10_000, sink))[1];
   const sinkKey = { accessKeyId: 'AKIDSINK', secretAccessKey: 'sink' };
-  const sinkClients = { sdk: client(sinkUrl, sinkKey), lean: leanS3Client(sinkUrl, sinkKey) };
+  const sinkClients = {
+    sdk: client(sinkUrl, sinkKey),
+    lean: leanS3Client(sinkUrl, sinkKey),
+    raw: rawS3Client(sinkUrl, sinkKey),
+  };
   const key = await nimbusKey(nimbus);
-  const clients = { sdk: client(nimbus.url, key), lean: leanS3Client(nimbus.url, key) };
+  const clients = {
+    sdk: client(nimbus.url, key),
+    lean: leanS3Client(nimbus.url, key),
+    raw: rawS3Client(nimbus.url, key),
+  };
   await clients.sdk.send(new CreateBucketCommand({ Bucket: 'bench' }));
   // Warm-up: JIT, page cache, the data dir's first files.
   for (const generator of generators) await trial(clients, nimbus.pid, generator);
@@ -144,6 +157,7 @@ try {
   for (const c of [sinkClients, clients]) {
     c.sdk.destroy();
     c.lean.destroy();
+    c.raw.destroy();
   }
 } finally {
   await nimbus.stop();

@@ -10,18 +10,11 @@
 // amz-sdk-invocation-id, amz-sdk-request, x-amz-date, x-amz-content-sha256, authorization; every
 // header but user-agent and authorization signed. The signature is checked by Nimbus on every
 // call, so a wrong one shows up as errors in the bench, never as a silent speed-up.
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { amzDate, sha256Hex, sigv4Signer } from './sigv4-signer.mjs';
 
 const SDK_UA = 'aws-sdk-js/3.0.0';
-
-const hmac = (key, text) => createHmac('sha256', key).update(text).digest();
-const sha256Hex = (data) => createHash('sha256').update(data).digest('hex');
-
-/** `20261203T071303Z` */
-function amzDate(ms) {
-  return `${new Date(ms).toISOString().slice(0, 19).replaceAll('-', '').replaceAll(':', '')}Z`;
-}
 
 /**
  * A client for one endpoint, key and service: `send(operation, input)` resolves to the parsed
@@ -62,17 +55,7 @@ export function leanAwsJsonClient(
     ...extraHeaders.map(([name]) => name),
   ].sort();
   const signedHeaders = signedNames.join(';');
-  // The signing key changes once a day; the date of the last one decides whether to derive again.
-  let keyDate = '';
-  let signingKey;
-  const keyFor = (date) => {
-    if (date !== keyDate) {
-      const k = hmac(`AWS4${credentials.secretAccessKey}`, date);
-      signingKey = hmac(hmac(hmac(k, region), service), 'aws4_request');
-      keyDate = date;
-    }
-    return signingKey;
-  };
+  const signer = sigv4Signer(credentials, { region, service });
 
   /**
    * The request the SDK would send for `operation` with `input`, signed now: the headers in the
@@ -82,7 +65,6 @@ export function leanAwsJsonClient(
     const body = JSON.stringify(input);
     const length = Buffer.byteLength(body);
     const date = amzDate(Date.now());
-    const day = date.slice(0, 8);
     const payloadHash = sha256Hex(body);
     const signed = {
       'amz-sdk-invocation-id': randomUUID(),
@@ -96,11 +78,6 @@ export function leanAwsJsonClient(
       'x-amz-user-agent': SDK_UA,
       ...Object.fromEntries(extraHeaders),
     };
-    const canonical = `POST\n/\n\n${signedNames.map((n) => `${n}:${signed[n]}\n`).join('')}\n${signedHeaders}\n${payloadHash}`;
-    const scope = `${day}/${region}/${service}/aws4_request`;
-    const signature = createHmac('sha256', keyFor(day))
-      .update(`AWS4-HMAC-SHA256\n${date}\n${scope}\n${sha256Hex(canonical)}`)
-      .digest('hex');
     // In the SDK's order: content-type, target, its extra headers, length, agents, host, ...
     const headers = {
       'content-type': signed['content-type'],
@@ -114,9 +91,7 @@ export function leanAwsJsonClient(
       'amz-sdk-request': sdkRequest,
       'x-amz-date': date,
       'x-amz-content-sha256': payloadHash,
-      authorization:
-        `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, ` +
-        `SignedHeaders=${signedHeaders}, Signature=${signature}`,
+      authorization: signer.authorization('POST', '/', '', signedHeaders, signed),
     };
     return { headers, body };
   }

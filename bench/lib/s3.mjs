@@ -1,8 +1,10 @@
 // S3 scenario: small objects (1 KB PutObject then GetObject of the same key, as pairs per second,
-// N in flight) and large-object MB/s (one streamed PutObject and one streamed GetObject of
-// `s3LargeMiB`), through the official SDK v3 client against the `nimbus server` child. The limit
-// for large objects is the disk's own sequential rate measured in the same run on the same file
-// system: a file of the same size written in 1 MiB pieces and fsynced, then read back.
+// N in flight, through the official SDK v3 client) and large-object MiB/s (one PutObject and one
+// GetObject of `s3LargeMiB`, through three load generators, the cheapest one's rows the headline)
+// against the `nimbus server` child. The limit for large objects is the disk's own sequential rate
+// measured in the same run on the same file system: a file of the same size written in 1 MiB
+// pieces and fsynced, then read back; the device's rate past the page cache (O_DIRECT) is shown
+// beside it as information.
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +15,10 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { deviceTrial } from './disk-direct.mjs';
 import { leanS3Client } from './s3-lean-client.mjs';
+import { prepareUpload, rawS3Client } from './s3-raw-client.mjs';
+import { crcBase64 } from './s3-sdk-requests.mjs';
 import { round, summary } from './stats.mjs';
 import { nimbusKey, startNimbus } from './systems.mjs';
 
@@ -21,10 +26,20 @@ const log = (m) => process.stderr.write(`bench: ${m}\n`);
 const MiB = 1024 * 1024;
 const small = Buffer.alloc(1024, 'x');
 
+let block;
+
+/** The pseudo-random MiB every large object repeats (built once). */
+export function bodyBlock() {
+  if (!block) {
+    block = Buffer.alloc(MiB);
+    for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
+  }
+  return block;
+}
+
 /** `bytes` of a repeated pseudo-random MiB, produced as it is read (never all in memory). */
 export function bodyStream(bytes) {
-  const block = Buffer.alloc(MiB);
-  for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const block = bodyBlock();
   let left = bytes;
   return new Readable({
     read() {
@@ -61,26 +76,37 @@ async function smallTrial(s3, width, seconds) {
 }
 
 /**
- * The large-object load generators. `lean` (the headline rows): the SDK's own requests, headers,
- * signature, aws-chunked framing and CRC32 checksums, sent without the SDK
- * (lib/s3-lean-client.mjs), the response's CRC32 checked as the SDK does, its bytes dropped.
- * `sdk`: the SDK v3 client itself, as an application would call it.
+ * The large-object load generators. `prepare(bytes)` runs before the timed window, `put` and `get`
+ * are timed, `verify` runs after them, untimed, and checks what the object holds.
+ * `raw` (the headline rows): the SDK's own requests, headers, signature, aws-chunked framing and
+ * CRC32 trailer on raw sockets, the body framed and its CRC32 computed before the timed window,
+ * the download counted by bytes (lib/s3-raw-client.mjs); `verify` downloads the object again
+ * checking its CRC32 against the response's and the upload's.
+ * `lean`: the same requests over node:http, the response's CRC32 checked in the timed download, as
+ * the SDK does (lib/s3-lean-client.mjs). `sdk`: the SDK v3 client itself, as an application calls it.
  */
 export const largeClients = {
+  raw: {
+    prepare: (bytes) => prepareUpload(bodyBlock(), bytes),
+    put: (c, Key, upload) => c.raw.putObject('bench', Key, upload),
+    get: async (c, Key) => (await c.raw.getObject('bench', Key)).size,
+    verify: async (c, Key, upload) => {
+      const got = await c.raw.getObject('bench', Key, { verify: true });
+      const sent = crcBase64(upload.crc);
+      if (got.size !== upload.length || got.crc !== sent) {
+        throw new Error(`GetObject returned ${got.size} bytes, CRC32 ${got.crc}; sent ${sent}`);
+      }
+    },
+  },
   lean: {
-    put: (c, Key, bytes) => c.lean.putObject('bench', Key, bodyStream(bytes), bytes),
+    prepare: (bytes) => ({ bytes, body: bodyStream(bytes) }),
+    put: (c, Key, { bytes, body }) => c.lean.putObject('bench', Key, body, bytes),
     get: async (c, Key) => (await c.lean.getObject('bench', Key)).size,
   },
   sdk: {
-    put: (c, Key, bytes) =>
-      c.sdk.send(
-        new PutObjectCommand({
-          Bucket: 'bench',
-          Key,
-          Body: bodyStream(bytes),
-          ContentLength: bytes,
-        }),
-      ),
+    prepare: (bytes) => ({ bytes, body: bodyStream(bytes) }),
+    put: (c, Key, { bytes, body }) =>
+      c.sdk.send(new PutObjectCommand({ Bucket: 'bench', Key, Body: body, ContentLength: bytes })),
     get: async (c, Key) => {
       const got = await c.sdk.send(new GetObjectCommand({ Bucket: 'bench', Key }));
       let read = 0;
@@ -90,23 +116,42 @@ export const largeClients = {
   },
 };
 
-/** One streamed upload then download of `bytes` through `generator`: MiB/s each way. */
-export async function largeTrial(clients, bytes, generator = 'lean') {
-  const Key = 'large/object';
-  const { put, get } = largeClients[generator];
-  let t = performance.now();
-  await put(clients, Key, bytes);
-  const upMs = performance.now() - t;
-  t = performance.now();
-  const read = await get(clients, Key);
-  const downMs = performance.now() - t;
-  if (read !== bytes) throw new Error(`GetObject returned ${read} bytes, not ${bytes}`);
-  return { up: bytes / MiB / (upMs / 1000), down: bytes / MiB / (downMs / 1000) };
+/** `fn`'s wall time and the CPU this (client) process spent in it, in ms. */
+async function timed(fn) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { value, ms, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
-/** The disk's sequential rate on the data dir's file system: 1 MiB writes + fsync, then reads. */
-async function diskTrial(dir, bytes) {
-  const file = join(dir, 'disk-probe');
+/**
+ * One upload then download of `bytes` through `generator`: MiB/s each way and the client's CPU ms
+ * per MiB each way (user + system of the bench process, which shares the server's cores).
+ */
+export async function largeTrial(clients, bytes, generator = 'raw') {
+  const Key = 'large/object';
+  const { prepare, put, get, verify } = largeClients[generator];
+  const mib = bytes / MiB;
+  const prepared = prepare(bytes);
+  const up = await timed(() => put(clients, Key, prepared));
+  const down = await timed(() => get(clients, Key));
+  if (down.value !== bytes) throw new Error(`GetObject returned ${down.value} bytes, not ${bytes}`);
+  if (verify) await verify(clients, Key, prepared);
+  return {
+    up: mib / (up.ms / 1000),
+    down: mib / (down.ms / 1000),
+    upCpuMsPerMiB: up.cpuMs / mib,
+    downCpuMsPerMiB: down.cpuMs / mib,
+  };
+}
+
+/**
+ * The disk's sequential rate on the data dir's file system: 1 MiB writes + fsync, then reads.
+ * The file stays for `deviceTrial`; the caller removes it.
+ */
+async function diskTrial(file, bytes) {
   const source = bodyStream(bytes);
   let t = performance.now();
   const handle = await open(file, 'w');
@@ -121,7 +166,6 @@ async function diskTrial(dir, bytes) {
   let read = 0;
   for await (const chunk of createReadStream(file, { highWaterMark: MiB })) read += chunk.length;
   const readMs = performance.now() - t;
-  await rm(file, { force: true });
   if (read !== bytes) throw new Error('disk probe read back the wrong size');
   return { up: bytes / MiB / (writeMs / 1000), down: bytes / MiB / (readMs / 1000) };
 }
@@ -138,10 +182,16 @@ export async function s3Scenario(ctx) {
     credentials,
     maxAttempts: 1,
   });
-  const clients = { sdk: s3, lean: leanS3Client(nimbus.url, credentials) };
+  const clients = {
+    sdk: s3,
+    lean: leanS3Client(nimbus.url, credentials),
+    raw: rawS3Client(nimbus.url, credentials),
+  };
   await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
   const rows = [];
-  const raw = { small: [], large: [], largeSdk: [], disk: [] };
+  const raw = { small: [], large: {}, disk: [], device: [] };
+  const generators = Object.keys(largeClients);
+  for (const g of generators) raw.large[g] = [];
 
   await smallTrial(s3, cfg.s3Width, 1); // warm-up
   for (let t = 0; t < cfg.s3Trials; t++) {
@@ -151,22 +201,36 @@ export async function s3Scenario(ctx) {
   }
   const bytes = cfg.s3LargeMiB * MiB;
   const probeDir = await mkdtemp(join(nimbus.dataDir, 'disk-probe-'));
+  const probe = join(probeDir, 'disk-probe');
+  let deviceSkipped;
   for (let t = 0; t < cfg.s3Trials; t++) {
     // Alternated so neither always runs on a warmer page cache.
-    const disk = await diskTrial(probeDir, bytes);
-    const large = await largeTrial(clients, bytes, 'lean');
-    const largeSdk = await largeTrial(clients, bytes, 'sdk');
+    const disk = await diskTrial(probe, bytes);
+    const device = await deviceTrial(probe, join(probeDir, 'device-probe'));
+    await rm(probe, { force: true });
     raw.disk.push(disk);
-    raw.large.push(large);
-    raw.largeSdk.push(largeSdk);
+    if (device.skipped) deviceSkipped = device.skipped;
+    else raw.device.push(device);
+    const r = {};
+    for (const g of generators) {
+      r[g] = await largeTrial(clients, bytes, g);
+      raw.large[g].push(r[g]);
+    }
+    const fig = (x) => x.toFixed(0);
+    const ms = (x) => x.toFixed(2);
     log(
-      `s3: ${cfg.s3LargeMiB} MiB trial ${t + 1}/${cfg.s3Trials}: upload ${large.up.toFixed(0)} MiB/s ` +
-        `(SDK ${largeSdk.up.toFixed(0)}; disk write+fsync ${disk.up.toFixed(0)}), download ` +
-        `${large.down.toFixed(0)} MiB/s (SDK ${largeSdk.down.toFixed(0)}; disk read ` +
-        `${disk.down.toFixed(0)})`,
+      `s3: ${cfg.s3LargeMiB} MiB trial ${t + 1}/${cfg.s3Trials}: upload ${fig(r.raw.up)} MiB/s, ` +
+        `client ${ms(r.raw.upCpuMsPerMiB)} ms/MiB (node:http ${fig(r.lean.up)}, ` +
+        `${ms(r.lean.upCpuMsPerMiB)}; SDK ${fig(r.sdk.up)}, ${ms(r.sdk.upCpuMsPerMiB)}; disk ` +
+        `write+fsync ${fig(disk.up)}${device.up ? `, O_DIRECT ${fig(device.up)}` : ''}), ` +
+        `download ${fig(r.raw.down)} MiB/s, client ${ms(r.raw.downCpuMsPerMiB)} ms/MiB ` +
+        `(node:http ${fig(r.lean.down)}, ${ms(r.lean.downCpuMsPerMiB)}; SDK ${fig(r.sdk.down)}, ` +
+        `${ms(r.sdk.downCpuMsPerMiB)}; disk read ${fig(disk.down)}` +
+        `${device.down ? `, O_DIRECT ${fig(device.down)}` : ''})`,
     );
   }
   await rm(probeDir, { recursive: true, force: true });
+  clients.raw.destroy();
   clients.lean.destroy();
   s3.destroy();
 
@@ -180,6 +244,38 @@ export async function s3Scenario(ctx) {
     summary: summary(values),
     ...extra,
   });
+  const mib = `${cfg.s3LargeMiB} MiB`;
+  const large = (g, key) => raw.large[g].map((r) => r[key]);
+  const clientCpu = (g, direction, label) =>
+    row(
+      'Nimbus',
+      `${mib} ${direction}, ${label}: client CPU`,
+      'ms/MiB',
+      large(g, `${direction === 'upload' ? 'up' : 'down'}CpuMsPerMiB`),
+      {
+        better: 'lower',
+      },
+    );
+  // The headline rows (figure names ending in "upload"/"download", which the goal's verdict in
+  // lib/report.mjs reads) come from the raw-socket client; every other figure name ends otherwise.
+  const up = row('Nimbus', `${mib} upload`, 'MiB/s', large('raw', 'up'));
+  const diskUp = row(
+    'disk',
+    `${mib} sequential write + fsync`,
+    'MiB/s',
+    raw.disk.map((r) => r.up),
+  );
+  const down = row('Nimbus', `${mib} download`, 'MiB/s', large('raw', 'down'));
+  const diskDown = row(
+    'disk',
+    `${mib} sequential read`,
+    'MiB/s',
+    raw.disk.map((r) => r.down),
+  );
+  // Large objects against the disk's rate through the page cache (the limit), the same direction.
+  up.ratioToLimit = round(up.summary.median / diskUp.summary.median, 3);
+  down.ratioToLimit = round(down.summary.median / diskDown.summary.median, 3);
+  const deviceNote = '(O_DIRECT), information only';
   rows.push(
     row(
       'Nimbus',
@@ -188,64 +284,60 @@ export async function s3Scenario(ctx) {
       raw.small.map((r) => r.pairs),
       errors ? { note: `${errors} errors over the trials` } : {},
     ),
-    row(
-      'Nimbus',
-      `${cfg.s3LargeMiB} MiB upload`,
-      'MiB/s',
-      raw.large.map((r) => r.up),
-    ),
-    row(
-      'disk',
-      `${cfg.s3LargeMiB} MiB sequential write + fsync`,
-      'MiB/s',
-      raw.disk.map((r) => r.up),
-    ),
-    row(
-      'Nimbus',
-      `${cfg.s3LargeMiB} MiB download`,
-      'MiB/s',
-      raw.large.map((r) => r.down),
-    ),
-    row(
-      'disk',
-      `${cfg.s3LargeMiB} MiB sequential read`,
-      'MiB/s',
-      raw.disk.map((r) => r.down),
-    ),
-    // The SDK's rows: their figure names do not end in "upload"/"download", so the goal's
-    // verdict (lib/report.mjs) reads the lean generator's rows above.
-    row(
-      'Nimbus',
-      `${cfg.s3LargeMiB} MiB upload, SDK v3 client`,
-      'MiB/s',
-      raw.largeSdk.map((r) => r.up),
-    ),
-    row(
-      'Nimbus',
-      `${cfg.s3LargeMiB} MiB download, SDK v3 client`,
-      'MiB/s',
-      raw.largeSdk.map((r) => r.down),
-    ),
+    up,
+    clientCpu('raw', 'upload', 'raw-socket client'),
+    diskUp,
+    ...(raw.device.length
+      ? [
+          row(
+            'disk',
+            `${mib} device sequential write + fsync ${deviceNote}`,
+            'MiB/s',
+            raw.device.map((r) => r.up),
+          ),
+        ]
+      : []),
+    down,
+    clientCpu('raw', 'download', 'raw-socket client'),
+    diskDown,
+    ...(raw.device.length
+      ? [
+          row(
+            'disk',
+            `${mib} device sequential read ${deviceNote}`,
+            'MiB/s',
+            raw.device.map((r) => r.down),
+          ),
+        ]
+      : []),
+    row('Nimbus', `${mib} upload, node:http lean client`, 'MiB/s', large('lean', 'up')),
+    clientCpu('lean', 'upload', 'node:http lean client'),
+    row('Nimbus', `${mib} download, node:http lean client`, 'MiB/s', large('lean', 'down')),
+    clientCpu('lean', 'download', 'node:http lean client'),
+    row('Nimbus', `${mib} upload, SDK v3 client`, 'MiB/s', large('sdk', 'up')),
+    clientCpu('sdk', 'upload', 'SDK v3 client'),
+    row('Nimbus', `${mib} download, SDK v3 client`, 'MiB/s', large('sdk', 'down')),
+    clientCpu('sdk', 'download', 'SDK v3 client'),
   );
-  // Large objects against the disk's rate (the limit), the same direction.
-  const [, up, diskUp, down, diskDown] = rows;
-  up.ratioToLimit = round(up.summary.median / diskUp.summary.median, 3);
-  down.ratioToLimit = round(down.summary.median / diskDown.summary.median, 3);
   return {
     rows,
     raw,
     notes: [
       `S3: small: the SDK v3 client in the bench process, PutObject then GetObject of a 1 KB ` +
-        `object, ${cfg.s3Width} callers. Large: one streamed PutObject and GetObject of ` +
-        `${cfg.s3LargeMiB} MiB (a repeated pseudo-random MiB generated in memory, the download's ` +
-        "bytes dropped) against the disk's own rate on the data dir: the same bytes written in " +
-        '1 MiB pieces and fsynced, then read back (from the page cache when it holds them, as ' +
-        'the GetObject reads are). The large rows without a client named come from a lean ' +
-        "generator (lib/s3-lean-client.mjs): the SDK's own requests (SigV4 header signature, " +
-        "aws-chunked body with a CRC32 trailer, x-amz-checksum-mode and the response's CRC32 " +
-        'checked) without its middleware and stream wrappers, which cost the bench process, on ' +
-        'the same cores as the server, 0.7-1.2 ms of CPU per MiB downloaded (none uploaded); ' +
-        'the "SDK v3 client" rows are the SDK itself.',
+        `object, ${cfg.s3Width} callers. Large: one PutObject and GetObject of ${mib} (a ` +
+        "repeated pseudo-random MiB) against the disk's own rate on the data dir: the same bytes " +
+        'written in 1 MiB pieces and fsynced, then read back (from the page cache when it holds ' +
+        'them, as the GetObject reads are). The large rows without a client named come from a ' +
+        "raw-socket client (lib/s3-raw-client.mjs): the SDK's own requests (SigV4 header " +
+        'signature, 100-continue, aws-chunked body with a CRC32 trailer, x-amz-checksum-mode) ' +
+        'with the framed body and its CRC32 built before the timed window and the download ' +
+        "counted by bytes; one more download per trial, untimed, checks the response's CRC32 " +
+        'and the bytes against the upload. "node:http lean client": the same requests over ' +
+        'node:http, the response\'s CRC32 checked while timed; "SDK v3 client": the SDK itself. ' +
+        '"client CPU": user + system CPU of the bench process per MiB in the timed window (it ' +
+        "shares the server's cores). The device rows (dd with O_DIRECT, the page-cache probe's " +
+        'file copied then read back) are information only.' +
+        (deviceSkipped ? ` Device rows skipped: dd with O_DIRECT failed (${deviceSkipped}).` : ''),
     ],
   };
 }
