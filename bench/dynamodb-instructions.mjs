@@ -12,9 +12,9 @@ import { openSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BENCH_TABLE, benchItem, benchKey } from './lib/dynamodb-bench-table.mjs';
 import { leanDynamoClient } from './lib/dynamodb-lean-client.mjs';
 import { NIMBUS_BIN, NIMBUS_ROOT } from './lib/systems.mjs';
-import { BENCH_TABLE, benchItem, benchKey } from './lib/dynamodb-bench-table.mjs';
 
 const calls = Number(process.argv[2] ?? 300);
 const work = await mkdtemp(join(tmpdir(), 'nimbus-ddb-instr-'));

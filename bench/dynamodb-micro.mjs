@@ -7,8 +7,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { NIMBUS_ROOT } from './lib/systems.mjs';
 import { BENCH_TABLE, benchItem, benchKey } from './lib/dynamodb-bench-table.mjs';
+import { NIMBUS_ROOT } from './lib/systems.mjs';
 
 const load = (path) => import(pathToFileURL(join(NIMBUS_ROOT, 'dist', 'src', path)).href);
 const { openSqliteDatabase } = await load('store/sqlite.js');
@@ -45,7 +45,10 @@ await time(
   (i) =>
     Promise.all(
       Array.from({ length: 16 }, (_, j) =>
-        putItem(deps, { TableName: 'bench', Item: benchItem(100 + ((i * 16 + j) % 50), i * 16 + j) }),
+        putItem(deps, {
+          TableName: 'bench',
+          Item: benchItem(100 + ((i * 16 + j) % 50), i * 16 + j),
+        }),
       ),
     ),
   16,

@@ -64,7 +64,12 @@ const deps = { store, waiters, clock: { now: () => Date.now() }, region: 'us-eas
 const req = { headers: { host: 'localhost' } };
 await createQueue({ deps, req, input: { QueueName: 'micro' } });
 const queueUrl = 'http://localhost/000000000000/micro';
-const source = sqsEventSource(deps, 'micro', 'arn:aws:sqs:us-east-1:000000000000:micro', 'us-east-1');
+const source = sqsEventSource(
+  deps,
+  'micro',
+  'arn:aws:sqs:us-east-1:000000000000:micro',
+  'us-east-1',
+);
 
 async function send(count) {
   let next = 0;
@@ -73,8 +78,14 @@ async function send(count) {
       const from = next;
       next = Math.min(count, next + 10);
       const Entries = [];
-      for (let i = from; i < next; i++) Entries.push({ Id: String(i - from), MessageBody: `m${i}` });
-      const r = await sendMessageBatch({ deps, req, input: { QueueUrl: queueUrl, Entries }, queue: 'micro' });
+      for (let i = from; i < next; i++)
+        Entries.push({ Id: String(i - from), MessageBody: `m${i}` });
+      const r = await sendMessageBatch({
+        deps,
+        req,
+        input: { QueueUrl: queueUrl, Entries },
+        queue: 'micro',
+      });
       if (r.Failed.length > 0) throw new Error(JSON.stringify(r.Failed[0]));
     }
   };
@@ -122,7 +133,9 @@ for (let r = 0; r < rounds; r++) {
 }
 if (bySql) {
   for (const [text, e] of [...bySql].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
-    process.stdout.write(`${e.ms.toFixed(0).padStart(6)} ms ${String(e.runs).padStart(6)} runs  ${text.slice(0, 150)}\n`);
+    process.stdout.write(
+      `${e.ms.toFixed(0).padStart(6)} ms ${String(e.runs).padStart(6)} runs  ${text.slice(0, 150)}\n`,
+    );
   }
 }
 waiters.stop();

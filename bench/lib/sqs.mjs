@@ -9,9 +9,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { leanAwsJsonClient } from './aws-json-lean-client.mjs';
 import { cpuMs, descendants } from './proc.mjs';
 import { summary } from './stats.mjs';
-import { leanAwsJsonClient } from './aws-json-lean-client.mjs';
 import { nimbusDeploy, nimbusKey, ROOT, startNimbus } from './systems.mjs';
 
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
