@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BENCH_TABLE, benchItem, benchKey } from './dynamodb-bench-table.mjs';
 import { leanDynamoClient } from './dynamodb-lean-client.mjs';
-import { cpuMs, start, stop, waitForText } from './proc.mjs';
+import { cpuMs, start, stop, waitForQuiet, waitForText } from './proc.mjs';
 import { eachOf, forSeconds, rawRequest, replay } from './replay-load.mjs';
 import { quantile, summary } from './stats.mjs';
 import { DYNALITE_BIN, freePort, NIMBUS_ROOT, nimbusKey, startNimbus } from './systems.mjs';
@@ -328,6 +328,9 @@ export async function dynamodbScenario(ctx) {
         // Each trial starts with another system, so none always runs first (or last).
         const order = systems.map((_, j) => systems[(j + t) % systems.length]);
         for (const s of order) {
+          // Every server idle first: the writes of a PutItem trial leave a WAL checkpoint (or a
+          // LevelDB compaction) running after the last answer, on the same 2 cores.
+          await waitForQuiet(systems.map((x) => x.pid));
           const r = await trial(s, generator, op, cfg.dynamodbWidth, cfg.dynamodbSec);
           trials[s.name].push(r);
           log(

@@ -82,6 +82,23 @@ export function cpuMs(pid) {
 }
 
 /**
+ * Waits until every process in `pids` has been idle (under `share` of one core, over windows of
+ * `windowMs`) or `maxMs` has passed; resolves with the time waited. A server that has just taken
+ * a burst of writes goes on working after its last answer (SQLite checkpoints its WAL, LevelDB
+ * compacts): a trial started then would share the cores with that, and with another system's.
+ */
+export async function waitForQuiet(pids, { share = 0.03, windowMs = 250, maxMs = 20_000 } = {}) {
+  const started = Date.now();
+  while (Date.now() - started < maxMs) {
+    const before = pids.map((pid) => cpuNs(pid));
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const busiest = Math.max(...pids.map((pid, i) => cpuNs(pid) - before[i]));
+    if (busiest < share * windowMs * 1e6) break;
+  }
+  return Date.now() - started;
+}
+
+/**
  * CPU time of pid in ns, summed over its threads from /proc/<pid>/task/<tid>/schedstat (the
  * scheduler's run time, not 10 ms ticks as in /proc/<pid>/stat): short trials of a few hundred
  * requests need it. Threads that ended are not in it; Node's pool and V8 threads live as long
