@@ -13,9 +13,14 @@ import type { ServerResponse } from 'node:http';
 const chunkBytes = 1024 * 1024;
 /** One being read into while the other is written. */
 const buffersPerSend = 2;
-/** Buffers of finished sends, reused by the next: their pages are already mapped. */
+/**
+ * Buffers of finished sends, reused by the next: their pages are already mapped. Enough for the
+ * ranged GETs a download tool keeps in flight (s3transfer: 10, two buffers each) to start on
+ * mapped buffers: with 8, a 256 MiB download by 8 MiB ranges cost the server 0.80 ms/MiB of CPU
+ * instead of 0.51 (page faults of fresh buffers). At most 24 MiB held.
+ */
 const idle: Buffer[] = [];
-const maxIdle = 8;
+const maxIdle = 24;
 
 /** Bytes `start`..`end` (inclusive) of the file at `path`. */
 export interface FileSegment {
