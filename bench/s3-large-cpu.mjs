@@ -8,7 +8,9 @@
 // A "client floor" row sends the same calls to a sink: a bare node:http child that drains PUT
 // bodies and serves GETs from one MiB in memory (with the right CRC32), so what the client itself
 // costs, and its best rate on this machine, stand beside Nimbus's.
-//   node bench/s3-large-cpu.mjs [--mib 256] [--trials 3] [--client raw,lean,sdk] [--prof dir]
+// `multipart` (lib/s3.mjs): a multipart upload and ranged GETs as the AWS CLI sends them (no sink
+// row: the sink does not speak multipart).
+//   node bench/s3-large-cpu.mjs [--mib 256] [--trials 3] [--client raw,lean,sdk,multipart] [--prof dir]
 // `npm run build` and `node scripts/bundle-cli.mjs` first. BENCH_NIMBUS_ROOT picks another build.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { cpuMs, start, stop, waitForText } from './lib/proc.mjs';
-import { largeClients } from './lib/s3.mjs';
+import { cliInFlight, largeClients } from './lib/s3.mjs';
 import { leanS3Client } from './lib/s3-lean-client.mjs';
 import { rawS3Client } from './lib/s3-raw-client.mjs';
 import { nimbusKey, startNimbus } from './lib/systems.mjs';
@@ -107,7 +109,7 @@ async function trial(clients, pid, generator) {
   const prepared = prepare(bytes);
   const up = await measured(pid, () => put(clients, Key, prepared));
   const down = await measured(pid, async () => {
-    const read = await get(clients, Key);
+    const read = await get(clients, Key, prepared);
     if (read !== bytes) throw new Error(`GetObject returned ${read} bytes, not ${bytes}`);
   });
   if (verify) await verify(clients, Key, prepared);
@@ -139,6 +141,7 @@ try {
     sdk: client(nimbus.url, key),
     lean: leanS3Client(nimbus.url, key),
     raw: rawS3Client(nimbus.url, key),
+    rawPool: Array.from({ length: cliInFlight }, () => rawS3Client(nimbus.url, key)),
   };
   await clients.sdk.send(new CreateBucketCommand({ Bucket: 'bench' }));
   // Warm-up: JIT, page cache, the data dir's first files.
@@ -146,18 +149,19 @@ try {
   for (let t = 0; t < trials; t++) {
     // Interleaved so neither always runs on a quieter moment.
     for (const generator of generators) {
-      const floor = await trial(sinkClients, sink.pid, generator);
+      // The sink answers single PutObjects and GetObjects only, not a multipart upload.
+      const floor =
+        generator === 'multipart' ? undefined : await trial(sinkClients, sink.pid, generator);
       const r = await trial(clients, nimbus.pid, generator);
-      rows.push(
-        { system: 'nimbus', client: generator, trial: t + 1, ...flat(r) },
-        { system: 'sink', client: generator, trial: t + 1, ...flat(floor) },
-      );
+      rows.push({ system: 'nimbus', client: generator, trial: t + 1, ...flat(r) });
+      if (floor) rows.push({ system: 'sink', client: generator, trial: t + 1, ...flat(floor) });
     }
   }
   for (const c of [sinkClients, clients]) {
     c.sdk.destroy();
     c.lean.destroy();
     c.raw.destroy();
+    for (const r of c.rawPool ?? []) r.destroy();
   }
 } finally {
   await nimbus.stop();

@@ -228,18 +228,23 @@ export function rawS3Client(
     return conn;
   }
 
-  /** One request and its response; `body`: a prepared upload's plan, sent after 100 Continue. */
+  /**
+   * One request and its response; `body`: buffers sent after 100 Continue when the request
+   * expects it (a prepared upload's plan), else right after the head (a small XML body).
+   */
   function exchange(request, { body, onBody }) {
     if (busy) return Promise.reject(new Error('rawS3Client: one request at a time'));
     busy = true;
-    // A request with a body is a PutObject: its own connection, closed after it.
-    const keepAlive = body === undefined;
+    // A request that waits for 100 Continue (PutObject, UploadPart): its own connection, closed
+    // after it.
+    const expectContinue = request.headers.Expect !== undefined;
+    const keepAlive = !expectContinue;
     const conn = connection(keepAlive);
     const { socket } = conn;
     return new Promise((resolve, reject) => {
       let status = 0;
       let headers;
-      let bodyStarted = body === undefined;
+      let bodyStarted = body === undefined || !expectContinue;
       let settled = false;
       const kept = [];
       const settle = (error, value) => {
@@ -280,15 +285,16 @@ export function rawS3Client(
           headers = h;
         },
         onBody: (buf, start, end) => {
-          if (status === 200 && onBody) onBody(buf, start, end);
+          if ((status === 200 || status === 206) && onBody) onBody(buf, start, end);
           else kept.push(Buffer.from(buf.subarray(start, end)));
         },
         onEnd: () => {
-          if (status !== 200) settle(s3Error(status, Buffer.concat(kept)));
+          if (status !== 200 && status !== 206) settle(s3Error(status, Buffer.concat(kept)));
           else settle(undefined, { headers, body: kept.length ? Buffer.concat(kept) : undefined });
         },
       });
       socket.write(requestHead(request, keepAlive ? 'keep-alive' : 'close'));
+      if (body !== undefined && !expectContinue) for (const piece of body) socket.write(piece);
     });
   }
 
@@ -298,9 +304,13 @@ export function rawS3Client(
     return { etag: headers.etag };
   }
 
-  async function getObject(bucket, key, { verify = false } = {}) {
+  /**
+   * `range` ({ start, end }, inclusive): a ranged GetObject (206). `crc`: the CRC32 to continue
+   * from when verifying, so ranges read in order check a whole object.
+   */
+  async function getObject(bucket, key, { verify = false, range, crc: crcFrom = 0 } = {}) {
     let size = 0;
-    let crc = 0;
+    let crc = crcFrom;
     const onBody = verify
       ? (buf, start, end) => {
           size += end - start;
@@ -309,21 +319,125 @@ export function rawS3Client(
       : (_buf, start, end) => {
           size += end - start;
         };
-    const { headers } = await exchange(requests.getObject(bucket, key), { onBody });
+    const { headers } = await exchange(requests.getObject(bucket, key, range), { onBody });
     const checksum = headers['x-amz-checksum-crc32'];
     if (!verify) return { size, checksum };
+    if (range) return { size, crcValue: crc };
     if (checksum !== undefined && crcBase64(crc) !== checksum) {
       throw new Error(`GetObject: CRC32 ${crcBase64(crc)} is not the ${checksum} sent`);
     }
     return { size, checksum, crc: crcBase64(crc) };
   }
 
+  async function createMultipartUpload(bucket, key) {
+    const { body } = await exchange(requests.createMultipartUpload(bucket, key), {});
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(body?.toString('utf8') ?? '')?.[1];
+    if (!uploadId) throw new Error('CreateMultipartUpload: no UploadId in the answer');
+    return uploadId;
+  }
+
+  async function uploadPart(bucket, key, uploadId, partNumber, part) {
+    const request = requests.uploadPart(bucket, key, uploadId, partNumber, part.length);
+    const { headers } = await exchange(request, { body: part.plan });
+    return headers.etag;
+  }
+
+  async function completeMultipartUpload(bucket, key, uploadId, etags) {
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      etags
+        .map((etag, i) => `<Part><ETag>${etag}</ETag><PartNumber>${i + 1}</PartNumber></Part>`)
+        .join('') +
+      '</CompleteMultipartUpload>';
+    const request = requests.completeMultipartUpload(bucket, key, uploadId, xml);
+    const { body } = await exchange(request, { body: [Buffer.from(xml)] });
+    const text = body?.toString('utf8') ?? '';
+    // S3 may answer 200 with an error document once the body has started.
+    if (!text.includes('<CompleteMultipartUploadResult'))
+      throw s3Error(200, body ?? Buffer.alloc(0));
+    return { etag: /<ETag>([^<]+)<\/ETag>/.exec(text)?.[1]?.replace(/&quot;/g, '"') };
+  }
+
   return {
     putObject,
     getObject,
+    createMultipartUpload,
+    uploadPart,
+    completeMultipartUpload,
     destroy: () => {
       idle?.socket.destroy();
       idle = undefined;
     },
   };
+}
+
+/**
+ * A multipart upload's parts of `partBytes` (the last shorter), each framed as `prepareUpload`
+ * frames a PutObject body; parts with the same bytes share their buffers. Built before the timed
+ * window; `crc` is the whole object's CRC32, to check the download against.
+ */
+export function prepareMultipart(block, bytes, partBytes) {
+  const parts = [];
+  const planOf = new Map();
+  for (let at = 0; at < bytes; at += partBytes) {
+    const length = Math.min(partBytes, bytes - at);
+    if (!planOf.has(length)) planOf.set(length, prepareUpload(block, length));
+    parts.push(planOf.get(length));
+  }
+  return { length: bytes, crc: prepareUpload(block, bytes).crc, parts };
+}
+
+/**
+ * A multipart upload as the AWS CLI (s3transfer) sends it: CreateMultipartUpload, the parts by
+ * `clients.length` connections at once (each taking the next part as it finishes one), then
+ * CompleteMultipartUpload. Resolves to the object's ETag.
+ */
+export async function putObjectMultipart(clients, bucket, key, upload) {
+  const uploadId = await clients[0].createMultipartUpload(bucket, key);
+  const etags = new Array(upload.parts.length);
+  let next = 0;
+  await Promise.all(
+    clients.map(async (client) => {
+      while (next < upload.parts.length) {
+        const i = next++;
+        etags[i] = await client.uploadPart(bucket, key, uploadId, i + 1, upload.parts[i]);
+      }
+    }),
+  );
+  return clients[0].completeMultipartUpload(bucket, key, uploadId, etags);
+}
+
+/**
+ * A download by ranged GetObjects of `rangeBytes`, `clients.length` in flight, as s3transfer does
+ * it; counted by bytes. Resolves to the bytes received.
+ */
+export async function getObjectRanges(clients, bucket, key, size, rangeBytes) {
+  let next = 0;
+  let received = 0;
+  await Promise.all(
+    clients.map(async (client) => {
+      while (next * rangeBytes < size) {
+        const start = next++ * rangeBytes;
+        const end = Math.min(size, start + rangeBytes) - 1;
+        // Not `received += await ...`: that reads `received` before the await.
+        const { size: got } = await client.getObject(bucket, key, { range: { start, end } });
+        received += got;
+      }
+    }),
+  );
+  return received;
+}
+
+/** The same ranges read one after another, untimed, their CRC32 continued across them. */
+export async function verifyObjectRanges(client, bucket, key, size, rangeBytes) {
+  let crc = 0;
+  let received = 0;
+  for (let start = 0; start < size; start += rangeBytes) {
+    const end = Math.min(size, start + rangeBytes) - 1;
+    const got = await client.getObject(bucket, key, { verify: true, range: { start, end }, crc });
+    if (got.size !== end - start + 1) throw new Error(`range ${start}-${end}: ${got.size} bytes`);
+    crc = got.crcValue;
+    received += got.size;
+  }
+  return { size: received, crc };
 }

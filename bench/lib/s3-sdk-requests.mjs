@@ -1,4 +1,6 @@
-// The requests `@aws-sdk/client-s3` v3 sends for a streamed PutObject and a GetObject, built and
+// The requests `@aws-sdk/client-s3` v3 sends for a streamed PutObject and a GetObject (and, for
+// the multipart rows, CreateMultipartUpload, UploadPart framed as the streamed PutObject,
+// CompleteMultipartUpload and a ranged GetObject), built and
 // signed for the bench's lean load generators (lib/s3-lean-client.mjs over node:http,
 // lib/s3-raw-client.mjs over raw sockets), so both put the same bytes on the wire.
 //
@@ -75,6 +77,16 @@ function ordered(names, values) {
   return out;
 }
 
+const GET_RANGE_SIGNED =
+  'amz-sdk-invocation-id;amz-sdk-request;host;range;x-amz-checksum-mode;x-amz-content-sha256;' +
+  'x-amz-date;x-amz-user-agent';
+const CREATE_SIGNED =
+  'amz-sdk-invocation-id;amz-sdk-request;content-type;host;x-amz-checksum-algorithm;' +
+  'x-amz-content-sha256;x-amz-date;x-amz-user-agent';
+const COMPLETE_SIGNED =
+  'amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;host;x-amz-content-sha256;' +
+  'x-amz-date;x-amz-user-agent';
+
 const PUT_ORDER = [
   'content-type',
   'Expect',
@@ -94,6 +106,33 @@ const PUT_ORDER = [
 ];
 const GET_ORDER = [
   'x-amz-checksum-mode',
+  'x-amz-user-agent',
+  'user-agent',
+  'host',
+  'amz-sdk-invocation-id',
+  'amz-sdk-request',
+  'x-amz-date',
+  'x-amz-content-sha256',
+  'authorization',
+];
+
+const GET_RANGE_ORDER = ['range', ...GET_ORDER];
+const CREATE_ORDER = [
+  'content-type',
+  'x-amz-checksum-algorithm',
+  'x-amz-user-agent',
+  'user-agent',
+  'host',
+  'amz-sdk-invocation-id',
+  'amz-sdk-request',
+  'x-amz-date',
+  'x-amz-content-sha256',
+  'authorization',
+  'content-length',
+];
+const COMPLETE_ORDER = [
+  'content-type',
+  'content-length',
   'x-amz-user-agent',
   'user-agent',
   'host',
@@ -127,26 +166,31 @@ export function s3SdkRequests(url, credentials, { region = 'us-east-1' } = {}) {
     return { method, target: `${path}?${query}`, headers: ordered(order, values) };
   }
 
+  /** The headers of a streamed body of `length` bytes: aws-chunked, a CRC32 trailer, 100-continue. */
+  const streamed = (length) => ({
+    ...common(),
+    'content-encoding': 'aws-chunked',
+    'content-type': 'application/octet-stream',
+    'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    'x-amz-decoded-content-length': String(length),
+    'x-amz-sdk-checksum-algorithm': 'CRC32',
+    'x-amz-trailer': 'x-amz-checksum-crc32',
+    'user-agent': fullUa('N,Z,b,U,E,e'),
+    expect: '100-continue',
+    'transfer-encoding': 'chunked',
+  });
+
   /** PutObject of `length` bytes, aws-chunked with a CRC32 trailer, after `100 Continue`. */
   function putObject(bucket, key, length) {
     const path = s3Path(bucket, key);
-    const values = {
-      ...common(),
-      'content-encoding': 'aws-chunked',
-      'content-type': 'application/octet-stream',
-      'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
-      'x-amz-decoded-content-length': String(length),
-      'x-amz-sdk-checksum-algorithm': 'CRC32',
-      'x-amz-trailer': 'x-amz-checksum-crc32',
-      'user-agent': fullUa('N,Z,b,U,E,e'),
-      expect: '100-continue',
-      'transfer-encoding': 'chunked',
-    };
-    return signed('PUT', path, 'x-id=PutObject', PUT_SIGNED, values, PUT_ORDER);
+    return signed('PUT', path, 'x-id=PutObject', PUT_SIGNED, streamed(length), PUT_ORDER);
   }
 
-  /** GetObject with the response's checksum asked for. */
-  function getObject(bucket, key) {
+  /**
+   * GetObject with the response's checksum asked for; `range` ({ start, end }, inclusive) adds
+   * the Range header a ranged download (s3transfer, lib-storage's readers) sends.
+   */
+  function getObject(bucket, key, range) {
     const path = s3Path(bucket, key);
     const values = {
       ...common(),
@@ -154,8 +198,62 @@ export function s3SdkRequests(url, credentials, { region = 'us-east-1' } = {}) {
       'x-amz-content-sha256': EMPTY_SHA256,
       'user-agent': fullUa('N,Z,b,E,e'),
     };
-    return signed('GET', path, 'x-id=GetObject', GET_SIGNED, values, GET_ORDER);
+    if (!range) return signed('GET', path, 'x-id=GetObject', GET_SIGNED, values, GET_ORDER);
+    values.range = `bytes=${range.start}-${range.end}`;
+    return signed('GET', path, 'x-id=GetObject', GET_RANGE_SIGNED, values, GET_RANGE_ORDER);
   }
 
-  return { hostname, port: Number(port), putObject, getObject };
+  /** CreateMultipartUpload (`POST /b/k?uploads`), an empty body. */
+  function createMultipartUpload(bucket, key) {
+    const path = s3Path(bucket, key);
+    const values = {
+      ...common(),
+      'content-type': 'application/octet-stream',
+      'x-amz-content-sha256': EMPTY_SHA256,
+      'x-amz-checksum-algorithm': 'CRC32',
+      'user-agent': fullUa('N,Z,b,E,e'),
+      'content-length': '0',
+    };
+    const request = signed(
+      'POST',
+      path,
+      'uploads=&x-id=CreateMultipartUpload',
+      CREATE_SIGNED,
+      values,
+      CREATE_ORDER,
+    );
+    // As the SDK writes it: `?uploads`, canonicalised as `uploads=` when signed.
+    return { ...request, target: `${path}?uploads&x-id=CreateMultipartUpload` };
+  }
+
+  /** UploadPart: the body framed as PutObject's (aws-chunked, CRC32 trailer, 100-continue). */
+  function uploadPart(bucket, key, uploadId, partNumber, length) {
+    const path = s3Path(bucket, key);
+    const query = `partNumber=${partNumber}&uploadId=${encodeURIComponent(uploadId)}&x-id=UploadPart`;
+    return signed('PUT', path, query, PUT_SIGNED, streamed(length), PUT_ORDER);
+  }
+
+  /** CompleteMultipartUpload with `xml` (the part list) as a signed body. */
+  function completeMultipartUpload(bucket, key, uploadId, xml) {
+    const path = s3Path(bucket, key);
+    const values = {
+      ...common(),
+      'content-type': 'application/xml',
+      'x-amz-content-sha256': sha256Hex(xml),
+      'user-agent': fullUa('N,Z,b,E,e'),
+      'content-length': String(Buffer.byteLength(xml)),
+    };
+    const query = `uploadId=${encodeURIComponent(uploadId)}&x-id=CompleteMultipartUpload`;
+    return signed('POST', path, query, COMPLETE_SIGNED, values, COMPLETE_ORDER);
+  }
+
+  return {
+    hostname,
+    port: Number(port),
+    putObject,
+    getObject,
+    createMultipartUpload,
+    uploadPart,
+    completeMultipartUpload,
+  };
 }

@@ -14,12 +14,20 @@ import {
   GetObjectCommand,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { repoRoot } from '../helpers/repo-root.js';
 import { type S3Platform, startS3Platform } from '../services/s3/s3-platform.js';
 
 const bench = (file: string) => import(pathToFileURL(join(repoRoot, 'bench', 'lib', file)).href);
-const { prepareUpload, rawS3Client } = await bench('s3-raw-client.mjs');
+const {
+  getObjectRanges,
+  prepareMultipart,
+  prepareUpload,
+  putObjectMultipart,
+  rawS3Client,
+  verifyObjectRanges,
+} = await bench('s3-raw-client.mjs');
 const { leanS3Client } = await bench('s3-lean-client.mjs');
 const { bodyBlock, bodyStream } = await bench('s3.mjs');
 
@@ -169,6 +177,37 @@ describe('raw-socket S3 load generator: the wire', () => {
     );
   });
 
+  test('UploadPart and a ranged GetObject: the same heads and body as the SDK v3', async () => {
+    const { raw, lean, sdk } = threeClients(capture.url);
+    const part = prepareUpload(bodyBlock(), bytes);
+    try {
+      await raw.uploadPart('bench', 'a/b', 'UP-id_1', 3, part);
+      await sdk.send(
+        new UploadPartCommand({
+          Bucket: 'bench',
+          Key: 'a/b',
+          UploadId: 'UP-id_1',
+          PartNumber: 3,
+          Body: bodyStream(bytes),
+          ContentLength: bytes,
+        }),
+      );
+      await raw.getObject('bench', 'a/b', { range: { start: 5, end: 24 } });
+      const ranged = await sdk.send(
+        new GetObjectCommand({ Bucket: 'bench', Key: 'a/b', Range: 'bytes=5-24' }),
+      );
+      await ranged.Body?.transformToByteArray();
+    } finally {
+      for (const client of [raw, lean, sdk]) client.destroy();
+    }
+    const [r, s, rg, sg] = capture.requests.slice(-4);
+    assert.ok(r && s && rg && sg);
+    assert.equal(normalized(r.head), normalized(s.head));
+    assert.ok(r.body.equals(s.body), `UploadPart bodies differ ${firstDifference(r.body, s.body)}`);
+    assert.equal(normalized(rg.head), normalized(sg.head));
+    assert.match(rg.head, /\r\nrange: bytes=5-24\r\n/);
+  });
+
   test('GetObject: the same head as the SDK v3 and node:http; a chunked answer counted and checked', async () => {
     const { raw, lean, sdk } = threeClients(capture.url);
     try {
@@ -245,6 +284,33 @@ describe('raw-socket S3 load generator against the platform', () => {
     } finally {
       raw.destroy();
       wrongKey.destroy();
+    }
+  });
+
+  test('a multipart upload as the AWS CLI sends it, then ranged GETs, several in flight', async () => {
+    const pool = [0, 1, 2].map(() => rawS3Client(s3.platform.url, credentials));
+    const client = s3.client();
+    try {
+      const bytes = 11 * MiB + 3;
+      const upload = prepareMultipart(bodyBlock(), bytes, 5 * MiB);
+      assert.equal(upload.parts.length, 3);
+      const { etag } = await putObjectMultipart(pool, 'raw', 'parts/object', upload);
+      assert.match(etag, /^"[0-9a-f]{32}-3"$/);
+      // Ranges that do not line up with the parts, more of them than connections.
+      assert.equal(await getObjectRanges(pool, 'raw', 'parts/object', bytes, 2 * MiB + 1), bytes);
+      const checked = await verifyObjectRanges(pool[0], 'raw', 'parts/object', bytes, 4 * MiB);
+      assert.deepEqual(checked, { size: bytes, crc: upload.crc });
+      const got = await client.send(new GetObjectCommand({ Bucket: 'raw', Key: 'parts/object' }));
+      const body = Buffer.from((await got.Body?.transformToByteArray()) ?? []);
+      assert.equal(body.length, bytes);
+      assert.equal(crc32(body), upload.crc);
+      // A range that starts past the object's end is an error, not a short count.
+      await assert.rejects(getObjectRanges(pool, 'raw', 'parts/object', 16 * MiB, 4 * MiB), {
+        name: 'InvalidRange',
+      });
+    } finally {
+      for (const c of pool) c.destroy();
+      client.destroy();
     }
   });
 });

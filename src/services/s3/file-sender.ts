@@ -6,16 +6,28 @@
  * faulted in, zeroed, unmapped again) and ran every MiB through the stream machinery on both
  * sides; this costs a download about a third less of the server's CPU per MiB.
  */
-import { close, open, read } from 'node:fs';
+import { close, open, read as readFile } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 
 /** 1 MiB reads and socket writes: few enough calls per MiB that their overhead is small. */
 const chunkBytes = 1024 * 1024;
 /** One being read into while the other is written. */
 const buffersPerSend = 2;
-/** Buffers of finished sends, reused by the next: their pages are already mapped. */
+/**
+ * Buffers of finished sends, reused by the next: their pages are already mapped. Enough for the
+ * ranged GETs a download tool keeps in flight (s3transfer: 10, two buffers each) to start on
+ * mapped buffers: with 8, a 256 MiB download by 8 MiB ranges cost the server 0.80 ms/MiB of CPU
+ * instead of 0.51 (page faults of fresh buffers). At most 24 MiB held.
+ */
 const idle: Buffer[] = [];
-const maxIdle = 8;
+const maxIdle = 24;
+
+/** Bytes `start`..`end` (inclusive) of the file at `path`. */
+export interface FileSegment {
+  path: string;
+  start: number;
+  end: number;
+}
 
 /**
  * Writes bytes `start`..`end` (inclusive) of the file at `path` to `res`, then ends it. Rejects
@@ -28,12 +40,24 @@ export function sendFile(
   start: number,
   end: number,
 ): Promise<void> {
+  return sendFiles([{ path, start, end }], res);
+}
+
+/**
+ * As sendFile, for a body made of pieces of several files in turn (an object composed of its
+ * multipart upload's parts): the next file is opened once the last read of the one before is
+ * done, while its bytes may still be on their way to the socket.
+ */
+export function sendFiles(segments: readonly FileSegment[], res: ServerResponse): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const free: Buffer[] = [];
     const taken: Buffer[] = [];
     let fd = -1;
-    let position = start;
+    let segment = -1;
+    let position = 0;
+    let end = -1;
     let writing = 0;
+    // A read or an open is running: next() waits for it.
     let reading = false;
     let settled = false;
 
@@ -64,9 +88,31 @@ export function sendFile(
       return fresh;
     };
 
-    const next = () => {
+    const openNext = () => {
+      if (fd >= 0) close(fd, () => {});
+      fd = -1;
+      segment++;
+      const next = segments[segment];
+      if (!next) return;
+      reading = true;
+      open(next.path, 'r', (error, opened) => {
+        reading = false;
+        if (settled) {
+          if (!error) close(opened, () => {});
+          return;
+        }
+        if (error) return finish(error);
+        fd = opened;
+        position = next.start;
+        end = next.end;
+        read();
+      });
+    };
+
+    const read = () => {
       if (settled || reading) return;
       if (position > end) {
+        if (segment < segments.length - 1) return openNext();
         if (writing === 0) res.end(() => finish());
         return;
       }
@@ -74,7 +120,7 @@ export function sendFile(
       if (!buffer) return;
       reading = true;
       const length = Math.min(chunkBytes, end - position + 1);
-      read(fd, buffer, 0, length, position, (error, bytesRead) => {
+      readFile(fd, buffer, 0, length, position, (error, bytesRead) => {
         reading = false;
         if (settled) {
           close(fd, () => {});
@@ -89,20 +135,16 @@ export function sendFile(
           writing--;
           if (writeError) return finish(writeError);
           free.push(buffer);
-          next();
+          read();
         });
-        next();
+        read();
       });
     };
 
-    open(path, 'r', (error, opened) => {
-      if (error) return finish(error);
-      if (settled) {
-        close(opened, () => {});
-        return;
-      }
-      fd = opened;
-      next();
-    });
+    if (segments.length === 0) {
+      res.end(() => finish());
+      return;
+    }
+    openNext();
   });
 }

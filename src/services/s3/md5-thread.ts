@@ -2,7 +2,7 @@
  * MD5 of large upload bodies on a worker thread (md5-worker.ts), so that an upload's ETag costs
  * its request no CPU: the uploading thread copies the body into 1 MiB slabs of shared memory,
  * writes each slab to disk and hands the same slab to the worker, both at once. One worker serves
- * every upload of the process (one hash per session); it starts on the first large upload, holds
+ * the uploads Md5Pool gives it (one hash per session); it starts on the first large upload, holds
  * the process open only while a session is open, and is started again after a crash (the sessions
  * it held fail, so their uploads fail and leave nothing).
  */
@@ -52,6 +52,11 @@ export class Md5Thread {
   readonly #waiting = new Map<number, Waiter[]>();
   /** Sessions neither digested nor forgotten: the worker holds the process open while any is. */
   readonly #open = new Set<number>();
+
+  /** Sessions neither digested nor forgotten (how busy the worker is, for Md5Pool). */
+  get openSessions(): number {
+    return this.#open.size;
+  }
 
   /**
    * `checksum`: also computed over the same slabs, on the same thread (one pass over bytes the

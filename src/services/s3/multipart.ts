@@ -1,13 +1,14 @@
 /**
  * Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, Abort,
- * ListParts, ListMultipartUploads. Parts are blobs of their own; completing concatenates them
- * into the object's blob (streamed) and the object's ETag is S3's `"<md5 of part md5s>-<N>"`.
+ * ListParts, ListMultipartUploads. Parts are blobs of their own; completing composes the object's
+ * blob of them (ObjectFiles: a manifest, no byte copied) or, where the storage cannot, streams them
+ * into a new blob. The object's ETag is S3's `"<md5 of part md5s>-<N>"`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { RestXmlResponse } from '../../platform/aws/protocols/rest-xml.js';
 import { childElement, childElements, textNode } from '../../platform/aws/protocols/xml.js';
 import { parseCopySource } from './copy-object.js';
-import type { WrittenBlob } from './object-files.js';
+import type { ObjectStorage, WrittenBlob } from './object-files.js';
 import { storedHeaders, userMetadata } from './object-headers.js';
 import { findObject, writeBody } from './object-operations.js';
 import { checkPreconditions } from './preconditions.js';
@@ -23,7 +24,7 @@ import {
   s3Namespace,
 } from './s3-call.js';
 import { s3Errors } from './s3-errors.js';
-import type { UploadRow } from './s3-metadata.js';
+import type { PartRow, UploadRow } from './s3-metadata.js';
 
 /** S3's limits: parts 1..10,000, every part but the last at least 5 MiB, objects up to 5 TiB. */
 const maxPartNumber = 10_000;
@@ -202,26 +203,30 @@ export async function completeMultipartUpload(call: ObjectCall): Promise<RestXml
   });
 
   const files = call.deps.files;
-  async function* concatenated(): AsyncGenerator<Buffer> {
-    for (const part of parts) yield* files.read(part.blobId);
-  }
-  const written = await files.write(concatenated(), maxObjectBytes);
+  const written = await composeParts(files, parts);
   const md5s = Buffer.concat(parts.map((p) => Buffer.from(p.etag.replace(/"/g, ''), 'hex')));
   const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
   const completedAt = call.deps.clock.now();
-  const outcome = await call.deps.meta.completeUpload(upload.id, {
-    bucket: call.bucket,
-    key: call.key,
-    blobId: written.blobId,
-    size: written.size,
-    etag,
-    lastModified: completedAt,
-    headers: upload.headers,
-    userMetadata: upload.userMetadata,
-  });
+  const outcome = await call.deps.meta.completeUpload(
+    upload.id,
+    {
+      bucket: call.bucket,
+      key: call.key,
+      blobId: written.blobId,
+      size: written.size,
+      etag,
+      lastModified: completedAt,
+      headers: upload.headers,
+      userMetadata: upload.userMetadata,
+    },
+    written.keptParts,
+  );
   if (!outcome.stored) {
-    await files.remove(written.blobId);
-    throw s3Errors.noSuchUpload(upload.id);
+    // Only the composite's manifest: its parts are still the upload's (or already replaced).
+    await (written.keptParts.length > 0 && files.uncompose
+      ? files.uncompose(written.blobId)
+      : files.remove(written.blobId));
+    throw outcome.partsChanged ? s3Errors.invalidPart() : s3Errors.noSuchUpload(upload.id);
   }
   await Promise.all(outcome.unreferenced.map((id) => files.remove(id)));
   await objectChanged(call, {
@@ -244,6 +249,27 @@ export async function completeMultipartUpload(call: ObjectCall): Promise<RestXml
       ],
     },
   };
+}
+
+/**
+ * The object's blob: composed of the part blobs where the storage can (no byte copied; the parts
+ * become the object's, `keptParts`), else a new blob the parts' bytes are streamed into.
+ */
+async function composeParts(
+  files: ObjectStorage,
+  parts: readonly PartRow[],
+): Promise<{ blobId: string; size: number; keptParts: string[] }> {
+  const size = parts.reduce((sum, part) => sum + part.size, 0);
+  if (size > maxObjectBytes) throw s3Errors.entityTooLarge(maxObjectBytes);
+  if (files.compose) {
+    const blobId = await files.compose(parts);
+    return { blobId, size, keptParts: parts.map((part) => part.blobId) };
+  }
+  async function* concatenated(): AsyncGenerator<Buffer> {
+    for (const part of parts) yield* files.read(part.blobId);
+  }
+  const written = await files.write(concatenated(), maxObjectBytes);
+  return { blobId: written.blobId, size: written.size, keptParts: [] };
 }
 
 export async function abortMultipartUpload(call: ObjectCall): Promise<RestXmlResponse> {

@@ -7,14 +7,15 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { NimbusError } from '../../errors/nimbus-error.js';
 import { type ChecksumName, createChecksum } from '../../platform/aws/sigv4/checksum.js';
-import { sendFile } from './file-sender.js';
-import { type BodyDigests, Md5Thread } from './md5-thread.js';
+import { type FileSegment, sendFile, sendFiles } from './file-sender.js';
+import { Md5Pool } from './md5-pool.js';
+import type { BodyDigests } from './md5-thread.js';
 import { SlabWriter, slabBytes } from './slab-writer.js';
 
 /** What a write computes besides the MD5, and the check its digests must pass before it is kept. */
@@ -42,6 +43,20 @@ export class BlobTooLargeError extends NimbusError {
 }
 
 export const blobIdPattern = /^[0-9a-f]{32}$/;
+/** A composite blob's id (ObjectFiles.compose): told apart by its name, without a file system call. */
+const compositeSuffix = '.parts';
+const compositeIdPattern = /^[0-9a-f]{32}\.parts$/;
+
+interface Manifest {
+  parts: BlobPart[];
+}
+
+function absentAs<T>(value: T): (error: NodeJS.ErrnoException) => T {
+  return (error) => {
+    if (error.code === 'ENOENT') return value;
+    throw error;
+  };
+}
 const readChunkBytes = 1024 * 1024;
 /** A body in more pieces than this goes through slabs even while small (one writev stays short). */
 const maxHeadPieces = 64;
@@ -74,11 +89,26 @@ export interface ObjectStorage {
   ): Promise<void>;
   /** Removing an absent blob is not an error. */
   remove(blobId: string): Promise<void>;
+  /**
+   * Where the storage can (ObjectFiles): a new blob with the bytes of `parts` in order, made
+   * without copying them. The parts become the new blob's: removing it removes them, so nothing
+   * else may remove them once the new blob is referenced. Without it, CompleteMultipartUpload
+   * writes the parts' bytes into a new blob.
+   */
+  compose?(parts: readonly BlobPart[]): Promise<string>;
+  /** Removes a blob made by compose, but not its parts (a completion that did not happen). */
+  uncompose?(blobId: string): Promise<void>;
+}
+
+/** A blob as one piece of a composed one. */
+export interface BlobPart {
+  blobId: string;
+  size: number;
 }
 
 export class ObjectFiles implements ObjectStorage {
   readonly #root: string;
-  readonly #md5 = new Md5Thread();
+  readonly #md5 = new Md5Pool();
 
   constructor(root: string) {
     this.#root = root;
@@ -155,6 +185,7 @@ export class ObjectFiles implements ObjectStorage {
 
   /** A new blob with the bytes of `blobId` (CopyObject). */
   async copy(blobId: string): Promise<string> {
+    if (compositeIdPattern.test(blobId)) return this.#copyComposite(blobId);
     const copyId = newBlobId();
     const temp = join(this.#root, 'tmp', `${copyId}.tmp`);
     try {
@@ -169,6 +200,7 @@ export class ObjectFiles implements ObjectStorage {
 
   /** `start`/`end` inclusive, as in a Range header. */
   read(blobId: string, range?: { start: number; end: number }): Readable {
+    if (compositeIdPattern.test(blobId)) return Readable.from(this.#readComposite(blobId, range));
     // 1 MiB reads (not the default 64 KiB): a sixteenth of the reads and socket writes.
     return createReadStream(this.#path(blobId), { ...range, highWaterMark: readChunkBytes });
   }
@@ -178,14 +210,109 @@ export class ObjectFiles implements ObjectStorage {
     range: { start: number; end: number },
     res: ServerResponse,
   ): Promise<void> {
-    return sendFile(this.#path(blobId), res, range.start, range.end);
+    if (!compositeIdPattern.test(blobId)) {
+      return sendFile(this.#path(blobId), res, range.start, range.end);
+    }
+    return this.#segments(blobId, range).then((segments) => sendFiles(segments, res));
   }
 
   /** Removing an absent blob is not an error. */
   async remove(blobId: string): Promise<void> {
-    await unlink(this.#path(blobId)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+    if (compositeIdPattern.test(blobId)) {
+      const parts = await this.#manifest(blobId).catch(absentAs(undefined));
+      if (!parts) return;
+      // The manifest first: a crash between the two leaves unreferenced part files (space), never
+      // a manifest naming parts that are gone.
+      await unlink(this.#path(blobId)).catch(absentAs(undefined));
+      await Promise.all(parts.map((part) => this.remove(part.blobId)));
+      return;
+    }
+    await unlink(this.#path(blobId)).catch(absentAs(undefined));
+  }
+
+  /**
+   * A composite blob: a manifest (`<32 hex>.parts`, JSON, written temp + fsync + rename like any
+   * blob) naming the part blobs and their sizes, which stay where they are.
+   */
+  async compose(parts: readonly BlobPart[]): Promise<string> {
+    for (const part of parts) {
+      if (!blobIdPattern.test(part.blobId)) throw new Error(`cannot compose ${part.blobId}`);
+    }
+    const manifest: Manifest = { parts: parts.map(({ blobId, size }) => ({ blobId, size })) };
+    const compositeId = `${newBlobId()}${compositeSuffix}`;
+    const temp = join(this.#root, 'tmp', `${compositeId}.tmp`);
+    try {
+      await writeFile(temp, JSON.stringify(manifest), { flag: 'wx', mode: 0o600 });
+      await this.#commit(temp, compositeId);
+    } catch (error) {
+      await unlink(temp).catch(() => {});
+      throw error;
+    }
+    return compositeId;
+  }
+
+  async uncompose(blobId: string): Promise<void> {
+    if (!compositeIdPattern.test(blobId)) throw new Error(`${blobId} is not a composed blob`);
+    await unlink(this.#path(blobId)).catch(absentAs(undefined));
+  }
+
+  /** A composite copy owns copies of the parts: removing either never touches the other's. */
+  async #copyComposite(blobId: string): Promise<string> {
+    const parts = await this.#manifest(blobId);
+    const copies: BlobPart[] = [];
+    try {
+      for (const part of parts)
+        copies.push({ blobId: await this.copy(part.blobId), size: part.size });
+      return await this.compose(copies);
+    } catch (error) {
+      await Promise.all(copies.map((copy) => this.remove(copy.blobId).catch(() => {})));
+      throw error;
+    }
+  }
+
+  async #manifest(blobId: string): Promise<BlobPart[]> {
+    const manifest = JSON.parse(await readFile(this.#path(blobId), 'utf8')) as Manifest;
+    for (const part of manifest.parts) {
+      if (!blobIdPattern.test(part.blobId) || !Number.isSafeInteger(part.size) || part.size < 0) {
+        throw new Error(`blob ${blobId} has a malformed manifest`);
+      }
+    }
+    return manifest.parts;
+  }
+
+  /** The pieces of the parts' files that hold bytes `range` of the composite blob. */
+  async #segments(blobId: string, range?: { start: number; end: number }): Promise<FileSegment[]> {
+    const parts = await this.#manifest(blobId);
+    const total = parts.reduce((sum, part) => sum + part.size, 0);
+    const first = range?.start ?? 0;
+    const last = range?.end ?? total - 1;
+    const segments: FileSegment[] = [];
+    let offset = 0;
+    for (const part of parts) {
+      const partEnd = offset + part.size - 1;
+      if (part.size > 0 && partEnd >= first && offset <= last) {
+        segments.push({
+          path: this.#path(part.blobId),
+          start: Math.max(first, offset) - offset,
+          end: Math.min(last, partEnd) - offset,
+        });
+      }
+      offset += part.size;
+    }
+    return segments;
+  }
+
+  async *#readComposite(
+    blobId: string,
+    range?: { start: number; end: number },
+  ): AsyncGenerator<Buffer> {
+    for (const segment of await this.#segments(blobId, range)) {
+      yield* createReadStream(segment.path, {
+        start: segment.start,
+        end: segment.end,
+        highWaterMark: readChunkBytes,
+      }) as AsyncIterable<Buffer>;
+    }
   }
 
   async #commit(temp: string, blobId: string): Promise<void> {
@@ -206,7 +333,8 @@ export class ObjectFiles implements ObjectStorage {
   }
 
   #path(blobId: string): string {
-    if (!blobIdPattern.test(blobId)) throw new Error(`invalid blob id ${JSON.stringify(blobId)}`);
+    if (!blobIdPattern.test(blobId) && !compositeIdPattern.test(blobId))
+      throw new Error(`invalid blob id ${JSON.stringify(blobId)}`);
     return join(this.#root, 'objects', blobId.slice(0, 2), blobId);
   }
 }

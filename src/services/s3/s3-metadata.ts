@@ -405,31 +405,49 @@ export class S3Metadata {
 
   /**
    * Completes an upload in one transaction: the object row replaces any older object and the
-   * upload disappears. Returns the blob ids no longer referenced (parts, replaced object).
+   * upload disappears. Returns the blob ids no longer referenced (parts, replaced object), but
+   * not `keptParts`: the part blobs a composed object (ObjectStorage.compose) is made of.
    */
   async completeUpload(
     id: string,
     row: ObjectRow,
-  ): Promise<{ stored: boolean; unreferenced: string[] }> {
-    return this.#db.transaction().execute(async (tx) => {
-      const parts = await deleteUploadIn(tx, id);
-      if (parts === undefined) return { stored: false, unreferenced: [] };
-      const old = await tx
-        .selectFrom('s3_objects')
-        .select('blob_id')
-        .where('bucket', '=', row.bucket)
-        .where('key', '=', bytes(row.key))
-        .executeTakeFirst();
-      await tx
-        .deleteFrom('s3_objects')
-        .where('bucket', '=', row.bucket)
-        .where('key', '=', bytes(row.key))
-        .execute();
-      await tx.insertInto('s3_objects').values(fromObject(row)).execute();
-      return { stored: true, unreferenced: old ? [...parts, old.blob_id] : parts };
-    });
+    keptParts: readonly string[] = [],
+  ): Promise<{ stored: boolean; partsChanged?: boolean; unreferenced: string[] }> {
+    return this.#db
+      .transaction()
+      .execute(async (tx) => {
+        const parts = await deleteUploadIn(tx, id);
+        if (parts === undefined) return { stored: false, unreferenced: [] };
+        // An object composed of part blobs references them: a part uploaded again since it was
+        // composed has had its old blob removed, so the object must not be stored (rolled back).
+        const current = new Set(parts);
+        if (keptParts.some((blobId) => !current.has(blobId))) throw new PartsChanged();
+        const old = await tx
+          .selectFrom('s3_objects')
+          .select('blob_id')
+          .where('bucket', '=', row.bucket)
+          .where('key', '=', bytes(row.key))
+          .executeTakeFirst();
+        await tx
+          .deleteFrom('s3_objects')
+          .where('bucket', '=', row.bucket)
+          .where('key', '=', bytes(row.key))
+          .execute();
+        await tx.insertInto('s3_objects').values(fromObject(row)).execute();
+        const kept = new Set(keptParts);
+        const unreferenced = parts.filter((blobId) => !kept.has(blobId));
+        return { stored: true, unreferenced: old ? [...unreferenced, old.blob_id] : unreferenced };
+      })
+      .catch((error: unknown) => {
+        if (error instanceof PartsChanged)
+          return { stored: false, partsChanged: true, unreferenced: [] };
+        throw error;
+      });
   }
 }
+
+/** Thrown inside completeUpload's transaction to roll it back. */
+class PartsChanged extends Error {}
 
 async function deleteUploadIn(tx: Db, id: string): Promise<string[] | undefined> {
   const parts = await tx
