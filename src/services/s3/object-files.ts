@@ -109,6 +109,13 @@ export interface BlobPart {
 export class ObjectFiles implements ObjectStorage {
   readonly #root: string;
   readonly #md5 = new Md5Pool();
+  /**
+   * Reads in progress per composite blob, and the parts of those removed meanwhile: a plain
+   * file's open descriptor keeps its bytes after unlink, a composite's later parts are opened
+   * only when reached, so their removal waits for the last read of the composite to end.
+   */
+  readonly #readers = new Map<string, number>();
+  readonly #removeAfterReads = new Map<string, BlobPart[]>();
 
   constructor(root: string) {
     this.#root = root;
@@ -213,7 +220,10 @@ export class ObjectFiles implements ObjectStorage {
     if (!compositeIdPattern.test(blobId)) {
       return sendFile(this.#path(blobId), res, range.start, range.end);
     }
-    return this.#segments(blobId, range).then((segments) => sendFiles(segments, res));
+    this.#startRead(blobId);
+    return this.#segments(blobId, range)
+      .then((segments) => sendFiles(segments, res))
+      .finally(() => this.#endRead(blobId));
   }
 
   /** Removing an absent blob is not an error. */
@@ -224,7 +234,8 @@ export class ObjectFiles implements ObjectStorage {
       // The manifest first: a crash between the two leaves unreferenced part files (space), never
       // a manifest naming parts that are gone.
       await unlink(this.#path(blobId)).catch(absentAs(undefined));
-      await Promise.all(parts.map((part) => this.remove(part.blobId)));
+      if (this.#readers.has(blobId)) this.#removeAfterReads.set(blobId, parts);
+      else await this.#removeParts(parts);
       return;
     }
     await unlink(this.#path(blobId)).catch(absentAs(undefined));
@@ -302,17 +313,50 @@ export class ObjectFiles implements ObjectStorage {
     return segments;
   }
 
+  /**
+   * Counted from its first step, before the manifest is read (a removal that finds the manifest
+   * sees the read), to its end or the stream's destruction (the generator's `finally`); a
+   * stream never read counts nothing, as a plain file's stream opens nothing until read.
+   */
   async *#readComposite(
     blobId: string,
     range?: { start: number; end: number },
   ): AsyncGenerator<Buffer> {
-    for (const segment of await this.#segments(blobId, range)) {
-      yield* createReadStream(segment.path, {
-        start: segment.start,
-        end: segment.end,
-        highWaterMark: readChunkBytes,
-      }) as AsyncIterable<Buffer>;
+    this.#startRead(blobId);
+    try {
+      for (const segment of await this.#segments(blobId, range)) {
+        yield* createReadStream(segment.path, {
+          start: segment.start,
+          end: segment.end,
+          highWaterMark: readChunkBytes,
+        }) as AsyncIterable<Buffer>;
+      }
+    } finally {
+      this.#endRead(blobId);
     }
+  }
+
+  #startRead(blobId: string): void {
+    this.#readers.set(blobId, (this.#readers.get(blobId) ?? 0) + 1);
+  }
+
+  #endRead(blobId: string): void {
+    const left = (this.#readers.get(blobId) ?? 1) - 1;
+    if (left > 0) {
+      this.#readers.set(blobId, left);
+      return;
+    }
+    this.#readers.delete(blobId);
+    const parts = this.#removeAfterReads.get(blobId);
+    if (!parts) return;
+    this.#removeAfterReads.delete(blobId);
+    // Nobody waits on this removal; one that fails leaves part files no row names (space only,
+    // as a crash between the manifest's removal and its parts' would).
+    this.#removeParts(parts).catch(() => {});
+  }
+
+  async #removeParts(parts: readonly BlobPart[]): Promise<void> {
+    await Promise.all(parts.map((part) => this.remove(part.blobId)));
   }
 
   async #commit(temp: string, blobId: string): Promise<void> {
