@@ -196,13 +196,18 @@ async function checkSignature(
       'unknown-key',
     );
   }
-  const canonical = canonicalRequest(request, signed, credential.service === 's3');
   const scope = `${credential.date}/${credential.region}/${credential.service}/aws4_request`;
-  const stringToSign = `${algorithm}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
   const key = signingKey(secret, credential.date, credential.region, credential.service);
-  const expected = signerOf(key)(stringToSign);
   const given = Buffer.from(signature, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  const s3 = credential.service === 's3';
+  const matches: SignatureCheck = (fold, asWireBytes) => {
+    const canonical = canonicalRequest(request, signed, s3, fold);
+    const hashed = canonicalHash(canonical, asWireBytes);
+    if (hashed === undefined) return false;
+    const expected = signerOf(key)(`${algorithm}\n${amzDate}\n${scope}\n${hashed}`);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  if (!matches(foldLikeEcmaScript, false) && !otherCanonicalFormMatches(request, signed, matches)) {
     return fail('InvalidSignatureException', mismatch, 'mismatch');
   }
   return {
@@ -423,13 +428,13 @@ function parseCredential(text: string): { ok: true; credential: Credential } | S
  * Method, canonical URI, canonical query, the signed headers (name:value lines), the list of
  * signed header names, and the payload hash, joined by newlines.
  */
-function canonicalRequest(request: SigV4Request, signed: Signed, s3: boolean) {
+function canonicalRequest(request: SigV4Request, signed: Signed, s3: boolean, fold: Folding) {
   const { signedHeaders, payloadHash, rawQuery } = signed;
   const rawPath = splitTarget(request.target).path;
   // Concatenated, not joined from arrays: this runs on every signed request.
   let headerLines = '';
   for (const name of signedHeaders) {
-    headerLines += `${name}:${canonicalHeaderValue(request, name)}\n`;
+    headerLines += `${name}:${canonicalHeaderValue(request, name, fold)}\n`;
   }
   const uri = s3 ? s3CanonicalUri(rawPath) : canonicalUri(rawPath);
   return (
@@ -489,21 +494,98 @@ export function uriEncode(text: string): string {
   );
 }
 
-function canonicalHeaderValue(request: SigV4Request, name: string): string {
+function canonicalHeaderValue(request: SigV4Request, name: string, fold: Folding): string {
   const raw = request.headers[name];
   if (raw === undefined) return '';
-  if (!Array.isArray(raw)) return canonicalValue(raw);
-  if (raw.length === 1) return canonicalValue(raw[0]!);
-  return raw.map(canonicalValue).join(',');
+  if (!Array.isArray(raw)) return fold(raw);
+  if (raw.length === 1) return fold(raw[0]!);
+  return raw.map(fold).join(',');
 }
 
-/** Whitespace SigV4 folds: a run of it, or any but a lone space (what `\s+` → ' ' changes). */
+/**
+ * SigV4's "Trimall" (trim, runs of spaces to one) as a signer applies it to a header value. The
+ * SDKs agree on spaces, tabs and line ends but not past them: botocore folds every character
+ * Python calls whitespace (`' '.join(value.split())`: also \x1c-\x1f, \x85), the JS SDK v3 only
+ * CR and LF (to spaces) and runs of spaces and tabs, and ECMAScript's `\s` (the first one
+ * tried) lies between (\v, \f, NBSP). A value with such a character (NBSP in user metadata
+ * typed in French, say) verifies when any of them signed it.
+ */
+type Folding = (value: string) => string;
+
+/** What ECMAScript's `\s` folds: a run of it, or any but a lone space. */
 const foldable = /\s\s|[^\S ]/;
 
-/** Trimmed, inner runs of whitespace folded to one space; most values need neither. */
-function canonicalValue(value: string): string {
+/** Trimmed, inner runs of `\s` folded to one space; most values need neither. */
+function foldLikeEcmaScript(value: string): string {
   const trimmed = value.trim();
   return foldable.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
+}
+
+/** @smithy/signature-v4 (the JS SDK v3): CR/LF to spaces, runs of spaces and tabs to one. */
+function foldLikeSmithy(value: string): string {
+  return value
+    .replace(/[\r\n]/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/^ | $/g, '');
+}
+
+/** Python's str.split() whitespace, as botocore joins it back with single spaces. */
+const pythonWhitespace =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: Python's whitespace includes \x1c-\x1f.
+  /[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
+
+function foldLikeBotocore(value: string): string {
+  return value.replace(pythonWhitespace, ' ').replace(/^ | $/g, '');
+}
+
+/** Where the canonical forms can differ: past ASCII, or ASCII whitespace past space, tab, CR, LF. */
+const contested =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the separators Python counts as whitespace.
+  /[^\x00-\x7f]|[\v\f\x1c-\x1f]/;
+/** A character no byte read as latin1 gives. */
+const beyondLatin1 = /[\u0100-\uffff]/;
+
+/** Whether the canonical request made with `fold`, hashed as `asWireBytes` says, was signed. */
+type SignatureCheck = (fold: Folding, asWireBytes: boolean) => boolean;
+
+/**
+ * The canonical request's SHA-256. A signer hashes its canonical string as UTF-8. Node hands the
+ * server each header byte as one character (latin1), so a value the JS SDK sent as UTF-8 (it
+ * does: `é` goes as C3 A9) is its signer's bytes only when taken back as bytes (`asWireBytes`),
+ * while one botocore sent as latin-1 (Python's http.client: `é` goes as E9) is its signer's
+ * string as it stands. Both are tried where a value goes past ASCII; a string with characters
+ * past 0xFF did not come off the wire and has no byte reading.
+ */
+function canonicalHash(canonical: string, asWireBytes: boolean): string | undefined {
+  if (!asWireBytes) return sha256Hex(canonical);
+  if (beyondLatin1.test(canonical)) return undefined;
+  return sha256Hex(Buffer.from(canonical, 'latin1'));
+}
+
+/**
+ * After a mismatch under the first canonical form (ECMAScript's folding, the string as UTF-8):
+ * the others, only when a signed header's value holds what they treat differently (otherwise
+ * they give the same canonical request). Each is a full signature check, so this widens
+ * nothing but the canonical form of such values.
+ */
+function otherCanonicalFormMatches(
+  request: SigV4Request,
+  signed: Signed,
+  matches: SignatureCheck,
+): boolean {
+  const isContested = signed.signedHeaders.some((name) => {
+    const raw = request.headers[name];
+    if (raw === undefined) return false;
+    return Array.isArray(raw) ? raw.some((v) => contested.test(v)) : contested.test(raw);
+  });
+  if (!isContested) return false;
+  return (
+    matches(foldLikeSmithy, true) ||
+    matches(foldLikeSmithy, false) ||
+    matches(foldLikeBotocore, false) ||
+    matches(foldLikeBotocore, true) ||
+    matches(foldLikeEcmaScript, true)
+  );
 }
 
 function headerValue(headers: SigV4Request['headers'], name: string): string | undefined {

@@ -1,6 +1,7 @@
 /** Which request headers an object keeps, and the headers an object is answered with. */
 import type { IncomingHttpHeaders } from 'node:http';
 import { AwsError } from '../../platform/aws/aws-error.js';
+import { decodeMetadataValue, encodeMetadataValue } from './metadata-values.js';
 import type { ObjectRow } from './s3-metadata.js';
 
 /** Response headers stored with an object and returned on GET and HEAD. */
@@ -41,7 +42,7 @@ export function userMetadata(headers: IncomingHttpHeaders): Record<string, strin
   let bytes = 0;
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
-    const text = Array.isArray(value) ? value.join(',') : value;
+    const text = decodeMetadataValue(Array.isArray(value) ? value.join(',') : value);
     const short = name.slice('x-amz-meta-'.length);
     meta[short] = text;
     bytes += Buffer.byteLength(short) + Buffer.byteLength(text);
@@ -78,7 +79,7 @@ export function objectHeaders(
     ...row.headers,
   };
   for (const [name, value] of Object.entries(row.userMetadata)) {
-    headers[`x-amz-meta-${name}`] = value;
+    headers[`x-amz-meta-${name}`] = encodeMetadataValue(value);
   }
   if (row.tags && row.tags.length > 0) headers['x-amz-tagging-count'] = row.tags.length;
   for (const [param, header] of Object.entries(overrides)) {

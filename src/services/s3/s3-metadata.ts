@@ -3,6 +3,7 @@
  * PostgreSQL alike. Object bytes are elsewhere (ObjectFiles); rows name them by blob id.
  */
 import type { Kysely, Transaction } from 'kysely';
+import { StoreConflictError } from '../../store/errors.js';
 import type { CorsRule } from './cors-config.js';
 
 interface S3Tables {
@@ -446,8 +447,15 @@ export class S3Metadata {
   }
 }
 
-/** Thrown inside completeUpload's transaction to roll it back. */
-class PartsChanged extends Error {}
+/**
+ * Thrown inside completeUpload's transaction to roll it back: a conflict in the store (a part
+ * replaced under the composition), never answered as such (the caller answers InvalidPart).
+ */
+class PartsChanged extends StoreConflictError {
+  constructor() {
+    super('a part of the composed object was uploaded again');
+  }
+}
 
 async function deleteUploadIn(tx: Db, id: string): Promise<string[] | undefined> {
   const parts = await tx
