@@ -87,6 +87,15 @@ const COMPLETE_SIGNED =
   'amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;host;x-amz-content-sha256;' +
   'x-amz-date;x-amz-user-agent';
 
+/** The run of headers every request of the SDK carries in this order, after its own. */
+const SDK_HEADERS = [
+  'x-amz-user-agent',
+  'user-agent',
+  'host',
+  'amz-sdk-invocation-id',
+  'amz-sdk-request',
+  'x-amz-date',
+];
 const PUT_ORDER = [
   'content-type',
   'Expect',
@@ -96,36 +105,16 @@ const PUT_ORDER = [
   'x-amz-decoded-content-length',
   'x-amz-content-sha256',
   'x-amz-trailer',
-  'x-amz-user-agent',
-  'user-agent',
-  'host',
-  'amz-sdk-invocation-id',
-  'amz-sdk-request',
-  'x-amz-date',
+  ...SDK_HEADERS,
   'authorization',
 ];
-const GET_ORDER = [
-  'x-amz-checksum-mode',
-  'x-amz-user-agent',
-  'user-agent',
-  'host',
-  'amz-sdk-invocation-id',
-  'amz-sdk-request',
-  'x-amz-date',
-  'x-amz-content-sha256',
-  'authorization',
-];
+const GET_ORDER = ['x-amz-checksum-mode', ...SDK_HEADERS, 'x-amz-content-sha256', 'authorization'];
 
 const GET_RANGE_ORDER = ['range', ...GET_ORDER];
 const CREATE_ORDER = [
   'content-type',
   'x-amz-checksum-algorithm',
-  'x-amz-user-agent',
-  'user-agent',
-  'host',
-  'amz-sdk-invocation-id',
-  'amz-sdk-request',
-  'x-amz-date',
+  ...SDK_HEADERS,
   'x-amz-content-sha256',
   'authorization',
   'content-length',
@@ -133,12 +122,7 @@ const CREATE_ORDER = [
 const COMPLETE_ORDER = [
   'content-type',
   'content-length',
-  'x-amz-user-agent',
-  'user-agent',
-  'host',
-  'amz-sdk-invocation-id',
-  'amz-sdk-request',
-  'x-amz-date',
+  ...SDK_HEADERS,
   'x-amz-content-sha256',
   'authorization',
 ];
