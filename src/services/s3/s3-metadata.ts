@@ -241,12 +241,7 @@ export class S3Metadata {
   async putObject(row: ObjectRow): Promise<{ stored: boolean; replaced?: string }> {
     return this.#db.transaction().execute(async (tx) => {
       if (!(await bucketExists(tx, row.bucket))) return { stored: false };
-      const old = await tx
-        .selectFrom('s3_objects')
-        .select('blob_id')
-        .where('bucket', '=', row.bucket)
-        .where('key', '=', bytes(row.key))
-        .executeTakeFirst();
+      const old = await blobIdIn(tx, row.bucket, row.key);
       const values = fromObject(row);
       await tx
         .insertInto('s3_objects')
@@ -264,7 +259,7 @@ export class S3Metadata {
           }),
         )
         .execute();
-      return old ? { stored: true, replaced: old.blob_id } : { stored: true };
+      return old ? { stored: true, replaced: old } : { stored: true };
     });
   }
 
@@ -423,12 +418,7 @@ export class S3Metadata {
         // composed has had its old blob removed, so the object must not be stored (rolled back).
         const current = new Set(parts);
         if (keptParts.some((blobId) => !current.has(blobId))) throw new PartsChanged();
-        const old = await tx
-          .selectFrom('s3_objects')
-          .select('blob_id')
-          .where('bucket', '=', row.bucket)
-          .where('key', '=', bytes(row.key))
-          .executeTakeFirst();
+        const old = await blobIdIn(tx, row.bucket, row.key);
         await tx
           .deleteFrom('s3_objects')
           .where('bucket', '=', row.bucket)
@@ -437,7 +427,7 @@ export class S3Metadata {
         await tx.insertInto('s3_objects').values(fromObject(row)).execute();
         const kept = new Set(keptParts);
         const unreferenced = parts.filter((blobId) => !kept.has(blobId));
-        return { stored: true, unreferenced: old ? [...unreferenced, old.blob_id] : unreferenced };
+        return { stored: true, unreferenced: old ? [...unreferenced, old] : unreferenced };
       })
       .catch((error: unknown) => {
         if (error instanceof PartsChanged)
@@ -455,6 +445,17 @@ class PartsChanged extends StoreConflictError {
   constructor() {
     super('a part of the composed object was uploaded again');
   }
+}
+
+/** The blob of the object at `key`, if there is one. */
+async function blobIdIn(tx: Db, bucket: string, key: string): Promise<string | undefined> {
+  const row = await tx
+    .selectFrom('s3_objects')
+    .select('blob_id')
+    .where('bucket', '=', bucket)
+    .where('key', '=', bytes(key))
+    .executeTakeFirst();
+  return row?.blob_id;
 }
 
 async function deleteUploadIn(tx: Db, id: string): Promise<string[] | undefined> {
