@@ -124,17 +124,20 @@ export function readBody(req: BodySource, limit: number, what?: string): Promise
   });
 }
 
-/** How long, and how much of an upload, a refused connection reads and drops before closing. */
-const lingerMs = 1000;
+/** How long a refused connection lingers, and how much of the upload it reads and drops meanwhile. */
+const lingerMs = 2000;
 const lingerBytes = 1024 * 1024;
 
 /**
  * A refused upload is answered with `connection: close`, and node closes the socket once the
  * answer is written. Closing a socket with unread bytes makes the kernel send a reset, which
  * can overtake the answer still in flight: the client, busy writing, sees ECONNRESET and never
- * the 413. So the close lingers as web servers' do: the answer and a FIN go out, then at most
- * a second and a MiB more of the upload is read and dropped while the client notices, and the
- * socket is destroyed. Bounded, so a client that ignores the answer still cannot keep it open.
+ * the 413. So the close lingers as web servers' do: the answer and a FIN go out, then for two
+ * seconds the client has time to read it, and the socket is destroyed. Meanwhile at most a MiB
+ * more of the upload is read and dropped; past that the socket stops reading rather than closing
+ * early, since the socket buffers alone hold several MiB on loopback and a reset sent while they
+ * drain would still overtake the answer on a busy client. Bounded in bytes and time, so a client
+ * that ignores the answer cannot keep the connection or make the server read its upload.
  */
 function lingerBeforeClose(req: BodySource): void {
   const message = req as Partial<IncomingMessage>;
@@ -152,7 +155,10 @@ function lingerBeforeClose(req: BodySource): void {
     this.once('close', () => clearTimeout(timer));
     req.on('data', (chunk: Buffer) => {
       dropped += chunk.length;
-      if (dropped > lingerBytes) close();
+      if (dropped > lingerBytes) {
+        req.pause();
+        this.pause();
+      }
     });
     req.resume();
   };
