@@ -377,12 +377,17 @@ export class CognitoStore {
     return Number(row?.failed_attempts ?? 0);
   }
 
+  /**
+   * Locks the user until `until` unless already locked longer: parallel failures finish in any
+   * order, and the tenth's longer lock must not be cut short by the ninth's landing after it.
+   */
   async lockUser(poolId: string, usernameKey: string, until: number): Promise<void> {
     await this.#db
       .updateTable('cognito_users')
       .set({ locked_until: until })
       .where('pool_id', '=', poolId)
       .where('username_key', '=', usernameKey)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', until)]))
       .execute();
   }
 
