@@ -60,7 +60,8 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
   // hold for every query and transaction.
   const checkpointer = startCheckpointer(opts.file, full ? 'FULL' : 'NORMAL');
   const tracker: WriteTracker = { wrote: false };
-  const statements = withStatementCache(database, tracker);
+  const ownWrites: WriteCount = { count: 0 };
+  const statements = withStatementCache(database, tracker, ownWrites);
   const config = { database: statements };
   const flusher = full && wal ? new WalFlusher(opts.file) : undefined;
   const db = new Kysely<Database>({
@@ -82,7 +83,7 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
   const dataVersion = database.prepare('PRAGMA data_version').pluck();
   foreignCommits.set(
     db,
-    oncePerTask(() => Number(dataVersion.get())),
+    oncePerTask(() => Number(dataVersion.get()), ownWrites),
   );
   try {
     await migrateToLatest(db as Kysely<unknown>, { flavor: 'sqlite' });
@@ -100,18 +101,28 @@ export async function openSqliteDatabase(opts: SqliteOptions): Promise<Kysely<Da
  */
 let localWrites = 0;
 
+/** The same count for one handle: its own commits never move its data_version. */
+interface WriteCount {
+  count: number;
+}
+
 /** SQLite calls COMMIT read-only (it writes nothing itself): a statement with no rows counts too. */
-function noteIfWriting(statement: BetterSqlite3.Statement): void {
-  if (!statement.readonly || !statement.reader) localWrites += 1;
+function noteIfWriting(statement: BetterSqlite3.Statement, own: WriteCount): void {
+  if (!statement.readonly || !statement.reader) {
+    localWrites += 1;
+    own.count += 1;
+  }
 }
 
 /**
  * `read` (the data_version pragma) at most once per task of the event loop: a reading is kept
  * until the microtasks of the task that took it have run (process.nextTick, queued from a
- * promise job, runs once the microtask queue is empty), or until a handle of this process
+ * promise job, runs once the microtask queue is empty), or until another handle of this process
  * prepares a statement that may write. The exact caches read it before every answer from
  * memory, several times a request; the pragma was 6% of the server's busy time under the
- * DynamoDB bench.
+ * DynamoDB bench. The handle's own writes leave the reading alone: SQLite moves a connection's
+ * data_version only for other connections' commits. Under writes, counting them too re-read
+ * the pragma at every cache lookup (10% of a PutItem load's busy time).
  *
  * Why a kept reading is still exact: a request that must see another process's commit (its
  * client saw the commit return, then sent it) was sent after that commit, so its bytes were
@@ -122,19 +133,20 @@ function noteIfWriting(statement: BetterSqlite3.Statement): void {
  * lands elsewhere while a task runs is concurrent with every request that task serves, which
  * may be ordered before it.
  */
-function oncePerTask(read: () => number): () => number {
+function oncePerTask(read: () => number, own: WriteCount): () => number {
   let kept: number | undefined;
   let keptAt = 0;
   const forget = () => {
     kept = undefined;
   };
   return () => {
-    if (kept !== undefined && keptAt === localWrites) return kept;
+    const othersWrites = localWrites - own.count;
+    if (kept !== undefined && keptAt === othersWrites) return kept;
     // A throw (connection closed) keeps nothing.
     const value = read();
     if (kept === undefined) process.nextTick(forget);
     kept = value;
-    keptAt = localWrites;
+    keptAt = othersWrites;
     return value;
   };
 }
@@ -205,7 +217,11 @@ const statementCacheSize = 500;
  * GetItem's CPU. Kysely runs one query at a time on the connection; a statement still being
  * iterated (a streamed select) is never handed out twice: a busy one is prepared afresh.
  */
-function withStatementCache(database: BetterSqlite3.Database, tracker: WriteTracker) {
+function withStatementCache(
+  database: BetterSqlite3.Database,
+  tracker: WriteTracker,
+  ownWrites: WriteCount,
+) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => {
@@ -220,12 +236,12 @@ function withStatementCache(database: BetterSqlite3.Database, tracker: WriteTrac
         cache.set(sqlText, cached);
         // The driver runs what it prepares at once: a statement that may write needs a sync.
         if (!cached.readonly) tracker.wrote = true;
-        noteIfWriting(cached);
+        noteIfWriting(cached, ownWrites);
         return cached;
       }
       const statement = database.prepare(sqlText);
       if (!statement.readonly) tracker.wrote = true;
-      noteIfWriting(statement);
+      noteIfWriting(statement, ownWrites);
       if (cached === undefined) {
         cache.set(sqlText, statement);
         if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value as string);

@@ -146,7 +146,7 @@ describe('exact row caches on SQLite', () => {
     }
   });
 
-  test('data_version is read once per task: a later task, or a write of this process, reads it again', async () => {
+  test('data_version is read once per task: a later task, or a write by another handle of this process, reads it again', async () => {
     const { a, b, file, cleanup } = await twoHandles();
     // Another process's connection: its commits move no counter of this one.
     const elsewhere = new BetterSqlite3(file);
@@ -167,7 +167,18 @@ describe('exact row caches on SQLite', () => {
 
       // A second handle of this process commits within the task: seen at once.
       await new KyselyAccessKeyStore(b, randomBytes(32), { now: () => 0 }).create();
-      assert.notEqual(counter(), seen);
+      const afterB = counter();
+      assert.notEqual(afterB, seen);
+
+      // The handle's own write keeps the reading (its commits never move its data_version):
+      // another process's commit in the same task stays unseen until the next task.
+      await nextTask();
+      const kept = counter();
+      elsewhere.exec('INSERT INTO probe VALUES (2)');
+      await new KyselyAccessKeyStore(a, randomBytes(32), { now: () => 0 }).create();
+      assert.equal(counter(), kept);
+      await nextTask();
+      assert.notEqual(counter(), kept);
     } finally {
       elsewhere.close();
       await cleanup();
