@@ -22,7 +22,7 @@ import { leanDynamoClient } from './dynamodb-lean-client.mjs';
 import { cpuMs, start, stop, waitForQuiet, waitForText } from './proc.mjs';
 import { eachOf, forSeconds, rawRequest, replay } from './replay-load.mjs';
 import { quantile, summary } from './stats.mjs';
-import { DYNALITE_BIN, freePort, NIMBUS_ROOT, nimbusKey, startNimbus } from './systems.mjs';
+import { BENCH, DYNALITE_BIN, freePort, NIMBUS_ROOT, nimbusKey, startNimbus } from './systems.mjs';
 
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
 const PARTITIONS = 100;
@@ -56,6 +56,20 @@ async function startDynalite(work) {
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     stop: () => stop(child, 3000),
   };
+}
+
+/** The row of node:http answering canned replies (fixtures/dynamodb-floor-server.mjs). */
+export const FLOOR_SYSTEM = 'node:http floor';
+
+async function startFloor(work) {
+  const logFile = join(work, 'dynamodb-floor.log');
+  const child = start(
+    process.execPath,
+    [join(BENCH, 'fixtures', 'dynamodb-floor-server.mjs')],
+    { cwd: NIMBUS_ROOT, env: { PATH: process.env.PATH }, logFile },
+  );
+  const m = await waitForText(logFile, /listening on (http:\/\/\S+)/, 10_000, child);
+  return { url: m[1], pid: child.pid, stop: () => stop(child, 3000) };
 }
 
 function client(url, credentials) {
@@ -254,7 +268,9 @@ async function trial(system, generator, op, width, seconds) {
     errors,
     errorNames,
   };
-  if (signed) await verifyReplay(system, op, signed.requests, latencies.length + errors, failed);
+  if (signed && !system.floor) {
+    await verifyReplay(system, op, signed.requests, latencies.length + errors, failed);
+  }
   return result;
 }
 
@@ -304,6 +320,21 @@ export async function dynamodbScenario(ctx) {
     });
   }
   for (const s of systems) await prepare(s.lean);
+  // The floor: the same replayed requests answered by node:http with canned replies, no more.
+  // It stores nothing, so it is neither prepared nor checked, and only the replaying generator
+  // (whose requests are the same bytes for every system) runs against it.
+  if (!cfg.dynamodbNimbusOnly) {
+    const floor = await startFloor(work);
+    ctx.onStop(floor);
+    systems.push({
+      name: FLOOR_SYSTEM,
+      floor: true,
+      pid: floor.pid,
+      url: floor.url,
+      signed: {},
+      lean: leanDynamoClient(floor.url, { accessKeyId: 'floor', secretAccessKey: 'floor' }),
+    });
+  }
   const rows = [];
   const raw = {};
   // The replaying generator's rows carry the plain figure names (the ratios and the goal use
@@ -318,19 +349,20 @@ export async function dynamodbScenario(ctx) {
   ].filter(([generator]) => !cfg.dynamodbGenerators || cfg.dynamodbGenerators.includes(generator));
   for (const op of Object.keys(operations)) {
     for (const [generator, suffix, trialCount, warmUpSec] of generators) {
-      const trials = Object.fromEntries(systems.map((s) => [s.name, []]));
+      const runs = generator === 'replay' ? systems : systems.filter((s) => !s.floor);
+      const trials = Object.fromEntries(runs.map((s) => [s.name, []]));
       if (generator === 'replay') {
         const count = replayed(op, cfg.dynamodbSec);
-        for (const s of systems) s.signed[op] = presign(s, op, count);
+        for (const s of runs) s.signed[op] = presign(s, op, count);
       }
-      for (const s of systems) await trial(s, generator, op, cfg.dynamodbWidth, warmUpSec);
+      for (const s of runs) await trial(s, generator, op, cfg.dynamodbWidth, warmUpSec);
       for (let t = 0; t < trialCount; t++) {
         // Each trial starts with another system, so none always runs first (or last).
-        const order = systems.map((_, j) => systems[(j + t) % systems.length]);
+        const order = runs.map((_, j) => runs[(j + t) % runs.length]);
         for (const s of order) {
           // Every server idle first: the writes of a PutItem trial leave a WAL checkpoint (or a
           // LevelDB compaction) running after the last answer, on the same 2 cores.
-          await waitForQuiet(systems.map((x) => x.pid));
+          await waitForQuiet(runs.map((x) => x.pid));
           const r = await trial(s, generator, op, cfg.dynamodbWidth, cfg.dynamodbSec);
           trials[s.name].push(r);
           log(
@@ -341,8 +373,8 @@ export async function dynamodbScenario(ctx) {
       }
       raw[`${op}${suffix}`] = trials;
       // The operation's signed requests are not sent again: up to 30 MB per server.
-      for (const s of systems) delete s.signed[op];
-      for (const s of systems) {
+      for (const s of runs) delete s.signed[op];
+      for (const s of runs) {
         const list = trials[s.name];
         const errors = list.reduce((a, r) => a + r.errors, 0);
         const extra = errors ? { note: `${errors} errors over the trials` } : {};
@@ -385,7 +417,7 @@ export async function dynamodbScenario(ctx) {
     }
   }
   for (const s of systems) {
-    s.ddb.destroy();
+    s.ddb?.destroy();
     s.lean.destroy();
   }
   return {
@@ -401,7 +433,9 @@ export async function dynamodbScenario(ctx) {
         'Equal durability: the "Nimbus" rows run `nimbus server --sqlite-synchronous normal` (SQLite WAL, ' +
         'no fsync per commit: an answered write survives a crash of the process, not a power loss), as ' +
         'dynalite writes LevelDB without fsync; the ratios and the goal use them. ' +
-        `"${FULL_SYSTEM}" is Nimbus's default (fsync per commit group: it survives a power loss too).`,
+        `"${FULL_SYSTEM}" is Nimbus's default (fsync per commit group: it survives a power loss too). ` +
+        `"${FLOOR_SYSTEM}" is the limit: node:http reading the same replayed requests and answering ` +
+        'canned replies of the same size (no signature, parsing or storage), replayed rows only.',
     ],
   };
 }
