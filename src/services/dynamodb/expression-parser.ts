@@ -399,12 +399,28 @@ class Parser {
 
   /** The right side of SET: operand [+|- operand], with if_not_exists and list_append. */
   setValue(): Operand {
-    const a = this.setOperand();
+    const a = this.setTerm();
     if (this.isPunct('+') || this.isPunct('-')) {
-      const op = this.next().text as '+' | '-';
-      return { kind: 'arith', op, a, b: this.setOperand() };
+      const op = this.next();
+      const b = this.setTerm();
+      // One operator per value, parentheses or not: `(a + b) - c` is a syntax error.
+      if (a.kind === 'arith' || b.kind === 'arith') {
+        throw syntaxError(this.what, this.text, op.text, op.at);
+      }
+      return { kind: 'arith', op: op.text as '+' | '-', a, b };
     }
     return a;
+  }
+  /**
+   * An operand, or a value in parentheses: DynamoDB accepts `SET #n = (if_not_exists(#n, :z) -
+   * :one)` and `(:v)`, and ElectroDB writes its arithmetic that way.
+   */
+  setTerm(): Operand {
+    if (!this.isPunct('(')) return this.setOperand();
+    this.next();
+    const inner = this.setValue();
+    this.eat(')');
+    return inner;
   }
   setOperand(): Operand {
     const t = this.peek();

@@ -156,6 +156,44 @@ for (const variant of awsPlatformVariants)
       assert.equal(gone.Item, undefined);
     });
 
+    test('SET values in parentheses, as ElectroDB writes them; one operator per value', async () => {
+      const set = (UpdateExpression: string, values: Record<string, unknown>) =>
+        doc.send(
+          new UpdateCommand({
+            TableName: 'todos',
+            Key: { user: 'eve', n: 1 },
+            UpdateExpression,
+            ExpressionAttributeNames: { '#p': 'points', '#l': 'log' },
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+      const first = await set('SET #p = (if_not_exists(#p, :zero) - :one), #l = (:l)', {
+        ':zero': 10,
+        ':one': 1,
+        ':l': ['a'],
+      });
+      assert.deepEqual(first.Attributes, { user: 'eve', n: 1, points: 9, log: ['a'] });
+      const second = await set('SET #p = ((#p) + (:one)), #l = list_append((#l), :l)', {
+        ':one': 1,
+        ':l': ['b'],
+      });
+      assert.deepEqual(second.Attributes, { user: 'eve', n: 1, points: 10, log: ['a', 'b'] });
+      for (const expression of [
+        'SET #p = (#p + :one) - :one',
+        'SET #p = (#p + :one',
+        'SET #p = ()',
+      ]) {
+        const refused = await failure(() => set(expression, { ':one': 1 }));
+        assert.equal(refused.name, 'ValidationException', expression);
+        assert.match(refused.message, /Syntax error/, expression);
+      }
+      const after = await doc.send(
+        new GetCommand({ TableName: 'todos', Key: { user: 'eve', n: 1 } }),
+      );
+      assert.equal(after.Item?.points, 10);
+    });
+
     test('query orders numbers numerically, pages, filters, projects; scan', async () => {
       for (const n of [10, -5, 2, 1.5, 100, -0.25, 3]) {
         await doc.send(
