@@ -18,7 +18,9 @@ import {
   type ResourceScope,
 } from '../../platform/aws/resources/provisioner.js';
 import type { DynamoDeps, Input } from './dynamodb-call.js';
-import { createTable } from './table-operations.js';
+import { checkIndexDefinition } from './secondary-indexes.js';
+import { createTable, updateTable } from './table-operations.js';
+import type { TableDescriptionStored } from './table-schema.js';
 
 const HONOURED = [
   'TableName',
@@ -162,8 +164,9 @@ export class TableProvisioner implements ResourceProvisioner {
         WriteCapacityUnits: Number(t.WriteCapacityUnits ?? 1),
       };
     }
-    if (p.GlobalSecondaryIndexes !== undefined)
-      input.GlobalSecondaryIndexes = p.GlobalSecondaryIndexes;
+    if (p.GlobalSecondaryIndexes !== undefined) {
+      input.GlobalSecondaryIndexes = (p.GlobalSecondaryIndexes as unknown[]).map(numericThroughput);
+    }
     if (p.LocalSecondaryIndexes !== undefined)
       input.LocalSecondaryIndexes = p.LocalSecondaryIndexes;
     const stream = this.#streamViewType(d);
@@ -191,14 +194,21 @@ export class TableProvisioner implements ResourceProvisioner {
           `table ${name}: KeySchema changed; a new key needs a new TableName (the old table keeps its items)`,
         );
       }
-      const indexes = ['GlobalSecondaryIndexes', 'LocalSecondaryIndexes', 'StreamSpecification'];
-      const changed = indexes.filter(
+      // DynamoDB cannot change a table's local indexes; CloudFormation replaces the table.
+      const fixed = ['LocalSecondaryIndexes', 'StreamSpecification'];
+      const changed = fixed.filter(
         (k) => JSON.stringify(previous.properties[k]) !== JSON.stringify(d.properties[k]),
       );
       if (changed.length > 0) {
         throw new Error(
           `table ${name}: changing ${changed.join(', ')} on redeploy is not supported yet`,
         );
+      }
+      try {
+        await this.#updateTable(existing, input);
+      } catch (error) {
+        if (error instanceof AwsError) throw new Error(`table ${name}: ${error.message}`);
+        throw error;
       }
     } else {
       try {
@@ -218,6 +228,79 @@ export class TableProvisioner implements ResourceProvisioner {
     return { logicalId: d.logicalId, type: this.type, properties: d.properties, ...attributes };
   }
 
+  /**
+   * A redeploy's changes to an existing table, through the service's own UpdateTable: billing
+   * mode and throughput, then global indexes no longer declared (or declared with another key
+   * schema or projection) deleted, and new ones created and filled from the table's items, one
+   * per call as DynamoDB takes them. CloudFormation refuses more than one index creation or
+   * deletion per stack update and an index changed in place; Nimbus does them in turn (an index
+   * holds nothing of its own: it is rebuilt from the items). docs/dynamodb.md, "Tables from
+   * serverless.yml".
+   */
+  async #updateTable(existing: TableDescriptionStored, input: Input): Promise<void> {
+    const TableName = existing.TableName;
+    const billing = String(input.BillingMode);
+    const provisioned = billing === 'PROVISIONED';
+    const throughputChanged =
+      provisioned &&
+      JSON.stringify(existing.ProvisionedThroughput) !==
+        JSON.stringify(input.ProvisionedThroughput);
+    if (existing.BillingMode !== billing || throughputChanged) {
+      await updateTable(this.#deps, {
+        TableName,
+        BillingMode: billing,
+        ...(provisioned ? { ProvisionedThroughput: input.ProvisionedThroughput } : {}),
+      });
+    }
+    const shape = (i: { KeySchema: unknown; Projection: unknown }) =>
+      JSON.stringify([i.KeySchema, i.Projection]);
+    const wanted = ((input.GlobalSecondaryIndexes ?? []) as unknown[]).map((raw) => ({
+      raw,
+      index: checkIndexDefinition(raw, 'GlobalSecondaryIndexes', existing.TableArn, provisioned),
+    }));
+    const current = existing.GlobalSecondaryIndexes ?? [];
+    const kept = new Set<string>();
+    for (const index of current) {
+      const match = wanted.find((w) => w.index.IndexName === index.IndexName);
+      if (match && shape(match.index) === shape(index)) {
+        kept.add(index.IndexName);
+        continue;
+      }
+      await updateTable(this.#deps, {
+        TableName,
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: index.IndexName } }],
+      });
+    }
+    for (const { raw, index } of wanted) {
+      if (!kept.has(index.IndexName)) {
+        await updateTable(this.#deps, {
+          TableName,
+          AttributeDefinitions: input.AttributeDefinitions,
+          GlobalSecondaryIndexUpdates: [{ Create: raw }],
+        });
+        continue;
+      }
+      const before = current.find((i) => i.IndexName === index.IndexName);
+      if (
+        provisioned &&
+        JSON.stringify(before?.ProvisionedThroughput) !==
+          JSON.stringify(index.ProvisionedThroughput)
+      ) {
+        await updateTable(this.#deps, {
+          TableName,
+          GlobalSecondaryIndexUpdates: [
+            {
+              Update: {
+                IndexName: index.IndexName,
+                ProvisionedThroughput: index.ProvisionedThroughput,
+              },
+            },
+          ],
+        });
+      }
+    }
+  }
+
   async remove(
     _scope: ResourceScope,
     resource: ProvisionedResource,
@@ -225,4 +308,18 @@ export class TableProvisioner implements ResourceProvisioner {
     await this.#deps.store.deleteTable(resource.physicalId);
     return { removed: true };
   }
+}
+
+/** CloudFormation takes an index's capacity units as strings too. */
+function numericThroughput(raw: unknown): unknown {
+  const index = raw as { ProvisionedThroughput?: Record<string, unknown> } | null;
+  const t = index?.ProvisionedThroughput;
+  if (!t || typeof t !== 'object') return raw;
+  return {
+    ...index,
+    ProvisionedThroughput: {
+      ReadCapacityUnits: Number(t.ReadCapacityUnits),
+      WriteCapacityUnits: Number(t.WriteCapacityUnits),
+    },
+  };
 }

@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import {
   DescribeTableCommand,
   DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -165,6 +167,136 @@ for (const variant of awsPlatformVariants) {
       assert.deepEqual((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? [], []);
       const buckets = await s3.send(new ListBucketsCommand({}));
       assert.ok(!(buckets.Buckets ?? []).some((b) => b.Name === box));
+    });
+
+    test('redeploy applies global index changes to a table that keeps its items', async () => {
+      const attribute = (name: string) => ({ AttributeName: name, AttributeType: 'S' });
+      const gsi = (name: string, key: string, projection: string) => ({
+        IndexName: name,
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        Projection: { ProjectionType: projection },
+      });
+      const tasks = (extra: Record<string, unknown>) => ({
+        Type: 'AWS::DynamoDB::Table',
+        Properties: {
+          TableName: 'gsi-tasks',
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          ...extra,
+        },
+      });
+      const first = await deploy('gsi', {
+        Tasks: tasks({
+          AttributeDefinitions: [attribute('id'), attribute('status')],
+          GlobalSecondaryIndexes: [gsi('byStatus', 'status', 'KEYS_ONLY')],
+        }),
+      });
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      for (const [id, status, owner] of [
+        ['t1', 'open', 'ann'],
+        ['t2', 'done', 'ann'],
+        ['t3', 'open', 'bob'],
+      ]) {
+        await ddb.send(
+          new PutItemCommand({
+            TableName: 'gsi-tasks',
+            Item: { id: { S: id! }, status: { S: status! }, owner: { S: owner! } },
+          }),
+        );
+      }
+      const byIndex = async (index: string, key: string, value: string) =>
+        (
+          await ddb.send(
+            new QueryCommand({
+              TableName: 'gsi-tasks',
+              IndexName: index,
+              KeyConditionExpression: '#k = :v',
+              ExpressionAttributeNames: { '#k': key },
+              ExpressionAttributeValues: { ':v': { S: value } },
+            }),
+          )
+        ).Items ?? [];
+      assert.deepEqual(
+        (await byIndex('byStatus', 'status', 'open')).map((i) => Object.keys(i).sort()),
+        [
+          ['id', 'status'],
+          ['id', 'status'],
+        ],
+      );
+
+      // Changed projection (deleted and rebuilt), a new index, provisioned billing.
+      const second = await deploy('gsi', {
+        Tasks: tasks({
+          BillingMode: 'PROVISIONED',
+          ProvisionedThroughput: { ReadCapacityUnits: '3', WriteCapacityUnits: '2' },
+          AttributeDefinitions: [attribute('id'), attribute('status'), attribute('owner')],
+          GlobalSecondaryIndexes: [
+            {
+              ...gsi('byStatus', 'status', 'ALL'),
+              ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
+            },
+            {
+              ...gsi('byOwner', 'owner', 'ALL'),
+              ProvisionedThroughput: { ReadCapacityUnits: '4', WriteCapacityUnits: '4' },
+            },
+          ],
+        }),
+      });
+      assert.equal(second.status, 201, JSON.stringify(second.body));
+      const described = (await ddb.send(new DescribeTableCommand({ TableName: 'gsi-tasks' })))
+        .Table!;
+      assert.equal(described.BillingModeSummary?.BillingMode, 'PROVISIONED');
+      assert.equal(described.ProvisionedThroughput?.ReadCapacityUnits, 3);
+      assert.deepEqual(
+        described.GlobalSecondaryIndexes?.map((i) => [
+          i.IndexName,
+          i.Projection?.ProjectionType,
+          i.ItemCount,
+          i.ProvisionedThroughput?.ReadCapacityUnits,
+        ]),
+        [
+          ['byStatus', 'ALL', 3, 1],
+          ['byOwner', 'ALL', 3, 4],
+        ],
+      );
+      assert.deepEqual((await byIndex('byOwner', 'owner', 'ann')).map((i) => i.id?.S).sort(), [
+        't1',
+        't2',
+      ]);
+      assert.equal((await byIndex('byStatus', 'status', 'open'))[0]?.owner?.S !== undefined, true);
+
+      // An index no longer declared is dropped, with its attribute definition.
+      const third = await deploy('gsi', {
+        Tasks: tasks({
+          AttributeDefinitions: [attribute('id'), attribute('owner')],
+          GlobalSecondaryIndexes: [gsi('byOwner', 'owner', 'ALL')],
+        }),
+      });
+      assert.equal(third.status, 201, JSON.stringify(third.body));
+      const after = (await ddb.send(new DescribeTableCommand({ TableName: 'gsi-tasks' }))).Table!;
+      assert.deepEqual(
+        after.GlobalSecondaryIndexes?.map((i) => i.IndexName),
+        ['byOwner'],
+      );
+      assert.deepEqual(after.AttributeDefinitions?.map((a) => a.AttributeName).sort(), [
+        'id',
+        'owner',
+      ]);
+      await assert.rejects(byIndex('byStatus', 'status', 'open'), /specified index/);
+      assert.equal((await byIndex('byOwner', 'owner', 'bob')).length, 1);
+
+      // A local index cannot change in place: refused, the table untouched.
+      const refused = await deploy('gsi', {
+        Tasks: tasks({
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [attribute('id'), attribute('owner')],
+          GlobalSecondaryIndexes: [gsi('byOwner', 'owner', 'ALL')],
+          LocalSecondaryIndexes: [],
+        }),
+      });
+      assert.equal(refused.status, 409, JSON.stringify(refused.body));
+      assert.match(JSON.stringify(refused.body), /LocalSecondaryIndexes/);
+      await control('DELETE', '/services/gsi/stages/dev');
     });
 
     test('a resource that cannot be created fails the deploy; the previous deployment stays', async () => {
