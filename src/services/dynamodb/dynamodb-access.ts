@@ -43,6 +43,8 @@ const byTransactItems = (input: Input): ResourceRef[] =>
           : [],
       )
     : [];
+/** TagResource and the other tag calls name their table by its ARN. */
+const byResourceArn = (input: Input) => tableOf(input.ResourceArn);
 /** A stream ARN is its table's ARN with `/stream/<label>` after it. */
 const byStreamArn = (input: Input) => tableOf(input.StreamArn);
 /** A shard iterator carries its stream's ARN (streams-api.ts encodeIterator). */
@@ -75,6 +77,8 @@ export function dynamoAccessRules(
     DeleteTable: { write: true, refs: byName, deletes: true },
     UpdateTable: write(byName),
     UpdateTimeToLive: write(byName),
+    TagResource: write(byResourceArn),
+    UntagResource: write(byResourceArn),
     PutItem: write(byName),
     UpdateItem: write(byName),
     DeleteItem: write(byName),
@@ -82,6 +86,7 @@ export function dynamoAccessRules(
     TransactWriteItems: write(byTransactItems),
     DescribeTable: read(byName),
     DescribeTimeToLive: read(byName),
+    ListTagsOfResource: read(byResourceArn),
     GetItem: read(byName),
     Query: read(byName),
     Scan: read(byName),

@@ -39,6 +39,7 @@ import {
   listTables,
   updateTable,
 } from './table-operations.js';
+import { listTagsOfResource, tagResource, untagResource } from './tags.js';
 import { describeTimeToLive, updateTimeToLive } from './time-to-live.js';
 import { transactGetItems, transactWriteItems } from './transactions.js';
 
@@ -91,6 +92,9 @@ export function createDynamoService(opts: DynamoServiceOptions) {
       DeleteTable: op(deleteTable),
       UpdateTimeToLive: op(updateTimeToLive),
       DescribeTimeToLive: op(describeTimeToLive),
+      TagResource: op(tagResource),
+      UntagResource: op(untagResource),
+      ListTagsOfResource: op(listTagsOfResource),
       PutItem: op(putItem),
       GetItem: op(getItem),
       UpdateItem: op(updateItem),

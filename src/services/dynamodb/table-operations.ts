@@ -11,6 +11,7 @@ import {
 } from './secondary-indexes.js';
 import { checkStreamSpecification, enableStream } from './streams.js';
 import { type KeyType, schemaOf, type TableDescriptionStored } from './table-schema.js';
+import { checkTags, mergedTags } from './tags.js';
 
 /**
  * `opts.streamLabel`: the label the table's stream gets instead of its creation time. Tables
@@ -73,6 +74,7 @@ export async function createTable(
     input.StreamSpecification === undefined
       ? undefined
       : checkStreamSpecification(input.StreamSpecification);
+  const tags = input.Tags === undefined ? [] : mergedTags([], checkTags(input.Tags));
   const now = deps.clock.now();
   const description: TableDescriptionStored = {
     TableName: name,
@@ -90,6 +92,7 @@ export async function createTable(
     CreationDateTime: now / 1000,
     ...(globals.length > 0 ? { GlobalSecondaryIndexes: globals } : {}),
     ...(locals.length > 0 ? { LocalSecondaryIndexes: locals } : {}),
+    ...(tags.length > 0 ? { Tags: tags } : {}),
   };
   if (stream?.StreamEnabled) enableStream(description, stream, now, opts.streamLabel);
   if (!(await deps.store.createTable(description, now))) throw tableInUse(name);
@@ -158,6 +161,7 @@ export async function describe(deps: DynamoDeps, d: TableDescriptionStored, stat
     BillingMode,
     GlobalSecondaryIndexes,
     LocalSecondaryIndexes,
+    Tags: _tags,
     ...rest
   } = d;
   const indexCount = (name: string) =>

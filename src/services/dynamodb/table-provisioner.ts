@@ -21,6 +21,7 @@ import type { DynamoDeps, Input } from './dynamodb-call.js';
 import { checkIndexDefinition } from './secondary-indexes.js';
 import { createTable, updateTable } from './table-operations.js';
 import type { TableDescriptionStored } from './table-schema.js';
+import { checkTags, mergedTags } from './tags.js';
 
 const HONOURED = [
   'TableName',
@@ -32,10 +33,10 @@ const HONOURED = [
   'LocalSecondaryIndexes',
   'StreamSpecification',
   'TimeToLiveSpecification',
-];
-/** Nothing to do on Nimbus: tags, point-in-time recovery, encryption at rest, table class. */
-const NO_EFFECT = [
   'Tags',
+];
+/** Nothing to do on Nimbus: point-in-time recovery, encryption at rest, table class. */
+const NO_EFFECT = [
   'PointInTimeRecoverySpecification',
   'SSESpecification',
   'TableClass',
@@ -171,6 +172,7 @@ export class TableProvisioner implements ResourceProvisioner {
       input.LocalSecondaryIndexes = p.LocalSecondaryIndexes;
     const stream = this.#streamViewType(d);
     if (stream) input.StreamSpecification = { StreamEnabled: true, StreamViewType: stream };
+    if (p.Tags !== undefined) input.Tags = cloudFormationTags(p.Tags);
     return input;
   }
 
@@ -299,6 +301,15 @@ export class TableProvisioner implements ResourceProvisioner {
         });
       }
     }
+    // The declared tags replace the table's, as CloudFormation sets them.
+    const tags = input.Tags === undefined ? [] : mergedTags([], checkTags(input.Tags, 'Tags'));
+    const latest = await this.#deps.store.findTable(TableName);
+    if (latest && JSON.stringify(latest.Tags ?? []) !== JSON.stringify(tags)) {
+      const next = structuredClone(latest);
+      if (tags.length > 0) next.Tags = tags;
+      else delete next.Tags;
+      await this.#deps.store.updateDescription(next);
+    }
   }
 
   async remove(
@@ -322,4 +333,17 @@ function numericThroughput(raw: unknown): unknown {
       WriteCapacityUnits: Number(t.WriteCapacityUnits),
     },
   };
+}
+
+/** CloudFormation's `Tags` (a YAML `Value: 1` arrives as a number; CloudFormation takes it). */
+function cloudFormationTags(raw: unknown): unknown {
+  if (!Array.isArray(raw)) return raw;
+  return raw.map((t: unknown) => {
+    const tag = t as { Key?: unknown; Value?: unknown } | null;
+    if (!tag || typeof tag !== 'object') return t;
+    const value = tag.Value;
+    return typeof value === 'number' || typeof value === 'boolean'
+      ? { ...tag, Value: String(value) }
+      : tag;
+  });
 }

@@ -36,6 +36,8 @@ export interface TableDescriptionStored {
   LatestStreamArn?: string;
   LatestStreamLabel?: string;
   TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
+  /** TagResource's and CreateTable's tags (tags.ts); DescribeTable does not show them. */
+  Tags?: { Key: string; Value: string }[];
 }
 
 export interface TableSchema {

@@ -11,7 +11,10 @@ import {
   DynamoDBClient,
   GetItemCommand,
   ListTablesCommand,
+  ListTagsOfResourceCommand,
   PutItemCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -436,6 +439,112 @@ for (const variant of awsPlatformVariants)
         new GetCommand({ TableName: 'todos', Key: { user: 'c', n: 1 } }),
       );
       assert.equal(nothing.Item, undefined);
+    });
+
+    test('tags: CreateTable Tags, TagResource, UntagResource, ListTagsOfResource, and their refusals', async () => {
+      const created = await client.send(
+        new CreateTableCommand({
+          TableName: 'tagged',
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          Tags: [{ Key: 'team', Value: 'core' }],
+        }),
+      );
+      const ResourceArn = created.TableDescription!.TableArn!;
+      const tagsOf = async () =>
+        (await client.send(new ListTagsOfResourceCommand({ ResourceArn }))).Tags;
+      assert.deepEqual(await tagsOf(), [{ Key: 'team', Value: 'core' }]);
+      await client.send(
+        new TagResourceCommand({
+          ResourceArn,
+          Tags: [
+            { Key: 'team', Value: 'platform' },
+            { Key: 'cost center', Value: 'é-42 / x@y' },
+            { Key: 'empty', Value: '' },
+          ],
+        }),
+      );
+      assert.deepEqual(await tagsOf(), [
+        { Key: 'team', Value: 'platform' },
+        { Key: 'cost center', Value: 'é-42 / x@y' },
+        { Key: 'empty', Value: '' },
+      ]);
+      await client.send(new UntagResourceCommand({ ResourceArn, TagKeys: ['team', 'absent'] }));
+      assert.deepEqual(
+        (await tagsOf())?.map((t) => t.Key),
+        ['cost center', 'empty'],
+      );
+      const described = await client.send(new DescribeTableCommand({ TableName: 'tagged' }));
+      assert.equal('Tags' in (described.Table ?? {}), false, 'DescribeTable shows no tags');
+
+      const refused = async (send: () => Promise<unknown>, name: string, message: RegExp) => {
+        const error = await failure(send);
+        assert.equal(error.name, name, error.message);
+        assert.match(error.message, message);
+      };
+      const tag = (arn: string, Tags: { Key: string; Value: string }[]) => () =>
+        client.send(new TagResourceCommand({ ResourceArn: arn, Tags }));
+      await refused(
+        tag('not-an-arn', [{ Key: 'a', Value: 'b' }]),
+        'ValidationException',
+        /Invalid TableArn/,
+      );
+      await refused(
+        tag(ResourceArn.replace('/tagged', '/nope'), [{ Key: 'a', Value: 'b' }]),
+        'ResourceNotFoundException',
+        /Requested resource not found/,
+      );
+      await refused(
+        tag(ResourceArn.replace(':000000000000:', ':111111111111:'), [{ Key: 'a', Value: 'b' }]),
+        'ResourceNotFoundException',
+        /not found/,
+      );
+      await refused(tag(ResourceArn, []), 'ValidationException', /Atleast one Tag/);
+      await refused(
+        tag(ResourceArn, [{ Key: 'k'.repeat(129), Value: 'v' }]),
+        'ValidationException',
+        /128/,
+      );
+      await refused(
+        tag(ResourceArn, [{ Key: 'k', Value: 'v'.repeat(257) }]),
+        'ValidationException',
+        /256/,
+      );
+      await refused(
+        tag(ResourceArn, [{ Key: 'aws:owner', Value: 'v' }]),
+        'ValidationException',
+        /aws:/,
+      );
+      await refused(
+        tag(ResourceArn, [{ Key: 'semi;colon', Value: 'v' }]),
+        'ValidationException',
+        /letters/,
+      );
+      await refused(
+        tag(
+          ResourceArn,
+          Array.from({ length: 49 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })),
+        ),
+        'LimitExceededException',
+        /50/,
+      );
+      await refused(
+        () => client.send(new UntagResourceCommand({ ResourceArn, TagKeys: [] })),
+        'ValidationException',
+        /Atleast one Tag Key/,
+      );
+      // Nothing refused changed anything.
+      assert.deepEqual(
+        (await tagsOf())?.map((t) => t.Key),
+        ['cost center', 'empty'],
+      );
+      await client.send(new DeleteTableCommand({ TableName: 'tagged' }));
+      await refused(
+        () => client.send(new ListTagsOfResourceCommand({ ResourceArn })),
+        'ResourceNotFoundException',
+        /not found/,
+      );
     });
 
     test('delete table', async () => {

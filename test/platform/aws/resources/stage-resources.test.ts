@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   DescribeTableCommand,
   DynamoDBClient,
+  ListTagsOfResourceCommand,
   PutItemCommand,
   QueryCommand,
   ResourceNotFoundException,
@@ -189,9 +190,25 @@ for (const variant of awsPlatformVariants) {
         Tasks: tasks({
           AttributeDefinitions: [attribute('id'), attribute('status')],
           GlobalSecondaryIndexes: [gsi('byStatus', 'status', 'KEYS_ONLY')],
+          Tags: [
+            { Key: 'team', Value: 'core' },
+            { Key: 'tier', Value: 1 },
+          ],
         }),
       });
       assert.equal(first.status, 201, JSON.stringify(first.body));
+      const tagsOf = async () =>
+        (
+          await ddb.send(
+            new ListTagsOfResourceCommand({
+              ResourceArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/gsi-tasks',
+            }),
+          )
+        ).Tags;
+      assert.deepEqual(await tagsOf(), [
+        { Key: 'team', Value: 'core' },
+        { Key: 'tier', Value: '1' },
+      ]);
       for (const [id, status, owner] of [
         ['t1', 'open', 'ann'],
         ['t2', 'done', 'ann'],
@@ -243,6 +260,7 @@ for (const variant of awsPlatformVariants) {
         }),
       });
       assert.equal(second.status, 201, JSON.stringify(second.body));
+      assert.deepEqual(await tagsOf(), [], 'tags no longer declared are removed');
       const described = (await ddb.send(new DescribeTableCommand({ TableName: 'gsi-tasks' })))
         .Table!;
       assert.equal(described.BillingModeSummary?.BillingMode, 'PROVISIONED');
