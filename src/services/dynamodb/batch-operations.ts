@@ -4,6 +4,7 @@
  * what did not fit the 16 MB response); a BatchWriteItem's writes commit in one transaction.
  */
 import { checkItem, type Item, itemSize } from './attribute-value.js';
+import { Consumption, capacityModeOf, consumedList, readUnits } from './consumed-capacity.js';
 import { type DynamoDeps, type Input, requireSchema, tableNameOf } from './dynamodb-call.js';
 import { validation } from './dynamodb-errors.js';
 import { project } from './expression-eval.js';
@@ -48,10 +49,15 @@ export async function batchGetItem(deps: DynamoDeps, input: Input) {
   }
   const responses: Record<string, Item[]> = {};
   const unprocessed: Record<string, Record<string, unknown>> = {};
+  const capacity = capacityModeOf(input);
+  const consumed: Consumption[] = [];
   let bytes = 0;
   for (const t of tables) {
     const found: Item[] = [];
     responses[t.schema.name] = found;
+    const used = new Consumption(t.schema);
+    consumed.push(used);
+    const consistent = t.request.ConsistentRead === true;
     for (let i = 0; i < t.keys.length; i++) {
       if (bytes >= maxBatchGetBytes) {
         const rest = unprocessed[t.schema.name] ?? { ...t.request, Keys: [] };
@@ -60,13 +66,22 @@ export async function batchGetItem(deps: DynamoDeps, input: Input) {
         continue;
       }
       const item = await deps.store.getItem(t.schema.name, t.stored[i]!);
+      // Each key is a read of its own, rounded up alone; a missing item costs one too.
+      used.table += readUnits(item ? itemSize(item) : 0, consistent);
       if (!item) continue;
       const answered = t.projection ? project(item, t.projection) : item;
       bytes += itemSize(answered);
       found.push(answered);
     }
   }
-  return { Responses: responses, UnprocessedKeys: unprocessed };
+  return {
+    Responses: responses,
+    UnprocessedKeys: unprocessed,
+    ...consumedList(
+      capacity,
+      consumed.filter((c) => c.table > 0),
+    ),
+  };
 }
 
 export async function batchWriteItem(deps: DynamoDeps, input: Input) {
@@ -99,17 +114,30 @@ export async function batchWriteItem(deps: DynamoDeps, input: Input) {
     refuseDuplicates(tablePlans.map((p) => p.key));
     plans.push(...tablePlans);
   }
+  const capacity = capacityModeOf(input);
+  const consumed = new Map<string, Consumption>();
   await deps.store.write(
     plans.map((p) => ({ table: p.table, key: p.key })),
     async (w) => {
+      consumed.clear(); // a batch run again (group-commit.ts) counts once
       for (const plan of plans) {
         const next = plan.next(undefined);
+        // The old item only when capacity is asked: its size is part of the cost.
+        const before = capacity === 'NONE' ? undefined : await w.get(plan.table, plan.key);
         if (next === undefined) await w.delete(plan.schema, plan.key);
         else if (next !== 'keep') await w.put(plan.schema, plan.key, next);
+        if (capacity !== 'NONE') {
+          let used = consumed.get(plan.table);
+          if (!used) {
+            used = new Consumption(plan.schema);
+            consumed.set(plan.table, used);
+          }
+          used.addWrite(before, next === 'keep' ? before : next);
+        }
       }
     },
   );
-  return { UnprocessedItems: {} };
+  return { UnprocessedItems: {}, ...consumedList(capacity, [...consumed.values()]) };
 }
 
 function requestItemsOf(input: Input): Record<string, unknown> {

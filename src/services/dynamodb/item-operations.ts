@@ -1,6 +1,7 @@
 /** PutItem, GetItem, UpdateItem, DeleteItem. */
 import { JsonText } from '../../platform/aws/protocols/aws-json.js';
-import type { Item } from './attribute-value.js';
+import { type Item, itemSize } from './attribute-value.js';
+import { Consumption, capacityModeOf, consumedField, readUnits } from './consumed-capacity.js';
 import {
   type DynamoDeps,
   enumOf,
@@ -29,9 +30,12 @@ async function writeItem(
   const schema = await requireSchema(deps, tableNameOf(input));
   const returnValues = enumOf(input, 'ReturnValues', returnValuesOf[kind]!, 'NONE');
   const plan = planWrite(kind, schema, input);
-  // A plain PutItem (no condition, nothing returned) replaces the item whatever it was: the
-  // item as found is not read (the writer still reads it for a stream's old image).
-  const blindPut = kind === 'Put' && !plan.condition && returnValues === 'NONE';
+  const capacity = capacityModeOf(input);
+  // A plain PutItem (no condition, nothing returned, no capacity asked: that needs the old
+  // item's size) replaces the item whatever it was: the item as found is not read (the writer
+  // still reads it for a stream's old image).
+  const blindPut =
+    kind === 'Put' && !plan.condition && returnValues === 'NONE' && capacity === 'NONE';
   const { before, after } = await deps.store.write(
     [{ table: plan.table, key: plan.key }],
     async (w) => {
@@ -53,7 +57,11 @@ async function writeItem(
     { isolated: !blindPut || plan.schema.indexes.length > 0 },
   );
   const attributes = returned(returnValues, before, after);
-  return attributes ? { Attributes: attributes } : {};
+  const answer = attributes ? { Attributes: attributes } : {};
+  if (capacity === 'NONE') return answer;
+  const consumed = new Consumption(plan.schema);
+  consumed.addWrite(before, after);
+  return { ...answer, ...consumedField(capacity, consumed) };
 }
 
 function returned(
@@ -94,14 +102,18 @@ export async function getItem(deps: DynamoDeps, input: Input) {
     input.AttributesToGet === undefined
       ? projectionOf(input)
       : attributesToGetPaths(input.AttributesToGet);
-  if (!projection) {
+  const capacity = capacityModeOf(input);
+  if (!projection && capacity === 'NONE') {
     // The whole item: its stored text goes out as it is, not parsed to be stringified again.
     const text = await deps.store.getItemText(schema.name, key);
     return text === undefined ? {} : new JsonText(`{"Item":${text}}`);
   }
   const item = await deps.store.getItem(schema.name, key);
-  if (!item) return {};
-  return { Item: project(item, projection) };
+  const consumed = new Consumption(schema);
+  consumed.table = readUnits(item ? itemSize(item) : 0, input.ConsistentRead === true);
+  const used = consumedField(capacity, consumed);
+  if (!item) return used;
+  return { Item: projection ? project(item, projection) : item, ...used };
 }
 
 /** ProjectionExpression with its names, checked for unused names. */

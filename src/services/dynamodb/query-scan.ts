@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { JsonText } from '../../platform/aws/protocols/aws-json.js';
 import { checkItem, type Item, itemSize, itemSizeBound } from './attribute-value.js';
+import { Consumption, capacityModeOf, readUnits } from './consumed-capacity.js';
 import {
   type DynamoDeps,
   enumOf,
@@ -276,6 +277,9 @@ function readerOf(
   };
   const limit = limitOf(input);
   const count = select === 'COUNT';
+  const capacity = capacityModeOf(input);
+  // A global index is read eventually consistent whatever is asked (ConsistentRead is refused).
+  const consistent = input.ConsistentRead === true && !(index && !index.local);
   return async (
     fetch: (n: number) => Promise<StoredItem[]>,
     advance: (last: StoredItem) => void,
@@ -287,6 +291,7 @@ function readerOf(
     const bytes = new PageBytes();
     let last: StoredItem | undefined;
     let more = false;
+    let readBytes = 0;
     for (;;) {
       const want = limit === undefined ? batchRows : Math.min(batchRows, limit - scanned);
       const rows = await fetch(want + 1);
@@ -294,6 +299,7 @@ function readerOf(
       for (const row of taken) {
         scanned++;
         bytes.add(row);
+        if (capacity !== 'NONE') readBytes += itemSize(row.item);
         last = row;
         if (!filter || evaluateCondition(row.item, filter)) {
           matched++;
@@ -316,8 +322,17 @@ function readerOf(
     }
     const lastKey =
       more && last ? `,"LastEvaluatedKey":${JSON.stringify(lastKeyOf(last.item))}` : '';
+    let consumed = '';
+    if (capacity !== 'NONE') {
+      // The units go to what was read: the index, or the table.
+      const c = new Consumption(schema);
+      const units = readUnits(readBytes, consistent);
+      if (index) c.addIndex(index.name, index.local, units);
+      else c.table = units;
+      consumed = `,"ConsumedCapacity":${JSON.stringify(c.answer(capacity))}`;
+    }
     return new JsonText(
-      `{${count ? '' : `"Items":[${items.join(',')}],`}"Count":${matched},"ScannedCount":${scanned}${lastKey}}`,
+      `{${count ? '' : `"Items":[${items.join(',')}],`}"Count":${matched},"ScannedCount":${scanned}${lastKey}${consumed}}`,
     );
   };
 }

@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { AwsError } from '../../platform/aws/aws-error.js';
-import type { Item } from './attribute-value.js';
+import { type Item, itemSize } from './attribute-value.js';
+import { Consumption, capacityModeOf, consumedList, readUnits } from './consumed-capacity.js';
 import {
   type DynamoDeps,
   type Input,
@@ -55,7 +56,10 @@ export async function transactWriteItems(deps: DynamoDeps, input: Input) {
   if (token)
     locks.push({ table: tokenLockTable, key: { pk: Buffer.from(token), sk: Buffer.alloc(0) } });
   const requestHash = createHash('sha256').update(JSON.stringify(items)).digest('hex');
+  const capacity = capacityModeOf(input);
+  const consumed = new Map<string, Consumption>();
   await deps.store.write(locks, async (w) => {
+    consumed.clear(); // a batch run again (group-commit.ts) counts once
     const now = deps.clock.now();
     if (token) {
       const previous = await w.tokenHash(token, now - clientTokenMillis);
@@ -98,15 +102,29 @@ export async function transactWriteItems(deps: DynamoDeps, input: Input) {
       const next = nexts[i];
       if (next === undefined) await w.delete(plan.schema, plan.key);
       else if (next !== 'keep') await w.put(plan.schema, plan.key, next);
+      if (capacity !== 'NONE') {
+        let used = consumed.get(plan.table);
+        if (!used) {
+          used = new Consumption(plan.schema);
+          consumed.set(plan.table, used);
+        }
+        // Every item of a transaction, a ConditionCheck too, is two writes of its size.
+        used.addWrite(found[i], next === 'keep' ? found[i] : next, 2);
+      }
     }
     if (token) await w.recordToken(token, requestHash, now, now - clientTokenMillis);
   });
-  return {};
+  return consumedList(capacity, [...consumed.values()]);
 }
 
 export async function transactGetItems(deps: DynamoDeps, input: Input) {
   const items = transactItemsOf(input);
-  const gets: { table: string; key: StoredKey; projection?: Path[] }[] = [];
+  const gets: {
+    table: string;
+    key: StoredKey;
+    projection?: Path[];
+    schema: Awaited<ReturnType<typeof requireSchema>>;
+  }[] = [];
   for (const entry of items) {
     const get = entry.Get as Input | undefined;
     if (get === undefined || Object.keys(entry).length !== 1) {
@@ -114,13 +132,26 @@ export async function transactGetItems(deps: DynamoDeps, input: Input) {
     }
     const schema = await requireSchema(deps, tableNameOf(get));
     const key = keyOfKeyParam(schema, requiredItem(get, 'Key'));
-    gets.push({ table: schema.name, key, projection: projectionOf(get) });
+    gets.push({ table: schema.name, key, projection: projectionOf(get), schema });
   }
   // Read in one transaction, so the items are a snapshot of one moment.
   const found = await deps.store.write([], (w) =>
     Promise.all(gets.map((g) => w.get(g.table, g.key))),
   );
+  const capacity = capacityModeOf(input);
+  const consumed = new Map<string, Consumption>();
+  found.forEach((item, i) => {
+    const { schema } = gets[i]!;
+    let used = consumed.get(schema.name);
+    if (!used) {
+      used = new Consumption(schema);
+      consumed.set(schema.name, used);
+    }
+    // A transactional read is two strongly consistent reads.
+    used.table += 2 * readUnits(item ? itemSize(item) : 0, true);
+  });
   return {
+    ...consumedList(capacity, [...consumed.values()]),
     Responses: found.map((item, i) => {
       if (!item) return {};
       const projection = gets[i]!.projection;

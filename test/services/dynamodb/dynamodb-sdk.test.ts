@@ -13,16 +13,21 @@ import {
   ListTablesCommand,
   ListTagsOfResourceCommand,
   PutItemCommand,
+  QueryCommand as RawQueryCommand,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   ScanCommand,
+  TransactGetCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -545,6 +550,172 @@ for (const variant of awsPlatformVariants)
         'ResourceNotFoundException',
         /not found/,
       );
+    });
+
+    test('ReturnConsumedCapacity: units by DynamoDB rules, TOTAL and INDEXES, on every call', async () => {
+      await client.send(
+        new CreateTableCommand({
+          TableName: 'metered',
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [
+            { AttributeName: 'id', AttributeType: 'S' },
+            { AttributeName: 'g', AttributeType: 'S' },
+          ],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: 'byG',
+              KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      const pad = 'x'.repeat(2000); // an item of about 2 KB: 2 write units, half a read
+      const put = await doc.send(
+        new PutCommand({
+          TableName: 'metered',
+          Item: { id: 'a', g: 'one', pad },
+          ReturnConsumedCapacity: 'INDEXES',
+        }),
+      );
+      // Table: 2 KB, 2 units; index byG: a new keys-only entry, 1 unit.
+      assert.deepEqual(put.ConsumedCapacity, {
+        TableName: 'metered',
+        CapacityUnits: 3,
+        Table: { CapacityUnits: 2 },
+        GlobalSecondaryIndexes: { byG: { CapacityUnits: 1 } },
+      });
+      const moved = await doc.send(
+        new UpdateCommand({
+          TableName: 'metered',
+          Key: { id: 'a' },
+          UpdateExpression: 'SET g = :g',
+          ExpressionAttributeValues: { ':g': 'two' },
+          ReturnConsumedCapacity: 'INDEXES',
+        }),
+      );
+      // The index key changed: a delete and a put in byG.
+      assert.deepEqual(moved.ConsumedCapacity?.GlobalSecondaryIndexes, {
+        byG: { CapacityUnits: 2 },
+      });
+      const untouched = await doc.send(
+        new UpdateCommand({
+          TableName: 'metered',
+          Key: { id: 'a' },
+          UpdateExpression: 'SET #p = :p',
+          ExpressionAttributeNames: { '#p': 'pad' },
+          ExpressionAttributeValues: { ':p': `${pad}y` },
+          ReturnConsumedCapacity: 'INDEXES',
+        }),
+      );
+      // Nothing byG projects changed: the index is not written.
+      assert.deepEqual(untouched.ConsumedCapacity, {
+        TableName: 'metered',
+        CapacityUnits: 2,
+        Table: { CapacityUnits: 2 },
+      });
+      const units = async (consistent: boolean, id = 'a') =>
+        (
+          await doc.send(
+            new GetCommand({
+              TableName: 'metered',
+              Key: { id },
+              ConsistentRead: consistent,
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          )
+        ).ConsumedCapacity;
+      assert.deepEqual(await units(false), { TableName: 'metered', CapacityUnits: 0.5 });
+      assert.deepEqual(await units(true), { TableName: 'metered', CapacityUnits: 1 });
+      assert.deepEqual(await units(false, 'missing'), {
+        TableName: 'metered',
+        CapacityUnits: 0.5,
+      });
+      const got = await doc.send(
+        new GetCommand({ TableName: 'metered', Key: { id: 'a' }, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      assert.equal(got.Item?.g, 'two', 'the item still comes with its capacity');
+
+      const batch = await doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            metered: ['b', 'c', 'd'].map((id) => ({ PutRequest: { Item: { id, g: 'two', pad } } })),
+          },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      // Three items of 2 KB, each with a new index entry: 3 x (2 + 1).
+      assert.deepEqual(batch.ConsumedCapacity, [{ TableName: 'metered', CapacityUnits: 9 }]);
+      // Four items of 2 KB read through the table: 8 KB, 2 units, eventually consistent: 1.
+      const scanned = await doc.send(
+        new ScanCommand({ TableName: 'metered', ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      assert.equal(scanned.Count, 4);
+      assert.deepEqual(scanned.ConsumedCapacity, { TableName: 'metered', CapacityUnits: 1 });
+      // Through the keys-only index the entries are small: one 4 KB unit, halved.
+      const byIndex = await client.send(
+        new RawQueryCommand({
+          TableName: 'metered',
+          IndexName: 'byG',
+          KeyConditionExpression: 'g = :g',
+          ExpressionAttributeValues: { ':g': { S: 'two' } },
+          ReturnConsumedCapacity: 'INDEXES',
+        }),
+      );
+      assert.equal(byIndex.Count, 4);
+      assert.deepEqual(byIndex.ConsumedCapacity, {
+        TableName: 'metered',
+        CapacityUnits: 0.5,
+        Table: { CapacityUnits: 0 },
+        GlobalSecondaryIndexes: { byG: { CapacityUnits: 0.5 } },
+      });
+      const gets = await doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            metered: { Keys: [{ id: 'a' }, { id: 'b' }, { id: 'zz' }], ConsistentRead: true },
+          },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      assert.deepEqual(gets.ConsumedCapacity, [{ TableName: 'metered', CapacityUnits: 3 }]);
+      const tx = await doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: 'metered', Item: { id: 'e', pad } } },
+            {
+              ConditionCheck: {
+                TableName: 'metered',
+                Key: { id: 'a' },
+                ConditionExpression: 'attribute_exists(id)',
+              },
+            },
+          ],
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      // Transactional: twice the 2 units of each item.
+      assert.deepEqual(tx.ConsumedCapacity, [{ TableName: 'metered', CapacityUnits: 8 }]);
+      const txGet = await doc.send(
+        new TransactGetCommand({
+          TransactItems: [{ Get: { TableName: 'metered', Key: { id: 'a' } } }],
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      assert.deepEqual(txGet.ConsumedCapacity, [{ TableName: 'metered', CapacityUnits: 2 }]);
+      const plain = await doc.send(new GetCommand({ TableName: 'metered', Key: { id: 'a' } }));
+      assert.equal(plain.ConsumedCapacity, undefined, 'nothing when not asked');
+      const bad = await failure(() =>
+        doc.send(
+          new GetCommand({
+            TableName: 'metered',
+            Key: { id: 'a' },
+            ReturnConsumedCapacity: 'SOME' as 'TOTAL',
+          }),
+        ),
+      );
+      assert.equal(bad.name, 'ValidationException');
+      await client.send(new DeleteTableCommand({ TableName: 'metered' }));
     });
 
     test('delete table', async () => {
