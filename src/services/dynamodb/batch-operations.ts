@@ -4,7 +4,13 @@
  * what did not fit the 16 MB response); a BatchWriteItem's writes commit in one transaction.
  */
 import { checkItem, type Item, itemSize } from './attribute-value.js';
-import { Consumption, capacityModeOf, consumedList, readUnits } from './consumed-capacity.js';
+import {
+  Consumption,
+  ConsumptionByTable,
+  capacityModeOf,
+  consumedList,
+  readUnits,
+} from './consumed-capacity.js';
 import { type DynamoDeps, type Input, requireSchema, tableNameOf } from './dynamodb-call.js';
 import { validation } from './dynamodb-errors.js';
 import { project } from './expression-eval.js';
@@ -115,7 +121,7 @@ export async function batchWriteItem(deps: DynamoDeps, input: Input) {
     plans.push(...tablePlans);
   }
   const capacity = capacityModeOf(input);
-  const consumed = new Map<string, Consumption>();
+  const consumed = new ConsumptionByTable();
   await deps.store.write(
     plans.map((p) => ({ table: p.table, key: p.key })),
     async (w) => {
@@ -127,17 +133,12 @@ export async function batchWriteItem(deps: DynamoDeps, input: Input) {
         if (next === undefined) await w.delete(plan.schema, plan.key);
         else if (next !== 'keep') await w.put(plan.schema, plan.key, next);
         if (capacity !== 'NONE') {
-          let used = consumed.get(plan.table);
-          if (!used) {
-            used = new Consumption(plan.schema);
-            consumed.set(plan.table, used);
-          }
-          used.addWrite(before, next === 'keep' ? before : next);
+          consumed.of(plan.schema).addWrite(before, next === 'keep' ? before : next);
         }
       }
     },
   );
-  return { UnprocessedItems: {}, ...consumedList(capacity, [...consumed.values()]) };
+  return { UnprocessedItems: {}, ...consumed.answer(capacity) };
 }
 
 function requestItemsOf(input: Input): Record<string, unknown> {

@@ -82,6 +82,30 @@ export class Consumption {
   }
 }
 
+/** A batch's or transaction's consumption, one per table in the order first touched. */
+export class ConsumptionByTable {
+  readonly #tables = new Map<string, Consumption>();
+
+  of(schema: TableSchema): Consumption {
+    let used = this.#tables.get(schema.name);
+    if (!used) {
+      used = new Consumption(schema);
+      this.#tables.set(schema.name, used);
+    }
+    return used;
+  }
+
+  /** For a unit of work run again from the start (group-commit.ts): it counts once. */
+  clear(): void {
+    this.#tables.clear();
+  }
+
+  /** The `ConsumedCapacity` list, or nothing when not asked. */
+  answer(mode: CapacityMode): Record<string, unknown> {
+    return consumedList(mode, [...this.#tables.values()]);
+  }
+}
+
 /** The field a single-table call adds to its answer (nothing when not asked). */
 export function consumedField(mode: CapacityMode, c: Consumption): Record<string, unknown> {
   return mode === 'NONE' ? {} : { ConsumedCapacity: c.answer(mode) };

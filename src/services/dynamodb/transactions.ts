@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { AwsError } from '../../platform/aws/aws-error.js';
 import { type Item, itemSize } from './attribute-value.js';
-import { Consumption, capacityModeOf, consumedList, readUnits } from './consumed-capacity.js';
+import { ConsumptionByTable, capacityModeOf, readUnits } from './consumed-capacity.js';
 import {
   type DynamoDeps,
   type Input,
@@ -57,7 +57,7 @@ export async function transactWriteItems(deps: DynamoDeps, input: Input) {
     locks.push({ table: tokenLockTable, key: { pk: Buffer.from(token), sk: Buffer.alloc(0) } });
   const requestHash = createHash('sha256').update(JSON.stringify(items)).digest('hex');
   const capacity = capacityModeOf(input);
-  const consumed = new Map<string, Consumption>();
+  const consumed = new ConsumptionByTable();
   await deps.store.write(locks, async (w) => {
     consumed.clear(); // a batch run again (group-commit.ts) counts once
     const now = deps.clock.now();
@@ -103,18 +103,13 @@ export async function transactWriteItems(deps: DynamoDeps, input: Input) {
       if (next === undefined) await w.delete(plan.schema, plan.key);
       else if (next !== 'keep') await w.put(plan.schema, plan.key, next);
       if (capacity !== 'NONE') {
-        let used = consumed.get(plan.table);
-        if (!used) {
-          used = new Consumption(plan.schema);
-          consumed.set(plan.table, used);
-        }
         // Every item of a transaction, a ConditionCheck too, is two writes of its size.
-        used.addWrite(found[i], next === 'keep' ? found[i] : next, 2);
+        consumed.of(plan.schema).addWrite(found[i], next === 'keep' ? found[i] : next, 2);
       }
     }
     if (token) await w.recordToken(token, requestHash, now, now - clientTokenMillis);
   });
-  return consumedList(capacity, [...consumed.values()]);
+  return consumed.answer(capacity);
 }
 
 export async function transactGetItems(deps: DynamoDeps, input: Input) {
@@ -139,19 +134,13 @@ export async function transactGetItems(deps: DynamoDeps, input: Input) {
     Promise.all(gets.map((g) => w.get(g.table, g.key))),
   );
   const capacity = capacityModeOf(input);
-  const consumed = new Map<string, Consumption>();
+  const consumed = new ConsumptionByTable();
   found.forEach((item, i) => {
-    const { schema } = gets[i]!;
-    let used = consumed.get(schema.name);
-    if (!used) {
-      used = new Consumption(schema);
-      consumed.set(schema.name, used);
-    }
     // A transactional read is two strongly consistent reads.
-    used.table += 2 * readUnits(item ? itemSize(item) : 0, true);
+    consumed.of(gets[i]!.schema).table += 2 * readUnits(item ? itemSize(item) : 0, true);
   });
   return {
-    ...consumedList(capacity, [...consumed.values()]),
+    ...consumed.answer(capacity),
     Responses: found.map((item, i) => {
       if (!item) return {};
       const projection = gets[i]!.projection;
