@@ -4,13 +4,7 @@
  * what did not fit the 16 MB response); a BatchWriteItem's writes commit in one transaction.
  */
 import { checkItem, type Item, itemSize } from './attribute-value.js';
-import {
-  Consumption,
-  ConsumptionByTable,
-  capacityModeOf,
-  consumedList,
-  readUnits,
-} from './consumed-capacity.js';
+import { ConsumptionByTable, capacityModeOf, readUnits } from './consumed-capacity.js';
 import { type DynamoDeps, type Input, requireSchema, tableNameOf } from './dynamodb-call.js';
 import { validation } from './dynamodb-errors.js';
 import { project } from './expression-eval.js';
@@ -56,13 +50,12 @@ export async function batchGetItem(deps: DynamoDeps, input: Input) {
   const responses: Record<string, Item[]> = {};
   const unprocessed: Record<string, Record<string, unknown>> = {};
   const capacity = capacityModeOf(input);
-  const consumed: Consumption[] = [];
+  // Tables whose keys all went unprocessed consumed nothing and are not listed.
+  const consumed = new ConsumptionByTable();
   let bytes = 0;
   for (const t of tables) {
     const found: Item[] = [];
     responses[t.schema.name] = found;
-    const used = new Consumption(t.schema);
-    consumed.push(used);
     const consistent = t.request.ConsistentRead === true;
     for (let i = 0; i < t.keys.length; i++) {
       if (bytes >= maxBatchGetBytes) {
@@ -73,7 +66,7 @@ export async function batchGetItem(deps: DynamoDeps, input: Input) {
       }
       const item = await deps.store.getItem(t.schema.name, t.stored[i]!);
       // Each key is a read of its own, rounded up alone; a missing item costs one too.
-      used.table += readUnits(item ? itemSize(item) : 0, consistent);
+      consumed.of(t.schema).table += readUnits(item ? itemSize(item) : 0, consistent);
       if (!item) continue;
       const answered = t.projection ? project(item, t.projection) : item;
       bytes += itemSize(answered);
@@ -83,10 +76,7 @@ export async function batchGetItem(deps: DynamoDeps, input: Input) {
   return {
     Responses: responses,
     UnprocessedKeys: unprocessed,
-    ...consumedList(
-      capacity,
-      consumed.filter((c) => c.table > 0),
-    ),
+    ...consumed.answer(capacity),
   };
 }
 

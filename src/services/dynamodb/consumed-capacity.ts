@@ -102,16 +102,12 @@ export class ConsumptionByTable {
 
   /** The `ConsumedCapacity` list, or nothing when not asked. */
   answer(mode: CapacityMode): Record<string, unknown> {
-    return consumedList(mode, [...this.#tables.values()]);
+    if (mode === 'NONE') return {};
+    return { ConsumedCapacity: [...this.#tables.values()].map((c) => c.answer(mode)) };
   }
 }
 
 /** The field a single-table call adds to its answer (nothing when not asked). */
 export function consumedField(mode: CapacityMode, c: Consumption): Record<string, unknown> {
   return mode === 'NONE' ? {} : { ConsumedCapacity: c.answer(mode) };
-}
-
-/** The list a batch or transaction answers: one entry per table, in the order first named. */
-export function consumedList(mode: CapacityMode, list: Consumption[]): Record<string, unknown> {
-  return mode === 'NONE' ? {} : { ConsumedCapacity: list.map((c) => c.answer(mode)) };
 }
