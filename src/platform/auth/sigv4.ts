@@ -11,6 +11,7 @@
  * S3: https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { headerBytes } from '../http/header-bytes.js';
 import { hmacSha256Of, sha256Hex } from './sha256-hex.js';
 
 /** The error codes AWS answers with (403), read by the SDKs as the error's name. */
@@ -542,8 +543,6 @@ function foldLikeBotocore(value: string): string {
 const contested =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the separators Python counts as whitespace.
   /[^\x00-\x7f]|[\v\f\x1c-\x1f]/;
-/** A character no byte read as latin1 gives. */
-const beyondLatin1 = /[\u0100-\uffff]/;
 
 /** Whether the canonical request made with `fold`, hashed as `asWireBytes` says, was signed. */
 type SignatureCheck = (fold: Folding, asWireBytes: boolean) => boolean;
@@ -558,8 +557,8 @@ type SignatureCheck = (fold: Folding, asWireBytes: boolean) => boolean;
  */
 function canonicalHash(canonical: string, asWireBytes: boolean): string | undefined {
   if (!asWireBytes) return sha256Hex(canonical);
-  if (beyondLatin1.test(canonical)) return undefined;
-  return sha256Hex(Buffer.from(canonical, 'latin1'));
+  const bytes = headerBytes(canonical);
+  return bytes && sha256Hex(bytes);
 }
 
 /**

@@ -2,23 +2,22 @@
  * User metadata values past US-ASCII, as S3 treats them: an incoming value is decoded (RFC 2047
  * encoded-words, or the UTF-8 bytes an SDK put on the wire) and stored as text; a value that is
  * not plain US-ASCII goes back RFC 2047-encoded (`=?UTF-8?B?...?=`), mail-safe, as S3 returns it.
- * Node hands the server each header byte as one character (latin1), so "the bytes" of a value are
- * its characters.
+ * A value's bytes are its characters as they came off the wire (platform/http/header-bytes.ts).
  */
+import { headerBytes } from '../../platform/http/header-bytes.js';
 
 const asciiOnly = /^[\x20-\x7e\t]*$/;
 const encodedWord = /=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-/** A character no byte read as latin1 gives. */
-const beyondLatin1 = /[\u0100-\uffff]/;
 
 /** A metadata value as it arrived in a header, as the text S3 stores. */
 export function decodeMetadataValue(wire: string): string {
   if (asciiOnly.test(wire)) return wire.includes('=?') ? decodeEncodedWords(wire) : wire;
   // Past 0xFF it did not come off the wire (a form field decoded already): text as it is.
-  if (beyondLatin1.test(wire)) return wire;
+  const bytes = headerBytes(wire);
+  if (!bytes) return wire;
   try {
-    return utf8.decode(Buffer.from(wire, 'latin1'));
+    return utf8.decode(bytes);
   } catch {
     // Not UTF-8: latin-1 bytes (what Python's http.client sends), each its own character.
     return wire;
