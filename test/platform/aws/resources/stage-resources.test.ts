@@ -303,6 +303,18 @@ for (const variant of awsPlatformVariants) {
       await assert.rejects(byIndex('byStatus', 'status', 'open'), /specified index/);
       assert.equal((await byIndex('byOwner', 'owner', 'bob')).length, 1);
 
+      // Tags the service refuses fail the deploy with its message; the table's stay.
+      const badTags = await deploy('gsi', {
+        Tasks: tasks({
+          AttributeDefinitions: [attribute('id'), attribute('owner')],
+          GlobalSecondaryIndexes: [gsi('byOwner', 'owner', 'ALL')],
+          Tags: [{ Key: 'aws:owner', Value: 'me' }],
+        }),
+      });
+      assert.equal(badTags.status, 409, JSON.stringify(badTags.body));
+      assert.match(JSON.stringify(badTags.body), /aws:/);
+      assert.deepEqual(await tagsOf(), []);
+
       // A local index cannot change in place: refused, the table untouched.
       const refused = await deploy('gsi', {
         Tasks: tasks({
