@@ -69,8 +69,10 @@ import { StreamProvisioner } from '../services/kinesis/stream-provisioner.js';
 import { ShardWriteLimits } from '../services/kinesis/write-limits.js';
 import { BucketProvisioner } from '../services/s3/bucket-provisioner.js';
 import { formUploadsOnPlatformAddress } from '../services/s3/form-upload-route.js';
+import { destinationResource } from '../services/s3/notification-config.js';
 import { ObjectFiles, type ObjectStorage } from '../services/s3/object-files.js';
 import { PgObjectFiles } from '../services/s3/pg-object-files.js';
+import type { NotificationDestinations } from '../services/s3/s3-call.js';
 import { S3Metadata } from '../services/s3/s3-metadata.js';
 import { S3ObjectFiles } from '../services/s3/s3-object-files.js';
 import { createS3Service } from '../services/s3/s3-service.js';
@@ -84,6 +86,7 @@ import {
 import { createSnsService } from '../services/sns/sns-service.js';
 import { SnsStore } from '../services/sns/sns-store.js';
 import { syncStageSubscriptions } from '../services/sns/stage-subscriptions.js';
+import { functionOfArn } from '../services/sns/subscription-attributes.js';
 import { queueDelivery } from '../services/sqs/queue-delivery.js';
 import { QueueProvisioner } from '../services/sqs/queue-provisioner.js';
 import { QueueWaiters } from '../services/sqs/queue-waiters.js';
@@ -895,6 +898,16 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     region,
     accept: (name, qualifier, event) => accept.accept(name, qualifier, event),
     logger,
+    // The parts below are made further down; changes only flow once the listener is up.
+    configOf: (bucket) => s3Meta.bucketNotification(bucket),
+    destinations: {
+      exists: (k, arn) => s3Destinations.exists(k, arn),
+      send: (k, arn, body) => s3Destinations.send(k, arn, body),
+    },
+    putEvent: async (entry) => {
+      if (!eventsDeps) throw new Error('EventBridge is not started');
+      await putPlatformEvent(eventsDeps, '', entry);
+    },
   });
   // Event source mappings: polled queues (and later streams) invoking functions synchronously.
   const sqsStore = new SqsStore(db, flavor);
@@ -1288,6 +1301,31 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     for await (const chunk of objectFiles.read(row.blobId)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   };
+  /** The queues, topics and functions a bucket's notification configuration names. */
+  const s3Destinations: NotificationDestinations = {
+    exists: async (kind, arn) => {
+      const name = destinationResource(kind, arn).name;
+      if (kind === 'queue') return (await sqsStore.findQueue(name)) !== undefined;
+      if (kind === 'topic') return (await snsStore.findTopic(name)) !== undefined;
+      try {
+        const fn = functionOfArn(arn);
+        await invoker.resolve(name, fn?.qualifier);
+        return true;
+      } catch (error) {
+        if (error instanceof FunctionNotFoundError) return false;
+        throw error;
+      }
+    },
+    send: async (kind, arn, body) => {
+      if (kind === 'function') {
+        await accept.accept(
+          destinationResource(kind, arn).name,
+          functionOfArn(arn)?.qualifier,
+          body,
+        );
+      } else await deliverMessage(kind === 'queue' ? 'sqs' : 'sns', arn, body);
+    },
+  };
   // One scope lookup and one owner record for every AWS service (docs/security.md).
   const callerScopes = rememberedScopes((id) => accessKeys.scopeOf(id));
   const resourceOwners = new ResourceOwners(db, clock, {
@@ -1310,6 +1348,8 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     maxObjectBytes: 5 * 1024 * MiB,
     onChange: (change) => s3Notifier.notify(change),
     scopeOf: callerScopes,
+    owners: resourceOwners,
+    destinations: s3Destinations,
     verify: createStreamingRequestVerifier({
       keys: accessKeys,
       clock,
@@ -1413,7 +1453,12 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
   // serverless.yml `resources` (docs/resources.md): one provisioner per type, over the same
   // stores the services answer from.
   const resourceTypes = new ProvisionerRegistry([
-    new BucketProvisioner({ meta: s3Meta, files: objectFiles, clock }),
+    new BucketProvisioner({
+      meta: s3Meta,
+      files: objectFiles,
+      clock,
+      destinations: s3Destinations,
+    }),
     new QueueProvisioner({ store: sqsStore, clock }),
     new TableProvisioner({
       store: dynamoStore,

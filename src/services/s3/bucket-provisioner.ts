@@ -19,7 +19,15 @@ import {
 } from '../../platform/aws/resources/provisioner.js';
 import { isValidBucketName } from './bucket-name.js';
 import { CorsConfigError, type CorsRule, validateCorsRules } from './cors-config.js';
+import {
+  type BucketNotification,
+  type DestinationKind,
+  type DraftTarget,
+  NotificationConfigError,
+  validateNotification,
+} from './notification-config.js';
 import type { ObjectStorage } from './object-files.js';
+import type { NotificationDestinations } from './s3-call.js';
 import type { S3Metadata } from './s3-metadata.js';
 
 /** Settings that change nothing on Nimbus (no ACLs, encryption at rest is the disk's). */
@@ -36,16 +44,29 @@ export class BucketProvisioner implements ResourceProvisioner {
   readonly #meta: S3Metadata;
   readonly #files: ObjectStorage;
   readonly #clock: Clock;
+  readonly #destinations: NotificationDestinations | undefined;
 
-  constructor(deps: { meta: S3Metadata; files: ObjectStorage; clock: Clock }) {
+  constructor(deps: {
+    meta: S3Metadata;
+    files: ObjectStorage;
+    clock: Clock;
+    /** Checks that a notification's queues and topics exist. */
+    destinations?: NotificationDestinations;
+  }) {
     this.#meta = deps.meta;
     this.#files = deps.files;
     this.#clock = deps.clock;
+    this.#destinations = deps.destinations;
   }
 
   attributes(scope: ResourceScope, d: ResourceDeclaration): ResourceAttributes {
-    checkKnownProperties(d, ['BucketName', 'CorsConfiguration'], NO_EFFECT);
+    checkKnownProperties(
+      d,
+      ['BucketName', 'CorsConfiguration', 'NotificationConfiguration'],
+      NO_EFFECT,
+    );
     corsConfiguration(d);
+    notificationConfiguration(d);
     const name =
       optionalString(d, 'BucketName') ??
       generatedName(scope, d.logicalId, { maxLength: 63, lowerCase: true });
@@ -97,7 +118,32 @@ export class BucketProvisioner implements ResourceProvisioner {
     if (cors !== undefined || previous?.properties.CorsConfiguration !== undefined) {
       await this.#meta.setBucketCors(attributes.physicalId, cors);
     }
+    const notification = notificationConfiguration(d);
+    if (
+      notification !== undefined ||
+      previous?.properties.NotificationConfiguration !== undefined
+    ) {
+      await this.#checkDestinations(d, notification);
+      await this.#meta.setBucketNotification(attributes.physicalId, notification);
+    }
     return { logicalId: d.logicalId, type: this.type, properties: d.properties, ...attributes };
+  }
+
+  /**
+   * Queues and topics are resources of the deploy, made before the bucket that names them;
+   * functions are checked when a change is sent (a stage's functions may not be live yet).
+   */
+  async #checkDestinations(d: ResourceDeclaration, config: BucketNotification | undefined) {
+    for (const t of config?.targets ?? []) {
+      if (t.kind === 'function' || !this.#destinations) continue;
+      if (!(await this.#destinations.exists(t.kind, t.arn))) {
+        throw new ResourcePropertyError(
+          d.logicalId,
+          'Properties.NotificationConfiguration',
+          `the ${t.kind} ${t.arn} does not exist`,
+        );
+      }
+    }
   }
 
   async remove(
@@ -168,6 +214,87 @@ function corsConfiguration(d: ResourceDeclaration): CorsRule[] | undefined {
         : error.message;
     throw fail('.CorsRules', message);
   }
+}
+
+const notificationLists: Record<string, { kind: DestinationKind; arn: string }> = {
+  QueueConfigurations: { kind: 'queue', arn: 'Queue' },
+  TopicConfigurations: { kind: 'topic', arn: 'Topic' },
+  LambdaConfigurations: { kind: 'function', arn: 'Function' },
+};
+
+/** `NotificationConfiguration` in CloudFormation's names, checked as the S3 API checks it. */
+function notificationConfiguration(d: ResourceDeclaration): BucketNotification | undefined {
+  const config = d.properties.NotificationConfiguration;
+  if (config === undefined) return undefined;
+  const fail = (path: string, message: string) =>
+    new ResourcePropertyError(d.logicalId, `Properties.NotificationConfiguration${path}`, message);
+  if (!isRecord(config)) throw fail('', 'must be an object');
+  const drafts: DraftTarget[] = [];
+  for (const name of Object.keys(config)) {
+    if (name === 'EventBridgeConfiguration') continue;
+    const list = notificationLists[name];
+    if (!list) {
+      throw fail(
+        `.${name}`,
+        `is not a notification property (${[...Object.keys(notificationLists), 'EventBridgeConfiguration'].join(', ')})`,
+      );
+    }
+    const entries = config[name];
+    if (!Array.isArray(entries)) throw fail(`.${name}`, 'must be a list');
+    entries.forEach((raw, i) => {
+      const at = `.${name}[${i}]`;
+      if (!isRecord(raw)) throw fail(at, 'must be an object');
+      for (const key of Object.keys(raw)) {
+        if (!['Event', list.arn, 'Filter'].includes(key)) {
+          throw fail(`${at}.${key}`, `is not a property here (Event, ${list.arn}, Filter)`);
+        }
+      }
+      if (typeof raw.Event !== 'string') throw fail(`${at}.Event`, 'must be an event type');
+      const arn = raw[list.arn];
+      if (typeof arn !== 'string') throw fail(`${at}.${list.arn}`, 'must be an ARN');
+      drafts.push({
+        // Stable across deploys, so records name the same configuration every time.
+        id: `${d.logicalId}-${list.arn}-${i + 1}`,
+        kind: list.kind,
+        arn,
+        events: [raw.Event],
+        rules: filterRules(raw.Filter, (path, message) => fail(`${at}.Filter${path}`, message)),
+      });
+    });
+  }
+  const eventBridge = config.EventBridgeConfiguration;
+  let enabled = false;
+  if (eventBridge !== undefined) {
+    const flag = isRecord(eventBridge) ? eventBridge.EventBridgeEnabled : undefined;
+    if (flag !== undefined && typeof flag !== 'boolean' && flag !== 'true' && flag !== 'false') {
+      throw fail('.EventBridgeConfiguration.EventBridgeEnabled', 'must be true or false');
+    }
+    if (!isRecord(eventBridge)) throw fail('.EventBridgeConfiguration', 'must be an object');
+    // CloudFormation's default is true: the configuration's presence turns it on.
+    enabled = flag === undefined || flag === true || flag === 'true';
+  }
+  try {
+    return validateNotification(drafts, enabled);
+  } catch (error) {
+    if (!(error instanceof NotificationConfigError)) throw error;
+    const what = error.argument ? ` (${error.argument.name}: ${error.argument.value})` : '';
+    throw fail('', `${error.message}${what}`);
+  }
+}
+
+function filterRules(
+  filter: unknown,
+  fail: (path: string, message: string) => Error,
+): { name: string; value: string }[] {
+  if (filter === undefined) return [];
+  const rules = isRecord(filter) && isRecord(filter.S3Key) ? filter.S3Key.Rules : undefined;
+  if (!Array.isArray(rules)) throw fail('', 'must be {S3Key: {Rules: [{Name, Value}]}}');
+  return rules.map((rule, i) => {
+    if (!isRecord(rule) || typeof rule.Name !== 'string' || typeof rule.Value !== 'string') {
+      throw fail(`.S3Key.Rules[${i}]`, 'must be {Name: prefix or suffix, Value}');
+    }
+    return { name: rule.Name, value: rule.Value };
+  });
 }
 
 const ruleKeys = [

@@ -5,6 +5,7 @@ import {
   checkKey,
   drain,
   type ObjectCall,
+  objectChanged,
   readXmlBody,
   requireBucket,
   s3Namespace,
@@ -56,7 +57,18 @@ export async function putObjectTagging(call: ObjectCall): Promise<RestXmlRespons
   if (!(await call.deps.meta.setTags(call.bucket, call.key, tags))) {
     throw s3Errors.noSuchKey(call.key);
   }
+  await tagsChanged(call, 'ObjectTagging:Put');
   return {};
+}
+
+/** Tag changes are events too (`s3:ObjectTagging:*` configurations, EventBridge). */
+function tagsChanged(call: ObjectCall, eventName: string): Promise<void> {
+  return objectChanged(call, {
+    bucket: call.bucket,
+    key: call.key,
+    eventName,
+    at: call.deps.clock.now(),
+  });
 }
 
 export async function getObjectTagging(call: ObjectCall): Promise<RestXmlResponse> {
@@ -87,5 +99,6 @@ export async function deleteObjectTagging(call: ObjectCall): Promise<RestXmlResp
   if (!(await call.deps.meta.setTags(call.bucket, call.key, undefined))) {
     throw s3Errors.noSuchKey(call.key);
   }
+  await tagsChanged(call, 'ObjectTagging:Delete');
   return { status: 204 };
 }

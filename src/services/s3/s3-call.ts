@@ -7,10 +7,12 @@ import {
   scopeAllowsResource,
 } from '../../platform/auth/access-key-store.js';
 import type { CallerScopes } from '../../platform/auth/caller-scopes.js';
+import type { OwnerLookup } from '../../platform/auth/resource-access.js';
 import type { SignatureChain } from '../../platform/auth/sigv4.js';
 import { parseXml, type XmlElement, XmlSyntaxError } from '../../platform/aws/protocols/xml.js';
 import { verifiedPayload } from '../../platform/aws/sigv4/verified-payload.js';
 import type { ObjectChange } from '../../platform/triggers/s3/s3-notifications.js';
+import type { DestinationKind } from './notification-config.js';
 import type { ObjectStorage } from './object-files.js';
 import { s3Errors } from './s3-errors.js';
 import type { BucketRow, S3Metadata } from './s3-metadata.js';
@@ -34,6 +36,17 @@ export interface S3Deps {
    * every verified caller reaches every bucket.
    */
   scopeOf?: CallerScopes;
+  /** Who owns queues, topics and functions: what a restricted caller may send its bucket's events to. */
+  owners?: OwnerLookup;
+  /** The queues, topics and functions a notification configuration names (server.ts). */
+  destinations?: NotificationDestinations;
+}
+
+/** Where bucket notifications go: the platform's queues, topics and functions. */
+export interface NotificationDestinations {
+  exists(kind: DestinationKind, arn: string): Promise<boolean>;
+  /** Sends a message to a queue or topic (a function gets an asynchronous invocation). */
+  send(kind: DestinationKind, arn: string, body: string): Promise<void>;
 }
 
 export interface S3Call {

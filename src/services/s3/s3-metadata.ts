@@ -5,6 +5,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { StoreConflictError } from '../../store/errors.js';
 import type { CorsRule } from './cors-config.js';
+import type { BucketNotification } from './notification-config.js';
 
 interface S3Tables {
   /** `cors`: JSON CorsRule[] (migration 033), null without a configuration. */
@@ -13,6 +14,8 @@ interface S3Tables {
     region: string;
     created_at: number;
     cors: string | null;
+    /** JSON BucketNotification (migration 046), null without a configuration. */
+    notification: string | null;
     /** The owning service stage (migration 034); null for a shared bucket. */
     owner_service: string | null;
     owner_stage: string | null;
@@ -134,6 +137,7 @@ export class S3Metadata {
         region: row.region,
         created_at: row.createdAt,
         cors: null,
+        notification: null,
         owner_service: row.owner?.service ?? null,
         owner_stage: row.owner?.stage ?? null,
       })
@@ -181,6 +185,30 @@ export class S3Metadata {
     const result = await this.#db
       .updateTable('s3_buckets')
       .set({ cors: rules === undefined ? null : JSON.stringify(rules) })
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** The bucket's notification configuration: `missing` without the bucket. */
+  async bucketNotification(name: string): Promise<BucketNotification | undefined | 'missing'> {
+    const row = await this.#db
+      .selectFrom('s3_buckets')
+      .select('notification')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!row) return 'missing';
+    return row.notification === null
+      ? undefined
+      : (JSON.parse(row.notification) as BucketNotification);
+  }
+
+  /** Replaces (or, with undefined, deletes) the configuration; false when the bucket is gone. */
+  async setBucketNotification(name: string, config: BucketNotification | undefined) {
+    const empty = config === undefined || (config.targets.length === 0 && !config.eventBridge);
+    const result = await this.#db
+      .updateTable('s3_buckets')
+      .set({ notification: empty ? null : JSON.stringify(config) })
       .where('name', '=', name)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;

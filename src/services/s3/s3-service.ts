@@ -16,6 +16,7 @@ import {
 } from '../../platform/aws/protocols/rest-xml.js';
 import { splitTarget } from '../../platform/front-door/front-door.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js';
+import { getBucketNotification, putBucketNotification } from './bucket-notification.js';
 import {
   createBucket,
   deleteBucket,
@@ -65,7 +66,6 @@ const unsupportedBucketResources = [
   'versioning',
   'versions',
   'website',
-  'notification',
   'encryption',
   'replication',
   'tagging',
@@ -165,6 +165,7 @@ function bucketOperation(call: BucketCall): Promise<RestXmlResponse> {
   switch (call.req.method) {
     case 'PUT':
       if (q.has('cors')) return putBucketCors(call);
+      if (q.has('notification')) return putBucketNotification(call);
       return createBucket(call);
     case 'HEAD':
       return headBucket(call);
@@ -177,6 +178,7 @@ function bucketOperation(call: BucketCall): Promise<RestXmlResponse> {
     case 'GET':
       if (q.has('location')) return getBucketLocation(call);
       if (q.has('cors')) return getBucketCors(call);
+      if (q.has('notification')) return getBucketNotification(call);
       if (q.has('uploads')) return listMultipartUploads(call);
       if (q.get('list-type') === '2') return listObjectsV2(call);
       return listObjectsV1(call);

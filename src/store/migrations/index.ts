@@ -32,6 +32,7 @@ import { s3BucketOwnerMigration } from './034-s3-bucket-owner.js';
 import { rateLimitCountersMigration } from './042-rate-limit-counters.js';
 import { s3ObjectChunksMigration } from './044-s3-object-chunks.js';
 import { resourceOwnersMigration } from './045-resource-owners.js';
+import { s3NotificationMigration } from './046-s3-notification.js';
 import type { SqlFlavor } from './sql-flavor.js';
 
 export type { SqlFlavor } from './sql-flavor.js';
@@ -75,6 +76,7 @@ export function migrationProvider(flavor: SqlFlavor): MigrationProvider {
     '034-s3-bucket-owner': s3BucketOwnerMigration(),
     '044-s3-object-chunks': s3ObjectChunksMigration(flavor),
     '045-resource-owners': resourceOwnersMigration(),
+    '046-s3-notification': s3NotificationMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,24 +1,37 @@
 /**
  * S3 event notifications: the configurations of every stage's `s3` events (installed by the
- * reconciler, one stage at a time), and the records they turn object changes into, handed to
- * the AsyncInvoker (retries, destinations and task status as for any async event).
+ * reconciler, one stage at a time) and each bucket's own notification configuration
+ * (PutBucketNotificationConfiguration, `NotificationConfiguration` in serverless.yml), and the
+ * records they turn object changes into: `s3` events' functions through the AsyncInvoker
+ * (retries, destinations and task status as for any async event), a bucket's queues, topics
+ * and functions through the platform's destinations, and EventBridge's default bus.
  *
  * One event per matching configuration per change. A function writing into its own bucket
  * under a key its configuration does not match causes no event, so it does not loop.
  */
 import type { Logger } from 'pino';
+import { NIMBUS_ACCOUNT_ID } from '../../../model/account.js';
 import {
   notificationMatches,
   type S3Notification,
   s3NotificationsOf,
 } from '../../../service/events/s3-event-config.js';
+import {
+  type BucketNotification,
+  targetMatches,
+} from '../../../services/s3/notification-config.js';
+import type { NotificationDestinations } from '../../../services/s3/s3-call.js';
 import type { StageReaction } from '../../reconcile/stage-reconciler.js';
 
 /** What the S3 service reports after a change has committed. */
 export interface ObjectChange {
   bucket: string;
   key: string;
-  /** `ObjectCreated:Put`, `ObjectCreated:Copy`, `ObjectCreated:CompleteMultipartUpload`, `ObjectRemoved:Delete`. */
+  /**
+   * `ObjectCreated:Put`, `ObjectCreated:Post`, `ObjectCreated:Copy`,
+   * `ObjectCreated:CompleteMultipartUpload`, `ObjectRemoved:Delete`, `ObjectTagging:Put`,
+   * `ObjectTagging:Delete`.
+   */
   eventName: string;
   /** Created objects only. */
   size?: number;
@@ -36,6 +49,16 @@ export interface S3NotifierDeps {
   region: string;
   accept: (functionName: string, qualifier: string, event: string) => Promise<unknown>;
   logger: Pick<Logger, 'warn'>;
+  /** A bucket's own notification configuration (undefined or `missing`: none). */
+  configOf?: (bucket: string) => Promise<BucketNotification | undefined | 'missing'>;
+  destinations?: NotificationDestinations;
+  /** Puts an event on the default event bus. */
+  putEvent?: (entry: {
+    Source: string;
+    DetailType: string;
+    Detail: string;
+    Resources: string[];
+  }) => Promise<void>;
 }
 
 export class S3Notifier {
@@ -65,28 +88,50 @@ export class S3Notifier {
    * awaited by the S3 operation, so an answered write's events are durable; a failure to
    * accept one is logged, never thrown (the write itself has happened).
    */
-  notify(change: ObjectChange): Promise<void> {
-    const matching = (this.#byBucket.get(change.bucket) ?? []).filter((n) =>
-      notificationMatches(n, change.eventName, change.key),
-    );
-    if (matching.length === 0) return Promise.resolve();
+  async notify(change: ObjectChange): Promise<void> {
+    const d = this.#deps;
     const sequencer = this.#sequencer(change.at);
-    return Promise.all(
-      matching.map((n) =>
-        this.#deps
-          .accept(
-            n.functionName,
-            n.qualifier,
-            JSON.stringify(s3EventRecord(n, change, sequencer, this.#deps.region)),
-          )
-          .catch((error: unknown) =>
-            this.#deps.logger.warn(
-              { err: error, bucket: change.bucket, function: n.functionName },
-              'an S3 event could not be accepted',
-            ),
+    const record = (id: string) =>
+      JSON.stringify(s3EventRecord({ id }, change, sequencer, d.region));
+    const sends: { to: string; send: () => Promise<unknown> }[] = [];
+    for (const n of this.#byBucket.get(change.bucket) ?? []) {
+      if (!notificationMatches(n, change.eventName, change.key)) continue;
+      sends.push({
+        to: n.functionName,
+        send: () => d.accept(n.functionName, n.qualifier, record(n.id)),
+      });
+    }
+    let config: BucketNotification | undefined | 'missing';
+    try {
+      config = await d.configOf?.(change.bucket);
+    } catch (error) {
+      d.logger.warn(
+        { err: error, bucket: change.bucket },
+        "the bucket's notification configuration could not be read",
+      );
+    }
+    if (config && config !== 'missing') {
+      for (const t of config.targets) {
+        if (!d.destinations || !targetMatches(t, change.eventName, change.key)) continue;
+        const destinations = d.destinations;
+        sends.push({ to: t.arn, send: () => destinations.send(t.kind, t.arn, record(t.id)) });
+      }
+      const entry = config.eventBridge ? eventBridgeEntry(change, sequencer) : undefined;
+      if (entry && d.putEvent) {
+        const put = d.putEvent;
+        sends.push({ to: 'EventBridge', send: () => put(entry) });
+      }
+    }
+    await Promise.all(
+      sends.map(({ to, send }) =>
+        send().catch((error: unknown) =>
+          d.logger.warn(
+            { err: error, bucket: change.bucket, destination: to },
+            'an S3 event could not be accepted',
           ),
+        ),
       ),
-    ).then(() => undefined);
+    );
   }
 
   /** Hex that grows with time and, within a millisecond, with each change (as S3's does per key). */
@@ -140,6 +185,48 @@ export function s3EventRecord(
         },
       },
     ],
+  };
+}
+
+/** EventBridge's detail types for the changes Nimbus makes, and the S3 API each came from. */
+const eventBridgeKinds: Record<string, { type: string; reason?: string }> = {
+  'ObjectCreated:Put': { type: 'Object Created', reason: 'PutObject' },
+  'ObjectCreated:Post': { type: 'Object Created', reason: 'POST Object' },
+  'ObjectCreated:Copy': { type: 'Object Created', reason: 'CopyObject' },
+  'ObjectCreated:CompleteMultipartUpload': {
+    type: 'Object Created',
+    reason: 'CompleteMultipartUpload',
+  },
+  'ObjectRemoved:Delete': { type: 'Object Deleted', reason: 'DeleteObject' },
+  'ObjectTagging:Put': { type: 'Object Tags Added' },
+  'ObjectTagging:Delete': { type: 'Object Tags Deleted' },
+};
+
+/** The event S3 puts on the default bus (source `aws.s3`); the key is not URL-encoded there. */
+export function eventBridgeEntry(change: ObjectChange, sequencer: string) {
+  const kind = eventBridgeKinds[change.eventName];
+  if (!kind) return undefined;
+  const created = kind.type === 'Object Created';
+  const detail = {
+    version: '0',
+    bucket: { name: change.bucket },
+    object: {
+      key: change.key,
+      ...(created && change.size !== undefined ? { size: change.size } : {}),
+      ...(change.etag !== undefined ? { etag: change.etag.replace(/^"|"$/g, '') } : {}),
+      sequencer,
+    },
+    'request-id': change.requestId,
+    requester: NIMBUS_ACCOUNT_ID,
+    'source-ip-address': change.sourceIp,
+    ...(kind.reason ? { reason: kind.reason } : {}),
+    ...(kind.type === 'Object Deleted' ? { 'deletion-type': 'Permanently Deleted' } : {}),
+  };
+  return {
+    Source: 'aws.s3',
+    DetailType: kind.type,
+    Detail: JSON.stringify(detail),
+    Resources: [`arn:aws:s3:::${change.bucket}`],
   };
 }
 
