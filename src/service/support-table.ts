@@ -642,6 +642,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     'arn',
     'type',
     'batchSize',
+    'batchWindow',
     'maximumBatchingWindow',
     'startingPosition',
     'startingPositionTimestamp',

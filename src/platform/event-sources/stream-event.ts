@@ -72,6 +72,15 @@ export function streamEventSettings(
       });
     }
   }
+  // The Framework's name for streams is `batchWindow`; `maximumBatchingWindow` (its name on
+  // `sqs` events) is taken too, as earlier Nimbus documented it. Both at once is ambiguous.
+  if (config.batchWindow !== undefined && config.maximumBatchingWindow !== undefined) {
+    problems.push({
+      field: 'batchWindow',
+      message: 'give batchWindow or maximumBatchingWindow, not both',
+    });
+  }
+  const windowKey = config.batchWindow !== undefined ? 'batchWindow' : 'maximumBatchingWindow';
   const starting = config.startingPosition;
   const factor = int('parallelizationFactor', 1);
   const timestamp = unixSeconds(config.startingPositionTimestamp);
@@ -84,7 +93,7 @@ export function streamEventSettings(
   const settings: MappingSettings = {
     ...streamDefaults,
     batchSize: int('batchSize', streamDefaults.batchSize),
-    maximumBatchingWindowInSeconds: int('maximumBatchingWindow', 0),
+    maximumBatchingWindowInSeconds: int(windowKey, 0),
     maximumRetryAttempts: int('maximumRetryAttempts', -1),
     maximumRecordAgeInSeconds: int('maximumRecordAgeInSeconds', -1),
     bisectBatchOnFunctionError: bool('bisectBatchOnFunctionError', false),
@@ -102,7 +111,12 @@ export function streamEventSettings(
   if (problems.length === 0) {
     for (const message of streamSettingsProblems(settings, kinesis ? 'kinesis' : 'dynamodb')) {
       if (unresolved && /onFailure/.test(message)) continue;
-      problems.push({ field: fieldOf(message), message });
+      const field = fieldOf(message);
+      problems.push(
+        field === 'maximumBatchingWindow'
+          ? { field: windowKey, message: message.replace('maximumBatchingWindow', windowKey) }
+          : { field, message },
+      );
     }
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, arn: arn as string, settings };

@@ -45,6 +45,7 @@ export const OTHER_KINDS: Record<OtherKind, KindSpec> = {
       'consumer',
       'maximumRetryAttempts',
       'maximumRecordAgeInSeconds',
+      'batchWindow',
       'maximumBatchingWindow',
       'bisectBatchOnFunctionError',
       'destinations',

@@ -57,6 +57,20 @@ describe('stream event settings', () => {
     });
   });
 
+  test("batchWindow, the Framework's name for a stream's batching window, is taken", () => {
+    const r = streamEventSettings({ arn, batchSize: 2, batchWindow: 60 });
+    assert.ok(r.ok);
+    assert.equal(r.settings.maximumBatchingWindowInSeconds, 60);
+    const bad = streamEventSettings({ arn, batchWindow: 301 });
+    assert.ok(!bad.ok);
+    assert.deepEqual(
+      bad.problems.map((p) => p.field),
+      ['batchWindow'],
+    );
+    assert.match(bad.problems[0]!.message, /^batchWindow must be/);
+    assert.deepEqual(fields({ arn, batchWindow: 1, maximumBatchingWindow: 1 }), ['batchWindow']);
+  });
+
   test('a Kinesis stream ARN, given or from GetAtt with type kinesis, is accepted', () => {
     const kinesisArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/orders';
     const plain = streamEventSettings({ arn: kinesisArn, startingPosition: 'LATEST' });
