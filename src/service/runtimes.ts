@@ -43,5 +43,10 @@ export function checkRuntime(runtime: string): RuntimeCheck {
 
 export function legacyRuntimeWarning(runtime: string, family: RuntimeFamily): string {
   const interpreter = family === 'nodejs' ? 'Node.js' : 'Python';
-  return `runtime "${runtime}" is no longer supported by AWS; Nimbus runs it on the installed ${interpreter}`;
+  const base = `runtime "${runtime}" is no longer supported by AWS; Nimbus runs it on the installed ${interpreter}`;
+  // Lambda's Node.js 16 and earlier came with aws-sdk v2, so old code requires it unbundled;
+  // Nimbus provides the v3 clients only (docs/runtimes.md).
+  return family === 'nodejs'
+    ? `${base}, which provides @aws-sdk v3 clients but not aws-sdk v2: list aws-sdk in package.json dependencies if the code requires it`
+    : base;
 }

@@ -115,7 +115,8 @@ describe('warnings', () => {
     );
     assert.deepEqual(warnings, [
       'serverless.yml:4:12 provider.runtime: runtime "nodejs14.x" is no longer supported by AWS; ' +
-        'Nimbus runs it on the installed Node.js',
+        'Nimbus runs it on the installed Node.js, which provides @aws-sdk v3 clients but not ' +
+        'aws-sdk v2: list aws-sdk in package.json dependencies if the code requires it',
       'serverless.yml:10:14 functions.py.runtime: runtime "python3.8" is no longer supported by ' +
         'AWS; Nimbus runs it on the installed Python',
     ]);
