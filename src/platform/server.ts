@@ -26,7 +26,7 @@ import { packageRoot, packageVersion } from '../package-root.js';
 import { lambdaZipLimits, type ZipLimits } from '../packaging/zip-safety.js';
 import { SqlWorkQueue } from '../queue/sql-work-queue.js';
 import type { TransactionalWorkQueue } from '../queue/work-queue.js';
-import { createSmtpMailer } from '../services/cognito/mailer.js';
+import { outboxId } from '../services/cognito/codes.js';
 import { PoolTriggers } from '../services/cognito/triggers.js';
 import { createUserPools } from '../services/cognito/user-pools.js';
 import { dynamodbEventSource } from '../services/dynamodb/dynamodb-event-source.js';
@@ -210,6 +210,7 @@ import { createLayerOperations } from './lambda-api/layer-operations.js';
 import { Lifecycle, part } from './lifecycle/lifecycle.js';
 import { PeriodicTask } from './lifecycle/periodic-task.js';
 import { RunRoot } from './lifecycle/run-root.js';
+import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { LogPipeline } from './observe/log-pipeline.js';
 import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
@@ -338,7 +339,8 @@ export interface PlatformOptions {
   /** User pools' per-source-IP limits (sign-ins; sign-ups and sends). Default docs/cognito.md. */
   userPoolIpLimits?: Record<'signIn' | 'send', { max: number; windowMs: number }>;
   /**
-   * User-pool email by SMTP (`smtp://user:pass@host:port`, `smtps://` for TLS); none: the
+   * Email (user pools, SNS email subscriptions) by SMTP (`smtp://user:pass@host:port`,
+   * `smtps://` for TLS); none: the
    * outbox (docs/cognito.md). `smtpFrom`: the sender when a pool names none.
    */
   smtpUrl?: string;
@@ -1467,9 +1469,13 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       accountId: NIMBUS_ACCOUNT_ID,
       updateTimeToLive,
     }),
-    snsTopicProvisioner({ store: snsStore, clock }),
+    snsTopicProvisioner({ store: snsStore, clock, confirm: (c) => snsDeps?.deliveries.confirm(c) }),
     new StreamProvisioner({ store: kinesisStore, records: kinesisRecords, clock }),
-    snsSubscriptionProvisioner({ store: snsStore, clock }),
+    snsSubscriptionProvisioner({
+      store: snsStore,
+      clock,
+      confirm: (c) => snsDeps?.deliveries.confirm(c),
+    }),
     eventBusProvisioner({ store: eventsStore, clock }),
     eventRuleProvisioner({ store: eventsStore, clock, onRulesChanged: refreshScheduledRules }),
     ...userPools.provisioners,
@@ -1491,6 +1497,20 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
     deliveries: platformDeliveries({
       invokeAsync: (name, qualifier, event) => accept.accept(name, qualifier, event),
       sendToQueue,
+      // Email subscribers get mail by SMTP, or, without a mail server, in the outbox user pools
+      // use (docs/sns.md): the topic ARN where a pool id would be.
+      sendMail: async (m) => {
+        if (mailer) return mailer.send({ to: m.to, subject: m.subject, text: m.text });
+        await userPools.store.addMessage({
+          id: outboxId(clock.now()),
+          poolId: m.topicArn,
+          username: m.subscriptionArn,
+          destination: m.to,
+          kind: `sns-${m.kind}`,
+          message: `${m.subject}\n\n${m.text}`,
+          createdAt: clock.now(),
+        });
+      },
       logger,
       ...(options.snsRetryDelayMs === undefined ? {} : { retryDelayMs: options.snsRetryDelayMs }),
     }),

@@ -43,10 +43,10 @@ describe('nimbus server --smtp-url', () => {
       args: ['--smtp-url', 'smtp://mailer:very-secret-word@127.0.0.1:2525', '--log-format', 'json'],
     });
     try {
-      await waitUntil(() => /User-pool email:/.test(server.output()), 'the SMTP line');
+      await waitUntil(() => /^Email \(user pools/m.test(server.output()), 'the SMTP line');
       assert.match(
         server.output(),
-        /User-pool email: by SMTP through smtp:\/\/mailer:\*\*\*@127\.0\.0\.1:2525/,
+        /SNS email subscriptions\): by SMTP through smtp:\/\/mailer:\*\*\*@127\.0\.0\.1:2525/,
       );
       assert.doesNotMatch(server.output(), /very-secret-word/);
     } finally {

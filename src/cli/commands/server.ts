@@ -228,7 +228,7 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   }
   const mqtt = mqttOption(opts.mqttPort, opts.mqttUrl ?? ctx.env.NIMBUS_MQTT_URL);
   const smtpUrl = opts.smtpUrl ?? ctx.env.NIMBUS_SMTP_URL;
-  const { checkSmtpUrl, redactedSmtpUrl } = await import('../../services/cognito/mailer.js');
+  const { checkSmtpUrl, redactedSmtpUrl } = await import('../../platform/mail/smtp-mailer.js');
   const smtpProblem = smtpUrl === undefined ? undefined : checkSmtpUrl(smtpUrl);
   if (smtpProblem) throw new CliError(`--smtp-url ${smtpProblem}`);
   if (opts.smtpFrom !== undefined && !/^[^\s@<>]+@[^\s@<>]+$/.test(opts.smtpFrom)) {
@@ -328,8 +328,8 @@ export async function serverCommand(ctx: CliContext, opts: ServerOptions): Promi
   // The password of the URL is never shown.
   out.log(
     smtpUrl
-      ? `User-pool email: by SMTP through ${redactedSmtpUrl(smtpUrl)}`
-      : 'User-pool email: to the outbox (nimbus userpools outbox)',
+      ? `Email (user pools, SNS email subscriptions): by SMTP through ${redactedSmtpUrl(smtpUrl)}`
+      : 'Email (user pools, SNS email subscriptions): to the outbox (nimbus userpools outbox)',
   );
   out.log(
     dataDir === resolve(defaultDataDir(ctx.env))

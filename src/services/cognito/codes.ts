@@ -6,6 +6,8 @@
  * trigger and goes out by SMTP when the platform has a mail server, else to the outbox.
  */
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import { AwsError } from '../../platform/aws/aws-error.js';
+import { MailNotSentError } from '../../platform/mail/smtp-mailer.js';
 import type { CognitoDeps } from './cognito-call.js';
 import { cognitoErrors } from './cognito-errors.js';
 import type { PoolRow, UserRow } from './cognito-store.js';
@@ -173,7 +175,15 @@ export async function deliver(
     );
   }
   if (email && deps.mailer) {
-    await deps.mailer.send({ pool, to: email, subject, text: message });
+    const config = (pool.config.EmailConfiguration ?? {}) as { From?: unknown };
+    const from = typeof config.From === 'string' && config.From !== '' ? config.From : undefined;
+    try {
+      await deps.mailer.send({ ...(from ? { from } : {}), to: email, subject, text: message });
+    } catch (error) {
+      if (!(error instanceof MailNotSentError)) throw error;
+      // As Cognito answers when its mail cannot go; the code stays valid for a resend.
+      throw new AwsError(400, 'CodeDeliveryFailureException', 'Unable to deliver the message.');
+    }
     return maskedDelivery(email, 'email');
   }
   await deps.store.addMessage({
@@ -191,7 +201,7 @@ export async function deliver(
 let outboxSeq = 0;
 
 /** Sorts by time, then by order of sending within a millisecond (newest first = id desc). */
-function outboxId(now: number): string {
+export function outboxId(now: number): string {
   outboxSeq = (outboxSeq + 1) % 1e9;
   return `${String(now).padStart(15, '0')}-${String(outboxSeq).padStart(9, '0')}-${randomUUID().slice(0, 8)}`;
 }

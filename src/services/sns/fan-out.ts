@@ -31,7 +31,12 @@ export interface Deliveries {
   sendToQueue(queue: string, message: QueueMessage): Promise<void>;
   /** Posts to an http(s) subscriber in the background, retrying. */
   post(url: string, headers: Record<string, string>, body: string): void;
-  /** Sends an http(s) subscriber its SubscriptionConfirmation. */
+  /**
+   * Hands a message to an email subscriber (SMTP, or the outbox without a mail server); a
+   * failed hand-off is retried in the background.
+   */
+  mail(message: SnsMail): Promise<void>;
+  /** Sends an http(s) or email subscriber its SubscriptionConfirmation. */
   confirm(request: {
     subscription: SubscriptionRow;
     topicArn: string;
@@ -40,6 +45,19 @@ export interface Deliveries {
   }): void;
   onError(error: unknown, subscriptionArn: string): void;
 }
+
+/** A message to an `email` or `email-json` subscriber. */
+export interface SnsMail {
+  to: string;
+  subject: string;
+  text: string;
+  kind: 'confirmation' | 'notification';
+  topicArn: string;
+  subscriptionArn: string;
+}
+
+/** What SNS names a message without a Subject in its mail. */
+export const defaultMailSubject = 'AWS Notification Message';
 
 export interface FanOutContext {
   deliveries: Deliveries;
@@ -102,6 +120,21 @@ async function deliver(ctx: FanOutContext, s: SubscriptionRow, n: Notification):
       });
       return;
     }
+    case 'email':
+    case 'email-json':
+      await ctx.deliveries.mail({
+        to: s.endpoint,
+        subject: n.subject ?? defaultMailSubject,
+        // email gets the message itself; email-json the notification document http gets.
+        text:
+          s.protocol === 'email'
+            ? n.message
+            : JSON.stringify(notificationEnvelope(n, s.arn, ctx.baseUrl)),
+        kind: 'notification',
+        topicArn: n.topicArn,
+        subscriptionArn: s.arn,
+      });
+      return;
     default:
       ctx.deliveries.post(
         s.endpoint,

@@ -4,7 +4,7 @@
  * a topic without TopicName is `<service>-<stage>-<logicalId>`, a subscription's ARN ends in a
  * UUID derived from its stage and logical id, so references resolve before anything exists.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../model/clock.js';
 import { AwsError } from '../../platform/aws/aws-error.js';
 import {
@@ -15,11 +15,14 @@ import {
   type ResourceProvisioner,
   type ResourceScope,
 } from '../../platform/aws/resources/provisioner.js';
+import type { Deliveries } from './fan-out.js';
 import { topicNameOfArn } from './sns-call.js';
-import type { SnsStore } from './sns-store.js';
+import type { SnsStore, SubscriptionRow } from './sns-store.js';
 import {
   checkSubscriptionAttributes,
+  confirmedByEndpoint,
   functionOfArn,
+  isEmailAddress,
   sqsQueueOfArn,
 } from './subscription-attributes.js';
 import { checkTopicAttributes, checkTopicName } from './topic-attributes.js';
@@ -121,7 +124,10 @@ function planTopic(scope: ResourceScope, d: ResourceDeclaration): TopicPlan {
   return { name, attributes, subscriptions };
 }
 
-/** Resources deliver to functions and queues; http(s) endpoints must confirm, through the API. */
+/**
+ * Resources subscribe functions, queues, email addresses and http(s) URLs; the last two confirm
+ * through the link they are sent, as with the API.
+ */
 function checkEndpoint(
   d: ResourceDeclaration,
   property: string,
@@ -130,14 +136,58 @@ function checkEndpoint(
 ): void {
   const ok =
     (protocol === 'lambda' && functionOfArn(endpoint)) ||
-    (protocol === 'sqs' && sqsQueueOfArn(endpoint));
+    (protocol === 'sqs' && sqsQueueOfArn(endpoint)) ||
+    ((protocol === 'email' || protocol === 'email-json') && isEmailAddress(endpoint)) ||
+    ((protocol === 'http' || protocol === 'https') && isUrlOf(protocol, endpoint));
   if (!ok) {
     throw new ResourcePropertyError(
       d.logicalId,
       property,
-      `protocol ${protocol} with endpoint ${endpoint} is not supported here: resources subscribe lambda function ARNs and sqs queue ARNs (http/https need a confirmation: use the Subscribe API)`,
+      `protocol ${protocol} with endpoint ${endpoint} is not supported here: resources subscribe lambda function ARNs, sqs queue ARNs, email and email-json addresses, and http/https URLs`,
     );
   }
+}
+
+function isUrlOf(protocol: string, endpoint: string): boolean {
+  try {
+    return new URL(endpoint).protocol === `${protocol}:`;
+  } catch {
+    return false;
+  }
+}
+
+interface SubscriptionDeps {
+  store: SnsStore;
+  clock: Clock;
+  /** Sends a pending subscription its confirmation (the topic's deliveries). */
+  confirm?: Deliveries['confirm'];
+}
+
+/**
+ * Stores a declared subscription. One whose endpoint must confirm starts pending and is sent
+ * its confirmation, once: a redeploy keeps it as it is (confirmed stays confirmed) unless its
+ * protocol or endpoint changed, which makes it a new, pending one.
+ */
+async function putDeclaredSubscription(
+  deps: SubscriptionDeps,
+  scope: ResourceScope,
+  row: SubscriptionRow,
+  topicArn: string,
+): Promise<void> {
+  if (!confirmedByEndpoint(row.protocol)) return deps.store.putSubscription(row);
+  const existing = await deps.store.findSubscription(row.arn);
+  if (existing && existing.protocol === row.protocol && existing.endpoint === row.endpoint) {
+    return deps.store.putSubscription(row);
+  }
+  if (existing) await deps.store.deleteSubscription(row.arn);
+  const pending = { ...row, token: randomBytes(32).toString('hex') };
+  await deps.store.putSubscription(pending);
+  deps.confirm?.({
+    subscription: pending,
+    topicArn,
+    baseUrl: scope.platformUrl,
+    timestamp: deps.clock.now(),
+  });
 }
 
 /** A UUID-shaped id derived from a stage and a logical id (stable across deployments). */
@@ -148,7 +198,7 @@ function stableId(scope: ResourceScope, logicalId: string, extra = ''): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-export function snsTopicProvisioner(deps: { store: SnsStore; clock: Clock }): ResourceProvisioner {
+export function snsTopicProvisioner(deps: SubscriptionDeps): ResourceProvisioner {
   const attributes = (scope: ResourceScope, d: ResourceDeclaration): ResourceAttributes => {
     const { name } = planTopic(scope, d);
     const arn = arnOf(scope, name);
@@ -176,14 +226,19 @@ export function snsTopicProvisioner(deps: { store: SnsStore; clock: Clock }): Re
         `${result.ref}:${stableId(scope, d.logicalId, `${s.Protocol}\0${s.Endpoint}`)}`;
       const keep = new Set(plan.subscriptions.map(inlineArn));
       for (const s of plan.subscriptions) {
-        await deps.store.putSubscription({
-          arn: inlineArn(s),
-          topic: plan.name,
-          protocol: s.Protocol,
-          endpoint: s.Endpoint,
-          attributes: {},
-          createdAt: now,
-        });
+        await putDeclaredSubscription(
+          deps,
+          scope,
+          {
+            arn: inlineArn(s),
+            topic: plan.name,
+            protocol: s.Protocol,
+            endpoint: s.Endpoint,
+            attributes: {},
+            createdAt: now,
+          },
+          result.ref,
+        );
       }
       // Inline subscriptions the declaration no longer lists go (API-made ones stay).
       const before = (previous?.properties.Subscription ?? []) as {
@@ -227,13 +282,10 @@ function planSubscription(scope: ResourceScope, d: ResourceDeclaration) {
   }
   checked(d, 'Properties', () => checkSubscriptionAttributes(attributes, protocol));
   const arn = `${topicArn}:${stableId(scope, d.logicalId)}`;
-  return { arn, topic, protocol, endpoint, attributes };
+  return { arn, topic, topicArn, protocol, endpoint, attributes };
 }
 
-export function snsSubscriptionProvisioner(deps: {
-  store: SnsStore;
-  clock: Clock;
-}): ResourceProvisioner {
+export function snsSubscriptionProvisioner(deps: SubscriptionDeps): ResourceProvisioner {
   return {
     type: 'AWS::SNS::Subscription',
     attributes(scope, d) {
@@ -251,7 +303,8 @@ export function snsSubscriptionProvisioner(deps: {
       }
       if (previous && previous.physicalId !== plan.arn)
         await deps.store.deleteSubscription(previous.physicalId);
-      await deps.store.putSubscription({ ...plan, createdAt: deps.clock.now() });
+      const { topicArn, ...row } = plan;
+      await putDeclaredSubscription(deps, scope, { ...row, createdAt: deps.clock.now() }, topicArn);
       return {
         ref: plan.arn,
         attributes: {},

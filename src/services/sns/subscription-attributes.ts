@@ -91,3 +91,13 @@ export function functionOfArn(arn: string): { name: string; qualifier?: string }
   if (!m) return undefined;
   return { name: m[1]!, ...(m[2] ? { qualifier: m[2] } : {}) };
 }
+
+/** Protocols whose endpoint must confirm before it gets messages (http, https, email). */
+export function confirmedByEndpoint(protocol: string): boolean {
+  return ['http', 'https', 'email', 'email-json'].includes(protocol);
+}
+
+/** An address SNS takes: something@somewhere, no spaces, at most 254 characters. */
+export function isEmailAddress(endpoint: string): boolean {
+  return endpoint.length <= 254 && /^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(endpoint);
+}

@@ -7,12 +7,14 @@ import { optionalString, requiredString, stringMap } from './sns-input.js';
 import type { SubscriptionRow } from './sns-store.js';
 import {
   checkSubscriptionAttributes,
+  confirmedByEndpoint,
   functionOfArn,
+  isEmailAddress,
   sqsQueueOfArn,
 } from './subscription-attributes.js';
 import { decodeToken, encodeToken, requireTopic, topicPageSize } from './topic-operations.js';
 
-const protocols = new Set(['lambda', 'sqs', 'http', 'https']);
+const protocols = new Set(['lambda', 'sqs', 'http', 'https', 'email', 'email-json']);
 
 export async function subscribe(call: SnsCall): Promise<object> {
   const topic = await requireTopic(call);
@@ -21,7 +23,7 @@ export async function subscribe(call: SnsCall): Promise<object> {
   const attributes = stringMap(call.input, 'Attributes');
   if (!protocols.has(protocol)) {
     throw snsErrors.invalidParameter(
-      `Invalid protocol type: ${protocol} (Nimbus delivers to lambda, sqs, http and https)`,
+      `Invalid protocol type: ${protocol} (Nimbus delivers to lambda, sqs, http, https, email and email-json)`,
     );
   }
   checkEndpoint(protocol, endpoint);
@@ -44,7 +46,7 @@ export async function subscribe(call: SnsCall): Promise<object> {
     return { SubscriptionArn: shownArn(existing, call) };
   }
   const arn = `${topicArn(call.deps.region, topic.name)}:${randomUUID()}`;
-  const confirmable = protocol === 'http' || protocol === 'https';
+  const confirmable = confirmedByEndpoint(protocol);
   const row: SubscriptionRow = {
     arn,
     topic: topic.name,
@@ -75,6 +77,9 @@ function checkEndpoint(protocol: string, endpoint: string): void {
   const bad = () => snsErrors.invalidParameter(`Invalid parameter: Endpoint Reason: ${endpoint}`);
   if (protocol === 'lambda' && !functionOfArn(endpoint)) throw bad();
   if (protocol === 'sqs' && !sqsQueueOfArn(endpoint)) throw bad();
+  if ((protocol === 'email' || protocol === 'email-json') && !isEmailAddress(endpoint)) {
+    throw snsErrors.invalidParameter('Invalid parameter: Email address');
+  }
   if (protocol === 'http' || protocol === 'https') {
     let url: URL;
     try {

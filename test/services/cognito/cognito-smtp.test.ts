@@ -16,7 +16,7 @@ import {
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { SMTPServer } from 'smtp-server';
-import { checkSmtpUrl, redactedSmtpUrl } from '../../../src/services/cognito/mailer.js';
+import { checkSmtpUrl, redactedSmtpUrl } from '../../../src/platform/mail/smtp-mailer.js';
 import { deployService } from '../../helpers/aws-platform.js';
 import { fnDef, serviceDef } from '../../helpers/definitions.js';
 import { type CognitoPlatform, cognitoVariants, startCognitoPlatform } from './cognito-platform.js';

@@ -130,7 +130,7 @@ describe('SNS resource provisioners', () => {
         topics().attributes(scope, {
           logicalId: 'T',
           type: 'AWS::SNS::Topic',
-          properties: { Subscription: [{ Protocol: 'https', Endpoint: 'https://example.com' }] },
+          properties: { Subscription: [{ Protocol: 'sms', Endpoint: '+15555550100' }] },
         }),
       'Properties.Subscription[0]',
     );

@@ -172,10 +172,19 @@ for (const variant of awsPlatformVariants)
         ),
       );
       assert.equal(badAttr.name, 'InvalidParameterException');
+      const sms = await failure(() =>
+        sns.send(
+          new SubscribeCommand({ TopicArn: arn, Protocol: 'sms', Endpoint: '+15555550100' }),
+        ),
+      );
+      assert.equal(sms.name, 'InvalidParameterException');
       const email = await failure(() =>
-        sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'email', Endpoint: 'a@b.c' })),
+        sns.send(
+          new SubscribeCommand({ TopicArn: arn, Protocol: 'email', Endpoint: 'not an address' }),
+        ),
       );
       assert.equal(email.name, 'InvalidParameterException');
+      assert.match(email.message, /Email address/);
       const badEndpoint = await failure(() =>
         sns.send(
           new SubscribeCommand({ TopicArn: arn, Protocol: 'lambda', Endpoint: 'not-an-arn' }),

@@ -1,18 +1,25 @@
 /**
- * User-pool mail by SMTP (nodemailer), when the platform is given a mail server
- * (`--smtp-url smtp://user:pass@host:port`, `smtps://` for implicit TLS). The URL's password is
- * never logged: only its host and port are ever shown. A message that cannot be handed to the
- * server fails the operation that sent it (`CodeDeliveryFailureException`), as with Cognito.
+ * The platform's mail by SMTP (nodemailer), when it is given a mail server
+ * (`--smtp-url smtp://user:pass@host:port`, `smtps://` for implicit TLS): user pools' codes and
+ * SNS email subscriptions. The URL's password is never logged: only its host and port are ever
+ * shown. A message the server does not take rejects with MailNotSentError; each sender decides
+ * what that means for its operation.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import { AwsError } from '../../platform/aws/aws-error.js';
-import type { PoolRow } from './cognito-store.js';
+import { NimbusError } from '../../errors/nimbus-error.js';
 
 export interface MailMessage {
-  pool: PoolRow;
+  /** The sender; the mailer's default (`--smtp-from`, else `no-reply@<SMTP host>`) without. */
+  from?: string;
   to: string;
   subject: string;
   text: string;
+}
+
+export class MailNotSentError extends NimbusError {
+  constructor(message: string) {
+    super('NIMBUS_MAIL_NOT_SENT', message);
+  }
 }
 
 export interface Mailer {
@@ -22,7 +29,7 @@ export interface Mailer {
 
 export interface SmtpMailerOptions {
   url: string;
-  /** The sender when the pool names none (`EmailConfiguration.From`). */
+  /** The sender when a message names none. */
   from?: string;
   onProblem?: (message: string) => void;
 }
@@ -60,21 +67,17 @@ export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
   const defaultFrom = opts.from ?? `no-reply@${server.hostname}`;
   return {
     async send(message) {
-      const config = (message.pool.config.EmailConfiguration ?? {}) as { From?: unknown };
-      const from =
-        typeof config.From === 'string' && config.From !== '' ? config.From : defaultFrom;
       try {
         await transport.sendMail({
-          from,
+          from: message.from ?? defaultFrom,
           to: message.to,
           subject: message.subject,
           text: message.text,
         });
       } catch (error) {
-        opts.onProblem?.(
-          `mail to the user of pool ${message.pool.id} not sent through ${server.hostname}:${server.port}: ${(error as Error).message}`,
-        );
-        throw new AwsError(400, 'CodeDeliveryFailureException', 'Unable to deliver the message.');
+        const problem = `mail not sent through ${server.hostname}:${server.port}: ${(error as Error).message}`;
+        opts.onProblem?.(problem);
+        throw new MailNotSentError(problem);
       }
     },
     close: () => transport.close(),
