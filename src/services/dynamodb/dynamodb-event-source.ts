@@ -17,7 +17,7 @@ import { formatSequence, type StreamRecord } from './streams.js';
 import { shardIdOf } from './streams-api.js';
 
 export interface DynamoSourceDeps {
-  reader: Pick<DynamoStreamReader, 'read' | 'bounds'>;
+  reader: Pick<DynamoStreamReader, 'read' | 'bounds' | 'stream'>;
   checkpoints: Pick<CheckpointStore, 'get' | 'put'>;
   clock: Clock;
   timer: Scheduler;
@@ -32,6 +32,13 @@ export function dynamodbEventSource(deps: DynamoSourceDeps, mapping: Mapping): S
   const arn = mapping.sourceArn;
   const shard = shardIdOf(arn);
   const recheckMs = deps.recheckMs ?? 200;
+  // The mapping may name the stream with another region or account than the stored records
+  // (stream-reader.ts); they are read under the stored ARN, found once the stream exists.
+  let stored: string | undefined;
+  const storedArn = async () => {
+    stored ??= (await deps.reader.stream(arn))?.streamArn;
+    return stored ?? arn;
+  };
   return {
     kind: 'stream',
     async shards() {
@@ -42,7 +49,7 @@ export function dynamodbEventSource(deps: DynamoSourceDeps, mapping: Mapping): S
       if (stored !== undefined) return stored === '' ? undefined : stored;
       if (mapping.startingPosition !== 'LATEST') return undefined;
       // LATEST is fixed the first time the mapping runs, so a restart does not move it on.
-      const { latest } = await deps.reader.bounds(arn);
+      const { latest } = await deps.reader.bounds(await storedArn());
       const position = latest ?? formatSequence(0);
       await deps.checkpoints.put(mapping.uuid, s, position, deps.clock.now());
       return position;
@@ -50,7 +57,7 @@ export function dynamodbEventSource(deps: DynamoSourceDeps, mapping: Mapping): S
     async read(_s, after, max, waitMs, signal) {
       const deadline = deps.clock.now() + waitMs;
       for (;;) {
-        const rows = await deps.reader.read(arn, after, Math.min(max, maxPerRead));
+        const rows = await deps.reader.read(await storedArn(), after, Math.min(max, maxPerRead));
         const left = deadline - deps.clock.now();
         if (rows.length > 0 || left <= 0 || signal.aborted) {
           return rows.map((r) => dynamodbRecord(r, arn));

@@ -58,20 +58,32 @@ export class DynamoStreamReader {
     };
   }
 
-  /** The stream an ARN names: the table's current one, or an older one that still has records. */
+  /**
+   * The stream an ARN names: the table's current one, or an older one that still has records.
+   * The platform is one region and one account, so an ARN with another region or account (a
+   * serverless.yml's `provider.region` in `Fn::GetAtt [Table, StreamArn]`, a client configured
+   * for another region) names the same stream; `streamArn` of the answer is the stored one,
+   * which `read` and `bounds` take.
+   */
   async stream(streamArn: string): Promise<StreamInfo | undefined> {
     const parsed = parseStreamArn(streamArn);
     if (!parsed) return undefined;
     const current = await this.streamOfTable(parsed.tableName);
-    if (current?.streamArn === streamArn) return current;
-    const any = await this.#db
+    if (current && current.streamLabel === parsed.label) return current;
+    const kept = await this.#db
       .selectFrom('dynamodb_stream_records')
-      .select('seq')
-      .where('stream_arn', '=', streamArn)
-      .limit(1)
-      .executeTakeFirst();
-    return any
-      ? { streamArn, streamLabel: parsed.label, tableName: parsed.tableName, enabled: false }
+      .select('stream_arn')
+      .distinct()
+      .where('table_name', '=', parsed.tableName)
+      .execute();
+    const older = kept.find((r) => parseStreamArn(r.stream_arn)?.label === parsed.label);
+    return older
+      ? {
+          streamArn: older.stream_arn,
+          streamLabel: parsed.label,
+          tableName: parsed.tableName,
+          enabled: false,
+        }
       : undefined;
   }
 

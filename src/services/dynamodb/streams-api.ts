@@ -188,7 +188,7 @@ export async function getRecords(deps: StreamsApiDeps, input: Input) {
   }
   const stream = await deps.reader.stream(it.arn);
   if (!stream) throw notFound(`Stream: ${it.arn} not found`);
-  const records = await deps.reader.read(it.arn, it.after, limit);
+  const records = await deps.reader.read(stream.streamArn, it.after, limit);
   const last = records.at(-1)?.dynamodb.SequenceNumber ?? it.after;
   // A disabled stream's shard is closed: once read to its end there is no next iterator.
   const closed = !stream.enabled && records.length === 0;

@@ -340,6 +340,36 @@ for (const variant of awsPlatformVariants)
       }
     });
 
+    test('a mapping that names the stream in another region (a provider.region) reads it', async () => {
+      // serverless.yml's Fn::GetAtt [Table, StreamArn] carries the service's provider.region;
+      // the platform is one region, so that ARN names the same stream.
+      const lambda = new LambdaClient(aws.clientConfig());
+      try {
+        const elsewhere = streamArnOf('ddbs-audit').replace(':us-east-1:', ':ap-south-1:');
+        const made = await lambda.send(
+          new CreateEventSourceMappingCommand({
+            EventSourceArn: elsewhere,
+            FunctionName: 'ddbs-dev-changes',
+            StartingPosition: 'LATEST',
+          }),
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        await put('ddbs-audit', 'region-1');
+        await waitUntil(
+          async () => (await ids('changes', 'region-')).includes('region-1'),
+          'the mapping naming another region to deliver',
+          20_000,
+        );
+        const record = (await seen('changes'))
+          .flat()
+          .find((r) => r.dynamodb.Keys.id.S === 'region-1');
+        assert.equal(record?.eventSourceARN, elsewhere);
+        await lambda.send(new DeleteEventSourceMappingCommand({ UUID: made.UUID }));
+      } finally {
+        lambda.destroy();
+      }
+    });
+
     test('every change arrives in order across a platform restart', async () => {
       const keys = Array.from({ length: 30 }, (_, i) => `rs-${String(i).padStart(2, '0')}`);
       for (const id of keys.slice(0, 15)) await put('ddbs-orders', id);
