@@ -74,6 +74,7 @@ export interface ProviderSettings {
   /** Raw provider.httpApi / apiGateway settings, kept for the gateway. */
   httpApi?: Record<string, unknown>;
   apiGateway?: Record<string, unknown>;
+  /** Days the stage's functions' log lines are kept, unless a function says (docs/logs.md). */
   logRetentionInDays?: number;
   /** provider.websocketsApiRouteSelectionExpression (default `$request.body.action`). */
   websocketsApiRouteSelectionExpression?: string;
@@ -116,6 +117,11 @@ export interface FunctionDefinition {
    * hash as concurrency is.
    */
   tags?: Record<string, string>;
+  /**
+   * Days its log lines are kept (`logRetentionInDays`; the provider's is on ProviderSettings).
+   * The function's, not a version's, so left out of the version hash as tags are.
+   */
+  logRetentionInDays?: number;
   /**
    * Requests one instance serves at once (Nimbus's own key, docs/runtimes.md). Absent means 1,
    * Lambda's contract; only Node functions may set more.

@@ -212,6 +212,7 @@ import { PeriodicTask } from './lifecycle/periodic-task.js';
 import { RunRoot } from './lifecycle/run-root.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { LogPipeline } from './observe/log-pipeline.js';
+import { logRetentionOf } from './observe/log-retention.js';
 import { KyselyLogStore } from './observe/log-store/kysely-log-store.js';
 import { logsRoutes } from './observe/logs-routes.js';
 import { asyncQueueGauges, asyncRecordGauges } from './observe/metrics/async-queue-gauges.js';
@@ -525,6 +526,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       clock,
       log: logger,
       ...(options.logRetentionMs === undefined ? {} : { retentionMs: options.logRetentionMs }),
+      retentionOf: () => logRetentionOf(store),
     }),
   );
 

@@ -79,6 +79,7 @@ export async function normalizeFunction(
     'maximumEventAge',
     'reservedConcurrency',
     'provisionedConcurrency',
+    'logRetentionInDays',
   ] as const) {
     if (fn[k] !== undefined) def[k] = fn[k];
   }

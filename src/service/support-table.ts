@@ -304,11 +304,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     status: 'refused',
     reason: 'container images are not supported yet; use `handler` functions',
   },
-  {
-    path: 'provider.logRetentionInDays',
-    status: 'warned',
-    reason: 'log retention is not applied by Nimbus yet (ignored)',
-  },
+  { path: 'provider.logRetentionInDays', status: 'supported' },
   { path: 'provider.tags', status: 'warned', reason: TAGS },
   { path: 'provider.nimbus', status: 'supported' },
   { path: 'provider.nimbus.concurrency', status: 'supported' },
@@ -458,11 +454,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
   },
   { path: 'functions.*.role', status: 'warned', reason: IAM },
   { path: 'functions.*.iamRoleStatements', status: 'warned', reason: IAM },
-  {
-    path: 'functions.*.logRetentionInDays',
-    status: 'warned',
-    reason: 'log retention is not applied by Nimbus yet (ignored)',
-  },
+  { path: 'functions.*.logRetentionInDays', status: 'supported' },
   {
     path: 'functions.*.logs',
     status: 'warned',

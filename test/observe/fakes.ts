@@ -1,6 +1,11 @@
 import type { Clock } from '../../src/model/clock.js';
 import type { LogEvent } from '../../src/model/invocation.js';
-import type { LogQuery, LogStore, StoredLogEvent } from '../../src/platform/observe/log-store.js';
+import type {
+  LogQuery,
+  LogStore,
+  RetentionScope,
+  StoredLogEvent,
+} from '../../src/platform/observe/log-store.js';
 import type { Scheduler } from '../../src/platform/observe/scheduler.js';
 
 /** Timers fired by hand: `fire(ms)` runs what is due after ms more have passed. */
@@ -87,10 +92,13 @@ export class MemoryLogStore implements LogStore {
       .slice(0, q.limit);
   }
 
-  async deleteOlderThan(cutoffMs: number): Promise<number> {
+  async deleteOlderThan(cutoffMs: number, scope: RetentionScope = {}): Promise<number> {
     this.cutoffs.push(cutoffMs);
     const before = this.events.length;
-    this.events = this.events.filter((e) => e.timestamp >= cutoffMs);
+    const inScope = (e: LogEvent) =>
+      (scope.functionName === undefined || e.functionName === scope.functionName) &&
+      !scope.except?.includes(e.functionName);
+    this.events = this.events.filter((e) => e.timestamp >= cutoffMs || !inScope(e));
     return before - this.events.length;
   }
 }

@@ -4,7 +4,14 @@ import type { LogEvent } from '../../src/model/invocation.js';
 import { defaultRetentionMs, LogPipeline } from '../../src/platform/observe/log-pipeline.js';
 import { FakeClock, FakeScheduler, logLine, MemoryLogStore, settle } from './fakes.js';
 
-function setup(options: { batchSize?: number; maxBuffered?: number; retentionMs?: number } = {}) {
+function setup(
+  options: {
+    batchSize?: number;
+    maxBuffered?: number;
+    retentionMs?: number;
+    retentionOf?: () => Promise<ReadonlyMap<string, number>>;
+  } = {},
+) {
   const store = new MemoryLogStore();
   const scheduler = new FakeScheduler();
   const clock = new FakeClock();
@@ -185,6 +192,37 @@ describe('LogPipeline', () => {
     await short.pipeline.prune();
     assert.deepEqual(short.store.cutoffs, [short.clock.ms - 60_000]);
     await pipeline.stop();
+  });
+
+  test("prune() keeps each function's lines for its own retention, the rest for the default", async () => {
+    const day = 86_400_000;
+    const { store, clock, pipeline } = setup({
+      retentionOf: async () =>
+        new Map([
+          ['short', 1 * day],
+          ['long', 30 * day],
+        ]),
+    });
+    clock.ms = 100 * day;
+    const at = (fn: string, daysAgo: number) =>
+      store.events.push({
+        id: store.events.length + 1,
+        ...logLine(`${fn} ${daysAgo}`, fn, clock.ms - daysAgo * day),
+      });
+    for (const daysAgo of [0.5, 2, 8, 31]) {
+      at('short', daysAgo);
+      at('long', daysAgo);
+      at('default', daysAgo);
+    }
+    await pipeline.prune();
+    assert.deepEqual(store.events.map((e) => e.message).sort(), [
+      'default 0.5',
+      'default 2',
+      'long 0.5',
+      'long 2',
+      'long 8',
+      'short 0.5',
+    ]);
   });
 
   test('close() stores what is buffered, stops the timers and drops later lines', async () => {

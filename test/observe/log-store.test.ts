@@ -119,6 +119,19 @@ for (const variant of databaseVariants)
       assert.ok(next! > ids[1]!, 'a cursor held across pruning still points forward');
     });
 
+    test("retention by function: only one function's lines, or every function's but some", async () => {
+      await store.append([
+        line('a', 100, 'a old'),
+        line('b', 100, 'b old'),
+        line('c', 100, 'c old'),
+      ]);
+      assert.equal(await store.deleteOlderThan(200, { functionName: 'a' }), 1);
+      assert.equal(await store.deleteOlderThan(200, { except: ['b'] }), 1);
+      const left = async (fn: string) =>
+        (await store.query({ functionName: fn, limit: 10 })).map((e) => e.message);
+      assert.deepEqual([await left('a'), await left('b'), await left('c')], [[], ['b old'], []]);
+    });
+
     test('a batch larger than one statement lands whole, in order', async () => {
       const many = Array.from({ length: 1203 }, (_, i) => line('a', i, `m${i}`));
       const ids = await store.append(many);

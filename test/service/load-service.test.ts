@@ -276,6 +276,43 @@ describe('defaults and precedence', () => {
     });
   });
 
+  it("logRetentionInDays: the provider's and a function's, one of CloudWatch's periods", async () => {
+    const { definition, warnings } = await load(
+      yml(
+        'service: svc',
+        'provider:',
+        '  name: aws',
+        '  logRetentionInDays: 14',
+        'functions:',
+        '  hello:',
+        '    handler: handler.hello',
+        '    logRetentionInDays: 1',
+      ),
+      { 'handler.js': '' },
+    );
+    assert.deepEqual(warnings, []);
+    assert.equal(definition.provider.logRetentionInDays, 14);
+    assert.equal(definition.functions.hello?.logRetentionInDays, 1);
+    const dir = await writeServiceDir({
+      'serverless.yml': yml(
+        'service: svc',
+        'provider:',
+        '  name: aws',
+        'functions:',
+        '  hello:',
+        '    handler: handler.hello',
+        '    logRetentionInDays: 10',
+      ),
+      'handler.js': '',
+    });
+    await assertConfigError(
+      loadService({ cwd: dir, options: {}, env: {} }),
+      'NIMBUS_CONFIG_INVALID',
+      'serverless.yml:7:25 functions.hello.logRetentionInDays: must be one of 1, 3, 5, 7, 14, 30, ' +
+        '60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (days)',
+    );
+  });
+
   it('supports YAML anchors and merge keys', async () => {
     const { definition } = await load(
       yml(

@@ -12,10 +12,17 @@ export type FunctionChange =
 /**
  * The configuration part of a version's identity. Concurrency settings are left out, as the
  * Serverless Framework leaves ReservedConcurrentExecutions out of the version hash: changing
- * them is not new code to run. Tags (Lambda's TagResource) are the function's, not a version's.
+ * them is not new code to run. Tags (Lambda's TagResource) and log retention are the function's,
+ * not a version's.
  */
 export function configSha256(config: FunctionDefinition): string {
-  const { reservedConcurrency: _r, provisionedConcurrency: _p, tags: _t, ...identity } = config;
+  const {
+    reservedConcurrency: _r,
+    provisionedConcurrency: _p,
+    tags: _t,
+    logRetentionInDays: _l,
+    ...identity
+  } = config;
   return sha256Hex(canonicalJson(identity));
 }
 

@@ -25,8 +25,13 @@ export interface LogPipelineOptions {
   batchSize?: number;
   /** Lines held while the store falls behind; past this the oldest are dropped (default 10000). */
   maxBuffered?: number;
-  /** Lines older than this are pruned (default 7 days). */
+  /** Lines older than this are pruned (default 7 days)... */
   retentionMs?: number;
+  /**
+   * ...unless their function keeps them longer or shorter (`logRetentionInDays`): function name
+   * -> milliseconds, read at each prune.
+   */
+  retentionOf?: () => Promise<ReadonlyMap<string, number>>;
   /** How often prune() runs on its own; 0 turns that off (default 1 hour). */
   pruneEveryMs?: number;
 }
@@ -76,6 +81,7 @@ export class LogPipeline {
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
   readonly #log: LogPipelineOptions['log'];
+  readonly #retentionOf: LogPipelineOptions['retentionOf'];
   readonly #flushIntervalMs: number;
   readonly #batchSize: number;
   readonly #maxBuffered: number;
@@ -106,6 +112,7 @@ export class LogPipeline {
     this.#batchSize = options.batchSize ?? 128;
     this.#maxBuffered = options.maxBuffered ?? 10_000;
     this.#retentionMs = options.retentionMs ?? defaultRetentionMs;
+    this.#retentionOf = options.retentionOf;
     this.#pruneEveryMs = options.pruneEveryMs ?? 60 * 60 * 1000;
     this.#armPrune();
   }
@@ -182,9 +189,21 @@ export class LogPipeline {
     }
   }
 
-  /** Deletes lines older than the retention period; resolves to how many went. */
-  prune(): Promise<number> {
-    return this.#store.deleteOlderThan(this.#clock.now() - this.#retentionMs);
+  /**
+   * Deletes lines older than their function's retention period, or the default one; resolves
+   * to how many went.
+   */
+  async prune(): Promise<number> {
+    const now = this.#clock.now();
+    const own = (await this.#retentionOf?.()) ?? new Map<string, number>();
+    let deleted = 0;
+    for (const [functionName, ms] of own) {
+      deleted += await this.#store.deleteOlderThan(now - ms, { functionName });
+    }
+    return (
+      deleted +
+      (await this.#store.deleteOlderThan(now - this.#retentionMs, { except: [...own.keys()] }))
+    );
   }
 
   stats(): LogPipelineStats {

@@ -25,11 +25,19 @@ export interface LogQuery {
   limit: number;
 }
 
+export interface RetentionScope {
+  functionName?: string;
+  except?: readonly string[];
+}
+
 export interface LogStore {
   /** Stores the events in order; resolves to their ids, in the same order. */
   append(events: LogEvent[]): Promise<number[]>;
   /** Oldest id first: the order a cursor walks in. */
   query(q: LogQuery): Promise<StoredLogEvent[]>;
-  /** Deletes every event with a timestamp before `cutoffMs`; resolves to how many went. */
-  deleteOlderThan(cutoffMs: number): Promise<number>;
+  /**
+   * Deletes every event with a timestamp before `cutoffMs` (only `functionName`'s, or every
+   * function's but those in `except`); resolves to how many went.
+   */
+  deleteOlderThan(cutoffMs: number, scope?: RetentionScope): Promise<number>;
 }

@@ -67,3 +67,18 @@ export const environmentMap = z
   .transform((map) =>
     Object.fromEntries(Object.entries(map).map(([k, v]) => [k, isIntrinsic(v) ? v : String(v)])),
   );
+
+/** The retention periods CloudWatch Logs takes (and the Framework's schema lists), in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+export const logRetentionDays = z.preprocess(
+  toNumber,
+  z
+    .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(', ')} (days)` })
+    .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+      error: `must be one of ${LOG_RETENTION_DAYS.join(', ')} (days)`,
+    }),
+);

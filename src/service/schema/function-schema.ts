@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isPlainObject } from '../property-path.js';
 import { isDeliverableDestination } from '../support-table.js';
-import { bool, environmentMap, intIn, looseRecord, text } from './fields.js';
+import { bool, environmentMap, intIn, logRetentionDays, looseRecord, text } from './fields.js';
 import { layerRefList } from './layer-schema.js';
 import { packageSchema } from './package-schema.js';
 
@@ -34,6 +34,7 @@ export const functionSchema = z.looseObject(
     reservedConcurrency: intIn(0).optional(),
     provisionedConcurrency: intIn(0).optional(),
     concurrency: intIn(1, 1000).optional(),
+    logRetentionInDays: logRetentionDays.optional(),
     package: packageSchema.optional(),
     url: z
       .union([

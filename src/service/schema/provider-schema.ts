@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { environmentMap, intIn, looseRecord, stringMap, text } from './fields.js';
+import { environmentMap, intIn, logRetentionDays, looseRecord, stringMap, text } from './fields.js';
 import { layerRefList } from './layer-schema.js';
 
 export const STAGE_PATTERN = /^[a-zA-Z0-9_-]+$/;
@@ -18,7 +18,7 @@ export const providerSchema = z.looseObject(
     // The Serverless Framework v1/v2 places; normalize moves them under apiGateway.
     apiKeys: z.unknown().optional(),
     usagePlan: z.unknown().optional(),
-    logRetentionInDays: intIn(1).optional(),
+    logRetentionInDays: logRetentionDays.optional(),
     /** Bucket definitions (`<key>: {name, ...}`), created at deploy (docs/resources.md). */
     s3: looseRecord.nullish(),
     tags: stringMap.optional(),

@@ -2,7 +2,7 @@ import { CompiledQuery, type Kysely, type Selectable, SqliteAdapter, sql } from 
 import type { LogEvent } from '../../../model/invocation.js';
 import type { Database, LogEventsTable } from '../../../store/schema.js';
 import { forgoSync } from '../../../store/sqlite.js';
-import type { LogQuery, LogStore, StoredLogEvent } from '../log-store.js';
+import type { LogQuery, LogStore, RetentionScope, StoredLogEvent } from '../log-store.js';
 
 /**
  * The LogStore on the store's own Kysely handle (SQLite or PostgreSQL). It does not own the
@@ -121,11 +121,13 @@ export class KyselyLogStore implements LogStore {
     return rows.map(toEvent);
   }
 
-  async deleteOlderThan(cutoffMs: number): Promise<number> {
-    const result = await this.#db
-      .deleteFrom('log_events')
-      .where('timestamp', '<', cutoffMs)
-      .executeTakeFirst();
+  async deleteOlderThan(cutoffMs: number, scope: RetentionScope = {}): Promise<number> {
+    let q = this.#db.deleteFrom('log_events').where('timestamp', '<', cutoffMs);
+    if (scope.functionName !== undefined) q = q.where('function_name', '=', scope.functionName);
+    if (scope.except && scope.except.length > 0) {
+      q = q.where('function_name', 'not in', [...scope.except]);
+    }
+    const result = await q.executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }
