@@ -123,6 +123,13 @@ export interface FunctionDefinition {
    */
   logRetentionInDays?: number;
   /**
+   * `onError`: the SNS topic or SQS queue ARN that gets an asynchronous event whose retries are
+   * spent, as Lambda's DeadLetterConfig (docs/async.md).
+   */
+  deadLetterTarget?: string;
+  /** `onError` given as an intrinsic (`!GetAtt Queue.Arn`), resolved at deploy as environment is. */
+  unresolvedDeadLetterTarget?: Record<string, unknown>;
+  /**
    * Requests one instance serves at once (Nimbus's own key, docs/runtimes.md). Absent means 1,
    * Lambda's contract; only Node functions may set more.
    */

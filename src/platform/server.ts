@@ -727,7 +727,7 @@ async function wire(options: PlatformOptions, lifecycle: Lifecycle): Promise<Run
       await sendToQueue(queue, { body, ...(messageAttributes ? { messageAttributes } : {}) });
     } else if (via === 'sns') {
       if (!snsDeps) throw new Error('SNS is not started');
-      await publishToTopic(snsDeps, arn, body, listener?.url ?? '');
+      await publishToTopic(snsDeps, arn, body, listener?.url ?? '', messageAttributes);
     } else {
       if (!eventsDeps) throw new Error('EventBridge is not started');
       await putPlatformEvent(eventsDeps, arn, destinationEvent(body));

@@ -6,6 +6,7 @@
  * turn into paths, processes and recursion: handler paths, concurrency, environment size, routes.
  */
 import { z } from 'zod';
+import { isDeadLetterArn } from '../model/dead-letter-target.js';
 import { isIntrinsic } from '../model/intrinsic.js';
 import { maxLayersPerFunction } from '../model/layer-arn.js';
 import { sqsEventSettings } from '../platform/event-sources/sqs-event.js';
@@ -20,6 +21,7 @@ import { parseS3EventConfig, S3EventConfigError } from './events/s3-event-config
 import { layerIds, layerRefProblem } from './normalize-layers.js';
 import { protectionProblems, protectionRules } from './protection-rules.js';
 import { checkRuntime } from './runtimes.js';
+import { logRetentionDays } from './schema/fields.js';
 
 /** The highest --max-instances a platform takes; the CLI checks concurrency against it. */
 export const maxPlatformInstances = 10_000;
@@ -83,6 +85,16 @@ function functionRules(limits: DefinitionLimits) {
       reservedConcurrency: concurrency,
       provisionedConcurrency: concurrency,
       concurrency: int(1, 1000).optional(),
+      logRetentionInDays: logRetentionDays.optional(),
+      deadLetterTarget: z
+        .string()
+        .refine(isDeadLetterArn, { error: 'must be an SNS topic or SQS queue ARN' })
+        .optional(),
+      unresolvedDeadLetterTarget: z
+        .custom<Record<string, unknown>>(isIntrinsic, {
+          error: 'must be Fn::GetAtt / Ref of a queue or topic',
+        })
+        .optional(),
       layers: z
         .array(z.unknown(), { error: 'must be a list of layer references' })
         .max(maxLayersPerFunction, {
@@ -298,6 +310,7 @@ export function definitionRules(limits: DefinitionLimits) {
           error: `at most ${maxFunctions} functions per service`,
         }),
       custom: z.looseObject({ nimbus: protectionRules.optional() }).optional(),
+      provider: z.looseObject({ logRetentionInDays: logRetentionDays.optional() }).optional(),
       layers: z.record(z.string(), z.looseObject({})).optional(),
       stage: z.string().optional(),
     })

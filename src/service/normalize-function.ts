@@ -1,4 +1,5 @@
-import { splitEnvironment } from '../model/intrinsic.js';
+import { isDeadLetterArn } from '../model/dead-letter-target.js';
+import { isIntrinsic, splitEnvironment } from '../model/intrinsic.js';
 import type {
   FunctionDefinition,
   FunctionPackageSettings,
@@ -82,6 +83,18 @@ export async function normalizeFunction(
     'logRetentionInDays',
   ] as const) {
     if (fn[k] !== undefined) def[k] = fn[k];
+  }
+  if (fn.onError !== undefined) {
+    if (isIntrinsic(fn.onError)) def.unresolvedDeadLetterTarget = fn.onError;
+    else if (typeof fn.onError === 'string' && isDeadLetterArn(fn.onError)) {
+      def.deadLetterTarget = fn.onError;
+    } else {
+      throw ctx.locator.error(
+        'NIMBUS_CONFIG_INVALID',
+        [...path, 'onError'],
+        'must be an SNS topic or SQS queue ARN, or Fn::GetAtt / Ref of one',
+      );
+    }
   }
   const concurrency = instanceConcurrency(fn, family, path, defaults, ctx);
   if (concurrency !== undefined) def.concurrency = concurrency;

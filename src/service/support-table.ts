@@ -441,12 +441,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     status: 'warned',
     reason: 'X-Ray tracing is not supported yet (ignored)',
   },
-  {
-    path: 'functions.*.onError',
-    status: 'warned',
-    reason:
-      'dead-letter targets are not supported yet; failed events go to the Nimbus dead letters',
-  },
+  { path: 'functions.*.onError', status: 'supported' },
   {
     path: 'functions.*.kmsKeyArn',
     status: 'warned',

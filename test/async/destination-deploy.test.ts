@@ -35,3 +35,29 @@ test('destinations Nimbus cannot deliver to are refused at deploy, naming functi
     assert.doesNotThrow(() => validateDestination(ok));
   }
 });
+
+test('a dead-letter target other than an SQS or SNS ARN is refused at deploy', () => {
+  const body = (extra: object) => ({
+    definition: serviceDef([fnDef('one', extra)]),
+    functionArtifacts: { one: sha },
+  });
+  assert.throws(
+    () =>
+      parseDeployRequest(body({ deadLetterTarget: 'https://hooks.example.com/x' }), 'svc', 'dev'),
+    (error: unknown) =>
+      error instanceof HttpError &&
+      error.status === 400 &&
+      /functions\.one\.deadLetterTarget/.test(error.message),
+  );
+  assert.throws(
+    () => parseDeployRequest(body({ logRetentionInDays: 10 }), 'svc', 'dev'),
+    (error: unknown) => error instanceof HttpError && /logRetentionInDays/.test(error.message),
+  );
+  assert.doesNotThrow(() =>
+    parseDeployRequest(
+      body({ deadLetterTarget: 'arn:aws:sqs:us-east-1:000000000000:dlq', logRetentionInDays: 14 }),
+      'svc',
+      'dev',
+    ),
+  );
+});

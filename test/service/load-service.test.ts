@@ -313,6 +313,49 @@ describe('defaults and precedence', () => {
     );
   });
 
+  it('onError: an SQS or SNS ARN, or an intrinsic resolved at deploy; anything else fails', async () => {
+    const { definition, warnings } = await load(
+      yml(
+        'service: svc',
+        'provider:',
+        '  name: aws',
+        'functions:',
+        '  a:',
+        '    handler: handler.a',
+        '    onError: arn:aws:sns:us-east-1:000000000000:failures',
+        '  b:',
+        '    handler: handler.a',
+        '    onError: !GetAtt Dlq.Arn',
+      ),
+      { 'handler.js': '' },
+    );
+    assert.deepEqual(warnings, []);
+    assert.equal(
+      definition.functions.a?.deadLetterTarget,
+      'arn:aws:sns:us-east-1:000000000000:failures',
+    );
+    assert.deepEqual(definition.functions.b?.unresolvedDeadLetterTarget, {
+      'Fn::GetAtt': ['Dlq', 'Arn'],
+    });
+    const dir = await writeServiceDir({
+      'serverless.yml': yml(
+        'service: svc',
+        'provider:',
+        '  name: aws',
+        'functions:',
+        '  a:',
+        '    handler: handler.a',
+        '    onError: https://example.com/hook',
+      ),
+      'handler.js': '',
+    });
+    await assertConfigError(
+      loadService({ cwd: dir, options: {}, env: {} }),
+      'NIMBUS_CONFIG_INVALID',
+      'serverless.yml:7:14 functions.a.onError: must be an SNS topic or SQS queue ARN, or Fn::GetAtt / Ref of one',
+    );
+  });
+
   it('supports YAML anchors and merge keys', async () => {
     const { definition } = await load(
       yml(

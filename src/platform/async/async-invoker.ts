@@ -114,6 +114,7 @@ export class AsyncInvoker {
       stage: resolved.stage,
       ...(c.destinations?.onSuccess ? { onSuccess: c.destinations.onSuccess } : {}),
       ...(onFailure ? { onFailure } : {}),
+      ...(c.deadLetterTarget ? { deadLetter: c.deadLetterTarget } : {}),
       ...(opts.trace ? { trace: toTraceparent(opts.trace) } : {}),
     };
     return {

@@ -13,6 +13,8 @@ export interface InvokeJob {
   /** Where the outcome goes, as written in serverless.yml (resolved when it is needed). */
   onSuccess?: string;
   onFailure?: string;
+  /** `onError`: the SQS queue or SNS topic ARN that gets the event itself once it failed. */
+  deadLetter?: string;
   /** Service and stage, to resolve a destination given as a function key. */
   service: string;
   stage: string;
@@ -29,6 +31,13 @@ export interface DeliverJob {
   /** Absent for URLs: an SQS queue, SNS topic or EventBridge bus, delivered through `messaging`. */
   via?: 'sqs' | 'sns' | 'events';
   body: string;
+  /** Message attributes (a dead-letter queue's RequestID, ErrorCode, ErrorMessage). */
+  attributes?: Record<string, { DataType: string; StringValue: string }>;
+  /**
+   * The invocation record does not follow this delivery (a dead-letter send beside an
+   * onFailure destination, which the record follows).
+   */
+  untracked?: boolean;
 }
 
 export type AsyncJob = InvokeJob | DeliverJob;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../../model/clock.js';
+import { deadLetterVia } from '../../model/dead-letter-target.js';
 import type { InvokeResult } from '../../model/invocation.js';
 import type { Job, TransactionalWorkQueue, WorkQueue } from '../../queue/work-queue.js';
 import type { StoreTx } from '../../store/group-commit.js';
@@ -50,7 +51,14 @@ export interface AsyncWorkerDeps {
   maxDeliveryAttempts?: number;
   fetch?: typeof fetch;
   /** SQS queue, SNS topic and EventBridge bus destinations (by ARN); without it they fail and retry. */
-  messaging?: { deliver(via: 'sqs' | 'sns' | 'events', arn: string, body: string): Promise<void> };
+  messaging?: {
+    deliver(
+      via: 'sqs' | 'sns' | 'events',
+      arn: string,
+      body: string,
+      attributes?: Record<string, { DataType: string; StringValue: string }>,
+    ): Promise<void>;
+  };
   /** Where retries and dead letters are counted; none by default. */
   metrics?: Metrics;
 }
@@ -445,15 +453,35 @@ export class AsyncWorker {
           }),
         )
       : undefined;
+    const deadLetter = p.deadLetter ? deadLetterJob(p, lastError, result) : undefined;
     if (destination && !('error' in destination)) {
       await this.#settle(job, 'failure', async (q, records, tx) => {
         if (!(await q.ack(job))) return false;
         const sent = await this.#handOn(destination, q, tx);
+        if (deadLetter) {
+          await q.enqueue({ queue: deliveryQueue, payload: { ...deadLetter, untracked: true } });
+        }
         await records.update(p.requestId, {
           status,
           attempts: job.attempts,
           lastError,
           destination: sent,
+          updatedAt: now,
+        });
+        return true;
+      });
+      return;
+    }
+    if (deadLetter && !destination) {
+      // onError alone: the dead-letter queue gets the event, and the record follows that send.
+      await this.#settle(job, 'failure', async (q, records) => {
+        if (!(await q.ack(job))) return false;
+        await q.enqueue({ queue: deliveryQueue, payload: deadLetter });
+        await records.update(p.requestId, {
+          status,
+          attempts: job.attempts,
+          lastError,
+          destination: { type: deadLetter.via, target: deadLetter.url, status: 'Pending' },
           updatedAt: now,
         });
         return true;
@@ -470,6 +498,9 @@ export class AsyncWorker {
         ? { condition, lastError, destination: failed }
         : { condition, lastError };
       if (!(await q.deadLetter(job, reason))) return false;
+      if (deadLetter) {
+        await q.enqueue({ queue: deliveryQueue, payload: { ...deadLetter, untracked: true } });
+      }
       await records.update(p.requestId, {
         status,
         attempts: job.attempts,
@@ -555,7 +586,7 @@ export class AsyncWorker {
       if (p.via) {
         // A queue or topic: stored (and fanned out) before this resolves, or it throws.
         if (!this.#d.messaging) throw new Error(`${p.via} destinations are not wired`);
-        await this.#d.messaging.deliver(p.via, p.url, p.body);
+        await this.#d.messaging.deliver(p.via, p.url, p.body, p.attributes);
         ok = true;
       } else {
         const res = await post(p.url, {
@@ -575,6 +606,7 @@ export class AsyncWorker {
     if (ok) {
       void (await this.#settle(job, 'delivered', async (q, records) => {
         if (!(await q.ack(job))) return false;
+        if (p.untracked) return true;
         await records.update(p.recordId, {
           destination: { type, target: p.url, status: 'Delivered' },
           updatedAt: now,
@@ -587,6 +619,7 @@ export class AsyncWorker {
       const at = now + systemErrorDelay(job.attempts, this.#d.retry);
       void (await this.#settle(job, 'retry delivery', async (q, records) => {
         if (!(await q.retryAt(job, at, { countFailure: true }))) return false;
+        if (p.untracked) return true;
         await records.update(p.recordId, {
           destination: { type, target: p.url, status: 'Retrying', lastError: detail },
           updatedAt: now,
@@ -597,6 +630,7 @@ export class AsyncWorker {
     }
     void (await this.#settle(job, 'delivery dead letter', async (q, records) => {
       if (!(await q.deadLetter(job, { destination: p.url, lastError: detail }))) return false;
+      if (p.untracked) return true;
       await records.update(p.recordId, {
         destination: { type, target: p.url, status: 'Failed', lastError: detail },
         updatedAt: now,
@@ -604,4 +638,45 @@ export class AsyncWorker {
       return true;
     }));
   }
+}
+
+/**
+ * What Lambda sends a dead-letter queue or topic (DeadLetterConfig): the event itself, with
+ * the request id, an error code (200 when the function ran and failed, as the Invoke status
+ * was) and the first KiB of the error message as message attributes.
+ */
+function deadLetterJob(
+  p: InvokeJob,
+  lastError: unknown,
+  result: InvokeResult | undefined,
+): DeliverJob & { via: 'sqs' | 'sns' } {
+  const error = (lastError ?? {}) as { errorType?: unknown; errorMessage?: unknown };
+  const text =
+    typeof error.errorMessage === 'string'
+      ? error.errorMessage
+      : typeof error.errorType === 'string'
+        ? error.errorType
+        : String(lastError);
+  return {
+    kind: 'deliver',
+    recordId: p.requestId,
+    url: p.deadLetter!,
+    via: deadLetterVia(p.deadLetter!) ?? 'sqs',
+    body: p.event,
+    attributes: {
+      RequestID: { DataType: 'String', StringValue: p.requestId },
+      ErrorCode: { DataType: 'Number', StringValue: result ? '200' : '500' },
+      ErrorMessage: { DataType: 'String', StringValue: truncateUtf8(text, 1024) || 'Unknown' },
+    },
+  };
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  // Cutting inside a character would leave a broken one; drop the partial bytes.
+  return bytes
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
 }

@@ -261,13 +261,18 @@ export function createControlApi(deps: ControlApiDeps) {
   );
   /**
    * A configuration from `deploy function` resolved against the stage's deployed resources
-   * (its intrinsics name them); its events stay as deployed, so only the environment counts.
+   * (its intrinsics name them); its events stay as deployed, so only the environment and
+   * `onError` count.
    */
   const resolveFunctionConfig = async (
     config: FunctionDefinition,
     p: Params,
   ): Promise<FunctionDefinition> => {
-    if (config.unresolvedEnvironment === undefined) return config;
+    if (
+      config.unresolvedEnvironment === undefined &&
+      config.unresolvedDeadLetterTarget === undefined
+    )
+      return config;
     const stage = await findStage(deps.store, p);
     const current = (await deps.store.listDeployments(stage.id))[0];
     if (!current) throw notFound(`service "${stage.service}" stage "${stage.stage}"`);

@@ -35,6 +35,8 @@ export const functionSchema = z.looseObject(
     provisionedConcurrency: intIn(0).optional(),
     concurrency: intIn(1, 1000).optional(),
     logRetentionInDays: logRetentionDays.optional(),
+    // An SNS topic or SQS queue ARN, or an intrinsic naming one; checked in normalize.
+    onError: z.unknown().optional(),
     package: packageSchema.optional(),
     url: z
       .union([

@@ -235,6 +235,8 @@ export async function publishToTopic(
   topicArnText: string,
   message: string,
   baseUrlText: string,
+  /** As a Publish's MessageAttributes (a dead-letter send's RequestID, ErrorCode, ErrorMessage). */
+  messageAttributes: Notification['messageAttributes'] = {},
 ): Promise<string> {
   const name = topicNameOfArn(topicArnText);
   const topic = await deps.store.findTopic(name);
@@ -247,7 +249,7 @@ export async function publishToTopic(
     topicArn: topicArn(deps.region, name),
     message,
     timestamp: now,
-    messageAttributes: {},
+    messageAttributes,
     ...(fifo
       ? {
           groupId: 'nimbus',

@@ -5,6 +5,7 @@
  * and the definition with every intrinsic elsewhere (environment values, event fields) replaced
  * by a plain string. Pure: nothing is created, so a bad template refuses the deploy untouched.
  */
+import { isDeadLetterArn } from '../../../model/dead-letter-target.js';
 import type { FunctionDefinition, ServiceDefinition } from '../../../model/service-definition.js';
 import { cognitoUserPoolLogicalId } from '../../../service/events/cognito-user-pool-event.js';
 import { dependencyOrder } from './dependency-order.js';
@@ -414,11 +415,19 @@ export function resolveFunction(
   ctx: EvaluationContext,
   bucketName: (bucket: string) => string = (b) => b,
 ): FunctionDefinition {
-  const { unresolvedEnvironment, ...rest } = fn;
+  const { unresolvedEnvironment, unresolvedDeadLetterTarget, ...rest } = fn;
   const environment = {
     ...fn.environment,
     ...resolveEnvironment(unresolvedEnvironment, `functions.${fn.key}.environment`, ctx),
   };
+  if (unresolvedDeadLetterTarget !== undefined) {
+    const path = `functions.${fn.key}.onError`;
+    const arn = evaluateString(unresolvedDeadLetterTarget, path, ctx);
+    if (!isDeadLetterArn(arn)) {
+      throw new TemplateError(path, `${arn} is not an SNS topic or SQS queue ARN`);
+    }
+    rest.deadLetterTarget = arn;
+  }
   const events = fn.events.map((event, i) => {
     // An http authorizer may name its user pool or function by intrinsic (`!GetAtt Pool.Arn`).
     if (event.kind === 'http' && typeof event.authorizer === 'object' && event.authorizer) {
