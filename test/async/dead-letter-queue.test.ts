@@ -6,7 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { awsPlatformVariants, deployService } from '../helpers/aws-platform.js';
@@ -121,6 +125,13 @@ describe('dead-letter queues (onError)', () => {
     assert.equal(parsed.requestContext.condition, 'RetriesExhausted');
     assert.deepEqual(parsed.requestPayload, { order: 2 });
     assert.equal(dead!.attributes.RequestID?.StringValue, parsed.requestContext.requestId);
+  });
+
+  test('GetFunctionConfiguration shows the DeadLetterConfig, resolved', async () => {
+    const c = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'svc-dev-alone' }),
+    );
+    assert.deepEqual(c.DeadLetterConfig, { TargetArn: queueArn('dlq-alone') });
   });
 
   test('an SNS topic publishes the event with the same attributes', async () => {

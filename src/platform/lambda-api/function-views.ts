@@ -53,6 +53,7 @@ export function functionConfiguration(
     Version: version,
     Environment: { Variables: c.environment },
     TracingConfig: { Mode: 'PassThrough' },
+    ...(c.deadLetterTarget ? { DeadLetterConfig: { TargetArn: c.deadLetterTarget } } : {}),
     RevisionId: functionRevision(row),
     State: 'Active',
     LastUpdateStatus: 'Successful',
