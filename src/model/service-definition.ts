@@ -106,6 +106,11 @@ export interface FunctionDefinition {
   description?: string;
   events: EventDefinition[];
   destinations?: { onSuccess?: string; onFailure?: string };
+  /** Destinations given as intrinsics (`!GetAtt Queue.Arn`), resolved at deploy into `destinations`. */
+  unresolvedDestinations?: {
+    onSuccess?: Record<string, unknown>;
+    onFailure?: Record<string, unknown>;
+  };
   /** Async retry attempts, 0..8 (Nimbus allows up to 8; Lambda up to 2). */
   maximumRetryAttempts?: number;
   /** Seconds, 60..86400. */

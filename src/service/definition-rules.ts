@@ -90,6 +90,12 @@ function functionRules(limits: DefinitionLimits) {
         .string()
         .refine(isDeadLetterArn, { error: 'must be an SNS topic or SQS queue ARN' })
         .optional(),
+      unresolvedDestinations: z
+        .looseObject({
+          onSuccess: z.custom<Record<string, unknown>>(isIntrinsic).optional(),
+          onFailure: z.custom<Record<string, unknown>>(isIntrinsic).optional(),
+        })
+        .optional(),
       unresolvedDeadLetterTarget: z
         .custom<Record<string, unknown>>(isIntrinsic, {
           error: 'must be Fn::GetAtt / Ref of a queue or topic',

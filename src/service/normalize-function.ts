@@ -70,10 +70,13 @@ export async function normalizeFunction(
   };
   if (Object.keys(env.unresolved).length > 0) def.unresolvedEnvironment = env.unresolved;
   if (fn.description !== undefined) def.description = fn.description;
-  if (fn.destinations && (fn.destinations.onSuccess || fn.destinations.onFailure)) {
-    def.destinations = {};
-    if (fn.destinations.onSuccess) def.destinations.onSuccess = fn.destinations.onSuccess;
-    if (fn.destinations.onFailure) def.destinations.onFailure = fn.destinations.onFailure;
+  for (const when of ['onSuccess', 'onFailure'] as const) {
+    const target = fn.destinations?.[when];
+    if (typeof target === 'string' && target !== '') {
+      def.destinations = { ...def.destinations, [when]: target };
+    } else if (target !== undefined && typeof target === 'object') {
+      def.unresolvedDestinations = { ...def.unresolvedDestinations, [when]: target };
+    }
   }
   for (const k of [
     'maximumRetryAttempts',

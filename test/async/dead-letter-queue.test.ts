@@ -55,12 +55,17 @@ describe('dead-letter queues (onError)', () => {
             destinations: { onFailure: queueArn('dest-q') },
           }),
           failing('topic', { deadLetterTarget: topic }),
+          // A destination by intrinsic too (`onFailure: {type: sqs, arn: !GetAtt DestQ.Arn}`).
+          failing('dest', {
+            unresolvedDestinations: { onFailure: { 'Fn::GetAtt': ['DestQ', 'Arn'] } },
+          }),
         ],
         {
           resources: {
             Resources: {
               Dlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'dlq-alone' } },
               DlqBoth: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'dlq-both' } },
+              DestQ: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'dest-by-getatt' } },
             },
           },
         },
@@ -132,6 +137,13 @@ describe('dead-letter queues (onError)', () => {
       new GetFunctionConfigurationCommand({ FunctionName: 'svc-dev-alone' }),
     );
     assert.deepEqual(c.DeadLetterConfig, { TargetArn: queueArn('dlq-alone') });
+  });
+
+  test('a destination given by intrinsic is resolved at deploy and gets the record', async () => {
+    await invokeAsync('svc-dev-dest', 4);
+    const [record] = await drainOne('dest-by-getatt');
+    const parsed = JSON.parse(record!.body) as { requestPayload: unknown };
+    assert.deepEqual(parsed.requestPayload, { order: 4 });
   });
 
   test('an SNS topic publishes the event with the same attributes', async () => {

@@ -313,7 +313,7 @@ describe('defaults and precedence', () => {
     );
   });
 
-  it('onError: an SQS or SNS ARN, or an intrinsic resolved at deploy; anything else fails', async () => {
+  it('onError and destinations: an ARN, or an intrinsic resolved at deploy; onError refuses the rest', async () => {
     const { definition, warnings } = await load(
       yml(
         'service: svc',
@@ -336,6 +336,25 @@ describe('defaults and precedence', () => {
     );
     assert.deepEqual(definition.functions.b?.unresolvedDeadLetterTarget, {
       'Fn::GetAtt': ['Dlq', 'Arn'],
+    });
+    const withDestinations = await load(
+      yml(
+        'service: svc',
+        'provider:',
+        '  name: aws',
+        'functions:',
+        '  a:',
+        '    handler: handler.a',
+        '    destinations:',
+        '      onFailure: !GetAtt Q.Arn',
+        '      onSuccess: {type: sqs, arn: !GetAtt Q.Arn}',
+      ),
+      { 'handler.js': '' },
+    );
+    assert.deepEqual(withDestinations.warnings, []);
+    assert.deepEqual(withDestinations.definition.functions.a?.unresolvedDestinations, {
+      onFailure: { 'Fn::GetAtt': ['Q', 'Arn'] },
+      onSuccess: { 'Fn::GetAtt': ['Q', 'Arn'] },
     });
     const dir = await writeServiceDir({
       'serverless.yml': yml(

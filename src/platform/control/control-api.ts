@@ -261,8 +261,8 @@ export function createControlApi(deps: ControlApiDeps) {
   );
   /**
    * A configuration from `deploy function` resolved against the stage's deployed resources
-   * (its intrinsics name them); its events stay as deployed, so only the environment and
-   * `onError` count.
+   * (its intrinsics name them); its events stay as deployed, so only the environment, `onError`
+   * and the destinations count.
    */
   const resolveFunctionConfig = async (
     config: FunctionDefinition,
@@ -270,7 +270,8 @@ export function createControlApi(deps: ControlApiDeps) {
   ): Promise<FunctionDefinition> => {
     if (
       config.unresolvedEnvironment === undefined &&
-      config.unresolvedDeadLetterTarget === undefined
+      config.unresolvedDeadLetterTarget === undefined &&
+      config.unresolvedDestinations === undefined
     )
       return config;
     const stage = await findStage(deps.store, p);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIntrinsic } from '../../model/intrinsic.js';
 import { isPlainObject } from '../property-path.js';
 import { isDeliverableDestination } from '../support-table.js';
 import { bool, environmentMap, intIn, logRetentionDays, looseRecord, text } from './fields.js';
@@ -10,10 +11,20 @@ import { packageSchema } from './package-schema.js';
  * drops the kinds it cannot deliver to yet (the support table warns about them) so that a
  * failed event is dead-lettered instead of being sent nowhere.
  */
-const destination = z.preprocess((v) => {
-  if (!isDeliverableDestination(v)) return undefined;
-  return isPlainObject(v) ? v.arn : v;
-}, z.string({ error: 'must be a function name, an ARN or {type, arn}' }).optional());
+const destination = z.preprocess(
+  (v) => {
+    // `!GetAtt Queue.Arn` (or `{type: sqs, arn: !GetAtt Queue.Arn}`): resolved at deploy.
+    if (isIntrinsic(v)) return v;
+    if (isPlainObject(v) && isIntrinsic(v.arn)) return v.arn;
+    if (!isDeliverableDestination(v)) return undefined;
+    return isPlainObject(v) ? v.arn : v;
+  },
+  z
+    .union([z.string(), z.custom<Record<string, unknown>>(isIntrinsic)], {
+      error: 'must be a function name, an ARN or {type, arn}',
+    })
+    .optional(),
+);
 
 export const functionSchema = z.looseObject(
   {

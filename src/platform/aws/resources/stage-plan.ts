@@ -5,9 +5,11 @@
  * and the definition with every intrinsic elsewhere (environment values, event fields) replaced
  * by a plain string. Pure: nothing is created, so a bad template refuses the deploy untouched.
  */
+
 import { isDeadLetterArn } from '../../../model/dead-letter-target.js';
 import type { FunctionDefinition, ServiceDefinition } from '../../../model/service-definition.js';
 import { cognitoUserPoolLogicalId } from '../../../service/events/cognito-user-pool-event.js';
+import { validateDestination } from '../../async/destination-record.js';
 import { dependencyOrder } from './dependency-order.js';
 import {
   type EvaluationContext,
@@ -415,7 +417,7 @@ export function resolveFunction(
   ctx: EvaluationContext,
   bucketName: (bucket: string) => string = (b) => b,
 ): FunctionDefinition {
-  const { unresolvedEnvironment, unresolvedDeadLetterTarget, ...rest } = fn;
+  const { unresolvedEnvironment, unresolvedDeadLetterTarget, unresolvedDestinations, ...rest } = fn;
   const environment = {
     ...fn.environment,
     ...resolveEnvironment(unresolvedEnvironment, `functions.${fn.key}.environment`, ctx),
@@ -427,6 +429,18 @@ export function resolveFunction(
       throw new TemplateError(path, `${arn} is not an SNS topic or SQS queue ARN`);
     }
     rest.deadLetterTarget = arn;
+  }
+  for (const when of ['onSuccess', 'onFailure'] as const) {
+    const raw = unresolvedDestinations?.[when];
+    if (raw === undefined) continue;
+    const path = `functions.${fn.key}.destinations.${when}`;
+    const arn = evaluateString(raw, path, ctx);
+    try {
+      validateDestination(arn);
+    } catch (error) {
+      throw new TemplateError(path, (error as Error).message);
+    }
+    rest.destinations = { ...rest.destinations, [when]: arn };
   }
   const events = fn.events.map((event, i) => {
     // An http authorizer may name its user pool or function by intrinsic (`!GetAtt Pool.Arn`).
