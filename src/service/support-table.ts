@@ -448,6 +448,7 @@ export const SUPPORT_TABLE: readonly SupportRule[] = [
     reason: 'KMS encryption of environment variables is not supported yet (ignored)',
   },
   { path: 'functions.*.role', status: 'warned', reason: IAM },
+  { path: 'functions.*.iam', status: 'warned', reason: IAM },
   { path: 'functions.*.iamRoleStatements', status: 'warned', reason: IAM },
   { path: 'functions.*.logRetentionInDays', status: 'supported' },
   {

@@ -49,6 +49,29 @@ describe('eventBridge events', () => {
     });
   });
 
+  it('takes intrinsics among pattern values (resolved at deploy), and still checks the shape', async () => {
+    const { warnings, definition } = await load(
+      yml(
+        ...head,
+        '      - eventBridge:',
+        '          eventBus: !GetAtt Bus.Name',
+        '          pattern: {source: [aws.s3], detail: {bucket: {name: [!Ref Photos]}}}',
+      ),
+    );
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(definition.functions.worker!.events[0], {
+      kind: 'eventBridge',
+      config: {
+        eventBus: { 'Fn::GetAtt': ['Bus', 'Name'] },
+        pattern: { source: ['aws.s3'], detail: { bucket: { name: [{ Ref: 'Photos' }] } } },
+      },
+    });
+    await assert.rejects(
+      load(yml(...head, '      - eventBridge: {pattern: {detail: {name: !Ref Photos}}}')),
+      /invalid event pattern/,
+    );
+  });
+
   it('refuses a bad pattern with its file:line', async () => {
     for (const [line, reason] of [
       ['      - eventBridge: {pattern: {source: shop}}', 'pattern'],

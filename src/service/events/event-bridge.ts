@@ -4,6 +4,7 @@
  * its pattern checked here with the shared matcher so a bad one is refused at load with its
  * line; the `schedule` form is a schedule like any `schedule` event (the default bus only).
  */
+import { isIntrinsic } from '../../model/intrinsic.js';
 import type { EventDefinition } from '../../model/service-definition.js';
 import { InvalidPatternError, validatePattern } from '../../platform/aws/patterns/event-pattern.js';
 import type { NormalizeContext } from '../context.js';
@@ -71,7 +72,7 @@ export function normalizeCloudwatchEvent(
 
 function checkPattern(pattern: unknown, path: PropertyPath, ctx: NormalizeContext): void {
   try {
-    validatePattern(pattern);
+    validatePattern(intrinsicsAsValues(pattern));
   } catch (error) {
     if (error instanceof InvalidPatternError) {
       throw ctx.locator.error(
@@ -82,4 +83,17 @@ function checkPattern(pattern: unknown, path: PropertyPath, ctx: NormalizeContex
     }
     throw error;
   }
+}
+
+/**
+ * The pattern with each intrinsic (`name: [!Ref PhotoBucket]`) standing in as a plain value:
+ * they are resolved at deploy, so at load only the shape around them can be checked.
+ */
+function intrinsicsAsValues(value: unknown): unknown {
+  if (isIntrinsic(value)) return 'resolved-at-deploy';
+  if (Array.isArray(value)) return value.map(intrinsicsAsValues);
+  if (isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, intrinsicsAsValues(v)]));
+  }
+  return value;
 }
