@@ -58,11 +58,12 @@ describe('settings Nimbus does not implement yet', () => {
       'serverless.yml:12:3 provider.deploymentBucket: artifacts are stored by the Nimbus platform; deployment bucket settings are ignored',
       'serverless.yml:16:5 functions.hello.vpc: VPC settings are not applied; the function uses the network of the Nimbus host',
       'serverless.yml:17:5 functions.hello.tags: tags are not applied by Nimbus yet (ignored)',
-      'serverless.yml:18:5 functions.hello.onError: dead-letter targets are not supported yet; failed events go to the Nimbus dead letters',
       'serverless.yml:21:7 functions.hello.destinations.onFailure: only function, URL, SQS queue, SNS topic and EventBridge bus destinations are supported; this one is ignored and failed events go to the dead letters',
     ]);
     // Kept, a failing event would be "delivered" to a function that does not exist.
     assert.deepEqual(definition.functions.hello?.destinations, { onSuccess: 'other' });
+    // onError is honoured now (test/async/dead-letter-queue.test.ts): no warning, kept.
+    assert.equal(definition.functions.hello?.deadLetterTarget, 'arn:aws:sns:us-east-1:1:dlq');
   });
 
   it('keeps cognitoUserPool events and refuses a trigger Nimbus does not call, at file:line', async () => {

@@ -159,6 +159,11 @@ for (const variant of awsPlatformVariants)
 
       // A new address is a new subscription: pending, confirmation sent, nothing delivered yet.
       await deployStageResources(p.aws.platform, 'mail', resources('new@bar.com'));
+      // The confirmation is sent after the deploy answers: wait for it before publishing.
+      await waitForValue(async () => {
+        const m = await outbox(p, arn);
+        return m.length > 2 ? m : undefined;
+      }, 'the new confirmation mail');
       await sns.send(new PublishCommand({ TopicArn: arn, Message: 'woof again' }));
       const after = (await outbox(p, arn)).slice(2).map((m) => [m.kind, m.destination]);
       assert.deepEqual(after, [['sns-confirmation', 'new@bar.com']]);
