@@ -293,20 +293,19 @@ describe('defaults and precedence', () => {
     assert.deepEqual(warnings, []);
     assert.equal(definition.provider.logRetentionInDays, 14);
     assert.equal(definition.functions.hello?.logRetentionInDays, 1);
-    const dir = await writeServiceDir({
-      'serverless.yml': yml(
-        'service: svc',
-        'provider:',
-        '  name: aws',
-        'functions:',
-        '  hello:',
-        '    handler: handler.hello',
-        '    logRetentionInDays: 10',
-      ),
-      'handler.js': '',
-    });
     await assertConfigError(
-      loadService({ cwd: dir, options: {}, env: {} }),
+      load(
+        yml(
+          'service: svc',
+          'provider:',
+          '  name: aws',
+          'functions:',
+          '  hello:',
+          '    handler: handler.hello',
+          '    logRetentionInDays: 10',
+        ),
+        { 'handler.js': '' },
+      ),
       'NIMBUS_CONFIG_INVALID',
       'serverless.yml:7:25 functions.hello.logRetentionInDays: must be one of 1, 3, 5, 7, 14, 30, ' +
         '60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (days)',
@@ -356,20 +355,19 @@ describe('defaults and precedence', () => {
       onFailure: { 'Fn::GetAtt': ['Q', 'Arn'] },
       onSuccess: { 'Fn::GetAtt': ['Q', 'Arn'] },
     });
-    const dir = await writeServiceDir({
-      'serverless.yml': yml(
-        'service: svc',
-        'provider:',
-        '  name: aws',
-        'functions:',
-        '  a:',
-        '    handler: handler.a',
-        '    onError: https://example.com/hook',
-      ),
-      'handler.js': '',
-    });
     await assertConfigError(
-      loadService({ cwd: dir, options: {}, env: {} }),
+      load(
+        yml(
+          'service: svc',
+          'provider:',
+          '  name: aws',
+          'functions:',
+          '  a:',
+          '    handler: handler.a',
+          '    onError: https://example.com/hook',
+        ),
+        { 'handler.js': '' },
+      ),
       'NIMBUS_CONFIG_INVALID',
       'serverless.yml:7:14 functions.a.onError: must be an SNS topic or SQS queue ARN, or Fn::GetAtt / Ref of one',
     );
