@@ -8,6 +8,7 @@ import type { RestXmlResponse } from '../../platform/aws/protocols/rest-xml.js';
 import {
   type BucketNotification,
   destinationResource,
+  missingDestination,
   NotificationConfigError,
   notificationFromXml,
   notificationToXml,
@@ -51,16 +52,16 @@ export async function putBucketNotification(call: BucketCall): Promise<RestXmlRe
     throw s3Errors.noSuchBucket(call.bucket);
   }
   const skip = call.req.headers['x-amz-skip-destination-validation'] === 'true';
-  if (!skip && deps.destinations) {
-    for (const t of config.targets) {
-      if (!(await deps.destinations.exists(t.kind, t.arn))) {
-        throw s3Errors.invalidArgument(
-          'Unable to validate the following destination configurations',
-          t.arn,
-          'The destination does not exist on this platform',
-        );
-      }
-    }
+  const missing =
+    skip || !deps.destinations
+      ? undefined
+      : await missingDestination(config, (k, arn) => deps.destinations!.exists(k, arn));
+  if (missing) {
+    throw s3Errors.invalidArgument(
+      'Unable to validate the following destination configurations',
+      missing.arn,
+      'The destination does not exist on this platform',
+    );
   }
   if (!(await deps.meta.setBucketNotification(call.bucket, config))) {
     throw s3Errors.noSuchBucket(call.bucket);

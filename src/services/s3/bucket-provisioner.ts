@@ -23,6 +23,7 @@ import {
   type BucketNotification,
   type DestinationKind,
   type DraftTarget,
+  missingDestination,
   NotificationConfigError,
   validateNotification,
 } from './notification-config.js';
@@ -134,15 +135,19 @@ export class BucketProvisioner implements ResourceProvisioner {
    * functions are checked when a change is sent (a stage's functions may not be live yet).
    */
   async #checkDestinations(d: ResourceDeclaration, config: BucketNotification | undefined) {
-    for (const t of config?.targets ?? []) {
-      if (t.kind === 'function' || !this.#destinations) continue;
-      if (!(await this.#destinations.exists(t.kind, t.arn))) {
-        throw new ResourcePropertyError(
-          d.logicalId,
-          'Properties.NotificationConfiguration',
-          `the ${t.kind} ${t.arn} does not exist`,
-        );
-      }
+    const destinations = this.#destinations;
+    if (!destinations) return;
+    const missing = await missingDestination(
+      config,
+      (kind, arn) => destinations.exists(kind, arn),
+      ['function'],
+    );
+    if (missing) {
+      throw new ResourcePropertyError(
+        d.logicalId,
+        'Properties.NotificationConfiguration',
+        `the ${missing.kind} ${missing.arn} does not exist`,
+      );
     }
   }
 

@@ -305,3 +305,18 @@ export function destinationResource(kind: DestinationKind, arn: string) {
   if (kind === 'function') return { kind: 'AWS::Lambda::Function', name: parts[6] ?? '' };
   return { kind: kind === 'queue' ? 'AWS::SQS::Queue' : 'AWS::SNS::Topic', name: parts[5] ?? '' };
 }
+
+/**
+ * The first configuration whose destination does not exist (the platform's check stands in for
+ * S3's test message), skipping the kinds in `skip`; undefined when every one exists.
+ */
+export async function missingDestination(
+  config: BucketNotification | undefined,
+  exists: (kind: DestinationKind, arn: string) => Promise<boolean>,
+  skip: readonly DestinationKind[] = [],
+): Promise<NotificationTarget | undefined> {
+  for (const t of config?.targets ?? []) {
+    if (!skip.includes(t.kind) && !(await exists(t.kind, t.arn))) return t;
+  }
+  return undefined;
+}
